@@ -1,0 +1,135 @@
+"""Turning the text of one CSV cell into a number, the way exports write them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+# Cells that mean "no value"; a missing value is never read as zero.
+MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "-", "--", "—", "–", "nan", "null", "none"})
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_HMS = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")
+_MS = re.compile(r"(\d+):([0-5]\d(?:\.\d+)?)")
+_CURRENCY = ("¥", "$", "€", "£", "元", "RMB", "CNY", "USD", "EUR")
+
+HUNDRED = Decimal(100)
+
+
+class CellError(ValueError):
+    """A cell's text is not what its column expects; `expected` says what would be."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def clean(text: str) -> str:
+    """Fold full-width characters (９５％ → 95%) and surrounding spaces away."""
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def is_missing(text: str) -> bool:
+    """True for an empty cell or one of the usual "no value" markers (NA, N/A, -, nan …)."""
+    return clean(text).casefold() in MISSING_MARKERS
+
+
+def _strip_currency(text: str) -> str:
+    for sign in _CURRENCY:
+        if text.startswith(sign):
+            text = text[len(sign):].strip()
+        if text.endswith(sign):
+            text = text[: -len(sign)].strip()
+    return text
+
+
+def parse_number(text: str, expected: str = "a number") -> Decimal:
+    """Read a plain number; allows thousands separators, currency signs and full-width digits."""
+    value = clean(text)
+    if not _NUMBER.fullmatch(value):
+        value = _strip_currency(value)
+        if _GROUPED.fullmatch(value):
+            value = value.replace(",", "")
+        if not _NUMBER.fullmatch(value):
+            raise CellError(expected)
+    try:
+        return Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+        raise CellError(expected) from None
+
+
+def parse_plain(text: str) -> Decimal:
+    """A number for gates, adjustments, proration and volumes: a trailing % is dropped."""
+    value = clean(text)
+    if value.endswith("%"):
+        value = value[:-1].strip()
+    return parse_number(value)
+
+
+def parse_percent(text: str) -> Decimal:
+    """A percentage 0-100; "92.5%" and "92.5" both read as 92.5."""
+    expected = "a percentage between 0 and 100, like 92.5 or 92.5%"
+    value = clean(text)
+    if value.endswith("%"):
+        value = value[:-1].strip()
+    number = parse_number(value, expected)
+    if not 0 <= number <= HUNDRED:
+        raise CellError(expected)
+    return number
+
+
+def parse_ratio(text: str) -> Decimal:
+    """A ratio 0-1; "81%" reads as 0.81."""
+    expected = "a ratio between 0 and 1, like 0.81 or 81%"
+    value = clean(text)
+    if value.endswith("%"):
+        number = parse_number(value[:-1].strip(), expected) / HUNDRED
+    else:
+        number = parse_number(value, expected)
+    if not 0 <= number <= 1:
+        raise CellError(expected)
+    return number
+
+
+def parse_duration(text: str) -> Decimal:
+    """Seconds as a number, or a duration h:mm:ss or m:ss ("0:05:35" is 335)."""
+    expected = 'seconds (a number of at least 0) or a duration like "0:05:35"'
+    value = clean(text)
+    if match := _HMS.fullmatch(value):
+        hours, minutes, seconds = match.groups()
+        number = int(hours) * 3600 + int(minutes) * 60 + Decimal(seconds)
+    elif match := _MS.fullmatch(value):
+        minutes, seconds = match.groups()
+        number = int(minutes) * 60 + Decimal(seconds)
+    else:
+        number = parse_number(value, expected)
+    if number < 0:
+        raise CellError(expected)
+    return number
+
+
+def parse_points(text: str) -> Decimal:
+    """Any number, such as a quality review score."""
+    return parse_number(text)
+
+
+def parse_count(text: str) -> Decimal:
+    """A number of at least 0."""
+    expected = "a count (a number of at least 0)"
+    number = parse_number(text, expected)
+    if number < 0:
+        raise CellError(expected)
+    return number
+
+
+UNIT_PARSERS = {
+    "percent": parse_percent,
+    "ratio": parse_ratio,
+    "seconds": parse_duration,
+    "points": parse_points,
+    "count": parse_count,
+}

@@ -1,0 +1,57 @@
+"""The one family of errors cspay raises; each carries messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MAX_REPORTED = 50
+
+
+class CspayError(Exception):
+    """A problem with the user's input or environment, with one or more located messages."""
+
+    exit_code = 1
+
+    def __init__(self, problems: str | Iterable[str], *, hidden: int = 0) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.hidden = hidden
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """Every message, then a count of those left out for brevity."""
+        more = [f"... and {self.hidden} more problems"] if self.hidden else []
+        return self.problems + more
+
+
+class PolicyError(CspayError):
+    """The policy file cannot be read or breaks a rule of the policy format."""
+
+
+class MetricsError(CspayError):
+    """The metrics file cannot be read or has cells that are not what the policy expects."""
+
+
+class OutputError(CspayError):
+    """An output file or folder cannot be written as asked."""
+
+
+class Problems:
+    """Collects located messages, keeping the first MAX_REPORTED and counting the rest."""
+
+    def __init__(self, limit: int = MAX_REPORTED) -> None:
+        self.limit = limit
+        self.messages: list[str] = []
+        self.hidden = 0
+
+    def add(self, message: str) -> None:
+        if len(self.messages) < self.limit:
+            self.messages.append(message)
+        else:
+            self.hidden += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def raise_if_any(self, error: type[CspayError]) -> None:
+        if self.messages:
+            raise error(self.messages, hidden=self.hidden)
