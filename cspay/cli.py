@@ -1,0 +1,200 @@
+"""The cspay command line: parse flags, call the library, print, choose the exit code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="cspay",
+    help="Pay for customer-service agents: a YAML pay policy and a month of KPI metrics in, payslips out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _fail(lines: list[str], code: int) -> typer.Exit:
+    for line in lines:
+        typer.echo(f"Error: {line}", err=True)
+    return typer.Exit(code)
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn cspay's errors into `Error:` lines and exit 1; never show a traceback or local values."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from .errors import CspayError
+
+        try:
+            return command(*args, **kwargs)
+        except CspayError as error:
+            raise _fail(error.lines(), error.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last guard before a user's terminal
+            if os.environ.get("CSPAY_DEBUG"):
+                raise
+            where = _origin(error)
+            raise _fail([f"internal error ({type(error).__name__} {where}); no pay data is shown. "
+                         f"Set CSPAY_DEBUG=1 to see the traceback."], 1) from None
+
+    return run
+
+
+def _origin(error: BaseException) -> str:
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    return f"at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+
+
+def _console(stream: Any = None) -> Any:
+    from rich.console import Console
+
+    file = stream or sys.stdout
+    wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
+    return Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False)
+
+
+@app.command()
+@reports_errors
+def compute(
+    policy: Annotated[Path, typer.Argument(help="The pay policy (YAML).")],
+    metrics: Annotated[Path, typer.Argument(help="One month of agent metrics (CSV).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
+) -> None:
+    """Compute every agent's payslip for the month.
+
+    Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
+    """
+    from .engine import Summary, compute as run_policy, iter_payslips
+    from .export import atomic_output, check_target, write_csv, write_json
+    from .loader import load_policy
+    from .metrics import MetricsReader
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
+    if format is Format.table and output is not None:
+        raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
+    check_target(output, force)
+    loaded = load_policy(policy)
+    rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
+    if format is Format.table:
+        result = run_policy(loaded, rows)
+        _print_run(loaded, result.payslips, result.summary)
+        return
+    summary = Summary()
+    payslips = _counted(iter_payslips(loaded, rows), summary)
+    with atomic_output(output, force=force) as handle:
+        if format is Format.csv:
+            write_csv(handle, loaded, payslips)
+        else:
+            write_json(handle, loaded, payslips, summary)
+    if output is not None:
+        typer.echo(f"Wrote {summary.headcount} payslips to {output} "
+                   f"(total gross {summary.gross} {loaded.currency}).", err=True)
+
+
+def _unescape(delimiter: str | None) -> str | None:
+    return "\t" if delimiter in ("\\t", "tab") else delimiter
+
+
+def _counted(payslips: Iterator[Any], summary: Any) -> Iterator[Any]:
+    for slip in payslips:
+        summary.add(slip)
+        yield slip
+
+
+def _print_run(policy: Any, payslips: list[Any], summary: Any) -> None:
+    from .render import payslip_table, summary_table
+
+    console = _console()
+    console.print(payslip_table(policy, payslips))
+    console.print(summary_table(policy, summary))
+
+
+_LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")
+
+
+@app.command("validate-policy")
+@reports_errors
+def validate_policy(
+    policies: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="text or json.")] = ReportFormat.text,
+) -> None:
+    """Check pay policies before they are used; every problem is reported with file:line:col.
+
+    Example: cspay validate-policy policies/*.yaml
+    """
+    from .errors import PolicyError
+    from .loader import load_policy
+
+    reports = []
+    for path in policies:
+        try:
+            policy = load_policy(path)
+        except PolicyError as error:
+            reports.append({"file": str(path), "valid": False, "errors": error.lines()})
+            continue
+        reports.append({"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy)})
+    if format is ReportFormat.json:
+        typer.echo(json.dumps([_structured(report) for report in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            if report["valid"]:
+                typer.echo(f"{report['file']}: ok: {report['summary']}")
+            for line in report["errors"]:
+                typer.echo(f"Error: {line}", err=True)
+    if not all(report["valid"] for report in reports):
+        raise typer.Exit(1)
+
+
+def _policy_summary(policy: Any) -> str:
+    return (f"{policy.policy} {policy.version}, {len(policy.roles)} roles, {len(policy.kpis)} KPIs, "
+            f"{len(policy.grades)} grades, {len(policy.gates)} gates, {len(policy.adjustments)} adjustments")
+
+
+def _structured(report: dict[str, Any]) -> dict[str, Any]:
+    errors = []
+    for line in report["errors"]:
+        match = _LOCATED.match(line)
+        if match:
+            errors.append({"file": match["file"], "line": int(match["line"]),
+                           "column": int(match["column"]), "message": match["message"]})
+        else:
+            errors.append({"file": report["file"], "line": None, "column": None, "message": line})
+    return {**report, "errors": errors}
+
+
+def main() -> None:
+    """Entry point of the `cspay` script."""
+    app()

@@ -1,0 +1,147 @@
+"""Writing payslips as CSV or JSON, atomically: a file appears whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from . import __version__
+from .engine import Payslip, Summary, line_codes
+from .errors import OutputError
+from .policy import Policy
+
+INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SCORE_PLACES = Decimal("0.0001")
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
+    return "'" + text if text.startswith(INERT_PREFIXES) else text
+
+
+def score_text(score: Decimal | None) -> str:
+    """The score cut (not rounded) to 4 places, so it never shows above the grade it earned."""
+    return "" if score is None else str(score.quantize(SCORE_PLACES, rounding="ROUND_DOWN"))
+
+
+def check_target(path: Path | None, force: bool) -> None:
+    """Fail before any work if `path` cannot be written as asked."""
+    if path is None:
+        return
+    if path.exists() and not force:
+        raise OutputError(f"{path}: the file exists; pass --force to replace it")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; expected a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: the folder {folder} is not writable")
+
+
+@contextmanager
+def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> Iterator[IO[Any]]:
+    """A temporary file next to `path` (or spooled for stdout), moved into place only on success."""
+    check_target(path, force)
+    folder = path.parent if path is not None else None
+    mode = "w+b" if binary else "w+"
+    options = {} if binary else {"encoding": "utf-8", "newline": ""}
+    handle = tempfile.NamedTemporaryFile(mode, dir=folder, prefix=".cspay-", suffix=".part",
+                                         delete=False, **options)
+    try:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+        if path is None:
+            handle.seek(0)
+            target = sys.stdout.buffer if binary else sys.stdout
+            shutil.copyfileobj(handle, target)
+            target.flush()
+        else:
+            if path.exists() and not force:
+                raise OutputError(f"{path}: the file appeared while cspay ran; pass --force to replace it")
+            os.replace(handle.name, path)
+    finally:
+        handle.close()
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
+
+
+def zero(policy: Policy) -> Decimal:
+    """Zero written with the places of the policy's rounding step (0.00 for cents)."""
+    return Decimal(0).quantize(Decimal(1).scaleb(min(policy.rounding.step.as_tuple().exponent, 0)))
+
+
+def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip]) -> None:
+    """One row per agent: identity, score, grade, action, one column per line code, gross."""
+    codes = [code for code, _ in line_codes(policy)]
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross"])
+    empty = zero(policy)
+    for slip in payslips:
+        amounts = {line.code: line.amount for line in slip.lines}
+        identity = [slip.agent_id, slip.name, slip.role, slip.team]
+        writer.writerow([
+            *(inert(text) for text in identity), score_text(slip.score),
+            inert(slip.grade or ""), inert(slip.action or ""),
+            *(amounts.get(code, empty) for code in codes), slip.gross,
+        ])
+
+
+def payslip_data(slip: Payslip) -> dict[str, Any]:
+    """A payslip as JSON-ready data; amounts and scores as decimal strings."""
+    return {
+        "agent_id": slip.agent_id, "name": slip.name, "role": slip.role, "team": slip.team,
+        "row": slip.row, "score": _text(slip.score), "grade": slip.grade,
+        "multiplier": _text(slip.multiplier), "action": slip.action, "gross": str(slip.gross),
+        "proration": str(slip.proration), "target_bonus": str(slip.target_bonus),
+        "bonus_before_gates": str(slip.bonus_before_gates), "capped": slip.capped,
+        "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
+        "kpis": [
+            {"code": k.code, "label": k.label, "value": _text(k.value), "score": _text(k.score),
+             "weight": str(k.weight), "contribution": _text(k.contribution), "position": k.position,
+             "left_out": k.left_out}
+            for k in slip.kpis
+        ],
+        "gates": [
+            {"condition": g.condition, "effect": g.effect, "reason": g.reason,
+             "bonus_before": str(g.bonus_before), "bonus_after": str(g.bonus_after)}
+            for g in slip.gates
+        ],
+    }
+
+
+def summary_data(summary: Summary) -> dict[str, Any]:
+    share = summary.bonus_share
+    return {
+        "headcount": summary.headcount, "gross": str(summary.gross), "bonus": str(summary.bonus),
+        "bonus_share_of_gross": None if share is None else str(share),
+        "lines": {code: str(amount) for code, amount in summary.lines.items()},
+        "grades": summary.grades, "actions": summary.actions,
+    }
+
+
+def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary) -> None:
+    """The run as one JSON document, written payslip by payslip so memory stays flat."""
+    head = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
+            "cspay_version": __version__, "currency": policy.currency}
+    handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
+    for index, slip in enumerate(payslips):
+        handle.write(",\n  " if index else "\n  ")
+        handle.write(json.dumps(payslip_data(slip), ensure_ascii=False))
+    handle.write("\n ],\n \"summary\": ")
+    handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
+    handle.write("\n}\n")
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

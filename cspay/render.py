@@ -1,0 +1,77 @@
+"""Rich tables of payslips and run summaries for people reading a terminal."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.table import Table
+
+from .engine import Payslip, Summary
+from .export import score_text
+from .policy import Policy
+
+
+def money(amount: Decimal) -> str:
+    """An amount with thousands separators and its own decimals: 7,940.00."""
+    return f"{amount:,}"
+
+
+def _amount_column(table: Table, title: str) -> None:
+    table.add_column(title, justify="right", no_wrap=True)
+
+
+def payslip_table(policy: Policy, payslips: list[Payslip]) -> Table:
+    """One row per agent: who, score, grade, then base, allowances, bonus, adjustments, gross."""
+    table = Table(title=f"{policy.title or policy.policy} {policy.version} ({policy.currency})",
+                  title_justify="left")
+    for title in ("Agent", "Name", "Role", "Team"):
+        table.add_column(title, no_wrap=title in ("Agent", "Role"))
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Grade", no_wrap=True)
+    for title in ("Base", "Allowances", "Bonus", "Adjustments", "Gross"):
+        _amount_column(table, title)
+    for slip in payslips:
+        groups = _line_groups(slip)
+        grade = slip.grade or "-"
+        if slip.action:
+            grade += f" ({slip.action})"
+        table.add_row(
+            slip.agent_id, slip.name, slip.role, slip.team, score_text(slip.score) or "-", grade,
+            money(groups["base"]), money(groups["allowances"]), money(groups["bonus"]),
+            money(groups["adjustments"]), money(slip.gross),
+        )
+    return table
+
+
+def _line_groups(slip: Payslip) -> dict[str, Decimal]:
+    groups = dict.fromkeys(("base", "allowances", "bonus", "adjustments"), Decimal(0))
+    for line in slip.lines:
+        if line.code == "base_pay":
+            groups["base"] += line.amount
+        elif line.code.startswith("allowance."):
+            groups["allowances"] += line.amount
+        elif line.code == "bonus":
+            groups["bonus"] += line.amount
+        else:  # adjustments and the floor top-up
+            groups["adjustments"] += line.amount
+    return groups
+
+
+def summary_table(policy: Policy, summary: Summary) -> Table:
+    """Headcount, totals, bonus share of gross, grades and actions."""
+    table = Table(title="Summary", title_justify="left", show_header=False)
+    table.add_column("What")
+    table.add_column("Value", justify="right", no_wrap=True)
+    table.add_row("Headcount", str(summary.headcount))
+    table.add_row(f"Total gross ({policy.currency})", money(summary.gross))
+    table.add_row(f"Total bonus ({policy.currency})", money(summary.bonus))
+    share = summary.bonus_share
+    table.add_row("Bonus share of gross", "-" if share is None else f"{share * 100:.1f}%")
+    order = [grade.grade for grade in policy.grades_high_to_low()] + ["-"]
+    grades = ", ".join(f"{g}: {summary.grades[g]}" for g in order if g in summary.grades)
+    table.add_row("Agents per grade", grades or "-")
+    actions = ", ".join(f"{name}: {count}" for name, count in summary.actions.items())
+    table.add_row("Agents with an action", actions or "none")
+    if "floor" in summary.lines:
+        table.add_row(f"Minimum pay top-ups ({policy.currency})", money(summary.lines["floor"]))
+    return table
