@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.exceptions import TyperException
 
 app = typer.Typer(
     name="cspay",
@@ -52,8 +53,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except CspayError as error:
             raise _fail(error.lines(), error.exit_code) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
+            raise  # usage errors and exits belong to Typer
         except Exception as error:  # noqa: BLE001 - the last guard before a user's terminal
             if os.environ.get("CSPAY_DEBUG"):
                 raise

@@ -86,7 +86,8 @@ def round_to(amount: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round to a multiple of `step` ("half_up" goes away from zero at the half, as in Decimal)."""
     units = (amount / step).to_integral_value(rounding=ROUNDING_MODES.get(mode, mode))
     places = min(step.as_tuple().exponent, 0)
-    return (units * step).quantize(ONE.scaleb(places))
+    result = (units * step).quantize(ONE.scaleb(places))
+    return result.copy_abs() if not result else result  # never "-0.00" on a payslip
 
 
 def linear_scorer(score: Score) -> Callable[[Decimal], tuple[Decimal, str]]:

@@ -7,8 +7,14 @@ from decimal import Decimal
 from rich.table import Table
 
 from .engine import Payslip, Summary
-from .export import score_text
+from .export import score_text, zero
 from .policy import Policy
+
+
+GROUP_TITLES = {"base": "Base", "allowances": "Allowances", "bonus": "Bonus",
+                "adjustments": "Adjustments", "floor": "Top-up"}
+LINE_GROUPS = {"base_pay": "base", "allowance": "allowances", "bonus": "bonus",
+               "adjustment": "adjustments", "floor": "floor"}
 
 
 def money(amount: Decimal) -> str:
@@ -28,32 +34,30 @@ def payslip_table(policy: Policy, payslips: list[Payslip]) -> Table:
         table.add_column(title, no_wrap=title in ("Agent", "Role"))
     table.add_column("Score", justify="right", no_wrap=True)
     table.add_column("Grade", no_wrap=True)
-    for title in ("Base", "Allowances", "Bonus", "Adjustments", "Gross"):
-        _amount_column(table, title)
+    groups = ["base", "allowances", "bonus", "adjustments"]
+    if any(slip.amount("floor") for slip in payslips):
+        groups.append("floor")
+    for group in groups:
+        _amount_column(table, GROUP_TITLES[group])
+    _amount_column(table, "Gross")
+    empty = zero(policy)
     for slip in payslips:
-        groups = _line_groups(slip)
+        amounts = _line_groups(slip, empty)
         grade = slip.grade or "-"
         if slip.action:
             grade += f" ({slip.action})"
         table.add_row(
             slip.agent_id, slip.name, slip.role, slip.team, score_text(slip.score) or "-", grade,
-            money(groups["base"]), money(groups["allowances"]), money(groups["bonus"]),
-            money(groups["adjustments"]), money(slip.gross),
+            *(money(amounts[group]) for group in groups), money(slip.gross),
         )
     return table
 
 
-def _line_groups(slip: Payslip) -> dict[str, Decimal]:
-    groups = dict.fromkeys(("base", "allowances", "bonus", "adjustments"), Decimal(0))
+def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
+    groups = dict.fromkeys(GROUP_TITLES, empty)
     for line in slip.lines:
-        if line.code == "base_pay":
-            groups["base"] += line.amount
-        elif line.code.startswith("allowance."):
-            groups["allowances"] += line.amount
-        elif line.code == "bonus":
-            groups["bonus"] += line.amount
-        else:  # adjustments and the floor top-up
-            groups["adjustments"] += line.amount
+        kind = line.code.split(".", 1)[0]
+        groups[LINE_GROUPS[kind]] += line.amount
     return groups
 
 

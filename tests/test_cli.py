@@ -1,0 +1,171 @@
+"""The command line: output formats, exit codes and the exact error lines users see."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cspay.cli import app
+
+DATA = Path(__file__).parent / "data"
+POLICY = str(DATA / "standard.yaml")
+MONTH = str(DATA / "month.csv")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_compute_prints_table_and_summary(runner):
+    """The default table shows each agent's gross and the run's summary."""
+    result = runner.invoke(app, ["compute", POLICY, MONTH])
+    assert 0 == result.exit_code, result.output
+    assert "7,940.00" in result.output
+    assert "Headcount" in result.output and "Total gross (CNY)" in result.output
+
+
+def test_compute_csv_to_stdout(runner):
+    """CSV has the documented header and one row per agent."""
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "--format", "csv"])
+    assert 0 == result.exit_code, result.output
+    lines = result.stdout.splitlines()
+    assert ("agent_id,name,role,team,score,grade,action,base_pay,allowance.meal,allowance.transport,"
+            "bonus,adjustment.complaints,adjustment.volume,floor,gross") == lines[0]
+    assert 5 == len(lines)
+
+
+def test_compute_json_amounts_are_strings(runner):
+    """JSON carries amounts as decimal strings and the policy's identity."""
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "--format", "json"])
+    data = json.loads(result.stdout)
+    assert "cs-standard" == data["policy"]
+    assert "7940.00" == data["payslips"][0]["gross"]
+    assert 4 == data["summary"]["headcount"]
+
+
+def test_bad_policy_exits_1_with_located_error(runner, tmp_path):
+    """A policy with a wrong value prints one Error line with file:line:col and exits 1."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text((DATA / "standard.yaml").read_text(encoding="utf-8").replace(
+        "base_pay: 5200", "base_pay: lots"), encoding="utf-8")
+    result = runner.invoke(app, ["compute", str(policy), MONTH])
+    assert 1 == result.exit_code
+    assert f"Error: {policy}:18:15: roles.L1.base_pay: expected a number, got 'lots'\n" == result.stderr
+
+
+def test_bad_cell_exits_1_naming_row_and_column(runner, tmp_path):
+    """A bad metrics cell is reported with its row (line in the file) and column."""
+    metrics = tmp_path / "m.csv"
+    metrics.write_text(Path(MONTH).read_text(encoding="utf-8").replace("0.7,400", "1.7,400"), encoding="utf-8")
+    result = runner.invoke(app, ["compute", POLICY, str(metrics)])
+    assert 1 == result.exit_code
+    assert (f'Error: {metrics}: row 4, column "fcr": got "1.7", expected a ratio between 0 and 1, '
+            f'like 0.81 or 81%\n') == result.stderr
+
+
+def test_unknown_option_is_usage_error(runner):
+    """An unknown option exits 2, as usage errors do."""
+    assert 2 == runner.invoke(app, ["compute", POLICY, MONTH, "--colour"]).exit_code
+
+
+def test_unknown_format_is_usage_error(runner):
+    """An unknown --format value exits 2."""
+    assert 2 == runner.invoke(app, ["compute", POLICY, MONTH, "--format", "xml"]).exit_code
+
+
+def test_output_with_table_format_is_usage_error(runner, tmp_path):
+    """--output without a file format exits 2 and writes nothing."""
+    target = tmp_path / "out.txt"
+    assert 2 == runner.invoke(app, ["compute", POLICY, MONTH, "--output", str(target)]).exit_code
+    assert not target.exists()
+
+
+def test_existing_output_is_not_replaced_without_force(runner, tmp_path):
+    """An existing file is left as it was and the run exits 1."""
+    target = tmp_path / "pay.csv"
+    target.write_text("last month\n", encoding="utf-8")
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "csv", "-o", str(target)])
+    assert 1 == result.exit_code
+    assert f"Error: {target}: the file exists; pass --force to replace it\n" == result.stderr
+    assert "last month\n" == target.read_text(encoding="utf-8")
+
+
+def test_force_replaces_output(runner, tmp_path):
+    """--force replaces the file with the new run and leaves no temporary file behind."""
+    target = tmp_path / "pay.csv"
+    target.write_text("last month\n", encoding="utf-8")
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "csv", "-o", str(target), "--force"])
+    assert 0 == result.exit_code, result.output
+    assert target.read_text(encoding="utf-8").startswith("agent_id,")
+    assert ["pay.csv"] == [p.name for p in tmp_path.iterdir()]
+
+
+def test_bad_data_leaves_existing_output_intact(runner, tmp_path):
+    """When a row is bad, nothing is written, even with --force."""
+    target = tmp_path / "pay.csv"
+    target.write_text("last month\n", encoding="utf-8")
+    metrics = tmp_path / "m.csv"
+    metrics.write_text(Path(MONTH).read_text(encoding="utf-8") + "A009,X,L9,N,1,1,1,1,1,1,1,1,1\n",
+                       encoding="utf-8")
+    result = runner.invoke(app, ["compute", POLICY, str(metrics), "-f", "csv", "-o", str(target), "--force"])
+    assert 1 == result.exit_code
+    assert "last month\n" == target.read_text(encoding="utf-8")
+    assert {"pay.csv", "m.csv"} == {p.name for p in tmp_path.iterdir()}
+
+
+def test_missing_output_folder_fails_before_reading(runner, tmp_path):
+    """An output in a folder that does not exist is refused up front."""
+    target = tmp_path / "nowhere" / "pay.csv"
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "csv", "-o", str(target)])
+    assert 1 == result.exit_code
+    assert f"the folder {target.parent} does not exist" in result.stderr
+
+
+def test_validate_policy_ok_line(runner):
+    """A valid policy gets one summary line and exit 0."""
+    result = runner.invoke(app, ["validate-policy", POLICY])
+    assert 0 == result.exit_code
+    assert (f"{POLICY}: ok: cs-standard 2026.11, 2 roles, 4 KPIs, 5 grades, 2 gates, 2 adjustments\n"
+            == result.stdout)
+
+
+def test_validate_policy_json_lists_located_errors(runner, tmp_path):
+    """--format json gives each error's file, line, column and message."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text((DATA / "standard.yaml").read_text(encoding="utf-8").replace("weight: 35", "wieght: 35"),
+                      encoding="utf-8")
+    result = runner.invoke(app, ["validate-policy", str(policy), "--format", "json"])
+    assert 1 == result.exit_code
+    report = json.loads(result.stdout)[0]
+    assert report["valid"] is False
+    messages = [(e["line"], e["message"]) for e in report["errors"]]
+    line = 1 + policy.read_text(encoding="utf-8").splitlines().index("    wieght: 35")
+    assert (line, "kpis.csat.wieght: unknown key 'wieght'; did you mean 'weight'?") in messages
+
+
+def test_internal_error_shows_no_data(runner, monkeypatch):
+    """An unexpected exception prints a one-line internal error without values or traceback."""
+    import cspay.engine
+
+    def explode(self, row):
+        secret = row.agent_id  # noqa: F841 - a local that must never be printed
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(cspay.engine.Engine, "payslip", explode)
+    monkeypatch.delenv("CSPAY_DEBUG", raising=False)
+    result = runner.invoke(app, ["compute", POLICY, MONTH])
+    assert 1 == result.exit_code
+    assert result.stderr.startswith("Error: internal error (ZeroDivisionError at ")
+    assert "A001" not in result.output and "Traceback" not in result.output
+
+
+def test_help_lists_commands(runner):
+    """Every command appears in --help with its one-line description."""
+    result = runner.invoke(app, ["--help"])
+    assert 0 == result.exit_code
+    assert "compute" in result.output and "validate-policy" in result.output

@@ -1,0 +1,98 @@
+"""CSV and JSON exports: golden files, inert text cells, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from cspay.engine import Summary, iter_payslips
+from cspay.errors import OutputError
+from cspay.export import atomic_output, inert, write_csv, write_json
+from cspay.loader import load_policy
+from cspay.metrics import read_metrics
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = DATA / "golden"
+UPDATE = os.environ.get("CSPAY_UPDATE_GOLDEN") == "1"  # regenerate golden files only when asked
+
+
+def export(kind: str) -> str:
+    policy = load_policy(DATA / "standard.yaml")
+    rows = read_metrics(DATA / "month.csv", policy)
+    buffer = io.StringIO()
+    summary = Summary()
+    payslips = list(iter_payslips(policy, rows))
+    for slip in payslips:
+        summary.add(slip)
+    if kind == "csv":
+        write_csv(buffer, policy, payslips)
+    else:
+        write_json(buffer, policy, payslips, summary)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_export_matches_golden(kind):
+    """The export of the fixture month is byte for byte the reviewed golden file."""
+    golden = GOLDEN / f"month.{kind}"
+    text = export(kind)
+    if UPDATE:
+        golden.write_text(text, encoding="utf-8", newline="")
+    assert golden.read_text(encoding="utf-8") == text
+
+
+def test_export_is_deterministic():
+    """The same input gives the same bytes."""
+    assert export("json") == export("json")
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+86 123", "-Zhao", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_looking_text_is_made_inert(text):
+    """Cells a spreadsheet would run as formulas get a leading quote."""
+    assert "'" + text == inert(text)
+
+
+def test_plain_text_is_unchanged():
+    """Ordinary names are written as they are."""
+    assert "李娜" == inert("李娜")
+
+
+def test_formula_name_in_csv_is_inert():
+    """A hostile name in the metrics reaches the CSV quoted, not as a formula."""
+    assert '007,"\'=HYPERLINK(""http://x"")",L2,' in export("csv")
+
+
+def test_atomic_output_keeps_old_file_on_failure(tmp_path):
+    """An exception while writing leaves the previous file and no temporary file."""
+    target = tmp_path / "pay.csv"
+    target.write_text("old\n", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_output(target, force=True) as handle:
+        handle.write("half a fi")
+        raise RuntimeError("killed")
+    assert "old\n" == target.read_text(encoding="utf-8")
+    assert ["pay.csv"] == [p.name for p in tmp_path.iterdir()]
+
+
+def test_atomic_output_refuses_existing_file(tmp_path):
+    """Without force an existing file is an OutputError before anything is written."""
+    target = tmp_path / "pay.csv"
+    target.write_text("old\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="the file exists"), atomic_output(target, force=False):
+        pass
+
+
+def test_atomic_output_refuses_read_only_folder(tmp_path):
+    """A folder that cannot be written is refused up front."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        with pytest.raises(OutputError, match="is not writable"), atomic_output(folder / "x.csv", force=False):
+            pass
+    finally:
+        folder.chmod(0o700)

@@ -1,0 +1,55 @@
+"""The README's quick start: its two commands, the files they name, and the output it quotes."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def cspay_arguments(command: str) -> list[str]:
+    """The arguments given to cspay in a `... && .venv/bin/cspay ARGS` chain."""
+    step = next(part for part in command.split("&&") if "bin/cspay " in part)
+    return shlex.split(step)[1:]
+
+
+def test_quick_start_has_two_commands():
+    """One command installs and runs the month-end job, the other installs test extras and runs pytest."""
+    install_and_run, install_and_test = quick_start_commands()
+    assert "pip install ." in install_and_run and "cspay compute" in install_and_run
+    assert "pip install '.[test]'" in install_and_test and install_and_test.endswith("-m pytest")
+
+
+def test_quick_start_files_exist():
+    """Every file the month-end command names is shipped."""
+    arguments = cspay_arguments(quick_start_commands()[0])
+    for name in arguments[1:]:
+        assert (ROOT / name).is_file(), name
+
+
+def test_quick_start_prints_what_the_readme_quotes():
+    """The month-end command exits 0 and prints every line of the README's excerpt."""
+    arguments = cspay_arguments(quick_start_commands()[0])
+    result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT,
+                            capture_output=True, text=True, encoding="utf-8", check=False)
+    assert 0 == result.returncode, result.stderr
+    excerpt = README.split("It prints one row per agent", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    printed = {line.strip() for line in result.stdout.splitlines()}
+    for line in excerpt.strip().splitlines():
+        assert line.strip() in printed, line
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run takes its command from the README, so the two cannot drift apart."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "Install the test extras" in script and "README.md" in script
