@@ -92,6 +92,8 @@ def compute(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
+                                                          "(default: the policy's locale, else en).")] = None,
 ) -> None:
     """Compute every agent's payslip for the month.
 
@@ -108,10 +110,11 @@ def compute(
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
     check_target(output, force)
     loaded = load_policy(policy)
+    words = _words(lang, loaded)
     rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
     if format is Format.table:
         result = run_policy(loaded, rows)
-        _print_run(loaded, result.payslips, result.summary)
+        _print_run(loaded, result.payslips, result.summary, words)
         return
     summary = Summary()
     payslips = _counted(iter_payslips(loaded, rows), summary)
@@ -121,8 +124,8 @@ def compute(
         else:
             write_json(handle, loaded, payslips, summary)
     if output is not None:
-        typer.echo(f"Wrote {summary.headcount} payslips to {output} "
-                   f"(total gross {summary.gross} {loaded.currency}).", err=True)
+        typer.echo(words("compute.wrote", count=summary.headcount, path=output,
+                         gross=words.money(summary.gross, loaded.currency)), err=True)
 
 
 def _unescape(delimiter: str | None) -> str | None:
@@ -135,12 +138,23 @@ def _counted(payslips: Iterator[Any], summary: Any) -> Iterator[Any]:
         yield slip
 
 
-def _print_run(policy: Any, payslips: list[Any], summary: Any) -> None:
+def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any) -> None:
     from .render import payslip_table, summary_table
 
     console = _console()
-    console.print(payslip_table(policy, payslips))
-    console.print(summary_table(policy, summary))
+    console.print(payslip_table(policy, payslips, words))
+    console.print(summary_table(policy, summary, words))
+
+
+def _words(lang: str | None, policy: Any) -> Any:
+    """cspay's words in the language asked for, else the policy's locale, else English."""
+    from .i18n import Words, languages
+
+    language = lang or policy.locale or "en"
+    if language not in languages():
+        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {language!r}",
+                                 param_hint="--lang")
+    return Words(language)
 
 
 _LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")

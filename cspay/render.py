@@ -8,16 +8,15 @@ from rich.table import Table
 
 from .engine import Payslip, Summary
 from .export import score_text, zero
+from .i18n import Words
 from .policy import Policy
 
-
-GROUP_TITLES = {"base": "Base", "allowances": "Allowances", "bonus": "Bonus",
-                "adjustments": "Adjustments", "floor": "Top-up"}
+# Which table column each payslip line adds up into, by the line code's first part.
 LINE_GROUPS = {"base_pay": "base", "allowance": "allowances", "bonus": "bonus",
                "adjustment": "adjustments", "floor": "floor"}
 
 
-def money(amount: Decimal) -> str:
+def number(amount: Decimal) -> str:
     """An amount with thousands separators and its own decimals: 7,940.00."""
     return f"{amount:,}"
 
@@ -26,20 +25,20 @@ def _amount_column(table: Table, title: str) -> None:
     table.add_column(title, justify="right", no_wrap=True)
 
 
-def payslip_table(policy: Policy, payslips: list[Payslip]) -> Table:
+def payslip_table(policy: Policy, payslips: list[Payslip], words: Words) -> Table:
     """One row per agent: who, score, grade, then base, allowances, bonus, adjustments, gross."""
-    table = Table(title=f"{policy.title or policy.policy} {policy.version} ({policy.currency})",
-                  title_justify="left")
-    for title in ("Agent", "Name", "Role", "Team"):
-        table.add_column(title, no_wrap=title in ("Agent", "Role"))
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Grade", no_wrap=True)
+    title = words("table.title", title=policy.title or policy.policy, version=policy.version,
+                  currency=policy.currency)
+    table = Table(title=title, title_justify="left")
+    for key in ("agent", "name", "role", "team"):
+        table.add_column(words(f"col.{key}"), no_wrap=key in ("agent", "role"))
+    table.add_column(words("col.score"), justify="right", no_wrap=True)
+    table.add_column(words("col.grade"), no_wrap=True)
     groups = ["base", "allowances", "bonus", "adjustments"]
     if any(slip.amount("floor") for slip in payslips):
         groups.append("floor")
-    for group in groups:
-        _amount_column(table, GROUP_TITLES[group])
-    _amount_column(table, "Gross")
+    for group in [*groups, "gross"]:
+        _amount_column(table, words(f"col.{group}"))
     empty = zero(policy)
     for slip in payslips:
         amounts = _line_groups(slip, empty)
@@ -48,34 +47,35 @@ def payslip_table(policy: Policy, payslips: list[Payslip]) -> Table:
             grade += f" ({slip.action})"
         table.add_row(
             slip.agent_id, slip.name, slip.role, slip.team, score_text(slip.score) or "-", grade,
-            *(money(amounts[group]) for group in groups), money(slip.gross),
+            *(number(amounts[group]) for group in groups), number(slip.gross),
         )
     return table
 
 
 def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
-    groups = dict.fromkeys(GROUP_TITLES, empty)
+    groups = dict.fromkeys(LINE_GROUPS.values(), empty)
     for line in slip.lines:
-        kind = line.code.split(".", 1)[0]
-        groups[LINE_GROUPS[kind]] += line.amount
+        group = LINE_GROUPS[line.code.split(".", 1)[0]]
+        groups[group] += line.amount
     return groups
 
 
-def summary_table(policy: Policy, summary: Summary) -> Table:
+def summary_table(policy: Policy, summary: Summary, words: Words) -> Table:
     """Headcount, totals, bonus share of gross, grades and actions."""
-    table = Table(title="Summary", title_justify="left", show_header=False)
-    table.add_column("What")
-    table.add_column("Value", justify="right", no_wrap=True)
-    table.add_row("Headcount", str(summary.headcount))
-    table.add_row(f"Total gross ({policy.currency})", money(summary.gross))
-    table.add_row(f"Total bonus ({policy.currency})", money(summary.bonus))
+    currency = policy.currency
+    table = Table(title=words("summary.title"), title_justify="left", show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right", no_wrap=True)
+    table.add_row(words("summary.headcount"), str(summary.headcount))
+    table.add_row(words("summary.total_gross", currency=currency), number(summary.gross))
+    table.add_row(words("summary.total_bonus", currency=currency), number(summary.bonus))
     share = summary.bonus_share
-    table.add_row("Bonus share of gross", "-" if share is None else f"{share * 100:.1f}%")
+    table.add_row(words("summary.bonus_share"), "-" if share is None else f"{share * 100:.1f}%")
     order = [grade.grade for grade in policy.grades_high_to_low()] + ["-"]
     grades = ", ".join(f"{g}: {summary.grades[g]}" for g in order if g in summary.grades)
-    table.add_row("Agents per grade", grades or "-")
+    table.add_row(words("summary.grades"), grades or "-")
     actions = ", ".join(f"{name}: {count}" for name, count in summary.actions.items())
-    table.add_row("Agents with an action", actions or "none")
+    table.add_row(words("summary.actions"), actions or words("summary.none"))
     if "floor" in summary.lines:
-        table.add_row(f"Minimum pay top-ups ({policy.currency})", money(summary.lines["floor"]))
+        table.add_row(words("summary.topups", currency=currency), number(summary.lines["floor"]))
     return table

@@ -1,0 +1,57 @@
+"""cspay's own words in each language: one catalog file per language, and money formats."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+DEFAULT_LANGUAGE = "en"
+
+# How each language writes an amount of each currency; {amount} has thousands separators.
+MONEY_FORMATS = {
+    "en": {"CNY": "¥{amount}", "USD": "${amount}", "EUR": "€{amount}", "GBP": "£{amount}",
+           "*": "{amount} {currency}"},
+    "zh": {"CNY": "{amount} 元", "USD": "{amount} 美元", "EUR": "{amount} 欧元", "GBP": "{amount} 英镑",
+           "*": "{amount} {currency}"},
+}
+
+
+def languages() -> list[str]:
+    """The languages that have a catalog file."""
+    folder = resources.files("cspay") / "locales"
+    return sorted(entry.name.removesuffix(".json") for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
+@lru_cache(maxsize=None)
+def catalog(language: str) -> dict[str, str]:
+    """The messages of one language, by key."""
+    text = (resources.files("cspay") / "locales" / f"{language}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+class Words:
+    """cspay's words in one language: `words("summary.headcount")`, with {placeholders} filled in."""
+
+    def __init__(self, language: str | None = None) -> None:
+        self.language = language or DEFAULT_LANGUAGE
+        if self.language not in languages():
+            raise ValueError(f"no messages for language {self.language!r}; have {', '.join(languages())}")
+        self.messages = catalog(self.language)
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self.messages.get(key) or catalog(DEFAULT_LANGUAGE)[key]
+        return text.format(**values) if values else text
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        """An amount as this language writes it: ¥7,940.00 in English, 7,940.00 元 in Chinese."""
+        formats = MONEY_FORMATS.get(self.language, MONEY_FORMATS[DEFAULT_LANGUAGE])
+        pattern = formats.get(currency, formats["*"])
+        sign = "-" if amount < 0 else ""
+        return sign + pattern.format(amount=f"{abs(amount):,}", currency=currency)
+
+    def line_label(self, code: str, label: str) -> str:
+        """A payslip line's label: cspay's own words for built-in lines, the policy's words otherwise."""
+        key = f"line.{code}"
+        return self(key) if key in self.messages and label == catalog(DEFAULT_LANGUAGE)[key] else label
