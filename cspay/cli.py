@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from importlib import import_module
 import json
 import os
 import re
@@ -213,3 +214,12 @@ def _structured(report: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     """Entry point of the `cspay` script."""
     app()
+
+
+
+# Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
+# imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+for _module in COMMAND_MODULES:
+    import_module(_module)
