@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["compute", "load_policy", "read_metrics", "__version__"]
+__all__ = ["__version__", "compute", "load_policy", "read_metrics"]
 
 _EXPORTS = {"load_policy": "loader", "read_metrics": "metrics", "compute": "engine"}
 

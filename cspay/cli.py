@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from importlib import import_module
 import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from enum import Enum
+from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,13 +26,13 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -56,7 +56,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _fail(error.lines(), error.exit_code) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
             raise  # usage errors and exits belong to Typer
-        except Exception as error:  # noqa: BLE001 - the last guard before a user's terminal
+        except Exception as error:  # the last guard before a user's terminal
             if os.environ.get("CSPAY_DEBUG"):
                 raise
             where = _origin(error)
@@ -100,7 +100,8 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
     """
-    from .engine import Summary, compute as run_policy, iter_payslips
+    from .engine import Summary, iter_payslips
+    from .engine import compute as run_policy
     from .export import atomic_output, check_target, write_csv, write_json
     from .loader import load_policy
     from .metrics import MetricsReader

@@ -87,7 +87,7 @@ def round_to(amount: Decimal, step: Decimal, mode: str) -> Decimal:
     units = (amount / step).to_integral_value(rounding=ROUNDING_MODES.get(mode, mode))
     places = min(step.as_tuple().exponent, 0)
     result = (units * step).quantize(ONE.scaleb(places))
-    return result.copy_abs() if not result else result  # never "-0.00" on a payslip
+    return result if result else result.copy_abs()  # never "-0.00" on a payslip
 
 
 def linear_scorer(score: Score) -> Callable[[Decimal], tuple[Decimal, str]]:

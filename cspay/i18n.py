@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 DEFAULT_LANGUAGE = "en"
@@ -24,7 +24,7 @@ def languages() -> list[str]:
     return sorted(entry.name.removesuffix(".json") for entry in folder.iterdir() if entry.name.endswith(".json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(language: str) -> dict[str, str]:
     """The messages of one language, by key."""
     text = (resources.files("cspay") / "locales" / f"{language}.json").read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import PolicyError
-from .policy import Policy, shown, cross_checks
+from .policy import Policy, cross_checks, shown
 
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -69,7 +69,7 @@ class Document:
 class _Composer(yaml.SafeLoader):
     """Composes nodes only: no implicit typing, no anchors, no aliases, bounded depth."""
 
-    yaml_implicit_resolvers: dict = {}
+    yaml_implicit_resolvers: typing.ClassVar[dict] = {}
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
