@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ SNIFF_BYTES = 64 * 1024
 CACHE_LIMIT = 20_000
 TOTAL_MARKERS = frozenset({"total", "totals", "sum", "grand total", "合计", "总计", "小计", "汇总"})
 ZERO = Decimal(0)
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by the surrogateescape error handler
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -97,7 +99,7 @@ def _find_header(header: list[str], wanted: str) -> list[int]:
 
 def _cached(read: Callable[[str], Decimal | None]) -> Callable[[str], Decimal | None]:
     """Real metrics repeat; parse each distinct cell text once (errors included)."""
-    cache: dict[str, Decimal | None | CellError] = {}
+    cache: dict[str, Decimal | CellError | None] = {}
 
     def cached(text: str) -> Decimal | None:
         result = cache.get(text, cache)
@@ -233,14 +235,13 @@ class MetricsReader:
         self.path = str(path)
         self._file = self._open(Path(path), encoding)
         try:
-            first = self._file.readline()
+            # A BOM left by a forced --encoding utf-8 is not part of the first column's name.
+            first = self._file.readline().removeprefix("\ufeff")
+            if _UNDECODABLE.search(first):
+                raise MetricsError(self._undecodable(1))
             self.delimiter = delimiter or detect_delimiter(first)
             self.header = next(csv.reader([first], delimiter=self.delimiter), [])
             self.parser = RowParser(policy, self.header, self.path)
-        except UnicodeDecodeError:
-            self._file.close()
-            raise MetricsError(f"{self.path}: row 1: bytes that are not valid {self.encoding} text; "
-                               f"save the file as UTF-8, or pass --encoding") from None
         except BaseException:
             self._file.close()
             raise
@@ -259,7 +260,13 @@ class MetricsReader:
             raw.close()
             raise MetricsError(f"{path}: unknown encoding {encoding!r}; try utf-8 or gb18030") from None
         self.encoding = encoding
-        return io.TextIOWrapper(raw, encoding=encoding, newline="")
+        # Undecodable bytes become lone surrogates, found row by row: a strict decoder would fail
+        # on a whole buffer at once, far from the row that holds them.
+        return io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape")
+
+    def _undecodable(self, line: int) -> str:
+        return (f"{self.path}: row {line}: bytes that are not valid {self.encoding} text; "
+                f"save the file as UTF-8, or pass --encoding")
 
     def __iter__(self) -> Iterator[AgentRow]:
         reader = csv.reader(self._file, delimiter=self.delimiter)
@@ -272,20 +279,24 @@ class MetricsReader:
                     cells = next(reader)
                 except StopIteration:
                     break
-                except UnicodeDecodeError:
-                    problems.add(f"{self.path}: row {start}: bytes that are not valid {self.encoding} text; "
-                                 f"save the file as UTF-8, or pass --encoding")
-                    break
                 except csv.Error as error:
                     problems.add(f"{self.path}: row {start}: cannot be read as CSV: {error}")
                     break
                 line = reader.line_num + 1
+                if _has_undecodable(cells):
+                    problems.add(self._undecodable(start))
+                    continue
                 row = self.parser.parse(start, cells)
                 if row is not None:
                     yield row
         finally:
             self._file.close()
         problems.raise_if_any(MetricsError)
+
+
+def _has_undecodable(cells: list[str]) -> bool:
+    text = "".join(cells)
+    return not text.isascii() and _UNDECODABLE.search(text) is not None
 
 
 def _clip(text: str, limit: int = 40) -> str:

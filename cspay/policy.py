@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -78,7 +79,10 @@ class Share(BaseModel):
 
 def _amount_or_share(value: Any) -> Decimal | Share:
     if isinstance(value, str) and value.strip().endswith("%"):
-        percent = _number(value.strip()[:-1])
+        try:
+            percent = _number(value.strip()[:-1])
+        except ValueError:  # quote the whole share, % included, as the user wrote it
+            raise ValueError(f"expected an amount or a share of base_pay like 30%, got {value!r}") from None
         if percent < 0:
             raise ValueError(f"expected a share of at least 0%, got {value!r}")
         return Share(percent=percent)
@@ -161,7 +165,7 @@ class Score(Model):
 def _check_bands(bands: list[Band]) -> None:
     if not bands:
         raise ValueError("bands must list at least one band")
-    for before, after in zip(bands, bands[1:]):
+    for before, after in itertools.pairwise(bands):
         if after.from_ <= before.from_:
             raise ValueError(
                 f"bands must be sorted by `from`, strictly ascending; {after.from_} follows {before.from_}"

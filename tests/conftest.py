@@ -1,0 +1,132 @@
+"""Shared fixtures: the contract policy, the worked example's row, and builders for CSV files and policies."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import os
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from cspay.loader import load_document, load_policy
+from cspay.metrics import AgentRow
+from cspay.policy import Policy, cross_checks
+
+DATA = Path(__file__).parent / "data"
+STANDARD = DATA / "standard.yaml"
+
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile("ci", max_examples=30, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# The worked example of the policy contract, as the cells of a metrics CSV under the standard policy.
+WORKED_CELLS: dict[str, str] = {
+    "agent_id": "A001",
+    "name": "Ada Lin",
+    "role": "L1",
+    "team": "North",
+    "worked_days": "21.75",
+    "csat": "92.5",
+    "surveys": "64",
+    "fcr": "0.81",
+    "aht_sec": "335",
+    "qa_score": "88",
+    "attendance": "98.5",
+    "valid_complaints": "1",
+    "tickets": "940",
+}
+HEADER = list(WORKED_CELLS)
+
+# The same agent as the engine sees it: KPI values by KPI code, other columns by column name.
+WORKED_KPIS: dict[str, Decimal] = {
+    "csat": Decimal("92.5"),
+    "fcr": Decimal("0.81"),
+    "aht": Decimal("335"),
+    "qa": Decimal("88"),
+}
+WORKED_NUMBERS: dict[str, Decimal] = {
+    "surveys": Decimal("64"),
+    "attendance": Decimal("98.5"),
+    "worked_days": Decimal("21.75"),
+    "valid_complaints": Decimal("1"),
+    "tickets": Decimal("940"),
+}
+
+
+def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2,
+              **values: str | Decimal | None) -> AgentRow:
+    """The worked example's AgentRow with some values replaced (by KPI code or column name)."""
+    kpis: dict[str, Decimal | None] = dict(WORKED_KPIS)
+    numbers = dict(WORKED_NUMBERS)
+    for key, value in values.items():
+        number = None if value is None else Decimal(value)
+        if key in kpis:
+            kpis[key] = number
+        elif number is None:
+            raise ValueError(f"{key} is not a KPI; only KPI values may be None")
+        else:
+            numbers[key] = number
+    return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers)
+
+
+def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None,
+             delimiter: str = ",") -> str:
+    """CSV text with the header, then each row's cells (missing cells take the worked example's)."""
+    header = header or HEADER
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, WORKED_CELLS.get(name, "")) for name in header])
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> Callable[..., Path]:
+    """Write rows (dicts over the worked example) as a CSV in tmp_path and return its path."""
+    counter = iter(range(1_000))
+
+    def write(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None,
+              delimiter: str = ",", encoding: str = "utf-8", name: str | None = None) -> Path:
+        path = tmp_path / (name or f"metrics-{next(counter)}.csv")
+        path.write_bytes(csv_text(rows, header=header, delimiter=delimiter).encode(encoding))
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def standard() -> Policy:
+    """The contract policy, loaded from the test copy."""
+    return load_policy(STANDARD)
+
+
+@pytest.fixture
+def standard_data() -> dict[str, Any]:
+    """The contract policy as plain data, a fresh copy to change in a test."""
+    return copy.deepcopy(_STANDARD_DATA)
+
+
+_STANDARD_DATA = load_document(STANDARD).data
+
+
+def policy_from(data: dict[str, Any]) -> Policy:
+    """A valid Policy from plain data (as the loader would give), failing the test on any problem."""
+    policy = Policy.model_validate(data)
+    problems = cross_checks(policy)
+    assert [] == problems
+    return policy
+
+
+def write_yaml(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:
+    """Write a policy's YAML text into tmp_path and return its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,231 @@
+"""Reading policy YAML safely: exact numbers, text that stays text, and refusals with a location."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import STANDARD, write_yaml
+
+from cspay.errors import PolicyError
+from cspay.loader import MAX_POLICY_BYTES, load_document, load_policy
+
+MINIMAL = """\
+policy: tiny
+version: "1"
+agents: {id: agent_id, role: role}
+roles:
+  L1: {base_pay: 5000, target_bonus: 1000}
+kpis:
+  csat: {column: csat, unit: percent, weight: 100, score: {threshold: 80, target: 90, stretch: 96}}
+grades:
+  - {grade: A, min_score: 1.0, multiplier: 1.2}
+  - {grade: D, min_score: 0, multiplier: 0}
+"""
+
+
+def _floats(value: Any) -> list[Any]:
+    """Every float inside nested dicts, lists and pydantic dumps."""
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [f for item in value.values() for f in _floats(item)]
+    if isinstance(value, (list, tuple)):
+        return [f for item in value for f in _floats(item)]
+    return []
+
+
+def test_numbers_are_decimals_built_from_the_text(tmp_path: Path) -> None:
+    """`0.1` is Decimal("0.1") exactly, as written, never a float's approximation."""
+    data = load_document(write_yaml(tmp_path, "a: 0.1\nb: 1e-3\nc: -2.50\n")).data
+    assert ([Decimal("0.1"), Decimal("0.001"), Decimal("-2.50")], ["0.1", "1e-3", "-2.50"]) == (
+        [data["a"], data["b"], data["c"]], [str(data["a"]), data["b"].text, str(data["c"])])
+
+
+def test_no_float_anywhere_in_the_contract_policy() -> None:
+    """Neither the parsed document nor the validated policy holds a float."""
+    policy = load_policy(STANDARD)
+    assert ([], []) == (_floats(load_document(STANDARD).data), _floats(policy.model_dump()))
+
+
+def test_decimal_rates_keep_their_digits(standard_data: dict[str, Any]) -> None:
+    """0.65 and 21.75 are the exact decimals of the file."""
+    from conftest import policy_from
+
+    policy = policy_from(standard_data)
+    assert (Decimal("0.65"), Decimal("21.75")) == (policy.kpis["fcr"].score.threshold, policy.proration.full)
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "off", "y", "n", "Yes", "OFF"])
+def test_yaml_1_1_booleans_are_text(tmp_path: Path, word: str) -> None:
+    """yes/no/on/off are read as the words, not as booleans (Norway keeps its country code)."""
+    assert {"a": word} == load_document(write_yaml(tmp_path, f"a: {word}\n")).data
+
+
+def test_true_and_false_are_booleans(tmp_path: Path) -> None:
+    """Only true/false are booleans."""
+    assert {"a": True, "b": False} == load_document(write_yaml(tmp_path, "a: true\nb: false\n")).data
+
+
+def test_grade_named_no_stays_text(tmp_path: Path) -> None:
+    """A grade called `no` is the text "no"."""
+    text = MINIMAL.replace("grade: D,", "grade: no,")
+    assert "no" == load_policy(write_yaml(tmp_path, text)).grades[1].grade
+
+
+def test_leading_zero_number_is_decimal_ten(tmp_path: Path) -> None:
+    """`010` where a number is meant is ten, not octal eight."""
+    text = MINIMAL.replace("base_pay: 5000", "base_pay: 010")
+    assert Decimal(10) == load_policy(write_yaml(tmp_path, text)).roles["L1"].base_pay
+
+
+def test_leading_zero_text_keeps_its_zero(tmp_path: Path) -> None:
+    """`010` where text is meant is "010", as written."""
+    text = MINIMAL.replace('version: "1"', "version: 010").replace("policy: tiny", "policy: 007")
+    policy = load_policy(write_yaml(tmp_path, text))
+    assert ("007", "010") == (policy.policy, policy.version)
+
+
+def test_unquoted_version_keeps_its_text(tmp_path: Path) -> None:
+    """`version: 2026.10` is the text "2026.10", not the number 2026.1."""
+    text = MINIMAL.replace('version: "1"', "version: 2026.10")
+    assert "2026.10" == load_policy(write_yaml(tmp_path, text)).version
+
+
+@pytest.mark.parametrize("special", [".nan", ".NaN", ".inf", "-.inf", "+.Inf"])
+def test_nan_and_infinity_are_not_numbers(tmp_path: Path, special: str) -> None:
+    """YAML's special floats are refused where a number is meant, at the value's place."""
+    text = MINIMAL.replace("base_pay: 5000", f"base_pay: {special}")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write_yaml(tmp_path, text))
+    assert [f"{tmp_path / 'policy.yaml'}:5:18: roles.L1.base_pay: expected a number, got '{special}'"] == \
+        caught.value.lines()
+
+
+def test_duplicate_key_names_the_key_and_both_lines(tmp_path: Path) -> None:
+    """A repeated key is refused at its second place, naming the line of the first."""
+    path = write_yaml(tmp_path, "policy: a\nversion: '1'\n\npolicy: b\n")
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert [f"{path}:4:1: duplicate key 'policy'; it was first given at line 1"] == caught.value.lines()
+
+
+def test_every_duplicate_key_is_reported(tmp_path: Path) -> None:
+    """Several duplicate keys, at any depth, are reported together."""
+    path = write_yaml(tmp_path, "a: 1\nb:\n  c: 1\n  c: 2\na: 3\n")
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert [f"{path}:4:3: duplicate key 'c'; it was first given at line 3",
+            f"{path}:5:1: duplicate key 'a'; it was first given at line 1"] == caught.value.lines()
+
+
+def test_alias_is_refused(tmp_path: Path) -> None:
+    """An alias is refused at its own place, even without an anchor."""
+    path = write_yaml(tmp_path, "a: 1\nb: *x\n")
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert [f"{path}:2:4: anchors and aliases (&, *) are not allowed in a policy"] == caught.value.lines()
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/name:os.system", "!!float",
+                                 "!custom"])
+def test_explicit_tags_are_refused(tmp_path: Path, tag: str) -> None:
+    """Any explicit tag, !!python ones first of all, is refused: a policy holds only plain data."""
+    path = write_yaml(tmp_path, f"a: {tag} '1'\n")
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert caught.value.lines()[0].startswith(f"{path}:1:4: the tag ")
+
+
+def test_file_of_exactly_one_mebibyte_is_read(tmp_path: Path) -> None:
+    """The size limit is inclusive: a file of exactly 1 MiB is read."""
+    head = "a: 1\n#"
+    path = write_yaml(tmp_path, head + "x" * (MAX_POLICY_BYTES - len(head)))
+    assert {"a": Decimal(1)} == load_document(path).data
+
+
+def test_file_over_one_mebibyte_is_refused(tmp_path: Path) -> None:
+    """One byte over 1 MiB is refused before it is parsed."""
+    head = "a: 1\n#"
+    path = write_yaml(tmp_path, head + "x" * (MAX_POLICY_BYTES - len(head) + 1))
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert [f"{path}: the file is 1,048,577 bytes; a policy may be at most 1 MiB"] == caught.value.lines()
+
+
+def test_nesting_of_32_levels_is_read(tmp_path: Path) -> None:
+    """The top mapping and 31 nested lists make 32 levels, the most allowed."""
+    path = write_yaml(tmp_path, "a: " + "[" * 31 + "]" * 31 + "\n")
+    assert "a" in load_document(path).data
+
+
+def test_nesting_of_33_levels_is_refused(tmp_path: Path) -> None:
+    """One level deeper is refused at the node that goes too deep."""
+    path = write_yaml(tmp_path, "a: " + "[" * 32 + "]" * 32 + "\n")
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert [f"{path}:1:35: nested deeper than 32 levels"] == caught.value.lines()
+
+
+def test_unknown_key_suggests_the_closest_known_key(tmp_path: Path) -> None:
+    """A misspelt key names the key it probably meant, at the key's own place."""
+    path = write_yaml(tmp_path, MINIMAL.replace("target_bonus:", "target_bonsu:"))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert f"{path}:5:24: roles.L1.target_bonsu: unknown key 'target_bonsu'; did you mean 'target_bonus'?" \
+        in caught.value.lines()
+
+
+def test_all_problems_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
+    """A misspelt key, a bad number and an infinity are all reported, each at its own place."""
+    text = (MINIMAL.replace("weight: 100", "wieght: 100").replace("base_pay: 5000", "base_pay: abc")
+            .replace("multiplier: 1.2", "multiplier: .inf"))
+    path = write_yaml(tmp_path, text)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert [
+        f"{path}:5:18: roles.L1.base_pay: expected a number, got 'abc'",
+        f"{path}:7:9: kpis.csat: missing required key 'weight'",
+        f"{path}:7:39: kpis.csat.wieght: unknown key 'wieght'; did you mean 'weight'?",
+        f"{path}:9:44: grades[0].multiplier: expected a number, got '.inf'",
+    ] == caught.value.lines()
+
+
+def test_policy_with_utf8_bom_loads(tmp_path: Path) -> None:
+    """A policy saved by an editor that writes a BOM is read like any UTF-8 file."""
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert "tiny" == load_policy(path).policy
+
+
+def test_policy_in_gb18030_with_chinese_labels_loads(tmp_path: Path) -> None:
+    """A policy saved as GB18030 (Chinese Windows) keeps its Chinese labels."""
+    path = tmp_path / "zh.yaml"
+    path.write_bytes(MINIMAL.replace("policy: tiny", "policy: 客服").encode("gb18030"))
+    assert "客服" == load_policy(path).policy
+
+
+def test_undecodable_policy_is_refused(tmp_path: Path) -> None:
+    """Bytes that are neither UTF-8 nor GB18030 are refused with advice."""
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"policy: \xff\xff\n")
+    with pytest.raises(PolicyError) as caught:
+        load_document(path)
+    assert [f"{path}: the file is neither UTF-8 nor GB18030 text; save it as UTF-8"] == caught.value.lines()
+
+
+def test_missing_policy_file_is_a_policy_error(tmp_path: Path) -> None:
+    """A path that does not exist is reported as unreadable, not as a traceback."""
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert [f"{path}: cannot read the policy: No such file or directory"] == caught.value.lines()
+
+
+def test_document_remembers_where_values_and_keys_are() -> None:
+    """Positions are 1-based line and column, for values and for mapping keys."""
+    doc = load_document(STANDARD)
+    assert (f"{STANDARD}:68:8", f"{STANDARD}:68:3") == (
+        doc.where(("bonus", "cap")), doc.where(("bonus", "cap"), key=True))

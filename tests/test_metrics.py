@@ -1,0 +1,375 @@
+"""Reading a month of metrics from CSV: encodings, headers, units, and a message for every bad cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import HEADER, WORKED_CELLS, WORKED_KPIS, WORKED_NUMBERS, csv_text, write_yaml
+
+from cspay.errors import MetricsError
+from cspay.loader import load_policy
+from cspay.metrics import MetricsReader, read_metrics
+from cspay.policy import Policy
+
+WriteCsv = Callable[..., Path]
+
+CHINESE_POLICY = """\
+policy: 客服-简版
+version: "1"
+agents: {id: 工号, name: 姓名, role: 岗位, team: 组别}
+roles:
+  初级: {base_pay: 4000, target_bonus: 20%}
+kpis:
+  满意度: {column: 满意度, unit: percent, weight: 60, score: {threshold: 80, target: 90, stretch: 96}}
+  一次解决率: {column: 一次解决率, unit: ratio, weight: 40, score: {threshold: 0.65, target: 0.78, stretch: 0.88}}
+grades:
+  - {grade: 甲, min_score: 1.0, multiplier: 1.2}
+  - {grade: 乙, min_score: 0, multiplier: 0.5}
+adjustments:
+  投诉: {column: 有效投诉, per_unit: -100}
+"""
+CHINESE_CSV = "工号,姓名,岗位,组别,满意度,一次解决率,有效投诉\n0042,王芳,初级,一组,92.5%,81%,1\n"
+
+
+def problems_of(path: Path, policy: Policy, **options: str) -> list[str]:
+    """The lines of the MetricsError that reading `path` must raise."""
+    with pytest.raises(MetricsError) as caught:
+        read_metrics(path, policy, **options)
+    return caught.value.lines()
+
+
+# ---- reading values -------------------------------------------------------------------------------
+
+
+def test_worked_example_row_is_read_exactly(write_csv: WriteCsv, standard: Policy) -> None:
+    """The worked example's cells become the exact KPI values and numbers, and its identity as text."""
+    (row,) = read_metrics(write_csv([{}]), standard)
+    assert (2, "A001", "L1", "Ada Lin", "North", WORKED_KPIS, WORKED_NUMBERS) == (
+        row.line, row.agent_id, row.role, row.name, row.team, row.kpis, row.numbers)
+
+
+def test_spreadsheet_forms_read_as_the_same_values(write_csv: WriteCsv, standard: Policy) -> None:
+    """"92.5%", "81%", "0:05:35" and "98.5%" read as 92.5, 0.81, 335 and 98.5."""
+    path = write_csv([{"csat": "92.5%", "fcr": "81%", "aht_sec": "0:05:35", "attendance": "98.5%"}])
+    (row,) = read_metrics(path, standard)
+    assert (WORKED_KPIS, Decimal("98.5")) == (row.kpis, row.numbers["attendance"])
+
+
+@pytest.mark.parametrize(("column", "text", "expected"), [
+    ("attendance", "98.5%", "98.5"),
+    ("worked_days", "20.5%", "20.5"),
+    ("surveys", "64%", "64"),
+    ("tickets", "940%", "940"),
+    ("valid_complaints", "2%", "2"),
+])
+def test_plain_columns_drop_a_trailing_percent_sign(write_csv: WriteCsv, standard: Policy, column: str,
+                                                    text: str, expected: str) -> None:
+    """Gate, proration, min_volume and adjustment columns read "98.5%" as 98.5, never as 0.985."""
+    (row,) = read_metrics(write_csv([{column: text}]), standard)
+    assert Decimal(expected) == row.numbers[column]
+
+
+def test_minutes_and_seconds_read_as_seconds(write_csv: WriteCsv, standard: Policy) -> None:
+    """An m:ss cell in a seconds column is minutes and seconds."""
+    (row,) = read_metrics(write_csv([{"aht_sec": "5:35"}]), standard)
+    assert Decimal(335) == row.kpis["aht"]
+
+
+def test_agent_ids_stay_text(write_csv: WriteCsv, standard: Policy) -> None:
+    """An id like 007 keeps its leading zeros."""
+    (row,) = read_metrics(write_csv([{"agent_id": "007"}]), standard)
+    assert "007" == row.agent_id
+
+
+def test_empty_adjustment_cell_counts_as_zero(write_csv: WriteCsv, standard: Policy) -> None:
+    """No complaints written down means zero complaints."""
+    (row,) = read_metrics(write_csv([{"valid_complaints": ""}]), standard)
+    assert Decimal(0) == row.numbers["valid_complaints"]
+
+
+def test_excluded_kpi_with_empty_cell_reads_as_no_value(write_csv: WriteCsv,
+                                                         standard_data: dict, tmp_path: Path) -> None:
+    """With `missing: exclude`, an empty KPI cell is None, to be left out of the score."""
+    from conftest import policy_from
+
+    standard_data["kpis"]["csat"]["missing"] = "exclude"
+    (row,) = read_metrics(write_csv([{"csat": ""}]), policy_from(standard_data))
+    assert row.kpis["csat"] is None
+
+
+def test_header_only_file_has_no_rows(write_csv: WriteCsv, standard: Policy) -> None:
+    """A file with only the header is an empty month, not an error."""
+    assert [] == read_metrics(write_csv([]), standard)
+
+
+def test_blank_rows_are_skipped(tmp_path: Path, standard: Policy) -> None:
+    """Blank lines and rows of empty cells are skipped, and line numbers still count them."""
+    text = csv_text([{}])
+    text += "\n" + ",,,,,,,,,,,,\n" + csv_text([{"agent_id": "A002"}]).split("\n", 1)[1]
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    reader = MetricsReader(path, standard)
+    rows = list(reader)
+    assert ([("A001", 2), ("A002", 5)], 2) == ([(r.agent_id, r.line) for r in rows], reader.parser.blank_rows)
+
+
+# ---- encodings and delimiters -----------------------------------------------------------------------
+
+
+def test_utf8_with_bom_is_read(write_csv: WriteCsv, standard: Policy) -> None:
+    """Excel's "CSV UTF-8" writes a BOM; the first column is still found by its name."""
+    (row,) = read_metrics(write_csv([{"name": "Zoë"}], encoding="utf-8-sig"), standard)
+    assert ("A001", "Zoë") == (row.agent_id, row.name)
+
+
+def test_gb18030_with_chinese_headers_is_read_without_flags(tmp_path: Path) -> None:
+    """A Chinese Excel file (GB18030) with Chinese headers is detected and read."""
+    policy = load_policy(write_yaml(tmp_path, CHINESE_POLICY))
+    path = tmp_path / "月度.csv"
+    path.write_bytes(CHINESE_CSV.encode("gb18030"))
+    (row,) = read_metrics(path, policy)
+    assert ("0042", "王芳", "初级", "一组", {"满意度": Decimal("92.5"), "一次解决率": Decimal("0.81")},
+            {"有效投诉": Decimal(1)}) == (row.agent_id, row.name, row.role, row.team, row.kpis, row.numbers)
+
+
+def test_chinese_headers_in_utf8_are_read(tmp_path: Path) -> None:
+    """The same Chinese file saved as UTF-8 reads the same."""
+    policy = load_policy(write_yaml(tmp_path, CHINESE_POLICY))
+    path = tmp_path / "m.csv"
+    path.write_text(CHINESE_CSV, encoding="utf-8")
+    (row,) = read_metrics(path, policy)
+    assert ("王芳", Decimal("0.81")) == (row.name, row.kpis["一次解决率"])
+
+
+def test_forced_encoding_is_used(write_csv: WriteCsv, standard: Policy) -> None:
+    """--encoding latin-1 reads a Latin-1 file that detection would take for GB18030."""
+    path = write_csv([{"name": "José"}], encoding="latin-1")
+    (row,) = read_metrics(path, standard, encoding="latin-1")
+    assert "José" == row.name
+
+
+def test_forced_utf8_on_a_file_with_bom_still_finds_the_first_column(write_csv: WriteCsv,
+                                                                    standard: Policy) -> None:
+    """--encoding utf-8 on Excel's "CSV UTF-8" (with BOM) does not glue the BOM to "agent_id"."""
+    (row,) = read_metrics(write_csv([{}], encoding="utf-8-sig"), standard, encoding="utf-8")
+    assert "A001" == row.agent_id
+
+
+def test_utf16_with_bom_is_read(write_csv: WriteCsv, standard: Policy) -> None:
+    """Excel's "Unicode text" (UTF-16 with BOM, tab-separated) is detected and read."""
+    (row,) = read_metrics(write_csv([{"name": "王芳"}], encoding="utf-16", delimiter="\t"), standard)
+    assert ("王芳", WORKED_KPIS) == (row.name, row.kpis)
+
+
+def test_unknown_encoding_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
+    """A misspelt --encoding is reported, with the usual choices."""
+    path = write_csv([{}])
+    assert [f"{path}: unknown encoding 'utf-9'; try utf-8 or gb18030"] == problems_of(
+        path, standard, encoding="utf-9")
+
+
+def test_invalid_bytes_mid_file_are_reported_at_their_row(tmp_path: Path, standard: Policy) -> None:
+    """A row with bytes that are not UTF-8 is reported at its own line, and the other rows are read."""
+    lines = csv_text([{"agent_id": f"A{i}"} for i in range(6)]).encode().split(b"\n")
+    lines[4] = lines[4].replace(b"Ada Lin", b"Ada \xff\xfe Lin")
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"\n".join(lines))
+    assert [f"{path}: row 5: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"] \
+        == problems_of(path, standard, encoding="utf-8")
+
+
+def test_invalid_bytes_after_the_sniffed_start_are_reported_at_their_row(tmp_path: Path,
+                                                                         standard: Policy) -> None:
+    """Detection reads the first 64 KiB; a bad row far beyond is still reported at its own line."""
+    rows = [{"agent_id": f"A{i:05d}"} for i in range(1500)]
+    lines = csv_text(rows).encode().split(b"\n")
+    lines[1400] = lines[1400].replace(b"Ada Lin", b"Ada \xff Lin")
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"\n".join(lines))
+    assert [f"{path}: row 1401: bytes that are not valid utf-8 text; save the file as UTF-8, "
+            f"or pass --encoding"] == problems_of(path, standard)
+
+
+def test_semicolon_delimiter_is_detected(write_csv: WriteCsv, standard: Policy) -> None:
+    """European Excel writes ';' between cells; it is detected from the header."""
+    reader = MetricsReader(write_csv([{}], delimiter=";"), standard)
+    (row,) = list(reader)
+    assert (";", WORKED_KPIS) == (reader.delimiter, row.kpis)
+
+
+def test_tab_delimiter_is_detected(write_csv: WriteCsv, standard: Policy) -> None:
+    """Tab-separated files are read too."""
+    (row,) = read_metrics(write_csv([{}], delimiter="\t"), standard)
+    assert WORKED_NUMBERS == row.numbers
+
+
+def test_forced_delimiter_is_used(write_csv: WriteCsv, standard: Policy) -> None:
+    """--delimiter "|" reads a pipe-separated file that detection does not recognise."""
+    (row,) = read_metrics(write_csv([{}], delimiter="|"), standard, delimiter="|")
+    assert WORKED_KPIS == row.kpis
+
+
+# ---- headers --------------------------------------------------------------------------------------
+
+
+def test_missing_columns_are_listed_together(write_csv: WriteCsv, standard: Policy) -> None:
+    """Every missing column is named in one message with the header as found."""
+    header = [name for name in HEADER if name not in ("csat", "tickets")]
+    path = write_csv([{}], header=header)
+    assert [f"{path}: row 1: missing required columns: csat, tickets (the header has: {', '.join(header)})"] \
+        == problems_of(path, standard)
+
+
+def test_duplicate_header_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
+    """Two columns named csat: which one is meant is not guessed."""
+    path = write_csv([{}], header=[*HEADER, "csat"])
+    assert [f"{path}: row 1: column 'csat' appears more than once (columns 6 and 14)"] == \
+        problems_of(path, standard)
+
+
+def test_header_in_other_case_and_width_is_matched(write_csv: WriteCsv, standard: Policy) -> None:
+    """"CSAT", " Agent_ID " and full-width "ｆｃｒ" match the policy's column names."""
+    header = [{"csat": "CSAT", "agent_id": " Agent_ID ", "fcr": "ｆｃｒ"}.get(name, name) for name in HEADER]
+    rows = [dict(WORKED_CELLS, **{"CSAT": "92.5", " Agent_ID ": "A001", "ｆｃｒ": "0.81"})]
+    (row,) = read_metrics(write_csv(rows, header=header), standard)
+    assert ("A001", WORKED_KPIS) == (row.agent_id, row.kpis)
+
+
+def test_empty_file_is_an_error(tmp_path: Path, standard: Policy) -> None:
+    """A file without even a header says so."""
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    assert [f"{path}: row 1: expected a header row naming the columns, the file is empty"] == \
+        problems_of(path, standard)
+
+
+def test_missing_file_is_an_error(tmp_path: Path, standard: Policy) -> None:
+    """A path that does not exist is a MetricsError, not a traceback."""
+    path = tmp_path / "nope.csv"
+    assert [f"{path}: cannot read the metrics file: No such file or directory"] == problems_of(path, standard)
+
+
+# ---- bad cells and rows -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("column", "text", "expected"), [
+    ("csat", "105", "a percentage between 0 and 100, like 92.5 or 92.5%"),
+    ("csat", "-1%", "a percentage between 0 and 100, like 92.5 or 92.5%"),
+    ("fcr", "81", "a ratio between 0 and 1, like 0.81 or 81%"),
+    ("fcr", "1.5", "a ratio between 0 and 1, like 0.81 or 81%"),
+    ("aht_sec", "-5", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
+    ("aht_sec", "5 min", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
+    ("qa_score", "good", "a number"),
+    ("csat", "", "a value (the cell is empty; the KPI does not allow missing values)"),
+    ("qa_score", "N/A", "a value (the cell is empty; the KPI does not allow missing values)"),
+    ("attendance", "", "a number (the cell is empty)"),
+    ("worked_days", "", "a number (the cell is empty)"),
+    ("surveys", "many", "a number"),
+    ("surveys", "", "a number (the cell is empty)"),
+    ("tickets", "lots", "a number"),
+])
+def test_bad_cell_names_file_row_column_value_and_expectation(write_csv: WriteCsv, standard: Policy,
+                                                              column: str, text: str, expected: str) -> None:
+    """A bad cell is reported as `file: row N, column "X": got "…", expected …`."""
+    path = write_csv([{}, {"agent_id": "A002", column: text}])
+    assert [f'{path}: row 3, column "{column}": got "{text}", expected {expected}'] == \
+        problems_of(path, standard)
+
+
+def test_row_number_is_the_line_in_the_file(tmp_path: Path, standard: Policy) -> None:
+    """After a name spanning two lines and a blank line, the bad row is reported at its line."""
+    text = csv_text([{"name": "Ada\nLin"}]) + "\n" + csv_text([{"agent_id": "A002", "csat": "x"}]).split("\n", 1)[1]
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    assert [f'{path}: row 5, column "csat": got "x", expected a percentage between 0 and 100, like 92.5 '
+            f"or 92.5%"] == problems_of(path, standard)
+
+
+def test_every_bad_cell_of_every_row_is_reported(write_csv: WriteCsv, standard: Policy) -> None:
+    """Two bad cells in one row and one in another give three messages, in file order."""
+    path = write_csv([{"csat": "x", "fcr": "2"}, {"agent_id": "A002"}, {"agent_id": "A003", "tickets": "?"}])
+    assert [
+        f'{path}: row 2, column "csat": got "x", expected a percentage between 0 and 100, like 92.5 or 92.5%',
+        f'{path}: row 2, column "fcr": got "2", expected a ratio between 0 and 1, like 0.81 or 81%',
+        f'{path}: row 4, column "tickets": got "?", expected a number',
+    ] == problems_of(path, standard)
+
+
+def test_more_than_fifty_bad_cells_are_counted(write_csv: WriteCsv, standard: Policy) -> None:
+    """The first 50 problems are shown, then how many more there are."""
+    path = write_csv([{"agent_id": f"A{i:03d}", "csat": "high"} for i in range(63)])
+    lines = problems_of(path, standard)
+    assert (51, f'{path}: row 51, column "csat": got "high"', "... and 13 more problems") == (
+        len(lines), lines[49].split(", expected")[0], lines[50])
+
+
+def test_exactly_fifty_bad_cells_are_all_shown(write_csv: WriteCsv, standard: Policy) -> None:
+    """At exactly 50 problems there is no count line."""
+    path = write_csv([{"agent_id": f"A{i:03d}", "csat": "high"} for i in range(50)])
+    lines = problems_of(path, standard)
+    assert (50, False) == (len(lines), any(line.startswith("...") for line in lines))
+
+
+def test_long_bad_cell_is_clipped(write_csv: WriteCsv, standard: Policy) -> None:
+    """A huge cell is shown by its first 40 characters and its length."""
+    path = write_csv([{"qa_score": "y" * 100}])
+    assert [f'{path}: row 2, column "qa_score": got "{"y" * 40}… (100 characters)", expected a number'] == \
+        problems_of(path, standard)
+
+
+def test_unknown_role_names_the_row_and_the_known_roles(write_csv: WriteCsv, standard: Policy) -> None:
+    """A role the policy does not define is an error listing the roles it does."""
+    path = write_csv([{}, {"agent_id": "A002", "role": "L3"}])
+    assert [f'{path}: row 3, column "role": unknown role "L3", expected one of L1, L2'] == \
+        problems_of(path, standard)
+
+
+def test_duplicate_agent_id_names_both_rows(write_csv: WriteCsv, standard: Policy) -> None:
+    """The same agent twice is an error naming the first row and the repeat."""
+    path = write_csv([{"agent_id": "007"}, {"agent_id": "A002"}, {"agent_id": "007"}])
+    assert [f"{path}: row 4: agent '007' appears twice, in rows 2 and 4"] == problems_of(path, standard)
+
+
+def test_ids_differing_only_in_leading_zeros_are_different_agents(write_csv: WriteCsv,
+                                                                  standard: Policy) -> None:
+    """007 and 7 are two agents: ids are text."""
+    rows = read_metrics(write_csv([{"agent_id": "007"}, {"agent_id": "7"}]), standard)
+    assert ["007", "7"] == [row.agent_id for row in rows]
+
+
+def test_empty_agent_id_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
+    """A row without an agent id cannot be paid."""
+    path = write_csv([{"agent_id": " "}])
+    assert [f'{path}: row 2, column "agent_id": the agent id is empty'] == problems_of(path, standard)
+
+
+@pytest.mark.parametrize("marker", ["Total", "TOTALS", "合计"])
+def test_totals_row_is_reported(write_csv: WriteCsv, standard: Policy, marker: str) -> None:
+    """A spreadsheet's totals row is not an agent; it is reported so it is removed."""
+    path = write_csv([{}, {"agent_id": marker}])
+    assert [f"{path}: row 3: looks like a totals row ({marker!r}); remove it, cspay adds up the totals "
+            f"itself"] == problems_of(path, standard)
+
+
+def test_row_with_too_many_cells_is_an_error(tmp_path: Path, standard: Policy) -> None:
+    """An extra cell (a shifted row) is reported instead of guessing which cell is extra."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text([{}]) + csv_text([{}]).split("\n")[1] + ",x\n", encoding="utf-8")
+    assert [f"{path}: row 3: has 14 cells, expected 13 like the header"] == problems_of(path, standard)
+
+
+def test_row_with_too_few_cells_is_an_error(tmp_path: Path, standard: Policy) -> None:
+    """A short row is reported, not padded with empty cells."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text([]) + "A001,Ada,L1\n", encoding="utf-8")
+    assert [f"{path}: row 2: has 3 cells, expected 13 like the header"] == problems_of(path, standard)
+
+
+def test_unclosed_quote_is_reported_at_its_row(tmp_path: Path, standard: Policy) -> None:
+    """A quote that never closes swallows the rest of the file; the row where it starts is named."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text([{}]) + 'A002,"Ada\n', encoding="utf-8")
+    assert [f"{path}: row 3: has 2 cells, expected 13 like the header"] == problems_of(path, standard)
