@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from .metrics import AgentRow
 from .policy import Adjustment, Grade, Kpi, Policy, Score
@@ -243,10 +243,9 @@ class Engine:
         if floor is None:
             return []
         gross = sum((line.amount for line in lines), ZERO)
-        target = round_to(floor.gross, self.step, ROUND_CEILING)
-        if gross >= target:
+        if gross >= floor.gross:
             return []
-        return [Line("floor", floor.label or FLOOR_LABEL, target - gross)]
+        return [Line("floor", floor.label or FLOOR_LABEL, floor.gross - gross)]
 
 
 def _weighted_score(kpis: list[KpiResult]) -> tuple[tuple[KpiResult, ...], Decimal | None]:

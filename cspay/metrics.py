@@ -64,6 +64,13 @@ def _required_number(text: str) -> Decimal:
     return parse_plain(text)
 
 
+def _required_amount(text: str) -> Decimal:
+    value = _required_number(text)
+    if value < 0:
+        raise CellError("a number of at least 0")
+    return value
+
+
 def _number_or_zero(text: str) -> Decimal:
     return ZERO if is_missing(text) else parse_plain(text)
 
@@ -74,11 +81,13 @@ def needed_columns(policy: Policy) -> list[_Column]:
         _Column(kpi.column, _kpi_reader(UNIT_PARSERS[kpi.unit], kpi.missing == "exclude"), code)
         for code, kpi in policy.kpis.items()
     ]
-    plain = [kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume]
-    plain += [gate.column for gate in policy.gates if gate.column]
+    volumes = [kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume]
     if policy.proration:
-        plain.append(policy.proration.column)
-    columns += [_Column(name, _required_number) for name in dict.fromkeys(plain)]
+        volumes.append(policy.proration.column)
+    gates = [gate.column for gate in policy.gates if gate.column and gate.column not in volumes]
+    columns += [_Column(name, _required_amount) for name in dict.fromkeys(volumes)]
+    columns += [_Column(name, _required_number) for name in dict.fromkeys(gates)]
+    plain = volumes + gates
     adjustments = [a.column for a in policy.adjustments.values() if a.column not in plain]
     columns += [_Column(name, _number_or_zero) for name in dict.fromkeys(adjustments)]
     return columns
@@ -181,6 +190,8 @@ class RowParser:
             self.blank_rows += 1
             return None
         self.rows_read += 1
+        if len(cells) > self._width and not any(cell.strip() for cell in cells[self._width:]):
+            cells = cells[: self._width]  # Excel often leaves empty cells after the last column
         if len(cells) != self._width:
             self.problems.add(f"{self.path}: row {line}: has {len(cells)} cells, expected {self._width} "
                               f"like the header")

@@ -572,3 +572,10 @@ def test_engine_imports_no_cli_or_rendering_library() -> None:
     code = "import sys, cspay.engine; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "[]" == result.stdout.strip()
+
+
+def test_floor_off_the_step_is_met_exactly(standard_data: dict[str, Any]) -> None:
+    """A floor of 7940.005 adds exactly 0.005, so gross equals the floor as the contract says."""
+    standard_data["floor"]["gross"] = D("7940.005")
+    slip = payslip(policy_from(standard_data))
+    assert (D("0.005"), D("7940.005")) == (slip.amount("floor"), slip.gross)

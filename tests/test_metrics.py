@@ -373,3 +373,33 @@ def test_unclosed_quote_is_reported_at_its_row(tmp_path: Path, standard: Policy)
     path = tmp_path / "m.csv"
     path.write_text(csv_text([{}]) + 'A002,"Ada\n', encoding="utf-8")
     assert [f"{path}: row 3: has 2 cells, expected 13 like the header"] == problems_of(path, standard)
+
+
+def test_negative_worked_days_is_an_error(write_csv: Callable[..., Path], standard: Policy) -> None:
+    """Worked days below 0 would make pay negative; the cell is reported."""
+    path = write_csv([{"worked_days": "-3"}])
+    assert [f'{path}: row 2, column "worked_days": got "-3", expected a number of at least 0'] \
+        == problems_of(path, standard)
+
+
+def test_negative_survey_count_is_an_error(write_csv: Callable[..., Path], standard: Policy) -> None:
+    """A min_volume column holds a count: below 0 is reported."""
+    path = write_csv([{"surveys": "-1"}])
+    assert [f'{path}: row 2, column "surveys": got "-1", expected a number of at least 0'] \
+        == problems_of(path, standard)
+
+
+def test_empty_cells_after_the_last_column_are_ignored(tmp_path: Path, standard: Policy) -> None:
+    """Excel's trailing empty cells do not make a row too long."""
+    lines = csv_text([{}]).splitlines()
+    path = tmp_path / "m.csv"
+    path.write_text(lines[0] + "\n" + lines[1] + ",,\n", encoding="utf-8")
+    assert ["A001"] == [row.agent_id for row in read_metrics(path, standard)]
+
+
+def test_text_after_the_last_column_makes_a_row_too_long(tmp_path: Path, standard: Policy) -> None:
+    """A non-empty extra cell is still an error, since the columns may be shifted."""
+    lines = csv_text([{}]).splitlines()
+    path = tmp_path / "m.csv"
+    path.write_text(lines[0] + "\n" + lines[1] + ",x\n", encoding="utf-8")
+    assert [f"{path}: row 2: has 14 cells, expected 13 like the header"] == problems_of(path, standard)
