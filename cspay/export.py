@@ -69,11 +69,21 @@ def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> It
         else:
             if path.exists() and not force:
                 raise OutputError(f"{path}: the file appeared while cspay ran; pass --force to replace it")
+            os.chmod(handle.name, _mode_for(path))
             os.replace(handle.name, path)
     finally:
         handle.close()
         if os.path.exists(handle.name):
             os.unlink(handle.name)
+
+
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or what the umask gives a new file (temp files are 0600)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def zero(policy: Policy) -> Decimal:

@@ -96,3 +96,25 @@ def test_atomic_output_refuses_read_only_folder(tmp_path):
             pass
     finally:
         folder.chmod(0o700)
+
+
+def test_new_output_gets_the_usual_permissions(tmp_path):
+    """A new file gets the permissions the umask gives, not the temporary file's 0600."""
+    target = tmp_path / "pay.csv"
+    umask = os.umask(0o022)
+    try:
+        with atomic_output(target, force=False) as handle:
+            handle.write("x\n")
+    finally:
+        os.umask(umask)
+    assert 0o644 == target.stat().st_mode & 0o777
+
+
+def test_replaced_output_keeps_its_permissions(tmp_path):
+    """Replacing a file keeps the mode its owner gave it."""
+    target = tmp_path / "pay.csv"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    with atomic_output(target, force=True) as handle:
+        handle.write("new\n")
+    assert 0o640 == target.stat().st_mode & 0o777
