@@ -1,0 +1,69 @@
+"""Pay periods: a month, a quarter or a year, from its first day to its last."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .cells import clean
+
+_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})|-[Qq]([1-4]))?")
+_MONTH_CELL = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month, quarter or year, from its first day to its last, both included."""
+
+    label: str
+    first: date
+    last: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+    @property
+    def months(self) -> int:
+        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+
+    @property
+    def kind(self) -> str:
+        """month, quarter or year, as a policy's `period` says it."""
+        return {1: "month", 3: "quarter"}.get(self.months, "year")
+
+
+def parse_period(text: str) -> Period:
+    """Read `2021-01` (a month), `2021-Q1` (a quarter) or `2021` (a year); ValueError otherwise."""
+    match = _PERIOD.fullmatch(text.strip())
+    if not match or (match[2] and not 1 <= int(match[2]) <= 12):
+        raise ValueError(f'period "{text}": expected a month like 2021-01, a quarter like 2021-Q1 or a year')
+    year = int(match[1])
+    if match[2]:
+        first_month = last_month = int(match[2])
+        label = f"{year}-{first_month:02d}"
+    elif match[3]:
+        first_month, last_month = 3 * int(match[3]) - 2, 3 * int(match[3])
+        label = f"{year}-Q{match[3]}"
+    else:
+        first_month, last_month, label = 1, 12, str(year)
+    last_day = calendar.monthrange(year, last_month)[1]
+    return Period(label, date(year, first_month, 1), date(year, last_month, last_day))
+
+
+def period_of(day: date, kind: str) -> Period:
+    """The month, quarter or year that holds `day`."""
+    labels = {"month": f"{day.year}-{day.month:02d}", "quarter": f"{day.year}-Q{(day.month + 2) // 3}"}
+    return parse_period(labels.get(kind, str(day.year)))
+
+
+def read_month_cell(text: str) -> Period:
+    """The month a period cell names: `2026-11`, or a date in it (`2026-11-30`, `2026/11/30`)."""
+    match = _MONTH_CELL.fullmatch(clean(text))
+    if match:
+        try:
+            return period_of(date(int(match[1]), int(match[2]), int(match[3] or 1)), "month")
+        except ValueError:
+            pass
+    raise ValueError("a month like 2026-11 or a date like 2026-11-30")
