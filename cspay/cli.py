@@ -87,7 +87,8 @@ def _console(stream: Any = None) -> Any:
 @reports_errors
 def compute(
     policy: Annotated[Path, typer.Argument(help="The pay policy (YAML).")],
-    metrics: Annotated[Path, typer.Argument(help="One month of agent metrics (CSV).")],
+    metrics: Annotated[list[Path], typer.Argument(help="One month of agent metrics (CSV); for a quarterly or "
+                                                       "annual policy, its monthly files or a folder of them.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
@@ -95,16 +96,17 @@ def compute(
     delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
                                                           "(default: the policy's locale, else en).")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="The period paid: 2026-11, 2026-Q4 or 2026; "
+                                               "checked against the policy and any period column.")] = None,
 ) -> None:
-    """Compute every agent's payslip for the month.
+    """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
     """
-    from .engine import Summary, iter_payslips
-    from .engine import compute as run_policy
+    from .engine import Summary
     from .export import atomic_output, check_target, write_csv, write_json
     from .loader import load_policy
-    from .metrics import MetricsReader
+    from .periods import compute_period, period_payslips
 
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
@@ -113,13 +115,14 @@ def compute(
     check_target(output, force)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
-    rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
+    source = _period_input(loaded, metrics, period, encoding, _unescape(delimiter), words)
     if format is Format.table:
-        result = run_policy(loaded, rows)
+        result = compute_period(source)
+        _print_period_heading(loaded, source, words)
         _print_run(loaded, result.payslips, result.summary, words)
         return
     summary = Summary()
-    payslips = _counted(iter_payslips(loaded, rows), summary)
+    payslips = _counted(period_payslips(source), summary)
     with atomic_output(output, force=force) as handle:
         if format is Format.csv:
             write_csv(handle, loaded, payslips)
@@ -128,6 +131,30 @@ def compute(
     if output is not None:
         typer.echo(words("compute.wrote", count=summary.headcount, path=output,
                          gross=words.money(summary.gross, loaded.currency)), err=True)
+
+
+def _period_input(policy: Any, metrics: list[Path], period: str | None, encoding: str | None,
+                  delimiter: str | None, words: Any) -> Any:
+    """The rows to pay: one month's file, or a quarter's or year's monthly files combined."""
+    from .periods import UsageProblem, metric_files, open_period, requested_period
+
+    try:
+        asked = requested_period(policy, period)
+        files = metric_files(metrics, policy)
+    except UsageProblem as problem:
+        raise typer.BadParameter(str(problem), param_hint=problem.option) from None
+    source = open_period(policy, files, asked, encoding=encoding, delimiter=delimiter)
+    for note in source.notes:
+        typer.echo(words(note.key, **note.values), err=True)
+    return source
+
+
+def _print_period_heading(policy: Any, source: Any, words: Any) -> None:
+    """Which period a quarterly or annual run pays, from which files; monthly runs print none."""
+    if policy.period == "month":
+        return
+    label = source.period.label if source.period else words(f"period.{policy.period}")
+    typer.echo(words("period.heading", period=label, count=len(source.files), files=", ".join(source.files)))
 
 
 def _unescape(delimiter: str | None) -> str | None:

@@ -7,11 +7,9 @@ so an analyst can check it, and a figure over no rows is missing, never zero.
 
 from __future__ import annotations
 
-import calendar
 import csv
 import io
 import operator
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from cspay.cells import CellError, clean, is_missing, parse_duration, parse_number
 from cspay.errors import MetricsError, Problems
+from cspay.periods import Period, parse_period
 
 
 def _exact(value: Any) -> Any:
@@ -355,39 +354,6 @@ def _top_box(values: list[Decimal], at_least: Decimal, per: Decimal) -> Figure:
 def _values(rows: list[Row], where: Predicate, column: str) -> list[Any]:
     """The column's non-empty cells in the rows kept: an empty cell means not applicable."""
     return [row[column] for row in rows if row[column] is not None and where(row)]
-
-
-# ---- periods -----------------------------------------------------------------------------------
-
-_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})|-[Qq]([1-4]))?")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A month, quarter or year, from its first day to its last, both included."""
-
-    label: str
-    first: date
-    last: date
-
-    def __contains__(self, day: date) -> bool:
-        return self.first <= day <= self.last
-
-
-def parse_period(text: str) -> Period:
-    """Read `2021-01` (a month), `2021-Q1` (a quarter) or `2021` (a year); ValueError otherwise."""
-    match = _PERIOD.fullmatch(text.strip())
-    if not match or (match[2] and not 1 <= int(match[2]) <= 12):
-        raise ValueError(f'period "{text}": expected a month like 2021-01, a quarter like 2021-Q1 or a year')
-    year = int(match[1])
-    if match[2]:
-        first_month = last_month = int(match[2])
-    elif match[3]:
-        first_month, last_month = 3 * int(match[3]) - 2, 3 * int(match[3])
-    else:
-        first_month, last_month = 1, 12
-    last_day = calendar.monthrange(year, last_month)[1]
-    return Period(text.strip(), date(year, first_month, 1), date(year, last_month, last_day))
 
 
 # ---- reading files -----------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def zero(policy: Policy) -> Decimal:
 
 def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip]) -> None:
     """One row per agent: identity, score, grade, action, one column per line code, gross."""
-    codes = [code for code, _ in line_codes(policy)]
+    codes = [code for code, _ in line_codes(policy) if policy.pays_line(code)]
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross"])
     empty = zero(policy)

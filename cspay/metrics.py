@@ -36,6 +36,7 @@ class AgentRow:
     team: str = ""
     kpis: dict[str, Decimal | None] = field(default_factory=dict)
     numbers: dict[str, Decimal] = field(default_factory=dict)
+    period: str = ""  # the cell of the policy's `agents.period` column, as text
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def needed_columns(policy: Policy) -> list[_Column]:
         for code, kpi in policy.kpis.items()
     ]
     volumes = [kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume]
+    volumes += [kpi.weight_column for kpi in policy.kpis.values() if kpi.weight_column]
     if policy.proration:
         volumes.append(policy.proration.column)
     gates = [gate.column for gate in policy.gates if gate.column and gate.column not in volumes]
@@ -162,7 +164,8 @@ class RowParser:
         if not any(cell.strip() for cell in header):
             raise MetricsError(f"{self.path}: row 1: expected a header row naming the columns, the file is empty")
         agents = self.policy.agents
-        identity = [("id", agents.id), ("role", agents.role), ("name", agents.name), ("team", agents.team)]
+        identity = [("id", agents.id), ("role", agents.role), ("name", agents.name), ("team", agents.team),
+                    ("period", agents.period)]
         wanted = [name for _, name in identity if name] + [c.name for c in needed_columns(self.policy)]
         missing, problems = [], []
         index: dict[str, int] = {}
@@ -235,7 +238,8 @@ class RowParser:
             separator = ", " if problem.startswith("column") else ": "
             self.problems.add(f"{self.path}: row {line}{separator}{problem}")
             return None
-        return AgentRow(line, agent_id, role, ident.get("name", ""), ident.get("team", ""))
+        return AgentRow(line, agent_id, role, ident.get("name", ""), ident.get("team", ""),
+                        period=ident.get("period", ""))
 
 
 class MetricsReader:

@@ -109,6 +109,7 @@ class AgentColumns(Model):
     role: Text
     name: Text | None = None
     team: Text | None = None
+    period: Text | None = None  # a column holding the month (2026-11) or a date in it
 
 
 class Role(Model):
@@ -178,6 +179,8 @@ class MinVolume(Model):
 
 
 Unit = Literal["percent", "ratio", "seconds", "points", "count"]
+Aggregate = Literal["mean", "weighted_mean", "sum", "last", "min", "max"]
+Combine = Literal["mean", "sum", "last", "min", "max"]
 
 
 class Kpi(Model):
@@ -188,6 +191,16 @@ class Kpi(Model):
     score: Score
     min_volume: MinVolume | None = None
     missing: Literal["error", "exclude"] = "error"
+    aggregate: Aggregate = "mean"  # how a quarter's or year's months combine
+    weight_column: Text | None = None
+
+    @model_validator(mode="after")
+    def _weight_goes_with_weighted_mean(self) -> Kpi:
+        if self.aggregate == "weighted_mean" and self.weight_column is None:
+            raise ValueError("aggregate weighted_mean needs a weight_column naming the volume column (e.g. surveys)")
+        if self.aggregate != "weighted_mean" and self.weight_column is not None:
+            raise ValueError("weight_column is only used by aggregate: weighted_mean")
+        return self
 
 
 class Grade(Model):
@@ -235,6 +248,7 @@ class Gate(Model):
     at_most: Number | None = None
     then: Annotated[GateEffect, BeforeValidator(_gate_effect)]
     reason: Text | None = None
+    combine: Combine | None = None  # how a column's months combine (mean when not given)
 
     @model_validator(mode="after")
     def _one_subject_one_condition(self) -> Gate:
@@ -288,6 +302,14 @@ class Proration(Model):
     applies_to: list[ProratedLine] = ["base_pay", "allowances", "bonus"]
 
 
+PaidLine = Literal["base_pay", "allowances", "bonus", "adjustments"]
+MONTHLY_PAY: list[PaidLine] = ["base_pay", "allowances", "bonus", "adjustments"]
+PERIOD_PAY: list[PaidLine] = ["bonus", "adjustments"]
+# Which `pays` entry each payslip line belongs to, by the first part of its code.
+PAID_AS = {"base_pay": "base_pay", "allowance": "allowances", "bonus": "bonus", "adjustment": "adjustments",
+           "floor": "base_pay"}
+
+
 class Floor(Model):
     gross: NonNegative
     label: Text | None = None
@@ -310,6 +332,7 @@ class Policy(Model):
     adjustments: dict[str, Adjustment] = {}
     proration: Proration | None = None
     floor: Floor | None = None
+    pays: list[PaidLine] | None = Field(None, min_length=1)
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
@@ -324,6 +347,18 @@ class Policy(Model):
 
     def grades_high_to_low(self) -> list[Grade]:
         return sorted(self.grades, key=lambda grade: grade.min_score, reverse=True)
+
+    @property
+    def paid_lines(self) -> list[PaidLine]:
+        """What the payslips pay: `pays`, else everything for a month and the bonus and adjustments
+        for a quarter or year (base pay and allowances are paid by the monthly run)."""
+        if self.pays is not None:
+            return self.pays
+        return MONTHLY_PAY if self.period == "month" else PERIOD_PAY
+
+    def pays_line(self, code: str) -> bool:
+        """Whether this run pays the payslip line `code` (`allowance.meal`, or just `allowance`)."""
+        return PAID_AS[code.split(".", 1)[0]] in self.paid_lines
 
 
 def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
@@ -349,4 +384,56 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"),
                              f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
+    return problems + period_checks(policy)
+
+
+SUMMED_UNITS = ("count", "points", "seconds")
+
+
+def summed_columns(policy: Policy) -> dict[str, str]:
+    """Columns whose months are added up in a quarter or year, each with the key that reads it."""
+    summed = {kpi.min_volume.column: f"kpis.{code}.min_volume" for code, kpi in policy.kpis.items()
+              if kpi.min_volume}
+    summed |= {kpi.weight_column: f"kpis.{code}.weight_column" for code, kpi in policy.kpis.items()
+               if kpi.weight_column}
+    summed |= {a.column: f"adjustments.{name}" for name, a in policy.adjustments.items()}
+    if policy.proration:
+        summed[policy.proration.column] = "proration"
+    return summed
+
+
+def period_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules about combining months and about what a period's payslips pay."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if policy.floor is not None and policy.period != "month":
+        problems.append((("floor",), "a floor is a monthly minimum; apply it in the monthly run, "
+                                     "not in a quarterly or annual policy"))
+    elif policy.floor is not None and len(set(policy.paid_lines)) < len(MONTHLY_PAY):
+        problems.append((("floor",), "a floor tops up the whole month's pay; it needs `pays` to list "
+                                     f"{', '.join(MONTHLY_PAY)}"))
+    for code, kpi in policy.kpis.items():
+        if kpi.aggregate == "sum" and kpi.unit not in SUMMED_UNITS:
+            problems.append((("kpis", code, "aggregate"),
+                             f"a sum of {kpi.unit} values means nothing; use mean or weighted_mean"))
+    return problems + _gate_combine_checks(policy)
+
+
+def _gate_combine_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """A column has one way to combine its months, whichever gates and keys read it."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    summed, combined = summed_columns(policy), {}
+    for i, gate in enumerate(policy.gates):
+        if gate.kpi is not None and gate.combine is not None:
+            problems.append((("gates", i, "combine"), "a gate on a KPI uses the KPI's `aggregate`; "
+                                                      "combine is for a gate on a column"))
+        if gate.column is None or policy.period == "month":
+            continue
+        rule = gate.combine or "mean"
+        if gate.column in summed and rule != "sum":
+            problems.append((("gates", i), f"column {gate.column!r} is summed over the months for "
+                                           f"{summed[gate.column]}; give this gate `combine: sum`"))
+        elif combined.setdefault(gate.column, (i, rule))[1] != rule:
+            first, first_rule = combined[gate.column]
+            problems.append((("gates", i), f"column {gate.column!r} is combined by {first_rule} in "
+                                           f"gates[{first}]; give both gates the same `combine`"))
     return problems

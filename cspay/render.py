@@ -35,6 +35,7 @@ def payslip_table(policy: Policy, payslips: list[Payslip], words: Words) -> Tabl
     table.add_column(words("col.score"), justify="right", no_wrap=True)
     table.add_column(words("col.grade"), no_wrap=True)
     groups = ["base", "allowances", "bonus", "adjustments"]
+    groups = [group for code, group in LINE_GROUPS.items() if group in groups and policy.pays_line(code)]
     if any(slip.amount("floor") for slip in payslips):
         groups.append("floor")
     for group in [*groups, "gross"]:
