@@ -30,6 +30,7 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class ReportFormat(StrEnum):
@@ -88,7 +89,7 @@ def _console(stream: Any = None) -> Any:
 def compute(
     policy: Annotated[Path, typer.Argument(help="The pay policy (YAML).")],
     metrics: Annotated[Path, typer.Argument(help="One month of agent metrics (CSV).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or xlsx.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
@@ -99,6 +100,8 @@ def compute(
     """Compute every agent's payslip for the month.
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
+
+    Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
     from .engine import Summary, iter_payslips
     from .engine import compute as run_policy
@@ -109,7 +112,10 @@ def compute(
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
-        raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
+        raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
+    if format is Format.xlsx and output is None:
+        raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
+                                 param_hint="--output")
     check_target(output, force)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
@@ -120,14 +126,22 @@ def compute(
         return
     summary = Summary()
     payslips = _counted(iter_payslips(loaded, rows), summary)
-    with atomic_output(output, force=force) as handle:
+    with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
         if format is Format.csv:
             write_csv(handle, loaded, payslips)
+        elif format is Format.xlsx:
+            _write_xlsx(handle, loaded, payslips, words, metrics)
         else:
             write_json(handle, loaded, payslips, summary)
     if output is not None:
         typer.echo(words("compute.wrote", count=summary.headcount, path=output,
                          gross=words.money(summary.gross, loaded.currency)), err=True)
+
+
+def _write_xlsx(handle: Any, policy: Any, payslips: Iterator[Any], words: Any, metrics: Path) -> None:
+    from .workbook import describe_inputs, write_workbook
+
+    write_workbook(handle, policy, payslips, words, describe_inputs(metrics))
 
 
 def _unescape(delimiter: str | None) -> str | None:

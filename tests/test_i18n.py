@@ -8,6 +8,7 @@ import string
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -90,6 +91,19 @@ def test_chinese_table_has_no_english_word():
     assert 0 == result.exit_code, result.output
     assert "应发合计" in result.stdout
     assert set() == ascii_words(result.stdout) & english_words()
+
+
+def test_chinese_workbook_has_no_english_word(tmp_path):
+    """compute --format xlsx --lang zh has no word of the English catalog in any sheet name or cell."""
+    target = tmp_path / "pay.xlsx"
+    result = CliRunner().invoke(app, ["compute", ZH_POLICY, ZH_MONTH, "--lang", "zh", "-f", "xlsx", "-o", str(target)])
+    assert 0 == result.exit_code, result.output
+    book = openpyxl.load_workbook(target)
+    texts = [*book.sheetnames, result.stderr.replace(str(target), "")]
+    texts += [cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+              if isinstance(cell, str)]
+    assert "工资单" == book.sheetnames[0]
+    assert set() == ascii_words("\n".join(texts)) & english_words()
 
 
 def test_english_words_catch_english():
