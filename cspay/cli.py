@@ -30,6 +30,7 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class ReportFormat(StrEnum):
@@ -89,7 +90,7 @@ def compute(
     policy: Annotated[Path, typer.Argument(help="The pay policy (YAML).")],
     metrics: Annotated[list[Path], typer.Argument(help="One month of agent metrics (CSV); for a quarterly or "
                                                        "annual policy, its monthly files or a folder of them.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or xlsx.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
@@ -102,6 +103,8 @@ def compute(
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
+
+    Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
     from .engine import Summary
     from .export import atomic_output, check_target, write_csv, write_json
@@ -111,7 +114,10 @@ def compute(
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
-        raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
+        raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
+    if format is Format.xlsx and output is None:
+        raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
+                                 param_hint="--output")
     check_target(output, force)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
@@ -123,9 +129,11 @@ def compute(
         return
     summary = Summary()
     payslips = _counted(period_payslips(source), summary)
-    with atomic_output(output, force=force) as handle:
+    with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
         if format is Format.csv:
             write_csv(handle, loaded, payslips)
+        elif format is Format.xlsx:
+            _write_xlsx(handle, loaded, payslips, words, [Path(name) for name in source.files])
         else:
             write_json(handle, loaded, payslips, summary)
     if output is not None:
@@ -155,6 +163,12 @@ def _print_period_heading(policy: Any, source: Any, words: Any) -> None:
         return
     label = source.period.label if source.period else words(f"period.{policy.period}")
     typer.echo(words("period.heading", period=label, count=len(source.files), files=", ".join(source.files)))
+
+
+def _write_xlsx(handle: Any, policy: Any, payslips: Iterator[Any], words: Any, metrics: list[Path]) -> None:
+    from .workbook import describe_inputs, write_workbook
+
+    write_workbook(handle, policy, payslips, words, describe_inputs(metrics))
 
 
 def _unescape(delimiter: str | None) -> str | None:

@@ -38,6 +38,7 @@ class KpiResult:
     contribution: Decimal | None
     position: str
     left_out: str | None = None
+    volume: Decimal | None = None  # the min_volume column's value, when it left the KPI out
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,8 @@ class Engine:
         volume = kpi.min_volume
         if volume is not None and row.numbers[volume.column] < volume.at_least:
             reason = f"{volume.column} {row.numbers[volume.column]} is below the minimum {volume.at_least}"
-            return KpiResult(entry.code, label, value, points, kpi.weight, None, position, reason)
+            return KpiResult(entry.code, label, value, points, kpi.weight, None, position, reason,
+                             row.numbers[volume.column])
         return KpiResult(entry.code, label, value, points, kpi.weight, None, position)
 
     def _grade(self, score: Decimal | None) -> Grade | None:

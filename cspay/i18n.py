@@ -51,6 +51,12 @@ class Words:
         sign = "-" if amount < 0 else ""
         return sign + pattern.format(amount=f"{abs(amount):,}", currency=currency)
 
+    def money_parts(self, currency: str) -> tuple[str, str]:
+        """What this language writes before and after an amount of `currency`: ("¥", "") or ("", " 元")."""
+        formats = MONEY_FORMATS.get(self.language, MONEY_FORMATS[DEFAULT_LANGUAGE])
+        before, _, after = formats.get(currency, formats["*"]).partition("{amount}")
+        return before.format(currency=currency), after.format(currency=currency)
+
     def line_label(self, code: str, label: str) -> str:
         """A payslip line's label: cspay's own words for built-in lines, the policy's words otherwise."""
         key = f"line.{code}"

@@ -53,3 +53,16 @@ def test_ci_runs_the_readme_test_command():
     """.ci/run takes its command from the README, so the two cannot drift apart."""
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "Install the test extras" in script and "README.md" in script
+
+
+def test_xlsx_section_command_prints_what_the_readme_quotes(tmp_path):
+    """The XLSX section's command writes the workbook and prints the line the README quotes."""
+    section = README.split("### XLSX workbook", 1)[1].split("\n## ", 1)[0]
+    command, printed = re.findall(r"```(?:sh|text)\n(.+?)\n```", section, re.S)[:2]
+    arguments = shlex.split(command)[1:]
+    target = arguments[arguments.index("--output") + 1]
+    arguments[arguments.index("--output") + 1] = str(tmp_path / target)
+    result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT,
+                            capture_output=True, text=True, encoding="utf-8", check=False)
+    assert 0 == result.returncode, result.stderr
+    assert printed.replace(target, str(tmp_path / target)) == result.stderr.strip()

@@ -1,0 +1,121 @@
+"""Writing XlsxWriter sheets: each value as what it is, measured widths, long tables over several sheets."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+from typing import IO, Any
+
+from xlsxwriter import Workbook
+
+MAX_ROWS = 1_048_576  # Excel's rows per sheet; a longer table goes on in a second sheet
+CONSTANT_MEMORY = True  # each row goes to disk when the next one starts (the benchmark turns it off)
+MAX_WIDTH = 60
+NUMBER_FORMATS = {"score": "0.0000", "count": "0", "share": "0.0%", "date": "yyyy-mm-dd hh:mm:ss"}
+
+
+def money_format(before: str, after: str, places: int) -> str:
+    """An Excel number format for amounts with `places` decimals between two texts: "¥"#,##0.00."""
+    number = "#,##0" + ("." + "0" * places if places else "")
+    return _literal(before) + number + _literal(after)
+
+
+def _literal(text: str) -> str:
+    # Quoted text is shown as it is; a quote inside it is closed, escaped with \ and reopened.
+    return '"' + text.replace('"', '"\\""') + '"' if text else ""
+
+
+def display_width(text: str) -> int:
+    """How many columns `text` takes on screen: Chinese characters take two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+class Book:
+    """An XlsxWriter workbook with cspay's cell formats, writing each value as what it is."""
+
+    def __init__(self, handle: IO[bytes], scratch: str, money: tuple[str, str, int],
+                 properties: dict[str, Any]) -> None:
+        self.workbook = Workbook(handle, {
+            "constant_memory": CONSTANT_MEMORY, "tmpdir": scratch,
+            # a name like =HYPERLINK(...) or 007 stays the text it is
+            "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+        })
+        self.workbook.set_properties(properties)
+        before, after, places = money
+        self.affix_width = display_width(before + after)
+        add = self.workbook.add_format
+        self.formats: dict[str, Any] = {kind: add({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
+        self.formats["money"] = add({"num_format": money_format(before, after, places)})
+        self.formats["header"] = add({"bold": True, "bottom": 1})
+        self.formats["label"] = add({"bold": True})
+
+    def put(self, sheet: Any, row: int, column: int, value: Any, kind: str) -> int:
+        """Write one cell and return how wide it shows."""
+        if value is None or value == "":
+            return 0  # an empty cell, not an empty text, so filters offer it as (Blanks)
+        style = self.formats.get(kind)
+        if isinstance(value, str):
+            sheet.write_string(row, column, value, style)
+            return display_width(value)
+        if isinstance(value, datetime):
+            sheet.write_datetime(row, column, value, style)
+            return 19
+        # Excel keeps every number as a binary double; cent amounts show exactly up to 15 digits.
+        sheet.write_number(row, column, float(value), style)
+        if kind == "money":
+            return len(f"{value:,}") + self.affix_width
+        return len(str(value)) if kind in ("number", "count") else 8
+
+
+class Sheet:
+    """One worksheet written top to bottom, measuring each column's width on the way."""
+
+    def __init__(self, book: Book, name: str) -> None:
+        self.book, self.sheet, self.row = book, book.workbook.add_worksheet(name), 0
+        self.widths: dict[int, int] = {}
+
+    def write(self, values: Iterable[Any], kinds: Iterable[str]) -> None:
+        for column, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+            width = self.book.put(self.sheet, self.row, column, value, kind)
+            self.widths[column] = max(self.widths.get(column, 0), width)
+        self.row += 1
+
+    def finish(self, widths: dict[int, int] | None = None) -> None:
+        for column, width in (widths or self.widths).items():
+            self.sheet.set_column(column, column, min(width + 2, MAX_WIDTH))
+
+
+class Listing:
+    """A long table under a frozen, filtered header; when a sheet is full it goes on in a new one."""
+
+    def __init__(self, book: Book, name: str, columns: list[tuple[str, str]]) -> None:
+        self.book, self.name = book, name
+        self.headers = [header for header, _ in columns]
+        self.kinds = [kind for _, kind in columns]
+        self.sheets: list[Sheet] = []
+        self._next_sheet()
+
+    def _next_sheet(self) -> None:
+        number = len(self.sheets) + 1
+        sheet = Sheet(self.book, self.name if number == 1 else f"{self.name} ({number})")
+        sheet.sheet.freeze_panes(1, 0)
+        sheet.write(self.headers, ["header"] * len(self.headers))
+        sheet.widths = {column: width + 2 for column, width in sheet.widths.items()}  # room for the filter button
+        self.sheets.append(sheet)
+
+    def add(self, values: list[Any]) -> None:
+        if self.sheets[-1].row == MAX_ROWS:
+            self._next_sheet()
+        self.sheets[-1].write(values, self.kinds)
+
+    def finish(self) -> None:
+        widths: dict[int, int] = {}
+        for sheet in self.sheets:
+            for column, width in sheet.widths.items():
+                widths[column] = max(widths.get(column, 0), width)
+        for sheet in self.sheets:
+            sheet.sheet.autofilter(0, 0, sheet.row - 1, len(self.headers) - 1)
+            sheet.finish(widths)

@@ -1,0 +1,143 @@
+"""cspay's own words: complete catalogs, keys that exist, no English left in Chinese output, money formats."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cspay.cli import app
+from cspay.i18n import Words, catalog, languages
+
+SOURCE = Path(__file__).resolve().parents[1] / "cspay"
+DATA = Path(__file__).parent / "data"
+ZH_POLICY = str(DATA / "zh-hotline.yaml")
+ZH_MONTH = str(DATA / "zh-hotline-2026-11.csv")
+NAMES = {"cspay"}  # the program's name is the same in every language
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def english_words() -> set[str]:
+    """Every word of the English catalog; abbreviations (KPI, SHA, UTC) and placeholders are not words."""
+    words = set()
+    for text in catalog("en").values():
+        words |= {w.casefold() for w in re.findall(r"\b[A-Za-z]+\b", re.sub(r"\{[^}]*\}", " ", text))
+                  if w.lower() == w or w.capitalize() == w}
+    return words - NAMES
+
+
+def ascii_words(text: str) -> set[str]:
+    return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}
+
+
+def keys_used_in_source() -> list[tuple[str, str]]:
+    """Each `words("key")` / `words(f"prefix.{x}")` call in cspay/*.py, as a regular expression of its key."""
+    found = []
+    for path in sorted(SOURCE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args and _called_name(node.func) == "words"):
+                continue
+            key = node.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found.append((path.name, re.escape(key.value)))
+            elif isinstance(key, ast.JoinedStr):
+                parts = [re.escape(p.value) if isinstance(p, ast.Constant) else ".+" for p in key.values]
+                found.append((path.name, "".join(parts)))
+    return found
+
+
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
+
+
+@pytest.mark.parametrize("language", languages())
+def test_catalog_has_every_english_key(language):
+    """Every catalog has exactly the keys of the English one: none missing, none extra."""
+    assert sorted(catalog("en")) == sorted(catalog(language))
+
+
+@pytest.mark.parametrize("language", languages())
+def test_catalog_messages_take_the_same_placeholders(language):
+    """A message takes the same {placeholders} in every language."""
+    english = catalog("en")
+    differ = [key for key, text in catalog(language).items()
+              if key in english and placeholders(text) != placeholders(english[key])]
+    assert [] == differ
+
+
+def test_every_key_used_in_the_source_is_in_the_english_catalog():
+    """Each words("...") key in cspay's code exists in en.json (an f-string key matches at least one)."""
+    used = keys_used_in_source()
+    assert len(used) > 10  # the scan itself works
+    keys = catalog("en")
+    missing = [(name, pattern) for name, pattern in used if not any(re.fullmatch(pattern, k) for k in keys)]
+    assert [] == missing
+
+
+def test_chinese_table_has_no_english_word():
+    """compute --lang zh prints no word of the English catalog in its table and summary."""
+    result = CliRunner().invoke(app, ["compute", ZH_POLICY, ZH_MONTH, "--lang", "zh"])
+    assert 0 == result.exit_code, result.output
+    assert "应发合计" in result.stdout
+    assert set() == ascii_words(result.stdout) & english_words()
+
+
+def test_chinese_workbook_has_no_english_word(tmp_path):
+    """compute --format xlsx --lang zh has no word of the English catalog in any sheet name or cell."""
+    target = tmp_path / "pay.xlsx"
+    result = CliRunner().invoke(app, ["compute", ZH_POLICY, ZH_MONTH, "--lang", "zh", "-f", "xlsx", "-o", str(target)])
+    assert 0 == result.exit_code, result.output
+    book = openpyxl.load_workbook(target)
+    texts = [*book.sheetnames, result.stderr.replace(str(target), "")]
+    texts += [cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+              if isinstance(cell, str)]
+    assert "工资单" == book.sheetnames[0]
+    assert set() == ascii_words("\n".join(texts)) & english_words()
+
+
+def test_english_words_catch_english():
+    """The check above would notice an English header."""
+    assert {"gross"} == ascii_words("Gross 应发合计") & english_words()
+
+
+@pytest.mark.parametrize(("language", "currency", "expected"), [
+    ("en", "CNY", "¥7,940.00"), ("en", "USD", "$7,940.00"), ("en", "EUR", "€7,940.00"),
+    ("zh", "CNY", "7,940.00 元"), ("zh", "USD", "7,940.00 美元"), ("zh", "EUR", "7,940.00 欧元"),
+    ("en", "JPY", "7,940.00 JPY"), ("zh", "JPY", "7,940.00 JPY"),
+])
+def test_money(language, currency, expected):
+    """Each language writes each currency its own way; an unknown currency gets its code."""
+    assert expected == Words(language).money(Decimal("7940.00"), currency)
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "-¥1,234.50"), ("zh", "-1,234.50 元")])
+def test_negative_money_has_the_sign_first(language, expected):
+    """A negative amount starts with its minus sign."""
+    assert expected == Words(language).money(Decimal("-1234.50"), "CNY")
+
+
+@pytest.mark.parametrize(("language", "currency", "expected"), [
+    ("en", "CNY", ("¥", "")), ("en", "EUR", ("€", "")), ("zh", "USD", ("", " 美元")), ("zh", "GHS", ("", " GHS")),
+])
+def test_money_parts(language, currency, expected):
+    """The texts around an amount, as the workbook's number format needs them."""
+    assert expected == Words(language).money_parts(currency)
+
+
+def test_built_in_line_label_is_translated():
+    """cspay's own line labels come from the catalog; the policy's own labels stay as written."""
+    words = Words("zh")
+    assert "基本工资" == words.line_label("base_pay", "Base pay")
+    assert "meal" == words.line_label("allowance.meal", "meal")
+    assert "Minimum wage top-up" == words.line_label("floor", "Minimum wage top-up")
