@@ -118,8 +118,12 @@ def compute(
         result = run_policy(loaded, rows)
         _print_run(loaded, result.payslips, result.summary, words)
         return
-    summary = Summary()
-    payslips = _counted(iter_payslips(loaded, rows), summary)
+    if loaded.budget is not None:  # the bonus pool needs the whole month: payslips are held in memory
+        result = run_policy(loaded, rows)
+        summary, payslips = result.summary, iter(result.payslips)
+    else:
+        summary = Summary()
+        payslips = _counted(iter_payslips(loaded, rows), summary)
     with atomic_output(output, force=force) as handle:
         if format is Format.csv:
             write_csv(handle, loaded, payslips)
