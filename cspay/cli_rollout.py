@@ -1,4 +1,5 @@
-"""Commands for before a new policy reaches agents: `compare` (what it costs, who gains or loses)."""
+"""Commands for before a new policy reaches agents: `compare` (what it costs, who gains or loses) and
+`test` (does it still pay what its owners agreed on)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,67 @@ def _write(handle: IO[str], comparison: Any, format: Format) -> None:
     writer.writerow(agent_columns(comparison))
     for row in agent_rows(comparison):
         writer.writerow([inert(value or "") if key in text else value for key, value in row.items()])
+
+
+@app.command("test")
+@reports_errors
+def test_command(
+    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML), or folders of *.cases.yaml files.")],
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the expected values that differ with the "
+                                                           "actual ones, keeping comments and order.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh.")] = None,
+) -> None:
+    """Run policy test cases: each case's row through the metrics parser and the engine, checked against
+    the pay it expects. Exit 1 when any case fails.
+
+    Example: cspay test policies/cases/
+    """
+    from .cases import run_cases, update_expected
+
+    files = run_cases(cases)
+    words = _case_words(lang)
+    failed = _print_cases(files, words, update)
+    if update:
+        for case_file in files:
+            count = update_expected(case_file)
+            if count:
+                typer.echo(words("test.rewrote", count=count, path=case_file.path))
+    errors = _case_summary(files, failed, words, update)
+    for line in errors:
+        typer.echo(f"Error: {line}", err=True)
+    if errors or (failed and not update):
+        raise typer.Exit(1)
+
+
+def _print_cases(files: list[Any], words: Any, update: bool) -> int:
+    """The table of cases, then the values that differ; the number of cases that failed."""
+    from .render_cases import failures_table, results_table
+
+    results = [result for case_file in files for result in case_file.results]
+    failed = sum(result.error is None and not result.passed for result in results)
+    console = _console()
+    if results:
+        console.print(results_table(files, words, updated=update))
+    if failed:
+        console.print(failures_table(files, words))
+    return failed
+
+
+def _case_summary(files: list[Any], failed: int, words: Any, update: bool) -> list[str]:
+    """Print how many cases passed, failed or could not run; the problems to report as errors."""
+    results = [result for case_file in files for result in case_file.results]
+    broken = [result.error for result in results if result.error is not None]
+    unreadable = [case_file for case_file in files if case_file.errors]
+    summary = "test.summary_updated" if update else "test.summary"
+    typer.echo(words(summary, passed=sum(r.passed for r in results), failed=failed, errors=len(broken)))
+    if unreadable:
+        typer.echo(words("test.unreadable", count=len(unreadable)))
+    return [line for case_file in unreadable for line in case_file.errors] + broken
+
+
+def _case_words(lang: str | None) -> Any:
+    from .i18n import Words, languages
+
+    if lang is not None and lang not in languages():
+        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {lang!r}", param_hint="--lang")
+    return Words(lang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,31 @@ def test_budget_summary_is_what_the_readme_quotes():
     printed = {line.strip() for line in result.stdout.splitlines()}
     for line in blocks(text, "text")[0].strip().splitlines():
         assert line.strip() in printed, line
+
+
+def printed_lines(result: subprocess.CompletedProcess[str]) -> set[str]:
+    return {line.rstrip() for line in result.stdout.splitlines()}
+
+
+def test_shipped_cases_print_what_the_readme_quotes():
+    """`cspay test policies/cases/` passes and prints every quoted line."""
+    text = section("### Does it still pay what was agreed")
+    result = cspay("cspay test policies/cases/")
+    assert 0 == result.returncode, result.stdout + result.stderr
+    for line in blocks(text, "text")[0].splitlines():
+        assert line in printed_lines(result), line
+
+
+def test_changed_case_prints_the_quoted_diff(tmp_path):
+    """The README's failing example, replayed on a copy of policies/, prints the quoted rows and exits 1."""
+    text = section("### Does it still pay what was agreed")
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    cases = tmp_path / "policies" / "cases" / "standard.cases.yaml"
+    original = cases.read_text(encoding="utf-8")
+    assert 1 == original.count("gross: 7940.00")
+    cases.write_text(original.replace("gross: 7940.00", "gross: 7941.00"), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "cspay", "test", "policies/cases/standard.cases.yaml"],
+                            cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False)
+    assert 1 == result.returncode
+    for line in blocks(text, "text")[1].splitlines():
+        assert line in printed_lines(result), line
