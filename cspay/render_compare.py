@@ -9,7 +9,6 @@ from rich.text import Text
 
 from .compare import AgentChange, Comparison, Totals
 from .i18n import Words
-from .policy import Policy
 from .render import number
 
 
@@ -19,11 +18,19 @@ def signed(amount: Decimal) -> str:
 
 
 def change(percent: Decimal | None) -> str:
-    return "-" if percent is None else f"{percent:+.2f}%"
+    """A change in percent with its sign, to 2 places: +1.84%, -0.46%, 0.00%."""
+    if percent is None:
+        return "-"
+    shown = f"{percent:+.2f}%"
+    return shown[1:] if shown in ("+0.00%", "-0.00%") else shown
 
 
-def _name(policy: Policy) -> str:
-    return f"{policy.title or policy.policy} {policy.version}"
+def _names(comparison: Comparison) -> tuple[str, str]:
+    """Each policy's title and version, and its file too when both read the same."""
+    old, new = (f"{p.title or p.policy} {p.version}" for p in (comparison.old, comparison.new))
+    if old == new:
+        return f"{old} ({comparison.old.path})", f"{new} ({comparison.new.path})"
+    return old, new
 
 
 def _amount_columns(table: Table, words: Words, *keys: str) -> None:
@@ -33,8 +40,8 @@ def _amount_columns(table: Table, words: Words, *keys: str) -> None:
 
 def comparison_tables(comparison: Comparison, words: Words) -> list[Text | Table]:
     """A heading naming both policies, then every table of the comparison, in reading order."""
-    heading = Text(words("compare.title", old=_name(comparison.old), new=_name(comparison.new),
-                         currency=comparison.new.currency), style="bold")
+    old, new = _names(comparison)
+    heading = Text(words("compare.title", old=old, new=new, currency=comparison.new.currency), style="bold")
     tables: list[Text | Table] = [heading, cost_table(comparison, words), agents_table(comparison, words),
               group_table(comparison.by_role(), words("compare.by_role"), words("col.role"), words),
               group_table(comparison.by_team(), words("compare.by_team"), words("col.team"), words)]

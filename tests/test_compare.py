@@ -215,3 +215,19 @@ def test_cli_table_shows_every_part(runner, raised):
     for title in ("Cost", "Agents", "By role", "By team", "Largest gains", "Largest losses", "Agents per grade"):
         assert f"\n{title}" in result.stdout, title
     assert "│ Total gross │  23,945.00 │  24,185.00 │    +240.00 │ +1.00% │" in result.stdout
+
+
+def test_change_shows_sign_and_no_sign_for_zero():
+    """Rises and falls carry their sign; no change reads 0.00%, never +0.00%; no old total reads -."""
+    from cspay.render_compare import change, signed
+
+    assert ["+1.84%", "-0.46%", "0.00%", "-"] == [change(Decimal(v) if v else None)
+                                                  for v in ("1.8444", "-0.4649", "0", None)]
+    assert ["+1,234.50", "-80.00", "0.00"] == [signed(Decimal(v)) for v in ("1234.50", "-80.00", "0.00")]
+
+
+def test_heading_names_the_files_when_both_policies_read_alike(runner, raised):
+    """Two policies with the same title and version are told apart by their files in the heading."""
+    result = runner.invoke(app, ["compare", str(OLD), str(raised), str(MONTH)])
+    assert (f"Customer service pay plan 2026.11 ({OLD}) → Customer service pay plan 2026.11 ({raised}) (CNY)"
+            == result.stdout.splitlines()[0].rstrip())
