@@ -127,8 +127,12 @@ def compute(
         _print_period_heading(loaded, source, words)
         _print_run(loaded, result.payslips, result.summary, words)
         return
-    summary = Summary()
-    payslips = _counted(period_payslips(source), summary)
+    if loaded.budget is not None:  # the bonus pool needs the whole month: payslips are held in memory
+        result = compute_period(source)
+        summary, payslips = result.summary, iter(result.payslips)
+    else:
+        summary = Summary()
+        payslips = _counted(period_payslips(source), summary)
     with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
         if format is Format.csv:
             write_csv(handle, loaded, payslips)
@@ -261,7 +265,7 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_rollout",)
 
 for _module in COMMAND_MODULES:
     import_module(_module)

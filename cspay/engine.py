@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from .metrics import AgentRow
 from .policy import Adjustment, Grade, Kpi, Policy, Score
@@ -73,6 +74,7 @@ class Payslip:
     capped: bool
     proration: Decimal
     lines: list[Line] = field(default_factory=list)
+    budget_factor: Decimal | None = None  # set only under a policy with a budget (1 within the pool)
 
     @property
     def gross(self) -> Decimal:
@@ -290,6 +292,7 @@ class Summary:
     lines: dict[str, Decimal] = field(default_factory=dict)
     grades: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
+    budget: Any = None  # the BudgetResult (pool, demand, factor) under a policy with a budget
 
     def add(self, slip: Payslip) -> None:
         self.headcount += 1
@@ -319,9 +322,17 @@ class PayRun:
 
 def compute(policy: Policy, rows: Iterable[AgentRow]) -> PayRun:
     """Every agent's payslip and the totals, in the order of the rows."""
+    return pay_run(policy, list(iter_payslips(policy, rows)))
+
+
+def pay_run(policy: Policy, payslips: list[Payslip]) -> PayRun:
+    """The run of these payslips: the bonus budget applied when the policy has one, and the totals."""
     summary = Summary()
-    payslips = []
-    for slip in iter_payslips(policy, rows):
+    if policy.budget is not None:
+        from .budget import apply_budget  # the pool depends on the whole month, so it is a second pass
+
+        summary.budget = apply_budget(policy, payslips)
+        payslips = summary.budget.payslips
+    for slip in payslips:
         summary.add(slip)
-        payslips.append(slip)
     return PayRun(policy, payslips, summary)

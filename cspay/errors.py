@@ -35,6 +35,10 @@ class OutputError(CspayError):
     """An output file or folder cannot be written as asked."""
 
 
+class CaseError(CspayError):
+    """A policy test case file cannot be read or does not follow the case format."""
+
+
 class Problems:
     """Collects located messages, keeping the first MAX_REPORTED and counting the rest."""
 

@@ -95,7 +95,8 @@ def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip]) -> N
     """One row per agent: identity, score, grade, action, one column per line code, gross."""
     codes = [code for code, _ in line_codes(policy) if policy.pays_line(code)]
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross"])
+    factor = ["budget_factor"] if policy.budget is not None else []
+    writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross", *factor])
     empty = zero(policy)
     for slip in payslips:
         amounts = {line.code: line.amount for line in slip.lines}
@@ -104,6 +105,7 @@ def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip]) -> N
             *(inert(text) for text in identity), score_text(slip.score),
             inert(slip.grade or ""), inert(slip.action or ""),
             *(amounts.get(code, empty) for code in codes), slip.gross,
+            *([slip.budget_factor] if factor else []),
         ])
 
 
@@ -127,6 +129,7 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
              "bonus_before": str(g.bonus_before), "bonus_after": str(g.bonus_after)}
             for g in slip.gates
         ],
+        **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
     }
 
 
@@ -137,7 +140,14 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "bonus_share_of_gross": None if share is None else str(share),
         "lines": {code: str(amount) for code, amount in summary.lines.items()},
         "grades": summary.grades, "actions": summary.actions,
+        **({} if summary.budget is None else {"budget": budget_data(summary.budget)}),
     }
+
+
+def budget_data(budget: Any) -> dict[str, Any]:
+    """The month's bonus pool, what the bonuses asked for, and the factor they were scaled by."""
+    return {"pool": str(budget.pool), "demand": str(budget.demand), "factor": str(budget.factor),
+            "scaled": budget.scaled, "base_pay": str(budget.base_pay)}
 
 
 def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary) -> None:

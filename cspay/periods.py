@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .cells import clean
 from .combine import Note, combine
-from .engine import PayRun, Payslip, Summary, iter_payslips
+from .engine import PayRun, Payslip, iter_payslips, pay_run
 from .errors import MetricsError, Problems
 from .metrics import AgentRow, MetricsReader
 from .policy import Policy, Role, Share
@@ -308,8 +308,4 @@ def period_payslips(source: PeriodInput) -> Iterator[Payslip]:
 
 def compute_period(source: PeriodInput) -> PayRun:
     """Every payslip of the period and the totals, in the order of the rows."""
-    summary, payslips = Summary(), []
-    for slip in period_payslips(source):
-        summary.add(slip)
-        payslips.append(slip)
-    return PayRun(source.policy, payslips, summary)
+    return pay_run(source.policy, list(period_payslips(source)))

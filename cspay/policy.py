@@ -315,6 +315,28 @@ class Floor(Model):
     label: Text | None = None
 
 
+def _share(value: Any) -> Share:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        percent = _number(value.strip()[:-1])
+        if percent < 0:
+            raise ValueError(f"expected a share of at least 0%, got {value!r}")
+        return Share(percent=percent)
+    raise ValueError(f'expected a share written as "N%", like "12%", got {shown(value)}')
+
+
+class Budget(Model):
+    """A cap on the month's total bonus: a fixed pool, or a share of the base pay paid that month."""
+
+    bonus_pool: NonNegative | None = None
+    bonus_pool_share: Annotated[Share, BeforeValidator(_share)] | None = None
+
+    @model_validator(mode="after")
+    def _one_pool(self) -> Budget:
+        if (self.bonus_pool is None) == (self.bonus_pool_share is None):
+            raise ValueError("a budget gives exactly one of `bonus_pool` (an amount) or `bonus_pool_share` (N%)")
+        return self
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -333,6 +355,7 @@ class Policy(Model):
     proration: Proration | None = None
     floor: Floor | None = None
     pays: list[PaidLine] | None = Field(None, min_length=1)
+    budget: Budget | None = None
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from rich.table import Table
 
@@ -79,4 +80,13 @@ def summary_table(policy: Policy, summary: Summary, words: Words) -> Table:
     table.add_row(words("summary.actions"), actions or words("summary.none"))
     if "floor" in summary.lines:
         table.add_row(words("summary.topups", currency=currency), number(summary.lines["floor"]))
+    if summary.budget is not None:
+        _budget_rows(table, summary.budget, currency, words)
     return table
+
+
+def _budget_rows(table: Table, budget: Any, currency: str, words: Words) -> None:
+    table.add_row(words("summary.bonus_pool", currency=currency), number(budget.pool))
+    table.add_row(words("summary.bonus_demand", currency=currency), number(budget.demand))
+    factor = f"{budget.factor:.6f}" if budget.scaled else words("summary.within_pool")
+    table.add_row(words("summary.budget_factor"), factor)
