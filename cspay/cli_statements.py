@@ -1,4 +1,4 @@
-"""The payslip command: each agent's pay explained, every number, and what would raise the bonus."""
+"""The payslip and statements commands: each agent's pay explained, on screen or as HTML pages."""
 
 from __future__ import annotations
 
@@ -58,6 +58,32 @@ def payslip(
     console = _console()
     for explanation in explanations:
         console.print(payslip_panel(payslip_view(loaded, explanation, words), words))
+
+
+@app.command()
+@reports_errors
+def statements(
+    policy: Policy,
+    metrics: Metrics,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the pages (created if missing).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
+    lang: Lang = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+) -> None:
+    """Write one self-contained, printable HTML statement per agent, and an index.html listing them.
+
+    Example: cspay statements policies/standard.yaml examples/standard-2026-11.csv --out statements
+    """
+    from .statements import INDEX, Totals, check_folder, file_names, pages, write_folder
+
+    loaded, words, rows = _load(policy, metrics, lang, encoding, delimiter)
+    names = file_names(row.agent_id for row in rows)
+    check_folder(out, [*names, INDEX], force)
+    totals = Totals()
+    write_folder(out, pages(loaded, rows, names, words, totals), force)
+    typer.echo(words("statements.wrote", count=totals.count, folder=out,
+                     gross=words.money(totals.gross, loaded.currency)), err=True)
 
 
 def _payslips_data(policy: Any, explanations: list[Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The payslip command: what it prints, and its errors."""
+"""The payslip and statements commands: what they print, the files they write, and their errors."""
 
 from __future__ import annotations
 
@@ -97,3 +97,40 @@ def test_payslip_lang_zh_keeps_the_policy_labels(runner):
     result = runner.invoke(app, ["payslip", POLICY, MONTH, "A001", "--lang", "zh"])
     assert "如何提高奖金" in result.stdout and "Customer satisfaction" in result.stdout
     assert "7,940.00 元" in result.stdout
+
+
+def test_statements_writes_one_file_per_agent_and_an_index(runner, tmp_path):
+    """The folder gets a page per agent and index.html, and a summary line on stderr."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out)])
+    assert 0 == result.exit_code, result.output
+    assert ["007.html", "A001.html", "A003.html", "A004.html", "index.html"] == sorted(p.name for p in out.iterdir())
+    assert f"Wrote 4 statements and index.html to {out} (total gross ¥23,945.00).\n" == result.stderr
+
+
+def test_statements_refuse_to_replace_without_force(runner, tmp_path):
+    """A second run into the same folder exits 1 and changes nothing; --force replaces the pages."""
+    out = tmp_path / "out"
+    runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out)])
+    (out / "A001.html").write_text("kept", encoding="utf-8")
+    result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out)])
+    assert 1 == result.exit_code
+    assert (f"Error: {out}: 5 of the files exist (A001.html, 007.html, A003.html, A004.html, index.html); "
+            f"pass --force to replace them\n") == result.stderr
+    assert "kept" == (out / "A001.html").read_text(encoding="utf-8")
+    assert 0 == runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out), "--force"]).exit_code
+    assert "kept" != (out / "A001.html").read_text(encoding="utf-8")
+
+
+def test_statements_into_a_file_is_an_error(runner, tmp_path):
+    """--out naming a file exits 1."""
+    target = tmp_path / "file.html"
+    target.write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(target)])
+    assert 1 == result.exit_code
+    assert f"Error: {target}: is a file; expected a folder for the statements\n" == result.stderr
+
+
+def test_statements_need_an_out_folder(runner):
+    """--out is required."""
+    assert 2 == runner.invoke(app, ["statements", POLICY, MONTH]).exit_code
