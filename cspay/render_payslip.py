@@ -57,7 +57,7 @@ def _kpis(view: dict[str, Any], words: Any) -> Table:
     for index, header in enumerate(view["kpi_headers"]):
         table.add_column(_text(header), justify="right" if index in (1, 3, 4, 5) else "left")
     for kpi in view["kpis"]:
-        where = kpi["where"] + (f"\n{kpi['note']}" if kpi["note"] else "")
+        where = "\n".join(text for text in (kpi["where"], kpi["note"]) if text)
         style = "" if kpi["counted"] else "dim"
         table.add_row(*(_text(kpi[key], style) for key in ("label", "value")), _text(where, style),
                       *(_text(kpi[key], style) for key in ("score", "weight", "contribution")))
@@ -78,5 +78,6 @@ def _moves(moves: dict[str, Any]) -> Group:
         table.add_row(*(_text(row[key]) for key in ("kpi", "now", "goal", "value", "change", "result")),
                       _text(row["adds"], style))
     gates = [_text(f"  {sentence}", "yellow") for sentence in moves["gates"]]
-    return Group(_text(moves["title"], "bold"), _text(f"  {moves['headline']}"), table, *gates,
+    shown = [table] if moves["rows"] else []
+    return Group(_text(moves["title"], "bold"), _text(f"  {moves['headline']}"), *shown, *gates,
                  _text(moves["note"], "dim italic"))

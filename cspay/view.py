@@ -126,6 +126,8 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
 def where(kpi: KpiExplained, wording: Wording) -> str:
     """Where the value sits on its curve, naming the points around it."""
     points = {point.name: wording.value(kpi.unit, point.at) for point in kpi.points if point.name != "band"}
+    if kpi.position == "no_value":
+        return ""  # the left-out note says it
     if kpi.position == "band":
         return wording.words("pos.band", start=wording.value(kpi.unit, kpi.band_from))
     if kpi.position == "below_first_band":
@@ -198,6 +200,8 @@ def _lever_rows(lever: KpiLever, wording: Wording) -> list[dict[str, Any]]:
         rows = [_step_row(lever, steps[0], now, wording, also=steps[1])]  # one value reaches both goals
     else:
         rows = [_step_row(lever, step, now, wording) for step in steps]
+    if lever.note == "no_value":
+        return rows  # the KPI table already says the value is missing
     if lever.note:
         rows.append(_note_row(lever.label, now, words(f"moves.{lever.note}")))
     elif lever.grade_note:

@@ -149,3 +149,10 @@ def test_every_next_grade_value_really_reaches_the_grade(policy, rows, kpis):
         if lever.next_grade is not None:
             assert lever.next_grade.reached
             assert explanation.moves.next_grade.min_score <= lever.next_grade.outcome.score
+
+
+def test_no_kpi_counted_means_no_grade_and_no_moves(policy, rows):
+    """When every KPI cell is empty (as `missing: exclude` allows), there is no next grade and no KPI move."""
+    explanation = explain(policy, replace(rows[0], kpis=dict.fromkeys(policy.kpis)))
+    assert (None, None) == (explanation.bonus.score, explanation.moves.next_grade)
+    assert {"no_value"} == {lever.note for lever in explanation.moves.kpis}
