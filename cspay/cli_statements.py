@@ -120,8 +120,18 @@ def _choose(rows: list[Any], agent_ids: list[str], metrics: Path) -> list[Any]:
 
 
 def _unknown(agent_id: str, known: list[str], metrics: Path) -> str:
-    close = difflib.get_close_matches(agent_id, known, n=5, cutoff=0.5)
-    close += [k for k in known if k.casefold() == agent_id.casefold() and k not in close]
+    close = close_ids(agent_id, known)
     if close:
         return f"{metrics}: no agent with id {agent_id!r}; close ids: {', '.join(close)}"
     return f"{metrics}: no agent with id {agent_id!r}; expected one of the {len(known)} ids in the file"
+
+
+def close_ids(wanted: str, known: list[str], limit: int = 5) -> list[str]:
+    """The ids most like `wanted` (case aside), the likest first, ties in file order."""
+    folded = wanted.casefold()
+    scored = []
+    for index, agent_id in enumerate(known):
+        likeness = difflib.SequenceMatcher(None, folded, agent_id.casefold()).ratio()
+        if likeness >= 0.6:
+            scored.append((-likeness, index, agent_id))
+    return [agent_id for _, _, agent_id in sorted(scored)[:limit]]

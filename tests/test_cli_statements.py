@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cspay.cli import app
+from cspay.cli_statements import close_ids
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
@@ -63,7 +64,14 @@ def test_unknown_agent_lists_close_ids(runner):
     """An id not in the file exits 1 naming the file and the ids that look like it."""
     result = runner.invoke(app, ["payslip", POLICY, MONTH, "A01"])
     assert 1 == result.exit_code
-    assert f"Error: {MONTH}: no agent with id 'A01'; close ids: A001, A004, A003\n" == result.stderr
+    assert f"Error: {MONTH}: no agent with id 'A01'; close ids: A001\n" == result.stderr
+
+
+def test_close_ids_put_the_likest_first_and_ties_in_file_order():
+    """Case does not count; equally close ids keep the order of the file."""
+    known = ["A001", "A010", "A011", "A041", "B200"]
+    assert ["A001", "A010", "A011", "A041"] == close_ids("a01", known)
+    assert ["A001"] == close_ids("a001", known)[:1]
 
 
 def test_unknown_agent_without_close_ids_says_how_many_there_are(runner):
