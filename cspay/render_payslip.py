@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -64,8 +65,13 @@ def _kpis(view: dict[str, Any], words: Any) -> Table:
     return table
 
 
+def _indented(value: str, style: str = "") -> Padding:
+    # Padding, not leading spaces, so that a sentence wrapped on a narrow terminal stays indented.
+    return Padding(_text(value, style), (0, 0, 0, 2))
+
+
 def _sentences(title: str, sentences: list[str]) -> Group:
-    return Group(_text(title, "bold"), *(_text(f"  {sentence}") for sentence in sentences))
+    return Group(_text(title, "bold"), *(_indented(sentence) for sentence in sentences))
 
 
 def _moves(moves: dict[str, Any]) -> Group:
@@ -77,7 +83,7 @@ def _moves(moves: dict[str, Any]) -> Group:
         style = "green" if row["gain"] else ""
         table.add_row(*(_text(row[key]) for key in ("kpi", "now", "goal", "value", "change", "result")),
                       _text(row["adds"], style))
-    gates = [_text(f"  {sentence}", "yellow") for sentence in moves["gates"]]
+    gates = [_indented(sentence, "yellow") for sentence in moves["gates"]]
     shown = [table] if moves["rows"] else []
-    return Group(_text(moves["title"], "bold"), _text(f"  {moves['headline']}"), *shown, *gates,
+    return Group(_text(moves["title"], "bold"), _indented(moves["headline"]), *shown, *gates,
                  _text(moves["note"], "dim italic"))
