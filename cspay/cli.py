@@ -81,7 +81,9 @@ def _console(stream: Any = None) -> Any:
 
     file = stream or sys.stdout
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
-    return Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False)
+    # People's text (names, teams, policy labels) is shown as written: no markup, emoji codes or highlighting.
+    return Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False,
+                   markup=False, emoji=False, highlight=False)
 
 
 @app.command()
@@ -265,7 +267,7 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_rollout",)
+COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_rollout", "cspay.cli_statements")
 
 for _module in COMMAND_MODULES:
     import_module(_module)

@@ -168,3 +168,13 @@ def test_help_lists_commands(runner):
     result = runner.invoke(app, ["--help"])
     assert 0 == result.exit_code
     assert "compute" in result.output and "validate-policy" in result.output
+
+
+def test_names_with_rich_markup_are_shown_as_written(runner, tmp_path):
+    """A name like "[bold]Li[/bold]" or ":smile:" is printed as text, not obeyed as markup or emoji."""
+    metrics = tmp_path / "m.csv"
+    text = Path(MONTH).read_text(encoding="utf-8").replace("Wang Fang", "[bold]Li[/bold] :smile:")
+    metrics.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["compute", POLICY, str(metrics)])
+    assert 0 == result.exit_code, result.output
+    assert "[bold]Li[/bold] :smile:" in result.stdout

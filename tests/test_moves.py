@@ -1,0 +1,158 @@
+"""What moves the bonus: every amount agrees with editing the metrics file and computing again."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cspay.engine import compute
+from cspay.explain import explain
+from cspay.loader import load_policy
+from cspay.metrics import read_metrics
+from cspay.moves import clearing_value
+
+DATA = Path(__file__).parent / "data"
+MONTH = DATA / "month.csv"
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(DATA / "standard.yaml")
+
+
+@pytest.fixture(scope="module")
+def rows(policy):
+    return read_metrics(MONTH, policy)
+
+
+def gross_with(policy, tmp_path: Path, agent_id: str, column: str, value: Decimal) -> tuple[Decimal, str | None]:
+    """Gross and grade of the agent after writing `value` into one cell of a copy of the metrics file."""
+    with MONTH.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    header = table[0]
+    for cells in table[1:]:
+        if cells[0] == agent_id:
+            cells[header.index(column)] = str(value)
+    edited = tmp_path / f"edited-{agent_id}-{column}.csv"
+    with edited.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(table)
+    slip = next(s for s in compute(policy, read_metrics(edited, policy)).payslips if s.agent_id == agent_id)
+    return slip.gross, slip.grade
+
+
+def test_every_kpi_move_agrees_with_a_recomputation(policy, rows, tmp_path):
+    """For every agent and KPI, the money a move adds is the gross of the edited file minus today's gross."""
+    checked = 0
+    for row in rows:
+        explanation = explain(policy, row)
+        for lever in explanation.moves.kpis:
+            column = policy.kpis[lever.code].column
+            for step in (lever.next_point, lever.next_grade):
+                if step is None:
+                    continue
+                gross, grade = gross_with(policy, tmp_path, row.agent_id, column, step.value)
+                assert gross - explanation.gross == step.outcome.gain, (row.agent_id, lever.code, step.goal)
+                assert grade == step.outcome.grade
+                checked += 1
+    assert 20 <= checked
+
+
+def test_every_gate_move_agrees_with_a_recomputation(policy, rows, tmp_path):
+    """The money clearing a gate restores is the gross with that cell at the clearing value, minus today's."""
+    levers = [(row, lever) for row in rows for lever in explain(policy, row).moves.gates]
+    assert {"A003", "A004"} == {row.agent_id for row, _ in levers}
+    for row, lever in levers:
+        column = policy.kpis[lever.subject].column if lever.subject in policy.kpis else lever.subject
+        gross, _ = gross_with(policy, tmp_path, row.agent_id, column, lever.value)
+        assert gross - explain(policy, row).gross == lever.outcome.gain
+
+
+def test_a001_csat_needs_exactly_94_5_for_grade_s(policy, rows, tmp_path):
+    """A001 reaches S with csat 94.5 (solved exactly), adds 540.00, and 94.49 stays A."""
+    step = explain(policy, rows[0]).moves.kpis[0].next_grade
+    assert (Decimal("94.5"), Decimal("94.5"), Decimal("540.00")) == (step.exact, step.value, step.outcome.gain)
+    assert (Decimal("8480.00"), "S") == gross_with(policy, tmp_path, "A001", "csat", step.value)
+    assert "A" == gross_with(policy, tmp_path, "A001", "csat", Decimal("94.49"))[1]
+
+
+def test_next_grade_on_a_lower_is_better_kpi_goes_down(policy, rows, tmp_path):
+    """A003 needs handle time down to 348.46 s for grade C; 348.47 s is not enough."""
+    step = next(lever for lever in explain(policy, rows[2]).moves.kpis if lever.code == "aht").next_grade
+    assert (Decimal("348.46"), Decimal("-51.54"), "C") == (step.value, step.change, step.outcome.grade)
+    assert "D" == gross_with(policy, tmp_path, "A003", "aht_sec", Decimal("348.47"))[1]
+
+
+def test_grade_out_of_reach_by_one_kpi_is_said_so(policy, rows, tmp_path):
+    """A001 cannot reach S by handle time alone: even at stretch the grade stays A."""
+    lever = next(lever for lever in explain(policy, rows[0]).moves.kpis if lever.code == "aht")
+    assert (None, "unreachable") == (lever.next_grade, lever.grade_note)
+    assert "A" == gross_with(policy, tmp_path, "A001", "aht_sec", Decimal(1))[1]
+
+
+def test_kpi_at_its_best_point_has_no_next_point(policy, rows):
+    """A value at stretch has nowhere further to go on its curve."""
+    lever = next(lever for lever in explain(policy, rows[1]).moves.kpis if lever.code == "aht")
+    assert (None, "at_best") == (lever.next_point, lever.note)
+
+
+def test_left_out_kpi_has_no_moves(policy, rows):
+    """A KPI left out for too few surveys offers no move this month."""
+    lever = explain(policy, rows[1]).moves.kpis[0]
+    assert (None, None, "left_out") == (lever.next_point, lever.next_grade, lever.note)
+
+
+def test_top_grade_has_no_next_grade(policy, rows):
+    """An agent in the top grade is told so, with no score to reach."""
+    assert explain(policy, rows[1]).moves.next_grade is None
+
+
+def test_next_grade_gap_is_min_score_minus_score(policy, rows):
+    """The score needed for the next grade is its min_score minus the agent's score."""
+    explanation = explain(policy, rows[0])
+    assert ("S", Decimal("1.2") - explanation.bonus.score) == (
+        explanation.moves.next_grade.grade, explanation.moves.next_grade.gap)
+
+
+@pytest.mark.parametrize(("condition", "now", "expected"), [
+    (("below", Decimal(95)), Decimal("93.5"), Decimal(95)),
+    (("above", Decimal(3)), Decimal(5), Decimal(3)),
+    (("at_least", Decimal(3)), Decimal(4), Decimal(2)),
+    (("at_least", Decimal(3)), Decimal("3.5"), Decimal("2.9")),
+    (("at_most", Decimal("1.5")), Decimal(1), Decimal("1.6")),
+])
+def test_clearing_value_is_the_nearest_value_where_the_gate_stops(condition, now, expected):
+    """`below`/`above` clear at the limit itself; `at_least`/`at_most` one step past it."""
+    assert expected == clearing_value(condition, now)
+
+
+values = st.fixed_dictionaries({
+    "csat": st.decimals(min_value=60, max_value=100, places=1),
+    "fcr": st.decimals(min_value="0.5", max_value=1, places=2),
+    "aht": st.decimals(min_value=250, max_value=480, places=0),
+    "qa": st.decimals(min_value=50, max_value=100, places=0),
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(values)
+def test_every_next_grade_value_really_reaches_the_grade(policy, rows, kpis):
+    """Whatever the KPI values, a value offered for the next grade gives that grade when computed."""
+    row = replace(rows[0], kpis=kpis)
+    explanation = explain(policy, row)
+    for lever in explanation.moves.kpis:
+        if lever.next_grade is not None:
+            assert lever.next_grade.reached
+            assert explanation.moves.next_grade.min_score <= lever.next_grade.outcome.score
+
+
+def test_no_kpi_counted_means_no_grade_and_no_moves(policy, rows):
+    """When every KPI cell is empty (as `missing: exclude` allows), there is no next grade and no KPI move."""
+    explanation = explain(policy, replace(rows[0], kpis=dict.fromkeys(policy.kpis)))
+    assert (None, None) == (explanation.bonus.score, explanation.moves.next_grade)
+    assert {"no_value"} == {lever.note for lever in explanation.moves.kpis}
