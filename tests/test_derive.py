@@ -14,19 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cspay.derive import (
-    DerivedTable,
-    MetricsSpec,
-    derive,
-    join_roster,
-    parse_period,
-    percentile,
-    read_roster,
-)
+from cspay.derive import MetricsSpec, parse_period, percentile
 from cspay.errors import MetricsError
+from cspay.events import DerivedTable, derive, join_roster, read_roster
 
 REPO = Path(__file__).resolve().parents[1]
-PWC_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "pwc-call-center-2021q1.csv"
 
 PWC_SPEC = """
 source:
@@ -80,13 +72,6 @@ def one(tmp_path: Path, metric: dict, agent: str = "A", text: str = CALLS) -> De
 
 
 # ---- the PwC export: published figures and an independent recount --------------------------------
-
-
-@pytest.fixture(scope="module")
-def pwc_csv() -> Path:
-    if not PWC_CSV.exists():
-        pytest.skip(f"the PwC export is not beside the repository at {PWC_CSV}")
-    return PWC_CSV
 
 
 @pytest.fixture(scope="module")
