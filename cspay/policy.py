@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from .derive import MetricsSpec
+
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 HUNDRED = Decimal(100)
 
@@ -310,6 +312,7 @@ class Policy(Model):
     adjustments: dict[str, Adjustment] = {}
     proration: Proration | None = None
     floor: Floor | None = None
+    metrics: MetricsSpec | None = None  # derive the agent metrics from a raw per-call export
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
