@@ -95,17 +95,23 @@ def compute(
     delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
                                                           "(default: the policy's locale, else en).")] = None,
+    period: Annotated[str | None, typer.Option(help="The period: a month like 2021-01, a quarter like "
+                                                    "2021-Q1, or a year like 2021.")] = None,
+    roster: Annotated[Path | None, typer.Option(help="Agents' roles, teams and worked days (CSV), when the "
+                                                     "policy derives METRICS from a raw export.")] = None,
 ) -> None:
     """Compute every agent's payslip for the month.
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
     """
+    from .cli_events import export_rows, period_option
     from .engine import Summary, iter_payslips
     from .engine import compute as run_policy
     from .export import atomic_output, check_target, write_csv, write_json
     from .loader import load_policy
     from .metrics import MetricsReader
 
+    when = period_option(period)
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
@@ -113,7 +119,10 @@ def compute(
     check_target(output, force)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
-    rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
+    if loaded.metrics is not None or roster is not None:  # METRICS is a raw per-call export
+        rows = export_rows(loaded, metrics, when, roster, words, encoding=encoding, delimiter=delimiter)
+    else:
+        rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
     if format is Format.table:
         result = run_policy(loaded, rows)
         _print_run(loaded, result.payslips, result.summary, words)
@@ -220,7 +229,7 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_events",)
 
 for _module in COMMAND_MODULES:
     import_module(_module)
