@@ -287,3 +287,9 @@ def test_pwc_compute_pays_dan_as_worked_by_hand(pwc_january: dict) -> None:
     lines = {line["code"]: line["amount"] for line in dan["lines"]}
     assert ("1.0985", "A", "6243.20") == (dan["score"][:6], dan["grade"], dan["gross"])
     assert {"base_pay": "5300.00", "allowance.meal": "180.00", "bonus": "763.20"} == lines
+
+
+def test_metrics_speaks_chinese_with_lang_zh(runner: CliRunner) -> None:
+    """--lang zh gives cspay's own words from the Chinese catalog."""
+    result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY, "--lang", "zh"])
+    assert (0, f"{CALLS}：读取 6 行，2021-01 内 5 行，期外 1 行未计入。\n") == (result.exit_code, result.stderr)
