@@ -112,6 +112,20 @@ def parse_duration(text: str) -> Decimal:
     return number
 
 
+# Yes/no cells as helpdesk exports write them, in English and Chinese.
+FLAG_WORDS = {"y": True, "yes": True, "true": True, "1": True, "是": True,
+              "n": False, "no": False, "false": False, "0": False, "否": False}  # fmt: skip
+FLAG_EXPECTED = "Y/N (yes/no, true/false, 1/0, 是/否)"
+
+
+def parse_flag(text: str) -> bool:
+    """A yes/no cell: Y/N, yes/no, true/false, 1/0 or 是/否, in any case or width."""
+    try:
+        return FLAG_WORDS[clean(text).casefold()]
+    except KeyError:
+        raise CellError(FLAG_EXPECTED) from None
+
+
 def parse_points(text: str) -> Decimal:
     """Any number, such as a quality review score."""
     return parse_number(text)

@@ -101,6 +101,8 @@ def compute(
                                                           "(default: the policy's locale, else en).")] = None,
     period: Annotated[str | None, typer.Option("--period", help="The period paid: 2026-11, 2026-Q4 or 2026; "
                                                "checked against the policy and any period column.")] = None,
+    roster: Annotated[Path | None, typer.Option(help="Agents' roles, teams and worked days (CSV), when the "
+                                                     "policy derives METRICS from a raw export.")] = None,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -110,9 +112,10 @@ def compute(
     """
     from .engine import Summary
     from .export import atomic_output, check_target, write_csv, write_json
+    from .inputs import compute_period, period_payslips
     from .loader import load_policy
-    from .periods import compute_period, period_payslips
 
+    delimiter = _unescape(delimiter)
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
@@ -123,7 +126,7 @@ def compute(
     check_target(output, force)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
-    source = _period_input(loaded, metrics, period, encoding, _unescape(delimiter), words)
+    source = _period_input(loaded, metrics, period, roster, encoding, delimiter, words)
     if format is Format.table:
         result = compute_period(source)
         _print_period_heading(loaded, source, words)
@@ -147,16 +150,22 @@ def compute(
                          gross=words.money(summary.gross, loaded.currency)), err=True)
 
 
-def _period_input(policy: Any, metrics: list[Path], period: str | None, encoding: str | None,
-                  delimiter: str | None, words: Any) -> Any:
-    """The rows to pay: one month's file, or a quarter's or year's monthly files combined."""
-    from .periods import UsageProblem, metric_files, open_period, requested_period
+def _period_input(policy: Any, metrics: list[Path], period: str | None, roster: Path | None,
+                  encoding: str | None, delimiter: str | None, words: Any) -> Any:
+    """The rows to pay: one month's file, a quarter's or year's monthly files combined, or the
+    metrics a policy's `metrics:` section derives from a raw export joined to a roster."""
+    from .inputs import PeriodInput, UsageProblem, metric_files, open_period, requested_period
 
     try:
         asked = requested_period(policy, period)
         files = metric_files(metrics, policy)
     except UsageProblem as problem:
         raise typer.BadParameter(str(problem), param_hint=problem.option) from None
+    if policy.metrics is not None or roster is not None:  # METRICS is a raw per-call export
+        from .cli_events import export_rows
+
+        rows = export_rows(policy, files[0], asked, roster, words, encoding=encoding, delimiter=delimiter)
+        return PeriodInput(policy, rows, asked, [str(files[0])])
     source = open_period(policy, files, asked, encoding=encoding, delimiter=delimiter)
     for note in source.notes:
         typer.echo(words(note.key, **note.values), err=True)
@@ -267,7 +276,7 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_rollout", "cspay.cli_statements")
+COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_rollout", "cspay.cli_statements", "cspay.cli_events")
 
 for _module in COMMAND_MODULES:
     import_module(_module)

@@ -17,7 +17,7 @@ from .metrics import AgentRow
 from .policy import Kpi, Policy, summed_columns
 
 if TYPE_CHECKING:
-    from .periods import Month
+    from .inputs import Month
 
 ZERO = Decimal(0)
 

@@ -2,27 +2,21 @@
 
 A policy's `metrics:` section names the export's agent and date columns and declares each metric as
 an aggregation over one agent's rows in a period. Every figure keeps its numerator and denominator
-so an analyst can check it, and a figure over no rows is missing, never zero.
+so an analyst can check it, and a figure over no rows is missing, never zero. Reading the export
+and joining the roster live in cspay.events.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import operator
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
-from cspay.cells import CellError, clean, is_missing, parse_duration, parse_number
-from cspay.errors import MetricsError, Problems
-from cspay.periods import Period, parse_period
+from cspay.cells import CellError, clean, parse_duration, parse_flag, parse_number
 
 
 def _exact(value: Any) -> Any:
@@ -206,19 +200,6 @@ def _column_kinds(spec: MetricsSpec) -> dict[str, str]:
 Cell = bool | Decimal | str | None
 Row = dict[str, Cell]
 Predicate = Callable[[Row], bool]
-FLAG_WORDS = {"y": True, "yes": True, "true": True, "1": True, "是": True,
-              "n": False, "no": False, "false": False, "0": False, "否": False}  # fmt: skip
-FLAG_EXPECTED = "Y/N (yes/no, true/false, 1/0, 是/否)"
-
-
-def parse_flag(text: str) -> bool:
-    """A yes/no cell as exports write it: Y/N, yes/no, true/false, 1/0 or 是/否."""
-    try:
-        return FLAG_WORDS[clean(text).casefold()]
-    except KeyError:
-        raise CellError(FLAG_EXPECTED) from None
-
-
 PARSERS: dict[str, Callable[[str], Cell]] = {
     "flag": parse_flag, "duration": parse_duration, "number": parse_number, "text": clean,
 }  # fmt: skip
@@ -337,6 +318,20 @@ def _compile_metric(name: str, metric: Metric, kinds: dict[str, str]) -> Aggrega
     return lambda rows, done: _statistic(kind, _values(rows, where, spec.column), p)
 
 
+def figures_of(spec: MetricsSpec) -> Callable[[list[Row]], dict[str, Figure]]:
+    """Every metric of the spec, in order, as one function of an agent's parsed rows."""
+    kinds = spec.column_kinds()
+    aggregates = {name: _compile_metric(name, metric, kinds) for name, metric in spec.derived.items()}
+
+    def figures(rows: list[Row]) -> dict[str, Figure]:
+        done: dict[str, Figure] = {}
+        for name, aggregate in aggregates.items():
+            done[name] = aggregate(rows, done)  # a ratio reads the figures derived above it
+        return done
+
+    return figures
+
+
 def _count(rows: list[Row], where: Predicate) -> Figure:
     hits = Decimal(sum(map(where, rows)))
     return Figure(hits, hits, Decimal(len(rows)))
@@ -354,246 +349,3 @@ def _top_box(values: list[Decimal], at_least: Decimal, per: Decimal) -> Figure:
 def _values(rows: list[Row], where: Predicate, column: str) -> list[Any]:
     """The column's non-empty cells in the rows kept: an empty cell means not applicable."""
     return [row[column] for row in rows if row[column] is not None and where(row)]
-
-
-# ---- reading files -----------------------------------------------------------------------------
-
-Record = tuple[int, list[str]]
-
-
-def _decode(path: Path) -> str:
-    """The file's text: UTF-8 with or without a byte-order mark, else GB18030 (Chinese Excel)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise MetricsError(f"{path}: cannot read the file: {error.strerror}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    raise MetricsError(f"{path}: cannot decode the file: expected UTF-8 or GB18030")
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[Record]]:
-    """The header and each non-blank record with the line it starts on (the header is line 1)."""
-    reader, records, line = csv.reader(io.StringIO(_decode(path), newline="")), [], 1
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                records.append((line, cells))
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise MetricsError(f"{path}: row {line}: {error}") from None
-    if not records:
-        raise MetricsError(f"{path}: the file is empty, expected a header row")
-    return [name.strip() for name in records[0][1]], records[1:]
-
-
-def _locate(path: Path, header: list[str], needed: list[str]) -> dict[str, int]:
-    """Each needed column's index; missing and doubled columns are reported together."""
-    problems, wanted = Problems(), list(dict.fromkeys(needed))
-    if missing := [name for name in wanted if name not in header]:
-        problems.add(f"{path}: row 1: missing required columns: {', '.join(missing)} "
-                     f"(the header has: {', '.join(header)})")  # fmt: skip
-    for name in (name for name in wanted if header.count(name) > 1):
-        places = " and ".join(str(i + 1) for i, cell in enumerate(header) if cell == name)
-        problems.add(f"{path}: row 1: column {name!r} appears more than once (columns {places})")
-    problems.raise_if_any(MetricsError)
-    return {name: header.index(name) for name in wanted}
-
-
-def _width_problem(path: Path, header: list[str], line: int, cells: list[str]) -> str | None:
-    if len(cells) < len(header) or any(cell.strip() for cell in cells[len(header):]):
-        return f"{path}: row {line}: has {len(cells)} cells, expected {len(header)} like the header"
-    return None
-
-
-def _date_parser(format: str) -> Callable[[str], date]:
-    example = date(2021, 1, 31).strftime(format)
-
-    def parse(text: str) -> date:
-        try:
-            return datetime.strptime(clean(text), format).date()
-        except ValueError:
-            raise CellError(f'a date like "{example}" ({format})') from None
-
-    return parse
-
-
-def _agent_id(text: str) -> str:
-    if not text.strip():
-        raise CellError("an agent id")
-    return text.strip()  # ids stay text: 007 stays 007
-
-
-_BAD = object()
-
-
-@dataclass
-class _ExportReader:
-    """Reads the records of one export for a period, collecting every bad cell."""
-
-    path: Path
-    spec: MetricsSpec
-    period: Period
-    columns: dict[str, int]
-    problems: Problems = field(default_factory=Problems)
-
-    def rows_by_agent(self, header: list[str], records: list[Record]) -> dict[str, list[Row]]:
-        parse_date, by_agent = _date_parser(self.spec.source.date.format), defaultdict(list)
-        for line, cells in records:
-            if problem := _width_problem(self.path, header, line, cells):
-                self.problems.add(problem)
-            elif read := self.record(line, cells, parse_date):
-                by_agent[read[0]].append(read[1])
-        self.problems.raise_if_any(MetricsError)
-        return by_agent
-
-    def record(self, line: int, cells: list[str], parse_date: Callable) -> tuple[str, Row] | None:
-        """The agent and parsed cells of a record dated in the period; None if outside or bad.
-
-        Cells of rows outside the period are not checked: they cannot change the figures.
-        """
-        day = self.cell(line, cells, self.spec.source.date.column, parse_date, optional=False)
-        if day is _BAD or day not in self.period:
-            return None
-        agent = self.cell(line, cells, self.spec.source.agent, _agent_id, optional=False)
-        kinds = self.spec.column_kinds().items()
-        row = {column: self.cell(line, cells, column, PARSERS[kind]) for column, kind in kinds}
-        if agent is _BAD or any(value is _BAD for value in row.values()):
-            return None
-        return agent, row
-
-    def cell(self, line: int, cells: list[str], column: str, parse: Callable, optional: bool = True
-             ) -> Any:  # fmt: skip
-        """The cell read by `parse`, None when empty and optional, or _BAD after recording why."""
-        text = cells[self.columns[column]]
-        if optional and is_missing(text):
-            return None
-        try:
-            return parse(text)
-        except CellError as error:
-            shown = text if len(text) <= 40 else f"{text[:40]}… ({len(text)} characters)"
-            where = f'{self.path}: row {line}, column "{column}"'
-            self.problems.add(f'{where}: got "{shown}", expected {error.expected}')
-            return _BAD
-
-
-# ---- the derived table -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AgentMetrics:
-    """One agent's rows in the period and figures, in the order the policy derives them."""
-
-    agent_id: str
-    rows: int
-    figures: dict[str, Figure]
-
-
-@dataclass(frozen=True)
-class DerivedTable:
-    """Per-agent derived metrics for a period, agents ordered by id; rows_outside were skipped."""
-
-    source: str
-    period: Period
-    metrics: list[str]
-    agents: list[AgentMetrics]
-    rows_read: int
-    rows_outside: int
-
-
-def derive(spec: MetricsSpec, path: str | Path, period: Period | str) -> DerivedTable:
-    """Read an export and derive each agent's metrics over the rows dated in the period."""
-    path, period = Path(path), period if isinstance(period, Period) else parse_period(period)
-    header, records = _read_csv(path)
-    kinds, source = spec.column_kinds(), spec.source
-    columns = _locate(path, header, [source.agent, source.date.column, *kinds])
-    by_agent = _ExportReader(path, spec, period, columns).rows_by_agent(header, records)
-    aggregates = {name: _compile_metric(name, metric, kinds) for name, metric in spec.derived.items()}
-    agents = [
-        AgentMetrics(agent, len(rows), _figures(aggregates, rows))
-        for agent, rows in sorted(by_agent.items())
-    ]
-    inside = sum(agent.rows for agent in agents)
-    return DerivedTable(str(path), period, list(spec.derived), agents, len(records), len(records) - inside)
-
-
-def _figures(aggregates: dict[str, Aggregate], rows: list[Row]) -> dict[str, Figure]:
-    done: dict[str, Figure] = {}
-    for name, aggregate in aggregates.items():
-        done[name] = aggregate(rows, done)
-    return done
-
-
-# ---- the roster --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Roster:
-    """Agent attributes that exports lack (name, role, team, worked days …), by agent id."""
-
-    source: str
-    header: list[str]
-    lines: dict[str, Record]
-
-
-def read_roster(path: str | Path, id_column: str = "agent_id") -> Roster:
-    """Read a roster CSV keyed by `id_column`; duplicate or empty ids are errors naming the lines."""
-    path = Path(path)
-    header, records = _read_csv(path)
-    index, problems, lines = _locate(path, header, [id_column])[id_column], Problems(), {}
-    for line, cells in records:
-        agent = cells[index].strip() if index < len(cells) else ""
-        if problem := _width_problem(path, header, line, cells):
-            problems.add(problem)
-        elif not agent:
-            problems.add(f'{path}: row {line}, column "{id_column}": got "", expected an agent id')
-        elif agent in lines:
-            problems.add(f'{path}: row {line}: agent "{agent}" is already on row {lines[agent][0]}')
-        else:
-            lines[agent] = (line, cells[: len(header)])
-    problems.raise_if_any(MetricsError)
-    return Roster(str(path), header, lines)
-
-
-@dataclass(frozen=True)
-class Joined:
-    """Roster columns then metrics as text cells, each row with its roster line, for the metrics reader."""
-
-    header: list[str]
-    rows: list[Record]
-    not_in_roster: list[str]
-    without_rows: list[str]
-
-
-def join_roster(table: DerivedTable, roster: Roster, *, strict: bool = True) -> Joined:
-    """Join by agent id in roster order; an exported agent missing from the roster is an error if strict."""
-    clashes = [name for name in table.metrics if name in roster.header]
-    if clashes:
-        raise MetricsError(f"{roster.source}: columns {', '.join(clashes)} clash with derived metrics")
-    derived = {agent.agent_id: agent for agent in table.agents}
-    unknown = [agent for agent in derived if agent not in roster.lines]
-    if strict and unknown:
-        raise MetricsError([
-            f'{roster.source}: no line for agent "{agent}", who has {_rows(derived[agent].rows)} in '
-            f"{table.source} for {table.period.label}; add one so their pay can be computed"
-            for agent in unknown
-        ])  # fmt: skip
-    rows = [
-        (line, cells + _cells(table.metrics, derived.get(agent)))
-        for agent, (line, cells) in roster.lines.items()
-    ]
-    idle = [agent for agent in roster.lines if agent not in derived]
-    return Joined(roster.header + table.metrics, rows, unknown, idle)
-
-
-def _rows(count: int) -> str:
-    return "1 row" if count == 1 else f"{count} rows"
-
-
-def _cells(metrics: list[str], agent: AgentMetrics | None) -> list[str]:
-    """Values as plain decimal text (never an exponent); empty when missing or without rows."""
-    values = [agent.figures[name].value if agent else None for name in metrics]
-    return ["" if value is None else format(value, "f") for value in values]

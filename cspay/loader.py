@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .derive import MetricsSpec
 from .errors import PolicyError
 from .policy import Policy, cross_checks, shown
 
@@ -200,16 +201,44 @@ def load_policy(path: str | Path) -> Policy:
     doc = load_document(path)
     if not isinstance(doc.data, dict):
         raise PolicyError(f"{doc.where(())}: expected a policy mapping (key: value lines)")
+    data, included = _include_metrics_file(doc)
     try:
-        policy = Policy.model_validate(doc.data)
+        policy = Policy.model_validate(data)
     except ValidationError as error:
         raise PolicyError([_located(doc, item) for item in error.errors(include_url=False)]) from None
     problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
     if problems:
         raise PolicyError(problems)
     policy._path = doc.path
-    policy._sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
     return policy
+
+
+def _include_metrics_file(doc: Document) -> tuple[dict, bytes]:
+    """The policy's data with `metrics: {file: …}` replaced by that file's section, and the file's bytes.
+
+    The file is resolved relative to the policy's folder and holds a top-level `metrics:` key, so
+    its problems are reported at its own file:line:col.
+    """
+    section = doc.data.get("metrics")
+    if not isinstance(section, dict) or "file" not in section:
+        return doc.data, b""
+    where = f"{doc.where(('metrics', 'file'))}: metrics.file"
+    if set(section) != {"file"} or not isinstance(section["file"], str):
+        raise PolicyError(f"{where}: expected only `file: a/path.yaml`; the section's keys go in that file")
+    target = Path(doc.path).parent / section["file"]
+    if not target.is_file():
+        raise PolicyError(f"{where}: no file {target} (the path is relative to the policy's folder)")
+    included = load_document(target)
+    if not isinstance(included.data, dict) or set(included.data) != {"metrics"}:
+        raise PolicyError(f"{included.where(())}: expected one top-level key, metrics:, holding source: and "
+                          f"derived:")
+    try:
+        spec = MetricsSpec.model_validate(included.data["metrics"])
+    except ValidationError as error:
+        items = [{**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)]
+        raise PolicyError([_located(included, item) for item in items]) from None
+    return {**doc.data, "metrics": spec}, target.read_bytes()
 
 
 def _located(doc: Document, item: dict) -> str:

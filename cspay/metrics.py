@@ -99,7 +99,7 @@ def _header_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
-def _find_header(header: list[str], wanted: str) -> list[int]:
+def find_header(header: list[str], wanted: str) -> list[int]:
     """Indexes of the header cells naming `wanted`: exact first, else ignoring case and width."""
     exact = [i for i, name in enumerate(header) if name.strip() == wanted]
     if exact:
@@ -170,7 +170,7 @@ class RowParser:
         missing, problems = [], []
         index: dict[str, int] = {}
         for name in dict.fromkeys(wanted):
-            found = _find_header(header, name)
+            found = find_header(header, name)
             if not found:
                 missing.append(name)
             elif len(found) > 1:

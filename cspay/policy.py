@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from .derive import MetricsSpec
+
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 HUNDRED = Decimal(100)
 
@@ -356,6 +358,7 @@ class Policy(Model):
     floor: Floor | None = None
     pays: list[PaidLine] | None = Field(None, min_length=1)
     budget: Budget | None = None
+    metrics: MetricsSpec | None = None  # derive the agent metrics from a raw per-call export
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from cspay.derive import MetricsSpec
 from cspay.loader import load_document, load_policy
 from cspay.metrics import AgentRow
 from cspay.policy import Policy, cross_checks
@@ -129,4 +130,48 @@ def write_yaml(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:
     """Write a policy's YAML text into tmp_path and return its path."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def shared_data(name: str) -> Path | None:
+    """A public data file kept in shared/data beside the checkout (or beside a parent of it), if present."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "data" / name).is_file():
+            return folder / "shared" / "data" / name
+    return None
+
+
+PWC_NAME = "pwc-call-center-2021q1.csv"
+
+
+@pytest.fixture(scope="session")
+def pwc_csv() -> Path:
+    """The real PwC call-centre export, never edited; tests that need it skip when it is absent."""
+    path = shared_data(PWC_NAME)
+    if path is None:
+        pytest.skip(f"the PwC export {PWC_NAME} is not in a shared/data folder beside the repository")
+    return path
+
+
+# ---- raw per-call exports (cspay.derive, cspay.events) ------------------------------------------
+
+CALLS = """agent,date,answered,resolved,rating,talk,topic
+A,2021-01-04,Y,Y,5,0:03:00,Billing
+A,2021-01-05,Y,N,3,0:01:30,Tech
+A,2021-01-06,N,N,,,Billing
+B,2021-01-07,Y,Y,4,0:02:00,Tech
+"""
+
+
+def spec_of(derived: dict, **source: object) -> MetricsSpec:
+    """A spec over the synthetic CALLS columns with the given derived metrics."""
+    base = {"agent": "agent", "date": {"column": "date"}, "flags": ["answered", "resolved"]}
+    base |= {"durations": ["talk"]}
+    return MetricsSpec.model_validate({"source": base | source, "derived": derived})
+
+
+def write_export(tmp_path: Path, text: str, name: str = "calls.csv", encoding: str = "utf-8") -> Path:
+    """Write text in an encoding into tmp_path and return its path."""
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
     return path

@@ -1,32 +1,21 @@
-"""Tests for cspay.derive: per-agent metrics from raw per-call exports, the roster join, the PwC figures."""
+"""Tests for cspay.derive: the metrics spec, conditions and aggregations, and the published PwC figures."""
 
 from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import CALLS, spec_of, write_export
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cspay.derive import (
-    DerivedTable,
-    MetricsSpec,
-    derive,
-    join_roster,
-    parse_period,
-    percentile,
-    read_roster,
-)
-from cspay.errors import MetricsError
-
-REPO = Path(__file__).resolve().parents[1]
-PWC_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "pwc-call-center-2021q1.csv"
+from cspay.derive import MetricsSpec, percentile
+from cspay.events import DerivedTable, derive
 
 PWC_SPEC = """
 source:
@@ -48,45 +37,17 @@ derived:
 
 ANSWERED = {"column": "answered", "equals": True}
 RESOLVED = {"column": "resolved", "equals": True}
-CALLS = """agent,date,answered,resolved,rating,talk,topic
-A,2021-01-04,Y,Y,5,0:03:00,Billing
-A,2021-01-05,Y,N,3,0:01:30,Tech
-A,2021-01-06,N,N,,,Billing
-B,2021-01-07,Y,Y,4,0:02:00,Tech
-"""
-
-
-def spec_of(derived: dict, **source: object) -> MetricsSpec:
-    """A spec over the synthetic CALLS columns with the given derived metrics."""
-    base = {"agent": "agent", "date": {"column": "date"}, "flags": ["answered", "resolved"]}
-    base |= {"durations": ["talk"]}
-    return MetricsSpec.model_validate({"source": base | source, "derived": derived})
-
-
-def write(tmp_path: Path, text: str, name: str = "calls.csv", encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
 def values(table: DerivedTable, metric: str) -> dict[str, Decimal | None]:
     return {agent.agent_id: agent.figures[metric].value for agent in table.agents}
 
 
 def one(tmp_path: Path, metric: dict, agent: str = "A", text: str = CALLS) -> Decimal | None:
     """The value of a single metric for one agent over the synthetic calls of January 2021."""
-    table = derive(spec_of({"m": metric}), write(tmp_path, text), "2021-01")
+    table = derive(spec_of({"m": metric}), write_export(tmp_path, text), "2021-01")
     return values(table, "m")[agent]
 
 
 # ---- the PwC export: published figures and an independent recount --------------------------------
-
-
-@pytest.fixture(scope="module")
-def pwc_csv() -> Path:
-    if not PWC_CSV.exists():
-        pytest.skip(f"the PwC export is not beside the repository at {PWC_CSV}")
-    return PWC_CSV
 
 
 @pytest.fixture(scope="module")
@@ -167,16 +128,6 @@ def test_pwc_monthly_agents_match_recount(pwc_csv: Path, month: str) -> None:
     assert recount(pwc_csv, month) == derived
 
 
-def test_pwc_example_joins_every_month(pwc_csv: Path) -> None:
-    """The shipped example metrics and roster derive and join each month with no agent left over."""
-    document = yaml.safe_load((REPO / "examples" / "pwc" / "metrics.yaml").read_text(encoding="utf-8"))
-    spec = MetricsSpec.model_validate(document["metrics"])
-    roster = read_roster(REPO / "examples" / "pwc" / "roster.csv")
-    for month in ["2021-01", "2021-02", "2021-03"]:
-        joined = join_roster(derive(spec, pwc_csv, month), roster)
-        assert ([], [], 8) == (joined.not_in_roster, joined.without_rows, len(joined.rows))
-
-
 # ---- aggregations ------------------------------------------------------------------------------
 
 
@@ -188,7 +139,7 @@ def test_count_counts_every_row_of_the_agent(tmp_path: Path) -> None:
 def test_count_where_keeps_its_rows_as_denominator(tmp_path: Path) -> None:
     """count with where gives the matching rows over all the agent's rows for the audit."""
     table = derive(spec_of({"m": {"count": {"where": {"column": "answered", "equals": True}}}}),
-                   write(tmp_path, CALLS), "2021-01")  # fmt: skip
+                   write_export(tmp_path, CALLS), "2021-01")  # fmt: skip
     figure = table.agents[0].figures["m"]
     assert (Decimal(2), Decimal(2), Decimal(3)) == (figure.value, figure.numerator, figure.denominator)
 
@@ -200,7 +151,7 @@ def test_sum_adds_durations_in_seconds(tmp_path: Path) -> None:
 
 def test_mean_leaves_empty_cells_out(tmp_path: Path) -> None:
     """An empty rating is not applicable: the mean is over rated rows only, never counting a zero."""
-    table = derive(spec_of({"m": {"mean": {"column": "rating"}}}), write(tmp_path, CALLS), "2021-01")
+    table = derive(spec_of({"m": {"mean": {"column": "rating"}}}), write_export(tmp_path, CALLS), "2021-01")
     figure = table.agents[0].figures["m"]
     assert (Decimal(4), Decimal(8), Decimal(2)) == (figure.value, figure.numerator, figure.denominator)
 
@@ -239,7 +190,7 @@ def test_percentile_is_monotone_and_within_range(values: list[Decimal], p: Decim
 def test_share_counts_of_among(tmp_path: Path) -> None:
     """share gives resolved rows among answered rows, with both counts kept for the audit."""
     metric = {"share": {"of": RESOLVED, "among": ANSWERED}}
-    table = derive(spec_of({"m": metric}), write(tmp_path, CALLS), "2021-01")
+    table = derive(spec_of({"m": metric}), write_export(tmp_path, CALLS), "2021-01")
     figure = table.agents[0].figures["m"]
     assert (Decimal("0.5"), Decimal(1), Decimal(2)) == (figure.value, figure.numerator, figure.denominator)
 
@@ -262,7 +213,7 @@ def test_ratio_of_two_earlier_metrics_per_thousand(tmp_path: Path) -> None:
         "resolved": {"count": {"where": {"column": "resolved", "equals": True}}},
         "per_1000": {"ratio": {"numerator": "resolved", "denominator": "calls", "per": 1000}},
     }
-    table = derive(spec_of(derived), write(tmp_path, CALLS), "2021-01")
+    table = derive(spec_of(derived), write_export(tmp_path, CALLS), "2021-01")
     assert {"A": Decimal(1000) / 3, "B": Decimal(1000)} == values(table, "per_1000")
 
 
@@ -273,7 +224,7 @@ def test_ratio_with_a_zero_denominator_is_missing(tmp_path: Path) -> None:
         "unanswered": {"count": {"where": {"column": "answered", "equals": False}}},
         "m": {"ratio": {"numerator": "calls", "denominator": "unanswered"}},
     }
-    table = derive(spec_of(derived), write(tmp_path, CALLS), "2021-01")
+    table = derive(spec_of(derived), write_export(tmp_path, CALLS), "2021-01")
     assert None is values(table, "m")["B"]
 
 
@@ -308,132 +259,6 @@ def test_chinese_flags_are_read(tmp_path: Path) -> None:
     """是/否 flags count like Y/N."""
     text = CALLS.replace(",Y,Y,", ",是,是,").replace(",Y,N,", ",是,否,").replace(",N,N,", ",否,否,")
     assert Decimal(2) == one(tmp_path, {"count": {"where": ANSWERED}}, text=text)
-
-
-# ---- reading the export ------------------------------------------------------------------------
-
-
-def test_bad_flag_names_row_and_column(tmp_path: Path) -> None:
-    """A flag cell that is not yes/no is reported with its line in the file and its column."""
-    path = write(tmp_path, CALLS.replace("A,2021-01-05,Y,N", "A,2021-01-05,Y,maybe"))
-    with pytest.raises(MetricsError) as error:
-        derive(spec_of({"m": {"count": {}}}), path, "2021-01")
-    where = f'{path}: row 3, column "resolved"'
-    assert [f'{where}: got "maybe", expected Y/N (yes/no, true/false, 1/0, 是/否)'] == error.value.problems
-
-
-def test_bad_cells_are_capped_at_fifty_then_counted(tmp_path: Path) -> None:
-    """Sixty bad ratings give fifty messages and a count of the ten more."""
-    path = write(tmp_path, CALLS + "A,2021-01-08,Y,Y,good,0:01:00,Tech\n" * 60)
-    with pytest.raises(MetricsError) as error:
-        derive(spec_of({"m": {"mean": {"column": "rating"}}}), path, "2021-01")
-    assert (50, "... and 10 more problems") == (len(error.value.problems), error.value.lines()[-1])
-
-
-def test_bad_date_names_the_format(tmp_path: Path) -> None:
-    """A date that does not fit the declared format is reported with an example of it."""
-    path = write(tmp_path, CALLS.replace("2021-01-07", "07/01/2021"))
-    with pytest.raises(MetricsError) as error:
-        derive(spec_of({"m": {"count": {}}}), path, "2021-01")
-    expected = f'{path}: row 5, column "date": got "07/01/2021", expected a date like "2021-01-31" (%Y-%m-%d)'
-    assert [expected] == error.value.problems
-
-
-def test_row_numbers_are_file_lines_after_a_multiline_cell(tmp_path: Path) -> None:
-    """A quoted cell spanning two lines shifts the reported row to the line the record starts on."""
-    text = CALLS.replace("Billing\nA,2021-01-05", '"Bill\ning"\nA,2021-01-05').replace("5,Y,N,3", "5,Y,N,x")
-    path = write(tmp_path, text)
-    with pytest.raises(MetricsError) as error:
-        derive(spec_of({"m": {"mean": {"column": "rating"}}}), path, "2021-01")
-    assert [f'{path}: row 4, column "rating": got "x", expected a number'] == error.value.problems
-
-
-def test_missing_columns_are_listed_together(tmp_path: Path) -> None:
-    """Every column the spec reads or declares and the header lacks is named in one message."""
-    path = write(tmp_path, "agent,date,answered\nA,2021-01-04,Y\n")
-    message = r"row 1: missing required columns: resolved, talk, rating \(the header has: agent, date,"
-    with pytest.raises(MetricsError, match=message):
-        derive(spec_of({"m": {"count": {"where": {"column": "resolved", "equals": True}}},
-                        "n": {"mean": {"column": "rating"}}}), path, "2021-01")  # fmt: skip
-
-
-def test_doubled_column_is_reported(tmp_path: Path) -> None:
-    """A column the spec reads that appears twice in the header is an error naming both places."""
-    path = write(tmp_path, CALLS.replace(",topic\n", ",rating\n", 1))
-    with pytest.raises(MetricsError, match=r"row 1: column 'rating' appears more than once \(columns 5 and"):
-        derive(spec_of({"m": {"mean": {"column": "rating"}}}), path, "2021-01")
-
-
-def test_empty_agent_id_is_reported(tmp_path: Path) -> None:
-    """A call with no agent cannot be attributed, so it is an error naming its row."""
-    path = write(tmp_path, CALLS.replace("B,2021-01-07", ",2021-01-07"))
-    with pytest.raises(MetricsError) as error:
-        derive(spec_of({"m": {"count": {}}}), path, "2021-01")
-    assert [f'{path}: row 5, column "agent": got "", expected an agent id'] == error.value.problems
-
-
-def test_short_row_is_reported(tmp_path: Path) -> None:
-    """A record with fewer cells than the header is an error naming its line."""
-    path = write(tmp_path, CALLS + "B,2021-01-08,Y\n")
-    with pytest.raises(MetricsError, match=r"row 6: has 3 cells, expected 7 like the header"):
-        derive(spec_of({"m": {"count": {}}}), path, "2021-01")
-
-
-def test_rows_outside_the_period_are_skipped_and_counted(tmp_path: Path) -> None:
-    """A February call is left out of January's figures and counted as outside."""
-    path = write(tmp_path, CALLS + "B,2021-02-01,Y,Y,1,0:01:00,Tech\n")
-    table = derive(spec_of({"m": {"count": {}}}), path, "2021-01")
-    assert (5, 1) == (table.rows_read, table.rows_outside)
-    assert {"A": Decimal(3), "B": Decimal(1)} == values(table, "m")
-
-
-def test_cells_outside_the_period_are_not_checked(tmp_path: Path) -> None:
-    """A bad rating on a February call does not stop January from being derived."""
-    path = write(tmp_path, CALLS + "B,2021-02-01,Y,Y,bad,0:01:00,Tech\n")
-    assert Decimal(4) == one(tmp_path, {"mean": {"column": "rating"}}, agent="B", text=path.read_text())
-
-
-def test_gb18030_file_with_chinese_headers(tmp_path: Path) -> None:
-    """A GB18030 export (Chinese Excel) is read without being told its encoding."""
-    text = "坐席,日期,已接听\n张三,2021-01-04,是\n张三,2021-01-05,否\n李四,2021-01-05,是\n"
-    spec = MetricsSpec.model_validate({
-        "source": {"agent": "坐席", "date": {"column": "日期"}, "flags": ["已接听"]},
-        "derived": {"接听量": {"count": {"where": {"column": "已接听", "equals": "是"}}}},
-    })  # fmt: skip
-    table = derive(spec, write(tmp_path, text, encoding="gb18030"), "2021-01")
-    assert {"张三": Decimal(1), "李四": Decimal(1)} == values(table, "接听量")
-
-
-def test_utf8_bom_header_is_found(tmp_path: Path) -> None:
-    """A byte-order mark does not stick to the first column's name."""
-    table = derive(spec_of({"m": {"count": {}}}), write(tmp_path, CALLS, encoding="utf-8-sig"), "2021-01")
-    assert ["A", "B"] == [agent.agent_id for agent in table.agents]
-
-
-# ---- periods -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "first", "last"),
-    [
-        ("2021-02", date(2021, 2, 1), date(2021, 2, 28)),
-        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
-        ("2021-Q1", date(2021, 1, 1), date(2021, 3, 31)),
-        ("2021-q4", date(2021, 10, 1), date(2021, 12, 31)),
-        ("2021", date(2021, 1, 1), date(2021, 12, 31)),
-    ],
-)
-def test_period_bounds(text: str, first: date, last: date) -> None:
-    """A month, quarter or year runs from its first day to its last, both included."""
-    period = parse_period(text)
-    assert (first, last) == (period.first, period.last)
-
-
-@pytest.mark.parametrize("text", ["2021-13", "2021-Q5", "21-01", "2021/01", ""])
-def test_bad_period_is_refused(text: str) -> None:
-    """Anything but YYYY-MM, YYYY-Qn or YYYY is a ValueError saying what is expected."""
-    with pytest.raises(ValueError, match="expected a month like 2021-01"):
-        parse_period(text)
 
 
 # ---- the spec ----------------------------------------------------------------------------------
@@ -477,53 +302,3 @@ def test_column_kinds_follow_declarations_and_use() -> None:
     assert expected | {"rating": "number", "topic": "text"} == spec.column_kinds()
 
 
-# ---- the roster --------------------------------------------------------------------------------
-
-ROSTER = "agent_id,name,role,team,worked_days\nA,Ann,L1,North,21.75\nB,Bo,L2,South,20\n"
-
-
-def joined_calls(tmp_path: Path, roster: str, *, strict: bool = True, text: str = CALLS):
-    table = derive(spec_of({"calls": {"count": {}}, "csat": {"mean": {"column": "rating"}}}),
-                   write(tmp_path, text), "2021-01")  # fmt: skip
-    return join_roster(table, read_roster(write(tmp_path, roster, "roster.csv")), strict=strict)
-
-
-def test_join_gives_roster_columns_then_metrics(tmp_path: Path) -> None:
-    """Each roster line keeps its line number and gains the agent's metrics as plain text."""
-    joined = joined_calls(tmp_path, ROSTER)
-    assert ["agent_id", "name", "role", "team", "worked_days", "calls", "csat"] == joined.header
-    ann, bo = ["A", "Ann", "L1", "North", "21.75", "3", "4"], ["B", "Bo", "L2", "South", "20", "1", "4"]
-    assert [(2, ann), (3, bo)] == joined.rows
-
-
-def test_export_agent_missing_from_roster_is_an_error(tmp_path: Path) -> None:
-    """An agent with calls but no roster line cannot be paid, so the join refuses."""
-    message = r'no line for agent "B", who has 1 row in .*calls\.csv for 2021-01'
-    with pytest.raises(MetricsError, match=message):
-        joined_calls(tmp_path, ROSTER.replace("B,Bo,L2,South,20\n", ""))
-
-
-def test_export_agent_missing_from_roster_is_listed_when_not_strict(tmp_path: Path) -> None:
-    """Without strict, the agent missing from the roster is listed and left out of the rows."""
-    joined = joined_calls(tmp_path, ROSTER.replace("B,Bo,L2,South,20\n", ""), strict=False)
-    assert (["B"], ["A"]) == (joined.not_in_roster, [cells[0] for _, cells in joined.rows])
-
-
-def test_roster_agent_without_calls_has_empty_metrics(tmp_path: Path) -> None:
-    """A roster agent with no rows in the period comes out with empty metrics and is listed."""
-    joined = joined_calls(tmp_path, ROSTER + "C,Cy,L1,North,10\n")
-    assert (["C"], (4, ["C", "Cy", "L1", "North", "10", "", ""])) == (joined.without_rows, joined.rows[-1])
-
-
-def test_joined_values_have_no_exponent(tmp_path: Path) -> None:
-    """Decimals are written as plain digits, so 1e3 seconds is 1000, not 1E+3."""
-    text = "agent,date,answered,resolved,rating,talk,topic\nA,2021-01-04,Y,Y,1e3,0:00:01,x\n"
-    joined = joined_calls(tmp_path, ROSTER.replace("B,Bo,L2,South,20\n", ""), text=text)
-    assert ["1", "1000"] == joined.rows[0][1][5:]
-
-
-def test_duplicate_roster_ids_name_both_lines(tmp_path: Path) -> None:
-    """A roster listing an agent twice is an error naming both lines."""
-    path = write(tmp_path, ROSTER + "A,Ann again,L1,North,1\n", "roster.csv")
-    with pytest.raises(MetricsError, match=r'row 4: agent "A" is already on row 2'):
-        read_roster(path)

@@ -229,3 +229,83 @@ def test_document_remembers_where_values_and_keys_are() -> None:
     doc = load_document(STANDARD)
     assert (f"{STANDARD}:68:8", f"{STANDARD}:68:3") == (
         doc.where(("bonus", "cap")), doc.where(("bonus", "cap"), key=True))
+
+
+# ---- the metrics: section, inline or in its own file ---------------------------------------------
+
+EVENTS = Path(__file__).parent / "data" / "events"
+
+
+def events_policy(tmp_path: Path, metrics_text: str) -> Path:
+    """The events test policy referencing a metrics file with the given text, both in tmp_path."""
+    (tmp_path / "metrics.yaml").write_text(metrics_text, encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((EVENTS / "policy-by-file.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return policy
+
+
+def refusal(path: Path) -> list[str]:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    return caught.value.lines()
+
+
+def test_metrics_file_gives_the_same_section_as_inline() -> None:
+    """`metrics: {file: metrics.yaml}` loads the section from the file beside the policy."""
+    inline, by_file = load_policy(EVENTS / "policy.yaml"), load_policy(EVENTS / "policy-by-file.yaml")
+    assert inline.metrics.model_dump() == by_file.metrics.model_dump()
+
+
+def test_problem_in_metrics_file_is_located_in_that_file(tmp_path: Path) -> None:
+    """A bad key in the referenced file is reported at its own file:line:col, with a hint."""
+    text = (EVENTS / "metrics.yaml").read_text(encoding="utf-8").replace("among:", "amongst:")
+    policy = events_policy(tmp_path, text)
+    assert [f"{tmp_path / 'metrics.yaml'}:10:57: metrics.derived.fcr.share.amongst: unknown key 'amongst'; "
+            f"did you mean 'among'?"] == refusal(policy)
+
+
+def test_yaml_error_in_metrics_file_is_located_in_that_file(tmp_path: Path) -> None:
+    """A syntax error in the referenced file names that file and its line."""
+    policy = events_policy(tmp_path, "metrics:\n  source: {agent: agent\n")
+    assert [f"{tmp_path / 'metrics.yaml'}:3:1: not valid YAML: expected ',' or '}}', but got '<stream end>'"] == (
+        refusal(policy))
+
+
+def test_missing_metrics_file_is_located_at_the_reference(tmp_path: Path) -> None:
+    """A reference to a file that is not there points at the policy's `file:` line."""
+    policy = events_policy(tmp_path, "")
+    (tmp_path / "metrics.yaml").unlink()
+    assert [f"{policy}:8:17: metrics.file: no file {tmp_path / 'metrics.yaml'} (the path is relative to the "
+            f"policy's folder)"] == refusal(policy)
+
+
+def test_metrics_file_needs_a_top_level_metrics_key(tmp_path: Path) -> None:
+    """The referenced file holds `metrics:` like a policy would, so it reads the same either way."""
+    text = (EVENTS / "metrics.yaml").read_text(encoding="utf-8").replace("metrics:\n", "derivation:\n")
+    assert [f"{tmp_path / 'metrics.yaml'}:2:1: expected one top-level key, metrics:, holding source: and "
+            f"derived:"] == refusal(events_policy(tmp_path, text))
+
+
+def test_metrics_reference_with_other_keys_is_refused(tmp_path: Path) -> None:
+    """`file:` beside the section's own keys is ambiguous, so it is refused."""
+    policy = events_policy(tmp_path, (EVENTS / "metrics.yaml").read_text(encoding="utf-8"))
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "metrics: {file: metrics.yaml}", "metrics: {file: metrics.yaml, derived: {}}"), encoding="utf-8")
+    assert [f"{policy}:8:17: metrics.file: expected only `file: a/path.yaml`; the section's keys go in that "
+            f"file"] == refusal(policy)
+
+
+def test_policy_fingerprint_covers_the_metrics_file(tmp_path: Path) -> None:
+    """Changing only the metrics file changes the policy's sha256, so a run records what derived its data."""
+    text = (EVENTS / "metrics.yaml").read_text(encoding="utf-8")
+    before = load_policy(events_policy(tmp_path, text)).sha256
+    after = load_policy(events_policy(tmp_path, text.replace("csat_mean", "csat_avg"))).sha256
+    assert before != after
+
+
+def test_inline_metrics_problem_is_located_in_the_policy(tmp_path: Path) -> None:
+    """An inline section's problem is reported like any policy key, at its file:line:col."""
+    text = (EVENTS / "policy.yaml").read_text(encoding="utf-8").replace("{count: {where:", "{tally: {where:")
+    assert [f"{tmp_path / 'policy.yaml'}:15:16: metrics.derived.answered.tally: unknown key 'tally'; expected "
+            f"one of count, sum, mean, median, min, max, percentile, share, top_box, ratio"] == (
+        refusal(write_yaml(tmp_path, text)))

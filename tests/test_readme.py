@@ -66,3 +66,34 @@ def test_xlsx_section_command_prints_what_the_readme_quotes(tmp_path):
                             capture_output=True, text=True, encoding="utf-8", check=False)
     assert 0 == result.returncode, result.stderr
     assert printed.replace(target, str(tmp_path / target)) == result.stderr.strip()
+
+
+# ---- Pay from raw helpdesk exports: its commands run on the shipped example and the PwC export ----
+
+RAW_EXPORTS = README.split("## Pay from raw helpdesk exports", 1)[1].split("\n## ", 1)[0]
+EXPORT = "../shared/data/pwc-call-center-2021q1.csv"
+
+
+def raw_export_runs() -> list[tuple[str, str]]:
+    """Each cspay command of the section, with the text block quoted after it."""
+    return re.findall(r"```sh\n(cspay [^\n]+)\n```\n.*?```text\n(.*?)```", RAW_EXPORTS, re.DOTALL)
+
+
+def test_raw_export_section_quotes_three_runs_on_shipped_files():
+    """The section shows cspay metrics, its CSV and cspay compute, on files the repository ships."""
+    runs = raw_export_runs()
+    assert ["metrics", "metrics", "compute"] == [shlex.split(command)[1] for command, _ in runs]
+    named = [name for command, _ in runs for name in shlex.split(command) if name.startswith("examples/")]
+    assert [] == [name for name in named if not (ROOT / name).is_file()]
+
+
+def test_raw_export_commands_print_what_the_readme_quotes(pwc_csv):
+    """Each command exits 0 and prints every quoted line (the export's path as the README writes it)."""
+    for command, excerpt in raw_export_runs():
+        arguments = [str(pwc_csv) if part == EXPORT else part for part in shlex.split(command)[1:]]
+        result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT,
+                                capture_output=True, text=True, encoding="utf-8", check=False)
+        assert 0 == result.returncode, result.stderr
+        printed = {line.strip() for line in (result.stdout + result.stderr).replace(str(pwc_csv), EXPORT).splitlines()}
+        missing = [line for line in excerpt.strip().splitlines() if line != "…" and line.strip() not in printed]
+        assert [] == missing, command
