@@ -7,7 +7,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from enum import StrEnum
 from importlib import import_module
 from pathlib import Path
@@ -95,14 +95,19 @@ def compute(
     delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
                                                           "(default: the policy's locale, else en).")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="The period paid: 2026-11, 2026-Q4 or 2026; "
+                                                              "must match the policy's period.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Record the run in the ledger as a new version "
+                                                         "of the period (needs --period).")] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file "
+                                                "(default with --record: cspay.db here).")] = None,
 ) -> None:
     """Compute every agent's payslip for the month.
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
     """
-    from .engine import Summary, iter_payslips
-    from .engine import compute as run_policy
     from .export import atomic_output, check_target, write_csv, write_json
+    from .job import Job, Options
     from .loader import load_policy
     from .metrics import MetricsReader
 
@@ -110,34 +115,34 @@ def compute(
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
+    job = Job(Options(period, record, ledger))
     check_target(output, force)
     loaded = load_policy(policy)
+    job.check_policy(loaded)
     words = _words(lang, loaded)
     rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
+    run = job.run(loaded, rows, [metrics])
     if format is Format.table:
-        result = run_policy(loaded, rows)
-        _print_run(loaded, result.payslips, result.summary, words)
-        return
-    summary = Summary()
-    payslips = _counted(iter_payslips(loaded, rows), summary)
-    with atomic_output(output, force=force) as handle:
-        if format is Format.csv:
-            write_csv(handle, loaded, payslips)
-        else:
-            write_json(handle, loaded, payslips, summary)
+        payslips = list(run.payslips)
+        job.commit(loaded, run)
+        _print_run(loaded, payslips, run.summary, words)
+    else:
+        with atomic_output(output, force=force) as handle:
+            if format is Format.csv:
+                write_csv(handle, loaded, run.payslips)
+            else:
+                write_json(handle, loaded, run.payslips, run.summary, run.extra)
+            job.commit(loaded, run)  # recorded before the file is renamed into place
     if output is not None:
-        typer.echo(words("compute.wrote", count=summary.headcount, path=output,
-                         gross=words.money(summary.gross, loaded.currency)), err=True)
+        typer.echo(words("compute.wrote", count=run.summary.headcount, path=output,
+                         gross=words.money(run.summary.gross, loaded.currency)), err=True)
+    if run.recorded is not None:
+        typer.echo(words("compute.recorded", period=run.recorded.period, version=run.recorded.version,
+                         ledger=job.ledger_path), err=True)
 
 
 def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
-
-
-def _counted(payslips: Iterator[Any], summary: Any) -> Iterator[Any]:
-    for slip in payslips:
-        summary.add(slip)
-        yield slip
 
 
 def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any) -> None:
@@ -220,7 +225,7 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_ledger",)
 
 for _module in COMMAND_MODULES:
     import_module(_module)

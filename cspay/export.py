@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -130,10 +131,11 @@ def summary_data(summary: Summary) -> dict[str, Any]:
     }
 
 
-def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary) -> None:
+def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary,
+               extra: dict[str, Any] | None = None) -> None:
     """The run as one JSON document, written payslip by payslip so memory stays flat."""
     head = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
-            "cspay_version": __version__, "currency": policy.currency}
+            "cspay_version": __version__, "currency": policy.currency, **(extra or {})}
     handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
     for index, slip in enumerate(payslips):
         handle.write(",\n  " if index else "\n  ")
@@ -141,6 +143,15 @@ def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], sum
     handle.write("\n ],\n \"summary\": ")
     handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
     handle.write("\n}\n")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks so a large export does not fill memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _text(value: Decimal | None) -> str | None:

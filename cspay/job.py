@@ -1,0 +1,109 @@
+"""What `compute` does around the engine when it runs as a job: the period, the ledger and the record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from .engine import Payslip, Summary, iter_payslips
+from .export import file_sha256
+from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who
+from .policy import Policy
+
+MONTHS_IN = {1: "month", 3: "quarter", 12: "year"}
+
+
+@dataclass(frozen=True)
+class PayPeriod:
+    """The period a run pays: its label as cspay writes it (2026-11, 2026-Q4, 2026) and its days."""
+
+    label: str
+    kind: str
+    first: str
+    last: str
+
+
+def pay_period(text: str) -> PayPeriod:
+    """Parse `--period`; a usage error (exit 2) when the text names no month, quarter or year."""
+    from .derive import parse_period
+
+    try:
+        period = parse_period(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--period") from None
+    first = period.first
+    months = (period.last.year - first.year) * 12 + period.last.month - first.month + 1
+    kind = MONTHS_IN[months]
+    label = {"month": f"{first:%Y-%m}", "quarter": f"{first.year}-Q{(first.month + 2) // 3}",
+             "year": f"{first.year}"}[kind]
+    return PayPeriod(label, kind, first.isoformat(), period.last.isoformat())
+
+
+@dataclass
+class Options:
+    """compute's options that concern the period and the ledger."""
+
+    period: str | None = None
+    record: bool = False
+    ledger: Path | None = None
+
+
+@dataclass
+class JobRun:
+    """A run's payslips (streamed, or a list when the ledger needs them all) and its totals."""
+
+    payslips: Iterable[Payslip]
+    summary: Summary
+    inputs: dict[str, str]
+    recorded: RunRow | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Job:
+    """One compute run: checks its options, reads and writes the ledger when asked."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.period = pay_period(options.period) if options.period is not None else None
+        if options.record and self.period is None:
+            raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
+        self.ledger_path = options.ledger or (Path(DEFAULT_LEDGER) if options.record else None)
+
+    def check_policy(self, policy: Policy) -> None:
+        """The period must be of the kind the policy pays (month, quarter or year)."""
+        if self.period is not None and self.period.kind != policy.period:
+            raise typer.BadParameter(
+                f"{self.period.label} is a {self.period.kind}; the policy {policy.policy} pays by "
+                f"{policy.period}", param_hint="--period")
+
+    def run(self, policy: Policy, rows: Iterable[Any], metrics: list[Path]) -> JobRun:
+        """Compute the payslips; kept in memory only when the ledger must record them."""
+        inputs = {str(path): file_sha256(path) for path in metrics}
+        summary = Summary()
+        extra: dict[str, Any] = {"period": self.period.label} if self.period else {}
+        extra["metrics_sha256"] = {Path(path).name: digest for path, digest in inputs.items()}
+        if not self.options.record:
+            return JobRun(_counted(iter_payslips(policy, rows), summary), summary, inputs, extra=extra)
+        payslips = list(iter_payslips(policy, rows))
+        for slip in payslips:
+            summary.add(slip)
+        return JobRun(payslips, summary, inputs, extra=extra)
+
+    def commit(self, policy: Policy, run: JobRun) -> None:
+        """Record the run as the period's next version (one transaction), when --record was given."""
+        if not self.options.record or self.period is None or self.ledger_path is None:
+            return
+        recording = Recording(self.period.label, self.period.first, self.period.last, policy, run.inputs,
+                              list(run.payslips), run.summary)
+        with Ledger(self.ledger_path, create=True) as ledger:
+            run.recorded = ledger.record(recording, Who.now())
+
+
+def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]:
+    for slip in payslips:
+        summary.add(slip)
+        yield slip

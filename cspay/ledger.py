@@ -1,0 +1,272 @@
+"""The ledger: a SQLite file that remembers every recorded run, period by period, version by version."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .engine import Payslip, Summary
+from .errors import CspayError
+
+DEFAULT_LEDGER = "cspay.db"
+# Each step moves the schema one version forward; a ledger is migrated step by step when opened.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, period TEXT NOT NULL, period_first TEXT NOT NULL,
+            period_last TEXT NOT NULL, version INTEGER NOT NULL, superseded_by INTEGER REFERENCES runs(id),
+            policy TEXT NOT NULL, policy_version TEXT NOT NULL, policy_sha256 TEXT NOT NULL,
+            currency TEXT NOT NULL, cspay_version TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            recorded_by TEXT NOT NULL, host TEXT NOT NULL, headcount INTEGER NOT NULL,
+            gross TEXT NOT NULL, bonus TEXT NOT NULL, UNIQUE (period, version))""",
+        """CREATE TABLE run_inputs (
+            run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, sha256 TEXT NOT NULL)""",
+        """CREATE TABLE payslips (
+            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), agent_id TEXT NOT NULL,
+            name TEXT NOT NULL, role TEXT NOT NULL, team TEXT NOT NULL, score TEXT, grade TEXT,
+            action TEXT, gross TEXT NOT NULL, UNIQUE (run_id, agent_id))""",
+        """CREATE TABLE lines (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id), position INTEGER NOT NULL,
+            code TEXT NOT NULL, label TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (payslip_id, position))""",
+        """CREATE TABLE kpis (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id), code TEXT NOT NULL, label TEXT NOT NULL,
+            value TEXT, score TEXT, weight TEXT NOT NULL, contribution TEXT, left_out TEXT,
+            PRIMARY KEY (payslip_id, code))""",
+    ),
+)
+
+
+class LedgerError(CspayError):
+    """The ledger cannot be opened, or refuses a write (a closed period, nothing to correct …)."""
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who recorded something, on which machine, and when (UTC, ISO 8601)."""
+
+    user: str
+    host: str
+    at: str
+
+    @classmethod
+    def now(cls) -> Who:
+        at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        return cls(_user(), socket.gethostname(), at)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return f"uid {os.getuid()}"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One recorded version of a period, as `cspay runs` lists it."""
+
+    id: int
+    period: str
+    version: int
+    kind: str
+    superseded: bool
+    recorded_at: str
+    recorded_by: str
+    host: str
+    headcount: int
+    gross: Decimal
+    bonus: Decimal
+    currency: str
+    policy: str
+    policy_version: str
+
+
+BONUS_CODES = ("bonus",)  # the lines that pay performance, for history
+
+
+@dataclass
+class Recording:
+    """A computed run and what it came from, ready to be written as a version of its period."""
+
+    period: str
+    first: str
+    last: str
+    policy: Any
+    inputs: dict[str, str]
+    payslips: list[Payslip]
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An agent's result in one period, from the current version of that period."""
+
+    period: str
+    grade: str | None
+    score: Decimal | None
+    bonus: Decimal
+    gross: Decimal
+    currency: str
+
+
+class Ledger:
+    """An open ledger file; every write happens in one `write()` transaction."""
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"{self.path}: not a cspay ledger ({error})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise LedgerError(f"{self.path}: written by a newer cspay (schema {current}); this cspay "
+                              f"reads schemas up to {len(MIGRATIONS)}")
+        for version in range(current, len(MIGRATIONS)):
+            with self.write():
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, taken before the first read so no other writer slips in between."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, args)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def runs(self, period: str | None = None) -> list[RunRow]:
+        """Every recorded version, oldest period first, versions in order."""
+        where = "WHERE period = ?" if period else ""
+        found = self.rows(f"SELECT * FROM runs {where} ORDER BY period_first, period_last, version",
+                          *([period] if period else []))
+        return [_run_row(row) for row in found]
+
+    def current(self, period: str) -> RunRow | None:
+        """The version of the period that counts: the latest, not superseded."""
+        return next((run for run in self.runs(period) if not run.superseded), None)
+
+
+    def record(self, recording: Recording, who: Who) -> RunRow:
+        """Write a run as the period's next version, superseding the current one, in one transaction."""
+        with self.write():
+            previous = self.current(recording.period)
+            version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
+            run_id = self._insert_run(recording, version, who)
+            if previous is not None:
+                self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
+            for index, slip in enumerate(recording.payslips):
+                self._insert_payslip(run_id, slip)
+                if index == 0:
+                    pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
+        return next(run for run in self.runs(recording.period) if run.id == run_id)
+
+    def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
+        policy, summary = recording.policy, recording.summary
+        cursor = self.db.execute(
+            "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, "
+            "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (recording.period, recording.first, recording.last, version, policy.policy, policy.version,
+             policy.sha256, policy.currency, __version__, who.at, who.user, who.host, summary.headcount,
+             str(summary.gross), str(summary.bonus)))
+        run_id = cursor.lastrowid
+        self.db.executemany("INSERT INTO run_inputs (run_id, path, sha256) VALUES (?, ?, ?)",
+                            [(run_id, path, digest) for path, digest in recording.inputs.items()])
+        return run_id
+
+    def _insert_payslip(self, run_id: int, slip: Payslip) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, slip.agent_id, slip.name, slip.role, slip.team, _text(slip.score), slip.grade,
+             slip.action, str(slip.gross)))
+        payslip_id = cursor.lastrowid
+        self.db.executemany(
+            "INSERT INTO lines (payslip_id, position, code, label, amount) VALUES (?, ?, ?, ?, ?)",
+            [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)])
+        self.db.executemany(
+            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(payslip_id, k.code, k.label, _text(k.value), _text(k.score), str(k.weight),
+              _text(k.contribution), k.left_out) for k in slip.kpis])
+        return payslip_id
+
+    def history(self, agent_id: str) -> list[Standing]:
+        """The agent's periods, from the current version of each, oldest first."""
+        found = self.rows(
+            "SELECT r.period, r.currency, p.id, p.grade, p.score, p.gross FROM payslips p "
+            "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.superseded_by IS NULL "
+            "ORDER BY r.period_first, r.period_last", agent_id)
+        return [Standing(row["period"], row["grade"], _decimal(row["score"]), self._bonus(row["id"]),
+                         Decimal(row["gross"]), row["currency"]) for row in found]
+
+    def _bonus(self, payslip_id: int) -> Decimal:
+        amounts = self.db.execute("SELECT amount FROM lines WHERE payslip_id = ? AND code IN "
+                                  f"({', '.join('?' * len(BONUS_CODES))})",
+                                  (payslip_id, *BONUS_CODES)).fetchall()
+        return sum((Decimal(amount) for (amount,) in amounts), Decimal(0))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _run_row(row: dict[str, Any]) -> RunRow:
+    return RunRow(row["id"], row["period"], row["version"], row.get("kind", "pay"),
+                  row["superseded_by"] is not None, row["recorded_at"], row["recorded_by"], row["host"],
+                  row["headcount"], Decimal(row["gross"]), Decimal(row["bonus"]), row["currency"],
+                  row["policy"], row["policy_version"])
+
+
+def pause_for_tests(marker: str | None) -> None:
+    """Hold a write open until `marker` is removed: tests kill or race a run at this point."""
+    if not marker:
+        return
+    Path(marker).touch()
+    deadline = time.monotonic() + 60
+    while Path(marker).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
