@@ -1,4 +1,4 @@
-"""Commands over the ledger: runs, history."""
+"""Commands over the ledger: runs, history, close, reopen."""
 
 from __future__ import annotations
 
@@ -163,3 +163,56 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
         table.add_row(r["period"], r["grade"] or "-", score, number(Decimal(r["bonus"])),
                       number(Decimal(r["gross"])), TRENDS.get(r["trend"] or "", ""))
     return table
+
+
+@app.command("close")
+@reports_errors
+def close_period(
+    period: Annotated[str, typer.Argument(help="The period to lock: 2026-11, 2026-Q4 or 2026.")],
+    ledger: LedgerOption = Path("cspay.db"),
+    lang: LangOption = "en",
+) -> None:
+    """Close a recorded period: later --record runs for it are refused until it is reopened.
+
+    Example: cspay close 2026-11 --ledger payroll.db
+    """
+    from .ledger import Who
+
+    words = _words(lang)
+    label, who = _period_argument(period), Who.now()
+    with _open(ledger) as book:
+        book.close_period(label, who)
+    typer.echo(words("close.done", period=label, ledger=ledger, user=who.user, host=who.host, at=who.at))
+
+
+@app.command()
+@reports_errors
+def reopen(
+    period: Annotated[str, typer.Argument(help="The closed period to reopen.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is reopened; kept in the ledger.")],
+    ledger: LedgerOption = Path("cspay.db"),
+    lang: LangOption = "en",
+) -> None:
+    """Reopen a closed period, recording who did it, when and why.
+
+    Example: cspay reopen 2026-11 --reason "CSAT survey export was incomplete"
+    """
+    from .ledger import Who
+
+    if not reason.strip():
+        raise typer.BadParameter("expected a reason, e.g. --reason \"CSAT export was incomplete\"",
+                                 param_hint="--reason")
+    words = _words(lang)
+    label, who = _period_argument(period), Who.now()
+    with _open(ledger) as book:
+        book.reopen_period(label, reason.strip(), who)
+    typer.echo(words("reopen.done", period=label, ledger=ledger, user=who.user, host=who.host, at=who.at))
+
+
+def _period_argument(text: str) -> str:
+    from .job import pay_period
+
+    try:
+        return pay_period(text).label
+    except typer.BadParameter as error:
+        raise typer.BadParameter(error.message, param_hint="PERIOD") from None

@@ -44,6 +44,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value TEXT, score TEXT, weight TEXT NOT NULL, contribution TEXT, left_out TEXT,
             PRIMARY KEY (payslip_id, code))""",
     ),
+    (
+        """CREATE TABLE closes (
+            id INTEGER PRIMARY KEY, period TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('close', 'reopen')), reason TEXT,
+            at TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL)""",
+    ),
 )
 
 
@@ -189,6 +195,7 @@ class Ledger:
     def record(self, recording: Recording, who: Who) -> RunRow:
         """Write a run as the period's next version, superseding the current one, in one transaction."""
         with self.write():
+            self._refuse_if_closed(recording.period)
             previous = self.current(recording.period)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
@@ -199,6 +206,41 @@ class Ledger:
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
         return next(run for run in self.runs(recording.period) if run.id == run_id)
+
+    def closed(self, period: str) -> Who | None:
+        """Who closed the period and when, None while it is open."""
+        last = self.rows("SELECT * FROM closes WHERE period = ? ORDER BY id DESC LIMIT 1", period)
+        if not last or last[0]["action"] != "close":
+            return None
+        return Who(last[0]["user"], last[0]["host"], last[0]["at"])
+
+    def _refuse_if_closed(self, period: str) -> None:
+        closed = self.closed(period)
+        if closed is not None:
+            raise LedgerError(f"{self.path}: {period} was closed by {closed.user} on {closed.host} at "
+                              f"{closed.at}; reopen it with `cspay reopen {period} --reason \"…\"` first")
+
+    def close_period(self, period: str, who: Who) -> None:
+        """Lock a recorded period against further records."""
+        with self.write():
+            closed = self.closed(period)
+            if closed is not None:
+                raise LedgerError(f"{self.path}: {period} is already closed (by {closed.user} on "
+                                  f"{closed.host} at {closed.at})")
+            if self.current(period) is None:
+                raise LedgerError(f"{self.path}: nothing is recorded for {period}; record it before closing it")
+            self._insert_close(period, "close", None, who)
+
+    def reopen_period(self, period: str, reason: str, who: Who) -> None:
+        """Unlock a closed period; the reason is kept beside the close."""
+        with self.write():
+            if self.closed(period) is None:
+                raise LedgerError(f"{self.path}: {period} is not closed; there is nothing to reopen")
+            self._insert_close(period, "reopen", reason, who)
+
+    def _insert_close(self, period: str, action: str, reason: str | None, who: Who) -> None:
+        self.db.execute("INSERT INTO closes (period, action, reason, at, user, host) VALUES (?, ?, ?, ?, ?, ?)",
+                        (period, action, reason, who.at, who.user, who.host))
 
     def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
         policy, summary = recording.policy, recording.summary

@@ -137,3 +137,58 @@ def test_history_of_an_unknown_agent_says_so(runner, ledger):
     result = runner.invoke(app, ["history", "Z999", "--ledger", ledger])
     assert 0 == result.exit_code
     assert "No recorded period has agent Z999.\n" == result.stdout
+
+
+def test_closed_month_refuses_a_record_with_exit_1(runner, ledger):
+    """compute --record on a closed month exits 1 naming the close, who did it and when."""
+    record(runner, ledger)
+    assert 0 == runner.invoke(app, ["close", "2026-11", "--ledger", ledger]).exit_code
+    result = record(runner, ledger)
+    assert 1 == result.exit_code
+    assert result.stderr.startswith(f"Error: {ledger}: 2026-11 was closed by ")
+    assert "reopen it with `cspay reopen 2026-11" in result.stderr
+
+
+def test_closed_month_leaves_the_previous_output_intact(runner, ledger, tmp_path):
+    """A refused record does not replace the output file it would have written."""
+    out = tmp_path / "out.csv"
+    out.write_text("last month's file\n", encoding="utf-8")
+    record(runner, ledger)
+    runner.invoke(app, ["close", "2026-11", "--ledger", ledger])
+    result = record(runner, ledger, "2026-11", "--format", "csv", "--output", str(out), "--force")
+    assert 1 == result.exit_code
+    assert "last month's file\n" == out.read_text(encoding="utf-8")
+    assert [] == list(tmp_path.glob(".cspay-*"))
+
+
+def test_reopen_needs_a_reason(runner, ledger):
+    """reopen without --reason is a usage error."""
+    record(runner, ledger)
+    runner.invoke(app, ["close", "2026-11", "--ledger", ledger])
+    result = runner.invoke(app, ["reopen", "2026-11", "--ledger", ledger])
+    assert 2 == result.exit_code
+    assert "Missing option '--reason'" in result.stderr
+
+
+def test_reopen_with_an_empty_reason_is_a_usage_error(runner, ledger):
+    """A blank reason is no reason."""
+    result = runner.invoke(app, ["reopen", "2026-11", "--ledger", ledger, "--reason", "  "])
+    assert 2 == result.exit_code
+    assert "Invalid value for --reason: expected a reason" in result.stderr
+
+
+def test_reopen_lets_the_month_be_recorded_again(runner, ledger):
+    """After close and reopen, --record writes version 2."""
+    record(runner, ledger)
+    runner.invoke(app, ["close", "2026-11", "--ledger", ledger])
+    reopened = runner.invoke(app, ["reopen", "2026-11", "--ledger", ledger, "--reason", "late QA scores"])
+    assert 0 == reopened.exit_code, reopened.output
+    assert reopened.stdout.startswith(f"Reopened 2026-11 in {ledger} (")
+    assert f"Recorded 2026-11 version 2 in {ledger}.\n" == record(runner, ledger).stderr
+
+
+def test_close_of_a_bad_period_is_a_usage_error(runner, ledger):
+    """close with a period that is not a month, quarter or year exits 2."""
+    result = runner.invoke(app, ["close", "November", "--ledger", ledger])
+    assert 2 == result.exit_code
+    assert "Invalid value for PERIOD" in result.stderr

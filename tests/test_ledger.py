@@ -54,9 +54,9 @@ def test_older_schema_is_migrated_forward_keeping_runs(tmp_path):
     db.execute("PRAGMA user_version = 1")
     db.close()
     with Ledger(path) as ledger:
-        ledger_at_1 = ledger.schema_version
+        migrated_to = ledger.schema_version
         ledger.record(recording(), WHO)
-        assert len(MIGRATIONS) == ledger_at_1
+        assert len(MIGRATIONS) == migrated_to
         assert [1] == [run.version for run in ledger.runs()]
 
 
@@ -121,3 +121,41 @@ def test_a_run_records_who_when_and_its_inputs(tmp_path):
     assert ("alice", "payroll-01", "2026-12-01T09:00:00Z") == (run["recorded_by"], run["host"], run["recorded_at"])
     assert 64 == len(run["policy_sha256"])
     assert [{"path": "month.csv", "sha256": "00" * 32}] == inputs
+
+
+def test_closed_period_refuses_a_record(tmp_path):
+    """Once closed, a period cannot be recorded again; the error names who closed it and when."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        ledger.close_period("2026-11", WHO)
+        with pytest.raises(LedgerError) as caught:
+            ledger.record(recording(), WHO)
+        assert [1] == [run.version for run in ledger.runs()]
+    assert [f"{tmp_path / 'l.db'}: 2026-11 was closed by alice on payroll-01 at 2026-12-01T09:00:00Z; "
+            f'reopen it with `cspay reopen 2026-11 --reason "…"` first'] == caught.value.lines()
+
+
+def test_reopened_period_takes_a_new_version(tmp_path):
+    """After a reopen, recording the period works again and the reason is kept."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        ledger.close_period("2026-11", WHO)
+        ledger.reopen_period("2026-11", "CSAT export was incomplete", WHO)
+        ledger.record(recording(), WHO)
+        reasons = [row["reason"] for row in ledger.rows("SELECT reason FROM closes ORDER BY id")]
+        assert [1, 2] == [run.version for run in ledger.runs()]
+    assert [None, "CSAT export was incomplete"] == reasons
+
+
+def test_a_period_with_no_record_cannot_be_closed(tmp_path):
+    """Closing a period that was never recorded is refused."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger, pytest.raises(LedgerError, match="nothing is recorded"):
+        ledger.close_period("2026-11", WHO)
+
+
+def test_reopening_an_open_period_is_refused(tmp_path):
+    """Only a closed period can be reopened."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        with pytest.raises(LedgerError, match="is not closed"):
+            ledger.reopen_period("2026-11", "why not", WHO)
