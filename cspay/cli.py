@@ -101,6 +101,8 @@ def compute(
                                                          "of the period (needs --period).")] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file "
                                                 "(default with --record: cspay.db here).")] = None,
+    correction: Annotated[bool, typer.Option("--correction", help="Record a closed period's corrected run; the "
+                                             "differences are paid in the next period.")] = False,
 ) -> None:
     """Compute every agent's payslip for the month.
 
@@ -115,7 +117,7 @@ def compute(
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
-    job = Job(Options(period, record, ledger))
+    job = Job(Options(period, record, ledger, correction))
     check_target(output, force)
     loaded = load_policy(policy)
     job.check_policy(loaded)
@@ -129,13 +131,16 @@ def compute(
     else:
         with atomic_output(output, force=force) as handle:
             if format is Format.csv:
-                write_csv(handle, loaded, run.payslips)
+                write_csv(handle, loaded, run.payslips, run.extra_codes)
             else:
                 write_json(handle, loaded, run.payslips, run.summary, run.extra)
             job.commit(loaded, run)  # recorded before the file is renamed into place
     if output is not None:
         typer.echo(words("compute.wrote", count=run.summary.headcount, path=output,
                          gross=words.money(run.summary.gross, loaded.currency)), err=True)
+    for item in run.still_pending:
+        typer.echo(words("compute.still_pending", agent=item.agent_id, period=item.period,
+                         amount=words.money(item.amount, loaded.currency)), err=True)
     if run.recorded is not None:
         typer.echo(words("compute.recorded", period=run.recorded.period, version=run.recorded.version,
                          ledger=job.ledger_path), err=True)

@@ -82,9 +82,9 @@ def zero(policy: Policy) -> Decimal:
     return Decimal(0).quantize(Decimal(1).scaleb(min(policy.rounding.step.as_tuple().exponent, 0)))
 
 
-def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip]) -> None:
+def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
     """One row per agent: identity, score, grade, action, one column per line code, gross."""
-    codes = [code for code, _ in line_codes(policy)]
+    codes = [code for code, _ in line_codes(policy)] + list(extra_codes)
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross"])
     empty = zero(policy)

@@ -9,10 +9,11 @@ from typing import Any
 
 import typer
 
-from .engine import Payslip, Summary, iter_payslips
+from .engine import Payslip, Summary, iter_payslips, line_codes
 from .export import file_sha256
 from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who
 from .policy import Policy
+from .settlement import Pending, add_corrections, add_true_ups, extra_codes
 
 MONTHS_IN = {1: "month", 3: "quarter", 12: "year"}
 
@@ -50,6 +51,7 @@ class Options:
     period: str | None = None
     record: bool = False
     ledger: Path | None = None
+    correction: bool = False
 
 
 @dataclass
@@ -61,6 +63,9 @@ class JobRun:
     inputs: dict[str, str]
     recorded: RunRow | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    extra_codes: list[str] = field(default_factory=list)
+    settles: list[int] = field(default_factory=list)
+    still_pending: list[Pending] = field(default_factory=list)
 
 
 class Job:
@@ -71,7 +76,15 @@ class Job:
         self.period = pay_period(options.period) if options.period is not None else None
         if options.record and self.period is None:
             raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
+        if options.correction and not options.record:
+            raise typer.BadParameter("needs --record: a correction is recorded in the ledger",
+                                     param_hint="--correction")
         self.ledger_path = options.ledger or (Path(DEFAULT_LEDGER) if options.record else None)
+
+    @property
+    def reads_ledger(self) -> bool:
+        """The ledger takes part when one is named (or recorded to) and the period is known."""
+        return self.ledger_path is not None and self.period is not None
 
     def check_policy(self, policy: Policy) -> None:
         """The period must be of the kind the policy pays (month, quarter or year)."""
@@ -79,6 +92,9 @@ class Job:
             raise typer.BadParameter(
                 f"{self.period.label} is a {self.period.kind}; the policy {policy.policy} pays by "
                 f"{policy.period}", param_hint="--period")
+        if policy.true_up and not self.reads_ledger:
+            raise typer.BadParameter("the policy pays a true-up against the bonuses already recorded; give "
+                                     "--period and --ledger (or --record)", param_hint="--ledger")
 
     def run(self, policy: Policy, rows: Iterable[Any], metrics: list[Path]) -> JobRun:
         """Compute the payslips; kept in memory only when the ledger must record them."""
@@ -86,19 +102,36 @@ class Job:
         summary = Summary()
         extra: dict[str, Any] = {"period": self.period.label} if self.period else {}
         extra["metrics_sha256"] = {Path(path).name: digest for path, digest in inputs.items()}
-        if not self.options.record:
+        if not self.reads_ledger:
             return JobRun(_counted(iter_payslips(policy, rows), summary), summary, inputs, extra=extra)
         payslips = list(iter_payslips(policy, rows))
+        run = JobRun(payslips, summary, inputs, extra=extra)
+        self._settle(policy, run, payslips)
         for slip in payslips:
             summary.add(slip)
-        return JobRun(payslips, summary, inputs, extra=extra)
+        run.extra_codes = extra_codes((code for code, _ in line_codes(policy)), payslips)
+        return run
+
+    def _settle(self, policy: Policy, run: JobRun, payslips: list[Payslip]) -> None:
+        """Pay the true-up and the pending corrections of earlier periods, as the ledger has them."""
+        period = self.period
+        if period is None or self.ledger_path is None or (self.options.record and not self.ledger_path.exists()):
+            return  # a ledger about to be created has nothing to settle
+        with Ledger(self.ledger_path) as book:
+            pending = book.pending(period.label, period.first)
+            paid = book.paid_within(period.label, period.first, period.last) if policy.true_up else {}
+        if policy.true_up:
+            add_true_ups(payslips, paid, policy.claw_back)
+        settled = add_corrections(payslips, pending)
+        run.settles = [item.id for item in settled]
+        run.still_pending = [item for item in pending if item not in settled]
 
     def commit(self, policy: Policy, run: JobRun) -> None:
         """Record the run as the period's next version (one transaction), when --record was given."""
         if not self.options.record or self.period is None or self.ledger_path is None:
             return
         recording = Recording(self.period.label, self.period.first, self.period.last, policy, run.inputs,
-                              list(run.payslips), run.summary)
+                              list(run.payslips), run.summary, self.options.correction, run.settles)
         with Ledger(self.ledger_path, create=True) as ledger:
             run.recorded = ledger.record(recording, Who.now())
 

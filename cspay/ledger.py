@@ -9,50 +9,19 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .engine import Payslip, Summary
+from .engine import Line, Payslip, Summary
 from .errors import CspayError
+from .ledger_schema import MIGRATIONS
+from .settlement import Pending, differences
 
 DEFAULT_LEDGER = "cspay.db"
-# Each step moves the schema one version forward; a ledger is migrated step by step when opened.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE runs (
-            id INTEGER PRIMARY KEY, period TEXT NOT NULL, period_first TEXT NOT NULL,
-            period_last TEXT NOT NULL, version INTEGER NOT NULL, superseded_by INTEGER REFERENCES runs(id),
-            policy TEXT NOT NULL, policy_version TEXT NOT NULL, policy_sha256 TEXT NOT NULL,
-            currency TEXT NOT NULL, cspay_version TEXT NOT NULL, recorded_at TEXT NOT NULL,
-            recorded_by TEXT NOT NULL, host TEXT NOT NULL, headcount INTEGER NOT NULL,
-            gross TEXT NOT NULL, bonus TEXT NOT NULL, UNIQUE (period, version))""",
-        """CREATE TABLE run_inputs (
-            run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, sha256 TEXT NOT NULL)""",
-        """CREATE TABLE payslips (
-            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), agent_id TEXT NOT NULL,
-            name TEXT NOT NULL, role TEXT NOT NULL, team TEXT NOT NULL, score TEXT, grade TEXT,
-            action TEXT, gross TEXT NOT NULL, UNIQUE (run_id, agent_id))""",
-        """CREATE TABLE lines (
-            payslip_id INTEGER NOT NULL REFERENCES payslips(id), position INTEGER NOT NULL,
-            code TEXT NOT NULL, label TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (payslip_id, position))""",
-        """CREATE TABLE kpis (
-            payslip_id INTEGER NOT NULL REFERENCES payslips(id), code TEXT NOT NULL, label TEXT NOT NULL,
-            value TEXT, score TEXT, weight TEXT NOT NULL, contribution TEXT, left_out TEXT,
-            PRIMARY KEY (payslip_id, code))""",
-    ),
-    (
-        """CREATE TABLE closes (
-            id INTEGER PRIMARY KEY, period TEXT NOT NULL,
-            action TEXT NOT NULL CHECK (action IN ('close', 'reopen')), reason TEXT,
-            at TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL)""",
-    ),
-)
-
-
 class LedgerError(CspayError):
     """The ledger cannot be opened, or refuses a write (a closed period, nothing to correct …)."""
 
@@ -98,7 +67,7 @@ class RunRow:
     policy_version: str
 
 
-BONUS_CODES = ("bonus",)  # the lines that pay performance, for history
+BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
 
 
 @dataclass
@@ -112,6 +81,8 @@ class Recording:
     inputs: dict[str, str]
     payslips: list[Payslip]
     summary: Summary
+    correction: bool = False
+    settles: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -195,8 +166,7 @@ class Ledger:
     def record(self, recording: Recording, who: Who) -> RunRow:
         """Write a run as the period's next version, superseding the current one, in one transaction."""
         with self.write():
-            self._refuse_if_closed(recording.period)
-            previous = self.current(recording.period)
+            previous = self._check_can_record(recording)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
             if previous is not None:
@@ -205,6 +175,10 @@ class Ledger:
                 self._insert_payslip(run_id, slip)
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
+            if recording.correction and previous is not None:
+                self._insert_differences(run_id, recording, self.lines_of(previous.id))
+            self.db.executemany("UPDATE corrections SET settled_by = ? WHERE id = ?",
+                                [(run_id, item) for item in recording.settles])
         return next(run for run in self.runs(recording.period) if run.id == run_id)
 
     def closed(self, period: str) -> Who | None:
@@ -214,11 +188,51 @@ class Ledger:
             return None
         return Who(last[0]["user"], last[0]["host"], last[0]["at"])
 
-    def _refuse_if_closed(self, period: str) -> None:
-        closed = self.closed(period)
-        if closed is not None:
+    def _check_can_record(self, recording: Recording) -> RunRow | None:
+        """The version a record supersedes; a closed period takes only corrections, an open one none."""
+        period, closed = recording.period, self.closed(recording.period)
+        if closed is not None and not recording.correction:
             raise LedgerError(f"{self.path}: {period} was closed by {closed.user} on {closed.host} at "
-                              f"{closed.at}; reopen it with `cspay reopen {period} --reason \"…\"` first")
+                              f"{closed.at}; reopen it with `cspay reopen {period} --reason \"…\"` first, "
+                              f"or record a correction with --correction")
+        if closed is None and recording.correction:
+            raise LedgerError(f"{self.path}: {period} is not closed, so nothing was paid from it yet; "
+                              f"record it again without --correction")
+        return self.current(period)
+
+    def _insert_differences(self, run_id: int, recording: Recording, paid: dict[str, list[Line]]) -> None:
+        self.db.executemany(
+            "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, recording.period, recording.first, item.agent_id, item.code, item.label, str(item.amount))
+             for item in differences(paid, recording.payslips)])
+
+    def lines_of(self, run_id: int) -> dict[str, list[Line]]:
+        """Every agent's payslip lines in one recorded run."""
+        found: dict[str, list[Line]] = {}
+        for row in self.rows("SELECT p.agent_id, l.code, l.label, l.amount FROM lines l JOIN payslips p "
+                             "ON p.id = l.payslip_id WHERE p.run_id = ? ORDER BY p.id, l.position", run_id):
+            found.setdefault(row["agent_id"], []).append(Line(row["code"], row["label"], Decimal(row["amount"])))
+        return found
+
+    def pending(self, period: str, first: str) -> list[Pending]:
+        """Differences of earlier periods still to pay, including those an earlier version of this one paid."""
+        found = self.rows(
+            "SELECT id, period, agent_id, amount FROM corrections WHERE period_first < ? AND (settled_by IS NULL "
+            "OR settled_by IN (SELECT id FROM runs WHERE period = ?)) ORDER BY period_first, id", first, period)
+        return [Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"])) for row in found]
+
+    def paid_within(self, period: str, first: str, last: str) -> dict[str, Decimal]:
+        """Per agent, the bonus already paid by the current versions of the periods inside this one."""
+        found = self.rows(
+            "SELECT p.agent_id, l.amount FROM lines l JOIN payslips p ON p.id = l.payslip_id "
+            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period != ? "
+            f"AND r.period_first >= ? AND r.period_last <= ? AND l.code IN ({', '.join('?' * len(BONUS_CODES))})",
+            period, first, last, *BONUS_CODES)
+        paid: dict[str, Decimal] = {}
+        for row in found:
+            paid[row["agent_id"]] = paid.get(row["agent_id"], Decimal(0)) + Decimal(row["amount"])
+        return paid
 
     def close_period(self, period: str, who: Who) -> None:
         """Lock a recorded period against further records."""
@@ -245,10 +259,11 @@ class Ledger:
     def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
         policy, summary = recording.policy, recording.summary
         cursor = self.db.execute(
-            "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, "
+            "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
             "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (recording.period, recording.first, recording.last, version, policy.policy, policy.version,
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (recording.period, recording.first, recording.last, version,
+             "correction" if recording.correction else "pay", policy.policy, policy.version,
              policy.sha256, policy.currency, __version__, who.at, who.user, who.host, summary.headcount,
              str(summary.gross), str(summary.bonus)))
         run_id = cursor.lastrowid

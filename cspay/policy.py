@@ -306,6 +306,8 @@ class Policy(Model):
     adjustments: dict[str, Adjustment] = {}
     proration: Proration | None = None
     floor: Floor | None = None
+    true_up: bool = False
+    claw_back: bool = False
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
@@ -341,6 +343,10 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
     if Decimal(0) not in seen:
         problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
+    if policy.true_up and policy.period == "month":
+        problems.append((("true_up",), "true_up needs period: quarter or year (a month has no months to true up)"))
+    if policy.claw_back and not policy.true_up:
+        problems.append((("claw_back",), "claw_back only applies with true_up: true"))
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"),

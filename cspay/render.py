@@ -13,7 +13,7 @@ from .policy import Policy
 
 # Which table column each payslip line adds up into, by the line code's first part.
 LINE_GROUPS = {"base_pay": "base", "allowance": "allowances", "bonus": "bonus",
-               "adjustment": "adjustments", "floor": "floor"}
+               "adjustment": "adjustments", "floor": "floor", "true_up": "bonus"}
 
 
 def number(amount: Decimal) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cspay.engine import compute
-from cspay.ledger import MIGRATIONS, Ledger, LedgerError, Recording, Who
+from cspay.ledger import Ledger, LedgerError, Recording, Who
+from cspay.ledger_schema import MIGRATIONS
 from cspay.loader import load_policy
 from cspay.metrics import read_metrics
 
@@ -131,8 +132,9 @@ def test_closed_period_refuses_a_record(tmp_path):
         with pytest.raises(LedgerError) as caught:
             ledger.record(recording(), WHO)
         assert [1] == [run.version for run in ledger.runs()]
-    assert [f"{tmp_path / 'l.db'}: 2026-11 was closed by alice on payroll-01 at 2026-12-01T09:00:00Z; "
-            f'reopen it with `cspay reopen 2026-11 --reason "…"` first'] == caught.value.lines()
+    assert ([f"{tmp_path / 'l.db'}: 2026-11 was closed by alice on payroll-01 at 2026-12-01T09:00:00Z; "
+            f'reopen it with `cspay reopen 2026-11 --reason "…"` first, or record a correction with --correction']
+           == caught.value.lines())
 
 
 def test_reopened_period_takes_a_new_version(tmp_path):
