@@ -127,14 +127,16 @@ def compute(
     if format is Format.table:
         payslips = list(run.payslips)
         job.commit(loaded, run)
-        _print_run(loaded, payslips, run.summary, words)
+        _print_run(loaded, payslips, run.summary, words, run.triggered)
     else:
         with atomic_output(output, force=force) as handle:
             if format is Format.csv:
                 write_csv(handle, loaded, run.payslips, run.extra_codes)
             else:
-                write_json(handle, loaded, run.payslips, run.summary, run.extra)
+                write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
             job.commit(loaded, run)  # recorded before the file is renamed into place
+    if loaded.actions and run.triggered is None:
+        typer.echo(words("compute.not_evaluated", actions=", ".join(loaded.actions)), err=True)
     if output is not None:
         typer.echo(words("compute.wrote", count=run.summary.headcount, path=output,
                          gross=words.money(run.summary.gross, loaded.currency)), err=True)
@@ -150,11 +152,11 @@ def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
 
 
-def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any) -> None:
+def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any, triggered: Any = None) -> None:
     from .render import payslip_table, summary_table
 
     console = _console()
-    console.print(payslip_table(policy, payslips, words))
+    console.print(payslip_table(policy, payslips, words, triggered))
     console.print(summary_table(policy, summary, words))
 
 

@@ -1,4 +1,4 @@
-"""Commands over the ledger: runs, history, close, reopen."""
+"""Commands over the ledger: runs, history, close, reopen, actions."""
 
 from __future__ import annotations
 
@@ -216,3 +216,36 @@ def _period_argument(text: str) -> str:
         return pay_period(text).label
     except typer.BadParameter as error:
         raise typer.BadParameter(error.message, param_hint="PERIOD") from None
+
+
+@app.command()
+@reports_errors
+def actions(
+    period: Annotated[str, typer.Argument(help="The recorded period: 2026-11, 2026-Q4 or 2026.")],
+    ledger: LedgerOption = Path("cspay.db"),
+    format: FormatOption = ListFormat.table,
+    lang: LangOption = "en",
+) -> None:
+    """List the actions (promotion review, training plan …) the period's recorded run triggered.
+
+    Example: cspay actions 2026-11 --format csv
+    """
+    words = _words(lang)
+    label = _period_argument(period)
+    with _open(ledger) as book:
+        records = book.triggered(label)
+    if not records and format is ListFormat.table:
+        typer.echo(words("actions.none", period=label))
+        return
+    _emit(records, format, lambda: _actions_table(records, words, label))
+
+
+def _actions_table(records: list[dict[str, Any]], words: Any, period: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=words("actions.title", period=period), title_justify="left")
+    for key in ("col.agent", "col.name", "col.team", "col.grade", "actions.action"):
+        table.add_column(words(key), no_wrap=key in ("col.agent", "col.grade"))
+    for r in records:
+        table.add_row(r["agent_id"], r["name"], r["team"], r["grade"] or "-", r["action"])
+    return table

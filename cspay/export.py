@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -132,14 +132,19 @@ def summary_data(summary: Summary) -> dict[str, Any]:
 
 
 def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary,
-               extra: dict[str, Any] | None = None) -> None:
-    """The run as one JSON document, written payslip by payslip so memory stays flat."""
+               extra: dict[str, Any] | None = None,
+               annotate: Callable[[Payslip], dict[str, Any]] | None = None) -> None:
+    """The run as one JSON document, written payslip by payslip so memory stays flat.
+
+    `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip.
+    """
     head = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
             "cspay_version": __version__, "currency": policy.currency, **(extra or {})}
     handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
     for index, slip in enumerate(payslips):
         handle.write(",\n  " if index else "\n  ")
-        handle.write(json.dumps(payslip_data(slip), ensure_ascii=False))
+        data = payslip_data(slip) if annotate is None else {**payslip_data(slip), **annotate(slip)}
+        handle.write(json.dumps(data, ensure_ascii=False))
     handle.write("\n ],\n \"summary\": ")
     handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
     handle.write("\n}\n")

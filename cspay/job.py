@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from .export import file_sha256
 from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who
 from .policy import Policy
 from .settlement import Pending, add_corrections, add_true_ups, extra_codes
+from .triggers import periods_needed, triggered
 
 MONTHS_IN = {1: "month", 3: "quarter", 12: "year"}
 
@@ -39,9 +41,20 @@ def pay_period(text: str) -> PayPeriod:
     first = period.first
     months = (period.last.year - first.year) * 12 + period.last.month - first.month + 1
     kind = MONTHS_IN[months]
-    label = {"month": f"{first:%Y-%m}", "quarter": f"{first.year}-Q{(first.month + 2) // 3}",
-             "year": f"{first.year}"}[kind]
-    return PayPeriod(label, kind, first.isoformat(), period.last.isoformat())
+    return PayPeriod(_label(kind, first), kind, first.isoformat(), period.last.isoformat())
+
+
+def _label(kind: str, first: date) -> str:
+    return {"month": f"{first:%Y-%m}", "quarter": f"{first.year}-Q{(first.month + 2) // 3}",
+            "year": f"{first.year}"}[kind]
+
+
+def earlier(period: PayPeriod, count: int) -> list[str]:
+    """The labels of the `count` periods of the same kind before this one, the latest first."""
+    step = {"month": 1, "quarter": 3, "year": 12}[period.kind]
+    first = date.fromisoformat(period.first)
+    months = [first.year * 12 + first.month - 1 - n * step for n in range(1, count + 1)]
+    return [_label(period.kind, date(month // 12, month % 12 + 1, 1)) for month in months]
 
 
 @dataclass
@@ -66,6 +79,15 @@ class JobRun:
     extra_codes: list[str] = field(default_factory=list)
     settles: list[int] = field(default_factory=list)
     still_pending: list[Pending] = field(default_factory=list)
+    triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
+
+
+    def annotate(self, policy: Policy) -> Callable[[Payslip], dict[str, Any]] | None:
+        """The triggered actions as a JSON field of each payslip (null: not evaluated), when the policy has rules."""
+        if not policy.actions:
+            return None
+        triggered = self.triggered
+        return lambda slip: {"triggered_actions": None if triggered is None else triggered.get(slip.agent_id, [])}
 
 
 class Job:
@@ -107,6 +129,8 @@ class Job:
         payslips = list(iter_payslips(policy, rows))
         run = JobRun(payslips, summary, inputs, extra=extra)
         self._settle(policy, run, payslips)
+        if policy.actions:
+            run.triggered = self._triggered(policy, payslips)
         for slip in payslips:
             summary.add(slip)
         run.extra_codes = extra_codes((code for code, _ in line_codes(policy)), payslips)
@@ -126,12 +150,24 @@ class Job:
         run.settles = [item.id for item in settled]
         run.still_pending = [item for item in pending if item not in settled]
 
+    def _triggered(self, policy: Policy, payslips: list[Payslip]) -> dict[str, list[str]]:
+        """Each agent's triggered actions, counting this run as the latest period."""
+        assert self.period is not None and self.ledger_path is not None
+        before = earlier(self.period, periods_needed(policy) - 1)
+        grades: dict[str, dict[str, str | None]] = {label: {} for label in before}
+        if before and self.ledger_path.exists():
+            with Ledger(self.ledger_path) as book:
+                grades = book.grades(before)
+        return {slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
+                for slip in payslips}
+
     def commit(self, policy: Policy, run: JobRun) -> None:
         """Record the run as the period's next version (one transaction), when --record was given."""
         if not self.options.record or self.period is None or self.ledger_path is None:
             return
         recording = Recording(self.period.label, self.period.first, self.period.last, policy, run.inputs,
-                              list(run.payslips), run.summary, self.options.correction, run.settles)
+                              list(run.payslips), run.summary, self.options.correction, run.settles,
+                              run.triggered)
         with Ledger(self.ledger_path, create=True) as ledger:
             run.recorded = ledger.record(recording, Who.now())
 

@@ -83,6 +83,7 @@ class Recording:
     summary: Summary
     correction: bool = False
     settles: list[int] = field(default_factory=list)
+    triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,10 @@ class Ledger:
             if previous is not None:
                 self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
             for index, slip in enumerate(recording.payslips):
-                self._insert_payslip(run_id, slip)
+                payslip_id = self._insert_payslip(run_id, slip)
+                actions = (recording.triggered or {}).get(slip.agent_id, [])
+                self.db.executemany("INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
+                                    [(payslip_id, action) for action in actions])
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
@@ -296,6 +300,22 @@ class Ledger:
             "ORDER BY r.period_first, r.period_last", agent_id)
         return [Standing(row["period"], row["grade"], _decimal(row["score"]), self._bonus(row["id"]),
                          Decimal(row["gross"]), row["currency"]) for row in found]
+
+    def grades(self, periods: list[str]) -> dict[str, dict[str, str | None]]:
+        """Each agent's grade in the current version of each of these periods, by period."""
+        found: dict[str, dict[str, str | None]] = {period: {} for period in periods}
+        marks = ", ".join("?" * len(periods))
+        for row in self.rows("SELECT r.period, p.agent_id, p.grade FROM payslips p JOIN runs r ON r.id = p.run_id "
+                             f"WHERE r.superseded_by IS NULL AND r.period IN ({marks})", *periods):
+            found[row["period"]][row["agent_id"]] = row["grade"]
+        return found
+
+    def triggered(self, period: str) -> list[dict[str, Any]]:
+        """The actions the current version of the period triggered, agent by agent."""
+        return self.rows(
+            "SELECT p.agent_id, p.name, p.team, p.grade, t.action FROM triggered_actions t "
+            "JOIN payslips p ON p.id = t.payslip_id JOIN runs r ON r.id = p.run_id "
+            "WHERE r.period = ? AND r.superseded_by IS NULL ORDER BY p.id, t.action", period)
 
     def _bonus(self, payslip_id: int) -> Decimal:
         amounts = self.db.execute("SELECT amount FROM lines WHERE payslip_id = ? AND code IN "

@@ -39,4 +39,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             period_first TEXT NOT NULL, agent_id TEXT NOT NULL, code TEXT NOT NULL, label TEXT NOT NULL,
             amount TEXT NOT NULL, settled_by INTEGER REFERENCES runs(id))""",
     ),
+    (
+        """CREATE TABLE triggered_actions (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id), action TEXT NOT NULL,
+            PRIMARY KEY (payslip_id, action))""",
+    ),
 )
