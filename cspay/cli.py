@@ -32,6 +32,11 @@ class Format(StrEnum):
     json = "json"
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
@@ -80,7 +85,8 @@ def _console(stream: Any = None) -> Any:
 
     file = stream or sys.stdout
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
-    return Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False)
+    plain = "NO_COLOR" in os.environ  # no colour and no other ANSI codes either (bold, underline)
+    return Console(file=file, width=wide, no_color=plain, color_system=None if plain else "auto", soft_wrap=False)
 
 
 @app.command()
@@ -103,6 +109,10 @@ def compute(
                                                 "(default with --record: cspay.db here).")] = None,
     correction: Annotated[bool, typer.Option("--correction", help="Record a closed period's corrected run; the "
                                              "differences are paid in the next period.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (data asked for on "
+                                                             "stdout is still written).")] = False,
+    log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one summary line on "
+                                                                       "stderr for logs.")] = LogFormat.text,
 ) -> None:
     """Compute every agent's payslip for the month.
 
@@ -117,35 +127,27 @@ def compute(
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
-    job = Job(Options(period, record, ledger, correction))
+    job = Job(Options(period, record, ledger, correction, quiet, log_format is LogFormat.json))
     check_target(output, force)
-    loaded = load_policy(policy)
-    job.check_policy(loaded)
-    words = _words(lang, loaded)
-    rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
-    run = job.run(loaded, rows, [metrics])
-    if format is Format.table:
-        payslips = list(run.payslips)
-        job.commit(loaded, run)
-        _print_run(loaded, payslips, run.summary, words, run.triggered)
-    else:
-        with atomic_output(output, force=force) as handle:
-            if format is Format.csv:
-                write_csv(handle, loaded, run.payslips, run.extra_codes)
-            else:
-                write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
-            job.commit(loaded, run)  # recorded before the file is renamed into place
-    if loaded.actions and run.triggered is None:
-        typer.echo(words("compute.not_evaluated", actions=", ".join(loaded.actions)), err=True)
-    if output is not None:
-        typer.echo(words("compute.wrote", count=run.summary.headcount, path=output,
-                         gross=words.money(run.summary.gross, loaded.currency)), err=True)
-    for item in run.still_pending:
-        typer.echo(words("compute.still_pending", agent=item.agent_id, period=item.period,
-                         amount=words.money(item.amount, loaded.currency)), err=True)
-    if run.recorded is not None:
-        typer.echo(words("compute.recorded", period=run.recorded.period, version=run.recorded.version,
-                         ledger=job.ledger_path), err=True)
+    with job.locked(output):
+        loaded = load_policy(policy)
+        job.check_policy(loaded)
+        words = _words(lang, loaded)
+        rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
+        run = job.run(loaded, rows, [metrics])
+        if format is Format.table:
+            payslips = list(run.payslips)
+            job.commit(loaded, run)
+            if not quiet:
+                _print_run(loaded, payslips, run.summary, words, run.triggered)
+        else:
+            with atomic_output(output, force=force) as handle:
+                if format is Format.csv:
+                    write_csv(handle, loaded, run.payslips, run.extra_codes)
+                else:
+                    write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
+                job.commit(loaded, run)  # recorded before the file is renamed into place
+    job.report(loaded, run, words, policy, output)
 
 
 def _unescape(delimiter: str | None) -> str | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import Any
 import typer
 
 from .engine import Payslip, Summary, iter_payslips, line_codes
+from .errors import CspayError
 from .export import file_sha256
 from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who
 from .policy import Policy
@@ -18,6 +22,12 @@ from .settlement import Pending, add_corrections, add_true_ups, extra_codes
 from .triggers import periods_needed, triggered
 
 MONTHS_IN = {1: "month", 3: "quarter", 12: "year"}
+
+
+class LockedError(CspayError):
+    """Another cspay run holds the ledger or the output file; cron should simply try again later."""
+
+    exit_code = 75  # EX_TEMPFAIL from sysexits.h: a temporary failure, worth retrying
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,8 @@ class Options:
     record: bool = False
     ledger: Path | None = None
     correction: bool = False
+    quiet: bool = False
+    log_json: bool = False
 
 
 @dataclass
@@ -95,6 +107,7 @@ class Job:
 
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.started = time.monotonic()
         self.period = pay_period(options.period) if options.period is not None else None
         if options.record and self.period is None:
             raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
@@ -160,6 +173,62 @@ class Job:
                 grades = book.grades(before)
         return {slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
                 for slip in payslips}
+
+    @contextmanager
+    def locked(self, output: Path | None) -> Iterator[None]:
+        """Hold `<ledger>.lock` (when recording) and `<output>.lock` for the whole run; exit 75 if taken."""
+        from filelock import FileLock, Timeout
+
+        paths = [Path(f"{path}.lock") for path in (self.ledger_path if self.options.record else None, output)
+                 if path is not None]
+        with ExitStack() as stack:
+            for path in paths:
+                try:
+                    stack.enter_context(FileLock(path, timeout=0))
+                except Timeout:
+                    raise LockedError(f"{path}: already running: another cspay run holds this lock; "
+                                      f"try again when it has finished") from None
+            yield
+
+    def report(self, policy: Policy, run: JobRun, words: Any, policy_path: Path, output: Path | None) -> None:
+        """Tell what the run did: sentences on stderr, one JSON line with --log-format json, or nothing."""
+        if self.options.log_json:
+            typer.echo(json.dumps(self._log_record(policy, run, policy_path, output), ensure_ascii=False), err=True)
+            return
+        if self.options.quiet:
+            return
+        summary, money = run.summary, words.money
+        if policy.actions and run.triggered is None:
+            typer.echo(words("compute.not_evaluated", actions=", ".join(policy.actions)), err=True)
+        for item in run.still_pending:
+            typer.echo(words("compute.still_pending", agent=item.agent_id, period=item.period,
+                             amount=money(item.amount, policy.currency)), err=True)
+        if output is not None:
+            typer.echo(words("compute.wrote", count=summary.headcount, path=output,
+                             gross=money(summary.gross, policy.currency)), err=True)
+        if run.recorded is not None:
+            typer.echo(words("compute.recorded", period=run.recorded.period, version=run.recorded.version,
+                             ledger=self.ledger_path), err=True)
+
+    def _log_record(self, policy: Policy, run: JobRun, policy_path: Path, output: Path | None) -> dict[str, Any]:
+        summary, recorded = run.summary, run.recorded
+        counts: dict[str, int] = {}
+        for actions in (run.triggered or {}).values():
+            for action in actions:
+                counts[action] = counts.get(action, 0) + 1
+        return {
+            "event": "compute", "period": self.period.label if self.period else None, "policy": policy.policy,
+            "policy_version": policy.version, "currency": policy.currency, "headcount": summary.headcount,
+            "gross": str(summary.gross), "bonus": str(summary.bonus), "outputs": [str(output)] if output else [],
+            "inputs": {"policy": {"path": str(policy_path), "sha256": policy.sha256},
+                       "metrics": [{"path": path, "sha256": digest} for path, digest in run.inputs.items()]},
+            "ledger": str(self.ledger_path) if self.reads_ledger else None,
+            "recorded": None if recorded is None else {"period": recorded.period, "version": recorded.version,
+                                                       "kind": recorded.kind},
+            "triggered_actions": None if run.triggered is None else counts,
+            "corrections_still_pending": len(run.still_pending),
+            "duration_seconds": round(time.monotonic() - self.started, 3),
+        }
 
     def commit(self, policy: Policy, run: JobRun) -> None:
         """Record the run as the period's next version (one transaction), when --record was given."""
