@@ -81,12 +81,14 @@ def runs(
     words = _words(lang)
     label = pay_period(period).label if period else None
     with _open(ledger) as book:
-        found = book.runs(label)
+        found, closes = book.runs(label), [c for c in book.closes() if label in (None, c["period"])]
     records = [_run_record(run) for run in found]
     if not records and format is ListFormat.table:
         typer.echo(words("runs.none", ledger=ledger))
         return
     _emit(records, format, lambda: _runs_table(records, words, ledger))
+    if closes and format is ListFormat.table:
+        _console().print(_closes_table(closes, words))
 
 
 def _run_record(run: Any) -> dict[str, Any]:
@@ -109,6 +111,18 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
         table.add_row(r["period"], str(r["version"]), r["kind"], words("runs.yes" if r["superseded"] else "runs.no"),
                       r["recorded_at"], f"{r['recorded_by']}@{r['host']}", str(r["headcount"]),
                       f"{number(Decimal(r['gross']))} {r['currency']}")
+    return table
+
+
+def _closes_table(closes: list[dict[str, Any]], words: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(title=words("closes.title"), title_justify="left")
+    for key in ("runs.period", "closes.action", "runs.when", "runs.who", "closes.reason"):
+        table.add_column(words(key), no_wrap=key != "closes.reason")
+    for c in closes:
+        table.add_row(c["period"], words(f"closes.{c['action']}"), c["at"], f"{c['user']}@{c['host']}",
+                      c["reason"] or "")
     return table
 
 

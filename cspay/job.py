@@ -8,17 +8,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from .engine import Payslip, Summary, iter_payslips, line_codes
-from .errors import CspayError
+from .errors import CspayError, OutputError
 from .export import file_sha256
 from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who
 from .policy import Policy
-from .settlement import Pending, add_corrections, add_true_ups, extra_codes
+from .settlement import Difference, Pending, add_corrections, add_true_ups, extra_codes
 from .triggers import periods_needed, triggered
 
 MONTHS_IN = {1: "month", 3: "quarter", 12: "year"}
@@ -92,6 +93,7 @@ class JobRun:
     settles: list[int] = field(default_factory=list)
     still_pending: list[Pending] = field(default_factory=list)
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
+    differences: list[Difference] = field(default_factory=list)  # what a correction recorded
 
 
     def annotate(self, policy: Policy) -> Callable[[Payslip], dict[str, Any]] | None:
@@ -179,8 +181,11 @@ class Job:
         """Hold `<ledger>.lock` (when recording) and `<output>.lock` for the whole run; exit 75 if taken."""
         from filelock import FileLock, Timeout
 
-        paths = [Path(f"{path}.lock") for path in (self.ledger_path if self.options.record else None, output)
-                 if path is not None]
+        targets = [path for path in (self.ledger_path if self.options.record else None, output) if path is not None]
+        for target in targets:
+            if not target.absolute().parent.is_dir():  # filelock would create the folder a typo names
+                raise OutputError(f"{target}: the folder {target.parent} does not exist")
+        paths = [Path(f"{path}.lock") for path in targets]
         with ExitStack() as stack:
             for path in paths:
                 try:
@@ -188,6 +193,9 @@ class Job:
                 except Timeout:
                     raise LockedError(f"{path}: already running: another cspay run holds this lock; "
                                       f"try again when it has finished") from None
+                except OSError as error:
+                    raise OutputError(f"{path}: cannot create the lock file ({error.strerror or error}); "
+                                      f"expected a writable folder") from None
             yield
 
     def report(self, policy: Policy, run: JobRun, words: Any, policy_path: Path, output: Path | None) -> None:
@@ -209,6 +217,11 @@ class Job:
         if run.recorded is not None:
             typer.echo(words("compute.recorded", period=run.recorded.period, version=run.recorded.version,
                              ledger=self.ledger_path), err=True)
+        if self.options.correction:
+            agents = len({item.agent_id for item in run.differences})
+            total = sum((item.amount for item in run.differences), Decimal(0))
+            typer.echo(words("compute.corrected", count=len(run.differences), agents=agents,
+                             total=money(total, policy.currency)), err=True)
 
     def _log_record(self, policy: Policy, run: JobRun, policy_path: Path, output: Path | None) -> dict[str, Any]:
         summary, recorded = run.summary, run.recorded
@@ -227,6 +240,7 @@ class Job:
                                                        "kind": recorded.kind},
             "triggered_actions": None if run.triggered is None else counts,
             "corrections_still_pending": len(run.still_pending),
+            "differences_recorded": len(run.differences),
             "duration_seconds": round(time.monotonic() - self.started, 3),
         }
 
@@ -239,6 +253,8 @@ class Job:
                               run.triggered)
         with Ledger(self.ledger_path, create=True) as ledger:
             run.recorded = ledger.record(recording, Who.now())
+            if self.options.correction:
+                run.differences = ledger.differences_of(run.recorded.id)
 
 
 def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]:

@@ -391,7 +391,8 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for name, rule in policy.actions.items():
         if rule.grade not in names:
             key = "grade_at_least" if rule.grade_at_least is not None else "grade_at_most"
-            problems.append((("actions", name, key), f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
+            problems.append((("actions", name, key),
+                             f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"),

@@ -192,3 +192,12 @@ def test_close_of_a_bad_period_is_a_usage_error(runner, ledger):
     result = runner.invoke(app, ["close", "November", "--ledger", ledger])
     assert 2 == result.exit_code
     assert "Invalid value for PERIOD" in result.stderr
+
+
+def test_ledger_in_a_missing_folder_exits_1(runner, tmp_path):
+    """A ledger path whose folder does not exist is an Error line, not a traceback."""
+    path = tmp_path / "nowhere" / "pay.db"
+    result = record(runner, str(path))
+    assert 1 == result.exit_code
+    assert f"Error: {path}: the folder {path.parent} does not exist\n" == result.stderr
+    assert not path.parent.exists()

@@ -162,3 +162,20 @@ def test_true_up_in_a_monthly_policy_is_invalid(runner, tmp_path):
     result = runner.invoke(app, ["validate-policy", str(policy)])
     assert 1 == result.exit_code
     assert f"Error: {policy}:7:10: true_up: true_up needs period: quarter or year" in result.stderr
+
+
+def test_correction_says_what_it_recorded(runner, ledger, corrected):
+    """A correction run tells how many line differences it recorded, for how many agents, and their total."""
+    close_october(runner, ledger)
+    result = compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    assert ("The correction recorded 1 line differences for 1 agents, ¥540.00 in all; the next period's payslips "
+            "carry them as adjustment.correction.\n") == result.stderr.splitlines(keepends=True)[-1]
+
+
+def test_runs_table_lists_closes_and_reopens(runner, ledger):
+    """`cspay runs` shows who closed and reopened a period, and why."""
+    close_october(runner, ledger)
+    runner.invoke(app, ["reopen", "2026-10", "--ledger", ledger, "--reason", "late QA scores"])
+    result = runner.invoke(app, ["runs", "--ledger", ledger])
+    assert "Closes and reopens" in result.stdout
+    assert "late QA scores" in next(line for line in result.stdout.splitlines() if "reopened" in line)
