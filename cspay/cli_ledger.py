@@ -108,7 +108,8 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
         right = key in ("version", "headcount", "gross")
         table.add_column(words(f"runs.{key}"), justify="right" if right else "left", no_wrap=True)
     for r in records:
-        table.add_row(r["period"], str(r["version"]), r["kind"], words("runs.yes" if r["superseded"] else "runs.no"),
+        table.add_row(r["period"], str(r["version"]), words(f"runs.kind.{r['kind']}"),
+                      words("runs.yes" if r["superseded"] else "runs.no"),
                       r["recorded_at"], f"{r['recorded_by']}@{r['host']}", str(r["headcount"]),
                       f"{number(Decimal(r['gross']))} {r['currency']}")
     return table

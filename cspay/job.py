@@ -17,7 +17,7 @@ import typer
 from .engine import Payslip, Summary, iter_payslips, line_codes
 from .errors import CspayError, OutputError
 from .export import file_sha256
-from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who
+from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who, check_ledger_path
 from .policy import Policy
 from .settlement import Difference, Pending, add_corrections, add_true_ups, extra_codes
 from .triggers import periods_needed, triggered
@@ -181,11 +181,10 @@ class Job:
         """Hold `<ledger>.lock` (when recording) and `<output>.lock` for the whole run; exit 75 if taken."""
         from filelock import FileLock, Timeout
 
-        targets = [path for path in (self.ledger_path if self.options.record else None, output) if path is not None]
-        for target in targets:
-            if not target.absolute().parent.is_dir():  # filelock would create the folder a typo names
-                raise OutputError(f"{target}: the folder {target.parent} does not exist")
-        paths = [Path(f"{path}.lock") for path in targets]
+        ledger = self.ledger_path if self.options.record else None
+        if ledger is not None:
+            check_ledger_path(ledger)  # before filelock creates a folder a typo names
+        paths = [Path(f"{path}.lock") for path in (ledger, output) if path is not None]
         with ExitStack() as stack:
             for path in paths:
                 try:

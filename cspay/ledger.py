@@ -42,16 +42,22 @@ class Recording:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
 
 
+def check_ledger_path(path: Path) -> None:
+    """A ledger path must name a file (existing or not) in a folder that exists."""
+    if path.is_dir():
+        raise LedgerError(f"{path}: is a folder; expected a ledger file, e.g. {path / DEFAULT_LEDGER}")
+    if not path.absolute().parent.is_dir():
+        raise LedgerError(f"{path}: the folder {path.parent} does not exist")
+
+
 class Ledger(LedgerReads):
     """An open ledger file; every write happens in one `write()` transaction."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = Path(path)
+        check_ledger_path(self.path)
         if not create and not self.path.is_file():
             raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
-        folder = self.path.parent
-        if not folder.is_dir():
-            raise LedgerError(f"{self.path}: the folder {folder} does not exist")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")

@@ -201,3 +201,11 @@ def test_ledger_in_a_missing_folder_exits_1(runner, tmp_path):
     assert 1 == result.exit_code
     assert f"Error: {path}: the folder {path.parent} does not exist\n" == result.stderr
     assert not path.parent.exists()
+
+
+def test_ledger_that_is_a_folder_exits_1(runner, tmp_path):
+    """--ledger naming a folder is refused with a hint, also when recording."""
+    result = record(runner, str(tmp_path))
+    assert 1 == result.exit_code
+    assert f"Error: {tmp_path}: is a folder; expected a ledger file, e.g. {tmp_path / 'cspay.db'}\n" == result.stderr
+    assert not Path(f"{tmp_path}.lock").exists()
