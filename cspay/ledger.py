@@ -117,6 +117,9 @@ class Ledger(LedgerReads):
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
                 self._insert_differences(run_id, recording, self.lines_of(previous.id))
+            elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
+                self.db.execute("UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
+                                "AND voided_by IS NULL", (run_id, recording.period))
             self.db.executemany("UPDATE corrections SET settled_by = ? WHERE id = ?",
                                 [(run_id, item) for item in recording.settles])
         return next(run for run in self.runs(recording.period) if run.id == run_id)

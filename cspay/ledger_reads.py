@@ -120,8 +120,9 @@ class LedgerReads:
     def pending(self, period: str, first: str) -> list[Pending]:
         """Differences of earlier periods still to pay, including those an earlier version of this one paid."""
         found = self.rows(
-            "SELECT id, period, agent_id, amount FROM corrections WHERE period_first < ? AND (settled_by IS NULL "
-            "OR settled_by IN (SELECT id FROM runs WHERE period = ?)) ORDER BY period_first, id", first, period)
+            "SELECT id, period, agent_id, amount FROM corrections WHERE period_first < ? AND voided_by IS NULL "
+            "AND (settled_by IS NULL OR settled_by IN (SELECT id FROM runs WHERE period = ?)) "
+            "ORDER BY period_first, id", first, period)
         return [Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"])) for row in found]
 
     def paid_within(self, period: str, first: str, last: str) -> dict[str, Decimal]:

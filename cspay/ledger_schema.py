@@ -44,4 +44,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             payslip_id INTEGER NOT NULL REFERENCES payslips(id), action TEXT NOT NULL,
             PRIMARY KEY (payslip_id, action))""",
     ),
+    (
+        "ALTER TABLE corrections ADD COLUMN voided_by INTEGER REFERENCES runs(id)",
+    ),
 )

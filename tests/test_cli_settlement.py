@@ -168,8 +168,8 @@ def test_correction_says_what_it_recorded(runner, ledger, corrected):
     """A correction run tells how many line differences it recorded, for how many agents, and their total."""
     close_october(runner, ledger)
     result = compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
-    assert ("The correction recorded 1 line differences for 1 agents, ¥540.00 in all; the next period's payslips "
-            "carry them as adjustment.correction.\n") == result.stderr.splitlines(keepends=True)[-1]
+    assert ("Correction recorded: 1 changed payslip line(s) for 1 agent(s), ¥540.00 in all; the next period's payslips "
+            "carry it as adjustment.correction.\n") == result.stderr.splitlines(keepends=True)[-1]
 
 
 def test_runs_table_lists_closes_and_reopens(runner, ledger):
@@ -179,3 +179,13 @@ def test_runs_table_lists_closes_and_reopens(runner, ledger):
     result = runner.invoke(app, ["runs", "--ledger", ledger])
     assert "Closes and reopens" in result.stdout
     assert "late QA scores" in next(line for line in result.stdout.splitlines() if "reopened" in line)
+
+
+def test_reopened_and_rerecorded_month_voids_its_unpaid_corrections(runner, ledger, corrected):
+    """Recording a reopened month again replaces it: its corrections not yet paid out are not paid later."""
+    close_october(runner, ledger)
+    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    runner.invoke(app, ["reopen", "2026-10", "--ledger", ledger, "--reason", "paid run was never sent"])
+    compute(runner, POLICY, corrected, "--record", "--period", "2026-10", "--ledger", ledger)
+    result = compute(runner, POLICY, MONTH, "--period", "2026-11", "--ledger", ledger, "--format", "json")
+    assert "7940.00" == payslip(result, "A001")["gross"]
