@@ -49,7 +49,8 @@ def _emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None
         typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
     elif format is ListFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(list(records[0]) if records else [])
+        if records:  # no rows, no header: the columns come from the rows
+            writer.writerow(list(records[0]))
         for record in records:
             writer.writerow([_cell(value) for value in record.values()])
     else:

@@ -47,18 +47,22 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_older_schema_is_migrated_forward_keeping_runs(tmp_path):
-    """A ledger at schema 1 is migrated step by step to the latest and keeps its runs."""
+    """A ledger at schema 1 is migrated step by step to the latest; its runs stay, as pay runs."""
     path = tmp_path / "l.db"
     db = sqlite3.connect(path, isolation_level=None)
     for statement in MIGRATIONS[0]:
         db.execute(statement)
     db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+               "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+               "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 0, '0', '0')")
     db.close()
     with Ledger(path) as ledger:
         migrated_to = ledger.schema_version
         ledger.record(recording(), WHO)
-        assert len(MIGRATIONS) == migrated_to
-        assert [1] == [run.version for run in ledger.runs()]
+        found = [(run.period, run.version, run.kind) for run in ledger.runs()]
+    assert len(MIGRATIONS) == migrated_to
+    assert [("2026-10", 1, "pay"), ("2026-11", 1, "pay")] == found
 
 
 def test_recording_again_supersedes_the_current_version(tmp_path):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cspay.engine import Line, compute, line_codes
 from cspay.loader import load_policy
 from cspay.metrics import read_metrics
@@ -89,3 +92,17 @@ def test_extra_codes_lists_lines_beyond_the_policy():
     slips = payslips()
     add_corrections(slips, [Pending(1, "2026-10", "007", Decimal("1.00"))])
     assert ["adjustment.correction"] == extra_codes((code for code, _ in line_codes(policy)), slips)
+
+
+@given(st.lists(st.decimals(min_value=-5000, max_value=5000, places=2, allow_nan=False), min_size=4, max_size=4))
+def test_differences_add_up_to_the_change_in_gross(changes):
+    """Whatever lines change, the differences of each agent add up to corrected gross less paid gross."""
+    slips = payslips()
+    paid = {slip.agent_id: list(slip.lines) for slip in slips}
+    for slip, change in zip(slips, changes, strict=True):
+        slip.lines = [Line(line.code, line.label, line.amount + change) if line.code == "bonus" else line
+                      for line in slip.lines]
+    found = differences(paid, slips)
+    for slip in slips:
+        before = sum((line.amount for line in paid[slip.agent_id]), Decimal(0))
+        assert slip.gross - before == sum((d.amount for d in found if d.agent_id == slip.agent_id), Decimal(0))
