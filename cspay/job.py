@@ -95,7 +95,6 @@ class JobRun:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
     differences: list[Difference] = field(default_factory=list)  # what a correction recorded
 
-
     def annotate(self, policy: Policy) -> Callable[[Payslip], dict[str, Any]] | None:
         """The triggered actions as a JSON field of each payslip (null: not evaluated), when the policy has rules."""
         if not policy.actions:
