@@ -7,7 +7,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from enum import StrEnum
 from importlib import import_module
 from pathlib import Path
@@ -31,6 +31,11 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
     xlsx = "xlsx"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class ReportFormat(StrEnum):
@@ -81,9 +86,10 @@ def _console(stream: Any = None) -> Any:
 
     file = stream or sys.stdout
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
+    plain = "NO_COLOR" in os.environ  # no colour and no other ANSI codes either (bold, underline)
     # People's text (names, teams, policy labels) is shown as written: no markup, emoji codes or highlighting.
-    return Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False,
-                   markup=False, emoji=False, highlight=False)
+    return Console(file=file, width=wide, no_color=plain, color_system=None if plain else "auto",
+                   soft_wrap=False, markup=False, emoji=False, highlight=False)
 
 
 @app.command()
@@ -103,6 +109,16 @@ def compute(
                                                "checked against the policy and any period column.")] = None,
     roster: Annotated[Path | None, typer.Option(help="Agents' roles, teams and worked days (CSV), when the "
                                                      "policy derives METRICS from a raw export.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Record the run in the ledger as a new version "
+                                                         "of the period (needs --period).")] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file "
+                                                "(default with --record: cspay.db here).")] = None,
+    correction: Annotated[bool, typer.Option("--correction", help="Record a closed period's corrected run; the "
+                                             "differences are paid in the next period.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (data asked for on "
+                                                             "stdout is still written).")] = False,
+    log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one summary line on "
+                                                                       "stderr for logs.")] = LogFormat.text,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -110,9 +126,8 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
-    from .engine import Summary
     from .export import atomic_output, check_target, write_csv, write_json
-    from .inputs import compute_period, period_payslips
+    from .job import Job, Options
     from .loader import load_policy
 
     delimiter = _unescape(delimiter)
@@ -123,35 +138,34 @@ def compute(
     if format is Format.xlsx and output is None:
         raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
                                  param_hint="--output")
+    job = Job(Options(period, record, ledger, correction, quiet, log_format is LogFormat.json))
     check_target(output, force)
-    loaded = load_policy(policy)
-    words = _words(lang, loaded)
-    source = _period_input(loaded, metrics, period, roster, encoding, delimiter, words)
-    if format is Format.table:
-        result = compute_period(source)
-        _print_period_heading(loaded, source, words)
-        _print_run(loaded, result.payslips, result.summary, words)
-        return
-    if loaded.budget is not None:  # the bonus pool needs the whole month: payslips are held in memory
-        result = compute_period(source)
-        summary, payslips = result.summary, iter(result.payslips)
-    else:
-        summary = Summary()
-        payslips = _counted(period_payslips(source), summary)
-    with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
-        if format is Format.csv:
-            write_csv(handle, loaded, payslips)
-        elif format is Format.xlsx:
-            _write_xlsx(handle, loaded, payslips, words, [Path(name) for name in source.files])
+    with job.locked(output):
+        loaded = load_policy(policy)
+        job.check_policy(loaded)
+        words = _words(lang, loaded)
+        source = _period_input(loaded, metrics, period, roster, encoding, delimiter, words, quiet)
+        run = job.run(source)
+        if format is Format.table:
+            payslips = list(run.payslips)
+            job.commit(loaded, run)
+            if not quiet:
+                _print_period_heading(loaded, source, words)
+                _print_run(loaded, payslips, run.summary, words, run.triggered)
         else:
-            write_json(handle, loaded, payslips, summary)
-    if output is not None:
-        typer.echo(words("compute.wrote", count=summary.headcount, path=output,
-                         gross=words.money(summary.gross, loaded.currency)), err=True)
+            with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
+                if format is Format.csv:
+                    write_csv(handle, loaded, run.payslips, run.extra_codes)
+                elif format is Format.xlsx:
+                    _write_xlsx(handle, loaded, run, words, [Path(name) for name in source.files])
+                else:
+                    write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
+                job.commit(loaded, run)  # recorded before the file is renamed into place
+    job.report(loaded, run, words, policy, output)
 
 
 def _period_input(policy: Any, metrics: list[Path], period: str | None, roster: Path | None,
-                  encoding: str | None, delimiter: str | None, words: Any) -> Any:
+                  encoding: str | None, delimiter: str | None, words: Any, quiet: bool) -> Any:
     """The rows to pay: one month's file, a quarter's or year's monthly files combined, or the
     metrics a policy's `metrics:` section derives from a raw export joined to a roster."""
     from .inputs import PeriodInput, UsageProblem, metric_files, open_period, requested_period
@@ -167,7 +181,7 @@ def _period_input(policy: Any, metrics: list[Path], period: str | None, roster: 
         rows = export_rows(policy, files[0], asked, roster, words, encoding=encoding, delimiter=delimiter)
         return PeriodInput(policy, rows, asked, [str(files[0])])
     source = open_period(policy, files, asked, encoding=encoding, delimiter=delimiter)
-    for note in source.notes:
+    for note in [] if quiet else source.notes:
         typer.echo(words(note.key, **note.values), err=True)
     return source
 
@@ -180,27 +194,21 @@ def _print_period_heading(policy: Any, source: Any, words: Any) -> None:
     typer.echo(words("period.heading", period=label, count=len(source.files), files=", ".join(source.files)))
 
 
-def _write_xlsx(handle: Any, policy: Any, payslips: Iterator[Any], words: Any, metrics: list[Path]) -> None:
+def _write_xlsx(handle: Any, policy: Any, run: Any, words: Any, metrics: list[Path]) -> None:
     from .workbook import describe_inputs, write_workbook
 
-    write_workbook(handle, policy, payslips, words, describe_inputs(metrics))
+    write_workbook(handle, policy, run.payslips, words, describe_inputs(metrics), run.extra_codes)
 
 
 def _unescape(delimiter: str | None) -> str | None:
     return "\t" if delimiter in ("\\t", "tab") else delimiter
 
 
-def _counted(payslips: Iterator[Any], summary: Any) -> Iterator[Any]:
-    for slip in payslips:
-        summary.add(slip)
-        yield slip
-
-
-def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any) -> None:
+def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any, triggered: Any = None) -> None:
     from .render import payslip_table, summary_table
 
     console = _console()
-    console.print(payslip_table(policy, payslips, words))
+    console.print(payslip_table(policy, payslips, words, triggered))
     console.print(summary_table(policy, summary, words))
 
 
@@ -276,7 +284,9 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_rollout", "cspay.cli_statements", "cspay.cli_events")
+COMMAND_MODULES: tuple[str, ...] = (
+    "cspay.cli_rollout", "cspay.cli_statements", "cspay.cli_events", "cspay.cli_ledger",
+)
 
 for _module in COMMAND_MODULES:
     import_module(_module)

@@ -297,7 +297,7 @@ class Summary:
     def add(self, slip: Payslip) -> None:
         self.headcount += 1
         self.gross += slip.gross
-        self.bonus += slip.amount("bonus")
+        self.bonus += slip.amount("bonus") + slip.amount("true_up")  # a true-up pays bonus too
         for line in slip.lines:
             self.lines[line.code] = self.lines.get(line.code, ZERO) + line.amount
         grade = slip.grade or "-"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import IO, Any
 from . import __version__
 from .engine import Payslip, Summary, line_codes
 from .errors import OutputError
+from .i18n import DEFAULT_LANGUAGE, catalog
 from .policy import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,9 +93,17 @@ def zero(policy: Policy) -> Decimal:
     return Decimal(0).quantize(Decimal(1).scaleb(min(policy.rounding.step.as_tuple().exponent, 0)))
 
 
-def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip]) -> None:
+def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The lines a run's payslips show, in payslip order: the policy's lines that the run pays, then
+    lines the ledger added (corrections, true-ups), each with its label."""
+    english = catalog(DEFAULT_LANGUAGE)
+    codes = [(code, label) for code, label in line_codes(policy) if policy.pays_line(code)]
+    return codes + [(code, english.get(f"line.{code}", code)) for code in extra_codes]
+
+
+def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
     """One row per agent: identity, score, grade, action, one column per line code, gross."""
-    codes = [code for code, _ in line_codes(policy) if policy.pays_line(code)]
+    codes = [code for code, _ in run_line_codes(policy, extra_codes)]
     writer = csv.writer(handle, lineterminator="\n")
     factor = ["budget_factor"] if policy.budget is not None else []
     writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross", *factor])
@@ -150,17 +160,32 @@ def budget_data(budget: Any) -> dict[str, Any]:
             "scaled": budget.scaled, "base_pay": str(budget.base_pay)}
 
 
-def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary) -> None:
-    """The run as one JSON document, written payslip by payslip so memory stays flat."""
+def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary,
+               extra: dict[str, Any] | None = None,
+               annotate: Callable[[Payslip], dict[str, Any]] | None = None) -> None:
+    """The run as one JSON document, written payslip by payslip so memory stays flat.
+
+    `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip.
+    """
     head = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
-            "cspay_version": __version__, "currency": policy.currency}
+            "cspay_version": __version__, "currency": policy.currency, **(extra or {})}
     handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
     for index, slip in enumerate(payslips):
         handle.write(",\n  " if index else "\n  ")
-        handle.write(json.dumps(payslip_data(slip), ensure_ascii=False))
+        data = payslip_data(slip) if annotate is None else {**payslip_data(slip), **annotate(slip)}
+        handle.write(json.dumps(data, ensure_ascii=False))
     handle.write("\n ],\n \"summary\": ")
     handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
     handle.write("\n}\n")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks so a large export does not fill memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _text(value: Decimal | None) -> str | None:

@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PositiveInt,
     PrivateAttr,
     model_validator,
 )
@@ -309,7 +310,7 @@ MONTHLY_PAY: list[PaidLine] = ["base_pay", "allowances", "bonus", "adjustments"]
 PERIOD_PAY: list[PaidLine] = ["bonus", "adjustments"]
 # Which `pays` entry each payslip line belongs to, by the first part of its code.
 PAID_AS = {"base_pay": "base_pay", "allowance": "allowances", "bonus": "bonus", "adjustment": "adjustments",
-           "floor": "base_pay"}
+           "floor": "base_pay", "true_up": "bonus"}
 
 
 class Floor(Model):
@@ -339,6 +340,45 @@ class Budget(Model):
         return self
 
 
+class InLast(Model):
+    """At least `count` of the last `periods` periods."""
+
+    periods: PositiveInt
+    count: PositiveInt
+
+    @model_validator(mode="after")
+    def _count_fits(self) -> InLast:
+        if self.count > self.periods:
+            raise ValueError(f"count {self.count} cannot exceed periods {self.periods}")
+        return self
+
+
+class ActionRule(Model):
+    """An action triggered by grades over recorded periods, e.g. A or better 3 periods running."""
+
+    grade_at_least: Text | None = None
+    grade_at_most: Text | None = None
+    consecutive: PositiveInt | None = None
+    in_last: InLast | None = None
+
+    @model_validator(mode="after")
+    def _one_grade_one_span(self) -> ActionRule:
+        if (self.grade_at_least is None) == (self.grade_at_most is None):
+            raise ValueError("a rule names exactly one of grade_at_least or grade_at_most")
+        if (self.consecutive is None) == (self.in_last is None):
+            raise ValueError("a rule has exactly one of consecutive: N or in_last: {periods: N, count: K}")
+        return self
+
+    @property
+    def periods(self) -> int:
+        """How many periods, the current one included, the rule looks at."""
+        return self.consecutive if self.consecutive is not None else self.in_last.periods
+
+    @property
+    def grade(self) -> str:
+        return self.grade_at_least if self.grade_at_least is not None else self.grade_at_most
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -359,6 +399,9 @@ class Policy(Model):
     pays: list[PaidLine] | None = Field(None, min_length=1)
     budget: Budget | None = None
     metrics: MetricsSpec | None = None  # derive the agent metrics from a raw per-call export
+    true_up: bool = False
+    claw_back: bool = False
+    actions: dict[str, ActionRule] = {}
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
@@ -406,6 +449,15 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
     if Decimal(0) not in seen:
         problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
+    if policy.true_up and policy.period == "month":
+        problems.append((("true_up",), "true_up needs period: quarter or year (a month has no months to true up)"))
+    if policy.claw_back and not policy.true_up:
+        problems.append((("claw_back",), "claw_back only applies with true_up: true"))
+    for name, rule in policy.actions.items():
+        if rule.grade not in names:
+            key = "grade_at_least" if rule.grade_at_least is not None else "grade_at_most"
+            problems.append((("actions", name, key),
+                             f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"),

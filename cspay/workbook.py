@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
-from .engine import KpiResult, Payslip, Summary, line_codes
+from .engine import KpiResult, Payslip, Summary
 from .errors import MetricsError, OutputError
-from .export import SCORE_PLACES, zero
+from .export import SCORE_PLACES, file_sha256, run_line_codes, zero
 from .i18n import Words
 from .policy import Policy
 from .sheets import Book, Listing, Sheet
@@ -51,14 +50,10 @@ def describe_inputs(files: list[Path], environ: Mapping[str, str] = os.environ) 
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        return file_sha256(path)
     except OSError as error:
         raise MetricsError(f"{path}: cannot read the metrics file: {error.strerror or error}") from None
-    return digest.hexdigest()
 
 
 def _epoch_date(text: str) -> datetime:
@@ -103,10 +98,10 @@ class Breakdown:
         return [(key, groups[key]) for key in [*keys, *(key for key in groups if key not in keys)]]
 
 
-def payslip_columns(policy: Policy, words: Words) -> list[tuple[str, str]]:
+def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
     """Who, score, grade, action, one column per payslip line in payslip order, gross."""
     identity = [(words(f"col.{key}"), "text") for key in ("agent", "name", "role", "team")]
-    lines = [(words.line_label(code, label), "money") for code, label in line_codes(policy)]
+    lines = [(words.line_label(code, label), "money") for code, label in run_line_codes(policy, extra_codes)]
     return [*identity, (words("col.score"), "score"), (words("col.grade"), "text"),
             (words("xlsx.col.action"), "text"), *lines, (words("col.gross"), "money")]
 
@@ -142,7 +137,8 @@ def left_out_reason(words: Words, policy: Policy, kpi: KpiResult) -> str | None:
     return words("xlsx.left_out.min_volume", column=volume.column, value=kpi.volume, minimum=volume.at_least)
 
 
-def write_summary(book: Book, policy: Policy, words: Words, summary: Summary, breakdown: Breakdown) -> None:
+def write_summary(book: Book, policy: Policy, words: Words, summary: Summary, breakdown: Breakdown,
+                  extra_codes: Iterable[str] = ()) -> None:
     """Totals, then headcount, gross and bonus per role, team and grade, then each line's total."""
     sheet = Sheet(book, words("xlsx.sheet.summary"))
     headers = [words("xlsx.col.breakdown"), words("xlsx.col.group"), words("summary.headcount"),
@@ -160,7 +156,7 @@ def write_summary(book: Book, policy: Policy, words: Words, summary: Summary, br
             sheet.write([words(f"xlsx.group.{dimension}"), key, *_figures(group)], kinds)
     sheet.row += 1
     sheet.write([words("xlsx.col.line"), None, None, words("xlsx.col.total")], ["header"] * 4)
-    for code, label in line_codes(policy):
+    for code, label in run_line_codes(policy, extra_codes):
         sheet.write([words.line_label(code, label), None, None, summary.lines.get(code, ZERO)],
                     ["label", "text", "text", "money"])
     sheet.finish()
@@ -202,14 +198,14 @@ def _properties(policy: Policy, about: About) -> dict[str, Any]:
 
 
 def write_workbook(handle: IO[bytes], policy: Policy, payslips: Iterable[Payslip], words: Words,
-                   about: About) -> None:
+                   about: About, extra_codes: Iterable[str] = ()) -> None:
     """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in."""
     # Sheet rows wait on disk in a private folder that goes away even when a bad row stops the run.
     with tempfile.TemporaryDirectory(prefix="cspay-xlsx-", ignore_cleanup_errors=True) as scratch:
         book = Book(handle, scratch, _money(policy, words), _properties(policy, about))
-        slips = Listing(book, words("xlsx.sheet.payslips"), payslip_columns(policy, words))
+        slips = Listing(book, words("xlsx.sheet.payslips"), payslip_columns(policy, words, extra_codes))
         kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
-        codes = [code for code, _ in line_codes(policy)]
+        codes = [code for code, _ in run_line_codes(policy, extra_codes)]
         empty = zero(policy)
         summary, breakdown = Summary(), Breakdown()
         for slip in payslips:
@@ -220,6 +216,6 @@ def write_workbook(handle: IO[bytes], policy: Policy, payslips: Iterable[Payslip
                 kpis.add(kpi_row(slip, kpi, left_out_reason(words, policy, kpi)))
         slips.finish()
         kpis.finish()
-        write_summary(book, policy, words, summary, breakdown)
+        write_summary(book, policy, words, summary, breakdown, extra_codes)
         write_about(book, policy, words, about)
         book.workbook.close()

@@ -23,7 +23,8 @@ def quarter_arguments() -> list[str]:
     command = re.findall(r"```sh\n(.+?)\n```", SECTION)[0]
     arguments = []
     for word in shlex.split(command)[1:]:
-        arguments += sorted(str(path.relative_to(ROOT)) for path in ROOT.glob(word)) if "*" in word else [word]
+        globbed = "*" in word or "[" in word
+        arguments += sorted(str(path.relative_to(ROOT)) for path in ROOT.glob(word)) if globbed else [word]
     return arguments
 
 

@@ -1,0 +1,50 @@
+"""The ledger's tables, as a list of forward migrations: schema N is the first N steps."""
+
+from __future__ import annotations
+
+# Each step moves the schema one version forward; a ledger is migrated step by step when opened.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, period TEXT NOT NULL, period_first TEXT NOT NULL,
+            period_last TEXT NOT NULL, version INTEGER NOT NULL, superseded_by INTEGER REFERENCES runs(id),
+            policy TEXT NOT NULL, policy_version TEXT NOT NULL, policy_sha256 TEXT NOT NULL,
+            currency TEXT NOT NULL, cspay_version TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            recorded_by TEXT NOT NULL, host TEXT NOT NULL, headcount INTEGER NOT NULL,
+            gross TEXT NOT NULL, bonus TEXT NOT NULL, UNIQUE (period, version))""",
+        """CREATE TABLE run_inputs (
+            run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, sha256 TEXT NOT NULL)""",
+        """CREATE TABLE payslips (
+            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), agent_id TEXT NOT NULL,
+            name TEXT NOT NULL, role TEXT NOT NULL, team TEXT NOT NULL, score TEXT, grade TEXT,
+            action TEXT, gross TEXT NOT NULL, UNIQUE (run_id, agent_id))""",
+        """CREATE TABLE lines (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id), position INTEGER NOT NULL,
+            code TEXT NOT NULL, label TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (payslip_id, position))""",
+        """CREATE TABLE kpis (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id), code TEXT NOT NULL, label TEXT NOT NULL,
+            value TEXT, score TEXT, weight TEXT NOT NULL, contribution TEXT, left_out TEXT,
+            PRIMARY KEY (payslip_id, code))""",
+    ),
+    (
+        """CREATE TABLE closes (
+            id INTEGER PRIMARY KEY, period TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('close', 'reopen')), reason TEXT,
+            at TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL)""",
+    ),
+    (
+        "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'pay' CHECK (kind IN ('pay', 'correction'))",
+        """CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), period TEXT NOT NULL,
+            period_first TEXT NOT NULL, agent_id TEXT NOT NULL, code TEXT NOT NULL, label TEXT NOT NULL,
+            amount TEXT NOT NULL, settled_by INTEGER REFERENCES runs(id))""",
+    ),
+    (
+        """CREATE TABLE triggered_actions (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id), action TEXT NOT NULL,
+            PRIMARY KEY (payslip_id, action))""",
+    ),
+    (
+        "ALTER TABLE corrections ADD COLUMN voided_by INTEGER REFERENCES runs(id)",
+    ),
+)

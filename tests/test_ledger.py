@@ -1,0 +1,167 @@
+"""The ledger store: schema versions, versions of a period, amounts as text, one transaction per write."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cspay.engine import compute
+from cspay.ledger import Ledger, LedgerError, Recording, Who
+from cspay.ledger_schema import MIGRATIONS
+from cspay.loader import load_policy
+from cspay.metrics import read_metrics
+
+DATA = Path(__file__).parent / "data"
+WHO = Who("alice", "payroll-01", "2026-12-01T09:00:00Z")
+
+
+def recording(period: str = "2026-11") -> Recording:
+    policy = load_policy(DATA / "standard.yaml")
+    run = compute(policy, read_metrics(DATA / "month.csv", policy))
+    first = f"{period}-01"
+    return Recording(period, first, f"{period}-28", policy, {"month.csv": "00" * 32}, run.payslips, run.summary)
+
+
+def test_new_ledger_has_the_latest_schema(tmp_path):
+    """A new ledger is created at the newest schema version."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        assert len(MIGRATIONS) == ledger.schema_version
+
+
+def test_missing_ledger_is_an_error_unless_created(tmp_path):
+    """Reading a ledger that does not exist names the file and how to start one."""
+    with pytest.raises(LedgerError) as caught:
+        Ledger(tmp_path / "none.db")
+    assert [f"{tmp_path / 'none.db'}: no ledger here; record a run with --record to start one"] == caught.value.lines()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    """A ledger written by a newer cspay is not touched."""
+    path = tmp_path / "l.db"
+    sqlite3.connect(path).execute("PRAGMA user_version = 99")
+    with pytest.raises(LedgerError, match="schema 99"):
+        Ledger(path)
+
+
+def test_older_schema_is_migrated_forward_keeping_runs(tmp_path):
+    """A ledger at schema 1 is migrated step by step to the latest; its runs stay, as pay runs."""
+    path = tmp_path / "l.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+               "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+               "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 0, '0', '0')")
+    db.close()
+    with Ledger(path) as ledger:
+        migrated_to = ledger.schema_version
+        ledger.record(recording(), WHO)
+        found = [(run.period, run.version, run.kind) for run in ledger.runs()]
+    assert len(MIGRATIONS) == migrated_to
+    assert [("2026-10", 1, "pay"), ("2026-11", 1, "pay")] == found
+
+
+def test_recording_again_supersedes_the_current_version(tmp_path):
+    """A second record of a period is version 2; version 1 stays, marked superseded."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        ledger.record(recording(), WHO)
+        assert [(1, True), (2, False)] == [(run.version, run.superseded) for run in ledger.runs("2026-11")]
+        assert 2 == ledger.current("2026-11").version
+
+
+def test_amounts_are_stored_as_decimal_text(tmp_path):
+    """Amounts are TEXT in SQLite, never REAL, so cents stay exact."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        kinds = {kind for (kind,) in ledger.db.execute("SELECT DISTINCT typeof(amount) FROM lines")}
+        amounts = [amount for (amount,) in ledger.db.execute("SELECT amount FROM lines WHERE code = 'bonus'")]
+    assert {"text"} == kinds
+    assert "2160.00" == amounts[0]
+
+
+def test_failed_write_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
+    """An error in the middle of a record rolls the whole run back."""
+    path = tmp_path / "l.db"
+    with Ledger(path, create=True) as ledger:
+        ledger.record(recording(), WHO)
+    calls = []
+
+    def failing(self, run_id, slip):
+        calls.append(slip.agent_id)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(self, run_id, slip)
+
+    original = Ledger._insert_payslip
+    monkeypatch.setattr(Ledger, "_insert_payslip", failing)
+    with Ledger(path) as ledger, pytest.raises(RuntimeError):
+        ledger.record(recording(), WHO)
+    with Ledger(path) as ledger:
+        assert [(1, False)] == [(run.version, run.superseded) for run in ledger.runs()]
+        assert 4 == ledger.db.execute("SELECT count(*) FROM payslips").fetchone()[0]
+
+
+def test_history_reads_the_current_version_of_each_period(tmp_path):
+    """An agent's history has one entry per period with grade, score, bonus and gross."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording("2026-10"), WHO)
+        ledger.record(recording("2026-11"), WHO)
+        ledger.record(recording("2026-11"), WHO)
+        history = ledger.history("A001")
+    assert ["2026-10", "2026-11"] == [standing.period for standing in history]
+    assert (Decimal("2160.00"), Decimal("7940.00"), "A") == (history[1].bonus, history[1].gross, history[1].grade)
+
+
+def test_a_run_records_who_when_and_its_inputs(tmp_path):
+    """The run row keeps the user, host, time, policy hash and each metrics file's hash."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        run = ledger.rows("SELECT * FROM runs")[0]
+        inputs = ledger.rows("SELECT path, sha256 FROM run_inputs")
+    assert ("alice", "payroll-01", "2026-12-01T09:00:00Z") == (run["recorded_by"], run["host"], run["recorded_at"])
+    assert 64 == len(run["policy_sha256"])
+    assert [{"path": "month.csv", "sha256": "00" * 32}] == inputs
+
+
+def test_closed_period_refuses_a_record(tmp_path):
+    """Once closed, a period cannot be recorded again; the error names who closed it and when."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        ledger.close_period("2026-11", WHO)
+        with pytest.raises(LedgerError) as caught:
+            ledger.record(recording(), WHO)
+        assert [1] == [run.version for run in ledger.runs()]
+    assert ([f"{tmp_path / 'l.db'}: 2026-11 was closed by alice on payroll-01 at 2026-12-01T09:00:00Z; "
+            f'reopen it with `cspay reopen 2026-11 --reason "…"` first, or record a correction with --correction']
+           == caught.value.lines())
+
+
+def test_reopened_period_takes_a_new_version(tmp_path):
+    """After a reopen, recording the period works again and the reason is kept."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        ledger.close_period("2026-11", WHO)
+        ledger.reopen_period("2026-11", "CSAT export was incomplete", WHO)
+        ledger.record(recording(), WHO)
+        reasons = [row["reason"] for row in ledger.rows("SELECT reason FROM closes ORDER BY id")]
+        assert [1, 2] == [run.version for run in ledger.runs()]
+    assert [None, "CSAT export was incomplete"] == reasons
+
+
+def test_a_period_with_no_record_cannot_be_closed(tmp_path):
+    """Closing a period that was never recorded is refused."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger, pytest.raises(LedgerError, match="nothing is recorded"):
+        ledger.close_period("2026-11", WHO)
+
+
+def test_reopening_an_open_period_is_refused(tmp_path):
+    """Only a closed period can be reopened."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(recording(), WHO)
+        with pytest.raises(LedgerError, match="is not closed"):
+            ledger.reopen_period("2026-11", "why not", WHO)

@@ -1,0 +1,50 @@
+"""The README's ledger walk-through: its commands run in order and print the lines it quotes."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cspay.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SECTION = README.split("## Periods, the ledger and cron", 1)[1].split("### True-ups", 1)[0]
+VARYING = re.compile(r"\d{4}-\d\d-\d\dT|@")  # times, users and hosts differ from run to run
+
+
+def walk_through() -> list[tuple[list[str], str]]:
+    """Each `cspay …` command of the section, with the text block that follows its sh block."""
+    steps = []
+    for commands, quoted in re.findall(r"```sh\n(.+?)\n```\s*(?:```text\n(.*?)```)?", SECTION, re.S):
+        lines = [shlex.split(line)[1:] for line in commands.splitlines() if line.startswith("cspay ")]
+        steps += [(arguments, "") for arguments in lines[:-1]] + [(lines[-1], quoted)]
+    return steps
+
+
+def test_walk_through_runs_and_prints_what_it_quotes(tmp_path):
+    """Every command exits 0, or 1 where the README quotes an Error line, and prints the lines it quotes."""
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "out").mkdir()
+    for arguments, quoted in walk_through():
+        result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=tmp_path, capture_output=True,
+                                text=True, encoding="utf-8", check=False)
+        assert (1 if "Error:" in quoted else 0) == result.returncode, (arguments, result.stderr)
+        printed = {line.strip() for line in (result.stdout + result.stderr).splitlines()}
+        for line in quoted.strip().splitlines():
+            if line and not VARYING.search(line):
+                assert line.strip() in printed, (arguments, line)
+
+
+def test_every_command_is_in_the_commands_table():
+    """Each command cspay has appears in the README's commands table and has an Example in its help."""
+    table = README.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__.replace("_", "-")
+        assert f"| `cspay {name}" in table, name
+        assert "Example:" in (command.callback.__doc__ or ""), name
