@@ -243,7 +243,7 @@ def main() -> None:
 
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cspay.cli_policy",)
 
 for _module in COMMAND_MODULES:
     import_module(_module)

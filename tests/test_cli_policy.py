@@ -1,4 +1,4 @@
-"""The policy author's commands: validate-policy's warnings."""
+"""The policy author's commands: validate-policy's warnings and schema."""
 
 from __future__ import annotations
 
@@ -90,3 +90,10 @@ def test_lang_zh_words_the_warnings_in_chinese(runner):
 def test_bad_lang_is_a_usage_error(runner):
     """An unknown --lang exits 2, even when no policy loads."""
     assert 2 == runner.invoke(app, ["validate-policy", "--lang", "fr", "missing.yaml"]).exit_code
+
+
+def test_schema_prints_the_schema(runner):
+    """`cspay schema` prints the JSON Schema kept in schema/policy.schema.json."""
+    result = runner.invoke(app, ["schema"])
+    assert 0 == result.exit_code
+    assert (ROOT / "schema" / "policy.schema.json").read_text(encoding="utf-8") == result.stdout
