@@ -1,6 +1,10 @@
-"""Commands for people who write policies: `cspay schema`."""
+"""Commands for people who write policies: `cspay schema` and `cspay init`."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,3 +21,32 @@ def schema_command() -> None:
     from .schema import schema_text
 
     typer.echo(schema_text(), nl=False)
+
+
+@app.command()
+@reports_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter policy (YAML).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter policy (roles, four KPIs, grades, one gate) that passes validate-policy --strict.
+
+    Example: cspay init policies/my-plan.yaml
+    """
+    from importlib import resources
+
+    from .export import atomic_output
+    from .i18n import Words
+
+    text = (resources.files("cspay") / "starter.yaml").read_text(encoding="utf-8")
+    with atomic_output(path, force=force) as handle:
+        handle.write(text)
+    _readable_by_umask(path)
+    typer.echo(Words()("init.wrote", path=path), err=True)
+
+
+def _readable_by_umask(path: Path) -> None:
+    # Temporary files are private (0600); a policy is shared configuration, so let umask decide.
+    mask = os.umask(0)
+    os.umask(mask)
+    path.chmod(0o666 & ~mask)

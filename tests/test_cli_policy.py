@@ -1,4 +1,4 @@
-"""The policy author's commands: validate-policy's warnings and schema."""
+"""The policy author's commands: validate-policy's warnings, schema and init."""
 
 from __future__ import annotations
 
@@ -97,3 +97,54 @@ def test_schema_prints_the_schema(runner):
     result = runner.invoke(app, ["schema"])
     assert 0 == result.exit_code
     assert (ROOT / "schema" / "policy.schema.json").read_text(encoding="utf-8") == result.stdout
+
+
+def test_init_writes_a_starter_that_passes_strict(runner, tmp_path):
+    """The starter policy validates with no warning under --strict."""
+    target = tmp_path / "plan.yaml"
+    result = runner.invoke(app, ["init", str(target)])
+    assert 0 == result.exit_code, result.output
+    assert (f"Wrote a starter policy to {target}. Edit it, then check it with: "
+            f"cspay validate-policy --strict {target}\n") == result.stderr
+    checked = runner.invoke(app, ["validate-policy", "--strict", str(target)])
+    assert 0 == checked.exit_code, checked.output
+    assert "" == checked.stderr
+
+
+def test_init_starter_has_the_promised_parts(runner, tmp_path):
+    """Roles, four KPIs, grades and one gate, with comments."""
+    target = tmp_path / "plan.yaml"
+    runner.invoke(app, ["init", str(target)])
+    result = runner.invoke(app, ["validate-policy", str(target)])
+    assert result.stdout.endswith(
+        ": ok: my-contact-centre 2026.01, 2 roles, 4 KPIs, 4 grades, 1 gates, 0 adjustments\n")
+    assert target.read_text(encoding="utf-8").startswith("# A starter pay policy")
+
+
+def test_init_starter_computes_a_month(runner, tmp_path):
+    """The starter pays agents from a CSV with the columns it names."""
+    target = tmp_path / "plan.yaml"
+    runner.invoke(app, ["init", str(target)])
+    result = runner.invoke(app, ["compute", str(target), str(DATA / "starter-month.csv"), "--format", "json"])
+    assert 0 == result.exit_code, result.output
+    payslips = json.loads(result.stdout)["payslips"]
+    assert ["6600.00", "8525.00"] == [slip["gross"] for slip in payslips]
+
+
+def test_init_refuses_an_existing_file(runner, tmp_path):
+    """An existing file is left as it was and init exits 1."""
+    target = tmp_path / "plan.yaml"
+    target.write_text("mine\n", encoding="utf-8")
+    result = runner.invoke(app, ["init", str(target)])
+    assert 1 == result.exit_code
+    assert f"Error: {target}: the file exists; pass --force to replace it\n" == result.stderr
+    assert "mine\n" == target.read_text(encoding="utf-8")
+    assert ["plan.yaml"] == [p.name for p in tmp_path.iterdir()]
+
+
+def test_init_force_replaces_the_file(runner, tmp_path):
+    """--force replaces an existing file with the starter."""
+    target = tmp_path / "plan.yaml"
+    target.write_text("mine\n", encoding="utf-8")
+    assert 0 == runner.invoke(app, ["init", str(target), "--force"]).exit_code
+    assert target.read_text(encoding="utf-8").startswith("# A starter pay policy")
