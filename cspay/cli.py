@@ -171,8 +171,9 @@ def validate_policy(
     lang: Annotated[str | None, typer.Option("--lang", help="Language of the warnings: en or zh "
                                                           "(default: the policy's locale, else en).")] = None,
 ) -> None:
-    """Check pay policies before they are used: errors, and warnings about known pitfalls (CSP101 …),
-    each with file:line:col.
+    """Check pay policies for errors and pitfalls.
+
+    Errors (exit 1) and warnings about known pay-design pitfalls (CSP101 …), each with file:line:col.
 
     Example: cspay validate-policy --strict policies/*.yaml
     """

@@ -14,7 +14,9 @@ from .cli import app, reports_errors
 @app.command("schema")
 @reports_errors
 def schema_command() -> None:
-    """Print the JSON Schema of the policy format, for editors (YAML language server) and checks.
+    """Print the policy format's JSON Schema.
+
+    For editors (the YAML language server completes and checks keys) and for checks in scripts.
 
     Example: cspay schema > schema/policy.schema.json
     """
@@ -29,7 +31,9 @@ def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter policy (YAML).")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Write a commented starter policy (roles, four KPIs, grades, one gate) that passes validate-policy --strict.
+    """Write a commented starter policy.
+
+    Roles, four KPIs, grades and one gate, passing validate-policy --strict; never over an existing file.
 
     Example: cspay init policies/my-plan.yaml
     """

@@ -148,3 +148,22 @@ def test_init_force_replaces_the_file(runner, tmp_path):
     target.write_text("mine\n", encoding="utf-8")
     assert 0 == runner.invoke(app, ["init", str(target), "--force"]).exit_code
     assert target.read_text(encoding="utf-8").startswith("# A starter pay policy")
+
+
+def readme_run(command: str) -> list[str]:
+    """The lines the README shows under `$ COMMAND`, up to the next command or the end of the block."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    return block.split("\n$ ", 1)[0].splitlines()
+
+
+@pytest.mark.parametrize("command", ["cspay validate-policy tests/data/policies/poor.yaml",
+                                     "cspay validate-policy --strict policies/*.yaml"])
+def test_readme_shows_what_validate_policy_prints(runner, command, monkeypatch):
+    """The README's validate-policy runs print exactly what it quotes (stdout, then stderr)."""
+    monkeypatch.chdir(ROOT)
+    arguments = command.split()[1:]
+    if arguments[-1] == "policies/*.yaml":
+        arguments[-1:] = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "policies").glob("*.yaml"))
+    result = runner.invoke(app, arguments)
+    assert readme_run(command) == result.stdout.splitlines() + result.stderr.splitlines()
