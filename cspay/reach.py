@@ -71,18 +71,28 @@ def highest_score(policy: Policy, fixed: dict[str, Decimal] | None = None) -> De
     """The highest score an agent can reach; `fixed` pins some KPIs' scores (e.g. at a gate's limit).
 
     The score is a weighted average over the KPIs not left out, so leaving out a KPI that scores below
-    the average raises it: drop such KPIs, lowest first, while that helps.
+    the average raises it: drop such KPIs, lowest first, while that helps. Each step compares the
+    averages themselves, so a division's last-digit rounding cannot drop a KPI that ties the average.
     """
     fixed = fixed or {}
     kept = [(kpi.weight, fixed.get(code, max(reachable_scores(kpi))), can_be_left_out(kpi))
             for code, kpi in policy.kpis.items() if kpi.weight > 0]
-    while kept:
-        average = sum((w * s for w, s, _ in kept), ZERO) / sum((w for w, _, _ in kept), ZERO)
-        below = [entry for entry in kept if entry[2] and entry[1] < average]
-        if not below:
-            return average
-        kept.remove(min(below, key=lambda entry: entry[1]))
-    return ZERO
+    if not kept:
+        return ZERO
+    while len(kept) > 1:
+        droppable = [entry for entry in kept if entry[2]]
+        if not droppable:
+            break
+        lowest = min(droppable, key=lambda entry: entry[1])
+        rest = [entry for entry in kept if entry is not lowest]
+        if _average(rest) <= _average(kept):
+            break
+        kept = rest
+    return _average(kept)
+
+
+def _average(entries: list[tuple[Decimal, Decimal, bool]]) -> Decimal:
+    return sum((w * s for w, s, _ in entries), ZERO) / sum((w for w, _, _ in entries), ZERO)
 
 
 def multiplier_at(policy: Policy, score: Decimal) -> Decimal:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from policy_strategies import policy_texts
 
 from cspay.errors import PolicyError
 from cspay.i18n import Words
-from cspay.lint import lint, warnings_of
+from cspay.lint import RULES, lint, warnings_of
 from cspay.loader import load_policy
 
 POLICIES = Path(__file__).parent / "data" / "policies"
@@ -326,3 +328,17 @@ def test_absurd_amounts_are_reported_not_crashed_on(tmp_path):
     """A base pay of 1e30 is still checked: the share is reported, the amount shown unrounded."""
     finding, = findings_of(tmp_path, changed(("base_pay: 6000", "base_pay: 1e30")))
     assert "CSP101" == finding.code
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=policy_texts())
+def test_lint_never_fails_on_a_valid_policy(tmp_path, text):
+    """Whatever a valid policy's numbers, lint finishes and locates every finding inside the file."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        policy = load_policy(path)
+    except PolicyError:
+        assume(False)
+    for finding in lint(policy):
+        assert 1 <= finding.line <= len(text.splitlines()) and finding.code in {"CSP100", *RULES}
