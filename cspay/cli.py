@@ -231,32 +231,54 @@ _LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): (?P<messag
 def validate_policy(
     policies: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="text or json.")] = ReportFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any warning is not silenced.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the warnings: en or zh "
+                                                          "(default: the policy's locale, else en).")] = None,
 ) -> None:
-    """Check pay policies before they are used; every problem is reported with file:line:col.
+    """Check pay policies for errors and pitfalls.
 
-    Example: cspay validate-policy policies/*.yaml
+    Errors (exit 1) and warnings about known pay-design pitfalls (CSP101 …), each with file:line:col.
+
+    Example: cspay validate-policy --strict policies/*.yaml
     """
-    from .errors import PolicyError
-    from .loader import load_policy
-
-    reports = []
-    for path in policies:
-        try:
-            policy = load_policy(path)
-        except PolicyError as error:
-            reports.append({"file": str(path), "valid": False, "errors": error.lines()})
-            continue
-        reports.append({"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy)})
+    if lang is not None:
+        _words(lang, None)  # a bad --lang is a usage error even when no policy loads
+    reports = [_checked(path, lang) for path in policies]
     if format is ReportFormat.json:
         typer.echo(json.dumps([_structured(report) for report in reports], ensure_ascii=False, indent=2))
     else:
         for report in reports:
-            if report["valid"]:
-                typer.echo(f"{report['file']}: ok: {report['summary']}")
-            for line in report["errors"]:
-                typer.echo(f"Error: {line}", err=True)
+            _print_report(report)
     if not all(report["valid"] for report in reports):
         raise typer.Exit(1)
+    if strict and any(report["warnings"] for report in reports):
+        raise typer.Exit(1)
+
+
+def _checked(path: Path, lang: str | None) -> dict[str, Any]:
+    """One policy file's errors, or its summary and pitfall findings in the reader's language."""
+    from .errors import PolicyError
+    from .lint import lint
+    from .loader import load_policy
+
+    try:
+        policy = load_policy(path)
+    except PolicyError as error:
+        return {"file": str(path), "valid": False, "errors": error.lines(), "warnings": [], "silenced": []}
+    words = _words(lang, policy)
+    findings = lint(policy, words)
+    return {"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy),
+            "warnings": [f for f in findings if f.reason is None],
+            "silenced": [f for f in findings if f.reason is not None], "warning_word": words("lint.warning")}
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    if report["valid"]:
+        typer.echo(f"{report['file']}: ok: {report['summary']}")
+    for finding in report["warnings"]:
+        typer.echo(f"{report['warning_word']}: {finding}", err=True)
+    for line in report["errors"]:
+        typer.echo(f"Error: {line}", err=True)
 
 
 def _policy_summary(policy: Any) -> str:
@@ -269,11 +291,13 @@ def _structured(report: dict[str, Any]) -> dict[str, Any]:
     for line in report["errors"]:
         match = _LOCATED.match(line)
         if match:
-            errors.append({"file": match["file"], "line": int(match["line"]),
+            errors.append({"code": None, "file": match["file"], "line": int(match["line"]),
                            "column": int(match["column"]), "message": match["message"]})
         else:
-            errors.append({"file": report["file"], "line": None, "column": None, "message": line})
-    return {**report, "errors": errors}
+            errors.append({"code": None, "file": report["file"], "line": None, "column": None, "message": line})
+    report = {key: value for key, value in report.items() if key != "warning_word"}
+    return {**report, "errors": errors, "warnings": [f.data() for f in report["warnings"]],
+            "silenced": [f.data() for f in report["silenced"]]}
 
 
 def main() -> None:
@@ -285,7 +309,7 @@ def main() -> None:
 # Commands kept in their own modules (cspay/cli_<topic>.py) register themselves on `app` when
 # imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
 COMMAND_MODULES: tuple[str, ...] = (
-    "cspay.cli_rollout", "cspay.cli_statements", "cspay.cli_events", "cspay.cli_ledger",
+    "cspay.cli_policy", "cspay.cli_rollout", "cspay.cli_statements", "cspay.cli_events", "cspay.cli_ledger",
 )
 
 for _module in COMMAND_MODULES:

@@ -211,6 +211,7 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(problems)
     policy._path = doc.path
     policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    policy._document = doc
     return policy
 
 

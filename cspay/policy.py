@@ -379,6 +379,48 @@ class ActionRule(Model):
         return self.grade_at_least if self.grade_at_least is not None else self.grade_at_most
 
 
+def _share_written(value: Any) -> Decimal:
+    # A bare 25 or 0.25 could each be meant as a quarter, so lint thresholds are written "25%".
+    if isinstance(value, str) and value.strip().endswith("%"):
+        percent = _number(value.strip()[:-1])
+        if 0 <= percent <= HUNDRED:
+            return percent
+    raise ValueError(f"expected a share between 0% and 100%, like 25%, got {shown(value)}")
+
+
+def _reason(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("expected a reason why the rule does not apply to this policy; "
+                         "a rule is silenced only with a reason")
+    return _text(value)
+
+
+Percent = Annotated[Decimal, BeforeValidator(_share_written)]
+Reason = Annotated[str, BeforeValidator(_reason)]
+
+
+class BonusShareRange(Model):
+    """The range of target bonus / target total pay that `validate-policy` accepts without a warning."""
+
+    min: Percent = Decimal(10)
+    max: Percent = Decimal(40)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> BonusShareRange:
+        if self.min >= self.max:
+            raise ValueError(f"min must be below max, got {self.min}% and {self.max}%")
+        return self
+
+
+class Lint(Model):
+    """Thresholds of the pitfall warnings of `validate-policy`, and the rules this policy silences."""
+
+    bonus_share: BonusShareRange = BonusShareRange()
+    max_kpi_weight: NonNegative = Decimal(40)
+    cliff: Percent = Decimal(25)
+    ignore: dict[str, Reason] = {}
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -402,9 +444,11 @@ class Policy(Model):
     true_up: bool = False
     claw_back: bool = False
     actions: dict[str, ActionRule] = {}
+    lint: Lint = Lint()
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
+    _document: Any = PrivateAttr(default=None)  # the loader's Document: where each key is, for lint
 
     @property
     def path(self) -> str:
@@ -413,6 +457,11 @@ class Policy(Model):
     @property
     def sha256(self) -> str:
         return self._sha256
+
+    @property
+    def document(self) -> Any:
+        """The loader's Document (data and positions), None for a policy not read from a file."""
+        return self._document
 
     def grades_high_to_low(self) -> list[Grade]:
         return sorted(self.grades, key=lambda grade: grade.min_score, reverse=True)

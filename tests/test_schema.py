@@ -1,0 +1,92 @@
+"""The policy JSON Schema: generated from the models, kept in the repo, and true to the shipped policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from cspay.schema import policy_schema, schema_text
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_FILE = ROOT / "schema" / "policy.schema.json"
+SHIPPED = sorted((ROOT / "policies").glob("*.yaml"))
+STARTER = ROOT / "cspay" / "starter.yaml"
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(policy_schema())
+
+
+def plain_data(path: Path) -> object:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def errors_of(validator, data) -> list[tuple[list, str]]:
+    return sorted((list(error.absolute_path), error.message) for error in validator.iter_errors(data))
+
+
+def test_schema_file_is_up_to_date():
+    """schema/policy.schema.json is exactly what `cspay schema` prints; regenerate it when the models change."""
+    assert schema_text() == SCHEMA_FILE.read_text(encoding="utf-8"), (
+        "run: cspay schema > schema/policy.schema.json")
+
+
+def test_schema_is_valid_draft_2020_12():
+    """The schema itself is a valid JSON Schema of the dialect it names."""
+    jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("path", [*SHIPPED, STARTER], ids=lambda path: path.name)
+def test_shipped_policies_match_the_schema(validator, path):
+    """Every shipped policy and the starter, read as plain YAML data, is valid under the schema."""
+    assert [] == errors_of(validator, plain_data(path))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_shipped_policies_name_the_schema_first(path):
+    """The YAML language server finds the schema from the first line of each shipped policy."""
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert "# yaml-language-server: $schema=../schema/policy.schema.json" == first
+    assert (path.parent / "../schema/policy.schema.json").resolve() == SCHEMA_FILE
+
+
+def test_schema_knows_shares_and_gate_effects(validator):
+    """`30%` shares and `then: forfeit | {multiply: k}` pass; misspellings of them do not."""
+    data = plain_data(ROOT / "policies" / "standard.yaml")
+    data["roles"]["L1"]["target_bonus"] = "12.5%"
+    data["gates"][0]["then"] = {"multiply": 0.5}
+    assert [] == errors_of(validator, data)
+    data["roles"]["L1"]["target_bonus"] = "30 pct"
+    data["gates"][0]["then"] = "forfit"
+    data["gates"][1]["then"] = {"multiply": -1}
+    assert [["gates", 0, "then"], ["gates", 1, "then"], ["roles", "L1", "target_bonus"]] == [
+        path for path, _ in errors_of(validator, data)]
+
+
+def test_schema_accepts_numbers_written_as_text(validator):
+    """A quoted number is still a number to cspay, so the schema accepts it; other text is refused."""
+    data = plain_data(ROOT / "policies" / "standard.yaml")
+    data["roles"]["L1"]["base_pay"] = "5200"
+    assert [] == errors_of(validator, data)
+    data["roles"]["L1"]["base_pay"] = "lots"
+    assert [["roles", "L1", "base_pay"]] == [path for path, _ in errors_of(validator, data)]
+
+
+def test_schema_refuses_unknown_keys_and_needs_one_score_form(validator):
+    """An unknown key and a score with neither a curve nor bands are refused, as the loader does."""
+    data = plain_data(ROOT / "policies" / "standard.yaml")
+    data["kpis"]["csat"]["wieght"] = 35
+    data["kpis"]["fcr"]["score"] = {"threshold": 0.65}
+    assert [["kpis", "csat"], ["kpis", "fcr", "score"]] == [path for path, _ in errors_of(validator, data)]
+
+
+def test_schema_describes_lint_thresholds_with_their_defaults():
+    """The lint section documents its shares as written in a policy."""
+    lint = policy_schema()["$defs"]["Lint"]["properties"]
+    assert "25%" == lint["cliff"]["default"]
+    assert 40 == lint["max_kpi_weight"]["default"]
