@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from typer.testing import CliRunner
 
 from cspay.derive import MetricsSpec
 from cspay.loader import load_document, load_policy
@@ -87,6 +88,12 @@ def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = No
     for row in rows:
         writer.writerow([row.get(name, WORKED_CELLS.get(name, "")) for name in header])
     return buffer.getvalue()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Typer's test runner, for invoking cspay's commands in-process."""
+    return CliRunner()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cspay.case_file import CaseNumber, cell_text
 from cspay.cases import run_cases
@@ -19,10 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 CASES = (DATA / "cases" / "standard.cases.yaml").read_text(encoding="utf-8")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def case_file(tmp_path: Path, text: str = CASES, name: str = "standard.cases.yaml") -> Path:

@@ -5,19 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
 from cspay.cli import app
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def test_compute_prints_table_and_summary(runner):

@@ -20,10 +20,6 @@ JANUARY = ["--period", "2021-01"]
 ROWS_NOTE = f"{CALLS}: 6 rows read, 5 in 2021-01, 1 outside it and left out.\n"
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
 
 def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name

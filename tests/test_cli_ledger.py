@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cspay.cli import app
 
@@ -14,10 +13,6 @@ DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

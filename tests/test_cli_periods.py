@@ -6,9 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
 from cspay.cli import app
 
 DATA = Path(__file__).parent / "data"
@@ -19,10 +16,6 @@ MONTHS = [str(QUARTER / f"2026-{month}.csv") for month in (10, 11, 12)]
 ROLE_NOTE = ("Note: agent Q004 changed role within the period (2026-10: L1, 2026-11: L2, 2026-12: L2); "
              "paid as L2, the role of the last month.\n")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def with_policy_line(tmp_path: Path, old: str, new: str) -> str:

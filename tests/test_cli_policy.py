@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cspay.cli import app
 
@@ -15,10 +14,6 @@ DATA = Path(__file__).parent / "data"
 POOR = str(DATA / "policies" / "poor.yaml")
 QUIET = str(DATA / "policies" / "quiet.yaml")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def test_warnings_print_with_code_and_exit_0(runner):

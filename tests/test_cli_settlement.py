@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cspay.cli import app
 
@@ -15,10 +14,6 @@ POLICY = str(DATA / "standard.yaml")
 QUARTERLY = str(DATA / "quarterly-true-up.yaml")
 MONTH = str(DATA / "month.csv")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

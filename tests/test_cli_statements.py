@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.cli_statements import close_ids
@@ -19,10 +18,6 @@ HOSTILE = str(DATA / "hostile.csv")
 ZH_POLICY = str(DATA / "zh-hotline.yaml")
 ZH_MONTH = str(DATA / "zh-month.csv")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def test_payslip_explains_every_number_of_a001(runner):

@@ -15,10 +15,6 @@ POLICY = str(DATA / "actions.yaml")
 MONTH = str(DATA / "month.csv")
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
 
 @pytest.fixture
 def ledger(tmp_path) -> str:

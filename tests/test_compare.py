@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.compare import Totals, compare, limit_problems, parse_limit
@@ -34,10 +33,6 @@ def raised(tmp_path: Path) -> Path:
     """The test policy with L1's target bonus raised from 1800 to 2000: A001 (grade A) gains 240.00."""
     return variant(tmp_path, "raised.yaml", "target_bonus: 1800", "target_bonus: 2000")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def test_totals_under_each_policy(raised):

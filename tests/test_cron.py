@@ -13,10 +13,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from filelock import FileLock
 from rich.text import Text
-from typer.testing import CliRunner
 
 from cspay.cli import _console, app
 from cspay.ledger import Ledger
@@ -25,10 +23,6 @@ DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
 
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def paused_run(tmp_path: Path, ledger: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
