@@ -119,6 +119,8 @@ def compute(
                                                              "stdout is still written).")] = False,
     log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one summary line on "
                                                                        "stderr for logs.")] = LogFormat.text,
+    bom: Annotated[bool, typer.Option("--bom", help="Start the CSV with a UTF-8 byte-order mark, so Excel "
+                                                    "(Chinese Windows too) opens it as UTF-8.")] = False,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -135,6 +137,8 @@ def compute(
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
+    if bom and format is not Format.csv:
+        raise typer.BadParameter("--bom applies to --format csv", param_hint="--bom")
     if format is Format.xlsx and output is None:
         raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
                                  param_hint="--output")
@@ -155,6 +159,7 @@ def compute(
         else:
             with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
                 if format is Format.csv:
+                    handle.write("\ufeff" if bom else "")
                     write_csv(handle, loaded, run.payslips, run.extra_codes)
                 elif format is Format.xlsx:
                     _write_xlsx(handle, loaded, run, words, [Path(name) for name in source.files])

@@ -171,3 +171,17 @@ def test_names_with_rich_markup_are_shown_as_written(runner, tmp_path):
     result = runner.invoke(app, ["compute", POLICY, str(metrics)])
     assert 0 == result.exit_code, result.output
     assert "[bold]Li[/bold] :smile:" in result.stdout
+
+
+def test_bom_starts_the_csv_with_a_byte_order_mark(runner, tmp_path):
+    """--bom writes UTF-8 with a BOM, which Excel on Chinese Windows needs to read 李娜 correctly."""
+    target = tmp_path / "pay.csv"
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "csv", "-o", str(target), "--bom"])
+    assert 0 == result.exit_code, result.output
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfagent_id,") and "李娜".encode() in data
+
+
+def test_bom_without_csv_is_usage_error(runner):
+    """--bom means nothing for a table, so it is refused."""
+    assert 2 == runner.invoke(app, ["compute", POLICY, MONTH, "--bom"]).exit_code
