@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .metrics import AgentRow
-from .policy import Kpi, Policy, summed_columns
+from .policy import Kpi, Policy
+from .policy_checks import summed_columns
 
 if TYPE_CHECKING:
     from .inputs import Month

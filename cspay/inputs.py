@@ -20,7 +20,8 @@ from .engine import PayRun, Payslip, iter_payslips, pay_run
 from .errors import MetricsError, Problems
 from .metrics import AgentRow, MetricsReader
 from .periods import EXAMPLES, MONTHS_IN, Period, parse_period, period_of, read_month_cell
-from .policy import Policy, Role, Share
+from .policy import Policy, Role
+from .values import Share
 
 
 class UsageProblem(ValueError):

@@ -12,7 +12,8 @@ from typing import Any
 
 from .i18n import Words
 from .lint_rules import RULE_CHECKS, Context, Hit, Path_, percent
-from .policy import HUNDRED, Policy
+from .policy import Policy
+from .values import HUNDRED
 
 # The rules, by code; a code is never reused for another rule.
 RULES = {

@@ -12,7 +12,8 @@ from typing import Any
 from . import reach
 from .engine import round_to
 from .i18n import Words
-from .policy import HUNDRED, Kpi, Policy, Score
+from .policy import Kpi, Policy, Score
+from .values import HUNDRED
 
 QUALITY_UNITS = ("percent", "ratio", "points")
 

@@ -18,7 +18,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .derive import MetricsSpec
 from .errors import PolicyError
-from .policy import Policy, cross_checks, shown
+from .policy import Policy
+from .policy_checks import cross_checks
+from .values import shown
 
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_DEPTH = 32

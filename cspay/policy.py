@@ -1,14 +1,12 @@
-"""The pay policy: pydantic models of the YAML format and the checks that span several keys."""
+"""The pay policy: pydantic models of the YAML format (cross-key checks: policy_checks.py)."""
 
 from __future__ import annotations
 
 import itertools
-import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,83 +17,18 @@ from pydantic import (
 )
 
 from .derive import MetricsSpec
-
-_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
-HUNDRED = Decimal(100)
-
-
-def _number(value: Any) -> Decimal:
-    if isinstance(value, Decimal) and value.is_finite():
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return Decimal(value.strip())
-    raise ValueError(f"expected a number, got {shown(value)}")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Decimal):
-        return getattr(value, "text", str(value))
-    raise ValueError(f"expected text, got {shown(value)}")
-
-
-def shown(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    return repr(getattr(value, "text", None) or str(value))
-
-
-def _at_least_zero(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError(f"expected a number of at least 0, got {value}")
-    return value
-
-
-def _above_zero(value: Decimal) -> Decimal:
-    if value <= 0:
-        raise ValueError(f"expected a number above 0, got {value}")
-    return value
-
-
-Number = Annotated[Decimal, BeforeValidator(_number)]
-NonNegative = Annotated[Decimal, BeforeValidator(_number), AfterValidator(_at_least_zero)]
-Positive = Annotated[Decimal, BeforeValidator(_number), AfterValidator(_above_zero)]
-Text = Annotated[str, BeforeValidator(_text)]
-
-
-class Share(BaseModel):
-    """A share written as "N%"; `percent` is N."""
-
-    model_config = ConfigDict(frozen=True)
-    percent: Decimal
-
-    def of(self, amount: Decimal) -> Decimal:
-        return amount * self.percent / HUNDRED
-
-
-def _amount_or_share(value: Any) -> Decimal | Share:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            percent = _number(value.strip()[:-1])
-        except ValueError:  # quote the whole share, % included, as the user wrote it
-            raise ValueError(f"expected an amount or a share of base_pay like 30%, got {value!r}") from None
-        if percent < 0:
-            raise ValueError(f"expected a share of at least 0%, got {value!r}")
-        return Share(percent=percent)
-    amount = _number(value)
-    if amount < 0:
-        raise ValueError(f"expected an amount of at least 0, got {amount}")
-    return amount
-
-
-AmountOrShare = Annotated[Decimal | Share, BeforeValidator(_amount_or_share)]
+from .values import (
+    AmountOrShare,
+    NonNegative,
+    Number,
+    Percent,
+    Positive,
+    Reason,
+    Share,
+    ShareOfPay,
+    Text,
+    shown,
+)
 
 
 class Model(BaseModel):
@@ -318,20 +251,11 @@ class Floor(Model):
     label: Text | None = None
 
 
-def _share(value: Any) -> Share:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        percent = _number(value.strip()[:-1])
-        if percent < 0:
-            raise ValueError(f"expected a share of at least 0%, got {value!r}")
-        return Share(percent=percent)
-    raise ValueError(f'expected a share written as "N%", like "12%", got {shown(value)}')
-
-
 class Budget(Model):
     """A cap on the month's total bonus: a fixed pool, or a share of the base pay paid that month."""
 
     bonus_pool: NonNegative | None = None
-    bonus_pool_share: Annotated[Share, BeforeValidator(_share)] | None = None
+    bonus_pool_share: ShareOfPay | None = None
 
     @model_validator(mode="after")
     def _one_pool(self) -> Budget:
@@ -377,26 +301,6 @@ class ActionRule(Model):
     @property
     def grade(self) -> str:
         return self.grade_at_least if self.grade_at_least is not None else self.grade_at_most
-
-
-def _share_written(value: Any) -> Decimal:
-    # A bare 25 or 0.25 could each be meant as a quarter, so lint thresholds are written "25%".
-    if isinstance(value, str) and value.strip().endswith("%"):
-        percent = _number(value.strip()[:-1])
-        if 0 <= percent <= HUNDRED:
-            return percent
-    raise ValueError(f"expected a share between 0% and 100%, like 25%, got {shown(value)}")
-
-
-def _reason(value: Any) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("expected a reason why the rule does not apply to this policy; "
-                         "a rule is silenced only with a reason")
-    return _text(value)
-
-
-Percent = Annotated[Decimal, BeforeValidator(_share_written)]
-Reason = Annotated[str, BeforeValidator(_reason)]
 
 
 class BonusShareRange(Model):
@@ -477,90 +381,3 @@ class Policy(Model):
     def pays_line(self, code: str) -> bool:
         """Whether this run pays the payslip line `code` (`allowance.meal`, or just `allowance`)."""
         return PAID_AS[code.split(".", 1)[0]] in self.paid_lines
-
-
-def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
-    """Rules that span several keys, each with the path of the key it concerns."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    total = sum((kpi.weight for kpi in policy.kpis.values()), Decimal(0))
-    if total != HUNDRED:
-        problems.append((("kpis",), f"KPI weights must add up to 100, they add up to {total}"))
-    seen: dict[Decimal, int] = {}
-    for i, grade in enumerate(policy.grades):
-        if grade.min_score in seen:
-            problems.append((("grades", i, "min_score"),
-                             f"min_score {grade.min_score} is also the min_score of grade "
-                             f"{policy.grades[seen[grade.min_score]].grade}; each grade needs its own"))
-        seen.setdefault(grade.min_score, i)
-    names = [grade.grade for grade in policy.grades]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
-    if Decimal(0) not in seen:
-        problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
-    if policy.true_up and policy.period == "month":
-        problems.append((("true_up",), "true_up needs period: quarter or year (a month has no months to true up)"))
-    if policy.claw_back and not policy.true_up:
-        problems.append((("claw_back",), "claw_back only applies with true_up: true"))
-    for name, rule in policy.actions.items():
-        if rule.grade not in names:
-            key = "grade_at_least" if rule.grade_at_least is not None else "grade_at_most"
-            problems.append((("actions", name, key),
-                             f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
-    for i, gate in enumerate(policy.gates):
-        if gate.kpi is not None and gate.kpi not in policy.kpis:
-            problems.append((("gates", i, "kpi"),
-                             f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
-    return problems + period_checks(policy)
-
-
-SUMMED_UNITS = ("count", "points", "seconds")
-
-
-def summed_columns(policy: Policy) -> dict[str, str]:
-    """Columns whose months are added up in a quarter or year, each with the key that reads it."""
-    summed = {kpi.min_volume.column: f"kpis.{code}.min_volume" for code, kpi in policy.kpis.items()
-              if kpi.min_volume}
-    summed |= {kpi.weight_column: f"kpis.{code}.weight_column" for code, kpi in policy.kpis.items()
-               if kpi.weight_column}
-    summed |= {a.column: f"adjustments.{name}" for name, a in policy.adjustments.items()}
-    if policy.proration:
-        summed[policy.proration.column] = "proration"
-    return summed
-
-
-def period_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
-    """Rules about combining months and about what a period's payslips pay."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    if policy.floor is not None and policy.period != "month":
-        problems.append((("floor",), "a floor is a monthly minimum; apply it in the monthly run, "
-                                     "not in a quarterly or annual policy"))
-    elif policy.floor is not None and len(set(policy.paid_lines)) < len(MONTHLY_PAY):
-        problems.append((("floor",), "a floor tops up the whole month's pay; it needs `pays` to list "
-                                     f"{', '.join(MONTHLY_PAY)}"))
-    for code, kpi in policy.kpis.items():
-        if kpi.aggregate == "sum" and kpi.unit not in SUMMED_UNITS:
-            problems.append((("kpis", code, "aggregate"),
-                             f"a sum of {kpi.unit} values means nothing; use mean or weighted_mean"))
-    return problems + _gate_combine_checks(policy)
-
-
-def _gate_combine_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
-    """A column has one way to combine its months, whichever gates and keys read it."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    summed, combined = summed_columns(policy), {}
-    for i, gate in enumerate(policy.gates):
-        if gate.kpi is not None and gate.combine is not None:
-            problems.append((("gates", i, "combine"), "a gate on a KPI uses the KPI's `aggregate`; "
-                                                      "combine is for a gate on a column"))
-        if gate.column is None or policy.period == "month":
-            continue
-        rule = gate.combine or "mean"
-        if gate.column in summed and rule != "sum":
-            problems.append((("gates", i), f"column {gate.column!r} is summed over the months for "
-                                           f"{summed[gate.column]}; give this gate `combine: sum`"))
-        elif combined.setdefault(gate.column, (i, rule))[1] != rule:
-            first, first_rule = combined[gate.column]
-            problems.append((("gates", i), f"column {gate.column!r} is combined by {first_rule} in "
-                                           f"gates[{first}]; give both gates the same `combine`"))
-    return problems

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
 from . import policy as model
+from . import values
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _DIGITS = r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
@@ -27,20 +28,20 @@ SHARE = {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*%\s*$", "ex
 TEXT = {"anyOf": [{"type": "string"}, {"type": "number"}]}
 
 BEFORE: dict[Any, dict[str, Any]] = {
-    model._number: NUMBER,
-    model._text: TEXT,
-    model._amount_or_share: {"anyOf": [NON_NEGATIVE["anyOf"][0], SHARE],
+    values._number: NUMBER,
+    values._text: TEXT,
+    values._amount_or_share: {"anyOf": [NON_NEGATIVE["anyOf"][0], SHARE],
                              "description": "An amount, or a share of base pay written as N%."},
     model._gate_effect: {"anyOf": [
         {"const": "forfeit", "description": "The bonus becomes 0."},
         {"type": "object", "properties": {"multiply": NON_NEGATIVE}, "required": ["multiply"],
          "additionalProperties": False, "description": "The bonus is multiplied by k."},
     ]},
-    model._share_written: {**SHARE, "examples": ["25%"]},
-    model._share: {**SHARE, "examples": ["12%"]},
-    model._reason: {"anyOf": [{"type": "string", "pattern": r"\S"}, {"type": "number"}]},
+    values._share_written: {**SHARE, "examples": ["25%"]},
+    values._share: {**SHARE, "examples": ["12%"]},
+    values._reason: {"anyOf": [{"type": "string", "pattern": r"\S"}, {"type": "number"}]},
 }
-AFTER: dict[Any, dict[str, Any]] = {model._at_least_zero: NON_NEGATIVE, model._above_zero: POSITIVE}
+AFTER: dict[Any, dict[str, Any]] = {values._at_least_zero: NON_NEGATIVE, values._above_zero: POSITIVE}
 
 # What each key means, shown by editors on hover; the README has the full story.
 DESCRIPTIONS = {
@@ -125,7 +126,7 @@ class _PolicySchema(GenerateJsonSchema):
             result.pop("default", None)  # a section's defaults show on its own keys
             return result
         inner = schema["schema"]
-        if inner.get("type") == "function-before" and inner["function"]["function"] is model._share_written:
+        if inner.get("type") == "function-before" and inner["function"]["function"] is values._share_written:
             result["default"] = f"{schema['default']}%"
         return result
 

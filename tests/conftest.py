@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from cspay.derive import MetricsSpec
 from cspay.loader import load_document, load_policy
 from cspay.metrics import AgentRow
-from cspay.policy import Policy, cross_checks
+from cspay.policy import Policy
+from cspay.policy_checks import cross_checks
 
 DATA = Path(__file__).parent / "data"
 STANDARD = DATA / "standard.yaml"

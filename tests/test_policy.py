@@ -11,7 +11,8 @@ from conftest import DATA, policy_from
 
 from cspay.errors import PolicyError
 from cspay.loader import load_policy
-from cspay.policy import Policy, Score, cross_checks
+from cspay.policy import Policy, Score
+from cspay.policy_checks import cross_checks
 
 INVALID = DATA / "policies" / "invalid"
 
