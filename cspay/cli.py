@@ -100,9 +100,10 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv
     """
+    from .bulk import pay_to_csv
     from .engine import Summary, iter_payslips
     from .engine import compute as run_policy
-    from .export import atomic_output, check_target, write_csv, write_json
+    from .export import atomic_output, check_target, write_json
     from .loader import load_policy
     from .metrics import MetricsReader
 
@@ -119,12 +120,11 @@ def compute(
         _print_run(loaded, result.payslips, result.summary, words)
         return
     summary = Summary()
-    payslips = _counted(iter_payslips(loaded, rows), summary)
     with atomic_output(output, force=force) as handle:
         if format is Format.csv:
-            write_csv(handle, loaded, payslips)
+            pay_to_csv(rows, handle, summary)
         else:
-            write_json(handle, loaded, payslips, summary)
+            write_json(handle, loaded, _counted(iter_payslips(loaded, rows), summary), summary)
     if output is not None:
         typer.echo(words("compute.wrote", count=summary.headcount, path=output,
                          gross=words.money(summary.gross, loaded.currency)), err=True)
