@@ -106,6 +106,7 @@ def compute(
     from .export import atomic_output, check_target, write_json
     from .loader import load_policy
     from .metrics import MetricsReader
+    from .progress import advancing, progress_bar
 
     if delimiter is not None and len(delimiter) != 1:
         raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
@@ -116,15 +117,17 @@ def compute(
     words = _words(lang, loaded)
     rows = MetricsReader(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
     if format is Format.table:
-        result = run_policy(loaded, rows)
+        with progress_bar(rows, words) as advance:
+            result = run_policy(loaded, advancing(rows, advance))
         _print_run(loaded, result.payslips, result.summary, words)
         return
     summary = Summary()
-    with atomic_output(output, force=force) as handle:
+    with atomic_output(output, force=force) as handle, progress_bar(rows, words) as advance:
         if format is Format.csv:
-            pay_to_csv(rows, handle, summary)
+            pay_to_csv(rows, handle, summary, advance)
         else:
-            write_json(handle, loaded, _counted(iter_payslips(loaded, rows), summary), summary)
+            payslips = _counted(iter_payslips(loaded, advancing(rows, advance)), summary)
+            write_json(handle, loaded, payslips, summary)
     if output is not None:
         typer.echo(words("compute.wrote", count=summary.headcount, path=output,
                          gross=words.money(summary.gross, loaded.currency)), err=True)
