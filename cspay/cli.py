@@ -217,7 +217,22 @@ def _structured(report: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     """Entry point of the `cspay` script."""
+    _stop_cleanly_on_termination()
     app()
+
+
+def _stop_cleanly_on_termination() -> None:
+    # By default SIGTERM and SIGHUP end the process at once, skipping `finally`: a half-written
+    # temporary output file would stay behind. Exiting instead (128 + the signal's number, as a shell
+    # reports it) unwinds, so atomic_output removes it; the file being replaced is never touched.
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
 
 
 

@@ -51,6 +51,10 @@ def check_target(path: Path | None, force: bool) -> None:
         raise OutputError(f"{path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{path}: the folder {folder} is not writable")
+    try:  # os.access says yes to root even where nobody can write (a read-only disk, an immutable folder)
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".cspay-", suffix=".probe").close()
+    except OSError as error:
+        raise OutputError(f"{path}: the folder {folder} is not writable ({error.strerror})") from None
 
 
 @contextmanager
