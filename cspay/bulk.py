@@ -11,12 +11,13 @@ tests/test_bulk.py holds them to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import IO, Any
 
 from .columnar import Columnar
-from .compiled import Engine, Fixed, KpiPlan, Scored
+from .compiled import Engine, Fixed, KpiPlan, Scored, too_large
 from .engine import ZERO, KpiResult, Line, Summary
+from .errors import PayError
 from .export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
 from .metrics import MetricsReader, Numbered
 
@@ -66,7 +67,7 @@ class _BulkRun:
         if self.columnar is None:
             return False
         batch = self.columnar.read(rows)
-        if batch is None or not self.columnar.pay(batch):
+        if batch is None or not self.columnar.pay_or_not(batch):
             return False
         self.columnar.commit(batch, first)
         return True
@@ -90,7 +91,10 @@ class _BulkRun:
                     identity = accept(line, cells)
                     if identity is not None:
                         if identity:
-                            write(identity, settle(identity[1], scored, numbers))
+                            try:
+                                write(identity, settle(identity[1], scored, numbers))
+                            except DecimalException:
+                                raise PayError(too_large(self.reader.path, line, identity[0])) from None
                         continue
             general(line, cells)
 

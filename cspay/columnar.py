@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, DecimalException
 from itertools import compress, repeat
 from operator import add, attrgetter, getitem, lt, mul, sub, truediv
 from typing import TYPE_CHECKING, Any
@@ -137,6 +137,13 @@ class Columnar:
             return False
         batch.indexes = indexes
         return self._pays(batch) and self._lines(batch) and self._text(batch)
+
+    def pay_or_not(self, batch: _Batch) -> bool:
+        """`pay`, but False on a Decimal error: row by row, the row at fault is then named."""
+        try:
+            return self.pay(batch)
+        except DecimalException:
+            return False
 
     def _grades(self, batch: _Batch) -> list[int] | None:
         """Each row's grade: Σ(weight × score) / Σ(weight) over the KPIs counted, as Engine.settle does."""

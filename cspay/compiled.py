@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from .engine import (
@@ -27,6 +27,7 @@ from .engine import (
     band_scorer,
     linear_scorer,
 )
+from .errors import PayError
 from .metrics import AgentRow
 from .policy import Adjustment, Gate, Grade, Kpi, Policy
 
@@ -189,7 +190,13 @@ class Engine:
         return result if result else result.copy_abs()
 
     def payslip(self, row: AgentRow) -> Payslip:
-        """The payslip of one agent row."""
+        """The payslip of one agent row; PayError if an amount would need more than Decimal's 28 digits."""
+        try:
+            return self._payslip(row)
+        except DecimalException:
+            raise PayError(too_large(row.source, row.line, row.agent_id)) from None
+
+    def _payslip(self, row: AgentRow) -> Payslip:
         values = row.kpis
         scored: list[Scored | KpiResult] = []
         for plan in self.kpi_plans:
@@ -309,6 +316,13 @@ class Engine:
             if table is not None and len(table) < MEMO_LIMIT:
                 table[key] = line
         return line
+
+
+def too_large(source: str, line: int, agent_id: str) -> str:
+    """The message for an agent whose pay would need more digits than Decimal keeps exact."""
+    where = f"{source}: " if source else ""
+    return (f"{where}row {line}: agent {agent_id!r}: an amount would need more than 28 digits to stay exact; "
+            f"check this row's numbers and the policy's")
 
 
 _KPIS = Payslip.__dict__["kpis"]  # the slot that holds a payslip's KPI results

@@ -35,6 +35,10 @@ class OutputError(CspayError):
     """An output file or folder cannot be written as asked."""
 
 
+class PayError(CspayError):
+    """An agent's pay cannot be computed exactly: an amount would need more than Decimal's 28 digits."""
+
+
 class Problems:
     """Collects located messages, keeping the first MAX_REPORTED and counting the rest."""
 

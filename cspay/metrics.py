@@ -41,6 +41,7 @@ class AgentRow:
     team: str = ""
     kpis: dict[str, Decimal | None] = field(default_factory=dict)
     numbers: dict[str, Decimal] = field(default_factory=dict)
+    source: str = ""  # the metrics file, for messages about this row
 
 
 @dataclass
@@ -205,7 +206,7 @@ class RowParser:
             else:
                 identity = self.accept(line, cells)
                 if identity is not None:
-                    return AgentRow(line, *identity, kpis, numbers) if identity else None
+                    return AgentRow(line, *identity, kpis, numbers, self.path) if identity else None
         return self._parse_slowly(line, cells)
 
     def accept(self, line: int, cells: list[str]) -> tuple[str, str, str, str] | tuple[()] | None:
@@ -275,7 +276,7 @@ class RowParser:
             separator = ", " if problem.startswith("column") else ": "
             self.problems.add(f"{self.path}: row {line}{separator}{problem}")
             return None
-        return AgentRow(line, agent_id, role, ident.get("name", ""), ident.get("team", ""))
+        return AgentRow(line, agent_id, role, ident.get("name", ""), ident.get("team", ""), source=self.path)
 
     def _is_repeat(self, agent_id: str, line: int) -> bool:
         """Record the id; True (and the problem recorded) when it is known to repeat an earlier row's."""

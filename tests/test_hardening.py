@@ -162,6 +162,37 @@ def test_a_missing_kpi_value_is_an_error_not_zero(write_csv: WriteCsv, standard:
             f"not allow missing values)"] == metrics_problems(path, standard)
 
 
+def test_a_number_too_large_for_exact_pay_is_refused_at_its_cell(write_csv: WriteCsv, standard: Policy) -> None:
+    """A cell of 1e30 (found by fuzzing: 1e30 complaints made a 34-digit deduction) is refused where it is."""
+    path = write_csv([{"valid_complaints": "-1e30"}])
+    assert [f'{path}: row 2, column "valid_complaints": got "-1e30", expected a number below '
+            f"1,000,000,000,000,000 in size"] == metrics_problems(path, standard)
+
+
+# ---- money -------------------------------------------------------------------------------------------
+
+
+def test_a_policy_number_too_large_for_exact_pay_is_refused(tmp_path: Path) -> None:
+    """A policy number of 10**15 or more is refused where it is written, like a metrics cell."""
+    problems = policy_problems(tmp_path, TINY.replace("base_pay: 5000", "base_pay: 1e15"))
+    assert [f"{tmp_path / 'policy.yaml'}:6:18: roles.L1.base_pay: expected a number below "
+            f"1,000,000,000,000,000 in size, got '1e15'"] == problems
+
+
+@pytest.mark.parametrize("format", ["table", "csv", "json"])
+def test_pay_beyond_28_digits_is_a_located_error(tmp_path: Path, write_csv: WriteCsv, format: str) -> None:
+    """A target of 9e14 paid at a multiplier of 9e14 would need 30 digits: every output names the row and
+    agent, exit 1, instead of rounding wrongly or crashing."""
+    policy = write_yaml(tmp_path, TINY.replace("target_bonus: 1000", "target_bonus: 9e14").replace(
+        "multiplier: 1.2", "multiplier: 9e14"))
+    metrics = tmp_path / "m.csv"
+    metrics.write_text("agent_id,role,csat\nA001,L1,92\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["compute", str(policy), str(metrics), "-f", format])
+    assert 1 == result.exit_code
+    assert [f"Error: {metrics}: row 2: agent 'A001': an amount would need more than 28 digits to stay exact; "
+            f"check this row's numbers and the policy's"] == result.stderr.splitlines()
+
+
 # ---- output ------------------------------------------------------------------------------------------
 
 
