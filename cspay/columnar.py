@@ -9,6 +9,7 @@ base pay and bonus lines) is Engine.pay_lines itself, remembered per (role, grad
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter
 from decimal import ROUND_DOWN, Decimal, DecimalException
@@ -26,10 +27,19 @@ if TYPE_CHECKING:
     from .bulk import _BulkRun
     from .compiled import Fixed
 
-_UNKNOWN = object()
 MAX_PAYS = 50_000  # (role, grade, gates, days) combinations remembered
 _WEIGHTED, _VALUE, _AMOUNT = attrgetter("weighted"), attrgetter("value"), attrgetter("amount")
 _SUBTOTAL, _TEXT, _BONUS = attrgetter("subtotal"), attrgetter("text"), attrgetter("bonus")
+
+
+# A column of text cells that csv.writer writes as they are: no quote, comma or line break inside, no
+# leading = + - @ tab or CR that export.inert would neutralise. Checked on the column joined by commas.
+_NEEDS_CARE = re.compile(r'["\r\n]|(?:^|,)[=+\-@\t]')
+
+
+def _plain(column: list[str]) -> bool:
+    text = ",".join(column)
+    return text.count(",") == len(column) - 1 and not _NEEDS_CARE.search(text)
 
 
 class _Pay:
@@ -47,12 +57,13 @@ class _Pay:
 class _Batch:
     """One batch's columns and what paying it gave."""
 
-    __slots__ = ("adjustments", "floors", "gross", "ids", "indexes", "names", "numbers", "pays", "roles",
-                 "scored", "scores", "size", "teams", "text")
+    __slots__ = ("adjustments", "amounts", "floors", "gross", "ids", "indexes", "names", "numbers", "pays",
+                 "roles", "scored", "scores", "size", "teams", "text")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.adjustments: list[list[Line]] = []
+        self.amounts: list[list[Decimal]] = []  # each adjustment's amounts
         self.floors: dict[int, Line] = {}
 
 
@@ -73,6 +84,8 @@ class Columnar:
         self.grade_names = [grade.grade for grade in grades]
         self.actions = [grade.action for grade in grades]
         self.pays: dict[tuple[Any, ...], _Pay] = {}
+        # Per adjustment, each amount as text (a rounded amount prints the same whatever its input).
+        self.amount_texts: list[dict[Decimal, str]] = [{} for _ in self.engine.adjustment_plans]
         floor = self.engine.policy.floor
         self.floor = None if floor is None else (floor.gross, floor.label or FLOOR_LABEL)
 
@@ -210,8 +223,10 @@ class Columnar:
                 if value not in lines:  # the table is full
                     return False
             found = list(map(lines.__getitem__, values))
+            amounts = list(map(_AMOUNT, found))
             batch.adjustments.append(found)
-            gross = list(map(add, gross, map(_AMOUNT, found)))
+            batch.amounts.append(amounts)
+            gross = list(map(add, gross, amounts))
         if self.floor is not None:
             floor, label = self.floor
             for i in compress(range(batch.size), map(lt, gross, repeat(floor))):
@@ -221,19 +236,18 @@ class Columnar:
         return True
 
     def _text(self, batch: _Batch) -> bool:
-        """The batch's CSV lines; False when a text cell needs quotes (csv.writer then writes the row)."""
-        run, ids, size = self.run, batch.ids, batch.size
-        keys = list(zip(batch.names, batch.roles, batch.teams, strict=True))
-        whos = list(map(run.who.get, keys, repeat(_UNKNOWN)))
-        if _UNKNOWN in whos:
-            whos = [run.who_cells(*key) if who is _UNKNOWN else who for key, who in zip(keys, whos, strict=True)]
-        id_cells = ids if all(map(str.isalnum, ids)) else list(map(run.csv.cell, ids))
-        if None in whos or None in id_cells:
+        """The batch's CSV lines; False when a text cell needs quotes or care (the rows then go row by row)."""
+        run, size = self.run, batch.size
+        identity = [batch.ids, batch.names, batch.roles, batch.teams]
+        if not all(map(_plain, identity)):
             return False
-        columns = [id_cells, whos, list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES),
-                                                       repeat(ROUND_DOWN)))),
+        columns = [*identity, list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES),
+                                                 repeat(ROUND_DOWN)))),
                    list(map(run.grade_cells.__getitem__, batch.indexes)), list(map(_TEXT, batch.pays))]
-        columns += [list(map(str, map(_AMOUNT, found))) for found in batch.adjustments]
+        for amounts, texts in zip(batch.amounts, self.amount_texts, strict=True):
+            for amount in set(amounts).difference(texts):
+                texts[amount] = str(amount)  # rounded amounts: a few hundred, whatever the agents
+            columns.append(list(map(texts.__getitem__, amounts)))
         if run.has_floor:
             floors = [run.csv.zero] * size
             for i, line in batch.floors.items():
@@ -258,8 +272,8 @@ class Columnar:
         for pay, count in Counter(batch.pays).items():
             for line in (*pay.fixed[0], pay.bonus_line):
                 totals[line.code] += line.amount * count  # exact: a whole number of the same amount
-        for found in batch.adjustments:
-            totals[found[0].code] = sum(map(_AMOUNT, found), totals[found[0].code])
+        for found, amounts in zip(batch.adjustments, batch.amounts, strict=True):
+            totals[found[0].code] = sum(amounts, totals[found[0].code])
         if batch.floors:
             totals["floor"] = sum(map(_AMOUNT, batch.floors.values()), totals["floor"])
         for name, count in Counter(map(self.grade_names.__getitem__, batch.indexes)).items():

@@ -61,11 +61,14 @@ class HashedIds:
         """Record each id (as `add` does, in order); the positions of those whose hash was seen before."""
         while 2 * (self._count + len(agent_ids)) > len(self._table):
             self._grow()
-        table, seen, count = self._table, [], 0
+        table, seen = self._table, []
         mask = len(table) - 1
         for position, key in enumerate(map(_hash, agent_ids)):
-            key = key or 1
             slot = key & mask
+            if key and not table[slot]:  # the usual case, first slot free: as few steps as possible
+                table[slot] = key
+                continue
+            key = key or 1
             held = table[slot]
             while held:
                 if held == key:
@@ -75,8 +78,7 @@ class HashedIds:
                 held = table[slot]
             else:
                 table[slot] = key
-                count += 1
-        self._count += count
+        self._count += len(agent_ids) - len(seen)
         return seen
 
     def _grow(self) -> None:
