@@ -15,11 +15,12 @@ from decimal import ROUND_DOWN, Decimal, DecimalException
 from typing import IO, Any
 
 from .columnar import Columnar
-from .compiled import Engine, Fixed, KpiPlan, Scored, too_large
+from .compiled import Engine, Fixed, too_large
 from .engine import ZERO, KpiResult, Line, Summary
 from .errors import PayError
 from .export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
 from .metrics import MetricsReader, Numbered
+from .plans import KpiPlan, Scored
 
 BATCH_ROWS = 512  # rows paid together, column by column
 MAX_LINE_SETS = 4096  # sets of base pay and allowance lines remembered

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .cells import CellError
 from .engine import FLOOR_LABEL, ZERO, Line
 from .export import SCORE_PLACES
-from .metrics import TOTAL_MARKERS
+from .rows import TOTAL_MARKERS
 from .seen import UNKNOWN_ROW, HashedIds
 
 if TYPE_CHECKING:
