@@ -56,6 +56,9 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _fail(error.lines(), error.exit_code) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
             raise  # usage errors and exits belong to Typer
+        except BrokenPipeError:  # the reader stopped early (`| head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error from the last flush
+            raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
         except Exception as error:  # the last guard before a user's terminal
             if os.environ.get("CSPAY_DEBUG"):
                 raise
@@ -78,9 +81,13 @@ def _origin(error: BaseException) -> str:
 def _console(stream: Any = None) -> Any:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # a reader that stopped early: handled by reports_errors like any output
+
     file = stream or sys.stdout
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
-    return Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False)
+    return _Console(file=file, width=wide, no_color="NO_COLOR" in os.environ, soft_wrap=False)
 
 
 @app.command()

@@ -9,8 +9,8 @@ cells, missing, duplicate and case-different headers, blank rows, totals rows, d
 roles, ids like 007 (test_metrics); 95%, 95, ９５％, thousands separators, currency signs and the missing
 markers (test_cells). Money: half cents under both modes (test_engine); lines add up (test_properties).
 Output: an existing file without --force, a missing folder (test_cli); formula-looking text (test_export);
-a crash inside the engine (test_cli, for the table). The bulk CSV way gives the same bytes and errors as
-the general way for all of the above (test_bulk).
+a crash inside the engine (test_cli, for the table). Beyond the list: a reader that stops early (| head).
+The bulk CSV way gives the same bytes and errors as the general way for all of the above (test_bulk).
 """
 
 from __future__ import annotations
@@ -239,6 +239,18 @@ def test_sigkill_mid_export_keeps_the_old_file(tmp_path: Path) -> None:
     status, target, others = start_and_stop_mid_export(tmp_path, signal.SIGKILL)
     assert (-9, "the previous month\n") == (status, target.read_text(encoding="utf-8"))
     assert all(name.startswith(".cspay-") and name.endswith(".part") for name in others)
+
+
+@pytest.mark.parametrize(("format", "start"), [("csv", b"agent_id,name,role"), ("table", b"Customer service")])
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path, format: str, start: bytes) -> None:
+    """`cspay compute … | head -1`: once the reader is gone cspay stops, exit 141, nothing on stderr."""
+    command = [sys.executable, "-m", "cspay", "compute", str(STANDARD), str(big_metrics(tmp_path, 3000)),
+               "-f", format]  # 3000 agents write far more than a pipe holds
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    first = child.stdout.readline()
+    child.stdout.close()
+    assert (start, 141, b"") == (first[:len(start)], child.wait(timeout=120), child.stderr.read())
 
 
 @pytest.fixture
