@@ -47,10 +47,14 @@ class Engine:
         codes = list(policy.kpis)
         self.gate_plans = [GatePlan(i, gate, codes.index(gate.kpi) if gate.kpi is not None else None)
                            for i, gate in enumerate(policy.gates)]
+        for plan in self.gate_plans if policy.bonus.basis == "score" else ():
+            plan.remember = 0  # the bonuses a gate cuts are all different
         self.adjustment_plans = [AdjustmentPlan(name, a) for name, a in policy.adjustments.items()]
         self._total_weights: dict[int, Decimal] = {}
         self._grade_floors = [(i, grade.min_score) for i, grade in enumerate(self.grades)]
         self._by_score = policy.bonus.basis == "score"
+        # A bonus by score is target × score: hardly two agents share one, so none is remembered.
+        self._bonus_memo = 0 if self._by_score else MEMO_LIMIT
         self._grade_bonus = {name: [target * grade.multiplier for grade in self.grades]
                              for name, target in self.targets.items()}
         cap = policy.bonus.cap
@@ -197,7 +201,7 @@ class Engine:
         line = table.get(key) if table is not None else None
         if line is None:
             line = Line("bonus", BONUS_LABEL, self.round(bonus * proration if key is not None else bonus))
-            if table is None and len(self._bonus_lines) < MEMO_LIMIT:
+            if table is None and len(self._bonus_lines) < self._bonus_memo:
                 table = self._bonus_lines[bonus] = {}
             if table is not None and len(table) < MEMO_LIMIT:
                 table[key] = line

@@ -80,13 +80,14 @@ class KpiPlan:
 class GatePlan:
     """One gate compiled: what it reads, its test, and the hits already described."""
 
-    __slots__ = ("column", "gate", "hits", "index", "kpi_index", "limit", "test")
+    __slots__ = ("column", "gate", "hits", "index", "kpi_index", "limit", "remember", "test")
 
     def __init__(self, index: int, gate: Gate, kpi_index: int | None) -> None:
         self.index, self.gate, self.column, self.kpi_index = index, gate, gate.column, kpi_index
         name, self.limit = gate.condition
         self.test = _GATE_TESTS[name]
         self.hits: dict[Decimal, GateHit] = {}
+        self.remember = MEMO_LIMIT  # hits remembered at most
 
     def hit(self, before: Decimal) -> GateHit:
         """What the gate does to a bonus of `before` (the very same Decimal, so it prints alike)."""
@@ -95,7 +96,7 @@ class GatePlan:
             gate = self.gate
             hit = GateHit(self.index, gate.describe(), gate.then.describe(), gate.reason or gate.describe(),
                           before, gate.then.apply(before))
-            if len(self.hits) < MEMO_LIMIT:
+            if len(self.hits) < self.remember:
                 self.hits.setdefault(before, hit)
         return hit
 
