@@ -75,6 +75,7 @@ def _with_bonus(engine: Engine, slip: Payslip, bonus: Decimal, factor: Decimal) 
     lines = [replace(line, amount=bonus) if line.code == "bonus" else line
              for line in slip.lines if line.code != "floor"]
     # A smaller bonus may take gross below the floor: the engine's own floor rule decides the top-up again.
-    lines += engine._floor_line(lines)
+    floor = engine.top_up(sum((line.amount for line in lines), ZERO))
+    lines += [floor] if floor is not None else []
     return replace(slip, lines=lines, budget_factor=factor)
 

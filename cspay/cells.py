@@ -16,6 +16,9 @@ _MS = re.compile(r"(\d+):([0-5]\d(?:\.\d+)?)")
 _CURRENCY = ("¥", "$", "€", "£", "元", "RMB", "CNY", "USD", "EUR")
 
 HUNDRED = Decimal(100)
+# Cells are refused from 10**15 on: no count, duration or score is that large, and pay computed from one
+# could need more than the 28 digits Decimal keeps exact.
+LARGEST_DIGITS = 15
 
 
 class CellError(ValueError):
@@ -57,9 +60,12 @@ def parse_number(text: str, expected: str = "a number") -> Decimal:
         if not _NUMBER.fullmatch(value):
             raise CellError(expected)
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise CellError(expected) from None
+    if number and number.adjusted() >= LARGEST_DIGITS:  # no metric is this large; pay from it would overflow
+        raise CellError(f"a number below {10 ** LARGEST_DIGITS:,} in size")
+    return number
 
 
 def parse_plain(text: str) -> Decimal:

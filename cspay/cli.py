@@ -7,7 +7,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from importlib import import_module
 from pathlib import Path
@@ -62,6 +63,9 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _fail(error.lines(), error.exit_code) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
             raise  # usage errors and exits belong to Typer
+        except BrokenPipeError:  # the reader stopped early (`| head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error from the last flush
+            raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
         except Exception as error:  # the last guard before a user's terminal
             if os.environ.get("CSPAY_DEBUG"):
                 raise
@@ -84,12 +88,16 @@ def _origin(error: BaseException) -> str:
 def _console(stream: Any = None) -> Any:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # a reader that stopped early: handled by reports_errors like any output
+
     file = stream or sys.stdout
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
     plain = "NO_COLOR" in os.environ  # no colour and no other ANSI codes either (bold, underline)
     # People's text (names, teams, policy labels) is shown as written: no markup, emoji codes or highlighting.
-    return Console(file=file, width=wide, no_color=plain, color_system=None if plain else "auto",
-                   soft_wrap=False, markup=False, emoji=False, highlight=False)
+    return _Console(file=file, width=wide, no_color=plain, color_system=None if plain else "auto",
+                    soft_wrap=False, markup=False, emoji=False, highlight=False)
 
 
 @app.command()
@@ -128,9 +136,11 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
+    from .bulk import pay_to_csv
     from .export import atomic_output, check_target, write_csv, write_json
     from .job import Job, Options
     from .loader import load_policy
+    from .progress import advancing
 
     delimiter = _unescape(delimiter)
     if delimiter is not None and len(delimiter) != 1:
@@ -149,24 +159,45 @@ def compute(
         job.check_policy(loaded)
         words = _words(lang, loaded)
         source = _period_input(loaded, metrics, period, roster, encoding, delimiter, words, quiet)
-        run = job.run(source)
-        if format is Format.table:
-            payslips = list(run.payslips)
-            job.commit(loaded, run)
-            if not quiet:
-                _print_period_heading(loaded, source, words)
-                _print_run(loaded, payslips, run.summary, words, run.triggered)
-        else:
-            with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
-                if format is Format.csv:
-                    handle.write("\ufeff" if bom else "")
-                    write_csv(handle, loaded, run.payslips, run.extra_codes)
-                elif format is Format.xlsx:
-                    _write_xlsx(handle, loaded, run, words, [Path(name) for name in source.files])
-                else:
-                    write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
-                job.commit(loaded, run)  # recorded before the file is renamed into place
+        batch = job.batch_reader(source) if format is Format.csv else None
+        with _progress(source, words) as advance:
+            if advance is not None and batch is None:
+                source.rows = advancing(source.rows, advance)
+            run = job.run(source)
+            if format is Format.table:
+                payslips = list(run.payslips)
+                job.commit(loaded, run)
+                if not quiet:
+                    _print_period_heading(loaded, source, words)
+                    _print_run(loaded, payslips, run.summary, words, run.triggered)
+            else:
+                with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
+                    if format is Format.csv:
+                        handle.write("\ufeff" if bom else "")
+                        if batch is not None:  # the batch path: same bytes, a fraction of the time
+                            pay_to_csv(batch, handle, run.summary, advance)
+                        else:
+                            write_csv(handle, loaded, run.payslips, run.extra_codes)
+                    elif format is Format.xlsx:
+                        _write_xlsx(handle, loaded, run, words, [Path(name) for name in source.files])
+                    else:
+                        write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
+                    job.commit(loaded, run)  # recorded before the file is renamed into place
     job.report(loaded, run, words, policy, output)
+
+
+@contextmanager
+def _progress(source: Any, words: Any) -> Iterator[Any]:
+    """A progress bar for one month's file read as it streams, when a person watches stderr."""
+    from .metrics import MetricsReader
+
+    if not isinstance(source.rows, MetricsReader):
+        yield None
+        return
+    from .progress import progress_bar
+
+    with progress_bar(source.rows, words) as advance:
+        yield advance
 
 
 def _period_input(policy: Any, metrics: list[Path], period: str | None, roster: Path | None,
@@ -307,7 +338,22 @@ def _structured(report: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     """Entry point of the `cspay` script."""
+    _stop_cleanly_on_termination()
     app()
+
+
+def _stop_cleanly_on_termination() -> None:
+    # By default SIGTERM and SIGHUP end the process at once, skipping `finally`: a half-written
+    # temporary output file would stay behind. Exiting instead (128 + the signal's number, as a shell
+    # reports it) unwinds, so atomic_output removes it; the file being replaced is never touched.
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
 
 
 

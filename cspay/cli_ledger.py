@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .cli import _console, app, reports_errors
+
+if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
+    from decimal import Decimal
 
 LedgerOption = Annotated[Path, typer.Option("--ledger", envvar="CSPAY_LEDGER",
                                             help="The ledger file (default: cspay.db here).")]
@@ -48,6 +49,8 @@ def _emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None
     if format is ListFormat.json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
     elif format is ListFormat.csv:
+        import csv
+
         writer = csv.writer(sys.stdout, lineterminator="\n")
         if records:  # no rows, no header: the columns come from the rows
             writer.writerow(list(records[0]))
@@ -100,6 +103,8 @@ def _run_record(run: Any) -> dict[str, Any]:
 
 
 def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
+    from decimal import Decimal
+
     from rich.table import Table
 
     from .render import number
@@ -164,6 +169,8 @@ def _trend(before: Decimal | None, now: Decimal) -> str | None:
 
 
 def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> Any:
+    from decimal import Decimal
+
     from rich.table import Table
 
     from .export import score_text

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from decimal import Decimal
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .cli import Format, _console, _unescape, _words, app, reports_errors
+
+if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
+    from decimal import Decimal
 
 
 def _limit(value: str | None, option: str) -> Decimal | None:
@@ -86,6 +87,8 @@ def _write(handle: IO[str], comparison: Any, format: Format) -> None:
         handle.write(json.dumps(comparison_data(comparison), ensure_ascii=False, indent=1) + "\n")
         return
     text = {"month", "agent_id", "name", "role", "team", "old_grade", "new_grade"}
+    import csv
+
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(agent_columns(comparison))
     for row in agent_rows(comparison):

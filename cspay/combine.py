@@ -78,7 +78,8 @@ def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -
     last = rows[-1]  # identity, role and row number from the agent's last month
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
-    return AgentRow(last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.period)
+    return AgentRow(last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source,
+                    last.period)
 
 
 def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:

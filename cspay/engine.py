@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .metrics import AgentRow
-from .policy import Adjustment, Grade, Kpi, Policy, Score
+from .policy import Policy, Score
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -16,6 +16,7 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 BASE_PAY_LABEL = "Base pay"
 BONUS_LABEL = "Performance bonus"
 FLOOR_LABEL = "Minimum pay top-up"
+BONUS_CODES = frozenset({"bonus", "true_up"})  # a true-up line pays bonus too
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class Payslip:
 
     @property
     def gross(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
+        return sum([line.amount for line in self.lines], ZERO)
 
     def amount(self, code: str) -> Decimal:
         """The amount of the line with this code, 0 when the payslip has no such line."""
@@ -88,8 +89,7 @@ class Payslip:
 def round_to(amount: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round to a multiple of `step` ("half_up" goes away from zero at the half, as in Decimal)."""
     units = (amount / step).to_integral_value(rounding=ROUNDING_MODES.get(mode, mode))
-    places = min(step.as_tuple().exponent, 0)
-    result = (units * step).quantize(ONE.scaleb(places))
+    result = (units * step).quantize(_quantum(step))
     return result if result else result.copy_abs()  # never "-0.00" on a payslip
 
 
@@ -137,146 +137,15 @@ def line_codes(policy: Policy) -> list[tuple[str, str]]:
     return codes
 
 
-@dataclass(frozen=True)
-class _CompiledKpi:
-    code: str
-    kpi: Kpi
-    scorer: Callable[[Decimal], tuple[Decimal, str]]
-
-
-class Engine:
-    """A policy compiled once into plain functions, then applied to each agent row."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.kpis = [
-            _CompiledKpi(code, kpi, band_scorer(kpi.score) if kpi.score.bands else linear_scorer(kpi.score))
-            for code, kpi in policy.kpis.items()
-        ]
-        self.grades: list[Grade] = policy.grades_high_to_low()
-        self.targets = {name: role.target_bonus_amount() for name, role in policy.roles.items()}
-        self.step = policy.rounding.step
-        self.mode = policy.rounding.mode
-
-    def round(self, amount: Decimal) -> Decimal:
-        return round_to(amount, self.step, self.mode)
-
-    def payslip(self, row: AgentRow) -> Payslip:
-        """The payslip of one agent row."""
-        kpis, score = _weighted_score([self._kpi_result(entry, row) for entry in self.kpis])
-        grade = self._grade(score)
-        target = self.targets[row.role]
-        bonus = self._bonus_by_basis(target, score, grade)
-        gated, hits = self._gates(bonus, row)
-        capped_bonus = gated
-        cap = self.policy.bonus.cap
-        if cap is not None and gated > cap * target:
-            capped_bonus = cap * target
-        slip = Payslip(
-            row.agent_id, row.name, row.role, row.team, row.line, kpis, score,
-            grade.grade if grade else None, grade.multiplier if grade else None,
-            grade.action if grade else None, target, bonus, hits, capped_bonus != gated,
-            self._proration(row),
-        )
-        slip.lines = self._lines(row, slip, capped_bonus)
-        return slip
-
-    def _kpi_result(self, entry: _CompiledKpi, row: AgentRow) -> KpiResult:
-        kpi = entry.kpi
-        label = kpi.label or entry.code
-        value = row.kpis.get(entry.code)
-        if value is None:
-            return KpiResult(entry.code, label, None, None, kpi.weight, None, "no value",
-                             "no value (the KPI allows a missing value)")
-        points, position = entry.scorer(value)
-        volume = kpi.min_volume
-        if volume is not None and row.numbers[volume.column] < volume.at_least:
-            reason = f"{volume.column} {row.numbers[volume.column]} is below the minimum {volume.at_least}"
-            return KpiResult(entry.code, label, value, points, kpi.weight, None, position, reason,
-                             row.numbers[volume.column])
-        return KpiResult(entry.code, label, value, points, kpi.weight, None, position)
-
-    def _grade(self, score: Decimal | None) -> Grade | None:
-        if score is None:
-            return None
-        return next(grade for grade in self.grades if grade.min_score <= score)
-
-    def _bonus_by_basis(self, target: Decimal, score: Decimal | None, grade: Grade | None) -> Decimal:
-        if score is None or grade is None:
-            return ZERO
-        if self.policy.bonus.basis == "score":
-            return target * score
-        return target * grade.multiplier
-
-    def _gates(self, bonus: Decimal, row: AgentRow) -> tuple[Decimal, tuple[GateHit, ...]]:
-        hits = []
-        for index, gate in enumerate(self.policy.gates):
-            value = row.kpis.get(gate.kpi) if gate.kpi else row.numbers[gate.column]
-            if value is None or not gate.holds(value):
-                continue
-            after = gate.then.apply(bonus)
-            hits.append(GateHit(index, gate.describe(), gate.then.describe(),
-                                gate.reason or gate.describe(), bonus, after))
-            bonus = after
-        return bonus, tuple(hits)
-
-    def _proration(self, row: AgentRow) -> Decimal:
-        proration = self.policy.proration
-        if proration is None:
-            return ONE
-        return min(row.numbers[proration.column] / proration.full, ONE)
-
-    def _lines(self, row: AgentRow, slip: Payslip, bonus: Decimal) -> list[Line]:
-        policy, role = self.policy, self.policy.roles[row.role]
-        applies = set(policy.proration.applies_to) if policy.proration else set()
-
-        def prorated(kind: str, amount: Decimal) -> Decimal:
-            return self.round(amount * slip.proration if kind in applies else amount)
-
-        lines = [Line("base_pay", BASE_PAY_LABEL, prorated("base_pay", role.base_pay))]
-        lines += [Line(f"allowance.{name}", name, prorated("allowances", amount))
-                  for name, amount in role.allowances.items()]
-        lines.append(Line("bonus", BONUS_LABEL, prorated("bonus", bonus)))
-        for name, adjustment in policy.adjustments.items():
-            amount = _adjustment_amount(adjustment, row.numbers[adjustment.column])
-            lines.append(Line(f"adjustment.{name}", adjustment.label or name, self.round(amount)))
-        return lines + self._floor_line(lines)
-
-    def _floor_line(self, lines: list[Line]) -> list[Line]:
-        floor = self.policy.floor
-        if floor is None:
-            return []
-        gross = sum((line.amount for line in lines), ZERO)
-        if gross >= floor.gross:
-            return []
-        return [Line("floor", floor.label or FLOOR_LABEL, floor.gross - gross)]
-
-
-def _weighted_score(kpis: list[KpiResult]) -> tuple[tuple[KpiResult, ...], Decimal | None]:
-    """Σ(weight × score) / Σ(weight) over the KPIs not left out (None when none counts),
-    and the KPIs with their contributions to it filled in."""
-    total_weight = sum((k.weight for k in kpis if k.left_out is None), ZERO)
-    if total_weight == 0:
-        return tuple(kpis), None
-    with_shares = tuple(
-        replace(k, contribution=k.weight * k.score / total_weight) if k.left_out is None else k
-        for k in kpis
-    )
-    score = sum((k.weight * k.score for k in kpis if k.left_out is None), ZERO) / total_weight
-    return with_shares, score
-
-
-def _adjustment_amount(adjustment: Adjustment, value: Decimal) -> Decimal:
-    units = value if adjustment.over is None else max(value - adjustment.over, ZERO)
-    amount = units * adjustment.per_unit
-    limit = adjustment.limit
-    if limit is None:
-        return amount
-    return max(amount, limit) if limit < 0 else min(amount, limit)
+def _quantum(step: Decimal) -> Decimal:
+    """The exponent a rounded amount is written with: 0.01 for cents, 1 for a step of 1, 5 or 10."""
+    return ONE.scaleb(min(step.as_tuple().exponent, 0))
 
 
 def iter_payslips(policy: Policy, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
     """Payslips one by one, as the rows arrive (memory stays flat)."""
+    from .compiled import Engine
+
     engine = Engine(policy)
     for row in rows:
         yield engine.payslip(row)
@@ -296,10 +165,15 @@ class Summary:
 
     def add(self, slip: Payslip) -> None:
         self.headcount += 1
-        self.gross += slip.gross
-        self.bonus += slip.amount("bonus") + slip.amount("true_up")  # a true-up pays bonus too
-        for line in slip.lines:
-            self.lines[line.code] = self.lines.get(line.code, ZERO) + line.amount
+        totals, gross, bonus = self.lines, ZERO, ZERO
+        for line in slip.lines:  # one pass for gross, the bonus and the totals per line
+            code, amount = line.code, line.amount
+            gross += amount
+            totals[code] = totals.get(code, ZERO) + amount
+            if code in BONUS_CODES:
+                bonus += amount
+        self.gross += gross
+        self.bonus += bonus
         grade = slip.grade or "-"
         self.grades[grade] = self.grades.get(grade, 0) + 1
         if slip.action:
@@ -336,3 +210,13 @@ def pay_run(policy: Policy, payslips: list[Payslip]) -> PayRun:
     for slip in payslips:
         summary.add(slip)
     return PayRun(policy, payslips, summary)
+
+
+def __getattr__(name: str) -> Any:
+    # The Engine class lives in cspay.compiled, which builds on the types above; `from cspay.engine import
+    # Engine` still works.
+    if name == "Engine":
+        from .compiled import Engine
+
+        return Engine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,6 +39,10 @@ class CaseError(CspayError):
     """A policy test case file cannot be read or does not follow the case format."""
 
 
+class PayError(CspayError):
+    """An agent's pay cannot be computed exactly: an amount would need more than Decimal's 28 digits."""
+
+
 class Problems:
     """Collects located messages, keeping the first MAX_REPORTED and counting the rest."""
 

@@ -6,23 +6,28 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
-from .engine import Payslip, Summary, line_codes
+from .engine import Line, Payslip, Summary, line_codes
 from .errors import OutputError
 from .i18n import DEFAULT_LANGUAGE, catalog
 from .policy import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SCORE_PLACES = Decimal("0.0001")
+ZERO = Decimal(0)
+BATCH_CHARACTERS = 256 * 1024  # text gathered into one write
+TEXT_CACHE_LIMIT = 20_000  # names, teams, roles and grades repeat; ids do not
+_NEEDS_QUOTES = re.compile('[,"\r\n]')  # what makes csv.writer quote a cell
 
 
 def inert(text: str) -> str:
@@ -32,7 +37,7 @@ def inert(text: str) -> str:
 
 def score_text(score: Decimal | None) -> str:
     """The score cut (not rounded) to 4 places, so it never shows above the grade it earned."""
-    return "" if score is None else str(score.quantize(SCORE_PLACES, rounding="ROUND_DOWN"))
+    return "" if score is None else str(score.quantize(SCORE_PLACES, rounding=ROUND_DOWN))
 
 
 def check_target(path: Path | None, force: bool) -> None:
@@ -48,6 +53,10 @@ def check_target(path: Path | None, force: bool) -> None:
         raise OutputError(f"{path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{path}: the folder {folder} is not writable")
+    try:  # os.access says yes to root even where nobody can write (a read-only disk, an immutable folder)
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".cspay-", suffix=".probe").close()
+    except OSError as error:
+        raise OutputError(f"{path}: the folder {folder} is not writable ({error.strerror})") from None
 
 
 @contextmanager
@@ -103,20 +112,106 @@ def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tupl
 
 def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
     """One row per agent: identity, score, grade, action, one column per line code, gross."""
-    codes = [code for code, _ in run_line_codes(policy, extra_codes)]
-    writer = csv.writer(handle, lineterminator="\n")
-    factor = ["budget_factor"] if policy.budget is not None else []
-    writer.writerow(["agent_id", "name", "role", "team", "score", "grade", "action", *codes, "gross", *factor])
-    empty = zero(policy)
-    for slip in payslips:
-        amounts = {line.code: line.amount for line in slip.lines}
+    rows = CsvRows(policy, extra_codes)
+    out = CsvOut(handle, rows.header())
+    try:
+        for slip in payslips:
+            text = rows.text(slip)
+            if text is None:
+                out.cells(rows.cells(slip))
+            else:
+                out.text(text)
+    finally:  # rows already paid are written even when the next one fails, as row-by-row writing did
+        out.close()
+
+
+class CsvOut:
+    """Rows of text joined into large writes; a row with cells to quote goes through csv.writer."""
+
+    def __init__(self, handle: IO[str], header: list[str]) -> None:
+        self.handle = handle
+        self.writer = csv.writer(handle, lineterminator="\n")
+        self.writer.writerow(header)
+        self.batch: list[str] = []
+        self.pending = 0  # characters in the batch
+
+    def text(self, lines: str) -> None:
+        """Rows already written as text, each ending in a newline."""
+        self.batch.append(lines)
+        self.pending += len(lines)
+        if self.pending >= BATCH_CHARACTERS:
+            self.flush()
+
+    def cells(self, cells: list[Any]) -> None:
+        """A row of cells that csv.writer writes (and quotes)."""
+        self.flush()
+        self.writer.writerow(cells)
+
+    def flush(self) -> None:
+        self.handle.write("".join(self.batch))
+        self.batch.clear()
+        self.pending = 0
+
+    def close(self) -> None:
+        self.flush()
+
+
+class CsvRows:
+    """Payslips as CSV rows, written exactly as csv.writer would write them, without its cost per cell."""
+
+    def __init__(self, policy: Policy, extra_codes: Iterable[str] = ()) -> None:
+        self.codes = [code for code, _ in run_line_codes(policy, extra_codes)]
+        self.budget = policy.budget is not None  # a last column with each bonus's budget factor
+        self.position = {code: i for i, code in enumerate(self.codes)}
+        self.zero = str(zero(policy))
+        self._ready: dict[str, str | None] = {"": ""}  # text -> the cell as written, None if it needs quotes
+
+    def header(self) -> list[str]:
+        factor = ["budget_factor"] if self.budget else []
+        return ["agent_id", "name", "role", "team", "score", "grade", "action", *self.codes, "gross", *factor]
+
+    def cells(self, slip: Payslip) -> list[Any]:
+        """The row's cells, made inert, for csv.writer."""
         identity = [slip.agent_id, slip.name, slip.role, slip.team]
-        writer.writerow([
-            *(inert(text) for text in identity), score_text(slip.score),
-            inert(slip.grade or ""), inert(slip.action or ""),
-            *(amounts.get(code, empty) for code in codes), slip.gross,
-            *([slip.budget_factor] if factor else []),
-        ])
+        return [*(inert(text) for text in identity), score_text(slip.score), inert(slip.grade or ""),
+                inert(slip.action or ""), *self.amounts(slip.lines), *self.factor(slip)]
+
+    def amounts(self, lines: Iterable[Line]) -> list[str]:
+        """One amount per line code (zero when there is no such line), then gross."""
+        amounts, position, gross = [self.zero] * len(self.codes), self.position, ZERO
+        for line in lines:
+            gross += line.amount
+            index = position.get(line.code)
+            if index is not None:
+                amounts[index] = str(line.amount)
+        amounts.append(str(gross))
+        return amounts
+
+    def text(self, slip: Payslip) -> str | None:
+        """The row as one line of text, or None when a text cell needs quotes."""
+        texts = [self.cell(slip.agent_id), self.cell(slip.name), self.cell(slip.role), self.cell(slip.team),
+                 score_text(slip.score), self.cell(slip.grade or ""), self.cell(slip.action or "")]
+        if None in texts:
+            return None
+        return ",".join(texts + self.amounts(slip.lines) + self.factor(slip)) + "\n"  # type: ignore[operator]
+
+    def factor(self, slip: Payslip) -> list[str]:
+        """The budget factor cell, under a policy with a budget."""
+        return [str(slip.budget_factor)] if self.budget else []
+
+    def cell(self, text: str) -> str | None:
+        """A text cell as written (made inert), or None when csv.writer would quote it."""
+        if text.isalnum():  # most ids: nothing to quote or neutralise, and too many to remember
+            return text
+        ready = self._ready
+        if text in ready:
+            return ready[text]
+        cell: str | None = inert(text)
+        if _NEEDS_QUOTES.search(cell):  # type: ignore[arg-type]
+            cell = None
+        if len(ready) < TEXT_CACHE_LIMIT:
+            ready[text] = cell
+        return cell
 
 
 def payslip_data(slip: Payslip) -> dict[str, Any]:

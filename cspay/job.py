@@ -19,8 +19,9 @@ from .errors import CspayError, OutputError
 from .export import file_sha256
 from .inputs import PeriodInput, period_payslips
 from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who, check_ledger_path
+from .metrics import MetricsReader
 from .periods import Period, parse_period, period_of
-from .policy import Policy
+from .policy import MONTHLY_PAY, Policy
 from .settlement import Difference, Pending, add_corrections, add_true_ups, extra_codes
 from .triggers import periods_needed, triggered
 
@@ -99,6 +100,14 @@ class Job:
     def reads_ledger(self) -> bool:
         """The ledger takes part when one is named (or recorded to) and the period is known."""
         return self.ledger_path is not None and self.period is not None
+
+    def batch_reader(self, source: PeriodInput) -> MetricsReader | None:
+        """The month's reader when the batch CSV path pays it exactly as the general path would: one
+        monthly file read as it streams, no ledger to settle, no budget, every line paid."""
+        policy = source.policy
+        plain = (not self.reads_ledger and policy.budget is None and policy.period == "month"
+                 and set(policy.paid_lines) == set(MONTHLY_PAY))
+        return source.rows if plain and isinstance(source.rows, MetricsReader) else None
 
     def check_policy(self, policy: Policy) -> None:
         """A true-up needs the bonuses already recorded, so the ledger and the period must be known."""

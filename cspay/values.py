@@ -10,9 +10,17 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 HUNDRED = Decimal(100)
+LARGEST_DIGITS = 15  # numbers from 10**15 on are refused, as in metrics cells
 
 
 def _number(value: Any) -> Decimal:
+    number = _any_number(value)
+    if number and number.adjusted() >= LARGEST_DIGITS:  # pay from it could need more than 28 exact digits
+        raise ValueError(f"expected a number below {10 ** LARGEST_DIGITS:,} in size, got {shown(value)}")
+    return number
+
+
+def _any_number(value: Any) -> Decimal:
     if isinstance(value, Decimal) and value.is_finite():
         return value
     if isinstance(value, int) and not isinstance(value, bool):

@@ -1,0 +1,173 @@
+"""The bulk CSV way (cspay.bulk, cspay.columnar) against the general way: the same bytes, totals and errors."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DATA, csv_text, policy_from, write_yaml
+
+from cspay.bulk import BATCH_ROWS, pay_to_csv
+from cspay.engine import Summary, iter_payslips
+from cspay.errors import MetricsError
+from cspay.export import write_csv
+from cspay.loader import load_policy
+from cspay.metrics import MetricsReader
+from cspay.policy import Policy
+
+Outcome = tuple[str, Summary, list[str]]
+
+
+def general_way(policy: Policy, path: Path) -> Outcome:
+    """The CSV, totals and problems from MetricsReader, Engine.payslip and export.write_csv."""
+    summary, out, problems = Summary(), io.StringIO(), []
+
+    def counted(payslips: Any) -> Any:
+        for slip in payslips:
+            summary.add(slip)
+            yield slip
+
+    try:
+        write_csv(out, policy, counted(iter_payslips(policy, MetricsReader(path, policy))))
+    except MetricsError as error:
+        problems = error.lines()
+    return out.getvalue(), summary, problems
+
+
+def bulk_way(policy: Policy, path: Path) -> Outcome:
+    """The CSV, totals and problems from bulk.pay_to_csv, as `compute --format csv` makes them."""
+    summary, out, problems = Summary(), io.StringIO(), []
+    try:
+        pay_to_csv(MetricsReader(path, policy), out, summary)
+    except MetricsError as error:
+        problems = error.lines()
+    return out.getvalue(), summary, problems
+
+
+def varied_rows(count: int) -> list[dict[str, str]]:
+    """Agents whose values cycle through realistic spellings, so batches mix texts old and new."""
+    csat = ["92.5", "88", "95.5%", "79.9", "100", "N/A", "81.25"]
+    fcr = ["0.81", "77%", "0.6", "0.9", "0.705"]
+    aht = ["335", "0:06:10", "420", "5:00", "290.5"]
+    days = ["21.75", "10", "23", "0", "15.5"]
+    return [{"agent_id": f"A{i:05d}", "role": "L2" if i % 4 == 0 else "L1", "name": f"Agent {i % 37}",
+             "csat": csat[i % 7] if i % 7 != 5 else "90", "surveys": str(i % 40), "fcr": fcr[i % 5],
+             "aht_sec": aht[i % 5], "qa_score": str(50 + i % 50), "attendance": str(90 + i % 11),
+             "worked_days": days[i % 5], "valid_complaints": str(i % 6), "tickets": str(700 + i % 500)}
+            for i in range(count)]
+
+
+def test_worked_example_file_is_paid_alike(standard: Policy) -> None:
+    """The test month under the contract policy: the same CSV bytes and totals both ways."""
+    path = DATA / "month.csv"
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert "" != bulk[0] and [] == bulk[2]
+
+
+def test_many_batches_of_varied_rows_are_paid_alike(standard: Policy, tmp_path: Path) -> None:
+    """Several batches of rows whose texts keep changing give the same bytes and totals both ways."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(varied_rows(3 * BATCH_ROWS + 17)), encoding="utf-8")
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert 3 * BATCH_ROWS + 17 == bulk[1].headcount
+
+
+def test_bad_rows_among_many_are_reported_alike(standard: Policy, tmp_path: Path) -> None:
+    """Blank, short, totals, bad-cell, unknown-role, undecodable, repeated and multi-line rows in big
+    batches give the same problems, at the same rows, and the same CSV both ways."""
+    rows = varied_rows(2 * BATCH_ROWS)
+    rows[3]["csat"] = "high"
+    rows[700]["role"] = "L9"
+    rows[701]["agent_id"] = "Total"
+    rows[900]["agent_id"] = rows[10]["agent_id"]
+    rows[901]["name"] = "Ada\nLin"
+    rows[950]["agent_id"] = "A 1=1"
+    text = csv_text(rows).replace("A00600,", "A00600,,", 1) + "\n,,,\nA99999,Short\n"
+    data = text.encode().replace(b"Agent 5,", b"Agent \xff5,", 1)
+    path = tmp_path / "m.csv"
+    path.write_bytes(data)
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert [5, 7, 602, 702, 703, 1029, 902] == [int(re.search(r"row (\d+)", line)[1]) for line in bulk[2]]
+
+
+def test_score_basis_policy_is_paid_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """Under `basis: score` and half_even rounding (paid row by row) both ways still agree."""
+    standard_data["bonus"]["basis"] = "score"
+    standard_data["rounding"] = {"step": Decimal("0.05"), "mode": "half_even"}
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(varied_rows(BATCH_ROWS + 3)), encoding="utf-8")
+    assert general_way(policy, path) == bulk_way(policy, path)
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "Lin, Ada", 'Ada "A" Lin', "+86 555", "  "])
+def test_text_needing_care_is_written_alike(standard: Policy, tmp_path: Path, name: str) -> None:
+    """Names that csv.writer must quote or that look like formulas are written the same both ways."""
+    rows = varied_rows(BATCH_ROWS + 5)
+    rows[BATCH_ROWS + 2]["name"] = name
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    assert general_way(standard, path) == bulk_way(standard, path)
+
+
+def test_floor_top_ups_are_paid_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """A high floor tops up many agents: the floor column and its total agree both ways."""
+    standard_data["floor"]["gross"] = Decimal("7000")
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(varied_rows(BATCH_ROWS + 40)), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    assert Decimal(0) < bulk[1].lines["floor"]
+
+
+def test_chinese_headers_in_gb18030_are_paid_alike(tmp_path: Path, write_policy: Callable[..., Policy]) -> None:
+    """A GB18030 file with Chinese headers and ids like 0042 is paid the same both ways."""
+    policy = write_policy(CHINESE_POLICY)
+    lines = ["工号,姓名,岗位,组别,满意度,一次解决率,有效投诉"]
+    lines += [f"{i:04d},王芳{i % 9},{'初级' if i % 3 else '高级'},一组,{80 + i % 20}%,0.{60 + i % 39},{i % 3}"
+              for i in range(BATCH_ROWS + 9)]
+    path = tmp_path / "m.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    assert [] == bulk[2]
+
+
+CHINESE_POLICY = """\
+policy: 客服-简版
+version: "1"
+agents: {id: 工号, name: 姓名, role: 岗位, team: 组别}
+roles:
+  初级: {base_pay: 4000, target_bonus: 20%, allowances: {餐补: 300}}
+  高级: {base_pay: 5000, target_bonus: 1200, allowances: {交通: 200, 餐补: 300}}
+kpis:
+  满意度: {column: 满意度, unit: percent, weight: 60, score: {threshold: 80, target: 90, stretch: 96}}
+  一次解决率: {column: 一次解决率, unit: ratio, weight: 40, score: {threshold: 0.65, target: 0.78, stretch: 0.88}}
+grades:
+  - {grade: 甲, min_score: 1.0, multiplier: 1.2, action: 表扬}
+  - {grade: 乙, min_score: 0, multiplier: 0.5, action: 辅导}
+gates:
+  - {kpi: 满意度, below: 82, then: {multiply: 0.5}}
+adjustments:
+  投诉: {column: 有效投诉, per_unit: -100}
+floor: {gross: 4300}
+"""
+
+
+@pytest.fixture
+def write_policy(tmp_path: Path) -> Callable[..., Policy]:
+    """Load a policy from YAML text written into tmp_path."""
+
+    def write(text: str) -> Policy:
+        return load_policy(write_yaml(tmp_path, text))
+
+    return write
