@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "-", "--", "—", "–", "nan", "null", "none"})
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")  # 21,75: a decimal comma (1,234 is read as thousands first)
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _HMS = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")
 _MS = re.compile(r"(\d+):([0-5]\d(?:\.\d+)?)")
@@ -58,6 +59,8 @@ def parse_number(text: str, expected: str = "a number") -> Decimal:
         if _GROUPED.fullmatch(value):
             value = value.replace(",", "")
         if not _NUMBER.fullmatch(value):
+            if _DECIMAL_COMMA.fullmatch(value):
+                raise CellError(f"{expected}, written with a decimal point ({value.replace(',', '.')})")
             raise CellError(expected)
     try:
         number = Decimal(value)

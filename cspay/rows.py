@@ -58,7 +58,7 @@ def _kpi_reader(parse: Callable[[str], Decimal], exclude_missing: bool) -> Calla
         if is_missing(text):
             if exclude_missing:
                 return None
-            raise CellError("a value (the cell is empty; the KPI does not allow missing values)")
+            raise CellError("a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)")
         return parse(text)
 
     return read
@@ -209,6 +209,11 @@ class RowParser:
             self.problems.add(f"{self.path}: row {line}: has {len(cells)} cells, expected {self.width} "
                               f"like the header")
             return None
+        agent_id = cells[self.id_at].strip()
+        if _is_total(agent_id):  # its cells are sums, not an agent's: one message says it all
+            self.problems.add(f"{self.path}: row {line}: looks like a totals row ({agent_id!r}); "
+                              f"remove it, cspay adds up the totals itself")
+            return None
         row = self._identify(line, cells)
         ok = row is not None
         for index, column in self.columns:
@@ -235,10 +240,6 @@ class RowParser:
     def _identify(self, line: int, cells: list[str]) -> AgentRow | None:
         ident = {key: cells[i].strip() for key, i in self._identity.items()}
         agent_id, role = ident["id"], ident["role"]
-        if _is_total(agent_id):
-            self.problems.add(f"{self.path}: row {line}: looks like a totals row ({agent_id!r}); "
-                              f"remove it, cspay adds up the totals itself")
-            return None
         problem = None
         if not agent_id:
             problem = f'column "{self.policy.agents.id}": the agent id is empty'

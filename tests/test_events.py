@@ -281,7 +281,7 @@ def test_agent_without_rows_fails_a_required_kpi_at_the_roster_row(tmp_path: Pat
     joined = join_roster(january(policy), read_roster(path))
     with pytest.raises(MetricsError) as error:
         list(agent_rows(policy, joined, str(path)))
-    expected = "expected a value (the cell is empty; the KPI does not allow missing values)"
+    expected = "expected a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"
     assert [f'{path}: row 4, column "fcr": got "", {expected}', f'{path}: row 4, column "aht_sec": got "", {expected}',
             f'{path}: row 4, column "csat_mean": got "", expected a number (the cell is empty)'
             ] == error.value.problems  # fmt: skip

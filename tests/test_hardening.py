@@ -159,8 +159,8 @@ def test_a_missing_survey_count_is_an_error_not_zero(write_csv: WriteCsv, standa
 def test_a_missing_kpi_value_is_an_error_not_zero(write_csv: WriteCsv, standard: Policy, marker: str) -> None:
     """Read as 0, an empty csat would score 0; unless the KPI allows it, it is an error instead."""
     path = write_csv([{"csat": marker}])
-    assert [f'{path}: row 2, column "csat": got "{marker}", expected a value (the cell is empty; the KPI does '
-            f"not allow missing values)"] == metrics_problems(path, standard)
+    assert [f'{path}: row 2, column "csat": got "{marker}", expected a value (the cell has none; the KPI needs '
+            f"one, unless the policy says missing: exclude)"] == metrics_problems(path, standard)
 
 
 def test_a_number_too_large_for_exact_pay_is_refused_at_its_cell(write_csv: WriteCsv, standard: Policy) -> None:

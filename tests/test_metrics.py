@@ -263,8 +263,8 @@ def test_missing_file_is_an_error(tmp_path: Path, standard: Policy) -> None:
     ("aht_sec", "-5", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
     ("aht_sec", "5 min", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
     ("qa_score", "good", "a number"),
-    ("csat", "", "a value (the cell is empty; the KPI does not allow missing values)"),
-    ("qa_score", "N/A", "a value (the cell is empty; the KPI does not allow missing values)"),
+    ("csat", "", "a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"),
+    ("qa_score", "N/A", "a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"),
     ("attendance", "", "a number (the cell is empty)"),
     ("worked_days", "", "a number (the cell is empty)"),
     ("surveys", "many", "a number"),
@@ -403,3 +403,19 @@ def test_text_after_the_last_column_makes_a_row_too_long(tmp_path: Path, standar
     path = tmp_path / "m.csv"
     path.write_text(lines[0] + "\n" + lines[1] + ",x\n", encoding="utf-8")
     assert [f"{path}: row 2: has 14 cells, expected 13 like the header"] == problems_of(path, standard)
+
+
+def test_a_decimal_comma_is_named_in_the_error(write_csv: Callable[..., Path], standard: Policy) -> None:
+    """21,75 (a decimal comma from a European spreadsheet) is refused with the number it likely means."""
+    path = write_csv([{"worked_days": "21,75"}])
+    assert [f'{path}: row 2, column "worked_days": got "21,75", expected a number, written with a decimal '
+            f"point (21.75)"] == problems_of(path, standard)
+
+
+def test_a_totals_row_is_one_problem(tmp_path: Path, standard: Policy) -> None:
+    """An Excel totals row is reported once, not once per empty cell."""
+    text = csv_text([{}]) + "合计" + "," * (len(HEADER) - 1) + "\n"
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    assert [f"{path}: row 3: looks like a totals row ('合计'); remove it, cspay adds up the totals itself"] \
+        == problems_of(path, standard)
