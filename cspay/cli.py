@@ -318,8 +318,10 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 def _policy_summary(policy: Any) -> str:
-    return (f"{policy.policy} {policy.version}, {len(policy.roles)} roles, {len(policy.kpis)} KPIs, "
-            f"{len(policy.grades)} grades, {len(policy.gates)} gates, {len(policy.adjustments)} adjustments")
+    parts = [(policy.roles, "role"), (policy.kpis, "KPI"), (policy.grades, "grade"), (policy.gates, "gate"),
+             (policy.adjustments, "adjustment")]
+    counts = ", ".join(f"{len(items)} {noun}{'' if len(items) == 1 else 's'}" for items, noun in parts)
+    return f"{policy.policy} {policy.version}, {counts}"
 
 
 def _structured(report: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def test_warnings_print_with_code_and_exit_0(runner):
     """Warnings are `Warning: file:line:col: CSP1xx: message` lines on stderr; the ok line stays; exit 0."""
     result = runner.invoke(app, ["validate-policy", POOR])
     assert 0 == result.exit_code, result.output
-    assert f"{POOR}: ok: poor-plan 1, 1 roles, 2 KPIs, 2 grades, 0 gates, 0 adjustments\n" == result.stdout
+    assert f"{POOR}: ok: poor-plan 1, 1 role, 2 KPIs, 2 grades, 0 gates, 0 adjustments\n" == result.stdout
     lines = result.stderr.splitlines()
     assert 6 == len(lines)
     assert lines[2].startswith(f"Warning: {POOR}:14:5: CSP102: KPI aht carries 60% of the score, more than 40%. ")
@@ -112,7 +112,7 @@ def test_init_starter_has_the_promised_parts(runner, tmp_path):
     runner.invoke(app, ["init", str(target)])
     result = runner.invoke(app, ["validate-policy", str(target)])
     assert result.stdout.endswith(
-        ": ok: my-contact-centre 2026.01, 2 roles, 4 KPIs, 4 grades, 1 gates, 0 adjustments\n")
+        ": ok: my-contact-centre 2026.01, 2 roles, 4 KPIs, 4 grades, 1 gate, 0 adjustments\n")
     assert target.read_text(encoding="utf-8").startswith("# A starter pay policy")
 
 
