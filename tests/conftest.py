@@ -91,6 +91,22 @@ def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = No
     return buffer.getvalue()
 
 
+# The smallest valid policy: one role, one KPI, two grades.
+TINY_POLICY = """\
+policy: tiny
+title: Tiny
+version: "1"
+agents: {id: agent_id, role: role}
+roles:
+  L1: {base_pay: 5000, target_bonus: 1000}
+kpis:
+  csat: {column: csat, unit: percent, weight: 100, score: {threshold: 80, target: 90, stretch: 96}}
+grades:
+  - {grade: A, min_score: 1.0, multiplier: 1.2}
+  - {grade: D, min_score: 0, multiplier: 0}
+"""
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """Typer's test runner, for invoking cspay's commands in-process."""

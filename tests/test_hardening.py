@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, STANDARD, WORKED_CELLS, agent_row, write_yaml
+from conftest import HEADER, STANDARD, TINY_POLICY, WORKED_CELLS, agent_row, write_yaml
 from typer.testing import CliRunner
 
 import cspay.compiled
@@ -40,19 +40,6 @@ from cspay.policy import Policy
 
 WriteCsv = Callable[..., Path]
 
-TINY = """\
-policy: tiny
-title: Tiny
-version: "1"
-agents: {id: agent_id, role: role}
-roles:
-  L1: {base_pay: 5000, target_bonus: 1000}
-kpis:
-  csat: {column: csat, unit: percent, weight: 100, score: {threshold: 80, target: 90, stretch: 96}}
-grades:
-  - {grade: A, min_score: 1.0, multiplier: 1.2}
-  - {grade: D, min_score: 0, multiplier: 0}
-"""
 
 
 def policy_problems(tmp_path: Path, text: str) -> list[str]:
@@ -84,36 +71,36 @@ def test_alias_bomb_is_refused_at_its_first_anchor(tmp_path: Path) -> None:
 
 def test_no_where_a_number_is_meant_is_refused_as_text(tmp_path: Path) -> None:
     """`weight: NO` is the text "NO" (never false, never 0): an error expecting a number."""
-    problems = policy_problems(tmp_path, TINY.replace("weight: 100", "weight: NO"))
+    problems = policy_problems(tmp_path, TINY_POLICY.replace("weight: 100", "weight: NO"))
     assert [f"{tmp_path / 'policy.yaml'}:8:47: kpis.csat.weight: expected a number, got 'NO'"] == problems
 
 
 def test_clock_time_where_a_number_is_meant_is_refused_as_text(tmp_path: Path) -> None:
     """`base_pay: 10:00` is not YAML 1.1's sexagesimal 600: it is text, and an error expecting a number."""
-    problems = policy_problems(tmp_path, TINY.replace("base_pay: 5000", "base_pay: 10:00"))
+    problems = policy_problems(tmp_path, TINY_POLICY.replace("base_pay: 5000", "base_pay: 10:00"))
     assert [f"{tmp_path / 'policy.yaml'}:6:18: roles.L1.base_pay: expected a number, got '10:00'"] == problems
 
 
 def test_clock_time_where_text_is_meant_stays_text(tmp_path: Path) -> None:
     """`title: 10:00` is the title "10:00"."""
-    assert "10:00" == load_policy(write_yaml(tmp_path, TINY.replace("title: Tiny", "title: 10:00"))).title
+    assert "10:00" == load_policy(write_yaml(tmp_path, TINY_POLICY.replace("title: Tiny", "title: 10:00"))).title
 
 
 def test_exponent_where_a_number_is_meant_is_exact(tmp_path: Path) -> None:
     """`base_pay: 1e3` is exactly 1000 (a Decimal from the text, never a float): base pay 1000.00."""
-    policy = load_policy(write_yaml(tmp_path, TINY.replace("base_pay: 5000", "base_pay: 1e3")))
+    policy = load_policy(write_yaml(tmp_path, TINY_POLICY.replace("base_pay: 5000", "base_pay: 1e3")))
     slip = Engine(policy).payslip(agent_row(csat="92"))
     assert (Decimal(1000), Decimal("1000.00")) == (policy.roles["L1"].base_pay, slip.amount("base_pay"))
 
 
 def test_exponent_where_text_is_meant_keeps_its_text(tmp_path: Path) -> None:
     """`version: 1e3` is the version "1e3", as written, not "1E+3" or "1000"."""
-    assert "1e3" == load_policy(write_yaml(tmp_path, TINY.replace('version: "1"', "version: 1e3"))).version
+    assert "1e3" == load_policy(write_yaml(tmp_path, TINY_POLICY.replace('version: "1"', "version: 1e3"))).version
 
 
 def test_negative_weight_is_refused(tmp_path: Path) -> None:
     """A KPI weight below 0 is an error naming the key, even when the weights add up to 100."""
-    text = TINY.replace("weight: 100,", "weight: -10,").replace(
+    text = TINY_POLICY.replace("weight: 100,", "weight: -10,").replace(
         "kpis:\n", "kpis:\n  fcr: {column: fcr, unit: ratio, weight: 110, "
                    "score: {threshold: 0.6, target: 0.7, stretch: 0.8}}\n")
     problems = policy_problems(tmp_path, text)
@@ -175,7 +162,7 @@ def test_a_number_too_large_for_exact_pay_is_refused_at_its_cell(write_csv: Writ
 
 def test_a_policy_number_too_large_for_exact_pay_is_refused(tmp_path: Path) -> None:
     """A policy number of 10**15 or more is refused where it is written, like a metrics cell."""
-    problems = policy_problems(tmp_path, TINY.replace("base_pay: 5000", "base_pay: 1e15"))
+    problems = policy_problems(tmp_path, TINY_POLICY.replace("base_pay: 5000", "base_pay: 1e15"))
     assert [f"{tmp_path / 'policy.yaml'}:6:18: roles.L1.base_pay: expected a number below "
             f"1,000,000,000,000,000 in size, got '1e15'"] == problems
 
@@ -184,7 +171,7 @@ def test_a_policy_number_too_large_for_exact_pay_is_refused(tmp_path: Path) -> N
 def test_pay_beyond_28_digits_is_a_located_error(tmp_path: Path, write_csv: WriteCsv, format: str) -> None:
     """A target of 9e14 paid at a multiplier of 9e14 would need 30 digits: every output names the row and
     agent, exit 1, instead of rounding wrongly or crashing."""
-    policy = write_yaml(tmp_path, TINY.replace("target_bonus: 1000", "target_bonus: 9e14").replace(
+    policy = write_yaml(tmp_path, TINY_POLICY.replace("target_bonus: 1000", "target_bonus: 9e14").replace(
         "multiplier: 1.2", "multiplier: 9e14"))
     metrics = tmp_path / "m.csv"
     metrics.write_text("agent_id,role,csat\nA001,L1,92\n", encoding="utf-8")

@@ -7,23 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import STANDARD, write_yaml
+from conftest import STANDARD, TINY_POLICY, write_yaml
 
 from cspay.errors import PolicyError
 from cspay.loader import MAX_POLICY_BYTES, load_document, load_policy
 
-MINIMAL = """\
-policy: tiny
-version: "1"
-agents: {id: agent_id, role: role}
-roles:
-  L1: {base_pay: 5000, target_bonus: 1000}
-kpis:
-  csat: {column: csat, unit: percent, weight: 100, score: {threshold: 80, target: 90, stretch: 96}}
-grades:
-  - {grade: A, min_score: 1.0, multiplier: 1.2}
-  - {grade: D, min_score: 0, multiplier: 0}
-"""
+MINIMAL = TINY_POLICY.replace("title: Tiny\n", "")  # no title, as a policy may
 
 
 def _floats(value: Any) -> list[Any]:
