@@ -137,21 +137,13 @@ def compute(
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
     from .bulk import pay_to_csv
-    from .export import atomic_output, check_target, write_csv, write_json
+    from .export import atomic_output, check_target
     from .job import Job, Options
     from .loader import load_policy
     from .progress import advancing
 
     delimiter = _unescape(delimiter)
-    if delimiter is not None and len(delimiter) != 1:
-        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
-    if format is Format.table and output is not None:
-        raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
-    if bom and format is not Format.csv:
-        raise typer.BadParameter("--bom applies to --format csv", param_hint="--bom")
-    if format is Format.xlsx and output is None:
-        raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
-                                 param_hint="--output")
+    _check_output_options(format, output, bom, delimiter)
     job = Job(Options(period, record, ledger, correction, quiet, log_format is LogFormat.json))
     check_target(output, force)
     with job.locked(output):
@@ -172,18 +164,40 @@ def compute(
                     _print_run(loaded, payslips, run.summary, words, run.triggered)
             else:
                 with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
-                    if format is Format.csv:
+                    if format is Format.csv and batch is not None:  # same bytes, a fraction of the time
                         handle.write("\ufeff" if bom else "")
-                        if batch is not None:  # the batch path: same bytes, a fraction of the time
-                            pay_to_csv(batch, handle, run.summary, advance)
-                        else:
-                            write_csv(handle, loaded, run.payslips, run.extra_codes)
-                    elif format is Format.xlsx:
-                        _write_xlsx(handle, loaded, run, words, [Path(name) for name in source.files])
+                        pay_to_csv(batch, handle, run.summary, advance)
                     else:
-                        write_json(handle, loaded, run.payslips, run.summary, run.extra, run.annotate(loaded))
+                        _write_run(handle, format, loaded, run, words, source.files, bom)
                     job.commit(loaded, run)  # recorded before the file is renamed into place
     job.report(loaded, run, words, policy, output)
+
+
+def _check_output_options(format: Format, output: Path | None, bom: bool, delimiter: str | None) -> None:
+    """Usage errors (exit 2) among compute's output options, before any file is read."""
+    if delimiter is not None and len(delimiter) != 1:
+        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
+    if format is Format.table and output is not None:
+        raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
+    if bom and format is not Format.csv:
+        raise typer.BadParameter("--bom applies to --format csv", param_hint="--bom")
+    if format is Format.xlsx and output is None:
+        raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
+                                 param_hint="--output")
+
+
+def _write_run(handle: Any, format: Format, policy: Any, run: Any, words: Any, files: list[str],
+               bom: bool) -> None:
+    """The run's payslips as CSV, JSON or a workbook, payslip by payslip."""
+    from .export import write_csv, write_json
+
+    if format is Format.csv:
+        handle.write("\ufeff" if bom else "")
+        write_csv(handle, policy, run.payslips, run.extra_codes)
+    elif format is Format.xlsx:
+        _write_xlsx(handle, policy, run, words, [Path(name) for name in files])
+    else:
+        write_json(handle, policy, run.payslips, run.summary, run.extra, run.annotate(policy))
 
 
 @contextmanager
