@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,11 +33,6 @@ class Format(StrEnum):
 
 
 class LogFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -271,85 +264,6 @@ def _words(lang: str | None, policy: Any) -> Any:
         raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {language!r}",
                                  param_hint="--lang")
     return Words(language)
-
-
-_LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")
-
-
-@app.command("validate-policy")
-@reports_errors
-def validate_policy(
-    policies: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="text or json.")] = ReportFormat.text,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any warning is not silenced.")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of the warnings: en or zh "
-                                                          "(default: the policy's locale, else en).")] = None,
-) -> None:
-    """Check pay policies for errors and pitfalls.
-
-    Errors (exit 1) and warnings about known pay-design pitfalls (CSP101 …), each with file:line:col.
-
-    Example: cspay validate-policy --strict policies/*.yaml
-    """
-    if lang is not None:
-        _words(lang, None)  # a bad --lang is a usage error even when no policy loads
-    reports = [_checked(path, lang) for path in policies]
-    if format is ReportFormat.json:
-        typer.echo(json.dumps([_structured(report) for report in reports], ensure_ascii=False, indent=2))
-    else:
-        for report in reports:
-            _print_report(report)
-    if not all(report["valid"] for report in reports):
-        raise typer.Exit(1)
-    if strict and any(report["warnings"] for report in reports):
-        raise typer.Exit(1)
-
-
-def _checked(path: Path, lang: str | None) -> dict[str, Any]:
-    """One policy file's errors, or its summary and pitfall findings in the reader's language."""
-    from .errors import PolicyError
-    from .lint import lint
-    from .loader import load_policy
-
-    try:
-        policy = load_policy(path)
-    except PolicyError as error:
-        return {"file": str(path), "valid": False, "errors": error.lines(), "warnings": [], "silenced": []}
-    words = _words(lang, policy)
-    findings = lint(policy, words)
-    return {"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy),
-            "warnings": [f for f in findings if f.reason is None],
-            "silenced": [f for f in findings if f.reason is not None], "warning_word": words("lint.warning")}
-
-
-def _print_report(report: dict[str, Any]) -> None:
-    if report["valid"]:
-        typer.echo(f"{report['file']}: ok: {report['summary']}")
-    for finding in report["warnings"]:
-        typer.echo(f"{report['warning_word']}: {finding}", err=True)
-    for line in report["errors"]:
-        typer.echo(f"Error: {line}", err=True)
-
-
-def _policy_summary(policy: Any) -> str:
-    parts = [(policy.roles, "role"), (policy.kpis, "KPI"), (policy.grades, "grade"), (policy.gates, "gate"),
-             (policy.adjustments, "adjustment")]
-    counts = ", ".join(f"{len(items)} {noun}{'' if len(items) == 1 else 's'}" for items, noun in parts)
-    return f"{policy.policy} {policy.version}, {counts}"
-
-
-def _structured(report: dict[str, Any]) -> dict[str, Any]:
-    errors = []
-    for line in report["errors"]:
-        match = _LOCATED.match(line)
-        if match:
-            errors.append({"code": None, "file": match["file"], "line": int(match["line"]),
-                           "column": int(match["column"]), "message": match["message"]})
-        else:
-            errors.append({"code": None, "file": report["file"], "line": None, "column": None, "message": line})
-    report = {key: value for key, value in report.items() if key != "warning_word"}
-    return {**report, "errors": errors, "warnings": [f.data() for f in report["warnings"]],
-            "silenced": [f.data() for f in report["silenced"]]}
 
 
 def main() -> None:
