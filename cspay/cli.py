@@ -135,15 +135,15 @@ def compute(
     from .loader import load_policy
     from .progress import advancing
 
-    delimiter = _unescape(delimiter)
-    _check_output_options(format, output, bom, delimiter)
-    job = Job(Options(period, record, ledger, correction, quiet, log_format is LogFormat.json))
+    delimiter, asked = delimiter_option(delimiter), period_option(period)
+    _check_output_options(format, output, bom)
+    job = Job(Options(asked, record, ledger, correction, quiet, log_format is LogFormat.json))
     check_target(output, force)
     with job.locked(output):
         loaded = load_policy(policy)
         job.check_policy(loaded)
         words = _words(lang, loaded)
-        source = _period_input(loaded, metrics, period, roster, encoding, delimiter, words, quiet)
+        source = _period_input(loaded, metrics, asked, roster, encoding, delimiter, words, quiet)
         batch = job.batch_reader(source) if format is Format.csv else None
         with _progress(source, words) as advance:
             if advance is not None and batch is None:
@@ -166,10 +166,8 @@ def compute(
     job.report(loaded, run, words, policy, output)
 
 
-def _check_output_options(format: Format, output: Path | None, bom: bool, delimiter: str | None) -> None:
+def _check_output_options(format: Format, output: Path | None, bom: bool) -> None:
     """Usage errors (exit 2) among compute's output options, before any file is read."""
-    if delimiter is not None and len(delimiter) != 1:
-        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
     if bom and format is not Format.csv:
@@ -207,14 +205,14 @@ def _progress(source: Any, words: Any) -> Iterator[Any]:
         yield advance
 
 
-def _period_input(policy: Any, metrics: list[Path], period: str | None, roster: Path | None,
+def _period_input(policy: Any, metrics: list[Path], period: Any, roster: Path | None,
                   encoding: str | None, delimiter: str | None, words: Any, quiet: bool) -> Any:
     """The rows to pay: one month's file, a quarter's or year's monthly files combined, or the
     metrics a policy's `metrics:` section derives from a raw export joined to a roster."""
-    from .inputs import PeriodInput, UsageProblem, metric_files, open_period, requested_period
+    from .inputs import PeriodInput, UsageProblem, check_period, metric_files, open_period
 
     try:
-        asked = requested_period(policy, period)
+        asked = check_period(policy, period)
         files = metric_files(metrics, policy)
     except UsageProblem as problem:
         raise typer.BadParameter(str(problem), param_hint=problem.option) from None
@@ -243,8 +241,24 @@ def _write_xlsx(handle: Any, policy: Any, run: Any, words: Any, metrics: list[Pa
     write_workbook(handle, policy, run.payslips, words, describe_inputs(metrics), run.extra_codes)
 
 
-def _unescape(delimiter: str | None) -> str | None:
-    return "\t" if delimiter in ("\\t", "tab") else delimiter
+def delimiter_option(text: str | None) -> str | None:
+    """--delimiter as the character it names (`tab` or `\\t` for a tab); exit 2 unless it is one character."""
+    delimiter = "\t" if text in ("\\t", "tab") else text
+    if delimiter is not None and len(delimiter) != 1:
+        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
+    return delimiter
+
+
+def period_option(text: str | None, hint: str = "--period") -> Any:
+    """--period (or a PERIOD argument) as a Period, None when not given; exit 2 when it names no period."""
+    if text is None:
+        return None
+    from .periods import parse_period
+
+    try:
+        return parse_period(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
 def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any, triggered: Any = None) -> None:

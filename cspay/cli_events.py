@@ -8,21 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import Format, _console, _unescape, _words, app, reports_errors
+from .cli import Format, _console, _words, app, delimiter_option, period_option, reports_errors
 
 PERIOD_HELP = "The period: a month like 2021-01, a quarter like 2021-Q1, or a year like 2021."
-
-
-def period_option(text: str | None) -> Any:
-    """The --period label as a Period (None when not given); exit 2 when it is not a period."""
-    if text is None:
-        return None
-    from .periods import parse_period
-
-    try:
-        return parse_period(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--period") from None
 
 
 @app.command("metrics")
@@ -52,11 +40,11 @@ def metrics(
     when = period_option(period)
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
-    _check_delimiter(delimiter)
+    delimiter = delimiter_option(delimiter)
     check_target(output, force)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
-    table = derive(_spec(loaded), events, when, encoding=encoding, delimiter=_unescape(delimiter))
+    table = derive(_spec(loaded), events, when, encoding=encoding, delimiter=delimiter)
     joined = None
     if roster is not None:
         agents = read_roster(roster, loaded.agents.id)
@@ -90,10 +78,7 @@ def export_rows(policy: Any, events: Path, period: Any, roster: Path | None, wor
     if period is None:
         raise typer.BadParameter("the policy derives its metrics from a raw export; give the period to "
                                  "pay, like 2021-01", param_hint="--period")  # fmt: skip
-    if period.kind != policy.period:
-        raise typer.BadParameter(f'"{period.label}" is a {period.kind}, but the policy pays by '
-                                 f"{policy.period}", param_hint="--period")  # fmt: skip
-    table = derive(policy.metrics, events, period, encoding=encoding, delimiter=_unescape(delimiter))
+    table = derive(policy.metrics, events, period, encoding=encoding, delimiter=delimiter)
     if table.rows_outside == table.rows_read:  # a wrong period, not a month nobody worked
         raise MetricsError(f"{table.source}: none of its {table.rows_read:,} rows is dated in {period.label} "
                            f"({period.first} to {period.last}); check --period")  # fmt: skip
@@ -111,11 +96,6 @@ def _spec(policy: Any) -> Any:
         raise PolicyError(f"{policy.path}: the policy has no metrics: section, so there is nothing to derive; "
                           f"add one that names the export's columns and each metric")  # fmt: skip
     return policy.metrics
-
-
-def _check_delimiter(delimiter: str | None) -> None:
-    if delimiter is not None and len(_unescape(delimiter) or "") != 1:
-        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
 
 
 def _notes(table: Any, joined: Any, roster: Path | None, words: Any) -> None:

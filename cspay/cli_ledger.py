@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli import _console, app, reports_errors
+from .cli import _console, app, period_option, reports_errors
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -80,10 +80,8 @@ def runs(
 
     Example: cspay runs --ledger payroll.db --format csv
     """
-    from .job import pay_period
-
     words = _words(lang)
-    label = pay_period(period).label if period else None
+    label = period_option(period).label if period else None
     with _open(ledger) as book:
         found, closes = book.runs(label), [c for c in book.closes() if label in (None, c["period"])]
     records = [_run_record(run) for run in found]
@@ -233,12 +231,7 @@ def reopen(
 
 
 def _period_argument(text: str) -> str:
-    from .job import pay_period
-
-    try:
-        return pay_period(text).label
-    except typer.BadParameter as error:
-        raise typer.BadParameter(error.message, param_hint="PERIOD") from None
+    return period_option(text, "PERIOD").label
 
 
 @app.command()

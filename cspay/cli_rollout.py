@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli import Format, _console, _unescape, _words, app, reports_errors
+from .cli import Format, _console, _words, app, delimiter_option, reports_errors
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -53,14 +53,13 @@ def compare_command(
     from .loader import load_policy
 
     limits = _limit(max_increase, "--max-increase"), _limit(max_decrease, "--max-decrease")
-    if delimiter is not None and len(delimiter) != 1:
-        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
+    delimiter = delimiter_option(delimiter)
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
     check_target(output, force)
     old_policy, new_policy = load_policy(old), load_policy(new)
     words = _words(lang, new_policy if new_policy.locale or not old_policy.locale else old_policy)
-    comparison = compare(old_policy, new_policy, metrics, encoding=encoding, delimiter=_unescape(delimiter))
+    comparison = compare(old_policy, new_policy, metrics, encoding=encoding, delimiter=delimiter)
     if format is Format.table:
         console = _console()
         from .render_compare import comparison_tables

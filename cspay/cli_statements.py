@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import _console, _unescape, _words, app, reports_errors
+from .cli import _console, _words, app, delimiter_option, reports_errors
 
 Policy = Annotated[Path, typer.Argument(help="The pay policy (YAML).")]
 Metrics = Annotated[Path, typer.Argument(help="One month of agent metrics (CSV).")]
@@ -101,11 +101,10 @@ def _load(policy: Path, metrics: Path, lang: str | None, encoding: str | None,
     from .loader import load_policy
     from .metrics import read_metrics
 
-    if delimiter is not None and len(_unescape(delimiter) or "") != 1:
-        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
+    delimiter = delimiter_option(delimiter)
     loaded = load_policy(policy)
     words = _words(lang, loaded)
-    return loaded, words, read_metrics(metrics, loaded, encoding=encoding, delimiter=_unescape(delimiter))
+    return loaded, words, read_metrics(metrics, loaded, encoding=encoding, delimiter=delimiter)
 
 
 def _choose(rows: list[Any], agent_ids: list[str], metrics: Path) -> list[Any]:

@@ -19,7 +19,7 @@ from .combine import Note, combine
 from .engine import PayRun, Payslip, iter_payslips, pay_run
 from .errors import MetricsError, Problems
 from .metrics import AgentRow, MetricsReader
-from .periods import EXAMPLES, MONTHS_IN, Period, parse_period, period_of, read_month_cell
+from .periods import EXAMPLES, MONTHS_IN, Period, period_of, read_month_cell
 from .policy import Policy, Role
 from .values import Share
 
@@ -32,14 +32,10 @@ class UsageProblem(ValueError):
         self.option = option
 
 
-def requested_period(policy: Policy, label: str | None) -> Period | None:
+def check_period(policy: Policy, period: Period | None) -> Period | None:
     """The period named by --period, which must be the kind of period the policy pays for."""
-    if label is None:
+    if period is None:
         return None
-    try:
-        period = parse_period(label)
-    except ValueError as error:
-        raise UsageProblem(str(error), "--period") from None
     if period.kind != policy.period:
         raise UsageProblem(f"{period.label} is a {period.kind}, but the policy {policy.path} has period: "
                            f"{policy.period}; expected a {policy.period} like {EXAMPLES[policy.period]}",

@@ -20,7 +20,7 @@ from .export import file_sha256
 from .inputs import PeriodInput, period_payslips
 from .ledger import DEFAULT_LEDGER, Ledger, Recording, RunRow, Who, check_ledger_path
 from .metrics import MetricsReader
-from .periods import Period, parse_period, period_of
+from .periods import Period, period_of
 from .policy import MONTHLY_PAY, Policy
 from .settlement import Difference, Pending, add_corrections, add_true_ups, extra_codes
 from .triggers import periods_needed, triggered
@@ -30,14 +30,6 @@ class LockedError(CspayError):
     """Another cspay run holds the ledger or the output file; cron should simply try again later."""
 
     exit_code = 75  # EX_TEMPFAIL from sysexits.h: a temporary failure, worth retrying
-
-
-def pay_period(text: str) -> Period:
-    """Parse `--period`; a usage error (exit 2) when the text names no month, quarter or year."""
-    try:
-        return parse_period(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--period") from None
 
 
 def earlier(period: Period, count: int) -> list[str]:
@@ -51,7 +43,7 @@ def earlier(period: Period, count: int) -> list[str]:
 class Options:
     """compute's options that concern the period and the ledger."""
 
-    period: str | None = None
+    period: Period | None = None  # --period, already read
     record: bool = False
     ledger: Path | None = None
     correction: bool = False
@@ -88,7 +80,7 @@ class Job:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.started = time.monotonic()
-        self.period = pay_period(options.period) if options.period is not None else None
+        self.period = options.period
         if options.record and self.period is None:
             raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
         if options.correction and not options.record:

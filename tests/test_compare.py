@@ -226,3 +226,12 @@ def test_heading_names_the_files_when_both_policies_read_alike(runner, raised):
     result = runner.invoke(app, ["compare", str(OLD), str(raised), str(MONTH)])
     assert (f"Customer service pay plan 2026.11 ({OLD}) → Customer service pay plan 2026.11 ({raised}) (CNY)"
             == result.stdout.splitlines()[0].rstrip())
+
+
+def test_compare_reads_a_tab_separated_month_with_delimiter_tab(runner, tmp_path):
+    """`--delimiter tab` names a tab here as in every command (it was refused as two characters)."""
+    tabbed = tmp_path / "month.tsv"
+    tabbed.write_text(MONTH.read_text(encoding="utf-8").replace(",", "\t"), encoding="utf-8")
+    result = runner.invoke(app, ["compare", str(OLD), str(OLD), str(tabbed), "--delimiter", "tab", "-f", "csv"])
+    assert 0 == result.exit_code, result.output
+    assert 5 == len(result.stdout.splitlines())
