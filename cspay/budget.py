@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from .engine import ONE, ZERO, Engine, Payslip, round_to
+from .engine import ONE, ZERO, Engine, Payslip, quantum, round_to
 from .policy import Policy
 
 
@@ -51,8 +51,7 @@ def share_out(pool: Decimal, demands: Sequence[tuple[str, Decimal]], step: Decim
                    key=lambda i: (-remainders[i], demands[i][0]))
     for i in order[:left]:
         whole[i] += 1
-    places = ONE.scaleb(min(step.as_tuple().exponent, 0))
-    return [(units * step).quantize(places) for units in whole]
+    return [(units * step).quantize(quantum(step)) for units in whole]
 
 
 def apply_budget(policy: Policy, payslips: Sequence[Payslip]) -> BudgetResult:

@@ -21,7 +21,7 @@ from .engine import (
     KpiResult,
     Line,
     Payslip,
-    _quantum,
+    quantum,
 )
 from .errors import PayError
 from .metrics import AgentRow
@@ -42,7 +42,7 @@ class Engine:
         self.step = policy.rounding.step
         self.mode = policy.rounding.mode
         self._rounding = ROUNDING_MODES.get(self.mode, self.mode)
-        self._places = _quantum(self.step)
+        self._places = quantum(self.step)
         self.kpi_plans = [KpiPlan(code, kpi, 1 << i) for i, (code, kpi) in enumerate(policy.kpis.items())]
         codes = list(policy.kpis)
         self.gate_plans = [GatePlan(i, gate, codes.index(gate.kpi) if gate.kpi is not None else None)

@@ -89,7 +89,7 @@ class Payslip:
 def round_to(amount: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round to a multiple of `step` ("half_up" goes away from zero at the half, as in Decimal)."""
     units = (amount / step).to_integral_value(rounding=ROUNDING_MODES.get(mode, mode))
-    result = (units * step).quantize(_quantum(step))
+    result = (units * step).quantize(quantum(step))
     return result if result else result.copy_abs()  # never "-0.00" on a payslip
 
 
@@ -137,7 +137,7 @@ def line_codes(policy: Policy) -> list[tuple[str, str]]:
     return codes
 
 
-def _quantum(step: Decimal) -> Decimal:
+def quantum(step: Decimal) -> Decimal:
     """The exponent a rounded amount is written with: 0.01 for cents, 1 for a step of 1, 5 or 10."""
     return ONE.scaleb(min(step.as_tuple().exponent, 0))
 

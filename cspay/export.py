@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
-from .engine import Line, Payslip, Summary, line_codes
+from .engine import Line, Payslip, Summary, line_codes, quantum
 from .errors import OutputError
 from .i18n import DEFAULT_LANGUAGE, catalog
 from .policy import Policy
@@ -99,7 +99,7 @@ def _mode_for(path: Path) -> int:
 
 def zero(policy: Policy) -> Decimal:
     """Zero written with the places of the policy's rounding step (0.00 for cents)."""
-    return Decimal(0).quantize(Decimal(1).scaleb(min(policy.rounding.step.as_tuple().exponent, 0)))
+    return Decimal(0).quantize(quantum(policy.rounding.step))
 
 
 def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:

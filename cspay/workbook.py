@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
-from .engine import KpiResult, Payslip, Summary
+from .engine import KpiResult, Payslip, Summary, quantum
 from .errors import MetricsError, OutputError
 from .export import SCORE_PLACES, file_sha256, run_line_codes, zero
 from .i18n import Words
@@ -188,7 +188,7 @@ def write_about(book: Book, policy: Policy, words: Words, about: About) -> None:
 
 def _money(policy: Policy, words: Words) -> tuple[str, str, int]:
     before, after = words.money_parts(policy.currency)
-    return before, after, max(-policy.rounding.step.as_tuple().exponent, 0)
+    return before, after, -quantum(policy.rounding.step).as_tuple().exponent
 
 
 def _properties(policy: Policy, about: About) -> dict[str, Any]:
