@@ -97,3 +97,14 @@ def test_raw_export_commands_print_what_the_readme_quotes(pwc_csv):
         printed = {line.strip() for line in (result.stdout + result.stderr).replace(str(pwc_csv), EXPORT).splitlines()}
         missing = [line for line in excerpt.strip().splitlines() if line != "…" and line.strip() not in printed]
         assert [] == missing, command
+
+
+def test_library_examples_run():
+    """Every Python block of the README's "Library use" runs as written, from the repository root."""
+    section = README.split("### Library use", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.+?)\n```", section, re.S)
+    assert 2 <= len(blocks)
+    for code in blocks:
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                encoding="utf-8", check=False)
+        assert 0 == result.returncode, result.stderr
