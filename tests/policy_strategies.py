@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+from hypothesis import assume
 from hypothesis import strategies as st
+
+from cspay.errors import PolicyError
+from cspay.loader import load_policy
+from cspay.policy import Policy
 
 SCORES = st.decimals(min_value=0, max_value=3, places=2)
 VALUES = st.decimals(min_value=-5, max_value=500, places=2)
@@ -47,3 +53,14 @@ def policy_texts(draw) -> str:
             f"gates:\n  - {{{subject}, {condition}: {draw(VALUES)}, then: {effect}}}\n"
             f"floor: {{gross: {draw(VALUES.map(abs))}}}\n")
 
+
+
+def loaded(tmp_path: Path, text: str) -> Policy:
+    """The policy a generated text describes; the example is discarded when the text is not valid."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        return load_policy(path)
+    except PolicyError:
+        assume(False)
+        raise  # not reached: assume(False) stops the example
