@@ -209,19 +209,17 @@ def _period_input(policy: Any, metrics: list[Path], period: Any, roster: Path | 
                   encoding: str | None, delimiter: str | None, words: Any, quiet: bool) -> Any:
     """The rows to pay: one month's file, a quarter's or year's monthly files combined, or the
     metrics a policy's `metrics:` section derives from a raw export joined to a roster."""
-    from .inputs import PeriodInput, UsageProblem, check_period, metric_files, open_period
+    from .inputs import UsageProblem, check_period, metric_files, open_export, open_period
 
     try:
         asked = check_period(policy, period)
         files = metric_files(metrics, policy)
+        if policy.metrics is not None or roster is not None:  # METRICS is a raw per-call export
+            source = open_export(policy, files[0], asked, roster, encoding=encoding, delimiter=delimiter)
+        else:
+            source = open_period(policy, files, asked, encoding=encoding, delimiter=delimiter)
     except UsageProblem as problem:
         raise typer.BadParameter(str(problem), param_hint=problem.option) from None
-    if policy.metrics is not None or roster is not None:  # METRICS is a raw per-call export
-        from .cli_events import export_rows
-
-        rows = export_rows(policy, files[0], asked, roster, words, encoding=encoding, delimiter=delimiter)
-        return PeriodInput(policy, rows, asked, [str(files[0])])
-    source = open_period(policy, files, asked, encoding=encoding, delimiter=delimiter)
     for note in [] if quiet else source.notes:
         typer.echo(words(note.key, **note.values), err=True)
     return source

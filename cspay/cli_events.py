@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,32 +62,6 @@ def metrics(
         typer.echo(words("metrics.wrote", count=len(table.agents), path=output), err=True)
 
 
-def export_rows(policy: Any, events: Path, period: Any, roster: Path | None, words: Any, *,
-                encoding: str | None, delimiter: str | None) -> Iterator[Any]:  # fmt: skip
-    """The agent rows `compute` pays: the export's metrics for the period joined to the roster."""
-    from .errors import MetricsError
-    from .events import agent_rows, check_sources, derive, join_roster, read_roster
-
-    if policy.metrics is None:
-        raise typer.BadParameter("needs a policy with a metrics: section, which derives agent metrics "
-                                 "from a raw export", param_hint="--roster")  # fmt: skip
-    if roster is None:
-        raise typer.BadParameter("the policy derives its metrics from a raw export; give the roster of "
-                                 "the agents' roles and worked days", param_hint="--roster")  # fmt: skip
-    if period is None:
-        raise typer.BadParameter("the policy derives its metrics from a raw export; give the period to "
-                                 "pay, like 2021-01", param_hint="--period")  # fmt: skip
-    table = derive(policy.metrics, events, period, encoding=encoding, delimiter=delimiter)
-    if table.rows_outside == table.rows_read:  # a wrong period, not a month nobody worked
-        raise MetricsError(f"{table.source}: none of its {table.rows_read:,} rows is dated in {period.label} "
-                           f"({period.first} to {period.last}); check --period")  # fmt: skip
-    agents = read_roster(roster, policy.agents.id)
-    check_sources(policy, agents, table)
-    joined = join_roster(table, agents)
-    _notes(table, joined, roster, words)
-    return agent_rows(policy, joined, agents.source)
-
-
 def _spec(policy: Any) -> Any:
     from .errors import PolicyError
 
@@ -99,13 +72,8 @@ def _spec(policy: Any) -> Any:
 
 
 def _notes(table: Any, joined: Any, roster: Path | None, words: Any) -> None:
-    """What the analyst should know besides the figures: rows left out, agents on one side only."""
-    inside = table.rows_read - table.rows_outside
-    notes = [words("metrics.rows", source=table.source, read=f"{table.rows_read:,}", inside=f"{inside:,}",
-                   outside=f"{table.rows_outside:,}", period=table.period.label)]  # fmt: skip
-    if joined is not None and joined.not_in_roster:
-        notes.append(words("metrics.not_in_roster", roster=roster, agents=", ".join(joined.not_in_roster)))
-    if joined is not None and joined.without_rows:
-        notes.append(words("metrics.without_rows", period=table.period.label, agents=", ".join(joined.without_rows)))
-    for note in notes:
-        typer.echo(note, err=True)
+    """Rows left out and agents on one side only, on stderr (the figures go to stdout or the file)."""
+    from .events import export_notes
+
+    for note in export_notes(table, joined, roster):
+        typer.echo(words(note.key, **note.values), err=True)

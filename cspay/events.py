@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .cells import CellError, clean, is_missing
+from .combine import Note
 from .derive import PARSERS, Figure, MetricsSpec, Row, figures_of
 from .errors import MetricsError, Problems
 from .metrics import SNIFF_BYTES, AgentRow, RowParser, detect_delimiter, detect_encoding, find_header
@@ -324,3 +325,16 @@ def agent_rows(policy: Policy, joined: Joined, source: str) -> Iterator[AgentRow
         if row is not None:
             yield row
     parser.problems.raise_if_any(MetricsError)
+
+
+def export_notes(table: DerivedTable, joined: Joined | None, roster: Path | None) -> list[Note]:
+    """What the analyst should know besides the figures: rows left out, agents on one side only."""
+    inside = table.rows_read - table.rows_outside
+    notes = [Note("metrics.rows", {"source": table.source, "read": f"{table.rows_read:,}", "inside": f"{inside:,}",
+                                   "outside": f"{table.rows_outside:,}", "period": table.period.label})]
+    if joined is not None and joined.not_in_roster:
+        notes.append(Note("metrics.not_in_roster", {"roster": str(roster), "agents": ", ".join(joined.not_in_roster)}))
+    if joined is not None and joined.without_rows:
+        notes.append(Note("metrics.without_rows", {"period": table.period.label,
+                                                   "agents": ", ".join(joined.without_rows)}))
+    return notes

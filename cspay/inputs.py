@@ -242,3 +242,29 @@ def period_payslips(source: PeriodInput) -> Iterator[Payslip]:
 def compute_period(source: PeriodInput) -> PayRun:
     """Every payslip of the period and the totals, in the order of the rows."""
     return pay_run(source.policy, list(period_payslips(source)))
+
+
+def open_export(policy: Policy, events: Path, period: Period | None, roster: Path | None, *,
+                encoding: str | None = None, delimiter: str | None = None) -> PeriodInput:
+    """The rows a run pays from a raw per-call export: its metrics for the period, joined to the roster
+    and read like an agent-level metrics file (errors name the roster's rows)."""
+    from .events import agent_rows, check_sources, derive, export_notes, join_roster, read_roster
+
+    if policy.metrics is None:
+        raise UsageProblem("needs a policy with a metrics: section, which derives agent metrics from a raw "
+                           "export", "--roster")
+    if roster is None:
+        raise UsageProblem("the policy derives its metrics from a raw export; give the roster of the agents' "
+                           "roles and worked days", "--roster")
+    if period is None:
+        raise UsageProblem("the policy derives its metrics from a raw export; give the period to pay, like "
+                           "2021-01", "--period")
+    table = derive(policy.metrics, events, period, encoding=encoding, delimiter=delimiter)
+    if table.rows_outside == table.rows_read:  # a wrong period, not a month nobody worked
+        raise MetricsError(f"{table.source}: none of its {table.rows_read:,} rows is dated in {period.label} "
+                           f"({period.first} to {period.last}); check --period")
+    agents = read_roster(roster, policy.agents.id)
+    check_sources(policy, agents, table)
+    joined = join_roster(table, agents)
+    rows = agent_rows(policy, joined, agents.source)
+    return PeriodInput(policy, rows, period, [str(events)], export_notes(table, joined, roster))
