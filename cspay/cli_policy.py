@@ -54,7 +54,7 @@ def validate_policy(
 def _checked(path: Path, lang: str | None) -> dict[str, Any]:
     """One policy file's errors, or its summary and pitfall findings in the reader's language."""
     from .errors import PolicyError
-    from .lint import lint
+    from .lint import lint, warnings_of
     from .loader import load_policy
 
     try:
@@ -64,7 +64,7 @@ def _checked(path: Path, lang: str | None) -> dict[str, Any]:
     words = _words(lang, policy)
     findings = lint(policy, words)
     return {"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy),
-            "warnings": [f for f in findings if f.reason is None],
+            "warnings": warnings_of(findings),
             "silenced": [f for f in findings if f.reason is not None], "warning_word": words("lint.warning")}
 
 
