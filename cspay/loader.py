@@ -207,7 +207,8 @@ def load_policy(path: str | Path) -> Policy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        raise PolicyError([_located(doc, item) for item in error.errors(include_url=False)]) from None
+        items = _without_misspelt_missing(error.errors(include_url=False))
+        raise PolicyError([_located(doc, item) for item in items]) from None
     problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
     if problems:
         raise PolicyError(problems)
@@ -279,11 +280,23 @@ def _dotted(path: Path_) -> str:
 
 
 def _hint(loc: tuple, key: str) -> str:
-    known = _keys_of(Policy, loc[:-1])
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    close = _closest_key(loc, key)
     if close:
-        return f"; did you mean {close[0]!r}?"
+        return f"; did you mean {close!r}?"
+    known = _keys_of(Policy, loc[:-1])
     return f"; expected one of {', '.join(known)}" if known else ""
+
+
+def _closest_key(loc: tuple, key: str) -> str | None:
+    close = difflib.get_close_matches(key, _keys_of(Policy, loc[:-1]), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _without_misspelt_missing(items: list[dict]) -> list[dict]:
+    """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it: one typo, one line."""
+    meant = {(*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
+             for item in items if item["type"] == "extra_forbidden"}
+    return [item for item in items if item["type"] != "missing" or tuple(item["loc"]) not in meant]
 
 
 def _keys_of(model: Any, loc: tuple) -> list[str]:

@@ -168,7 +168,8 @@ def test_unknown_key_suggests_the_closest_known_key(tmp_path: Path) -> None:
 
 
 def test_all_problems_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
-    """A misspelt key, a bad number and an infinity are all reported, each at its own place."""
+    """A misspelt key (one line, not also "missing 'weight'"), a bad number and an infinity are all
+    reported, each at its own place."""
     text = (MINIMAL.replace("weight: 100", "wieght: 100").replace("base_pay: 5000", "base_pay: abc")
             .replace("multiplier: 1.2", "multiplier: .inf"))
     path = write_yaml(tmp_path, text)
@@ -176,7 +177,6 @@ def test_all_problems_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
         load_policy(path)
     assert [
         f"{path}:5:18: roles.L1.base_pay: expected a number, got 'abc'",
-        f"{path}:7:9: kpis.csat: missing required key 'weight'",
         f"{path}:7:39: kpis.csat.wieght: unknown key 'wieght'; did you mean 'weight'?",
         f"{path}:9:44: grades[0].multiplier: expected a number, got '.inf'",
     ] == caught.value.lines()
@@ -298,3 +298,11 @@ def test_inline_metrics_problem_is_located_in_the_policy(tmp_path: Path) -> None
     assert [f"{tmp_path / 'policy.yaml'}:15:16: metrics.derived.answered.tally: unknown key 'tally'; expected "
             f"one of count, sum, mean, median, min, max, percentile, share, top_box, ratio"] == (
         refusal(write_yaml(tmp_path, text)))
+
+
+def test_a_missing_key_with_no_near_typo_is_still_reported(tmp_path: Path) -> None:
+    """Only a key some misspelling stands for is left unsaid; a key simply absent is reported."""
+    path = write_yaml(tmp_path, MINIMAL.replace("weight: 100, ", "colour: red, "))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert f"{path}:7:9: kpis.csat: missing required key 'weight'" in caught.value.lines()
