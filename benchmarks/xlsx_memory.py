@@ -25,7 +25,7 @@ HEADER = ["agent_id", "name", "role", "team", "worked_days", "csat", "surveys", 
 # Runs inside the child: switch the mode, run the command, report this process's peak and time.
 CHILD = """
 import json, resource, sys, time
-import cspay.sheets
+import cspay.outputs.sheets
 cspay.sheets.CONSTANT_MEMORY = sys.argv[1] == "on"
 from cspay.cli import app
 start = time.perf_counter()

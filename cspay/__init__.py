@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 __all__ = ["__version__", "compute", "load_policy", "read_metrics"]
 
-_EXPORTS = {"load_policy": "loader", "read_metrics": "metrics", "compute": "engine"}
+_EXPORTS = {"load_policy": "policy.loader", "read_metrics": "inputs.metrics", "compute": "engine.pay"}
 
 
 def __getattr__(name: str) -> Any:

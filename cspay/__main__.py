@@ -1,3 +1,3 @@
-from .cli import main
+from cspay.cli import main
 
 main()

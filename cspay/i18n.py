@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -61,3 +62,11 @@ class Words:
         """A payslip line's label: cspay's own words for built-in lines, the policy's words otherwise."""
         key = f"line.{code}"
         return self(key) if key in self.messages and label == catalog(DEFAULT_LANGUAGE)[key] else label
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the analyst should know about a run: a catalog key and its values."""
+
+    key: str
+    values: dict[str, str | int]

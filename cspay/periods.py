@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .cells import clean
+from cspay.cells import clean
 
 MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
 EXAMPLES = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}

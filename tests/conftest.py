@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
-from cspay.derive import MetricsSpec
-from cspay.loader import load_document, load_policy
-from cspay.metrics import AgentRow
-from cspay.policy import Policy
-from cspay.policy_checks import cross_checks
+from cspay.inputs.metrics import AgentRow
+from cspay.policy.checks import cross_checks
+from cspay.policy.loader import load_document, load_policy
+from cspay.policy.metrics_spec import MetricsSpec
+from cspay.policy.model import Policy
 
 DATA = Path(__file__).parent / "data"
 STANDARD = DATA / "standard.yaml"

@@ -15,8 +15,8 @@ from typing import Any
 from conftest import policy_from
 from hypothesis import strategies as st
 
-from cspay.metrics import AgentRow
-from cspay.policy import Policy
+from cspay.inputs.metrics import AgentRow
+from cspay.policy.model import Policy
 
 D = Decimal
 # Each unit's range and the decimal places its values are drawn with.

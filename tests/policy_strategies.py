@@ -9,8 +9,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from cspay.errors import PolicyError
-from cspay.loader import load_policy
-from cspay.policy import Policy
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Policy
 
 SCORES = st.decimals(min_value=0, max_value=3, places=2)
 VALUES = st.decimals(min_value=-5, max_value=500, places=2)

@@ -9,20 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from cspay.engine import (
-    BASE_PAY_LABEL,
-    BONUS_LABEL,
-    FLOOR_LABEL,
-    GateHit,
-    KpiResult,
-    Line,
-    Payslip,
-    band_scorer,
-    linear_scorer,
-    round_to,
-)
-from cspay.metrics import AgentRow
-from cspay.policy import Adjustment, Policy
+from cspay.engine.curves import band_scorer, linear_scorer
+from cspay.engine.rounding import round_to
+from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL, GateHit, KpiResult, Line, Payslip
+from cspay.inputs.metrics import AgentRow
+from cspay.policy.model import Adjustment, Policy
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

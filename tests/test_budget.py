@@ -11,12 +11,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cspay.budget import share_out
 from cspay.cli import app
-from cspay.engine import compute
+from cspay.engine.budget import share_out
+from cspay.engine.pay import compute
 from cspay.errors import PolicyError
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
+from cspay.inputs.metrics import read_metrics
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 MONTH = DATA / "budget-month.csv"

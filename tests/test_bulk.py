@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from conftest import DATA, csv_text, policy_from, write_yaml
 
-from cspay.bulk import BATCH_ROWS, pay_to_csv
-from cspay.engine import Summary, iter_payslips
+from cspay.engine.pay import iter_payslips
+from cspay.engine.types import Summary
 from cspay.errors import MetricsError
-from cspay.export import write_csv
-from cspay.loader import load_policy
-from cspay.metrics import MetricsReader
-from cspay.policy import Policy
+from cspay.inputs.metrics import MetricsReader
+from cspay.outputs.export import write_csv
+from cspay.outputs.fast_csv import BATCH_ROWS, pay_to_csv
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Policy
 
 Outcome = tuple[str, Summary, list[str]]
 

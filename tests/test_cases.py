@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cspay.case_file import CaseNumber, cell_text
-from cspay.cases import run_cases
 from cspay.cli import app
 from cspay.errors import CaseError
+from cspay.rollout.case_file import CaseNumber, cell_text
+from cspay.rollout.cases import run_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"

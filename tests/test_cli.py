@@ -142,13 +142,13 @@ def test_validate_policy_json_lists_located_errors(runner, tmp_path):
 
 def test_internal_error_shows_no_data(runner, monkeypatch):
     """An unexpected exception prints a one-line internal error without values or traceback."""
-    import cspay.engine
+    import cspay.engine.compiled
 
     def explode(self, row):
         secret = row.agent_id  # noqa: F841 - a local that must never be printed
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cspay.engine.Engine, "payslip", explode)
+    monkeypatch.setattr(cspay.engine.compiled.Engine, "payslip", explode)
     monkeypatch.delenv("CSPAY_DEBUG", raising=False)
     result = runner.invoke(app, ["compute", POLICY, MONTH])
     assert 1 == result.exit_code

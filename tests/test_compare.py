@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from cspay.cli import app
-from cspay.compare import Totals, compare, limit_problems, parse_limit
 from cspay.errors import MetricsError, PolicyError
-from cspay.loader import load_policy
+from cspay.policy.loader import load_policy
+from cspay.rollout.compare import Totals, compare, limit_problems, parse_limit
 
 DATA = Path(__file__).parent / "data"
 OLD = DATA / "standard.yaml"
@@ -214,7 +214,7 @@ def test_cli_table_shows_every_part(runner, raised):
 
 def test_change_shows_sign_and_no_sign_for_zero():
     """Rises and falls carry their sign; no change reads 0.00%, never +0.00%; no old total reads -."""
-    from cspay.render_compare import change, signed
+    from cspay.rollout.terminal_compare import change, signed
 
     assert ["+1.84%", "-0.46%", "0.00%", "-"] == [change(Decimal(v) if v else None)
                                                   for v in ("1.8444", "-0.4649", "0", None)]

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reference_pay import reference_payslip
 
-from cspay.engine import Engine, Payslip
-from cspay.export import payslip_data
-from cspay.loader import load_document, load_policy
+from cspay.engine.compiled import Engine
+from cspay.engine.types import Payslip
+from cspay.outputs.export import payslip_data
+from cspay.policy.loader import load_document, load_policy
 
 POLICY = load_policy(STANDARD)
 STANDARD_DATA = load_document(STANDARD).data

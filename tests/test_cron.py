@@ -16,8 +16,9 @@ from pathlib import Path
 from filelock import FileLock
 from rich.text import Text
 
-from cspay.cli import _console, app
-from cspay.ledger import Ledger
+from cspay.cli import app
+from cspay.cli.common import console
+from cspay.ledger.book import Ledger
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
@@ -155,7 +156,7 @@ def test_terminal_output_has_colour_codes_without_no_color(monkeypatch):
     """On a terminal, styled text carries ANSI codes (what NO_COLOR turns off)."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     terminal = Terminal()
-    _console(terminal).print(Text("x", style="bold red"))
+    console(terminal).print(Text("x", style="bold red"))
     assert "\x1b[" in terminal.getvalue()
 
 
@@ -163,7 +164,7 @@ def test_no_color_removes_every_ansi_code(monkeypatch):
     """With NO_COLOR set, even a terminal gets no ANSI codes, bold included."""
     monkeypatch.setenv("NO_COLOR", "1")
     terminal = Terminal()
-    _console(terminal).print(Text("x", style="bold red"))
+    console(terminal).print(Text("x", style="bold red"))
     assert "x\n" == terminal.getvalue()
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cspay.curves import exact_score, position, value_for_score
-from cspay.engine import Engine
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
-from cspay.policy import Score
+from cspay.engine.compiled import Engine
+from cspay.engine.curves import exact_score, position, value_for_score
+from cspay.inputs.metrics import read_metrics
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Score
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cspay.derive import MetricsSpec, percentile
-from cspay.events import DerivedTable, derive
+from cspay.inputs.exports import DerivedTable, derive
+from cspay.policy.metrics_spec import MetricsSpec, percentile
 
 PWC_SPEC = """
 source:

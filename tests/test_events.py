@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import CALLS, spec_of, write_export
 
-from cspay.derive import MetricsSpec
 from cspay.errors import MetricsError
-from cspay.events import (
+from cspay.inputs.exports import (
     DerivedTable,
     agent_rows,
     check_sources,
@@ -18,7 +17,8 @@ from cspay.events import (
     join_roster,
     read_roster,
 )
-from cspay.loader import load_policy
+from cspay.policy.loader import load_policy
+from cspay.policy.metrics_spec import MetricsSpec
 
 DATA = Path(__file__).parent / "data" / "events"
 

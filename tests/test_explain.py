@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cspay.engine import Engine
-from cspay.explain import explain, explanation_data
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
+from cspay.engine.compiled import Engine
+from cspay.engine.explain import explain, explanation_data
+from cspay.inputs.metrics import read_metrics
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 

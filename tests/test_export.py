@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cspay.engine import Summary, iter_payslips
+from cspay.engine.pay import iter_payslips
+from cspay.engine.types import Summary
 from cspay.errors import OutputError
-from cspay.export import atomic_output, inert, write_csv, write_json
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
+from cspay.inputs.metrics import read_metrics
+from cspay.outputs.export import atomic_output, inert, write_csv, write_json
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "golden"

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from test_bulk import bulk_way, general_way
 
 from cspay.errors import MetricsError, PolicyError
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
+from cspay.inputs.metrics import read_metrics
+from cspay.policy.loader import load_policy
 
 POLICY = load_policy(STANDARD)
 STANDARD_TEXT = STANDARD.read_text(encoding="utf-8")

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from reference_pay import reference_payslip
 from test_bulk import bulk_way, general_way
 
-from cspay.engine import Engine, Summary
-from cspay.export import payslip_data, write_json
-from cspay.metrics import AgentRow, read_metrics
+from cspay.engine.compiled import Engine
+from cspay.engine.types import Summary
+from cspay.inputs.metrics import AgentRow, read_metrics
+from cspay.outputs.export import payslip_data, write_json
 
 # Drawing a whole policy is slow next to drawing an agent; the file system is used for the CSV ways.
 SLOW = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,

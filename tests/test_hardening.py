@@ -30,13 +30,13 @@ import pytest
 from conftest import HEADER, STANDARD, TINY_POLICY, WORKED_CELLS, agent_row, write_yaml
 from typer.testing import CliRunner
 
-import cspay.compiled
+import cspay.engine.compiled
 from cspay.cli import app
-from cspay.engine import Engine
+from cspay.engine.compiled import Engine
 from cspay.errors import MetricsError, PolicyError
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
-from cspay.policy import Policy
+from cspay.inputs.metrics import read_metrics
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Policy
 
 WriteCsv = Callable[..., Path]
 
@@ -286,7 +286,7 @@ def test_a_crash_in_the_bulk_csv_way_shows_no_pay_and_writes_nothing(write_csv: 
         salary = worked * 5200  # noqa: F841 - a local that must never be printed
         raise ArithmeticError("boom")
 
-    monkeypatch.setattr(cspay.compiled.Engine, "pay_lines", explode)
+    monkeypatch.setattr(cspay.engine.compiled.Engine, "pay_lines", explode)
     monkeypatch.delenv("CSPAY_DEBUG", raising=False)
     folder = tmp_path / "out"
     folder.mkdir()

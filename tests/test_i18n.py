@@ -42,7 +42,7 @@ def ascii_words(text: str) -> set[str]:
 def keys_used_in_source() -> list[tuple[str, str]]:
     """Each `words("key")` / `words(f"prefix.{x}")` call in cspay/*.py, as a regular expression of its key."""
     found = []
-    for path in sorted(SOURCE.glob("*.py")):
+    for path in sorted(SOURCE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and node.args and _called_name(node.func) == "words"):
                 continue

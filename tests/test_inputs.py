@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from cspay.combine import combine, kpi_value
 from cspay.errors import MetricsError, PolicyError
-from cspay.inputs import Month, PeriodInput, compute_period, open_period, period_policy
-from cspay.loader import load_policy
-from cspay.metrics import AgentRow
+from cspay.inputs.combine import combine, kpi_value
+from cspay.inputs.metrics import AgentRow
+from cspay.inputs.months import Month, PeriodInput, compute_period, open_period, period_policy
 from cspay.periods import parse_period, period_of, read_month_cell
-from cspay.policy import Kpi
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Kpi
 
 DATA = Path(__file__).parent / "data"
 QUARTER = DATA / "quarter"

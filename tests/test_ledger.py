@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cspay.engine import compute
-from cspay.ledger import Ledger, LedgerError, Recording, Who
-from cspay.ledger_schema import MIGRATIONS
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
+from cspay.engine.pay import compute
+from cspay.inputs.metrics import read_metrics
+from cspay.ledger.book import Ledger, LedgerError, Recording, Who
+from cspay.ledger.schema import MIGRATIONS
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 WHO = Who("alice", "payroll-01", "2026-12-01T09:00:00Z")

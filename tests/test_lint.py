@@ -10,8 +10,8 @@ from policy_strategies import loaded, policy_texts
 
 from cspay.errors import PolicyError
 from cspay.i18n import Words
-from cspay.lint import RULES, lint, warnings_of
-from cspay.loader import load_policy
+from cspay.policy.loader import load_policy
+from cspay.rollout.lint import RULES, lint, warnings_of
 
 POLICIES = Path(__file__).parent / "data" / "policies"
 QUIET = (POLICIES / "quiet.yaml").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 from conftest import STANDARD, TINY_POLICY, write_yaml
 
 from cspay.errors import PolicyError
-from cspay.loader import MAX_POLICY_BYTES, load_document, load_policy
+from cspay.policy.loader import MAX_POLICY_BYTES, load_document, load_policy
 
 MINIMAL = TINY_POLICY.replace("title: Tiny\n", "")  # no title, as a policy may
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import HEADER, WORKED_CELLS, WORKED_KPIS, WORKED_NUMBERS, csv_text, write_yaml
 
 from cspay.errors import MetricsError
-from cspay.loader import load_policy
-from cspay.metrics import MetricsReader, read_metrics
-from cspay.policy import Policy
+from cspay.inputs.metrics import MetricsReader, read_metrics
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Policy
 
 WriteCsv = Callable[..., Path]
 

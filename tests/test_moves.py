@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cspay.engine import compute
-from cspay.explain import explain
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
-from cspay.moves import clearing_value
+from cspay.engine.explain import explain
+from cspay.engine.moves import clearing_value
+from cspay.engine.pay import compute
+from cspay.inputs.metrics import read_metrics
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 MONTH = DATA / "month.csv"

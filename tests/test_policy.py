@@ -10,9 +10,9 @@ import pytest
 from conftest import DATA, policy_from
 
 from cspay.errors import PolicyError
-from cspay.loader import load_policy
-from cspay.policy import Policy, Score
-from cspay.policy_checks import cross_checks
+from cspay.policy.checks import cross_checks
+from cspay.policy.loader import load_policy
+from cspay.policy.model import Policy, Score
 
 INVALID = DATA / "policies" / "invalid"
 

@@ -9,12 +9,12 @@ import pytest
 from conftest import DATA, STANDARD
 from typer.testing import CliRunner
 
-import cspay.progress
+import cspay.outputs.terminal_progress
 from cspay.cli import app
 from cspay.i18n import Words
-from cspay.loader import load_policy
-from cspay.metrics import MetricsReader
-from cspay.progress import EVERY_ROWS, advancing, progress_bar
+from cspay.inputs.metrics import MetricsReader
+from cspay.outputs.terminal_progress import EVERY_ROWS, advancing, progress_bar
+from cspay.policy.loader import load_policy
 
 
 class Terminal(io.StringIO):
@@ -28,7 +28,7 @@ class Terminal(io.StringIO):
 def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path, format: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Even for a file counted as long, stderr holds only the closing line when it is not a terminal."""
-    monkeypatch.setattr(cspay.progress, "MIN_BYTES", 0)
+    monkeypatch.setattr(cspay.outputs.terminal_progress, "MIN_BYTES", 0)
     out = tmp_path / f"out.{format}"
     result = CliRunner().invoke(app, ["compute", str(STANDARD), str(DATA / "month.csv"), "-f", format,
                                       "-o", str(out)])
@@ -38,7 +38,7 @@ def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path, fo
 
 def test_a_terminal_sees_the_bar_with_cspays_words(monkeypatch: pytest.MonkeyPatch) -> None:
     """On a terminal the bar is drawn with the catalog's words, in the language asked for."""
-    monkeypatch.setattr(cspay.progress, "MIN_BYTES", 0)
+    monkeypatch.setattr(cspay.outputs.terminal_progress, "MIN_BYTES", 0)
     policy = load_policy(STANDARD)
     stream = Terminal()
     with progress_bar(MetricsReader(DATA / "month.csv", policy), Words("zh"), stream) as advance:

@@ -11,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cspay.cells import parse_percent, parse_ratio
-from cspay.engine import Engine, Payslip, linear_scorer
-from cspay.loader import load_document, load_policy
-from cspay.policy import Policy, Score
+from cspay.engine.compiled import Engine
+from cspay.engine.curves import linear_scorer
+from cspay.engine.types import Payslip
+from cspay.policy.loader import load_document, load_policy
+from cspay.policy.model import Policy, Score
 
 POLICY = load_policy(STANDARD)
 ENGINE = Engine(POLICY)

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_strategies import loaded, policy_texts
 
-from cspay.engine import Engine
-from cspay.loader import load_policy
-from cspay.metrics import AgentRow
-from cspay.reach import UNIT_RANGES, breakpoints, highest_score
+from cspay.engine.compiled import Engine
+from cspay.engine.reach import UNIT_RANGES, breakpoints, highest_score
+from cspay.inputs.metrics import AgentRow
+from cspay.policy.loader import load_policy
 
 
 def cell_values(policy, code: str) -> st.SearchStrategy[Decimal | None]:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from cspay.schema import policy_schema, schema_text
+from cspay.policy.schema import policy_schema, schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema" / "policy.schema.json"

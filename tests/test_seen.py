@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from conftest import csv_text
 
-import cspay.seen
+import cspay.inputs.seen
 from cspay.errors import MetricsError
-from cspay.metrics import read_metrics
-from cspay.policy import Policy
-from cspay.seen import UNKNOWN_ROW, ExactIds, HashedIds
+from cspay.inputs.metrics import read_metrics
+from cspay.inputs.seen import UNKNOWN_ROW, ExactIds, HashedIds
+from cspay.policy.model import Policy
 
 
 def test_exact_ids_name_the_first_row_of_a_repeat() -> None:
@@ -50,7 +50,7 @@ def test_a_table_sized_for_a_million_ids_holds_16_mib() -> None:
 def test_ids_with_the_same_hash_are_not_called_repeats(write_csv: Any, standard: Policy,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """When different ids share a hash, re-reading the file shows they differ: no problem is reported."""
-    monkeypatch.setattr(cspay.seen, "_hash", lambda agent_id: 42)
+    monkeypatch.setattr(cspay.inputs.seen, "_hash", lambda agent_id: 42)
     rows = read_metrics(write_csv([{"agent_id": "A001"}, {"agent_id": "A002"}, {"agent_id": "A003"}]), standard)
     assert ["A001", "A002", "A003"] == [row.agent_id for row in rows]
 
@@ -58,7 +58,7 @@ def test_ids_with_the_same_hash_are_not_called_repeats(write_csv: Any, standard:
 def test_repeats_among_colliding_ids_name_both_rows(write_csv: Any, standard: Policy,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """With every hash alike, only the id that really repeats is reported, with its first row."""
-    monkeypatch.setattr(cspay.seen, "_hash", lambda agent_id: 42)
+    monkeypatch.setattr(cspay.inputs.seen, "_hash", lambda agent_id: 42)
     path = write_csv([{"agent_id": "A001"}, {"agent_id": "A002"}, {"agent_id": "A001"}, {"agent_id": "A003"}])
     with pytest.raises(MetricsError) as caught:
         read_metrics(path, standard)

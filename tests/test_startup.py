@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("pydantic", "yaml", "rich", "decimal", "csv", "cspay.engine", "cspay.loader", "cspay.metrics")
+HEAVY = ("pydantic", "yaml", "rich", "decimal", "csv", "cspay.engine", "cspay.policy", "cspay.inputs")
 
 
 def imported_by(code: str) -> set[str]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cspay import statements as module
 from cspay.errors import OutputError
 from cspay.i18n import Words
-from cspay.loader import load_policy
-from cspay.metrics import read_metrics
-from cspay.statements import check_folder, file_names, pages, safe_stem, write_folder
+from cspay.inputs.metrics import read_metrics
+from cspay.outputs import statements as module
+from cspay.outputs.statements import check_folder, file_names, pages, safe_stem, write_folder
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 # Anything that would make a browser fetch: a URL with a scheme or protocol-relative, CSS imports, url().

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from cspay.engine.triggers import periods_needed, triggered
 from cspay.errors import PolicyError
-from cspay.loader import load_policy
-from cspay.triggers import periods_needed, triggered
+from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
 

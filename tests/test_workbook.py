@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import cspay.sheets
+import cspay.outputs.sheets
 from cspay import __version__
 from cspay.cli import app
-from cspay.sheets import display_width, money_format
+from cspay.outputs.sheets import display_width, money_format
 
 DATA = Path(__file__).parent / "data"
 POLICY = DATA / "standard.yaml"
@@ -186,7 +186,7 @@ def test_about_sheet_names_inputs_and_version(tmp_path):
 
 def test_full_sheet_goes_on_in_a_second_sheet(tmp_path, monkeypatch):
     """A table longer than a sheet's rows goes on in a second sheet with the same header."""
-    monkeypatch.setattr(cspay.sheets, "MAX_ROWS", 3)
+    monkeypatch.setattr(cspay.outputs.sheets, "MAX_ROWS", 3)
     book = openpyxl.load_workbook(build(tmp_path))
     second = [row[0] for row in book["Payslips (2)"].iter_rows(values_only=True)]
     assert ["Agent", "A003", "A004"] == second

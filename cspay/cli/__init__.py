@@ -1,0 +1,34 @@
+"""The cspay command line: parse flags, call the library, print, choose the exit code.
+
+Each command group has its own module, which registers its commands on the shared Typer app when
+imported; each imports its heavy dependencies inside its commands, so `cspay --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cspay.cli import compute, exports, ledger, policy, rollout, statements  # noqa: F401 - they register commands
+from cspay.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the `cspay` script."""
+    _stop_cleanly_on_termination()
+    app()
+
+
+def _stop_cleanly_on_termination() -> None:
+    # By default SIGTERM and SIGHUP end the process at once, skipping `finally`: a half-written
+    # temporary output file would stay behind. Exiting instead (128 + the signal's number, as a shell
+    # reports it) unwinds, so atomic_output removes it; the file being replaced is never touched.
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)

@@ -1,0 +1,122 @@
+"""What every command shares: the Typer app, the error guard, the console and the options read alike."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.exceptions import TyperException
+
+app = typer.Typer(
+    name="cspay",
+    help="Pay for customer-service agents: a YAML pay policy and a month of KPI metrics in, payslips out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail(lines: list[str], code: int) -> typer.Exit:
+    for line in lines:
+        typer.echo(f"Error: {line}", err=True)
+    return typer.Exit(code)
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn cspay's errors into `Error:` lines and exit 1; never show a traceback or local values."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from cspay.errors import CspayError
+
+        try:
+            return command(*args, **kwargs)
+        except CspayError as error:
+            raise _fail(error.lines(), error.exit_code) from None
+        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
+            raise  # usage errors and exits belong to Typer
+        except BrokenPipeError:  # the reader stopped early (`| head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error from the last flush
+            raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
+        except Exception as error:  # the last guard before a user's terminal
+            if os.environ.get("CSPAY_DEBUG"):
+                raise
+            where = _origin(error)
+            raise _fail([f"internal error ({type(error).__name__} {where}); no pay data is shown. "
+                         f"Set CSPAY_DEBUG=1 to see the traceback."], 1) from None
+
+    return run
+
+
+def _origin(error: BaseException) -> str:
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    return f"at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+
+
+def console(stream: Any = None) -> Any:
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # a reader that stopped early: handled by reports_errors like any output
+
+    file = stream or sys.stdout
+    wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
+    plain = "NO_COLOR" in os.environ  # no colour and no other ANSI codes either (bold, underline)
+    # People's text (names, teams, policy labels) is shown as written: no markup, emoji codes or highlighting.
+    return _Console(file=file, width=wide, no_color=plain, color_system=None if plain else "auto",
+                    soft_wrap=False, markup=False, emoji=False, highlight=False)
+
+
+def delimiter_option(text: str | None) -> str | None:
+    """--delimiter as the character it names (`tab` or `\\t` for a tab); exit 2 unless it is one character."""
+    delimiter = "\t" if text in ("\\t", "tab") else text
+    if delimiter is not None and len(delimiter) != 1:
+        raise typer.BadParameter("expected one character, e.g. ';' or a tab", param_hint="--delimiter")
+    return delimiter
+
+
+def period_option(text: str | None, hint: str = "--period") -> Any:
+    """--period (or a PERIOD argument) as a Period, None when not given; exit 2 when it names no period."""
+    if text is None:
+        return None
+    from cspay.periods import parse_period
+
+    try:
+        return parse_period(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=hint) from None
+
+
+def words_for(lang: str | None, policy: Any) -> Any:
+    """cspay's words in the language asked for, else the policy's locale, else English."""
+    from cspay.i18n import Words, languages
+
+    language = lang or policy.locale or "en"
+    if language not in languages():
+        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {language!r}",
+                                 param_hint="--lang")
+    return Words(language)

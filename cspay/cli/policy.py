@@ -1,0 +1,143 @@
+"""Commands for people who write policies: `cspay validate-policy`, `cspay schema` and `cspay init`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cspay.cli.common import app, reports_errors, words_for
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+_LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")
+
+
+@app.command("validate-policy")
+@reports_errors
+def validate_policy(
+    policies: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="text or json.")] = ReportFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any warning is not silenced.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the warnings: en or zh "
+                                                          "(default: the policy's locale, else en).")] = None,
+) -> None:
+    """Check pay policies for errors and pitfalls.
+
+    Errors (exit 1) and warnings about known pay-design pitfalls (CSP101 …), each with file:line:col.
+
+    Example: cspay validate-policy --strict policies/*.yaml
+    """
+    if lang is not None:
+        words_for(lang, None)  # a bad --lang is a usage error even when no policy loads
+    reports = [_checked(path, lang) for path in policies]
+    if format is ReportFormat.json:
+        typer.echo(json.dumps([_structured(report) for report in reports], ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            _print_report(report)
+    if not all(report["valid"] for report in reports):
+        raise typer.Exit(1)
+    if strict and any(report["warnings"] for report in reports):
+        raise typer.Exit(1)
+
+
+def _checked(path: Path, lang: str | None) -> dict[str, Any]:
+    """One policy file's errors, or its summary and pitfall findings in the reader's language."""
+    from cspay.errors import PolicyError
+    from cspay.policy.loader import load_policy
+    from cspay.rollout.lint import lint, warnings_of
+
+    try:
+        policy = load_policy(path)
+    except PolicyError as error:
+        return {"file": str(path), "valid": False, "errors": error.lines(), "warnings": [], "silenced": []}
+    words = words_for(lang, policy)
+    findings = lint(policy, words)
+    return {"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy),
+            "warnings": warnings_of(findings),
+            "silenced": [f for f in findings if f.reason is not None], "warning_word": words("lint.warning")}
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    if report["valid"]:
+        typer.echo(f"{report['file']}: ok: {report['summary']}")
+    for finding in report["warnings"]:
+        typer.echo(f"{report['warning_word']}: {finding}", err=True)
+    for line in report["errors"]:
+        typer.echo(f"Error: {line}", err=True)
+
+
+def _policy_summary(policy: Any) -> str:
+    parts = [(policy.roles, "role"), (policy.kpis, "KPI"), (policy.grades, "grade"), (policy.gates, "gate"),
+             (policy.adjustments, "adjustment")]
+    counts = ", ".join(f"{len(items)} {noun}{'' if len(items) == 1 else 's'}" for items, noun in parts)
+    return f"{policy.policy} {policy.version}, {counts}"
+
+
+def _structured(report: dict[str, Any]) -> dict[str, Any]:
+    errors = []
+    for line in report["errors"]:
+        match = _LOCATED.match(line)
+        if match:
+            errors.append({"code": None, "file": match["file"], "line": int(match["line"]),
+                           "column": int(match["column"]), "message": match["message"]})
+        else:
+            errors.append({"code": None, "file": report["file"], "line": None, "column": None, "message": line})
+    report = {key: value for key, value in report.items() if key != "warning_word"}
+    return {**report, "errors": errors, "warnings": [f.data() for f in report["warnings"]],
+            "silenced": [f.data() for f in report["silenced"]]}
+
+
+@app.command("schema")
+@reports_errors
+def schema_command() -> None:
+    """Print the policy format's JSON Schema.
+
+    For editors (the YAML language server completes and checks keys) and for checks in scripts.
+
+    Example: cspay schema > schema/policy.schema.json
+    """
+    from cspay.policy.schema import schema_text
+
+    typer.echo(schema_text(), nl=False)
+
+
+@app.command()
+@reports_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter policy (YAML).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter policy.
+
+    Roles, four KPIs, grades and one gate, passing validate-policy --strict; never over an existing file.
+
+    Example: cspay init policies/my-plan.yaml
+    """
+    from importlib import resources
+
+    from cspay.i18n import Words
+    from cspay.outputs.export import atomic_output
+
+    text = (resources.files("cspay") / "starter.yaml").read_text(encoding="utf-8")
+    with atomic_output(path, force=force) as handle:
+        handle.write(text)
+    _readable_by_umask(path)
+    typer.echo(Words()("init.wrote", path=path), err=True)
+
+
+def _readable_by_umask(path: Path) -> None:
+    # Temporary files are private (0600); a policy is shared configuration, so let umask decide.
+    mask = os.umask(0)
+    os.umask(mask)
+    path.chmod(0o666 & ~mask)

@@ -1,0 +1,158 @@
+"""Commands for before a new policy reaches agents: `compare` (what it costs, who gains or loses) and
+`test` (does it still pay what its owners agreed on)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cspay.cli.common import Format, app, console, delimiter_option, reports_errors, words_for
+
+if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
+    from decimal import Decimal
+
+
+def _limit(value: str | None, option: str) -> Decimal | None:
+    from cspay.rollout.compare import parse_limit
+
+    if value is None:
+        return None
+    try:
+        return parse_limit(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+@app.command("compare")
+@reports_errors
+def compare_command(
+    old: Annotated[Path, typer.Argument(help="Today's pay policy (YAML).")],
+    new: Annotated[Path, typer.Argument(help="The proposed pay policy (YAML).")],
+    metrics: Annotated[list[Path], typer.Argument(help="Month files of agent metrics (CSV), one month each.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, or csv / json for the per-agent "
+                                                                 "table.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+    max_increase: Annotated[str | None, typer.Option(
+        "--max-increase", metavar="PERCENT", help="Exit 1 when total gross rises more than this, e.g. 3%.")] = None,
+    max_decrease: Annotated[str | None, typer.Option(
+        "--max-decrease", metavar="PERCENT", help="Exit 1 when total gross falls more than this, e.g. 3%.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh.")] = None,
+) -> None:
+    """Run two policies on the same months: the cost, per role and team, who gains and who loses.
+
+    Example: cspay compare policies/standard.yaml policies/standard-2027.yaml examples/standard-2026-11.csv
+    """
+    from cspay.outputs.export import atomic_output, check_target
+    from cspay.policy.loader import load_policy
+    from cspay.rollout.compare import compare, limit_problems
+
+    limits = _limit(max_increase, "--max-increase"), _limit(max_decrease, "--max-decrease")
+    delimiter = delimiter_option(delimiter)
+    if format is Format.table and output is not None:
+        raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
+    check_target(output, force)
+    old_policy, new_policy = load_policy(old), load_policy(new)
+    words = words_for(lang, new_policy if new_policy.locale or not old_policy.locale else old_policy)
+    comparison = compare(old_policy, new_policy, metrics, encoding=encoding, delimiter=delimiter)
+    if format is Format.table:
+        screen = console()
+        from cspay.rollout.terminal_compare import comparison_tables
+
+        for table in comparison_tables(comparison, words):
+            screen.print(table)
+    else:
+        with atomic_output(output, force=force) as handle:
+            _write(handle, comparison, format)
+        if output is not None:
+            typer.echo(words("compare.wrote", count=len(comparison.changes), path=output), err=True)
+    problems = limit_problems(comparison.total(), new_policy.currency, *limits)
+    for problem in problems:
+        typer.echo(f"Error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+
+
+def _write(handle: IO[str], comparison: Any, format: Format) -> None:
+    from cspay.outputs.export import inert
+    from cspay.rollout.compare import agent_columns, agent_rows, comparison_data
+
+    if format is Format.json:
+        handle.write(json.dumps(comparison_data(comparison), ensure_ascii=False, indent=1) + "\n")
+        return
+    text = {"month", "agent_id", "name", "role", "team", "old_grade", "new_grade"}
+    import csv
+
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(agent_columns(comparison))
+    for row in agent_rows(comparison):
+        writer.writerow([inert(value or "") if key in text else value for key, value in row.items()])
+
+
+@app.command("test")
+@reports_errors
+def test_command(
+    cases: Annotated[list[Path], typer.Argument(help="Case files (YAML), or folders of *.cases.yaml files.")],
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the expected values that differ with the "
+                                                           "actual ones, keeping comments and order.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh.")] = None,
+) -> None:
+    """Run policy test cases: each case's row through the metrics parser and the engine, checked against
+    the pay it expects. Exit 1 when any case fails.
+
+    Example: cspay test policies/cases/
+    """
+    from cspay.rollout.cases import run_cases, update_expected
+
+    files = run_cases(cases)
+    words = _case_words(lang)
+    failed = _print_cases(files, words, update)
+    if update:
+        for case_file in files:
+            count = update_expected(case_file)
+            if count:
+                typer.echo(words("test.rewrote", count=count, path=case_file.path))
+    errors = _case_summary(files, failed, words, update)
+    for line in errors:
+        typer.echo(f"Error: {line}", err=True)
+    if errors or (failed and not update):
+        raise typer.Exit(1)
+
+
+def _print_cases(files: list[Any], words: Any, update: bool) -> int:
+    """The table of cases, then the values that differ; the number of cases that failed."""
+    from cspay.rollout.terminal_cases import failures_table, results_table
+
+    results = [result for case_file in files for result in case_file.results]
+    failed = sum(result.error is None and not result.passed for result in results)
+    screen = console()
+    if results:
+        screen.print(results_table(files, words, updated=update))
+    if failed:
+        screen.print(failures_table(files, words))
+    return failed
+
+
+def _case_summary(files: list[Any], failed: int, words: Any, update: bool) -> list[str]:
+    """Print how many cases passed, failed or could not run; the problems to report as errors."""
+    results = [result for case_file in files for result in case_file.results]
+    broken = [result.error for result in results if result.error is not None]
+    unreadable = [case_file for case_file in files if case_file.errors]
+    summary = "test.summary_updated" if update else "test.summary"
+    typer.echo(words(summary, passed=sum(r.passed for r in results), failed=failed, errors=len(broken)))
+    if unreadable:
+        typer.echo(words("test.unreadable", count=len(unreadable)))
+    return [line for case_file in unreadable for line in case_file.errors] + broken
+
+
+def _case_words(lang: str | None) -> Any:
+    from cspay.i18n import Words, languages
+
+    if lang is not None and lang not in languages():
+        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {lang!r}", param_hint="--lang")
+    return Words(lang)

@@ -1,0 +1,82 @@
+"""The bonus budget: when a month's bonuses ask for more than the pool, scale them all to fit it exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_FLOOR, Decimal
+
+from cspay.engine.compiled import Engine
+from cspay.engine.rounding import quantum, round_to
+from cspay.engine.types import ONE, ZERO, Payslip
+from cspay.policy.model import Policy
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    """The month's bonus pool, what the bonuses asked for, the factor they were scaled by, and the payslips."""
+
+    pool: Decimal
+    demand: Decimal
+    factor: Decimal
+    base_pay: Decimal
+    payslips: list[Payslip]
+
+    @property
+    def scaled(self) -> bool:
+        """True when the bonuses asked for more than the pool and were scaled down to it."""
+        return self.demand > self.pool
+
+
+def bonus_pool(policy: Policy, payslips: Sequence[Payslip]) -> tuple[Decimal, Decimal]:
+    """The pool in whole rounding steps (rounded down, so it is never exceeded), and the base pay it is
+    a share of: the base_pay lines as paid, after proration."""
+    budget = policy.budget
+    if budget is None:
+        raise ValueError("the policy has no budget")
+    base_pay = sum((slip.amount("base_pay") for slip in payslips), ZERO)
+    pool = budget.bonus_pool if budget.bonus_pool is not None else budget.bonus_pool_share.of(base_pay)
+    return round_to(pool, policy.rounding.step, ROUND_FLOOR), base_pay
+
+
+def share_out(pool: Decimal, demands: Sequence[tuple[str, Decimal]], step: Decimal) -> list[Decimal]:
+    """Each (agent id, amount) scaled by pool / total, in whole steps, the amounts adding up to exactly
+    `pool`: each is rounded down, then the steps left go one each to the largest remainders, ties to the
+    lower agent id. `pool` and every amount are whole multiples of `step`; pool < total."""
+    # In whole steps the sums are integers, so the shares and remainders are exact (no 28-digit rounding).
+    asked = [int(amount / step) for _, amount in demands]
+    steps, total = int(pool / step), sum(asked)
+    whole = [units * steps // total for units in asked]
+    remainders = [units * steps % total for units in asked]
+    left = steps - sum(whole)
+    order = sorted((i for i in range(len(asked)) if remainders[i]),
+                   key=lambda i: (-remainders[i], demands[i][0]))
+    for i in order[:left]:
+        whole[i] += 1
+    return [(units * step).quantize(quantum(step)) for units in whole]
+
+
+def apply_budget(policy: Policy, payslips: Sequence[Payslip]) -> BudgetResult:
+    """The month's payslips with every bonus scaled by pool / demand when the bonuses ask for more than the
+    pool (each payslip records the factor, 1 within the pool); the floor line is worked out again after."""
+    pool, base_pay = bonus_pool(policy, payslips)
+    demand = sum((slip.amount("bonus") for slip in payslips), ZERO)
+    if demand <= pool:
+        kept = [replace(slip, budget_factor=ONE) for slip in payslips]
+        return BudgetResult(pool, demand, ONE, base_pay, kept)
+    factor = pool / demand
+    bonuses = share_out(pool, [(slip.agent_id, slip.amount("bonus")) for slip in payslips],
+                        policy.rounding.step)
+    engine = Engine(policy)
+    scaled = [_with_bonus(engine, slip, bonus, factor) for slip, bonus in zip(payslips, bonuses, strict=True)]
+    return BudgetResult(pool, demand, factor, base_pay, scaled)
+
+
+def _with_bonus(engine: Engine, slip: Payslip, bonus: Decimal, factor: Decimal) -> Payslip:
+    lines = [replace(line, amount=bonus) if line.code == "bonus" else line
+             for line in slip.lines if line.code != "floor"]
+    # A smaller bonus may take gross below the floor: the engine's own floor rule decides the top-up again.
+    floor = engine.top_up(sum((line.amount for line in lines), ZERO))
+    lines += [floor] if floor is not None else []
+    return replace(slip, lines=lines, budget_factor=factor)
+

@@ -1,0 +1,259 @@
+"""The engine: a policy compiled once into tables (cspay.plans) and applied to each agent, exactly.
+
+Engine.settle holds the pay rules once for both ways of paying: Engine.payslip for one agent row (the
+library, JSON, the table) and cspay.bulk / cspay.columnar for `compute --format csv`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, DecimalException
+from typing import Any
+
+from cspay.engine.plans import MEMO_LIMIT, AdjustmentPlan, GatePlan, KpiPlan, Scored
+from cspay.engine.rounding import ROUNDING_MODES, quantum
+from cspay.engine.types import (
+    BASE_PAY_LABEL,
+    BONUS_LABEL,
+    FLOOR_LABEL,
+    ONE,
+    ZERO,
+    AgentRow,
+    GateHit,
+    KpiResult,
+    Line,
+    Payslip,
+)
+from cspay.errors import PayError
+from cspay.policy.model import Grade, Policy
+
+Fixed = tuple[tuple[Line, ...], Decimal]  # a role's base pay and allowance lines at one proration, and their sum
+_NO_LINES: dict[Any, Any] = {}
+
+
+class Engine:
+    """A policy compiled once into plain functions and tables, then applied to each agent row."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.grades: list[Grade] = policy.grades_high_to_low()
+        self.targets = {name: role.target_bonus_amount() for name, role in policy.roles.items()}
+        self.step = policy.rounding.step
+        self.mode = policy.rounding.mode
+        self._rounding = ROUNDING_MODES.get(self.mode, self.mode)
+        self._places = quantum(self.step)
+        self.kpi_plans = [KpiPlan(code, kpi, 1 << i) for i, (code, kpi) in enumerate(policy.kpis.items())]
+        codes = list(policy.kpis)
+        self.gate_plans = [GatePlan(i, gate, codes.index(gate.kpi) if gate.kpi is not None else None)
+                           for i, gate in enumerate(policy.gates)]
+        for plan in self.gate_plans if policy.bonus.basis == "score" else ():
+            plan.remember = 0  # the bonuses a gate cuts are all different
+        self.adjustment_plans = [AdjustmentPlan(name, a) for name, a in policy.adjustments.items()]
+        self._total_weights: dict[int, Decimal] = {}
+        self._grade_floors = [(i, grade.min_score) for i, grade in enumerate(self.grades)]
+        self._by_score = policy.bonus.basis == "score"
+        # A bonus by score is target × score: hardly two agents share one, so none is remembered.
+        self._bonus_memo = 0 if self._by_score else MEMO_LIMIT
+        self._grade_bonus = {name: [target * grade.multiplier for grade in self.grades]
+                             for name, target in self.targets.items()}
+        cap = policy.bonus.cap
+        self._caps = {name: None if cap is None else cap * target for name, target in self.targets.items()}
+        proration = policy.proration
+        self._worked_column = proration.column if proration else None
+        self._full = proration.full if proration else ONE
+        self._applies = frozenset(proration.applies_to) if proration else frozenset()
+        self._fixed_by_worked = bool(self._applies & {"base_pay", "allowances"})
+        self._bonus_by_worked = "bonus" in self._applies
+        self._fixed_lines: dict[str, dict[Decimal | None, Fixed]] = {name: {} for name in policy.roles}
+        self._bonus_lines: dict[Decimal, dict[Decimal | None, Line]] = {}
+        self._floor = policy.floor
+        self._kpi_rules = [(plan.bit, plan.volume_column, plan.volume_min) for plan in self.kpi_plans]
+        self._gate_rules = [(plan.kpi_index, plan.column if plan.kpi_index is None else None, plan.test,
+                             plan.limit) for plan in self.gate_plans]
+        self._adjustment_rules = [(plan.column, plan.lines, plan) for plan in self.adjustment_plans]
+
+    def round(self, amount: Decimal) -> Decimal:
+        """Round to the policy's step with its mode (engine.round_to, with the step's places worked out)."""
+        units = (amount / self.step).to_integral_value(rounding=self._rounding)
+        result = (units * self.step).quantize(self._places)
+        return result if result else result.copy_abs()
+
+    def payslip(self, row: AgentRow) -> Payslip:
+        """The payslip of one agent row; PayError if an amount would need more than Decimal's 28 digits."""
+        try:
+            return self._payslip(row)
+        except DecimalException:
+            raise PayError(too_large(row.source, row.line, row.agent_id)) from None
+
+    def _payslip(self, row: AgentRow) -> Payslip:
+        values = row.kpis
+        scored: list[Scored | KpiResult] = []
+        for plan in self.kpi_plans:
+            value = values.get(plan.code)
+            entry = plan.memo.get(value)  # type: ignore[arg-type]
+            if entry is None or (entry.value is not value and str(entry.value) != str(value)):
+                entry = plan.scored(value)
+            scored.append(entry)
+        (mask, total_weight, score, index, bonus, hits, capped, proration,
+         fixed, bonus_line, adjustments, floor_line, _) = self.settle(row.role, scored, row.numbers)
+        lines = [*fixed[0], bonus_line, *adjustments]
+        if floor_line is not None:
+            lines.append(floor_line)
+        grade = None if index is None else self.grades[index]
+        slip = _Computed(row.agent_id, row.name, row.role, row.team, row.line, (), score,
+                         grade.grade if grade else None, grade.multiplier if grade else None,
+                         grade.action if grade else None, self.targets[row.role], bonus, hits, capped,
+                         proration, lines)
+        slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
+        return slip
+
+    def settle(self, role: str, scored: list[Scored | KpiResult], numbers: dict[str, Decimal]) -> tuple[Any, ...]:
+        """One agent's pay from its scored KPIs (KpiPlan.scored, in policy order) and plain numbers.
+
+        Returns (mask of KPIs counted, their total weight, score, grade index, bonus before gates, gate
+        hits, capped, proration, (fixed lines, their sum), bonus line, adjustment lines, floor line or
+        None, gross): a plain tuple, as this runs once per agent.
+        """
+        # Written for speed (it runs once per agent): tuples of rules unpacked in loops, tables read inline.
+        mask, weighted = 0, ZERO
+        for (bit, column, least), entry in zip(self._kpi_rules, scored, strict=True):
+            if entry.__class__ is Scored and (column is None or not numbers[column] < least):
+                mask |= bit  # counted: it has a value, and min_volume (if any) is reached
+                weighted += entry.weighted  # type: ignore[union-attr]
+        total_weight = self._total_weights.get(mask)
+        if total_weight is None:
+            total_weight = self._total_weight(mask)
+        score = index = None
+        bonus = ZERO
+        if total_weight:
+            score = weighted / total_weight
+            for index, min_score in self._grade_floors:  # noqa: B007 - the first grade reached
+                if min_score <= score:
+                    break
+            bonus = self.targets[role] * score if self._by_score else self._grade_bonus[role][index]
+        holds = []
+        for kpi_index, column, test, limit in self._gate_rules:
+            value = scored[kpi_index].value if column is None else numbers[column]
+            holds.append(value is not None and test(value, limit))  # a KPI's gate reads it even when left out
+        worked = numbers[self._worked_column] if self._worked_column is not None else None
+        hits, capped, proration, fixed, bonus_line = self.pay_lines(role, bonus, holds, worked)
+        gross = fixed[1] + bonus_line.amount
+        adjustments = []
+        for column, lines, plan in self._adjustment_rules:
+            value = numbers[column]
+            line = lines.get(value) or plan.line(value, self.round)
+            adjustments.append(line)
+            gross += line.amount
+        floor_line = self.top_up(gross)
+        if floor_line is not None:
+            gross += floor_line.amount
+        return (mask, total_weight, score, index, bonus, hits, capped, proration, fixed, bonus_line,
+                adjustments, floor_line, gross)
+
+    def top_up(self, gross: Decimal) -> Line | None:
+        """The floor line that brings `gross` up to the policy's floor; None when there is no need."""
+        if self._floor is None or gross >= self._floor.gross:
+            return None
+        return Line("floor", self._floor.label or FLOOR_LABEL, self._floor.gross - gross)
+
+    def pay_lines(self, role: str, bonus: Decimal, holds: Iterable[bool],
+                  worked: Decimal | None) -> tuple[tuple[GateHit, ...], bool, Decimal, Fixed, Line]:
+        """From the bonus by grade or score, which gates hold and the worked days: the gate hits (in
+        order), whether the cap cut the bonus, the proration, base pay and allowance lines, the bonus line."""
+        gated, hits = bonus, ()
+        for plan, held in zip(self.gate_plans, holds, strict=True):
+            if held:
+                hit = plan.hits.get(gated)
+                if hit is None or hit.bonus_before is not gated:
+                    hit = plan.hit(gated)
+                hits += (hit,)
+                gated = hit.bonus_after
+        cap = self._caps[role]
+        capped = cap is not None and gated > cap
+        proration = ONE if worked is None else min(worked / self._full, ONE)
+        key = worked if self._fixed_by_worked else None
+        fixed = self._fixed_lines[role].get(key) or self._fixed(role, proration, key)
+        final, key = (cap if capped else gated), (worked if self._bonus_by_worked else None)
+        bonus_line = self._bonus_lines.get(final, _NO_LINES).get(key) or self._bonus_line(final, proration, key)
+        return hits, capped, proration, fixed, bonus_line  # type: ignore[return-value]
+
+    def _total_weight(self, mask: int) -> Decimal:
+        """Σ(weight) over the KPIs counted (those whose bit is in the mask)."""
+        total = sum((plan.weight for plan in self.kpi_plans if plan.bit & mask), ZERO)
+        self._total_weights[mask] = total
+        return total
+
+    def _fixed(self, role_name: str, proration: Decimal, key: Decimal | None) -> Fixed:
+        """Base pay and allowances of a role at one proration, and their sum."""
+        role, applies = self.policy.roles[role_name], self._applies
+
+        def prorated(kind: str, amount: Decimal) -> Decimal:
+            return self.round(amount * proration if kind in applies else amount)
+
+        lines = (Line("base_pay", BASE_PAY_LABEL, prorated("base_pay", role.base_pay)),
+                 *(Line(f"allowance.{name}", name, prorated("allowances", amount))
+                   for name, amount in role.allowances.items()))
+        fixed = lines, sum((line.amount for line in lines), ZERO)
+        table = self._fixed_lines[role_name]
+        if len(table) < MEMO_LIMIT:
+            table[key] = fixed
+        return fixed
+
+    def _bonus_line(self, bonus: Decimal, proration: Decimal, key: Decimal | None) -> Line:
+        """The rounded bonus line; `key` is the worked days when the bonus is prorated, else None."""
+        table = self._bonus_lines.get(bonus)
+        line = table.get(key) if table is not None else None
+        if line is None:
+            line = Line("bonus", BONUS_LABEL, self.round(bonus * proration if key is not None else bonus))
+            if table is None and len(self._bonus_lines) < self._bonus_memo:
+                table = self._bonus_lines[bonus] = {}
+            if table is not None and len(table) < MEMO_LIMIT:
+                table[key] = line
+        return line
+
+
+def too_large(source: str, line: int, agent_id: str) -> str:
+    """The message for an agent whose pay would need more digits than Decimal keeps exact."""
+    where = f"{source}: " if source else ""
+    return (f"{where}row {line}: agent {agent_id!r}: an amount would need more than 28 digits to stay exact; "
+            f"check this row's numbers and the policy's")
+
+
+_KPIS = Payslip.__dict__["kpis"]  # the slot that holds a payslip's KPI results
+
+
+class _Computed(Payslip):
+    """A payslip from the engine: its KPI results are put together when first read (a CSV never reads them).
+
+    It is a Payslip in every other way, equal to one with the same fields, and pickled as one.
+    """
+
+    __slots__ = ("_pending",)
+
+    @property  # type: ignore[override]
+    def kpis(self) -> tuple[KpiResult, ...]:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            plans, scored, mask, total_weight, numbers = pending
+            _KPIS.__set__(self, tuple([plan.result(item, mask, total_weight, numbers)
+                                       for plan, item in zip(plans, scored, strict=True)]))
+        return _KPIS.__get__(self, Payslip)
+
+    @kpis.setter
+    def kpis(self, value: tuple[KpiResult, ...]) -> None:
+        self._pending = None
+        _KPIS.__set__(self, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Payslip):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in Payslip.__dataclass_fields__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like Payslip
+
+    def __repr__(self) -> str:
+        return "Payslip" + Payslip.__repr__(self).removeprefix(type(self).__qualname__)
+
+    def __reduce__(self) -> tuple[type[Payslip], tuple[Any, ...]]:
+        return Payslip, tuple(getattr(self, name) for name in Payslip.__dataclass_fields__)

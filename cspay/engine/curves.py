@@ -1,0 +1,141 @@
+"""A KPI's curve: its points, where a value sits on it, and, in exact fractions, the value that
+reaches a wanted score.
+
+The engine scores in 28-digit Decimals; solving "which value reaches grade S" backwards through a
+division by 35 or by 3 needs exact arithmetic, or the answer lands a hair short of the grade.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from cspay.policy.model import Kpi, Score
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """A point of a KPI's curve: threshold, target or stretch (linear), or a band's start."""
+
+    name: str
+    at: Decimal
+    score: Decimal
+
+
+def linear_scorer(score: Score) -> Callable[[Decimal], tuple[Decimal, str]]:
+    """The curve through (threshold, at_threshold), (target, at_target), (stretch, at_stretch)."""
+    t, g, x = score.threshold, score.target, score.stretch
+    at_t, at_g, at_x = score.at_threshold, score.at_target, score.at_stretch
+    sign = ONE if t < x else -ONE
+
+    def scorer(value: Decimal) -> tuple[Decimal, str]:
+        v = value * sign
+        if v < t * sign:
+            return ZERO, "short of threshold"
+        if v < g * sign:
+            return at_t + (value - t) / (g - t) * (at_g - at_t), "between threshold and target"
+        if v < x * sign:
+            return at_g + (value - g) / (x - g) * (at_x - at_g), "between target and stretch"
+        return at_x, "at or beyond stretch"
+
+    return scorer
+
+
+def band_scorer(score: Score) -> Callable[[Decimal], tuple[Decimal, str]]:
+    """The score of the last band whose `from` the value reaches; below the first band, 0."""
+    bands = [(band.from_, band.score) for band in reversed(score.bands or [])]
+
+    def scorer(value: Decimal) -> tuple[Decimal, str]:
+        for start, points in bands:
+            if value >= start:
+                return points, f"band from {start}"
+        return ZERO, "below the first band"
+
+    return scorer
+
+
+def curve_points(score: Score) -> tuple[CurvePoint, ...]:
+    """The points a KPI's curve is drawn through, worst to best."""
+    if score.bands:
+        return tuple(CurvePoint("band", band.from_, band.score) for band in score.bands)
+    return (CurvePoint("threshold", score.threshold, score.at_threshold),
+            CurvePoint("target", score.target, score.at_target),
+            CurvePoint("stretch", score.stretch, score.at_stretch))
+
+
+def position(score: Score, value: Decimal | None) -> tuple[str, Decimal | None]:
+    """Where a value sits on its curve (same boundaries as the engine), and the band it is in."""
+    if value is None:
+        return "no_value", None
+    if score.bands:
+        reached = [band.from_ for band in score.bands if band.from_ <= value]
+        return ("band", reached[-1]) if reached else ("below_first_band", None)
+    better = Decimal(1) if score.higher_is_better else Decimal(-1)
+    for kind, point in (("short_of_threshold", score.threshold), ("threshold_to_target", score.target),
+                        ("target_to_stretch", score.stretch)):
+        if value * better < point * better:
+            return kind, None
+    return "at_stretch", None
+
+
+def exact_score(kpi: Kpi, value: Fraction) -> Fraction:
+    """The KPI's score as an exact fraction (the engine's curve, without Decimal's 28-digit limit)."""
+    score = kpi.score
+    if score.bands:
+        reached = [band.score for band in score.bands if band.from_ <= value]
+        return Fraction(reached[-1]) if reached else Fraction(0)
+    sign = 1 if score.higher_is_better else -1
+    points = _exact_points(kpi)
+    return _score_on(points, sign * value)
+
+
+def _exact_points(kpi: Kpi) -> list[tuple[Fraction, Fraction]]:
+    """The linear curve's points, mirrored for lower-is-better so that it always rises left to right."""
+    score = kpi.score
+    sign = 1 if score.higher_is_better else -1
+    return [(sign * Fraction(score.threshold), Fraction(score.at_threshold)),
+            (sign * Fraction(score.target), Fraction(score.at_target)),
+            (sign * Fraction(score.stretch), Fraction(score.at_stretch))]
+
+
+def _score_on(points: list[tuple[Fraction, Fraction]], u: Fraction) -> Fraction:
+    if u < points[0][0]:
+        return Fraction(0)
+    for (start, at_start), (end, at_end) in itertools.pairwise(points):
+        if u < end:
+            return at_start + (u - start) * (at_end - at_start) / (end - start)
+    return points[-1][1]
+
+
+def value_for_score(kpi: Kpi, value: Fraction, wanted: Fraction) -> Fraction | None:
+    """The nearest value, in the better direction, whose score reaches `wanted`; None beyond the curve."""
+    score = kpi.score
+    if score.bands:
+        return next((Fraction(band.from_) for band in score.bands
+                     if band.from_ > value and band.score >= wanted), None)
+    sign = 1 if score.higher_is_better else -1
+    found = _solve_linear(_exact_points(kpi), sign * value, wanted)
+    return None if found is None else sign * found
+
+
+def _solve_linear(points: list[tuple[Fraction, Fraction]], now: Fraction, wanted: Fraction) -> Fraction | None:
+    """On a curve rising left to right: the smallest u ≥ now whose score reaches `wanted`."""
+    threshold, at_threshold = points[0]
+    if now < threshold and at_threshold >= wanted:
+        return threshold  # the score jumps from 0 to at_threshold at the threshold
+    for (start, at_start), (end, at_end) in itertools.pairwise(points):
+        begin = max(now, start)
+        if begin >= end:
+            continue
+        at_begin = at_start + (begin - start) * (at_end - at_start) / (end - start)
+        if at_begin >= wanted and begin > now:
+            return begin
+        if at_end >= wanted > at_begin:
+            return start + (wanted - at_start) * (end - start) / (at_end - at_start)
+    return None

@@ -1,0 +1,251 @@
+"""What moves the bonus: for each KPI and gate, the value that would pay more and how much more.
+
+Every amount here comes from running the real Engine on a copy of the agent's row with one value
+changed, never from an estimate: gates, the cap, proration, rounding and the floor all apply as they
+would on the payslip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from fractions import Fraction
+
+from cspay.engine.compiled import Engine
+from cspay.engine.curves import exact_score, value_for_score
+from cspay.engine.types import ZERO, AgentRow, KpiResult, Payslip
+from cspay.policy.model import Kpi
+
+# The values a cell of each unit can hold; a move outside them is out of reach.
+UNIT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "percent": (ZERO, Decimal(100)), "ratio": (ZERO, Decimal(1)), "seconds": (ZERO, None),
+    "count": (ZERO, None), "points": (None, None),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The payslip the engine makes with the changed value, and what it adds to this month's gross."""
+
+    score: Decimal | None
+    grade: str | None
+    bonus: Decimal
+    gross: Decimal
+    gain: Decimal
+
+
+@dataclass(frozen=True)
+class Step:
+    """A value to reach (a curve point, a band's start, or what the next grade needs) and its effect."""
+
+    goal: str
+    goal_at: Decimal | None
+    grade: str | None
+    exact: Decimal
+    value: Decimal
+    change: Decimal
+    reached: bool
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class KpiLever:
+    """One KPI's next curve point and the value that alone would reach the next grade."""
+
+    code: str
+    label: str
+    unit: str
+    value: Decimal | None
+    next_point: Step | None
+    next_grade: Step | None
+    note: str | None
+    grade_note: str | None
+
+
+@dataclass(frozen=True)
+class GateLever:
+    """A gate that fired, the value that would clear it, and the money clearing it alone restores."""
+
+    index: int
+    subject: str
+    subject_label: str
+    reason: str | None
+    value_now: Decimal
+    value: Decimal
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class NextGrade:
+    grade: str
+    min_score: Decimal
+    multiplier: Decimal
+    gap: Decimal
+
+
+@dataclass(frozen=True)
+class Moves:
+    next_grade: NextGrade | None
+    kpis: tuple[KpiLever, ...]
+    gates: tuple[GateLever, ...]
+
+
+def what_moves(engine: Engine, row: AgentRow, slip: Payslip) -> Moves:
+    """The next grade, each KPI's levers and each fired gate's lever, all checked by the engine."""
+    next_grade = _next_grade(engine, slip.score)
+    levers = tuple(_kpi_lever(engine, row, slip, result, next_grade) for result in slip.kpis)
+    gates = tuple(_gate_lever(engine, row, slip, hit.index) for hit in slip.gates)
+    return Moves(next_grade, levers, gates)
+
+
+def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
+    if score is None:
+        return None
+    above = [grade for grade in engine.grades if grade.min_score > score]
+    if not above:
+        return None
+    grade = above[-1]  # grades are high to low: the last one above is the next one up
+    return NextGrade(grade.grade, grade.min_score, grade.multiplier, grade.min_score - score)
+
+
+def outcome(engine: Engine, row: AgentRow, slip: Payslip) -> Outcome:
+    """The engine's payslip for a changed row, against the agent's real payslip."""
+    changed = engine.payslip(row)
+    return Outcome(changed.score, changed.grade, changed.amount("bonus"), changed.gross,
+                   changed.gross - slip.gross)
+
+
+def with_kpi(row: AgentRow, code: str, value: Decimal) -> AgentRow:
+    """A copy of the row with one KPI value changed."""
+    return replace(row, kpis={**row.kpis, code: value})
+
+
+def _kpi_lever(engine: Engine, row: AgentRow, slip: Payslip, result: KpiResult,
+               next_grade: NextGrade | None) -> KpiLever:
+    kpi = engine.policy.kpis[result.code]
+    lever = KpiLever(result.code, result.label, kpi.unit, result.value, None, None, None, None)
+    if result.value is None:
+        return replace(lever, note="no_value")
+    if result.left_out is not None:
+        return replace(lever, note="left_out")
+    point = _next_point(kpi, result.value)
+    step = None if point is None else _step(engine, row, slip, result.code, point[0], point[1], point[1])
+    note = "at_best" if point is None else ("out_of_range" if step is None else None)
+    lever = replace(lever, next_point=step, note=note)
+    if next_grade is None:
+        return lever
+    needed = _needed_score(engine, slip, result.code, next_grade)
+    exact = None if needed is None else value_for_score(kpi, Fraction(result.value), needed)
+    grade_step = None if exact is None else _grade_step(engine, row, slip, result.code, exact, next_grade)
+    return replace(lever, next_grade=grade_step, grade_note=None if grade_step else "unreachable")
+
+
+def _needed_score(engine: Engine, slip: Payslip, code: str, next_grade: NextGrade) -> Fraction | None:
+    """The score KPI `code` alone must reach for the total to reach the next grade (exact)."""
+    counted = [k for k in slip.kpis if k.left_out is None]
+    weight = Fraction(engine.policy.kpis[code].weight)
+    if not weight:
+        return None
+    others = sum((Fraction(k.weight) * exact_score(engine.policy.kpis[k.code], Fraction(k.value))
+                  for k in counted if k.code != code), Fraction(0))
+    total_weight = sum((Fraction(k.weight) for k in counted), Fraction(0))
+    return (Fraction(next_grade.min_score) * total_weight - others) / weight
+
+
+def _next_point(kpi: Kpi, value: Decimal) -> tuple[str, Decimal] | None:
+    """The next of threshold / target / stretch (or the next band's start) in the better direction."""
+    score = kpi.score
+    if score.bands:
+        ahead = [band.from_ for band in score.bands if band.from_ > value]
+        return ("band", ahead[0]) if ahead else None
+    better = 1 if score.higher_is_better else -1
+    for name in ("threshold", "target", "stretch"):
+        point = getattr(score, name)
+        if value * better < point * better:
+            return name, point
+    return None
+
+
+def _step(engine: Engine, row: AgentRow, slip: Payslip, code: str, goal: str, goal_at: Decimal | None,
+          value: Decimal, grade: str | None = None, exact: Decimal | None = None) -> Step | None:
+    kpi = engine.policy.kpis[code]
+    if not _in_range(kpi.unit, value):
+        return None
+    result = outcome(engine, with_kpi(row, code, value), slip)
+    reached = grade is None or _at_least_grade(engine, result.score, grade)
+    change = tidy(value - row.kpis[code])
+    return Step(goal, goal_at, grade, value if exact is None else exact, value, change, reached, result)
+
+
+def _grade_step(engine: Engine, row: AgentRow, slip: Payslip, code: str, exact: Fraction,
+                next_grade: NextGrade) -> Step | None:
+    """The exact value rounded to a readable step in the better direction, then checked by the engine.
+
+    The engine adds up scores in 28-digit Decimals; should that land a hair below the grade, one
+    step more is tried, so the value shown is one that really reaches the grade.
+    """
+    kpi = engine.policy.kpis[code]
+    quantum = _quantum(kpi)
+    value = _round_better(kpi, exact, quantum)
+    exact_decimal = Decimal(exact.numerator) / Decimal(exact.denominator)
+    step = None
+    for _ in range(2):
+        step = _step(engine, row, slip, code, "grade", None, value, next_grade.grade, exact_decimal)
+        if step is None or step.reached:
+            return step
+        value = tidy(value + (quantum if kpi.score.higher_is_better else -quantum))
+    return step
+
+
+def _gate_lever(engine: Engine, row: AgentRow, slip: Payslip, index: int) -> GateLever:
+    gate = engine.policy.gates[index]
+    now = row.kpis[gate.kpi] if gate.kpi else row.numbers[gate.column]
+    value = clearing_value(gate.condition, now)
+    if gate.kpi:
+        changed, label = with_kpi(row, gate.kpi, value), engine.policy.kpis[gate.kpi].label or gate.kpi
+    else:
+        changed, label = replace(row, numbers={**row.numbers, gate.column: value}), gate.column
+    return GateLever(index, gate.kpi or gate.column, label, gate.reason, now, value,
+                     outcome(engine, changed, slip))
+
+
+def clearing_value(condition: tuple[str, Decimal], now: Decimal) -> Decimal:
+    """The nearest value at which the gate no longer holds (`below 95` clears at 95, `at_least 3` at 2)."""
+    name, limit = condition
+    if name in ("below", "above"):
+        return limit
+    # at_least / at_most hold at the limit itself: step past it by the finest place either number uses.
+    step = Decimal(1).scaleb(min(limit.as_tuple().exponent, now.as_tuple().exponent, 0))
+    return limit - step if name == "at_least" else limit + step
+
+
+def _at_least_grade(engine: Engine, score: Decimal | None, grade: str) -> bool:
+    wanted = next(g.min_score for g in engine.grades if g.grade == grade)
+    return score is not None and score >= wanted
+
+
+def _in_range(unit: str, value: Decimal) -> bool:
+    low, high = UNIT_RANGES[unit]
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _quantum(kpi: Kpi) -> Decimal:
+    """Two decimal places finer than the policy writes the KPI's curve points (0.01 for 80/90/96)."""
+    points = [band.from_ for band in kpi.score.bands] if kpi.score.bands else [
+        kpi.score.threshold, kpi.score.target, kpi.score.stretch]
+    places = min(min(point.as_tuple().exponent for point in points), 0) - 2
+    return Decimal(1).scaleb(places)
+
+
+def _round_better(kpi: Kpi, value: Fraction, quantum: Decimal) -> Decimal:
+    steps = value / Fraction(quantum)
+    units = math.ceil(steps) if kpi.score.higher_is_better else math.floor(steps)
+    return tidy(units * quantum)
+
+
+def tidy(value: Decimal) -> Decimal:
+    """A Decimal without trailing zeros after the point, never in exponent form (93.10 → 93.1)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -1,0 +1,129 @@
+"""The engine's tables: one KPI, gate or adjustment compiled from the policy, remembering what it computed
+for each distinct value (a million agents share a few hundred values per column).
+
+Every table gives exactly what computing afresh gives. Where a result prints its input's digits (a score
+from 92.50 prints differently from one from 92.5), it is reused only for input written alike.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from decimal import Decimal
+
+from cspay.engine.curves import band_scorer, linear_scorer
+from cspay.engine.types import ZERO, GateHit, KpiResult, Line
+from cspay.policy.model import Adjustment, Gate, Kpi
+
+MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
+_GATE_TESTS = {"below": operator.lt, "above": operator.gt, "at_least": operator.ge, "at_most": operator.le}
+
+
+
+class Scored:
+    """One KPI value's place on its curve, shared by every agent who has that value."""
+
+    __slots__ = ("points", "position", "results", "value", "weighted")
+
+    def __init__(self, value: Decimal, points: Decimal, position: str, weight: Decimal) -> None:
+        self.value, self.points, self.position = value, points, position
+        self.weighted = weight * points
+        self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
+
+
+class KpiPlan:
+    """One KPI compiled: scorer, weight, min_volume rule, and the values already scored."""
+
+    __slots__ = ("bit", "code", "label", "memo", "no_value", "scorer", "volume_column", "volume_min", "weight")
+
+    def __init__(self, code: str, kpi: Kpi, bit: int) -> None:
+        self.code, self.label, self.weight, self.bit = code, kpi.label or code, kpi.weight, bit
+        self.scorer = band_scorer(kpi.score) if kpi.score.bands else linear_scorer(kpi.score)
+        volume = kpi.min_volume
+        self.volume_column = volume.column if volume else None
+        self.volume_min = volume.at_least if volume else None
+        self.memo: dict[Decimal, Scored] = {}
+        self.no_value = KpiResult(code, self.label, None, None, kpi.weight, None, "no value",
+                                  "no value (the KPI allows a missing value)")
+
+    def scored(self, value: Decimal | None) -> Scored | KpiResult:
+        """The value's score (reused only for a value written alike), or the KPI without a value."""
+        if value is None:
+            return self.no_value
+        entry = self.memo.get(value)
+        if entry is not None and (entry.value is value or str(entry.value) == str(value)):
+            return entry
+        entry = Scored(value, *self.scorer(value), self.weight)
+        if len(self.memo) < MEMO_LIMIT:
+            self.memo.setdefault(value, entry)
+        return entry
+
+    def result(self, item: Scored | KpiResult, mask: int, total_weight: Decimal,
+               numbers: dict[str, Decimal]) -> KpiResult:
+        """The KPI as the payslip shows it: counted with its contribution, or left out and why."""
+        if item.__class__ is not Scored:
+            return item  # type: ignore[return-value]
+        entry: Scored = item  # type: ignore[assignment]
+        if not mask & self.bit:
+            volume = numbers[self.volume_column]  # type: ignore[index]
+            reason = f"{self.volume_column} {volume} is below the minimum {self.volume_min}"
+            return KpiResult(self.code, self.label, entry.value, entry.points, self.weight, None,
+                             entry.position, reason, volume)
+        result = entry.results.get(mask)
+        if result is None:
+            contribution = entry.weighted / total_weight if total_weight else None
+            result = KpiResult(self.code, self.label, entry.value, entry.points, self.weight, contribution,
+                               entry.position)
+            entry.results[mask] = result
+        return result
+
+
+class GatePlan:
+    """One gate compiled: what it reads, its test, and the hits already described."""
+
+    __slots__ = ("column", "gate", "hits", "index", "kpi_index", "limit", "remember", "test")
+
+    def __init__(self, index: int, gate: Gate, kpi_index: int | None) -> None:
+        self.index, self.gate, self.column, self.kpi_index = index, gate, gate.column, kpi_index
+        name, self.limit = gate.condition
+        self.test = _GATE_TESTS[name]
+        self.hits: dict[Decimal, GateHit] = {}
+        self.remember = MEMO_LIMIT  # hits remembered at most
+
+    def hit(self, before: Decimal) -> GateHit:
+        """What the gate does to a bonus of `before` (the very same Decimal, so it prints alike)."""
+        hit = self.hits.get(before)
+        if hit is None or hit.bonus_before is not before:
+            gate = self.gate
+            hit = GateHit(self.index, gate.describe(), gate.then.describe(), gate.reason or gate.describe(),
+                          before, gate.then.apply(before))
+            if len(self.hits) < self.remember:
+                self.hits.setdefault(before, hit)
+        return hit
+
+
+class AdjustmentPlan:
+    """One adjustment compiled, with its rounded line for each value already seen."""
+
+    __slots__ = ("adjustment", "code", "column", "label", "lines")
+
+    def __init__(self, name: str, adjustment: Adjustment) -> None:
+        self.adjustment, self.column = adjustment, adjustment.column
+        self.code, self.label = f"adjustment.{name}", adjustment.label or name
+        # By value alone: a rounded amount prints the same whatever the input's trailing zeros.
+        self.lines: dict[Decimal, Line] = {}
+
+    def line(self, value: Decimal, round_: Callable[[Decimal], Decimal]) -> Line:
+        line = Line(self.code, self.label, round_(_adjustment_amount(self.adjustment, value)))
+        if len(self.lines) < MEMO_LIMIT:
+            self.lines[value] = line
+        return line
+
+
+def _adjustment_amount(adjustment: Adjustment, value: Decimal) -> Decimal:
+    units = value if adjustment.over is None else max(value - adjustment.over, ZERO)
+    amount = units * adjustment.per_unit
+    limit = adjustment.limit
+    if limit is None:
+        return amount
+    return max(amount, limit) if limit < 0 else min(amount, limit)

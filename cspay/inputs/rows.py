@@ -1,0 +1,287 @@
+"""Turning a metrics file's cells into AgentRows: the columns a policy needs, headers, ids and roles, and a
+message for every bad cell with its row and column."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cspay.cells import UNIT_PARSERS, CellError, clean, is_missing, parse_plain
+from cspay.engine.types import AgentRow
+from cspay.errors import MetricsError, Problems
+from cspay.inputs.seen import UNKNOWN_ROW, ExactIds, HashedIds
+from cspay.policy.model import Policy
+
+CACHE_LIMIT = 20_000
+TOTAL_MARKERS = frozenset({"total", "totals", "sum", "grand total", "合计", "总计", "小计", "汇总"})
+ZERO = Decimal(0)
+
+
+@dataclass
+class _Column:
+    """A column the policy needs, how its cells are read, where the value goes, and the texts read so far."""
+
+    name: str
+    read: Callable[[str], Decimal | None]
+    kpi: str | None = None
+    # Real metrics repeat: each distinct text is read once; bad texts are not kept (they are re-read).
+    cache: dict[str, Decimal | None] = field(default_factory=dict)
+
+    def value(self, text: str) -> Decimal | None:
+        """The cell's value, or CellError."""
+        value = self.cache.get(text, self.cache)
+        if value is self.cache:
+            value = self.read(text)
+            if len(self.cache) < CACHE_LIMIT:
+                self.cache[text] = value
+        return value  # type: ignore[return-value]
+
+
+def _kpi_reader(parse: Callable[[str], Decimal], exclude_missing: bool) -> Callable[[str], Decimal | None]:
+    def read(text: str) -> Decimal | None:
+        if is_missing(text):
+            if exclude_missing:
+                return None
+            raise CellError("a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)")
+        return parse(text)
+
+    return read
+
+
+def _required_number(text: str) -> Decimal:
+    if is_missing(text):
+        raise CellError("a number (the cell is empty)")
+    return parse_plain(text)
+
+
+def _required_amount(text: str) -> Decimal:
+    value = _required_number(text)
+    if value < 0:
+        raise CellError("a number of at least 0")
+    return value
+
+
+def _number_or_zero(text: str) -> Decimal:
+    return ZERO if is_missing(text) else parse_plain(text)
+
+
+def needed_columns(policy: Policy) -> list[_Column]:
+    """Every metrics column the policy reads, KPI columns first, each once per use."""
+    columns = [
+        _Column(kpi.column, _kpi_reader(UNIT_PARSERS[kpi.unit], kpi.missing == "exclude"), code)
+        for code, kpi in policy.kpis.items()
+    ]
+    volumes = [kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume]
+    volumes += [kpi.weight_column for kpi in policy.kpis.values() if kpi.weight_column]
+    if policy.proration:
+        volumes.append(policy.proration.column)
+    gates = [gate.column for gate in policy.gates if gate.column and gate.column not in volumes]
+    columns += [_Column(name, _required_amount) for name in dict.fromkeys(volumes)]
+    columns += [_Column(name, _required_number) for name in dict.fromkeys(gates)]
+    plain = volumes + gates
+    adjustments = [a.column for a in policy.adjustments.values() if a.column not in plain]
+    columns += [_Column(name, _number_or_zero) for name in dict.fromkeys(adjustments)]
+    return columns
+
+
+def _header_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def find_header(header: list[str], wanted: str) -> list[int]:
+    """Indexes of the header cells naming `wanted`: exact first, else ignoring case and width."""
+    exact = [i for i, name in enumerate(header) if name.strip() == wanted]
+    if exact:
+        return exact
+    key = _header_key(wanted)
+    return [i for i, name in enumerate(header) if _header_key(name) == key]
+
+
+class RowParser:
+    """Turns header-matched cells into AgentRows, collecting every problem with its row and column.
+
+    `ids` remembers the agent ids seen: exact by default; a HashedIds when the caller can re-read its
+    rows, and then calls `confirm_repeats` with them once every row is parsed.
+    """
+
+    def __init__(self, policy: Policy, header: list[str], source: str, *,
+                 ids: ExactIds | HashedIds | None = None) -> None:
+        self.policy = policy
+        self.path = source
+        self.problems = Problems()
+        self.rows_read = 0
+        self.blank_rows = 0
+        self.suspects: dict[str, list[int]] = {}  # id -> later rows whose id's hash was seen before
+        self.ids = ids if ids is not None else ExactIds()
+        self.known_roles = frozenset(policy.roles)
+        self._plan(header)
+
+    def _plan(self, header: list[str]) -> None:
+        if not any(cell.strip() for cell in header):
+            raise MetricsError(f"{self.path}: row 1: expected a header row naming the columns, the file is empty")
+        agents = self.policy.agents
+        identity = [("id", agents.id), ("role", agents.role), ("name", agents.name), ("team", agents.team),
+                    ("period", agents.period)]
+        columns = needed_columns(self.policy)
+        wanted = [name for _, name in identity if name] + [c.name for c in columns]
+        missing, problems = [], []
+        index: dict[str, int] = {}
+        for name in dict.fromkeys(wanted):
+            found = find_header(header, name)
+            if not found:
+                missing.append(name)
+            elif len(found) > 1:
+                places = " and ".join(str(i + 1) for i in found)
+                problems.append(f"{self.path}: row 1: column {name!r} appears more than once (columns {places})")
+            else:
+                index[name] = found[0]
+        if missing:
+            problems.insert(0, f"{self.path}: row 1: missing required columns: {', '.join(missing)} "
+                               f"(the header has: {', '.join(h.strip() for h in header)})")
+        if problems:
+            raise MetricsError(problems)
+        self._identity = {key: index[name] for key, name in identity if name}
+        self.id_at, self.role_at = self._identity["id"], self._identity["role"]
+        self.name_at, self.team_at = self._identity.get("name"), self._identity.get("team")
+        self.period_at = self._identity.get("period")
+        self.columns = [(index[c.name], c) for c in columns]
+        self._kpi_cells = [(c.kpi, i, c.cache) for i, c in self.columns if c.kpi is not None]
+        self.number_cells = [(c.name, i, c.cache) for i, c in self.columns if c.kpi is None]
+        self.width = len(header)
+
+    def parse(self, line: int, cells: list[str]) -> AgentRow | None:
+        """The row's AgentRow, or None (blank, or bad: the problem is recorded)."""
+        if len(cells) == self.width:
+            # The usual row, read with as little work as possible: every cell a text already read, a plain
+            # id, a known role. Anything else takes the careful way below, which reports what is wrong.
+            try:
+                kpis = {code: cache[cells[i]] for code, i, cache in self._kpi_cells}
+                numbers = {name: cache[cells[i]] for name, i, cache in self.number_cells}
+            except KeyError:
+                pass
+            else:
+                identity = self.accept(line, cells)
+                if identity is not None:
+                    if not identity:
+                        return None
+                    period = cells[self.period_at].strip() if self.period_at is not None else ""
+                    return AgentRow(line, *identity, kpis, numbers, self.path, period)
+        return self._parse_slowly(line, cells)
+
+    def accept(self, line: int, cells: list[str]) -> tuple[str, str, str, str] | tuple[()] | None:
+        """For a row of the header's width whose cells all read well: (id, role, name, team) when its
+        identity is plain, () when it repeats an earlier row (reported), None when it needs `parse`."""
+        agent_id, role = cells[self.id_at].strip(), cells[self.role_at].strip()
+        if not (agent_id.isascii() and agent_id and role in self.known_roles
+                and agent_id.casefold() not in TOTAL_MARKERS):
+            return None
+        self.rows_read += 1
+        first = self.ids.add(agent_id, line)
+        if first is not None and self._repeats(agent_id, line, first):
+            return ()
+        name = cells[self.name_at].strip() if self.name_at is not None else ""
+        team = cells[self.team_at].strip() if self.team_at is not None else ""
+        return agent_id, role, name, team
+
+    def _parse_slowly(self, line: int, cells: list[str]) -> AgentRow | None:
+        if not any(cell.strip() for cell in cells):
+            self.blank_rows += 1
+            return None
+        self.rows_read += 1
+        cells = self._trimmed(cells)
+        if len(cells) != self.width:
+            self.problems.add(f"{self.path}: row {line}: has {len(cells)} cells, expected {self.width} "
+                              f"like the header")
+            return None
+        agent_id = cells[self.id_at].strip()
+        if _is_total(agent_id):  # its cells are sums, not an agent's: one message says it all
+            self.problems.add(f"{self.path}: row {line}: looks like a totals row ({agent_id!r}); "
+                              f"remove it, cspay adds up the totals itself")
+            return None
+        row = self._identify(line, cells)
+        ok = row is not None
+        for index, column in self.columns:
+            text = cells[index]
+            try:
+                value = column.value(text)
+            except CellError as error:
+                self.problems.add(f'{self.path}: row {line}, column "{column.name}": got "{_clip(text)}", '
+                                  f"expected {error.expected}")
+                ok = False
+                continue
+            if ok:
+                if column.kpi is None:
+                    row.numbers[column.name] = value
+                else:
+                    row.kpis[column.kpi] = value
+        return row if ok else None
+
+    def _trimmed(self, cells: list[str]) -> list[str]:
+        if len(cells) > self.width and not any(cell.strip() for cell in cells[self.width:]):
+            return cells[: self.width]  # Excel often leaves empty cells after the last column
+        return cells
+
+    def _identify(self, line: int, cells: list[str]) -> AgentRow | None:
+        ident = {key: cells[i].strip() for key, i in self._identity.items()}
+        agent_id, role = ident["id"], ident["role"]
+        problem = None
+        if not agent_id:
+            problem = f'column "{self.policy.agents.id}": the agent id is empty'
+        elif self._is_repeat(agent_id, line):
+            return None
+        elif role not in self.policy.roles:
+            problem = (f'column "{self.policy.agents.role}": unknown role "{_clip(role)}", '
+                       f"expected one of {', '.join(self.policy.roles)}")
+        if problem:
+            separator = ", " if problem.startswith("column") else ": "
+            self.problems.add(f"{self.path}: row {line}{separator}{problem}")
+            return None
+        return AgentRow(line, agent_id, role, ident.get("name", ""), ident.get("team", ""), source=self.path,
+                        period=ident.get("period", ""))
+
+    def _is_repeat(self, agent_id: str, line: int) -> bool:
+        """Record the id; True (and the problem recorded) when it is known to repeat an earlier row's."""
+        first = self.ids.add(agent_id, line)
+        return first is not None and self._repeats(agent_id, line, first)
+
+    def _repeats(self, agent_id: str, line: int, first: int) -> bool:
+        """For an id seen before: True (and the problem recorded) when the earlier row is known."""
+        if first == UNKNOWN_ROW:  # only a hash was seen before: checked by confirm_repeats
+            self.suspects.setdefault(agent_id, []).append(line)
+            return False
+        self.problems.add(_repeat(self.path, agent_id, first, line))
+        return True
+
+    def recorded_id(self, cells: list[str]) -> str | None:
+        """The agent id that parsing this (non-blank) row records, if any."""
+        cells = self._trimmed(cells)
+        if len(cells) != self.width:
+            return None
+        agent_id = cells[self._identity["id"]].strip()
+        return agent_id if agent_id and not _is_total(agent_id) else None
+
+    def confirm_repeats(self, rows: Iterable[tuple[int, list[str]]]) -> None:
+        """Read the rows again to find where each suspected id first appeared, and report the repeats."""
+        first: dict[str, int] = {}
+        for line, cells in rows:
+            agent_id = self.recorded_id(cells) if any(cell.strip() for cell in cells) else None
+            if agent_id in self.suspects:
+                first.setdefault(agent_id, line)
+        repeats = sorted((line, agent_id) for agent_id, lines in self.suspects.items() for line in lines
+                         if first.get(agent_id, line) < line)
+        for line, agent_id in repeats:
+            self.problems.add(_repeat(self.path, agent_id, first[agent_id], line))
+
+
+def _is_total(agent_id: str) -> bool:
+    return clean(agent_id).casefold() in TOTAL_MARKERS
+
+
+def _repeat(path: str, agent_id: str, first: int, line: int) -> str:
+    return f"{path}: row {line}: agent {agent_id!r} appears twice, in rows {first} and {line}"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"

@@ -1,0 +1,211 @@
+"""The ledger: a SQLite file that remembers every recorded run, period by period, version by version."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from cspay import __version__
+from cspay.engine.settlement import differences
+from cspay.engine.types import Line, Payslip, Summary
+from cspay.errors import CspayError
+from cspay.ledger.reads import LedgerReads, RunRow, Who
+from cspay.ledger.schema import MIGRATIONS
+
+DEFAULT_LEDGER = "cspay.db"
+
+
+class LedgerError(CspayError):
+    """The ledger cannot be opened, or refuses a write (a closed period, nothing to correct …)."""
+
+
+@dataclass
+class Recording:
+    """A computed run and what it came from, ready to be written as a version of its period."""
+
+    period: str
+    first: str
+    last: str
+    policy: Any
+    inputs: dict[str, str]
+    payslips: list[Payslip]
+    summary: Summary
+    correction: bool = False
+    settles: list[int] = field(default_factory=list)
+    triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
+
+
+def check_ledger_path(path: Path) -> None:
+    """A ledger path must name a file (existing or not) in a folder that exists."""
+    if path.is_dir():
+        raise LedgerError(f"{path}: is a folder; expected a ledger file, e.g. {path / DEFAULT_LEDGER}")
+    if not path.absolute().parent.is_dir():
+        raise LedgerError(f"{path}: the folder {path.parent} does not exist")
+
+
+class Ledger(LedgerReads):
+    """An open ledger file; every write happens in one `write()` transaction."""
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        check_ledger_path(self.path)
+        if not create and not self.path.is_file():
+            raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"{self.path}: not a cspay ledger ({error})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise LedgerError(f"{self.path}: written by a newer cspay (schema {current}); this cspay "
+                              f"reads schemas up to {len(MIGRATIONS)}")
+        for version in range(current, len(MIGRATIONS)):
+            with self.write():
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, taken before the first read so no other writer slips in between."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def record(self, recording: Recording, who: Who) -> RunRow:
+        """Write a run as the period's next version, superseding the current one, in one transaction."""
+        with self.write():
+            previous = self._check_can_record(recording)
+            version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
+            run_id = self._insert_run(recording, version, who)
+            if previous is not None:
+                self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
+            for index, slip in enumerate(recording.payslips):
+                payslip_id = self._insert_payslip(run_id, slip)
+                actions = (recording.triggered or {}).get(slip.agent_id, [])
+                self.db.executemany("INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
+                                    [(payslip_id, action) for action in actions])
+                if index == 0:
+                    pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
+            if recording.correction and previous is not None:
+                self._insert_differences(run_id, recording, self.lines_of(previous.id))
+            elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
+                self.db.execute("UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
+                                "AND voided_by IS NULL", (run_id, recording.period))
+            self.db.executemany("UPDATE corrections SET settled_by = ? WHERE id = ?",
+                                [(run_id, item) for item in recording.settles])
+        return next(run for run in self.runs(recording.period) if run.id == run_id)
+
+    def _check_can_record(self, recording: Recording) -> RunRow | None:
+        """The version a record supersedes; a closed period takes only corrections, an open one none."""
+        period, closed = recording.period, self.closed(recording.period)
+        if closed is not None and not recording.correction:
+            raise LedgerError(f"{self.path}: {period} was closed by {closed.user} on {closed.host} at "
+                              f"{closed.at}; reopen it with `cspay reopen {period} --reason \"…\"` first, "
+                              f"or record a correction with --correction")
+        if closed is None and recording.correction:
+            raise LedgerError(f"{self.path}: {period} is not closed, so nothing was paid from it yet; "
+                              f"record it again without --correction")
+        return self.current(period)
+
+    def _insert_differences(self, run_id: int, recording: Recording, paid: dict[str, list[Line]]) -> None:
+        self.db.executemany(
+            "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, recording.period, recording.first, item.agent_id, item.code, item.label, str(item.amount))
+             for item in differences(paid, recording.payslips)])
+
+    def close_period(self, period: str, who: Who) -> None:
+        """Lock a recorded period against further records."""
+        with self.write():
+            closed = self.closed(period)
+            if closed is not None:
+                raise LedgerError(f"{self.path}: {period} is already closed (by {closed.user} on "
+                                  f"{closed.host} at {closed.at})")
+            if self.current(period) is None:
+                raise LedgerError(f"{self.path}: nothing is recorded for {period}; record it before closing it")
+            self._insert_close(period, "close", None, who)
+
+    def reopen_period(self, period: str, reason: str, who: Who) -> None:
+        """Unlock a closed period; the reason is kept beside the close."""
+        with self.write():
+            if self.closed(period) is None:
+                raise LedgerError(f"{self.path}: {period} is not closed; there is nothing to reopen")
+            self._insert_close(period, "reopen", reason, who)
+
+    def _insert_close(self, period: str, action: str, reason: str | None, who: Who) -> None:
+        self.db.execute("INSERT INTO closes (period, action, reason, at, user, host) VALUES (?, ?, ?, ?, ?, ?)",
+                        (period, action, reason, who.at, who.user, who.host))
+
+    def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
+        policy, summary = recording.policy, recording.summary
+        cursor = self.db.execute(
+            "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
+            "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (recording.period, recording.first, recording.last, version,
+             "correction" if recording.correction else "pay", policy.policy, policy.version,
+             policy.sha256, policy.currency, __version__, who.at, who.user, who.host, summary.headcount,
+             str(summary.gross), str(summary.bonus)))
+        run_id = cursor.lastrowid
+        self.db.executemany("INSERT INTO run_inputs (run_id, path, sha256) VALUES (?, ?, ?)",
+                            [(run_id, path, digest) for path, digest in recording.inputs.items()])
+        return run_id
+
+    def _insert_payslip(self, run_id: int, slip: Payslip) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, slip.agent_id, slip.name, slip.role, slip.team, _text(slip.score), slip.grade,
+             slip.action, str(slip.gross)))
+        payslip_id = cursor.lastrowid
+        self.db.executemany(
+            "INSERT INTO lines (payslip_id, position, code, label, amount) VALUES (?, ?, ?, ?, ?)",
+            [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)])
+        self.db.executemany(
+            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(payslip_id, k.code, k.label, _text(k.value), _text(k.score), str(k.weight),
+              _text(k.contribution), k.left_out) for k in slip.kpis])
+        return payslip_id
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def pause_for_tests(marker: str | None) -> None:
+    """Hold a write open until `marker` is removed: tests kill or race a run at this point."""
+    if not marker:
+        return
+    Path(marker).touch()
+    deadline = time.monotonic() + 60
+    while Path(marker).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -1,0 +1,182 @@
+"""The questions asked of a ledger: runs and versions, closes, history, pending corrections, grades."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from cspay.engine.settlement import Difference, Pending
+from cspay.engine.types import Line
+
+BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who recorded something, on which machine, and when (UTC, ISO 8601)."""
+
+    user: str
+    host: str
+    at: str
+
+    @classmethod
+    def now(cls) -> Who:
+        at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        return cls(_user(), socket.gethostname(), at)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return f"uid {os.getuid()}"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One recorded version of a period, as `cspay runs` lists it."""
+
+    id: int
+    period: str
+    version: int
+    kind: str
+    superseded: bool
+    recorded_at: str
+    recorded_by: str
+    host: str
+    headcount: int
+    gross: Decimal
+    bonus: Decimal
+    currency: str
+    policy: str
+    policy_version: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An agent's result in one period, from the current version of that period."""
+
+    period: str
+    grade: str | None
+    score: Decimal | None
+    bonus: Decimal
+    gross: Decimal
+    currency: str
+
+
+class LedgerReads:
+    """Read-only queries over an open ledger connection (`self.db`)."""
+
+    db: sqlite3.Connection
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """The rows a query finds, each as a dict by column name."""
+        cursor = self.db.execute(sql, args)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def runs(self, period: str | None = None) -> list[RunRow]:
+        """Every recorded version, oldest period first, versions in order."""
+        where = "WHERE period = ?" if period else ""
+        found = self.rows(f"SELECT * FROM runs {where} ORDER BY period_first, period_last, version",
+                          *([period] if period else []))
+        return [_run_row(row) for row in found]
+
+    def current(self, period: str) -> RunRow | None:
+        """The version of the period that counts: the latest, not superseded."""
+        return next((run for run in self.runs(period) if not run.superseded), None)
+
+    def closed(self, period: str) -> Who | None:
+        """Who closed the period and when, None while it is open."""
+        last = self.rows("SELECT * FROM closes WHERE period = ? ORDER BY id DESC LIMIT 1", period)
+        if not last or last[0]["action"] != "close":
+            return None
+        return Who(last[0]["user"], last[0]["host"], last[0]["at"])
+
+    def lines_of(self, run_id: int) -> dict[str, list[Line]]:
+        """Every agent's payslip lines in one recorded run."""
+        found: dict[str, list[Line]] = {}
+        for row in self.rows("SELECT p.agent_id, l.code, l.label, l.amount FROM lines l JOIN payslips p "
+                             "ON p.id = l.payslip_id WHERE p.run_id = ? ORDER BY p.id, l.position", run_id):
+            found.setdefault(row["agent_id"], []).append(Line(row["code"], row["label"], Decimal(row["amount"])))
+        return found
+
+    def differences_of(self, run_id: int) -> list[Difference]:
+        """The differences a correction run recorded."""
+        return [Difference(row["agent_id"], row["code"], row["label"], Decimal(row["amount"]))
+                for row in self.rows("SELECT agent_id, code, label, amount FROM corrections WHERE run_id = ? "
+                                     "ORDER BY id", run_id)]
+
+    def closes(self) -> list[dict[str, Any]]:
+        """Every close and reopen, oldest first."""
+        return self.rows("SELECT period, action, reason, at, user, host FROM closes ORDER BY id")
+
+    def pending(self, period: str, first: str) -> list[Pending]:
+        """Differences of earlier periods still to pay, including those an earlier version of this one paid."""
+        found = self.rows(
+            "SELECT id, period, agent_id, amount FROM corrections WHERE period_first < ? AND voided_by IS NULL "
+            "AND (settled_by IS NULL OR settled_by IN (SELECT id FROM runs WHERE period = ?)) "
+            "ORDER BY period_first, id", first, period)
+        return [Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"])) for row in found]
+
+    def paid_within(self, period: str, first: str, last: str) -> dict[str, Decimal]:
+        """Per agent, the bonus already paid by the current versions of the periods inside this one."""
+        found = self.rows(
+            "SELECT p.agent_id, l.amount FROM lines l JOIN payslips p ON p.id = l.payslip_id "
+            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period != ? "
+            f"AND r.period_first >= ? AND r.period_last <= ? AND l.code IN ({', '.join('?' * len(BONUS_CODES))})",
+            period, first, last, *BONUS_CODES)
+        paid: dict[str, Decimal] = {}
+        for row in found:
+            paid[row["agent_id"]] = paid.get(row["agent_id"], Decimal(0)) + Decimal(row["amount"])
+        return paid
+
+    def history(self, agent_id: str) -> list[Standing]:
+        """The agent's periods, from the current version of each, oldest first."""
+        found = self.rows(
+            "SELECT r.period, r.currency, p.id, p.grade, p.score, p.gross FROM payslips p "
+            "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.superseded_by IS NULL "
+            "ORDER BY r.period_first, r.period_last", agent_id)
+        return [Standing(row["period"], row["grade"], _decimal(row["score"]), self._bonus(row["id"]),
+                         Decimal(row["gross"]), row["currency"]) for row in found]
+
+    def grades(self, periods: list[str]) -> dict[str, dict[str, str | None]]:
+        """Each agent's grade in the current version of each of these periods, by period."""
+        found: dict[str, dict[str, str | None]] = {period: {} for period in periods}
+        marks = ", ".join("?" * len(periods))
+        for row in self.rows("SELECT r.period, p.agent_id, p.grade FROM payslips p JOIN runs r ON r.id = p.run_id "
+                             f"WHERE r.superseded_by IS NULL AND r.period IN ({marks})", *periods):
+            found[row["period"]][row["agent_id"]] = row["grade"]
+        return found
+
+    def triggered(self, period: str) -> list[dict[str, Any]]:
+        """The actions the current version of the period triggered, agent by agent."""
+        return self.rows(
+            "SELECT p.agent_id, p.name, p.team, p.grade, t.action FROM triggered_actions t "
+            "JOIN payslips p ON p.id = t.payslip_id JOIN runs r ON r.id = p.run_id "
+            "WHERE r.period = ? AND r.superseded_by IS NULL ORDER BY p.id, t.action", period)
+
+    def _bonus(self, payslip_id: int) -> Decimal:
+        amounts = self.db.execute("SELECT amount FROM lines WHERE payslip_id = ? AND code IN "
+                                  f"({', '.join('?' * len(BONUS_CODES))})",
+                                  (payslip_id, *BONUS_CODES)).fetchall()
+        return sum((Decimal(amount) for (amount,) in amounts), Decimal(0))
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _run_row(row: dict[str, Any]) -> RunRow:
+    return RunRow(row["id"], row["period"], row["version"], row.get("kind", "pay"),
+                  row["superseded_by"] is not None, row["recorded_at"], row["recorded_by"], row["host"],
+                  row["headcount"], Decimal(row["gross"]), Decimal(row["bonus"]), row["currency"],
+                  row["policy"], row["policy_version"])
+
+

@@ -1,0 +1,289 @@
+"""Writing payslips as CSV or JSON, atomically: a file appears whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from cspay import __version__
+from cspay.engine.rounding import quantum
+from cspay.engine.rules import line_codes
+from cspay.engine.types import Line, Payslip, Summary
+from cspay.errors import OutputError
+from cspay.i18n import DEFAULT_LANGUAGE, catalog
+from cspay.policy.model import Policy
+
+INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SCORE_PLACES = Decimal("0.0001")
+ZERO = Decimal(0)
+BATCH_CHARACTERS = 256 * 1024  # text gathered into one write
+TEXT_CACHE_LIMIT = 20_000  # names, teams, roles and grades repeat; ids do not
+_NEEDS_QUOTES = re.compile('[,"\r\n]')  # what makes csv.writer quote a cell
+
+
+def inert(text: str) -> str:
+    """Text a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
+    return "'" + text if text.startswith(INERT_PREFIXES) else text
+
+
+def score_text(score: Decimal | None) -> str:
+    """The score cut (not rounded) to 4 places, so it never shows above the grade it earned."""
+    return "" if score is None else str(score.quantize(SCORE_PLACES, rounding=ROUND_DOWN))
+
+
+def check_target(path: Path | None, force: bool) -> None:
+    """Fail before any work if `path` cannot be written as asked."""
+    if path is None:
+        return
+    if path.exists() and not force:
+        raise OutputError(f"{path}: the file exists; pass --force to replace it")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; expected a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: the folder {folder} is not writable")
+    try:  # os.access says yes to root even where nobody can write (a read-only disk, an immutable folder)
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".cspay-", suffix=".probe").close()
+    except OSError as error:
+        raise OutputError(f"{path}: the folder {folder} is not writable ({error.strerror})") from None
+
+
+@contextmanager
+def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> Iterator[IO[Any]]:
+    """A temporary file next to `path` (or spooled for stdout), moved into place only on success."""
+    check_target(path, force)
+    folder = path.parent if path is not None else None
+    mode = "w+b" if binary else "w+"
+    options = {} if binary else {"encoding": "utf-8", "newline": ""}
+    handle = tempfile.NamedTemporaryFile(mode, dir=folder, prefix=".cspay-", suffix=".part",
+                                         delete=False, **options)
+    try:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+        if path is None:
+            handle.seek(0)
+            target = sys.stdout.buffer if binary else sys.stdout
+            shutil.copyfileobj(handle, target)
+            target.flush()
+        else:
+            if path.exists() and not force:
+                raise OutputError(f"{path}: the file appeared while cspay ran; pass --force to replace it")
+            os.chmod(handle.name, _mode_for(path))
+            os.replace(handle.name, path)
+    finally:
+        handle.close()
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
+
+
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or what the umask gives a new file (temp files are 0600)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def zero(policy: Policy) -> Decimal:
+    """Zero written with the places of the policy's rounding step (0.00 for cents)."""
+    return Decimal(0).quantize(quantum(policy.rounding.step))
+
+
+def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The lines a run's payslips show, in payslip order: the policy's lines that the run pays, then
+    lines the ledger added (corrections, true-ups), each with its label."""
+    english = catalog(DEFAULT_LANGUAGE)
+    codes = [(code, label) for code, label in line_codes(policy) if policy.pays_line(code)]
+    return codes + [(code, english.get(f"line.{code}", code)) for code in extra_codes]
+
+
+def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
+    """One row per agent: identity, score, grade, action, one column per line code, gross."""
+    rows = CsvRows(policy, extra_codes)
+    out = CsvOut(handle, rows.header())
+    try:
+        for slip in payslips:
+            text = rows.text(slip)
+            if text is None:
+                out.cells(rows.cells(slip))
+            else:
+                out.text(text)
+    finally:  # rows already paid are written even when the next one fails, as row-by-row writing did
+        out.close()
+
+
+class CsvOut:
+    """Rows of text joined into large writes; a row with cells to quote goes through csv.writer."""
+
+    def __init__(self, handle: IO[str], header: list[str]) -> None:
+        self.handle = handle
+        self.writer = csv.writer(handle, lineterminator="\n")
+        self.writer.writerow(header)
+        self.batch: list[str] = []
+        self.pending = 0  # characters in the batch
+
+    def text(self, lines: str) -> None:
+        """Rows already written as text, each ending in a newline."""
+        self.batch.append(lines)
+        self.pending += len(lines)
+        if self.pending >= BATCH_CHARACTERS:
+            self.flush()
+
+    def cells(self, cells: list[Any]) -> None:
+        """A row of cells that csv.writer writes (and quotes)."""
+        self.flush()
+        self.writer.writerow(cells)
+
+    def flush(self) -> None:
+        self.handle.write("".join(self.batch))
+        self.batch.clear()
+        self.pending = 0
+
+    def close(self) -> None:
+        self.flush()
+
+
+class CsvRows:
+    """Payslips as CSV rows, written exactly as csv.writer would write them, without its cost per cell."""
+
+    def __init__(self, policy: Policy, extra_codes: Iterable[str] = ()) -> None:
+        self.codes = [code for code, _ in run_line_codes(policy, extra_codes)]
+        self.budget = policy.budget is not None  # a last column with each bonus's budget factor
+        self.position = {code: i for i, code in enumerate(self.codes)}
+        self.zero = str(zero(policy))
+        self._ready: dict[str, str | None] = {"": ""}  # text -> the cell as written, None if it needs quotes
+
+    def header(self) -> list[str]:
+        factor = ["budget_factor"] if self.budget else []
+        return ["agent_id", "name", "role", "team", "score", "grade", "action", *self.codes, "gross", *factor]
+
+    def cells(self, slip: Payslip) -> list[Any]:
+        """The row's cells, made inert, for csv.writer."""
+        identity = [slip.agent_id, slip.name, slip.role, slip.team]
+        return [*(inert(text) for text in identity), score_text(slip.score), inert(slip.grade or ""),
+                inert(slip.action or ""), *self.amounts(slip.lines), *self.factor(slip)]
+
+    def amounts(self, lines: Iterable[Line]) -> list[str]:
+        """One amount per line code (zero when there is no such line), then gross."""
+        amounts, position, gross = [self.zero] * len(self.codes), self.position, ZERO
+        for line in lines:
+            gross += line.amount
+            index = position.get(line.code)
+            if index is not None:
+                amounts[index] = str(line.amount)
+        amounts.append(str(gross))
+        return amounts
+
+    def text(self, slip: Payslip) -> str | None:
+        """The row as one line of text, or None when a text cell needs quotes."""
+        texts = [self.cell(slip.agent_id), self.cell(slip.name), self.cell(slip.role), self.cell(slip.team),
+                 score_text(slip.score), self.cell(slip.grade or ""), self.cell(slip.action or "")]
+        if None in texts:
+            return None
+        return ",".join(texts + self.amounts(slip.lines) + self.factor(slip)) + "\n"  # type: ignore[operator]
+
+    def factor(self, slip: Payslip) -> list[str]:
+        """The budget factor cell, under a policy with a budget."""
+        return [str(slip.budget_factor)] if self.budget else []
+
+    def cell(self, text: str) -> str | None:
+        """A text cell as written (made inert), or None when csv.writer would quote it."""
+        if text.isalnum():  # most ids: nothing to quote or neutralise, and too many to remember
+            return text
+        ready = self._ready
+        if text in ready:
+            return ready[text]
+        cell: str | None = inert(text)
+        if _NEEDS_QUOTES.search(cell):  # type: ignore[arg-type]
+            cell = None
+        if len(ready) < TEXT_CACHE_LIMIT:
+            ready[text] = cell
+        return cell
+
+
+def payslip_data(slip: Payslip) -> dict[str, Any]:
+    """A payslip as JSON-ready data; amounts and scores as decimal strings."""
+    return {
+        "agent_id": slip.agent_id, "name": slip.name, "role": slip.role, "team": slip.team,
+        "row": slip.row, "score": _text(slip.score), "grade": slip.grade,
+        "multiplier": _text(slip.multiplier), "action": slip.action, "gross": str(slip.gross),
+        "proration": str(slip.proration), "target_bonus": str(slip.target_bonus),
+        "bonus_before_gates": str(slip.bonus_before_gates), "capped": slip.capped,
+        "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
+        "kpis": [
+            {"code": k.code, "label": k.label, "value": _text(k.value), "score": _text(k.score),
+             "weight": str(k.weight), "contribution": _text(k.contribution), "position": k.position,
+             "left_out": k.left_out}
+            for k in slip.kpis
+        ],
+        "gates": [
+            {"condition": g.condition, "effect": g.effect, "reason": g.reason,
+             "bonus_before": str(g.bonus_before), "bonus_after": str(g.bonus_after)}
+            for g in slip.gates
+        ],
+        **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
+    }
+
+
+def summary_data(summary: Summary) -> dict[str, Any]:
+    share = summary.bonus_share
+    return {
+        "headcount": summary.headcount, "gross": str(summary.gross), "bonus": str(summary.bonus),
+        "bonus_share_of_gross": None if share is None else str(share),
+        "lines": {code: str(amount) for code, amount in summary.lines.items()},
+        "grades": summary.grades, "actions": summary.actions,
+        **({} if summary.budget is None else {"budget": budget_data(summary.budget)}),
+    }
+
+
+def budget_data(budget: Any) -> dict[str, Any]:
+    """The month's bonus pool, what the bonuses asked for, and the factor they were scaled by."""
+    return {"pool": str(budget.pool), "demand": str(budget.demand), "factor": str(budget.factor),
+            "scaled": budget.scaled, "base_pay": str(budget.base_pay)}
+
+
+def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary,
+               extra: dict[str, Any] | None = None,
+               annotate: Callable[[Payslip], dict[str, Any]] | None = None) -> None:
+    """The run as one JSON document, written payslip by payslip so memory stays flat.
+
+    `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip.
+    """
+    head = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
+            "cspay_version": __version__, "currency": policy.currency, **(extra or {})}
+    handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
+    for index, slip in enumerate(payslips):
+        handle.write(",\n  " if index else "\n  ")
+        data = payslip_data(slip) if annotate is None else {**payslip_data(slip), **annotate(slip)}
+        handle.write(json.dumps(data, ensure_ascii=False))
+    handle.write("\n ],\n \"summary\": ")
+    handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
+    handle.write("\n}\n")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks so a large export does not fill memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

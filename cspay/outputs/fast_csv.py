@@ -1,0 +1,201 @@
+"""Paying a whole metrics file straight into a CSV file, for large runs: cells in, text out.
+
+`cspay compute --format csv` runs here. Each row's cells are looked up in tables of texts already read
+(the reader's parsing) and scored (the engine's KPI plans); Engine.settle works out the pay, and the row
+is written as text, with no AgentRow or Payslip made for it. A row that is not plain -- a text not seen
+before, a bad cell, an unusual id -- goes the general way (RowParser.parse, Engine.payslip, export's CSV
+row), which also fills the tables for the rows after it. Both ways write the same bytes and totals;
+tests/test_bulk.py holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import ROUND_DOWN, Decimal, DecimalException
+from typing import IO, Any
+
+from cspay.engine.columnar import Columnar
+from cspay.engine.compiled import Engine, Fixed, too_large
+from cspay.engine.plans import KpiPlan, Scored
+from cspay.engine.types import ZERO, KpiResult, Line, Summary
+from cspay.errors import PayError
+from cspay.inputs.metrics import MetricsReader, Numbered
+from cspay.outputs.export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
+
+BATCH_ROWS = 512  # rows paid together, column by column
+MAX_LINE_SETS = 4096  # sets of base pay and allowance lines remembered
+MAX_TEXTS = 20_000  # (name, role, team) cells remembered
+_MISSING = object()
+
+
+def pay_to_csv(reader: MetricsReader, handle: IO[str], summary: Summary,
+               progress: Callable[[], None] | None = None) -> None:
+    """Every agent's payslip as a CSV row, totals added to `summary`; MetricsError at the end for bad rows."""
+    run = _BulkRun(reader, handle, summary)
+    for first, rows in reader.batches(BATCH_ROWS):
+        if first is None:
+            run.row_by_row(rows)  # type: ignore[arg-type]
+        elif not run.columns(first, rows):  # type: ignore[arg-type]
+            run.row_by_row(zip(range(first, first + len(rows)), rows, strict=True))  # type: ignore[arg-type]
+        if progress is not None:
+            progress()
+    run.close()
+    reader.finish()
+
+
+class _BulkRun:
+    """One metrics file being paid into CSV, and the tables of what its rows had in common."""
+
+    def __init__(self, reader: MetricsReader, handle: IO[str], summary: Summary) -> None:
+        self.reader, self.parser, self.summary = reader, reader.parser, summary
+        self.engine = Engine(reader.parser.policy)
+        self.csv = CsvRows(self.engine.policy)
+        self.out = CsvOut(handle, self.csv.header())
+        plans = {plan.code: plan for plan in self.engine.kpi_plans}
+        # Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
+        self.kpi_cells: list[tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]] = [
+            (index, column, plans[column.kpi], {}) for index, column in self.parser.columns if column.kpi]
+        self.who: dict[tuple[str, str, str], str | None] = {}  # (name, role, team) -> their cells as text
+        self.line_sets: dict[int, tuple[Fixed, str, list[int]]] = {}  # id -> (set, its cells, agents paid)
+        grades = self.engine.grades
+        self.grade_cells = [self._cells_of(grade.grade, grade.action or "") for grade in grades]
+        self.grade_names = [(grade.grade, grade.action) for grade in grades]
+        self.has_floor = "floor" in self.csv.position
+        self.columnar = Columnar(self) if Columnar.suits(self) else None
+
+    def columns(self, first: int, rows: list[list[str]]) -> bool:
+        """Pay a batch of rows column by column, when every row is plain; False (and nothing done) if not."""
+        if self.columnar is None:
+            return False
+        batch = self.columnar.read(rows)
+        if batch is None or not self.columnar.pay_or_not(batch):
+            return False
+        self.columnar.commit(batch, first)
+        return True
+
+    def row_by_row(self, rows: Iterable[Numbered]) -> None:
+        """Read, pay and write rows one at a time."""
+        accept, settle, general, write = self.parser.accept, self.engine.settle, self.general, self.write
+        width, number_cells = self.parser.width, self.parser.number_cells
+        kpi_texts = [(index, texts) for index, _, _, texts in self.kpi_cells]
+        for line, cells in rows:
+            if cells is None:
+                self.reader.undecodable(line)
+                continue
+            if len(cells) == width:
+                try:
+                    scored = [texts[cells[index]] for index, texts in kpi_texts]
+                    numbers = {name: cache[cells[index]] for name, index, cache in number_cells}
+                except KeyError:
+                    pass
+                else:
+                    identity = accept(line, cells)
+                    if identity is not None:
+                        if identity:
+                            try:
+                                write(identity, settle(identity[1], scored, numbers))
+                            except DecimalException:
+                                raise PayError(too_large(self.reader.path, line, identity[0])) from None
+                        continue
+            general(line, cells)
+
+    def write(self, identity: tuple[str, str, str, str], settled: tuple[Any, ...]) -> None:
+        """One plain row's CSV line, and its share of the totals (what Summary.add would add)."""
+        agent_id, role, name, team = identity
+        (_, _, score, index, _, _, _, _, fixed, bonus_line, adjustments, floor_line, gross) = settled
+        who = self.who.get((name, role, team), _MISSING)
+        if who is _MISSING:
+            who = self.who_cells(name, role, team)
+        line_set = self.line_sets.get(id(fixed))
+        if line_set is None or line_set[0] is not fixed:
+            line_set = self._line_set(fixed)
+        id_cell = agent_id if agent_id.isalnum() else self.csv.cell(agent_id)
+        grade = self.grade_cells[index] if index is not None else ","
+        if id_cell is None or who is None or grade is None:  # a cell csv.writer must quote
+            self.out.cells(self._cells(identity, score, index, [*fixed[0], bonus_line, *adjustments,
+                                                                 *([floor_line] if floor_line else [])]))
+        else:
+            score_text = "" if score is None else str(score.quantize(SCORE_PLACES, ROUND_DOWN))
+            amounts = [line_set[1], str(bonus_line.amount), *[str(line.amount) for line in adjustments]]
+            if self.has_floor:
+                amounts.append(self.csv.zero if floor_line is None else str(floor_line.amount))
+            self.out.text(f"{id_cell},{who},{score_text},{grade},{','.join(amounts)},{gross}\n")
+        self._tally(line_set, bonus_line, adjustments, floor_line, gross, index)
+
+    def _tally(self, line_set: tuple[Fixed, str, list[int]], bonus_line: Line, adjustments: list[Line],
+               floor_line: Line | None, gross: Decimal, index: int | None) -> None:
+        summary, totals = self.summary, self.summary.lines
+        summary.headcount += 1
+        summary.gross += gross
+        summary.bonus += bonus_line.amount
+        line_set[2][0] += 1  # base pay and allowances: counted per line set, added up in `close`
+        totals["bonus"] = totals.get("bonus", ZERO) + bonus_line.amount
+        for line in adjustments:
+            totals[line.code] = totals.get(line.code, ZERO) + line.amount
+        if floor_line is not None:
+            totals["floor"] = totals.get("floor", ZERO) + floor_line.amount
+        grade, action = self.grade_names[index] if index is not None else ("-", None)
+        summary.grades[grade] = summary.grades.get(grade, 0) + 1
+        if action:
+            summary.actions[action] = summary.actions.get(action, 0) + 1
+
+    def _line_set(self, fixed: Fixed) -> tuple[Fixed, str, list[int]]:
+        """A set of base pay and allowance lines met for the first time: its cells, and a count."""
+        for line in fixed[0]:  # the codes in the order Summary.add would first meet them
+            self.summary.lines.setdefault(line.code, ZERO)
+        if len(self.line_sets) >= MAX_LINE_SETS:  # the engine's table is full: do not hold every set made
+            self._add_line_sets()
+        line_set = self.line_sets[id(fixed)] = (fixed, self.line_set_cells(fixed), [0])
+        return line_set
+
+    def line_set_cells(self, fixed: Fixed) -> str:
+        """The base pay and allowance columns of a line set, as CSV text."""
+        return ",".join(self.csv.amounts(fixed[0])[: self.csv.position["bonus"]])
+
+    def _add_line_sets(self) -> None:
+        totals = self.summary.lines
+        for fixed, _, count in self.line_sets.values():
+            for line in fixed[0]:
+                totals[line.code] += line.amount * count[0]  # exact: a whole number of the same amount
+        self.line_sets.clear()
+
+    def who_cells(self, name: str, role: str, team: str) -> str | None:
+        """An agent's name, role and team as CSV text (remembered), or None when one needs quotes."""
+        who = self._cells_of(name, role, team)
+        if len(self.who) < MAX_TEXTS:
+            self.who[name, role, team] = who
+        return who
+
+    def _cells_of(self, *texts: str) -> str | None:
+        """Text cells joined, or None when one needs quotes."""
+        cells = [self.csv.cell(text) for text in texts]
+        return None if None in cells else ",".join(cells)  # type: ignore[arg-type]
+
+    def _cells(self, identity: tuple[str, str, str, str], score: Decimal | None, index: int | None,
+               lines: list[Line]) -> list[Any]:
+        """A row with a cell to quote, as cells for csv.writer."""
+        agent_id, role, name, team = identity
+        grade, action = self.grade_names[index] if index is not None else ("", None)
+        return [*(inert(text) for text in (agent_id, name, role, team)), score_text(score), inert(grade),
+                inert(action or ""), *self.csv.amounts(lines)]
+
+    def general(self, line: int, cells: list[str]) -> None:
+        """A row that is not plain: read, paid and written the general way; then remember its texts."""
+        row = self.parser.parse(line, cells)
+        if row is None:
+            return
+        slip = self.engine.payslip(row)
+        self.summary.add(slip)
+        text = self.csv.text(slip)
+        if text is None:
+            self.out.cells(self.csv.cells(slip))
+        else:
+            self.out.text(text)
+        for index, column, plan, texts in self.kpi_cells:
+            value = column.cache.get(cells[index], _MISSING)
+            if value is not _MISSING:  # read well (the reader keeps only good texts, and not too many)
+                texts[cells[index]] = plan.scored(value)
+
+    def close(self) -> None:
+        self.out.close()
+        self._add_line_sets()

@@ -1,0 +1,100 @@
+"""Rich tables of payslips and run summaries for people reading a terminal."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.table import Table
+
+from cspay.engine.types import Payslip, Summary
+from cspay.i18n import Words
+from cspay.outputs.export import score_text, zero
+from cspay.policy.model import Policy
+
+# Which table column each payslip line adds up into, by the line code's first part.
+LINE_GROUPS = {"base_pay": "base", "allowance": "allowances", "bonus": "bonus",
+               "adjustment": "adjustments", "floor": "floor", "true_up": "bonus"}
+
+
+def number(amount: Decimal) -> str:
+    """An amount with thousands separators and its own decimals: 7,940.00."""
+    return f"{amount:,}"
+
+
+def _amount_column(table: Table, title: str) -> None:
+    table.add_column(title, justify="right", no_wrap=True)
+
+
+def payslip_table(policy: Policy, payslips: list[Payslip], words: Words,
+                  triggered: dict[str, list[str]] | None = None) -> Table:
+    """One row per agent: who, score, grade, then base, allowances, bonus, adjustments, gross.
+
+    `triggered` adds a column of the actions each agent's recorded history triggers.
+    """
+    title = words("table.title", title=policy.title or policy.policy, version=policy.version,
+                  currency=policy.currency)
+    table = Table(title=title, title_justify="left")
+    for key in ("agent", "name", "role", "team"):
+        table.add_column(words(f"col.{key}"), no_wrap=key in ("agent", "role"))
+    table.add_column(words("col.score"), justify="right", no_wrap=True)
+    table.add_column(words("col.grade"), no_wrap=True)
+    if triggered is not None:
+        table.add_column(words("col.triggered"))
+    groups = ["base", "allowances", "bonus", "adjustments"]
+    groups = list(dict.fromkeys(group for code, group in LINE_GROUPS.items()
+                                if group in groups and policy.pays_line(code)))
+    if any(slip.amount("floor") for slip in payslips):
+        groups.append("floor")
+    for group in [*groups, "gross"]:
+        _amount_column(table, words(f"col.{group}"))
+    empty = zero(policy)
+    for slip in payslips:
+        amounts = _line_groups(slip, empty)
+        grade = slip.grade or "-"
+        if slip.action:
+            grade += f" ({slip.action})"
+        actions = [", ".join(triggered.get(slip.agent_id, [])) or "-"] if triggered is not None else []
+        table.add_row(
+            slip.agent_id, slip.name, slip.role, slip.team, score_text(slip.score) or "-", grade, *actions,
+            *(number(amounts[group]) for group in groups), number(slip.gross),
+        )
+    return table
+
+
+def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
+    groups = dict.fromkeys(LINE_GROUPS.values(), empty)
+    for line in slip.lines:
+        group = LINE_GROUPS[line.code.split(".", 1)[0]]
+        groups[group] += line.amount
+    return groups
+
+
+def summary_table(policy: Policy, summary: Summary, words: Words) -> Table:
+    """Headcount, totals, bonus share of gross, grades and actions."""
+    currency = policy.currency
+    table = Table(title=words("summary.title"), title_justify="left", show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right", no_wrap=True)
+    table.add_row(words("summary.headcount"), str(summary.headcount))
+    table.add_row(words("summary.total_gross", currency=currency), number(summary.gross))
+    table.add_row(words("summary.total_bonus", currency=currency), number(summary.bonus))
+    share = summary.bonus_share
+    table.add_row(words("summary.bonus_share"), "-" if share is None else f"{share * 100:.1f}%")
+    order = [grade.grade for grade in policy.grades_high_to_low()] + ["-"]
+    grades = ", ".join(f"{g}: {summary.grades[g]}" for g in order if g in summary.grades)
+    table.add_row(words("summary.grades"), grades or "-")
+    actions = ", ".join(f"{name}: {count}" for name, count in summary.actions.items())
+    table.add_row(words("summary.actions"), actions or words("summary.none"))
+    if "floor" in summary.lines:
+        table.add_row(words("summary.topups", currency=currency), number(summary.lines["floor"]))
+    if summary.budget is not None:
+        _budget_rows(table, summary.budget, currency, words)
+    return table
+
+
+def _budget_rows(table: Table, budget: Any, currency: str, words: Words) -> None:
+    table.add_row(words("summary.bonus_pool", currency=currency), number(budget.pool))
+    table.add_row(words("summary.bonus_demand", currency=currency), number(budget.demand))
+    factor = f"{budget.factor:.6f}" if budget.scaled else words("summary.within_pool")
+    table.add_row(words("summary.budget_factor"), factor)

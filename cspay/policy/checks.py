@@ -1,0 +1,95 @@
+"""Policy rules that span several keys, each reported at the key it concerns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cspay.policy.model import MONTHLY_PAY, Policy
+from cspay.policy.values import HUNDRED
+
+
+def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules that span several keys, each with the path of the key it concerns."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    total = sum((kpi.weight for kpi in policy.kpis.values()), Decimal(0))
+    if total != HUNDRED:
+        problems.append((("kpis",), f"KPI weights must add up to 100, they add up to {total}"))
+    seen: dict[Decimal, int] = {}
+    for i, grade in enumerate(policy.grades):
+        if grade.min_score in seen:
+            problems.append((("grades", i, "min_score"),
+                             f"min_score {grade.min_score} is also the min_score of grade "
+                             f"{policy.grades[seen[grade.min_score]].grade}; each grade needs its own"))
+        seen.setdefault(grade.min_score, i)
+    names = [grade.grade for grade in policy.grades]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
+    if Decimal(0) not in seen:
+        problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
+    if policy.true_up and policy.period == "month":
+        problems.append((("true_up",), "true_up needs period: quarter or year (a month has no months to true up)"))
+    if policy.claw_back and not policy.true_up:
+        problems.append((("claw_back",), "claw_back only applies with true_up: true"))
+    for name, rule in policy.actions.items():
+        if rule.grade not in names:
+            key = "grade_at_least" if rule.grade_at_least is not None else "grade_at_most"
+            problems.append((("actions", name, key),
+                             f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
+    for i, gate in enumerate(policy.gates):
+        if gate.kpi is not None and gate.kpi not in policy.kpis:
+            problems.append((("gates", i, "kpi"),
+                             f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
+    return problems + period_checks(policy)
+
+
+SUMMED_UNITS = ("count", "points", "seconds")
+
+
+def summed_columns(policy: Policy) -> dict[str, str]:
+    """Columns whose months are added up in a quarter or year, each with the key that reads it."""
+    summed = {kpi.min_volume.column: f"kpis.{code}.min_volume" for code, kpi in policy.kpis.items()
+              if kpi.min_volume}
+    summed |= {kpi.weight_column: f"kpis.{code}.weight_column" for code, kpi in policy.kpis.items()
+               if kpi.weight_column}
+    summed |= {a.column: f"adjustments.{name}" for name, a in policy.adjustments.items()}
+    if policy.proration:
+        summed[policy.proration.column] = "proration"
+    return summed
+
+
+def period_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules about combining months and about what a period's payslips pay."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if policy.floor is not None and policy.period != "month":
+        problems.append((("floor",), "a floor is a monthly minimum; apply it in the monthly run, "
+                                     "not in a quarterly or annual policy"))
+    elif policy.floor is not None and len(set(policy.paid_lines)) < len(MONTHLY_PAY):
+        problems.append((("floor",), "a floor tops up the whole month's pay; it needs `pays` to list "
+                                     f"{', '.join(MONTHLY_PAY)}"))
+    for code, kpi in policy.kpis.items():
+        if kpi.aggregate == "sum" and kpi.unit not in SUMMED_UNITS:
+            problems.append((("kpis", code, "aggregate"),
+                             f"a sum of {kpi.unit} values means nothing; use mean or weighted_mean"))
+    return problems + _gate_combine_checks(policy)
+
+
+def _gate_combine_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """A column has one way to combine its months, whichever gates and keys read it."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    summed, combined = summed_columns(policy), {}
+    for i, gate in enumerate(policy.gates):
+        if gate.kpi is not None and gate.combine is not None:
+            problems.append((("gates", i, "combine"), "a gate on a KPI uses the KPI's `aggregate`; "
+                                                      "combine is for a gate on a column"))
+        if gate.column is None or policy.period == "month":
+            continue
+        rule = gate.combine or "mean"
+        if gate.column in summed and rule != "sum":
+            problems.append((("gates", i), f"column {gate.column!r} is summed over the months for "
+                                           f"{summed[gate.column]}; give this gate `combine: sum`"))
+        elif combined.setdefault(gate.column, (i, rule))[1] != rule:
+            first, first_rule = combined[gate.column]
+            problems.append((("gates", i), f"column {gate.column!r} is combined by {first_rule} in "
+                                           f"gates[{first}]; give both gates the same `combine`"))
+    return problems

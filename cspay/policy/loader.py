@@ -1,0 +1,329 @@
+"""Reading a policy's YAML safely, keeping the line and column of every key and value."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from cspay.errors import PolicyError
+from cspay.policy.checks import cross_checks
+from cspay.policy.metrics_spec import MetricsSpec
+from cspay.policy.model import Policy
+from cspay.policy.values import shown
+
+MAX_POLICY_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+Path_ = tuple[str | int, ...]
+
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
+class YamlNumber(Decimal):
+    """A Decimal read from a YAML scalar, remembering the scalar's own text ("010" stays "010")."""
+
+    text: str
+
+    def __new__(cls, text: str) -> YamlNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+@dataclass
+class Mark:
+    """Where a node starts in the file, 1-based as editors count."""
+
+    line: int
+    column: int
+
+
+@dataclass
+class Document:
+    """A policy file's data with the positions of its values (and of its mapping keys)."""
+
+    path: str
+    data: Any
+    values: dict[Path_, Mark] = field(default_factory=dict)
+    keys: dict[Path_, Mark] = field(default_factory=dict)
+
+    def where(self, path: Path_, *, key: bool = False) -> str:
+        """`file:line:col` of the deepest known node on `path`."""
+        table = self.keys if key and path in self.keys else self.values
+        for end in range(len(path), -1, -1):
+            mark = table.get(path[:end]) or self.values.get(path[:end])
+            if mark is not None:
+                return f"{self.path}:{mark.line}:{mark.column}"
+        return f"{self.path}:1:1"
+
+
+class _Composer(yaml.SafeLoader):
+    """Composes nodes only: no implicit typing, no anchors, no aliases, bounded depth."""
+
+    yaml_implicit_resolvers: typing.ClassVar[dict] = {}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(event.start_mark, "anchors and aliases (&, *) are not allowed in a policy")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without BOM), else GB18030; refused over the size limit."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_POLICY_BYTES:
+            raise PolicyError(f"{path}: the file is {size:,} bytes; a policy may be at most 1 MiB")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read the policy: {error.strerror or error}") from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PolicyError(f"{path}: the file is neither UTF-8 nor GB18030 text; save it as UTF-8")
+
+
+def load_document(path: str | Path) -> Document:
+    """Parse a policy file into plain data (dicts, lists, str, YamlNumber, bool, None)."""
+    path = Path(path)
+    text = read_text(path)
+    doc = Document(str(path), None)
+    try:
+        node = _Composer(text).get_single_node()
+    except _Refused as refused:
+        raise PolicyError(_at(doc.path, refused.mark, refused.message)) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise PolicyError(_at(doc.path, mark, f"not valid YAML: {error.problem}")) from None
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{doc.path}: not valid YAML: {error}") from None
+    if node is None:
+        raise PolicyError(f"{doc.path}:1:1: the file is empty; expected a policy mapping")
+    problems: list[str] = []
+    doc.data = _build(node, (), doc, problems)
+    if problems:
+        raise PolicyError(problems)
+    return doc
+
+
+def _at(path: str, mark: Any, message: str) -> str:
+    if mark is None:
+        return f"{path}: {message}"
+    return f"{path}:{mark.line + 1}:{mark.column + 1}: {message}"
+
+
+def _mark(node: Node) -> Mark:
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _build(node: Node, path: Path_, doc: Document, problems: list[str]) -> Any:
+    doc.values[path] = _mark(node)
+    if node.tag not in _PLAIN_TAGS:
+        problems.append(_at(doc.path, node.start_mark, f"the tag {node.tag!r} is not allowed in a policy"))
+        return None
+    if isinstance(node, MappingNode):
+        return _build_mapping(node, path, doc, problems)
+    if isinstance(node, SequenceNode):
+        return [_build(item, (*path, i), doc, problems) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str]) -> dict:
+    result: dict[Any, Any] = {}
+    first_seen: dict[Any, Mark] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, ScalarNode):
+            problems.append(_at(doc.path, key_node.start_mark, "a key must be plain text"))
+            continue
+        key = key_node.value
+        if key == "<<":
+            problems.append(_at(doc.path, key_node.start_mark, "merge keys (<<) are not allowed"))
+            continue
+        if key in first_seen:
+            first = first_seen[key]
+            problems.append(_at(doc.path, key_node.start_mark,
+                                f"duplicate key {key!r}; it was first given at line {first.line}"))
+            continue
+        first_seen[key] = _mark(key_node)
+        doc.keys[(*path, key)] = first_seen[key]
+        result[key] = _build(value_node, (*path, key), doc, problems)
+    return result
+
+
+def _scalar(node: ScalarNode) -> Any:
+    """Type a scalar by its text: numbers become YamlNumber, only true/false are booleans."""
+    text = node.value
+    if node.style is not None:  # quoted or block scalars are always text
+        return text
+    if text in ("", "~", "null", "Null", "NULL"):
+        return None
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    if _NUMBER.fullmatch(text):
+        return YamlNumber(text)
+    return text
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read, parse and validate a policy file; every problem is reported at once, located."""
+    doc = load_document(path)
+    if not isinstance(doc.data, dict):
+        raise PolicyError(f"{doc.where(())}: expected a policy mapping (key: value lines)")
+    data, included = _include_metrics_file(doc)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as error:
+        items = _without_misspelt_missing(error.errors(include_url=False))
+        raise PolicyError([_located(doc, item) for item in items]) from None
+    problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
+    if problems:
+        raise PolicyError(problems)
+    policy._path = doc.path
+    policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    policy._document = doc
+    return policy
+
+
+def _include_metrics_file(doc: Document) -> tuple[dict, bytes]:
+    """The policy's data with `metrics: {file: …}` replaced by that file's section, and the file's bytes.
+
+    The file is resolved relative to the policy's folder and holds a top-level `metrics:` key, so
+    its problems are reported at its own file:line:col.
+    """
+    section = doc.data.get("metrics")
+    if not isinstance(section, dict) or "file" not in section:
+        return doc.data, b""
+    where = f"{doc.where(('metrics', 'file'))}: metrics.file"
+    if set(section) != {"file"} or not isinstance(section["file"], str):
+        raise PolicyError(f"{where}: expected only `file: a/path.yaml`; the section's keys go in that file")
+    target = Path(doc.path).parent / section["file"]
+    if not target.is_file():
+        raise PolicyError(f"{where}: no file {target} (the path is relative to the policy's folder)")
+    included = load_document(target)
+    if not isinstance(included.data, dict) or set(included.data) != {"metrics"}:
+        raise PolicyError(f"{included.where(())}: expected one top-level key, metrics:, holding source: and "
+                          f"derived:")
+    try:
+        spec = MetricsSpec.model_validate(included.data["metrics"])
+    except ValidationError as error:
+        items = [{**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)]
+        raise PolicyError([_located(included, item) for item in items]) from None
+    return {**doc.data, "metrics": spec}, target.read_bytes()
+
+
+def _located(doc: Document, item: dict) -> str:
+    path = _known_path(doc, item["loc"])
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        key = str(item["loc"][-1])
+        return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key)}"
+    message = item["msg"].removeprefix("Value error, ")
+    if kind == "missing":
+        message = f"missing required key {item['loc'][-1]!r}"
+        return f"{doc.where(path)}: {_dotted(path)}: {message}"
+    if kind in ("literal_error", "enum"):
+        message = f"expected one of {item['ctx']['expected']}, got {shown(item['input'])}"
+    elif kind in ("dict_type", "model_type", "list_type"):
+        wanted = "a list" if kind == "list_type" else "a mapping (key: value)"
+        message = f"expected {wanted}, got {shown(item['input'])}"
+    return f"{doc.where(path)}: {_dotted(path)}: {message}"
+
+
+def _known_path(doc: Document, loc: tuple) -> Path_:
+    """The loc without the pydantic-only steps (union members, function names)."""
+    path: Path_ = ()
+    for step in loc:
+        if (*path, step) in doc.values:
+            path = (*path, step)
+    return path
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text or "(top)"
+
+
+def _hint(loc: tuple, key: str) -> str:
+    close = _closest_key(loc, key)
+    if close:
+        return f"; did you mean {close!r}?"
+    known = _keys_of(Policy, loc[:-1])
+    return f"; expected one of {', '.join(known)}" if known else ""
+
+
+def _closest_key(loc: tuple, key: str) -> str | None:
+    close = difflib.get_close_matches(key, _keys_of(Policy, loc[:-1]), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _without_misspelt_missing(items: list[dict]) -> list[dict]:
+    """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it: one typo, one line."""
+    meant = {(*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
+             for item in items if item["type"] == "extra_forbidden"}
+    return [item for item in items if item["type"] != "missing" or tuple(item["loc"]) not in meant]
+
+
+def _keys_of(model: Any, loc: tuple) -> list[str]:
+    """The keys allowed by the model found by walking `loc` down from `model`."""
+    annotation: Any = model
+    for step in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {f.alias or name: f.annotation for name, f in annotation.model_fields.items()}
+            annotation = fields.get(step)
+        elif typing.get_origin(annotation) in (list, dict):
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [f.alias or name for name, f in annotation.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in members if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = (models or members)[0]
+        else:
+            return annotation

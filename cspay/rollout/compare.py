@@ -1,0 +1,253 @@
+"""What if: two policies run on the same months, agent by agent: what it costs, who gains, who loses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from cspay.engine.pay import compute
+from cspay.engine.types import ZERO, Payslip
+from cspay.errors import MetricsError, PolicyError
+from cspay.inputs.metrics import MetricsReader
+from cspay.policy.model import Policy
+
+HUNDRED = Decimal(100)
+TOP = 5
+AGENT_COLUMNS = ("agent_id", "name", "role", "team", "old_gross", "new_gross", "delta", "old_grade", "new_grade")
+
+
+@dataclass(frozen=True)
+class AgentChange:
+    """One agent in one month under both policies."""
+
+    month: str
+    old: Payslip
+    new: Payslip
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new.gross - self.old.gross
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Gross and bonus of a group of agents (everyone, a role, a team) under both policies."""
+
+    name: str
+    headcount: int
+    old_gross: Decimal
+    new_gross: Decimal
+    old_bonus: Decimal
+    new_bonus: Decimal
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new_gross - self.old_gross
+
+    @property
+    def bonus_delta(self) -> Decimal:
+        return self.new_bonus - self.old_bonus
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The change in gross as a percentage of the old gross; None when the old gross is 0."""
+        return percent(self.old_gross, self.new_gross)
+
+    @property
+    def bonus_percent(self) -> Decimal | None:
+        return percent(self.old_bonus, self.new_bonus)
+
+
+def percent(old: Decimal, new: Decimal) -> Decimal | None:
+    """(new - old) / old as a percentage, None when old is 0."""
+    return (new - old) / old * HUNDRED if old else None
+
+
+def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
+    changes = list(changes)
+
+    def total(amount: Callable[[AgentChange], Decimal]) -> Decimal:
+        return sum((amount(change) for change in changes), ZERO)
+
+    return Totals(name, len(changes), total(lambda c: c.old.gross), total(lambda c: c.new.gross),
+                  total(lambda c: c.old.amount("bonus")), total(lambda c: c.new.amount("bonus")))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every agent of every month under the old and the new policy."""
+
+    old: Policy
+    new: Policy
+    months: list[str]
+    changes: list[AgentChange]
+
+    def total(self) -> Totals:
+        return totals("", self.changes)
+
+    def by_role(self) -> list[Totals]:
+        """Per role, as the old policy names it (where the agents are today)."""
+        return self._grouped(lambda change: change.old.role)
+
+    def by_team(self) -> list[Totals]:
+        return self._grouped(lambda change: change.old.team)
+
+    def _grouped(self, key: Callable[[AgentChange], str]) -> list[Totals]:
+        groups: dict[str, list[AgentChange]] = {}
+        for change in self.changes:
+            groups.setdefault(key(change), []).append(change)
+        return [totals(name, members) for name, members in groups.items()]
+
+    def counts(self) -> dict[str, int]:
+        """How many agents gain, lose and stay the same (one per agent and month)."""
+        deltas = [change.delta for change in self.changes]
+        return {"gain": sum(d > 0 for d in deltas), "lose": sum(d < 0 for d in deltas),
+                "same": sum(d == 0 for d in deltas)}
+
+    def largest_gains(self, count: int = TOP) -> list[AgentChange]:
+        """The agents whose gross rises most; on a tie, in the order of the months and rows."""
+        gains = [change for change in self.changes if change.delta > 0]
+        return sorted(gains, key=lambda c: -c.delta)[:count]
+
+    def largest_losses(self, count: int = TOP) -> list[AgentChange]:
+        """The agents whose gross falls most; on a tie, in the order of the months and rows."""
+        losses = [change for change in self.changes if change.delta < 0]
+        return sorted(losses, key=lambda c: c.delta)[:count]
+
+    def grades(self) -> list[tuple[str, int, int]]:
+        """(grade, agents under the old policy, under the new), the old policy's grades first, high to low."""
+        names = [g.grade for g in self.old.grades_high_to_low()] + [g.grade for g in self.new.grades_high_to_low()]
+        rows = []
+        for name in [*dict.fromkeys(names), None]:
+            old = sum(change.old.grade == name for change in self.changes)
+            new = sum(change.new.grade == name for change in self.changes)
+            if name is not None or old or new:
+                rows.append((name or "-", old, new))
+        return rows
+
+
+def compare(old: Policy, new: Policy, months: Sequence[str | Path], *, encoding: str | None = None,
+            delimiter: str | None = None) -> Comparison:
+    """Both policies on each month file (each month computed on its own, budget included)."""
+    if old.currency != new.currency:
+        raise PolicyError(f"{new.path}: currency {new.currency} differs from {old.currency} in {old.path}; "
+                          f"expected two policies paying in the same currency")
+    changes: list[AgentChange] = []
+    for month in months:
+        month_old = _payslips(old, "old", month, encoding, delimiter)
+        month_new = _payslips(new, "new", month, encoding, delimiter)
+        changes += _paired(str(month), month_old, month_new)
+    return Comparison(old, new, [str(month) for month in months], changes)
+
+
+def _payslips(policy: Policy, which: str, month: str | Path, encoding: str | None,
+              delimiter: str | None) -> list[Payslip]:
+    try:
+        return compute(policy, MetricsReader(month, policy, encoding=encoding, delimiter=delimiter)).payslips
+    except MetricsError as error:
+        # The two policies may read different columns: say which one this problem is about.
+        raise MetricsError([_for_policy(line, which, policy) for line in error.problems],
+                           hidden=error.hidden) from None
+
+
+def _for_policy(message: str, which: str, policy: Policy) -> str:
+    if "missing required columns" in message:
+        return f"{message}; the {which} policy {policy.path} needs them"
+    if ": row " in message:  # a cell or header problem: the two policies may read that column differently
+        return f"{message} (read for the {which} policy {policy.path})"
+    return message
+
+
+def _paired(month: str, old: list[Payslip], new: list[Payslip]) -> list[AgentChange]:
+    """Both policies read the same rows of the same file; each row must name the same agent under both."""
+    changes = []
+    for before, after in zip(old, new, strict=True):
+        if before.agent_id != after.agent_id:
+            raise MetricsError(f"{month}: row {before.row}: the old policy reads agent {before.agent_id!r}, "
+                               f"the new policy {after.agent_id!r}; expected both to read the same agent ids")
+        changes.append(AgentChange(month, before, after))
+    return changes
+
+
+def limit_problems(total: Totals, currency: str, max_increase: Decimal | None,
+                   max_decrease: Decimal | None) -> list[str]:
+    """What --max-increase / --max-decrease (percentages) say about the move in total gross, if anything."""
+    moved = total.percent
+    change = (f"{total.delta:+,} {currency}: {total.old_gross:,} -> {total.new_gross:,}")
+    if max_increase is not None and total.delta > 0 and (moved is None or moved > max_increase):
+        shown = "from 0" if moved is None else f"by {moved:.2f}%"
+        return [f"total gross rises {shown} ({change}), more than --max-increase {max_increase}%"]
+    if max_decrease is not None and total.delta < 0 and moved is not None and -moved > max_decrease:
+        return [f"total gross falls by {-moved:.2f}% ({change}), more than --max-decrease {max_decrease}%"]
+    return []
+
+
+def parse_limit(text: str) -> Decimal:
+    """A limit like "3%" or "3" as the percentage 3; ValueError when it is not a percentage of at least 0."""
+    number = text.strip().removesuffix("%").strip()
+    try:
+        value = Decimal(number)
+    except ArithmeticError:
+        raise ValueError(f'expected a percentage like 3%, got "{text}"') from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f'expected a percentage of at least 0, like 3%, got "{text}"')
+    return value
+
+
+def agent_row(change: AgentChange, *, with_month: bool) -> dict[str, str | None]:
+    """One line of the per-agent table: who, gross under each policy, the difference, grade under each."""
+    old, new = change.old, change.new
+    return {**({"month": change.month} if with_month else {}),
+            "agent_id": old.agent_id, "name": old.name, "role": old.role, "team": old.team,
+            "old_gross": str(old.gross), "new_gross": str(new.gross), "delta": str(change.delta),
+            "old_grade": old.grade, "new_grade": new.grade}
+
+
+def agent_columns(comparison: Comparison) -> list[str]:
+    """The per-agent table's columns: `month` (the metrics file) first when there are several months."""
+    return ["month", *AGENT_COLUMNS] if len(comparison.months) > 1 else list(AGENT_COLUMNS)
+
+
+def agent_rows(comparison: Comparison) -> list[dict[str, str | None]]:
+    """The per-agent table; a `month` (the metrics file) column leads when there are several months."""
+    several = len(comparison.months) > 1
+    return [agent_row(change, with_month=several) for change in comparison.changes]
+
+
+def totals_data(group: Totals) -> dict[str, object]:
+    return {"name": group.name, "headcount": group.headcount,
+            "old_gross": str(group.old_gross), "new_gross": str(group.new_gross), "delta": str(group.delta),
+            "percent": _text(group.percent), "old_bonus": str(group.old_bonus),
+            "new_bonus": str(group.new_bonus), "bonus_delta": str(group.bonus_delta),
+            "bonus_percent": _text(group.bonus_percent)}
+
+
+def comparison_data(comparison: Comparison) -> dict[str, object]:
+    """The whole comparison as JSON-ready data; amounts and percentages as decimal strings."""
+    several = len(comparison.months) > 1
+    total = totals_data(comparison.total())
+    del total["name"]
+    return {
+        "old_policy": _policy_data(comparison.old), "new_policy": _policy_data(comparison.new),
+        "currency": comparison.new.currency, "months": comparison.months,
+        "summary": {
+            "total": total,
+            "by_role": [totals_data(group) for group in comparison.by_role()],
+            "by_team": [totals_data(group) for group in comparison.by_team()],
+            "agents": comparison.counts(),
+            "largest_gains": [agent_row(c, with_month=several) for c in comparison.largest_gains()],
+            "largest_losses": [agent_row(c, with_month=several) for c in comparison.largest_losses()],
+            "grades": [{"grade": grade, "old": old, "new": new} for grade, old, new in comparison.grades()],
+        },
+        "agents": agent_rows(comparison),
+    }
+
+
+def _policy_data(policy: Policy) -> dict[str, str]:
+    return {"path": policy.path, "policy": policy.policy, "version": policy.version, "sha256": policy.sha256}
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,92 @@
+"""Pitfalls of pay-for-performance design found in a valid policy, each a warning with a stable code.
+
+Each rule yields hits (a code, the policy path it concerns, a message key and its values); `lint` turns
+them into located findings in the reader's language and marks those the policy silences in `lint.ignore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cspay.i18n import Words
+from cspay.policy.model import Policy
+from cspay.policy.values import HUNDRED
+from cspay.rollout.lint_rules import RULE_CHECKS, Context, Hit, Path_, percent
+
+# The rules, by code; a code is never reused for another rule.
+RULES = {
+    "CSP101": "bonus share out of range",
+    "CSP102": "one KPI weighs too much",
+    "CSP103": "speed without quality",
+    "CSP104": "cliff",
+    "CSP105": "unreachable or dead rule",
+    "CSP106": "non-monotone scoring",
+    "CSP107": "floor dominates",
+}
+LINT_CODE = "CSP100"  # about the lint section itself; it cannot be silenced
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A located warning; `reason` is the policy's reason when it silences the rule."""
+
+    code: str
+    file: str
+    line: int
+    column: int
+    message: str
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.code}: {self.message}"
+
+    def data(self) -> dict[str, Any]:
+        return {"code": self.code, "file": self.file, "line": self.line, "column": self.column,
+                "message": self.message, **({"reason": self.reason} if self.reason else {})}
+
+
+def lint(policy: Policy, words: Words | None = None) -> list[Finding]:
+    """Every pitfall warning of a valid policy in file order, silenced ones carrying their reason."""
+    context = Context(policy, words or Words())
+    hits = [hit for check in RULE_CHECKS for hit in check(context)]
+    hits += _lint_section(policy, {hit.code for hit in hits})
+    findings = [_finding(context, hit) for hit in hits]
+    return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+
+
+def warnings_of(findings: list[Finding]) -> list[Finding]:
+    """The findings the policy does not silence."""
+    return [finding for finding in findings if finding.reason is None]
+
+
+def _lint_section(policy: Policy, fired: set[str]) -> Iterator[Hit]:
+    """A silence must name a rule, and a rule the policy still triggers."""
+    for code in policy.lint.ignore:
+        if code not in RULES:
+            yield Hit(LINT_CODE, ("lint", "ignore", code), "unknown", {"code": code, "codes": ", ".join(RULES)})
+        elif code not in fired:
+            yield Hit(LINT_CODE, ("lint", "ignore", code), "stale", {"code": code})
+
+
+def _finding(context: Context, hit: Hit) -> Finding:
+    file, line, column = _where(context.policy, hit.path)
+    values = {"cliff": percent(context.policy.lint.cliff / HUNDRED), **hit.values}
+    words = context.words
+    message = words("lint.joined", finding=words(f"lint.{hit.code}.{hit.key}", **values),
+                    why=words(f"lint.{hit.code}.why", **values))
+    reason = context.policy.lint.ignore.get(hit.code) if hit.code != LINT_CODE else None
+    return Finding(hit.code, file, line, column, message, reason)
+
+
+def _where(policy: Policy, path: Path_) -> tuple[str, int, int]:
+    """The file, line and column of the deepest key (else value) of `path` the file holds."""
+    document = policy.document
+    if document is None:
+        return policy.path, 1, 1
+    for end in range(len(path), -1, -1):
+        mark = document.keys.get(path[:end]) or document.values.get(path[:end])
+        if mark is not None:
+            return document.path, mark.line, mark.column
+    return document.path, 1, 1
