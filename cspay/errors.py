@@ -43,6 +43,17 @@ class PayError(CspayError):
     """An agent's pay cannot be computed exactly: an amount would need more than Decimal's 28 digits."""
 
 
+class UsageProblem(CspayError):
+    """The command asks for what the policy or its inputs cannot do: a usage error, exit 2, like a wrong
+    option. `option` names the option or argument at fault (--period, METRICS …)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 class Problems:
     """Collects located messages, keeping the first MAX_REPORTED and counting the rest."""
 

@@ -61,6 +61,13 @@ def period_of(day: date, kind: str) -> Period:
     return parse_period(labels.get(kind, str(day.year)))
 
 
+def earlier(period: Period, count: int) -> list[str]:
+    """The labels of the `count` periods of the same kind before this one, the latest first."""
+    step, first = period.months, period.first
+    months = [first.year * 12 + first.month - 1 - n * step for n in range(1, count + 1)]
+    return [period_of(date(month // 12, month % 12 + 1, 1), period.kind).label for month in months]
+
+
 def read_month_cell(text: str) -> Period:
     """The month a period cell names: `2026-11`, or a date in it (`2026-11-30`, `2026/11/30`)."""
     match = _MONTH_CELL.fullmatch(clean(text))

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.engine.budget import share_out
-from cspay.engine.pay import compute
+from cspay.run.pay import compute
 from cspay.errors import PolicyError
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy

@@ -69,7 +69,7 @@ def test_metrics_reports_agents_on_one_side_of_the_roster(runner: CliRunner, tmp
     result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY, "--roster", roster])
     assert 0 == result.exit_code, result.output
     assert (ROWS_NOTE
-            + f"In the export but not in the roster {roster}: A2; compute refuses to run until they are added.\n"
+            + f"In the export but not in the roster {roster} for 2021-01: A2; compute refuses to run until they are added.\n"
             + "In the roster but with no rows in 2021-01: C9; their metrics are empty.\n") == result.stderr
 
 
@@ -181,7 +181,7 @@ def test_compute_refuses_an_exported_agent_missing_from_the_roster(runner: CliRu
     """An agent with calls but no roster line cannot be paid: exit 1 naming the agent."""
     roster = write(tmp_path, "roster.csv", "agent_id,name,role,team,worked_days\nA1,Ann,L1,North,20\n")
     result = runner.invoke(app, ["compute", POLICY, CALLS, *JANUARY, "--roster", roster])
-    assert (1, f'Error: {roster}: no line for agent "A2", who has 2 rows in {CALLS} for 2021-01; add one so their '
+    assert (1, f'Error: {roster}: no line for agent "A2" in 2021-01, who has 2 rows in {CALLS} that month; add one so their '
                f"pay can be computed\n") == (result.exit_code, result.stderr)
 
 

@@ -119,7 +119,7 @@ def test_log_format_json_writes_one_summary_line(runner, tmp_path):
     log = json.loads(line)
     assert ("2026-11", 4, [str(output)], {"period": "2026-11", "version": 1, "kind": "pay"}) == (
         log["period"], log["headcount"], log["outputs"], log["recorded"])
-    assert (log["gross"], 64, 64) == (str(Decimal(log["gross"])), len(log["inputs"]["metrics"][0]["sha256"]),
+    assert (log["gross"], 64, 64) == (str(Decimal(log["gross"])), len(log["inputs"]["files"][0]["sha256"]),
                                       len(log["inputs"]["policy"]["sha256"]))
     assert log["duration_seconds"] >= 0
 
@@ -143,7 +143,7 @@ def test_json_carries_input_hashes_and_versions(runner):
     result = runner.invoke(app, ["compute", POLICY, MONTH, "--period", "2026-11", "-f", "json"])
     head = json.loads(result.stdout)
     digest = hashlib.sha256(Path(MONTH).read_bytes()).hexdigest()
-    assert ("2026-11", {"month.csv": digest}) == (head["period"], head["metrics_sha256"])
+    assert ("2026-11", [{"kind": "metrics", "name": "month.csv", "sha256": digest}]) == (head["period"], head["inputs"])
     assert head["cspay_version"] and head["policy_sha256"] and head["policy_version"]
 
 

@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cspay.inputs.exports import DerivedTable, derive
-from cspay.policy.metrics_spec import MetricsSpec, percentile
+from cspay.inputs.exports import Derived, DerivedTable, derive
+from cspay.inputs.derive import percentile
+from cspay.policy.metrics_spec import MetricsSpec
 
 PWC_SPEC = """
 source:
@@ -37,13 +38,18 @@ derived:
 
 ANSWERED = {"column": "answered", "equals": True}
 RESOLVED = {"column": "resolved", "equals": True}
+def month_of(*args: object, **options: object) -> DerivedTable:
+    """The derived table of a period that is one month."""
+    return derive(*args, **options).months[0]  # type: ignore[arg-type]
+
+
 def values(table: DerivedTable, metric: str) -> dict[str, Decimal | None]:
     return {agent.agent_id: agent.figures[metric].value for agent in table.agents}
 
 
 def one(tmp_path: Path, metric: dict, agent: str = "A", text: str = CALLS) -> Decimal | None:
     """The value of a single metric for one agent over the synthetic calls of January 2021."""
-    table = derive(spec_of({"m": metric}), write_export(tmp_path, text), "2021-01")
+    table = month_of(spec_of({"m": metric}), write_export(tmp_path, text), "2021-01")
     return values(table, "m")[agent]
 
 
@@ -51,13 +57,13 @@ def one(tmp_path: Path, metric: dict, agent: str = "A", text: str = CALLS) -> De
 
 
 @pytest.fixture(scope="module")
-def quarter(pwc_csv: Path) -> DerivedTable:
+def quarter(pwc_csv: Path) -> Derived:
     return derive(MetricsSpec.model_validate(yaml.safe_load(PWC_SPEC)), pwc_csv, "2021-Q1")
 
 
-def totals(table: DerivedTable, metric: str) -> tuple[Decimal, Decimal]:
-    """The sums of a metric's numerators and denominators over all agents."""
-    figures = [agent.figures[metric] for agent in table.agents]
+def totals(derived: Derived, metric: str) -> tuple[Decimal, Decimal]:
+    """The sums of a metric's numerators and denominators over all agents and months."""
+    figures = [agent.figures[metric] for table in derived.months for agent in table.agents]
     return sum(f.numerator for f in figures), sum(f.denominator for f in figures)
 
 
@@ -65,25 +71,27 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def test_pwc_quarter_reads_every_call(quarter: DerivedTable) -> None:
-    """All 5,000 calls of the export fall in 2021-Q1, spread over the 8 agents."""
+def test_pwc_quarter_reads_every_call(quarter: Derived) -> None:
+    """All 5,000 calls of the export fall in 2021-Q1, spread over the 8 agents, each in all three months."""
     assert (5000, 0) == (quarter.rows_read, quarter.rows_outside)
-    assert ["Becky", "Dan", "Diane", "Greg", "Jim", "Joe", "Martha", "Stewart"] == [
-        agent.agent_id for agent in quarter.agents
-    ]
+    assert ["2021-01", "2021-02", "2021-03"] == [table.period.label for table in quarter.months]
+    for table in quarter.months:
+        assert ["Becky", "Dan", "Diane", "Greg", "Jim", "Joe", "Martha", "Stewart"] == [
+            agent.agent_id for agent in table.agents
+        ]
 
 
-def test_pwc_answered_calls_match_published(quarter: DerivedTable) -> None:
+def test_pwc_answered_calls_match_published(quarter: Derived) -> None:
     """4,054 of the 5,000 calls were answered."""
     assert (4054, 5000) == totals(quarter, "answered")
 
 
-def test_pwc_resolved_calls_match_published(quarter: DerivedTable) -> None:
+def test_pwc_resolved_calls_match_published(quarter: Derived) -> None:
     """3,646 of the 4,054 answered calls were resolved."""
     assert (3646, 4054) == totals(quarter, "fcr")
 
 
-def test_pwc_resolved_count_agrees_with_fcr_numerator(quarter: DerivedTable) -> None:
+def test_pwc_resolved_count_agrees_with_fcr_numerator(quarter: Derived) -> None:
     """The resolved count and the first-contact-resolution numerator are the same 3,646 calls."""
     assert 3646 == totals(quarter, "resolved")[0]
 
@@ -92,7 +100,7 @@ def test_pwc_resolved_count_agrees_with_fcr_numerator(quarter: DerivedTable) -> 
     ("metric", "published", "over"),
     [("csat", "3.40", 4054), ("aht_sec", "224.92", 4054), ("asa_sec", "67.52", 4054)],
 )
-def test_pwc_means_match_published(quarter: DerivedTable, metric: str, published: str, over: int) -> None:
+def test_pwc_means_match_published(quarter: Derived, metric: str, published: str, over: int) -> None:
     """Mean satisfaction, talk time and speed of answer over the quarter match the published figures."""
     numerator, denominator = totals(quarter, metric)
     assert (Decimal(published), over) == (cents(numerator / denominator), denominator)
@@ -122,7 +130,7 @@ def recount(path: Path, month: str) -> dict[str, tuple]:
 @pytest.mark.parametrize("month", ["2021-01", "2021-02", "2021-03"])
 def test_pwc_monthly_agents_match_recount(pwc_csv: Path, month: str) -> None:
     """Each agent's monthly answered, resolved, csat, aht and asa equal a plain csv-module recount."""
-    table = derive(MetricsSpec.model_validate(yaml.safe_load(PWC_SPEC)), pwc_csv, month)
+    table = derive(MetricsSpec.model_validate(yaml.safe_load(PWC_SPEC)), pwc_csv, month).months[0]
     names = ["answered", "resolved", "csat", "aht_sec", "asa_sec"]
     derived = {agent.agent_id: tuple(agent.figures[name].value for name in names) for agent in table.agents}
     assert recount(pwc_csv, month) == derived
@@ -138,7 +146,7 @@ def test_count_counts_every_row_of_the_agent(tmp_path: Path) -> None:
 
 def test_count_where_keeps_its_rows_as_denominator(tmp_path: Path) -> None:
     """count with where gives the matching rows over all the agent's rows for the audit."""
-    table = derive(spec_of({"m": {"count": {"where": {"column": "answered", "equals": True}}}}),
+    table = month_of(spec_of({"m": {"count": {"where": {"column": "answered", "equals": True}}}}),
                    write_export(tmp_path, CALLS), "2021-01")  # fmt: skip
     figure = table.agents[0].figures["m"]
     assert (Decimal(2), Decimal(2), Decimal(3)) == (figure.value, figure.numerator, figure.denominator)
@@ -151,7 +159,7 @@ def test_sum_adds_durations_in_seconds(tmp_path: Path) -> None:
 
 def test_mean_leaves_empty_cells_out(tmp_path: Path) -> None:
     """An empty rating is not applicable: the mean is over rated rows only, never counting a zero."""
-    table = derive(spec_of({"m": {"mean": {"column": "rating"}}}), write_export(tmp_path, CALLS), "2021-01")
+    table = month_of(spec_of({"m": {"mean": {"column": "rating"}}}), write_export(tmp_path, CALLS), "2021-01")
     figure = table.agents[0].figures["m"]
     assert (Decimal(4), Decimal(8), Decimal(2)) == (figure.value, figure.numerator, figure.denominator)
 
@@ -190,7 +198,7 @@ def test_percentile_is_monotone_and_within_range(values: list[Decimal], p: Decim
 def test_share_counts_of_among(tmp_path: Path) -> None:
     """share gives resolved rows among answered rows, with both counts kept for the audit."""
     metric = {"share": {"of": RESOLVED, "among": ANSWERED}}
-    table = derive(spec_of({"m": metric}), write_export(tmp_path, CALLS), "2021-01")
+    table = month_of(spec_of({"m": metric}), write_export(tmp_path, CALLS), "2021-01")
     figure = table.agents[0].figures["m"]
     assert (Decimal("0.5"), Decimal(1), Decimal(2)) == (figure.value, figure.numerator, figure.denominator)
 
@@ -213,7 +221,7 @@ def test_ratio_of_two_earlier_metrics_per_thousand(tmp_path: Path) -> None:
         "resolved": {"count": {"where": {"column": "resolved", "equals": True}}},
         "per_1000": {"ratio": {"numerator": "resolved", "denominator": "calls", "per": 1000}},
     }
-    table = derive(spec_of(derived), write_export(tmp_path, CALLS), "2021-01")
+    table = month_of(spec_of(derived), write_export(tmp_path, CALLS), "2021-01")
     assert {"A": Decimal(1000) / 3, "B": Decimal(1000)} == values(table, "per_1000")
 
 
@@ -224,7 +232,7 @@ def test_ratio_with_a_zero_denominator_is_missing(tmp_path: Path) -> None:
         "unanswered": {"count": {"where": {"column": "answered", "equals": False}}},
         "m": {"ratio": {"numerator": "calls", "denominator": "unanswered"}},
     }
-    table = derive(spec_of(derived), write_export(tmp_path, CALLS), "2021-01")
+    table = month_of(spec_of(derived), write_export(tmp_path, CALLS), "2021-01")
     assert None is values(table, "m")["B"]
 
 

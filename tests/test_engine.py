@@ -13,7 +13,8 @@ from conftest import agent_row, policy_from
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import band_scorer, linear_scorer
-from cspay.engine.pay import compute, iter_payslips
+from cspay.run.pay import compute
+from helpers import iter_payslips
 from cspay.engine.rounding import round_to
 from cspay.engine.rules import line_codes
 from cspay.engine.types import Payslip, Summary
@@ -564,7 +565,7 @@ def test_iter_payslips_is_lazy(standard: Policy) -> None:
 
 def test_engine_imports_no_cli_or_rendering_library() -> None:
     """The engine is pure: importing it loads neither typer nor rich."""
-    code = "import sys, cspay.engine.pay; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
+    code = "import sys, cspay.run.pay; print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "[]" == result.stdout.strip()
 

@@ -9,18 +9,17 @@ import pytest
 from conftest import CALLS, spec_of, write_export
 
 from cspay.errors import MetricsError
-from cspay.inputs.exports import (
-    DerivedTable,
-    agent_rows,
-    check_sources,
-    derive,
-    join_roster,
-    read_roster,
-)
+from cspay.inputs.exports import DerivedTable, derive
+from cspay.inputs.roster import agent_rows, check_sources, join_roster, read_roster
 from cspay.policy.loader import load_policy
 from cspay.policy.metrics_spec import MetricsSpec
 
 DATA = Path(__file__).parent / "data" / "events"
+
+
+def month_of(*args: object, **options: object) -> DerivedTable:
+    """The derived table of a period that is one month."""
+    return derive(*args, **options).months[0]  # type: ignore[arg-type]
 
 
 def values(table: DerivedTable, metric: str) -> dict[str, Decimal | None]:
@@ -29,7 +28,7 @@ def values(table: DerivedTable, metric: str) -> dict[str, Decimal | None]:
 
 def one(tmp_path: Path, metric: dict, agent: str = "A", text: str = CALLS) -> Decimal | None:
     """The value of a single metric for one agent over the synthetic calls of January 2021."""
-    table = derive(spec_of({"m": metric}), write_export(tmp_path, text), "2021-01")
+    table = month_of(spec_of({"m": metric}), write_export(tmp_path, text), "2021-01")
     return values(table, "m")[agent]
 
 
@@ -105,9 +104,9 @@ def test_short_row_is_reported(tmp_path: Path) -> None:
 def test_rows_outside_the_period_are_skipped_and_counted(tmp_path: Path) -> None:
     """A February call is left out of January's figures and counted as outside."""
     path = write_export(tmp_path, CALLS + "B,2021-02-01,Y,Y,1,0:01:00,Tech\n")
-    table = derive(spec_of({"m": {"count": {}}}), path, "2021-01")
-    assert (5, 1) == (table.rows_read, table.rows_outside)
-    assert {"A": Decimal(3), "B": Decimal(1)} == values(table, "m")
+    derived = derive(spec_of({"m": {"count": {}}}), path, "2021-01")
+    assert (5, 1) == (derived.rows_read, derived.rows_outside)
+    assert {"A": Decimal(3), "B": Decimal(1)} == values(derived.months[0], "m")
 
 
 def test_cells_outside_the_period_are_not_checked(tmp_path: Path) -> None:
@@ -123,20 +122,20 @@ def test_gb18030_file_with_chinese_headers(tmp_path: Path) -> None:
         "source": {"agent": "坐席", "date": {"column": "日期"}, "flags": ["已接听"]},
         "derived": {"接听量": {"count": {"where": {"column": "已接听", "equals": "是"}}}},
     })  # fmt: skip
-    table = derive(spec, write_export(tmp_path, text, encoding="gb18030"), "2021-01")
+    table = month_of(spec, write_export(tmp_path, text, encoding="gb18030"), "2021-01")
     assert {"张三": Decimal(1), "李四": Decimal(1)} == values(table, "接听量")
 
 
 def test_utf8_bom_header_is_found(tmp_path: Path) -> None:
     """A byte-order mark does not stick to the first column's name."""
-    table = derive(spec_of({"m": {"count": {}}}), write_export(tmp_path, CALLS, encoding="utf-8-sig"), "2021-01")
+    table = month_of(spec_of({"m": {"count": {}}}), write_export(tmp_path, CALLS, encoding="utf-8-sig"), "2021-01")
     assert ["A", "B"] == [agent.agent_id for agent in table.agents]
 
 
 def test_semicolon_export_is_detected(tmp_path: Path) -> None:
     """An export saved with semicolons (European Excel) is split without being told."""
     path = write_export(tmp_path, CALLS.replace(",", ";"))
-    assert {"A": Decimal(3), "B": Decimal(1)} == values(derive(spec_of({"m": {"count": {}}}), path, "2021-01"), "m")
+    assert {"A": Decimal(3), "B": Decimal(1)} == values(month_of(spec_of({"m": {"count": {}}}), path, "2021-01"), "m")
 
 
 def test_headers_match_ignoring_case_and_width(tmp_path: Path) -> None:
@@ -148,7 +147,7 @@ def test_headers_match_ignoring_case_and_width(tmp_path: Path) -> None:
 def test_utf16_export_is_detected(tmp_path: Path) -> None:
     """A UTF-16 export with its byte-order mark is read without being told its encoding."""
     path = write_export(tmp_path, CALLS, encoding="utf-16")
-    assert Decimal(1) == values(derive(spec_of({"m": {"count": {}}}), path, "2021-01"), "m")["B"]
+    assert Decimal(1) == values(month_of(spec_of({"m": {"count": {}}}), path, "2021-01"), "m")["B"]
 
 
 def test_forced_encoding_reports_the_row_of_bad_bytes(tmp_path: Path) -> None:
@@ -173,7 +172,7 @@ ROSTER = "agent_id,name,role,team,worked_days\nA,Ann,L1,North,21.75\nB,Bo,L2,Sou
 
 
 def joined_calls(tmp_path: Path, roster: str, *, strict: bool = True, text: str = CALLS):
-    table = derive(spec_of({"calls": {"count": {}}, "csat": {"mean": {"column": "rating"}}}),
+    table = month_of(spec_of({"calls": {"count": {}}, "csat": {"mean": {"column": "rating"}}}),
                    write_export(tmp_path, text), "2021-01")  # fmt: skip
     return join_roster(table, read_roster(write_export(tmp_path, roster, "roster.csv")), strict=strict)
 
@@ -188,7 +187,7 @@ def test_join_gives_roster_columns_then_metrics(tmp_path: Path) -> None:
 
 def test_export_agent_missing_from_roster_is_an_error(tmp_path: Path) -> None:
     """An agent with calls but no roster line cannot be paid, so the join refuses."""
-    message = r'no line for agent "B", who has 1 row in .*calls\.csv for 2021-01'
+    message = r'no line for agent "B" in 2021-01, who has 1 row in .*calls\.csv that month'
     with pytest.raises(MetricsError, match=message):
         joined_calls(tmp_path, ROSTER.replace("B,Bo,L2,South,20\n", ""))
 
@@ -240,19 +239,19 @@ def policy():
 
 
 def january(policy) -> DerivedTable:
-    return derive(policy.metrics, DATA / "calls.csv", "2021-01")
+    return month_of(policy.metrics, DATA / "calls.csv", "2021-01")
 
 
 def test_policy_columns_covered_by_roster_and_metrics_pass(policy) -> None:
     """The test policy reads fcr, aht_sec and csat_mean derived, worked_days from the roster."""
-    assert None is check_sources(policy, read_roster(DATA / "roster.csv"), january(policy))
+    assert None is check_sources(policy, read_roster(DATA / "roster.csv"), january(policy).metrics)
 
 
 def test_column_neither_derived_nor_in_roster_is_named(tmp_path: Path, policy) -> None:
     """A column the policy reads that neither side gives is reported with the keys that read it."""
     roster = read_roster(write_export(tmp_path, "agent_id,name,role,team\nA1,Ann,L1,North\n", "roster.csv"))
     with pytest.raises(MetricsError) as error:
-        check_sources(policy, roster, january(policy))
+        check_sources(policy, roster, january(policy).metrics)
     assert [f'{policy.path}: proration reads column "worked_days", which is neither a derived metric '
             f"(answered, fcr, csat_mean, aht_sec) nor a column of {roster.source} (agent_id, name, role, team)"
             ] == error.value.problems  # fmt: skip
@@ -262,7 +261,7 @@ def test_agent_columns_must_be_in_the_roster(tmp_path: Path, policy) -> None:
     """The agent's id, role, name and team come from the roster; a missing one is named."""
     roster = read_roster(write_export(tmp_path, "agent_id,name,role,worked_days\nA1,Ann,L1,20\n", "r.csv"))
     with pytest.raises(MetricsError) as error:
-        check_sources(policy, roster, january(policy))
+        check_sources(policy, roster, january(policy).metrics)
     assert [f'{policy.path}: agents.team reads column "team", which is not a column of {roster.source} '
             f"(agent_id, name, role, worked_days)"] == error.value.problems
 

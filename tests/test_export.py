@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cspay.engine.pay import iter_payslips
+from helpers import iter_payslips
 from cspay.engine.types import Summary
 from cspay.errors import OutputError
 from cspay.inputs.metrics import read_metrics
-from cspay.outputs.export import atomic_output, inert, write_csv, write_json
+from cspay.outputs.export import inert, write_csv, write_json
+from cspay.outputs.files import atomic_output
 from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"

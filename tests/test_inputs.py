@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from cspay.engine.period import period_policy
+from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, PolicyError
-from cspay.inputs.combine import combine, kpi_value
-from cspay.inputs.metrics import AgentRow
-from cspay.inputs.months import Month, PeriodInput, compute_period, open_period, period_policy
+from cspay.inputs.combine import Month, combine, kpi_value
+from cspay.inputs.months import open_period
 from cspay.periods import parse_period, period_of, read_month_cell
 from cspay.policy.loader import load_policy
 from cspay.policy.model import Kpi
+from cspay.run.pay import compute, pay
 
 DATA = Path(__file__).parent / "data"
 QUARTER = DATA / "quarter"
@@ -30,6 +32,13 @@ def policy():
 @pytest.fixture(scope="module")
 def run(policy):
     return compute_period(open_period(policy, MONTHS))
+
+
+def compute_period(source):
+    """The run of a period's source, its payslips in a list."""
+    run = pay(source)
+    run.payslips = list(run.payslips)
+    return run
 
 
 def slip_of(run, agent_id):
@@ -281,7 +290,7 @@ def test_three_identical_months_score_like_one(policy, tmp_path):
         copies.append(tmp_path / f"{month}.csv")
         copies[-1].write_text(text.replace("2026-10", month), encoding="utf-8")
     quarter = compute_period(open_period(policy, copies))
-    month = compute_period(PeriodInput(policy, open_period(policy, [copies[0]]).rows, None, []))
+    month = compute(policy, open_period(policy, [copies[0]]).rows)
     assert [s.score for s in month.payslips] == [s.score for s in quarter.payslips]
 
 

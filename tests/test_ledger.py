@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cspay.engine.pay import compute
+from cspay.run.pay import compute
 from cspay.inputs.metrics import read_metrics
 from cspay.ledger.book import Ledger, LedgerError, Recording, Who
 from cspay.ledger.schema import MIGRATIONS
@@ -22,7 +22,8 @@ def recording(period: str = "2026-11") -> Recording:
     policy = load_policy(DATA / "standard.yaml")
     run = compute(policy, read_metrics(DATA / "month.csv", policy))
     first = f"{period}-01"
-    return Recording(period, first, f"{period}-28", policy, {"month.csv": "00" * 32}, run.payslips, run.summary)
+    return Recording(period, first, f"{period}-28", policy, [("metrics", "month.csv", "00" * 32)], run.payslips,
+                     run.summary)
 
 
 def test_new_ledger_has_the_latest_schema(tmp_path):
@@ -122,10 +123,10 @@ def test_a_run_records_who_when_and_its_inputs(tmp_path):
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.record(recording(), WHO)
         run = ledger.rows("SELECT * FROM runs")[0]
-        inputs = ledger.rows("SELECT path, sha256 FROM run_inputs")
+        inputs = ledger.rows("SELECT kind, path, sha256 FROM run_inputs")
     assert ("alice", "payroll-01", "2026-12-01T09:00:00Z") == (run["recorded_by"], run["host"], run["recorded_at"])
     assert 64 == len(run["policy_sha256"])
-    assert [{"path": "month.csv", "sha256": "00" * 32}] == inputs
+    assert [{"kind": "metrics", "path": "month.csv", "sha256": "00" * 32}] == inputs
 
 
 def test_closed_period_refuses_a_record(tmp_path):

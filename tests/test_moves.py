@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cspay.engine.explain import explain
+from cspay.engine.explain import explain_row
 from cspay.engine.moves import clearing_value
-from cspay.engine.pay import compute
+from cspay.run.pay import compute
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
 
@@ -50,7 +50,7 @@ def test_every_kpi_move_agrees_with_a_recomputation(policy, rows, tmp_path):
     """For every agent and KPI, the money a move adds is the gross of the edited file minus today's gross."""
     checked = 0
     for row in rows:
-        explanation = explain(policy, row)
+        explanation = explain_row(policy, row)
         for lever in explanation.moves.kpis:
             column = policy.kpis[lever.code].column
             for step in (lever.next_point, lever.next_grade):
@@ -65,17 +65,17 @@ def test_every_kpi_move_agrees_with_a_recomputation(policy, rows, tmp_path):
 
 def test_every_gate_move_agrees_with_a_recomputation(policy, rows, tmp_path):
     """The money clearing a gate restores is the gross with that cell at the clearing value, minus today's."""
-    levers = [(row, lever) for row in rows for lever in explain(policy, row).moves.gates]
+    levers = [(row, lever) for row in rows for lever in explain_row(policy, row).moves.gates]
     assert {"A003", "A004"} == {row.agent_id for row, _ in levers}
     for row, lever in levers:
         column = policy.kpis[lever.subject].column if lever.subject in policy.kpis else lever.subject
         gross, _ = gross_with(policy, tmp_path, row.agent_id, column, lever.value)
-        assert gross - explain(policy, row).gross == lever.outcome.gain
+        assert gross - explain_row(policy, row).gross == lever.outcome.gain
 
 
 def test_a001_csat_needs_exactly_94_5_for_grade_s(policy, rows, tmp_path):
     """A001 reaches S with csat 94.5 (solved exactly), adds 540.00, and 94.49 stays A."""
-    step = explain(policy, rows[0]).moves.kpis[0].next_grade
+    step = explain_row(policy, rows[0]).moves.kpis[0].next_grade
     assert (Decimal("94.5"), Decimal("94.5"), Decimal("540.00")) == (step.exact, step.value, step.outcome.gain)
     assert (Decimal("8480.00"), "S") == gross_with(policy, tmp_path, "A001", "csat", step.value)
     assert "A" == gross_with(policy, tmp_path, "A001", "csat", Decimal("94.49"))[1]
@@ -83,38 +83,38 @@ def test_a001_csat_needs_exactly_94_5_for_grade_s(policy, rows, tmp_path):
 
 def test_next_grade_on_a_lower_is_better_kpi_goes_down(policy, rows, tmp_path):
     """A003 needs handle time down to 348.46 s for grade C; 348.47 s is not enough."""
-    step = next(lever for lever in explain(policy, rows[2]).moves.kpis if lever.code == "aht").next_grade
+    step = next(lever for lever in explain_row(policy, rows[2]).moves.kpis if lever.code == "aht").next_grade
     assert (Decimal("348.46"), Decimal("-51.54"), "C") == (step.value, step.change, step.outcome.grade)
     assert "D" == gross_with(policy, tmp_path, "A003", "aht_sec", Decimal("348.47"))[1]
 
 
 def test_grade_out_of_reach_by_one_kpi_is_said_so(policy, rows, tmp_path):
     """A001 cannot reach S by handle time alone: even at stretch the grade stays A."""
-    lever = next(lever for lever in explain(policy, rows[0]).moves.kpis if lever.code == "aht")
+    lever = next(lever for lever in explain_row(policy, rows[0]).moves.kpis if lever.code == "aht")
     assert (None, "unreachable") == (lever.next_grade, lever.grade_note)
     assert "A" == gross_with(policy, tmp_path, "A001", "aht_sec", Decimal(1))[1]
 
 
 def test_kpi_at_its_best_point_has_no_next_point(policy, rows):
     """A value at stretch has nowhere further to go on its curve."""
-    lever = next(lever for lever in explain(policy, rows[1]).moves.kpis if lever.code == "aht")
+    lever = next(lever for lever in explain_row(policy, rows[1]).moves.kpis if lever.code == "aht")
     assert (None, "at_best") == (lever.next_point, lever.note)
 
 
 def test_left_out_kpi_has_no_moves(policy, rows):
     """A KPI left out for too few surveys offers no move this month."""
-    lever = explain(policy, rows[1]).moves.kpis[0]
+    lever = explain_row(policy, rows[1]).moves.kpis[0]
     assert (None, None, "left_out") == (lever.next_point, lever.next_grade, lever.note)
 
 
 def test_top_grade_has_no_next_grade(policy, rows):
     """An agent in the top grade is told so, with no score to reach."""
-    assert explain(policy, rows[1]).moves.next_grade is None
+    assert explain_row(policy, rows[1]).moves.next_grade is None
 
 
 def test_next_grade_gap_is_min_score_minus_score(policy, rows):
     """The score needed for the next grade is its min_score minus the agent's score."""
-    explanation = explain(policy, rows[0])
+    explanation = explain_row(policy, rows[0])
     assert ("S", Decimal("1.2") - explanation.bonus.score) == (
         explanation.moves.next_grade.grade, explanation.moves.next_grade.gap)
 
@@ -144,7 +144,7 @@ values = st.fixed_dictionaries({
 def test_every_next_grade_value_really_reaches_the_grade(policy, rows, kpis):
     """Whatever the KPI values, a value offered for the next grade gives that grade when computed."""
     row = replace(rows[0], kpis=kpis)
-    explanation = explain(policy, row)
+    explanation = explain_row(policy, row)
     for lever in explanation.moves.kpis:
         if lever.next_grade is not None:
             assert lever.next_grade.reached
@@ -153,6 +153,6 @@ def test_every_next_grade_value_really_reaches_the_grade(policy, rows, kpis):
 
 def test_no_kpi_counted_means_no_grade_and_no_moves(policy, rows):
     """When every KPI cell is empty (as `missing: exclude` allows), there is no next grade and no KPI move."""
-    explanation = explain(policy, replace(rows[0], kpis=dict.fromkeys(policy.kpis)))
+    explanation = explain_row(policy, replace(rows[0], kpis=dict.fromkeys(policy.kpis)))
     assert (None, None) == (explanation.bonus.score, explanation.moves.next_grade)
     assert {"no_value"} == {lever.note for lever in explanation.moves.kpis}

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cspay.engine.pay import compute
+from cspay.run.pay import compute
 from cspay.engine.rules import line_codes
 from cspay.engine.settlement import Pending, add_corrections, add_true_ups, differences, extra_codes
 from cspay.engine.types import Line

@@ -10,10 +10,11 @@ import pytest
 
 from cspay.errors import OutputError
 from cspay.i18n import Words
-from cspay.inputs.metrics import read_metrics
+from cspay.inputs.resolve import open_inputs
 from cspay.outputs import statements as module
 from cspay.outputs.statements import check_folder, file_names, pages, safe_stem, write_folder
 from cspay.policy.loader import load_policy
+from cspay.run.pay import pay
 
 DATA = Path(__file__).parent / "data"
 # Anything that would make a browser fetch: a URL with a scheme or protocol-relative, CSS imports, url().
@@ -48,9 +49,10 @@ def seen_text(html: str) -> str:
 
 def render(policy_file: str, metrics_file: str, language: str) -> dict[str, str]:
     policy = load_policy(DATA / policy_file)
-    rows = read_metrics(DATA / metrics_file, policy)
-    names = file_names(row.agent_id for row in rows)
-    return dict(pages(policy, rows, names, Words(language)))
+    run = pay(open_inputs(policy, [DATA / metrics_file]))
+    payslips = list(run.payslips)
+    names = file_names(slip.agent_id for slip in payslips)
+    return dict(pages(run, payslips, names, Words(language)))
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,15 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.exceptions import TyperException
+
+if TYPE_CHECKING:  # the library loads with the commands that use it: `cspay --help` needs none of it
+    from cspay.i18n import Words
+    from cspay.inputs.source import Source
+    from cspay.policy.model import Policy
 
 app = typer.Typer(
     name="cspay",
@@ -46,10 +51,12 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from cspay.errors import CspayError
+        from cspay.errors import CspayError, UsageProblem
 
         try:
             return command(*args, **kwargs)
+        except UsageProblem as problem:  # the inputs or the policy cannot do what the options ask
+            raise typer.BadParameter(str(problem), param_hint=problem.option) from None
         except CspayError as error:
             raise _fail(error.lines(), error.exit_code) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
@@ -111,12 +118,59 @@ def period_option(text: str | None, hint: str = "--period") -> Any:
         raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
-def words_for(lang: str | None, policy: Any) -> Any:
+def words_for(lang: str | None, policy: Policy | None = None) -> Words:
     """cspay's words in the language asked for, else the policy's locale, else English."""
     from cspay.i18n import Words, languages
 
-    language = lang or policy.locale or "en"
+    language = lang or (policy.locale if policy is not None else None) or "en"
     if language not in languages():
         raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {language!r}",
                                  param_hint="--lang")
     return Words(language)
+
+
+# ---- the options every command that pays takes, read one way -------------------------------------
+
+PolicyArgument = Annotated[Path, typer.Argument(help="The pay policy (YAML).")]
+InputsArgument = Annotated[list[Path], typer.Argument(
+    metavar="METRICS...", help="One month of agent metrics (CSV); for a quarterly or annual policy, its monthly "
+                               "files or a folder of them; for a policy with a metrics: section, the raw export.")]
+PeriodOption = Annotated[str | None, typer.Option(
+    "--period", help="The period paid: 2026-11, 2026-Q4 or 2026; checked against the policy and any period column.")]
+RosterOption = Annotated[list[Path] | None, typer.Option(
+    "--roster", help="Agents' roles, teams and worked days (CSV), when the policy derives METRICS from a raw "
+                     "export; once per month, or once with a period column.")]
+EncodingOption = Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")]
+DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
+LangOption = Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
+                                                             "(default: the policy's locale, else en).")]
+LedgerOption = Annotated[Path | None, typer.Option(
+    "--ledger", envvar="CSPAY_LEDGER", help="The ledger whose corrections, true-ups and recorded grades the run "
+                                            "takes in (needs --period).")]
+
+
+def open_source(policy: Policy, paths: list[Path], period: str | None, rosters: list[Path] | None,
+                encoding: str | None, delimiter: str | None) -> Source:
+    """The inputs named on the command line, resolved as every command resolves them."""
+    from cspay.inputs.resolve import open_inputs
+
+    return open_inputs(policy, paths, period_option(period), rosters=rosters or (), encoding=encoding,
+                       delimiter=delimiter_option(delimiter))
+
+
+def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = False) -> Path | None:
+    """The ledger a run takes in: one named for a known period. It must exist unless this run creates it
+    (--record): a mistyped --ledger never pays a run as if nothing had been recorded."""
+    if ledger is None or not period_known:
+        return None
+    if not created:
+        from cspay.ledger.book import Ledger
+
+        Ledger(ledger).close()  # LedgerError when there is no ledger there
+    return ledger
+
+
+def print_notes(source: Source, words: Words, quiet: bool = False) -> None:
+    """What the analyst should know about the inputs, on stderr."""
+    for note in [] if quiet else source.notes:
+        typer.echo(words(note.key, **note.values), err=True)

@@ -2,33 +2,55 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import Format, LogFormat, app, console, delimiter_option, period_option, reports_errors, words_for
+from cspay.cli.common import (
+    DelimiterOption,
+    EncodingOption,
+    Format,
+    InputsArgument,
+    LangOption,
+    LogFormat,
+    PeriodOption,
+    PolicyArgument,
+    RosterOption,
+    app,
+    console,
+    ledger_read,
+    open_source,
+    print_notes,
+    reports_errors,
+    words_for,
+)
+
+if TYPE_CHECKING:
+    from cspay.i18n import Words
+    from cspay.run.pay import PayRun
+    from cspay.run.record import Recorded
+
+DEFAULT_LEDGER = "cspay.db"
 
 
 @app.command()
 @reports_errors
 def compute(
-    policy: Annotated[Path, typer.Argument(help="The pay policy (YAML).")],
-    metrics: Annotated[list[Path], typer.Argument(help="One month of agent metrics (CSV); for a quarterly or "
-                                                       "annual policy, its monthly files or a folder of them.")],
+    policy: PolicyArgument,
+    metrics: InputsArgument,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or xlsx.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
-                                                          "(default: the policy's locale, else en).")] = None,
-    period: Annotated[str | None, typer.Option("--period", help="The period paid: 2026-11, 2026-Q4 or 2026; "
-                                               "checked against the policy and any period column.")] = None,
-    roster: Annotated[Path | None, typer.Option(help="Agents' roles, teams and worked days (CSV), when the "
-                                                     "policy derives METRICS from a raw export.")] = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    lang: LangOption = None,
+    period: PeriodOption = None,
+    roster: RosterOption = None,
     record: Annotated[bool, typer.Option("--record", help="Record the run in the ledger as a new version "
                                                          "of the period (needs --period).")] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file "
@@ -48,45 +70,46 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
-    from cspay.outputs.export import atomic_output, check_target
-    from cspay.outputs.fast_csv import pay_to_csv
-    from cspay.outputs.terminal_progress import advancing
+    from cspay.ledger.book import check_ledger_path
+    from cspay.outputs.files import atomic_output, check_target
     from cspay.policy.loader import load_policy
-    from cspay.run.job import Job, Options
+    from cspay.run.locks import locked
+    from cspay.run.pay import pay
+    from cspay.run.record import record as record_run
 
-    delimiter, asked = delimiter_option(delimiter), period_option(period)
-    _check_output_options(format, output, bom)
-    job = Job(Options(asked, record, ledger, correction, quiet, log_format is LogFormat.json))
+    started = time.monotonic()
+    _check_options(format, output, bom, record, correction, period)
+    ledger = ledger or (Path(DEFAULT_LEDGER) if record else None)
     check_target(output, force)
-    with job.locked(output):
+    if record and ledger is not None:
+        check_ledger_path(ledger)  # before the lock file is made beside it
+    with locked([ledger if record else None, output]):
         loaded = load_policy(policy)
-        job.check_policy(loaded)
         words = words_for(lang, loaded)
-        source = _period_input(loaded, metrics, asked, roster, encoding, delimiter, words, quiet)
-        batch = job.batch_reader(source) if format is Format.csv else None
-        with _progress(source, words) as advance:
-            if advance is not None and batch is None:
-                source.rows = advancing(source.rows, advance)
-            run = job.run(source)
+        source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+        print_notes(source, words, quiet)
+        run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
+        recorded = None
+        with _progress(run, words) as advance:
             if format is Format.table:
-                payslips = list(run.payslips)
-                job.commit(loaded, run)
                 if not quiet:
-                    _print_period_heading(loaded, source, words)
-                    _print_run(loaded, payslips, run.summary, words, run.triggered)
+                    _print_period_heading(run, words)
+                    _print_run(run, words, advance)
+                else:
+                    run.payslips = list(run.payslips)
+                if record and ledger is not None:
+                    recorded = record_run(run, ledger, correction=correction)
             else:
                 with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
-                    if format is Format.csv and batch is not None:  # same bytes, a fraction of the time
-                        handle.write("\ufeff" if bom else "")
-                        pay_to_csv(batch, handle, run.summary, advance)
-                    else:
-                        _write_run(handle, format, loaded, run, words, source.files, bom)
-                    job.commit(loaded, run)  # recorded before the file is renamed into place
-    job.report(loaded, run, words, policy, output)
+                    _write(handle, format, run, words, bom, advance)
+                    if record and ledger is not None:  # recorded before the file is renamed into place
+                        recorded = record_run(run, ledger, correction=correction)
+    _report(run, words, policy, output, recorded, quiet, log_format is LogFormat.json, started)
 
 
-def _check_output_options(format: Format, output: Path | None, bom: bool) -> None:
-    """Usage errors (exit 2) among compute's output options, before any file is read."""
+def _check_options(format: Format, output: Path | None, bom: bool, record: bool, correction: bool,
+                   period: str | None) -> None:
+    """Usage errors (exit 2) among compute's options, before any file is read."""
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
     if bom and format is not Format.csv:
@@ -94,73 +117,117 @@ def _check_output_options(format: Format, output: Path | None, bom: bool) -> Non
     if format is Format.xlsx and output is None:
         raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
                                  param_hint="--output")
+    if record and period is None:
+        raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
+    if correction and not record:
+        raise typer.BadParameter("needs --record: a correction is recorded in the ledger", param_hint="--correction")
 
 
-def _write_run(handle: Any, format: Format, policy: Any, run: Any, words: Any, files: list[str],
-               bom: bool) -> None:
-    """The run's payslips as CSV, JSON or a workbook, payslip by payslip."""
-    from cspay.outputs.export import write_csv, write_json
+def _write(handle: Any, format: Format, run: PayRun, words: Words, bom: bool, advance: Any) -> None:
+    """The run as CSV, JSON or a workbook, payslip by payslip (CSV: in batches when the run allows)."""
+    from cspay.outputs.runs import write_run_csv, write_run_json
+    from cspay.outputs.terminal_progress import advancing
 
     if format is Format.csv:
         handle.write("\ufeff" if bom else "")
-        write_csv(handle, policy, run.payslips, run.extra_codes)
-    elif format is Format.xlsx:
-        _write_xlsx(handle, policy, run, words, [Path(name) for name in files])
+        write_run_csv(handle, run, advance)
+        return
+    run.payslips = advancing(run.payslips, advance)
+    if format is Format.xlsx:
+        from cspay.outputs.workbook import write_run_workbook
+
+        write_run_workbook(handle, run, words)
     else:
-        write_json(handle, policy, run.payslips, run.summary, run.extra, run.annotate(policy))
+        write_run_json(handle, run)
 
 
 @contextmanager
-def _progress(source: Any, words: Any) -> Iterator[Any]:
+def _progress(run: PayRun, words: Words) -> Iterator[Any]:
     """A progress bar for one month's file read as it streams, when a person watches stderr."""
-    from cspay.inputs.metrics import MetricsReader
-
-    if not isinstance(source.rows, MetricsReader):
+    reader = run.source.reader
+    if reader is None:
         yield None
         return
     from cspay.outputs.terminal_progress import progress_bar
 
-    with progress_bar(source.rows, words) as advance:
+    with progress_bar(reader, words) as advance:
         yield advance
 
 
-def _period_input(policy: Any, metrics: list[Path], period: Any, roster: Path | None,
-                  encoding: str | None, delimiter: str | None, words: Any, quiet: bool) -> Any:
-    """The rows to pay: one month's file, a quarter's or year's monthly files combined, or the
-    metrics a policy's `metrics:` section derives from a raw export joined to a roster."""
-    from cspay.inputs.months import UsageProblem, check_period, metric_files, open_export, open_period
-
-    try:
-        asked = check_period(policy, period)
-        files = metric_files(metrics, policy)
-        if policy.metrics is not None or roster is not None:  # METRICS is a raw per-call export
-            source = open_export(policy, files[0], asked, roster, encoding=encoding, delimiter=delimiter)
-        else:
-            source = open_period(policy, files, asked, encoding=encoding, delimiter=delimiter)
-    except UsageProblem as problem:
-        raise typer.BadParameter(str(problem), param_hint=problem.option) from None
-    for note in [] if quiet else source.notes:
-        typer.echo(words(note.key, **note.values), err=True)
-    return source
-
-
-def _print_period_heading(policy: Any, source: Any, words: Any) -> None:
+def _print_period_heading(run: PayRun, words: Words) -> None:
     """Which period a quarterly or annual run pays, from which files; monthly runs print none."""
+    policy = run.policy
     if policy.period == "month":
         return
-    label = source.period.label if source.period else words(f"period.{policy.period}")
-    typer.echo(words("period.heading", period=label, count=len(source.files), files=", ".join(source.files)))
+    label = run.period.label if run.period else words(f"period.{policy.period}")
+    files = [item.path for item in run.inputs if item.kind == "metrics"]
+    if files:
+        typer.echo(words("period.heading", period=label, count=len(files), files=", ".join(files)))
+        return
+    export = next(item.path for item in run.inputs if item.kind == "export")
+    rosters = ", ".join(item.path for item in run.inputs if item.kind == "roster")
+    typer.echo(words("period.heading_export", period=label, export=export, rosters=rosters))
 
 
-def _write_xlsx(handle: Any, policy: Any, run: Any, words: Any, metrics: list[Path]) -> None:
-    from cspay.outputs.workbook import describe_inputs, write_workbook
-
-    write_workbook(handle, policy, run.payslips, words, describe_inputs(metrics), run.extra_codes)
-
-
-def _print_run(policy: Any, payslips: list[Any], summary: Any, words: Any, triggered: Any = None) -> None:
+def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     from cspay.outputs.terminal import payslip_table, summary_table
+    from cspay.outputs.terminal_progress import advancing
 
     screen = console()
-    screen.print(payslip_table(policy, payslips, words, triggered))
-    screen.print(summary_table(policy, summary, words))
+    run.payslips = list(advancing(run.payslips, advance))
+    screen.print(payslip_table(run.applied, run.payslips, words, run.triggered))
+    screen.print(summary_table(run.policy, run.summary, words))
+
+
+def _report(run: PayRun, words: Words, policy_path: Path, output: Path | None, recorded: Recorded | None,
+            quiet: bool, log_json: bool, started: float) -> None:
+    """Tell what the run did: sentences on stderr, one JSON line with --log-format json, or nothing."""
+    if log_json:
+        record = _log_record(run, policy_path, output, recorded, started)
+        typer.echo(json.dumps(record, ensure_ascii=False), err=True)
+        return
+    if quiet:
+        return
+    policy, summary, money = run.policy, run.summary, words.money
+    if policy.actions and run.triggered is None:
+        typer.echo(words("compute.not_evaluated", actions=", ".join(policy.actions)), err=True)
+    for item in run.still_pending:
+        typer.echo(words("compute.still_pending", agent=item.agent_id, period=item.period,
+                         amount=money(item.amount, policy.currency)), err=True)
+    if output is not None:
+        typer.echo(words("compute.wrote", count=summary.headcount, path=output,
+                         gross=money(summary.gross, policy.currency)), err=True)
+    if recorded is not None:
+        typer.echo(words("compute.recorded", period=recorded.run.period, version=recorded.run.version,
+                         ledger=run.ledger), err=True)
+        if recorded.run.kind == "correction":
+            from decimal import Decimal
+
+            differences = recorded.differences
+            agents = len({item.agent_id for item in differences})
+            total = sum((item.amount for item in differences), Decimal(0))
+            typer.echo(words("compute.corrected", count=len(differences), agents=agents,
+                             total=money(total, policy.currency)), err=True)
+
+
+def _log_record(run: PayRun, policy_path: Path, output: Path | None, recorded: Recorded | None,
+                started: float) -> dict[str, Any]:
+    policy, summary = run.policy, run.summary
+    counts: dict[str, int] = {}
+    for actions in (run.triggered or {}).values():
+        for action in actions:
+            counts[action] = counts.get(action, 0) + 1
+    return {
+        "event": "compute", "period": run.period.label if run.period else None, "policy": policy.policy,
+        "policy_version": policy.version, "currency": policy.currency, "headcount": summary.headcount,
+        "gross": str(summary.gross), "bonus": str(summary.bonus), "outputs": [str(output)] if output else [],
+        "inputs": {"policy": {"path": str(policy_path), "sha256": policy.sha256},
+                   "files": [{"kind": item.kind, "path": item.path, "sha256": item.sha256} for item in run.inputs]},
+        "ledger": str(run.ledger) if run.ledger else None,
+        "recorded": None if recorded is None else {"period": recorded.run.period, "version": recorded.run.version,
+                                                   "kind": recorded.run.kind},
+        "triggered_actions": None if run.triggered is None else counts,
+        "corrections_still_pending": len(run.still_pending),
+        "differences_recorded": 0 if recorded is None else len(recorded.differences),
+        "duration_seconds": round(time.monotonic() - started, 3),
+    }

@@ -18,8 +18,9 @@ def metrics(
     policy: Annotated[Path, typer.Argument(help="The pay policy (YAML), with a metrics: section.")],
     events: Annotated[Path, typer.Argument(help="The raw export: one row per call, chat or ticket (CSV).")],
     period: Annotated[str, typer.Option(help=PERIOD_HELP)],
-    roster: Annotated[Path | None, typer.Option(help="The roster (CSV): agents missing from it, or "
-                                                     "from the export, are reported.")] = None,
+    roster: Annotated[list[Path] | None, typer.Option(help="The roster (CSV): agents missing from it, or from "
+                                                           "the export, are reported; once per month, or once "
+                                                           "with a period column.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
@@ -31,9 +32,11 @@ def metrics(
 
     Example: cspay metrics examples/pwc/policy.yaml ../shared/data/pwc-call-center-2021q1.csv --period 2021-01
     """
-    from cspay.inputs.exports import check_sources, derive, join_roster, read_roster
-    from cspay.outputs.audit import figures_data, figures_table, write_figures_csv, write_figures_json
-    from cspay.outputs.export import atomic_output, check_target
+    from cspay.inputs.exports import derive, months_of
+    from cspay.inputs.roster import check_sources, export_notes, join_roster, read_rosters
+    from cspay.outputs.audit import figures_data, write_figures_csv, write_figures_json
+    from cspay.outputs.files import atomic_output, check_target
+    from cspay.outputs.terminal import figures_table
     from cspay.policy.loader import load_policy
 
     when = period_option(period)
@@ -43,23 +46,26 @@ def metrics(
     check_target(output, force)
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    table = derive(_spec(loaded), events, when, encoding=encoding, delimiter=delimiter)
-    joined = None
-    if roster is not None:
-        agents = read_roster(roster, loaded.agents.id)
-        check_sources(loaded, agents, table)
-        joined = join_roster(table, agents, strict=False)
+    derived = derive(_spec(loaded), events, when, encoding=encoding, delimiter=delimiter)
+    rosters, joined = None, []
+    if roster:
+        rosters = read_rosters(roster, loaded, derived.period, months_of(derived.period))
+        for found in {id(item): item for item in rosters.months.values()}.values():
+            check_sources(loaded, found, derived.metrics)
+        joined = [join_roster(table, rosters.months.get(table.period.label), strict=False) for table in derived.months]
     if format is Format.table:
-        console().print(figures_table(table, words))
+        console().print(figures_table(derived, words))
     else:
         with atomic_output(output, force=force) as handle:
             if format is Format.csv:
-                write_figures_csv(handle, table)
+                write_figures_csv(handle, derived)
             else:
-                write_figures_json(handle, figures_data(loaded, table, joined, str(roster) if roster else None))
-    _notes(table, joined, roster, words)
+                write_figures_json(handle, figures_data(loaded, derived, joined, rosters))
+    for note in export_notes(derived, joined, rosters):
+        typer.echo(words(note.key, **note.values), err=True)
     if output is not None:
-        typer.echo(words("metrics.wrote", count=len(table.agents), path=output), err=True)
+        count = sum(len(table.agents) for table in derived.months)
+        typer.echo(words("metrics.wrote", count=count, path=output), err=True)
 
 
 def _spec(policy: Any) -> Any:
@@ -69,11 +75,3 @@ def _spec(policy: Any) -> Any:
         raise PolicyError(f"{policy.path}: the policy has no metrics: section, so there is nothing to derive; "
                           f"add one that names the export's columns and each metric")  # fmt: skip
     return policy.metrics
-
-
-def _notes(table: Any, joined: Any, roster: Path | None, words: Any) -> None:
-    """Rows left out and agents on one side only, on stderr (the figures go to stdout or the file)."""
-    from cspay.inputs.exports import export_notes
-
-    for note in export_notes(table, joined, roster):
-        typer.echo(words(note.key, **note.values), err=True)

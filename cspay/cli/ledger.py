@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import app, console, period_option, reports_errors
+from cspay.cli.common import app, console, period_option, reports_errors, words_for
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -28,14 +28,6 @@ class ListFormat(StrEnum):
 
 
 FormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="table, csv or json.")]
-
-
-def words_for(lang: str) -> Any:
-    from cspay.i18n import Words, languages
-
-    if lang not in languages():
-        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {lang!r}", param_hint="--lang")
-    return Words(lang)
 
 
 def _open(path: Path) -> Any:

@@ -127,7 +127,7 @@ def init(
     from importlib import resources
 
     from cspay.i18n import Words
-    from cspay.outputs.export import atomic_output
+    from cspay.outputs.files import atomic_output
 
     text = (resources.files("cspay") / "starter.yaml").read_text(encoding="utf-8")
     with atomic_output(path, force=force) as handle:

@@ -9,7 +9,21 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import Format, app, console, delimiter_option, reports_errors, words_for
+from cspay.cli.common import (
+    DelimiterOption,
+    EncodingOption,
+    Format,
+    InputsArgument,
+    LangOption,
+    PeriodOption,
+    RosterOption,
+    app,
+    console,
+    delimiter_option,
+    period_option,
+    reports_errors,
+    words_for,
+)
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -31,7 +45,7 @@ def _limit(value: str | None, option: str) -> Decimal | None:
 def compare_command(
     old: Annotated[Path, typer.Argument(help="Today's pay policy (YAML).")],
     new: Annotated[Path, typer.Argument(help="The proposed pay policy (YAML).")],
-    metrics: Annotated[list[Path], typer.Argument(help="Month files of agent metrics (CSV), one month each.")],
+    metrics: InputsArgument,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, or csv / json for the per-agent "
                                                                  "table.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
@@ -40,15 +54,20 @@ def compare_command(
         "--max-increase", metavar="PERCENT", help="Exit 1 when total gross rises more than this, e.g. 3%.")] = None,
     max_decrease: Annotated[str | None, typer.Option(
         "--max-decrease", metavar="PERCENT", help="Exit 1 when total gross falls more than this, e.g. 3%.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh.")] = None,
+    period: PeriodOption = None,
+    roster: RosterOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    lang: LangOption = None,
 ) -> None:
-    """Run two policies on the same months: the cost, per role and team, who gains and who loses.
+    """Run two policies on the same inputs: the cost, per role and team, who gains and who loses.
+
+    Monthly policies compare each metrics file as its own month; quarterly and annual ones the period's
+    files together; policies with a metrics: section the raw export with --roster and --period.
 
     Example: cspay compare policies/standard.yaml policies/standard-2027.yaml examples/standard-2026-11.csv
     """
-    from cspay.outputs.export import atomic_output, check_target
+    from cspay.outputs.files import atomic_output, check_target
     from cspay.policy.loader import load_policy
     from cspay.rollout.compare import compare, limit_problems
 
@@ -59,7 +78,8 @@ def compare_command(
     check_target(output, force)
     old_policy, new_policy = load_policy(old), load_policy(new)
     words = words_for(lang, new_policy if new_policy.locale or not old_policy.locale else old_policy)
-    comparison = compare(old_policy, new_policy, metrics, encoding=encoding, delimiter=delimiter)
+    comparison = compare(old_policy, new_policy, metrics, period_option(period), rosters=roster or (),
+                         encoding=encoding, delimiter=delimiter)
     if format is Format.table:
         screen = console()
         from cspay.rollout.terminal_compare import comparison_tables
@@ -110,7 +130,7 @@ def test_command(
     from cspay.rollout.cases import run_cases, update_expected
 
     files = run_cases(cases)
-    words = _case_words(lang)
+    words = words_for(lang)
     failed = _print_cases(files, words, update)
     if update:
         for case_file in files:
@@ -148,11 +168,3 @@ def _case_summary(files: list[Any], failed: int, words: Any, update: bool) -> li
     if unreadable:
         typer.echo(words("test.unreadable", count=len(unreadable)))
     return [line for case_file in unreadable for line in case_file.errors] + broken
-
-
-def _case_words(lang: str | None) -> Any:
-    from cspay.i18n import Words, languages
-
-    if lang is not None and lang not in languages():
-        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {lang!r}", param_hint="--lang")
-    return Words(lang)

@@ -56,7 +56,7 @@ def share_out(pool: Decimal, demands: Sequence[tuple[str, Decimal]], step: Decim
     return [(units * step).quantize(quantum(step)) for units in whole]
 
 
-def apply_budget(policy: Policy, payslips: Sequence[Payslip]) -> BudgetResult:
+def apply_budget(policy: Policy, payslips: Sequence[Payslip], engine: Engine | None = None) -> BudgetResult:
     """The month's payslips with every bonus scaled by pool / demand when the bonuses ask for more than the
     pool (each payslip records the factor, 1 within the pool); the floor line is worked out again after."""
     pool, base_pay = bonus_pool(policy, payslips)
@@ -67,7 +67,7 @@ def apply_budget(policy: Policy, payslips: Sequence[Payslip]) -> BudgetResult:
     factor = pool / demand
     bonuses = share_out(pool, [(slip.agent_id, slip.amount("bonus")) for slip in payslips],
                         policy.rounding.step)
-    engine = Engine(policy)
+    engine = engine or Engine(policy)
     scaled = [_with_bonus(engine, slip, bonus, factor) for slip, bonus in zip(payslips, bonuses, strict=True)]
     return BudgetResult(pool, demand, factor, base_pay, scaled)
 
@@ -80,3 +80,10 @@ def _with_bonus(engine: Engine, slip: Payslip, bonus: Decimal, factor: Decimal) 
     lines += [floor] if floor is not None else []
     return replace(slip, lines=lines, budget_factor=factor)
 
+
+def at_factor(engine: Engine, slip: Payslip, factor: Decimal) -> Payslip:
+    """The payslip with its bonus scaled by a budget factor, rounded down to the step -- an agent's share
+    before the steps left over go to the largest remainders -- and the floor worked out again."""
+    policy = engine.policy
+    bonus = round_to(slip.amount("bonus") * factor, policy.rounding.step, ROUND_FLOOR)
+    return _with_bonus(engine, slip, bonus, factor)

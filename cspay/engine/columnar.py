@@ -1,164 +1,93 @@
-"""Paying a batch of plain rows column by column, as pandas does, with every amount the engine's Decimal.
+"""Paying a batch of agents column by column, with every amount the engine's Decimal.
 
 Each step runs over a whole column in C (map, zip, sum, Counter) instead of row by row in Python. Only
 batches whose every row is plain come this way -- each cell a text already read well, each KPI with a
-value, each id plain, each role known; cspay.bulk pays the others row by row. The steps are those of
-Engine.settle, in the same order on the same Decimals; what follows the score (gates, cap, proration,
-base pay and bonus lines) is Engine.pay_lines itself, remembered per (role, grade, gates held, days).
+value, each id plain, each role known (cspay.inputs.columns reads them); the others are paid row by row.
+The steps are those of Engine.settle, in the same order on the same Decimals; what follows the score
+(gates, cap, proration, base pay and bonus lines) is Engine.pay_lines itself, remembered per (role,
+grade, gates held, days).
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import Counter
-from decimal import ROUND_DOWN, Decimal, DecimalException
+from decimal import Decimal, DecimalException
 from itertools import compress, repeat
 from operator import add, attrgetter, getitem, lt, mul, sub, truediv
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cspay.cells import CellError
-from cspay.engine.types import FLOOR_LABEL, ZERO, Line
-from cspay.inputs.rows import TOTAL_MARKERS
-from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
-from cspay.outputs.export import SCORE_PLACES
-
-if TYPE_CHECKING:
-    from cspay.engine.compiled import Fixed
-    from cspay.outputs.fast_csv import _BulkRun
+from cspay.engine.compiled import Engine, Fixed
+from cspay.engine.plans import Scored
+from cspay.engine.types import FLOOR_LABEL, ZERO, KpiResult, Line, Summary
 
 MAX_PAYS = 50_000  # (role, grade, gates, days) combinations remembered
 _WEIGHTED, _VALUE, _AMOUNT = attrgetter("weighted"), attrgetter("value"), attrgetter("amount")
-_SUBTOTAL, _TEXT, _BONUS = attrgetter("subtotal"), attrgetter("text"), attrgetter("bonus")
+_SUBTOTAL, _BONUS = attrgetter("subtotal"), attrgetter("bonus")
 
 
-# A column of text cells that csv.writer writes as they are: no quote, comma or line break inside, no
-# leading = + - @ tab or CR that export.inert would neutralise. Checked on the column joined by commas.
-_NEEDS_CARE = re.compile(r'["\r\n]|(?:^|,)[=+\-@\t]')
-
-
-def _plain(column: list[str]) -> bool:
-    text = ",".join(column)
-    return text.count(",") == len(column) - 1 and not _NEEDS_CARE.search(text)
-
-
-class _Pay:
+class Pay:
     """What follows the score for one (role, grade, gates held, worked days): the same for every agent."""
 
-    __slots__ = ("bonus", "bonus_line", "codes", "fixed", "subtotal", "text")
+    __slots__ = ("bonus", "bonus_line", "codes", "fixed", "subtotal")
 
-    def __init__(self, fixed: Fixed, bonus_line: Line, text: str) -> None:
+    def __init__(self, fixed: Fixed, bonus_line: Line) -> None:
         self.fixed, self.bonus_line, self.bonus = fixed, bonus_line, bonus_line.amount
         self.subtotal = fixed[1] + bonus_line.amount  # as Engine.settle adds them
         self.codes = [line.code for line in fixed[0]] + ["bonus"]
-        self.text = text
 
 
-class _Batch:
-    """One batch's columns and what paying it gave."""
+class Batch:
+    """One batch's columns (identity, each KPI's scored value, each plain column's numbers) and what paying
+    it gave (grade indexes, scores, pays, adjustment lines and amounts, floor lines, gross)."""
 
     __slots__ = ("adjustments", "amounts", "floors", "gross", "ids", "indexes", "names", "numbers", "pays",
-                 "roles", "scored", "scores", "size", "teams", "text")
+                 "roles", "scored", "scores", "size", "teams")
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, size: int, ids: list[str], roles: list[str], names: list[str], teams: list[str],
+                 scored: list[list[Scored | KpiResult]], numbers: dict[str, list[Decimal]]) -> None:
+        self.size, self.ids, self.roles, self.names, self.teams = size, ids, roles, names, teams
+        self.scored, self.numbers = scored, numbers
+        self.indexes: list[int] = []
+        self.scores: list[Decimal] = []
+        self.pays: list[Pay] = []
+        self.gross: list[Decimal] = []
         self.adjustments: list[list[Line]] = []
         self.amounts: list[list[Decimal]] = []  # each adjustment's amounts
         self.floors: dict[int, Line] = {}
 
 
 class Columnar:
-    """The column-by-column way of a bulk run, and what it remembers across batches."""
+    """The column-by-column way of paying, and what it remembers across batches."""
 
     @staticmethod
-    def suits(run: _BulkRun) -> bool:
-        """Whether a run's policy and reader can be paid column by column (else always row by row)."""
-        return (not run.engine._by_score and None not in run.grade_cells
-                and isinstance(run.parser.ids, HashedIds))
+    def suits(engine: Engine) -> bool:
+        """Whether a policy can be paid column by column (else always row by row)."""
+        return not engine._by_score
 
-    def __init__(self, run: _BulkRun) -> None:
-        self.run, self.parser, self.engine = run, run.parser, run.engine
-        self.number_columns = [column for _, column in self.parser.columns if column.kpi is None]
-        grades = self.engine.grades
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        grades = engine.grades
         self.ascending = sorted(grade.min_score for grade in grades)
         self.grade_names = [grade.grade for grade in grades]
         self.actions = [grade.action for grade in grades]
-        self.pays: dict[tuple[Any, ...], _Pay] = {}
-        # Per adjustment, each amount as text (a rounded amount prints the same whatever its input).
-        self.amount_texts: list[dict[Decimal, str]] = [{} for _ in self.engine.adjustment_plans]
-        floor = self.engine.policy.floor
+        self.pays: dict[tuple[Any, ...], Pay] = {}
+        floor = engine.policy.floor
         self.floor = None if floor is None else (floor.gross, floor.label or FLOOR_LABEL)
 
-    def read(self, rows: list[list[str]]) -> _Batch | None:
-        """The batch's values, column by column; None when a row is not plain."""
-        parser = self.parser
-        if len(rows[0]) != parser.width or len(set(map(len, rows))) != 1:
-            return None
-        columns = list(zip(*rows, strict=True))
+    def pay(self, batch: Batch) -> bool:
+        """Score, grade and pay the batch; False when a row must go row by row after all (a KPI without a
+        value, no KPI counted, a table full, or a Decimal error: row by row, the row at fault is named)."""
         try:
-            scored = self._lookups(columns)
-        except KeyError:
-            if not self._learn(columns):
-                return None
-            scored = self._lookups(columns)
-        batch = _Batch(len(rows))
-        batch.scored, batch.numbers = scored
-        batch.ids = ids = list(map(str.strip, columns[parser.id_at]))
-        batch.roles = roles = list(map(str.strip, columns[parser.role_at]))
-        if not (all(ids) and all(map(str.isascii, ids)) and parser.known_roles.issuperset(roles)
-                and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))):
-            return None
-        batch.names = self._texts(columns, parser.name_at, batch.size)
-        batch.teams = self._texts(columns, parser.team_at, batch.size)
-        return batch
-
-    @staticmethod
-    def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:
-        return [""] * size if index is None else list(map(str.strip, columns[index]))
-
-    def _lookups(self, columns: list[tuple[str, ...]]) -> tuple[list[list[Any]], dict[str, list[Decimal]]]:
-        scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.run.kpi_cells]
-        numbers = {name: list(map(cache.__getitem__, columns[index]))
-                   for name, index, cache in self.parser.number_cells}
-        return scored, numbers
-
-    def _learn(self, columns: list[tuple[str, ...]]) -> bool:
-        """Read and score the texts not met before; False when one is bad or the tables are full."""
-        for index, column, plan, texts in self.run.kpi_cells:
-            for text in set(columns[index]).difference(texts):
-                try:
-                    value = column.value(text)
-                except CellError:
-                    return False
-                if text not in column.cache:
-                    return False
-                texts[text] = plan.scored(value)
-        for (_, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
-            for text in set(columns[index]).difference(cache):
-                try:
-                    column.value(text)
-                except CellError:
-                    return False
-                if text not in cache:
-                    return False
-        return True
-
-    def pay(self, batch: _Batch) -> bool:
-        """Score, grade, pay and write the batch; False when a row must go row by row after all."""
-        indexes = self._grades(batch)
-        if indexes is None:
-            return False
-        batch.indexes = indexes
-        return self._pays(batch) and self._lines(batch) and self._text(batch)
-
-    def pay_or_not(self, batch: _Batch) -> bool:
-        """`pay`, but False on a Decimal error: row by row, the row at fault is then named."""
-        try:
-            return self.pay(batch)
+            indexes = self._grades(batch)
+            if indexes is None:
+                return False
+            batch.indexes = indexes
+            return self._pays(batch) and self._lines(batch)
         except DecimalException:
             return False
 
-    def _grades(self, batch: _Batch) -> list[int] | None:
+    def _grades(self, batch: Batch) -> list[int] | None:
         """Each row's grade: Σ(weight × score) / Σ(weight) over the KPIs counted, as Engine.settle does."""
         engine, size = self.engine, batch.size
         weighted, masks = [ZERO] * size, None
@@ -186,7 +115,7 @@ class Columnar:
         scores = batch.scores = list(map(truediv, weighted, weights))
         return list(map(sub, repeat(len(self.ascending)), map(bisect_right, repeat(self.ascending), scores)))
 
-    def _pays(self, batch: _Batch) -> bool:
+    def _pays(self, batch: Batch) -> bool:
         """What follows the score, per (role, grade, gates held, worked days)."""
         engine, numbers = self.engine, batch.numbers
         holds = []
@@ -205,15 +134,15 @@ class Columnar:
             batch.pays = list(map(self.pays.__getitem__, keys))
         return True
 
-    def _new_pay(self, key: tuple[Any, ...]) -> _Pay:
+    def _new_pay(self, key: tuple[Any, ...]) -> Pay:
         engine = self.engine
         role, index, gates = key[0], key[1], len(engine.gate_plans)
         worked = key[2 + gates] if engine._worked_column is not None else None
         _, _, _, fixed, bonus_line = engine.pay_lines(role, engine._grade_bonus[role][index], key[2:2 + gates],
                                                       worked)
-        return _Pay(fixed, bonus_line, f"{self.run.line_set_cells(fixed)},{bonus_line.amount}")
+        return Pay(fixed, bonus_line)
 
-    def _lines(self, batch: _Batch) -> bool:
+    def _lines(self, batch: Batch) -> bool:
         """The adjustment lines, gross, and the floor's top-up where gross falls short."""
         engine, gross = self.engine, list(map(_SUBTOTAL, batch.pays))
         for column, lines, plan in engine._adjustment_rules:
@@ -235,39 +164,12 @@ class Columnar:
         batch.gross = gross
         return True
 
-    def _text(self, batch: _Batch) -> bool:
-        """The batch's CSV lines; False when a text cell needs quotes or care (the rows then go row by row)."""
-        run, size = self.run, batch.size
-        identity = [batch.ids, batch.names, batch.roles, batch.teams]
-        if not all(map(_plain, identity)):
-            return False
-        columns = [*identity, list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES),
-                                                 repeat(ROUND_DOWN)))),
-                   list(map(run.grade_cells.__getitem__, batch.indexes)), list(map(_TEXT, batch.pays))]
-        for amounts, texts in zip(batch.amounts, self.amount_texts, strict=True):
-            for amount in set(amounts).difference(texts):
-                texts[amount] = str(amount)  # rounded amounts: a few hundred, whatever the agents
-            columns.append(list(map(texts.__getitem__, amounts)))
-        if run.has_floor:
-            floors = [run.csv.zero] * size
-            for i, line in batch.floors.items():
-                floors[i] = str(line.amount)
-            columns.append(floors)
-        columns.append(list(map(str, batch.gross)))
-        batch.text = "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
-        return True
-
-    def commit(self, batch: _Batch, first: int) -> None:
-        """Record the ids, write the lines, and add the batch to the totals as Summary.add would."""
-        parser, summary = self.parser, self.run.summary
-        for position in parser.ids.add_all(batch.ids):  # type: ignore[union-attr]
-            parser._repeats(batch.ids[position], first + position, UNKNOWN_ROW)
-        parser.rows_read += batch.size
-        self.run.out.text(batch.text)
+    def tally(self, batch: Batch, summary: Summary) -> None:
+        """Add the paid batch to the totals as Summary.add would, payslip by payslip."""
         summary.headcount += batch.size
         summary.gross = sum(batch.gross, summary.gross)
         summary.bonus = sum(map(_BONUS, batch.pays), summary.bonus)
-        self._codes_in_order(batch)
+        self._codes_in_order(batch, summary)
         totals = summary.lines
         for pay, count in Counter(batch.pays).items():
             for line in (*pay.fixed[0], pay.bonus_line):
@@ -282,9 +184,9 @@ class Columnar:
             if action:
                 summary.actions[action] = summary.actions.get(action, 0) + count
 
-    def _codes_in_order(self, batch: _Batch) -> None:
+    def _codes_in_order(self, batch: Batch, summary: Summary) -> None:
         """Put the batch's line codes into the totals in the order Summary.add would first meet them."""
-        totals = self.run.summary.lines
+        totals = summary.lines
         adjusted = [found[0].code for found in batch.adjustments]
         needed = {code for pay in set(batch.pays) for code in pay.codes} | set(adjusted)
         if batch.floors:

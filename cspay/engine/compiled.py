@@ -7,6 +7,7 @@ library, JSON, the table) and cspay.bulk / cspay.columnar for `compute --format 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from decimal import Decimal, DecimalException
 from typing import Any
 
@@ -103,7 +104,7 @@ class Engine:
         slip = _Computed(row.agent_id, row.name, row.role, row.team, row.line, (), score,
                          grade.grade if grade else None, grade.multiplier if grade else None,
                          grade.action if grade else None, self.targets[row.role], bonus, hits, capped,
-                         proration, lines)
+                         proration, lines, None, row.numbers)
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip
 
@@ -219,7 +220,8 @@ def too_large(source: str, line: int, agent_id: str) -> str:
             f"check this row's numbers and the policy's")
 
 
-_KPIS = Payslip.__dict__["kpis"]  # the slot that holds a payslip's KPI results
+_KPIS = Payslip.__dict__["kpis"]
+_COMPARED = [field.name for field in fields(Payslip) if field.compare]  # the slot that holds a payslip's KPI results
 
 
 class _Computed(Payslip):
@@ -248,7 +250,7 @@ class _Computed(Payslip):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Payslip):
             return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in Payslip.__dataclass_fields__)
+        return all(getattr(self, name) == getattr(other, name) for name in _COMPARED)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like Payslip
 

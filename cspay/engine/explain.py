@@ -12,7 +12,7 @@ from typing import Any
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import CurvePoint, curve_points, position
-from cspay.engine.moves import Moves, what_moves
+from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
 from cspay.policy.model import Gate, Kpi, Policy
 
@@ -108,6 +108,8 @@ class BonusExplained:
     capped: bool
     before_proration: Decimal
     paid: Decimal
+    budget_factor: Decimal | None = None  # under a bonus budget: the factor every bonus was scaled by
+    before_budget: Decimal | None = None  # the bonus line before the budget scaled it
 
 
 @dataclass(frozen=True)
@@ -146,18 +148,30 @@ class Explanation:
     moves: Moves
 
 
-def explain(policy: Policy, row: AgentRow, slip: Payslip | None = None,
-            engine: Engine | None = None) -> Explanation:
-    """The explanation of one agent's payslip (computed from the row when not given)."""
-    engine = engine or Engine(policy)
-    slip = slip or engine.payslip(row)
+def explain(slip: Payslip, pricing: Pricing) -> Explanation:
+    """The explanation of one payslip of a run, priced as the run pays (pricing.engine is the policy as the
+    run applied it)."""
+    policy = pricing.engine.policy
+    row = row_of(slip)
     role = policy.roles[row.role]
     proration = _proration(policy, row, slip)
     return Explanation(
         slip.agent_id, slip.name, slip.role, role.label or slip.role, slip.team, slip.row,
         policy.currency, proration, _lines(policy, row, slip), slip.gross, _kpis(policy, row, slip),
-        _bonus(policy, row, slip), _floor(policy, slip), what_moves(engine, row, slip),
+        _bonus(policy, row, slip, pricing), _floor(policy, slip), what_moves(pricing, row),
     )
+
+
+def explain_row(policy: Policy, row: AgentRow) -> Explanation:
+    """The explanation of one agent row paid on its own (no budget, no ledger)."""
+    pricing = Pricing(Engine(policy))
+    return explain(pricing.payslip(row), pricing)
+
+
+def row_of(slip: Payslip) -> AgentRow:
+    """The agent row a payslip was paid from: its identity, each KPI's value and the plain columns."""
+    return AgentRow(slip.row, slip.agent_id, slip.role, slip.name, slip.team,
+                    {result.code: result.value for result in slip.kpis}, slip.numbers)
 
 
 def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, ...]:
@@ -219,7 +233,7 @@ def _capped_bonus(policy: Policy, slip: Payslip) -> Decimal:
     return cap * slip.target_bonus if slip.capped and cap is not None else _after_gates(slip)
 
 
-def _bonus(policy: Policy, row: AgentRow, slip: Payslip) -> BonusExplained:
+def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> BonusExplained:
     grade = next((g for g in policy.grades if g.grade == slip.grade), None)
     cap = policy.bonus.cap
     weights = sum((k.weight for k in slip.kpis if k.left_out is None), ZERO)
@@ -228,7 +242,8 @@ def _bonus(policy: Policy, row: AgentRow, slip: Payslip) -> BonusExplained:
         grade.min_score if grade else None, slip.multiplier, slip.action, slip.bonus_before_gates,
         tuple(_gate(policy, hit, row) for hit in slip.gates), _after_gates(slip),
         cap, None if cap is None else cap * slip.target_bonus, slip.capped, _capped_bonus(policy, slip),
-        slip.amount("bonus"),
+        slip.amount("bonus"), slip.budget_factor,
+        None if slip.budget_factor is None else pricing.engine.payslip(row).amount("bonus"),
     )
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
+from cspay.engine.budget import at_factor
 from cspay.engine.compiled import Engine
+from cspay.engine.period import paid_only
 from cspay.engine.curves import exact_score, value_for_score
 from cspay.engine.types import ZERO, AgentRow, KpiResult, Payslip
 from cspay.policy.model import Kpi
@@ -91,11 +93,33 @@ class Moves:
     gates: tuple[GateLever, ...]
 
 
-def what_moves(engine: Engine, row: AgentRow, slip: Payslip) -> Moves:
-    """The next grade, each KPI's levers and each fired gate's lever, all checked by the engine."""
+@dataclass(frozen=True)
+class Pricing:
+    """How the run pays a row: its engine, only the lines the period pays, and the budget's factor.
+
+    Under a bonus budget every bonus is scaled by the month's factor; a changed row is priced at the
+    same factor, rounded down to the step (its share before the steps left over are handed out), since
+    one agent's better month moves the factor only by a hair.
+    """
+
+    engine: Engine
+    budget_factor: Decimal | None = None
+
+    def payslip(self, row: AgentRow) -> Payslip:
+        engine = self.engine
+        slip = paid_only(engine.payslip(row), engine.policy)
+        if self.budget_factor is not None and self.budget_factor < 1:
+            slip = at_factor(engine, slip, self.budget_factor)
+        return slip
+
+
+def what_moves(pricing: Pricing, row: AgentRow) -> Moves:
+    """The next grade, each KPI's levers and each fired gate's lever, all priced by the engine against
+    the row as it is."""
+    engine, slip = pricing.engine, pricing.payslip(row)
     next_grade = _next_grade(engine, slip.score)
-    levers = tuple(_kpi_lever(engine, row, slip, result, next_grade) for result in slip.kpis)
-    gates = tuple(_gate_lever(engine, row, slip, hit.index) for hit in slip.gates)
+    levers = tuple(_kpi_lever(pricing, row, slip, result, next_grade) for result in slip.kpis)
+    gates = tuple(_gate_lever(pricing, row, slip, hit.index) for hit in slip.gates)
     return Moves(next_grade, levers, gates)
 
 
@@ -109,9 +133,9 @@ def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
     return NextGrade(grade.grade, grade.min_score, grade.multiplier, grade.min_score - score)
 
 
-def outcome(engine: Engine, row: AgentRow, slip: Payslip) -> Outcome:
-    """The engine's payslip for a changed row, against the agent's real payslip."""
-    changed = engine.payslip(row)
+def outcome(pricing: Pricing, row: AgentRow, slip: Payslip) -> Outcome:
+    """The payslip of a changed row, against the row's payslip as it is."""
+    changed = pricing.payslip(row)
     return Outcome(changed.score, changed.grade, changed.amount("bonus"), changed.gross,
                    changed.gross - slip.gross)
 
@@ -121,8 +145,9 @@ def with_kpi(row: AgentRow, code: str, value: Decimal) -> AgentRow:
     return replace(row, kpis={**row.kpis, code: value})
 
 
-def _kpi_lever(engine: Engine, row: AgentRow, slip: Payslip, result: KpiResult,
+def _kpi_lever(pricing: Pricing, row: AgentRow, slip: Payslip, result: KpiResult,
                next_grade: NextGrade | None) -> KpiLever:
+    engine = pricing.engine
     kpi = engine.policy.kpis[result.code]
     lever = KpiLever(result.code, result.label, kpi.unit, result.value, None, None, None, None)
     if result.value is None:
@@ -130,14 +155,14 @@ def _kpi_lever(engine: Engine, row: AgentRow, slip: Payslip, result: KpiResult,
     if result.left_out is not None:
         return replace(lever, note="left_out")
     point = _next_point(kpi, result.value)
-    step = None if point is None else _step(engine, row, slip, result.code, point[0], point[1], point[1])
+    step = None if point is None else _step(pricing, row, slip, result.code, point[0], point[1], point[1])
     note = "at_best" if point is None else ("out_of_range" if step is None else None)
     lever = replace(lever, next_point=step, note=note)
     if next_grade is None:
         return lever
     needed = _needed_score(engine, slip, result.code, next_grade)
     exact = None if needed is None else value_for_score(kpi, Fraction(result.value), needed)
-    grade_step = None if exact is None else _grade_step(engine, row, slip, result.code, exact, next_grade)
+    grade_step = None if exact is None else _grade_step(pricing, row, slip, result.code, exact, next_grade)
     return replace(lever, next_grade=grade_step, grade_note=None if grade_step else "unreachable")
 
 
@@ -167,38 +192,39 @@ def _next_point(kpi: Kpi, value: Decimal) -> tuple[str, Decimal] | None:
     return None
 
 
-def _step(engine: Engine, row: AgentRow, slip: Payslip, code: str, goal: str, goal_at: Decimal | None,
+def _step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, goal: str, goal_at: Decimal | None,
           value: Decimal, grade: str | None = None, exact: Decimal | None = None) -> Step | None:
-    kpi = engine.policy.kpis[code]
+    kpi = pricing.engine.policy.kpis[code]
     if not _in_range(kpi.unit, value):
         return None
-    result = outcome(engine, with_kpi(row, code, value), slip)
-    reached = grade is None or _at_least_grade(engine, result.score, grade)
+    result = outcome(pricing, with_kpi(row, code, value), slip)
+    reached = grade is None or _at_least_grade(pricing.engine, result.score, grade)
     change = tidy(value - row.kpis[code])
     return Step(goal, goal_at, grade, value if exact is None else exact, value, change, reached, result)
 
 
-def _grade_step(engine: Engine, row: AgentRow, slip: Payslip, code: str, exact: Fraction,
+def _grade_step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, exact: Fraction,
                 next_grade: NextGrade) -> Step | None:
     """The exact value rounded to a readable step in the better direction, then checked by the engine.
 
     The engine adds up scores in 28-digit Decimals; should that land a hair below the grade, one
     step more is tried, so the value shown is one that really reaches the grade.
     """
-    kpi = engine.policy.kpis[code]
+    kpi = pricing.engine.policy.kpis[code]
     quantum = _quantum(kpi)
     value = _round_better(kpi, exact, quantum)
     exact_decimal = Decimal(exact.numerator) / Decimal(exact.denominator)
     step = None
     for _ in range(2):
-        step = _step(engine, row, slip, code, "grade", None, value, next_grade.grade, exact_decimal)
+        step = _step(pricing, row, slip, code, "grade", None, value, next_grade.grade, exact_decimal)
         if step is None or step.reached:
             return step
         value = tidy(value + (quantum if kpi.score.higher_is_better else -quantum))
     return step
 
 
-def _gate_lever(engine: Engine, row: AgentRow, slip: Payslip, index: int) -> GateLever:
+def _gate_lever(pricing: Pricing, row: AgentRow, slip: Payslip, index: int) -> GateLever:
+    engine = pricing.engine
     gate = engine.policy.gates[index]
     now = row.kpis[gate.kpi] if gate.kpi else row.numbers[gate.column]
     value = clearing_value(gate.condition, now)
@@ -207,7 +233,7 @@ def _gate_lever(engine: Engine, row: AgentRow, slip: Payslip, index: int) -> Gat
     else:
         changed, label = replace(row, numbers={**row.numbers, gate.column: value}), gate.column
     return GateLever(index, gate.kpi or gate.column, label, gate.reason, now, value,
-                     outcome(engine, changed, slip))
+                     outcome(pricing, changed, slip))
 
 
 def clearing_value(condition: tuple[str, Decimal], now: Decimal) -> Decimal:

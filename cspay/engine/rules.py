@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL
+from cspay.i18n import DEFAULT_LANGUAGE, catalog
 from cspay.policy.model import Policy
 
 
@@ -16,3 +19,11 @@ def line_codes(policy: Policy) -> list[tuple[str, str]]:
     if policy.floor is not None:
         codes.append(("floor", policy.floor.label or FLOOR_LABEL))
     return codes
+
+
+def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The lines a run's payslips show, in payslip order: the policy's lines that the run pays, then
+    lines the ledger added (corrections, true-ups), each with its label."""
+    english = catalog(DEFAULT_LANGUAGE)
+    codes = [(code, label) for code, label in line_codes(policy) if policy.pays_line(code)]
+    return codes + [(code, english.get(f"line.{code}", code)) for code in extra_codes]

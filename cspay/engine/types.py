@@ -72,6 +72,9 @@ class Payslip:
     proration: Decimal
     lines: list[Line] = field(default_factory=list)
     budget_factor: Decimal | None = None  # set only under a policy with a budget (1 within the pool)
+    # The plain columns (volumes, gate columns, adjustment units, worked days) the payslip was paid from,
+    # so that an explanation needs nothing but the payslip.
+    numbers: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def gross(self) -> Decimal:

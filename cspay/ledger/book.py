@@ -34,7 +34,7 @@ class Recording:
     first: str
     last: str
     policy: Any
-    inputs: dict[str, str]
+    inputs: list[tuple[str, str, str]]  # (kind, path, sha256) of each file read: metrics, export, roster
     payslips: list[Payslip]
     summary: Summary
     correction: bool = False
@@ -176,8 +176,8 @@ class Ledger(LedgerReads):
              policy.sha256, policy.currency, __version__, who.at, who.user, who.host, summary.headcount,
              str(summary.gross), str(summary.bonus)))
         run_id = cursor.lastrowid
-        self.db.executemany("INSERT INTO run_inputs (run_id, path, sha256) VALUES (?, ?, ?)",
-                            [(run_id, path, digest) for path, digest in recording.inputs.items()])
+        self.db.executemany("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
+                            [(run_id, kind, path, digest) for kind, path, digest in recording.inputs])
         return run_id
 
     def _insert_payslip(self, run_id: int, slip: Payslip) -> int:

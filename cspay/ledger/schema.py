@@ -47,4 +47,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "ALTER TABLE corrections ADD COLUMN voided_by INTEGER REFERENCES runs(id)",
     ),
+    (
+        # Rosters take part in pay too: each input says what it was. Earlier runs read metrics files only.
+        "ALTER TABLE run_inputs ADD COLUMN kind TEXT NOT NULL DEFAULT 'metrics' "
+        "CHECK (kind IN ('metrics', 'export', 'roster'))",
+    ),
 )

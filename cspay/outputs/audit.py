@@ -1,4 +1,4 @@
-"""The derived metrics for the analyst's audit: a rich table, CSV and JSON, every figure with its parts."""
+"""The derived metrics for the analyst's audit, as CSV and JSON: every figure with its parts, month by month."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
-from rich.table import Table
-
 from cspay import __version__
-from cspay.i18n import Words
-from cspay.inputs.exports import DerivedTable, Joined
+from cspay.inputs.derive import Figure
+from cspay.inputs.exports import Derived
+from cspay.inputs.roster import Joined, Rosters
 from cspay.outputs.export import inert
-from cspay.policy.metrics_spec import Figure
 from cspay.policy.model import Policy
 
 SHOWN_PLACES = Decimal("0.01")
@@ -36,23 +34,7 @@ def figure_text(figure: Figure, *, places: bool = False) -> str:
     return f"{value} ({short(figure.numerator)}/{short(figure.denominator)})"
 
 
-def figures_table(table: DerivedTable, words: Words) -> Table:
-    """One row per agent: rows in the period, then each metric as value (numerator/denominator)."""
-    title = words("metrics.title", source=table.source, period=table.period.label)
-    view = Table(title=title, title_justify="left")
-    view.add_column(words("col.agent"), no_wrap=True)
-    view.add_column(words("metrics.col.rows"), justify="right", no_wrap=True)
-    for name in table.metrics:
-        view.add_column(name, justify="right", no_wrap=True)
-    # A column of fractions shows 2 places throughout, so 50.00 lines up with 49.13.
-    places = {name: not all(_whole(agent.figures[name].value) for agent in table.agents) for name in table.metrics}
-    for agent in table.agents:
-        view.add_row(agent.agent_id, short(Decimal(agent.rows)),
-                     *(figure_text(agent.figures[name], places=places[name]) for name in table.metrics))  # fmt: skip
-    return view
-
-
-def _whole(number: Decimal | None) -> bool:
+def whole(number: Decimal | None) -> bool:
     return number is None or number == number.to_integral_value()
 
 
@@ -61,34 +43,42 @@ def _exact(number: Decimal | None) -> str:
     return "" if number is None else format(number, "f")
 
 
-def write_figures_csv(handle: IO[str], table: DerivedTable) -> None:
-    """agent_id, rows, then per metric its value, `.numerator` and `.denominator` columns."""
+def write_figures_csv(handle: IO[str], derived: Derived) -> None:
+    """agent_id, rows, then per metric its value, `.numerator` and `.denominator` columns; a period of
+    several months starts each row with its month."""
     writer = csv.writer(handle, lineterminator="\n")
-    parts = [(name, f"{name}.numerator", f"{name}.denominator") for name in table.metrics]
-    writer.writerow(["agent_id", "rows", *(column for columns in parts for column in columns)])
-    for agent in table.agents:
-        cells = []
-        for name in table.metrics:
-            figure = agent.figures[name]
-            cells += [_exact(figure.value), _exact(figure.numerator), _exact(figure.denominator)]
-        writer.writerow([inert(agent.agent_id), agent.rows, *cells])
+    several = len(derived.months) > 1
+    parts = [(name, f"{name}.numerator", f"{name}.denominator") for name in derived.metrics]
+    writer.writerow([*(["month"] if several else []), "agent_id", "rows",
+                     *(column for columns in parts for column in columns)])
+    for table in derived.months:
+        for agent in table.agents:
+            cells = []
+            for name in derived.metrics:
+                figure = agent.figures[name]
+                cells += [_exact(figure.value), _exact(figure.numerator), _exact(figure.denominator)]
+            writer.writerow([*([table.period.label] if several else []), inert(agent.agent_id), agent.rows, *cells])
 
 
-def figures_data(policy: Policy, table: DerivedTable, joined: Joined | None, roster: str | None) -> dict[str, Any]:
-    """The derived table as JSON-ready data; numbers as decimal strings, missing figures as null."""
-    period = table.period
+def figures_data(policy: Policy, derived: Derived, joined: list[Joined], rosters: Rosters | None) -> dict[str, Any]:
+    """The derived tables as JSON-ready data; numbers as decimal strings, missing figures as null. A period
+    of several months gives each agent's figures per month, with the month."""
+    period = derived.period
+    several = len(derived.months) > 1
     return {
         "policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
-        "cspay_version": __version__, "source": table.source,
+        "cspay_version": __version__, "source": derived.source,
         "period": {"label": period.label, "first": period.first.isoformat(), "last": period.last.isoformat()},
-        "rows_read": table.rows_read, "rows_outside": table.rows_outside, "metrics": table.metrics,
+        "rows_read": derived.rows_read, "rows_outside": derived.rows_outside, "metrics": derived.metrics,
         "agents": [
-            {"agent_id": agent.agent_id, "rows": agent.rows,
-             "figures": {name: _figure_data(agent.figures[name]) for name in table.metrics}}
-            for agent in table.agents
+            {**({"month": table.period.label} if several else {}), "agent_id": agent.agent_id, "rows": agent.rows,
+             "figures": {name: _figure_data(agent.figures[name]) for name in derived.metrics}}
+            for table in derived.months for agent in table.agents
         ],
-        "roster": None if joined is None else {
-            "source": roster, "not_in_roster": joined.not_in_roster, "without_rows": joined.without_rows,
+        "roster": None if rosters is None else {
+            "source": ", ".join(rosters.files),
+            "not_in_roster": sorted({agent for month in joined for agent in month.not_in_roster}),
+            "without_rows": sorted({agent for month in joined for agent in month.without_rows}),
         },
     }  # fmt: skip
 

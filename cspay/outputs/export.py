@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import os
 import re
-import shutil
-import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
-from pathlib import Path
 from typing import IO, Any
 
 from cspay import __version__
 from cspay.engine.rounding import quantum
-from cspay.engine.rules import line_codes
+from cspay.engine.rules import run_line_codes
 from cspay.engine.types import Line, Payslip, Summary
-from cspay.errors import OutputError
-from cspay.i18n import DEFAULT_LANGUAGE, catalog
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -42,74 +33,9 @@ def score_text(score: Decimal | None) -> str:
     return "" if score is None else str(score.quantize(SCORE_PLACES, rounding=ROUND_DOWN))
 
 
-def check_target(path: Path | None, force: bool) -> None:
-    """Fail before any work if `path` cannot be written as asked."""
-    if path is None:
-        return
-    if path.exists() and not force:
-        raise OutputError(f"{path}: the file exists; pass --force to replace it")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; expected a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: the folder {folder} is not writable")
-    try:  # os.access says yes to root even where nobody can write (a read-only disk, an immutable folder)
-        tempfile.NamedTemporaryFile(dir=folder, prefix=".cspay-", suffix=".probe").close()
-    except OSError as error:
-        raise OutputError(f"{path}: the folder {folder} is not writable ({error.strerror})") from None
-
-
-@contextmanager
-def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> Iterator[IO[Any]]:
-    """A temporary file next to `path` (or spooled for stdout), moved into place only on success."""
-    check_target(path, force)
-    folder = path.parent if path is not None else None
-    mode = "w+b" if binary else "w+"
-    options = {} if binary else {"encoding": "utf-8", "newline": ""}
-    handle = tempfile.NamedTemporaryFile(mode, dir=folder, prefix=".cspay-", suffix=".part",
-                                         delete=False, **options)
-    try:
-        yield handle
-        handle.flush()
-        os.fsync(handle.fileno())
-        if path is None:
-            handle.seek(0)
-            target = sys.stdout.buffer if binary else sys.stdout
-            shutil.copyfileobj(handle, target)
-            target.flush()
-        else:
-            if path.exists() and not force:
-                raise OutputError(f"{path}: the file appeared while cspay ran; pass --force to replace it")
-            os.chmod(handle.name, _mode_for(path))
-            os.replace(handle.name, path)
-    finally:
-        handle.close()
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-
-
-def _mode_for(path: Path) -> int:
-    """The replaced file's permissions, or what the umask gives a new file (temp files are 0600)."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def zero(policy: Policy) -> Decimal:
     """Zero written with the places of the policy's rounding step (0.00 for cents)."""
     return Decimal(0).quantize(quantum(policy.rounding.step))
-
-
-def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """The lines a run's payslips show, in payslip order: the policy's lines that the run pays, then
-    lines the ledger added (corrections, true-ups), each with its label."""
-    english = catalog(DEFAULT_LANGUAGE)
-    codes = [(code, label) for code, label in line_codes(policy) if policy.pays_line(code)]
-    return codes + [(code, english.get(f"line.{code}", code)) for code in extra_codes]
 
 
 def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
@@ -274,15 +200,6 @@ def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], sum
     handle.write("\n ],\n \"summary\": ")
     handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
     handle.write("\n}\n")
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks so a large export does not fill memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _text(value: Decimal | None) -> str | None:

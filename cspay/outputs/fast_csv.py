@@ -10,15 +10,17 @@ tests/test_bulk.py holds them to it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal, DecimalException
+from itertools import repeat
 from typing import IO, Any
 
-from cspay.engine.columnar import Columnar
+from cspay.engine.columnar import Batch, Columnar, Pay
 from cspay.engine.compiled import Engine, Fixed, too_large
-from cspay.engine.plans import KpiPlan, Scored
-from cspay.engine.types import ZERO, KpiResult, Line, Summary
+from cspay.engine.types import ZERO, Line, Summary
 from cspay.errors import PayError
+from cspay.inputs.columns import ColumnReader
 from cspay.inputs.metrics import MetricsReader, Numbered
 from cspay.outputs.export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
 
@@ -26,6 +28,14 @@ BATCH_ROWS = 512  # rows paid together, column by column
 MAX_LINE_SETS = 4096  # sets of base pay and allowance lines remembered
 MAX_TEXTS = 20_000  # (name, role, team) cells remembered
 _MISSING = object()
+# A column of text cells that csv.writer writes as they are: no quote, comma or line break inside, no
+# leading = + - @ tab or CR that export.inert would neutralise. Checked on the column joined by commas.
+_NEEDS_CARE = re.compile(r'["\r\n]|(?:^|,)[=+\-@\t]')
+
+
+def _plain(column: list[str]) -> bool:
+    text = ",".join(column)
+    return text.count(",") == len(column) - 1 and not _NEEDS_CARE.search(text)
 
 
 def pay_to_csv(reader: MetricsReader, handle: IO[str], summary: Summary,
@@ -51,27 +61,57 @@ class _BulkRun:
         self.engine = Engine(reader.parser.policy)
         self.csv = CsvRows(self.engine.policy)
         self.out = CsvOut(handle, self.csv.header())
-        plans = {plan.code: plan for plan in self.engine.kpi_plans}
-        # Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
-        self.kpi_cells: list[tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]] = [
-            (index, column, plans[column.kpi], {}) for index, column in self.parser.columns if column.kpi]
+        self.column_reader = ColumnReader(self.parser, self.engine)
+        self.kpi_cells = self.column_reader.kpi_cells
         self.who: dict[tuple[str, str, str], str | None] = {}  # (name, role, team) -> their cells as text
         self.line_sets: dict[int, tuple[Fixed, str, list[int]]] = {}  # id -> (set, its cells, agents paid)
         grades = self.engine.grades
         self.grade_cells = [self._cells_of(grade.grade, grade.action or "") for grade in grades]
         self.grade_names = [(grade.grade, grade.action) for grade in grades]
         self.has_floor = "floor" in self.csv.position
-        self.columnar = Columnar(self) if Columnar.suits(self) else None
+        plain = Columnar.suits(self.engine) and ColumnReader.suits(self.parser) and None not in self.grade_cells
+        self.columnar = Columnar(self.engine) if plain else None
+        self.pay_texts: dict[Pay, str] = {}  # what follows the grade, as CSV text
+        # Per adjustment, each amount as text (a rounded amount prints the same whatever its input).
+        self.amount_texts: list[dict[Decimal, str]] = [{} for _ in self.engine.adjustment_plans]
 
     def columns(self, first: int, rows: list[list[str]]) -> bool:
         """Pay a batch of rows column by column, when every row is plain; False (and nothing done) if not."""
         if self.columnar is None:
             return False
-        batch = self.columnar.read(rows)
-        if batch is None or not self.columnar.pay_or_not(batch):
+        batch = self.column_reader.read(rows)
+        if batch is None or not self.columnar.pay(batch):
             return False
-        self.columnar.commit(batch, first)
+        text = self._batch_text(batch)
+        if text is None:
+            return False
+        self.column_reader.register(batch, first)
+        self.out.text(text)
+        self.columnar.tally(batch, self.summary)
         return True
+
+    def _batch_text(self, batch: Batch) -> str | None:
+        """The batch's CSV lines; None when a text cell needs quotes or care (the rows then go row by row)."""
+        identity = [batch.ids, batch.names, batch.roles, batch.teams]
+        if not all(map(_plain, identity)):
+            return None
+        pays = self.pay_texts
+        for pay in set(batch.pays).difference(pays):
+            pays[pay] = f"{self.line_set_cells(pay.fixed)},{pay.bonus_line.amount}"
+        columns = [*identity, list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES),
+                                                 repeat(ROUND_DOWN)))),
+                   list(map(self.grade_cells.__getitem__, batch.indexes)), list(map(pays.__getitem__, batch.pays))]
+        for amounts, texts in zip(batch.amounts, self.amount_texts, strict=True):
+            for amount in set(amounts).difference(texts):
+                texts[amount] = str(amount)  # rounded amounts: a few hundred, whatever the agents
+            columns.append(list(map(texts.__getitem__, amounts)))
+        if self.has_floor:
+            floors = [self.csv.zero] * batch.size
+            for i, line in batch.floors.items():
+                floors[i] = str(line.amount)
+            columns.append(floors)
+        columns.append(list(map(str, batch.gross)))
+        return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
 
     def row_by_row(self, rows: Iterable[Numbered]) -> None:
         """Read, pay and write rows one at a time."""
@@ -191,10 +231,7 @@ class _BulkRun:
             self.out.cells(self.csv.cells(slip))
         else:
             self.out.text(text)
-        for index, column, plan, texts in self.kpi_cells:
-            value = column.cache.get(cells[index], _MISSING)
-            if value is not _MISSING:  # read well (the reader keeps only good texts, and not too many)
-                texts[cells[index]] = plan.scored(value)
+        self.column_reader.remember(cells)
 
     def close(self) -> None:
         self.out.close()

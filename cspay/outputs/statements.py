@@ -17,14 +17,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cspay.engine.compiled import Engine
 from cspay.engine.explain import Explanation, explain
-from cspay.engine.types import ZERO, AgentRow
+from cspay.engine.types import ZERO, Payslip
 from cspay.errors import OutputError
 from cspay.i18n import Words
 from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
 from cspay.policy.model import Policy
+from cspay.run.pay import PayRun
 
 INDEX = "index.html"
 MAX_STEM = 80
@@ -148,14 +148,15 @@ class Totals:
     gross: Decimal = ZERO
 
 
-def pages(policy: Policy, rows: Iterable[AgentRow], names: list[str], words: Words,
+def pages(run: PayRun, payslips: Iterable[Payslip], names: list[str], words: Words,
           totals: Totals | None = None) -> Iterator[tuple[str, str]]:
-    """(file name, HTML) of every agent's statement in row order, then of the index."""
-    env, engine, wording = environment(), Engine(policy), Wording(policy, words)
+    """(file name, HTML) of every agent's statement in the run's order, then of the index."""
+    policy, pricing = run.applied, run.pricing()
+    env, wording = environment(), Wording(policy, words)
     totals = totals if totals is not None else Totals()
     entries = []
-    for row, name in zip(rows, names, strict=True):
-        explanation = explain(policy, row, engine=engine)
+    for slip, name in zip(payslips, names, strict=True):
+        explanation = explain(slip, pricing)
         entries.append(index_entry(explanation, name, wording))
         totals.count += 1
         totals.gross += explanation.gross

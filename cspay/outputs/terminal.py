@@ -9,6 +9,8 @@ from rich.table import Table
 
 from cspay.engine.types import Payslip, Summary
 from cspay.i18n import Words
+from cspay.inputs.exports import Derived
+from cspay.outputs.audit import figure_text, short, whole
 from cspay.outputs.export import score_text, zero
 from cspay.policy.model import Policy
 
@@ -98,3 +100,23 @@ def _budget_rows(table: Table, budget: Any, currency: str, words: Words) -> None
     table.add_row(words("summary.bonus_demand", currency=currency), number(budget.demand))
     factor = f"{budget.factor:.6f}" if budget.scaled else words("summary.within_pool")
     table.add_row(words("summary.budget_factor"), factor)
+
+
+def figures_table(derived: Derived, words: Words) -> Table:
+    """One row per agent (and month, over several): rows, then each metric as value (numerator/denominator)."""
+    title = words("metrics.title", source=derived.source, period=derived.period.label)
+    view = Table(title=title, title_justify="left")
+    several = len(derived.months) > 1
+    if several:
+        view.add_column(words("metrics.col.month"), no_wrap=True)
+    view.add_column(words("col.agent"), no_wrap=True)
+    view.add_column(words("metrics.col.rows"), justify="right", no_wrap=True)
+    for name in derived.metrics:
+        view.add_column(name, justify="right", no_wrap=True)
+    agents = [(table.period.label, agent) for table in derived.months for agent in table.agents]
+    # A column of fractions shows 2 places throughout, so 50.00 lines up with 49.13.
+    places = {name: not all(whole(agent.figures[name].value) for _, agent in agents) for name in derived.metrics}
+    for month, agent in agents:
+        view.add_row(*([month] if several else []), agent.agent_id, short(Decimal(agent.rows)),
+                     *(figure_text(agent.figures[name], places=places[name]) for name in derived.metrics))  # fmt: skip
+    return view

@@ -155,6 +155,9 @@ def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
     if b.cap is not None and b.score is not None:
         key = "slip.cap_applied" if b.capped else "slip.cap_not_reached"
         sentences.append(words(key, cap=b.cap, limit=wording.money(b.cap_amount), bonus=wording.money(b.after_gates)))
+    if b.budget_factor is not None and b.budget_factor < 1 and b.before_budget is not None:
+        sentences.append(words("slip.budget_scaled", factor=cut(b.budget_factor), before=wording.money(b.before_budget),
+                               after=wording.money(b.paid)))
     if e.floor is not None:
         key = "slip.floor_applied" if e.floor.top_up else "slip.floor_not_needed"
         sentences.append(words(key, minimum=wording.money(e.floor.minimum), total=wording.money(e.floor.lines_total),
@@ -187,7 +190,12 @@ def _moves(e: Explanation, wording: Wording) -> dict[str, Any]:
              for lever in moves.gates]
     headers = [words(f"moves.col.{key}") for key in ("kpi", "now", "goal", "value", "change", "result", "adds")]
     return {"title": words("moves.title"), "headline": headline, "headers": headers, "rows": rows,
-            "gates": gates, "note": words("moves.note")}
+            "gates": gates, "note": words("moves.note_budget" if _scaled(e) else "moves.note")}
+
+
+def _scaled(e: Explanation) -> bool:
+    factor = e.bonus.budget_factor
+    return factor is not None and factor < 1
 
 
 def _lever_rows(lever: KpiLever, wording: Wording) -> list[dict[str, Any]]:

@@ -14,12 +14,16 @@ from typing import IO, Any
 
 from cspay import __version__
 from cspay.engine.rounding import quantum
+from cspay.engine.rules import run_line_codes
 from cspay.engine.types import KpiResult, Payslip, Summary
-from cspay.errors import MetricsError, OutputError
+from cspay.errors import OutputError
 from cspay.i18n import Words
-from cspay.outputs.export import SCORE_PLACES, file_sha256, run_line_codes, zero
+from cspay.inputs.files import InputFile
+from cspay.outputs.export import SCORE_PLACES, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.periods import Period
 from cspay.policy.model import Policy
+from cspay.run.pay import PayRun
 
 FIXED_DATE = datetime(2000, 1, 1)
 PERIOD_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])(?!\d)")
@@ -28,33 +32,30 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True)
 class About:
-    """Where a workbook comes from: the metrics file's name and fingerprint, and the date it carries."""
+    """Where a workbook comes from: each input file's kind, name and fingerprint, and the date it carries."""
 
-    metrics: list[tuple[str, str]]  # (file name, sha256) of each metrics file, in the order read
+    inputs: list[tuple[str, str, str]]  # (kind, file name, sha256) of each file, in the order read
     date: datetime
     date_source: str  # "epoch", "period" or "fixed"
     period: str = ""
 
 
-def describe_inputs(files: list[Path], environ: Mapping[str, str] = os.environ) -> About:
-    """The About facts of a run on `files`, dated without the wall clock so reruns give the same bytes."""
-    metrics = [(path.name, _sha256(path)) for path in files]
+def describe_inputs(files: list[InputFile], period: Period | None = None,
+                    environ: Mapping[str, str] = os.environ) -> About:
+    """The About facts of a run on `files`, dated without the wall clock so reruns give the same bytes:
+    SOURCE_DATE_EPOCH, else the period's first day, else a month in a file's name, else a fixed date."""
+    inputs = [(item.kind, item.name, item.sha256) for item in files]
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
-        return About(metrics, _epoch_date(epoch), "epoch")
-    for path in files:
-        match = PERIOD_IN_NAME.search(path.name)
+        return About(inputs, _epoch_date(epoch), "epoch")
+    if period is not None:
+        return About(inputs, datetime(period.first.year, period.first.month, 1), "period", period.label)
+    for item in files:
+        match = PERIOD_IN_NAME.search(item.name)
         if match:
             year, month = int(match[1]), int(match[2])
-            return About(metrics, datetime(year, month, 1), "period", f"{year}-{month:02d}")
-    return About(metrics, FIXED_DATE, "fixed")
-
-
-def _sha256(path: Path) -> str:
-    try:
-        return file_sha256(path)
-    except OSError as error:
-        raise MetricsError(f"{path}: cannot read the metrics file: {error.strerror or error}") from None
+            return About(inputs, datetime(year, month, 1), "period", f"{year}-{month:02d}")
+    return About(inputs, FIXED_DATE, "fixed")
 
 
 def _epoch_date(text: str) -> datetime:
@@ -175,9 +176,9 @@ def write_about(book: Book, policy: Policy, words: Words, about: About) -> None:
         (words("xlsx.about.version"), policy.version),
         (words("xlsx.about.policy_file"), Path(policy.path).name),
         (words("xlsx.about.policy_sha256"), policy.sha256),
-        *((label, value) for name, sha in about.metrics
-          for label, value in ((words("xlsx.about.metrics_file"), name),
-                               (words("xlsx.about.metrics_sha256"), sha))),
+        *((label, value) for kind, name, sha in about.inputs
+          for label, value in ((words(f"xlsx.about.{kind}_file"), name),
+                               (words(f"xlsx.about.{kind}_sha256"), sha))),
         (words("xlsx.about.currency"), policy.currency), (words("xlsx.about.language"), words.language),
         (words("xlsx.about.cspay_version"), __version__), (words("xlsx.about.date"), about.date),
         (words("xlsx.about.date_source"), words(f"xlsx.date.{about.date_source}", period=about.period)),
@@ -198,9 +199,18 @@ def _properties(policy: Policy, about: About) -> dict[str, Any]:
             "author": "cspay", "comments": f"cspay {__version__}", "created": about.date}
 
 
+def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
+    """The run's workbook for finance; the About sheet names every input file with its SHA-256."""
+    about = describe_inputs(run.inputs, run.period)
+    write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary)
+
+
 def write_workbook(handle: IO[bytes], policy: Policy, payslips: Iterable[Payslip], words: Words,
-                   about: About, extra_codes: Iterable[str] = ()) -> None:
-    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in."""
+                   about: About, extra_codes: Iterable[str] = (), summary: Summary | None = None) -> None:
+    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in.
+
+    `summary` is the run's, complete once the payslips are read; without one, the payslips are totalled here.
+    """
     # Sheet rows wait on disk in a private folder that goes away even when a bad row stops the run.
     with tempfile.TemporaryDirectory(prefix="cspay-xlsx-", ignore_cleanup_errors=True) as scratch:
         book = Book(handle, scratch, _money(policy, words), _properties(policy, about))
@@ -208,15 +218,16 @@ def write_workbook(handle: IO[bytes], policy: Policy, payslips: Iterable[Payslip
         kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
         codes = [code for code, _ in run_line_codes(policy, extra_codes)]
         empty = zero(policy)
-        summary, breakdown = Summary(), Breakdown()
+        totals, breakdown = Summary(), Breakdown()
         for slip in payslips:
-            summary.add(slip)
+            if summary is None:
+                totals.add(slip)
             breakdown.add(slip)
             slips.add(payslip_row(slip, codes, empty))
             for kpi in slip.kpis:
                 kpis.add(kpi_row(slip, kpi, left_out_reason(words, policy, kpi)))
         slips.finish()
         kpis.finish()
-        write_summary(book, policy, words, summary, breakdown, extra_codes)
+        write_summary(book, policy, words, summary or totals, breakdown, extra_codes)
         write_about(book, policy, words, about)
         book.workbook.close()

@@ -1,16 +1,12 @@
-"""Per-agent metrics derived from a raw per-call or per-ticket export, with an audit trail.
+"""The policy's `metrics:` section: how agent metrics are derived from a raw per-call export.
 
-A policy's `metrics:` section names the export's agent and date columns and declares each metric as
-an aggregation over one agent's rows in a period. Every figure keeps its numerator and denominator
-so an analyst can check it, and a figure over no rows is missing, never zero. Reading the export
-and joining the roster live in cspay.events.
+It names the export's agent and date columns and declares each metric as an aggregation over one
+agent's rows in a period. The aggregations themselves run in cspay.inputs.derive.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -166,7 +162,7 @@ class MetricsSpec(Model):
                 raise ValueError(f'derived.{name}: ratio needs "{later[0]}" to be a metric defined above it')
         self._kinds = _column_kinds(self)
         for name, metric in self.derived.items():
-            _compile_metric(name, metric, self._kinds)  # refuses values the columns cannot hold
+            check_metric(name, metric, self._kinds)  # refuses values the columns cannot hold
         return self
 
     def column_kinds(self) -> dict[str, str]:
@@ -195,24 +191,17 @@ def _column_kinds(spec: MetricsSpec) -> dict[str, str]:
     return kinds
 
 
-# ---- cells and conditions ----------------------------------------------------------------------
+# ---- what a condition's values mean for its column ---------------------------------------------
 
-Cell = bool | Decimal | str | None
-Row = dict[str, Cell]
-Predicate = Callable[[Row], bool]
-PARSERS: dict[str, Callable[[str], Cell]] = {
+PARSERS: dict[str, Callable[[str], bool | Decimal | str]] = {
     "flag": parse_flag, "duration": parse_duration, "number": parse_number, "text": clean,
 }  # fmt: skip
-CHECKS: dict[str, Callable[[Any, Any], bool]] = {
-    "equals": operator.eq, "not_equals": operator.ne, "in": lambda value, options: value in options,
-    "at_least": operator.ge, "at_most": operator.le, "above": operator.gt, "below": operator.lt,
-}  # fmt: skip
 
 
-def _coerce(value: Any, kind: str, column: str) -> Any:
+def coerce(value: Any, kind: str, column: str) -> Any:
     """A condition's value read the way the column's cells are read ("Y" is true for a flag)."""
     if isinstance(value, list):
-        return frozenset(_coerce(item, kind, column) for item in value)
+        return frozenset(coerce(item, kind, column) for item in value)
     if isinstance(value, bool) and kind != "flag":
         raise ValueError(f'column "{column}" is compared with true/false: list it under source.flags')
     if isinstance(value, bool | Decimal):
@@ -223,129 +212,28 @@ def _coerce(value: Any, kind: str, column: str) -> Any:
         raise ValueError(f'column "{column}": got "{value}", expected {error.expected}') from None
 
 
-def _predicate(condition: Condition | None, kinds: dict[str, str]) -> Predicate:
-    """A condition as a function of a row; every test but `empty` is false on an empty cell."""
-    if condition is None:
-        return lambda row: True
-    if condition.all is not None or condition.any is not None:
-        combine = all if condition.all is not None else any
-        parts = [_predicate(part, kinds) for part in condition.all or condition.any or []]
-        return lambda row: combine(part(row) for part in parts)
-    column, (test, expected) = condition.column or "", condition.test()
-    if test == "empty":
-        return lambda row: (row[column] is None) == expected
-    if test in ORDERED and kinds[column] == "flag":
-        raise ValueError(f'{test} needs numbers, but column "{column}" holds flags')
-    check, wanted = CHECKS[test], _coerce(expected, kinds[column], column)
-    return lambda row: row[column] is not None and check(row[column], wanted)
+def check_condition(condition: Condition, kinds: dict[str, str]) -> None:
+    """Every test's value reads as its column's cells do, and ordered tests compare numbers."""
+    for leaf in condition.leaves():
+        column, (test, expected) = leaf.column or "", leaf.test()
+        if test == "empty":
+            continue
+        if test in ORDERED and kinds[column] == "flag":
+            raise ValueError(f'{test} needs numbers, but column "{column}" holds flags')
+        coerce(expected, kinds[column], column)
 
 
-# ---- aggregations ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A derived value and what it came from: value = numerator / denominator where that applies.
-
-    count: matching rows / the agent's rows; sum, mean: total / values; median, min, max and
-    percentile: no numerator / values; share, top_box: hits / eligible rows; ratio: the two metrics.
-    """
-
-    value: Decimal | None
-    numerator: Decimal | None
-    denominator: Decimal | None
-
-
-def percentile(values: list[Decimal], p: Decimal) -> Decimal:
-    """The p-th percentile by linear interpolation between closest ranks (numpy's default).
-
-    With the values sorted as x[0..n-1] and h = (n - 1) * p / 100, the result is
-    x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]), exact in Decimal.
-    """
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    fraction = rank - low
-    if fraction == 0:
-        return ordered[low]
-    return ordered[low] + fraction * (ordered[low + 1] - ordered[low])
-
-
-def _fraction(hits: int, total: int, per: Decimal) -> Figure:
-    value = Decimal(hits) * per / total if total else None
-    return Figure(value, Decimal(hits), Decimal(total))
-
-
-def _statistic(kind: str, values: list[Decimal], p: Decimal) -> Figure:
-    if not values:
-        return Figure(None, None, Decimal(0))
-    if kind in ("sum", "mean"):
-        total = sum(values, Decimal(0))
-        return Figure(total if kind == "sum" else total / len(values), total, Decimal(len(values)))
-    return Figure(percentile(values, p), None, Decimal(len(values)))
-
-
-def _ratio(ratio: Ratio, done: dict[str, Figure]) -> Figure:
-    numerator, denominator = done[ratio.numerator].value, done[ratio.denominator].value
-    if numerator is None or not denominator:
-        return Figure(None, numerator, denominator)
-    return Figure(numerator * ratio.per / denominator, numerator, denominator)
-
-
-Aggregate = Callable[[list[Row], dict[str, Figure]], Figure]
-FIXED_P = {"median": Decimal(50), "min": Decimal(0), "max": Decimal(100)}
-
-
-def _compile_metric(name: str, metric: Metric, kinds: dict[str, str]) -> Aggregate:
-    """The metric as a function of one agent's rows and the figures derived before it."""
+def check_metric(name: str, metric: Metric, kinds: dict[str, str]) -> None:
+    """A metric's aggregation fits its column, and its conditions fit theirs."""
     kind, spec = metric.aggregation()
     if kind == "ratio":
-        return lambda rows, done: _ratio(spec, done)
+        return
     if kind in NUMERIC and kinds[spec.column] == "flag":
         raise ValueError(f'derived.{name}: {kind} needs numbers, but column "{spec.column}" holds flags')
     try:
-        parts = (getattr(spec, part, None) for part in ("where", "of", "among"))
-        where, of, among = (_predicate(part, kinds) for part in parts)
+        for part in ("where", "of", "among"):
+            condition = getattr(spec, part, None)
+            if condition is not None:
+                check_condition(condition, kinds)
     except ValueError as error:
         raise ValueError(f"derived.{name}: {error}") from None
-    if kind == "count":
-        return lambda rows, done: _count(rows, where)
-    if kind == "share":
-        return lambda rows, done: _share(rows, of, among, spec.per)
-    if kind == "top_box":
-        return lambda rows, done: _top_box(_values(rows, where, spec.column), spec.at_least, spec.per)
-    p = FIXED_P.get(kind, getattr(spec, "p", Decimal(0)))
-    return lambda rows, done: _statistic(kind, _values(rows, where, spec.column), p)
-
-
-def figures_of(spec: MetricsSpec) -> Callable[[list[Row]], dict[str, Figure]]:
-    """Every metric of the spec, in order, as one function of an agent's parsed rows."""
-    kinds = spec.column_kinds()
-    aggregates = {name: _compile_metric(name, metric, kinds) for name, metric in spec.derived.items()}
-
-    def figures(rows: list[Row]) -> dict[str, Figure]:
-        done: dict[str, Figure] = {}
-        for name, aggregate in aggregates.items():
-            done[name] = aggregate(rows, done)  # a ratio reads the figures derived above it
-        return done
-
-    return figures
-
-
-def _count(rows: list[Row], where: Predicate) -> Figure:
-    hits = Decimal(sum(map(where, rows)))
-    return Figure(hits, hits, Decimal(len(rows)))
-
-
-def _share(rows: list[Row], of: Predicate, among: Predicate, per: Decimal) -> Figure:
-    eligible = [row for row in rows if among(row)]
-    return _fraction(sum(map(of, eligible)), len(eligible), per)
-
-
-def _top_box(values: list[Decimal], at_least: Decimal, per: Decimal) -> Figure:
-    return _fraction(sum(value >= at_least for value in values), len(values), per)
-
-
-def _values(rows: list[Row], where: Predicate, column: str) -> list[Any]:
-    """The column's non-empty cells in the rows kept: an empty cell means not applicable."""
-    return [row[column] for row in rows if row[column] is not None and where(row)]

@@ -140,7 +140,7 @@ def read_cases(path: Path) -> Any:
 
 def write_cases(path: Path, data: Any) -> None:
     """Write the data back over the file, atomically."""
-    from cspay.outputs.export import atomic_output
+    from cspay.outputs.files import atomic_output
 
     layout = guess_layout(path.read_text(encoding="utf-8-sig"))
     with atomic_output(path, force=True) as handle:
@@ -252,3 +252,24 @@ def _is_number(value: Any) -> bool:
         return isinstance(value, str) and Decimal(value).is_finite()
     except ArithmeticError:
         return False
+
+
+def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
+    """Columns in `defaults` or a case's `row` that the policy does not read: a misspelt column would
+    otherwise be ignored, and the case pass on the value it meant to change."""
+    from cspay.inputs.rows import find_header, needed_columns
+
+    agents = policy.agents
+    read = {agents.id, agents.role, agents.name, agents.team, agents.period} - {None}
+    read |= {column.name for column in needed_columns(policy)}
+    known = sorted(str(name) for name in read)
+    problems = []
+    for parent, key in [(data, "defaults"), *((case, "row") for case in data["cases"])]:
+        cells = parent.get(key)
+        for column in cells or ():
+            if not any(find_header([cell_text(column)], name) for name in read):
+                close = difflib.get_close_matches(cell_text(column), known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"it reads {', '.join(known)}"
+                problems.append(f"{_key_at(path, cells, column)}: {key}.{column}: the policy {policy.path} reads "
+                                f"no column {cell_text(column)!r}; {hint}")
+    return problems

@@ -8,21 +8,23 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from cspay.engine.compiled import Engine
 from cspay.engine.types import Payslip
-from cspay.errors import CaseError, CspayError, MetricsError
+from cspay.errors import CaseError, CspayError, MetricsError, UsageProblem
 from cspay.inputs.metrics import AgentRow, RowParser
+from cspay.inputs.resolve import rows_source
 from cspay.policy.loader import load_policy
 from cspay.policy.model import Policy
 from cspay.rollout.case_file import (
     TEXT_FIELDS,
     cell_text,
+    column_problems,
     expect_problems,
     layout_problems,
     policy_path,
     read_cases,
     write_cases,
 )
+from cspay.run.pay import pay
 
 SCORE_PLACES = 4  # what --update writes for a score that had no places of its own, as the table shows it
 
@@ -91,6 +93,8 @@ def run_cases(paths: Iterable[Path]) -> list[CaseFile]:
     for path in find_case_files(paths):
         try:
             files.append(run_case_file(path))
+        except UsageProblem:
+            raise
         except CspayError as error:
             files.append(CaseFile(path, errors=error.lines()))
     return files
@@ -102,24 +106,39 @@ def run_case_file(path: Path) -> CaseFile:
     if problems:
         raise CaseError(problems)
     policy = load_policy(policy_path(path, data))
+    _check_pays_one_by_one(path, policy)
     problems = [problem for case in data["cases"] for problem in expect_problems(path, case, policy)]
+    problems += column_problems(path, data, policy)
     if problems:
         raise CaseError(problems)
-    engine = Engine(policy)
     defaults = _cells(data.get("defaults"))
-    return CaseFile(path, [run_case(path, policy, engine, defaults, case) for case in data["cases"]], data=data)
+    return CaseFile(path, [run_case(path, policy, defaults, case) for case in data["cases"]], data=data)
 
 
-def run_case(path: Path, policy: Policy, engine: Engine, defaults: dict[str, str], case: Any) -> CaseResult:
-    """The case's row read as a CSV row would be, its payslip, and each expected value checked."""
+def _check_pays_one_by_one(path: Path, policy: Policy) -> None:
+    """A case is one agent paid on its own: a policy whose pay depends on more than that is refused."""
+    if policy.budget is not None:
+        raise UsageProblem(f"{path}: {policy.path} has a bonus budget, which scales every bonus by the whole "
+                           f"month's demand, so a case of one agent cannot show what it pays; check the month "
+                           f"with `cspay compute`, or test a copy of the policy without its budget", "CASES")
+    if policy.true_up:
+        raise UsageProblem(f"{path}: {policy.path} pays a true-up against the bonuses the ledger recorded, which "
+                           f"a case of one agent does not have; check the period with `cspay compute --ledger`",
+                           "CASES")
+
+
+def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) -> CaseResult:
+    """The case's row read as a CSV row would be, paid as a run of that one agent for the policy's
+    period, and each expected value checked."""
     name, row = str(case["name"]), _cells(case.get("row"))
     line = _value_line(case, "row") if "row" in case else case.lc.line + 1
     result = CaseResult(path, name, line, expect=case["expect"])
     try:
-        slip = engine.payslip(agent_row(path, policy, defaults, row, name, line))
+        agent = agent_row(path, policy, defaults, row, name, line)
     except CaseError as error:
         result.error = "; ".join(error.lines())
         return result
+    slip = next(iter(pay(rows_source(policy, [agent])).payslips))
     expect = case["expect"]
     tolerance = expect.get("score_tolerance")
     tolerance = None if tolerance is None else Decimal(tolerance)

@@ -1,4 +1,8 @@
-"""What if: two policies run on the same months, agent by agent: what it costs, who gains, who loses."""
+"""What if: two policies run on the same inputs, agent by agent: what it costs, who gains, who loses.
+
+Each side is the run its policy pays from those inputs (cspay.run.pay): budget, period and roster
+included, so each side's amounts are exactly what `cspay compute` pays under that policy.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from cspay.engine.pay import compute
 from cspay.engine.types import ZERO, Payslip
-from cspay.errors import MetricsError, PolicyError
-from cspay.inputs.metrics import MetricsReader
+from cspay.errors import MetricsError, PolicyError, UsageProblem
+from cspay.inputs.resolve import open_inputs
+from cspay.periods import Period
 from cspay.policy.model import Policy
+from cspay.run.pay import pay
 
 HUNDRED = Decimal(100)
 TOP = 5
@@ -66,12 +71,13 @@ def percent(old: Decimal, new: Decimal) -> Decimal | None:
 
 
 def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
+    """A group's totals; its headcount counts agents, not agent-months."""
     changes = list(changes)
 
     def total(amount: Callable[[AgentChange], Decimal]) -> Decimal:
         return sum((amount(change) for change in changes), ZERO)
 
-    return Totals(name, len(changes), total(lambda c: c.old.gross), total(lambda c: c.new.gross),
+    return Totals(name, len({change.old.agent_id for change in changes}), total(lambda c: c.old.gross), total(lambda c: c.new.gross),
                   total(lambda c: c.old.amount("bonus")), total(lambda c: c.new.amount("bonus")))
 
 
@@ -101,8 +107,11 @@ class Comparison:
         return [totals(name, members) for name, members in groups.items()]
 
     def counts(self) -> dict[str, int]:
-        """How many agents gain, lose and stay the same (one per agent and month)."""
-        deltas = [change.delta for change in self.changes]
+        """How many agents gain, lose and stay the same, by their change over all the months compared."""
+        by_agent: dict[str, Decimal] = {}
+        for change in self.changes:
+            by_agent[change.old.agent_id] = by_agent.get(change.old.agent_id, ZERO) + change.delta
+        deltas = list(by_agent.values())
         return {"gain": sum(d > 0 for d in deltas), "lose": sum(d < 0 for d in deltas),
                 "same": sum(d == 0 for d in deltas)}
 
@@ -128,24 +137,39 @@ class Comparison:
         return rows
 
 
-def compare(old: Policy, new: Policy, months: Sequence[str | Path], *, encoding: str | None = None,
-            delimiter: str | None = None) -> Comparison:
-    """Both policies on each month file (each month computed on its own, budget included)."""
+def compare(old: Policy, new: Policy, paths: Sequence[Path], period: Period | None = None, *,
+            rosters: Sequence[Path] = (), encoding: str | None = None, delimiter: str | None = None) -> Comparison:
+    """Both policies on the same inputs: each month's file on its own under monthly policies, else the one
+    period (a quarter's files, or a raw export with its roster). UsageProblem when they cannot read the same
+    inputs or pay the same period."""
     if old.currency != new.currency:
         raise PolicyError(f"{new.path}: currency {new.currency} differs from {old.currency} in {old.path}; "
                           f"expected two policies paying in the same currency")
+    if old.period != new.period:
+        raise UsageProblem(f"{old.path} pays a {old.period} and {new.path} a {new.period}; a comparison needs two "
+                           f"policies that pay the same period from the same files", "NEW")
+    if (old.metrics is None) != (new.metrics is None):
+        raise UsageProblem(f"only one of {old.path} and {new.path} derives its metrics from a raw export (a metrics: "
+                           f"section), so they cannot read the same files", "NEW")
+    each_file = old.period == "month" and old.metrics is None
+    runs = [[path] for path in paths] if each_file else [list(paths)]
     changes: list[AgentChange] = []
-    for month in months:
-        month_old = _payslips(old, "old", month, encoding, delimiter)
-        month_new = _payslips(new, "new", month, encoding, delimiter)
-        changes += _paired(str(month), month_old, month_new)
-    return Comparison(old, new, [str(month) for month in months], changes)
+    labels = []
+    for files in runs:
+        label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, files)))
+        before = _payslips(old, "old", files, period, rosters, encoding, delimiter)
+        after = _payslips(new, "new", files, period, rosters, encoding, delimiter)
+        changes += _paired(label, before, after)
+        labels.append(label)
+    return Comparison(old, new, labels, changes)
 
 
-def _payslips(policy: Policy, which: str, month: str | Path, encoding: str | None,
-              delimiter: str | None) -> list[Payslip]:
+def _payslips(policy: Policy, which: str, files: list[Path], period: Period | None, rosters: Sequence[Path],
+              encoding: str | None, delimiter: str | None) -> list[Payslip]:
+    """The payslips of one side's run (budget included)."""
     try:
-        return compute(policy, MetricsReader(month, policy, encoding=encoding, delimiter=delimiter)).payslips
+        source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
+        return list(pay(source).payslips)
     except MetricsError as error:
         # The two policies may read different columns: say which one this problem is about.
         raise MetricsError([_for_policy(line, which, policy) for line in error.problems],
@@ -160,15 +184,16 @@ def _for_policy(message: str, which: str, policy: Policy) -> str:
     return message
 
 
-def _paired(month: str, old: list[Payslip], new: list[Payslip]) -> list[AgentChange]:
-    """Both policies read the same rows of the same file; each row must name the same agent under both."""
-    changes = []
-    for before, after in zip(old, new, strict=True):
-        if before.agent_id != after.agent_id:
-            raise MetricsError(f"{month}: row {before.row}: the old policy reads agent {before.agent_id!r}, "
-                               f"the new policy {after.agent_id!r}; expected both to read the same agent ids")
-        changes.append(AgentChange(month, before, after))
-    return changes
+def _paired(label: str, old: list[Payslip], new: list[Payslip]) -> list[AgentChange]:
+    """Both policies read the same rows; each agent must be paid under both."""
+    by_id = {slip.agent_id: slip for slip in new}
+    missing = [slip.agent_id for slip in old if slip.agent_id not in by_id]
+    extra = {slip.agent_id for slip in new} - {slip.agent_id for slip in old}
+    if missing or extra:
+        raise MetricsError(f"{label}: the old policy pays {len(old)} agents and the new {len(new)}; agents paid by "
+                           f"one only: {', '.join(sorted([*missing, *extra])[:10])}; expected both to pay the same "
+                           f"agents")
+    return [AgentChange(label, slip, by_id[slip.agent_id]) for slip in old]
 
 
 def limit_problems(total: Totals, currency: str, max_increase: Decimal | None,

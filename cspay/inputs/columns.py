@@ -1,0 +1,106 @@
+"""Reading a batch of metrics rows column by column, for the engine's columnar way of paying.
+
+Each cell is looked up in the tables of texts the row parser has already read well (and, for a KPI, the
+score the engine gave that text), a whole column at a time. A batch comes back only when every row is
+plain -- each cell a text read well before, an id that needs no care, a known role -- so it pays exactly
+as RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from cspay.cells import CellError
+from cspay.engine.columnar import Batch
+from cspay.engine.compiled import Engine
+from cspay.engine.plans import KpiPlan, Scored
+from cspay.engine.types import KpiResult
+from cspay.inputs.rows import TOTAL_MARKERS, RowParser
+from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
+
+# Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
+KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]
+_MISSING = object()
+
+
+class ColumnReader:
+    """A metrics file's rows read a batch at a time, column by column."""
+
+    @staticmethod
+    def suits(parser: RowParser) -> bool:
+        """Whether a parser's rows can be read by column: its ids are checked for repeats a batch at a time."""
+        return isinstance(parser.ids, HashedIds)
+
+    def __init__(self, parser: RowParser, engine: Engine) -> None:
+        self.parser = parser
+        plans = {plan.code: plan for plan in engine.kpi_plans}
+        self.kpi_cells: list[KpiCell] = [(index, column, plans[column.kpi], {})
+                                         for index, column in parser.columns if column.kpi]
+        self.number_columns = [column for _, column in parser.columns if column.kpi is None]
+
+    def read(self, rows: list[list[str]]) -> Batch | None:
+        """The batch's values, column by column; None when a row is not plain."""
+        parser = self.parser
+        if len(rows[0]) != parser.width or len(set(map(len, rows))) != 1:
+            return None
+        columns = list(zip(*rows, strict=True))
+        try:
+            scored, numbers = self._lookups(columns)
+        except KeyError:
+            if not self._learn(columns):
+                return None
+            scored, numbers = self._lookups(columns)
+        ids = list(map(str.strip, columns[parser.id_at]))
+        roles = list(map(str.strip, columns[parser.role_at]))
+        if not (all(ids) and all(map(str.isascii, ids)) and parser.known_roles.issuperset(roles)
+                and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))):
+            return None
+        size = len(rows)
+        return Batch(size, ids, roles, _texts(columns, parser.name_at, size), _texts(columns, parser.team_at, size),
+                     scored, numbers)
+
+    def _lookups(self, columns: list[tuple[str, ...]]) -> tuple[list[list[Any]], dict[str, list[Decimal]]]:
+        scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.kpi_cells]
+        numbers = {name: list(map(cache.__getitem__, columns[index]))
+                   for name, index, cache in self.parser.number_cells}
+        return scored, numbers
+
+    def _learn(self, columns: list[tuple[str, ...]]) -> bool:
+        """Read and score the texts not met before; False when one is bad or the tables are full."""
+        for index, column, plan, texts in self.kpi_cells:
+            for text in set(columns[index]).difference(texts):
+                try:
+                    value = column.value(text)
+                except CellError:
+                    return False
+                if text not in column.cache:
+                    return False
+                texts[text] = plan.scored(value)
+        for (_, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
+            for text in set(columns[index]).difference(cache):
+                try:
+                    column.value(text)
+                except CellError:
+                    return False
+                if text not in cache:
+                    return False
+        return True
+
+    def register(self, batch: Batch, first: int) -> None:
+        """Count the batch's rows and record its ids (a repeat is reported, as RowParser.parse would)."""
+        parser = self.parser
+        for position in parser.ids.add_all(batch.ids):  # type: ignore[union-attr]
+            parser._repeats(batch.ids[position], first + position, UNKNOWN_ROW)
+        parser.rows_read += batch.size
+
+    def remember(self, cells: list[str]) -> None:
+        """After a row paid the general way: score its KPI texts that read well, for the rows after it."""
+        for index, column, plan, texts in self.kpi_cells:
+            value = column.cache.get(cells[index], _MISSING)
+            if value is not _MISSING:  # read well (the reader keeps only good texts, and not too many)
+                texts[cells[index]] = plan.scored(value)
+
+
+def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:
+    return [""] * size if index is None else list(map(str.strip, columns[index]))

@@ -1,0 +1,40 @@
+"""Resolving a command's inputs in one place: one metrics file, a period's monthly files or a folder of
+them, or a raw export with its roster(s); every command that pays reads its inputs here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from cspay.engine.period import period_policy
+from cspay.engine.types import AgentRow
+from cspay.inputs.months import metric_files, open_period
+from cspay.inputs.raw import open_export
+from cspay.errors import UsageProblem
+from cspay.inputs.source import Source, check_period
+from cspay.periods import Period, parse_period
+from cspay.policy.model import Policy
+
+
+def open_inputs(policy: Policy, paths: Sequence[str | Path], period: Period | str | None = None, *,
+                rosters: Sequence[str | Path] = (), encoding: str | None = None,
+                delimiter: str | None = None) -> Source:
+    """The rows the policy pays from these files for the period.
+
+    A policy with a `metrics:` section reads one raw export with its roster(s); other policies read one
+    metrics file for a month, or a quarter's or year's monthly files (or a folder of them).
+    UsageProblem (exit 2) for a combination the policy cannot pay.
+    """
+    files, rosters = [Path(path) for path in paths], [Path(path) for path in rosters]
+    period = check_period(policy, parse_period(period) if isinstance(period, str) else period)
+    if policy.metrics is not None or rosters:
+        if len(files) != 1:
+            raise UsageProblem(f"the policy {policy.path} derives its metrics from one raw export; got "
+                               f"{len(files)} files", "METRICS")
+        return open_export(policy, files[0], period, rosters, encoding=encoding, delimiter=delimiter)
+    return open_period(policy, metric_files(files, policy), period, encoding=encoding, delimiter=delimiter)
+
+
+def rows_source(policy: Policy, rows: Iterable[AgentRow], period: Period | None = None) -> Source:
+    """Rows already read (a notebook's, a test case's) as a run's source, paid by the period's rules."""
+    return Source(policy, period_policy(policy), rows, period, [])

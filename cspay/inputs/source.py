@@ -1,0 +1,47 @@
+"""What a run pays from, resolved once for every command: the policy as applied to the period, the agent
+rows, the files they came from, and notes for the analyst."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cspay.engine.types import AgentRow
+from cspay.errors import UsageProblem
+from cspay.i18n import Note
+from cspay.inputs.files import InputFile
+from cspay.inputs.metrics import MetricsReader
+from cspay.periods import EXAMPLES, Period
+from cspay.policy.model import Policy
+
+
+@dataclass
+class Source:
+    """The rows a run pays and where they came from.
+
+    `policy` is the policy as written; `applied` is the policy as the engine applies it to the period
+    (a quarter's role amounts are three months' worth). `rows` may stream: read them once.
+    """
+
+    policy: Policy
+    applied: Policy
+    rows: Iterable[AgentRow]
+    period: Period | None
+    files: list[InputFile]
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def reader(self) -> MetricsReader | None:
+        """The one monthly metrics file being read as it streams, when that is what the rows are."""
+        return self.rows if isinstance(self.rows, MetricsReader) else None
+
+
+def check_period(policy: Policy, period: Period | None) -> Period | None:
+    """The period named by --period, which must be the kind of period the policy pays for."""
+    if period is None:
+        return None
+    if period.kind != policy.period:
+        raise UsageProblem(f"{period.label} is a {period.kind}, but the policy {policy.path} has period: "
+                           f"{policy.period}; expected a {policy.period} like {EXAMPLES[policy.period]}",
+                           "--period")
+    return period

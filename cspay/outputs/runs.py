@@ -1,0 +1,32 @@
+"""A run written as CSV or JSON: the head that says where it came from, then every payslip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO, Any
+
+from cspay.outputs.export import write_csv, write_json
+from cspay.outputs.fast_csv import pay_to_csv
+from cspay.run.pay import PayRun
+
+
+def provenance(run: PayRun) -> dict[str, Any]:
+    """The run's period and the files it read, each with the SHA-256 of its bytes (the policy's is in the
+    head already): what a reader needs to reproduce or audit the run."""
+    head: dict[str, Any] = {"period": run.period.label} if run.period else {}
+    head["inputs"] = [{"kind": item.kind, "name": item.name, "sha256": item.sha256} for item in run.inputs]
+    return head
+
+
+def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | None = None) -> None:
+    """One row per agent; a run streamed from one plain monthly file is paid in batches, to the same bytes."""
+    reader = run.fast_reader
+    if reader is not None:
+        pay_to_csv(reader, handle, run.summary, progress)
+    else:
+        write_csv(handle, run.applied, run.payslips, run.extra_codes)
+
+
+def write_run_json(handle: IO[str], run: PayRun) -> None:
+    """The run as one JSON document, payslip by payslip."""
+    write_json(handle, run.applied, run.payslips, run.summary, provenance(run), run.annotate())
