@@ -149,6 +149,22 @@ def parse_count(text: str) -> Decimal:
     return number
 
 
+# The values a cell of each unit may hold (None: no bound), as the parsers above read them.
+UNIT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "percent": (Decimal(0), HUNDRED),
+    "ratio": (Decimal(0), Decimal(1)),
+    "seconds": (Decimal(0), None),
+    "count": (Decimal(0), None),
+    "points": (None, None),
+}
+
+
+def in_range(unit: str, value: Decimal) -> bool:
+    """Whether a cell of this unit can hold `value`."""
+    low, high = UNIT_RANGES[unit]
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
 UNIT_PARSERS = {
     "percent": parse_percent,
     "ratio": parse_ratio,

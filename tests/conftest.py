@@ -157,24 +157,13 @@ def write_yaml(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:
     return path
 
 
-def shared_data(name: str) -> Path | None:
-    """A public data file kept in shared/data beside the checkout (or beside a parent of it), if present."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / "shared" / "data" / name).is_file():
-            return folder / "shared" / "data" / name
-    return None
-
-
-PWC_NAME = "pwc-call-center-2021q1.csv"
+PWC_CSV = Path(__file__).resolve().parents[1] / "examples" / "pwc" / "pwc-call-center-2021q1.csv"
 
 
 @pytest.fixture(scope="session")
 def pwc_csv() -> Path:
-    """The real PwC call-centre export, never edited; tests that need it skip when it is absent."""
-    path = shared_data(PWC_NAME)
-    if path is None:
-        pytest.skip(f"the PwC export {PWC_NAME} is not in a shared/data folder beside the repository")
-    return path
+    """The real PwC call-centre export, shipped unedited in examples/pwc (see its SOURCE.md)."""
+    return PWC_CSV
 
 
 # ---- raw per-call exports (cspay.derive, cspay.events) ------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from cspay.engine.curves import band_scorer, linear_scorer
+from cspay.engine.curves import band_scorer, linear_scorer, position_text
 from cspay.engine.rounding import round_to
 from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL, GateHit, KpiResult, Line, Payslip
 from cspay.inputs.metrics import AgentRow
@@ -58,7 +58,8 @@ def _kpi_result(policy: Policy, code: str, row: AgentRow) -> KpiResult:
         return KpiResult(code, label, None, None, kpi.weight, None, "no value",
                          "no value (the KPI allows a missing value)")
     scorer = band_scorer(kpi.score) if kpi.score.bands else linear_scorer(kpi.score)
-    points, position = scorer(value)
+    points, where, start = scorer(value)
+    position = position_text(where, start)
     volume = kpi.min_volume
     if volume is not None and row.numbers[volume.column] < volume.at_least:
         reason = f"{volume.column} {row.numbers[volume.column]} is below the minimum {volume.at_least}"

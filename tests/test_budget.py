@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.engine.budget import share_out
-from cspay.run.pay import compute
 from cspay.errors import PolicyError
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
+from cspay.run.pay import compute
 
 DATA = Path(__file__).parent / "data"
 MONTH = DATA / "budget-month.csv"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from conftest import DATA, csv_text, policy_from, write_yaml
-
 from helpers import iter_payslips
+
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError
 from cspay.inputs.metrics import MetricsReader

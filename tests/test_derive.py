@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cspay.inputs.exports import Derived, DerivedTable, derive
 from cspay.inputs.derive import percentile
+from cspay.inputs.exports import Derived, DerivedTable, derive
 from cspay.policy.metrics_spec import MetricsSpec
 
 PWC_SPEC = """

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from conftest import agent_row, policy_from
+from helpers import iter_payslips
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import band_scorer, linear_scorer
-from cspay.run.pay import compute
-from helpers import iter_payslips
 from cspay.engine.rounding import round_to
 from cspay.engine.rules import line_codes
 from cspay.engine.types import Payslip, Summary
 from cspay.policy.model import Policy, Score
+from cspay.run.pay import compute
 
 D = Decimal
 

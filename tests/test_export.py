@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from helpers import iter_payslips
+
 from cspay.engine.types import Summary
 from cspay.errors import OutputError
 from cspay.inputs.metrics import read_metrics

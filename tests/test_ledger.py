@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cspay.run.pay import compute
 from cspay.inputs.metrics import read_metrics
 from cspay.ledger.book import Ledger, LedgerError, Recording, Who
 from cspay.ledger.schema import MIGRATIONS
 from cspay.policy.loader import load_policy
+from cspay.run.pay import compute
 
 DATA = Path(__file__).parent / "data"
 WHO = Who("alice", "payroll-01", "2026-12-01T09:00:00Z")

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from cspay.engine.explain import explain_row
 from cspay.engine.moves import clearing_value
-from cspay.run.pay import compute
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
+from cspay.run.pay import compute
 
 DATA = Path(__file__).parent / "data"
 MONTH = DATA / "month.csv"

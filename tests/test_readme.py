@@ -71,7 +71,7 @@ def test_xlsx_section_command_prints_what_the_readme_quotes(tmp_path):
 # ---- Pay from raw helpdesk exports: its commands run on the shipped example and the PwC export ----
 
 RAW_EXPORTS = README.split("## Pay from raw helpdesk exports", 1)[1].split("\n## ", 1)[0]
-EXPORT = "../shared/data/pwc-call-center-2021q1.csv"
+EXPORT = "examples/pwc/pwc-call-center-2021q1.csv"
 
 
 def raw_export_runs() -> list[tuple[str, str]]:

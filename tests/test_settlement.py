@@ -8,12 +8,12 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cspay.run.pay import compute
 from cspay.engine.rules import line_codes
 from cspay.engine.settlement import Pending, add_corrections, add_true_ups, differences, extra_codes
 from cspay.engine.types import Line
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
+from cspay.run.pay import compute
 
 DATA = Path(__file__).parent / "data"
 

@@ -30,7 +30,7 @@ def metrics(
 ) -> None:
     """Derive each agent's metrics for a period from a raw export, with every numerator and denominator.
 
-    Example: cspay metrics examples/pwc/policy.yaml ../shared/data/pwc-call-center-2021q1.csv --period 2021-01
+    Example: cspay metrics examples/pwc/policy.yaml examples/pwc/pwc-call-center-2021q1.csv --period 2021-01
     """
     from cspay.inputs.exports import derive, months_of
     from cspay.inputs.roster import check_sources, export_notes, join_roster, read_rosters

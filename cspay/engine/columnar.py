@@ -10,16 +10,16 @@ grade, gates held, days).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from decimal import Decimal, DecimalException
 from itertools import compress, repeat
-from operator import add, attrgetter, getitem, lt, mul, sub, truediv
+from operator import add, attrgetter, getitem, lt, mul, sub
 from typing import Any
 
 from cspay.engine.compiled import Engine, Fixed
 from cspay.engine.plans import Scored
-from cspay.engine.types import FLOOR_LABEL, ZERO, KpiResult, Line, Summary
+from cspay.engine.rules import grade_index, score_of, too_few
+from cspay.engine.types import ZERO, KpiResult, Line, Summary
 
 MAX_PAYS = 50_000  # (role, grade, gates, days) combinations remembered
 _WEIGHTED, _VALUE, _AMOUNT = attrgetter("weighted"), attrgetter("value"), attrgetter("amount")
@@ -68,12 +68,11 @@ class Columnar:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         grades = engine.grades
-        self.ascending = sorted(grade.min_score for grade in grades)
         self.grade_names = [grade.grade for grade in grades]
         self.actions = [grade.action for grade in grades]
         self.pays: dict[tuple[Any, ...], Pay] = {}
         floor = engine.policy.floor
-        self.floor = None if floor is None else (floor.gross, floor.label or FLOOR_LABEL)
+        self.floor = None if floor is None else floor.gross
 
     def pay(self, batch: Batch) -> bool:
         """Score, grade and pay the batch; False when a row must go row by row after all (a KPI without a
@@ -97,7 +96,7 @@ class Columnar:
             except AttributeError:  # a KPI without a value
                 return None
             if column is not None:
-                left_out = list(map(lt, batch.numbers[column], repeat(least)))
+                left_out = list(map(too_few, batch.numbers[column], repeat(least)))
                 if True in left_out:  # adding 0 instead of skipping changes neither value nor digits
                     products = list(map(getitem, zip(products, repeat(ZERO)), left_out))
                     masks = list(map(sub, masks or [2 ** len(engine.kpi_plans) - 1] * size,
@@ -112,8 +111,8 @@ class Columnar:
         weights = list(weights)
         if not all(weights):
             return None
-        scores = batch.scores = list(map(truediv, weighted, weights))
-        return list(map(sub, repeat(len(self.ascending)), map(bisect_right, repeat(self.ascending), scores)))
+        scores = batch.scores = list(map(score_of, weighted, weights))
+        return list(map(grade_index, repeat(engine.ascending), scores))
 
     def _pays(self, batch: Batch) -> bool:
         """What follows the score, per (role, grade, gates held, worked days)."""
@@ -157,10 +156,12 @@ class Columnar:
             batch.amounts.append(amounts)
             gross = list(map(add, gross, amounts))
         if self.floor is not None:
-            floor, label = self.floor
-            for i in compress(range(batch.size), map(lt, gross, repeat(floor))):
-                line = batch.floors[i] = Line("floor", label, floor - gross[i])
-                gross[i] += line.amount
+            top_up = engine.top_up
+            for i in compress(range(batch.size), map(lt, gross, repeat(self.floor))):  # only where it may apply
+                line = top_up(gross[i])
+                if line is not None:
+                    batch.floors[i] = line
+                    gross[i] += line.amount
         batch.gross = gross
         return True
 

@@ -12,7 +12,8 @@ from decimal import Decimal, DecimalException
 from typing import Any
 
 from cspay.engine.plans import MEMO_LIMIT, AdjustmentPlan, GatePlan, KpiPlan, Scored
-from cspay.engine.rounding import ROUNDING_MODES, quantum
+from cspay.engine.rounding import Rounder
+from cspay.engine.rules import basis_bonus, capped, grade_index, proration_factor, score_of, too_few, top_up
 from cspay.engine.types import (
     BASE_PAY_LABEL,
     BONUS_LABEL,
@@ -41,8 +42,7 @@ class Engine:
         self.targets = {name: role.target_bonus_amount() for name, role in policy.roles.items()}
         self.step = policy.rounding.step
         self.mode = policy.rounding.mode
-        self._rounding = ROUNDING_MODES.get(self.mode, self.mode)
-        self._places = quantum(self.step)
+        self.round = Rounder(self.step, self.mode)  # rounds a payslip line by the policy's rule
         self.kpi_plans = [KpiPlan(code, kpi, 1 << i) for i, (code, kpi) in enumerate(policy.kpis.items())]
         codes = list(policy.kpis)
         self.gate_plans = [GatePlan(i, gate, codes.index(gate.kpi) if gate.kpi is not None else None)
@@ -51,14 +51,16 @@ class Engine:
             plan.remember = 0  # the bonuses a gate cuts are all different
         self.adjustment_plans = [AdjustmentPlan(name, a) for name, a in policy.adjustments.items()]
         self._total_weights: dict[int, Decimal] = {}
-        self._grade_floors = [(i, grade.min_score) for i, grade in enumerate(self.grades)]
+        self.ascending = sorted(grade.min_score for grade in self.grades)
         self._by_score = policy.bonus.basis == "score"
         # A bonus by score is target × score: hardly two agents share one, so none is remembered.
         self._bonus_memo = 0 if self._by_score else MEMO_LIMIT
-        self._grade_bonus = {name: [target * grade.multiplier for grade in self.grades]
+        # A grade's bonus by role, worked out once (basis_bonus for the grade basis).
+        self._grade_bonus = {name: [basis_bonus(False, target, ZERO, grade.multiplier) for grade in self.grades]
                              for name, target in self.targets.items()}
         cap = policy.bonus.cap
         self._caps = {name: None if cap is None else cap * target for name, target in self.targets.items()}
+        # A KPI is counted when it has a value and its min_volume column (if any) is reached.
         proration = policy.proration
         self._worked_column = proration.column if proration else None
         self._full = proration.full if proration else ONE
@@ -67,17 +69,12 @@ class Engine:
         self._bonus_by_worked = "bonus" in self._applies
         self._fixed_lines: dict[str, dict[Decimal | None, Fixed]] = {name: {} for name in policy.roles}
         self._bonus_lines: dict[Decimal, dict[Decimal | None, Line]] = {}
-        self._floor = policy.floor
+        self._minimum = policy.floor.gross if policy.floor else None
+        self._floor_label = (policy.floor.label if policy.floor else None) or FLOOR_LABEL
         self._kpi_rules = [(plan.bit, plan.volume_column, plan.volume_min) for plan in self.kpi_plans]
         self._gate_rules = [(plan.kpi_index, plan.column if plan.kpi_index is None else None, plan.test,
                              plan.limit) for plan in self.gate_plans]
         self._adjustment_rules = [(plan.column, plan.lines, plan) for plan in self.adjustment_plans]
-
-    def round(self, amount: Decimal) -> Decimal:
-        """Round to the policy's step with its mode (engine.round_to, with the step's places worked out)."""
-        units = (amount / self.step).to_integral_value(rounding=self._rounding)
-        result = (units * self.step).quantize(self._places)
-        return result if result else result.copy_abs()
 
     def payslip(self, row: AgentRow) -> Payslip:
         """The payslip of one agent row; PayError if an amount would need more than Decimal's 28 digits."""
@@ -95,7 +92,7 @@ class Engine:
             if entry is None or (entry.value is not value and str(entry.value) != str(value)):
                 entry = plan.scored(value)
             scored.append(entry)
-        (mask, total_weight, score, index, bonus, hits, capped, proration,
+        (mask, total_weight, score, index, bonus, hits, was_capped, proration,
          fixed, bonus_line, adjustments, floor_line, _) = self.settle(row.role, scored, row.numbers)
         lines = [*fixed[0], bonus_line, *adjustments]
         if floor_line is not None:
@@ -103,7 +100,7 @@ class Engine:
         grade = None if index is None else self.grades[index]
         slip = _Computed(row.agent_id, row.name, row.role, row.team, row.line, (), score,
                          grade.grade if grade else None, grade.multiplier if grade else None,
-                         grade.action if grade else None, self.targets[row.role], bonus, hits, capped,
+                         grade.action if grade else None, self.targets[row.role], bonus, hits, was_capped,
                          proration, lines, None, row.numbers)
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip
@@ -118,26 +115,24 @@ class Engine:
         # Written for speed (it runs once per agent): tuples of rules unpacked in loops, tables read inline.
         mask, weighted = 0, ZERO
         for (bit, column, least), entry in zip(self._kpi_rules, scored, strict=True):
-            if entry.__class__ is Scored and (column is None or not numbers[column] < least):
+            if entry.__class__ is Scored and (column is None or not too_few(numbers[column], least)):
                 mask |= bit  # counted: it has a value, and min_volume (if any) is reached
                 weighted += entry.weighted  # type: ignore[union-attr]
         total_weight = self._total_weights.get(mask)
         if total_weight is None:
             total_weight = self._total_weight(mask)
-        score = index = None
+        index = None
         bonus = ZERO
-        if total_weight:
-            score = weighted / total_weight
-            for index, min_score in self._grade_floors:  # noqa: B007 - the first grade reached
-                if min_score <= score:
-                    break
+        score = score_of(weighted, total_weight)
+        if score is not None:
+            index = grade_index(self.ascending, score)
             bonus = self.targets[role] * score if self._by_score else self._grade_bonus[role][index]
         holds = []
         for kpi_index, column, test, limit in self._gate_rules:
             value = scored[kpi_index].value if column is None else numbers[column]
             holds.append(value is not None and test(value, limit))  # a KPI's gate reads it even when left out
         worked = numbers[self._worked_column] if self._worked_column is not None else None
-        hits, capped, proration, fixed, bonus_line = self.pay_lines(role, bonus, holds, worked)
+        hits, was_capped, proration, fixed, bonus_line = self.pay_lines(role, bonus, holds, worked)
         gross = fixed[1] + bonus_line.amount
         adjustments = []
         for column, lines, plan in self._adjustment_rules:
@@ -148,14 +143,13 @@ class Engine:
         floor_line = self.top_up(gross)
         if floor_line is not None:
             gross += floor_line.amount
-        return (mask, total_weight, score, index, bonus, hits, capped, proration, fixed, bonus_line,
+        return (mask, total_weight, score, index, bonus, hits, was_capped, proration, fixed, bonus_line,
                 adjustments, floor_line, gross)
 
     def top_up(self, gross: Decimal) -> Line | None:
         """The floor line that brings `gross` up to the policy's floor; None when there is no need."""
-        if self._floor is None or gross >= self._floor.gross:
-            return None
-        return Line("floor", self._floor.label or FLOOR_LABEL, self._floor.gross - gross)
+        amount = top_up(self._minimum, gross)
+        return None if amount is None else Line("floor", self._floor_label, amount)
 
     def pay_lines(self, role: str, bonus: Decimal, holds: Iterable[bool],
                   worked: Decimal | None) -> tuple[tuple[GateHit, ...], bool, Decimal, Fixed, Line]:
@@ -169,14 +163,13 @@ class Engine:
                     hit = plan.hit(gated)
                 hits += (hit,)
                 gated = hit.bonus_after
-        cap = self._caps[role]
-        capped = cap is not None and gated > cap
-        proration = ONE if worked is None else min(worked / self._full, ONE)
+        final, was_capped = capped(gated, self._caps[role])
+        proration = proration_factor(worked, self._full)
         key = worked if self._fixed_by_worked else None
         fixed = self._fixed_lines[role].get(key) or self._fixed(role, proration, key)
-        final, key = (cap if capped else gated), (worked if self._bonus_by_worked else None)
+        key = worked if self._bonus_by_worked else None
         bonus_line = self._bonus_lines.get(final, _NO_LINES).get(key) or self._bonus_line(final, proration, key)
-        return hits, capped, proration, fixed, bonus_line  # type: ignore[return-value]
+        return hits, was_capped, proration, fixed, bonus_line  # type: ignore[return-value]
 
     def _total_weight(self, mask: int) -> Decimal:
         """Σ(weight) over the KPIs counted (those whose bit is in the mask)."""

@@ -28,36 +28,59 @@ class CurvePoint:
     score: Decimal
 
 
-def linear_scorer(score: Score) -> Callable[[Decimal], tuple[Decimal, str]]:
-    """The curve through (threshold, at_threshold), (target, at_target), (stretch, at_stretch)."""
+Scorer = Callable[[Decimal], tuple[Decimal, str, Decimal | None]]
+# How a payslip's KPI results say where a value sits (explanations use the codes, in the reader's words).
+POSITION_TEXT = {
+    "short_of_threshold": "short of threshold", "threshold_to_target": "between threshold and target",
+    "target_to_stretch": "between target and stretch", "at_stretch": "at or beyond stretch",
+    "band": "band from {start}", "below_first_band": "below the first band",
+}  # fmt: skip
+
+
+def linear_scorer(score: Score) -> Scorer:
+    """The curve through (threshold, at_threshold), (target, at_target), (stretch, at_stretch), running up
+    or down: a value's score, where it sits and (for bands) the band's start. A value exactly at a point
+    has reached it (at the threshold it scores at_threshold; at the stretch, at_stretch)."""
     t, g, x = score.threshold, score.target, score.stretch
     at_t, at_g, at_x = score.at_threshold, score.at_target, score.at_stretch
+    assert t is not None and g is not None and x is not None
     sign = ONE if t < x else -ONE
 
-    def scorer(value: Decimal) -> tuple[Decimal, str]:
+    def scorer(value: Decimal) -> tuple[Decimal, str, Decimal | None]:
         v = value * sign
         if v < t * sign:
-            return ZERO, "short of threshold"
+            return ZERO, "short_of_threshold", None
         if v < g * sign:
-            return at_t + (value - t) / (g - t) * (at_g - at_t), "between threshold and target"
+            return at_t + (value - t) / (g - t) * (at_g - at_t), "threshold_to_target", None
         if v < x * sign:
-            return at_g + (value - g) / (x - g) * (at_x - at_g), "between target and stretch"
-        return at_x, "at or beyond stretch"
+            return at_g + (value - g) / (x - g) * (at_x - at_g), "target_to_stretch", None
+        return at_x, "at_stretch", None
 
     return scorer
 
 
-def band_scorer(score: Score) -> Callable[[Decimal], tuple[Decimal, str]]:
-    """The score of the last band whose `from` the value reaches; below the first band, 0."""
+def band_scorer(score: Score) -> Scorer:
+    """The score of the last band whose `from` the value reaches (a value at `from` is in that band);
+    below the first band, 0."""
     bands = [(band.from_, band.score) for band in reversed(score.bands or [])]
 
-    def scorer(value: Decimal) -> tuple[Decimal, str]:
+    def scorer(value: Decimal) -> tuple[Decimal, str, Decimal | None]:
         for start, points in bands:
             if value >= start:
-                return points, f"band from {start}"
-        return ZERO, "below the first band"
+                return points, "band", start
+        return ZERO, "below_first_band", None
 
     return scorer
+
+
+def scorer_of(score: Score) -> Scorer:
+    """The KPI's scoring function: its bands, or its linear curve."""
+    return band_scorer(score) if score.bands else linear_scorer(score)
+
+
+def position_text(code: str, band_from: Decimal | None) -> str:
+    """Where a value sits, as a payslip's KPI result says it: "between threshold and target", "band from 90"."""
+    return POSITION_TEXT[code].format(start=band_from)
 
 
 def curve_points(score: Score) -> tuple[CurvePoint, ...]:
@@ -70,18 +93,11 @@ def curve_points(score: Score) -> tuple[CurvePoint, ...]:
 
 
 def position(score: Score, value: Decimal | None) -> tuple[str, Decimal | None]:
-    """Where a value sits on its curve (same boundaries as the engine), and the band it is in."""
+    """Where a value sits on its curve (the engine's own scorer), and the band it is in."""
     if value is None:
         return "no_value", None
-    if score.bands:
-        reached = [band.from_ for band in score.bands if band.from_ <= value]
-        return ("band", reached[-1]) if reached else ("below_first_band", None)
-    better = Decimal(1) if score.higher_is_better else Decimal(-1)
-    for kind, point in (("short_of_threshold", score.threshold), ("threshold_to_target", score.target),
-                        ("target_to_stretch", score.stretch)):
-        if value * better < point * better:
-            return kind, None
-    return "at_stretch", None
+    _, code, band_from = scorer_of(score)(value)
+    return code, band_from
 
 
 def exact_score(kpi: Kpi, value: Fraction) -> Fraction:

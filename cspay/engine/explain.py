@@ -13,6 +13,7 @@ from typing import Any
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
+from cspay.engine.rules import adjustment_amount, capped
 from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
 from cspay.policy.model import Gate, Kpi, Policy
 
@@ -218,10 +219,8 @@ def _lines(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[LineExplained,
 def _adjustment(policy: Policy, row: AgentRow, name: str) -> AdjustmentExplained:
     rule = policy.adjustments[name]
     value = row.numbers[rule.column]
-    units = value if rule.over is None else max(value - rule.over, ZERO)
-    raw = units * rule.per_unit
-    limited = rule.limit is not None and (raw < rule.limit if rule.limit < 0 else raw > rule.limit)
-    return AdjustmentExplained(rule.column, value, rule.over, units, rule.per_unit, rule.limit, limited)
+    worked = adjustment_amount(rule, value)
+    return AdjustmentExplained(rule.column, value, rule.over, worked.units, rule.per_unit, rule.limit, worked.limited)
 
 
 def _after_gates(slip: Payslip) -> Decimal:
@@ -230,7 +229,7 @@ def _after_gates(slip: Payslip) -> Decimal:
 
 def _capped_bonus(policy: Policy, slip: Payslip) -> Decimal:
     cap = policy.bonus.cap
-    return cap * slip.target_bonus if slip.capped and cap is not None else _after_gates(slip)
+    return capped(_after_gates(slip), None if cap is None else cap * slip.target_bonus)[0]
 
 
 def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> BonusExplained:

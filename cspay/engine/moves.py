@@ -12,18 +12,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
+from cspay.cells import in_range
 from cspay.engine.budget import at_factor
 from cspay.engine.compiled import Engine
-from cspay.engine.period import paid_only
 from cspay.engine.curves import exact_score, value_for_score
-from cspay.engine.types import ZERO, AgentRow, KpiResult, Payslip
+from cspay.engine.period import paid_only
+from cspay.engine.types import AgentRow, KpiResult, Payslip
 from cspay.policy.model import Kpi
-
-# The values a cell of each unit can hold; a move outside them is out of reach.
-UNIT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
-    "percent": (ZERO, Decimal(100)), "ratio": (ZERO, Decimal(1)), "seconds": (ZERO, None),
-    "count": (ZERO, None), "points": (None, None),
-}
 
 
 @dataclass(frozen=True)
@@ -195,7 +190,7 @@ def _next_point(kpi: Kpi, value: Decimal) -> tuple[str, Decimal] | None:
 def _step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, goal: str, goal_at: Decimal | None,
           value: Decimal, grade: str | None = None, exact: Decimal | None = None) -> Step | None:
     kpi = pricing.engine.policy.kpis[code]
-    if not _in_range(kpi.unit, value):
+    if not in_range(kpi.unit, value):
         return None
     result = outcome(pricing, with_kpi(row, code, value), slip)
     reached = grade is None or _at_least_grade(pricing.engine, result.score, grade)
@@ -249,11 +244,6 @@ def clearing_value(condition: tuple[str, Decimal], now: Decimal) -> Decimal:
 def _at_least_grade(engine: Engine, score: Decimal | None, grade: str) -> bool:
     wanted = next(g.min_score for g in engine.grades if g.grade == grade)
     return score is not None and score >= wanted
-
-
-def _in_range(unit: str, value: Decimal) -> bool:
-    low, high = UNIT_RANGES[unit]
-    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _quantum(kpi: Kpi) -> Decimal:

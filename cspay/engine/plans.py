@@ -7,16 +7,15 @@ from 92.50 prints differently from one from 92.5), it is reused only for input w
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from decimal import Decimal
 
-from cspay.engine.curves import band_scorer, linear_scorer
-from cspay.engine.types import ZERO, GateHit, KpiResult, Line
-from cspay.policy.model import Adjustment, Gate, Kpi
+from cspay.engine.curves import position_text, scorer_of
+from cspay.engine.rules import adjustment_amount
+from cspay.engine.types import GateHit, KpiResult, Line
+from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi
 
 MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
-_GATE_TESTS = {"below": operator.lt, "above": operator.gt, "at_least": operator.ge, "at_most": operator.le}
 
 
 
@@ -25,8 +24,9 @@ class Scored:
 
     __slots__ = ("points", "position", "results", "value", "weighted")
 
-    def __init__(self, value: Decimal, points: Decimal, position: str, weight: Decimal) -> None:
-        self.value, self.points, self.position = value, points, position
+    def __init__(self, value: Decimal, points: Decimal, code: str, band_from: Decimal | None,
+                 weight: Decimal) -> None:
+        self.value, self.points, self.position = value, points, position_text(code, band_from)
         self.weighted = weight * points
         self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
 
@@ -38,7 +38,7 @@ class KpiPlan:
 
     def __init__(self, code: str, kpi: Kpi, bit: int) -> None:
         self.code, self.label, self.weight, self.bit = code, kpi.label or code, kpi.weight, bit
-        self.scorer = band_scorer(kpi.score) if kpi.score.bands else linear_scorer(kpi.score)
+        self.scorer = scorer_of(kpi.score)
         volume = kpi.min_volume
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
@@ -86,7 +86,7 @@ class GatePlan:
     def __init__(self, index: int, gate: Gate, kpi_index: int | None) -> None:
         self.index, self.gate, self.column, self.kpi_index = index, gate, gate.column, kpi_index
         name, self.limit = gate.condition
-        self.test = _GATE_TESTS[name]
+        self.test = GATE_TESTS[name]
         self.hits: dict[Decimal, GateHit] = {}
         self.remember = MEMO_LIMIT  # hits remembered at most
 
@@ -114,16 +114,7 @@ class AdjustmentPlan:
         self.lines: dict[Decimal, Line] = {}
 
     def line(self, value: Decimal, round_: Callable[[Decimal], Decimal]) -> Line:
-        line = Line(self.code, self.label, round_(_adjustment_amount(self.adjustment, value)))
+        line = Line(self.code, self.label, round_(adjustment_amount(self.adjustment, value).amount))
         if len(self.lines) < MEMO_LIMIT:
             self.lines[value] = line
         return line
-
-
-def _adjustment_amount(adjustment: Adjustment, value: Decimal) -> Decimal:
-    units = value if adjustment.over is None else max(value - adjustment.over, ZERO)
-    amount = units * adjustment.per_unit
-    limit = adjustment.limit
-    if limit is None:
-        return amount
-    return max(amount, limit) if limit < 0 else min(amount, limit)

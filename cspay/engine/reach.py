@@ -10,31 +10,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from itertools import pairwise
 
-from cspay.engine.curves import band_scorer, linear_scorer
+from cspay.cells import UNIT_RANGES, in_range
+from cspay.engine.curves import scorer_of
+from cspay.engine.rules import basis_bonus, grade_index
+from cspay.engine.rules import capped as cap_bonus
 from cspay.policy.model import Gate, Kpi, Policy, Score
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
-# The values a metrics cell may hold in each unit (None: no bound), as metrics.py reads them.
-UNIT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
-    "percent": (ZERO, Decimal(100)),
-    "ratio": (ZERO, ONE),
-    "seconds": (ZERO, None),
-    "count": (ZERO, None),
-    "points": (None, None),
-}
-
-
-def in_range(unit: str, value: Decimal) -> bool:
-    """Whether a cell of this unit can hold `value`."""
-    low, high = UNIT_RANGES[unit]
-    return (low is None or value >= low) and (high is None or value <= high)
-
-
 def scorer(score: Score) -> Callable[[Decimal], Decimal]:
     """The engine's scoring function of a curve or band list, returning the score alone."""
-    scored = band_scorer(score) if score.bands else linear_scorer(score)
+    scored = scorer_of(score)
     return lambda value: scored(value)[0]
 
 
@@ -97,17 +84,18 @@ def _average(entries: list[tuple[Decimal, Decimal, bool]]) -> Decimal:
 
 def multiplier_at(policy: Policy, score: Decimal) -> Decimal:
     """The multiplier of the grade a score earns."""
-    return next(grade.multiplier for grade in policy.grades_high_to_low() if grade.min_score <= score)
+    grades = policy.grades_high_to_low()
+    return grades[grade_index(sorted(grade.min_score for grade in grades), score)].multiplier
 
 
 def before_cap(policy: Policy, score: Decimal) -> Decimal:
     """The bonus at a score, before gates and cap, as a share of target bonus."""
-    return score if policy.bonus.basis == "score" else multiplier_at(policy, score)
+    return basis_bonus(policy.bonus.basis == "score", ONE, score, multiplier_at(policy, score))
 
 
 def capped(policy: Policy, bonus: Decimal) -> Decimal:
-    cap = policy.bonus.cap
-    return bonus if cap is None else min(bonus, cap)
+    """A bonus (a share of target bonus) after the policy's cap (a share too)."""
+    return cap_bonus(bonus, policy.bonus.cap)[0]
 
 
 def bonus_at(policy: Policy, score: Decimal) -> Decimal:

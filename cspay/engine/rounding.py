@@ -1,4 +1,5 @@
-"""Rounding a payslip line: to a multiple of the policy's step, with its mode."""
+"""Rounding a payslip line: to a multiple of the policy's step, with its mode. The only place amounts
+are rounded; every line of every payslip goes through it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,24 @@ ONE = Decimal(1)
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 
+class Rounder:
+    """Rounds to a multiple of `step` with a mode ("half_up" goes away from zero at the half, as in Decimal;
+    a Decimal rounding constant such as ROUND_FLOOR is taken as it is)."""
+
+    __slots__ = ("mode", "places", "step")
+
+    def __init__(self, step: Decimal, mode: str) -> None:
+        self.step, self.mode, self.places = step, ROUNDING_MODES.get(mode, mode), quantum(step)
+
+    def __call__(self, amount: Decimal) -> Decimal:
+        units = (amount / self.step).to_integral_value(rounding=self.mode)
+        result = (units * self.step).quantize(self.places)
+        return result if result else result.copy_abs()  # never "-0.00" on a payslip
+
+
 def round_to(amount: Decimal, step: Decimal, mode: str) -> Decimal:
-    """Round to a multiple of `step` ("half_up" goes away from zero at the half, as in Decimal)."""
-    units = (amount / step).to_integral_value(rounding=ROUNDING_MODES.get(mode, mode))
-    result = (units * step).quantize(quantum(step))
-    return result if result else result.copy_abs()  # never "-0.00" on a payslip
+    """`amount` rounded to a multiple of `step` with `mode`."""
+    return Rounder(step, mode)(amount)
 
 
 def quantum(step: Decimal) -> Decimal:

@@ -1,12 +1,87 @@
-"""The pay rules that every way of paying calls: which lines a policy pays, and how each is worked out."""
+"""The pay rules, each written once: the general path (Engine.settle), the columnar path, explanations,
+what-moves and lint all call these. A rule about a boundary states on which side the boundary falls.
+
+Rounding is cspay.engine.rounding; a KPI's curve or bands, cspay.engine.curves; a gate's condition and
+effect, the policy's Gate; the budget's share-out, cspay.engine.budget.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
-from cspay.policy.model import Policy
+from cspay.policy.model import Adjustment, Policy
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def too_few(volume: Decimal, at_least: Decimal) -> bool:
+    """Whether a KPI's min_volume leaves it out: its volume column is below `at_least` (at it, it counts)."""
+    return volume < at_least
+
+
+def score_of(weighted: Decimal, total_weight: Decimal) -> Decimal | None:
+    """The score: Σ(weight × KPI score) / Σ(weight) over the KPIs counted; None when none counts."""
+    return weighted / total_weight if total_weight else None
+
+
+def grade_index(ascending: Sequence[Decimal], score: Decimal) -> int:
+    """Which grade a score earns, as an index into the grades from high to low: the first whose min_score
+    the score reaches. A score equal to a min_score reaches that grade. `ascending` is every grade's
+    min_score, sorted ascending (they are distinct, and one is 0)."""
+    return len(ascending) - bisect_right(ascending, score)
+
+
+def basis_bonus(by_score: bool, target: Decimal, score: Decimal, multiplier: Decimal) -> Decimal:
+    """The bonus before gates and cap: target × score (basis: score) or target × the grade's multiplier."""
+    return target * score if by_score else target * multiplier
+
+
+def capped(bonus: Decimal, cap: Decimal | None) -> tuple[Decimal, bool]:
+    """The bonus after the cap (an amount, or None for no cap), and whether the cap cut it. A bonus equal to
+    the cap is not cut."""
+    if cap is not None and bonus > cap:
+        return cap, True
+    return bonus, False
+
+
+def proration_factor(worked: Decimal | None, full: Decimal) -> Decimal:
+    """min(worked / full, 1); 1 without a proration column."""
+    return ONE if worked is None else min(worked / full, ONE)
+
+
+@dataclass(frozen=True)
+class AdjustmentAmount:
+    """An adjustment worked out: the units counted (over the threshold), units × per_unit, and the amount
+    after the limit (a floor when negative, a ceiling when positive)."""
+
+    units: Decimal
+    raw: Decimal
+    amount: Decimal
+    limited: bool
+
+
+def adjustment_amount(adjustment: Adjustment, value: Decimal) -> AdjustmentAmount:
+    """The adjustment for a column's value, before rounding. Units are the value above `over` (never below 0)."""
+    units = value if adjustment.over is None else max(value - adjustment.over, ZERO)
+    raw = units * adjustment.per_unit
+    limit = adjustment.limit
+    if limit is None:
+        return AdjustmentAmount(units, raw, raw, False)
+    amount = max(raw, limit) if limit < 0 else min(raw, limit)
+    return AdjustmentAmount(units, raw, amount, amount != raw)
+
+
+def top_up(minimum: Decimal | None, gross: Decimal) -> Decimal | None:
+    """What brings gross up to the floor: minimum − gross exactly, when gross is below it; else None."""
+    if minimum is None or gross >= minimum:
+        return None
+    return minimum - gross
 
 
 def line_codes(policy: Policy) -> list[tuple[str, str]]:

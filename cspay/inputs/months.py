@@ -9,12 +9,11 @@ from pathlib import Path
 
 from cspay.engine.period import period_policy
 from cspay.engine.types import AgentRow
-from cspay.errors import MetricsError, Problems
+from cspay.errors import MetricsError, Problems, UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.combine import Month, combine
 from cspay.inputs.files import InputFile, input_file
 from cspay.inputs.metrics import MetricsReader
-from cspay.errors import UsageProblem
 from cspay.inputs.source import Source
 from cspay.periods import MONTHS_IN, Period, period_of, read_month_cell
 from cspay.policy.model import Policy

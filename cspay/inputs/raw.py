@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cspay.engine.period import period_policy
-from cspay.errors import MetricsError
+from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.combine import Month, combine
 from cspay.inputs.exports import derive, months_of
 from cspay.inputs.files import input_file
 from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_rosters
-from cspay.errors import UsageProblem
 from cspay.inputs.source import Source
 from cspay.periods import Period
 from cspay.policy.model import Policy

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from cspay.engine.period import period_policy
 from cspay.engine.types import AgentRow
+from cspay.errors import UsageProblem
 from cspay.inputs.months import metric_files, open_period
 from cspay.inputs.raw import open_export
-from cspay.errors import UsageProblem
 from cspay.inputs.source import Source, check_period
 from cspay.periods import Period, parse_period
 from cspay.policy.model import Policy

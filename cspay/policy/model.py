@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -173,6 +174,8 @@ def _gate_effect(value: Any) -> GateEffect:
 
 
 CONDITIONS = ("below", "above", "at_least", "at_most")
+# What each condition tests, value against limit: `below 95` holds at 94.99, not at 95; `at_least 3` holds at 3.
+GATE_TESTS = {"below": operator.lt, "above": operator.gt, "at_least": operator.ge, "at_most": operator.le}
 
 
 class Gate(Model):
@@ -202,13 +205,7 @@ class Gate(Model):
 
     def holds(self, value: Decimal) -> bool:
         name, limit = self.condition
-        if name == "below":
-            return value < limit
-        if name == "above":
-            return value > limit
-        if name == "at_least":
-            return value >= limit
-        return value <= limit
+        return GATE_TESTS[name](value, limit)
 
     def describe(self) -> str:
         name, limit = self.condition

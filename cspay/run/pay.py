@@ -21,11 +21,11 @@ from cspay.engine.rules import run_line_codes
 from cspay.engine.settlement import Pending, add_corrections, add_true_ups, extra_codes
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
+from cspay.errors import UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.resolve import rows_source
-from cspay.errors import UsageProblem
 from cspay.inputs.source import Source
 from cspay.ledger.book import Ledger
 from cspay.periods import Period, earlier
