@@ -190,6 +190,7 @@ def policy_path(path: Path, data: Any) -> Path:
 def _case_problems(path: Path, case: Any, names: dict[str, int]) -> list[str]:
     problems = _unknown_keys(path, case, CASE_KEYS, "case ")
     name = case.get("name")
+    name = cell_text(name) if isinstance(name, CaseNumber) else name  # an id like 010238, as written
     if not isinstance(name, str) or not name.strip():
         problems.append(f"{_node_at(path, case)}: every case needs a `name`")
     elif name in names:
@@ -221,7 +222,7 @@ def _unknown_keys(path: Path, mapping: Any, known: tuple[str, ...], what: str) -
 
 def expect_problems(path: Path, case: Any, policy: Policy) -> list[str]:
     """Expected fields the policy cannot produce, and values of the wrong kind."""
-    expect, name = case["expect"], case["name"]
+    expect, name = case["expect"], cell_text(case["name"])
     codes = [code for code, _ in line_codes(policy)]
     known = ["gross", *TEXT_FIELDS, "score", "score_tolerance", *codes]
     problems = []

@@ -130,7 +130,7 @@ def _check_pays_one_by_one(path: Path, policy: Policy) -> None:
 def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) -> CaseResult:
     """The case's row read as a CSV row would be, paid as a run of that one agent for the policy's
     period, and each expected value checked."""
-    name, row = str(case["name"]), _cells(case.get("row"))
+    name, row = cell_text(case["name"]), _cells(case.get("row"))
     line = _value_line(case, "row") if "row" in case else case.lc.line + 1
     result = CaseResult(path, name, line, expect=case["expect"])
     try:

@@ -1,0 +1,284 @@
+"""Every view shows the run's money: for each shipped policy and example (monthly, budget, quarterly,
+Chinese, raw export by month and by quarter), each agent's lines and gross are the same in compute's
+JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases built from the
+run, and the ledger after --record."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cspay.cli import app
+from cspay.ledger.book import Ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+Amounts = dict[str, list[Decimal]]  # agent id -> the amounts of the payslip lines, in order, then gross
+
+
+@dataclass(frozen=True)
+class Example:
+    """A shipped policy with its shipped inputs and the options that name the period."""
+
+    name: str
+    policy: str
+    inputs: tuple[str, ...]
+    options: tuple[str, ...] = ()
+    period: str = ""  # what --record needs; the options' --period when they give one
+    budget: bool = False
+
+    def arguments(self) -> list[str]:
+        return [str(ROOT / self.policy), *(str(ROOT / path) for path in self.inputs), *self.options]
+
+
+PWC = "examples/pwc/pwc-call-center-2021q1.csv"
+EXAMPLES = [
+    Example("monthly", "policies/standard.yaml", ("examples/standard-2026-11.csv",), period="2026-11"),
+    Example("budget", "policies/standard-2027.yaml", ("examples/standard-2026-11.csv",), period="2026-11",
+            budget=True),
+    Example("quarterly", "policies/standard-quarterly.yaml",
+            ("examples/standard-2026-10.csv", "examples/standard-2026-11.csv", "examples/standard-2026-12.csv"),
+            ("--period", "2026-Q4"), "2026-Q4"),
+    Example("chinese", "policies/zh-hotline.yaml", ("examples/zh-hotline-2026-11.csv",), period="2026-11"),
+    Example("raw export", "examples/pwc/policy.yaml", (PWC,),
+            ("--period", "2021-01", "--roster", str(ROOT / "examples/pwc/roster.csv")), "2021-01"),
+    Example("raw export quarter", "examples/pwc/policy-quarterly.yaml", (PWC,),
+            ("--period", "2021-Q1", "--roster", str(ROOT / "examples/pwc/roster-2021q1.csv")), "2021-Q1"),
+]
+IDS = [example.name for example in EXAMPLES]
+
+
+def cspay(*arguments: str) -> str:
+    """cspay's stdout; the test fails with its stderr unless it exits 0."""
+    result = CliRunner().invoke(app, list(arguments))
+    assert 0 == result.exit_code, result.output
+    return result.stdout
+
+
+def number(text: str) -> Decimal:
+    """An amount as a view writes it (¥7,940.00, 7,940.00 元, -20.00, 1,234.50 CHF) as a Decimal."""
+    return Decimal(re.sub(r"[^\d.\-]", "", text))
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=IDS)
+def example(request: pytest.FixtureRequest) -> Example:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def run(example: Example) -> dict:
+    """The run as compute writes it in JSON: the reference every other view is held to."""
+    return json.loads(cspay("compute", *example.arguments(), "--format", "json", "--quiet"))
+
+
+@pytest.fixture(scope="module")
+def expected(run: dict) -> Amounts:
+    return {slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
+            for slip in run["payslips"]}
+
+
+def test_the_run_pays_every_agent_something_to_compare(expected: Amounts) -> None:
+    """Each example pays several agents, each with lines (the comparisons below are not empty)."""
+    assert len(expected) >= 8
+    assert all(len(amounts) >= 2 for amounts in expected.values())
+
+
+def test_csv_has_the_runs_lines(example: Example, run: dict, expected: Amounts) -> None:
+    """The CSV's line columns, in the order of each payslip's lines, and gross; a line the payslip does not
+    have is 0 in its column."""
+    text = cspay("compute", *example.arguments(), "--format", "csv", "--quiet")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    found = {row["agent_id"]: [*(Decimal(row[line["code"]]) for line in slip["lines"]), Decimal(row["gross"])]
+             for row, slip in zip(rows, run["payslips"], strict=True)}
+    assert expected == found
+    columns = _line_columns(rows[0])
+    others = {(row["agent_id"], code): Decimal(row[code]) for row, slip in zip(rows, run["payslips"], strict=True)
+              for code in columns if code not in {line["code"] for line in slip["lines"]}}
+    assert {key: 0 for key in others} == others
+
+
+def _line_columns(row: dict[str, str]) -> list[str]:
+    """The CSV's payslip line columns: every column between the action and gross."""
+    names = list(row)
+    return names[names.index("action") + 1:names.index("gross")]
+
+
+def test_xlsx_has_the_runs_lines(example: Example, run: dict, expected: Amounts, tmp_path: Path) -> None:
+    """The workbook's Payslips sheet: one row per agent, a money column per line, and gross last."""
+    book = tmp_path / "pay.xlsx"
+    cspay("compute", *example.arguments(), "--format", "xlsx", "--output", str(book), "--quiet", "--lang", "en")
+    sheet = openpyxl.load_workbook(book)["Payslips"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    labels = _labels(run)
+    found = {}
+    for row, slip in zip(rows, run["payslips"], strict=True):
+        cells = dict(zip(header, row, strict=True))
+        found[row[0]] = [*(Decimal(str(cells[labels[line["code"]]])) for line in slip["lines"]),
+                         Decimal(str(cells["Gross"]))]
+    assert {agent: [amount.normalize() for amount in amounts] for agent, amounts in expected.items()} == {
+        agent: [amount.normalize() for amount in amounts] for agent, amounts in found.items()}
+
+
+def _labels(run: dict) -> dict[str, str]:
+    """Each line code's column title in an English workbook."""
+    from cspay.i18n import Words
+
+    words = Words("en")
+    return {line["code"]: words.line_label(line["code"], line["label"]) for slip in run["payslips"]
+            for line in slip["lines"]}
+
+
+def test_payslip_all_explains_the_runs_lines(example: Example, expected: Amounts, tmp_path: Path) -> None:
+    """payslip --all --format json: every agent, the same lines and gross."""
+    data = json.loads(cspay("payslip", *_one_input(example, tmp_path / "months"), "--all", "--format", "json"))
+    found = {slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
+             for slip in data["payslips"]}
+    assert expected == found
+
+
+def _one_input(example: Example, folder: Path) -> list[str]:
+    """payslip names one METRICS: a quarter's monthly files are given as a folder of them."""
+    arguments = example.arguments()
+    if len(example.inputs) > 1:
+        folder.mkdir(exist_ok=True)
+        for path in example.inputs:
+            (folder / Path(path).name).write_bytes((ROOT / path).read_bytes())
+        arguments = [arguments[0], str(folder), *example.options]
+    return arguments
+
+
+class _Tables(HTMLParser):
+    """The cells of each table row of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _rows(html: str) -> list[list[str]]:
+    parser = _Tables()
+    parser.feed(html)
+    return parser.rows
+
+
+def test_statements_and_their_index_show_the_runs_money(example: Example, run: dict, expected: Amounts,
+                                                        tmp_path: Path) -> None:
+    """Each statement's lines table has the run's amounts in order, then gross; the index each gross."""
+    folder = tmp_path / "statements"
+    cspay("statements", *example.arguments(), "--out", str(folder))
+    index = {row[0]: number(row[5]) for row in _rows((folder / "index.html").read_text(encoding="utf-8"))
+             if len(row) == 7 and row[0] in expected}
+    assert {agent: amounts[-1] for agent, amounts in expected.items()} == index
+    links = re.findall(r'href="([^"]+\.html)"', (folder / "index.html").read_text(encoding="utf-8"))
+    found = {}
+    for slip, link in zip(run["payslips"], links, strict=True):
+        rows = _rows((folder / link).read_text(encoding="utf-8"))
+        start = next(i for i, row in enumerate(rows) if len(row) == 3) + 1  # the lines table's header
+        count = len(slip["lines"]) + 1
+        found[slip["agent_id"]] = [number(row[2]) for row in rows[start:start + count]]
+    assert expected == found
+
+
+def test_compare_prices_each_side_as_compute_does(example: Example, expected: Amounts) -> None:
+    """A policy compared with itself: both sides are the run's gross, agent by agent, once each."""
+    old = example.arguments()[0]
+    data = json.loads(cspay("compare", old, *example.arguments(), "--format", "json"))
+    gross = {agent: amounts[-1] for agent, amounts in expected.items()}
+    months = {row.get("month") for row in data["agents"]}
+    for month in months:
+        rows = [row for row in data["agents"] if row.get("month") == month]
+        if len(months) == 1:
+            assert gross == {row["agent_id"]: Decimal(row["old_gross"]) for row in rows}
+            assert gross == {row["agent_id"]: Decimal(row["new_gross"]) for row in rows}
+    assert len(expected) == data["summary"]["total"]["headcount"]
+
+
+def test_compare_of_two_policies_matches_two_computes() -> None:
+    """standard against standard-2027 (with its budget): each side is what compute pays under that policy."""
+    month = str(ROOT / "examples/standard-2026-11.csv")
+    old, new = str(ROOT / "policies/standard.yaml"), str(ROOT / "policies/standard-2027.yaml")
+    data = json.loads(cspay("compare", old, new, month, "--format", "json"))
+    for side, policy in (("old_gross", old), ("new_gross", new)):
+        computed = json.loads(cspay("compute", policy, month, "--format", "json", "--quiet"))
+        assert {slip["agent_id"]: slip["gross"] for slip in computed["payslips"]} == {
+            row["agent_id"]: row[side] for row in data["agents"]}
+
+
+def test_cases_built_from_the_run_pass(example: Example, run: dict, tmp_path: Path) -> None:
+    """A case per agent, its row the values the run paid from and its expectation the run's lines, passes
+    `cspay test`; under a budget, which a case of one agent cannot show, the command refuses (exit 2)."""
+    cases = tmp_path / "run.cases.yaml"
+    cases.write_text(yaml.safe_dump(_cases(example, run), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", str(cases)])
+    if example.budget:
+        assert 2 == result.exit_code, result.output
+        assert "bonus budget" in result.output
+        return
+    assert 0 == result.exit_code, result.output
+    assert f"{len(run['payslips'])} passed, 0 failed" in result.stdout
+
+
+def _cases(example: Example, run: dict) -> dict:
+    """The run's payslips as cases: identity, each KPI's value and each plain column the payslip was paid
+    from (as the library's run holds them), and the lines compute wrote."""
+    from cspay import load_policy, open_inputs, pay
+
+    policy = load_policy(ROOT / example.policy)
+    options = dict(zip(example.options[::2], example.options[1::2], strict=True))
+    source = open_inputs(policy, [ROOT / path for path in example.inputs], options.get("--period"),
+                         rosters=[options["--roster"]] if "--roster" in options else ())
+    agents, cases = policy.agents, []
+    for slip, paid in zip(run["payslips"], pay(source).payslips, strict=True):
+        row = {agents.id: slip["agent_id"], agents.role: slip["role"]}
+        row |= {agents.name: slip["name"]} if agents.name else {}
+        row |= {agents.team: slip["team"]} if agents.team else {}
+        row |= {agents.period: run["period"]} if agents.period else {}
+        row |= {policy.kpis[kpi.code].column: "" if kpi.value is None else str(kpi.value) for kpi in paid.kpis}
+        row |= {column: str(value) for column, value in paid.numbers.items()}
+        expect = {line["code"]: line["amount"] for line in slip["lines"]} | {"gross": slip["gross"]}
+        cases.append({"name": slip["agent_id"], "row": row, "expect": expect})
+    return {"policy": str(ROOT / example.policy), "cases": cases}
+
+
+def test_the_ledger_holds_the_runs_lines(example: Example, expected: Amounts, tmp_path: Path) -> None:
+    """After --record, the ledger's current version of the period has every agent's lines and gross."""
+    ledger = tmp_path / "pay.db"
+    arguments = example.arguments()
+    if "--period" not in arguments:
+        arguments += ["--period", example.period]
+    cspay("compute", *arguments, "--record", "--ledger", str(ledger), "--format", "csv", "--quiet")
+    with Ledger(ledger) as book:
+        current = book.current(example.period)
+        assert current is not None
+        found = {agent: [*(line.amount for line in lines), sum((line.amount for line in lines), Decimal(0))]
+                 for agent, lines in book.lines_of(current.id).items()}
+        gross = {row["agent_id"]: Decimal(row["gross"])
+                 for row in book.rows("SELECT agent_id, gross FROM payslips WHERE run_id = ?", current.id)}
+    assert expected == found
+    assert {agent: amounts[-1] for agent, amounts in expected.items()} == gross
