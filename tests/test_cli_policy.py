@@ -126,6 +126,31 @@ def test_init_starter_computes_a_month(runner, tmp_path):
     assert ["6600.00", "8525.00"] == [slip["gross"] for slip in payslips]
 
 
+def test_init_in_chinese_writes_a_chinese_starter_that_passes_strict(runner, tmp_path):
+    """--lang zh: Chinese names, columns and comments; it says so in Chinese, passes --strict and pays a
+    GB18030 month with Chinese headers."""
+    target = tmp_path / "方案.yaml"
+    result = runner.invoke(app, ["init", str(target), "--lang", "zh"])
+    assert 0 == result.exit_code, result.output
+    assert result.stderr.startswith(f"已将入门薪酬方案写入 {target}")
+    assert "locale: zh" in target.read_text(encoding="utf-8")
+    assert 0 == runner.invoke(app, ["validate-policy", "--strict", str(target)]).exit_code
+    month = tmp_path / "月度指标.csv"
+    month.write_bytes("工号,姓名,岗位,班组,满意度,评价数,一次解决率,质检得分,平均处理时长,出勤天数\n"
+                      "S001,田目标,客服专员,一组,90,40,0.78,85,360,21.75\n"
+                      "S002,石目标,高级客服,二组,90%,40,78%,85,0:06:00,22\n".encode("gb18030"))
+    paid = runner.invoke(app, ["compute", str(target), str(month), "--format", "json"])
+    assert 0 == paid.exit_code, paid.output
+    assert ["6600.00", "8525.00"] == [slip["gross"] for slip in json.loads(paid.stdout)["payslips"]]
+
+
+def test_init_with_an_unknown_language_is_a_usage_error(runner, tmp_path):
+    """--lang fr: exit 2, nothing written."""
+    result = runner.invoke(app, ["init", str(tmp_path / "plan.yaml"), "--lang", "fr"])
+    assert 2 == result.exit_code
+    assert [] == list(tmp_path.iterdir())
+
+
 def test_init_refuses_an_existing_file(runner, tmp_path):
     """An existing file is left as it was and init exits 1."""
     target = tmp_path / "plan.yaml"

@@ -184,3 +184,24 @@ def test_reopened_and_rerecorded_month_voids_its_unpaid_corrections(runner, ledg
     compute(runner, POLICY, corrected, "--record", "--period", "2026-10", "--ledger", ledger)
     result = compute(runner, POLICY, MONTH, "--period", "2026-11", "--ledger", ledger, "--format", "json")
     assert "7940.00" == payslip(result, "A001")["gross"]
+
+
+def test_history_counts_a_correction_once(runner, ledger, corrected):
+    """History shows October as paid (7,940.00) with its correction (+540.00, paid in 2026-11), and November
+    with the correction in its gross: the gross column adds up to what the agent was paid."""
+    close_october(runner, ledger)
+    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    assert 0 == compute(runner, POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger).exit_code
+    result = runner.invoke(app, ["history", "A001", "--ledger", ledger, "--format", "json"])
+    assert 0 == result.exit_code, result.output
+    history = [(entry["period"], entry["gross"], entry["correction"], entry["corrected_in"])
+               for entry in json.loads(result.stdout)]
+    assert [("2026-10", "7940.00", "540.00", ["2026-11"]), ("2026-11", "8480.00", "0", [])] == history
+
+
+def test_history_names_a_correction_not_paid_yet(runner, ledger, corrected):
+    """Before the next period is recorded, the table says the correction is not paid yet."""
+    close_october(runner, ledger)
+    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    result = runner.invoke(app, ["history", "A001", "--ledger", ledger])
+    assert "+540.00 (not paid yet)" in result.stdout

@@ -14,7 +14,7 @@ from cspay.policy.schema import policy_schema, schema_text
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema" / "policy.schema.json"
 SHIPPED = sorted((ROOT / "policies").glob("*.yaml"))
-STARTER = ROOT / "cspay" / "starter.yaml"
+STARTERS = sorted((ROOT / "cspay" / "starters").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_schema_is_valid_draft_2020_12():
     jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 
 
-@pytest.mark.parametrize("path", [*SHIPPED, STARTER], ids=lambda path: path.name)
+@pytest.mark.parametrize("path", [*SHIPPED, *STARTERS], ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_shipped_policies_match_the_schema(validator, path):
     """Every shipped policy and the starter, read as plain YAML data, is valid under the schema."""
     assert [] == errors_of(validator, plain_data(path))

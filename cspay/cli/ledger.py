@@ -131,7 +131,8 @@ def history(
     format: FormatOption = ListFormat.table,
     lang: LangOption = "en",
 ) -> None:
-    """Show an agent's recorded periods (gross, bonus, grade, score) and the trend of gross pay.
+    """Show what an agent was paid each recorded period (gross, bonus, grade, score), what corrections of it
+    changed and in which period they were paid, and the trend of gross pay.
 
     Example: cspay history A001 --format json
     """
@@ -146,6 +147,7 @@ def history(
         records.append({"period": standing.period, "grade": standing.grade,
                         "score": None if standing.score is None else str(standing.score),
                         "bonus": str(standing.bonus), "gross": str(standing.gross),
+                        "correction": str(standing.correction), "corrected_in": list(standing.corrected_in),
                         "currency": standing.currency, "trend": _trend(before, standing.gross)})
         before = standing.gross
     _emit(records, format, lambda: _history_table(records, words, agent_id))
@@ -171,11 +173,30 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     for key in ("grade", "score", "bonus", "gross"):
         table.add_column(words(f"col.{key}"), justify="left" if key == "grade" else "right", no_wrap=True)
     table.add_column(words("history.trend"), justify="center", no_wrap=True)
+    corrected = any(Decimal(r["correction"]) for r in records)
+    if corrected:
+        table.add_column(words("history.correction"), justify="right", no_wrap=True)
     for r in records:
         score = score_text(Decimal(r["score"])) if r["score"] else "-"
+        change = [_correction(r, words)] if corrected else []
         table.add_row(r["period"], r["grade"] or "-", score, number(Decimal(r["bonus"])),
-                      number(Decimal(r["gross"])), TRENDS.get(r["trend"] or "", ""))
+                      number(Decimal(r["gross"])), TRENDS.get(r["trend"] or "", ""), *change)
     return table
+
+
+def _correction(record: dict[str, Any], words: Any) -> str:
+    """A period's corrections: +900.00 (paid in 2026-12), or pending."""
+    from decimal import Decimal
+
+    from cspay.outputs.terminal import number
+
+    amount = Decimal(record["correction"])
+    if not amount:
+        return ""
+    shown = ("+" if amount > 0 else "") + number(amount)
+    if not record["corrected_in"]:
+        return words("history.pending", amount=shown)
+    return words("history.corrected", amount=shown, where=", ".join(record["corrected_in"]))
 
 
 @app.command("close")

@@ -117,23 +117,25 @@ def schema_command() -> None:
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter policy (YAML).")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the starter: en, or zh for Chinese names, "
+                                                     "columns and comments.")] = "en",
 ) -> None:
     """Write a commented starter policy.
 
     Roles, four KPIs, grades and one gate, passing validate-policy --strict; never over an existing file.
 
-    Example: cspay init policies/my-plan.yaml
+    Example: cspay init policies/my-plan.yaml --lang zh
     """
     from importlib import resources
 
-    from cspay.i18n import Words
     from cspay.outputs.files import atomic_output
 
-    text = (resources.files("cspay") / "starter.yaml").read_text(encoding="utf-8")
+    words = words_for(lang)
+    text = (resources.files("cspay") / "starters" / f"{words.language}.yaml").read_text(encoding="utf-8")
     with atomic_output(path, force=force) as handle:
         handle.write(text)
     _readable_by_umask(path)
-    typer.echo(Words()("init.wrote", path=path), err=True)
+    typer.echo(words("init.wrote", path=path), err=True)
 
 
 def _readable_by_umask(path: Path) -> None:

@@ -60,7 +60,8 @@ class RunRow:
 
 @dataclass(frozen=True)
 class Standing:
-    """An agent's result in one period, from the current version of that period."""
+    """What an agent was paid for one period (its latest pay version), and what corrections of it changed:
+    their total, and the periods whose payslips carried them (empty while still pending)."""
 
     period: str
     grade: str | None
@@ -68,6 +69,8 @@ class Standing:
     bonus: Decimal
     gross: Decimal
     currency: str
+    correction: Decimal = Decimal(0)
+    corrected_in: tuple[str, ...] = ()
 
 
 class LedgerReads:
@@ -138,13 +141,27 @@ class LedgerReads:
         return paid
 
     def history(self, agent_id: str) -> list[Standing]:
-        """The agent's periods, from the current version of each, oldest first."""
+        """The agent's periods, oldest first: what the latest pay version of each paid (a correction run
+        is not paid in its period), and the corrections of it, which later periods pay. Summing the gross
+        of every period counts each payment once."""
         found = self.rows(
             "SELECT r.period, r.currency, p.id, p.grade, p.score, p.gross FROM payslips p "
-            "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.superseded_by IS NULL "
+            "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
+            "latest WHERE latest.period = r.period AND latest.kind = 'pay') "
             "ORDER BY r.period_first, r.period_last", agent_id)
-        return [Standing(row["period"], row["grade"], _decimal(row["score"]), self._bonus(row["id"]),
-                         Decimal(row["gross"]), row["currency"]) for row in found]
+        corrections: dict[str, tuple[Decimal, list[str]]] = {}
+        for row in self.rows("SELECT c.period, c.amount, s.period AS paid_in FROM corrections c LEFT JOIN runs s "
+                             "ON s.id = c.settled_by WHERE c.agent_id = ? AND c.voided_by IS NULL ORDER BY c.id",
+                             agent_id):
+            total, paid_in = corrections.get(row["period"], (Decimal(0), []))
+            corrections[row["period"]] = (total + Decimal(row["amount"]),
+                                          paid_in + [row["paid_in"]] if row["paid_in"] else paid_in)
+        standings = []
+        for row in found:
+            total, paid_in = corrections.get(row["period"], (Decimal(0), []))
+            standings.append(Standing(row["period"], row["grade"], _decimal(row["score"]), self._bonus(row["id"]),
+                                      Decimal(row["gross"]), row["currency"], total, tuple(dict.fromkeys(paid_in))))
+        return standings
 
     def grades(self, periods: list[str]) -> dict[str, dict[str, str | None]]:
         """Each agent's grade in the current version of each of these periods, by period."""
