@@ -12,7 +12,7 @@ from cspay.engine.compiled import Engine
 from cspay.engine.curves import exact_score, position, value_for_score
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
-from cspay.policy.model import Score
+from cspay.policy.model import BandScore, LinearScore
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +28,7 @@ def policy():
 ])
 def test_position_on_a_rising_curve_at_its_boundaries(value, expected):
     """A value exactly on a point belongs to the stretch that starts there."""
-    score = Score(threshold=Decimal(80), target=Decimal(90), stretch=Decimal(96))
+    score = LinearScore(threshold=Decimal(80), target=Decimal(90), stretch=Decimal(96))
     assert (expected, None) == position(score, Decimal(value))
 
 
@@ -37,13 +37,13 @@ def test_position_on_a_rising_curve_at_its_boundaries(value, expected):
 ])
 def test_position_on_a_falling_curve_at_its_boundaries(value, expected):
     """Lower-is-better curves mirror the rule: exactly 360 s is at target."""
-    score = Score(threshold=Decimal(420), target=Decimal(360), stretch=Decimal(300))
+    score = LinearScore(threshold=Decimal(420), target=Decimal(360), stretch=Decimal(300))
     assert (expected, None) == position(score, Decimal(value))
 
 
 def test_position_in_bands_takes_the_band_starting_at_the_value():
     """A value on a band's `from` is in that band; below the first band it is in none."""
-    score = Score(bands=[{"from": 70, "score": "0.6"}, {"from": 80, "score": 1}])
+    score = BandScore(bands=[{"from": 70, "score": "0.6"}, {"from": 80, "score": 1}])
     assert ("band", Decimal(80)) == position(score, Decimal(80))
     assert ("below_first_band", None) == position(score, Decimal("69.9"))
 

@@ -17,7 +17,7 @@ from cspay.engine.curves import band_scorer, linear_scorer
 from cspay.engine.rounding import round_to
 from cspay.engine.rules import line_codes
 from cspay.engine.types import Payslip, Summary
-from cspay.policy.model import Policy, Score
+from cspay.policy.model import BandScore, LinearScore, Policy
 from cspay.run.pay import compute
 
 D = Decimal
@@ -83,9 +83,9 @@ def test_role_with_share_target_bonus(standard: Policy) -> None:
 
 # ---- 3. linear score --------------------------------------------------------------------------------
 
-HIGHER = Score(threshold=80, target=90, stretch=96)
-LOWER = Score(threshold=420, target=360, stretch=300)
-CUSTOM = Score(threshold=80, target=90, stretch=96, at_threshold="0.2", at_target="0.8", at_stretch="2.0")
+HIGHER = LinearScore(threshold=80, target=90, stretch=96)
+LOWER = LinearScore(threshold=420, target=360, stretch=300)
+CUSTOM = LinearScore(threshold=80, target=90, stretch=96, at_threshold="0.2", at_target="0.8", at_stretch="2.0")
 
 
 @pytest.mark.parametrize(("score", "value", "expected"), [
@@ -113,7 +113,7 @@ CUSTOM = Score(threshold=80, target=90, stretch=96, at_threshold="0.2", at_targe
     (CUSTOM, "96", "2.0"),
     (CUSTOM, "99", "2.0"),
 ])
-def test_linear_score_at_and_between_its_points(score: Score, value: str, expected: str) -> None:
+def test_linear_score_at_and_between_its_points(score: LinearScore, value: str, expected: str) -> None:
     """Below threshold 0; at threshold, target, stretch their at_* values; linear between; flat beyond."""
     assert Decimal(expected) == linear_scorer(score)(Decimal(value))[0]
 
@@ -131,7 +131,7 @@ def test_linear_score_of_kpi_in_payslip(standard: Policy) -> None:
 
 # ---- 4. bands ---------------------------------------------------------------------------------------
 
-QA_BANDS = Score(bands=[{"from": 0, "score": 0}, {"from": 70, "score": "0.6"}, {"from": 80, "score": "1.0"},
+QA_BANDS = BandScore(bands=[{"from": 0, "score": 0}, {"from": 70, "score": "0.6"}, {"from": 80, "score": "1.0"},
                         {"from": 90, "score": "1.2"}])
 
 
@@ -152,7 +152,7 @@ def test_band_score_on_a_boundary_takes_the_higher_band(value: str, expected: st
 
 def test_value_below_a_first_band_above_zero_scores_zero() -> None:
     """When the first band starts at 50, 49.99 scores 0 and 50 scores the band's score."""
-    scorer = band_scorer(Score(bands=[{"from": 50, "score": "0.7"}, {"from": 80, "score": "1.1"}]))
+    scorer = band_scorer(BandScore(bands=[{"from": 50, "score": "0.7"}, {"from": 80, "score": "1.1"}]))
     assert (D(0), D("0.7")) == (scorer(D("49.99"))[0], scorer(D(50))[0])
 
 

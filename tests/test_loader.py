@@ -12,6 +12,8 @@ from conftest import STANDARD, TINY_POLICY, write_yaml
 from cspay.errors import PolicyError
 from cspay.policy.loader import MAX_POLICY_BYTES, load_document, load_policy
 
+ROOT = Path(__file__).resolve().parents[1]
+
 MINIMAL = TINY_POLICY.replace("title: Tiny\n", "")  # no title, as a policy may
 
 
@@ -306,3 +308,34 @@ def test_a_missing_key_with_no_near_typo_is_still_reported(tmp_path: Path) -> No
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
     assert f"{path}:7:9: kpis.csat: missing required key 'weight'" in caught.value.lines()
+
+
+def test_a_misspelt_form_of_an_either_or_is_one_error(tmp_path: Path) -> None:
+    """`grade_atleast` in an action rule is one unknown-key line with its did-you-mean, not also a line saying
+    the rule names neither grade_at_least nor grade_at_most."""
+    text = (ROOT / "policies" / "standard-review.yaml").read_text(encoding="utf-8")
+    path = write_yaml(tmp_path, text.replace("{grade_at_least: A, consecutive: 3}", "{grade_atleast: A, consecutive: 3}"))
+    with pytest.raises(PolicyError) as error:
+        load_policy(path)
+    assert 1 == len(error.value.lines())
+    assert "unknown key 'grade_atleast'; did you mean 'grade_at_least'?" in error.value.lines()[0]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, column: qa_score, below: 60, then: forfeit",
+     "gates[0]: a gate names exactly one of `kpi` or `column`"),
+    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, below: 60, above: 90, then: forfeit",
+     "gates[0]: a gate has exactly one condition of below, above, at_least, at_most; got 2"),
+    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, belw: 60, then: forfeit",
+     "gates[0].belw: unknown key 'belw'; did you mean 'below'?"),
+    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, below: 60, then: halve",
+     "gates[0].then: expected \"forfeit\" or {multiply: k}, got 'halve'"),
+])
+def test_either_or_parts_of_a_gate_say_what_is_wrong(tmp_path: Path, old: str, new: str, message: str) -> None:
+    """A gate's subject, condition and effect are either/or: mixing or misspelling them names the gate."""
+    text = (ROOT / "policies" / "standard.yaml").read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(PolicyError) as error:
+        load_policy(write_yaml(tmp_path, text.replace(old, new)))
+    assert 1 == len(error.value.lines()), error.value.lines()
+    assert message in error.value.lines()[0]

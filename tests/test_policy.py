@@ -12,7 +12,7 @@ from conftest import DATA, policy_from
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.loader import load_policy
-from cspay.policy.model import Policy, Score
+from cspay.policy.model import BandScore, LinearScore, Policy
 
 INVALID = DATA / "policies" / "invalid"
 
@@ -53,9 +53,9 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
                          "stretch (a linear curve) or bands"],
     "curve_and_bands": ["curve_and_bands.yaml:12:12: kpis.csat.score: give either bands or "
                         "threshold/target/stretch, not both"],
-    "bands_unsorted": ["bands_unsorted.yaml:13:7: kpis.csat.score: bands must be sorted by `from`, "
+    "bands_unsorted": ["bands_unsorted.yaml:14:9: kpis.csat.score.bands: bands must be sorted by `from`, "
                        "strictly ascending; 70 follows 80"],
-    "bands_repeated_from": ["bands_repeated_from.yaml:13:7: kpis.csat.score:", "strictly ascending; "
+    "bands_repeated_from": ["bands_repeated_from.yaml:14:9: kpis.csat.score.bands:", "strictly ascending; "
                             "70 follows 70"],
     "grades_same_min_score": ["grades_same_min_score.yaml:15:27: grades[1].min_score: min_score 1.0 is also "
                               "the min_score of grade A; each grade needs its own"],
@@ -178,9 +178,9 @@ def test_grades_are_tried_from_the_highest_min_score(standard_data: dict[str, An
 def test_decreasing_curve_means_lower_is_better() -> None:
     """threshold > target > stretch is a lower-is-better curve; bands are always higher-is-better."""
     directions = (
-        Score(threshold=420, target=360, stretch=300).higher_is_better,
-        Score(threshold=80, target=90, stretch=96).higher_is_better,
-        Score(bands=[{"from": 0, "score": 0}]).higher_is_better,
+        LinearScore(threshold=420, target=360, stretch=300).higher_is_better,
+        LinearScore(threshold=80, target=90, stretch=96).higher_is_better,
+        BandScore(bands=[{"from": 0, "score": 0}]).higher_is_better,
     )
     assert (False, True, True) == directions
 

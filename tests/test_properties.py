@@ -15,7 +15,7 @@ from cspay.engine.compiled import Engine
 from cspay.engine.curves import linear_scorer
 from cspay.engine.types import Payslip
 from cspay.policy.loader import load_document, load_policy
-from cspay.policy.model import Policy, Score
+from cspay.policy.model import LinearScore, Policy
 
 POLICY = load_policy(STANDARD)
 ENGINE = Engine(POLICY)
@@ -133,18 +133,18 @@ def test_percent_sign_is_optional_for_percent_and_divides_for_ratio(value: Decim
 
 
 @st.composite
-def curves(draw: st.DrawFn) -> Score:
+def curves(draw: st.DrawFn) -> LinearScore:
     """A linear curve in either direction with increasing at_* values."""
     points = sorted(draw(st.lists(st.integers(0, 1000), min_size=3, max_size=3, unique=True)))
     if draw(st.booleans()):
         points.reverse()
     at = sorted(draw(st.lists(st.decimals(0, 3, places=2), min_size=3, max_size=3)))
-    return Score(threshold=points[0], target=points[1], stretch=points[2],
+    return LinearScore(threshold=points[0], target=points[1], stretch=points[2],
                  at_threshold=at[0], at_target=at[1], at_stretch=at[2])
 
 
 @given(curves(), st.integers(-100, 1100), st.integers(-100, 1100))
-def test_linear_score_is_monotone_and_bounded(score: Score, a: int, b: int) -> None:
+def test_linear_score_is_monotone_and_bounded(score: LinearScore, a: int, b: int) -> None:
     """A better value never scores lower, and no score leaves [0, at_stretch]."""
     scorer = linear_scorer(score)
     worse, better = sorted([Decimal(a), Decimal(b)], reverse=not score.higher_is_better)

@@ -35,7 +35,7 @@ def bonus_pool(policy: Policy, payslips: Sequence[Payslip]) -> tuple[Decimal, De
     if budget is None:
         raise ValueError("the policy has no budget")
     base_pay = sum((slip.amount("base_pay") for slip in payslips), ZERO)
-    pool = budget.bonus_pool if budget.bonus_pool is not None else budget.bonus_pool_share.of(base_pay)
+    pool = budget.pool(base_pay)
     return round_to(pool, policy.rounding.step, ROUND_FLOOR), base_pay
 
 

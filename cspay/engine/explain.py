@@ -15,7 +15,7 @@ from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
 from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
-from cspay.policy.model import Gate, Kpi, Policy
+from cspay.policy.model import Forfeit, Gate, Kpi, Multiply, Policy
 
 
 @dataclass(frozen=True)
@@ -248,14 +248,15 @@ def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> Bo
 
 def _gate(policy: Policy, hit: GateHit, row: AgentRow) -> GateExplained:
     gate: Gate = policy.gates[hit.index]
-    condition, limit = gate.condition
+    condition, limit = gate.condition.name, gate.condition.limit
     if gate.kpi:
         value, label = row.kpis[gate.kpi], policy.kpis[gate.kpi].label or gate.kpi
     else:
         value, label = row.numbers[gate.column], gate.column
     return GateExplained(
-        hit.index, gate.kpi or gate.column, label, value, condition, limit, gate.then.forfeit,
-        None if gate.then.forfeit else gate.then.multiply, gate.reason, hit.bonus_before, hit.bonus_after,
+        hit.index, gate.kpi or gate.column, label, value, condition, limit, isinstance(gate.then, Forfeit),
+        gate.then.multiply if isinstance(gate.then, Multiply) else None, gate.reason, hit.bonus_before,
+        hit.bonus_after,
     )
 
 

@@ -222,7 +222,7 @@ def _gate_lever(pricing: Pricing, row: AgentRow, slip: Payslip, index: int) -> G
     engine = pricing.engine
     gate = engine.policy.gates[index]
     now = row.kpis[gate.kpi] if gate.kpi else row.numbers[gate.column]
-    value = clearing_value(gate.condition, now)
+    value = clearing_value((gate.condition.name, gate.condition.limit), now)
     if gate.kpi:
         changed, label = with_kpi(row, gate.kpi, value), engine.policy.kpis[gate.kpi].label or gate.kpi
     else:

@@ -85,8 +85,8 @@ class GatePlan:
 
     def __init__(self, index: int, gate: Gate, kpi_index: int | None) -> None:
         self.index, self.gate, self.column, self.kpi_index = index, gate, gate.column, kpi_index
-        name, self.limit = gate.condition
-        self.test = GATE_TESTS[name]
+        self.limit = gate.condition.limit
+        self.test = GATE_TESTS[gate.condition.name]
         self.hits: dict[Decimal, GateHit] = {}
         self.remember = MEMO_LIMIT  # hits remembered at most
 

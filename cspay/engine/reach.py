@@ -136,7 +136,7 @@ def gate_drop(policy: Policy, gate: Gate) -> Decimal:
     """
     fixed = {}
     if gate.kpi is not None:
-        fixed[gate.kpi] = scorer(policy.kpis[gate.kpi].score)(gate.condition[1])
+        fixed[gate.kpi] = scorer(policy.kpis[gate.kpi].score)(gate.condition.limit)
     top = highest_score(policy, fixed)
     if policy.bonus.basis == "score":
         bonuses = [top] + ([policy.bonus.cap] if policy.bonus.cap is not None and policy.bonus.cap < top else [])
@@ -147,7 +147,7 @@ def gate_drop(policy: Policy, gate: Gate) -> Decimal:
 
 def gate_fires(gate: Gate, unit: str) -> str | None:
     """"never" or "always" when a gate on a KPI of this unit cannot help it, else None."""
-    name = gate.condition[0]
+    name = gate.condition.name
     low, high = UNIT_RANGES[unit]
     lowest_fires = gate.holds(low) if low is not None else name in ("below", "at_most")
     highest_fires = gate.holds(high) if high is not None else name in ("above", "at_least")

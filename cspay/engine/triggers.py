@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cspay.policy.model import ActionRule, Policy
+from cspay.policy.model import ActionRule, Consecutive, Policy
 
 
 def periods_needed(policy: Policy) -> int:
@@ -16,8 +16,8 @@ def _meets(rule: ActionRule, grade: str | None, ranks: dict[str, Decimal]) -> bo
     """Whether a grade is at least (or at most) the rule's grade, ranked by the grades' min_score."""
     if grade not in ranks:  # not recorded that period, no score, or a grade the policy no longer has
         return False
-    if rule.grade_at_least is not None:
-        return ranks[grade] >= ranks[rule.grade_at_least]
+    if rule.at_least:
+        return ranks[grade] >= ranks[rule.grade]
     return ranks[grade] <= ranks[rule.grade]
 
 
@@ -31,10 +31,11 @@ def triggered(policy: Policy, grades: list[str | None]) -> list[str]:
     found = []
     for name, rule in policy.actions.items():
         hits = [_meets(rule, grade, ranks) for grade in grades[:rule.periods]]
-        if rule.consecutive is not None:
-            fired = len(hits) == rule.consecutive and all(hits)
+        span = rule.span
+        if isinstance(span, Consecutive):
+            fired = len(hits) == span.consecutive and all(hits)
         else:
-            fired = sum(hits) >= rule.in_last.count
+            fired = sum(hits) >= span.in_last.count
         if fired:
             found.append(name)
     return found

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cspay.policy.metrics_spec import Condition, Metric, MetricsSpec, Ratio, coerce
+from cspay.policy.metrics_spec import AllOf, AnyOf, Condition, Metric, MetricsSpec, Ratio, coerce
 
 # ---- cells and conditions ----------------------------------------------------------------------
 
@@ -29,11 +29,12 @@ def _predicate(condition: Condition | None, kinds: dict[str, str]) -> Predicate:
     """A condition as a function of a row; every test but `empty` is false on an empty cell."""
     if condition is None:
         return lambda row: True
-    if condition.all is not None or condition.any is not None:
-        combine = all if condition.all is not None else any
-        parts = [_predicate(part, kinds) for part in condition.all or condition.any or []]
+    if isinstance(condition, AllOf | AnyOf):
+        combine = all if isinstance(condition, AllOf) else any
+        members = condition.all if isinstance(condition, AllOf) else condition.any
+        parts = [_predicate(part, kinds) for part in members]
         return lambda row: combine(part(row) for part in parts)
-    column, (test, expected) = condition.column or "", condition.test()
+    column, (test, expected) = condition.column, condition.test()
     if test == "empty":
         return lambda row: (row[column] is None) == expected
     check, wanted = CHECKS[test], coerce(expected, kinds[column], column)

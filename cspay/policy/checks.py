@@ -33,7 +33,7 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
         problems.append((("claw_back",), "claw_back only applies with true_up: true"))
     for name, rule in policy.actions.items():
         if rule.grade not in names:
-            key = "grade_at_least" if rule.grade_at_least is not None else "grade_at_most"
+            key = "grade_at_least" if rule.at_least else "grade_at_most"
             problems.append((("actions", name, key),
                              f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
     for i, gate in enumerate(policy.gates):
@@ -79,9 +79,6 @@ def _gate_combine_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], st
     problems: list[tuple[tuple[str | int, ...], str]] = []
     summed, combined = summed_columns(policy), {}
     for i, gate in enumerate(policy.gates):
-        if gate.kpi is not None and gate.combine is not None:
-            problems.append((("gates", i, "combine"), "a gate on a KPI uses the KPI's `aggregate`; "
-                                                      "combine is for a gate on a column"))
         if gate.column is None or policy.period == "month":
             continue
         rule = gate.combine or "mean"

@@ -28,6 +28,7 @@ MAX_DEPTH = 32
 Path_ = tuple[str | int, ...]
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_UNKNOWN_KEY = re.compile(r"unknown key '([^']*)'")
 _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -252,6 +253,10 @@ def _located(doc: Document, item: dict) -> str:
         key = str(item["loc"][-1])
         return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key)}"
     message = item["msg"].removeprefix("Value error, ")
+    key = _UNKNOWN_KEY.match(message)
+    if key and (*path, key[1]) in doc.keys:  # an either/or's misspelt form: point at the key itself
+        path = (*path, key[1])
+        return f"{doc.where(path, key=True)}: {_dotted(path)}: {message}"
     if kind == "missing":
         message = f"missing required key {item['loc'][-1]!r}"
         return f"{doc.where(path)}: {_dotted(path)}: {message}"
@@ -293,16 +298,31 @@ def _closest_key(loc: tuple, key: str) -> str | None:
 
 
 def _without_misspelt_missing(items: list[dict]) -> list[dict]:
-    """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it: one typo, one line."""
+    """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it, and "give exactly
+    one of grade_at_least or grade_at_most" where it has a 'grade_atleast': one typo, one line."""
     meant = {(*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
              for item in items if item["type"] == "extra_forbidden"}
-    return [item for item in items if item["type"] != "missing" or tuple(item["loc"]) not in meant]
+    return [item for item in items if not (item["type"] == "missing" and tuple(item["loc"]) in meant)
+            and not _meant_form(tuple(item["loc"]), meant)]
 
 
-def _keys_of(model: Any, loc: tuple) -> list[str]:
-    """The keys allowed by the model found by walking `loc` down from `model`."""
+def _meant_form(loc: tuple, meant: set[tuple]) -> bool:
+    """Whether `loc` is an either/or field written inline whose forms have a key a typo beside it meant."""
+    if not loc or not isinstance(loc[-1], str):
+        return False
+    group = _keys_of(Policy, loc, every_form=True)
+    return any((*loc[:-1], key) in meant for key in group)
+
+
+def _keys_of(model: Any, loc: tuple, *, every_form: bool = False) -> list[str]:
+    """The keys allowed by the model found by walking `loc` down from `model`: a union's tag step ("=kpi")
+    picks its member, and a model's either/or fields written inline count with their members' keys.
+    With `every_form`, a union at the end of `loc` gives every member's keys."""
     annotation: Any = model
     for step in loc:
+        if isinstance(step, str) and step.startswith("="):
+            annotation = _member(annotation, step[1:])
+            continue
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             fields = {f.alias or name: f.annotation for name, f in annotation.model_fields.items()}
@@ -311,10 +331,44 @@ def _keys_of(model: Any, loc: tuple) -> list[str]:
             annotation = typing.get_args(annotation)[-1]
         else:
             return []
+    if every_form:
+        members = [_unwrap(member) for member in _members(annotation)]
+        return [key for member in members if isinstance(member, type) and issubclass(member, BaseModel)
+                for key in _keys_written(member)]
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [f.alias or name for name, f in annotation.model_fields.items()]
+        return _keys_written(annotation)
     return []
+
+
+def _keys_written(model: type[BaseModel]) -> list[str]:
+    """The keys a model is written with: its fields', those of its inline either/or fields' forms in place
+    of the fields themselves."""
+    inline = getattr(model, "flattened", ())
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        if name in inline:
+            members = [_unwrap(member) for member in _members(field.annotation)]
+            keys += [key for member in members for key in _keys_written(member) if key not in keys]
+        else:
+            keys.append(field.alias or name)
+    return keys
+
+
+def _members(annotation: Any) -> list[Any]:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [member for member in typing.get_args(annotation) if member is not type(None)]
+    return [annotation]
+
+
+def _member(annotation: Any, form: str) -> Any:
+    """The union member written in `form`."""
+    for member in _members(annotation):
+        if getattr(_unwrap(member), "form", None) == form:
+            return member
+    return annotation
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, Tag, model_validator
 
 from cspay.cells import CellError, clean, parse_duration, parse_flag, parse_number
+from cspay.policy.forms import either, nested
 
 
 def _exact(value: Any) -> Any:
@@ -32,41 +33,115 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Condition(Model):
-    """One test of a column (`{column: Resolved, equals: true}`), or all/any of several conditions."""
+class Test(Model):
+    """One test of a column's cells; the field present names it."""
 
-    column: str | None = None
-    equals: Scalar | None = None
-    not_equals: Scalar | None = None
-    in_: list[Scalar] | None = Field(None, alias="in")
-    at_least: Scalar | None = None
-    at_most: Scalar | None = None
-    above: Scalar | None = None
-    below: Scalar | None = None
-    empty: bool | None = None
-    all: list[Condition] | None = None
-    any: list[Condition] | None = None
+    form: ClassVar[str]
 
-    @model_validator(mode="after")
-    def _one_test(self) -> Condition:
-        given = [name for name in TESTS if self.test_value(name) is not None]
-        parts = [part for part in (self.all, self.any) if part is not None]
-        if parts and (len(parts) > 1 or not parts[0] or given or self.column is not None):
-            raise ValueError("give all: [...] or any: [...] alone, with at least one condition")
-        if not parts and (self.column is None or len(given) != 1):
-            raise ValueError(f"give a column and exactly one of {', '.join(TESTS)}")
-        return self
+    @property
+    def value(self) -> Any:
+        return getattr(self, "in_" if self.form == "in" else self.form)
 
-    def test_value(self, name: str) -> Any:
-        return self.in_ if name == "in" else getattr(self, name)
+
+class Equals(Test):
+    form: ClassVar[str] = "equals"
+    equals: Scalar
+
+
+class NotEquals(Test):
+    form: ClassVar[str] = "not_equals"
+    not_equals: Scalar
+
+
+class In(Test):
+    form: ClassVar[str] = "in"
+    in_: list[Scalar] = Field(alias="in")
+
+
+class AtLeast(Test):
+    form: ClassVar[str] = "at_least"
+    at_least: Scalar
+
+
+class AtMost(Test):
+    form: ClassVar[str] = "at_most"
+    at_most: Scalar
+
+
+class Above(Test):
+    form: ClassVar[str] = "above"
+    above: Scalar
+
+
+class Below(Test):
+    form: ClassVar[str] = "below"
+    below: Scalar
+
+
+class Empty(Test):
+    form: ClassVar[str] = "empty"
+    empty: bool
+
+
+_TEST_FORM, _TEST_CHECK = either({name: (name,) for name in TESTS},
+                                 none=f"give a column and exactly one of {', '.join(TESTS)}")
+_TESTS = (Equals, NotEquals, In, AtLeast, AtMost, Above, Below, Empty)
+AnyTest = Annotated[Union[tuple(Annotated[cls, Tag("=" + cls.form)] for cls in _TESTS)],  # type: ignore[valid-type]  # noqa: UP007
+                    _TEST_FORM, _TEST_CHECK]
+
+
+class Leaf(Model):
+    """One test of one column: `{column: Resolved, equals: true}`."""
+
+    form: ClassVar[str] = "leaf"
+    flattened: ClassVar[tuple[str, ...]] = ("check",)  # written inline in the YAML
+    column: str
+    check: AnyTest
+
+    _gather = model_validator(mode="before")(nested({"check": TESTS}))
 
     def test(self) -> tuple[str, Any]:
-        """The one (test, value) pair of a leaf condition."""
-        return next((name, self.test_value(name)) for name in TESTS if self.test_value(name) is not None)
+        """The (test, value) pair."""
+        return self.check.form, self.check.value
 
-    def leaves(self) -> list[Condition]:
-        parts = self.all if self.all is not None else self.any
-        return [self] if parts is None else [leaf for part in parts for leaf in part.leaves()]
+    def leaves(self) -> list[Leaf]:
+        return [self]
+
+
+def _some(conditions: list[Any]) -> list[Any]:
+    if not conditions:
+        raise ValueError("give all: [...] or any: [...] alone, with at least one condition")
+    return conditions
+
+
+class AllOf(Model):
+    """Every one of several conditions."""
+
+    form: ClassVar[str] = "all"
+    all: Annotated[list[Condition], AfterValidator(_some)]
+
+    def leaves(self) -> list[Leaf]:
+        return [leaf for part in self.all for leaf in part.leaves()]
+
+
+class AnyOf(Model):
+    """At least one of several conditions."""
+
+    form: ClassVar[str] = "any"
+    any: Annotated[list[Condition], AfterValidator(_some)]
+
+    def leaves(self) -> list[Leaf]:
+        return [leaf for part in self.any for leaf in part.leaves()]
+
+
+_CONDITION_FORM, _CONDITION_CHECK = either(
+    {"all": ("all",), "any": ("any",), "leaf": ("column",)}, marks={"leaf": TESTS},
+    none=f"give a column and exactly one of {', '.join(TESTS)}",
+    several="give all: [...] or any: [...] alone, with at least one condition")
+Condition = Annotated[Annotated[AllOf, Tag("=all")] | Annotated[AnyOf, Tag("=any")] | Annotated[Leaf, Tag("=leaf")],
+                      _CONDITION_FORM, _CONDITION_CHECK]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
 
 
 class Count(Model):
@@ -103,35 +178,78 @@ AGGREGATIONS = ("count", "sum", "mean", "median", "min", "max", "percentile", "s
 NUMERIC = ("sum", "mean", "median", "min", "max", "percentile", "top_box")
 
 
-class Metric(Model):
-    """One derived column: exactly one aggregation over an agent's rows."""
+class Aggregation(Model):
+    """One derived column: exactly one aggregation over an agent's rows; the field present names it."""
 
-    count: Count | None = None
-    sum: OfColumn | None = None
-    mean: OfColumn | None = None
-    median: OfColumn | None = None
-    min: OfColumn | None = None
-    max: OfColumn | None = None
-    percentile: Percentile | None = None
-    share: Share | None = None
-    top_box: TopBox | None = None
-    ratio: Ratio | None = None
-
-    @model_validator(mode="after")
-    def _one_aggregation(self) -> Metric:
-        given = [name for name in AGGREGATIONS if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(AGGREGATIONS)}; got {len(given)}")
-        return self
+    form: ClassVar[str]
 
     def aggregation(self) -> tuple[str, Any]:
-        return next((name, getattr(self, name)) for name in AGGREGATIONS if getattr(self, name) is not None)
+        """The aggregation's name and its settings."""
+        return self.form, getattr(self, self.form)
 
-    def leaves(self) -> list[Condition]:
+    def leaves(self) -> list[Leaf]:
         """Every single-column test in the metric's where, of and among."""
         spec = self.aggregation()[1]
         found = (getattr(spec, part, None) for part in ("where", "of", "among"))
         return [leaf for condition in found if condition for leaf in condition.leaves()]
+
+
+class CountMetric(Aggregation):
+    form: ClassVar[str] = "count"
+    count: Count
+
+
+class SumMetric(Aggregation):
+    form: ClassVar[str] = "sum"
+    sum: OfColumn
+
+
+class MeanMetric(Aggregation):
+    form: ClassVar[str] = "mean"
+    mean: OfColumn
+
+
+class MedianMetric(Aggregation):
+    form: ClassVar[str] = "median"
+    median: OfColumn
+
+
+class MinMetric(Aggregation):
+    form: ClassVar[str] = "min"
+    min: OfColumn
+
+
+class MaxMetric(Aggregation):
+    form: ClassVar[str] = "max"
+    max: OfColumn
+
+
+class PercentileMetric(Aggregation):
+    form: ClassVar[str] = "percentile"
+    percentile: Percentile
+
+
+class ShareMetric(Aggregation):
+    form: ClassVar[str] = "share"
+    share: Share
+
+
+class TopBoxMetric(Aggregation):
+    form: ClassVar[str] = "top_box"
+    top_box: TopBox
+
+
+class RatioMetric(Aggregation):
+    form: ClassVar[str] = "ratio"
+    ratio: Ratio
+
+
+_METRICS = (CountMetric, SumMetric, MeanMetric, MedianMetric, MinMetric, MaxMetric, PercentileMetric, ShareMetric,
+            TopBoxMetric, RatioMetric)
+_METRIC_FORM, _METRIC_CHECK = either({cls.form: (cls.form,) for cls in _METRICS},
+                                     none=f"give exactly one of {', '.join(AGGREGATIONS)}; got {{count}}")
+Metric = Annotated[Union[tuple(Annotated[cls, Tag("=" + cls.form)] for cls in _METRICS)],  # type: ignore[valid-type]  # noqa: UP007
+                   _METRIC_FORM, _METRIC_CHECK]
 
 
 class DateColumn(Model):
@@ -157,7 +275,7 @@ class MetricsSpec(Model):
     def _consistent(self) -> MetricsSpec:
         names = list(self.derived)
         for position, (name, metric) in enumerate(self.derived.items()):
-            refs = (metric.ratio.numerator, metric.ratio.denominator) if metric.ratio else ()
+            refs = (metric.ratio.numerator, metric.ratio.denominator) if isinstance(metric, RatioMetric) else ()
             if later := [ref for ref in refs if ref not in names[:position]]:
                 raise ValueError(f'derived.{name}: ratio needs "{later[0]}" to be a metric defined above it')
         self._kinds = _column_kinds(self)
@@ -185,7 +303,7 @@ def _column_kinds(spec: MetricsSpec) -> dict[str, str]:
             test, value = leaf.test()
             values = value if test == "in" else [value]
             numbers = test in ORDERED or any(isinstance(item, Decimal) for item in values)
-            (numeric if numbers else compared)[leaf.column or ""] = None
+            (numeric if numbers else compared)[leaf.column] = None
     for column in [*numeric, *compared]:
         kinds.setdefault(column, "number" if column in numeric else "text")
     return kinds
@@ -215,7 +333,7 @@ def coerce(value: Any, kind: str, column: str) -> Any:
 def check_condition(condition: Condition, kinds: dict[str, str]) -> None:
     """Every test's value reads as its column's cells do, and ordered tests compare numbers."""
     for leaf in condition.leaves():
-        column, (test, expected) = leaf.column or "", leaf.test()
+        column, (test, expected) = leaf.column, leaf.test()
         if test == "empty":
             continue
         if test in ORDERED and kinds[column] == "flag":

@@ -1,11 +1,11 @@
-"""The pay policy: pydantic models of the YAML format (cross-key checks: policy_checks.py)."""
+"""The pay policy: pydantic models of the YAML format (rules across keys: cspay.policy.checks)."""
 
 from __future__ import annotations
 
 import itertools
 import operator
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -14,9 +14,12 @@ from pydantic import (
     Field,
     PositiveInt,
     PrivateAttr,
+    Tag,
+    field_validator,
     model_validator,
 )
 
+from cspay.policy.forms import either, nested
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.values import (
     AmountOrShare,
@@ -67,27 +70,23 @@ class Band(Model):
     score: NonNegative
 
 
-class Score(Model):
-    """A linear curve (threshold, target, stretch) or a list of bands; exactly one of the two."""
+class LinearScore(Model):
+    """A curve through (threshold, at_threshold), (target, at_target) and (stretch, at_stretch), rising or
+    falling: lower is better when the stretch is below the threshold."""
 
-    threshold: Number | None = None
-    target: Number | None = None
-    stretch: Number | None = None
+    form: ClassVar[str] = "linear"
+    bands: ClassVar[None] = None  # a linear curve has no bands
+    threshold: Number
+    target: Number
+    stretch: Number
     at_threshold: NonNegative = Decimal("0.5")
     at_target: NonNegative = Decimal("1.0")
     at_stretch: NonNegative = Decimal("1.5")
-    bands: list[Band] | None = None
 
     @model_validator(mode="after")
-    def _one_form(self) -> Score:
+    def _monotone(self) -> LinearScore:
         points = (self.threshold, self.target, self.stretch)
-        if self.bands is not None:
-            if any(p is not None for p in points):
-                raise ValueError("give either bands or threshold/target/stretch, not both")
-            _check_bands(self.bands)
-        elif any(p is None for p in points):
-            raise ValueError("expected threshold, target and stretch (a linear curve) or bands")
-        elif not (points[0] < points[1] < points[2] or points[0] > points[1] > points[2]):
+        if not (points[0] < points[1] < points[2] or points[0] > points[1] > points[2]):
             raise ValueError(
                 f"threshold, target and stretch must be strictly increasing or strictly "
                 f"decreasing, got {points[0]}, {points[1]}, {points[2]}"
@@ -96,8 +95,32 @@ class Score(Model):
 
     @property
     def higher_is_better(self) -> bool:
-        """Linear curves may run either way; bands always reward higher values."""
-        return self.bands is not None or self.threshold < self.stretch
+        return self.threshold < self.stretch
+
+
+class BandScore(Model):
+    """Bands sorted by `from`: a value scores the score of the last band it reaches; bands reward higher values."""
+
+    form: ClassVar[str] = "bands"
+    bands: list[Band]
+
+    @field_validator("bands")
+    @classmethod
+    def _sorted(cls, bands: list[Band]) -> list[Band]:
+        _check_bands(bands)
+        return bands
+
+    @property
+    def higher_is_better(self) -> bool:
+        return True
+
+
+_SCORE_FORM, _SCORE_CHECK = either({"linear": ("threshold", "target", "stretch"), "bands": ("bands",)},
+                                   others=("at_threshold", "at_target", "at_stretch"),
+                                   none="expected threshold, target and stretch (a linear curve) or bands",
+                                   several="give either bands or threshold/target/stretch, not both")
+Score = Annotated[Annotated[LinearScore, Tag("=linear")] | Annotated[BandScore, Tag("=bands")], _SCORE_FORM,
+                  _SCORE_CHECK]
 
 
 def _check_bands(bands: list[Band]) -> None:
@@ -152,64 +175,150 @@ class Bonus(Model):
     cap: Positive | None = None
 
 
-class GateEffect(Model):
-    """What a gate does to the bonus: forfeit it, or multiply it by `multiply`."""
+class Forfeit(Model):
+    """The gate takes the whole bonus away."""
 
-    forfeit: bool = False
-    multiply: NonNegative = Decimal(1)
+    form: ClassVar[str] = "forfeit"
+    forfeit: Literal[True] = True
 
     def apply(self, bonus: Decimal) -> Decimal:
-        return Decimal(0) if self.forfeit else bonus * self.multiply
+        return Decimal(0)
 
     def describe(self) -> str:
-        return "forfeit" if self.forfeit else f"x {self.multiply}"
+        return "forfeit"
 
 
-def _gate_effect(value: Any) -> GateEffect:
+class Multiply(Model):
+    """The gate multiplies the bonus by `multiply`."""
+
+    form: ClassVar[str] = "multiply"
+    multiply: NonNegative
+
+    def apply(self, bonus: Decimal) -> Decimal:
+        return bonus * self.multiply
+
+    def describe(self) -> str:
+        return f"x {self.multiply}"
+
+
+def _gate_effect(value: Any) -> Any:
+    """`forfeit` is written as a word; {multiply: k} as a mapping."""
     if value == "forfeit":
-        return GateEffect(forfeit=True)
-    if isinstance(value, dict) and set(value) == {"multiply"}:
-        return GateEffect(multiply=value["multiply"])
+        return {"forfeit": True}
+    if isinstance(value, dict) and set(value) == {"multiply"} or isinstance(value, (Forfeit, Multiply)):
+        return value
     raise ValueError(f'expected "forfeit" or {{multiply: k}}, got {shown(value)}')
 
+
+_EFFECT_FORM, _ = either({"forfeit": ("forfeit",), "multiply": ("multiply",)}, none="")
+GateEffect = Annotated[Annotated[Forfeit, Tag("=forfeit")] | Annotated[Multiply, Tag("=multiply")], _EFFECT_FORM,
+                       BeforeValidator(_gate_effect)]
 
 CONDITIONS = ("below", "above", "at_least", "at_most")
 # What each condition tests, value against limit: `below 95` holds at 94.99, not at 95; `at_least 3` holds at 3.
 GATE_TESTS = {"below": operator.lt, "above": operator.gt, "at_least": operator.ge, "at_most": operator.le}
 
 
-class Gate(Model):
-    kpi: Text | None = None
-    column: Text | None = None
-    below: Number | None = None
-    above: Number | None = None
-    at_least: Number | None = None
-    at_most: Number | None = None
-    then: Annotated[GateEffect, BeforeValidator(_gate_effect)]
-    reason: Text | None = None
-    combine: Combine | None = None  # how a column's months combine (mean when not given)
+class KpiSubject(Model):
+    """A gate on a KPI's value, in its unit (read even when min_volume leaves the KPI out of the score)."""
 
-    @model_validator(mode="after")
-    def _one_subject_one_condition(self) -> Gate:
-        if (self.kpi is None) == (self.column is None):
-            raise ValueError("a gate names exactly one of `kpi` or `column`")
-        given = [name for name in CONDITIONS if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(f"a gate has exactly one condition of {', '.join(CONDITIONS)}; got {len(given)}")
-        return self
+    form: ClassVar[str] = "kpi"
+    kpi: Text
+    combine: None = None  # a KPI's months combine by its `aggregate`
+
+    @field_validator("combine", mode="before")
+    @classmethod
+    def _no_combine(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError("a gate on a KPI uses the KPI's `aggregate`; combine is for a gate on a column")
+        return None
+
+
+class ColumnSubject(Model):
+    """A gate on a metrics column, a plain number; `combine` says how a period's months combine (mean)."""
+
+    form: ClassVar[str] = "column"
+    column: Text
+    combine: Combine | None = None
+
+
+class GateCondition(Model):
+    """One test of the gate's value against a limit: the field present names the test."""
 
     @property
-    def condition(self) -> tuple[str, Decimal]:
-        name = next(name for name in CONDITIONS if getattr(self, name) is not None)
-        return name, getattr(self, name)
+    def name(self) -> str:
+        return self.form  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def limit(self) -> Decimal:
+        return getattr(self, self.name)  # type: ignore[no-any-return]
+
+
+class Below(GateCondition):
+    form: ClassVar[str] = "below"
+    below: Number
+
+
+class Above(GateCondition):
+    form: ClassVar[str] = "above"
+    above: Number
+
+
+class AtLeast(GateCondition):
+    form: ClassVar[str] = "at_least"
+    at_least: Number
+
+
+class AtMost(GateCondition):
+    form: ClassVar[str] = "at_most"
+    at_most: Number
+
+
+_SUBJECT_FORM, _SUBJECT_CHECK = either({"kpi": ("kpi",), "column": ("column",)}, others=("combine",),
+                                       none="a gate names exactly one of `kpi` or `column`")
+_CONDITION_FORM, _CONDITION_CHECK = either(
+    {name: (name,) for name in CONDITIONS},
+    none=f"a gate has exactly one condition of {', '.join(CONDITIONS)}; got {{count}}")
+
+
+class Gate(Model):
+    """A condition on a KPI or a column that forfeits or multiplies the bonus, before the cap."""
+
+    flattened: ClassVar[tuple[str, ...]] = ("subject", "condition")  # written inline in the YAML
+    subject: Annotated[Annotated[KpiSubject, Tag("=kpi")] | Annotated[ColumnSubject, Tag("=column")],
+                       _SUBJECT_FORM, _SUBJECT_CHECK]
+    condition: Annotated[Annotated[Below, Tag("=below")] | Annotated[Above, Tag("=above")]
+                         | Annotated[AtLeast, Tag("=at_least")] | Annotated[AtMost, Tag("=at_most")],
+                         _CONDITION_FORM, _CONDITION_CHECK]
+    then: GateEffect
+    reason: Text | None = None
+
+    _gather = model_validator(mode="before")(nested({"subject": ("kpi", "column", "combine"),
+                                                     "condition": CONDITIONS}))
+
+    @property
+    def kpi(self) -> str | None:
+        """The KPI the gate tests, None for a gate on a column."""
+        return self.subject.kpi if isinstance(self.subject, KpiSubject) else None
+
+    @property
+    def column(self) -> str | None:
+        """The column the gate tests, None for a gate on a KPI."""
+        return self.subject.column if isinstance(self.subject, ColumnSubject) else None
+
+    @property
+    def combine(self) -> Combine | None:
+        return self.subject.combine if isinstance(self.subject, ColumnSubject) else None
+
+    @property
+    def limit(self) -> Decimal:
+        return self.condition.limit
 
     def holds(self, value: Decimal) -> bool:
-        name, limit = self.condition
-        return GATE_TESTS[name](value, limit)
+        return GATE_TESTS[self.condition.name](value, self.condition.limit)
 
     def describe(self) -> str:
-        name, limit = self.condition
-        return f"{self.kpi or self.column} {name.replace('_', ' ')} {limit}"
+        return f"{self.kpi or self.column} {self.condition.name.replace('_', ' ')} {self.condition.limit}"
 
 
 class Adjustment(Model):
@@ -248,17 +357,31 @@ class Floor(Model):
     label: Text | None = None
 
 
-class Budget(Model):
-    """A cap on the month's total bonus: a fixed pool, or a share of the base pay paid that month."""
+class PoolBudget(Model):
+    """A fixed bonus pool for the month."""
 
-    bonus_pool: NonNegative | None = None
-    bonus_pool_share: ShareOfPay | None = None
+    form: ClassVar[str] = "pool"
+    bonus_pool: NonNegative
 
-    @model_validator(mode="after")
-    def _one_pool(self) -> Budget:
-        if (self.bonus_pool is None) == (self.bonus_pool_share is None):
-            raise ValueError("a budget gives exactly one of `bonus_pool` (an amount) or `bonus_pool_share` (N%)")
-        return self
+    def pool(self, base_pay: Decimal) -> Decimal:
+        return self.bonus_pool
+
+
+class ShareBudget(Model):
+    """A bonus pool that is a share of the base pay paid that month."""
+
+    form: ClassVar[str] = "share"
+    bonus_pool_share: ShareOfPay
+
+    def pool(self, base_pay: Decimal) -> Decimal:
+        return self.bonus_pool_share.of(base_pay)
+
+
+_BUDGET_FORM, _BUDGET_CHECK = either(
+    {"pool": ("bonus_pool",), "share": ("bonus_pool_share",)},
+    none="a budget gives exactly one of `bonus_pool` (an amount) or `bonus_pool_share` (N%)")
+Budget = Annotated[Annotated[PoolBudget, Tag("=pool")] | Annotated[ShareBudget, Tag("=share")], _BUDGET_FORM,
+                   _BUDGET_CHECK]
 
 
 class InLast(Model):
@@ -274,30 +397,60 @@ class InLast(Model):
         return self
 
 
+class AtLeastGrade(Model):
+    form: ClassVar[str] = "at_least"
+    grade_at_least: Text
+
+
+class AtMostGrade(Model):
+    form: ClassVar[str] = "at_most"
+    grade_at_most: Text
+
+
+class Consecutive(Model):
+    form: ClassVar[str] = "consecutive"
+    consecutive: PositiveInt
+
+
+class InLastSpan(Model):
+    form: ClassVar[str] = "in_last"
+    in_last: InLast
+
+
+_GRADE_FORM, _GRADE_CHECK = either({"at_least": ("grade_at_least",), "at_most": ("grade_at_most",)},
+                                   none="a rule names exactly one of grade_at_least or grade_at_most")
+_SPAN_FORM, _SPAN_CHECK = either(
+    {"consecutive": ("consecutive",), "in_last": ("in_last",)},
+    none="a rule has exactly one of consecutive: N or in_last: {{periods: N, count: K}}")
+
+
 class ActionRule(Model):
     """An action triggered by grades over recorded periods, e.g. A or better 3 periods running."""
 
-    grade_at_least: Text | None = None
-    grade_at_most: Text | None = None
-    consecutive: PositiveInt | None = None
-    in_last: InLast | None = None
+    flattened: ClassVar[tuple[str, ...]] = ("grade_rule", "span")  # written inline in the YAML
+    grade_rule: Annotated[Annotated[AtLeastGrade, Tag("=at_least")] | Annotated[AtMostGrade, Tag("=at_most")],
+                          _GRADE_FORM, _GRADE_CHECK]
+    span: Annotated[Annotated[Consecutive, Tag("=consecutive")] | Annotated[InLastSpan, Tag("=in_last")],
+                    _SPAN_FORM, _SPAN_CHECK]
 
-    @model_validator(mode="after")
-    def _one_grade_one_span(self) -> ActionRule:
-        if (self.grade_at_least is None) == (self.grade_at_most is None):
-            raise ValueError("a rule names exactly one of grade_at_least or grade_at_most")
-        if (self.consecutive is None) == (self.in_last is None):
-            raise ValueError("a rule has exactly one of consecutive: N or in_last: {periods: N, count: K}")
-        return self
+    _gather = model_validator(mode="before")(nested({"grade_rule": ("grade_at_least", "grade_at_most"),
+                                                     "span": ("consecutive", "in_last")}))
 
     @property
     def periods(self) -> int:
         """How many periods, the current one included, the rule looks at."""
-        return self.consecutive if self.consecutive is not None else self.in_last.periods
+        span = self.span
+        return span.consecutive if isinstance(span, Consecutive) else span.in_last.periods
+
+    @property
+    def at_least(self) -> bool:
+        """True for grade_at_least (this grade or better), False for grade_at_most."""
+        return isinstance(self.grade_rule, AtLeastGrade)
 
     @property
     def grade(self) -> str:
-        return self.grade_at_least if self.grade_at_least is not None else self.grade_at_most
+        rule = self.grade_rule
+        return rule.grade_at_least if isinstance(rule, AtLeastGrade) else rule.grade_at_most
 
 
 class BonusShareRange(Model):

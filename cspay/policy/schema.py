@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from cspay.policy import model, values
+from cspay.policy import metrics_spec, model, values
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _DIGITS = r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
@@ -74,10 +75,12 @@ DESCRIPTIONS = {
         "min_volume": "Below this volume the KPI is left out and the other weights rescaled.",
         "missing": "error: an empty cell is an error; exclude: the KPI is left out for that agent.",
     },
-    "Score": {
+    "LinearScore": {
         "threshold": "Below it (above it, when lower is better) the score is 0; at it, at_threshold.",
         "target": "The value scoring at_target (1.0 unless given).",
         "stretch": "At and beyond it the score is at_stretch (1.5 unless given).",
+    },
+    "BandScore": {
         "bands": "Bands sorted by from: the score of the last band whose from the value reaches.",
     },
     "Grade": {
@@ -101,14 +104,6 @@ DESCRIPTIONS = {
         "ignore": "Rules this policy silences, each with the reason why it does not apply: {CSP103: ...}.",
     },
 }
-
-# Rules the models check in Python that a schema can state too.
-ONE_OF_REQUIRED = {
-    "Score": [["threshold", "target", "stretch"], ["bands"]],
-    "Gate": [["kpi"], ["column"]],
-}
-GATE_CONDITIONS = [["below"], ["above"], ["at_least"], ["at_most"]]
-
 
 class _PolicySchema(GenerateJsonSchema):
     def function_before_schema(self, schema: Any) -> Any:
@@ -139,19 +134,43 @@ def policy_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a policy file."""
     schema = model.Policy.model_json_schema(by_alias=True, schema_generator=_PolicySchema)
     definitions = schema.get("$defs", {})
-    for name, groups in ONE_OF_REQUIRED.items():
-        rules = [{"oneOf": [{"required": group} for group in groups]}]
-        if name == "Gate":
-            rules.append({"oneOf": [{"required": group} for group in GATE_CONDITIONS]})
-        definitions[name]["allOf"] = rules
+    for cls in (model.Gate, model.ActionRule, metrics_spec.Leaf):
+        _flatten(definitions, cls.__name__, cls.flattened)
+    _prune(schema)
     for name, keys in DESCRIPTIONS.items():
         properties = (schema if name == "Policy" else definitions[name])["properties"]
         for key, text in keys.items():
             properties[key]["description"] = text
-    definitions.pop("GateEffect", None)
-    definitions.pop("Share", None)
     return {"$schema": DIALECT, **schema, "title": "cspay pay policy",
             "description": "A cspay pay policy: roles, KPIs, grades, bonus, gates and pay lines."}
+
+
+def _flatten(definitions: dict[str, Any], name: str, fields: tuple[str, ...]) -> None:
+    """Write a model's nested either/or fields inline, as the YAML does: each field's forms' keys become
+    the model's own keys, and exactly one form's required keys must be given."""
+    definition = definitions[name]
+    for field in fields:
+        union = definition["properties"].pop(field)
+        members = [definitions[ref["$ref"].rsplit("/", 1)[1]] for ref in union.get("oneOf") or union["anyOf"]]
+        for member in members:
+            definition["properties"].update(member["properties"])
+        definition["required"] = [key for key in definition["required"] if key != field]
+        definition.setdefault("allOf", []).append({"oneOf": [{"required": member["required"]} for member in members]})
+
+
+def _prune(schema: dict[str, Any]) -> None:
+    """Drop the definitions nothing refers to any more."""
+    definitions = schema["$defs"]
+    reached: set[str] = set()
+    waiting = [schema["properties"]]
+    while waiting:
+        text = json.dumps(waiting.pop())
+        for name in re.findall(r'"#/\$defs/([^"]+)"', text):
+            if name not in reached:
+                reached.add(name)
+                waiting.append(definitions[name])
+    for name in set(definitions) - reached:
+        del definitions[name]
 
 
 def schema_text() -> str:

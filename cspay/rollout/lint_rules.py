@@ -187,7 +187,7 @@ def gate_cliffs(context: Context) -> Iterator[Hit]:
         drop = reach.gate_drop(policy, gate)
         if drop * HUNDRED > policy.lint.cliff:
             yield Hit("CSP104", ("gates", i), "gate", {
-                "gate": gate.describe(), "value": number(gate.condition[1]),
+                "gate": gate.describe(), "value": number(gate.condition.limit),
                 "share": percent(drop), "money": context.per_role(drop)})
 
 
@@ -225,7 +225,7 @@ def dead_gates(context: Context) -> Iterator[Hit]:
         unit = context.policy.kpis[gate.kpi].unit
         fires = reach.gate_fires(gate, unit)
         if fires:
-            yield Hit("CSP105", ("gates", i, gate.condition[0]), f"gate_{fires}",
+            yield Hit("CSP105", ("gates", i, gate.condition.name), f"gate_{fires}",
                       {"gate": gate.describe(), "unit": unit, "range": context.range(unit)})
 
 
