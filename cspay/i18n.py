@@ -29,7 +29,8 @@ def languages() -> list[str]:
 def catalog(language: str) -> dict[str, str]:
     """The messages of one language, by key."""
     text = (resources.files("cspay") / "locales" / f"{language}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    messages: dict[str, str] = json.loads(text)
+    return messages
 
 
 class Words:

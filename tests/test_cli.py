@@ -185,3 +185,15 @@ def test_bom_starts_the_csv_with_a_byte_order_mark(runner, tmp_path):
 def test_bom_without_csv_is_usage_error(runner):
     """--bom means nothing for a table, so it is refused."""
     assert 2 == runner.invoke(app, ["compute", POLICY, MONTH, "--bom"]).exit_code
+
+
+def test_version_prints_the_one_version(runner):
+    """`cspay --version` prints the version the package declares (cspay.__version__, read by the build too)."""
+    from importlib.metadata import version
+
+    from cspay import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert 0 == result.exit_code, result.output
+    assert f"cspay {__version__}\n" == result.stdout
+    assert version("cspay") == __version__

@@ -28,6 +28,22 @@ app = typer.Typer(
 )
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from cspay import __version__
+
+        typer.echo(f"cspay {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print cspay's version and exit.")] = False,
+) -> None:
+    """Pay for customer-service agents: a YAML pay policy and a month of KPI metrics in, payslips out."""
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"

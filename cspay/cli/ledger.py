@@ -15,6 +15,8 @@ from cspay.cli.common import app, console, period_option, reports_errors, words_
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
 
+    from cspay.i18n import Words
+
 LedgerOption = Annotated[Path, typer.Option("--ledger", envvar="CSPAY_LEDGER",
                                             help="The ledger file (default: cspay.db here).")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of cspay's own words: en or zh.")]
@@ -184,7 +186,7 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     return table
 
 
-def _correction(record: dict[str, Any], words: Any) -> str:
+def _correction(record: dict[str, Any], words: Words) -> str:
     """A period's corrections: +900.00 (paid in 2026-12), or pending."""
     from decimal import Decimal
 
@@ -210,7 +212,7 @@ def close_period(
 
     Example: cspay close 2026-11 --ledger payroll.db
     """
-    from cspay.ledger.book import Who
+    from cspay.ledger.reads import Who
 
     words = words_for(lang)
     label, who = _period_argument(period), Who.now()
@@ -231,7 +233,7 @@ def reopen(
 
     Example: cspay reopen 2026-11 --reason "CSAT survey export was incomplete"
     """
-    from cspay.ledger.book import Who
+    from cspay.ledger.reads import Who
 
     if not reason.strip():
         raise typer.BadParameter("expected a reason, e.g. --reason \"CSAT export was incomplete\"",
@@ -244,7 +246,8 @@ def reopen(
 
 
 def _period_argument(text: str) -> str:
-    return period_option(text, "PERIOD").label
+    label: str = period_option(text, "PERIOD").label
+    return label
 
 
 @app.command()

@@ -14,7 +14,7 @@ from collections import Counter
 from decimal import Decimal, DecimalException
 from itertools import compress, repeat
 from operator import add, attrgetter, getitem, lt, mul, sub
-from typing import Any
+from typing import Any, cast
 
 from cspay.engine.compiled import Engine, Fixed
 from cspay.engine.plans import Scored
@@ -107,11 +107,10 @@ class Columnar:
             if mask not in engine._total_weights:
                 engine._total_weight(mask)
         totals = engine._total_weights
-        weights = repeat(totals[full], size) if masks is None else map(totals.__getitem__, masks)
-        weights = list(weights)
+        weights = [totals[full]] * size if masks is None else list(map(totals.__getitem__, masks))
         if not all(weights):
             return None
-        scores = batch.scores = list(map(score_of, weighted, weights))
+        scores = batch.scores = cast(list[Decimal], list(map(score_of, weighted, weights)))  # every weight > 0
         return list(map(grade_index, repeat(engine.ascending), scores))
 
     def _pays(self, batch: Batch) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import fields
 from decimal import Decimal, DecimalException
-from typing import Any
+from typing import Any, cast
 
 from cspay.engine.plans import MEMO_LIMIT, AdjustmentPlan, GatePlan, KpiPlan, Scored
 from cspay.engine.rounding import Rounder
@@ -71,8 +71,11 @@ class Engine:
         self._bonus_lines: dict[Decimal, dict[Decimal | None, Line]] = {}
         self._minimum = policy.floor.gross if policy.floor else None
         self._floor_label = (policy.floor.label if policy.floor else None) or FLOOR_LABEL
-        self._kpi_rules = [(plan.bit, plan.volume_column, plan.volume_min) for plan in self.kpi_plans]
-        self._gate_rules = [(plan.kpi_index, plan.column if plan.kpi_index is None else None, plan.test,
+        # (bit, min_volume column or None, its minimum) per KPI; (KPI's index or -1, column or None, test,
+        # limit) per gate.
+        self._kpi_rules = [(plan.bit, plan.volume_column, plan.volume_min or ZERO) for plan in self.kpi_plans]
+        self._gate_rules = [(-1 if plan.kpi_index is None else plan.kpi_index,
+                             plan.column if plan.kpi_index is None else None, plan.test,
                              plan.limit) for plan in self.gate_plans]
         self._adjustment_rules = [(plan.column, plan.lines, plan) for plan in self.adjustment_plans]
 
@@ -88,7 +91,7 @@ class Engine:
         scored: list[Scored | KpiResult] = []
         for plan in self.kpi_plans:
             value = values.get(plan.code)
-            entry = plan.memo.get(value)  # type: ignore[arg-type]
+            entry: Scored | KpiResult | None = plan.memo.get(value)  # type: ignore[arg-type]
             if entry is None or (entry.value is not value and str(entry.value) != str(value)):
                 entry = plan.scored(value)
             scored.append(entry)
@@ -117,7 +120,7 @@ class Engine:
         for (bit, column, least), entry in zip(self._kpi_rules, scored, strict=True):
             if entry.__class__ is Scored and (column is None or not too_few(numbers[column], least)):
                 mask |= bit  # counted: it has a value, and min_volume (if any) is reached
-                weighted += entry.weighted  # type: ignore[union-attr]
+                weighted += entry.weighted
         total_weight = self._total_weights.get(mask)
         if total_weight is None:
             total_weight = self._total_weight(mask)
@@ -155,7 +158,7 @@ class Engine:
                   worked: Decimal | None) -> tuple[tuple[GateHit, ...], bool, Decimal, Fixed, Line]:
         """From the bonus by grade or score, which gates hold and the worked days: the gate hits (in
         order), whether the cap cut the bonus, the proration, base pay and allowance lines, the bonus line."""
-        gated, hits = bonus, ()
+        gated, hits = bonus, cast(tuple[GateHit, ...], ())
         for plan, held in zip(self.gate_plans, holds, strict=True):
             if held:
                 hit = plan.hits.get(gated)
@@ -169,7 +172,7 @@ class Engine:
         fixed = self._fixed_lines[role].get(key) or self._fixed(role, proration, key)
         key = worked if self._bonus_by_worked else None
         bonus_line = self._bonus_lines.get(final, _NO_LINES).get(key) or self._bonus_line(final, proration, key)
-        return hits, was_capped, proration, fixed, bonus_line  # type: ignore[return-value]
+        return hits, was_capped, proration, fixed, bonus_line
 
     def _total_weight(self, mask: int) -> Decimal:
         """Σ(weight) over the KPIs counted (those whose bit is in the mask)."""
@@ -224,8 +227,9 @@ class _Computed(Payslip):
     """
 
     __slots__ = ("_pending",)
+    _pending: tuple[list[KpiPlan], list[Scored | KpiResult], int, Decimal, dict[str, Decimal]] | None
 
-    @property  # type: ignore[override]
+    @property
     def kpis(self) -> tuple[KpiResult, ...]:
         pending = self._pending
         if pending is not None:
@@ -233,7 +237,7 @@ class _Computed(Payslip):
             plans, scored, mask, total_weight, numbers = pending
             _KPIS.__set__(self, tuple([plan.result(item, mask, total_weight, numbers)
                                        for plan, item in zip(plans, scored, strict=True)]))
-        return _KPIS.__get__(self, Payslip)
+        return cast(tuple[KpiResult, ...], _KPIS.__get__(self, Payslip))
 
     @kpis.setter
     def kpis(self, value: tuple[KpiResult, ...]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from cspay.policy.model import Kpi, Score
+from cspay.policy.model import BandScore, Kpi, LinearScore, Score
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -37,13 +37,12 @@ POSITION_TEXT = {
 }  # fmt: skip
 
 
-def linear_scorer(score: Score) -> Scorer:
+def linear_scorer(score: LinearScore) -> Scorer:
     """The curve through (threshold, at_threshold), (target, at_target), (stretch, at_stretch), running up
     or down: a value's score, where it sits and (for bands) the band's start. A value exactly at a point
     has reached it (at the threshold it scores at_threshold; at the stretch, at_stretch)."""
     t, g, x = score.threshold, score.target, score.stretch
     at_t, at_g, at_x = score.at_threshold, score.at_target, score.at_stretch
-    assert t is not None and g is not None and x is not None
     sign = ONE if t < x else -ONE
 
     def scorer(value: Decimal) -> tuple[Decimal, str, Decimal | None]:
@@ -59,10 +58,10 @@ def linear_scorer(score: Score) -> Scorer:
     return scorer
 
 
-def band_scorer(score: Score) -> Scorer:
+def band_scorer(score: BandScore) -> Scorer:
     """The score of the last band whose `from` the value reaches (a value at `from` is in that band);
     below the first band, 0."""
-    bands = [(band.from_, band.score) for band in reversed(score.bands or [])]
+    bands = [(band.from_, band.score) for band in reversed(score.bands)]
 
     def scorer(value: Decimal) -> tuple[Decimal, str, Decimal | None]:
         for start, points in bands:
@@ -75,7 +74,7 @@ def band_scorer(score: Score) -> Scorer:
 
 def scorer_of(score: Score) -> Scorer:
     """The KPI's scoring function: its bands, or its linear curve."""
-    return band_scorer(score) if score.bands else linear_scorer(score)
+    return band_scorer(score) if isinstance(score, BandScore) else linear_scorer(score)
 
 
 def position_text(code: str, band_from: Decimal | None) -> str:
@@ -85,7 +84,7 @@ def position_text(code: str, band_from: Decimal | None) -> str:
 
 def curve_points(score: Score) -> tuple[CurvePoint, ...]:
     """The points a KPI's curve is drawn through, worst to best."""
-    if score.bands:
+    if isinstance(score, BandScore):
         return tuple(CurvePoint("band", band.from_, band.score) for band in score.bands)
     return (CurvePoint("threshold", score.threshold, score.at_threshold),
             CurvePoint("target", score.target, score.at_target),
@@ -103,17 +102,16 @@ def position(score: Score, value: Decimal | None) -> tuple[str, Decimal | None]:
 def exact_score(kpi: Kpi, value: Fraction) -> Fraction:
     """The KPI's score as an exact fraction (the engine's curve, without Decimal's 28-digit limit)."""
     score = kpi.score
-    if score.bands:
+    if isinstance(score, BandScore):
         reached = [band.score for band in score.bands if band.from_ <= value]
         return Fraction(reached[-1]) if reached else Fraction(0)
     sign = 1 if score.higher_is_better else -1
-    points = _exact_points(kpi)
+    points = _exact_points(score)
     return _score_on(points, sign * value)
 
 
-def _exact_points(kpi: Kpi) -> list[tuple[Fraction, Fraction]]:
+def _exact_points(score: LinearScore) -> list[tuple[Fraction, Fraction]]:
     """The linear curve's points, mirrored for lower-is-better so that it always rises left to right."""
-    score = kpi.score
     sign = 1 if score.higher_is_better else -1
     return [(sign * Fraction(score.threshold), Fraction(score.at_threshold)),
             (sign * Fraction(score.target), Fraction(score.at_target)),
@@ -132,11 +130,11 @@ def _score_on(points: list[tuple[Fraction, Fraction]], u: Fraction) -> Fraction:
 def value_for_score(kpi: Kpi, value: Fraction, wanted: Fraction) -> Fraction | None:
     """The nearest value, in the better direction, whose score reaches `wanted`; None beyond the curve."""
     score = kpi.score
-    if score.bands:
+    if isinstance(score, BandScore):
         return next((Fraction(band.from_) for band in score.bands
                      if band.from_ > value and band.score >= wanted), None)
     sign = 1 if score.higher_is_better else -1
-    found = _solve_linear(_exact_points(kpi), sign * value, wanted)
+    found = _solve_linear(_exact_points(score), sign * value, wanted)
     return None if found is None else sign * found
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
 from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
-from cspay.policy.model import Forfeit, Gate, Kpi, Multiply, Policy
+from cspay.policy.model import Forfeit, Gate, Kpi, KpiSubject, Multiply, Policy
 
 
 @dataclass(frozen=True)
@@ -248,13 +248,14 @@ def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> Bo
 
 def _gate(policy: Policy, hit: GateHit, row: AgentRow) -> GateExplained:
     gate: Gate = policy.gates[hit.index]
-    condition, limit = gate.condition.name, gate.condition.limit
-    if gate.kpi:
-        value, label = row.kpis[gate.kpi], policy.kpis[gate.kpi].label or gate.kpi
+    condition, limit, subject = gate.condition.name, gate.condition.limit, gate.subject
+    if isinstance(subject, KpiSubject):
+        value, label = row.kpis[subject.kpi], policy.kpis[subject.kpi].label or subject.kpi
     else:
-        value, label = row.numbers[gate.column], gate.column
+        value, label = row.numbers[subject.column], subject.column
+    assert value is not None  # the gate held on this value
     return GateExplained(
-        hit.index, gate.kpi or gate.column, label, value, condition, limit, isinstance(gate.then, Forfeit),
+        hit.index, gate.subject_name, label, value, condition, limit, isinstance(gate.then, Forfeit),
         gate.then.multiply if isinstance(gate.then, Multiply) else None, gate.reason, hit.bonus_before,
         hit.bonus_after,
     )
@@ -277,7 +278,7 @@ def _floor(policy: Policy, slip: Payslip) -> FloorExplained | None:
 
 def explanation_data(explanation: Explanation) -> dict[str, Any]:
     """The explanation as JSON-ready data: amounts, scores and values as decimal strings."""
-    return _plain(asdict(explanation))
+    return cast(dict[str, Any], _plain(asdict(explanation)))
 
 
 def _plain(value: Any) -> Any:

@@ -18,7 +18,8 @@ from cspay.engine.compiled import Engine
 from cspay.engine.curves import exact_score, value_for_score
 from cspay.engine.period import paid_only
 from cspay.engine.types import AgentRow, KpiResult, Payslip
-from cspay.policy.model import Kpi
+from cspay.engine.rounding import exponent
+from cspay.policy.model import BandScore, Kpi, KpiSubject
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _needed_score(engine: Engine, slip: Payslip, code: str, next_grade: NextGrad
     weight = Fraction(engine.policy.kpis[code].weight)
     if not weight:
         return None
-    others = sum((Fraction(k.weight) * exact_score(engine.policy.kpis[k.code], Fraction(k.value))
+    others = sum((Fraction(k.weight) * exact_score(engine.policy.kpis[k.code], Fraction(_valued(k)))
                   for k in counted if k.code != code), Fraction(0))
     total_weight = sum((Fraction(k.weight) for k in counted), Fraction(0))
     return (Fraction(next_grade.min_score) * total_weight - others) / weight
@@ -176,12 +177,11 @@ def _needed_score(engine: Engine, slip: Payslip, code: str, next_grade: NextGrad
 def _next_point(kpi: Kpi, value: Decimal) -> tuple[str, Decimal] | None:
     """The next of threshold / target / stretch (or the next band's start) in the better direction."""
     score = kpi.score
-    if score.bands:
+    if isinstance(score, BandScore):
         ahead = [band.from_ for band in score.bands if band.from_ > value]
         return ("band", ahead[0]) if ahead else None
     better = 1 if score.higher_is_better else -1
-    for name in ("threshold", "target", "stretch"):
-        point = getattr(score, name)
+    for name, point in (("threshold", score.threshold), ("target", score.target), ("stretch", score.stretch)):
         if value * better < point * better:
             return name, point
     return None
@@ -194,7 +194,7 @@ def _step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, goal: str, 
         return None
     result = outcome(pricing, with_kpi(row, code, value), slip)
     reached = grade is None or _at_least_grade(pricing.engine, result.score, grade)
-    change = tidy(value - row.kpis[code])
+    change = tidy(value - _valued(row.kpis[code]))
     return Step(goal, goal_at, grade, value if exact is None else exact, value, change, reached, result)
 
 
@@ -221,14 +221,24 @@ def _grade_step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, exact
 def _gate_lever(pricing: Pricing, row: AgentRow, slip: Payslip, index: int) -> GateLever:
     engine = pricing.engine
     gate = engine.policy.gates[index]
-    now = row.kpis[gate.kpi] if gate.kpi else row.numbers[gate.column]
-    value = clearing_value((gate.condition.name, gate.condition.limit), now)
-    if gate.kpi:
-        changed, label = with_kpi(row, gate.kpi, value), engine.policy.kpis[gate.kpi].label or gate.kpi
+    subject = gate.subject
+    if isinstance(subject, KpiSubject):
+        now = _valued(row.kpis[subject.kpi])
+        value = clearing_value((gate.condition.name, gate.condition.limit), now)
+        changed, label = with_kpi(row, subject.kpi, value), engine.policy.kpis[subject.kpi].label or subject.kpi
     else:
-        changed, label = replace(row, numbers={**row.numbers, gate.column: value}), gate.column
-    return GateLever(index, gate.kpi or gate.column, label, gate.reason, now, value,
-                     outcome(pricing, changed, slip))
+        now = row.numbers[subject.column]
+        value = clearing_value((gate.condition.name, gate.condition.limit), now)
+        changed, label = replace(row, numbers={**row.numbers, subject.column: value}), subject.column
+    return GateLever(index, gate.subject_name, label, gate.reason, now, value, outcome(pricing, changed, slip))
+
+
+def _valued(value: Decimal | KpiResult | None) -> Decimal:
+    """A KPI value a move starts from: the KPI has one (a KPI without a value has no moves)."""
+    found = value.value if isinstance(value, KpiResult) else value
+    if found is None:
+        raise ValueError("a KPI without a value has no moves")
+    return found
 
 
 def clearing_value(condition: tuple[str, Decimal], now: Decimal) -> Decimal:
@@ -237,7 +247,7 @@ def clearing_value(condition: tuple[str, Decimal], now: Decimal) -> Decimal:
     if name in ("below", "above"):
         return limit
     # at_least / at_most hold at the limit itself: step past it by the finest place either number uses.
-    step = Decimal(1).scaleb(min(limit.as_tuple().exponent, now.as_tuple().exponent, 0))
+    step = Decimal(1).scaleb(min(exponent(limit), exponent(now), 0))
     return limit - step if name == "at_least" else limit + step
 
 
@@ -248,9 +258,10 @@ def _at_least_grade(engine: Engine, score: Decimal | None, grade: str) -> bool:
 
 def _quantum(kpi: Kpi) -> Decimal:
     """Two decimal places finer than the policy writes the KPI's curve points (0.01 for 80/90/96)."""
-    points = [band.from_ for band in kpi.score.bands] if kpi.score.bands else [
-        kpi.score.threshold, kpi.score.target, kpi.score.stretch]
-    places = min(min(point.as_tuple().exponent for point in points), 0) - 2
+    score = kpi.score
+    points = ([band.from_ for band in score.bands] if isinstance(score, BandScore)
+              else [score.threshold, score.target, score.stretch])
+    places = min(min(exponent(point) for point in points), 0) - 2
     return Decimal(1).scaleb(places)
 
 

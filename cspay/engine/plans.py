@@ -63,7 +63,7 @@ class KpiPlan:
         """The KPI as the payslip shows it: counted with its contribution, or left out and why."""
         if item.__class__ is not Scored:
             return item  # type: ignore[return-value]
-        entry: Scored = item  # type: ignore[assignment]
+        entry: Scored = item
         if not mask & self.bit:
             volume = numbers[self.volume_column]  # type: ignore[index]
             reason = f"{self.volume_column} {volume} is below the minimum {self.volume_min}"

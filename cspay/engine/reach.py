@@ -14,7 +14,7 @@ from cspay.cells import UNIT_RANGES, in_range
 from cspay.engine.curves import scorer_of
 from cspay.engine.rules import basis_bonus, grade_index
 from cspay.engine.rules import capped as cap_bonus
-from cspay.policy.model import Gate, Kpi, Policy, Score
+from cspay.policy.model import BandScore, Gate, Kpi, Policy, Score
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -27,7 +27,7 @@ def scorer(score: Score) -> Callable[[Decimal], Decimal]:
 
 def breakpoints(score: Score) -> list[Decimal]:
     """The values where a curve bends or a band starts."""
-    if score.bands:
+    if isinstance(score, BandScore):
         return [band.from_ for band in score.bands]
     return [score.threshold, score.target, score.stretch]
 
@@ -43,6 +43,8 @@ def reachable_scores(kpi: Kpi) -> list[Decimal]:
 def can_fall_short(kpi: Kpi) -> bool:
     """Whether a cell can hold a value worse than the KPI's linear threshold (where the score is 0)."""
     low, high = UNIT_RANGES[kpi.unit]
+    if isinstance(kpi.score, BandScore):
+        return True  # below the first band scores 0, and a cell can hold any such value
     threshold = kpi.score.threshold
     if kpi.score.higher_is_better:
         return low is None or low < threshold

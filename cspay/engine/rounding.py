@@ -31,4 +31,12 @@ def round_to(amount: Decimal, step: Decimal, mode: str) -> Decimal:
 
 def quantum(step: Decimal) -> Decimal:
     """The exponent a rounded amount is written with: 0.01 for cents, 1 for a step of 1, 5 or 10."""
-    return ONE.scaleb(min(step.as_tuple().exponent, 0))
+    return ONE.scaleb(min(exponent(step), 0))
+
+
+def exponent(number: Decimal) -> int:
+    """The exponent of a finite Decimal as written: -2 for 92.50, 0 for 92, 1 for 9.2E+2."""
+    value = number.as_tuple().exponent
+    if not isinstance(value, int):
+        raise ValueError(f"expected a finite number, got {number}")
+    return value

@@ -60,7 +60,8 @@ class ColumnReader:
         return Batch(size, ids, roles, _texts(columns, parser.name_at, size), _texts(columns, parser.team_at, size),
                      scored, numbers)
 
-    def _lookups(self, columns: list[tuple[str, ...]]) -> tuple[list[list[Any]], dict[str, list[Decimal]]]:
+    def _lookups(self, columns: list[tuple[str, ...]]) -> tuple[list[list[Scored | KpiResult]],
+                                                                dict[str, list[Decimal]]]:
         scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.kpi_cells]
         numbers = {name: list(map(cache.__getitem__, columns[index]))
                    for name, index, cache in self.parser.number_cells}

@@ -42,7 +42,7 @@ COMBINE: dict[str, Callable[[list[Decimal]], Decimal]] = {
 
 def column_rules(policy: Policy) -> dict[str, str]:
     """How each plain column combines: summed for volumes, units and worked days, else the gate's rule."""
-    rules = {gate.column: gate.combine or "mean" for gate in policy.gates if gate.column}
+    rules: dict[str, str] = {gate.column: gate.combine or "mean" for gate in policy.gates if gate.column}
     return rules | dict.fromkeys(summed_columns(policy), "sum")
 
 

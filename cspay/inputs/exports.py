@@ -82,7 +82,7 @@ class _ExportReader:
             return None
         return day, agent, row
 
-    def cell(self, line: int, cells: list[str], column: str, parse: Callable, optional: bool = True
+    def cell(self, line: int, cells: list[str], column: str, parse: Callable[[str], Any], optional: bool = True
              ) -> Any:  # fmt: skip
         """The cell read by `parse`, None when empty and optional, or _BAD after recording why."""
         text = cells[self.columns[column]]

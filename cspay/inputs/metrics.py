@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import cast
 
 from cspay.errors import MetricsError, Problems
-from cspay.inputs.rows import CACHE_LIMIT, TOTAL_MARKERS, AgentRow, RowParser, find_header, needed_columns
+from cspay.engine.types import AgentRow
+from cspay.inputs.rows import CACHE_LIMIT, TOTAL_MARKERS, RowParser, find_header, needed_columns
 from cspay.inputs.seen import HashedIds
 from cspay.policy.model import Policy
 
@@ -162,7 +164,7 @@ class MetricsReader:
     @property
     def bytes_read(self) -> int:
         """How far into the file reading has got, in bytes (for a progress bar)."""
-        return 0 if self._file.closed else self._file.buffer.tell()
+        return 0 if self._file.closed else cast(io.BufferedReader, self._file.buffer).tell()
 
     @property
     def size(self) -> int:
@@ -197,7 +199,8 @@ class MetricsReader:
 
 def _count_and_escape(error: UnicodeError) -> tuple[str, int]:
     _DECODE_ERRORS[0] += 1
-    return _SURROGATE_ESCAPE(error)
+    text, position = _SURROGATE_ESCAPE(error)
+    return str(text), position
 
 
 _DECODE_ERRORS = [0]  # undecodable byte runs met by any reader in this process, ever

@@ -125,13 +125,13 @@ def place_months(months: list[Month], policy: Policy, period: Period | None) -> 
             check.check(row)
         month.month = check.month
     problems.raise_if_any(MetricsError)
-    dated = sorted((m for m in months if m.month is not None), key=lambda m: m.month.first)  # type: ignore[union-attr]
-    period = period or (period_of(dated[0].month.first, policy.period) if dated else None)
-    for before, month in zip([None, *dated], dated, strict=False):
-        if before is not None and before.month == month.month:
-            problems.add(f"{month.path}: holds {month.month.label}, like {before.path}; expected one file per month")
-        elif period is not None and month.month.first not in period:
-            problems.add(f"{month.path}: holds {month.month.label}, outside {period.label} of {dated[0].path}; "
+    dated = sorted(((m.month, m) for m in months if m.month is not None), key=lambda pair: pair[0].first)
+    period = period or (period_of(dated[0][0].first, policy.period) if dated else None)
+    for before, (held, month) in zip([None, *dated], dated, strict=False):
+        if before is not None and before[0] == held:
+            problems.add(f"{month.path}: holds {held.label}, like {before[1].path}; expected one file per month")
+        elif period is not None and held.first not in period:
+            problems.add(f"{month.path}: holds {held.label}, outside {period.label} of {dated[0][1].path}; "
                          f"the files of a {policy.period} must fall in one {policy.period}")
     problems.raise_if_any(MetricsError)
     months.sort(key=lambda m: m.month.first if m.month else date.min)

@@ -41,18 +41,21 @@ def open_export(policy: Policy, export: Path, period: Period | None, rosters: Se
                            f"({period.first} to {period.last}); check --period")
     months = months_of(period)
     found = read_rosters(rosters, policy, period, months)
-    for roster in {id(roster): roster for roster in found.months.values()}.values():
-        check_sources(policy, roster, derived.metrics)
+    for each in {id(each): each for each in found.months.values()}.values():
+        check_sources(policy, each, derived.metrics)
     joined = [join_roster(table, found.months.get(table.period.label)) for table in derived.months]
     notes = export_notes(derived, joined, found)
     if len(months) == 1:
-        rows = agent_rows(policy, joined[0], found.months[period.label].source)
-        return Source(policy, policy, rows, period, files, notes)
+        roster = found.months.get(period.label)
+        if roster is None:
+            raise MetricsError(f"{', '.join(found.files)}: no roster row is for {period.label}; expected the "
+                               f"agents of the month paid")
+        return Source(policy, policy, agent_rows(policy, joined[0], roster.source), period, files, notes)
     read = []
     for month, table in zip(joined, derived.months, strict=True):
-        roster = found.months.get(table.period.label)
-        rows = [] if roster is None else list(agent_rows(policy, month, roster.source))
-        read.append(Month(roster.source if roster else str(export), rows, table.period))
+        dated = found.months.get(table.period.label)
+        rows = [] if dated is None else list(agent_rows(policy, month, dated.source))
+        read.append(Month(dated.source if dated else str(export), rows, table.period))
     combined, combine_notes = combine(policy, [month for month in read if month.rows])
     return Source(policy, period_policy(policy), combined, period, files, notes + combine_notes)
 

@@ -25,13 +25,13 @@ def open_inputs(policy: Policy, paths: Sequence[str | Path], period: Period | st
     metrics file for a month, or a quarter's or year's monthly files (or a folder of them).
     UsageProblem (exit 2) for a combination the policy cannot pay.
     """
-    files, rosters = [Path(path) for path in paths], [Path(path) for path in rosters]
+    files, roster_files = [Path(path) for path in paths], [Path(path) for path in rosters]
     period = check_period(policy, parse_period(period) if isinstance(period, str) else period)
     if policy.metrics is not None or rosters:
         if len(files) != 1:
             raise UsageProblem(f"the policy {policy.path} derives its metrics from one raw export; got "
                                f"{len(files)} files", "METRICS")
-        return open_export(policy, files[0], period, rosters, encoding=encoding, delimiter=delimiter)
+        return open_export(policy, files[0], period, roster_files, encoding=encoding, delimiter=delimiter)
     return open_period(policy, metric_files(files, policy), period, encoding=encoding, delimiter=delimiter)
 
 

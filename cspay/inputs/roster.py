@@ -94,7 +94,8 @@ def _by_month(file: CsvFile, id_column: str, column: str, period: Period) -> dic
 
 def _roster(file: CsvFile, id_column: str, records: list[Record]) -> Roster:
     """The records keyed by agent id; duplicate or empty ids are errors naming the lines."""
-    index, problems, lines = locate(file, [id_column])[id_column], Problems(), {}
+    index, problems = locate(file, [id_column])[id_column], Problems()
+    lines: dict[str, Record] = {}
     for line, cells in records:
         agent = cells[index].strip() if index < len(cells) else ""
         if problem := width_problem(file, line, cells):

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from cspay.cells import UNIT_PARSERS, CellError, clean, is_missing, parse_plain
 from cspay.engine.types import AgentRow
@@ -148,7 +149,8 @@ class RowParser:
         self.period_at = self._identity.get("period")
         self.columns = [(index[c.name], c) for c in columns]
         self._kpi_cells = [(c.kpi, i, c.cache) for i, c in self.columns if c.kpi is not None]
-        self.number_cells = [(c.name, i, c.cache) for i, c in self.columns if c.kpi is None]
+        # A plain column's reader never gives None (an empty cell is an error, or 0 for adjustments).
+        self.number_cells = [(c.name, i, cast(dict[str, Decimal], c.cache)) for i, c in self.columns if c.kpi is None]
         self.width = len(header)
 
     def parse(self, line: int, cells: list[str]) -> AgentRow | None:
@@ -211,9 +213,9 @@ class RowParser:
                                   f"expected {error.expected}")
                 ok = False
                 continue
-            if ok:
+            if ok and row is not None:
                 if column.kpi is None:
-                    row.numbers[column.name] = value
+                    row.numbers[column.name] = cast(Decimal, value)
                 else:
                     row.kpis[column.kpi] = value
         return row if ok else None

@@ -76,7 +76,8 @@ class Ledger(LedgerReads):
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        version: int = self.db.execute("PRAGMA user_version").fetchone()[0]
+        return version
 
     def _migrate(self) -> None:
         current = self.schema_version
@@ -175,7 +176,7 @@ class Ledger(LedgerReads):
              "correction" if recording.correction else "pay", policy.policy, policy.version,
              policy.sha256, policy.currency, __version__, who.at, who.user, who.host, summary.headcount,
              str(summary.gross), str(summary.bonus)))
-        run_id = cursor.lastrowid
+        run_id = _inserted(cursor)
         self.db.executemany("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
                             [(run_id, kind, path, digest) for kind, path, digest in recording.inputs])
         return run_id
@@ -186,7 +187,7 @@ class Ledger(LedgerReads):
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, slip.agent_id, slip.name, slip.role, slip.team, _text(slip.score), slip.grade,
              slip.action, str(slip.gross)))
-        payslip_id = cursor.lastrowid
+        payslip_id = _inserted(cursor)
         self.db.executemany(
             "INSERT INTO lines (payslip_id, position, code, label, amount) VALUES (?, ?, ?, ?, ?)",
             [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)])
@@ -196,6 +197,13 @@ class Ledger(LedgerReads):
             [(payslip_id, k.code, k.label, _text(k.value), _text(k.score), str(k.weight),
               _text(k.contribution), k.left_out) for k in slip.kpis])
         return payslip_id
+
+def _inserted(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT made."""
+    if cursor.lastrowid is None:
+        raise sqlite3.DatabaseError("the insert made no row")
+    return cursor.lastrowid
+
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)

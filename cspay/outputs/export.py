@@ -117,11 +117,12 @@ class CsvRows:
 
     def text(self, slip: Payslip) -> str | None:
         """The row as one line of text, or None when a text cell needs quotes."""
-        texts = [self.cell(slip.agent_id), self.cell(slip.name), self.cell(slip.role), self.cell(slip.team),
+        cells = [self.cell(slip.agent_id), self.cell(slip.name), self.cell(slip.role), self.cell(slip.team),
                  score_text(slip.score), self.cell(slip.grade or ""), self.cell(slip.action or "")]
-        if None in texts:
+        texts = [cell for cell in cells if cell is not None]
+        if len(texts) < len(cells):
             return None
-        return ",".join(texts + self.amounts(slip.lines) + self.factor(slip)) + "\n"  # type: ignore[operator]
+        return ",".join(texts + self.amounts(slip.lines) + self.factor(slip)) + "\n"
 
     def factor(self, slip: Payslip) -> list[str]:
         """The budget factor cell, under a policy with a budget."""

@@ -38,10 +38,12 @@ def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> It
     """A temporary file next to `path` (or spooled for stdout), moved into place only on success."""
     check_target(path, force)
     folder = path.parent if path is not None else None
-    mode = "w+b" if binary else "w+"
-    options = {} if binary else {"encoding": "utf-8", "newline": ""}
-    handle = tempfile.NamedTemporaryFile(mode, dir=folder, prefix=".cspay-", suffix=".part",
-                                         delete=False, **options)
+    handle: IO[Any]
+    if binary:
+        handle = tempfile.NamedTemporaryFile("w+b", dir=folder, prefix=".cspay-", suffix=".part", delete=False)
+    else:
+        handle = tempfile.NamedTemporaryFile("w+", dir=folder, prefix=".cspay-", suffix=".part", delete=False,
+                                             encoding="utf-8", newline="")
     try:
         yield handle
         handle.flush()

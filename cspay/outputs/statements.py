@@ -68,17 +68,19 @@ def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Wo
     """One agent's statement: what the payslip panel shows, with a bar per KPI."""
     view = payslip_view(policy, explanation, words)
     bars = [kpi_bar(kpi) for kpi in explanation.kpis]
-    return env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
+    html: str = env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
+    return html
 
 
 def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words) -> str:
     """The list of everyone's statements with grade and gross, and the total."""
     wording = Wording(policy, words)
-    return env.get_template("index.html.j2").render(
+    html: str = env.get_template("index.html.j2").render(
         entries=entries, words=words, lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
         total_label=words("index.total", count=len(entries)), total=wording.money(total),
     )
+    return html
 
 
 def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[str, str]:

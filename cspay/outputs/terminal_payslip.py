@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -18,14 +18,17 @@ def _text(value: str, style: str = "") -> Text:
 
 def payslip_panel(view: dict[str, Any], words: Any) -> Panel:
     """Identity, lines, KPIs, the way from score to bonus, and what moves the bonus."""
-    parts = [
+    parts: list[RenderableType] = [
         _identity(view["identity"]),
         _lines(view, words),
         _kpis(view, words),
         _sentences(words("slip.bonus"), view["bonus"]),
         _moves(view["moves"]),
     ]
-    spaced = [item for part in parts for item in (part, _text(""))][:-1]
+    spaced: list[RenderableType] = []
+    for part in parts:
+        spaced += [part, _text("")]
+    spaced.pop()
     return Panel(Group(*spaced), title=_text(view["title"], "bold"), subtitle=_text(view["policy"]),
                  title_align="left", subtitle_align="right", expand=False)
 

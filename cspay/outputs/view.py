@@ -28,8 +28,11 @@ class Wording:
         self.currency = policy.currency
         self.step, self.mode = policy.rounding.step, policy.rounding.mode
 
-    def money(self, amount: Decimal) -> str:
-        """An amount as the payslip would write it (intermediate amounts rounded only for display)."""
+    def money(self, amount: Decimal | None) -> str:
+        """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash
+        for an amount a payslip does not have."""
+        if amount is None:
+            return DASH
         return self.words.money(round_to(amount, self.step, self.mode), self.currency)
 
     def signed_money(self, amount: Decimal) -> str:
@@ -46,6 +49,10 @@ class Wording:
         sign = "+" if change > 0 else ""
         key = "unit.percent_points" if unit == "percent" else f"unit.{unit}"
         return self.words(key, value=f"{sign}{tidy(change)}")
+
+
+def _tidy(value: Decimal | None) -> str:
+    return DASH if value is None else str(tidy(value))
 
 
 def cut(value: Decimal | None) -> str:
@@ -112,8 +119,8 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
     words = wording.words
     note = ""
     if kpi.left_out is not None and kpi.left_out.kind == "too_few":
-        note = words("left_out.too_few", column=kpi.left_out.column, count=tidy(kpi.left_out.count),
-                     at_least=tidy(kpi.left_out.at_least))
+        note = words("left_out.too_few", column=kpi.left_out.column, count=_tidy(kpi.left_out.count),
+                     at_least=_tidy(kpi.left_out.at_least))
     elif kpi.left_out is not None:
         note = words("left_out.no_value")
     return {

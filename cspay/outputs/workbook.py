@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cspay import __version__
-from cspay.engine.rounding import quantum
+from cspay.engine.rounding import exponent, quantum
 from cspay.engine.rules import run_line_codes
 from cspay.engine.types import KpiResult, Payslip, Summary
 from cspay.errors import OutputError
@@ -190,7 +190,7 @@ def write_about(book: Book, policy: Policy, words: Words, about: About) -> None:
 
 def _money(policy: Policy, words: Words) -> tuple[str, str, int]:
     before, after = words.money_parts(policy.currency)
-    return before, after, -quantum(policy.rounding.step).as_tuple().exponent
+    return before, after, -exponent(quantum(policy.rounding.step))
 
 
 def _properties(policy: Policy, about: About) -> dict[str, Any]:

@@ -77,7 +77,8 @@ def period_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
 def _gate_combine_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     """A column has one way to combine its months, whichever gates and keys read it."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    summed, combined = summed_columns(policy), {}
+    summed = summed_columns(policy)
+    combined: dict[str, tuple[int, str]] = {}
     for i, gate in enumerate(policy.gates):
         if gate.column is None or policy.period == "month":
             continue

@@ -73,14 +73,14 @@ class Document:
 class _Composer(yaml.SafeLoader):
     """Composes nodes only: no implicit typing, no anchors, no aliases, bounded depth."""
 
-    yaml_implicit_resolvers: typing.ClassVar[dict] = {}
+    yaml_implicit_resolvers = {}  # no implicit typing: scalars are typed by _scalar
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused(event.start_mark, "anchors and aliases (&, *) are not allowed in a policy")
         self._depth += 1
@@ -158,10 +158,11 @@ def _build(node: Node, path: Path_, doc: Document, problems: list[str]) -> Any:
         return _build_mapping(node, path, doc, problems)
     if isinstance(node, SequenceNode):
         return [_build(item, (*path, i), doc, problems) for i, item in enumerate(node.value)]
+    assert isinstance(node, ScalarNode)
     return _scalar(node)
 
 
-def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str]) -> dict:
+def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str]) -> dict[Any, Any]:
     result: dict[Any, Any] = {}
     first_seen: dict[Any, Mark] = {}
     for key_node, value_node in node.value:
@@ -208,7 +209,7 @@ def load_policy(path: str | Path) -> Policy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        items = _without_misspelt_missing(error.errors(include_url=False))
+        items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)])
         raise PolicyError([_located(doc, item) for item in items]) from None
     problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
     if problems:
@@ -219,7 +220,7 @@ def load_policy(path: str | Path) -> Policy:
     return policy
 
 
-def _include_metrics_file(doc: Document) -> tuple[dict, bytes]:
+def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
     """The policy's data with `metrics: {file: …}` replaced by that file's section, and the file's bytes.
 
     The file is resolved relative to the policy's folder and holds a top-level `metrics:` key, so
@@ -241,21 +242,22 @@ def _include_metrics_file(doc: Document) -> tuple[dict, bytes]:
     try:
         spec = MetricsSpec.model_validate(included.data["metrics"])
     except ValidationError as error:
-        items = [{**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)]
+        items: list[dict[str, Any]] = [{**item, "loc": ("metrics", *item["loc"])}
+                                       for item in error.errors(include_url=False)]
         raise PolicyError([_located(included, item) for item in items]) from None
     return {**doc.data, "metrics": spec}, target.read_bytes()
 
 
-def _located(doc: Document, item: dict) -> str:
+def _located(doc: Document, item: dict[str, Any]) -> str:
     path = _known_path(doc, item["loc"])
     kind = item["type"]
     if kind == "extra_forbidden":
         key = str(item["loc"][-1])
         return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key)}"
     message = item["msg"].removeprefix("Value error, ")
-    key = _UNKNOWN_KEY.match(message)
-    if key and (*path, key[1]) in doc.keys:  # an either/or's misspelt form: point at the key itself
-        path = (*path, key[1])
+    misspelt = _UNKNOWN_KEY.match(message)
+    if misspelt and (*path, misspelt[1]) in doc.keys:  # an either/or's misspelt form: point at the key itself
+        path = (*path, misspelt[1])
         return f"{doc.where(path, key=True)}: {_dotted(path)}: {message}"
     if kind == "missing":
         message = f"missing required key {item['loc'][-1]!r}"
@@ -268,7 +270,7 @@ def _located(doc: Document, item: dict) -> str:
     return f"{doc.where(path)}: {_dotted(path)}: {message}"
 
 
-def _known_path(doc: Document, loc: tuple) -> Path_:
+def _known_path(doc: Document, loc: tuple[Any, ...]) -> Path_:
     """The loc without the pydantic-only steps (union members, function names)."""
     path: Path_ = ()
     for step in loc:
@@ -284,7 +286,7 @@ def _dotted(path: Path_) -> str:
     return text or "(top)"
 
 
-def _hint(loc: tuple, key: str) -> str:
+def _hint(loc: tuple[Any, ...], key: str) -> str:
     close = _closest_key(loc, key)
     if close:
         return f"; did you mean {close!r}?"
@@ -292,12 +294,12 @@ def _hint(loc: tuple, key: str) -> str:
     return f"; expected one of {', '.join(known)}" if known else ""
 
 
-def _closest_key(loc: tuple, key: str) -> str | None:
+def _closest_key(loc: tuple[Any, ...], key: str) -> str | None:
     close = difflib.get_close_matches(key, _keys_of(Policy, loc[:-1]), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def _without_misspelt_missing(items: list[dict]) -> list[dict]:
+def _without_misspelt_missing(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it, and "give exactly
     one of grade_at_least or grade_at_most" where it has a 'grade_atleast': one typo, one line."""
     meant = {(*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
@@ -306,7 +308,7 @@ def _without_misspelt_missing(items: list[dict]) -> list[dict]:
             and not _meant_form(tuple(item["loc"]), meant)]
 
 
-def _meant_form(loc: tuple, meant: set[tuple]) -> bool:
+def _meant_form(loc: tuple[Any, ...], meant: set[tuple[Any, ...]]) -> bool:
     """Whether `loc` is an either/or field written inline whose forms have a key a typo beside it meant."""
     if not loc or not isinstance(loc[-1], str):
         return False
@@ -314,7 +316,7 @@ def _meant_form(loc: tuple, meant: set[tuple]) -> bool:
     return any((*loc[:-1], key) in meant for key in group)
 
 
-def _keys_of(model: Any, loc: tuple, *, every_form: bool = False) -> list[str]:
+def _keys_of(model: Any, loc: tuple[Any, ...], *, every_form: bool = False) -> list[str]:
     """The keys allowed by the model found by walking `loc` down from `model`: a union's tag step ("=kpi")
     picks its member, and a model's either/or fields written inline count with their members' keys.
     With `every_form`, a union at the end of `loc` gives every member's keys."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, Tag, model_validator
 
@@ -86,8 +86,11 @@ class Empty(Test):
 _TEST_FORM, _TEST_CHECK = either({name: (name,) for name in TESTS},
                                  none=f"give a column and exactly one of {', '.join(TESTS)}")
 _TESTS = (Equals, NotEquals, In, AtLeast, AtMost, Above, Below, Empty)
-AnyTest = Annotated[Union[tuple(Annotated[cls, Tag("=" + cls.form)] for cls in _TESTS)],  # type: ignore[valid-type]  # noqa: UP007
-                    _TEST_FORM, _TEST_CHECK]
+AnyTest = Annotated[
+    Annotated[Equals, Tag("=equals")] | Annotated[NotEquals, Tag("=not_equals")] | Annotated[In, Tag("=in")]
+    | Annotated[AtLeast, Tag("=at_least")] | Annotated[AtMost, Tag("=at_most")] | Annotated[Above, Tag("=above")]
+    | Annotated[Below, Tag("=below")] | Annotated[Empty, Tag("=empty")],
+    _TEST_FORM, _TEST_CHECK]
 
 
 class Leaf(Model):
@@ -248,8 +251,12 @@ _METRICS = (CountMetric, SumMetric, MeanMetric, MedianMetric, MinMetric, MaxMetr
             TopBoxMetric, RatioMetric)
 _METRIC_FORM, _METRIC_CHECK = either({cls.form: (cls.form,) for cls in _METRICS},
                                      none=f"give exactly one of {', '.join(AGGREGATIONS)}; got {{count}}")
-Metric = Annotated[Union[tuple(Annotated[cls, Tag("=" + cls.form)] for cls in _METRICS)],  # type: ignore[valid-type]  # noqa: UP007
-                   _METRIC_FORM, _METRIC_CHECK]
+Metric = Annotated[
+    Annotated[CountMetric, Tag("=count")] | Annotated[SumMetric, Tag("=sum")] | Annotated[MeanMetric, Tag("=mean")]
+    | Annotated[MedianMetric, Tag("=median")] | Annotated[MinMetric, Tag("=min")] | Annotated[MaxMetric, Tag("=max")]
+    | Annotated[PercentileMetric, Tag("=percentile")] | Annotated[ShareMetric, Tag("=share")]
+    | Annotated[TopBoxMetric, Tag("=top_box")] | Annotated[RatioMetric, Tag("=ratio")],
+    _METRIC_FORM, _METRIC_CHECK]
 
 
 class DateColumn(Model):

@@ -311,14 +311,19 @@ class Gate(Model):
         return self.subject.combine if isinstance(self.subject, ColumnSubject) else None
 
     @property
+    def subject_name(self) -> str:
+        """The KPI's code or the column's name."""
+        return self.subject.kpi if isinstance(self.subject, KpiSubject) else self.subject.column
+
+    @property
     def limit(self) -> Decimal:
         return self.condition.limit
 
     def holds(self, value: Decimal) -> bool:
-        return GATE_TESTS[self.condition.name](value, self.condition.limit)
+        return bool(GATE_TESTS[self.condition.name](value, self.condition.limit))
 
     def describe(self) -> str:
-        return f"{self.kpi or self.column} {self.condition.name.replace('_', ' ')} {self.condition.limit}"
+        return f"{self.subject_name} {self.condition.name.replace('_', ' ')} {self.condition.limit}"
 
 
 class Adjustment(Model):

@@ -172,7 +172,7 @@ def layout_problems(path: Path, data: Any) -> list[str]:
         if isinstance(case, dict):
             problems += _case_problems(path, case, names)
         else:
-            line, column = cases.lc.item(index)
+            line, column = cases.lc.item(index)  # type: ignore[attr-defined]  # ruamel's round-trip list
             problems.append(f"{path}:{line + 1}:{column + 1}: expected a case (a mapping with name, row and expect)")
     return problems
 
@@ -261,7 +261,7 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
     from cspay.inputs.rows import find_header, needed_columns
 
     agents = policy.agents
-    read = {agents.id, agents.role, agents.name, agents.team, agents.period} - {None}
+    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period) if name}
     read |= {column.name for column in needed_columns(policy)}
     known = sorted(str(name) for name in read)
     problems = []

@@ -8,6 +8,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from cspay.engine.rounding import exponent
 from cspay.engine.types import Payslip
 from cspay.errors import CaseError, CspayError, MetricsError, UsageProblem
 from cspay.inputs.metrics import AgentRow, RowParser
@@ -194,18 +195,18 @@ def actual_value(slip: Payslip, key: str) -> Any:
 def matches(key: str, expected: Any, actual: Any, tolerance: Decimal | None) -> bool:
     """Money exactly; a score within the tolerance, or else at the places the expected value is written to."""
     if key in TEXT_FIELDS:
-        return (None if expected is None else cell_text(expected)) == actual
+        return bool((None if expected is None else cell_text(expected)) == actual)
     if key == "score":
         if expected is None or actual is None:
             return expected is None and actual is None
         if tolerance is not None:
-            return abs(actual - Decimal(expected)) <= tolerance
-        return cut(actual, places(expected)) == Decimal(expected)
-    return Decimal(expected) == actual
+            return bool(abs(actual - Decimal(expected)) <= tolerance)
+        return bool(cut(actual, places(expected)) == Decimal(expected))
+    return bool(Decimal(expected) == actual)
 
 
 def places(number: Any) -> int:
-    return max(-Decimal(number).as_tuple().exponent, 0)
+    return max(-exponent(Decimal(number)), 0)
 
 
 def cut(score: Decimal, digits: int) -> Decimal:
@@ -250,4 +251,5 @@ def update_expected(case_file: CaseFile) -> int:
 
 
 def _value_line(mapping: Any, key: Any) -> int:
-    return mapping.lc.value(key)[0] + 1
+    line: int = mapping.lc.value(key)[0]
+    return line + 1

@@ -9,10 +9,11 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+from cspay.cells import UNIT_RANGES, in_range
 from cspay.engine import reach
 from cspay.engine.rounding import round_to
 from cspay.i18n import Words
-from cspay.policy.model import Kpi, Policy, Score
+from cspay.policy.model import BandScore, Kpi, Policy, Score
 from cspay.policy.values import HUNDRED
 
 QUALITY_UNITS = ("percent", "ratio", "points")
@@ -52,7 +53,7 @@ class Context:
         return self.words("lint.list_separator").join(amounts)
 
     def range(self, unit: str) -> str:
-        low, high = reach.UNIT_RANGES[unit]
+        low, high = UNIT_RANGES[unit]
         if high is None:
             return self.words("lint.range.from", unit=unit, low=number(low))
         return self.words("lint.range.closed", unit=unit, low=number(low), high=number(high))
@@ -146,17 +147,17 @@ def _ladder_step(context: Context) -> Decimal:
 
 def _score_steps(kpi: Kpi) -> Iterator[tuple[tuple[str | int, ...], str, Decimal, Decimal]]:
     """(path, message key, value, score change) at each place a KPI's score jumps."""
-    low = reach.UNIT_RANGES[kpi.unit][0]
+    low = UNIT_RANGES[kpi.unit][0]
     score = kpi.score
-    if score.bands:
+    if isinstance(score, BandScore):
         before = Decimal(0)
         for i, band in enumerate(score.bands):
             below_reachable = i > 0 or low is None or band.from_ > low
-            if below_reachable and reach.in_range(kpi.unit, band.from_):
+            if below_reachable and in_range(kpi.unit, band.from_):
                 yield ("bands", i, "from"), "band", band.from_, band.score - before
             before = band.score
         return
-    if reach.can_fall_short(kpi) and reach.in_range(kpi.unit, score.threshold) and score.at_threshold:
+    if reach.can_fall_short(kpi) and in_range(kpi.unit, score.threshold) and score.at_threshold:
         yield ("threshold",), "threshold", score.threshold, score.at_threshold
 
 
@@ -205,14 +206,14 @@ def out_of_range(context: Context) -> Iterator[Hit]:
         values = {"kpi": code, "unit": kpi.unit, "range": context.range(kpi.unit)}
         if kpi.score.bands:
             for i, band in enumerate(kpi.score.bands):
-                high = reach.UNIT_RANGES[kpi.unit][1]
+                high = UNIT_RANGES[kpi.unit][1]
                 if high is not None and band.from_ > high:
                     yield Hit("CSP105", ("kpis", code, "score", "bands", i, "from"), "band",
                               {**values, "value": number(band.from_)})
             continue
         for point in ("threshold", "target", "stretch"):
             value = getattr(kpi.score, point)
-            if not reach.in_range(kpi.unit, value):
+            if not in_range(kpi.unit, value):
                 yield Hit("CSP105", ("kpis", code, "score", point), "curve",
                           {**values, "point": point, "value": number(value)})
 
@@ -244,7 +245,7 @@ def non_monotone(context: Context) -> Iterator[Hit]:
     """CSP106: bands that rise then fall (or fall then rise), or a curve whose scores go backwards."""
     for code, kpi in context.policy.kpis.items():
         score = kpi.score
-        if score.bands:
+        if isinstance(score, BandScore):
             i = _reversal([band.score for band in score.bands])
             if i is not None:
                 band, before = score.bands[i], score.bands[i - 1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,9 @@ def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
     assert period is not None
     first, last = period.first.isoformat(), period.last.isoformat()
     before = earlier(period, periods_needed(policy) - 1)
-    pending, paid, grades = [], {}, {label: {} for label in before}
+    pending: list[Pending] = []
+    paid: dict[str, Decimal] = {}
+    grades: dict[str, dict[str, str | None]] = {label: {} for label in before}
     if ledger.exists():  # a ledger about to be created has recorded nothing
         with Ledger(ledger) as book:
             pending = book.pending(period.label, first)
