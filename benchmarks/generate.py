@@ -19,20 +19,71 @@ from itertools import accumulate
 from pathlib import Path
 
 COLUMNS = (
-    "agent_id", "name", "role", "team", "worked_days", "csat", "surveys", "fcr",
-    "aht_sec", "qa_score", "attendance", "valid_complaints", "tickets",
+    "agent_id",
+    "name",
+    "role",
+    "team",
+    "worked_days",
+    "csat",
+    "surveys",
+    "fcr",
+    "aht_sec",
+    "qa_score",
+    "attendance",
+    "valid_complaints",
+    "tickets",
 )
 SEED = 2026_11
 CHUNK = 100_000
 
 SURNAMES = (
-    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
-    "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo",
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Huang",
+    "Zhao",
+    "Wu",
+    "Zhou",
+    "Xu",
+    "Sun",
+    "Ma",
+    "Zhu",
+    "Hu",
+    "Guo",
+    "He",
+    "Lin",
+    "Gao",
+    "Luo",
 )
 GIVEN_NAMES = (
-    "Wei", "Fang", "Na", "Min", "Jing", "Lei", "Jun", "Yan", "Tao", "Ming",
-    "Xin", "Hui", "Qiang", "Li", "Ping", "Yu", "Hao", "Ting", "Bo", "Lan",
-    "Jie", "Mei", "Chao", "Dan", "Kai",
+    "Wei",
+    "Fang",
+    "Na",
+    "Min",
+    "Jing",
+    "Lei",
+    "Jun",
+    "Yan",
+    "Tao",
+    "Ming",
+    "Xin",
+    "Hui",
+    "Qiang",
+    "Li",
+    "Ping",
+    "Yu",
+    "Hao",
+    "Ting",
+    "Bo",
+    "Lan",
+    "Jie",
+    "Mei",
+    "Chao",
+    "Dan",
+    "Kai",
 )
 TEAMS = tuple(
     f"{site}-{queue}"
@@ -65,13 +116,13 @@ def bell(low: int, high: int, centre: float, spread: float) -> list[tuple[int, f
 
 
 def with_variant(
-    weighted: list[tuple[int, float]], plain: Callable[[int], str],
-    variant: Callable[[int], str], share: float,
+    weighted: list[tuple[int, float]],
+    plain: Callable[[int], str],
+    variant: Callable[[int], str],
+    share: float,
 ) -> list[tuple[str, float]]:
     """Each value written plainly, and a `share` of the time in its other spelling."""
-    return [(plain(n), w * (1 - share)) for n, w in weighted] + [
-        (variant(n), w * share) for n, w in weighted
-    ]
+    return [(plain(n), w * (1 - share)) for n, w in weighted] + [(variant(n), w * share) for n, w in weighted]
 
 
 def tenths(n: int) -> str:
@@ -121,15 +172,24 @@ def pools() -> dict[str, Pool]:
         "worked_days": worked_days_pool(),
         "csat": Pool.of(with_variant(bell(700, 1000, 890, 60), tenths, lambda n: f"{tenths(n)}%", 0.15)),
         "surveys": surveys_pool(),
-        "fcr": Pool.of(with_variant(  # steps of 0.005
-            bell(110, 190, 156, 14), lambda n: thousandths(5 * n), lambda n: per_cent_of_thousandths(5 * n),
-            0.1,
-        )),
+        "fcr": Pool.of(
+            with_variant(  # steps of 0.005
+                bell(110, 190, 156, 14),
+                lambda n: thousandths(5 * n),
+                lambda n: per_cent_of_thousandths(5 * n),
+                0.1,
+            )
+        ),
         "aht_sec": Pool.of(with_variant(bell(240, 480, 355, 45), str, clock, 0.1)),
         "qa_score": Pool.of((tenths_short(5 * n), w) for n, w in bell(100, 200, 168, 20)),  # steps of 0.5
-        "attendance": Pool.of(with_variant(
-            bell(850, 1000, 985, 25), tenths_short, lambda n: f"{tenths_short(n)}%", 0.15,
-        )),
+        "attendance": Pool.of(
+            with_variant(
+                bell(850, 1000, 985, 25),
+                tenths_short,
+                lambda n: f"{tenths_short(n)}%",
+                0.15,
+            )
+        ),
         "valid_complaints": Pool.of(zip("01234", (82, 11, 4, 2, 1), strict=True)),
         "tickets": Pool.of((str(n), w) for n, w in bell(500, 1200, 850, 120)),
         "role": Pool.of([("L1", 75), ("L2", 25)]),

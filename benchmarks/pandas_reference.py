@@ -38,8 +38,11 @@ class Grade(NamedTuple):
 
 
 GRADES = (
-    Grade("S", 1.2, 1.5, ""), Grade("A", 1.0, 1.2, ""), Grade("B", 0.8, 1.0, ""),
-    Grade("C", 0.6, 0.6, "coaching"), Grade("D", 0.0, 0.0, "training"),
+    Grade("S", 1.2, 1.5, ""),
+    Grade("A", 1.0, 1.2, ""),
+    Grade("B", 0.8, 1.0, ""),
+    Grade("C", 0.6, 0.6, "coaching"),
+    Grade("D", 0.0, 0.0, "training"),
 )
 QA_FORFEIT_BELOW = 60.0
 ATTENDANCE_HALVES_BELOW = 95.0
@@ -54,8 +57,13 @@ CENT_EPSILON = 1e-6
 
 TEXT_COLUMNS = {"agent_id": str, "name": str, "role": str, "team": str}
 LINE_COLUMNS = [
-    "base_pay", "allowance.meal", "allowance.transport", "bonus",
-    "adjustment.complaints", "adjustment.volume", "floor",
+    "base_pay",
+    "allowance.meal",
+    "allowance.transport",
+    "bonus",
+    "adjustment.complaints",
+    "adjustment.volume",
+    "floor",
 ]
 
 

@@ -33,8 +33,14 @@ DATA = HERE / ".data"
 POLICY = ROOT / "policies" / "standard.yaml"
 TEXT_COLUMNS = ["grade", "action"]
 AMOUNT_COLUMNS = [
-    "base_pay", "allowance.meal", "allowance.transport", "bonus",
-    "adjustment.complaints", "adjustment.volume", "floor", "gross",
+    "base_pay",
+    "allowance.meal",
+    "allowance.transport",
+    "bonus",
+    "adjustment.complaints",
+    "adjustment.volume",
+    "floor",
+    "gross",
 ]
 SHOWN_MISMATCHES = 10
 TARGETS = "targets at 1,000,000 agents: time <= 1.00, memory <= 0.25"
@@ -78,8 +84,11 @@ def ensure_data(agents: int) -> Path:
         print(f"generating {agents:,} agents into {path.relative_to(ROOT)} ...", flush=True)
         partial = path.with_suffix(".partial")
         # In a child, so that this process's own peak memory (the floor of every figure) stays small.
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--agents", str(agents), "--out", str(partial)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), "--agents", str(agents), "--out", str(partial)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         partial.replace(path)
     return path
 
@@ -91,10 +100,22 @@ def make_tools(cspay: str, data: Path, only: str | None) -> list[Tool]:
     cspay_out = outputs / f"cspay-{data.stem}.csv"
     pandas_out = outputs / f"pandas-{data.stem}.csv"
     tools = [
-        Tool("cspay", [*shlex.split(cspay), "compute", str(POLICY), str(data),
-                       "--format", "csv", "--output", str(cspay_out), "--force"], cspay_out),
-        Tool("pandas", [sys.executable, str(HERE / "pandas_reference.py"), str(data), str(pandas_out)],
-             pandas_out),
+        Tool(
+            "cspay",
+            [
+                *shlex.split(cspay),
+                "compute",
+                str(POLICY),
+                str(data),
+                "--format",
+                "csv",
+                "--output",
+                str(cspay_out),
+                "--force",
+            ],
+            cspay_out,
+        ),
+        Tool("pandas", [sys.executable, str(HERE / "pandas_reference.py"), str(data), str(pandas_out)], pandas_out),
     ]
     return [tool for tool in tools if only in (None, tool.name)]
 
@@ -124,8 +145,11 @@ def run_all(tools: list[Tool], repeat: int) -> None:
     for round_number in range(1, repeat + 1):
         for tool in tools:
             measure(tool)
-            print(f"run {round_number}/{repeat} {tool.name:<6} {tool.walls[-1]:7.2f} s "
-                  f"(cpu {tool.cpus[-1]:.2f} s) {tool.peaks_kib[-1] / 1024:8.1f} MiB", flush=True)
+            print(
+                f"run {round_number}/{repeat} {tool.name:<6} {tool.walls[-1]:7.2f} s "
+                f"(cpu {tool.cpus[-1]:.2f} s) {tool.peaks_kib[-1] / 1024:8.1f} MiB",
+                flush=True,
+            )
 
 
 def read_payslips(path: Path) -> pd.DataFrame:
@@ -153,8 +177,7 @@ def shown(row: pd.Series, name: str, side: str) -> str:
 
 def describe(row: pd.Series, columns: list[str]) -> str:
     """One mismatching agent: each column that differs, with both values."""
-    parts = [f"{name}: cspay {shown(row, name, 'cspay')}, pandas {shown(row, name, 'pandas')}"
-             for name in columns]
+    parts = [f"{name}: cspay {shown(row, name, 'cspay')}, pandas {shown(row, name, 'pandas')}" for name in columns]
     grades = f"grade cspay {row['grade.cspay']!r}, pandas {row['grade.pandas']!r}"
     return f"{row['agent_id']} ({grades}): " + "; ".join(parts)
 
@@ -174,16 +197,23 @@ def differences(both: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 def compare(cspay_out: Path, pandas_out: Path) -> Comparison:
     """Match agents by id; amounts agree when they differ by at most one cent, text when equal."""
     both = read_payslips(cspay_out).merge(
-        read_payslips(pandas_out), on="agent_id", how="outer", suffixes=(".cspay", ".pandas"), indicator=True,
+        read_payslips(pandas_out),
+        on="agent_id",
+        how="outer",
+        suffixes=(".cspay", ".pandas"),
+        indicator=True,
     )
     sides = both.pop("_merge")
-    only_in = {side: both.loc[sides == kind, "agent_id"].tolist()
-               for side, kind in (("cspay", "left_only"), ("pandas", "right_only"))}
+    only_in = {
+        side: both.loc[sides == kind, "agent_id"].tolist()
+        for side, kind in (("cspay", "left_only"), ("pandas", "right_only"))
+    }
     both = both[sides == "both"]
     wrong, one_cent = differences(both)
     bad = wrong.any(axis=1)
-    examples = [describe(both.loc[index], list(wrong.columns[wrong.loc[index]]))
-                for index in bad[bad].index[:SHOWN_MISMATCHES]]
+    examples = [
+        describe(both.loc[index], list(wrong.columns[wrong.loc[index]])) for index in bad[bad].index[:SHOWN_MISMATCHES]
+    ]
     return Comparison(len(both), int((one_cent & ~bad).sum()), int(bad.sum()), examples, only_in)
 
 
@@ -195,33 +225,43 @@ def machine() -> str:
         lines = cpuinfo.read_text(encoding="utf-8").splitlines()
         names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
         model = names[0] if names else model
-    return (f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
-            f"Python {platform.python_version()}, pandas {version('pandas')}, numpy {version('numpy')}")
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}, pandas {version('pandas')}, numpy {version('numpy')}"
+    )
 
 
 def print_table(tools: list[Tool], agents: int, data: Path, floor_kib: int) -> None:
     """Time and memory of each tool, then the cspay/pandas ratios."""
-    print(f"\n{agents:,} agents, {data.stat().st_size / 2**20:.1f} MiB of CSV, "
-          f"runs per tool: {len(tools[0].walls)}\nmachine: {machine()}\n"
-          f"memory floor: {floor_kib / 1024:.1f} MiB (this script's own peak; no figure can read below it)")
+    print(
+        f"\n{agents:,} agents, {data.stat().st_size / 2**20:.1f} MiB of CSV, "
+        f"runs per tool: {len(tools[0].walls)}\nmachine: {machine()}\n"
+        f"memory floor: {floor_kib / 1024:.1f} MiB (this script's own peak; no figure can read below it)"
+    )
     print(f"{'tool':<14}{'wall s min':>12}{'wall s median':>15}{'cpu s median':>14}{'peak MiB':>10}")
     for tool in tools:
-        print(f"{tool.name:<14}{min(tool.walls):>12.2f}{statistics.median(tool.walls):>15.2f}"
-              f"{statistics.median(tool.cpus):>14.2f}{max(tool.peaks_kib) / 1024:>10.1f}")
+        print(
+            f"{tool.name:<14}{min(tool.walls):>12.2f}{statistics.median(tool.walls):>15.2f}"
+            f"{statistics.median(tool.cpus):>14.2f}{max(tool.peaks_kib) / 1024:>10.1f}"
+        )
     if len(tools) == 2:
         cspay, pandas = tools
-        print(f"{'cspay/pandas':<14}{min(cspay.walls) / min(pandas.walls):>12.2f}"
-              f"{statistics.median(cspay.walls) / statistics.median(pandas.walls):>15.2f}"
-              f"{statistics.median(cspay.cpus) / statistics.median(pandas.cpus):>14.2f}"
-              f"{max(cspay.peaks_kib) / max(pandas.peaks_kib):>10.2f}   ({TARGETS})")
+        print(
+            f"{'cspay/pandas':<14}{min(cspay.walls) / min(pandas.walls):>12.2f}"
+            f"{statistics.median(cspay.walls) / statistics.median(pandas.walls):>15.2f}"
+            f"{statistics.median(cspay.cpus) / statistics.median(pandas.cpus):>14.2f}"
+            f"{max(cspay.peaks_kib) / max(pandas.peaks_kib):>10.2f}   ({TARGETS})"
+        )
 
 
 def report(comparison: Comparison) -> bool:
     """Print how the outputs agree; True when every row and column does."""
     identical = comparison.agents - comparison.disagreeing - comparison.within_a_cent
-    print(f"\ncompared {comparison.agents:,} agents on {', '.join(TEXT_COLUMNS + AMOUNT_COLUMNS)}: "
-          f"{identical:,} identical, {comparison.within_a_cent:,} within a cent, "
-          f"{comparison.disagreeing:,} disagree")
+    print(
+        f"\ncompared {comparison.agents:,} agents on {', '.join(TEXT_COLUMNS + AMOUNT_COLUMNS)}: "
+        f"{identical:,} identical, {comparison.within_a_cent:,} within a cent, "
+        f"{comparison.disagreeing:,} disagree"
+    )
     for side, agent_ids in comparison.only_in.items():
         if agent_ids:
             first = ", ".join(agent_ids[:SHOWN_MISMATCHES])
@@ -234,13 +274,16 @@ def report(comparison: Comparison) -> bool:
 def parse_arguments() -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=1_000_000,
-                        help="agents in the generated file (default 1,000,000)")
+    parser.add_argument(
+        "--agents", type=int, default=1_000_000, help="agents in the generated file (default 1,000,000)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each tool, interleaved (default 3)")
-    parser.add_argument("--cspay", default=str(Path(sys.executable).parent / "cspay"),
-                        help="command that runs cspay (default: the cspay next to this Python)")
-    parser.add_argument("--only", choices=["cspay", "pandas"],
-                        help="measure one tool and skip the comparison")
+    parser.add_argument(
+        "--cspay",
+        default=str(Path(sys.executable).parent / "cspay"),
+        help="command that runs cspay (default: the cspay next to this Python)",
+    )
+    parser.add_argument("--only", choices=["cspay", "pandas"], help="measure one tool and skip the comparison")
     arguments = parser.parse_args()
     if arguments.agents < 1 or arguments.repeat < 1:
         parser.error("--agents and --repeat must be at least 1")

@@ -19,8 +19,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "standard.yaml"
-HEADER = ["agent_id", "name", "role", "team", "worked_days", "csat", "surveys", "fcr", "aht_sec", "qa_score",
-          "attendance", "valid_complaints", "tickets"]
+HEADER = [
+    "agent_id",
+    "name",
+    "role",
+    "team",
+    "worked_days",
+    "csat",
+    "surveys",
+    "fcr",
+    "aht_sec",
+    "qa_score",
+    "attendance",
+    "valid_complaints",
+    "tickets",
+]
 
 # Runs inside the child: switch the mode, run the command, report this process's peak and time.
 CHILD = """
@@ -44,18 +57,29 @@ def write_month(path: Path, agents: int) -> None:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         for number in range(agents):
-            writer.writerow([
-                f"A{number:06d}", f"Agent {number}", chance.choice(["L1", "L1", "L2"]), chance.choice(teams),
-                chance.choice(["21.75", "21.75", "21.75", "15", "8.5"]), f"{chance.uniform(75, 99):.1f}",
-                chance.randint(5, 120), f"{chance.uniform(0.6, 0.95):.3f}", chance.randint(260, 480),
-                chance.randint(55, 100), f"{chance.uniform(88, 100):.1f}", chance.choice([0, 0, 0, 1, 2, 6]),
-                chance.randint(500, 1500),
-            ])
+            writer.writerow(
+                [
+                    f"A{number:06d}",
+                    f"Agent {number}",
+                    chance.choice(["L1", "L1", "L2"]),
+                    chance.choice(teams),
+                    chance.choice(["21.75", "21.75", "21.75", "15", "8.5"]),
+                    f"{chance.uniform(75, 99):.1f}",
+                    chance.randint(5, 120),
+                    f"{chance.uniform(0.6, 0.95):.3f}",
+                    chance.randint(260, 480),
+                    chance.randint(55, 100),
+                    f"{chance.uniform(88, 100):.1f}",
+                    chance.choice([0, 0, 0, 1, 2, 6]),
+                    chance.randint(500, 1500),
+                ]
+            )
 
 
 def run(mode: str, arguments: list[str]) -> dict[str, float]:
-    result = subprocess.run([sys.executable, "-c", CHILD, mode, *arguments], capture_output=True, text=True,
-                            check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, *arguments], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -63,12 +87,15 @@ def main(agents: int) -> None:
     with tempfile.TemporaryDirectory(prefix="cspay-bench-") as folder:
         metrics = Path(folder) / "month.csv"
         write_month(metrics, agents)
-        print(f"{agents:,} agents, metrics file {metrics.stat().st_size / 2**20:.1f} MiB, "
-              f"{4 * agents:,} KPI rows")
+        print(f"{agents:,} agents, metrics file {metrics.stat().st_size / 2**20:.1f} MiB, {4 * agents:,} KPI rows")
         print(f"{'run':<32} {'peak MiB':>9} {'seconds':>8} {'output MiB':>11}")
         results = {}
-        cases = [("imports only", "on", None), ("csv", "on", "csv"),
-                 ("xlsx, constant memory", "on", "xlsx"), ("xlsx, all in memory", "off", "xlsx")]
+        cases = [
+            ("imports only", "on", None),
+            ("csv", "on", "csv"),
+            ("xlsx, constant memory", "on", "xlsx"),
+            ("xlsx, all in memory", "off", "xlsx"),
+        ]
         for label, mode, kind in cases:
             target = Path(folder) / f"out-{mode}.{kind}"
             arguments = [] if kind is None else ["compute", str(POLICY), str(metrics), "-f", kind, "-o", str(target)]

@@ -16,8 +16,14 @@ from typing import Any
 __version__ = "0.2.0"
 __all__ = ["__version__", "compute", "lint", "load_policy", "open_inputs", "pay", "read_metrics"]
 
-_EXPORTS = {"load_policy": "policy.loader", "read_metrics": "inputs.metrics", "open_inputs": "inputs.resolve",
-            "pay": "run.pay", "compute": "run.pay", "lint": "rollout.lint"}
+_EXPORTS = {
+    "load_policy": "policy.loader",
+    "read_metrics": "inputs.metrics",
+    "open_inputs": "inputs.resolve",
+    "pay": "run.pay",
+    "compute": "run.pay",
+    "lint": "rollout.lint",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -45,7 +45,7 @@ def is_missing(text: str) -> bool:
 def _strip_currency(text: str) -> str:
     for sign in _CURRENCY:
         if text.startswith(sign):
-            text = text[len(sign):].strip()
+            text = text[len(sign) :].strip()
         if text.endswith(sign):
             text = text[: -len(sign)].strip()
     return text
@@ -67,7 +67,7 @@ def parse_number(text: str, expected: str = "a number") -> Decimal:
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise CellError(expected) from None
     if number and number.adjusted() >= LARGEST_DIGITS:  # no metric is this large; pay from it would overflow
-        raise CellError(f"a number below {10 ** LARGEST_DIGITS:,} in size")
+        raise CellError(f"a number below {10**LARGEST_DIGITS:,} in size")
     return number
 
 

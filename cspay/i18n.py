@@ -12,10 +12,14 @@ DEFAULT_LANGUAGE = "en"
 
 # How each language writes an amount of each currency; {amount} has thousands separators.
 MONEY_FORMATS = {
-    "en": {"CNY": "¥{amount}", "USD": "${amount}", "EUR": "€{amount}", "GBP": "£{amount}",
-           "*": "{amount} {currency}"},
-    "zh": {"CNY": "{amount} 元", "USD": "{amount} 美元", "EUR": "{amount} 欧元", "GBP": "{amount} 英镑",
-           "*": "{amount} {currency}"},
+    "en": {"CNY": "¥{amount}", "USD": "${amount}", "EUR": "€{amount}", "GBP": "£{amount}", "*": "{amount} {currency}"},
+    "zh": {
+        "CNY": "{amount} 元",
+        "USD": "{amount} 美元",
+        "EUR": "{amount} 欧元",
+        "GBP": "{amount} 英镑",
+        "*": "{amount} {currency}",
+    },
 }
 
 

@@ -25,8 +25,7 @@ DATA = Path(__file__).parent / "data"
 STANDARD = DATA / "standard.yaml"
 
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.register_profile("ci", max_examples=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # The worked example of the policy contract, as the cells of a metrics CSV under the standard policy.
@@ -63,8 +62,7 @@ WORKED_NUMBERS: dict[str, Decimal] = {
 }
 
 
-def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2,
-              **values: str | Decimal | None) -> AgentRow:
+def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2, **values: str | Decimal | None) -> AgentRow:
     """The worked example's AgentRow with some values replaced (by KPI code or column name)."""
     kpis: dict[str, Decimal | None] = dict(WORKED_KPIS)
     numbers = dict(WORKED_NUMBERS)
@@ -79,8 +77,7 @@ def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2,
     return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers)
 
 
-def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None,
-             delimiter: str = ",") -> str:
+def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None, delimiter: str = ",") -> str:
     """CSV text with the header, then each row's cells (missing cells take the worked example's)."""
     header = header or HEADER
     buffer = io.StringIO(newline="")
@@ -118,8 +115,14 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
     """Write rows (dicts over the worked example) as a CSV in tmp_path and return its path."""
     counter = iter(range(1_000))
 
-    def write(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None,
-              delimiter: str = ",", encoding: str = "utf-8", name: str | None = None) -> Path:
+    def write(
+        rows: Iterable[Mapping[str, str]],
+        *,
+        header: list[str] | None = None,
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+        name: str | None = None,
+    ) -> Path:
         path = tmp_path / (name or f"metrics-{next(counter)}.csv")
         path.write_bytes(csv_text(rows, header=header, delimiter=delimiter).encode(encoding))
         return path

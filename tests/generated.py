@@ -73,8 +73,14 @@ def scores(draw: st.DrawFn, unit: str) -> tuple[dict[str, Any], bool]:
     higher = draw(st.booleans())
     if not higher:
         threshold, stretch = stretch, threshold
-    return {"threshold": threshold, "target": target, "stretch": stretch, "at_threshold": points[0],
-            "at_target": points[1], "at_stretch": points[2]}, higher
+    return {
+        "threshold": threshold,
+        "target": target,
+        "stretch": stretch,
+        "at_threshold": points[0],
+        "at_target": points[1],
+        "at_stretch": points[2],
+    }, higher
 
 
 def weights(draw: st.DrawFn, count: int) -> list[int]:
@@ -90,8 +96,13 @@ def kpis(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, str, bool]]]:
     for i, weight in enumerate(weights(draw, count)):
         unit = draw(st.sampled_from(sorted(UNITS)))
         score, higher = draw(scores(unit))
-        kpi: dict[str, Any] = {"column": f"k{i}", "unit": unit, "weight": weight, "score": score,
-                               "missing": draw(st.sampled_from(["error", "exclude"]))}
+        kpi: dict[str, Any] = {
+            "column": f"k{i}",
+            "unit": unit,
+            "weight": weight,
+            "score": score,
+            "missing": draw(st.sampled_from(["error", "exclude"])),
+        }
         if draw(st.booleans()):
             kpi["min_volume"] = {"column": f"v{i}", "at_least": draw(st.integers(0, 30))}
         result[f"kpi{i}"] = kpi
@@ -139,8 +150,11 @@ def roles(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             target = f"{draw(st.integers(0, 60))}%"
         names = draw(st.lists(st.sampled_from(["meal", "transport", "phone"]), unique=True, max_size=3))
-        result[f"R{i}"] = {"base_pay": base, "target_bonus": target,
-                           "allowances": {name: draw(decimals(D(0), D(1000), 2)) for name in names}}
+        result[f"R{i}"] = {
+            "base_pay": base,
+            "target_bonus": target,
+            "allowances": {name: draw(decimals(D(0), D(1000), 2)) for name in names},
+        }
     return result
 
 
@@ -149,10 +163,13 @@ def grades(draw: st.DrawFn) -> list[dict[str, Any]]:
     """Grades with their own min_scores (one of them 0) and multipliers rising with them."""
     floors = [D(0), *ascending(draw, D("0.01"), D(2), 2, draw(st.integers(0, 4)))]
     multipliers = sorted(draw(st.lists(decimals(D(0), D(2), 2), min_size=len(floors), max_size=len(floors))))
-    actions = draw(st.lists(st.sampled_from([None, "coaching", "training"]), min_size=len(floors),
-                            max_size=len(floors)))
-    return [{"grade": f"G{i}", "min_score": m, "multiplier": k, **({"action": a} if a else {})}
-            for i, (m, k, a) in enumerate(zip(floors, multipliers, actions, strict=True))]
+    actions = draw(
+        st.lists(st.sampled_from([None, "coaching", "training"]), min_size=len(floors), max_size=len(floors))
+    )
+    return [
+        {"grade": f"G{i}", "min_score": m, "multiplier": k, **({"action": a} if a else {})}
+        for i, (m, k, a) in enumerate(zip(floors, multipliers, actions, strict=True))
+    ]
 
 
 @st.composite
@@ -160,13 +177,16 @@ def policies(draw: st.DrawFn) -> Drawn:
     """A valid policy, as the loader would hand it to the models, and what its KPIs are."""
     kpi_data, described = draw(kpis())
     data: dict[str, Any] = {
-        "policy": "generated", "version": "1", "agents": {"id": "agent_id", "role": "role", "name": "name",
-                                                          "team": "team"},
-        "rounding": {"step": D(draw(st.sampled_from(STEPS))), "mode": draw(st.sampled_from(["half_up",
-                                                                                            "half_even"]))},
-        "roles": draw(roles()), "kpis": kpi_data, "grades": draw(grades()),
+        "policy": "generated",
+        "version": "1",
+        "agents": {"id": "agent_id", "role": "role", "name": "name", "team": "team"},
+        "rounding": {"step": D(draw(st.sampled_from(STEPS))), "mode": draw(st.sampled_from(["half_up", "half_even"]))},
+        "roles": draw(roles()),
+        "kpis": kpi_data,
+        "grades": draw(grades()),
         "bonus": {"basis": draw(st.sampled_from(["grade", "score"]))},
-        "gates": draw(gates(described)), "adjustments": draw(adjustments()),
+        "gates": draw(gates(described)),
+        "adjustments": draw(adjustments()),
     }
     if draw(st.booleans()):
         data["bonus"]["cap"] = draw(decimals(D("0.1"), D(3), 2))
@@ -180,14 +200,19 @@ def policies(draw: st.DrawFn) -> Drawn:
 
 def kpi_values(drawn: Drawn) -> st.SearchStrategy[dict[str, Decimal | None]]:
     """A value (or, where the KPI allows it, none) for each KPI, in its unit's range."""
-    return st.fixed_dictionaries({
-        code: (st.none() | decimals(*UNITS[unit])) if drawn.data["kpis"][code]["missing"] == "exclude"
-        else decimals(*UNITS[unit]) for code, unit, _ in drawn.kpis})
+    return st.fixed_dictionaries(
+        {
+            code: (st.none() | decimals(*UNITS[unit]))
+            if drawn.data["kpis"][code]["missing"] == "exclude"
+            else decimals(*UNITS[unit])
+            for code, unit, _ in drawn.kpis
+        }
+    )
 
 
 def number_values(drawn: Drawn) -> st.SearchStrategy[dict[str, Decimal]]:
     """A value for each plain column: volumes, the gate column, adjustments, worked days."""
-    columns = drawn.columns[4 + len(drawn.kpis):]
+    columns = drawn.columns[4 + len(drawn.kpis) :]
     ranges = {"v": (D(0), D(40), 0), "g": (D(0), D(100), 1), "a": (D(0), D(20), 1), "d": (D(0), D(35), 2)}
     return st.fixed_dictionaries({name: decimals(*ranges[name[0]]) for name in columns})
 

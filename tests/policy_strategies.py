@@ -28,8 +28,10 @@ def kpi_text(draw, code: str, weight: int) -> str:
         if draw(st.booleans()):
             low, high = high, low
         at = draw(st.lists(SCORES, min_size=3, max_size=3))
-        score = (f"{{threshold: {low}, target: {mid}, stretch: {high}, at_threshold: {at[0]}, "
-                 f"at_target: {at[1]}, at_stretch: {at[2]}}}")
+        score = (
+            f"{{threshold: {low}, target: {mid}, stretch: {high}, at_threshold: {at[0]}, "
+            f"at_target: {at[1]}, at_stretch: {at[2]}}}"
+        )
     else:
         starts = sorted(draw(st.lists(VALUES, min_size=1, max_size=4, unique=True)))
         score = "{bands: [" + ", ".join(f"{{from: {s}, score: {draw(SCORES)}}}" for s in starts) + "]}"
@@ -46,13 +48,14 @@ def policy_texts(draw) -> str:
     effect = draw(st.sampled_from(["forfeit", "{multiply: 0.5}", "{multiply: 1.5}"]))
     subject = draw(st.sampled_from(["kpi: a", "kpi: b", "column: c"]))
     cap = draw(st.sampled_from(["", ", cap: 0.5", ", cap: 1.5"]))
-    return (f"policy: p\nversion: '1'\nagents: {{id: i, role: r}}\n"
-            f"roles:\n  R: {{base_pay: {draw(VALUES.map(abs))}, target_bonus: {draw(TARGETS)}}}\n"
-            f"kpis:\n{draw(kpi_text('a', first))}{draw(kpi_text('b', 100 - first))}"
-            f"grades:\n{grades}bonus: {{basis: {draw(st.sampled_from(['grade', 'score']))}{cap}}}\n"
-            f"gates:\n  - {{{subject}, {condition}: {draw(VALUES)}, then: {effect}}}\n"
-            f"floor: {{gross: {draw(VALUES.map(abs))}}}\n")
-
+    return (
+        f"policy: p\nversion: '1'\nagents: {{id: i, role: r}}\n"
+        f"roles:\n  R: {{base_pay: {draw(VALUES.map(abs))}, target_bonus: {draw(TARGETS)}}}\n"
+        f"kpis:\n{draw(kpi_text('a', first))}{draw(kpi_text('b', 100 - first))}"
+        f"grades:\n{grades}bonus: {{basis: {draw(st.sampled_from(['grade', 'score']))}{cap}}}\n"
+        f"gates:\n  - {{{subject}, {condition}: {draw(VALUES)}, then: {effect}}}\n"
+        f"floor: {{gross: {draw(VALUES.map(abs))}}}\n"
+    )
 
 
 def loaded(tmp_path: Path, text: str) -> Policy:

@@ -34,8 +34,7 @@ def reference_payslip(policy: Policy, row: AgentRow) -> Payslip:
         if value is None or not gate.holds(value):
             continue
         after = gate.then.apply(gated)
-        hits.append(GateHit(index, gate.describe(), gate.then.describe(), gate.reason or gate.describe(),
-                            gated, after))
+        hits.append(GateHit(index, gate.describe(), gate.then.describe(), gate.reason or gate.describe(), gated, after))
         gated = after
     capped = gated
     if policy.bonus.cap is not None and gated > policy.bonus.cap * target:
@@ -43,9 +42,23 @@ def reference_payslip(policy: Policy, row: AgentRow) -> Payslip:
     proration = ONE
     if policy.proration is not None:
         proration = min(row.numbers[policy.proration.column] / policy.proration.full, ONE)
-    slip = Payslip(row.agent_id, row.name, row.role, row.team, row.line, kpis, score,
-                   grade.grade if grade else None, grade.multiplier if grade else None,
-                   grade.action if grade else None, target, bonus, tuple(hits), capped != gated, proration)
+    slip = Payslip(
+        row.agent_id,
+        row.name,
+        row.role,
+        row.team,
+        row.line,
+        kpis,
+        score,
+        grade.grade if grade else None,
+        grade.multiplier if grade else None,
+        grade.action if grade else None,
+        target,
+        bonus,
+        tuple(hits),
+        capped != gated,
+        proration,
+    )
     slip.lines = _lines(policy, row, proration, capped)
     return slip
 
@@ -55,8 +68,9 @@ def _kpi_result(policy: Policy, code: str, row: AgentRow) -> KpiResult:
     label = kpi.label or code
     value = row.kpis.get(code)
     if value is None:
-        return KpiResult(code, label, None, None, kpi.weight, None, "no value",
-                         "no value (the KPI allows a missing value)")
+        return KpiResult(
+            code, label, None, None, kpi.weight, None, "no value", "no value (the KPI allows a missing value)"
+        )
     scorer = band_scorer(kpi.score) if kpi.score.bands else linear_scorer(kpi.score)
     points, where, start = scorer(value)
     position = position_text(where, start)
@@ -87,8 +101,9 @@ def _lines(policy: Policy, row: AgentRow, proration: Decimal, bonus: Decimal) ->
         return round_to(amount * proration if kind in applies else amount, step, mode)
 
     lines = [Line("base_pay", BASE_PAY_LABEL, prorated("base_pay", role.base_pay))]
-    lines += [Line(f"allowance.{name}", name, prorated("allowances", amount))
-              for name, amount in role.allowances.items()]
+    lines += [
+        Line(f"allowance.{name}", name, prorated("allowances", amount)) for name, amount in role.allowances.items()
+    ]
     lines.append(Line("bonus", BONUS_LABEL, prorated("bonus", bonus)))
     for name, adjustment in policy.adjustments.items():
         amount = _adjustment_amount(adjustment, row.numbers[adjustment.column])

@@ -77,8 +77,13 @@ def test_fixed_pool_shares_by_largest_remainder(tmp_path):
     """Remainders (in cents) are B004 .925, B003 .800, B001 and B002 .637: three cents go to B004, B003, B001."""
     result = run(policy_with(tmp_path, "{bonus_pool: 4000}"))
     bonuses = {slip.agent_id: slip.amount("bonus") for slip in result.payslips}
-    assert {"B001": Decimal("1074.70"), "B002": Decimal("1074.69"), "B003": Decimal("1455.32"),
-            "B004": Decimal("395.29"), "B005": Decimal("0.00")} == bonuses
+    assert {
+        "B001": Decimal("1074.70"),
+        "B002": Decimal("1074.69"),
+        "B003": Decimal("1455.32"),
+        "B004": Decimal("395.29"),
+        "B005": Decimal("0.00"),
+    } == bonuses
 
 
 def test_share_out_hands_remaining_steps_to_the_largest_remainders():
@@ -126,8 +131,9 @@ def test_budget_names_exactly_one_pool(tmp_path):
     path = policy_with(tmp_path, "{bonus_pool: 100, bonus_pool_share: 5%}")
     with pytest.raises(PolicyError) as error:
         load_policy(path)
-    assert [f"{path}:96:9: budget: a budget gives exactly one of `bonus_pool` (an amount) or "
-            f"`bonus_pool_share` (N%)"] == error.value.lines()
+    assert [
+        f"{path}:96:9: budget: a budget gives exactly one of `bonus_pool` (an amount) or `bonus_pool_share` (N%)"
+    ] == error.value.lines()
 
 
 def test_pool_share_must_be_written_as_a_percentage(tmp_path):
@@ -135,26 +141,30 @@ def test_pool_share_must_be_written_as_a_percentage(tmp_path):
     path = policy_with(tmp_path, "{bonus_pool_share: 12}")
     with pytest.raises(PolicyError) as error:
         load_policy(path)
-    assert [f"{path}:96:28: budget.bonus_pool_share: expected a share written as \"N%\", like \"12%\", "
-            f"got '12'"] == error.value.lines()
+    assert [
+        f'{path}:96:28: budget.bonus_pool_share: expected a share written as "N%", like "12%", got \'12\''
+    ] == error.value.lines()
 
 
 def test_json_shows_the_factor_on_each_payslip_and_the_budget_in_the_summary(tmp_path):
     """compute --format json carries budget_factor per payslip and pool, demand, factor in the summary."""
-    result = CliRunner().invoke(app, ["compute", str(policy_with(tmp_path, "{bonus_pool: 4000}")), str(MONTH),
-                                      "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["compute", str(policy_with(tmp_path, "{bonus_pool: 4000}")), str(MONTH), "--format", "json"]
+    )
     assert 0 == result.exit_code, result.output
     data = json.loads(result.stdout)
     factor = str(Decimal(4000) / Decimal("8039.48"))
     assert {factor} == {slip["budget_factor"] for slip in data["payslips"]}
-    assert {"pool": "4000.00", "demand": "8039.48", "factor": factor, "scaled": True,
-            "base_pay": "24012.64"} == data["summary"]["budget"]
+    assert {"pool": "4000.00", "demand": "8039.48", "factor": factor, "scaled": True, "base_pay": "24012.64"} == data[
+        "summary"
+    ]["budget"]
 
 
 def test_csv_has_a_budget_factor_column(tmp_path):
     """compute --format csv ends each row with the budget factor under a policy with a budget."""
-    result = CliRunner().invoke(app, ["compute", str(policy_with(tmp_path, "{bonus_pool: 4000}")), str(MONTH),
-                                      "--format", "csv"])
+    result = CliRunner().invoke(
+        app, ["compute", str(policy_with(tmp_path, "{bonus_pool: 4000}")), str(MONTH), "--format", "csv"]
+    )
     assert 0 == result.exit_code, result.output
     header, first = result.stdout.splitlines()[:2]
     assert header.endswith(",gross,budget_factor")

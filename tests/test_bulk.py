@@ -56,11 +56,23 @@ def varied_rows(count: int) -> list[dict[str, str]]:
     fcr = ["0.81", "77%", "0.6", "0.9", "0.705"]
     aht = ["335", "0:06:10", "420", "5:00", "290.5"]
     days = ["21.75", "10", "23", "0", "15.5"]
-    return [{"agent_id": f"A{i:05d}", "role": "L2" if i % 4 == 0 else "L1", "name": f"Agent {i % 37}",
-             "csat": csat[i % 7] if i % 7 != 5 else "90", "surveys": str(i % 40), "fcr": fcr[i % 5],
-             "aht_sec": aht[i % 5], "qa_score": str(50 + i % 50), "attendance": str(90 + i % 11),
-             "worked_days": days[i % 5], "valid_complaints": str(i % 6), "tickets": str(700 + i % 500)}
-            for i in range(count)]
+    return [
+        {
+            "agent_id": f"A{i:05d}",
+            "role": "L2" if i % 4 == 0 else "L1",
+            "name": f"Agent {i % 37}",
+            "csat": csat[i % 7] if i % 7 != 5 else "90",
+            "surveys": str(i % 40),
+            "fcr": fcr[i % 5],
+            "aht_sec": aht[i % 5],
+            "qa_score": str(50 + i % 50),
+            "attendance": str(90 + i % 11),
+            "worked_days": days[i % 5],
+            "valid_complaints": str(i % 6),
+            "tickets": str(700 + i % 500),
+        }
+        for i in range(count)
+    ]
 
 
 def test_worked_example_file_is_paid_alike(standard: Policy) -> None:
@@ -134,8 +146,10 @@ def test_chinese_headers_in_gb18030_are_paid_alike(tmp_path: Path, write_policy:
     """A GB18030 file with Chinese headers and ids like 0042 is paid the same both ways."""
     policy = write_policy(CHINESE_POLICY)
     lines = ["工号,姓名,岗位,组别,满意度,一次解决率,有效投诉"]
-    lines += [f"{i:04d},王芳{i % 9},{'初级' if i % 3 else '高级'},一组,{80 + i % 20}%,0.{60 + i % 39},{i % 3}"
-              for i in range(BATCH_ROWS + 9)]
+    lines += [
+        f"{i:04d},王芳{i % 9},{'初级' if i % 3 else '高级'},一组,{80 + i % 20}%,0.{60 + i % 39},{i % 3}"
+        for i in range(BATCH_ROWS + 9)
+    ]
     path = tmp_path / "m.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
     bulk = bulk_way(policy, path)

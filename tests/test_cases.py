@@ -19,7 +19,6 @@ DATA = Path(__file__).parent / "data"
 CASES = (DATA / "cases" / "standard.cases.yaml").read_text(encoding="utf-8")
 
 
-
 def case_file(tmp_path: Path, text: str = CASES, name: str = "standard.cases.yaml") -> Path:
     """A case file in tmp_path/cases/, beside a copy of the test policy one folder up."""
     shutil.copy(DATA / "standard.yaml", tmp_path / "standard.yaml")
@@ -134,8 +133,9 @@ def test_bad_cell_is_reported_like_a_csv_cell(runner, tmp_path):
     path = case_file(tmp_path, with_cases("  - name: bad\n    row: {fcr: 1.7}\n    expect: {gross: 1}\n"))
     result = runner.invoke(app, ["test", str(path)])
     assert 1 == result.exit_code
-    assert (f"Error: {path}:19: case 'bad', column \"fcr\": got \"1.7\", expected a ratio between 0 and 1, "
-            f"like 0.81 or 81%\n") == result.stderr
+    assert (
+        f'Error: {path}:19: case \'bad\', column "fcr": got "1.7", expected a ratio between 0 and 1, like 0.81 or 81%\n'
+    ) == result.stderr
     assert "Cases: 0 passed, 0 failed, 1 could not run.\n" in result.stdout
 
 
@@ -143,8 +143,10 @@ def test_missing_column_says_where_to_give_it(tmp_path):
     """A column the policy reads that neither defaults nor row gives is a problem of that case."""
     text = with_cases("  - name: no tickets\n    expect: {gross: 1}\n").replace("  tickets: 900\n", "")
     result = run_cases([case_file(tmp_path, text)])[0].results[0]
-    assert result.error.startswith(f"{tmp_path / 'cases' / 'standard.cases.yaml'}:17: case 'no tickets': "
-                                   f"missing required columns: tickets (the header has: ")
+    assert result.error.startswith(
+        f"{tmp_path / 'cases' / 'standard.cases.yaml'}:17: case 'no tickets': "
+        f"missing required columns: tickets (the header has: "
+    )
     assert result.error.endswith("; give them in `defaults:` or in the case's `row:`")
 
 
@@ -153,14 +155,16 @@ def test_duplicate_case_names_are_refused(tmp_path):
     body = "  - name: twice\n    expect: {gross: 1}\n  - name: twice\n    expect: {gross: 1}\n"
     path = case_file(tmp_path, with_cases(body))
     assert [f"{path}:20:5: case 'twice' is also at line 18; each case needs its own name"] == (
-        run_cases([path])[0].errors)
+        run_cases([path])[0].errors
+    )
 
 
 def test_policy_path_is_relative_to_the_case_file(tmp_path):
     """A policy that is not there is an error at the `policy:` line."""
     path = case_file(tmp_path, CASES.replace("policy: ../standard.yaml", "policy: standard.yaml"))
-    assert [f"{path}:2:9: policy: {path.parent / 'standard.yaml'}: no such file (the path is relative to the "
-            f"case file)"] == run_cases([path])[0].errors
+    assert [
+        f"{path}:2:9: policy: {path.parent / 'standard.yaml'}: no such file (the path is relative to the case file)"
+    ] == run_cases([path])[0].errors
 
 
 def test_folder_holds_only_cases_files(tmp_path):
@@ -184,10 +188,12 @@ def test_folder_without_cases_is_an_error(tmp_path):
 
 def test_update_keeps_the_file_s_own_indentation(runner, tmp_path):
     """A file that indents with 4 spaces and dashes at the key's column keeps that layout after --update."""
-    text = ("policy: ../standard.yaml\ndefaults:\n    agent_id: T1\n    role: L1\n    worked_days: 21.75\n"
-            "    csat: 90\n    surveys: 64\n    fcr: 0.78\n    aht_sec: 360\n    qa_score: 85\n"
-            "    attendance: 100\n    valid_complaints: 0\n    tickets: 900\ncases:\n"
-            "-   name: at target   # every KPI at target\n    expect:\n        gross: {gross}\n")
+    text = (
+        "policy: ../standard.yaml\ndefaults:\n    agent_id: T1\n    role: L1\n    worked_days: 21.75\n"
+        "    csat: 90\n    surveys: 64\n    fcr: 0.78\n    aht_sec: 360\n    qa_score: 85\n"
+        "    attendance: 100\n    valid_complaints: 0\n    tickets: 900\ncases:\n"
+        "-   name: at target   # every KPI at target\n    expect:\n        gross: {gross}\n"
+    )
     path = case_file(tmp_path, text.replace("{gross}", "1.00"))
     runner.invoke(app, ["test", str(path), "--update"])
     assert text.replace("{gross}", "7960.00") == path.read_text(encoding="utf-8")

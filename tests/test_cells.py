@@ -19,15 +19,18 @@ from cspay.cells import (
 )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("92.5", "92.5"),
-    ("92.5%", "92.5"),
-    (" 92.5 % ", "92.5"),
-    ("0", "0"),
-    ("100", "100"),
-    ("100%", "100"),
-    ("９２.５％", "92.5"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("92.5", "92.5"),
+        ("92.5%", "92.5"),
+        (" 92.5 % ", "92.5"),
+        ("0", "0"),
+        ("100", "100"),
+        ("100%", "100"),
+        ("９２.５％", "92.5"),
+    ],
+)
 def test_percent_reads_a_number_with_or_without_percent_sign(text: str, expected: str) -> None:
     """A percent cell is a number 0-100; a trailing % is optional and does not divide by 100."""
     assert Decimal(expected) == parse_percent(text)
@@ -41,15 +44,18 @@ def test_percent_outside_0_to_100_or_not_a_number_is_refused(text: str) -> None:
     assert "a percentage between 0 and 100, like 92.5 or 92.5%" == caught.value.expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("0.81", "0.81"),
-    ("81%", "0.81"),
-    ("0%", "0"),
-    ("100%", "1"),
-    ("1", "1"),
-    ("0", "0"),
-    ("80.5%", "0.805"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0.81", "0.81"),
+        ("81%", "0.81"),
+        ("0%", "0"),
+        ("100%", "1"),
+        ("1", "1"),
+        ("0", "0"),
+        ("80.5%", "0.805"),
+    ],
+)
 def test_ratio_reads_a_fraction_and_a_percentage_as_a_fraction(text: str, expected: str) -> None:
     """A ratio cell is 0-1; "81%" reads as 0.81."""
     assert Decimal(expected) == parse_ratio(text)
@@ -63,17 +69,20 @@ def test_ratio_outside_0_to_1_is_refused(text: str) -> None:
     assert "a ratio between 0 and 1, like 0.81 or 81%" == caught.value.expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("335", "335"),
-    ("335.5", "335.5"),
-    ("0:05:35", "335"),
-    ("1:00:00", "3600"),
-    ("5:35", "335"),
-    ("0:00", "0"),
-    ("12:05", "725"),
-    ("0:05:35.5", "335.5"),
-    ("0", "0"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("335", "335"),
+        ("335.5", "335.5"),
+        ("0:05:35", "335"),
+        ("1:00:00", "3600"),
+        ("5:35", "335"),
+        ("0:00", "0"),
+        ("12:05", "725"),
+        ("0:05:35.5", "335.5"),
+        ("0", "0"),
+    ],
+)
 def test_seconds_read_a_number_or_a_duration(text: str, expected: str) -> None:
     """A seconds cell is a number of seconds, h:mm:ss or m:ss."""
     assert Decimal(expected) == parse_duration(text)
@@ -104,13 +113,16 @@ def test_count_below_zero_is_refused() -> None:
     assert "a count (a number of at least 0)" == caught.value.expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("98.5%", "98.5"),
-    ("98.5", "98.5"),
-    ("-2", "-2"),
-    ("1,250", "1250"),
-    ("¥1,250.50", "1250.50"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("98.5%", "98.5"),
+        ("98.5", "98.5"),
+        ("-2", "-2"),
+        ("1,250", "1250"),
+        ("¥1,250.50", "1250.50"),
+    ],
+)
 def test_plain_number_drops_a_trailing_percent_sign(text: str, expected: str) -> None:
     """Columns of gates, adjustments and proration read "98.5%" as 98.5, not 0.985."""
     assert Decimal(expected) == parse_plain(text)

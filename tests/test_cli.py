@@ -12,7 +12,6 @@ POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
 
 
-
 def test_compute_prints_table_and_summary(runner):
     """The default table shows each agent's gross and the run's summary."""
     result = runner.invoke(app, ["compute", POLICY, MONTH])
@@ -26,8 +25,10 @@ def test_compute_csv_to_stdout(runner):
     result = runner.invoke(app, ["compute", POLICY, MONTH, "--format", "csv"])
     assert 0 == result.exit_code, result.output
     lines = result.stdout.splitlines()
-    assert ("agent_id,name,role,team,score,grade,action,base_pay,allowance.meal,allowance.transport,"
-            "bonus,adjustment.complaints,adjustment.volume,floor,gross") == lines[0]
+    assert (
+        "agent_id,name,role,team,score,grade,action,base_pay,allowance.meal,allowance.transport,"
+        "bonus,adjustment.complaints,adjustment.volume,floor,gross"
+    ) == lines[0]
     assert 5 == len(lines)
 
 
@@ -43,8 +44,10 @@ def test_compute_json_amounts_are_strings(runner):
 def test_bad_policy_exits_1_with_located_error(runner, tmp_path):
     """A policy with a wrong value prints one Error line with file:line:col and exits 1."""
     policy = tmp_path / "p.yaml"
-    policy.write_text((DATA / "standard.yaml").read_text(encoding="utf-8").replace(
-        "base_pay: 5200", "base_pay: lots"), encoding="utf-8")
+    policy.write_text(
+        (DATA / "standard.yaml").read_text(encoding="utf-8").replace("base_pay: 5200", "base_pay: lots"),
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["compute", str(policy), MONTH])
     assert 1 == result.exit_code
     assert f"Error: {policy}:18:15: roles.L1.base_pay: expected a number, got 'lots'\n" == result.stderr
@@ -56,8 +59,9 @@ def test_bad_cell_exits_1_naming_row_and_column(runner, tmp_path):
     metrics.write_text(Path(MONTH).read_text(encoding="utf-8").replace("0.7,400", "1.7,400"), encoding="utf-8")
     result = runner.invoke(app, ["compute", POLICY, str(metrics)])
     assert 1 == result.exit_code
-    assert (f'Error: {metrics}: row 4, column "fcr": got "1.7", expected a ratio between 0 and 1, '
-            f'like 0.81 or 81%\n') == result.stderr
+    assert (
+        f'Error: {metrics}: row 4, column "fcr": got "1.7", expected a ratio between 0 and 1, like 0.81 or 81%\n'
+    ) == result.stderr
 
 
 def test_unknown_option_is_usage_error(runner):
@@ -102,8 +106,7 @@ def test_bad_data_leaves_existing_output_intact(runner, tmp_path):
     target = tmp_path / "pay.csv"
     target.write_text("last month\n", encoding="utf-8")
     metrics = tmp_path / "m.csv"
-    metrics.write_text(Path(MONTH).read_text(encoding="utf-8") + "A009,X,L9,N,1,1,1,1,1,1,1,1,1\n",
-                       encoding="utf-8")
+    metrics.write_text(Path(MONTH).read_text(encoding="utf-8") + "A009,X,L9,N,1,1,1,1,1,1,1,1,1\n", encoding="utf-8")
     result = runner.invoke(app, ["compute", POLICY, str(metrics), "-f", "csv", "-o", str(target), "--force"])
     assert 1 == result.exit_code
     assert "last month\n" == target.read_text(encoding="utf-8")
@@ -122,15 +125,15 @@ def test_validate_policy_ok_line(runner):
     """A valid policy gets one summary line and exit 0."""
     result = runner.invoke(app, ["validate-policy", POLICY])
     assert 0 == result.exit_code
-    assert (f"{POLICY}: ok: cs-standard 2026.11, 2 roles, 4 KPIs, 5 grades, 2 gates, 2 adjustments\n"
-            == result.stdout)
+    assert f"{POLICY}: ok: cs-standard 2026.11, 2 roles, 4 KPIs, 5 grades, 2 gates, 2 adjustments\n" == result.stdout
 
 
 def test_validate_policy_json_lists_located_errors(runner, tmp_path):
     """--format json gives each error's file, line, column and message."""
     policy = tmp_path / "p.yaml"
-    policy.write_text((DATA / "standard.yaml").read_text(encoding="utf-8").replace("weight: 35", "wieght: 35"),
-                      encoding="utf-8")
+    policy.write_text(
+        (DATA / "standard.yaml").read_text(encoding="utf-8").replace("weight: 35", "wieght: 35"), encoding="utf-8"
+    )
     result = runner.invoke(app, ["validate-policy", str(policy), "--format", "json"])
     assert 1 == result.exit_code
     report = json.loads(result.stdout)[0]

@@ -20,7 +20,6 @@ JANUARY = ["--period", "2021-01"]
 ROWS_NOTE = f"{CALLS}: 6 rows read, 5 in 2021-01, 1 outside it and left out.\n"
 
 
-
 def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -68,9 +67,11 @@ def test_metrics_reports_agents_on_one_side_of_the_roster(runner: CliRunner, tmp
     roster = write(tmp_path, "roster.csv", "agent_id,name,role,team,worked_days\nA1,Ann,L1,N,20\nC9,Cy,L1,N,20\n")
     result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY, "--roster", roster])
     assert 0 == result.exit_code, result.output
-    assert (ROWS_NOTE
-            + f"In the export but not in the roster {roster} for 2021-01: A2; compute refuses to run until they are added.\n"
-            + "In the roster but with no rows in 2021-01: C9; their metrics are empty.\n") == result.stderr
+    assert (
+        ROWS_NOTE
+        + f"In the export but not in the roster {roster} for 2021-01: A2; compute refuses to run until they are added.\n"
+        + "In the roster but with no rows in 2021-01: C9; their metrics are empty.\n"
+    ) == result.stderr
 
 
 def test_metrics_json_lists_roster_differences(runner: CliRunner, tmp_path: Path) -> None:
@@ -105,8 +106,11 @@ def test_metrics_on_a_policy_without_a_metrics_section(runner: CliRunner) -> Non
     """A policy that derives nothing is an error naming the policy file."""
     policy = str(Path(__file__).parent / "data" / "standard.yaml")
     result = runner.invoke(app, ["metrics", policy, CALLS, *JANUARY])
-    assert (1, f"Error: {policy}: the policy has no metrics: section, so there is nothing to derive; add one that "
-               f"names the export's columns and each metric\n") == (result.exit_code, result.stderr)
+    assert (
+        1,
+        f"Error: {policy}: the policy has no metrics: section, so there is nothing to derive; add one that "
+        f"names the export's columns and each metric\n",
+    ) == (result.exit_code, result.stderr)
 
 
 # ---- cspay compute from a raw export -------------------------------------------------------------
@@ -181,8 +185,11 @@ def test_compute_refuses_an_exported_agent_missing_from_the_roster(runner: CliRu
     """An agent with calls but no roster line cannot be paid: exit 1 naming the agent."""
     roster = write(tmp_path, "roster.csv", "agent_id,name,role,team,worked_days\nA1,Ann,L1,North,20\n")
     result = runner.invoke(app, ["compute", POLICY, CALLS, *JANUARY, "--roster", roster])
-    assert (1, f'Error: {roster}: no line for agent "A2" in 2021-01, who has 2 rows in {CALLS} that month; add one so their '
-               f"pay can be computed\n") == (result.exit_code, result.stderr)
+    assert (
+        1,
+        f'Error: {roster}: no line for agent "A2" in 2021-01, who has 2 rows in {CALLS} that month; add one so their '
+        f"pay can be computed\n",
+    ) == (result.exit_code, result.stderr)
 
 
 def test_compute_reports_a_bad_roster_cell_at_its_row(runner: CliRunner, tmp_path: Path) -> None:
@@ -238,8 +245,15 @@ def test_pwc_metrics_csv_matches_a_plain_recount(runner: CliRunner, pwc_csv: Pat
     derived = {row["agent_id"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
     expected, got = {}, {}
     for agent, (answered, resolved, rated, top2, rating, talk, speed) in recount(pwc_csv, "2021-01").items():
-        expected[agent] = [answered, resolved, resolved / answered, rating / rated, 100 * top2 / rated,
-                           talk / answered, speed / answered]
+        expected[agent] = [
+            answered,
+            resolved,
+            resolved / answered,
+            rating / rated,
+            100 * top2 / rated,
+            talk / answered,
+            speed / answered,
+        ]
         got[agent] = [Decimal(derived[agent][name]) for name in
                       ("answered", "resolved", "fcr", "csat_mean", "csat_top2", "aht_sec", "asa_sec")]  # fmt: skip
     assert expected == got

@@ -14,15 +14,13 @@ POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
 
 
-
 @pytest.fixture
 def ledger(tmp_path) -> str:
     return str(tmp_path / "pay.db")
 
 
 def record(runner, ledger, period="2026-11", *extra):
-    return runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", period, "--ledger", ledger,
-                               *extra])
+    return runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", period, "--ledger", ledger, *extra])
 
 
 def test_record_needs_a_period(runner, ledger):
@@ -36,8 +34,10 @@ def test_period_must_match_the_policy(runner):
     """A quarter given to a monthly policy is a usage error naming both."""
     result = runner.invoke(app, ["compute", POLICY, MONTH, "--period", "2026-Q4"])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for --period: 2026-Q4 is a quarter, but the policy {POLICY} has period: "
-            f"month; expected a month like 2026-11") in result.stderr
+    assert (
+        f"Error: Invalid value for --period: 2026-Q4 is a quarter, but the policy {POLICY} has period: "
+        f"month; expected a month like 2026-11"
+    ) in result.stderr
 
 
 def test_unreadable_period_is_a_usage_error(runner):
@@ -58,8 +58,9 @@ def test_record_says_which_version_it_wrote(runner, ledger):
 def test_ledger_comes_from_the_environment(runner, tmp_path):
     """CSPAY_LEDGER names the ledger when --ledger is not given."""
     path = tmp_path / "env.db"
-    result = runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11"],
-                           env={"CSPAY_LEDGER": str(path)})
+    result = runner.invoke(
+        app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11"], env={"CSPAY_LEDGER": str(path)}
+    )
     assert 0 == result.exit_code, result.output
     assert path.is_file()
 
@@ -71,10 +72,13 @@ def test_runs_lists_versions_as_csv(runner, ledger):
     result = runner.invoke(app, ["runs", "--ledger", ledger, "--format", "csv"])
     assert 0 == result.exit_code, result.output
     lines = result.stdout.splitlines()
-    assert "period,version,kind,superseded,recorded_at,recorded_by,host,headcount,gross,bonus,currency," \
-           "policy,policy_version" == lines[0]
+    assert (
+        "period,version,kind,superseded,recorded_at,recorded_by,host,headcount,gross,bonus,currency,"
+        "policy,policy_version" == lines[0]
+    )
     assert [("2026-11", "1", "true", "4"), ("2026-11", "2", "false", "4")] == [
-        tuple(line.split(",")[i] for i in (0, 1, 3, 7)) for line in lines[1:]]
+        tuple(line.split(",")[i] for i in (0, 1, 3, 7)) for line in lines[1:]
+    ]
 
 
 def test_runs_table_shows_each_version(runner, ledger):
@@ -105,16 +109,20 @@ def test_runs_on_a_file_that_is_not_a_ledger_exits_1(runner, tmp_path):
 def test_history_has_a_trend_per_period(runner, ledger, tmp_path):
     """History gives each period's figures and the trend of gross against the period before."""
     lower = tmp_path / "lower.csv"
-    lower.write_text(Path(MONTH).read_text(encoding="utf-8").replace("A001,Wang Fang,L1,North,21.75,92.5%",
-                                                                     "A001,Wang Fang,L1,North,20,92.5%"),
-                     encoding="utf-8")
+    lower.write_text(
+        Path(MONTH)
+        .read_text(encoding="utf-8")
+        .replace("A001,Wang Fang,L1,North,21.75,92.5%", "A001,Wang Fang,L1,North,20,92.5%"),
+        encoding="utf-8",
+    )
     record(runner, ledger, "2026-10")
     runner.invoke(app, ["compute", POLICY, str(lower), "--record", "--period", "2026-11", "--ledger", ledger])
     result = runner.invoke(app, ["history", "A001", "--ledger", ledger, "--format", "json"])
     assert 0 == result.exit_code, result.output
     history = json.loads(result.stdout)
     assert [("2026-10", "7940.00", None), ("2026-11", history[1]["gross"], "down")] == [
-        (entry["period"], entry["gross"], entry["trend"]) for entry in history]
+        (entry["period"], entry["gross"], entry["trend"]) for entry in history
+    ]
 
 
 def test_history_table_shows_trend_arrows(runner, ledger):

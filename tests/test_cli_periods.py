@@ -13,9 +13,10 @@ POLICY = str(DATA / "quarterly.yaml")
 MONTHLY = str(DATA / "standard.yaml")
 QUARTER = DATA / "quarter"
 MONTHS = [str(QUARTER / f"2026-{month}.csv") for month in (10, 11, 12)]
-ROLE_NOTE = ("Note: agent Q004 changed role within the period (2026-10: L1, 2026-11: L2, 2026-12: L2); "
-             "paid as L2, the role of the last month.\n")
-
+ROLE_NOTE = (
+    "Note: agent Q004 changed role within the period (2026-10: L1, 2026-11: L2, 2026-12: L2); "
+    "paid as L2, the role of the last month.\n"
+)
 
 
 def with_policy_line(tmp_path: Path, old: str, new: str) -> str:
@@ -65,38 +66,45 @@ def test_bonus_only_quarter_csv_has_no_base_columns(runner, tmp_path):
     policy = with_policy_line(tmp_path, "pays: [base_pay, allowances, bonus, adjustments]\n", "")
     result = runner.invoke(app, ["compute", policy, *MONTHS, "--format", "csv"])
     assert 0 == result.exit_code, result.output
-    assert ("agent_id,name,role,team,score,grade,action,bonus,adjustment.complaints,adjustment.volume,gross"
-            == result.stdout.splitlines()[0])
+    assert (
+        "agent_id,name,role,team,score,grade,action,bonus,adjustment.complaints,adjustment.volume,gross"
+        == result.stdout.splitlines()[0]
+    )
 
 
 def test_period_of_another_kind_is_a_usage_error(runner):
     """A month label for a quarterly policy exits 2 and says what the policy expects."""
     result = runner.invoke(app, ["compute", POLICY, *MONTHS, "--period", "2026-11"])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for --period: 2026-11 is a month, but the policy {POLICY} has period: quarter; "
-            f"expected a quarter like 2026-Q4") == result.stderr.strip().splitlines()[-1]
+    assert (
+        f"Error: Invalid value for --period: 2026-11 is a month, but the policy {POLICY} has period: quarter; "
+        f"expected a quarter like 2026-Q4"
+    ) == result.stderr.strip().splitlines()[-1]
 
 
 def test_unreadable_period_is_a_usage_error(runner):
     """A --period that is no month, quarter or year exits 2."""
     result = runner.invoke(app, ["compute", POLICY, *MONTHS, "--period", "Q4"])
     assert 2 == result.exit_code
-    assert ('Error: Invalid value for --period: period "Q4": expected a month like 2021-01, a quarter like '
-            '2021-Q1 or a year') == result.stderr.strip().splitlines()[-1]
+    assert (
+        'Error: Invalid value for --period: period "Q4": expected a month like 2021-01, a quarter like '
+        "2021-Q1 or a year"
+    ) == result.stderr.strip().splitlines()[-1]
 
 
 def test_quarter_label_for_monthly_policy_is_a_usage_error(runner):
     """A monthly policy given --period 2026-Q4 exits 2."""
     result = runner.invoke(app, ["compute", MONTHLY, str(DATA / "month.csv"), "--period", "2026-Q4"])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for --period: 2026-Q4 is a quarter, but the policy {MONTHLY} has period: "
-            f"month; expected a month like 2026-11") == result.stderr.strip().splitlines()[-1]
+    assert (
+        f"Error: Invalid value for --period: 2026-Q4 is a quarter, but the policy {MONTHLY} has period: "
+        f"month; expected a month like 2026-11"
+    ) == result.stderr.strip().splitlines()[-1]
 
 
 def test_month_label_for_monthly_policy_runs(runner):
     """A monthly policy with a matching --period (and no period column) computes as before."""
-    result = runner.invoke(app, ["compute", MONTHLY, str(DATA / "month.csv"), "--period", "2026-11",
-                                 "--format", "csv"])
+    result = runner.invoke(app, ["compute", MONTHLY, str(DATA / "month.csv"), "--period", "2026-11", "--format", "csv"])
     assert 0 == result.exit_code, result.output
     assert 5 == len(result.stdout.splitlines())
 
@@ -105,9 +113,10 @@ def test_several_files_for_monthly_policy_is_a_usage_error(runner):
     """A monthly policy reads one file; three exit 2, pointing to a quarterly policy."""
     result = runner.invoke(app, ["compute", MONTHLY, *MONTHS])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for METRICS: the policy {MONTHLY} has period: month and reads one metrics "
-            f"file, got 3; to pay a quarter from its months, use a policy with period: quarter"
-            ) == result.stderr.strip().splitlines()[-1]
+    assert (
+        f"Error: Invalid value for METRICS: the policy {MONTHLY} has period: month and reads one metrics "
+        f"file, got 3; to pay a quarter from its months, use a policy with period: quarter"
+    ) == result.stderr.strip().splitlines()[-1]
 
 
 def test_more_files_than_months_is_a_usage_error(runner, tmp_path):
@@ -115,24 +124,30 @@ def test_more_files_than_months_is_a_usage_error(runner, tmp_path):
     extra = shutil.copy(MONTHS[0], tmp_path / "2027-01.csv")
     result = runner.invoke(app, ["compute", POLICY, *MONTHS, str(extra)])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for METRICS: a quarter has 3 months, got 4 metrics files: "
-            f"{', '.join([*MONTHS, str(extra)])}") == result.stderr.strip().splitlines()[-1]
+    assert (
+        f"Error: Invalid value for METRICS: a quarter has 3 months, got 4 metrics files: "
+        f"{', '.join([*MONTHS, str(extra)])}"
+    ) == result.stderr.strip().splitlines()[-1]
 
 
 def test_same_file_twice_is_a_usage_error(runner):
     """Naming a month's file twice exits 2."""
     result = runner.invoke(app, ["compute", POLICY, MONTHS[0], MONTHS[0]])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for METRICS: {MONTHS[0]}: given twice; expected each month's file once"
-            == result.stderr.strip().splitlines()[-1])
+    assert (
+        f"Error: Invalid value for METRICS: {MONTHS[0]}: given twice; expected each month's file once"
+        == result.stderr.strip().splitlines()[-1]
+    )
 
 
 def test_empty_folder_is_a_usage_error(runner, tmp_path):
     """A folder without *.csv files exits 2."""
     result = runner.invoke(app, ["compute", POLICY, str(tmp_path)])
     assert 2 == result.exit_code
-    assert (f"Error: Invalid value for METRICS: {tmp_path}: the folder holds no *.csv files"
-            == result.stderr.strip().splitlines()[-1])
+    assert (
+        f"Error: Invalid value for METRICS: {tmp_path}: the folder holds no *.csv files"
+        == result.stderr.strip().splitlines()[-1]
+    )
 
 
 def test_a_copied_month_is_refused(runner, tmp_path):
@@ -145,28 +160,39 @@ def test_a_copied_month_is_refused(runner, tmp_path):
 
 def test_row_outside_the_period_names_file_and_row(runner, tmp_path):
     """A row whose period column falls outside --period is an error naming its file, row and cell."""
-    december = month_file(tmp_path, MONTHS[2], "12.csv", "Q003,Zhou Yan,L1,South,2026/12/31",
-                          "Q003,Zhou Yan,L1,South,2027/01/02")
+    december = month_file(
+        tmp_path, MONTHS[2], "12.csv", "Q003,Zhou Yan,L1,South,2026/12/31", "Q003,Zhou Yan,L1,South,2027/01/02"
+    )
     result = runner.invoke(app, ["compute", POLICY, MONTHS[0], MONTHS[1], december, "--period", "2026-Q4"])
     assert 1 == result.exit_code
-    assert (f'Error: {december}: row 4, column "month": got "2027/01/02", expected a month in 2026-Q4 '
-            f'(2026-10 to 2026-12) (--period)\n') == result.stderr
+    assert (
+        f'Error: {december}: row 4, column "month": got "2027/01/02", expected a month in 2026-Q4 '
+        f"(2026-10 to 2026-12) (--period)\n"
+    ) == result.stderr
 
 
 def test_a_file_holds_one_month(runner, tmp_path):
     """A file whose rows name two months is an error naming the row that differs."""
-    november = month_file(tmp_path, MONTHS[1], "11.csv", "Q002,Li Na,L1,South,2026-11-30",
-                          "Q002,Li Na,L1,South,2026-10-31")
+    november = month_file(
+        tmp_path, MONTHS[1], "11.csv", "Q002,Li Na,L1,South,2026-11-30", "Q002,Li Na,L1,South,2026-10-31"
+    )
     result = runner.invoke(app, ["compute", POLICY, MONTHS[0], november, MONTHS[2]])
     assert 1 == result.exit_code
-    assert (f'Error: {november}: row 3, column "month": got "2026-10-31", expected 2026-11 like row 2; '
-            f"a file holds one month\n") == result.stderr
+    assert (
+        f'Error: {november}: row 3, column "month": got "2026-10-31", expected 2026-11 like row 2; '
+        f"a file holds one month\n"
+    ) == result.stderr
 
 
 def test_two_files_of_one_month_are_refused(runner, tmp_path):
     """Two files naming the same month are an error naming both."""
-    again = month_file(tmp_path, MONTHS[1], "again.csv", "Q001,Wang Fang,L1,North,2026-11-30,21.75,96",
-                       "Q001,Wang Fang,L1,North,2026-11-30,21.75,95")
+    again = month_file(
+        tmp_path,
+        MONTHS[1],
+        "again.csv",
+        "Q001,Wang Fang,L1,North,2026-11-30,21.75,96",
+        "Q001,Wang Fang,L1,North,2026-11-30,21.75,95",
+    )
     result = runner.invoke(app, ["compute", POLICY, MONTHS[1], again])
     assert 1 == result.exit_code
     assert f"Error: {again}: holds 2026-11, like {MONTHS[1]}; expected one file per month\n" == result.stderr
@@ -177,8 +203,10 @@ def test_months_of_two_quarters_are_refused(runner, tmp_path):
     january = month_file(tmp_path, MONTHS[2], "01.csv", "2026/12/31", "2027-01")
     result = runner.invoke(app, ["compute", POLICY, MONTHS[0], MONTHS[1], january])
     assert 1 == result.exit_code
-    assert (f"Error: {january}: holds 2027-01, outside 2026-Q4 of {MONTHS[0]}; the files of a quarter must "
-            f"fall in one quarter\n") == result.stderr
+    assert (
+        f"Error: {january}: holds 2027-01, outside 2026-Q4 of {MONTHS[0]}; the files of a quarter must "
+        f"fall in one quarter\n"
+    ) == result.stderr
 
 
 def test_files_are_ordered_by_their_month(runner):
@@ -193,18 +221,22 @@ def test_bad_period_cell_names_file_and_row(runner, tmp_path):
     october = month_file(tmp_path, MONTHS[0], "10.csv", "Q002,Li Na,L1,South,2026-10", "Q002,Li Na,L1,South,Oct")
     result = runner.invoke(app, ["compute", POLICY, october, MONTHS[1], MONTHS[2]])
     assert 1 == result.exit_code
-    assert (f'Error: {october}: row 3, column "month": got "Oct", expected a month like 2026-11 or a date like '
-            f"2026-11-30\n") == result.stderr
+    assert (
+        f'Error: {october}: row 3, column "month": got "Oct", expected a month like 2026-11 or a date like 2026-11-30\n'
+    ) == result.stderr
 
 
 def test_monthly_run_checks_its_period_column(runner, tmp_path):
     """A monthly policy with a period column checks every row against --period as the rows stream."""
-    policy = with_policy_line(tmp_path, "period: quarter\npays: [base_pay, allowances, bonus, adjustments]\n",
-                              "period: month\n")
+    policy = with_policy_line(
+        tmp_path, "period: quarter\npays: [base_pay, allowances, bonus, adjustments]\n", "period: month\n"
+    )
     result = runner.invoke(app, ["compute", policy, MONTHS[1], "--period", "2026-10", "--format", "csv"])
     assert 1 == result.exit_code
-    assert [f'Error: {MONTHS[1]}: row {row}, column "month": got "2026-11-30", expected a date in 2026-10 '
-            f"(--period)" for row in (2, 3, 4)] == result.stderr.splitlines()
+    assert [
+        f'Error: {MONTHS[1]}: row {row}, column "month": got "2026-11-30", expected a date in 2026-10 (--period)'
+        for row in (2, 3, 4)
+    ] == result.stderr.splitlines()
     assert "" == result.stdout
 
 
@@ -212,12 +244,15 @@ def test_fewer_months_note(runner):
     """Two files of a quarter compute, with a note that proration counts three months."""
     result = runner.invoke(app, ["compute", POLICY, *MONTHS[:2], "--format", "csv"])
     assert 0 == result.exit_code, result.output
-    assert ("Note: 2 of the period's 3 monthly files were given; agents are evaluated on those months, and "
-            "proration counts all 3.") == result.stderr.splitlines()[0]
+    assert (
+        "Note: 2 of the period's 3 monthly files were given; agents are evaluated on those months, and "
+        "proration counts all 3."
+    ) == result.stderr.splitlines()[0]
 
 
 def test_notes_in_chinese(runner):
     """Notes come from the catalog, so --lang zh gives them in Chinese."""
     result = runner.invoke(app, ["compute", POLICY, *MONTHS, "--format", "csv", "--lang", "zh"])
-    assert ("注意：坐席 Q004 在本期内更换了岗位（2026-10: L1, 2026-11: L2, 2026-12: L2），"
-            "按最后一个月的岗位 L2 计算。\n") == result.stderr
+    assert (
+        "注意：坐席 Q004 在本期内更换了岗位（2026-10: L1, 2026-11: L2, 2026-12: L2），按最后一个月的岗位 L2 计算。\n"
+    ) == result.stderr

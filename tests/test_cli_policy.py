@@ -15,7 +15,6 @@ POOR = str(DATA / "policies" / "poor.yaml")
 QUIET = str(DATA / "policies" / "quiet.yaml")
 
 
-
 def test_warnings_print_with_code_and_exit_0(runner):
     """Warnings are `Warning: file:line:col: CSP1xx: message` lines on stderr; the ok line stays; exit 0."""
     result = runner.invoke(app, ["validate-policy", POOR])
@@ -52,7 +51,8 @@ def test_json_lists_warnings_and_silenced_findings(runner):
     result = runner.invoke(app, ["validate-policy", "--format", "json", POOR, str(ROOT / "policies" / "standard.yaml")])
     poor, standard = json.loads(result.stdout)
     assert {"code": "CSP101", "file": POOR, "line": 9, "column": 5} == {
-        key: poor["warnings"][1][key] for key in ("code", "file", "line", "column")}
+        key: poor["warnings"][1][key] for key in ("code", "file", "line", "column")
+    }
     assert poor["warnings"][1]["message"].startswith("role L1: the target bonus (¥7,000.00) is 70% of target total pay")
     assert [] == standard["warnings"]
     assert {"CSP104"} == {item["code"] for item in standard["silenced"]}
@@ -65,9 +65,16 @@ def test_json_errors_have_a_null_code(runner, tmp_path):
     policy.write_text(Path(QUIET).read_text(encoding="utf-8").replace("weight: 40", "weight: lots"), encoding="utf-8")
     result = runner.invoke(app, ["validate-policy", "--format", "json", str(policy)])
     assert 1 == result.exit_code
-    report, = json.loads(result.stdout)
-    assert [{"code": None, "file": str(policy), "line": 8, "column": 47,
-             "message": "kpis.csat.weight: expected a number, got 'lots'"}] == report["errors"]
+    (report,) = json.loads(result.stdout)
+    assert [
+        {
+            "code": None,
+            "file": str(policy),
+            "line": 8,
+            "column": 47,
+            "message": "kpis.csat.weight: expected a number, got 'lots'",
+        }
+    ] == report["errors"]
     assert [] == report["warnings"]
 
 
@@ -99,8 +106,9 @@ def test_init_writes_a_starter_that_passes_strict(runner, tmp_path):
     target = tmp_path / "plan.yaml"
     result = runner.invoke(app, ["init", str(target)])
     assert 0 == result.exit_code, result.output
-    assert (f"Wrote a starter policy to {target}. Edit it, then check it with: "
-            f"cspay validate-policy --strict {target}\n") == result.stderr
+    assert (
+        f"Wrote a starter policy to {target}. Edit it, then check it with: cspay validate-policy --strict {target}\n"
+    ) == result.stderr
     checked = runner.invoke(app, ["validate-policy", "--strict", str(target)])
     assert 0 == checked.exit_code, checked.output
     assert "" == checked.stderr
@@ -111,8 +119,7 @@ def test_init_starter_has_the_promised_parts(runner, tmp_path):
     target = tmp_path / "plan.yaml"
     runner.invoke(app, ["init", str(target)])
     result = runner.invoke(app, ["validate-policy", str(target)])
-    assert result.stdout.endswith(
-        ": ok: my-contact-centre 2026.01, 2 roles, 4 KPIs, 4 grades, 1 gate, 0 adjustments\n")
+    assert result.stdout.endswith(": ok: my-contact-centre 2026.01, 2 roles, 4 KPIs, 4 grades, 1 gate, 0 adjustments\n")
     assert target.read_text(encoding="utf-8").startswith("# A starter pay policy")
 
 
@@ -136,9 +143,11 @@ def test_init_in_chinese_writes_a_chinese_starter_that_passes_strict(runner, tmp
     assert "locale: zh" in target.read_text(encoding="utf-8")
     assert 0 == runner.invoke(app, ["validate-policy", "--strict", str(target)]).exit_code
     month = tmp_path / "月度指标.csv"
-    month.write_bytes("工号,姓名,岗位,班组,满意度,评价数,一次解决率,质检得分,平均处理时长,出勤天数\n"
-                      "S001,田目标,客服专员,一组,90,40,0.78,85,360,21.75\n"
-                      "S002,石目标,高级客服,二组,90%,40,78%,85,0:06:00,22\n".encode("gb18030"))
+    month.write_bytes(
+        "工号,姓名,岗位,班组,满意度,评价数,一次解决率,质检得分,平均处理时长,出勤天数\n"
+        "S001,田目标,客服专员,一组,90,40,0.78,85,360,21.75\n"
+        "S002,石目标,高级客服,二组,90%,40,78%,85,0:06:00,22\n".encode("gb18030")
+    )
     paid = runner.invoke(app, ["compute", str(target), str(month), "--format", "json"])
     assert 0 == paid.exit_code, paid.output
     assert ["6600.00", "8525.00"] == [slip["gross"] for slip in json.loads(paid.stdout)["payslips"]]
@@ -177,8 +186,9 @@ def readme_run(command: str) -> list[str]:
     return block.split("\n$ ", 1)[0].splitlines()
 
 
-@pytest.mark.parametrize("command", ["cspay validate-policy tests/data/policies/poor.yaml",
-                                     "cspay validate-policy --strict policies/*.yaml"])
+@pytest.mark.parametrize(
+    "command", ["cspay validate-policy tests/data/policies/poor.yaml", "cspay validate-policy --strict policies/*.yaml"]
+)
 def test_readme_shows_what_validate_policy_prints(runner, command, monkeypatch):
     """The README's validate-policy runs print exactly what it quotes (stdout, then stderr)."""
     monkeypatch.chdir(ROOT)

@@ -15,7 +15,6 @@ QUARTERLY = str(DATA / "quarterly-true-up.yaml")
 MONTH = str(DATA / "month.csv")
 
 
-
 @pytest.fixture
 def ledger(tmp_path) -> str:
     return str(tmp_path / "pay.db")
@@ -50,7 +49,8 @@ def test_corrected_month_keeps_both_versions(runner, ledger, corrected):
     assert 0 == result.exit_code, result.output
     runs = json.loads(runner.invoke(app, ["runs", "--ledger", ledger, "--format", "json"]).stdout)
     assert [(1, "pay", True), (2, "correction", False)] == [
-        (run["version"], run["kind"], run["superseded"]) for run in runs]
+        (run["version"], run["kind"], run["superseded"]) for run in runs
+    ]
 
 
 def test_correction_shows_up_as_a_line_in_the_next_month(runner, ledger, corrected):
@@ -97,8 +97,10 @@ def test_correction_of_an_open_month_is_refused(runner, ledger, corrected):
     compute(runner, POLICY, MONTH, "--record", "--period", "2026-10", "--ledger", ledger)
     result = compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
     assert 1 == result.exit_code
-    assert (f"Error: {ledger}: 2026-10 is not closed, so nothing was paid from it yet; record it again without "
-            f"--correction\n") == result.stderr
+    assert (
+        f"Error: {ledger}: 2026-10 is not closed, so nothing was paid from it yet; record it again without "
+        f"--correction\n"
+    ) == result.stderr
 
 
 def test_correction_needs_record(runner, corrected):
@@ -122,8 +124,10 @@ def test_quarter_trues_up_the_monthly_bonuses(runner, ledger):
 def test_true_up_without_claw_back_is_not_negative(runner, ledger, tmp_path):
     """Months that paid more than the quarter earns leave a true-up of 0.00."""
     policy = tmp_path / "q.yaml"
-    policy.write_text(Path(QUARTERLY).read_text(encoding="utf-8").replace("target_bonus: 5400", "target_bonus: 3000"),
-                      encoding="utf-8")
+    policy.write_text(
+        Path(QUARTERLY).read_text(encoding="utf-8").replace("target_bonus: 5400", "target_bonus: 3000"),
+        encoding="utf-8",
+    )
     for month in ("2026-10", "2026-11", "2026-12"):
         compute(runner, POLICY, MONTH, "--record", "--period", month, "--ledger", ledger)
     result = compute(runner, str(policy), MONTH, "--period", "2026-Q4", "--ledger", ledger, "--format", "json")
@@ -152,8 +156,10 @@ def test_true_up_needs_the_ledger(runner):
 def test_true_up_in_a_monthly_policy_is_invalid(runner, tmp_path):
     """true_up on a monthly policy is a policy error at its line."""
     policy = tmp_path / "m.yaml"
-    policy.write_text(Path(POLICY).read_text(encoding="utf-8").replace("period: month", "period: month\ntrue_up: true"),
-                      encoding="utf-8")
+    policy.write_text(
+        Path(POLICY).read_text(encoding="utf-8").replace("period: month", "period: month\ntrue_up: true"),
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["validate-policy", str(policy)])
     assert 1 == result.exit_code
     assert f"Error: {policy}:7:10: true_up: true_up needs period: quarter or year" in result.stderr
@@ -163,8 +169,10 @@ def test_correction_says_what_it_recorded(runner, ledger, corrected):
     """A correction run tells how many line differences it recorded, for how many agents, and their total."""
     close_october(runner, ledger)
     result = compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
-    assert ("Correction recorded: 1 changed payslip line(s) for 1 agent(s), ¥540.00 in all; the next period's payslips "
-            "carry it as adjustment.correction.\n") == result.stderr.splitlines(keepends=True)[-1]
+    assert (
+        "Correction recorded: 1 changed payslip line(s) for 1 agent(s), ¥540.00 in all; the next period's payslips "
+        "carry it as adjustment.correction.\n"
+    ) == result.stderr.splitlines(keepends=True)[-1]
 
 
 def test_runs_table_lists_closes_and_reopens(runner, ledger):
@@ -194,8 +202,10 @@ def test_history_counts_a_correction_once(runner, ledger, corrected):
     assert 0 == compute(runner, POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger).exit_code
     result = runner.invoke(app, ["history", "A001", "--ledger", ledger, "--format", "json"])
     assert 0 == result.exit_code, result.output
-    history = [(entry["period"], entry["gross"], entry["correction"], entry["corrected_in"])
-               for entry in json.loads(result.stdout)]
+    history = [
+        (entry["period"], entry["gross"], entry["correction"], entry["corrected_in"])
+        for entry in json.loads(result.stdout)
+    ]
     assert [("2026-10", "7940.00", "540.00", ["2026-11"]), ("2026-11", "8480.00", "0", [])] == history
 
 

@@ -19,15 +19,26 @@ ZH_POLICY = str(DATA / "zh-hotline.yaml")
 ZH_MONTH = str(DATA / "zh-month.csv")
 
 
-
 def test_payslip_explains_every_number_of_a001(runner):
     """The panel shows each line, each KPI's value and score, the grade sum, and the moves with money."""
     result = runner.invoke(app, ["payslip", POLICY, MONTH, "A001"])
     assert 0 == result.exit_code, result.output
-    for text in ("¥5,200.00", "¥2,160.00", "-¥100.00", "(tickets 940 − 900) × ¥2.00", "¥7,940.00",
-                 "between target 90% and stretch 96%", "1.2083", "0.4229", "Total score 1.1416",
-                 "target bonus ¥1,800.00 × multiplier 1.2 = ¥2,160.00", "Cap: 1.5 × target bonus = ¥2,700.00",
-                 "Next grade S needs a score of 1.2: 0.0584 more", "94.5%", "+¥540.00"):
+    for text in (
+        "¥5,200.00",
+        "¥2,160.00",
+        "-¥100.00",
+        "(tickets 940 − 900) × ¥2.00",
+        "¥7,940.00",
+        "between target 90% and stretch 96%",
+        "1.2083",
+        "0.4229",
+        "Total score 1.1416",
+        "target bonus ¥1,800.00 × multiplier 1.2 = ¥2,160.00",
+        "Cap: 1.5 × target bonus = ¥2,700.00",
+        "Next grade S needs a score of 1.2: 0.0584 more",
+        "94.5%",
+        "+¥540.00",
+    ):
         assert text in result.stdout, text
 
 
@@ -38,8 +49,11 @@ def test_payslip_json_has_the_moves_as_data(runner):
     slip = json.loads(result.stdout)["payslips"][0]
     assert ("A001", "7940.00") == (slip["agent_id"], slip["gross"])
     csat = slip["moves"]["kpis"][0]
-    assert ("94.5", "540.00", "S") == (csat["next_grade"]["value"], csat["next_grade"]["outcome"]["gain"],
-                                       csat["next_grade"]["grade"])
+    assert ("94.5", "540.00", "S") == (
+        csat["next_grade"]["value"],
+        csat["next_grade"]["outcome"]["gain"],
+        csat["next_grade"]["grade"],
+    )
 
 
 def test_payslip_all_prints_one_panel_per_agent(runner):
@@ -118,8 +132,10 @@ def test_statements_refuse_to_replace_without_force(runner, tmp_path):
     (out / "A001.html").write_text("kept", encoding="utf-8")
     result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out)])
     assert 1 == result.exit_code
-    assert (f"Error: {out}: 5 of the files exist (A001.html, 007.html, A003.html, A004.html, index.html); "
-            f"pass --force to replace them\n") == result.stderr
+    assert (
+        f"Error: {out}: 5 of the files exist (A001.html, 007.html, A003.html, A004.html, index.html); "
+        f"pass --force to replace them\n"
+    ) == result.stderr
     assert "kept" == (out / "A001.html").read_text(encoding="utf-8")
     assert 0 == runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out), "--force"]).exit_code
     assert "kept" != (out / "A001.html").read_text(encoding="utf-8")

@@ -15,7 +15,6 @@ POLICY = str(DATA / "actions.yaml")
 MONTH = str(DATA / "month.csv")
 
 
-
 @pytest.fixture
 def ledger(tmp_path) -> str:
     path = str(tmp_path / "pay.db")
@@ -64,8 +63,10 @@ def test_without_a_ledger_the_rules_are_not_evaluated(runner):
     result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "json"])
     assert 0 == result.exit_code, result.output
     assert {None} == set(triggered(result).values())
-    assert ("Action rules (promotion_review, training_plan) not evaluated: they need the recorded history; "
-            "give --period and --ledger (or --record).\n") == result.stderr
+    assert (
+        "Action rules (promotion_review, training_plan) not evaluated: they need the recorded history; "
+        "give --period and --ledger (or --record).\n"
+    ) == result.stderr
 
 
 def test_actions_lists_what_the_recorded_period_triggered(runner, ledger):

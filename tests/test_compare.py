@@ -34,7 +34,6 @@ def raised(tmp_path: Path) -> Path:
     return variant(tmp_path, "raised.yaml", "target_bonus: 1800", "target_bonus: 2000")
 
 
-
 def test_totals_under_each_policy(raised):
     """Total gross and bonus under each policy, with the difference in money and percent."""
     total = compare(load_policy(OLD), load_policy(raised), [MONTH]).total()
@@ -61,9 +60,11 @@ def test_per_role_and_per_team(raised):
     """The raise shows under role L1 and team North only."""
     comparison = compare(load_policy(OLD), load_policy(raised), [MONTH])
     assert {"L1": (2, Decimal("240.00")), "L2": (2, Decimal("0.00"))} == {
-        group.name: (group.headcount, group.delta) for group in comparison.by_role()}
-    assert {"North": Decimal("240.00"), "South": Decimal("0.00"), "East": Decimal("0.00"),
-            "West": Decimal("0.00")} == {group.name: group.delta for group in comparison.by_team()}
+        group.name: (group.headcount, group.delta) for group in comparison.by_role()
+    }
+    assert {"North": Decimal("240.00"), "South": Decimal("0.00"), "East": Decimal("0.00"), "West": Decimal("0.00")} == {
+        group.name: group.delta for group in comparison.by_team()
+    }
 
 
 def test_grade_distribution_before_and_after(tmp_path):
@@ -80,7 +81,8 @@ def test_months_add_up_and_key_on_file_and_agent(raised, tmp_path):
     comparison = compare(load_policy(OLD), load_policy(raised), [MONTH, second])
     assert Decimal("480.00") == comparison.total().delta
     assert [(str(MONTH), "A001"), (str(second), "A001")] == [
-        (c.month, c.old.agent_id) for c in comparison.largest_gains()]
+        (c.month, c.old.agent_id) for c in comparison.largest_gains()
+    ]
 
 
 def test_missing_column_names_the_policy_that_needs_it(tmp_path):
@@ -88,9 +90,11 @@ def test_missing_column_names_the_policy_that_needs_it(tmp_path):
     nps = variant(tmp_path, "nps.yaml", "column: qa_score", "column: nps")
     with pytest.raises(MetricsError) as error:
         compare(load_policy(OLD), load_policy(nps), [MONTH])
-    assert [f"{MONTH}: row 1: missing required columns: nps (the header has: agent_id, name, role, team, "
-            f"worked_days, csat, surveys, fcr, aht_sec, qa_score, attendance, valid_complaints, tickets); "
-            f"the new policy {nps} needs them"] == error.value.lines()
+    assert [
+        f"{MONTH}: row 1: missing required columns: nps (the header has: agent_id, name, role, team, "
+        f"worked_days, csat, surveys, fcr, aht_sec, qa_score, attendance, valid_complaints, tickets); "
+        f"the new policy {nps} needs them"
+    ] == error.value.lines()
 
 
 def test_policies_in_different_currencies_are_refused(tmp_path):
@@ -98,8 +102,9 @@ def test_policies_in_different_currencies_are_refused(tmp_path):
     usd = variant(tmp_path, "usd.yaml", "currency: CNY", "currency: USD")
     with pytest.raises(PolicyError) as error:
         compare(load_policy(OLD), load_policy(usd), [MONTH])
-    assert [f"{usd}: currency USD differs from CNY in {OLD}; expected two policies paying in the same "
-            f"currency"] == error.value.lines()
+    assert [
+        f"{usd}: currency USD differs from CNY in {OLD}; expected two policies paying in the same currency"
+    ] == error.value.lines()
 
 
 def totals(old: str, new: str) -> Totals:
@@ -114,13 +119,15 @@ def test_increase_of_exactly_the_limit_passes():
 def test_increase_above_the_limit_is_reported():
     """A rise of 3.01% against --max-increase 3% says which limit and by how much."""
     assert ["total gross rises by 3.01% (+3.01 CNY: 100.00 -> 103.01), more than --max-increase 3%"] == (
-        limit_problems(totals("100.00", "103.01"), "CNY", Decimal(3), None))
+        limit_problems(totals("100.00", "103.01"), "CNY", Decimal(3), None)
+    )
 
 
 def test_decrease_above_the_limit_is_reported():
     """A fall of 5% against --max-decrease 3% says which limit and by how much."""
     assert ["total gross falls by 5.00% (-5.00 CNY: 100.00 -> 95.00), more than --max-decrease 3%"] == (
-        limit_problems(totals("100.00", "95.00"), "CNY", None, Decimal(3)))
+        limit_problems(totals("100.00", "95.00"), "CNY", None, Decimal(3))
+    )
 
 
 def test_decrease_is_not_held_against_max_increase():
@@ -137,8 +144,9 @@ def test_cli_max_increase_exits_1_with_the_limit_and_the_move(runner, raised):
     """The guard prints the report, then an Error line naming the limit and the move, and exits 1."""
     result = runner.invoke(app, ["compare", str(OLD), str(raised), str(MONTH), "--max-increase", "1%"])
     assert 1 == result.exit_code, result.output
-    assert ("Error: total gross rises by 1.00% (+240.00 CNY: 23,945.00 -> 24,185.00), more than "
-            "--max-increase 1%\n") == result.stderr
+    assert (
+        "Error: total gross rises by 1.00% (+240.00 CNY: 23,945.00 -> 24,185.00), more than --max-increase 1%\n"
+    ) == result.stderr
     assert "Largest gains" in result.stdout
 
 
@@ -188,8 +196,17 @@ def test_cli_json_has_the_agents_and_the_summary(runner, raised):
     data = json.loads(result.stdout)
     assert "240.00" == data["summary"]["total"]["delta"]
     assert {"gain": 1, "lose": 0, "same": 3} == data["summary"]["agents"]
-    assert {"agent_id": "A001", "name": "Wang Fang", "role": "L1", "team": "North", "old_gross": "7940.00",
-            "new_gross": "8180.00", "delta": "240.00", "old_grade": "A", "new_grade": "A"} == data["agents"][0]
+    assert {
+        "agent_id": "A001",
+        "name": "Wang Fang",
+        "role": "L1",
+        "team": "North",
+        "old_gross": "7940.00",
+        "new_gross": "8180.00",
+        "delta": "240.00",
+        "old_grade": "A",
+        "new_grade": "A",
+    } == data["agents"][0]
     assert str(raised) == data["new_policy"]["path"]
 
 
@@ -216,16 +233,19 @@ def test_change_shows_sign_and_no_sign_for_zero():
     """Rises and falls carry their sign; no change reads 0.00%, never +0.00%; no old total reads -."""
     from cspay.rollout.terminal_compare import change, signed
 
-    assert ["+1.84%", "-0.46%", "0.00%", "-"] == [change(Decimal(v) if v else None)
-                                                  for v in ("1.8444", "-0.4649", "0", None)]
+    assert ["+1.84%", "-0.46%", "0.00%", "-"] == [
+        change(Decimal(v) if v else None) for v in ("1.8444", "-0.4649", "0", None)
+    ]
     assert ["+1,234.50", "-80.00", "0.00"] == [signed(Decimal(v)) for v in ("1234.50", "-80.00", "0.00")]
 
 
 def test_heading_names_the_files_when_both_policies_read_alike(runner, raised):
     """Two policies with the same title and version are told apart by their files in the heading."""
     result = runner.invoke(app, ["compare", str(OLD), str(raised), str(MONTH)])
-    assert (f"Customer service pay plan 2026.11 ({OLD}) → Customer service pay plan 2026.11 ({raised}) (CNY)"
-            == result.stdout.splitlines()[0].rstrip())
+    assert (
+        f"Customer service pay plan 2026.11 ({OLD}) → Customer service pay plan 2026.11 ({raised}) (CNY)"
+        == result.stdout.splitlines()[0].rstrip()
+    )
 
 
 def test_compare_reads_a_tab_separated_month_with_delimiter_tab(runner, tmp_path):

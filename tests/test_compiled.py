@@ -30,31 +30,34 @@ def _variant(**changes: Any) -> Any:
 
 POLICIES = {
     "standard": POLICY,
-    "score basis, half_even, step 0.05": _variant(bonus={"basis": "score", "cap": Decimal("1.3")},
-                                                  rounding={"step": Decimal("0.05"), "mode": "half_even"}),
+    "score basis, half_even, step 0.05": _variant(
+        bonus={"basis": "score", "cap": Decimal("1.3")}, rounding={"step": Decimal("0.05"), "mode": "half_even"}
+    ),
     "bonus alone prorated, high floor": _variant(
         proration={"column": "worked_days", "full": Decimal("21.75"), "applies_to": ["bonus"]},
-        floor={"gross": Decimal("6000")}),
+        floor={"gross": Decimal("6000")},
+    ),
 }
 ENGINES = {name: Engine(policy) for name, policy in POLICIES.items()}
 
 # Values spelled as exports spell them, several with equal values written differently (92.5 and 92.50).
-values = st.fixed_dictionaries({
-    "csat": st.sampled_from(["92.5", "92.50", "80", "80.0", "79.99", "96", "100", "55"]),
-    "fcr": st.sampled_from(["0.81", "0.810", "0.65", "0.9", "0.5"]),
-    "aht": st.sampled_from(["335", "335.0", "420", "300", "299", "500"]),
-    "qa": st.sampled_from(["88", "88.00", "59.5", "60", "90", "70"]),
-    "surveys": st.sampled_from(["19", "20", "64"]),
-    "attendance": st.sampled_from(["94.99", "95", "98.5"]),
-    "worked_days": st.sampled_from(["21.75", "21.750", "0", "10", "23"]),
-    "valid_complaints": st.sampled_from(["0", "1", "7"]),
-    "tickets": st.sampled_from(["900", "901", "1400", "0"]),
-})
+values = st.fixed_dictionaries(
+    {
+        "csat": st.sampled_from(["92.5", "92.50", "80", "80.0", "79.99", "96", "100", "55"]),
+        "fcr": st.sampled_from(["0.81", "0.810", "0.65", "0.9", "0.5"]),
+        "aht": st.sampled_from(["335", "335.0", "420", "300", "299", "500"]),
+        "qa": st.sampled_from(["88", "88.00", "59.5", "60", "90", "70"]),
+        "surveys": st.sampled_from(["19", "20", "64"]),
+        "attendance": st.sampled_from(["94.99", "95", "98.5"]),
+        "worked_days": st.sampled_from(["21.75", "21.750", "0", "10", "23"]),
+        "valid_complaints": st.sampled_from(["0", "1", "7"]),
+        "tickets": st.sampled_from(["900", "901", "1400", "0"]),
+    }
+)
 
 
 @given(st.sampled_from(sorted(ENGINES)), st.lists(values, min_size=1, max_size=6), st.sampled_from(["L1", "L2"]))
-def test_engine_agrees_with_the_reference_on_every_field(name: str, agents: list[dict[str, str]],
-                                                         role: str) -> None:
+def test_engine_agrees_with_the_reference_on_every_field(name: str, agents: list[dict[str, str]], role: str) -> None:
     """Agent after agent (so tables fill and are reused), every field as JSON prints it is the reference's."""
     engine, policy = ENGINES[name], POLICIES[name]
     for cells in agents:

@@ -25,14 +25,29 @@ POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
 
 
-
 def paused_run(tmp_path: Path, ledger: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     """A compute --record in its own process, held mid-write (inside its transaction) until released."""
     marker = tmp_path / "paused"
     env = {**os.environ, "CSPAY_TEST_PAUSE_FILE": str(marker)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cspay", "compute", POLICY, MONTH, "--record", "--period", "2026-11",
-         "--ledger", str(ledger), *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "cspay",
+            "compute",
+            POLICY,
+            MONTH,
+            "--record",
+            "--period",
+            "2026-11",
+            "--ledger",
+            str(ledger),
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60  # a wait for the other process, not a timing assertion
     while not marker.exists():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -51,11 +66,14 @@ def test_second_run_exits_75_while_the_first_writes(runner, tmp_path):
     ledger = tmp_path / "pay.db"
     first, marker = paused_run(tmp_path, ledger)
     try:
-        second = runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11",
-                                     "--ledger", str(ledger)])
+        second = runner.invoke(
+            app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", str(ledger)]
+        )
         assert 75 == second.exit_code, second.output
-        assert (f"Error: {ledger}.lock: already running: another cspay run holds this lock; try again when it "
-                f"has finished\n") == second.stderr
+        assert (
+            f"Error: {ledger}.lock: already running: another cspay run holds this lock; try again when it "
+            f"has finished\n"
+        ) == second.stderr
         assert Path(f"{ledger}.lock").exists()
     finally:
         marker.unlink()
@@ -67,8 +85,23 @@ def test_second_run_exits_75_while_the_first_writes(runner, tmp_path):
 def test_killed_run_leaves_ledger_and_output_as_they_were(runner, tmp_path):
     """A run killed in the middle of its write changes neither the ledger nor the previous output file."""
     ledger, output = tmp_path / "pay.db", tmp_path / "pay.json"
-    result = runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11", "--ledger",
-                                 str(ledger), "-f", "json", "-o", str(output)])
+    result = runner.invoke(
+        app,
+        [
+            "compute",
+            POLICY,
+            MONTH,
+            "--record",
+            "--period",
+            "2026-11",
+            "--ledger",
+            str(ledger),
+            "-f",
+            "json",
+            "-o",
+            str(output),
+        ],
+    )
     assert 0 == result.exit_code, result.output
     before = output.read_bytes()
     process, marker = paused_run(tmp_path, ledger, "-f", "json", "-o", str(output), "--force")
@@ -96,8 +129,24 @@ def test_quiet_prints_nothing_on_success(runner, tmp_path):
     """--quiet with a table, a record and an output file prints nothing at all."""
     ledger = str(tmp_path / "pay.db")
     table = runner.invoke(app, ["compute", POLICY, MONTH, "--quiet"])
-    written = runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger,
-                                  "-f", "csv", "-o", str(tmp_path / "pay.csv"), "--quiet"])
+    written = runner.invoke(
+        app,
+        [
+            "compute",
+            POLICY,
+            MONTH,
+            "--record",
+            "--period",
+            "2026-11",
+            "--ledger",
+            ledger,
+            "-f",
+            "csv",
+            "-o",
+            str(tmp_path / "pay.csv"),
+            "--quiet",
+        ],
+    )
     assert (0, "", "") == (table.exit_code, table.stdout, table.stderr)
     assert (0, "", "") == (written.exit_code, written.stdout, written.stderr)
 
@@ -112,15 +161,39 @@ def test_quiet_still_reports_errors(runner, tmp_path):
 def test_log_format_json_writes_one_summary_line(runner, tmp_path):
     """--log-format json writes one JSON line on stderr with period, totals, outputs, hashes, duration."""
     output = tmp_path / "pay.csv"
-    result = runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11", "--ledger",
-                                 str(tmp_path / "pay.db"), "-f", "csv", "-o", str(output), "--log-format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "compute",
+            POLICY,
+            MONTH,
+            "--record",
+            "--period",
+            "2026-11",
+            "--ledger",
+            str(tmp_path / "pay.db"),
+            "-f",
+            "csv",
+            "-o",
+            str(output),
+            "--log-format",
+            "json",
+        ],
+    )
     assert 0 == result.exit_code, result.output
     (line,) = result.stderr.splitlines()
     log = json.loads(line)
     assert ("2026-11", 4, [str(output)], {"period": "2026-11", "version": 1, "kind": "pay"}) == (
-        log["period"], log["headcount"], log["outputs"], log["recorded"])
-    assert (log["gross"], 64, 64) == (str(Decimal(log["gross"])), len(log["inputs"]["files"][0]["sha256"]),
-                                      len(log["inputs"]["policy"]["sha256"]))
+        log["period"],
+        log["headcount"],
+        log["outputs"],
+        log["recorded"],
+    )
+    assert (log["gross"], 64, 64) == (
+        str(Decimal(log["gross"])),
+        len(log["inputs"]["files"][0]["sha256"]),
+        len(log["inputs"]["policy"]["sha256"]),
+    )
     assert log["duration_seconds"] >= 0
 
 
@@ -131,8 +204,23 @@ def test_same_inputs_give_the_same_bytes_even_when_recorded_twice(runner, tmp_pa
         outputs = []
         for attempt in (1, 2):
             path = tmp_path / f"{attempt}.{kind}"
-            result = runner.invoke(app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11",
-                                         "--ledger", ledger, "-f", kind, "-o", str(path)])
+            result = runner.invoke(
+                app,
+                [
+                    "compute",
+                    POLICY,
+                    MONTH,
+                    "--record",
+                    "--period",
+                    "2026-11",
+                    "--ledger",
+                    ledger,
+                    "-f",
+                    kind,
+                    "-o",
+                    str(path),
+                ],
+            )
             assert 0 == result.exit_code, result.output
             outputs.append(path.read_bytes())
         assert outputs[0] == outputs[1]
@@ -171,10 +259,16 @@ def test_no_color_removes_every_ansi_code(monkeypatch):
 def test_piped_table_has_no_ansi_and_whole_amounts(tmp_path):
     """A piped table has no escape codes and never cuts an amount, even beside a very long name."""
     metrics = tmp_path / "m.csv"
-    metrics.write_text(Path(MONTH).read_text(encoding="utf-8").replace("Wang Fang", "Wang Fang " * 30),
-                       encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "cspay", "compute", POLICY, str(metrics)],
-                            capture_output=True, text=True, encoding="utf-8", check=False)
+    metrics.write_text(
+        Path(MONTH).read_text(encoding="utf-8").replace("Wang Fang", "Wang Fang " * 30), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cspay", "compute", POLICY, str(metrics)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
     assert 0 == result.returncode, result.stderr
     assert "\x1b" not in result.stdout
     assert "7,940.00" in next(line for line in result.stdout.splitlines() if "A001" in line)

@@ -22,19 +22,31 @@ def policy():
     return load_policy(DATA / "standard.yaml")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("79.9", "short_of_threshold"), ("80", "threshold_to_target"), ("90", "target_to_stretch"),
-    ("96", "at_stretch"), ("99", "at_stretch"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("79.9", "short_of_threshold"),
+        ("80", "threshold_to_target"),
+        ("90", "target_to_stretch"),
+        ("96", "at_stretch"),
+        ("99", "at_stretch"),
+    ],
+)
 def test_position_on_a_rising_curve_at_its_boundaries(value, expected):
     """A value exactly on a point belongs to the stretch that starts there."""
     score = LinearScore(threshold=Decimal(80), target=Decimal(90), stretch=Decimal(96))
     assert (expected, None) == position(score, Decimal(value))
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("421", "short_of_threshold"), ("420", "threshold_to_target"), ("360", "target_to_stretch"), ("300", "at_stretch"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("421", "short_of_threshold"),
+        ("420", "threshold_to_target"),
+        ("360", "target_to_stretch"),
+        ("300", "at_stretch"),
+    ],
+)
 def test_position_on_a_falling_curve_at_its_boundaries(value, expected):
     """Lower-is-better curves mirror the rule: exactly 360 s is at target."""
     score = LinearScore(threshold=Decimal(420), target=Decimal(360), stretch=Decimal(300))

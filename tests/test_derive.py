@@ -38,6 +38,8 @@ derived:
 
 ANSWERED = {"column": "answered", "equals": True}
 RESOLVED = {"column": "resolved", "equals": True}
+
+
 def month_of(*args: object, **options: object) -> DerivedTable:
     """The derived table of a period that is one month."""
     return derive(*args, **options).months[0]  # type: ignore[arg-type]
@@ -308,5 +310,3 @@ def test_column_kinds_follow_declarations_and_use() -> None:
     spec = spec_of({"m": {"mean": {"column": "rating", "where": {"column": "topic", "equals": "Tech"}}}})
     expected = {"answered": "flag", "resolved": "flag", "talk": "duration"}
     assert expected | {"rating": "number", "topic": "text"} == spec.column_kinds()
-
-

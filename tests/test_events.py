@@ -156,7 +156,8 @@ def test_forced_encoding_reports_the_row_of_bad_bytes(tmp_path: Path) -> None:
     with pytest.raises(MetricsError) as error:
         derive(spec_of({"m": {"count": {}}}), path, "2021-01", encoding="utf-8")
     assert [f"{path}: row 3: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"] == (
-        error.value.problems)
+        error.value.problems
+    )
 
 
 def test_unknown_encoding_is_refused(tmp_path: Path) -> None:
@@ -262,8 +263,10 @@ def test_agent_columns_must_be_in_the_roster(tmp_path: Path, policy) -> None:
     roster = read_roster(write_export(tmp_path, "agent_id,name,role,worked_days\nA1,Ann,L1,20\n", "r.csv"))
     with pytest.raises(MetricsError) as error:
         check_sources(policy, roster, january(policy).metrics)
-    assert [f'{policy.path}: agents.team reads column "team", which is not a column of {roster.source} '
-            f"(agent_id, name, role, worked_days)"] == error.value.problems
+    assert [
+        f'{policy.path}: agents.team reads column "team", which is not a column of {roster.source} '
+        f"(agent_id, name, role, worked_days)"
+    ] == error.value.problems
 
 
 def test_joined_rows_are_read_like_a_metrics_file(policy) -> None:
@@ -271,7 +274,8 @@ def test_joined_rows_are_read_like_a_metrics_file(policy) -> None:
     joined = join_roster(january(policy), read_roster(DATA / "roster.csv"))
     rows = list(agent_rows(policy, joined, "roster.csv"))
     assert [("A1", 2, Decimal("0.5"), Decimal(120), Decimal(20)), ("A2", 3, Decimal(1), Decimal(180), Decimal(10))] == [
-        (row.agent_id, row.line, row.kpis["fcr"], row.kpis["aht"], row.numbers["worked_days"]) for row in rows]
+        (row.agent_id, row.line, row.kpis["fcr"], row.kpis["aht"], row.numbers["worked_days"]) for row in rows
+    ]
 
 
 def test_agent_without_rows_fails_a_required_kpi_at_the_roster_row(tmp_path: Path, policy) -> None:

@@ -44,8 +44,12 @@ def test_kpi_contributions_add_up_to_the_score(policy, rows):
 
 def test_positions_agree_with_the_engine(policy, rows):
     """Where each value sits on its curve names the same stretch as the engine's own position text."""
-    engine_words = {"short_of_threshold": "short of threshold", "threshold_to_target": "between threshold and target",
-                    "target_to_stretch": "between target and stretch", "at_stretch": "at or beyond stretch"}
+    engine_words = {
+        "short_of_threshold": "short of threshold",
+        "threshold_to_target": "between threshold and target",
+        "target_to_stretch": "between target and stretch",
+        "at_stretch": "at or beyond stretch",
+    }
     for row in rows.values():
         slip = Engine(policy).payslip(row)
         for kpi, result in zip(explain_row(policy, row).kpis, slip.kpis, strict=True):
@@ -57,7 +61,11 @@ def test_kpi_left_out_for_too_few_surveys_says_how_many(policy, rows):
     """A KPI left out by min_volume names the column, the count and the minimum."""
     csat = explain_row(policy, rows["007"]).kpis[0]
     assert ("too_few", "surveys", Decimal(12), Decimal(20)) == (
-        csat.left_out.kind, csat.left_out.column, csat.left_out.count, csat.left_out.at_least)
+        csat.left_out.kind,
+        csat.left_out.column,
+        csat.left_out.count,
+        csat.left_out.at_least,
+    )
     assert csat.contribution is None
 
 
@@ -81,8 +89,11 @@ def test_adjustment_over_a_limit_says_it_was_limited(policy, rows):
     """Six complaints at -100 each are limited to -500, and the explanation says so."""
     complaints = next(line for line in explain_row(policy, rows["A003"]).lines if line.code == "adjustment.complaints")
     assert (Decimal(6), Decimal(-100), Decimal(-500), True) == (
-        complaints.adjustment.units, complaints.adjustment.per_unit, complaints.adjustment.limit,
-        complaints.adjustment.limited)
+        complaints.adjustment.units,
+        complaints.adjustment.per_unit,
+        complaints.adjustment.limit,
+        complaints.adjustment.limited,
+    )
 
 
 def test_floor_top_up_is_the_difference_to_the_minimum(policy, rows):

@@ -20,8 +20,9 @@ from cspay.inputs.metrics import AgentRow, read_metrics
 from cspay.outputs.export import payslip_data, write_json
 
 # Drawing a whole policy is slow next to drawing an agent; the file system is used for the CSV ways.
-SLOW = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+SLOW = settings(
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+)
 
 
 def improved(drawn: Drawn, row: AgentRow, index: int, step: Decimal) -> AgentRow:
@@ -36,8 +37,7 @@ def improved(drawn: Drawn, row: AgentRow, index: int, step: Decimal) -> AgentRow
 
 @SLOW
 @given(st.data(), policies(), st.integers(0, 3), st.decimals(min_value=0, max_value=1, places=3))
-def test_improving_one_kpi_never_lowers_gross(data: st.DataObject, drawn: Drawn, index: int,
-                                              step: Decimal) -> None:
+def test_improving_one_kpi_never_lowers_gross(data: st.DataObject, drawn: Drawn, index: int, step: Decimal) -> None:
     """Under a policy whose curves, grades and gates follow each KPI's direction, a better value of one
     KPI, all else equal, never pays less."""
     index %= len(drawn.kpis)
@@ -97,8 +97,7 @@ def metrics_file(tmp_path: Path, text: str) -> Path:
 
 @SLOW
 @given(st.data(), policies())
-def test_bulk_and_general_ways_agree_on_generated_files(tmp_path: Path, data: st.DataObject,
-                                                        drawn: Drawn) -> None:
+def test_bulk_and_general_ways_agree_on_generated_files(tmp_path: Path, data: st.DataObject, drawn: Drawn) -> None:
     """`compute --format csv`'s way gives the general way's bytes and totals, with no problem reported."""
     path = metrics_file(tmp_path, data.draw(metrics_files(drawn, max_agents=60)))
     bulk = bulk_way(drawn.policy, path)
@@ -131,8 +130,10 @@ def test_csv_read_back_gives_the_same_amounts(tmp_path: Path, data: st.DataObjec
     engine = Engine(drawn.policy)
     slips = [engine.payslip(row) for row in read_metrics(path, drawn.policy)]
     rows = list(csv.DictReader(io.StringIO(bulk_way(drawn.policy, path)[0])))
-    codes = [name for name in rows[0] if name.split(".")[0] in ("base_pay", "allowance", "bonus", "adjustment",
-                                                                   "floor")]
-    expected: list[dict[str, Any]] = [{**{code: slip.amount(code) for code in codes}, "gross": slip.gross}
-                                      for slip in slips]
+    codes = [
+        name for name in rows[0] if name.split(".")[0] in ("base_pay", "allowance", "bonus", "adjustment", "floor")
+    ]
+    expected: list[dict[str, Any]] = [
+        {**{code: slip.amount(code) for code in codes}, "gross": slip.gross} for slip in slips
+    ]
     assert expected == [{name: Decimal(row[name]) for name in [*codes, "gross"]} for row in rows]

@@ -41,7 +41,6 @@ from cspay.policy.model import Policy
 WriteCsv = Callable[..., Path]
 
 
-
 def policy_problems(tmp_path: Path, text: str) -> list[str]:
     """The located messages of the PolicyError that loading `text` raises."""
     with pytest.raises(PolicyError) as caught:
@@ -65,8 +64,7 @@ def test_alias_bomb_is_refused_at_its_first_anchor(tmp_path: Path) -> None:
     bomb += "".join(f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
     assert len(bomb.encode()) < 1000
     path = tmp_path / "policy.yaml"
-    assert [f"{path}:1:4: anchors and aliases (&, *) are not allowed in a policy"] == policy_problems(tmp_path,
-                                                                                                      bomb)
+    assert [f"{path}:1:4: anchors and aliases (&, *) are not allowed in a policy"] == policy_problems(tmp_path, bomb)
 
 
 def test_no_where_a_number_is_meant_is_refused_as_text(tmp_path: Path) -> None:
@@ -101,11 +99,11 @@ def test_exponent_where_text_is_meant_keeps_its_text(tmp_path: Path) -> None:
 def test_negative_weight_is_refused(tmp_path: Path) -> None:
     """A KPI weight below 0 is an error naming the key, even when the weights add up to 100."""
     text = TINY_POLICY.replace("weight: 100,", "weight: -10,").replace(
-        "kpis:\n", "kpis:\n  fcr: {column: fcr, unit: ratio, weight: 110, "
-                   "score: {threshold: 0.6, target: 0.7, stretch: 0.8}}\n")
+        "kpis:\n",
+        "kpis:\n  fcr: {column: fcr, unit: ratio, weight: 110, score: {threshold: 0.6, target: 0.7, stretch: 0.8}}\n",
+    )
     problems = policy_problems(tmp_path, text)
-    assert [f"{tmp_path / 'policy.yaml'}:9:47: kpis.csat.weight: expected a number of at least 0, got -10"] \
-        == problems
+    assert [f"{tmp_path / 'policy.yaml'}:9:47: kpis.csat.weight: expected a number of at least 0, got -10"] == problems
 
 
 # ---- CSV ---------------------------------------------------------------------------------------------
@@ -130,31 +128,37 @@ def test_a_200_kb_name_is_read_and_written_whole(write_csv: WriteCsv) -> None:
 def test_a_200_kb_bad_cell_is_reported_clipped(write_csv: WriteCsv, standard: Policy) -> None:
     """A 200 KB text in a number column is reported with its first 40 characters and its length."""
     path = write_csv([{"csat": "x" * 200_000}])
-    assert [f'{path}: row 2, column "csat": got "{"x" * 40}… (200000 characters)", expected a percentage '
-            f"between 0 and 100, like 92.5 or 92.5%"] == metrics_problems(path, standard)
+    assert [
+        f'{path}: row 2, column "csat": got "{"x" * 40}… (200000 characters)", expected a percentage '
+        f"between 0 and 100, like 92.5 or 92.5%"
+    ] == metrics_problems(path, standard)
 
 
 @pytest.mark.parametrize("marker", ["", "NA", "N/A", "-", "nan"])
 def test_a_missing_survey_count_is_an_error_not_zero(write_csv: WriteCsv, standard: Policy, marker: str) -> None:
     """Read as 0, an empty survey count would quietly leave csat out; it is an error instead."""
     path = write_csv([{"surveys": marker}])
-    assert [f'{path}: row 2, column "surveys": got "{marker}", expected a number (the cell is empty)'] \
-        == metrics_problems(path, standard)
+    assert [
+        f'{path}: row 2, column "surveys": got "{marker}", expected a number (the cell is empty)'
+    ] == metrics_problems(path, standard)
 
 
 @pytest.mark.parametrize("marker", ["", "NA", "N/A", "-", "nan"])
 def test_a_missing_kpi_value_is_an_error_not_zero(write_csv: WriteCsv, standard: Policy, marker: str) -> None:
     """Read as 0, an empty csat would score 0; unless the KPI allows it, it is an error instead."""
     path = write_csv([{"csat": marker}])
-    assert [f'{path}: row 2, column "csat": got "{marker}", expected a value (the cell has none; the KPI needs '
-            f"one, unless the policy says missing: exclude)"] == metrics_problems(path, standard)
+    assert [
+        f'{path}: row 2, column "csat": got "{marker}", expected a value (the cell has none; the KPI needs '
+        f"one, unless the policy says missing: exclude)"
+    ] == metrics_problems(path, standard)
 
 
 def test_a_number_too_large_for_exact_pay_is_refused_at_its_cell(write_csv: WriteCsv, standard: Policy) -> None:
     """A cell of 1e30 (found by fuzzing: 1e30 complaints made a 34-digit deduction) is refused where it is."""
     path = write_csv([{"valid_complaints": "-1e30"}])
-    assert [f'{path}: row 2, column "valid_complaints": got "-1e30", expected a number below '
-            f"1,000,000,000,000,000 in size"] == metrics_problems(path, standard)
+    assert [
+        f'{path}: row 2, column "valid_complaints": got "-1e30", expected a number below 1,000,000,000,000,000 in size'
+    ] == metrics_problems(path, standard)
 
 
 # ---- money -------------------------------------------------------------------------------------------
@@ -163,22 +167,28 @@ def test_a_number_too_large_for_exact_pay_is_refused_at_its_cell(write_csv: Writ
 def test_a_policy_number_too_large_for_exact_pay_is_refused(tmp_path: Path) -> None:
     """A policy number of 10**15 or more is refused where it is written, like a metrics cell."""
     problems = policy_problems(tmp_path, TINY_POLICY.replace("base_pay: 5000", "base_pay: 1e15"))
-    assert [f"{tmp_path / 'policy.yaml'}:6:18: roles.L1.base_pay: expected a number below "
-            f"1,000,000,000,000,000 in size, got '1e15'"] == problems
+    assert [
+        f"{tmp_path / 'policy.yaml'}:6:18: roles.L1.base_pay: expected a number below "
+        f"1,000,000,000,000,000 in size, got '1e15'"
+    ] == problems
 
 
 @pytest.mark.parametrize("format", ["table", "csv", "json"])
 def test_pay_beyond_28_digits_is_a_located_error(tmp_path: Path, write_csv: WriteCsv, format: str) -> None:
     """A target of 9e14 paid at a multiplier of 9e14 would need 30 digits: every output names the row and
     agent, exit 1, instead of rounding wrongly or crashing."""
-    policy = write_yaml(tmp_path, TINY_POLICY.replace("target_bonus: 1000", "target_bonus: 9e14").replace(
-        "multiplier: 1.2", "multiplier: 9e14"))
+    policy = write_yaml(
+        tmp_path,
+        TINY_POLICY.replace("target_bonus: 1000", "target_bonus: 9e14").replace("multiplier: 1.2", "multiplier: 9e14"),
+    )
     metrics = tmp_path / "m.csv"
     metrics.write_text("agent_id,role,csat\nA001,L1,92\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["compute", str(policy), str(metrics), "-f", format])
     assert 1 == result.exit_code
-    assert [f"Error: {metrics}: row 2: agent 'A001': an amount would need more than 28 digits to stay exact; "
-            f"check this row's numbers and the policy's"] == result.stderr.splitlines()
+    assert [
+        f"Error: {metrics}: row 2: agent 'A001': an amount would need more than 28 digits to stay exact; "
+        f"check this row's numbers and the policy's"
+    ] == result.stderr.splitlines()
 
 
 # ---- output ------------------------------------------------------------------------------------------
@@ -188,8 +198,7 @@ def big_metrics(tmp_path: Path, agents: int) -> Path:
     """A metrics file of many agents, written quickly (the worked example's cells, ids counting up)."""
     row = ",".join(WORKED_CELLS[name] for name in HEADER[1:])
     path = tmp_path / "big.csv"
-    path.write_text(",".join(HEADER) + "\n" + "".join(f"A{n:07d},{row}\n" for n in range(agents)),
-                    encoding="utf-8")
+    path.write_text(",".join(HEADER) + "\n" + "".join(f"A{n:07d},{row}\n" for n in range(agents)), encoding="utf-8")
     return path
 
 
@@ -200,8 +209,19 @@ def start_and_stop_mid_export(tmp_path: Path, how: signal.Signals) -> tuple[int,
     folder.mkdir()
     target = folder / "pay.csv"
     target.write_text("the previous month\n", encoding="utf-8")
-    command = [sys.executable, "-m", "cspay", "compute", str(STANDARD), str(big_metrics(tmp_path, 400_000)),
-               "-f", "csv", "-o", str(target), "--force"]
+    command = [
+        sys.executable,
+        "-m",
+        "cspay",
+        "compute",
+        str(STANDARD),
+        str(big_metrics(tmp_path, 400_000)),
+        "-f",
+        "csv",
+        "-o",
+        str(target),
+        "--force",
+    ]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60  # a bound on a stuck test, not a timed assertion
@@ -233,13 +253,21 @@ def test_sigkill_mid_export_keeps_the_old_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("format", "start"), [("csv", b"agent_id,name,role"), ("table", b"Customer service")])
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path, format: str, start: bytes) -> None:
     """`cspay compute … | head -1`: once the reader is gone cspay stops, exit 141, nothing on stderr."""
-    command = [sys.executable, "-m", "cspay", "compute", str(STANDARD), str(big_metrics(tmp_path, 3000)),
-               "-f", format]  # 3000 agents write far more than a pipe holds
+    command = [
+        sys.executable,
+        "-m",
+        "cspay",
+        "compute",
+        str(STANDARD),
+        str(big_metrics(tmp_path, 3000)),
+        "-f",
+        format,
+    ]  # 3000 agents write far more than a pipe holds
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stderr is not None
     first = child.stdout.readline()
     child.stdout.close()
-    assert (start, 141, b"") == (first[:len(start)], child.wait(timeout=120), child.stderr.read())
+    assert (start, 141, b"") == (first[: len(start)], child.wait(timeout=120), child.stderr.read())
 
 
 @pytest.fixture
@@ -247,8 +275,7 @@ def immutable_folder(tmp_path: Path) -> Path:
     """A folder nobody may create files in, root included (chattr +i)."""
     folder = tmp_path / "locked"
     folder.mkdir()
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)],
-                                                        capture_output=True).returncode:
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
         pytest.skip("chattr +i is not available here")
     yield folder
     subprocess.run(["chattr", "-i", str(folder)], check=True)
@@ -257,28 +284,44 @@ def immutable_folder(tmp_path: Path) -> Path:
 def test_a_folder_nobody_may_write_is_refused_before_reading(immutable_folder: Path, tmp_path: Path) -> None:
     """A folder that cannot be written, even as root, is refused up front; nothing is read or written."""
     missing_metrics = tmp_path / "not-read.csv"
-    result = CliRunner().invoke(app, ["compute", str(STANDARD), str(missing_metrics), "-f", "csv",
-                                      "-o", str(immutable_folder / "pay.csv")])
+    result = CliRunner().invoke(
+        app, ["compute", str(STANDARD), str(missing_metrics), "-f", "csv", "-o", str(immutable_folder / "pay.csv")]
+    )
     assert 1 == result.exit_code
-    assert [f"Error: {immutable_folder / 'pay.csv'}: the folder {immutable_folder} is not writable"] \
-        == result.stderr.splitlines()
+    assert [
+        f"Error: {immutable_folder / 'pay.csv'}: the folder {immutable_folder} is not writable"
+    ] == result.stderr.splitlines()
     assert [] == list(immutable_folder.iterdir())
 
 
-def test_a_folder_the_access_check_misjudges_is_still_refused_up_front(immutable_folder: Path, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_the_access_check_misjudges_is_still_refused_up_front(
+    immutable_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When the system's access check says yes but the folder refuses a file (NFS with root_squash), a
     trial file finds out before anything is read."""
     monkeypatch.setattr(os, "access", lambda path, mode: True)
-    result = CliRunner().invoke(app, ["compute", str(STANDARD), str(tmp_path / "not-read.csv"), "-f", "csv",
-                                      "-o", str(immutable_folder / "pay.csv")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compute",
+            str(STANDARD),
+            str(tmp_path / "not-read.csv"),
+            "-f",
+            "csv",
+            "-o",
+            str(immutable_folder / "pay.csv"),
+        ],
+    )
     assert 1 == result.exit_code
-    assert [f"Error: {immutable_folder / 'pay.csv'}: the folder {immutable_folder} is not writable "
-            f"(Operation not permitted)"] == result.stderr.splitlines()
+    assert [
+        f"Error: {immutable_folder / 'pay.csv'}: the folder {immutable_folder} is not writable "
+        f"(Operation not permitted)"
+    ] == result.stderr.splitlines()
 
 
-def test_a_crash_in_the_bulk_csv_way_shows_no_pay_and_writes_nothing(write_csv: WriteCsv, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_in_the_bulk_csv_way_shows_no_pay_and_writes_nothing(
+    write_csv: WriteCsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An unexpected error while paying into a CSV prints one line without pay data or locals, exit 1,
     and leaves neither the output nor a temporary file."""
 
@@ -290,8 +333,9 @@ def test_a_crash_in_the_bulk_csv_way_shows_no_pay_and_writes_nothing(write_csv: 
     monkeypatch.delenv("CSPAY_DEBUG", raising=False)
     folder = tmp_path / "out"
     folder.mkdir()
-    result = CliRunner().invoke(app, ["compute", str(STANDARD), str(write_csv([{}])), "-f", "csv",
-                                      "-o", str(folder / "pay.csv")])
+    result = CliRunner().invoke(
+        app, ["compute", str(STANDARD), str(write_csv([{}])), "-f", "csv", "-o", str(folder / "pay.csv")]
+    )
     assert 1 == result.exit_code
     assert result.stderr.startswith("Error: internal error (ArithmeticError at ")
     left = [path for path in folder.iterdir() if path.suffix != ".lock"]  # the lock file stays, on purpose

@@ -30,8 +30,11 @@ def english_words() -> set[str]:
     """Every word of the English catalog; abbreviations (KPI, SHA, UTC) and placeholders are not words."""
     words = set()
     for text in catalog("en").values():
-        words |= {w.casefold() for w in re.findall(r"\b[A-Za-z]+\b", re.sub(r"\{[^}]*\}", " ", text))
-                  if w.lower() == w or w.capitalize() == w}
+        words |= {
+            w.casefold()
+            for w in re.findall(r"\b[A-Za-z]+\b", re.sub(r"\{[^}]*\}", " ", text))
+            if w.lower() == w or w.capitalize() == w
+        }
     return words - NAMES
 
 
@@ -71,8 +74,11 @@ def test_catalog_has_every_english_key(language):
 def test_catalog_messages_take_the_same_placeholders(language):
     """A message takes the same {placeholders} in every language."""
     english = catalog("en")
-    differ = [key for key, text in catalog(language).items()
-              if key in english and placeholders(text) != placeholders(english[key])]
+    differ = [
+        key
+        for key, text in catalog(language).items()
+        if key in english and placeholders(text) != placeholders(english[key])
+    ]
     assert [] == differ
 
 
@@ -100,8 +106,9 @@ def test_chinese_workbook_has_no_english_word(tmp_path):
     assert 0 == result.exit_code, result.output
     book = openpyxl.load_workbook(target)
     texts = [*book.sheetnames, result.stderr.replace(str(target), "")]
-    texts += [cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
-              if isinstance(cell, str)]
+    texts += [
+        cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row if isinstance(cell, str)
+    ]
     assert "工资单" == book.sheetnames[0]
     assert set() == ascii_words("\n".join(texts)) & english_words()
 
@@ -111,11 +118,19 @@ def test_english_words_catch_english():
     assert {"gross"} == ascii_words("Gross 应发合计") & english_words()
 
 
-@pytest.mark.parametrize(("language", "currency", "expected"), [
-    ("en", "CNY", "¥7,940.00"), ("en", "USD", "$7,940.00"), ("en", "EUR", "€7,940.00"),
-    ("zh", "CNY", "7,940.00 元"), ("zh", "USD", "7,940.00 美元"), ("zh", "EUR", "7,940.00 欧元"),
-    ("en", "JPY", "7,940.00 JPY"), ("zh", "JPY", "7,940.00 JPY"),
-])
+@pytest.mark.parametrize(
+    ("language", "currency", "expected"),
+    [
+        ("en", "CNY", "¥7,940.00"),
+        ("en", "USD", "$7,940.00"),
+        ("en", "EUR", "€7,940.00"),
+        ("zh", "CNY", "7,940.00 元"),
+        ("zh", "USD", "7,940.00 美元"),
+        ("zh", "EUR", "7,940.00 欧元"),
+        ("en", "JPY", "7,940.00 JPY"),
+        ("zh", "JPY", "7,940.00 JPY"),
+    ],
+)
 def test_money(language, currency, expected):
     """Each language writes each currency its own way; an unknown currency gets its code."""
     assert expected == Words(language).money(Decimal("7940.00"), currency)
@@ -127,9 +142,15 @@ def test_negative_money_has_the_sign_first(language, expected):
     assert expected == Words(language).money(Decimal("-1234.50"), "CNY")
 
 
-@pytest.mark.parametrize(("language", "currency", "expected"), [
-    ("en", "CNY", ("¥", "")), ("en", "EUR", ("€", "")), ("zh", "USD", ("", " 美元")), ("zh", "GHS", ("", " GHS")),
-])
+@pytest.mark.parametrize(
+    ("language", "currency", "expected"),
+    [
+        ("en", "CNY", ("¥", "")),
+        ("en", "EUR", ("€", "")),
+        ("zh", "USD", ("", " 美元")),
+        ("zh", "GHS", ("", " GHS")),
+    ],
+)
 def test_money_parts(language, currency, expected):
     """The texts around an amount, as the workbook's number format needs them."""
     assert expected == Words(language).money_parts(currency)

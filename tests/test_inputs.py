@@ -50,14 +50,25 @@ def lines_of(slip):
 
 
 def kpi(aggregate: str = "mean", weight_column: str | None = None, unit: str = "percent") -> Kpi:
-    return Kpi(column="v", unit=unit, weight=100, score={"threshold": 1, "target": 2, "stretch": 3},
-               aggregate=aggregate, weight_column=weight_column)
+    return Kpi(
+        column="v",
+        unit=unit,
+        weight=100,
+        score={"threshold": 1, "target": 2, "stretch": 3},
+        aggregate=aggregate,
+        weight_column=weight_column,
+    )
 
 
 def rows(*values: str | None, weights: tuple[str, ...] = ()) -> list[AgentRow]:
     return [
-        AgentRow(i + 2, "A1", "L1", kpis={"v": None if v is None else Decimal(v)},
-                 numbers={"n": Decimal(weights[i]) if weights else Decimal(1)})
+        AgentRow(
+            i + 2,
+            "A1",
+            "L1",
+            kpis={"v": None if v is None else Decimal(v)},
+            numbers={"n": Decimal(weights[i]) if weights else Decimal(1)},
+        )
         for i, v in enumerate(values)
     ]
 
@@ -65,9 +76,14 @@ def rows(*values: str | None, weights: tuple[str, ...] = ()) -> list[AgentRow]:
 # ---- periods ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "label", "kind", "months"), [
-    ("2026-11", "2026-11", "month", 1), ("2026-q4", "2026-Q4", "quarter", 3), ("2026", "2026", "year", 12),
-])
+@pytest.mark.parametrize(
+    ("text", "label", "kind", "months"),
+    [
+        ("2026-11", "2026-11", "month", 1),
+        ("2026-q4", "2026-Q4", "quarter", 3),
+        ("2026", "2026", "year", 12),
+    ],
+)
 def test_period_label_kind_and_months(text, label, kind, months):
     """A period's label is written the canonical way and knows its kind and its number of months."""
     period = parse_period(text)
@@ -144,8 +160,12 @@ def test_columns_combine_by_their_rule(policy):
 def test_gate_combine_says_how_its_column_combines(policy, tmp_path):
     """A gate with `combine: min` takes the month with the lowest value."""
     changed = tmp_path / "p.yaml"
-    changed.write_text((DATA / "quarterly.yaml").read_text(encoding="utf-8").replace(
-        "below: 95, then", "below: 95, combine: min, then"), encoding="utf-8")
+    changed.write_text(
+        (DATA / "quarterly.yaml")
+        .read_text(encoding="utf-8")
+        .replace("below: 95, then", "below: 95, combine: min, then"),
+        encoding="utf-8",
+    )
     first = next(iter(open_period(load_policy(changed), MONTHS).rows))
     assert Decimal(90) == first.numbers["attendance"]
 
@@ -164,8 +184,9 @@ def test_identity_comes_from_the_last_month(policy):
 def test_a_role_change_is_noted(policy):
     """An agent whose role changed gets a note listing each month's role."""
     notes = open_period(policy, MONTHS).notes
-    assert [("note.role_changed", {"agent": "Q004", "roles": "2026-10: L1, 2026-11: L2, 2026-12: L2",
-                                   "role": "L2"})] == [(note.key, note.values) for note in notes]
+    assert [
+        ("note.role_changed", {"agent": "Q004", "roles": "2026-10: L1, 2026-11: L2, 2026-12: L2", "role": "L2"})
+    ] == [(note.key, note.values) for note in notes]
 
 
 def test_fewer_files_than_months_is_noted(policy):
@@ -180,20 +201,22 @@ def test_negative_weight_names_file_and_row(policy, tmp_path):
     bad.write_text(MONTHS[1].read_text(encoding="utf-8").replace("96,40,", "96,-40,"), encoding="utf-8")
     with pytest.raises(MetricsError) as error:
         open_period(policy, [MONTHS[0], bad])
-    assert [f'{bad}: row 2, column "surveys": got "-40", expected a number of at least 0']\
-        == error.value.lines()
+    assert [f'{bad}: row 2, column "surveys": got "-40", expected a number of at least 0'] == error.value.lines()
 
 
 def test_bad_cells_of_every_month_are_reported_together(policy, tmp_path):
     """Problems in two months' files are all reported, each naming its file and row."""
     october, november = tmp_path / "10.csv", tmp_path / "11.csv"
     october.write_text(MONTHS[0].read_text(encoding="utf-8").replace("0.78,360,85", "1.78,360,85"), encoding="utf-8")
-    november.write_text(MONTHS[1].read_text(encoding="utf-8").replace("Q002,Li Na,L1", "Q002,Li Na,L9"),
-                        encoding="utf-8")
+    november.write_text(
+        MONTHS[1].read_text(encoding="utf-8").replace("Q002,Li Na,L1", "Q002,Li Na,L9"), encoding="utf-8"
+    )
     with pytest.raises(MetricsError) as error:
         open_period(policy, [october, november])
-    assert [f'{october}: row 2, column "fcr": got "1.78", expected a ratio between 0 and 1, like 0.81 or 81%',
-            f'{november}: row 3, column "role": unknown role "L9", expected one of L1, L2'] == error.value.lines()
+    assert [
+        f'{october}: row 2, column "fcr": got "1.78", expected a ratio between 0 and 1, like 0.81 or 81%',
+        f'{november}: row 3, column "role": unknown role "L9", expected one of L1, L2',
+    ] == error.value.lines()
 
 
 def test_without_period_column_the_last_file_given_is_the_last_month(policy):
@@ -215,7 +238,10 @@ def test_role_amounts_are_monthly_times_three(policy):
     """A quarter counts three months of base pay, allowances and an amount target bonus."""
     quarter = period_policy(policy)
     assert (Decimal(15600), Decimal(5400), Decimal(1200)) == (
-        quarter.roles["L1"].base_pay, quarter.roles["L1"].target_bonus_amount(), quarter.roles["L1"].allowances["meal"])
+        quarter.roles["L1"].base_pay,
+        quarter.roles["L1"].target_bonus_amount(),
+        quarter.roles["L1"].allowances["meal"],
+    )
 
 
 def test_share_target_follows_the_tripled_base(policy):
@@ -248,9 +274,14 @@ def test_hand_checked_quarter_payslip(run):
     """
     slip = slip_of(run, "Q001")
     assert (Decimal("1.205"), "S") == (slip.score, slip.grade)
-    assert {"base_pay": Decimal("15600.00"), "allowance.meal": Decimal("1200.00"),
-            "allowance.transport": Decimal("600.00"), "bonus": Decimal("8100.00"),
-            "adjustment.complaints": Decimal("-300.00"), "adjustment.volume": Decimal("600.00")} == lines_of(slip)
+    assert {
+        "base_pay": Decimal("15600.00"),
+        "allowance.meal": Decimal("1200.00"),
+        "allowance.transport": Decimal("600.00"),
+        "bonus": Decimal("8100.00"),
+        "adjustment.complaints": Decimal("-300.00"),
+        "adjustment.volume": Decimal("600.00"),
+    } == lines_of(slip)
     assert Decimal("25800.00") == slip.gross
 
 
@@ -275,8 +306,12 @@ def test_min_volume_compares_the_combined_volume(run):
 def test_a_quarter_pays_bonus_and_adjustments_by_default(tmp_path):
     """Without `pays`, a quarterly payslip has the bonus and adjustment lines, not base pay or allowances."""
     changed = tmp_path / "p.yaml"
-    changed.write_text((DATA / "quarterly.yaml").read_text(encoding="utf-8").replace(
-        "pays: [base_pay, allowances, bonus, adjustments]\n", ""), encoding="utf-8")
+    changed.write_text(
+        (DATA / "quarterly.yaml")
+        .read_text(encoding="utf-8")
+        .replace("pays: [base_pay, allowances, bonus, adjustments]\n", ""),
+        encoding="utf-8",
+    )
     slip = compute_period(open_period(load_policy(changed), MONTHS)).payslips[0]
     assert ["bonus", "adjustment.complaints", "adjustment.volume"] == [line.code for line in slip.lines]
     assert Decimal("8400.00") == slip.gross
@@ -297,23 +332,36 @@ def test_three_identical_months_score_like_one(policy, tmp_path):
 # ---- policy rules about periods -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("weighted-mean-without-weight", "kpis.csat: aggregate weighted_mean needs a weight_column"),
-    ("weight-column-without-weighted-mean", "kpis.aht: weight_column is only used by aggregate: weighted_mean"),
-    ("sum-of-percent", "kpis.csat.aggregate: a sum of percent values means nothing; use mean or weighted_mean"),
-    ("combine-on-kpi-gate", "gates[0].combine: a gate on a KPI uses the KPI's `aggregate`"),
-    ("gate-on-summed-column", "gates[2]: column 'valid_complaints' is summed over the months for "
-                              "adjustments.complaints; give this gate `combine: sum`"),
-    ("gates-combine-differently", "gates[2]: column 'attendance' is combined by mean in gates[1]"),
-    ("floor-in-quarter", "floor: a floor is a monthly minimum; apply it in the monthly run"),
-    ("floor-without-full-pay", "floor: a floor tops up the whole month's pay; it needs `pays` to list "
-                               "base_pay, allowances, bonus, adjustments"),
-    ("unknown-pays-entry", "pays[1]: expected one of 'base_pay', 'allowances', 'bonus' or 'adjustments', "
-                           "got 'allowance'"),
-    ("empty-pays", "pays: List should have at least 1 item"),
-    ("unknown-aggregate", "kpis.qa.aggregate: expected one of 'mean', 'weighted_mean', 'sum', 'last', 'min' "
-                          "or 'max', got 'median'"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("weighted-mean-without-weight", "kpis.csat: aggregate weighted_mean needs a weight_column"),
+        ("weight-column-without-weighted-mean", "kpis.aht: weight_column is only used by aggregate: weighted_mean"),
+        ("sum-of-percent", "kpis.csat.aggregate: a sum of percent values means nothing; use mean or weighted_mean"),
+        ("combine-on-kpi-gate", "gates[0].combine: a gate on a KPI uses the KPI's `aggregate`"),
+        (
+            "gate-on-summed-column",
+            "gates[2]: column 'valid_complaints' is summed over the months for "
+            "adjustments.complaints; give this gate `combine: sum`",
+        ),
+        ("gates-combine-differently", "gates[2]: column 'attendance' is combined by mean in gates[1]"),
+        ("floor-in-quarter", "floor: a floor is a monthly minimum; apply it in the monthly run"),
+        (
+            "floor-without-full-pay",
+            "floor: a floor tops up the whole month's pay; it needs `pays` to list "
+            "base_pay, allowances, bonus, adjustments",
+        ),
+        (
+            "unknown-pays-entry",
+            "pays[1]: expected one of 'base_pay', 'allowances', 'bonus' or 'adjustments', got 'allowance'",
+        ),
+        ("empty-pays", "pays: List should have at least 1 item"),
+        (
+            "unknown-aggregate",
+            "kpis.qa.aggregate: expected one of 'mean', 'weighted_mean', 'sum', 'last', 'min' or 'max', got 'median'",
+        ),
+    ],
+)
 def test_invalid_period_policy(name, message):
     """Each invalid policy in tests/data/periods/invalid fails with its own located message."""
     with pytest.raises(PolicyError) as error:
@@ -323,17 +371,31 @@ def test_invalid_period_policy(name, message):
 
 def test_every_invalid_period_policy_is_tested():
     """No file in tests/data/periods/invalid is left without its expected message."""
-    tested = {"weighted-mean-without-weight", "weight-column-without-weighted-mean", "sum-of-percent",
-              "combine-on-kpi-gate", "gate-on-summed-column", "gates-combine-differently", "floor-in-quarter",
-              "floor-without-full-pay", "unknown-pays-entry", "empty-pays", "unknown-aggregate"}
+    tested = {
+        "weighted-mean-without-weight",
+        "weight-column-without-weighted-mean",
+        "sum-of-percent",
+        "combine-on-kpi-gate",
+        "gate-on-summed-column",
+        "gates-combine-differently",
+        "floor-in-quarter",
+        "floor-without-full-pay",
+        "unknown-pays-entry",
+        "empty-pays",
+        "unknown-aggregate",
+    }
     assert tested == {path.stem for path in INVALID.glob("*.yaml")}
 
 
 def test_monthly_policy_may_gate_a_summed_column(tmp_path):
     """Gate `combine` rules concern months, so a monthly policy may gate on an adjustment's column."""
     changed = tmp_path / "p.yaml"
-    changed.write_text((DATA / "standard.yaml").read_text(encoding="utf-8").replace(
-        "  - {kpi: qa,", "  - {column: valid_complaints, above: 6, then: forfeit}\n  - {kpi: qa,"), encoding="utf-8")
+    changed.write_text(
+        (DATA / "standard.yaml")
+        .read_text(encoding="utf-8")
+        .replace("  - {kpi: qa,", "  - {column: valid_complaints, above: 6, then: forfeit}\n  - {kpi: qa,"),
+        encoding="utf-8",
+    )
     assert 3 == len(load_policy(changed).gates)
 
 

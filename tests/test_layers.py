@@ -94,7 +94,7 @@ def test_no_import_cycle():
     def visit(name: str, trail: list[str]) -> None:
         for target in GRAPH[name]:
             if target in trail:
-                cycles.add(" -> ".join(trail[trail.index(target):] + [target]))
+                cycles.add(" -> ".join(trail[trail.index(target) :] + [target]))
             elif target not in done:
                 visit(target, [*trail, target])
         done.add(name)
@@ -125,5 +125,7 @@ def test_typer_is_only_in_the_command_line(library):
 
 def test_rich_is_only_in_the_command_line_and_terminal_rendering():
     """rich draws for people at a terminal: the command line and the modules named terminal*."""
-    allowed = [name for name in MODULES if name.startswith("cspay.cli") or name.rpartition(".")[2].startswith("terminal")]
+    allowed = [
+        name for name in MODULES if name.startswith("cspay.cli") or name.rpartition(".")[2].startswith("terminal")
+    ]
     assert [] == [name for name in MODULES if "rich" in third_party(name) and name not in allowed]

@@ -22,8 +22,9 @@ def recording(period: str = "2026-11") -> Recording:
     policy = load_policy(DATA / "standard.yaml")
     run = compute(policy, read_metrics(DATA / "month.csv", policy))
     first = f"{period}-01"
-    return Recording(period, first, f"{period}-28", policy, [("metrics", "month.csv", "00" * 32)], run.payslips,
-                     run.summary)
+    return Recording(
+        period, first, f"{period}-28", policy, [("metrics", "month.csv", "00" * 32)], run.payslips, run.summary
+    )
 
 
 def test_new_ledger_has_the_latest_schema(tmp_path):
@@ -54,9 +55,11 @@ def test_older_schema_is_migrated_forward_keeping_runs(tmp_path):
     for statement in MIGRATIONS[0]:
         db.execute(statement)
     db.execute("PRAGMA user_version = 1")
-    db.execute("INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
-               "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
-               "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 0, '0', '0')")
+    db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+        "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 0, '0', '0')"
+    )
     db.close()
     with Ledger(path) as ledger:
         migrated_to = ledger.schema_version
@@ -137,9 +140,10 @@ def test_closed_period_refuses_a_record(tmp_path):
         with pytest.raises(LedgerError) as caught:
             ledger.record(recording(), WHO)
         assert [1] == [run.version for run in ledger.runs()]
-    assert ([f"{tmp_path / 'l.db'}: 2026-11 was closed by alice on payroll-01 at 2026-12-01T09:00:00Z; "
-            f'reopen it with `cspay reopen 2026-11 --reason "…"` first, or record a correction with --correction']
-           == caught.value.lines())
+    assert [
+        f"{tmp_path / 'l.db'}: 2026-11 was closed by alice on payroll-01 at 2026-12-01T09:00:00Z; "
+        f'reopen it with `cspay reopen 2026-11 --reason "…"` first, or record a correction with --correction'
+    ] == caught.value.lines()
 
 
 def test_reopened_period_takes_a_new_version(tmp_path):

@@ -53,18 +53,20 @@ def test_quiet_policy_has_no_findings(tmp_path):
 def test_poor_policy_gets_each_warning_on_its_line():
     """A 60% AHT weight, a 70% bonus share, cliffs and a high floor are each reported where they are."""
     findings = lint(load_policy(POLICIES / "poor.yaml"))
-    assert {("CSP107", 8), ("CSP101", 9), ("CSP102", 14), ("CSP103", 14), ("CSP104", 15),
-            ("CSP104", 23)} == codes_at(findings)
+    assert {("CSP107", 8), ("CSP101", 9), ("CSP102", 14), ("CSP103", 14), ("CSP104", 15), ("CSP104", 23)} == codes_at(
+        findings
+    )
 
 
 def test_poor_policy_bonus_share_message():
     """The bonus share warning names the role, the amounts, the share and the limit, then why it matters."""
     finding = next(f for f in lint(load_policy(POLICIES / "poor.yaml")) if f.code == "CSP101")
-    assert (f"{POLICIES / 'poor.yaml'}:9:5: CSP101: role L1: the target bonus (¥7,000.00) is 70% of target "
-            "total pay (¥10,000.00: base pay + allowances + target bonus), above 40%. Too small a share does "
-            "not change behaviour; too large a share makes agents' income unstable from month to month. Move "
-            "target_bonus or base_pay into the range, or set lint.bonus_share if this role needs another."
-            ) == str(finding)
+    assert (
+        f"{POLICIES / 'poor.yaml'}:9:5: CSP101: role L1: the target bonus (¥7,000.00) is 70% of target "
+        "total pay (¥10,000.00: base pay + allowances + target bonus), above 40%. Too small a share does "
+        "not change behaviour; too large a share makes agents' income unstable from month to month. Move "
+        "target_bonus or base_pay into the range, or set lint.bonus_share if this role needs another."
+    ) == str(finding)
 
 
 def test_bonus_share_at_the_limit_is_accepted(tmp_path):
@@ -83,8 +85,9 @@ def test_bonus_share_below_the_minimum_warns(tmp_path):
     """A 5% share is too weak to motivate."""
     text = changed(("target_bonus: 1500", "target_bonus: 5%"))
     finding = next(f for f in findings_of(tmp_path, text) if f.code == "CSP101")
-    assert ("is 4.4% of target total pay (¥6,800.00: base pay + allowances + target bonus), below 10%."
-            in finding.message)
+    assert (
+        "is 4.4% of target total pay (¥6,800.00: base pay + allowances + target bonus), below 10%." in finding.message
+    )
 
 
 def test_bonus_share_range_comes_from_the_lint_section(tmp_path):
@@ -115,9 +118,12 @@ def test_speed_with_a_quality_gate_is_accepted(tmp_path):
 
 def test_speed_with_a_quality_kpi_of_equal_weight_is_accepted(tmp_path):
     """A quality KPI weighing exactly as much as the speed KPI is enough."""
-    text = changed(("weight: 40", "weight: 30"), ("fcr, unit: ratio, weight: 25", "fcr, unit: ratio, weight: 20"),
-                   ("weight: 15, score: {threshold: 420", "weight: 30, score: {threshold: 420"),
-                   ("  - {kpi: qa, below: 50", "  - {column: qa_score, below: 50"))
+    text = changed(
+        ("weight: 40", "weight: 30"),
+        ("fcr, unit: ratio, weight: 25", "fcr, unit: ratio, weight: 20"),
+        ("weight: 15, score: {threshold: 420", "weight: 30, score: {threshold: 420"),
+        ("  - {kpi: qa, below: 50", "  - {column: qa_score, below: 50"),
+    )
     assert "CSP103" not in {f.code for f in findings_of(tmp_path, text)}
 
 
@@ -126,33 +132,44 @@ def test_grade_cliff_reports_score_and_money(tmp_path):
     text = changed(("basis: score", "basis: grade"), ("multiplier: 0.8}", "multiplier: 0.6}"))
     finding = next(f for f in findings_of(tmp_path, text) if f.code == "CSP104")
     assert line_of(text, "grade: B") == finding.line
-    assert finding.message.startswith("grade B: at a score of 0.9 the bonus moves by 40% of target bonus "
-                                      "from grade C (L1 ¥600.00 for a full month).")
+    assert finding.message.startswith(
+        "grade B: at a score of 0.9 the bonus moves by 40% of target bonus from grade C (L1 ¥600.00 for a full month)."
+    )
 
 
 def test_cliff_at_exactly_the_limit_is_accepted(tmp_path):
     """A threshold jump of exactly 25% of target bonus (0.625 x weight 40) is not a cliff."""
-    text = changed(("score: {threshold: 80, target: 90, stretch: 96}",
-                    "score: {threshold: 80, target: 90, stretch: 96, at_threshold: 0.625}"))
+    text = changed(
+        (
+            "score: {threshold: 80, target: 90, stretch: 96}",
+            "score: {threshold: 80, target: 90, stretch: 96, at_threshold: 0.625}",
+        )
+    )
     assert [] == findings_of(tmp_path, text)
 
 
 def test_cliff_just_above_the_limit_warns(tmp_path):
     """A threshold jump of 0.63 x weight 40 is 25.2% of target bonus, reported at the threshold."""
-    text = changed(("score: {threshold: 80, target: 90, stretch: 96}",
-                    "score: {threshold: 80, target: 90, stretch: 96, at_threshold: 0.63}"))
-    finding, = findings_of(tmp_path, text)
+    text = changed(
+        (
+            "score: {threshold: 80, target: 90, stretch: 96}",
+            "score: {threshold: 80, target: 90, stretch: 96, at_threshold: 0.63}",
+        )
+    )
+    (finding,) = findings_of(tmp_path, text)
     assert ("CSP104", line_of(text, "csat:")) == (finding.code, finding.line)
     assert "KPI csat: at the threshold 80 the score jumps from 0 to 0.63, moving the bonus by up to 25.2%" in (
-        finding.message)
+        finding.message
+    )
 
 
 def test_cliff_limit_comes_from_the_lint_section(tmp_path):
     """lint.cliff raises the limit, and the warning's advice quotes the limit in force."""
-    text = changed(("{from: 70, score: 0.8}", "{from: 70, score: 2}"),
-                   ("{from: 85, score: 1.2}", "{from: 85, score: 2.4}"))
+    text = changed(
+        ("{from: 70, score: 0.8}", "{from: 70, score: 2}"), ("{from: 85, score: 1.2}", "{from: 85, score: 2.4}")
+    )
     text += "lint: {cliff: 30%}\n"
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert "moves the bonus by up to 40% of target bonus" in finding.message
     assert "moves pay by more than 30% of target bonus" in finding.message
 
@@ -160,10 +177,11 @@ def test_cliff_limit_comes_from_the_lint_section(tmp_path):
 def test_forfeit_gate_is_a_cliff_with_the_bonus_reachable_at_its_limit(tmp_path):
     """A forfeit at qa 50 takes away the highest bonus possible with qa at 50: 1.2 x target bonus."""
     text = changed(("then: {multiply: 0.8}", "then: forfeit"))
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert ("CSP104", line_of(text, "- {kpi: qa")) == (finding.code, finding.line)
-    assert finding.message.startswith("gate qa below 50: at 50 the bonus moves by up to 120% of target bonus "
-                                      "(L1 ¥1,800.00 for a full month).")
+    assert finding.message.startswith(
+        "gate qa below 50: at 50 the bonus moves by up to 120% of target bonus (L1 ¥1,800.00 for a full month)."
+    )
 
 
 def test_grade_reachable_at_exactly_the_highest_score(tmp_path):
@@ -174,16 +192,19 @@ def test_grade_reachable_at_exactly_the_highest_score(tmp_path):
 def test_grade_above_the_highest_score_is_dead(tmp_path):
     """A grade from 1.45 can never be earned."""
     text = changed(("min_score: 1.1", "min_score: 1.45"))
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert ("CSP105", line_of(text, "grade: A")) == (finding.code, finding.line)
     assert finding.message.startswith(
-        "grade A needs a score of 1.45, but the highest score an agent can reach is 1.44.")
+        "grade A needs a score of 1.45, but the highest score an agent can reach is 1.44."
+    )
 
 
 def test_left_out_kpi_raises_the_highest_score(tmp_path):
     """When qa (at most 1.2) may be left out by min_volume, the others alone reach 1.5: a grade from 1.45 lives."""
-    text = changed(("min_score: 1.1", "min_score: 1.45"),
-                   ("    weight: 20\n", "    weight: 20\n    min_volume: {column: reviews, at_least: 3}\n"))
+    text = changed(
+        ("min_score: 1.1", "min_score: 1.45"),
+        ("    weight: 20\n", "    weight: 20\n    min_volume: {column: reviews, at_least: 3}\n"),
+    )
     assert [] == [f for f in findings_of(tmp_path, text) if f.code == "CSP105"]
 
 
@@ -203,20 +224,21 @@ def test_ratio_stretch_above_one_is_dead(tmp_path):
     finding = next(f for f in findings_of(tmp_path, text) if f.code == "CSP105")
     assert line_of(text, "fcr:") == finding.line
     assert finding.message.startswith(
-        "KPI fcr: stretch 1.1 lies beyond what a cell can hold (ratio values run from 0 to 1).")
+        "KPI fcr: stretch 1.1 lies beyond what a cell can hold (ratio values run from 0 to 1)."
+    )
 
 
 def test_gate_that_can_never_fire(tmp_path):
     """A gate below 0 on a percent KPI never fires."""
     text = changed(("{kpi: qa, below: 50, then: {multiply: 0.8}", "{kpi: csat, below: 0, then: forfeit"))
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert finding.message.startswith("gate csat below 0 can never fire: percent values run from 0 to 100.")
 
 
 def test_gate_that_always_fires(tmp_path):
     """A ratio gate written as a percent (below 60) fires for every agent; it is dead, not a cliff."""
     text = changed(("{kpi: qa, below: 50, then: {multiply: 0.8}", "{kpi: fcr, below: 60, then: forfeit"))
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert ("CSP105", line_of(text, "kpi: fcr")) == (finding.code, finding.line)
     assert finding.message.startswith("gate fcr below 60 fires for every agent: ratio values run from 0 to 1.")
 
@@ -224,7 +246,7 @@ def test_gate_that_always_fires(tmp_path):
 def test_band_going_down_is_non_monotone(tmp_path):
     """A band scoring less than the one before it, after rising bands, is reported on its line."""
     text = changed(("{from: 85, score: 1.2}", "{from: 85, score: 0.6}"))
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert ("CSP106", line_of(text, "from: 85")) == (finding.code, finding.line)
     assert finding.message.startswith("KPI qa: the band from 85 scores 0.6, less than the band before it (0.8)")
 
@@ -244,8 +266,9 @@ def test_curve_scoring_more_at_threshold_than_target_is_non_monotone(tmp_path):
 
 def test_grade_paying_less_than_the_grade_below_is_non_monotone(tmp_path):
     """Under basis grade, a higher grade with a smaller multiplier is reported."""
-    text = changed(("basis: score", "basis: grade"),
-                   ("min_score: 0.9, multiplier: 1.0", "min_score: 0.9, multiplier: 0.7"))
+    text = changed(
+        ("basis: score", "basis: grade"), ("min_score: 0.9, multiplier: 1.0", "min_score: 0.9, multiplier: 0.7")
+    )
     assert ("CSP106", line_of(text, "grade: B")) in codes_at(findings_of(tmp_path, text))
 
 
@@ -268,14 +291,14 @@ def test_ignore_silences_a_rule_and_keeps_the_reason(tmp_path):
 def test_ignore_of_an_unknown_code_warns(tmp_path):
     """A silence naming no rule is reported at its key, with the known codes."""
     text = QUIET + 'lint:\n  ignore:\n    CSP999: "typo"\n'
-    finding, = findings_of(tmp_path, text)
+    (finding,) = findings_of(tmp_path, text)
     assert ("CSP100", line_of(text, "CSP999")) == (finding.code, finding.line)
     assert finding.message.startswith("lint.ignore names CSP999, which is not a cspay rule (the rules are CSP101, ")
 
 
 def test_ignore_of_a_rule_that_does_not_fire_warns(tmp_path):
     """A silence that silences nothing is reported, so old reasons do not linger."""
-    finding, = findings_of(tmp_path, QUIET + 'lint: {ignore: {CSP103: "AHT is informative only here"}}\n')
+    (finding,) = findings_of(tmp_path, QUIET + 'lint: {ignore: {CSP103: "AHT is informative only here"}}\n')
     assert "CSP100" == finding.code and finding.reason is None
     assert finding.message.startswith("lint.ignore silences CSP103, but the policy no longer triggers it.")
 
@@ -288,8 +311,10 @@ def test_ignore_needs_a_reason(tmp_path, reason, column):
     with pytest.raises(PolicyError) as error:
         load_policy(path)
     line = len(QUIET.splitlines()) + 3
-    assert [f"{path}:{line}:{column}: lint.ignore.CSP104: expected a reason why the rule does not apply to this "
-            "policy; a rule is silenced only with a reason"] == error.value.lines()
+    assert [
+        f"{path}:{line}:{column}: lint.ignore.CSP104: expected a reason why the rule does not apply to this "
+        "policy; a rule is silenced only with a reason"
+    ] == error.value.lines()
 
 
 def test_lint_thresholds_are_written_as_shares(tmp_path):
@@ -312,10 +337,12 @@ def test_bonus_share_range_must_be_ordered(tmp_path):
 
 def test_warnings_in_chinese(tmp_path):
     """With Chinese words, the message, money and list separators are Chinese."""
-    finding, = findings_of(tmp_path, changed(("gross: 2690", "gross: 7000")), Words("zh"))
-    assert ("岗位 L1：整月基本工资（6,000.00 元）低于最低工资线（7,000.00 元）。"
-            "无论员工表现如何，最低工资补差都会补足差额，"
-            "表现差的月份损失很小，部分奖金也就感受不到；请把 base_pay 提高到不低于最低工资线。") == finding.message
+    (finding,) = findings_of(tmp_path, changed(("gross: 2690", "gross: 7000")), Words("zh"))
+    assert (
+        "岗位 L1：整月基本工资（6,000.00 元）低于最低工资线（7,000.00 元）。"
+        "无论员工表现如何，最低工资补差都会补足差额，"
+        "表现差的月份损失很小，部分奖金也就感受不到；请把 base_pay 提高到不低于最低工资线。"
+    ) == finding.message
 
 
 def test_findings_are_in_file_order():
@@ -326,7 +353,7 @@ def test_findings_are_in_file_order():
 
 def test_absurd_amounts_are_reported_not_crashed_on(tmp_path):
     """A base pay just under the loader's limit of 10**15 is still checked: the share is reported."""
-    finding, = findings_of(tmp_path, changed(("base_pay: 6000", "base_pay: 9.99e14")))
+    (finding,) = findings_of(tmp_path, changed(("base_pay: 6000", "base_pay: 9.99e14")))
     assert "CSP101" == finding.code
 
 

@@ -32,7 +32,9 @@ def test_numbers_are_decimals_built_from_the_text(tmp_path: Path) -> None:
     """`0.1` is Decimal("0.1") exactly, as written, never a float's approximation."""
     data = load_document(write_yaml(tmp_path, "a: 0.1\nb: 1e-3\nc: -2.50\n")).data
     assert ([Decimal("0.1"), Decimal("0.001"), Decimal("-2.50")], ["0.1", "1e-3", "-2.50"]) == (
-        [data["a"], data["b"], data["c"]], [str(data["a"]), data["b"].text, str(data["c"])])
+        [data["a"], data["b"], data["c"]],
+        [str(data["a"]), data["b"].text, str(data["c"])],
+    )
 
 
 def test_no_float_anywhere_in_the_contract_policy() -> None:
@@ -91,8 +93,9 @@ def test_nan_and_infinity_are_not_numbers(tmp_path: Path, special: str) -> None:
     text = MINIMAL.replace("base_pay: 5000", f"base_pay: {special}")
     with pytest.raises(PolicyError) as caught:
         load_policy(write_yaml(tmp_path, text))
-    assert [f"{tmp_path / 'policy.yaml'}:5:18: roles.L1.base_pay: expected a number, got '{special}'"] == \
-        caught.value.lines()
+    assert [
+        f"{tmp_path / 'policy.yaml'}:5:18: roles.L1.base_pay: expected a number, got '{special}'"
+    ] == caught.value.lines()
 
 
 def test_duplicate_key_names_the_key_and_both_lines(tmp_path: Path) -> None:
@@ -108,8 +111,10 @@ def test_every_duplicate_key_is_reported(tmp_path: Path) -> None:
     path = write_yaml(tmp_path, "a: 1\nb:\n  c: 1\n  c: 2\na: 3\n")
     with pytest.raises(PolicyError) as caught:
         load_document(path)
-    assert [f"{path}:4:3: duplicate key 'c'; it was first given at line 3",
-            f"{path}:5:1: duplicate key 'a'; it was first given at line 1"] == caught.value.lines()
+    assert [
+        f"{path}:4:3: duplicate key 'c'; it was first given at line 3",
+        f"{path}:5:1: duplicate key 'a'; it was first given at line 1",
+    ] == caught.value.lines()
 
 
 def test_alias_is_refused(tmp_path: Path) -> None:
@@ -120,8 +125,7 @@ def test_alias_is_refused(tmp_path: Path) -> None:
     assert [f"{path}:2:4: anchors and aliases (&, *) are not allowed in a policy"] == caught.value.lines()
 
 
-@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/name:os.system", "!!float",
-                                 "!custom"])
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system", "!!python/name:os.system", "!!float", "!custom"])
 def test_explicit_tags_are_refused(tmp_path: Path, tag: str) -> None:
     """Any explicit tag, !!python ones first of all, is refused: a policy holds only plain data."""
     path = write_yaml(tmp_path, f"a: {tag} '1'\n")
@@ -165,15 +169,20 @@ def test_unknown_key_suggests_the_closest_known_key(tmp_path: Path) -> None:
     path = write_yaml(tmp_path, MINIMAL.replace("target_bonus:", "target_bonsu:"))
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
-    assert f"{path}:5:24: roles.L1.target_bonsu: unknown key 'target_bonsu'; did you mean 'target_bonus'?" \
+    assert (
+        f"{path}:5:24: roles.L1.target_bonsu: unknown key 'target_bonsu'; did you mean 'target_bonus'?"
         in caught.value.lines()
+    )
 
 
 def test_all_problems_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
     """A misspelt key (one line, not also "missing 'weight'"), a bad number and an infinity are all
     reported, each at its own place."""
-    text = (MINIMAL.replace("weight: 100", "wieght: 100").replace("base_pay: 5000", "base_pay: abc")
-            .replace("multiplier: 1.2", "multiplier: .inf"))
+    text = (
+        MINIMAL.replace("weight: 100", "wieght: 100")
+        .replace("base_pay: 5000", "base_pay: abc")
+        .replace("multiplier: 1.2", "multiplier: .inf")
+    )
     path = write_yaml(tmp_path, text)
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
@@ -219,7 +228,9 @@ def test_document_remembers_where_values_and_keys_are() -> None:
     """Positions are 1-based line and column, for values and for mapping keys."""
     doc = load_document(STANDARD)
     assert (f"{STANDARD}:68:8", f"{STANDARD}:68:3") == (
-        doc.where(("bonus", "cap")), doc.where(("bonus", "cap"), key=True))
+        doc.where(("bonus", "cap")),
+        doc.where(("bonus", "cap"), key=True),
+    )
 
 
 # ---- the metrics: section, inline or in its own file ---------------------------------------------
@@ -251,39 +262,50 @@ def test_problem_in_metrics_file_is_located_in_that_file(tmp_path: Path) -> None
     """A bad key in the referenced file is reported at its own file:line:col, with a hint."""
     text = (EVENTS / "metrics.yaml").read_text(encoding="utf-8").replace("among:", "amongst:")
     policy = events_policy(tmp_path, text)
-    assert [f"{tmp_path / 'metrics.yaml'}:10:57: metrics.derived.fcr.share.amongst: unknown key 'amongst'; "
-            f"did you mean 'among'?"] == refusal(policy)
+    assert [
+        f"{tmp_path / 'metrics.yaml'}:10:57: metrics.derived.fcr.share.amongst: unknown key 'amongst'; "
+        f"did you mean 'among'?"
+    ] == refusal(policy)
 
 
 def test_yaml_error_in_metrics_file_is_located_in_that_file(tmp_path: Path) -> None:
     """A syntax error in the referenced file names that file and its line."""
     policy = events_policy(tmp_path, "metrics:\n  source: {agent: agent\n")
     assert [f"{tmp_path / 'metrics.yaml'}:3:1: not valid YAML: expected ',' or '}}', but got '<stream end>'"] == (
-        refusal(policy))
+        refusal(policy)
+    )
 
 
 def test_missing_metrics_file_is_located_at_the_reference(tmp_path: Path) -> None:
     """A reference to a file that is not there points at the policy's `file:` line."""
     policy = events_policy(tmp_path, "")
     (tmp_path / "metrics.yaml").unlink()
-    assert [f"{policy}:8:17: metrics.file: no file {tmp_path / 'metrics.yaml'} (the path is relative to the "
-            f"policy's folder)"] == refusal(policy)
+    assert [
+        f"{policy}:8:17: metrics.file: no file {tmp_path / 'metrics.yaml'} (the path is relative to the "
+        f"policy's folder)"
+    ] == refusal(policy)
 
 
 def test_metrics_file_needs_a_top_level_metrics_key(tmp_path: Path) -> None:
     """The referenced file holds `metrics:` like a policy would, so it reads the same either way."""
     text = (EVENTS / "metrics.yaml").read_text(encoding="utf-8").replace("metrics:\n", "derivation:\n")
-    assert [f"{tmp_path / 'metrics.yaml'}:2:1: expected one top-level key, metrics:, holding source: and "
-            f"derived:"] == refusal(events_policy(tmp_path, text))
+    assert [
+        f"{tmp_path / 'metrics.yaml'}:2:1: expected one top-level key, metrics:, holding source: and derived:"
+    ] == refusal(events_policy(tmp_path, text))
 
 
 def test_metrics_reference_with_other_keys_is_refused(tmp_path: Path) -> None:
     """`file:` beside the section's own keys is ambiguous, so it is refused."""
     policy = events_policy(tmp_path, (EVENTS / "metrics.yaml").read_text(encoding="utf-8"))
-    policy.write_text(policy.read_text(encoding="utf-8").replace(
-        "metrics: {file: metrics.yaml}", "metrics: {file: metrics.yaml, derived: {}}"), encoding="utf-8")
-    assert [f"{policy}:8:17: metrics.file: expected only `file: a/path.yaml`; the section's keys go in that "
-            f"file"] == refusal(policy)
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace(
+            "metrics: {file: metrics.yaml}", "metrics: {file: metrics.yaml, derived: {}}"
+        ),
+        encoding="utf-8",
+    )
+    assert [
+        f"{policy}:8:17: metrics.file: expected only `file: a/path.yaml`; the section's keys go in that file"
+    ] == refusal(policy)
 
 
 def test_policy_fingerprint_covers_the_metrics_file(tmp_path: Path) -> None:
@@ -297,9 +319,10 @@ def test_policy_fingerprint_covers_the_metrics_file(tmp_path: Path) -> None:
 def test_inline_metrics_problem_is_located_in_the_policy(tmp_path: Path) -> None:
     """An inline section's problem is reported like any policy key, at its file:line:col."""
     text = (EVENTS / "policy.yaml").read_text(encoding="utf-8").replace("{count: {where:", "{tally: {where:")
-    assert [f"{tmp_path / 'policy.yaml'}:15:16: metrics.derived.answered.tally: unknown key 'tally'; expected "
-            f"one of count, sum, mean, median, min, max, percentile, share, top_box, ratio"] == (
-        refusal(write_yaml(tmp_path, text)))
+    assert [
+        f"{tmp_path / 'policy.yaml'}:15:16: metrics.derived.answered.tally: unknown key 'tally'; expected "
+        f"one of count, sum, mean, median, min, max, percentile, share, top_box, ratio"
+    ] == (refusal(write_yaml(tmp_path, text)))
 
 
 def test_a_missing_key_with_no_near_typo_is_still_reported(tmp_path: Path) -> None:
@@ -314,23 +337,40 @@ def test_a_misspelt_form_of_an_either_or_is_one_error(tmp_path: Path) -> None:
     """`grade_atleast` in an action rule is one unknown-key line with its did-you-mean, not also a line saying
     the rule names neither grade_at_least nor grade_at_most."""
     text = (ROOT / "policies" / "standard-review.yaml").read_text(encoding="utf-8")
-    path = write_yaml(tmp_path, text.replace("{grade_at_least: A, consecutive: 3}", "{grade_atleast: A, consecutive: 3}"))
+    path = write_yaml(
+        tmp_path, text.replace("{grade_at_least: A, consecutive: 3}", "{grade_atleast: A, consecutive: 3}")
+    )
     with pytest.raises(PolicyError) as error:
         load_policy(path)
     assert 1 == len(error.value.lines())
     assert "unknown key 'grade_atleast'; did you mean 'grade_at_least'?" in error.value.lines()[0]
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, column: qa_score, below: 60, then: forfeit",
-     "gates[0]: a gate names exactly one of `kpi` or `column`"),
-    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, below: 60, above: 90, then: forfeit",
-     "gates[0]: a gate has exactly one condition of below, above, at_least, at_most; got 2"),
-    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, belw: 60, then: forfeit",
-     "gates[0].belw: unknown key 'belw'; did you mean 'below'?"),
-    ("{kpi: qa, below: 60, then: forfeit", "{kpi: qa, below: 60, then: halve",
-     "gates[0].then: expected \"forfeit\" or {multiply: k}, got 'halve'"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "{kpi: qa, below: 60, then: forfeit",
+            "{kpi: qa, column: qa_score, below: 60, then: forfeit",
+            "gates[0]: a gate names exactly one of `kpi` or `column`",
+        ),
+        (
+            "{kpi: qa, below: 60, then: forfeit",
+            "{kpi: qa, below: 60, above: 90, then: forfeit",
+            "gates[0]: a gate has exactly one condition of below, above, at_least, at_most; got 2",
+        ),
+        (
+            "{kpi: qa, below: 60, then: forfeit",
+            "{kpi: qa, belw: 60, then: forfeit",
+            "gates[0].belw: unknown key 'belw'; did you mean 'below'?",
+        ),
+        (
+            "{kpi: qa, below: 60, then: forfeit",
+            "{kpi: qa, below: 60, then: halve",
+            "gates[0].then: expected \"forfeit\" or {multiply: k}, got 'halve'",
+        ),
+    ],
+)
 def test_either_or_parts_of_a_gate_say_what_is_wrong(tmp_path: Path, old: str, new: str, message: str) -> None:
     """A gate's subject, condition and effect are either/or: mixing or misspelling them names the gate."""
     text = (ROOT / "policies" / "standard.yaml").read_text(encoding="utf-8")

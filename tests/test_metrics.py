@@ -48,25 +48,36 @@ def test_worked_example_row_is_read_exactly(write_csv: WriteCsv, standard: Polic
     """The worked example's cells become the exact KPI values and numbers, and its identity as text."""
     (row,) = read_metrics(write_csv([{}]), standard)
     assert (2, "A001", "L1", "Ada Lin", "North", WORKED_KPIS, WORKED_NUMBERS) == (
-        row.line, row.agent_id, row.role, row.name, row.team, row.kpis, row.numbers)
+        row.line,
+        row.agent_id,
+        row.role,
+        row.name,
+        row.team,
+        row.kpis,
+        row.numbers,
+    )
 
 
 def test_spreadsheet_forms_read_as_the_same_values(write_csv: WriteCsv, standard: Policy) -> None:
-    """"92.5%", "81%", "0:05:35" and "98.5%" read as 92.5, 0.81, 335 and 98.5."""
+    """ "92.5%", "81%", "0:05:35" and "98.5%" read as 92.5, 0.81, 335 and 98.5."""
     path = write_csv([{"csat": "92.5%", "fcr": "81%", "aht_sec": "0:05:35", "attendance": "98.5%"}])
     (row,) = read_metrics(path, standard)
     assert (WORKED_KPIS, Decimal("98.5")) == (row.kpis, row.numbers["attendance"])
 
 
-@pytest.mark.parametrize(("column", "text", "expected"), [
-    ("attendance", "98.5%", "98.5"),
-    ("worked_days", "20.5%", "20.5"),
-    ("surveys", "64%", "64"),
-    ("tickets", "940%", "940"),
-    ("valid_complaints", "2%", "2"),
-])
-def test_plain_columns_drop_a_trailing_percent_sign(write_csv: WriteCsv, standard: Policy, column: str,
-                                                    text: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "text", "expected"),
+    [
+        ("attendance", "98.5%", "98.5"),
+        ("worked_days", "20.5%", "20.5"),
+        ("surveys", "64%", "64"),
+        ("tickets", "940%", "940"),
+        ("valid_complaints", "2%", "2"),
+    ],
+)
+def test_plain_columns_drop_a_trailing_percent_sign(
+    write_csv: WriteCsv, standard: Policy, column: str, text: str, expected: str
+) -> None:
     """Gate, proration, min_volume and adjustment columns read "98.5%" as 98.5, never as 0.985."""
     (row,) = read_metrics(write_csv([{column: text}]), standard)
     assert Decimal(expected) == row.numbers[column]
@@ -90,8 +101,9 @@ def test_empty_adjustment_cell_counts_as_zero(write_csv: WriteCsv, standard: Pol
     assert Decimal(0) == row.numbers["valid_complaints"]
 
 
-def test_excluded_kpi_with_empty_cell_reads_as_no_value(write_csv: WriteCsv,
-                                                         standard_data: dict, tmp_path: Path) -> None:
+def test_excluded_kpi_with_empty_cell_reads_as_no_value(
+    write_csv: WriteCsv, standard_data: dict, tmp_path: Path
+) -> None:
     """With `missing: exclude`, an empty KPI cell is None, to be left out of the score."""
     from conftest import policy_from
 
@@ -131,8 +143,14 @@ def test_gb18030_with_chinese_headers_is_read_without_flags(tmp_path: Path) -> N
     path = tmp_path / "月度.csv"
     path.write_bytes(CHINESE_CSV.encode("gb18030"))
     (row,) = read_metrics(path, policy)
-    assert ("0042", "王芳", "初级", "一组", {"满意度": Decimal("92.5"), "一次解决率": Decimal("0.81")},
-            {"有效投诉": Decimal(1)}) == (row.agent_id, row.name, row.role, row.team, row.kpis, row.numbers)
+    assert (
+        "0042",
+        "王芳",
+        "初级",
+        "一组",
+        {"满意度": Decimal("92.5"), "一次解决率": Decimal("0.81")},
+        {"有效投诉": Decimal(1)},
+    ) == (row.agent_id, row.name, row.role, row.team, row.kpis, row.numbers)
 
 
 def test_chinese_headers_in_utf8_are_read(tmp_path: Path) -> None:
@@ -151,8 +169,7 @@ def test_forced_encoding_is_used(write_csv: WriteCsv, standard: Policy) -> None:
     assert "José" == row.name
 
 
-def test_forced_utf8_on_a_file_with_bom_still_finds_the_first_column(write_csv: WriteCsv,
-                                                                    standard: Policy) -> None:
+def test_forced_utf8_on_a_file_with_bom_still_finds_the_first_column(write_csv: WriteCsv, standard: Policy) -> None:
     """--encoding utf-8 on Excel's "CSV UTF-8" (with BOM) does not glue the BOM to "agent_id"."""
     (row,) = read_metrics(write_csv([{}], encoding="utf-8-sig"), standard, encoding="utf-8")
     assert "A001" == row.agent_id
@@ -167,8 +184,7 @@ def test_utf16_with_bom_is_read(write_csv: WriteCsv, standard: Policy) -> None:
 def test_unknown_encoding_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
     """A misspelt --encoding is reported, with the usual choices."""
     path = write_csv([{}])
-    assert [f"{path}: unknown encoding 'utf-9'; try utf-8 or gb18030"] == problems_of(
-        path, standard, encoding="utf-9")
+    assert [f"{path}: unknown encoding 'utf-9'; try utf-8 or gb18030"] == problems_of(path, standard, encoding="utf-9")
 
 
 def test_invalid_bytes_mid_file_are_reported_at_their_row(tmp_path: Path, standard: Policy) -> None:
@@ -177,20 +193,21 @@ def test_invalid_bytes_mid_file_are_reported_at_their_row(tmp_path: Path, standa
     lines[4] = lines[4].replace(b"Ada Lin", b"Ada \xff\xfe Lin")
     path = tmp_path / "m.csv"
     path.write_bytes(b"\n".join(lines))
-    assert [f"{path}: row 5: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"] \
-        == problems_of(path, standard, encoding="utf-8")
+    assert [
+        f"{path}: row 5: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"
+    ] == problems_of(path, standard, encoding="utf-8")
 
 
-def test_invalid_bytes_after_the_sniffed_start_are_reported_at_their_row(tmp_path: Path,
-                                                                         standard: Policy) -> None:
+def test_invalid_bytes_after_the_sniffed_start_are_reported_at_their_row(tmp_path: Path, standard: Policy) -> None:
     """Detection reads the first 64 KiB; a bad row far beyond is still reported at its own line."""
     rows = [{"agent_id": f"A{i:05d}"} for i in range(1500)]
     lines = csv_text(rows).encode().split(b"\n")
     lines[1400] = lines[1400].replace(b"Ada Lin", b"Ada \xff Lin")
     path = tmp_path / "m.csv"
     path.write_bytes(b"\n".join(lines))
-    assert [f"{path}: row 1401: bytes that are not valid utf-8 text; save the file as UTF-8, "
-            f"or pass --encoding"] == problems_of(path, standard)
+    assert [
+        f"{path}: row 1401: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"
+    ] == problems_of(path, standard)
 
 
 def test_semicolon_delimiter_is_detected(write_csv: WriteCsv, standard: Policy) -> None:
@@ -219,19 +236,19 @@ def test_missing_columns_are_listed_together(write_csv: WriteCsv, standard: Poli
     """Every missing column is named in one message with the header as found."""
     header = [name for name in HEADER if name not in ("csat", "tickets")]
     path = write_csv([{}], header=header)
-    assert [f"{path}: row 1: missing required columns: csat, tickets (the header has: {', '.join(header)})"] \
-        == problems_of(path, standard)
+    assert [
+        f"{path}: row 1: missing required columns: csat, tickets (the header has: {', '.join(header)})"
+    ] == problems_of(path, standard)
 
 
 def test_duplicate_header_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
     """Two columns named csat: which one is meant is not guessed."""
     path = write_csv([{}], header=[*HEADER, "csat"])
-    assert [f"{path}: row 1: column 'csat' appears more than once (columns 6 and 14)"] == \
-        problems_of(path, standard)
+    assert [f"{path}: row 1: column 'csat' appears more than once (columns 6 and 14)"] == problems_of(path, standard)
 
 
 def test_header_in_other_case_and_width_is_matched(write_csv: WriteCsv, standard: Policy) -> None:
-    """"CSAT", " Agent_ID " and full-width "ｆｃｒ" match the policy's column names."""
+    """ "CSAT", " Agent_ID " and full-width "ｆｃｒ" match the policy's column names."""
     header = [{"csat": "CSAT", "agent_id": " Agent_ID ", "fcr": "ｆｃｒ"}.get(name, name) for name in HEADER]
     rows = [dict(WORKED_CELLS, **{"CSAT": "92.5", " Agent_ID ": "A001", "ｆｃｒ": "0.81"})]
     (row,) = read_metrics(write_csv(rows, header=header), standard)
@@ -242,8 +259,9 @@ def test_empty_file_is_an_error(tmp_path: Path, standard: Policy) -> None:
     """A file without even a header says so."""
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    assert [f"{path}: row 1: expected a header row naming the columns, the file is empty"] == \
-        problems_of(path, standard)
+    assert [f"{path}: row 1: expected a header row naming the columns, the file is empty"] == problems_of(
+        path, standard
+    )
 
 
 def test_missing_file_is_an_error(tmp_path: Path, standard: Policy) -> None:
@@ -255,28 +273,31 @@ def test_missing_file_is_an_error(tmp_path: Path, standard: Policy) -> None:
 # ---- bad cells and rows -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("column", "text", "expected"), [
-    ("csat", "105", "a percentage between 0 and 100, like 92.5 or 92.5%"),
-    ("csat", "-1%", "a percentage between 0 and 100, like 92.5 or 92.5%"),
-    ("fcr", "81", "a ratio between 0 and 1, like 0.81 or 81%"),
-    ("fcr", "1.5", "a ratio between 0 and 1, like 0.81 or 81%"),
-    ("aht_sec", "-5", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
-    ("aht_sec", "5 min", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
-    ("qa_score", "good", "a number"),
-    ("csat", "", "a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"),
-    ("qa_score", "N/A", "a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"),
-    ("attendance", "", "a number (the cell is empty)"),
-    ("worked_days", "", "a number (the cell is empty)"),
-    ("surveys", "many", "a number"),
-    ("surveys", "", "a number (the cell is empty)"),
-    ("tickets", "lots", "a number"),
-])
-def test_bad_cell_names_file_row_column_value_and_expectation(write_csv: WriteCsv, standard: Policy,
-                                                              column: str, text: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "text", "expected"),
+    [
+        ("csat", "105", "a percentage between 0 and 100, like 92.5 or 92.5%"),
+        ("csat", "-1%", "a percentage between 0 and 100, like 92.5 or 92.5%"),
+        ("fcr", "81", "a ratio between 0 and 1, like 0.81 or 81%"),
+        ("fcr", "1.5", "a ratio between 0 and 1, like 0.81 or 81%"),
+        ("aht_sec", "-5", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
+        ("aht_sec", "5 min", 'seconds (a number of at least 0) or a duration like "0:05:35"'),
+        ("qa_score", "good", "a number"),
+        ("csat", "", "a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"),
+        ("qa_score", "N/A", "a value (the cell has none; the KPI needs one, unless the policy says missing: exclude)"),
+        ("attendance", "", "a number (the cell is empty)"),
+        ("worked_days", "", "a number (the cell is empty)"),
+        ("surveys", "many", "a number"),
+        ("surveys", "", "a number (the cell is empty)"),
+        ("tickets", "lots", "a number"),
+    ],
+)
+def test_bad_cell_names_file_row_column_value_and_expectation(
+    write_csv: WriteCsv, standard: Policy, column: str, text: str, expected: str
+) -> None:
     """A bad cell is reported as `file: row N, column "X": got "…", expected …`."""
     path = write_csv([{}, {"agent_id": "A002", column: text}])
-    assert [f'{path}: row 3, column "{column}": got "{text}", expected {expected}'] == \
-        problems_of(path, standard)
+    assert [f'{path}: row 3, column "{column}": got "{text}", expected {expected}'] == problems_of(path, standard)
 
 
 def test_row_number_is_the_line_in_the_file(tmp_path: Path, standard: Policy) -> None:
@@ -284,8 +305,9 @@ def test_row_number_is_the_line_in_the_file(tmp_path: Path, standard: Policy) ->
     text = csv_text([{"name": "Ada\nLin"}]) + "\n" + csv_text([{"agent_id": "A002", "csat": "x"}]).split("\n", 1)[1]
     path = tmp_path / "m.csv"
     path.write_text(text, encoding="utf-8")
-    assert [f'{path}: row 5, column "csat": got "x", expected a percentage between 0 and 100, like 92.5 '
-            f"or 92.5%"] == problems_of(path, standard)
+    assert [
+        f'{path}: row 5, column "csat": got "x", expected a percentage between 0 and 100, like 92.5 or 92.5%'
+    ] == problems_of(path, standard)
 
 
 def test_every_bad_cell_of_every_row_is_reported(write_csv: WriteCsv, standard: Policy) -> None:
@@ -303,7 +325,10 @@ def test_more_than_fifty_bad_cells_are_counted(write_csv: WriteCsv, standard: Po
     path = write_csv([{"agent_id": f"A{i:03d}", "csat": "high"} for i in range(63)])
     lines = problems_of(path, standard)
     assert (51, f'{path}: row 51, column "csat": got "high"', "... and 13 more problems") == (
-        len(lines), lines[49].split(", expected")[0], lines[50])
+        len(lines),
+        lines[49].split(", expected")[0],
+        lines[50],
+    )
 
 
 def test_exactly_fifty_bad_cells_are_all_shown(write_csv: WriteCsv, standard: Policy) -> None:
@@ -316,15 +341,15 @@ def test_exactly_fifty_bad_cells_are_all_shown(write_csv: WriteCsv, standard: Po
 def test_long_bad_cell_is_clipped(write_csv: WriteCsv, standard: Policy) -> None:
     """A huge cell is shown by its first 40 characters and its length."""
     path = write_csv([{"qa_score": "y" * 100}])
-    assert [f'{path}: row 2, column "qa_score": got "{"y" * 40}… (100 characters)", expected a number'] == \
-        problems_of(path, standard)
+    assert [f'{path}: row 2, column "qa_score": got "{"y" * 40}… (100 characters)", expected a number'] == problems_of(
+        path, standard
+    )
 
 
 def test_unknown_role_names_the_row_and_the_known_roles(write_csv: WriteCsv, standard: Policy) -> None:
     """A role the policy does not define is an error listing the roles it does."""
     path = write_csv([{}, {"agent_id": "A002", "role": "L3"}])
-    assert [f'{path}: row 3, column "role": unknown role "L3", expected one of L1, L2'] == \
-        problems_of(path, standard)
+    assert [f'{path}: row 3, column "role": unknown role "L3", expected one of L1, L2'] == problems_of(path, standard)
 
 
 def test_duplicate_agent_id_names_both_rows(write_csv: WriteCsv, standard: Policy) -> None:
@@ -333,8 +358,7 @@ def test_duplicate_agent_id_names_both_rows(write_csv: WriteCsv, standard: Polic
     assert [f"{path}: row 4: agent '007' appears twice, in rows 2 and 4"] == problems_of(path, standard)
 
 
-def test_ids_differing_only_in_leading_zeros_are_different_agents(write_csv: WriteCsv,
-                                                                  standard: Policy) -> None:
+def test_ids_differing_only_in_leading_zeros_are_different_agents(write_csv: WriteCsv, standard: Policy) -> None:
     """007 and 7 are two agents: ids are text."""
     rows = read_metrics(write_csv([{"agent_id": "007"}, {"agent_id": "7"}]), standard)
     assert ["007", "7"] == [row.agent_id for row in rows]
@@ -350,8 +374,9 @@ def test_empty_agent_id_is_an_error(write_csv: WriteCsv, standard: Policy) -> No
 def test_totals_row_is_reported(write_csv: WriteCsv, standard: Policy, marker: str) -> None:
     """A spreadsheet's totals row is not an agent; it is reported so it is removed."""
     path = write_csv([{}, {"agent_id": marker}])
-    assert [f"{path}: row 3: looks like a totals row ({marker!r}); remove it, cspay adds up the totals "
-            f"itself"] == problems_of(path, standard)
+    assert [
+        f"{path}: row 3: looks like a totals row ({marker!r}); remove it, cspay adds up the totals itself"
+    ] == problems_of(path, standard)
 
 
 def test_row_with_too_many_cells_is_an_error(tmp_path: Path, standard: Policy) -> None:
@@ -378,15 +403,17 @@ def test_unclosed_quote_is_reported_at_its_row(tmp_path: Path, standard: Policy)
 def test_negative_worked_days_is_an_error(write_csv: Callable[..., Path], standard: Policy) -> None:
     """Worked days below 0 would make pay negative; the cell is reported."""
     path = write_csv([{"worked_days": "-3"}])
-    assert [f'{path}: row 2, column "worked_days": got "-3", expected a number of at least 0'] \
-        == problems_of(path, standard)
+    assert [f'{path}: row 2, column "worked_days": got "-3", expected a number of at least 0'] == problems_of(
+        path, standard
+    )
 
 
 def test_negative_survey_count_is_an_error(write_csv: Callable[..., Path], standard: Policy) -> None:
     """A min_volume column holds a count: below 0 is reported."""
     path = write_csv([{"surveys": "-1"}])
-    assert [f'{path}: row 2, column "surveys": got "-1", expected a number of at least 0'] \
-        == problems_of(path, standard)
+    assert [f'{path}: row 2, column "surveys": got "-1", expected a number of at least 0'] == problems_of(
+        path, standard
+    )
 
 
 def test_empty_cells_after_the_last_column_are_ignored(tmp_path: Path, standard: Policy) -> None:
@@ -408,8 +435,9 @@ def test_text_after_the_last_column_makes_a_row_too_long(tmp_path: Path, standar
 def test_a_decimal_comma_is_named_in_the_error(write_csv: Callable[..., Path], standard: Policy) -> None:
     """21,75 (a decimal comma from a European spreadsheet) is refused with the number it likely means."""
     path = write_csv([{"worked_days": "21,75"}])
-    assert [f'{path}: row 2, column "worked_days": got "21,75", expected a number, written with a decimal '
-            f"point (21.75)"] == problems_of(path, standard)
+    assert [
+        f'{path}: row 2, column "worked_days": got "21,75", expected a number, written with a decimal point (21.75)'
+    ] == problems_of(path, standard)
 
 
 def test_a_totals_row_is_one_problem(tmp_path: Path, standard: Policy) -> None:
@@ -417,5 +445,6 @@ def test_a_totals_row_is_one_problem(tmp_path: Path, standard: Policy) -> None:
     text = csv_text([{}]) + "合计" + "," * (len(HEADER) - 1) + "\n"
     path = tmp_path / "m.csv"
     path.write_text(text, encoding="utf-8")
-    assert [f"{path}: row 3: looks like a totals row ('合计'); remove it, cspay adds up the totals itself"] \
-        == problems_of(path, standard)
+    assert [
+        f"{path}: row 3: looks like a totals row ('合计'); remove it, cspay adds up the totals itself"
+    ] == problems_of(path, standard)

@@ -116,27 +116,34 @@ def test_next_grade_gap_is_min_score_minus_score(policy, rows):
     """The score needed for the next grade is its min_score minus the agent's score."""
     explanation = explain_row(policy, rows[0])
     assert ("S", Decimal("1.2") - explanation.bonus.score) == (
-        explanation.moves.next_grade.grade, explanation.moves.next_grade.gap)
+        explanation.moves.next_grade.grade,
+        explanation.moves.next_grade.gap,
+    )
 
 
-@pytest.mark.parametrize(("condition", "now", "expected"), [
-    (("below", Decimal(95)), Decimal("93.5"), Decimal(95)),
-    (("above", Decimal(3)), Decimal(5), Decimal(3)),
-    (("at_least", Decimal(3)), Decimal(4), Decimal(2)),
-    (("at_least", Decimal(3)), Decimal("3.5"), Decimal("2.9")),
-    (("at_most", Decimal("1.5")), Decimal(1), Decimal("1.6")),
-])
+@pytest.mark.parametrize(
+    ("condition", "now", "expected"),
+    [
+        (("below", Decimal(95)), Decimal("93.5"), Decimal(95)),
+        (("above", Decimal(3)), Decimal(5), Decimal(3)),
+        (("at_least", Decimal(3)), Decimal(4), Decimal(2)),
+        (("at_least", Decimal(3)), Decimal("3.5"), Decimal("2.9")),
+        (("at_most", Decimal("1.5")), Decimal(1), Decimal("1.6")),
+    ],
+)
 def test_clearing_value_is_the_nearest_value_where_the_gate_stops(condition, now, expected):
     """`below`/`above` clear at the limit itself; `at_least`/`at_most` one step past it."""
     assert expected == clearing_value(condition, now)
 
 
-values = st.fixed_dictionaries({
-    "csat": st.decimals(min_value=60, max_value=100, places=1),
-    "fcr": st.decimals(min_value="0.5", max_value=1, places=2),
-    "aht": st.decimals(min_value=250, max_value=480, places=0),
-    "qa": st.decimals(min_value=50, max_value=100, places=0),
-})
+values = st.fixed_dictionaries(
+    {
+        "csat": st.decimals(min_value=60, max_value=100, places=1),
+        "fcr": st.decimals(min_value="0.5", max_value=1, places=2),
+        "aht": st.decimals(min_value=250, max_value=480, places=0),
+        "qa": st.decimals(min_value=50, max_value=100, places=0),
+    }
+)
 
 
 @settings(max_examples=60, deadline=None)

@@ -25,57 +25,79 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "duplicate_key": ["duplicate_key.yaml:12:5: duplicate key 'unit'; it was first given at line 10"],
     "anchor_alias": ["anchor_alias.yaml:6:7: anchors and aliases (&, *) are not allowed in a policy"],
     "merge_key": ["merge_key.yaml:7:5: merge keys (<<) are not allowed"],
-    "python_tag": ["python_tag.yaml:2:9: the tag 'tag:yaml.org,2002:python/object/apply:os.system' "
-                   "is not allowed in a policy"],
+    "python_tag": [
+        "python_tag.yaml:2:9: the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in a policy"
+    ],
     "deep_nesting": ["deep_nesting.yaml:3:39: nested deeper than 32 levels"],
     "unknown_key": ["unknown_key.yaml:13:23: bonus.capp: unknown key 'capp'; did you mean 'cap'?"],
-    "unknown_key_far": ["unknown_key_far.yaml:4:1: zzz: unknown key 'zzz'; expected one of policy, title,",
-                        "rounding, agents, roles, kpis, grades, bonus, gates, adjustments, proration, floor"],
+    "unknown_key_far": [
+        "unknown_key_far.yaml:4:1: zzz: unknown key 'zzz'; expected one of policy, title,",
+        "rounding, agents, roles, kpis, grades, bonus, gates, adjustments, proration, floor",
+    ],
     "missing_key": ["missing_key.yaml:2:1: (top): missing required key 'agents'"],
     "nan_number": ["nan_number.yaml:11:13: kpis.csat.weight: expected a number, got '.nan'"],
     "inf_number": ["inf_number.yaml:13:14: bonus.cap: expected a number, got '.inf'"],
     "yes_is_text": ["yes_is_text.yaml:11:13: kpis.csat.weight: expected a number, got 'yes'"],
-    "negative_amount": ["negative_amount.yaml:6:18: roles.L1.base_pay: expected a number of at least 0, "
-                        "got -5000"],
-    "bad_share": ["bad_share.yaml:6:38: roles.L1.target_bonus: expected an amount or a share of base_pay "
-                  "like 30%, got 'lots%'"],
-    "bad_unit": ["bad_unit.yaml:10:11: kpis.csat.unit: expected one of 'percent', 'ratio', 'seconds', "
-                 "'points' or 'count', got 'percentage'"],
-    "bad_rounding_mode": ["bad_rounding_mode.yaml:4:30: rounding.mode: expected one of 'half_up' or "
-                          "'half_even', got 'half_down'"],
+    "negative_amount": ["negative_amount.yaml:6:18: roles.L1.base_pay: expected a number of at least 0, got -5000"],
+    "bad_share": [
+        "bad_share.yaml:6:38: roles.L1.target_bonus: expected an amount or a share of base_pay like 30%, got 'lots%'"
+    ],
+    "bad_unit": [
+        "bad_unit.yaml:10:11: kpis.csat.unit: expected one of 'percent', 'ratio', 'seconds', "
+        "'points' or 'count', got 'percentage'"
+    ],
+    "bad_rounding_mode": [
+        "bad_rounding_mode.yaml:4:30: rounding.mode: expected one of 'half_up' or 'half_even', got 'half_down'"
+    ],
     "zero_step": ["zero_step.yaml:4:18: rounding.step: expected a number above 0, got 0"],
     "weights_not_100": ["weights_not_100.yaml:8:3: kpis: KPI weights must add up to 100, they add up to 90"],
-    "curve_not_monotone": ["curve_not_monotone.yaml:12:12: kpis.csat.score: threshold, target and stretch "
-                           "must be strictly increasing or strictly decreasing, got 80, 96, 90"],
-    "curve_flat": ["curve_flat.yaml:12:12: kpis.csat.score:", "strictly increasing or strictly decreasing, "
-                   "got 90, 90, 96"],
-    "curve_incomplete": ["curve_incomplete.yaml:12:12: kpis.csat.score: expected threshold, target and "
-                         "stretch (a linear curve) or bands"],
-    "curve_and_bands": ["curve_and_bands.yaml:12:12: kpis.csat.score: give either bands or "
-                        "threshold/target/stretch, not both"],
-    "bands_unsorted": ["bands_unsorted.yaml:14:9: kpis.csat.score.bands: bands must be sorted by `from`, "
-                       "strictly ascending; 70 follows 80"],
-    "bands_repeated_from": ["bands_repeated_from.yaml:14:9: kpis.csat.score.bands:", "strictly ascending; "
-                            "70 follows 70"],
-    "grades_same_min_score": ["grades_same_min_score.yaml:15:27: grades[1].min_score: min_score 1.0 is also "
-                              "the min_score of grade A; each grade needs its own"],
-    "grades_without_zero": ["grades_without_zero.yaml:14:3: grades: one grade must have min_score 0, "
-                            "so every score gets a grade"],
+    "curve_not_monotone": [
+        "curve_not_monotone.yaml:12:12: kpis.csat.score: threshold, target and stretch "
+        "must be strictly increasing or strictly decreasing, got 80, 96, 90"
+    ],
+    "curve_flat": [
+        "curve_flat.yaml:12:12: kpis.csat.score:",
+        "strictly increasing or strictly decreasing, got 90, 90, 96",
+    ],
+    "curve_incomplete": [
+        "curve_incomplete.yaml:12:12: kpis.csat.score: expected threshold, target and stretch (a linear curve) or bands"
+    ],
+    "curve_and_bands": [
+        "curve_and_bands.yaml:12:12: kpis.csat.score: give either bands or threshold/target/stretch, not both"
+    ],
+    "bands_unsorted": [
+        "bands_unsorted.yaml:14:9: kpis.csat.score.bands: bands must be sorted by `from`, "
+        "strictly ascending; 70 follows 80"
+    ],
+    "bands_repeated_from": [
+        "bands_repeated_from.yaml:14:9: kpis.csat.score.bands:",
+        "strictly ascending; 70 follows 70",
+    ],
+    "grades_same_min_score": [
+        "grades_same_min_score.yaml:15:27: grades[1].min_score: min_score 1.0 is also "
+        "the min_score of grade A; each grade needs its own"
+    ],
+    "grades_without_zero": [
+        "grades_without_zero.yaml:14:3: grades: one grade must have min_score 0, so every score gets a grade"
+    ],
     "grade_twice": ["grade_twice.yaml:15:13: grades[1].grade: grade 'A' is listed twice"],
     "gate_unknown_kpi": ["gate_unknown_kpi.yaml:17:11: gates[0].kpi: unknown KPI 'qa'; the KPIs are csat"],
-    "gate_two_conditions": ["gate_two_conditions.yaml:17:5: gates[0]: a gate has exactly one condition of "
-                            "below, above, at_least, at_most; got 2"],
+    "gate_two_conditions": [
+        "gate_two_conditions.yaml:17:5: gates[0]: a gate has exactly one condition of "
+        "below, above, at_least, at_most; got 2"
+    ],
     "gate_no_condition": ["gate_no_condition.yaml:17:5: gates[0]: a gate has exactly one condition", "got 0"],
-    "gate_kpi_and_column": ["gate_kpi_and_column.yaml:17:5: gates[0]: a gate names exactly one of `kpi` "
-                            "or `column`"],
-    "gate_bad_then": ["gate_bad_then.yaml:17:34: gates[0].then: expected \"forfeit\" or {multiply: k}, "
-                      "got 'halve'"],
-    "adjustment_zero_limit": ["adjustment_zero_limit.yaml:17:15: adjustments.complaints: limit must be "
-                              "negative (a floor) or positive (a ceiling), not 0"],
-    "proration_zero_full": ["proration_zero_full.yaml:16:40: proration.full: expected a number above 0, "
-                            "got 0"],
-    "proration_unknown_line": ["proration_unknown_line.yaml:16:70: proration.applies_to[1]: expected one of "
-                               "'base_pay', 'allowances' or 'bonus', got 'overtime'"],
+    "gate_kpi_and_column": ["gate_kpi_and_column.yaml:17:5: gates[0]: a gate names exactly one of `kpi` or `column`"],
+    "gate_bad_then": ["gate_bad_then.yaml:17:34: gates[0].then: expected \"forfeit\" or {multiply: k}, got 'halve'"],
+    "adjustment_zero_limit": [
+        "adjustment_zero_limit.yaml:17:15: adjustments.complaints: limit must be "
+        "negative (a floor) or positive (a ceiling), not 0"
+    ],
+    "proration_zero_full": ["proration_zero_full.yaml:16:40: proration.full: expected a number above 0, got 0"],
+    "proration_unknown_line": [
+        "proration_unknown_line.yaml:16:70: proration.applies_to[1]: expected one of "
+        "'base_pay', 'allowances' or 'bonus', got 'overtime'"
+    ],
     "kpis_as_list": ["kpis_as_list.yaml:7:7: kpis: expected a mapping (key: value), got a list"],
     "several_problems": [
         "several_problems.yaml:6:18: roles.L1.base_pay: expected a number of at least 0, got -5000",
@@ -119,11 +141,23 @@ def test_every_problem_line_starts_with_the_file_path() -> None:
 def test_contract_policy_loads_with_its_values(standard: Policy) -> None:
     """The contract loads as written: roles, KPIs in file order, grades, gates, adjustments."""
     summary = (
-        standard.policy, standard.version, list(standard.roles), list(standard.kpis),
-        [grade.grade for grade in standard.grades], len(standard.gates), list(standard.adjustments),
+        standard.policy,
+        standard.version,
+        list(standard.roles),
+        list(standard.kpis),
+        [grade.grade for grade in standard.grades],
+        len(standard.gates),
+        list(standard.adjustments),
     )
-    assert ("cs-standard", "2026.11", ["L1", "L2"], ["csat", "fcr", "aht", "qa"],
-            ["S", "A", "B", "C", "D"], 2, ["complaints", "volume"]) == summary
+    assert (
+        "cs-standard",
+        "2026.11",
+        ["L1", "L2"],
+        ["csat", "fcr", "aht", "qa"],
+        ["S", "A", "B", "C", "D"],
+        2,
+        ["complaints", "volume"],
+    ) == summary
 
 
 def test_target_bonus_amount_is_taken_as_is(standard: Policy) -> None:
@@ -148,11 +182,24 @@ def test_defaults_of_optional_keys(standard_data: dict[str, Any]) -> None:
     del standard_data["rounding"], standard_data["bonus"], standard_data["proration"]["applies_to"]
     policy = policy_from(standard_data)
     csat = policy.kpis["csat"]
-    defaults = (policy.rounding.step, policy.rounding.mode, policy.bonus.basis, policy.bonus.cap,
-                policy.proration.applies_to, csat.missing,
-                (csat.score.at_threshold, csat.score.at_target, csat.score.at_stretch))
-    assert (Decimal("0.01"), "half_up", "grade", None, ["base_pay", "allowances", "bonus"], "error",
-            (Decimal("0.5"), Decimal("1.0"), Decimal("1.5"))) == defaults
+    defaults = (
+        policy.rounding.step,
+        policy.rounding.mode,
+        policy.bonus.basis,
+        policy.bonus.cap,
+        policy.proration.applies_to,
+        csat.missing,
+        (csat.score.at_threshold, csat.score.at_target, csat.score.at_stretch),
+    )
+    assert (
+        Decimal("0.01"),
+        "half_up",
+        "grade",
+        None,
+        ["base_pay", "allowances", "bonus"],
+        "error",
+        (Decimal("0.5"), Decimal("1.0"), Decimal("1.5")),
+    ) == defaults
 
 
 def test_weights_adding_up_to_exactly_100_with_decimals_are_valid(standard_data: dict[str, Any]) -> None:

@@ -25,13 +25,13 @@ class Terminal(io.StringIO):
 
 
 @pytest.mark.parametrize("format", ["csv", "json"])
-def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path, format: str,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_progress_is_written_when_stderr_is_not_a_terminal(
+    tmp_path: Path, format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Even for a file counted as long, stderr holds only the closing line when it is not a terminal."""
     monkeypatch.setattr(cspay.outputs.terminal_progress, "MIN_BYTES", 0)
     out = tmp_path / f"out.{format}"
-    result = CliRunner().invoke(app, ["compute", str(STANDARD), str(DATA / "month.csv"), "-f", format,
-                                      "-o", str(out)])
+    result = CliRunner().invoke(app, ["compute", str(STANDARD), str(DATA / "month.csv"), "-f", format, "-o", str(out)])
     assert 0 == result.exit_code, result.output
     assert [f"Wrote 4 payslips to {out} (total gross ¥23,945.00)."] == result.stderr.splitlines()
 

@@ -72,8 +72,7 @@ MONOTONE_COLUMNS = sorted(set(COLUMN_RANGES) - {"surveys"})
 
 
 @given(agents, st.sampled_from(MONOTONE_COLUMNS), st.decimals(min_value=0, max_value=100, places=2))
-def test_better_attendance_volume_or_days_never_lower_gross(values: dict[str, Any], column: str,
-                                                            step: Decimal) -> None:
+def test_better_attendance_volume_or_days_never_lower_gross(values: dict[str, Any], column: str, step: Decimal) -> None:
     """More attendance, days or tickets, or fewer complaints, never lower gross pay."""
     low, high, _, _ = RANGES[column]
     step = step * (high - low) / 100
@@ -139,8 +138,9 @@ def curves(draw: st.DrawFn) -> LinearScore:
     if draw(st.booleans()):
         points.reverse()
     at = sorted(draw(st.lists(st.decimals(0, 3, places=2), min_size=3, max_size=3)))
-    return LinearScore(threshold=points[0], target=points[1], stretch=points[2],
-                 at_threshold=at[0], at_target=at[1], at_stretch=at[2])
+    return LinearScore(
+        threshold=points[0], target=points[1], stretch=points[2], at_threshold=at[0], at_target=at[1], at_stretch=at[2]
+    )
 
 
 @given(curves(), st.integers(-100, 1100), st.integers(-100, 1100))

@@ -18,10 +18,14 @@ def cell_values(policy, code: str) -> st.SearchStrategy[Decimal | None]:
     """Values a cell of this KPI may hold: its breakpoints, its range ends, anything between, or none."""
     kpi = policy.kpis[code]
     low, high = UNIT_RANGES[kpi.unit]
-    anywhere = st.decimals(min_value=low if low is not None else -1000, max_value=high if high is not None else 1000,
-                           places=3)
-    known = [v for v in [*breakpoints(kpi.score), low, high] if v is not None
-             and (low is None or v >= low) and (high is None or v <= high)]
+    anywhere = st.decimals(
+        min_value=low if low is not None else -1000, max_value=high if high is not None else 1000, places=3
+    )
+    known = [
+        v
+        for v in [*breakpoints(kpi.score), low, high]
+        if v is not None and (low is None or v >= low) and (high is None or v <= high)
+    ]
     values = st.one_of(st.sampled_from(known), anywhere) if known else anywhere
     return st.one_of(values, st.none()) if kpi.missing == "exclude" else values
 
@@ -45,5 +49,7 @@ def test_highest_score_survives_a_rounded_average(tmp_path):
         "kpis:\n  a: {column: a, unit: percent, weight: 15, score: {bands: [{from: 0, score: 0}]}, missing: exclude}\n"
         "  b: {column: b, unit: percent, weight: 85, missing: exclude, score: {threshold: -0.01, target: 1.14,"
         " stretch: 1.15, at_threshold: 2.00, at_target: 0.01, at_stretch: 0}}\n"
-        "grades:\n  - {grade: G, min_score: 0, multiplier: 0}\n", encoding="utf-8")
+        "grades:\n  - {grade: G, min_score: 0, multiplier: 0}\n",
+        encoding="utf-8",
+    )
     assert Decimal("1.9827") == highest_score(load_policy(path)).quantize(Decimal("0.0001"))

@@ -40,8 +40,14 @@ def test_quick_start_files_exist():
 def test_quick_start_prints_what_the_readme_quotes():
     """The month-end command exits 0 and prints every line of the README's excerpt."""
     arguments = cspay_arguments(quick_start_commands()[0])
-    result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT,
-                            capture_output=True, text=True, encoding="utf-8", check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cspay", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
     assert 0 == result.returncode, result.stderr
     excerpt = README.split("It prints one row per agent", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
     printed = {line.strip() for line in result.stdout.splitlines()}
@@ -62,8 +68,14 @@ def test_xlsx_section_command_prints_what_the_readme_quotes(tmp_path):
     arguments = shlex.split(command)[1:]
     target = arguments[arguments.index("--output") + 1]
     arguments[arguments.index("--output") + 1] = str(tmp_path / target)
-    result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT,
-                            capture_output=True, text=True, encoding="utf-8", check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cspay", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
     assert 0 == result.returncode, result.stderr
     assert printed.replace(target, str(tmp_path / target)) == result.stderr.strip()
 
@@ -91,8 +103,14 @@ def test_raw_export_commands_print_what_the_readme_quotes(pwc_csv):
     """Each command exits 0 and prints every quoted line (the export's path as the README writes it)."""
     for command, excerpt in raw_export_runs():
         arguments = [str(pwc_csv) if part == EXPORT else part for part in shlex.split(command)[1:]]
-        result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT,
-                                capture_output=True, text=True, encoding="utf-8", check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "cspay", *arguments],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
         assert 0 == result.returncode, result.stderr
         printed = {line.strip() for line in (result.stdout + result.stderr).replace(str(pwc_csv), EXPORT).splitlines()}
         missing = [line for line in excerpt.strip().splitlines() if line != "…" and line.strip() not in printed]
@@ -105,6 +123,7 @@ def test_library_examples_run():
     blocks = re.findall(r"```python\n(.+?)\n```", section, re.S)
     assert 2 <= len(blocks)
     for code in blocks:
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                                encoding="utf-8", check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=False
+        )
         assert 0 == result.returncode, result.stderr

@@ -32,8 +32,14 @@ def test_walk_through_runs_and_prints_what_it_quotes(tmp_path):
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     (tmp_path / "out").mkdir()
     for arguments, quoted in walk_through():
-        result = subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=tmp_path, capture_output=True,
-                                text=True, encoding="utf-8", check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "cspay", *arguments],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
         assert (1 if "Error:" in quoted else 0) == result.returncode, (arguments, result.stderr)
         printed = {line.strip() for line in (result.stdout + result.stderr).splitlines()}
         for line in quoted.strip().splitlines():

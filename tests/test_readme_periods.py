@@ -14,8 +14,14 @@ SECTION = README.split("## Quarterly and annual policies", 1)[1].split("\n## ", 
 
 
 def run(arguments: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=ROOT, capture_output=True,
-                          text=True, encoding="utf-8", check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cspay", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
 
 
 def quarter_arguments() -> list[str]:
@@ -30,8 +36,9 @@ def quarter_arguments() -> list[str]:
 
 def test_quarter_command_names_shipped_files():
     """The glob of the quarterly command finds the three shipped months of Q4."""
-    assert ["examples/standard-2026-10.csv", "examples/standard-2026-11.csv",
-            "examples/standard-2026-12.csv"] == [word for word in quarter_arguments() if word.endswith(".csv")]
+    assert ["examples/standard-2026-10.csv", "examples/standard-2026-11.csv", "examples/standard-2026-12.csv"] == [
+        word for word in quarter_arguments() if word.endswith(".csv")
+    ]
 
 
 def test_quarter_command_prints_what_the_readme_quotes():
@@ -47,7 +54,8 @@ def test_quarter_command_prints_what_the_readme_quotes():
 def test_period_mismatch_error_is_quoted_exactly():
     """The README's --period error is what cspay prints for a month label under the quarterly policy."""
     quoted = SECTION.split("otherwise cspay exits 2:", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
-    result = run(["compute", "policies/standard-quarterly.yaml", "examples/standard-2026-11.csv",
-                  "--period", "2026-11"])
+    result = run(
+        ["compute", "policies/standard-quarterly.yaml", "examples/standard-2026-11.csv", "--period", "2026-11"]
+    )
     assert 2 == result.returncode
     assert quoted == result.stderr.strip().splitlines()[-1]

@@ -24,8 +24,14 @@ def blocks(text: str, kind: str) -> list[str]:
 def cspay(command: str) -> subprocess.CompletedProcess[str]:
     arguments = shlex.split(command)
     assert "cspay" == arguments[0]
-    return subprocess.run([sys.executable, "-m", "cspay", *arguments[1:]], cwd=ROOT, capture_output=True,
-                          text=True, encoding="utf-8", check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cspay", *arguments[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
 
 
 def test_compare_prints_what_the_readme_quotes():
@@ -77,8 +83,14 @@ def test_changed_case_prints_the_quoted_diff(tmp_path):
     original = cases.read_text(encoding="utf-8")
     assert 1 == original.count("gross: 7940.00")
     cases.write_text(original.replace("gross: 7940.00", "gross: 7941.00"), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "cspay", "test", "policies/cases/standard.cases.yaml"],
-                            cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cspay", "test", "policies/cases/standard.cases.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
     assert 1 == result.returncode
     for line in blocks(text, "text")[1].splitlines():
         assert line in printed_lines(result), line

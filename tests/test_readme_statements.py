@@ -17,8 +17,14 @@ def section(title: str) -> str:
 
 
 def run(arguments: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cspay", *arguments], cwd=cwd, capture_output=True, text=True,
-                          encoding="utf-8", check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cspay", *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
 
 
 def quoted(text: str) -> list[str]:

@@ -32,8 +32,7 @@ def errors_of(validator, data) -> list[tuple[list, str]]:
 
 def test_schema_file_is_up_to_date():
     """schema/policy.schema.json is exactly what `cspay schema` prints; regenerate it when the models change."""
-    assert schema_text() == SCHEMA_FILE.read_text(encoding="utf-8"), (
-        "run: cspay schema > schema/policy.schema.json")
+    assert schema_text() == SCHEMA_FILE.read_text(encoding="utf-8"), "run: cspay schema > schema/policy.schema.json"
 
 
 def test_schema_is_valid_draft_2020_12():
@@ -65,7 +64,8 @@ def test_schema_knows_shares_and_gate_effects(validator):
     data["gates"][0]["then"] = "forfit"
     data["gates"][1]["then"] = {"multiply": -1}
     assert [["gates", 0, "then"], ["gates", 1, "then"], ["roles", "L1", "target_bonus"]] == [
-        path for path, _ in errors_of(validator, data)]
+        path for path, _ in errors_of(validator, data)
+    ]
 
 
 def test_schema_accepts_numbers_written_as_text(validator):

@@ -47,16 +47,18 @@ def test_a_table_sized_for_a_million_ids_holds_16_mib() -> None:
     assert 16 * 2**20 == HashedIds(expected=1_000_000).nbytes
 
 
-def test_ids_with_the_same_hash_are_not_called_repeats(write_csv: Any, standard: Policy,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ids_with_the_same_hash_are_not_called_repeats(
+    write_csv: Any, standard: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When different ids share a hash, re-reading the file shows they differ: no problem is reported."""
     monkeypatch.setattr(cspay.inputs.seen, "_hash", lambda agent_id: 42)
     rows = read_metrics(write_csv([{"agent_id": "A001"}, {"agent_id": "A002"}, {"agent_id": "A003"}]), standard)
     assert ["A001", "A002", "A003"] == [row.agent_id for row in rows]
 
 
-def test_repeats_among_colliding_ids_name_both_rows(write_csv: Any, standard: Policy,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_repeats_among_colliding_ids_name_both_rows(
+    write_csv: Any, standard: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With every hash alike, only the id that really repeats is reported, with its first row."""
     monkeypatch.setattr(cspay.inputs.seen, "_hash", lambda agent_id: 42)
     path = write_csv([{"agent_id": "A001"}, {"agent_id": "A002"}, {"agent_id": "A001"}, {"agent_id": "A003"}])
@@ -68,9 +70,12 @@ def test_repeats_among_colliding_ids_name_both_rows(write_csv: Any, standard: Po
 def test_a_third_appearance_names_the_first_row_again(tmp_path: Path, standard: Policy) -> None:
     """An id on three rows gives two problems, each naming the first row."""
     path = tmp_path / "m.csv"
-    path.write_text(csv_text([{"agent_id": "X"}, {"agent_id": "Y"}, {"agent_id": "X"}, {"agent_id": "X"}]),
-                    encoding="utf-8")
+    path.write_text(
+        csv_text([{"agent_id": "X"}, {"agent_id": "Y"}, {"agent_id": "X"}, {"agent_id": "X"}]), encoding="utf-8"
+    )
     with pytest.raises(MetricsError) as caught:
         read_metrics(path, standard)
-    assert [f"{path}: row 4: agent 'X' appears twice, in rows 2 and 4",
-            f"{path}: row 5: agent 'X' appears twice, in rows 2 and 5"] == caught.value.lines()
+    assert [
+        f"{path}: row 4: agent 'X' appears twice, in rows 2 and 4",
+        f"{path}: row 5: agent 'X' appears twice, in rows 2 and 5",
+    ] == caught.value.lines()

@@ -27,10 +27,11 @@ def test_differences_are_per_agent_and_line():
     """Only lines whose amount changed give a difference, corrected minus paid."""
     slips = payslips()
     paid = {slip.agent_id: list(slip.lines) for slip in slips}
-    paid["A001"] = [Line("bonus", "Performance bonus", Decimal("1800.00")) if line.code == "bonus" else line
-                    for line in paid["A001"]]
-    assert [("A001", "bonus", Decimal("360.00"))] == [
-        (d.agent_id, d.code, d.amount) for d in differences(paid, slips)]
+    paid["A001"] = [
+        Line("bonus", "Performance bonus", Decimal("1800.00")) if line.code == "bonus" else line
+        for line in paid["A001"]
+    ]
+    assert [("A001", "bonus", Decimal("360.00"))] == [(d.agent_id, d.code, d.amount) for d in differences(paid, slips)]
 
 
 def test_an_agent_missing_from_the_paid_run_is_owed_every_line():
@@ -56,7 +57,10 @@ def test_pending_corrections_become_one_line_naming_their_periods():
     settled = add_corrections(slips, pending)
     line = slips[0].lines[-1]
     assert ("adjustment.correction", "Correction for 2026-09, 2026-10", Decimal("520.00")) == (
-        line.code, line.label, line.amount)
+        line.code,
+        line.label,
+        line.amount,
+    )
     assert pending == settled
 
 
@@ -102,8 +106,9 @@ def test_differences_add_up_to_the_change_in_gross(changes):
     slips = payslips()
     paid = {slip.agent_id: list(slip.lines) for slip in slips}
     for slip, change in zip(slips, changes, strict=True):
-        slip.lines = [Line(line.code, line.label, line.amount + change) if line.code == "bonus" else line
-                      for line in slip.lines]
+        slip.lines = [
+            Line(line.code, line.label, line.amount + change) if line.code == "bonus" else line for line in slip.lines
+        ]
     found = differences(paid, slips)
     for slip in slips:
         before = sum((line.amount for line in paid[slip.agent_id]), Decimal(0))

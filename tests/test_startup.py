@@ -23,6 +23,8 @@ def test_importing_the_command_line_loads_nothing_heavy() -> None:
 
 def test_help_loads_nothing_heavy() -> None:
     """Printing the help, as `cspay --help` does, loads none of them either."""
-    code = ("import contextlib, io\nfrom cspay.cli import main\nsys.argv = ['cspay', '--help']\n"
-            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main()")
+    code = (
+        "import contextlib, io\nfrom cspay.cli import main\nsys.argv = ['cspay', '--help']\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main()"
+    )
     assert set() == imported_by(code)

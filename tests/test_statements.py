@@ -111,10 +111,21 @@ def test_hostile_ids_get_safe_distinct_names(hostile_pages):
     assert expected == list(hostile_pages)
 
 
-@pytest.mark.parametrize(("agent_id", "expected"), [
-    ("../x", "x"), ("..", "agent"), ("", "agent"), ("a b/c\\d", "a_b_c_d"), ("-rf", "rf"), ("nul", "agent-nul"),
-    ("COM1", "agent-COM1"), ("工号007", "工号007"), ("ＡＢ", "AB"), ("x" * 200, "x" * 80),
-])
+@pytest.mark.parametrize(
+    ("agent_id", "expected"),
+    [
+        ("../x", "x"),
+        ("..", "agent"),
+        ("", "agent"),
+        ("a b/c\\d", "a_b_c_d"),
+        ("-rf", "rf"),
+        ("nul", "agent-nul"),
+        ("COM1", "agent-COM1"),
+        ("工号007", "工号007"),
+        ("ＡＢ", "AB"),
+        ("x" * 200, "x" * 80),
+    ],
+)
 def test_safe_stem(agent_id, expected):
     """An id becomes a file name with no folder parts, no leading dots or dashes, and no device name."""
     assert expected == safe_stem(agent_id)

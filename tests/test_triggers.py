@@ -53,14 +53,19 @@ def test_periods_needed_is_the_longest_rule(policy):
     assert 3 == periods_needed(policy)
 
 
-@pytest.mark.parametrize(("rule", "fragment"), [
-    ("{grade_at_least: Z, consecutive: 3}", "actions.promotion_review.grade_at_least: unknown grade 'Z'; "
-                                            "the grades are S, A, B, C, D"),
-    ("{grade_at_least: A}", "a rule has exactly one of consecutive: N or in_last"),
-    ("{grade_at_least: A, grade_at_most: B, consecutive: 2}", "exactly one of grade_at_least or grade_at_most"),
-    ("{grade_at_least: A, in_last: {periods: 2, count: 3}}", "count 3 cannot exceed periods 2"),
-    ("{grade_at_least: A, consecutive: 0}", "greater than 0"),
-])
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        (
+            "{grade_at_least: Z, consecutive: 3}",
+            "actions.promotion_review.grade_at_least: unknown grade 'Z'; the grades are S, A, B, C, D",
+        ),
+        ("{grade_at_least: A}", "a rule has exactly one of consecutive: N or in_last"),
+        ("{grade_at_least: A, grade_at_most: B, consecutive: 2}", "exactly one of grade_at_least or grade_at_most"),
+        ("{grade_at_least: A, in_last: {periods: 2, count: 3}}", "count 3 cannot exceed periods 2"),
+        ("{grade_at_least: A, consecutive: 0}", "greater than 0"),
+    ],
+)
 def test_bad_rules_are_policy_errors(tmp_path, rule, fragment):
     """Each malformed rule is reported at its place in the file."""
     path = tmp_path / "p.yaml"

@@ -44,16 +44,29 @@ class Example:
 PWC = "examples/pwc/pwc-call-center-2021q1.csv"
 EXAMPLES = [
     Example("monthly", "policies/standard.yaml", ("examples/standard-2026-11.csv",), period="2026-11"),
-    Example("budget", "policies/standard-2027.yaml", ("examples/standard-2026-11.csv",), period="2026-11",
-            budget=True),
-    Example("quarterly", "policies/standard-quarterly.yaml",
-            ("examples/standard-2026-10.csv", "examples/standard-2026-11.csv", "examples/standard-2026-12.csv"),
-            ("--period", "2026-Q4"), "2026-Q4"),
+    Example("budget", "policies/standard-2027.yaml", ("examples/standard-2026-11.csv",), period="2026-11", budget=True),
+    Example(
+        "quarterly",
+        "policies/standard-quarterly.yaml",
+        ("examples/standard-2026-10.csv", "examples/standard-2026-11.csv", "examples/standard-2026-12.csv"),
+        ("--period", "2026-Q4"),
+        "2026-Q4",
+    ),
     Example("chinese", "policies/zh-hotline.yaml", ("examples/zh-hotline-2026-11.csv",), period="2026-11"),
-    Example("raw export", "examples/pwc/policy.yaml", (PWC,),
-            ("--period", "2021-01", "--roster", str(ROOT / "examples/pwc/roster.csv")), "2021-01"),
-    Example("raw export quarter", "examples/pwc/policy-quarterly.yaml", (PWC,),
-            ("--period", "2021-Q1", "--roster", str(ROOT / "examples/pwc/roster-2021q1.csv")), "2021-Q1"),
+    Example(
+        "raw export",
+        "examples/pwc/policy.yaml",
+        (PWC,),
+        ("--period", "2021-01", "--roster", str(ROOT / "examples/pwc/roster.csv")),
+        "2021-01",
+    ),
+    Example(
+        "raw export quarter",
+        "examples/pwc/policy-quarterly.yaml",
+        (PWC,),
+        ("--period", "2021-Q1", "--roster", str(ROOT / "examples/pwc/roster-2021q1.csv")),
+        "2021-Q1",
+    ),
 ]
 IDS = [example.name for example in EXAMPLES]
 
@@ -83,8 +96,10 @@ def run(example: Example) -> dict:
 
 @pytest.fixture(scope="module")
 def expected(run: dict) -> Amounts:
-    return {slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
-            for slip in run["payslips"]}
+    return {
+        slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
+        for slip in run["payslips"]
+    }
 
 
 def test_the_run_pays_every_agent_something_to_compare(expected: Amounts) -> None:
@@ -98,19 +113,25 @@ def test_csv_has_the_runs_lines(example: Example, run: dict, expected: Amounts) 
     have is 0 in its column."""
     text = cspay("compute", *example.arguments(), "--format", "csv", "--quiet")
     rows = list(csv.DictReader(io.StringIO(text)))
-    found = {row["agent_id"]: [*(Decimal(row[line["code"]]) for line in slip["lines"]), Decimal(row["gross"])]
-             for row, slip in zip(rows, run["payslips"], strict=True)}
+    found = {
+        row["agent_id"]: [*(Decimal(row[line["code"]]) for line in slip["lines"]), Decimal(row["gross"])]
+        for row, slip in zip(rows, run["payslips"], strict=True)
+    }
     assert expected == found
     columns = _line_columns(rows[0])
-    others = {(row["agent_id"], code): Decimal(row[code]) for row, slip in zip(rows, run["payslips"], strict=True)
-              for code in columns if code not in {line["code"] for line in slip["lines"]}}
+    others = {
+        (row["agent_id"], code): Decimal(row[code])
+        for row, slip in zip(rows, run["payslips"], strict=True)
+        for code in columns
+        if code not in {line["code"] for line in slip["lines"]}
+    }
     assert {key: 0 for key in others} == others
 
 
 def _line_columns(row: dict[str, str]) -> list[str]:
     """The CSV's payslip line columns: every column between the action and gross."""
     names = list(row)
-    return names[names.index("action") + 1:names.index("gross")]
+    return names[names.index("action") + 1 : names.index("gross")]
 
 
 def test_xlsx_has_the_runs_lines(example: Example, run: dict, expected: Amounts, tmp_path: Path) -> None:
@@ -123,10 +144,13 @@ def test_xlsx_has_the_runs_lines(example: Example, run: dict, expected: Amounts,
     found = {}
     for row, slip in zip(rows, run["payslips"], strict=True):
         cells = dict(zip(header, row, strict=True))
-        found[row[0]] = [*(Decimal(str(cells[labels[line["code"]]])) for line in slip["lines"]),
-                         Decimal(str(cells["Gross"]))]
+        found[row[0]] = [
+            *(Decimal(str(cells[labels[line["code"]]])) for line in slip["lines"]),
+            Decimal(str(cells["Gross"])),
+        ]
     assert {agent: [amount.normalize() for amount in amounts] for agent, amounts in expected.items()} == {
-        agent: [amount.normalize() for amount in amounts] for agent, amounts in found.items()}
+        agent: [amount.normalize() for amount in amounts] for agent, amounts in found.items()
+    }
 
 
 def _labels(run: dict) -> dict[str, str]:
@@ -134,15 +158,20 @@ def _labels(run: dict) -> dict[str, str]:
     from cspay.i18n import Words
 
     words = Words("en")
-    return {line["code"]: words.line_label(line["code"], line["label"]) for slip in run["payslips"]
-            for line in slip["lines"]}
+    return {
+        line["code"]: words.line_label(line["code"], line["label"])
+        for slip in run["payslips"]
+        for line in slip["lines"]
+    }
 
 
 def test_payslip_all_explains_the_runs_lines(example: Example, expected: Amounts, tmp_path: Path) -> None:
     """payslip --all --format json: every agent, the same lines and gross."""
     data = json.loads(cspay("payslip", *_one_input(example, tmp_path / "months"), "--all", "--format", "json"))
-    found = {slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
-             for slip in data["payslips"]}
+    found = {
+        slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
+        for slip in data["payslips"]
+    }
     assert expected == found
 
 
@@ -187,13 +216,17 @@ def _rows(html: str) -> list[list[str]]:
     return parser.rows
 
 
-def test_statements_and_their_index_show_the_runs_money(example: Example, run: dict, expected: Amounts,
-                                                        tmp_path: Path) -> None:
+def test_statements_and_their_index_show_the_runs_money(
+    example: Example, run: dict, expected: Amounts, tmp_path: Path
+) -> None:
     """Each statement's lines table has the run's amounts in order, then gross; the index each gross."""
     folder = tmp_path / "statements"
     cspay("statements", *example.arguments(), "--out", str(folder))
-    index = {row[0]: number(row[5]) for row in _rows((folder / "index.html").read_text(encoding="utf-8"))
-             if len(row) == 7 and row[0] in expected}
+    index = {
+        row[0]: number(row[5])
+        for row in _rows((folder / "index.html").read_text(encoding="utf-8"))
+        if len(row) == 7 and row[0] in expected
+    }
     assert {agent: amounts[-1] for agent, amounts in expected.items()} == index
     links = re.findall(r'href="([^"]+\.html)"', (folder / "index.html").read_text(encoding="utf-8"))
     found = {}
@@ -201,7 +234,7 @@ def test_statements_and_their_index_show_the_runs_money(example: Example, run: d
         rows = _rows((folder / link).read_text(encoding="utf-8"))
         start = next(i for i, row in enumerate(rows) if len(row) == 3) + 1  # the lines table's header
         count = len(slip["lines"]) + 1
-        found[slip["agent_id"]] = [number(row[2]) for row in rows[start:start + count]]
+        found[slip["agent_id"]] = [number(row[2]) for row in rows[start : start + count]]
     assert expected == found
 
 
@@ -227,7 +260,8 @@ def test_compare_of_two_policies_matches_two_computes() -> None:
     for side, policy in (("old_gross", old), ("new_gross", new)):
         computed = json.loads(cspay("compute", policy, month, "--format", "json", "--quiet"))
         assert {slip["agent_id"]: slip["gross"] for slip in computed["payslips"]} == {
-            row["agent_id"]: row[side] for row in data["agents"]}
+            row["agent_id"]: row[side] for row in data["agents"]
+        }
 
 
 def test_cases_built_from_the_run_pass(example: Example, run: dict, tmp_path: Path) -> None:
@@ -251,8 +285,12 @@ def _cases(example: Example, run: dict) -> dict:
 
     policy = load_policy(ROOT / example.policy)
     options = dict(zip(example.options[::2], example.options[1::2], strict=True))
-    source = open_inputs(policy, [ROOT / path for path in example.inputs], options.get("--period"),
-                         rosters=[options["--roster"]] if "--roster" in options else ())
+    source = open_inputs(
+        policy,
+        [ROOT / path for path in example.inputs],
+        options.get("--period"),
+        rosters=[options["--roster"]] if "--roster" in options else (),
+    )
     agents, cases = policy.agents, []
     for slip, paid in zip(run["payslips"], pay(source).payslips, strict=True):
         row = {agents.id: slip["agent_id"], agents.role: slip["role"]}
@@ -276,9 +314,13 @@ def test_the_ledger_holds_the_runs_lines(example: Example, expected: Amounts, tm
     with Ledger(ledger) as book:
         current = book.current(example.period)
         assert current is not None
-        found = {agent: [*(line.amount for line in lines), sum((line.amount for line in lines), Decimal(0))]
-                 for agent, lines in book.lines_of(current.id).items()}
-        gross = {row["agent_id"]: Decimal(row["gross"])
-                 for row in book.rows("SELECT agent_id, gross FROM payslips WHERE run_id = ?", current.id)}
+        found = {
+            agent: [*(line.amount for line in lines), sum((line.amount for line in lines), Decimal(0))]
+            for agent, lines in book.lines_of(current.id).items()
+        }
+        gross = {
+            row["agent_id"]: Decimal(row["gross"])
+            for row in book.rows("SELECT agent_id, gross FROM payslips WHERE run_id = ?", current.id)
+        }
     assert expected == found
     assert {agent: amounts[-1] for agent, amounts in expected.items()} == gross

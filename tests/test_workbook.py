@@ -49,9 +49,23 @@ def test_sheets_in_order(tmp_path):
 def test_payslips_header_has_line_labels_in_payslip_order(tmp_path):
     """The header names each payslip line by its label, between the agent's grade and gross."""
     header = sheet_rows(build(tmp_path), 0)[0]
-    assert ("Agent", "Name", "Role", "Team", "Score", "Grade", "Action", "Base pay", "meal", "transport",
-            "Performance bonus", "Valid complaint deduction", "Ticket volume bonus", "Minimum wage top-up",
-            "Gross") == header
+    assert (
+        "Agent",
+        "Name",
+        "Role",
+        "Team",
+        "Score",
+        "Grade",
+        "Action",
+        "Base pay",
+        "meal",
+        "transport",
+        "Performance bonus",
+        "Valid complaint deduction",
+        "Ticket volume bonus",
+        "Minimum wage top-up",
+        "Gross",
+    ) == header
 
 
 def test_money_is_a_number_with_the_currency_format(tmp_path):
@@ -126,8 +140,9 @@ def test_bad_source_date_epoch_exits_1(tmp_path, monkeypatch):
     target = tmp_path / "pay.xlsx"
     result = CliRunner().invoke(app, ["compute", str(POLICY), str(MONTH), "-f", "xlsx", "-o", str(target)])
     assert 1 == result.exit_code
-    assert ("Error: SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (e.g. 1798761600), "
-            "got 'yesterday'\n") == result.stderr
+    assert (
+        "Error: SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (e.g. 1798761600), got 'yesterday'\n"
+    ) == result.stderr
     assert not target.exists()
 
 
@@ -161,9 +176,17 @@ def test_summary_sheet_totals_and_groups(tmp_path):
     assert ("全体人员", None, 5, 30919.15, 4529.25) == rows[1][:5]
     assert ("岗位", "客服组长", 2, 13048.46, 2498.56) == rows[4][:5]
     groups = [row[:3] for row in rows[1:] if row[0] in ("岗位", "班组", "等级")]
-    assert [("岗位", "初级客服", 2), ("岗位", "高级客服", 1), ("岗位", "客服组长", 2),
-            ("班组", "一组", 3), ("班组", "二组", 1), ("班组", "三组", 1),
-            ("等级", "良好", 1), ("等级", "合格", 3), ("等级", "待改进", 1)] == groups
+    assert [
+        ("岗位", "初级客服", 2),
+        ("岗位", "高级客服", 1),
+        ("岗位", "客服组长", 2),
+        ("班组", "一组", 3),
+        ("班组", "二组", 1),
+        ("班组", "三组", 1),
+        ("等级", "良好", 1),
+        ("等级", "合格", 3),
+        ("等级", "待改进", 1),
+    ] == groups
 
 
 def test_summary_sheet_totals_each_line(tmp_path):
@@ -171,8 +194,12 @@ def test_summary_sheet_totals_each_line(tmp_path):
     rows = sheet_rows(build(tmp_path, policy=ZH_POLICY, metrics=ZH_MONTH), 2)
     start = rows.index(("工资项目", None, None, "合计", None, None)) + 1
     lines = {row[0]: row[3] for row in rows[start:]}
-    assert (22524.14, 4529.25, -250, 906.33) == (lines["基本工资"], lines["绩效奖金"], lines["有效投诉扣款"],
-                                                 lines["最低工资补差"])
+    assert (22524.14, 4529.25, -250, 906.33) == (
+        lines["基本工资"],
+        lines["绩效奖金"],
+        lines["有效投诉扣款"],
+        lines["最低工资补差"],
+    )
 
 
 def test_about_sheet_names_inputs_and_version(tmp_path):
@@ -208,12 +235,15 @@ def test_bad_rows_leave_no_workbook_and_no_scratch_files(tmp_path, monkeypatch):
     assert [] == list(scratch.iterdir())
 
 
-@pytest.mark.parametrize(("before", "after", "places", "expected"), [
-    ("¥", "", 2, '"¥"#,##0.00'),
-    ("", " 元", 2, '#,##0.00" 元"'),
-    ("$", "", 0, '"$"#,##0'),
-    ("", ' X"Y', 1, '#,##0.0" X"\\""Y"'),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "places", "expected"),
+    [
+        ("¥", "", 2, '"¥"#,##0.00'),
+        ("", " 元", 2, '#,##0.00" 元"'),
+        ("$", "", 0, '"$"#,##0'),
+        ("", ' X"Y', 1, '#,##0.0" X"\\""Y"'),
+    ],
+)
 def test_money_format(before, after, places, expected):
     """The Excel format quotes the currency text and has the policy's decimals."""
     assert expected == money_format(before, after, places)

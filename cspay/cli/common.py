@@ -38,8 +38,9 @@ def _version(shown: bool) -> None:
 
 @app.callback()
 def _options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print cspay's version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print cspay's version and exit.")
+    ] = False,
 ) -> None:
     """Pay for customer-service agents: a YAML pay policy and a month of KPI metrics in, payslips out."""
 
@@ -84,8 +85,13 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             if os.environ.get("CSPAY_DEBUG"):
                 raise
             where = _origin(error)
-            raise _fail([f"internal error ({type(error).__name__} {where}); no pay data is shown. "
-                         f"Set CSPAY_DEBUG=1 to see the traceback."], 1) from None
+            raise _fail(
+                [
+                    f"internal error ({type(error).__name__} {where}); no pay data is shown. "
+                    f"Set CSPAY_DEBUG=1 to see the traceback."
+                ],
+                1,
+            ) from None
 
     return run
 
@@ -110,8 +116,16 @@ def console(stream: Any = None) -> Any:
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
     plain = "NO_COLOR" in os.environ  # no colour and no other ANSI codes either (bold, underline)
     # People's text (names, teams, policy labels) is shown as written: no markup, emoji codes or highlighting.
-    return _Console(file=file, width=wide, no_color=plain, color_system=None if plain else "auto",
-                    soft_wrap=False, markup=False, emoji=False, highlight=False)
+    return _Console(
+        file=file,
+        width=wide,
+        no_color=plain,
+        color_system=None if plain else "auto",
+        soft_wrap=False,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
 
 
 def delimiter_option(text: str | None) -> str | None:
@@ -140,38 +154,70 @@ def words_for(lang: str | None, policy: Policy | None = None) -> Words:
 
     language = lang or (policy.locale if policy is not None else None) or "en"
     if language not in languages():
-        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {language!r}",
-                                 param_hint="--lang")
+        raise typer.BadParameter(f"expected one of {', '.join(languages())}, got {language!r}", param_hint="--lang")
     return Words(language)
 
 
 # ---- the options every command that pays takes, read one way -------------------------------------
 
 PolicyArgument = Annotated[Path, typer.Argument(help="The pay policy (YAML).")]
-InputsArgument = Annotated[list[Path], typer.Argument(
-    metavar="METRICS...", help="One month of agent metrics (CSV); for a quarterly or annual policy, its monthly "
-                               "files or a folder of them; for a policy with a metrics: section, the raw export.")]
-PeriodOption = Annotated[str | None, typer.Option(
-    "--period", help="The period paid: 2026-11, 2026-Q4 or 2026; checked against the policy and any period column.")]
-RosterOption = Annotated[list[Path] | None, typer.Option(
-    "--roster", help="Agents' roles, teams and worked days (CSV), when the policy derives METRICS from a raw "
-                     "export; once per month, or once with a period column.")]
+InputsArgument = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="METRICS...",
+        help="One month of agent metrics (CSV); for a quarterly or annual policy, its monthly "
+        "files or a folder of them; for a policy with a metrics: section, the raw export.",
+    ),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period", help="The period paid: 2026-11, 2026-Q4 or 2026; checked against the policy and any period column."
+    ),
+]
+RosterOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--roster",
+        help="Agents' roles, teams and worked days (CSV), when the policy derives METRICS from a raw "
+        "export; once per month, or once with a period column.",
+    ),
+]
 EncodingOption = Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")]
 DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
-LangOption = Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh "
-                                                             "(default: the policy's locale, else en).")]
-LedgerOption = Annotated[Path | None, typer.Option(
-    "--ledger", envvar="CSPAY_LEDGER", help="The ledger whose corrections, true-ups and recorded grades the run "
-                                            "takes in (needs --period).")]
+LangOption = Annotated[
+    str | None,
+    typer.Option("--lang", help="Language of cspay's own words: en or zh (default: the policy's locale, else en)."),
+]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        envvar="CSPAY_LEDGER",
+        help="The ledger whose corrections, true-ups and recorded grades the run takes in (needs --period).",
+    ),
+]
 
 
-def open_source(policy: Policy, paths: list[Path], period: str | None, rosters: list[Path] | None,
-                encoding: str | None, delimiter: str | None) -> Source:
+def open_source(
+    policy: Policy,
+    paths: list[Path],
+    period: str | None,
+    rosters: list[Path] | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> Source:
     """The inputs named on the command line, resolved as every command resolves them."""
     from cspay.inputs.resolve import open_inputs
 
-    return open_inputs(policy, paths, period_option(period), rosters=rosters or (), encoding=encoding,
-                       delimiter=delimiter_option(delimiter))
+    return open_inputs(
+        policy,
+        paths,
+        period_option(period),
+        rosters=rosters or (),
+        encoding=encoding,
+        delimiter=delimiter_option(delimiter),
+    )
 
 
 def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = False) -> Path | None:

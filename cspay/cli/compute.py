@@ -51,18 +51,34 @@ def compute(
     lang: LangOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
-    record: Annotated[bool, typer.Option("--record", help="Record the run in the ledger as a new version "
-                                                         "of the period (needs --period).")] = False,
-    ledger: Annotated[Path | None, typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file "
-                                                "(default with --record: cspay.db here).")] = None,
-    correction: Annotated[bool, typer.Option("--correction", help="Record a closed period's corrected run; the "
-                                             "differences are paid in the next period.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (data asked for on "
-                                                             "stdout is still written).")] = False,
-    log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one summary line on "
-                                                                       "stderr for logs.")] = LogFormat.text,
-    bom: Annotated[bool, typer.Option("--bom", help="Start the CSV with a UTF-8 byte-order mark, so Excel "
-                                                    "(Chinese Windows too) opens it as UTF-8.")] = False,
+    record: Annotated[
+        bool,
+        typer.Option("--record", help="Record the run in the ledger as a new version of the period (needs --period)."),
+    ] = False,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file (default with --record: cspay.db here)."),
+    ] = None,
+    correction: Annotated[
+        bool,
+        typer.Option(
+            "--correction", help="Record a closed period's corrected run; the differences are paid in the next period."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print nothing on success (data asked for on stdout is still written)."),
+    ] = False,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="text, or json: one summary line on stderr for logs.")
+    ] = LogFormat.text,
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom",
+            help="Start the CSV with a UTF-8 byte-order mark, so Excel (Chinese Windows too) opens it as UTF-8.",
+        ),
+    ] = False,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -107,16 +123,18 @@ def compute(
     _report(run, words, policy, output, recorded, quiet, log_format is LogFormat.json, started)
 
 
-def _check_options(format: Format, output: Path | None, bom: bool, record: bool, correction: bool,
-                   period: str | None) -> None:
+def _check_options(
+    format: Format, output: Path | None, bom: bool, record: bool, correction: bool, period: str | None
+) -> None:
     """Usage errors (exit 2) among compute's options, before any file is read."""
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
     if bom and format is not Format.csv:
         raise typer.BadParameter("--bom applies to --format csv", param_hint="--bom")
     if format is Format.xlsx and output is None:
-        raise typer.BadParameter("--format xlsx needs --output FILE; a workbook is not shown in a terminal",
-                                 param_hint="--output")
+        raise typer.BadParameter(
+            "--format xlsx needs --output FILE; a workbook is not shown in a terminal", param_hint="--output"
+        )
     if record and period is None:
         raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
     if correction and not record:
@@ -179,8 +197,16 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     screen.print(summary_table(run.policy, run.summary, words))
 
 
-def _report(run: PayRun, words: Words, policy_path: Path, output: Path | None, recorded: Recorded | None,
-            quiet: bool, log_json: bool, started: float) -> None:
+def _report(
+    run: PayRun,
+    words: Words,
+    policy_path: Path,
+    output: Path | None,
+    recorded: Recorded | None,
+    quiet: bool,
+    log_json: bool,
+    started: float,
+) -> None:
     """Tell what the run did: sentences on stderr, one JSON line with --log-format json, or nothing."""
     if log_json:
         record = _log_record(run, policy_path, output, recorded, started)
@@ -192,40 +218,63 @@ def _report(run: PayRun, words: Words, policy_path: Path, output: Path | None, r
     if policy.actions and run.triggered is None:
         typer.echo(words("compute.not_evaluated", actions=", ".join(policy.actions)), err=True)
     for item in run.still_pending:
-        typer.echo(words("compute.still_pending", agent=item.agent_id, period=item.period,
-                         amount=money(item.amount, policy.currency)), err=True)
+        typer.echo(
+            words(
+                "compute.still_pending",
+                agent=item.agent_id,
+                period=item.period,
+                amount=money(item.amount, policy.currency),
+            ),
+            err=True,
+        )
     if output is not None:
-        typer.echo(words("compute.wrote", count=summary.headcount, path=output,
-                         gross=money(summary.gross, policy.currency)), err=True)
+        typer.echo(
+            words("compute.wrote", count=summary.headcount, path=output, gross=money(summary.gross, policy.currency)),
+            err=True,
+        )
     if recorded is not None:
-        typer.echo(words("compute.recorded", period=recorded.run.period, version=recorded.run.version,
-                         ledger=run.ledger), err=True)
+        typer.echo(
+            words("compute.recorded", period=recorded.run.period, version=recorded.run.version, ledger=run.ledger),
+            err=True,
+        )
         if recorded.run.kind == "correction":
             from decimal import Decimal
 
             differences = recorded.differences
             agents = len({item.agent_id for item in differences})
             total = sum((item.amount for item in differences), Decimal(0))
-            typer.echo(words("compute.corrected", count=len(differences), agents=agents,
-                             total=money(total, policy.currency)), err=True)
+            typer.echo(
+                words("compute.corrected", count=len(differences), agents=agents, total=money(total, policy.currency)),
+                err=True,
+            )
 
 
-def _log_record(run: PayRun, policy_path: Path, output: Path | None, recorded: Recorded | None,
-                started: float) -> dict[str, Any]:
+def _log_record(
+    run: PayRun, policy_path: Path, output: Path | None, recorded: Recorded | None, started: float
+) -> dict[str, Any]:
     policy, summary = run.policy, run.summary
     counts: dict[str, int] = {}
     for actions in (run.triggered or {}).values():
         for action in actions:
             counts[action] = counts.get(action, 0) + 1
     return {
-        "event": "compute", "period": run.period.label if run.period else None, "policy": policy.policy,
-        "policy_version": policy.version, "currency": policy.currency, "headcount": summary.headcount,
-        "gross": str(summary.gross), "bonus": str(summary.bonus), "outputs": [str(output)] if output else [],
-        "inputs": {"policy": {"path": str(policy_path), "sha256": policy.sha256},
-                   "files": [{"kind": item.kind, "path": item.path, "sha256": item.sha256} for item in run.inputs]},
+        "event": "compute",
+        "period": run.period.label if run.period else None,
+        "policy": policy.policy,
+        "policy_version": policy.version,
+        "currency": policy.currency,
+        "headcount": summary.headcount,
+        "gross": str(summary.gross),
+        "bonus": str(summary.bonus),
+        "outputs": [str(output)] if output else [],
+        "inputs": {
+            "policy": {"path": str(policy_path), "sha256": policy.sha256},
+            "files": [{"kind": item.kind, "path": item.path, "sha256": item.sha256} for item in run.inputs],
+        },
         "ledger": str(run.ledger) if run.ledger else None,
-        "recorded": None if recorded is None else {"period": recorded.run.period, "version": recorded.run.version,
-                                                   "kind": recorded.run.kind},
+        "recorded": None
+        if recorded is None
+        else {"period": recorded.run.period, "version": recorded.run.version, "kind": recorded.run.kind},
         "triggered_actions": None if run.triggered is None else counts,
         "corrections_still_pending": len(run.still_pending),
         "differences_recorded": 0 if recorded is None else len(recorded.differences),

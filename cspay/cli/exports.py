@@ -18,9 +18,14 @@ def metrics(
     policy: Annotated[Path, typer.Argument(help="The pay policy (YAML), with a metrics: section.")],
     events: Annotated[Path, typer.Argument(help="The raw export: one row per call, chat or ticket (CSV).")],
     period: Annotated[str, typer.Option(help=PERIOD_HELP)],
-    roster: Annotated[list[Path] | None, typer.Option(help="The roster (CSV): agents missing from it, or from "
-                                                           "the export, are reported; once per month, or once "
-                                                           "with a period column.")] = None,
+    roster: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="The roster (CSV): agents missing from it, or from "
+            "the export, are reported; once per month, or once "
+            "with a period column."
+        ),
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,

@@ -17,8 +17,9 @@ if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspa
 
     from cspay.i18n import Words
 
-LedgerOption = Annotated[Path, typer.Option("--ledger", envvar="CSPAY_LEDGER",
-                                            help="The ledger file (default: cspay.db here).")]
+LedgerOption = Annotated[
+    Path, typer.Option("--ledger", envvar="CSPAY_LEDGER", help="The ledger file (default: cspay.db here).")
+]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of cspay's own words: en or zh.")]
 TRENDS = {"up": "▲", "down": "▼", "same": "="}
 
@@ -88,10 +89,21 @@ def runs(
 
 
 def _run_record(run: Any) -> dict[str, Any]:
-    return {"period": run.period, "version": run.version, "kind": run.kind, "superseded": run.superseded,
-            "recorded_at": run.recorded_at, "recorded_by": run.recorded_by, "host": run.host,
-            "headcount": run.headcount, "gross": str(run.gross), "bonus": str(run.bonus),
-            "currency": run.currency, "policy": run.policy, "policy_version": run.policy_version}
+    return {
+        "period": run.period,
+        "version": run.version,
+        "kind": run.kind,
+        "superseded": run.superseded,
+        "recorded_at": run.recorded_at,
+        "recorded_by": run.recorded_by,
+        "host": run.host,
+        "headcount": run.headcount,
+        "gross": str(run.gross),
+        "bonus": str(run.bonus),
+        "currency": run.currency,
+        "policy": run.policy,
+        "policy_version": run.policy_version,
+    }
 
 
 def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
@@ -106,10 +118,16 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
         right = key in ("version", "headcount", "gross")
         table.add_column(words(f"runs.{key}"), justify="right" if right else "left", no_wrap=True)
     for r in records:
-        table.add_row(r["period"], str(r["version"]), words(f"runs.kind.{r['kind']}"),
-                      words("runs.yes" if r["superseded"] else "runs.no"),
-                      r["recorded_at"], f"{r['recorded_by']}@{r['host']}", str(r["headcount"]),
-                      f"{number(Decimal(r['gross']))} {r['currency']}")
+        table.add_row(
+            r["period"],
+            str(r["version"]),
+            words(f"runs.kind.{r['kind']}"),
+            words("runs.yes" if r["superseded"] else "runs.no"),
+            r["recorded_at"],
+            f"{r['recorded_by']}@{r['host']}",
+            str(r["headcount"]),
+            f"{number(Decimal(r['gross']))} {r['currency']}",
+        )
     return table
 
 
@@ -120,8 +138,9 @@ def _closes_table(closes: list[dict[str, Any]], words: Any) -> Any:
     for key in ("runs.period", "closes.action", "runs.when", "runs.who", "closes.reason"):
         table.add_column(words(key), no_wrap=key != "closes.reason")
     for c in closes:
-        table.add_row(c["period"], words(f"closes.{c['action']}"), c["at"], f"{c['user']}@{c['host']}",
-                      c["reason"] or "")
+        table.add_row(
+            c["period"], words(f"closes.{c['action']}"), c["at"], f"{c['user']}@{c['host']}", c["reason"] or ""
+        )
     return table
 
 
@@ -146,11 +165,19 @@ def history(
         return
     records, before = [], None
     for standing in standings:
-        records.append({"period": standing.period, "grade": standing.grade,
-                        "score": None if standing.score is None else str(standing.score),
-                        "bonus": str(standing.bonus), "gross": str(standing.gross),
-                        "correction": str(standing.correction), "corrected_in": list(standing.corrected_in),
-                        "currency": standing.currency, "trend": _trend(before, standing.gross)})
+        records.append(
+            {
+                "period": standing.period,
+                "grade": standing.grade,
+                "score": None if standing.score is None else str(standing.score),
+                "bonus": str(standing.bonus),
+                "gross": str(standing.gross),
+                "correction": str(standing.correction),
+                "corrected_in": list(standing.corrected_in),
+                "currency": standing.currency,
+                "trend": _trend(before, standing.gross),
+            }
+        )
         before = standing.gross
     _emit(records, format, lambda: _history_table(records, words, agent_id))
 
@@ -181,8 +208,15 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     for r in records:
         score = score_text(Decimal(r["score"])) if r["score"] else "-"
         change = [_correction(r, words)] if corrected else []
-        table.add_row(r["period"], r["grade"] or "-", score, number(Decimal(r["bonus"])),
-                      number(Decimal(r["gross"])), TRENDS.get(r["trend"] or "", ""), *change)
+        table.add_row(
+            r["period"],
+            r["grade"] or "-",
+            score,
+            number(Decimal(r["bonus"])),
+            number(Decimal(r["gross"])),
+            TRENDS.get(r["trend"] or "", ""),
+            *change,
+        )
     return table
 
 
@@ -236,8 +270,7 @@ def reopen(
     from cspay.ledger.reads import Who
 
     if not reason.strip():
-        raise typer.BadParameter("expected a reason, e.g. --reason \"CSAT export was incomplete\"",
-                                 param_hint="--reason")
+        raise typer.BadParameter('expected a reason, e.g. --reason "CSAT export was incomplete"', param_hint="--reason")
     words = words_for(lang)
     label, who = _period_argument(period), Who.now()
     with _open(ledger) as book:

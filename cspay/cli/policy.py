@@ -28,8 +28,10 @@ def validate_policy(
     policies: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="text or json.")] = ReportFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any warning is not silenced.")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of the warnings: en or zh "
-                                                          "(default: the policy's locale, else en).")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of the warnings: en or zh (default: the policy's locale, else en)."),
+    ] = None,
 ) -> None:
     """Check pay policies for errors and pitfalls.
 
@@ -63,9 +65,15 @@ def _checked(path: Path, lang: str | None) -> dict[str, Any]:
         return {"file": str(path), "valid": False, "errors": error.lines(), "warnings": [], "silenced": []}
     words = words_for(lang, policy)
     findings = lint(policy, words)
-    return {"file": str(path), "valid": True, "errors": [], "summary": _policy_summary(policy),
-            "warnings": warnings_of(findings),
-            "silenced": [f for f in findings if f.reason is not None], "warning_word": words("lint.warning")}
+    return {
+        "file": str(path),
+        "valid": True,
+        "errors": [],
+        "summary": _policy_summary(policy),
+        "warnings": warnings_of(findings),
+        "silenced": [f for f in findings if f.reason is not None],
+        "warning_word": words("lint.warning"),
+    }
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -78,8 +86,13 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 def _policy_summary(policy: Any) -> str:
-    parts = [(policy.roles, "role"), (policy.kpis, "KPI"), (policy.grades, "grade"), (policy.gates, "gate"),
-             (policy.adjustments, "adjustment")]
+    parts = [
+        (policy.roles, "role"),
+        (policy.kpis, "KPI"),
+        (policy.grades, "grade"),
+        (policy.gates, "gate"),
+        (policy.adjustments, "adjustment"),
+    ]
     counts = ", ".join(f"{len(items)} {noun}{'' if len(items) == 1 else 's'}" for items, noun in parts)
     return f"{policy.policy} {policy.version}, {counts}"
 
@@ -89,13 +102,24 @@ def _structured(report: dict[str, Any]) -> dict[str, Any]:
     for line in report["errors"]:
         match = _LOCATED.match(line)
         if match:
-            errors.append({"code": None, "file": match["file"], "line": int(match["line"]),
-                           "column": int(match["column"]), "message": match["message"]})
+            errors.append(
+                {
+                    "code": None,
+                    "file": match["file"],
+                    "line": int(match["line"]),
+                    "column": int(match["column"]),
+                    "message": match["message"],
+                }
+            )
         else:
             errors.append({"code": None, "file": report["file"], "line": None, "column": None, "message": line})
     report = {key: value for key, value in report.items() if key != "warning_word"}
-    return {**report, "errors": errors, "warnings": [f.data() for f in report["warnings"]],
-            "silenced": [f.data() for f in report["silenced"]]}
+    return {
+        **report,
+        "errors": errors,
+        "warnings": [f.data() for f in report["warnings"]],
+        "silenced": [f.data() for f in report["silenced"]],
+    }
 
 
 @app.command("schema")
@@ -117,8 +141,9 @@ def schema_command() -> None:
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter policy (YAML).")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the starter: en, or zh for Chinese names, "
-                                                     "columns and comments.")] = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the starter: en, or zh for Chinese names, columns and comments.")
+    ] = "en",
 ) -> None:
     """Write a commented starter policy.
 

@@ -46,14 +46,23 @@ def compare_command(
     old: Annotated[Path, typer.Argument(help="Today's pay policy (YAML).")],
     new: Annotated[Path, typer.Argument(help="The proposed pay policy (YAML).")],
     metrics: InputsArgument,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, or csv / json for the per-agent "
-                                                                 "table.")] = Format.table,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, or csv / json for the per-agent table.")
+    ] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
-    max_increase: Annotated[str | None, typer.Option(
-        "--max-increase", metavar="PERCENT", help="Exit 1 when total gross rises more than this, e.g. 3%.")] = None,
-    max_decrease: Annotated[str | None, typer.Option(
-        "--max-decrease", metavar="PERCENT", help="Exit 1 when total gross falls more than this, e.g. 3%.")] = None,
+    max_increase: Annotated[
+        str | None,
+        typer.Option(
+            "--max-increase", metavar="PERCENT", help="Exit 1 when total gross rises more than this, e.g. 3%."
+        ),
+    ] = None,
+    max_decrease: Annotated[
+        str | None,
+        typer.Option(
+            "--max-decrease", metavar="PERCENT", help="Exit 1 when total gross falls more than this, e.g. 3%."
+        ),
+    ] = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
     encoding: EncodingOption = None,
@@ -78,8 +87,15 @@ def compare_command(
     check_target(output, force)
     old_policy, new_policy = load_policy(old), load_policy(new)
     words = words_for(lang, new_policy if new_policy.locale or not old_policy.locale else old_policy)
-    comparison = compare(old_policy, new_policy, metrics, period_option(period), rosters=roster or (),
-                         encoding=encoding, delimiter=delimiter)
+    comparison = compare(
+        old_policy,
+        new_policy,
+        metrics,
+        period_option(period),
+        rosters=roster or (),
+        encoding=encoding,
+        delimiter=delimiter,
+    )
     if format is Format.table:
         screen = console()
         from cspay.rollout.terminal_compare import comparison_tables
@@ -118,8 +134,12 @@ def _write(handle: IO[str], comparison: Any, format: Format) -> None:
 @reports_errors
 def test_command(
     cases: Annotated[list[Path], typer.Argument(help="Case files (YAML), or folders of *.cases.yaml files.")],
-    update: Annotated[bool, typer.Option("--update", help="Rewrite the expected values that differ with the "
-                                                           "actual ones, keeping comments and order.")] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update", help="Rewrite the expected values that differ with the actual ones, keeping comments and order."
+        ),
+    ] = False,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of cspay's own words: en or zh.")] = None,
 ) -> None:
     """Run policy test cases: each case's row through the metrics parser and the engine, checked against

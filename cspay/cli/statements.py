@@ -35,9 +35,14 @@ if TYPE_CHECKING:
     from cspay.i18n import Words
     from cspay.run.pay import PayRun
 
-OneInput = Annotated[Path, typer.Argument(
-    metavar="METRICS", help="One month of agent metrics (CSV); for a quarterly or annual policy, the folder of "
-                            "its monthly files; for a policy with a metrics: section, the raw export.")]
+OneInput = Annotated[
+    Path,
+    typer.Argument(
+        metavar="METRICS",
+        help="One month of agent metrics (CSV); for a quarterly or annual policy, the folder of "
+        "its monthly files; for a policy with a metrics: section, the raw export.",
+    ),
+]
 
 
 class PayslipFormat(StrEnum):
@@ -108,12 +113,22 @@ def statements(
     check_folder(out, [*names, INDEX], force)
     totals = Totals()
     write_folder(out, pages(run, payslips, names, words, totals), force)
-    typer.echo(words("statements.wrote", count=totals.count, folder=out,
-                     gross=words.money(totals.gross, run.policy.currency)), err=True)
+    typer.echo(
+        words("statements.wrote", count=totals.count, folder=out, gross=words.money(totals.gross, run.policy.currency)),
+        err=True,
+    )
 
 
-def _run(policy: Path, metrics: list[Path], period: str | None, roster: list[Path] | None, ledger: Path | None,
-         lang: str | None, encoding: str | None, delimiter: str | None) -> tuple[PayRun, Words]:
+def _run(
+    policy: Path,
+    metrics: list[Path],
+    period: str | None,
+    roster: list[Path] | None,
+    ledger: Path | None,
+    lang: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
     from cspay.policy.loader import load_policy
     from cspay.run.pay import pay
@@ -131,9 +146,15 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
     from cspay.outputs.runs import provenance
 
     policy = run.policy
-    return {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
-            "cspay_version": __version__, "currency": policy.currency, **provenance(run),
-            "payslips": [explanation_data(explanation) for explanation in explanations]}
+    return {
+        "policy": policy.policy,
+        "policy_version": policy.version,
+        "policy_sha256": policy.sha256,
+        "cspay_version": __version__,
+        "currency": policy.currency,
+        **provenance(run),
+        "payslips": [explanation_data(explanation) for explanation in explanations],
+    }
 
 
 def _choose(payslips: Iterable[Payslip], agent_ids: list[str], metrics: Path) -> list[Payslip]:

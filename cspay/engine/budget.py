@@ -49,8 +49,7 @@ def share_out(pool: Decimal, demands: Sequence[tuple[str, Decimal]], step: Decim
     whole = [units * steps // total for units in asked]
     remainders = [units * steps % total for units in asked]
     left = steps - sum(whole)
-    order = sorted((i for i in range(len(asked)) if remainders[i]),
-                   key=lambda i: (-remainders[i], demands[i][0]))
+    order = sorted((i for i in range(len(asked)) if remainders[i]), key=lambda i: (-remainders[i], demands[i][0]))
     for i in order[:left]:
         whole[i] += 1
     return [(units * step).quantize(quantum(step)) for units in whole]
@@ -65,16 +64,16 @@ def apply_budget(policy: Policy, payslips: Sequence[Payslip], engine: Engine | N
         kept = [replace(slip, budget_factor=ONE) for slip in payslips]
         return BudgetResult(pool, demand, ONE, base_pay, kept)
     factor = pool / demand
-    bonuses = share_out(pool, [(slip.agent_id, slip.amount("bonus")) for slip in payslips],
-                        policy.rounding.step)
+    bonuses = share_out(pool, [(slip.agent_id, slip.amount("bonus")) for slip in payslips], policy.rounding.step)
     engine = engine or Engine(policy)
     scaled = [_with_bonus(engine, slip, bonus, factor) for slip, bonus in zip(payslips, bonuses, strict=True)]
     return BudgetResult(pool, demand, factor, base_pay, scaled)
 
 
 def _with_bonus(engine: Engine, slip: Payslip, bonus: Decimal, factor: Decimal) -> Payslip:
-    lines = [replace(line, amount=bonus) if line.code == "bonus" else line
-             for line in slip.lines if line.code != "floor"]
+    lines = [
+        replace(line, amount=bonus) if line.code == "bonus" else line for line in slip.lines if line.code != "floor"
+    ]
     # A smaller bonus may take gross below the floor: the engine's own floor rule decides the top-up again.
     floor = engine.top_up(sum((line.amount for line in lines), ZERO))
     lines += [floor] if floor is not None else []

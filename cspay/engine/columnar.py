@@ -41,11 +41,33 @@ class Batch:
     """One batch's columns (identity, each KPI's scored value, each plain column's numbers) and what paying
     it gave (grade indexes, scores, pays, adjustment lines and amounts, floor lines, gross)."""
 
-    __slots__ = ("adjustments", "amounts", "floors", "gross", "ids", "indexes", "names", "numbers", "pays",
-                 "roles", "scored", "scores", "size", "teams")
+    __slots__ = (
+        "adjustments",
+        "amounts",
+        "floors",
+        "gross",
+        "ids",
+        "indexes",
+        "names",
+        "numbers",
+        "pays",
+        "roles",
+        "scored",
+        "scores",
+        "size",
+        "teams",
+    )
 
-    def __init__(self, size: int, ids: list[str], roles: list[str], names: list[str], teams: list[str],
-                 scored: list[list[Scored | KpiResult]], numbers: dict[str, list[Decimal]]) -> None:
+    def __init__(
+        self,
+        size: int,
+        ids: list[str],
+        roles: list[str],
+        names: list[str],
+        teams: list[str],
+        scored: list[list[Scored | KpiResult]],
+        numbers: dict[str, list[Decimal]],
+    ) -> None:
         self.size, self.ids, self.roles, self.names, self.teams = size, ids, roles, names, teams
         self.scored, self.numbers = scored, numbers
         self.indexes: list[int] = []
@@ -99,8 +121,9 @@ class Columnar:
                 left_out = list(map(too_few, batch.numbers[column], repeat(least)))
                 if True in left_out:  # adding 0 instead of skipping changes neither value nor digits
                     products = list(map(getitem, zip(products, repeat(ZERO)), left_out))
-                    masks = list(map(sub, masks or [2 ** len(engine.kpi_plans) - 1] * size,
-                                     map(mul, left_out, repeat(bit))))
+                    masks = list(
+                        map(sub, masks or [2 ** len(engine.kpi_plans) - 1] * size, map(mul, left_out, repeat(bit)))
+                    )
             weighted = list(map(add, weighted, products))
         full = 2 ** len(engine.kpi_plans) - 1
         for mask in {full} if masks is None else set(masks):
@@ -136,8 +159,9 @@ class Columnar:
         engine = self.engine
         role, index, gates = key[0], key[1], len(engine.gate_plans)
         worked = key[2 + gates] if engine._worked_column is not None else None
-        _, _, _, fixed, bonus_line = engine.pay_lines(role, engine._grade_bonus[role][index], key[2:2 + gates],
-                                                      worked)
+        _, _, _, fixed, bonus_line = engine.pay_lines(
+            role, engine._grade_bonus[role][index], key[2 : 2 + gates], worked
+        )
         return Pay(fixed, bonus_line)
 
     def _lines(self, batch: Batch) -> bool:

@@ -45,8 +45,10 @@ class Engine:
         self.round = Rounder(self.step, self.mode)  # rounds a payslip line by the policy's rule
         self.kpi_plans = [KpiPlan(code, kpi, 1 << i) for i, (code, kpi) in enumerate(policy.kpis.items())]
         codes = list(policy.kpis)
-        self.gate_plans = [GatePlan(i, gate, codes.index(gate.kpi) if gate.kpi is not None else None)
-                           for i, gate in enumerate(policy.gates)]
+        self.gate_plans = [
+            GatePlan(i, gate, codes.index(gate.kpi) if gate.kpi is not None else None)
+            for i, gate in enumerate(policy.gates)
+        ]
         for plan in self.gate_plans if policy.bonus.basis == "score" else ():
             plan.remember = 0  # the bonuses a gate cuts are all different
         self.adjustment_plans = [AdjustmentPlan(name, a) for name, a in policy.adjustments.items()]
@@ -56,8 +58,10 @@ class Engine:
         # A bonus by score is target × score: hardly two agents share one, so none is remembered.
         self._bonus_memo = 0 if self._by_score else MEMO_LIMIT
         # A grade's bonus by role, worked out once (basis_bonus for the grade basis).
-        self._grade_bonus = {name: [basis_bonus(False, target, ZERO, grade.multiplier) for grade in self.grades]
-                             for name, target in self.targets.items()}
+        self._grade_bonus = {
+            name: [basis_bonus(False, target, ZERO, grade.multiplier) for grade in self.grades]
+            for name, target in self.targets.items()
+        }
         cap = policy.bonus.cap
         self._caps = {name: None if cap is None else cap * target for name, target in self.targets.items()}
         # A KPI is counted when it has a value and its min_volume column (if any) is reached.
@@ -74,9 +78,15 @@ class Engine:
         # (bit, min_volume column or None, its minimum) per KPI; (KPI's index or -1, column or None, test,
         # limit) per gate.
         self._kpi_rules = [(plan.bit, plan.volume_column, plan.volume_min or ZERO) for plan in self.kpi_plans]
-        self._gate_rules = [(-1 if plan.kpi_index is None else plan.kpi_index,
-                             plan.column if plan.kpi_index is None else None, plan.test,
-                             plan.limit) for plan in self.gate_plans]
+        self._gate_rules = [
+            (
+                -1 if plan.kpi_index is None else plan.kpi_index,
+                plan.column if plan.kpi_index is None else None,
+                plan.test,
+                plan.limit,
+            )
+            for plan in self.gate_plans
+        ]
         self._adjustment_rules = [(plan.column, plan.lines, plan) for plan in self.adjustment_plans]
 
     def payslip(self, row: AgentRow) -> Payslip:
@@ -95,16 +105,45 @@ class Engine:
             if entry is None or (entry.value is not value and str(entry.value) != str(value)):
                 entry = plan.scored(value)
             scored.append(entry)
-        (mask, total_weight, score, index, bonus, hits, was_capped, proration,
-         fixed, bonus_line, adjustments, floor_line, _) = self.settle(row.role, scored, row.numbers)
+        (
+            mask,
+            total_weight,
+            score,
+            index,
+            bonus,
+            hits,
+            was_capped,
+            proration,
+            fixed,
+            bonus_line,
+            adjustments,
+            floor_line,
+            _,
+        ) = self.settle(row.role, scored, row.numbers)
         lines = [*fixed[0], bonus_line, *adjustments]
         if floor_line is not None:
             lines.append(floor_line)
         grade = None if index is None else self.grades[index]
-        slip = _Computed(row.agent_id, row.name, row.role, row.team, row.line, (), score,
-                         grade.grade if grade else None, grade.multiplier if grade else None,
-                         grade.action if grade else None, self.targets[row.role], bonus, hits, was_capped,
-                         proration, lines, None, row.numbers)
+        slip = _Computed(
+            row.agent_id,
+            row.name,
+            row.role,
+            row.team,
+            row.line,
+            (),
+            score,
+            grade.grade if grade else None,
+            grade.multiplier if grade else None,
+            grade.action if grade else None,
+            self.targets[row.role],
+            bonus,
+            hits,
+            was_capped,
+            proration,
+            lines,
+            None,
+            row.numbers,
+        )
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip
 
@@ -146,16 +185,30 @@ class Engine:
         floor_line = self.top_up(gross)
         if floor_line is not None:
             gross += floor_line.amount
-        return (mask, total_weight, score, index, bonus, hits, was_capped, proration, fixed, bonus_line,
-                adjustments, floor_line, gross)
+        return (
+            mask,
+            total_weight,
+            score,
+            index,
+            bonus,
+            hits,
+            was_capped,
+            proration,
+            fixed,
+            bonus_line,
+            adjustments,
+            floor_line,
+            gross,
+        )
 
     def top_up(self, gross: Decimal) -> Line | None:
         """The floor line that brings `gross` up to the policy's floor; None when there is no need."""
         amount = top_up(self._minimum, gross)
         return None if amount is None else Line("floor", self._floor_label, amount)
 
-    def pay_lines(self, role: str, bonus: Decimal, holds: Iterable[bool],
-                  worked: Decimal | None) -> tuple[tuple[GateHit, ...], bool, Decimal, Fixed, Line]:
+    def pay_lines(
+        self, role: str, bonus: Decimal, holds: Iterable[bool], worked: Decimal | None
+    ) -> tuple[tuple[GateHit, ...], bool, Decimal, Fixed, Line]:
         """From the bonus by grade or score, which gates hold and the worked days: the gate hits (in
         order), whether the cap cut the bonus, the proration, base pay and allowance lines, the bonus line."""
         gated, hits = bonus, cast(tuple[GateHit, ...], ())
@@ -187,9 +240,13 @@ class Engine:
         def prorated(kind: str, amount: Decimal) -> Decimal:
             return self.round(amount * proration if kind in applies else amount)
 
-        lines = (Line("base_pay", BASE_PAY_LABEL, prorated("base_pay", role.base_pay)),
-                 *(Line(f"allowance.{name}", name, prorated("allowances", amount))
-                   for name, amount in role.allowances.items()))
+        lines = (
+            Line("base_pay", BASE_PAY_LABEL, prorated("base_pay", role.base_pay)),
+            *(
+                Line(f"allowance.{name}", name, prorated("allowances", amount))
+                for name, amount in role.allowances.items()
+            ),
+        )
         fixed = lines, sum((line.amount for line in lines), ZERO)
         table = self._fixed_lines[role_name]
         if len(table) < MEMO_LIMIT:
@@ -212,8 +269,10 @@ class Engine:
 def too_large(source: str, line: int, agent_id: str) -> str:
     """The message for an agent whose pay would need more digits than Decimal keeps exact."""
     where = f"{source}: " if source else ""
-    return (f"{where}row {line}: agent {agent_id!r}: an amount would need more than 28 digits to stay exact; "
-            f"check this row's numbers and the policy's")
+    return (
+        f"{where}row {line}: agent {agent_id!r}: an amount would need more than 28 digits to stay exact; "
+        f"check this row's numbers and the policy's"
+    )
 
 
 _KPIS = Payslip.__dict__["kpis"]
@@ -235,8 +294,12 @@ class _Computed(Payslip):
         if pending is not None:
             self._pending = None
             plans, scored, mask, total_weight, numbers = pending
-            _KPIS.__set__(self, tuple([plan.result(item, mask, total_weight, numbers)
-                                       for plan, item in zip(plans, scored, strict=True)]))
+            _KPIS.__set__(
+                self,
+                tuple(
+                    [plan.result(item, mask, total_weight, numbers) for plan, item in zip(plans, scored, strict=True)]
+                ),
+            )
         return cast(tuple[KpiResult, ...], _KPIS.__get__(self, Payslip))
 
     @kpis.setter

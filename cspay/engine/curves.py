@@ -86,9 +86,11 @@ def curve_points(score: Score) -> tuple[CurvePoint, ...]:
     """The points a KPI's curve is drawn through, worst to best."""
     if isinstance(score, BandScore):
         return tuple(CurvePoint("band", band.from_, band.score) for band in score.bands)
-    return (CurvePoint("threshold", score.threshold, score.at_threshold),
-            CurvePoint("target", score.target, score.at_target),
-            CurvePoint("stretch", score.stretch, score.at_stretch))
+    return (
+        CurvePoint("threshold", score.threshold, score.at_threshold),
+        CurvePoint("target", score.target, score.at_target),
+        CurvePoint("stretch", score.stretch, score.at_stretch),
+    )
 
 
 def position(score: Score, value: Decimal | None) -> tuple[str, Decimal | None]:
@@ -113,9 +115,11 @@ def exact_score(kpi: Kpi, value: Fraction) -> Fraction:
 def _exact_points(score: LinearScore) -> list[tuple[Fraction, Fraction]]:
     """The linear curve's points, mirrored for lower-is-better so that it always rises left to right."""
     sign = 1 if score.higher_is_better else -1
-    return [(sign * Fraction(score.threshold), Fraction(score.at_threshold)),
-            (sign * Fraction(score.target), Fraction(score.at_target)),
-            (sign * Fraction(score.stretch), Fraction(score.at_stretch))]
+    return [
+        (sign * Fraction(score.threshold), Fraction(score.at_threshold)),
+        (sign * Fraction(score.target), Fraction(score.at_target)),
+        (sign * Fraction(score.stretch), Fraction(score.at_stretch)),
+    ]
 
 
 def _score_on(points: list[tuple[Fraction, Fraction]], u: Fraction) -> Fraction:
@@ -131,8 +135,7 @@ def value_for_score(kpi: Kpi, value: Fraction, wanted: Fraction) -> Fraction | N
     """The nearest value, in the better direction, whose score reaches `wanted`; None beyond the curve."""
     score = kpi.score
     if isinstance(score, BandScore):
-        return next((Fraction(band.from_) for band in score.bands
-                     if band.from_ > value and band.score >= wanted), None)
+        return next((Fraction(band.from_) for band in score.bands if band.from_ > value and band.score >= wanted), None)
     sign = 1 if score.higher_is_better else -1
     found = _solve_linear(_exact_points(score), sign * value, wanted)
     return None if found is None else sign * found

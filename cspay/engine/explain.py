@@ -157,9 +157,20 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
     role = policy.roles[row.role]
     proration = _proration(policy, row, slip)
     return Explanation(
-        slip.agent_id, slip.name, slip.role, role.label or slip.role, slip.team, slip.row,
-        policy.currency, proration, _lines(policy, row, slip), slip.gross, _kpis(policy, row, slip),
-        _bonus(policy, row, slip, pricing), _floor(policy, slip), what_moves(pricing, row),
+        slip.agent_id,
+        slip.name,
+        slip.role,
+        role.label or slip.role,
+        slip.team,
+        slip.row,
+        policy.currency,
+        proration,
+        _lines(policy, row, slip),
+        slip.gross,
+        _kpis(policy, row, slip),
+        _bonus(policy, row, slip, pricing),
+        _floor(policy, slip),
+        what_moves(pricing, row),
     )
 
 
@@ -171,8 +182,15 @@ def explain_row(policy: Policy, row: AgentRow) -> Explanation:
 
 def row_of(slip: Payslip) -> AgentRow:
     """The agent row a payslip was paid from: its identity, each KPI's value and the plain columns."""
-    return AgentRow(slip.row, slip.agent_id, slip.role, slip.name, slip.team,
-                    {result.code: result.value for result in slip.kpis}, slip.numbers)
+    return AgentRow(
+        slip.row,
+        slip.agent_id,
+        slip.role,
+        slip.name,
+        slip.team,
+        {result.code: result.value for result in slip.kpis},
+        slip.numbers,
+    )
 
 
 def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, ...]:
@@ -180,11 +198,23 @@ def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, .
     for result in slip.kpis:
         kpi = policy.kpis[result.code]
         kind, band_from = position(kpi.score, result.value)
-        explained.append(KpiExplained(
-            result.code, result.label, kpi.unit, result.value, kind, band_from, result.score,
-            result.weight, result.contribution, _left_out(kpi, result.value, result.left_out, row),
-            "bands" if kpi.score.bands else "linear", kpi.score.higher_is_better, curve_points(kpi.score),
-        ))
+        explained.append(
+            KpiExplained(
+                result.code,
+                result.label,
+                kpi.unit,
+                result.value,
+                kind,
+                band_from,
+                result.score,
+                result.weight,
+                result.contribution,
+                _left_out(kpi, result.value, result.left_out, row),
+                "bands" if kpi.score.bands else "linear",
+                kpi.score.higher_is_better,
+                curve_points(kpi.score),
+            )
+        )
     return tuple(explained)
 
 
@@ -237,11 +267,23 @@ def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> Bo
     cap = policy.bonus.cap
     weights = sum((k.weight for k in slip.kpis if k.left_out is None), ZERO)
     return BonusExplained(
-        policy.bonus.basis, slip.target_bonus, slip.score, weights, slip.grade,
-        grade.min_score if grade else None, slip.multiplier, slip.action, slip.bonus_before_gates,
-        tuple(_gate(policy, hit, row) for hit in slip.gates), _after_gates(slip),
-        cap, None if cap is None else cap * slip.target_bonus, slip.capped, _capped_bonus(policy, slip),
-        slip.amount("bonus"), slip.budget_factor,
+        policy.bonus.basis,
+        slip.target_bonus,
+        slip.score,
+        weights,
+        slip.grade,
+        grade.min_score if grade else None,
+        slip.multiplier,
+        slip.action,
+        slip.bonus_before_gates,
+        tuple(_gate(policy, hit, row) for hit in slip.gates),
+        _after_gates(slip),
+        cap,
+        None if cap is None else cap * slip.target_bonus,
+        slip.capped,
+        _capped_bonus(policy, slip),
+        slip.amount("bonus"),
+        slip.budget_factor,
         None if slip.budget_factor is None else pricing.engine.payslip(row).amount("bonus"),
     )
 
@@ -255,8 +297,16 @@ def _gate(policy: Policy, hit: GateHit, row: AgentRow) -> GateExplained:
         value, label = row.numbers[subject.column], subject.column
     assert value is not None  # the gate held on this value
     return GateExplained(
-        hit.index, gate.subject_name, label, value, condition, limit, isinstance(gate.then, Forfeit),
-        gate.then.multiply if isinstance(gate.then, Multiply) else None, gate.reason, hit.bonus_before,
+        hit.index,
+        gate.subject_name,
+        label,
+        value,
+        condition,
+        limit,
+        isinstance(gate.then, Forfeit),
+        gate.then.multiply if isinstance(gate.then, Multiply) else None,
+        gate.reason,
+        hit.bonus_before,
         hit.bonus_after,
     )
 
@@ -265,8 +315,7 @@ def _proration(policy: Policy, row: AgentRow, slip: Payslip) -> ProrationExplain
     rule = policy.proration
     if rule is None:
         return None
-    return ProrationExplained(rule.column, row.numbers[rule.column], rule.full, slip.proration,
-                              tuple(rule.applies_to))
+    return ProrationExplained(rule.column, row.numbers[rule.column], rule.full, slip.proration, tuple(rule.applies_to))
 
 
 def _floor(policy: Policy, slip: Payslip) -> FloorExplained | None:

@@ -132,8 +132,7 @@ def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
 def outcome(pricing: Pricing, row: AgentRow, slip: Payslip) -> Outcome:
     """The payslip of a changed row, against the row's payslip as it is."""
     changed = pricing.payslip(row)
-    return Outcome(changed.score, changed.grade, changed.amount("bonus"), changed.gross,
-                   changed.gross - slip.gross)
+    return Outcome(changed.score, changed.grade, changed.amount("bonus"), changed.gross, changed.gross - slip.gross)
 
 
 def with_kpi(row: AgentRow, code: str, value: Decimal) -> AgentRow:
@@ -141,8 +140,9 @@ def with_kpi(row: AgentRow, code: str, value: Decimal) -> AgentRow:
     return replace(row, kpis={**row.kpis, code: value})
 
 
-def _kpi_lever(pricing: Pricing, row: AgentRow, slip: Payslip, result: KpiResult,
-               next_grade: NextGrade | None) -> KpiLever:
+def _kpi_lever(
+    pricing: Pricing, row: AgentRow, slip: Payslip, result: KpiResult, next_grade: NextGrade | None
+) -> KpiLever:
     engine = pricing.engine
     kpi = engine.policy.kpis[result.code]
     lever = KpiLever(result.code, result.label, kpi.unit, result.value, None, None, None, None)
@@ -168,8 +168,14 @@ def _needed_score(engine: Engine, slip: Payslip, code: str, next_grade: NextGrad
     weight = Fraction(engine.policy.kpis[code].weight)
     if not weight:
         return None
-    others = sum((Fraction(k.weight) * exact_score(engine.policy.kpis[k.code], Fraction(_valued(k)))
-                  for k in counted if k.code != code), Fraction(0))
+    others = sum(
+        (
+            Fraction(k.weight) * exact_score(engine.policy.kpis[k.code], Fraction(_valued(k)))
+            for k in counted
+            if k.code != code
+        ),
+        Fraction(0),
+    )
     total_weight = sum((Fraction(k.weight) for k in counted), Fraction(0))
     return (Fraction(next_grade.min_score) * total_weight - others) / weight
 
@@ -187,8 +193,17 @@ def _next_point(kpi: Kpi, value: Decimal) -> tuple[str, Decimal] | None:
     return None
 
 
-def _step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, goal: str, goal_at: Decimal | None,
-          value: Decimal, grade: str | None = None, exact: Decimal | None = None) -> Step | None:
+def _step(
+    pricing: Pricing,
+    row: AgentRow,
+    slip: Payslip,
+    code: str,
+    goal: str,
+    goal_at: Decimal | None,
+    value: Decimal,
+    grade: str | None = None,
+    exact: Decimal | None = None,
+) -> Step | None:
     kpi = pricing.engine.policy.kpis[code]
     if not in_range(kpi.unit, value):
         return None
@@ -198,8 +213,9 @@ def _step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, goal: str, 
     return Step(goal, goal_at, grade, value if exact is None else exact, value, change, reached, result)
 
 
-def _grade_step(pricing: Pricing, row: AgentRow, slip: Payslip, code: str, exact: Fraction,
-                next_grade: NextGrade) -> Step | None:
+def _grade_step(
+    pricing: Pricing, row: AgentRow, slip: Payslip, code: str, exact: Fraction, next_grade: NextGrade
+) -> Step | None:
     """The exact value rounded to a readable step in the better direction, then checked by the engine.
 
     The engine adds up scores in 28-digit Decimals; should that land a hair below the grade, one
@@ -259,8 +275,11 @@ def _at_least_grade(engine: Engine, score: Decimal | None, grade: str) -> bool:
 def _quantum(kpi: Kpi) -> Decimal:
     """Two decimal places finer than the policy writes the KPI's curve points (0.01 for 80/90/96)."""
     score = kpi.score
-    points = ([band.from_ for band in score.bands] if isinstance(score, BandScore)
-              else [score.threshold, score.target, score.stretch])
+    points = (
+        [band.from_ for band in score.bands]
+        if isinstance(score, BandScore)
+        else [score.threshold, score.target, score.stretch]
+    )
     places = min(min(exponent(point) for point in points), 0) - 2
     return Decimal(1).scaleb(places)
 

@@ -32,8 +32,9 @@ def period_policy(policy: Policy) -> Policy:
 def _role_over(role: Role, months: Decimal) -> Role:
     target = role.target_bonus if isinstance(role.target_bonus, Share) else role.target_bonus * months
     allowances = {name: amount * months for name, amount in role.allowances.items()}
-    return role.model_copy(update={"base_pay": role.base_pay * months, "target_bonus": target,
-                                   "allowances": allowances})
+    return role.model_copy(
+        update={"base_pay": role.base_pay * months, "target_bonus": target, "allowances": allowances}
+    )
 
 
 def paid_only(slip: Payslip, policy: Policy) -> Payslip:

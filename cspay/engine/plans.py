@@ -18,14 +18,12 @@ from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi
 MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
 
 
-
 class Scored:
     """One KPI value's place on its curve, shared by every agent who has that value."""
 
     __slots__ = ("points", "position", "results", "value", "weighted")
 
-    def __init__(self, value: Decimal, points: Decimal, code: str, band_from: Decimal | None,
-                 weight: Decimal) -> None:
+    def __init__(self, value: Decimal, points: Decimal, code: str, band_from: Decimal | None, weight: Decimal) -> None:
         self.value, self.points, self.position = value, points, position_text(code, band_from)
         self.weighted = weight * points
         self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
@@ -43,8 +41,9 @@ class KpiPlan:
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
         self.memo: dict[Decimal, Scored] = {}
-        self.no_value = KpiResult(code, self.label, None, None, kpi.weight, None, "no value",
-                                  "no value (the KPI allows a missing value)")
+        self.no_value = KpiResult(
+            code, self.label, None, None, kpi.weight, None, "no value", "no value (the KPI allows a missing value)"
+        )
 
     def scored(self, value: Decimal | None) -> Scored | KpiResult:
         """The value's score (reused only for a value written alike), or the KPI without a value."""
@@ -58,8 +57,9 @@ class KpiPlan:
             self.memo.setdefault(value, entry)
         return entry
 
-    def result(self, item: Scored | KpiResult, mask: int, total_weight: Decimal,
-               numbers: dict[str, Decimal]) -> KpiResult:
+    def result(
+        self, item: Scored | KpiResult, mask: int, total_weight: Decimal, numbers: dict[str, Decimal]
+    ) -> KpiResult:
         """The KPI as the payslip shows it: counted with its contribution, or left out and why."""
         if item.__class__ is not Scored:
             return item  # type: ignore[return-value]
@@ -67,13 +67,15 @@ class KpiPlan:
         if not mask & self.bit:
             volume = numbers[self.volume_column]  # type: ignore[index]
             reason = f"{self.volume_column} {volume} is below the minimum {self.volume_min}"
-            return KpiResult(self.code, self.label, entry.value, entry.points, self.weight, None,
-                             entry.position, reason, volume)
+            return KpiResult(
+                self.code, self.label, entry.value, entry.points, self.weight, None, entry.position, reason, volume
+            )
         result = entry.results.get(mask)
         if result is None:
             contribution = entry.weighted / total_weight if total_weight else None
-            result = KpiResult(self.code, self.label, entry.value, entry.points, self.weight, contribution,
-                               entry.position)
+            result = KpiResult(
+                self.code, self.label, entry.value, entry.points, self.weight, contribution, entry.position
+            )
             entry.results[mask] = result
         return result
 
@@ -95,8 +97,14 @@ class GatePlan:
         hit = self.hits.get(before)
         if hit is None or hit.bonus_before is not before:
             gate = self.gate
-            hit = GateHit(self.index, gate.describe(), gate.then.describe(), gate.reason or gate.describe(),
-                          before, gate.then.apply(before))
+            hit = GateHit(
+                self.index,
+                gate.describe(),
+                gate.then.describe(),
+                gate.reason or gate.describe(),
+                before,
+                gate.then.apply(before),
+            )
             if len(self.hits) < self.remember:
                 self.hits.setdefault(before, hit)
         return hit

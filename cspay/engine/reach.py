@@ -19,6 +19,7 @@ from cspay.policy.model import BandScore, Gate, Kpi, Policy, Score
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
+
 def scorer(score: Score) -> Callable[[Decimal], Decimal]:
     """The engine's scoring function of a curve or band list, returning the score alone."""
     scored = scorer_of(score)
@@ -64,8 +65,11 @@ def highest_score(policy: Policy, fixed: dict[str, Decimal] | None = None) -> De
     averages themselves, so a division's last-digit rounding cannot drop a KPI that ties the average.
     """
     fixed = fixed or {}
-    kept = [(kpi.weight, fixed.get(code, max(reachable_scores(kpi))), can_be_left_out(kpi))
-            for code, kpi in policy.kpis.items() if kpi.weight > 0]
+    kept = [
+        (kpi.weight, fixed.get(code, max(reachable_scores(kpi))), can_be_left_out(kpi))
+        for code, kpi in policy.kpis.items()
+        if kpi.weight > 0
+    ]
     if not kept:
         return ZERO
     while len(kept) > 1:
@@ -125,8 +129,7 @@ def grade_steps(policy: Policy, top: Decimal) -> list[tuple[int, int, Decimal]]:
     steps = []
     for lower, upper in pairwise(order):
         if policy.grades[upper].min_score <= top:
-            change = (capped(policy, policy.grades[upper].multiplier)
-                      - capped(policy, policy.grades[lower].multiplier))
+            change = capped(policy, policy.grades[upper].multiplier) - capped(policy, policy.grades[lower].multiplier)
             steps.append((upper, lower, change))
     return steps
 
@@ -148,7 +151,7 @@ def gate_drop(policy: Policy, gate: Gate) -> Decimal:
 
 
 def gate_fires(gate: Gate, unit: str) -> str | None:
-    """"never" or "always" when a gate on a KPI of this unit cannot help it, else None."""
+    """ "never" or "always" when a gate on a KPI of this unit cannot help it, else None."""
     name = gate.condition.name
     low, high = UNIT_RANGES[unit]
     lowest_fires = gate.holds(low) if low is not None else name in ("below", "at_most")

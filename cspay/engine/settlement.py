@@ -86,8 +86,7 @@ def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: b
         due = earned - paid.get(slip.agent_id, ZERO)
         if due < 0 and not claw_back:
             due = ZERO.quantize(earned)  # 0.00, in the places of the bonus
-        slip.lines = [Line(TRUE_UP_CODE, TRUE_UP_LABEL, due) if line.code == "bonus" else line
-                      for line in slip.lines]
+        slip.lines = [Line(TRUE_UP_CODE, TRUE_UP_LABEL, due) if line.code == "bonus" else line for line in slip.lines]
 
 
 def extra_codes(standard: Iterable[str], payslips: Iterable[Payslip]) -> list[str]:

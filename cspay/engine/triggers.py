@@ -30,7 +30,7 @@ def triggered(policy: Policy, grades: list[str | None]) -> list[str]:
     ranks = {grade.grade: grade.min_score for grade in policy.grades}
     found = []
     for name, rule in policy.actions.items():
-        hits = [_meets(rule, grade, ranks) for grade in grades[:rule.periods]]
+        hits = [_meets(rule, grade, ranks) for grade in grades[: rule.periods]]
         span = rule.span
         if isinstance(span, Consecutive):
             fired = len(hits) == span.consecutive and all(hits)

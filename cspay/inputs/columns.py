@@ -35,8 +35,9 @@ class ColumnReader:
     def __init__(self, parser: RowParser, engine: Engine) -> None:
         self.parser = parser
         plans = {plan.code: plan for plan in engine.kpi_plans}
-        self.kpi_cells: list[KpiCell] = [(index, column, plans[column.kpi], {})
-                                         for index, column in parser.columns if column.kpi]
+        self.kpi_cells: list[KpiCell] = [
+            (index, column, plans[column.kpi], {}) for index, column in parser.columns if column.kpi
+        ]
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
 
     def read(self, rows: list[list[str]]) -> Batch | None:
@@ -53,18 +54,31 @@ class ColumnReader:
             scored, numbers = self._lookups(columns)
         ids = list(map(str.strip, columns[parser.id_at]))
         roles = list(map(str.strip, columns[parser.role_at]))
-        if not (all(ids) and all(map(str.isascii, ids)) and parser.known_roles.issuperset(roles)
-                and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))):
+        if not (
+            all(ids)
+            and all(map(str.isascii, ids))
+            and parser.known_roles.issuperset(roles)
+            and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))
+        ):
             return None
         size = len(rows)
-        return Batch(size, ids, roles, _texts(columns, parser.name_at, size), _texts(columns, parser.team_at, size),
-                     scored, numbers)
+        return Batch(
+            size,
+            ids,
+            roles,
+            _texts(columns, parser.name_at, size),
+            _texts(columns, parser.team_at, size),
+            scored,
+            numbers,
+        )
 
-    def _lookups(self, columns: list[tuple[str, ...]]) -> tuple[list[list[Scored | KpiResult]],
-                                                                dict[str, list[Decimal]]]:
+    def _lookups(
+        self, columns: list[tuple[str, ...]]
+    ) -> tuple[list[list[Scored | KpiResult]], dict[str, list[Decimal]]]:
         scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.kpi_cells]
-        numbers = {name: list(map(cache.__getitem__, columns[index]))
-                   for name, index, cache in self.parser.number_cells}
+        numbers = {
+            name: list(map(cache.__getitem__, columns[index])) for name, index, cache in self.parser.number_cells
+        }
         return scored, numbers
 
     def _learn(self, columns: list[tuple[str, ...]]) -> bool:

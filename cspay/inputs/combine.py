@@ -35,8 +35,11 @@ def _mean(values: list[Decimal]) -> Decimal:
 
 
 COMBINE: dict[str, Callable[[list[Decimal]], Decimal]] = {
-    "mean": _mean, "sum": lambda values: sum(values, ZERO), "last": lambda values: values[-1],
-    "min": min, "max": max,
+    "mean": _mean,
+    "sum": lambda values: sum(values, ZERO),
+    "last": lambda values: values[-1],
+    "min": min,
+    "max": max,
 }
 
 
@@ -77,8 +80,7 @@ def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -
     last = rows[-1]  # identity, role and row number from the agent's last month
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
-    return AgentRow(last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source,
-                    last.period)
+    return AgentRow(last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source, last.period)
 
 
 def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
@@ -86,5 +88,4 @@ def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
     if len(set(roles)) == 1:
         return None
     shown = [f"{month.month.label if month.month else Path(month.path).name}: {row.role}" for month, row in entries]
-    return Note("note.role_changed", {"agent": entries[-1][1].agent_id, "roles": ", ".join(shown),
-                                      "role": roles[-1]})
+    return Note("note.role_changed", {"agent": entries[-1][1].agent_id, "roles": ", ".join(shown), "role": roles[-1]})

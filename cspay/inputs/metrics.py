@@ -19,8 +19,18 @@ from cspay.inputs.rows import CACHE_LIMIT, TOTAL_MARKERS, RowParser, find_header
 from cspay.inputs.seen import HashedIds
 from cspay.policy.model import Policy
 
-__all__ = ["CACHE_LIMIT", "TOTAL_MARKERS", "AgentRow", "MetricsReader", "RowParser", "detect_delimiter",
-           "detect_encoding", "find_header", "needed_columns", "read_metrics"]
+__all__ = [
+    "CACHE_LIMIT",
+    "TOTAL_MARKERS",
+    "AgentRow",
+    "MetricsReader",
+    "RowParser",
+    "detect_delimiter",
+    "detect_encoding",
+    "find_header",
+    "needed_columns",
+    "read_metrics",
+]
 
 SNIFF_BYTES = 64 * 1024
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by the surrogateescape error handler
@@ -53,8 +63,9 @@ def detect_delimiter(first_line: str) -> str:
 class MetricsReader:
     """Streams AgentRows from a metrics CSV; raises MetricsError listing every problem at the end."""
 
-    def __init__(self, path: str | Path, policy: Policy, *, encoding: str | None = None,
-                 delimiter: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, policy: Policy, *, encoding: str | None = None, delimiter: str | None = None
+    ) -> None:
         self.path = str(path)
         self._errors_before = _DECODE_ERRORS[0]
         self._file = self._open(Path(path), encoding)
@@ -92,8 +103,10 @@ class MetricsReader:
         return io.TextIOWrapper(raw, encoding=encoding, newline="", errors=_COUNTED_ESCAPE)
 
     def _undecodable(self, line: int) -> str:
-        return (f"{self.path}: row {line}: bytes that are not valid {self.encoding} text; "
-                f"save the file as UTF-8, or pass --encoding")
+        return (
+            f"{self.path}: row {line}: bytes that are not valid {self.encoding} text; "
+            f"save the file as UTF-8, or pass --encoding"
+        )
 
     def __iter__(self) -> Iterator[AgentRow]:
         parse = self.parser.parse
@@ -171,8 +184,9 @@ class MetricsReader:
         """The file's size in bytes."""
         return self._size
 
-    def _records(self, file: io.TextIOWrapper, errors_before: int,
-                 problems: Problems | None) -> Iterator[tuple[int, list[str]]]:
+    def _records(
+        self, file: io.TextIOWrapper, errors_before: int, problems: Problems | None
+    ) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header with its line number; rows that cannot be read are reported."""
         reader = csv.reader(file, delimiter=self.delimiter)
         line = 1
@@ -214,7 +228,8 @@ def _has_undecodable(cells: list[str]) -> bool:
     return not text.isascii() and _UNDECODABLE.search(text) is not None
 
 
-def read_metrics(path: str | Path, policy: Policy, *, encoding: str | None = None,
-                 delimiter: str | None = None) -> list[AgentRow]:
+def read_metrics(
+    path: str | Path, policy: Policy, *, encoding: str | None = None, delimiter: str | None = None
+) -> list[AgentRow]:
     """Every agent row of a metrics CSV, or a MetricsError naming each bad row and cell."""
     return list(MetricsReader(path, policy, encoding=encoding, delimiter=delimiter))

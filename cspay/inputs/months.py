@@ -36,24 +36,28 @@ def metric_files(paths: Iterable[Path], policy: Policy) -> list[Path]:
             raise UsageProblem(f"{path}: given twice; expected each month's file once", "METRICS")
     months = MONTHS_IN[policy.period]
     if months == 1 and len(files) > 1:
-        raise UsageProblem(f"the policy {policy.path} has period: month and reads one metrics file, got "
-                           f"{len(files)}; to pay a quarter from its months, use a policy with period: quarter",
-                           "METRICS")
+        raise UsageProblem(
+            f"the policy {policy.path} has period: month and reads one metrics file, got "
+            f"{len(files)}; to pay a quarter from its months, use a policy with period: quarter",
+            "METRICS",
+        )
     if len(files) > months:
-        raise UsageProblem(f"a {policy.period} has {months} months, got {len(files)} metrics files: "
-                           f"{', '.join(map(str, files))}", "METRICS")
+        raise UsageProblem(
+            f"a {policy.period} has {months} months, got {len(files)} metrics files: {', '.join(map(str, files))}",
+            "METRICS",
+        )
     return files
 
 
-def read_months(files: list[Path], policy: Policy, *, encoding: str | None = None,
-                delimiter: str | None = None) -> list[Month]:
+def read_months(
+    files: list[Path], policy: Policy, *, encoding: str | None = None, delimiter: str | None = None
+) -> list[Month]:
     """Every file's rows; the problems of all the files are reported together."""
     problems: list[str] = []
     months: list[Month] = []
     for path in files:
         try:
-            months.append(Month(str(path), list(MetricsReader(path, policy, encoding=encoding,
-                                                               delimiter=delimiter))))
+            months.append(Month(str(path), list(MetricsReader(path, policy, encoding=encoding, delimiter=delimiter))))
         except MetricsError as error:
             problems += error.lines()
     if problems:
@@ -131,15 +135,23 @@ def place_months(months: list[Month], policy: Policy, period: Period | None) -> 
         if before is not None and before[0] == held:
             problems.add(f"{month.path}: holds {held.label}, like {before[1].path}; expected one file per month")
         elif period is not None and held.first not in period:
-            problems.add(f"{month.path}: holds {held.label}, outside {period.label} of {dated[0][1].path}; "
-                         f"the files of a {policy.period} must fall in one {policy.period}")
+            problems.add(
+                f"{month.path}: holds {held.label}, outside {period.label} of {dated[0][1].path}; "
+                f"the files of a {policy.period} must fall in one {policy.period}"
+            )
     problems.raise_if_any(MetricsError)
     months.sort(key=lambda m: m.month.first if m.month else date.min)
     return period
 
 
-def open_period(policy: Policy, files: list[Path], period: Period | None = None, *,
-                encoding: str | None = None, delimiter: str | None = None) -> Source:
+def open_period(
+    policy: Policy,
+    files: list[Path],
+    period: Period | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Source:
     """A month's rows as they stream, or a quarter's or year's months read, checked and combined."""
     provenance = [input_file("metrics", path) for path in files]
     column = policy.agents.period

@@ -21,24 +21,38 @@ from cspay.periods import Period
 from cspay.policy.model import Policy
 
 
-def open_export(policy: Policy, export: Path, period: Period | None, rosters: Sequence[Path], *,
-                encoding: str | None = None, delimiter: str | None = None) -> Source:
+def open_export(
+    policy: Policy,
+    export: Path,
+    period: Period | None,
+    rosters: Sequence[Path],
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Source:
     """The rows a run pays from a raw export and its roster(s) over the period: errors name the export's
     or the roster's file, row and column."""
     if policy.metrics is None:
-        raise UsageProblem("needs a policy with a metrics: section, which derives agent metrics from a raw "
-                           "export", "--roster")
+        raise UsageProblem(
+            "needs a policy with a metrics: section, which derives agent metrics from a raw export", "--roster"
+        )
     if not rosters:
-        raise UsageProblem("the policy derives its metrics from a raw export; give the roster of the agents' "
-                           "roles and worked days", "--roster")
+        raise UsageProblem(
+            "the policy derives its metrics from a raw export; give the roster of the agents' roles and worked days",
+            "--roster",
+        )
     if period is None:
-        raise UsageProblem("the policy derives its metrics from a raw export; give the period to pay, like "
-                           f"{_example(policy)}", "--period")
+        raise UsageProblem(
+            f"the policy derives its metrics from a raw export; give the period to pay, like {_example(policy)}",
+            "--period",
+        )
     files = [input_file("export", export), *(input_file("roster", path) for path in rosters)]
     derived = derive(policy.metrics, export, period, encoding=encoding, delimiter=delimiter)
     if derived.rows_outside == derived.rows_read:  # a wrong period, not a month nobody worked
-        raise MetricsError(f"{derived.source}: none of its {derived.rows_read:,} rows is dated in {period.label} "
-                           f"({period.first} to {period.last}); check --period")
+        raise MetricsError(
+            f"{derived.source}: none of its {derived.rows_read:,} rows is dated in {period.label} "
+            f"({period.first} to {period.last}); check --period"
+        )
     months = months_of(period)
     found = read_rosters(rosters, policy, period, months)
     for each in {id(each): each for each in found.months.values()}.values():
@@ -48,8 +62,9 @@ def open_export(policy: Policy, export: Path, period: Period | None, rosters: Se
     if len(months) == 1:
         roster = found.months.get(period.label)
         if roster is None:
-            raise MetricsError(f"{', '.join(found.files)}: no roster row is for {period.label}; expected the "
-                               f"agents of the month paid")
+            raise MetricsError(
+                f"{', '.join(found.files)}: no roster row is for {period.label}; expected the agents of the month paid"
+            )
         return Source(policy, policy, agent_rows(policy, joined[0], roster.source), period, files, notes)
     read = []
     for month, table in zip(joined, derived.months, strict=True):

@@ -16,9 +16,15 @@ from cspay.periods import Period, parse_period
 from cspay.policy.model import Policy
 
 
-def open_inputs(policy: Policy, paths: Sequence[str | Path], period: Period | str | None = None, *,
-                rosters: Sequence[str | Path] = (), encoding: str | None = None,
-                delimiter: str | None = None) -> Source:
+def open_inputs(
+    policy: Policy,
+    paths: Sequence[str | Path],
+    period: Period | str | None = None,
+    *,
+    rosters: Sequence[str | Path] = (),
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Source:
     """The rows the policy pays from these files for the period.
 
     A policy with a `metrics:` section reads one raw export with its roster(s); other policies read one
@@ -29,8 +35,9 @@ def open_inputs(policy: Policy, paths: Sequence[str | Path], period: Period | st
     period = check_period(policy, parse_period(period) if isinstance(period, str) else period)
     if policy.metrics is not None or rosters:
         if len(files) != 1:
-            raise UsageProblem(f"the policy {policy.path} derives its metrics from one raw export; got "
-                               f"{len(files)} files", "METRICS")
+            raise UsageProblem(
+                f"the policy {policy.path} derives its metrics from one raw export; got {len(files)} files", "METRICS"
+            )
         return open_export(policy, files[0], period, roster_files, encoding=encoding, delimiter=delimiter)
     return open_period(policy, metric_files(files, policy), period, encoding=encoding, delimiter=delimiter)
 

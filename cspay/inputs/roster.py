@@ -51,13 +51,14 @@ def read_rosters(paths: Sequence[Path], policy: Policy, period: Period, months: 
             dated.append(path)
             for label, roster in _by_month(file, policy.agents.id, column, period).items():
                 if label in by_month:
-                    raise MetricsError(f"{roster.source}: holds {label}, like {by_month[label].source}; "
-                                       f"expected each month in one roster file")
+                    raise MetricsError(
+                        f"{roster.source}: holds {label}, like {by_month[label].source}; "
+                        f"expected each month in one roster file"
+                    )
                 by_month[label] = roster
         elif len(paths) > 1:
             where = f"a {column} column" if column else "a period column (the policy's agents.period)"
-            raise MetricsError(f"{path}: has no {where}; with several rosters, each names the month its rows "
-                               f"are for")
+            raise MetricsError(f"{path}: has no {where}; with several rosters, each names the month its rows are for")
         else:
             roster = _roster(file, policy.agents.id, file.records)
             each = {month.label: _dated(roster, column, month.label) for month in months}
@@ -215,18 +216,36 @@ def export_notes(derived: Derived, joined: Sequence[Joined], rosters: Rosters | 
     """What the analyst should know besides the figures: rows left out, agents on one side only, a roster
     standing for several months."""
     inside = derived.rows_read - derived.rows_outside
-    notes = [Note("metrics.rows", {"source": derived.source, "read": f"{derived.rows_read:,}",
-                                   "inside": f"{inside:,}", "outside": f"{derived.rows_outside:,}",
-                                   "period": derived.period.label})]
+    notes = [
+        Note(
+            "metrics.rows",
+            {
+                "source": derived.source,
+                "read": f"{derived.rows_read:,}",
+                "inside": f"{inside:,}",
+                "outside": f"{derived.rows_outside:,}",
+                "period": derived.period.label,
+            },
+        )
+    ]
     if rosters is not None and rosters.reused is not None:
-        notes.append(Note("note.roster_reused", {"roster": rosters.reused, "period": derived.period.label,
-                                                 "months": derived.period.months}))
+        notes.append(
+            Note(
+                "note.roster_reused",
+                {"roster": rosters.reused, "period": derived.period.label, "months": derived.period.months},
+            )
+        )
     roster = ", ".join(rosters.files) if rosters is not None else ""
     for month in joined:
         if month.not_in_roster:
-            notes.append(Note("metrics.not_in_roster", {"roster": roster, "period": month.period.label,
-                                                        "agents": ", ".join(month.not_in_roster)}))
+            notes.append(
+                Note(
+                    "metrics.not_in_roster",
+                    {"roster": roster, "period": month.period.label, "agents": ", ".join(month.not_in_roster)},
+                )
+            )
         if month.without_rows:
-            notes.append(Note("metrics.without_rows", {"period": month.period.label,
-                                                       "agents": ", ".join(month.without_rows)}))
+            notes.append(
+                Note("metrics.without_rows", {"period": month.period.label, "agents": ", ".join(month.without_rows)})
+            )
     return notes

@@ -107,8 +107,9 @@ class RowParser:
     rows, and then calls `confirm_repeats` with them once every row is parsed.
     """
 
-    def __init__(self, policy: Policy, header: list[str], source: str, *,
-                 ids: ExactIds | HashedIds | None = None) -> None:
+    def __init__(
+        self, policy: Policy, header: list[str], source: str, *, ids: ExactIds | HashedIds | None = None
+    ) -> None:
         self.policy = policy
         self.path = source
         self.problems = Problems()
@@ -123,8 +124,13 @@ class RowParser:
         if not any(cell.strip() for cell in header):
             raise MetricsError(f"{self.path}: row 1: expected a header row naming the columns, the file is empty")
         agents = self.policy.agents
-        identity = [("id", agents.id), ("role", agents.role), ("name", agents.name), ("team", agents.team),
-                    ("period", agents.period)]
+        identity = [
+            ("id", agents.id),
+            ("role", agents.role),
+            ("name", agents.name),
+            ("team", agents.team),
+            ("period", agents.period),
+        ]
         columns = needed_columns(self.policy)
         wanted = [name for _, name in identity if name] + [c.name for c in columns]
         missing, problems = [], []
@@ -139,8 +145,11 @@ class RowParser:
             else:
                 index[name] = found[0]
         if missing:
-            problems.insert(0, f"{self.path}: row 1: missing required columns: {', '.join(missing)} "
-                               f"(the header has: {', '.join(h.strip() for h in header)})")
+            problems.insert(
+                0,
+                f"{self.path}: row 1: missing required columns: {', '.join(missing)} "
+                f"(the header has: {', '.join(h.strip() for h in header)})",
+            )
         if problems:
             raise MetricsError(problems)
         self._identity = {key: index[name] for key, name in identity if name}
@@ -176,8 +185,9 @@ class RowParser:
         """For a row of the header's width whose cells all read well: (id, role, name, team) when its
         identity is plain, () when it repeats an earlier row (reported), None when it needs `parse`."""
         agent_id, role = cells[self.id_at].strip(), cells[self.role_at].strip()
-        if not (agent_id.isascii() and agent_id and role in self.known_roles
-                and agent_id.casefold() not in TOTAL_MARKERS):
+        if not (
+            agent_id.isascii() and agent_id and role in self.known_roles and agent_id.casefold() not in TOTAL_MARKERS
+        ):
             return None
         self.rows_read += 1
         first = self.ids.add(agent_id, line)
@@ -194,13 +204,14 @@ class RowParser:
         self.rows_read += 1
         cells = self._trimmed(cells)
         if len(cells) != self.width:
-            self.problems.add(f"{self.path}: row {line}: has {len(cells)} cells, expected {self.width} "
-                              f"like the header")
+            self.problems.add(f"{self.path}: row {line}: has {len(cells)} cells, expected {self.width} like the header")
             return None
         agent_id = cells[self.id_at].strip()
         if _is_total(agent_id):  # its cells are sums, not an agent's: one message says it all
-            self.problems.add(f"{self.path}: row {line}: looks like a totals row ({agent_id!r}); "
-                              f"remove it, cspay adds up the totals itself")
+            self.problems.add(
+                f"{self.path}: row {line}: looks like a totals row ({agent_id!r}); "
+                f"remove it, cspay adds up the totals itself"
+            )
             return None
         row = self._identify(line, cells)
         ok = row is not None
@@ -209,8 +220,9 @@ class RowParser:
             try:
                 value = column.value(text)
             except CellError as error:
-                self.problems.add(f'{self.path}: row {line}, column "{column.name}": got "{_clip(text)}", '
-                                  f"expected {error.expected}")
+                self.problems.add(
+                    f'{self.path}: row {line}, column "{column.name}": got "{_clip(text)}", expected {error.expected}'
+                )
                 ok = False
                 continue
             if ok and row is not None:
@@ -221,7 +233,7 @@ class RowParser:
         return row if ok else None
 
     def _trimmed(self, cells: list[str]) -> list[str]:
-        if len(cells) > self.width and not any(cell.strip() for cell in cells[self.width:]):
+        if len(cells) > self.width and not any(cell.strip() for cell in cells[self.width :]):
             return cells[: self.width]  # Excel often leaves empty cells after the last column
         return cells
 
@@ -234,14 +246,23 @@ class RowParser:
         elif self._is_repeat(agent_id, line):
             return None
         elif role not in self.policy.roles:
-            problem = (f'column "{self.policy.agents.role}": unknown role "{_clip(role)}", '
-                       f"expected one of {', '.join(self.policy.roles)}")
+            problem = (
+                f'column "{self.policy.agents.role}": unknown role "{_clip(role)}", '
+                f"expected one of {', '.join(self.policy.roles)}"
+            )
         if problem:
             separator = ", " if problem.startswith("column") else ": "
             self.problems.add(f"{self.path}: row {line}{separator}{problem}")
             return None
-        return AgentRow(line, agent_id, role, ident.get("name", ""), ident.get("team", ""), source=self.path,
-                        period=ident.get("period", ""))
+        return AgentRow(
+            line,
+            agent_id,
+            role,
+            ident.get("name", ""),
+            ident.get("team", ""),
+            source=self.path,
+            period=ident.get("period", ""),
+        )
 
     def _is_repeat(self, agent_id: str, line: int) -> bool:
         """Record the id; True (and the problem recorded) when it is known to repeat an earlier row's."""
@@ -271,8 +292,12 @@ class RowParser:
             agent_id = self.recorded_id(cells) if any(cell.strip() for cell in cells) else None
             if agent_id in self.suspects:
                 first.setdefault(agent_id, line)
-        repeats = sorted((line, agent_id) for agent_id, lines in self.suspects.items() for line in lines
-                         if first.get(agent_id, line) < line)
+        repeats = sorted(
+            (line, agent_id)
+            for agent_id, lines in self.suspects.items()
+            for line in lines
+            if first.get(agent_id, line) < line
+        )
         for line, agent_id in repeats:
             self.problems.add(_repeat(self.path, agent_id, first[agent_id], line))
 

@@ -41,7 +41,9 @@ def check_period(policy: Policy, period: Period | None) -> Period | None:
     if period is None:
         return None
     if period.kind != policy.period:
-        raise UsageProblem(f"{period.label} is a {period.kind}, but the policy {policy.path} has period: "
-                           f"{policy.period}; expected a {policy.period} like {EXAMPLES[policy.period]}",
-                           "--period")
+        raise UsageProblem(
+            f"{period.label} is a {period.kind}, but the policy {policy.path} has period: "
+            f"{policy.period}; expected a {policy.period} like {EXAMPLES[policy.period]}",
+            "--period",
+        )
     return period

@@ -82,8 +82,10 @@ class Ledger(LedgerReads):
     def _migrate(self) -> None:
         current = self.schema_version
         if current > len(MIGRATIONS):
-            raise LedgerError(f"{self.path}: written by a newer cspay (schema {current}); this cspay "
-                              f"reads schemas up to {len(MIGRATIONS)}")
+            raise LedgerError(
+                f"{self.path}: written by a newer cspay (schema {current}); this cspay "
+                f"reads schemas up to {len(MIGRATIONS)}"
+            )
         for version in range(current, len(MIGRATIONS)):
             with self.write():
                 for statement in MIGRATIONS[version]:
@@ -112,45 +114,59 @@ class Ledger(LedgerReads):
             for index, slip in enumerate(recording.payslips):
                 payslip_id = self._insert_payslip(run_id, slip)
                 actions = (recording.triggered or {}).get(slip.agent_id, [])
-                self.db.executemany("INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
-                                    [(payslip_id, action) for action in actions])
+                self.db.executemany(
+                    "INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
+                    [(payslip_id, action) for action in actions],
+                )
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
                 self._insert_differences(run_id, recording, self.lines_of(previous.id))
             elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
-                self.db.execute("UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
-                                "AND voided_by IS NULL", (run_id, recording.period))
-            self.db.executemany("UPDATE corrections SET settled_by = ? WHERE id = ?",
-                                [(run_id, item) for item in recording.settles])
+                self.db.execute(
+                    "UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
+                    "AND voided_by IS NULL",
+                    (run_id, recording.period),
+                )
+            self.db.executemany(
+                "UPDATE corrections SET settled_by = ? WHERE id = ?", [(run_id, item) for item in recording.settles]
+            )
         return next(run for run in self.runs(recording.period) if run.id == run_id)
 
     def _check_can_record(self, recording: Recording) -> RunRow | None:
         """The version a record supersedes; a closed period takes only corrections, an open one none."""
         period, closed = recording.period, self.closed(recording.period)
         if closed is not None and not recording.correction:
-            raise LedgerError(f"{self.path}: {period} was closed by {closed.user} on {closed.host} at "
-                              f"{closed.at}; reopen it with `cspay reopen {period} --reason \"…\"` first, "
-                              f"or record a correction with --correction")
+            raise LedgerError(
+                f"{self.path}: {period} was closed by {closed.user} on {closed.host} at "
+                f'{closed.at}; reopen it with `cspay reopen {period} --reason "…"` first, '
+                f"or record a correction with --correction"
+            )
         if closed is None and recording.correction:
-            raise LedgerError(f"{self.path}: {period} is not closed, so nothing was paid from it yet; "
-                              f"record it again without --correction")
+            raise LedgerError(
+                f"{self.path}: {period} is not closed, so nothing was paid from it yet; "
+                f"record it again without --correction"
+            )
         return self.current(period)
 
     def _insert_differences(self, run_id: int, recording: Recording, paid: dict[str, list[Line]]) -> None:
         self.db.executemany(
             "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, recording.period, recording.first, item.agent_id, item.code, item.label, str(item.amount))
-             for item in differences(paid, recording.payslips)])
+            [
+                (run_id, recording.period, recording.first, item.agent_id, item.code, item.label, str(item.amount))
+                for item in differences(paid, recording.payslips)
+            ],
+        )
 
     def close_period(self, period: str, who: Who) -> None:
         """Lock a recorded period against further records."""
         with self.write():
             closed = self.closed(period)
             if closed is not None:
-                raise LedgerError(f"{self.path}: {period} is already closed (by {closed.user} on "
-                                  f"{closed.host} at {closed.at})")
+                raise LedgerError(
+                    f"{self.path}: {period} is already closed (by {closed.user} on {closed.host} at {closed.at})"
+                )
             if self.current(period) is None:
                 raise LedgerError(f"{self.path}: nothing is recorded for {period}; record it before closing it")
             self._insert_close(period, "close", None, who)
@@ -163,8 +179,10 @@ class Ledger(LedgerReads):
             self._insert_close(period, "reopen", reason, who)
 
     def _insert_close(self, period: str, action: str, reason: str | None, who: Who) -> None:
-        self.db.execute("INSERT INTO closes (period, action, reason, at, user, host) VALUES (?, ?, ?, ?, ?, ?)",
-                        (period, action, reason, who.at, who.user, who.host))
+        self.db.execute(
+            "INSERT INTO closes (period, action, reason, at, user, host) VALUES (?, ?, ?, ?, ?, ?)",
+            (period, action, reason, who.at, who.user, who.host),
+        )
 
     def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
         policy, summary = recording.policy, recording.summary
@@ -172,31 +190,72 @@ class Ledger(LedgerReads):
             "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
             "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (recording.period, recording.first, recording.last, version,
-             "correction" if recording.correction else "pay", policy.policy, policy.version,
-             policy.sha256, policy.currency, __version__, who.at, who.user, who.host, summary.headcount,
-             str(summary.gross), str(summary.bonus)))
+            (
+                recording.period,
+                recording.first,
+                recording.last,
+                version,
+                "correction" if recording.correction else "pay",
+                policy.policy,
+                policy.version,
+                policy.sha256,
+                policy.currency,
+                __version__,
+                who.at,
+                who.user,
+                who.host,
+                summary.headcount,
+                str(summary.gross),
+                str(summary.bonus),
+            ),
+        )
         run_id = _inserted(cursor)
-        self.db.executemany("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
-                            [(run_id, kind, path, digest) for kind, path, digest in recording.inputs])
+        self.db.executemany(
+            "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
+            [(run_id, kind, path, digest) for kind, path, digest in recording.inputs],
+        )
         return run_id
 
     def _insert_payslip(self, run_id: int, slip: Payslip) -> int:
         cursor = self.db.execute(
             "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, slip.agent_id, slip.name, slip.role, slip.team, _text(slip.score), slip.grade,
-             slip.action, str(slip.gross)))
+            (
+                run_id,
+                slip.agent_id,
+                slip.name,
+                slip.role,
+                slip.team,
+                _text(slip.score),
+                slip.grade,
+                slip.action,
+                str(slip.gross),
+            ),
+        )
         payslip_id = _inserted(cursor)
         self.db.executemany(
             "INSERT INTO lines (payslip_id, position, code, label, amount) VALUES (?, ?, ?, ?, ?)",
-            [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)])
+            [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)],
+        )
         self.db.executemany(
             "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(payslip_id, k.code, k.label, _text(k.value), _text(k.score), str(k.weight),
-              _text(k.contribution), k.left_out) for k in slip.kpis])
+            [
+                (
+                    payslip_id,
+                    k.code,
+                    k.label,
+                    _text(k.value),
+                    _text(k.score),
+                    str(k.weight),
+                    _text(k.contribution),
+                    k.left_out,
+                )
+                for k in slip.kpis
+            ],
+        )
         return payslip_id
+
 
 def _inserted(cursor: sqlite3.Cursor) -> int:
     """The id of the row an INSERT made."""

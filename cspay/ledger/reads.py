@@ -87,8 +87,9 @@ class LedgerReads:
     def runs(self, period: str | None = None) -> list[RunRow]:
         """Every recorded version, oldest period first, versions in order."""
         where = "WHERE period = ?" if period else ""
-        found = self.rows(f"SELECT * FROM runs {where} ORDER BY period_first, period_last, version",
-                          *([period] if period else []))
+        found = self.rows(
+            f"SELECT * FROM runs {where} ORDER BY period_first, period_last, version", *([period] if period else [])
+        )
         return [_run_row(row) for row in found]
 
     def current(self, period: str) -> RunRow | None:
@@ -105,16 +106,22 @@ class LedgerReads:
     def lines_of(self, run_id: int) -> dict[str, list[Line]]:
         """Every agent's payslip lines in one recorded run."""
         found: dict[str, list[Line]] = {}
-        for row in self.rows("SELECT p.agent_id, l.code, l.label, l.amount FROM lines l JOIN payslips p "
-                             "ON p.id = l.payslip_id WHERE p.run_id = ? ORDER BY p.id, l.position", run_id):
+        for row in self.rows(
+            "SELECT p.agent_id, l.code, l.label, l.amount FROM lines l JOIN payslips p "
+            "ON p.id = l.payslip_id WHERE p.run_id = ? ORDER BY p.id, l.position",
+            run_id,
+        ):
             found.setdefault(row["agent_id"], []).append(Line(row["code"], row["label"], Decimal(row["amount"])))
         return found
 
     def differences_of(self, run_id: int) -> list[Difference]:
         """The differences a correction run recorded."""
-        return [Difference(row["agent_id"], row["code"], row["label"], Decimal(row["amount"]))
-                for row in self.rows("SELECT agent_id, code, label, amount FROM corrections WHERE run_id = ? "
-                                     "ORDER BY id", run_id)]
+        return [
+            Difference(row["agent_id"], row["code"], row["label"], Decimal(row["amount"]))
+            for row in self.rows(
+                "SELECT agent_id, code, label, amount FROM corrections WHERE run_id = ? ORDER BY id", run_id
+            )
+        ]
 
     def closes(self) -> list[dict[str, Any]]:
         """Every close and reopen, oldest first."""
@@ -125,7 +132,10 @@ class LedgerReads:
         found = self.rows(
             "SELECT id, period, agent_id, amount FROM corrections WHERE period_first < ? AND voided_by IS NULL "
             "AND (settled_by IS NULL OR settled_by IN (SELECT id FROM runs WHERE period = ?)) "
-            "ORDER BY period_first, id", first, period)
+            "ORDER BY period_first, id",
+            first,
+            period,
+        )
         return [Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"])) for row in found]
 
     def paid_within(self, period: str, first: str, last: str) -> dict[str, Decimal]:
@@ -134,7 +144,11 @@ class LedgerReads:
             "SELECT p.agent_id, l.amount FROM lines l JOIN payslips p ON p.id = l.payslip_id "
             "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period != ? "
             f"AND r.period_first >= ? AND r.period_last <= ? AND l.code IN ({', '.join('?' * len(BONUS_CODES))})",
-            period, first, last, *BONUS_CODES)
+            period,
+            first,
+            last,
+            *BONUS_CODES,
+        )
         paid: dict[str, Decimal] = {}
         for row in found:
             paid[row["agent_id"]] = paid.get(row["agent_id"], Decimal(0)) + Decimal(row["amount"])
@@ -148,27 +162,46 @@ class LedgerReads:
             "SELECT r.period, r.currency, p.id, p.grade, p.score, p.gross FROM payslips p "
             "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
             "latest WHERE latest.period = r.period AND latest.kind = 'pay') "
-            "ORDER BY r.period_first, r.period_last", agent_id)
+            "ORDER BY r.period_first, r.period_last",
+            agent_id,
+        )
         corrections: dict[str, tuple[Decimal, list[str]]] = {}
-        for row in self.rows("SELECT c.period, c.amount, s.period AS paid_in FROM corrections c LEFT JOIN runs s "
-                             "ON s.id = c.settled_by WHERE c.agent_id = ? AND c.voided_by IS NULL ORDER BY c.id",
-                             agent_id):
+        for row in self.rows(
+            "SELECT c.period, c.amount, s.period AS paid_in FROM corrections c LEFT JOIN runs s "
+            "ON s.id = c.settled_by WHERE c.agent_id = ? AND c.voided_by IS NULL ORDER BY c.id",
+            agent_id,
+        ):
             total, paid_in = corrections.get(row["period"], (Decimal(0), []))
-            corrections[row["period"]] = (total + Decimal(row["amount"]),
-                                          paid_in + [row["paid_in"]] if row["paid_in"] else paid_in)
+            corrections[row["period"]] = (
+                total + Decimal(row["amount"]),
+                paid_in + [row["paid_in"]] if row["paid_in"] else paid_in,
+            )
         standings = []
         for row in found:
             total, paid_in = corrections.get(row["period"], (Decimal(0), []))
-            standings.append(Standing(row["period"], row["grade"], _decimal(row["score"]), self._bonus(row["id"]),
-                                      Decimal(row["gross"]), row["currency"], total, tuple(dict.fromkeys(paid_in))))
+            standings.append(
+                Standing(
+                    row["period"],
+                    row["grade"],
+                    _decimal(row["score"]),
+                    self._bonus(row["id"]),
+                    Decimal(row["gross"]),
+                    row["currency"],
+                    total,
+                    tuple(dict.fromkeys(paid_in)),
+                )
+            )
         return standings
 
     def grades(self, periods: list[str]) -> dict[str, dict[str, str | None]]:
         """Each agent's grade in the current version of each of these periods, by period."""
         found: dict[str, dict[str, str | None]] = {period: {} for period in periods}
         marks = ", ".join("?" * len(periods))
-        for row in self.rows("SELECT r.period, p.agent_id, p.grade FROM payslips p JOIN runs r ON r.id = p.run_id "
-                             f"WHERE r.superseded_by IS NULL AND r.period IN ({marks})", *periods):
+        for row in self.rows(
+            "SELECT r.period, p.agent_id, p.grade FROM payslips p JOIN runs r ON r.id = p.run_id "
+            f"WHERE r.superseded_by IS NULL AND r.period IN ({marks})",
+            *periods,
+        ):
             found[row["period"]][row["agent_id"]] = row["grade"]
         return found
 
@@ -177,12 +210,15 @@ class LedgerReads:
         return self.rows(
             "SELECT p.agent_id, p.name, p.team, p.grade, t.action FROM triggered_actions t "
             "JOIN payslips p ON p.id = t.payslip_id JOIN runs r ON r.id = p.run_id "
-            "WHERE r.period = ? AND r.superseded_by IS NULL ORDER BY p.id, t.action", period)
+            "WHERE r.period = ? AND r.superseded_by IS NULL ORDER BY p.id, t.action",
+            period,
+        )
 
     def _bonus(self, payslip_id: int) -> Decimal:
-        amounts = self.db.execute("SELECT amount FROM lines WHERE payslip_id = ? AND code IN "
-                                  f"({', '.join('?' * len(BONUS_CODES))})",
-                                  (payslip_id, *BONUS_CODES)).fetchall()
+        amounts = self.db.execute(
+            f"SELECT amount FROM lines WHERE payslip_id = ? AND code IN ({', '.join('?' * len(BONUS_CODES))})",
+            (payslip_id, *BONUS_CODES),
+        ).fetchall()
         return sum((Decimal(amount) for (amount,) in amounts), Decimal(0))
 
 
@@ -191,9 +227,19 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 def _run_row(row: dict[str, Any]) -> RunRow:
-    return RunRow(row["id"], row["period"], row["version"], row.get("kind", "pay"),
-                  row["superseded_by"] is not None, row["recorded_at"], row["recorded_by"], row["host"],
-                  row["headcount"], Decimal(row["gross"]), Decimal(row["bonus"]), row["currency"],
-                  row["policy"], row["policy_version"])
-
-
+    return RunRow(
+        row["id"],
+        row["period"],
+        row["version"],
+        row.get("kind", "pay"),
+        row["superseded_by"] is not None,
+        row["recorded_at"],
+        row["recorded_by"],
+        row["host"],
+        row["headcount"],
+        Decimal(row["gross"]),
+        Decimal(row["bonus"]),
+        row["currency"],
+        row["policy"],
+        row["policy_version"],
+    )

@@ -44,9 +44,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             payslip_id INTEGER NOT NULL REFERENCES payslips(id), action TEXT NOT NULL,
             PRIMARY KEY (payslip_id, action))""",
     ),
-    (
-        "ALTER TABLE corrections ADD COLUMN voided_by INTEGER REFERENCES runs(id)",
-    ),
+    ("ALTER TABLE corrections ADD COLUMN voided_by INTEGER REFERENCES runs(id)",),
     (
         # Rosters take part in pay too: each input says what it was. Earlier runs read metrics files only.
         "ALTER TABLE run_inputs ADD COLUMN kind TEXT NOT NULL DEFAULT 'metrics' "

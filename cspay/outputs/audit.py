@@ -49,8 +49,9 @@ def write_figures_csv(handle: IO[str], derived: Derived) -> None:
     writer = csv.writer(handle, lineterminator="\n")
     several = len(derived.months) > 1
     parts = [(name, f"{name}.numerator", f"{name}.denominator") for name in derived.metrics]
-    writer.writerow([*(["month"] if several else []), "agent_id", "rows",
-                     *(column for columns in parts for column in columns)])
+    writer.writerow(
+        [*(["month"] if several else []), "agent_id", "rows", *(column for columns in parts for column in columns)]
+    )
     for table in derived.months:
         for agent in table.agents:
             cells = []

@@ -47,8 +47,10 @@ def kpi_bar(kpi: KpiExplained) -> Bar:
 
     edges = [low, *points, high]
     colours = _colours(kpi, len(edges) - 1)
-    segments = tuple(Segment(x(start), x(end) - x(start), colour)
-                     for (start, end), colour in zip(itertools.pairwise(edges), colours, strict=True))
+    segments = tuple(
+        Segment(x(start), x(end) - x(start), colour)
+        for (start, end), colour in zip(itertools.pairwise(edges), colours, strict=True)
+    )
     marker = None if kpi.value is None else x(sign * kpi.value)
     return Bar(segments, tuple(x(point) for point in points), marker)
 

@@ -101,8 +101,14 @@ class CsvRows:
     def cells(self, slip: Payslip) -> list[Any]:
         """The row's cells, made inert, for csv.writer."""
         identity = [slip.agent_id, slip.name, slip.role, slip.team]
-        return [*(inert(text) for text in identity), score_text(slip.score), inert(slip.grade or ""),
-                inert(slip.action or ""), *self.amounts(slip.lines), *self.factor(slip)]
+        return [
+            *(inert(text) for text in identity),
+            score_text(slip.score),
+            inert(slip.grade or ""),
+            inert(slip.action or ""),
+            *self.amounts(slip.lines),
+            *self.factor(slip),
+        ]
 
     def amounts(self, lines: Iterable[Line]) -> list[str]:
         """One amount per line code (zero when there is no such line), then gross."""
@@ -117,8 +123,15 @@ class CsvRows:
 
     def text(self, slip: Payslip) -> str | None:
         """The row as one line of text, or None when a text cell needs quotes."""
-        cells = [self.cell(slip.agent_id), self.cell(slip.name), self.cell(slip.role), self.cell(slip.team),
-                 score_text(slip.score), self.cell(slip.grade or ""), self.cell(slip.action or "")]
+        cells = [
+            self.cell(slip.agent_id),
+            self.cell(slip.name),
+            self.cell(slip.role),
+            self.cell(slip.team),
+            score_text(slip.score),
+            self.cell(slip.grade or ""),
+            self.cell(slip.action or ""),
+        ]
         texts = [cell for cell in cells if cell is not None]
         if len(texts) < len(cells):
             return None
@@ -146,21 +159,42 @@ class CsvRows:
 def payslip_data(slip: Payslip) -> dict[str, Any]:
     """A payslip as JSON-ready data; amounts and scores as decimal strings."""
     return {
-        "agent_id": slip.agent_id, "name": slip.name, "role": slip.role, "team": slip.team,
-        "row": slip.row, "score": _text(slip.score), "grade": slip.grade,
-        "multiplier": _text(slip.multiplier), "action": slip.action, "gross": str(slip.gross),
-        "proration": str(slip.proration), "target_bonus": str(slip.target_bonus),
-        "bonus_before_gates": str(slip.bonus_before_gates), "capped": slip.capped,
+        "agent_id": slip.agent_id,
+        "name": slip.name,
+        "role": slip.role,
+        "team": slip.team,
+        "row": slip.row,
+        "score": _text(slip.score),
+        "grade": slip.grade,
+        "multiplier": _text(slip.multiplier),
+        "action": slip.action,
+        "gross": str(slip.gross),
+        "proration": str(slip.proration),
+        "target_bonus": str(slip.target_bonus),
+        "bonus_before_gates": str(slip.bonus_before_gates),
+        "capped": slip.capped,
         "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
         "kpis": [
-            {"code": k.code, "label": k.label, "value": _text(k.value), "score": _text(k.score),
-             "weight": str(k.weight), "contribution": _text(k.contribution), "position": k.position,
-             "left_out": k.left_out}
+            {
+                "code": k.code,
+                "label": k.label,
+                "value": _text(k.value),
+                "score": _text(k.score),
+                "weight": str(k.weight),
+                "contribution": _text(k.contribution),
+                "position": k.position,
+                "left_out": k.left_out,
+            }
             for k in slip.kpis
         ],
         "gates": [
-            {"condition": g.condition, "effect": g.effect, "reason": g.reason,
-             "bonus_before": str(g.bonus_before), "bonus_after": str(g.bonus_after)}
+            {
+                "condition": g.condition,
+                "effect": g.effect,
+                "reason": g.reason,
+                "bonus_before": str(g.bonus_before),
+                "bonus_after": str(g.bonus_after),
+            }
             for g in slip.gates
         ],
         **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
@@ -170,35 +204,54 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
 def summary_data(summary: Summary) -> dict[str, Any]:
     share = summary.bonus_share
     return {
-        "headcount": summary.headcount, "gross": str(summary.gross), "bonus": str(summary.bonus),
+        "headcount": summary.headcount,
+        "gross": str(summary.gross),
+        "bonus": str(summary.bonus),
         "bonus_share_of_gross": None if share is None else str(share),
         "lines": {code: str(amount) for code, amount in summary.lines.items()},
-        "grades": summary.grades, "actions": summary.actions,
+        "grades": summary.grades,
+        "actions": summary.actions,
         **({} if summary.budget is None else {"budget": budget_data(summary.budget)}),
     }
 
 
 def budget_data(budget: Any) -> dict[str, Any]:
     """The month's bonus pool, what the bonuses asked for, and the factor they were scaled by."""
-    return {"pool": str(budget.pool), "demand": str(budget.demand), "factor": str(budget.factor),
-            "scaled": budget.scaled, "base_pay": str(budget.base_pay)}
+    return {
+        "pool": str(budget.pool),
+        "demand": str(budget.demand),
+        "factor": str(budget.factor),
+        "scaled": budget.scaled,
+        "base_pay": str(budget.base_pay),
+    }
 
 
-def write_json(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], summary: Summary,
-               extra: dict[str, Any] | None = None,
-               annotate: Callable[[Payslip], dict[str, Any]] | None = None) -> None:
+def write_json(
+    handle: IO[str],
+    policy: Policy,
+    payslips: Iterable[Payslip],
+    summary: Summary,
+    extra: dict[str, Any] | None = None,
+    annotate: Callable[[Payslip], dict[str, Any]] | None = None,
+) -> None:
     """The run as one JSON document, written payslip by payslip so memory stays flat.
 
     `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip.
     """
-    head = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256,
-            "cspay_version": __version__, "currency": policy.currency, **(extra or {})}
+    head = {
+        "policy": policy.policy,
+        "policy_version": policy.version,
+        "policy_sha256": policy.sha256,
+        "cspay_version": __version__,
+        "currency": policy.currency,
+        **(extra or {}),
+    }
     handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
     for index, slip in enumerate(payslips):
         handle.write(",\n  " if index else "\n  ")
         data = payslip_data(slip) if annotate is None else {**payslip_data(slip), **annotate(slip)}
         handle.write(json.dumps(data, ensure_ascii=False))
-    handle.write("\n ],\n \"summary\": ")
+    handle.write('\n ],\n "summary": ')
     handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
     handle.write("\n}\n")
 

@@ -38,8 +38,9 @@ def _plain(column: list[str]) -> bool:
     return text.count(",") == len(column) - 1 and not _NEEDS_CARE.search(text)
 
 
-def pay_to_csv(reader: MetricsReader, handle: IO[str], summary: Summary,
-               progress: Callable[[], None] | None = None) -> None:
+def pay_to_csv(
+    reader: MetricsReader, handle: IO[str], summary: Summary, progress: Callable[[], None] | None = None
+) -> None:
     """Every agent's payslip as a CSV row, totals added to `summary`; MetricsError at the end for bad rows."""
     run = _BulkRun(reader, handle, summary)
     for first, rows in reader.batches(BATCH_ROWS):
@@ -98,9 +99,12 @@ class _BulkRun:
         pays = self.pay_texts
         for pay in set(batch.pays).difference(pays):
             pays[pay] = f"{self.line_set_cells(pay.fixed)},{pay.bonus_line.amount}"
-        columns = [*identity, list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES),
-                                                 repeat(ROUND_DOWN)))),
-                   list(map(self.grade_cells.__getitem__, batch.indexes)), list(map(pays.__getitem__, batch.pays))]
+        columns = [
+            *identity,
+            list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES), repeat(ROUND_DOWN)))),
+            list(map(self.grade_cells.__getitem__, batch.indexes)),
+            list(map(pays.__getitem__, batch.pays)),
+        ]
         for amounts, texts in zip(batch.amounts, self.amount_texts, strict=True):
             for amount in set(amounts).difference(texts):
                 texts[amount] = str(amount)  # rounded amounts: a few hundred, whatever the agents
@@ -152,8 +156,11 @@ class _BulkRun:
         id_cell = agent_id if agent_id.isalnum() else self.csv.cell(agent_id)
         grade = self.grade_cells[index] if index is not None else ","
         if id_cell is None or who is None or grade is None:  # a cell csv.writer must quote
-            self.out.cells(self._cells(identity, score, index, [*fixed[0], bonus_line, *adjustments,
-                                                                 *([floor_line] if floor_line else [])]))
+            self.out.cells(
+                self._cells(
+                    identity, score, index, [*fixed[0], bonus_line, *adjustments, *([floor_line] if floor_line else [])]
+                )
+            )
         else:
             score_text = "" if score is None else str(score.quantize(SCORE_PLACES, ROUND_DOWN))
             amounts = [line_set[1], str(bonus_line.amount), *[str(line.amount) for line in adjustments]]
@@ -162,8 +169,15 @@ class _BulkRun:
             self.out.text(f"{id_cell},{who},{score_text},{grade},{','.join(amounts)},{gross}\n")
         self._tally(line_set, bonus_line, adjustments, floor_line, gross, index)
 
-    def _tally(self, line_set: tuple[Fixed, str, list[int]], bonus_line: Line, adjustments: list[Line],
-               floor_line: Line | None, gross: Decimal, index: int | None) -> None:
+    def _tally(
+        self,
+        line_set: tuple[Fixed, str, list[int]],
+        bonus_line: Line,
+        adjustments: list[Line],
+        floor_line: Line | None,
+        gross: Decimal,
+        index: int | None,
+    ) -> None:
         summary, totals = self.summary, self.summary.lines
         summary.headcount += 1
         summary.gross += gross
@@ -211,13 +225,19 @@ class _BulkRun:
         cells = [self.csv.cell(text) for text in texts]
         return None if None in cells else ",".join(cells)  # type: ignore[arg-type]
 
-    def _cells(self, identity: tuple[str, str, str, str], score: Decimal | None, index: int | None,
-               lines: list[Line]) -> list[Any]:
+    def _cells(
+        self, identity: tuple[str, str, str, str], score: Decimal | None, index: int | None, lines: list[Line]
+    ) -> list[Any]:
         """A row with a cell to quote, as cells for csv.writer."""
         agent_id, role, name, team = identity
         grade, action = self.grade_names[index] if index is not None else ("", None)
-        return [*(inert(text) for text in (agent_id, name, role, team)), score_text(score), inert(grade),
-                inert(action or ""), *self.csv.amounts(lines)]
+        return [
+            *(inert(text) for text in (agent_id, name, role, team)),
+            score_text(score),
+            inert(grade),
+            inert(action or ""),
+            *self.csv.amounts(lines),
+        ]
 
     def general(self, line: int, cells: list[str]) -> None:
         """A row that is not plain: read, paid and written the general way; then remember its texts."""

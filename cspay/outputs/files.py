@@ -42,8 +42,9 @@ def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> It
     if binary:
         handle = tempfile.NamedTemporaryFile("w+b", dir=folder, prefix=".cspay-", suffix=".part", delete=False)
     else:
-        handle = tempfile.NamedTemporaryFile("w+", dir=folder, prefix=".cspay-", suffix=".part", delete=False,
-                                             encoding="utf-8", newline="")
+        handle = tempfile.NamedTemporaryFile(
+            "w+", dir=folder, prefix=".cspay-", suffix=".part", delete=False, encoding="utf-8", newline=""
+        )
     try:
         yield handle
         handle.flush()

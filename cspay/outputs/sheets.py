@@ -36,13 +36,20 @@ def display_width(text: str) -> int:
 class Book:
     """An XlsxWriter workbook with cspay's cell formats, writing each value as what it is."""
 
-    def __init__(self, handle: IO[bytes], scratch: str, money: tuple[str, str, int],
-                 properties: dict[str, Any]) -> None:
-        self.workbook = Workbook(handle, {
-            "constant_memory": CONSTANT_MEMORY, "tmpdir": scratch,
-            # a name like =HYPERLINK(...) or 007 stays the text it is
-            "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-        })
+    def __init__(
+        self, handle: IO[bytes], scratch: str, money: tuple[str, str, int], properties: dict[str, Any]
+    ) -> None:
+        self.workbook = Workbook(
+            handle,
+            {
+                "constant_memory": CONSTANT_MEMORY,
+                "tmpdir": scratch,
+                # a name like =HYPERLINK(...) or 007 stays the text it is
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
         self.workbook.set_properties(properties)
         before, after, places = money
         self.affix_width = display_width(before + after)

@@ -29,8 +29,9 @@ from cspay.run.pay import PayRun
 INDEX = "index.html"
 MAX_STEM = 80
 # Names Windows keeps for devices, whatever the extension: CON.html cannot be created there.
-RESERVED = frozenset({"con", "prn", "aux", "nul", "index", *(f"com{i}" for i in range(10)),
-                      *(f"lpt{i}" for i in range(10))})
+RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", "index", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
 _UNSAFE = re.compile(r"[^\w-]+")
 
 
@@ -38,8 +39,12 @@ def environment() -> Any:
     """Jinja2 with autoescaping on for every template, and undefined names as errors."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(loader=PackageLoader("cspay", "templates"), autoescape=True,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+    return Environment(
+        loader=PackageLoader("cspay", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def safe_stem(agent_id: str) -> str:
@@ -76,17 +81,27 @@ def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: A
     """The list of everyone's statements with grade and gross, and the total."""
     wording = Wording(policy, words)
     html: str = env.get_template("index.html.j2").render(
-        entries=entries, words=words, lang=words.language,
+        entries=entries,
+        words=words,
+        lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
-        total_label=words("index.total", count=len(entries)), total=wording.money(total),
+        total_label=words("index.total", count=len(entries)),
+        total=wording.money(total),
     )
     return html
 
 
 def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[str, str]:
     e = explanation
-    return {"agent_id": e.agent_id, "name": e.name, "role": e.role_label, "team": e.team,
-            "grade": e.bonus.grade or "—", "gross": wording.money(e.gross), "file": file}
+    return {
+        "agent_id": e.agent_id,
+        "name": e.name,
+        "role": e.role_label,
+        "team": e.team,
+        "grade": e.bonus.grade or "—",
+        "gross": wording.money(e.gross),
+        "file": file,
+    }
 
 
 def check_folder(folder: Path, names: list[str], force: bool) -> None:
@@ -129,8 +144,9 @@ def write_folder(folder: Path, files: Iterable[tuple[str, str]], force: bool) ->
 
 
 def _stage(folder: Path, text: str) -> Path:
-    handle = tempfile.NamedTemporaryFile("w", dir=folder, prefix=".cspay-", suffix=".part", delete=False,
-                                         encoding="utf-8", newline="\n")
+    handle = tempfile.NamedTemporaryFile(
+        "w", dir=folder, prefix=".cspay-", suffix=".part", delete=False, encoding="utf-8", newline="\n"
+    )
     try:
         with handle:
             handle.write(text)
@@ -150,8 +166,9 @@ class Totals:
     gross: Decimal = ZERO
 
 
-def pages(run: PayRun, payslips: Iterable[Payslip], names: list[str], words: Words,
-          totals: Totals | None = None) -> Iterator[tuple[str, str]]:
+def pages(
+    run: PayRun, payslips: Iterable[Payslip], names: list[str], words: Words, totals: Totals | None = None
+) -> Iterator[tuple[str, str]]:
     """(file name, HTML) of every agent's statement in the run's order, then of the index."""
     policy, pricing = run.applied, run.pricing()
     env, wording = environment(), Wording(policy, words)

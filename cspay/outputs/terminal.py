@@ -15,8 +15,14 @@ from cspay.outputs.export import score_text, zero
 from cspay.policy.model import Policy
 
 # Which table column each payslip line adds up into, by the line code's first part.
-LINE_GROUPS = {"base_pay": "base", "allowance": "allowances", "bonus": "bonus",
-               "adjustment": "adjustments", "floor": "floor", "true_up": "bonus"}
+LINE_GROUPS = {
+    "base_pay": "base",
+    "allowance": "allowances",
+    "bonus": "bonus",
+    "adjustment": "adjustments",
+    "floor": "floor",
+    "true_up": "bonus",
+}
 
 
 def number(amount: Decimal) -> str:
@@ -28,14 +34,14 @@ def _amount_column(table: Table, title: str) -> None:
     table.add_column(title, justify="right", no_wrap=True)
 
 
-def payslip_table(policy: Policy, payslips: list[Payslip], words: Words,
-                  triggered: dict[str, list[str]] | None = None) -> Table:
+def payslip_table(
+    policy: Policy, payslips: list[Payslip], words: Words, triggered: dict[str, list[str]] | None = None
+) -> Table:
     """One row per agent: who, score, grade, then base, allowances, bonus, adjustments, gross.
 
     `triggered` adds a column of the actions each agent's recorded history triggers.
     """
-    title = words("table.title", title=policy.title or policy.policy, version=policy.version,
-                  currency=policy.currency)
+    title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=policy.currency)
     table = Table(title=title, title_justify="left")
     for key in ("agent", "name", "role", "team"):
         table.add_column(words(f"col.{key}"), no_wrap=key in ("agent", "role"))
@@ -44,8 +50,9 @@ def payslip_table(policy: Policy, payslips: list[Payslip], words: Words,
     if triggered is not None:
         table.add_column(words("col.triggered"))
     groups = ["base", "allowances", "bonus", "adjustments"]
-    groups = list(dict.fromkeys(group for code, group in LINE_GROUPS.items()
-                                if group in groups and policy.pays_line(code)))
+    groups = list(
+        dict.fromkeys(group for code, group in LINE_GROUPS.items() if group in groups and policy.pays_line(code))
+    )
     if any(slip.amount("floor") for slip in payslips):
         groups.append("floor")
     for group in [*groups, "gross"]:
@@ -58,8 +65,15 @@ def payslip_table(policy: Policy, payslips: list[Payslip], words: Words,
             grade += f" ({slip.action})"
         actions = [", ".join(triggered.get(slip.agent_id, [])) or "-"] if triggered is not None else []
         table.add_row(
-            slip.agent_id, slip.name, slip.role, slip.team, score_text(slip.score) or "-", grade, *actions,
-            *(number(amounts[group]) for group in groups), number(slip.gross),
+            slip.agent_id,
+            slip.name,
+            slip.role,
+            slip.team,
+            score_text(slip.score) or "-",
+            grade,
+            *actions,
+            *(number(amounts[group]) for group in groups),
+            number(slip.gross),
         )
     return table
 

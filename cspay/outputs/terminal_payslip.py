@@ -29,8 +29,14 @@ def payslip_panel(view: dict[str, Any], words: Any) -> Panel:
     for part in parts:
         spaced += [part, _text("")]
     spaced.pop()
-    return Panel(Group(*spaced), title=_text(view["title"], "bold"), subtitle=_text(view["policy"]),
-                 title_align="left", subtitle_align="right", expand=False)
+    return Panel(
+        Group(*spaced),
+        title=_text(view["title"], "bold"),
+        subtitle=_text(view["policy"]),
+        title_align="left",
+        subtitle_align="right",
+        expand=False,
+    )
 
 
 def _identity(rows: list[tuple[str, str]]) -> Table:
@@ -63,8 +69,11 @@ def _kpis(view: dict[str, Any], words: Any) -> Table:
     for kpi in view["kpis"]:
         where = "\n".join(text for text in (kpi["where"], kpi["note"]) if text)
         style = "" if kpi["counted"] else "dim"
-        table.add_row(*(_text(kpi[key], style) for key in ("label", "value")), _text(where, style),
-                      *(_text(kpi[key], style) for key in ("score", "weight", "contribution")))
+        table.add_row(
+            *(_text(kpi[key], style) for key in ("label", "value")),
+            _text(where, style),
+            *(_text(kpi[key], style) for key in ("score", "weight", "contribution")),
+        )
     return table
 
 
@@ -80,13 +89,16 @@ def _sentences(title: str, sentences: list[str]) -> Group:
 def _moves(moves: dict[str, Any]) -> Group:
     table = Table()
     for index, header in enumerate(moves["headers"]):
-        table.add_column(_text(header), justify="right" if index in (1, 3, 4, 6) else "left",
-                         no_wrap=index in (3, 4, 6))
+        table.add_column(
+            _text(header), justify="right" if index in (1, 3, 4, 6) else "left", no_wrap=index in (3, 4, 6)
+        )
     for row in moves["rows"]:
         style = "green" if row["gain"] else ""
-        table.add_row(*(_text(row[key]) for key in ("kpi", "now", "goal", "value", "change", "result")),
-                      _text(row["adds"], style))
+        table.add_row(
+            *(_text(row[key]) for key in ("kpi", "now", "goal", "value", "change", "result")), _text(row["adds"], style)
+        )
     gates = [_indented(sentence, "yellow") for sentence in moves["gates"]]
     shown = [table] if moves["rows"] else []
-    return Group(_text(moves["title"], "bold"), _indented(moves["headline"]), *shown, *gates,
-                 _text(moves["note"], "dim italic"))
+    return Group(
+        _text(moves["title"], "bold"), _indented(moves["headline"]), *shown, *gates, _text(moves["note"], "dim italic")
+    )

@@ -16,8 +16,9 @@ Row = TypeVar("Row")
 
 
 @contextmanager
-def progress_bar(reader: MetricsReader, words: Words,
-                 stream: IO[str] | None = None) -> Iterator[Callable[[], None] | None]:
+def progress_bar(
+    reader: MetricsReader, words: Words, stream: IO[str] | None = None
+) -> Iterator[Callable[[], None] | None]:
     """A callback that moves a bar to how far `reader` has read; None when no bar is shown."""
     stream = stream or sys.stderr
     if reader.size < MIN_BYTES or not stream.isatty():

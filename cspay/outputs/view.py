@@ -75,8 +75,9 @@ def payslip_view(policy: Policy, explanation: Explanation, words: Words) -> dict
         "identity": _identity(e, words),
         "lines": [_line(line, e, wording) for line in e.lines],
         "gross": {"label": words("col.gross"), "amount": wording.money(e.gross)},
-        "kpi_headers": [words(f"slip.col.{key}") for key in
-                        ("kpi", "value", "where", "score", "weight", "contribution")],
+        "kpi_headers": [
+            words(f"slip.col.{key}") for key in ("kpi", "value", "where", "score", "weight", "contribution")
+        ],
         "kpis": [_kpi(kpi, wording) for kpi in e.kpis],
         "bonus": _bonus(e, wording, has_gates=bool(policy.gates)),
         "moves": _moves(e, wording),
@@ -85,8 +86,12 @@ def payslip_view(policy: Policy, explanation: Explanation, words: Words) -> dict
 
 def _identity(e: Explanation, words: Words) -> list[tuple[str, str]]:
     role = e.role_label if e.role_label == e.role else words("slip.role", label=e.role_label, code=e.role)
-    rows = [(words("col.agent"), e.agent_id), (words("col.name"), e.name), (words("col.role"), role),
-            (words("col.team"), e.team or DASH)]
+    rows = [
+        (words("col.agent"), e.agent_id),
+        (words("col.name"), e.name),
+        (words("col.role"), role),
+        (words("col.team"), e.team or DASH),
+    ]
     if e.proration is None:
         rows.append((words("slip.proration"), words("slip.not_prorated")))
         return rows
@@ -100,8 +105,9 @@ def _line(line: LineExplained, e: Explanation, wording: Wording) -> dict[str, st
     words = wording.words
     how = ""
     if line.prorated and e.proration is not None:
-        how = words("how.prorated", amount=wording.money(line.full_amount), days=e.proration.worked_days,
-                    full=e.proration.full)
+        how = words(
+            "how.prorated", amount=wording.money(line.full_amount), days=e.proration.worked_days, full=e.proration.full
+        )
     elif line.adjustment is not None:
         a = line.adjustment
         key = "how.adjustment" if a.over is None else "how.adjustment_over"
@@ -119,14 +125,23 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
     words = wording.words
     note = ""
     if kpi.left_out is not None and kpi.left_out.kind == "too_few":
-        note = words("left_out.too_few", column=kpi.left_out.column, count=_tidy(kpi.left_out.count),
-                     at_least=_tidy(kpi.left_out.at_least))
+        note = words(
+            "left_out.too_few",
+            column=kpi.left_out.column,
+            count=_tidy(kpi.left_out.count),
+            at_least=_tidy(kpi.left_out.at_least),
+        )
     elif kpi.left_out is not None:
         note = words("left_out.no_value")
     return {
-        "label": kpi.label, "value": wording.value(kpi.unit, kpi.value), "where": where(kpi, wording),
-        "score": cut(kpi.score), "weight": str(kpi.weight), "contribution": cut(kpi.contribution),
-        "note": note, "counted": kpi.left_out is None,
+        "label": kpi.label,
+        "value": wording.value(kpi.unit, kpi.value),
+        "where": where(kpi, wording),
+        "score": cut(kpi.score),
+        "weight": str(kpi.weight),
+        "contribution": cut(kpi.contribution),
+        "note": note,
+        "counted": kpi.left_out is None,
     }
 
 
@@ -151,9 +166,17 @@ def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
         total = sum((kpi.weight for kpi in e.kpis), Decimal(0))
         sentences = [words("slip.score", score=cut(b.score), weights=b.weights_counted, total=total)]
         key = "slip.grade_basis" if b.basis == "grade" else "slip.score_basis"
-        sentences.append(words(key, grade=b.grade, min_score=b.grade_min_score, multiplier=b.multiplier,
-                               target=wording.money(b.target_bonus), score=cut(b.score),
-                               bonus=wording.money(b.by_basis)))
+        sentences.append(
+            words(
+                key,
+                grade=b.grade,
+                min_score=b.grade_min_score,
+                multiplier=b.multiplier,
+                target=wording.money(b.target_bonus),
+                score=cut(b.score),
+                bonus=wording.money(b.by_basis),
+            )
+        )
     if b.action:
         sentences.append(words("slip.action", action=b.action))
     sentences += [_gate(gate, wording) for gate in b.gates]
@@ -163,12 +186,24 @@ def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
         key = "slip.cap_applied" if b.capped else "slip.cap_not_reached"
         sentences.append(words(key, cap=b.cap, limit=wording.money(b.cap_amount), bonus=wording.money(b.after_gates)))
     if b.budget_factor is not None and b.budget_factor < 1 and b.before_budget is not None:
-        sentences.append(words("slip.budget_scaled", factor=cut(b.budget_factor), before=wording.money(b.before_budget),
-                               after=wording.money(b.paid)))
+        sentences.append(
+            words(
+                "slip.budget_scaled",
+                factor=cut(b.budget_factor),
+                before=wording.money(b.before_budget),
+                after=wording.money(b.paid),
+            )
+        )
     if e.floor is not None:
         key = "slip.floor_applied" if e.floor.top_up else "slip.floor_not_needed"
-        sentences.append(words(key, minimum=wording.money(e.floor.minimum), total=wording.money(e.floor.lines_total),
-                               top_up=wording.money(e.floor.top_up)))
+        sentences.append(
+            words(
+                key,
+                minimum=wording.money(e.floor.minimum),
+                total=wording.money(e.floor.lines_total),
+                top_up=wording.money(e.floor.top_up),
+            )
+        )
     return sentences
 
 
@@ -176,28 +211,51 @@ def _gate(gate: GateExplained, wording: Wording) -> str:
     words = wording.words
     effect = words("effect.forfeit") if gate.forfeit else words("effect.multiply", factor=gate.multiply)
     key = "gate.fired" if gate.reason else "gate.fired_no_reason"
-    return words(key, reason=gate.reason, subject=gate.subject_label, value=tidy(gate.value),
-                 condition=words(f"cond.{gate.condition}"), limit=gate.limit, effect=effect,
-                 before=wording.money(gate.bonus_before), after=wording.money(gate.bonus_after))
+    return words(
+        key,
+        reason=gate.reason,
+        subject=gate.subject_label,
+        value=tidy(gate.value),
+        condition=words(f"cond.{gate.condition}"),
+        limit=gate.limit,
+        effect=effect,
+        before=wording.money(gate.bonus_before),
+        after=wording.money(gate.bonus_after),
+    )
 
 
 def _moves(e: Explanation, wording: Wording) -> dict[str, Any]:
     words, moves = wording.words, e.moves
     if moves.next_grade is not None:
         g = moves.next_grade
-        headline = words("moves.next_grade", grade=g.grade, min_score=g.min_score, gap=cut_up(g.gap),
-                         multiplier=g.multiplier)
+        headline = words(
+            "moves.next_grade", grade=g.grade, min_score=g.min_score, gap=cut_up(g.gap), multiplier=g.multiplier
+        )
     elif e.bonus.score is None:
         headline = words("moves.no_score")
     else:
         headline = words("moves.top_grade")
     rows = [row for lever in moves.kpis for row in _lever_rows(lever, wording)]
-    gates = [words("moves.gate", reason=lever.reason or lever.subject_label, subject=lever.subject_label,
-                   now=tidy(lever.value_now), value=tidy(lever.value), gain=wording.money(lever.outcome.gain))
-             for lever in moves.gates]
+    gates = [
+        words(
+            "moves.gate",
+            reason=lever.reason or lever.subject_label,
+            subject=lever.subject_label,
+            now=tidy(lever.value_now),
+            value=tidy(lever.value),
+            gain=wording.money(lever.outcome.gain),
+        )
+        for lever in moves.gates
+    ]
     headers = [words(f"moves.col.{key}") for key in ("kpi", "now", "goal", "value", "change", "result", "adds")]
-    return {"title": words("moves.title"), "headline": headline, "headers": headers, "rows": rows,
-            "gates": gates, "note": words("moves.note_budget" if _scaled(e) else "moves.note")}
+    return {
+        "title": words("moves.title"),
+        "headline": headline,
+        "headers": headers,
+        "rows": rows,
+        "gates": gates,
+        "note": words("moves.note_budget" if _scaled(e) else "moves.note"),
+    }
 
 
 def _scaled(e: Explanation) -> bool:
@@ -209,8 +267,9 @@ def _lever_rows(lever: KpiLever, wording: Wording) -> list[dict[str, Any]]:
     """One row for the next curve point and one for the next grade, or one row saying why not."""
     words = wording.words
     now = wording.value(lever.unit, lever.value)
-    steps = sorted((step for step in (lever.next_point, lever.next_grade) if step is not None),
-                   key=lambda step: abs(step.change))  # the nearer goal first
+    steps = sorted(
+        (step for step in (lever.next_point, lever.next_grade) if step is not None), key=lambda step: abs(step.change)
+    )  # the nearer goal first
     if len(steps) == 2 and steps[0].value == steps[1].value:
         rows = [_step_row(lever, steps[0], now, wording, also=steps[1])]  # one value reaches both goals
     else:
@@ -228,9 +287,16 @@ def _step_row(lever: KpiLever, step: Step, now: str, wording: Wording, also: Ste
     goal = _goal(lever, step, wording)
     if also is not None:
         goal = wording.words("goal.both", first=goal, second=_goal(lever, also, wording))
-    return {"kpi": lever.label, "now": now, "goal": goal, "value": wording.value(lever.unit, step.value),
-            "change": wording.change(lever.unit, step.change), "result": _result(step.outcome),
-            "adds": wording.signed_money(step.outcome.gain), "gain": step.outcome.gain > 0}
+    return {
+        "kpi": lever.label,
+        "now": now,
+        "goal": goal,
+        "value": wording.value(lever.unit, step.value),
+        "change": wording.change(lever.unit, step.change),
+        "result": _result(step.outcome),
+        "adds": wording.signed_money(step.outcome.gain),
+        "gain": step.outcome.gain > 0,
+    }
 
 
 def _goal(lever: KpiLever, step: Step, wording: Wording) -> str:
@@ -243,8 +309,16 @@ def _goal(lever: KpiLever, step: Step, wording: Wording) -> str:
 
 
 def _note_row(label: str, now: str, note: str) -> dict[str, Any]:
-    return {"kpi": label, "now": now, "goal": note, "value": DASH, "change": DASH, "result": DASH,
-            "adds": DASH, "gain": False}
+    return {
+        "kpi": label,
+        "now": now,
+        "goal": note,
+        "value": DASH,
+        "change": DASH,
+        "result": DASH,
+        "adds": DASH,
+        "gain": False,
+    }
 
 
 def _result(outcome: Outcome) -> str:

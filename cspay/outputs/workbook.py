@@ -40,8 +40,9 @@ class About:
     period: str = ""
 
 
-def describe_inputs(files: list[InputFile], period: Period | None = None,
-                    environ: Mapping[str, str] = os.environ) -> About:
+def describe_inputs(
+    files: list[InputFile], period: Period | None = None, environ: Mapping[str, str] = os.environ
+) -> About:
     """The About facts of a run on `files`, dated without the wall clock so reruns give the same bytes:
     SOURCE_DATE_EPOCH, else the period's first day, else a month in a file's name, else a fixed date."""
     inputs = [(item.kind, item.name, item.sha256) for item in files]
@@ -65,8 +66,7 @@ def _epoch_date(text: str) -> datetime:
     except (ValueError, OverflowError, OSError):
         date = None
     if date is None or not 1900 < date.year < 10000:
-        raise OutputError(f"SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (e.g. 1798761600), "
-                          f"got {text!r}")
+        raise OutputError(f"SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 (e.g. 1798761600), got {text!r}")
     return date
 
 
@@ -104,23 +104,44 @@ def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = (
     """Who, score, grade, action, one column per payslip line in payslip order, gross."""
     identity = [(words(f"col.{key}"), "text") for key in ("agent", "name", "role", "team")]
     lines = [(words.line_label(code, label), "money") for code, label in run_line_codes(policy, extra_codes)]
-    return [*identity, (words("col.score"), "score"), (words("col.grade"), "text"),
-            (words("xlsx.col.action"), "text"), *lines, (words("col.gross"), "money")]
+    return [
+        *identity,
+        (words("col.score"), "score"),
+        (words("col.grade"), "text"),
+        (words("xlsx.col.action"), "text"),
+        *lines,
+        (words("col.gross"), "money"),
+    ]
 
 
 def payslip_row(slip: Payslip, codes: list[str], zero: Decimal) -> list[Any]:
     amounts = {line.code: line.amount for line in slip.lines}
     score = None if slip.score is None else slip.score.quantize(SCORE_PLACES, rounding=ROUND_DOWN)
-    return [slip.agent_id, slip.name, slip.role, slip.team, score, slip.grade, slip.action,
-            *(amounts.get(code, zero) for code in codes), slip.gross]
+    return [
+        slip.agent_id,
+        slip.name,
+        slip.role,
+        slip.team,
+        score,
+        slip.grade,
+        slip.action,
+        *(amounts.get(code, zero) for code in codes),
+        slip.gross,
+    ]
 
 
 def kpi_columns(words: Words) -> list[tuple[str, str]]:
     """Who, which KPI, its value, score, weight and contribution, or why it was left out."""
-    return [(words("col.agent"), "text"), (words("col.name"), "text"), (words("xlsx.col.kpi"), "text"),
-            (words("xlsx.col.value"), "number"), (words("xlsx.col.kpi_score"), "score"),
-            (words("xlsx.col.weight"), "number"), (words("xlsx.col.contribution"), "score"),
-            (words("xlsx.col.left_out"), "text")]
+    return [
+        (words("col.agent"), "text"),
+        (words("col.name"), "text"),
+        (words("xlsx.col.kpi"), "text"),
+        (words("xlsx.col.value"), "number"),
+        (words("xlsx.col.kpi_score"), "score"),
+        (words("xlsx.col.weight"), "number"),
+        (words("xlsx.col.contribution"), "score"),
+        (words("xlsx.col.left_out"), "text"),
+    ]
 
 
 def kpi_row(slip: Payslip, kpi: KpiResult, reason: str | None) -> list[Any]:
@@ -139,12 +160,19 @@ def left_out_reason(words: Words, policy: Policy, kpi: KpiResult) -> str | None:
     return words("xlsx.left_out.min_volume", column=volume.column, value=kpi.volume, minimum=volume.at_least)
 
 
-def write_summary(book: Book, policy: Policy, words: Words, summary: Summary, breakdown: Breakdown,
-                  extra_codes: Iterable[str] = ()) -> None:
+def write_summary(
+    book: Book, policy: Policy, words: Words, summary: Summary, breakdown: Breakdown, extra_codes: Iterable[str] = ()
+) -> None:
     """Totals, then headcount, gross and bonus per role, team and grade, then each line's total."""
     sheet = Sheet(book, words("xlsx.sheet.summary"))
-    headers = [words("xlsx.col.breakdown"), words("xlsx.col.group"), words("summary.headcount"),
-               words("col.gross"), words("col.bonus"), words("summary.bonus_share")]
+    headers = [
+        words("xlsx.col.breakdown"),
+        words("xlsx.col.group"),
+        words("summary.headcount"),
+        words("col.gross"),
+        words("col.bonus"),
+        words("summary.bonus_share"),
+    ]
     sheet.write(headers, ["header"] * len(headers))
     sheet.sheet.freeze_panes(1, 0)
     kinds = ["label", "text", "count", "money", "money", "share"]
@@ -159,8 +187,10 @@ def write_summary(book: Book, policy: Policy, words: Words, summary: Summary, br
     sheet.row += 1
     sheet.write([words("xlsx.col.line"), None, None, words("xlsx.col.total")], ["header"] * 4)
     for code, label in run_line_codes(policy, extra_codes):
-        sheet.write([words.line_label(code, label), None, None, summary.lines.get(code, ZERO)],
-                    ["label", "text", "text", "money"])
+        sheet.write(
+            [words.line_label(code, label), None, None, summary.lines.get(code, ZERO)],
+            ["label", "text", "text", "money"],
+        )
     sheet.finish()
 
 
@@ -172,15 +202,20 @@ def write_about(book: Book, policy: Policy, words: Words, about: About) -> None:
     """Which policy and metrics made this workbook, with their SHA-256, the cspay version and the date."""
     sheet = Sheet(book, words("xlsx.sheet.about"))
     facts = [
-        (words("xlsx.about.policy"), policy.policy), (words("xlsx.about.title"), policy.title),
+        (words("xlsx.about.policy"), policy.policy),
+        (words("xlsx.about.title"), policy.title),
         (words("xlsx.about.version"), policy.version),
         (words("xlsx.about.policy_file"), Path(policy.path).name),
         (words("xlsx.about.policy_sha256"), policy.sha256),
-        *((label, value) for kind, name, sha in about.inputs
-          for label, value in ((words(f"xlsx.about.{kind}_file"), name),
-                               (words(f"xlsx.about.{kind}_sha256"), sha))),
-        (words("xlsx.about.currency"), policy.currency), (words("xlsx.about.language"), words.language),
-        (words("xlsx.about.cspay_version"), __version__), (words("xlsx.about.date"), about.date),
+        *(
+            (label, value)
+            for kind, name, sha in about.inputs
+            for label, value in ((words(f"xlsx.about.{kind}_file"), name), (words(f"xlsx.about.{kind}_sha256"), sha))
+        ),
+        (words("xlsx.about.currency"), policy.currency),
+        (words("xlsx.about.language"), words.language),
+        (words("xlsx.about.cspay_version"), __version__),
+        (words("xlsx.about.date"), about.date),
         (words("xlsx.about.date_source"), words(f"xlsx.date.{about.date_source}", period=about.period)),
     ]
     for label, value in facts:
@@ -195,8 +230,13 @@ def _money(policy: Policy, words: Words) -> tuple[str, str, int]:
 
 def _properties(policy: Policy, about: About) -> dict[str, Any]:
     # Fixed document properties, the date included: XlsxWriter would otherwise stamp the wall clock.
-    return {"title": policy.title or policy.policy, "subject": f"{policy.policy} {policy.version}",
-            "author": "cspay", "comments": f"cspay {__version__}", "created": about.date}
+    return {
+        "title": policy.title or policy.policy,
+        "subject": f"{policy.policy} {policy.version}",
+        "author": "cspay",
+        "comments": f"cspay {__version__}",
+        "created": about.date,
+    }
 
 
 def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
@@ -205,8 +245,15 @@ def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
     write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary)
 
 
-def write_workbook(handle: IO[bytes], policy: Policy, payslips: Iterable[Payslip], words: Words,
-                   about: About, extra_codes: Iterable[str] = (), summary: Summary | None = None) -> None:
+def write_workbook(
+    handle: IO[bytes],
+    policy: Policy,
+    payslips: Iterable[Payslip],
+    words: Words,
+    about: About,
+    extra_codes: Iterable[str] = (),
+    summary: Summary | None = None,
+) -> None:
     """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in.
 
     `summary` is the run's, complete once the payslips are read; without one, the payslips are totalled here.

@@ -17,9 +17,13 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     seen: dict[Decimal, int] = {}
     for i, grade in enumerate(policy.grades):
         if grade.min_score in seen:
-            problems.append((("grades", i, "min_score"),
-                             f"min_score {grade.min_score} is also the min_score of grade "
-                             f"{policy.grades[seen[grade.min_score]].grade}; each grade needs its own"))
+            problems.append(
+                (
+                    ("grades", i, "min_score"),
+                    f"min_score {grade.min_score} is also the min_score of grade "
+                    f"{policy.grades[seen[grade.min_score]].grade}; each grade needs its own",
+                )
+            )
         seen.setdefault(grade.min_score, i)
     names = [grade.grade for grade in policy.grades]
     for i, name in enumerate(names):
@@ -34,12 +38,12 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for name, rule in policy.actions.items():
         if rule.grade not in names:
             key = "grade_at_least" if rule.at_least else "grade_at_most"
-            problems.append((("actions", name, key),
-                             f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}"))
+            problems.append(
+                (("actions", name, key), f"unknown grade {rule.grade!r}; the grades are {', '.join(names)}")
+            )
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
-            problems.append((("gates", i, "kpi"),
-                             f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
+            problems.append((("gates", i, "kpi"), f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
     return problems + period_checks(policy)
 
 
@@ -48,10 +52,10 @@ SUMMED_UNITS = ("count", "points", "seconds")
 
 def summed_columns(policy: Policy) -> dict[str, str]:
     """Columns whose months are added up in a quarter or year, each with the key that reads it."""
-    summed = {kpi.min_volume.column: f"kpis.{code}.min_volume" for code, kpi in policy.kpis.items()
-              if kpi.min_volume}
-    summed |= {kpi.weight_column: f"kpis.{code}.weight_column" for code, kpi in policy.kpis.items()
-               if kpi.weight_column}
+    summed = {kpi.min_volume.column: f"kpis.{code}.min_volume" for code, kpi in policy.kpis.items() if kpi.min_volume}
+    summed |= {
+        kpi.weight_column: f"kpis.{code}.weight_column" for code, kpi in policy.kpis.items() if kpi.weight_column
+    }
     summed |= {a.column: f"adjustments.{name}" for name, a in policy.adjustments.items()}
     if policy.proration:
         summed[policy.proration.column] = "proration"
@@ -62,15 +66,21 @@ def period_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     """Rules about combining months and about what a period's payslips pay."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     if policy.floor is not None and policy.period != "month":
-        problems.append((("floor",), "a floor is a monthly minimum; apply it in the monthly run, "
-                                     "not in a quarterly or annual policy"))
+        problems.append(
+            (
+                ("floor",),
+                "a floor is a monthly minimum; apply it in the monthly run, not in a quarterly or annual policy",
+            )
+        )
     elif policy.floor is not None and len(set(policy.paid_lines)) < len(MONTHLY_PAY):
-        problems.append((("floor",), "a floor tops up the whole month's pay; it needs `pays` to list "
-                                     f"{', '.join(MONTHLY_PAY)}"))
+        problems.append(
+            (("floor",), f"a floor tops up the whole month's pay; it needs `pays` to list {', '.join(MONTHLY_PAY)}")
+        )
     for code, kpi in policy.kpis.items():
         if kpi.aggregate == "sum" and kpi.unit not in SUMMED_UNITS:
-            problems.append((("kpis", code, "aggregate"),
-                             f"a sum of {kpi.unit} values means nothing; use mean or weighted_mean"))
+            problems.append(
+                (("kpis", code, "aggregate"), f"a sum of {kpi.unit} values means nothing; use mean or weighted_mean")
+            )
     return problems + _gate_combine_checks(policy)
 
 
@@ -84,10 +94,20 @@ def _gate_combine_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], st
             continue
         rule = gate.combine or "mean"
         if gate.column in summed and rule != "sum":
-            problems.append((("gates", i), f"column {gate.column!r} is summed over the months for "
-                                           f"{summed[gate.column]}; give this gate `combine: sum`"))
+            problems.append(
+                (
+                    ("gates", i),
+                    f"column {gate.column!r} is summed over the months for "
+                    f"{summed[gate.column]}; give this gate `combine: sum`",
+                )
+            )
         elif combined.setdefault(gate.column, (i, rule))[1] != rule:
             first, first_rule = combined[gate.column]
-            problems.append((("gates", i), f"column {gate.column!r} is combined by {first_rule} in "
-                                           f"gates[{first}]; give both gates the same `combine`"))
+            problems.append(
+                (
+                    ("gates", i),
+                    f"column {gate.column!r} is combined by {first_rule} in "
+                    f"gates[{first}]; give both gates the same `combine`",
+                )
+            )
     return problems

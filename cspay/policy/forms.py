@@ -37,15 +37,19 @@ def form_of(value: Any, forms: Forms, marks: Forms | None = None) -> str | None:
     return f"={used[0]}" if len(used) == 1 else None
 
 
-def either(forms: Forms, *, none: str, several: str | None = None, marks: Forms | None = None,
-           others: Sequence[str] = ()) -> tuple[Discriminator, BeforeValidator]:
+def either(
+    forms: Forms, *, none: str, several: str | None = None, marks: Forms | None = None, others: Sequence[str] = ()
+) -> tuple[Discriminator, BeforeValidator]:
     """The discriminator of a union written in one of `forms` (its required keys; `marks` are other keys
     that also show a form), and the check run before it: `none` when a mapping uses no form or leaves one
     incomplete, `several` when it mixes forms ({count} is how many forms it uses). A mapping that uses no
     form but a key no form has (nor `others`) is told about that key: it is most likely a misspelt form."""
     marked = marks or {}
-    known = [*(key for keys in forms.values() for key in keys), *(key for keys in marked.values() for key in keys),
-             *others]
+    known = [
+        *(key for keys in forms.values() for key in keys),
+        *(key for keys in marked.values() for key in keys),
+        *others,
+    ]
 
     def check(value: Any) -> Any:
         if not isinstance(value, Mapping):
@@ -62,8 +66,10 @@ def either(forms: Forms, *, none: str, several: str | None = None, marks: Forms 
             raise ValueError(none.format(count=len(used)))
         return value
 
-    return (Discriminator(lambda value: form_of(value, forms, marked), custom_error_type="form",
-                          custom_error_message=none), BeforeValidator(check))
+    return (
+        Discriminator(lambda value: form_of(value, forms, marked), custom_error_type="form", custom_error_message=none),
+        BeforeValidator(check),
+    )
 
 
 def nested(groups: Mapping[str, Sequence[str]]) -> Callable[[Any], Any]:

@@ -175,8 +175,9 @@ def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list
             continue
         if key in first_seen:
             first = first_seen[key]
-            problems.append(_at(doc.path, key_node.start_mark,
-                                f"duplicate key {key!r}; it was first given at line {first.line}"))
+            problems.append(
+                _at(doc.path, key_node.start_mark, f"duplicate key {key!r}; it was first given at line {first.line}")
+            )
             continue
         first_seen[key] = _mark(key_node)
         doc.keys[(*path, key)] = first_seen[key]
@@ -237,13 +238,13 @@ def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
         raise PolicyError(f"{where}: no file {target} (the path is relative to the policy's folder)")
     included = load_document(target)
     if not isinstance(included.data, dict) or set(included.data) != {"metrics"}:
-        raise PolicyError(f"{included.where(())}: expected one top-level key, metrics:, holding source: and "
-                          f"derived:")
+        raise PolicyError(f"{included.where(())}: expected one top-level key, metrics:, holding source: and derived:")
     try:
         spec = MetricsSpec.model_validate(included.data["metrics"])
     except ValidationError as error:
-        items: list[dict[str, Any]] = [{**item, "loc": ("metrics", *item["loc"])}
-                                       for item in error.errors(include_url=False)]
+        items: list[dict[str, Any]] = [
+            {**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)
+        ]
         raise PolicyError([_located(included, item) for item in items]) from None
     return {**doc.data, "metrics": spec}, target.read_bytes()
 
@@ -302,10 +303,17 @@ def _closest_key(loc: tuple[Any, ...], key: str) -> str | None:
 def _without_misspelt_missing(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it, and "give exactly
     one of grade_at_least or grade_at_most" where it has a 'grade_atleast': one typo, one line."""
-    meant = {(*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
-             for item in items if item["type"] == "extra_forbidden"}
-    return [item for item in items if not (item["type"] == "missing" and tuple(item["loc"]) in meant)
-            and not _meant_form(tuple(item["loc"]), meant)]
+    meant = {
+        (*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
+        for item in items
+        if item["type"] == "extra_forbidden"
+    }
+    return [
+        item
+        for item in items
+        if not (item["type"] == "missing" and tuple(item["loc"]) in meant)
+        and not _meant_form(tuple(item["loc"]), meant)
+    ]
 
 
 def _meant_form(loc: tuple[Any, ...], meant: set[tuple[Any, ...]]) -> bool:
@@ -335,8 +343,12 @@ def _keys_of(model: Any, loc: tuple[Any, ...], *, every_form: bool = False) -> l
             return []
     if every_form:
         members = [_unwrap(member) for member in _members(annotation)]
-        return [key for member in members if isinstance(member, type) and issubclass(member, BaseModel)
-                for key in _keys_written(member)]
+        return [
+            key
+            for member in members
+            if isinstance(member, type) and issubclass(member, BaseModel)
+            for key in _keys_written(member)
+        ]
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _keys_written(annotation)

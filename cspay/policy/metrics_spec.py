@@ -83,14 +83,22 @@ class Empty(Test):
     empty: bool
 
 
-_TEST_FORM, _TEST_CHECK = either({name: (name,) for name in TESTS},
-                                 none=f"give a column and exactly one of {', '.join(TESTS)}")
+_TEST_FORM, _TEST_CHECK = either(
+    {name: (name,) for name in TESTS}, none=f"give a column and exactly one of {', '.join(TESTS)}"
+)
 _TESTS = (Equals, NotEquals, In, AtLeast, AtMost, Above, Below, Empty)
 AnyTest = Annotated[
-    Annotated[Equals, Tag("=equals")] | Annotated[NotEquals, Tag("=not_equals")] | Annotated[In, Tag("=in")]
-    | Annotated[AtLeast, Tag("=at_least")] | Annotated[AtMost, Tag("=at_most")] | Annotated[Above, Tag("=above")]
-    | Annotated[Below, Tag("=below")] | Annotated[Empty, Tag("=empty")],
-    _TEST_FORM, _TEST_CHECK]
+    Annotated[Equals, Tag("=equals")]
+    | Annotated[NotEquals, Tag("=not_equals")]
+    | Annotated[In, Tag("=in")]
+    | Annotated[AtLeast, Tag("=at_least")]
+    | Annotated[AtMost, Tag("=at_most")]
+    | Annotated[Above, Tag("=above")]
+    | Annotated[Below, Tag("=below")]
+    | Annotated[Empty, Tag("=empty")],
+    _TEST_FORM,
+    _TEST_CHECK,
+]
 
 
 class Leaf(Model):
@@ -138,11 +146,16 @@ class AnyOf(Model):
 
 
 _CONDITION_FORM, _CONDITION_CHECK = either(
-    {"all": ("all",), "any": ("any",), "leaf": ("column",)}, marks={"leaf": TESTS},
+    {"all": ("all",), "any": ("any",), "leaf": ("column",)},
+    marks={"leaf": TESTS},
     none=f"give a column and exactly one of {', '.join(TESTS)}",
-    several="give all: [...] or any: [...] alone, with at least one condition")
-Condition = Annotated[Annotated[AllOf, Tag("=all")] | Annotated[AnyOf, Tag("=any")] | Annotated[Leaf, Tag("=leaf")],
-                      _CONDITION_FORM, _CONDITION_CHECK]
+    several="give all: [...] or any: [...] alone, with at least one condition",
+)
+Condition = Annotated[
+    Annotated[AllOf, Tag("=all")] | Annotated[AnyOf, Tag("=any")] | Annotated[Leaf, Tag("=leaf")],
+    _CONDITION_FORM,
+    _CONDITION_CHECK,
+]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
@@ -247,16 +260,35 @@ class RatioMetric(Aggregation):
     ratio: Ratio
 
 
-_METRICS = (CountMetric, SumMetric, MeanMetric, MedianMetric, MinMetric, MaxMetric, PercentileMetric, ShareMetric,
-            TopBoxMetric, RatioMetric)
-_METRIC_FORM, _METRIC_CHECK = either({cls.form: (cls.form,) for cls in _METRICS},
-                                     none=f"give exactly one of {', '.join(AGGREGATIONS)}; got {{count}}")
+_METRICS = (
+    CountMetric,
+    SumMetric,
+    MeanMetric,
+    MedianMetric,
+    MinMetric,
+    MaxMetric,
+    PercentileMetric,
+    ShareMetric,
+    TopBoxMetric,
+    RatioMetric,
+)
+_METRIC_FORM, _METRIC_CHECK = either(
+    {cls.form: (cls.form,) for cls in _METRICS}, none=f"give exactly one of {', '.join(AGGREGATIONS)}; got {{count}}"
+)
 Metric = Annotated[
-    Annotated[CountMetric, Tag("=count")] | Annotated[SumMetric, Tag("=sum")] | Annotated[MeanMetric, Tag("=mean")]
-    | Annotated[MedianMetric, Tag("=median")] | Annotated[MinMetric, Tag("=min")] | Annotated[MaxMetric, Tag("=max")]
-    | Annotated[PercentileMetric, Tag("=percentile")] | Annotated[ShareMetric, Tag("=share")]
-    | Annotated[TopBoxMetric, Tag("=top_box")] | Annotated[RatioMetric, Tag("=ratio")],
-    _METRIC_FORM, _METRIC_CHECK]
+    Annotated[CountMetric, Tag("=count")]
+    | Annotated[SumMetric, Tag("=sum")]
+    | Annotated[MeanMetric, Tag("=mean")]
+    | Annotated[MedianMetric, Tag("=median")]
+    | Annotated[MinMetric, Tag("=min")]
+    | Annotated[MaxMetric, Tag("=max")]
+    | Annotated[PercentileMetric, Tag("=percentile")]
+    | Annotated[ShareMetric, Tag("=share")]
+    | Annotated[TopBoxMetric, Tag("=top_box")]
+    | Annotated[RatioMetric, Tag("=ratio")],
+    _METRIC_FORM,
+    _METRIC_CHECK,
+]
 
 
 class DateColumn(Model):

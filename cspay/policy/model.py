@@ -115,12 +115,15 @@ class BandScore(Model):
         return True
 
 
-_SCORE_FORM, _SCORE_CHECK = either({"linear": ("threshold", "target", "stretch"), "bands": ("bands",)},
-                                   others=("at_threshold", "at_target", "at_stretch"),
-                                   none="expected threshold, target and stretch (a linear curve) or bands",
-                                   several="give either bands or threshold/target/stretch, not both")
-Score = Annotated[Annotated[LinearScore, Tag("=linear")] | Annotated[BandScore, Tag("=bands")], _SCORE_FORM,
-                  _SCORE_CHECK]
+_SCORE_FORM, _SCORE_CHECK = either(
+    {"linear": ("threshold", "target", "stretch"), "bands": ("bands",)},
+    others=("at_threshold", "at_target", "at_stretch"),
+    none="expected threshold, target and stretch (a linear curve) or bands",
+    several="give either bands or threshold/target/stretch, not both",
+)
+Score = Annotated[
+    Annotated[LinearScore, Tag("=linear")] | Annotated[BandScore, Tag("=bands")], _SCORE_FORM, _SCORE_CHECK
+]
 
 
 def _check_bands(bands: list[Band]) -> None:
@@ -211,8 +214,11 @@ def _gate_effect(value: Any) -> Any:
 
 
 _EFFECT_FORM, _ = either({"forfeit": ("forfeit",), "multiply": ("multiply",)}, none="")
-GateEffect = Annotated[Annotated[Forfeit, Tag("=forfeit")] | Annotated[Multiply, Tag("=multiply")], _EFFECT_FORM,
-                       BeforeValidator(_gate_effect)]
+GateEffect = Annotated[
+    Annotated[Forfeit, Tag("=forfeit")] | Annotated[Multiply, Tag("=multiply")],
+    _EFFECT_FORM,
+    BeforeValidator(_gate_effect),
+]
 
 CONDITIONS = ("below", "above", "at_least", "at_most")
 # What each condition tests, value against limit: `below 95` holds at 94.99, not at 95; `at_least 3` holds at 3.
@@ -274,27 +280,34 @@ class AtMost(GateCondition):
     at_most: Number
 
 
-_SUBJECT_FORM, _SUBJECT_CHECK = either({"kpi": ("kpi",), "column": ("column",)}, others=("combine",),
-                                       none="a gate names exactly one of `kpi` or `column`")
+_SUBJECT_FORM, _SUBJECT_CHECK = either(
+    {"kpi": ("kpi",), "column": ("column",)}, others=("combine",), none="a gate names exactly one of `kpi` or `column`"
+)
 _CONDITION_FORM, _CONDITION_CHECK = either(
     {name: (name,) for name in CONDITIONS},
-    none=f"a gate has exactly one condition of {', '.join(CONDITIONS)}; got {{count}}")
+    none=f"a gate has exactly one condition of {', '.join(CONDITIONS)}; got {{count}}",
+)
 
 
 class Gate(Model):
     """A condition on a KPI or a column that forfeits or multiplies the bonus, before the cap."""
 
     flattened: ClassVar[tuple[str, ...]] = ("subject", "condition")  # written inline in the YAML
-    subject: Annotated[Annotated[KpiSubject, Tag("=kpi")] | Annotated[ColumnSubject, Tag("=column")],
-                       _SUBJECT_FORM, _SUBJECT_CHECK]
-    condition: Annotated[Annotated[Below, Tag("=below")] | Annotated[Above, Tag("=above")]
-                         | Annotated[AtLeast, Tag("=at_least")] | Annotated[AtMost, Tag("=at_most")],
-                         _CONDITION_FORM, _CONDITION_CHECK]
+    subject: Annotated[
+        Annotated[KpiSubject, Tag("=kpi")] | Annotated[ColumnSubject, Tag("=column")], _SUBJECT_FORM, _SUBJECT_CHECK
+    ]
+    condition: Annotated[
+        Annotated[Below, Tag("=below")]
+        | Annotated[Above, Tag("=above")]
+        | Annotated[AtLeast, Tag("=at_least")]
+        | Annotated[AtMost, Tag("=at_most")],
+        _CONDITION_FORM,
+        _CONDITION_CHECK,
+    ]
     then: GateEffect
     reason: Text | None = None
 
-    _gather = model_validator(mode="before")(nested({"subject": ("kpi", "column", "combine"),
-                                                     "condition": CONDITIONS}))
+    _gather = model_validator(mode="before")(nested({"subject": ("kpi", "column", "combine"), "condition": CONDITIONS}))
 
     @property
     def kpi(self) -> str | None:
@@ -353,8 +366,14 @@ PaidLine = Literal["base_pay", "allowances", "bonus", "adjustments"]
 MONTHLY_PAY: list[PaidLine] = ["base_pay", "allowances", "bonus", "adjustments"]
 PERIOD_PAY: list[PaidLine] = ["bonus", "adjustments"]
 # Which `pays` entry each payslip line belongs to, by the first part of its code.
-PAID_AS = {"base_pay": "base_pay", "allowance": "allowances", "bonus": "bonus", "adjustment": "adjustments",
-           "floor": "base_pay", "true_up": "bonus"}
+PAID_AS = {
+    "base_pay": "base_pay",
+    "allowance": "allowances",
+    "bonus": "bonus",
+    "adjustment": "adjustments",
+    "floor": "base_pay",
+    "true_up": "bonus",
+}
 
 
 class Floor(Model):
@@ -384,9 +403,11 @@ class ShareBudget(Model):
 
 _BUDGET_FORM, _BUDGET_CHECK = either(
     {"pool": ("bonus_pool",), "share": ("bonus_pool_share",)},
-    none="a budget gives exactly one of `bonus_pool` (an amount) or `bonus_pool_share` (N%)")
-Budget = Annotated[Annotated[PoolBudget, Tag("=pool")] | Annotated[ShareBudget, Tag("=share")], _BUDGET_FORM,
-                   _BUDGET_CHECK]
+    none="a budget gives exactly one of `bonus_pool` (an amount) or `bonus_pool_share` (N%)",
+)
+Budget = Annotated[
+    Annotated[PoolBudget, Tag("=pool")] | Annotated[ShareBudget, Tag("=share")], _BUDGET_FORM, _BUDGET_CHECK
+]
 
 
 class InLast(Model):
@@ -422,24 +443,30 @@ class InLastSpan(Model):
     in_last: InLast
 
 
-_GRADE_FORM, _GRADE_CHECK = either({"at_least": ("grade_at_least",), "at_most": ("grade_at_most",)},
-                                   none="a rule names exactly one of grade_at_least or grade_at_most")
+_GRADE_FORM, _GRADE_CHECK = either(
+    {"at_least": ("grade_at_least",), "at_most": ("grade_at_most",)},
+    none="a rule names exactly one of grade_at_least or grade_at_most",
+)
 _SPAN_FORM, _SPAN_CHECK = either(
     {"consecutive": ("consecutive",), "in_last": ("in_last",)},
-    none="a rule has exactly one of consecutive: N or in_last: {{periods: N, count: K}}")
+    none="a rule has exactly one of consecutive: N or in_last: {{periods: N, count: K}}",
+)
 
 
 class ActionRule(Model):
     """An action triggered by grades over recorded periods, e.g. A or better 3 periods running."""
 
     flattened: ClassVar[tuple[str, ...]] = ("grade_rule", "span")  # written inline in the YAML
-    grade_rule: Annotated[Annotated[AtLeastGrade, Tag("=at_least")] | Annotated[AtMostGrade, Tag("=at_most")],
-                          _GRADE_FORM, _GRADE_CHECK]
-    span: Annotated[Annotated[Consecutive, Tag("=consecutive")] | Annotated[InLastSpan, Tag("=in_last")],
-                    _SPAN_FORM, _SPAN_CHECK]
+    grade_rule: Annotated[
+        Annotated[AtLeastGrade, Tag("=at_least")] | Annotated[AtMostGrade, Tag("=at_most")], _GRADE_FORM, _GRADE_CHECK
+    ]
+    span: Annotated[
+        Annotated[Consecutive, Tag("=consecutive")] | Annotated[InLastSpan, Tag("=in_last")], _SPAN_FORM, _SPAN_CHECK
+    ]
 
-    _gather = model_validator(mode="before")(nested({"grade_rule": ("grade_at_least", "grade_at_most"),
-                                                     "span": ("consecutive", "in_last")}))
+    _gather = model_validator(mode="before")(
+        nested({"grade_rule": ("grade_at_least", "grade_at_most"), "span": ("consecutive", "in_last")})
+    )
 
     @property
     def periods(self) -> int:

@@ -21,8 +21,7 @@ from cspay.policy import metrics_spec, model, values
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _DIGITS = r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
 NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": rf"^\s*[-+]?{_DIGITS}\s*$"}]}
-NON_NEGATIVE = {"anyOf": [{"type": "number", "minimum": 0},
-                          {"type": "string", "pattern": rf"^\s*\+?{_DIGITS}\s*$"}]}
+NON_NEGATIVE = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": rf"^\s*\+?{_DIGITS}\s*$"}]}
 POSITIVE = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, NON_NEGATIVE["anyOf"][1]]}
 SHARE = {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*%\s*$", "examples": ["30%"]}
 TEXT = {"anyOf": [{"type": "string"}, {"type": "number"}]}
@@ -30,13 +29,22 @@ TEXT = {"anyOf": [{"type": "string"}, {"type": "number"}]}
 BEFORE: dict[Any, dict[str, Any]] = {
     values._number: NUMBER,
     values._text: TEXT,
-    values._amount_or_share: {"anyOf": [NON_NEGATIVE["anyOf"][0], SHARE],
-                             "description": "An amount, or a share of base pay written as N%."},
-    model._gate_effect: {"anyOf": [
-        {"const": "forfeit", "description": "The bonus becomes 0."},
-        {"type": "object", "properties": {"multiply": NON_NEGATIVE}, "required": ["multiply"],
-         "additionalProperties": False, "description": "The bonus is multiplied by k."},
-    ]},
+    values._amount_or_share: {
+        "anyOf": [NON_NEGATIVE["anyOf"][0], SHARE],
+        "description": "An amount, or a share of base pay written as N%.",
+    },
+    model._gate_effect: {
+        "anyOf": [
+            {"const": "forfeit", "description": "The bonus becomes 0."},
+            {
+                "type": "object",
+                "properties": {"multiply": NON_NEGATIVE},
+                "required": ["multiply"],
+                "additionalProperties": False,
+                "description": "The bonus is multiplied by k.",
+            },
+        ]
+    },
     values._share_written: {**SHARE, "examples": ["25%"]},
     values._share: {**SHARE, "examples": ["12%"]},
     values._reason: {"anyOf": [{"type": "string", "pattern": r"\S"}, {"type": "number"}]},
@@ -105,6 +113,7 @@ DESCRIPTIONS = {
     },
 }
 
+
 class _PolicySchema(GenerateJsonSchema):
     def function_before_schema(self, schema: Any) -> Any:
         known = BEFORE.get(schema["function"]["function"])
@@ -141,8 +150,12 @@ def policy_schema() -> dict[str, Any]:
         properties = (schema if name == "Policy" else definitions[name])["properties"]
         for key, text in keys.items():
             properties[key]["description"] = text
-    return {"$schema": DIALECT, **schema, "title": "cspay pay policy",
-            "description": "A cspay pay policy: roles, KPIs, grades, bonus, gates and pay lines."}
+    return {
+        "$schema": DIALECT,
+        **schema,
+        "title": "cspay pay policy",
+        "description": "A cspay pay policy: roles, KPIs, grades, bonus, gates and pay lines.",
+    }
 
 
 def _flatten(definitions: dict[str, Any], name: str, fields: tuple[str, ...]) -> None:

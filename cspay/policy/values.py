@@ -16,7 +16,7 @@ LARGEST_DIGITS = 15  # numbers from 10**15 on are refused, as in metrics cells
 def _number(value: Any) -> Decimal:
     number = _any_number(value)
     if number and number.adjusted() >= LARGEST_DIGITS:  # pay from it could need more than 28 exact digits
-        raise ValueError(f"expected a number below {10 ** LARGEST_DIGITS:,} in size, got {shown(value)}")
+        raise ValueError(f"expected a number below {10**LARGEST_DIGITS:,} in size, got {shown(value)}")
     return number
 
 
@@ -117,8 +117,9 @@ def _share_written(value: Any) -> Decimal:
 
 def _reason(value: Any) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError("expected a reason why the rule does not apply to this policy; "
-                         "a rule is silenced only with a reason")
+        raise ValueError(
+            "expected a reason why the rule does not apply to this policy; a rule is silenced only with a reason"
+        )
     return _text(value)
 
 

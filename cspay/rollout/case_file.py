@@ -182,8 +182,9 @@ def policy_path(path: Path, data: Any) -> Path:
     target = path.parent / str(data["policy"])
     if not target.is_file():
         line, column = data.lc.value("policy")
-        raise CaseError(f"{path}:{line + 1}:{column + 1}: policy: {target}: no such file (the path is relative "
-                        f"to the case file)")
+        raise CaseError(
+            f"{path}:{line + 1}:{column + 1}: policy: {target}: no such file (the path is relative to the case file)"
+        )
     return target
 
 
@@ -194,8 +195,9 @@ def _case_problems(path: Path, case: Any, names: dict[str, int]) -> list[str]:
     if not isinstance(name, str) or not name.strip():
         problems.append(f"{_node_at(path, case)}: every case needs a `name`")
     elif name in names:
-        problems.append(f"{_key_at(path, case, 'name')}: case {name!r} is also at line {names[name]}; "
-                        f"each case needs its own name")
+        problems.append(
+            f"{_key_at(path, case, 'name')}: case {name!r} is also at line {names[name]}; each case needs its own name"
+        )
     else:
         names[name] = case.lc.line + 1
     problems += _row_problems(path, case, "row")
@@ -210,14 +212,20 @@ def _row_problems(path: Path, parent: Any, key: str) -> list[str]:
         return []
     if not isinstance(row, dict):
         return [f"{_key_at(path, parent, key)}: `{key}` must map column names to cell values"]
-    return [f"{_key_at(path, row, column)}: {key}.{column}: expected the text of one cell, got a "
-            f"{'list' if isinstance(value, list) else 'mapping'}"
-            for column, value in row.items() if isinstance(value, (dict, list))]
+    return [
+        f"{_key_at(path, row, column)}: {key}.{column}: expected the text of one cell, got a "
+        f"{'list' if isinstance(value, list) else 'mapping'}"
+        for column, value in row.items()
+        if isinstance(value, (dict, list))
+    ]
 
 
 def _unknown_keys(path: Path, mapping: Any, known: tuple[str, ...], what: str) -> list[str]:
-    return [f"{_key_at(path, mapping, key)}: unknown {what}key {key!r}; expected one of {', '.join(known)}"
-            for key in mapping if key not in known]
+    return [
+        f"{_key_at(path, mapping, key)}: unknown {what}key {key!r}; expected one of {', '.join(known)}"
+        for key in mapping
+        if key not in known
+    ]
 
 
 def expect_problems(path: Path, case: Any, policy: Policy) -> list[str]:
@@ -235,12 +243,15 @@ def expect_problems(path: Path, case: Any, policy: Policy) -> list[str]:
         elif key in TEXT_FIELDS and isinstance(value, (dict, list, bool)):
             problems.append(f"{where}: expected the {key} as text, or null for none")
         elif key not in TEXT_FIELDS and not _is_number(value) and not (key == "score" and value is None):
-            problems.append(f"{where}: expected a number like {'1.1416' if key.startswith('score') else '7940.00'}"
-                            f", got {value!r}")
+            problems.append(
+                f"{where}: expected a number like {'1.1416' if key.startswith('score') else '7940.00'}, got {value!r}"
+            )
     tolerance = expect.get("score_tolerance")
     if _is_number(tolerance) and Decimal(tolerance) < 0:
-        problems.append(f"{_key_at(path, expect, 'score_tolerance')}: case {name!r}: score_tolerance must be "
-                        f"at least 0, got {cell_text(tolerance)}")
+        problems.append(
+            f"{_key_at(path, expect, 'score_tolerance')}: case {name!r}: score_tolerance must be "
+            f"at least 0, got {cell_text(tolerance)}"
+        )
     if "score_tolerance" in expect and "score" not in expect:
         problems.append(f"{_key_at(path, expect, 'score_tolerance')}: case {name!r}: score_tolerance needs a score")
     return problems
@@ -271,6 +282,8 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
             if not any(find_header([cell_text(column)], name) for name in read):
                 close = difflib.get_close_matches(cell_text(column), known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"it reads {', '.join(known)}"
-                problems.append(f"{_key_at(path, cells, column)}: {key}.{column}: the policy {policy.path} reads "
-                                f"no column {cell_text(column)!r}; {hint}")
+                problems.append(
+                    f"{_key_at(path, cells, column)}: {key}.{column}: the policy {policy.path} reads "
+                    f"no column {cell_text(column)!r}; {hint}"
+                )
     return problems

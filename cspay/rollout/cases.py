@@ -119,13 +119,18 @@ def run_case_file(path: Path) -> CaseFile:
 def _check_pays_one_by_one(path: Path, policy: Policy) -> None:
     """A case is one agent paid on its own: a policy whose pay depends on more than that is refused."""
     if policy.budget is not None:
-        raise UsageProblem(f"{path}: {policy.path} has a bonus budget, which scales every bonus by the whole "
-                           f"month's demand, so a case of one agent cannot show what it pays; check the month "
-                           f"with `cspay compute`, or test a copy of the policy without its budget", "CASES")
+        raise UsageProblem(
+            f"{path}: {policy.path} has a bonus budget, which scales every bonus by the whole "
+            f"month's demand, so a case of one agent cannot show what it pays; check the month "
+            f"with `cspay compute`, or test a copy of the policy without its budget",
+            "CASES",
+        )
     if policy.true_up:
-        raise UsageProblem(f"{path}: {policy.path} pays a true-up against the bonuses the ledger recorded, which "
-                           f"a case of one agent does not have; check the period with `cspay compute --ledger`",
-                           "CASES")
+        raise UsageProblem(
+            f"{path}: {policy.path} pays a true-up against the bonuses the ledger recorded, which "
+            f"a case of one agent does not have; check the period with `cspay compute --ledger`",
+            "CASES",
+        )
 
 
 def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) -> CaseResult:
@@ -146,14 +151,22 @@ def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) ->
     for key, expected in expect.items():
         if key != "score_tolerance":
             actual = actual_value(slip, key)
-            result.checks.append(Check(key, expected, actual, _value_line(expect, key),
-                                       matches(key, expected, actual, tolerance),
-                                       tolerance if key == "score" else None))
+            result.checks.append(
+                Check(
+                    key,
+                    expected,
+                    actual,
+                    _value_line(expect, key),
+                    matches(key, expected, actual, tolerance),
+                    tolerance if key == "score" else None,
+                )
+            )
     return result
 
 
-def agent_row(path: Path, policy: Policy, defaults: dict[str, str], row: dict[str, str], name: str,
-              line: int) -> AgentRow:
+def agent_row(
+    path: Path, policy: Policy, defaults: dict[str, str], row: dict[str, str], name: str, line: int
+) -> AgentRow:
     """The case's cells (the row over the defaults) through the metrics reader's own RowParser."""
     given = {**_identity(policy, name), **defaults, **row}
     header = list(given)
@@ -162,8 +175,12 @@ def agent_row(path: Path, policy: Policy, defaults: dict[str, str], row: dict[st
     try:
         parser = RowParser(policy, header, str(path))
     except MetricsError as error:
-        raise CaseError([message.replace(f"{path}: row 1: ", f"{where}: ") +
-                         "; give them in `defaults:` or in the case's `row:`" for message in error.problems]) from None
+        raise CaseError(
+            [
+                message.replace(f"{path}: row 1: ", f"{where}: ") + "; give them in `defaults:` or in the case's `row:`"
+                for message in error.problems
+            ]
+        ) from None
     agent = parser.parse(line, cells)
     if agent is None:
         raise CaseError([message.replace(f"{path}: row {line}", where) for message in parser.problems.messages])

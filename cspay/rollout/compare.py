@@ -77,8 +77,14 @@ def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
     def total(amount: Callable[[AgentChange], Decimal]) -> Decimal:
         return sum((amount(change) for change in changes), ZERO)
 
-    return Totals(name, len({change.old.agent_id for change in changes}), total(lambda c: c.old.gross), total(lambda c: c.new.gross),
-                  total(lambda c: c.old.amount("bonus")), total(lambda c: c.new.amount("bonus")))
+    return Totals(
+        name,
+        len({change.old.agent_id for change in changes}),
+        total(lambda c: c.old.gross),
+        total(lambda c: c.new.gross),
+        total(lambda c: c.old.amount("bonus")),
+        total(lambda c: c.new.amount("bonus")),
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,11 @@ class Comparison:
         for change in self.changes:
             by_agent[change.old.agent_id] = by_agent.get(change.old.agent_id, ZERO) + change.delta
         deltas = list(by_agent.values())
-        return {"gain": sum(d > 0 for d in deltas), "lose": sum(d < 0 for d in deltas),
-                "same": sum(d == 0 for d in deltas)}
+        return {
+            "gain": sum(d > 0 for d in deltas),
+            "lose": sum(d < 0 for d in deltas),
+            "same": sum(d == 0 for d in deltas),
+        }
 
     def largest_gains(self, count: int = TOP) -> list[AgentChange]:
         """The agents whose gross rises most; on a tie, in the order of the months and rows."""
@@ -137,20 +146,36 @@ class Comparison:
         return rows
 
 
-def compare(old: Policy, new: Policy, paths: Sequence[Path], period: Period | None = None, *,
-            rosters: Sequence[Path] = (), encoding: str | None = None, delimiter: str | None = None) -> Comparison:
+def compare(
+    old: Policy,
+    new: Policy,
+    paths: Sequence[Path],
+    period: Period | None = None,
+    *,
+    rosters: Sequence[Path] = (),
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Comparison:
     """Both policies on the same inputs: each month's file on its own under monthly policies, else the one
     period (a quarter's files, or a raw export with its roster). UsageProblem when they cannot read the same
     inputs or pay the same period."""
     if old.currency != new.currency:
-        raise PolicyError(f"{new.path}: currency {new.currency} differs from {old.currency} in {old.path}; "
-                          f"expected two policies paying in the same currency")
+        raise PolicyError(
+            f"{new.path}: currency {new.currency} differs from {old.currency} in {old.path}; "
+            f"expected two policies paying in the same currency"
+        )
     if old.period != new.period:
-        raise UsageProblem(f"{old.path} pays a {old.period} and {new.path} a {new.period}; a comparison needs two "
-                           f"policies that pay the same period from the same files", "NEW")
+        raise UsageProblem(
+            f"{old.path} pays a {old.period} and {new.path} a {new.period}; a comparison needs two "
+            f"policies that pay the same period from the same files",
+            "NEW",
+        )
     if (old.metrics is None) != (new.metrics is None):
-        raise UsageProblem(f"only one of {old.path} and {new.path} derives its metrics from a raw export (a metrics: "
-                           f"section), so they cannot read the same files", "NEW")
+        raise UsageProblem(
+            f"only one of {old.path} and {new.path} derives its metrics from a raw export (a metrics: "
+            f"section), so they cannot read the same files",
+            "NEW",
+        )
     each_file = old.period == "month" and old.metrics is None
     runs = [[path] for path in paths] if each_file else [list(paths)]
     changes: list[AgentChange] = []
@@ -164,16 +189,22 @@ def compare(old: Policy, new: Policy, paths: Sequence[Path], period: Period | No
     return Comparison(old, new, labels, changes)
 
 
-def _payslips(policy: Policy, which: str, files: list[Path], period: Period | None, rosters: Sequence[Path],
-              encoding: str | None, delimiter: str | None) -> list[Payslip]:
+def _payslips(
+    policy: Policy,
+    which: str,
+    files: list[Path],
+    period: Period | None,
+    rosters: Sequence[Path],
+    encoding: str | None,
+    delimiter: str | None,
+) -> list[Payslip]:
     """The payslips of one side's run (budget included)."""
     try:
         source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
         return list(pay(source).payslips)
     except MetricsError as error:
         # The two policies may read different columns: say which one this problem is about.
-        raise MetricsError([_for_policy(line, which, policy) for line in error.problems],
-                           hidden=error.hidden) from None
+        raise MetricsError([_for_policy(line, which, policy) for line in error.problems], hidden=error.hidden) from None
 
 
 def _for_policy(message: str, which: str, policy: Policy) -> str:
@@ -190,17 +221,20 @@ def _paired(label: str, old: list[Payslip], new: list[Payslip]) -> list[AgentCha
     missing = [slip.agent_id for slip in old if slip.agent_id not in by_id]
     extra = {slip.agent_id for slip in new} - {slip.agent_id for slip in old}
     if missing or extra:
-        raise MetricsError(f"{label}: the old policy pays {len(old)} agents and the new {len(new)}; agents paid by "
-                           f"one only: {', '.join(sorted([*missing, *extra])[:10])}; expected both to pay the same "
-                           f"agents")
+        raise MetricsError(
+            f"{label}: the old policy pays {len(old)} agents and the new {len(new)}; agents paid by "
+            f"one only: {', '.join(sorted([*missing, *extra])[:10])}; expected both to pay the same "
+            f"agents"
+        )
     return [AgentChange(label, slip, by_id[slip.agent_id]) for slip in old]
 
 
-def limit_problems(total: Totals, currency: str, max_increase: Decimal | None,
-                   max_decrease: Decimal | None) -> list[str]:
+def limit_problems(
+    total: Totals, currency: str, max_increase: Decimal | None, max_decrease: Decimal | None
+) -> list[str]:
     """What --max-increase / --max-decrease (percentages) say about the move in total gross, if anything."""
     moved = total.percent
-    change = (f"{total.delta:+,} {currency}: {total.old_gross:,} -> {total.new_gross:,}")
+    change = f"{total.delta:+,} {currency}: {total.old_gross:,} -> {total.new_gross:,}"
     if max_increase is not None and total.delta > 0 and (moved is None or moved > max_increase):
         shown = "from 0" if moved is None else f"by {moved:.2f}%"
         return [f"total gross rises {shown} ({change}), more than --max-increase {max_increase}%"]
@@ -224,10 +258,18 @@ def parse_limit(text: str) -> Decimal:
 def agent_row(change: AgentChange, *, with_month: bool) -> dict[str, str | None]:
     """One line of the per-agent table: who, gross under each policy, the difference, grade under each."""
     old, new = change.old, change.new
-    return {**({"month": change.month} if with_month else {}),
-            "agent_id": old.agent_id, "name": old.name, "role": old.role, "team": old.team,
-            "old_gross": str(old.gross), "new_gross": str(new.gross), "delta": str(change.delta),
-            "old_grade": old.grade, "new_grade": new.grade}
+    return {
+        **({"month": change.month} if with_month else {}),
+        "agent_id": old.agent_id,
+        "name": old.name,
+        "role": old.role,
+        "team": old.team,
+        "old_gross": str(old.gross),
+        "new_gross": str(new.gross),
+        "delta": str(change.delta),
+        "old_grade": old.grade,
+        "new_grade": new.grade,
+    }
 
 
 def agent_columns(comparison: Comparison) -> list[str]:
@@ -242,11 +284,18 @@ def agent_rows(comparison: Comparison) -> list[dict[str, str | None]]:
 
 
 def totals_data(group: Totals) -> dict[str, object]:
-    return {"name": group.name, "headcount": group.headcount,
-            "old_gross": str(group.old_gross), "new_gross": str(group.new_gross), "delta": str(group.delta),
-            "percent": _text(group.percent), "old_bonus": str(group.old_bonus),
-            "new_bonus": str(group.new_bonus), "bonus_delta": str(group.bonus_delta),
-            "bonus_percent": _text(group.bonus_percent)}
+    return {
+        "name": group.name,
+        "headcount": group.headcount,
+        "old_gross": str(group.old_gross),
+        "new_gross": str(group.new_gross),
+        "delta": str(group.delta),
+        "percent": _text(group.percent),
+        "old_bonus": str(group.old_bonus),
+        "new_bonus": str(group.new_bonus),
+        "bonus_delta": str(group.bonus_delta),
+        "bonus_percent": _text(group.bonus_percent),
+    }
 
 
 def comparison_data(comparison: Comparison) -> dict[str, object]:
@@ -255,8 +304,10 @@ def comparison_data(comparison: Comparison) -> dict[str, object]:
     total = totals_data(comparison.total())
     del total["name"]
     return {
-        "old_policy": _policy_data(comparison.old), "new_policy": _policy_data(comparison.new),
-        "currency": comparison.new.currency, "months": comparison.months,
+        "old_policy": _policy_data(comparison.old),
+        "new_policy": _policy_data(comparison.new),
+        "currency": comparison.new.currency,
+        "months": comparison.months,
         "summary": {
             "total": total,
             "by_role": [totals_data(group) for group in comparison.by_role()],

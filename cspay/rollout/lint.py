@@ -43,8 +43,14 @@ class Finding:
         return f"{self.file}:{self.line}:{self.column}: {self.code}: {self.message}"
 
     def data(self) -> dict[str, Any]:
-        return {"code": self.code, "file": self.file, "line": self.line, "column": self.column,
-                "message": self.message, **({"reason": self.reason} if self.reason else {})}
+        return {
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            **({"reason": self.reason} if self.reason else {}),
+        }
 
 
 def lint(policy: Policy, words: Words | None = None) -> list[Finding]:
@@ -74,8 +80,11 @@ def _finding(context: Context, hit: Hit) -> Finding:
     file, line, column = _where(context.policy, hit.path)
     values = {"cliff": percent(context.policy.lint.cliff / HUNDRED), **hit.values}
     words = context.words
-    message = words("lint.joined", finding=words(f"lint.{hit.code}.{hit.key}", **values),
-                    why=words(f"lint.{hit.code}.why", **values))
+    message = words(
+        "lint.joined",
+        finding=words(f"lint.{hit.code}.{hit.key}", **values),
+        why=words(f"lint.{hit.code}.why", **values),
+    )
     reason = context.policy.lint.ignore.get(hit.code) if hit.code != LINT_CODE else None
     return Finding(hit.code, file, line, column, message, reason)
 

@@ -48,8 +48,9 @@ class Context:
 
     def per_role(self, share: Decimal) -> str:
         """A share of target bonus as money for each role: `L1 ¥540.00, L2 ¥585.00`."""
-        amounts = [f"{name} {self.money(share * role.target_bonus_amount())}"
-                   for name, role in self.policy.roles.items()]
+        amounts = [
+            f"{name} {self.money(share * role.target_bonus_amount())}" for name, role in self.policy.roles.items()
+        ]
         return self.words("lint.list_separator").join(amounts)
 
     def range(self, unit: str) -> str:
@@ -87,10 +88,19 @@ def bonus_share(context: Context) -> Iterator[Hit]:
         share = bonus / total * HUNDRED
         key = "high" if share > limits.max else "low" if share < limits.min else None
         if key:
-            yield Hit("CSP101", ("roles", name, "target_bonus"), key, {
-                "role": name, "bonus": context.money(bonus), "total": context.money(total),
-                "share": percent(share / HUNDRED), "min": percent(limits.min / HUNDRED),
-                "max": percent(limits.max / HUNDRED)})
+            yield Hit(
+                "CSP101",
+                ("roles", name, "target_bonus"),
+                key,
+                {
+                    "role": name,
+                    "bonus": context.money(bonus),
+                    "total": context.money(total),
+                    "share": percent(share / HUNDRED),
+                    "min": percent(limits.min / HUNDRED),
+                    "max": percent(limits.max / HUNDRED),
+                },
+            )
 
 
 def heavy_kpi(context: Context) -> Iterator[Hit]:
@@ -99,8 +109,12 @@ def heavy_kpi(context: Context) -> Iterator[Hit]:
     for code, kpi in context.policy.kpis.items():
         share = kpi.weight / context.weights * HUNDRED
         if share > limit:
-            yield Hit("CSP102", ("kpis", code, "weight"), "heavy",
-                      {"kpi": code, "weight": number(share), "max": number(limit)})
+            yield Hit(
+                "CSP102",
+                ("kpis", code, "weight"),
+                "heavy",
+                {"kpi": code, "weight": number(share), "max": number(limit)},
+            )
 
 
 def direction(score: Score) -> int:
@@ -116,8 +130,9 @@ def speed_without_quality(context: Context) -> Iterator[Hit]:
     """CSP103: a lower-is-better seconds KPI with weight, and no quality KPI gated or weighing as much."""
     policy = context.policy
     gated = {gate.kpi for gate in policy.gates if gate.kpi}
-    quality = [(code, kpi) for code, kpi in policy.kpis.items()
-               if kpi.unit in QUALITY_UNITS and direction(kpi.score) > 0]
+    quality = [
+        (code, kpi) for code, kpi in policy.kpis.items() if kpi.unit in QUALITY_UNITS and direction(kpi.score) > 0
+    ]
     for code, kpi in policy.kpis.items():
         if kpi.unit != "seconds" or kpi.weight <= 0 or direction(kpi.score) >= 0:
             continue
@@ -133,9 +148,18 @@ def grade_cliffs(context: Context) -> Iterator[Hit]:
     for upper, lower, change in reach.grade_steps(policy, context.top):
         if abs(change) * HUNDRED > policy.lint.cliff:
             grade = policy.grades[upper]
-            yield Hit("CSP104", ("grades", upper, "min_score"), "grade", {
-                "grade": grade.grade, "lower": policy.grades[lower].grade, "score": number(grade.min_score),
-                "share": percent(abs(change)), "money": context.per_role(abs(change))})
+            yield Hit(
+                "CSP104",
+                ("grades", upper, "min_score"),
+                "grade",
+                {
+                    "grade": grade.grade,
+                    "lower": policy.grades[lower].grade,
+                    "score": number(grade.min_score),
+                    "share": percent(abs(change)),
+                    "money": context.per_role(abs(change)),
+                },
+            )
 
 
 def _ladder_step(context: Context) -> Decimal:
@@ -174,9 +198,18 @@ def score_cliffs(context: Context) -> Iterator[Hit]:
             step = abs(change) * kpi.weight / context.weights
             jump = reach.largest_jump(policy, step, context.top)
             if jump * HUNDRED > policy.lint.cliff and jump > ladder:
-                yield Hit("CSP104", ("kpis", code, "score", *path), key, {
-                    "kpi": code, "value": number(value), "at_threshold": number(change),
-                    "share": percent(jump), "money": context.per_role(jump)})
+                yield Hit(
+                    "CSP104",
+                    ("kpis", code, "score", *path),
+                    key,
+                    {
+                        "kpi": code,
+                        "value": number(value),
+                        "at_threshold": number(change),
+                        "share": percent(jump),
+                        "money": context.per_role(jump),
+                    },
+                )
 
 
 def gate_cliffs(context: Context) -> Iterator[Hit]:
@@ -187,17 +220,29 @@ def gate_cliffs(context: Context) -> Iterator[Hit]:
             continue  # a gate that never or always fires is reported as dead, not as a cliff
         drop = reach.gate_drop(policy, gate)
         if drop * HUNDRED > policy.lint.cliff:
-            yield Hit("CSP104", ("gates", i), "gate", {
-                "gate": gate.describe(), "value": number(gate.condition.limit),
-                "share": percent(drop), "money": context.per_role(drop)})
+            yield Hit(
+                "CSP104",
+                ("gates", i),
+                "gate",
+                {
+                    "gate": gate.describe(),
+                    "value": number(gate.condition.limit),
+                    "share": percent(drop),
+                    "money": context.per_role(drop),
+                },
+            )
 
 
 def unreachable_grades(context: Context) -> Iterator[Hit]:
     """CSP105: a grade whose min_score is above the highest score an agent can reach."""
     for i, grade in enumerate(context.policy.grades):
         if grade.min_score > context.top:
-            yield Hit("CSP105", ("grades", i, "min_score"), "grade",
-                      {"grade": grade.grade, "min_score": number(grade.min_score), "top": number(context.top)})
+            yield Hit(
+                "CSP105",
+                ("grades", i, "min_score"),
+                "grade",
+                {"grade": grade.grade, "min_score": number(grade.min_score), "top": number(context.top)},
+            )
 
 
 def out_of_range(context: Context) -> Iterator[Hit]:
@@ -208,14 +253,22 @@ def out_of_range(context: Context) -> Iterator[Hit]:
             for i, band in enumerate(kpi.score.bands):
                 high = UNIT_RANGES[kpi.unit][1]
                 if high is not None and band.from_ > high:
-                    yield Hit("CSP105", ("kpis", code, "score", "bands", i, "from"), "band",
-                              {**values, "value": number(band.from_)})
+                    yield Hit(
+                        "CSP105",
+                        ("kpis", code, "score", "bands", i, "from"),
+                        "band",
+                        {**values, "value": number(band.from_)},
+                    )
             continue
         for point in ("threshold", "target", "stretch"):
             value = getattr(kpi.score, point)
             if not in_range(kpi.unit, value):
-                yield Hit("CSP105", ("kpis", code, "score", point), "curve",
-                          {**values, "point": point, "value": number(value)})
+                yield Hit(
+                    "CSP105",
+                    ("kpis", code, "score", point),
+                    "curve",
+                    {**values, "point": point, "value": number(value)},
+                )
 
 
 def dead_gates(context: Context) -> Iterator[Hit]:
@@ -226,8 +279,12 @@ def dead_gates(context: Context) -> Iterator[Hit]:
         unit = context.policy.kpis[gate.kpi].unit
         fires = reach.gate_fires(gate, unit)
         if fires:
-            yield Hit("CSP105", ("gates", i, gate.condition.name), f"gate_{fires}",
-                      {"gate": gate.describe(), "unit": unit, "range": context.range(unit)})
+            yield Hit(
+                "CSP105",
+                ("gates", i, gate.condition.name),
+                f"gate_{fires}",
+                {"gate": gate.describe(), "unit": unit, "range": context.range(unit)},
+            )
 
 
 def _reversal(scores: list[Decimal]) -> int | None:
@@ -249,18 +306,37 @@ def non_monotone(context: Context) -> Iterator[Hit]:
             i = _reversal([band.score for band in score.bands])
             if i is not None:
                 band, before = score.bands[i], score.bands[i - 1]
-                yield Hit("CSP106", ("kpis", code, "score", "bands", i, "score"),
-                          "band_down" if band.score < before.score else "band_up",
-                          {"kpi": code, "value": number(band.from_), "score": number(band.score),
-                           "previous": number(before.score)})
+                yield Hit(
+                    "CSP106",
+                    ("kpis", code, "score", "bands", i, "score"),
+                    "band_down" if band.score < before.score else "band_up",
+                    {
+                        "kpi": code,
+                        "value": number(band.from_),
+                        "score": number(band.score),
+                        "previous": number(before.score),
+                    },
+                )
             continue
-        points = [("at_threshold", score.at_threshold), ("at_target", score.at_target),
-                  ("at_stretch", score.at_stretch)]
+        points = [
+            ("at_threshold", score.at_threshold),
+            ("at_target", score.at_target),
+            ("at_stretch", score.at_stretch),
+        ]
         for (low_name, low), (high_name, high) in pairwise(points):
             if low > high:
-                yield Hit("CSP106", ("kpis", code, "score", high_name), "curve", {
-                    "kpi": code, "lower_name": low_name, "lower": number(low),
-                    "higher_name": high_name, "higher": number(high)})
+                yield Hit(
+                    "CSP106",
+                    ("kpis", code, "score", high_name),
+                    "curve",
+                    {
+                        "kpi": code,
+                        "lower_name": low_name,
+                        "lower": number(low),
+                        "higher_name": high_name,
+                        "higher": number(high),
+                    },
+                )
 
 
 def falling_grades(context: Context) -> Iterator[Hit]:
@@ -272,9 +348,18 @@ def falling_grades(context: Context) -> Iterator[Hit]:
     for lower, upper in pairwise(order):
         high, low = policy.grades[upper], policy.grades[lower]
         if high.multiplier < low.multiplier:
-            yield Hit("CSP106", ("grades", upper, "multiplier"), "grade", {
-                "grade": high.grade, "min_score": number(high.min_score), "multiplier": number(high.multiplier),
-                "lower": low.grade, "lower_multiplier": number(low.multiplier)})
+            yield Hit(
+                "CSP106",
+                ("grades", upper, "multiplier"),
+                "grade",
+                {
+                    "grade": high.grade,
+                    "min_score": number(high.min_score),
+                    "multiplier": number(high.multiplier),
+                    "lower": low.grade,
+                    "lower_multiplier": number(low.multiplier),
+                },
+            )
 
 
 def floor_dominates(context: Context) -> Iterator[Hit]:
@@ -284,9 +369,25 @@ def floor_dominates(context: Context) -> Iterator[Hit]:
         return
     for name, role in context.policy.roles.items():
         if role.base_pay < floor.gross:
-            yield Hit("CSP107", ("roles", name, "base_pay"), "floor", {
-                "role": name, "base": context.money(role.base_pay), "floor": context.money(floor.gross)})
+            yield Hit(
+                "CSP107",
+                ("roles", name, "base_pay"),
+                "floor",
+                {"role": name, "base": context.money(role.base_pay), "floor": context.money(floor.gross)},
+            )
 
 
-RULE_CHECKS = (bonus_share, heavy_kpi, speed_without_quality, grade_cliffs, score_cliffs, gate_cliffs,
-               unreachable_grades, out_of_range, dead_gates, non_monotone, falling_grades, floor_dominates)
+RULE_CHECKS = (
+    bonus_share,
+    heavy_kpi,
+    speed_without_quality,
+    grade_cliffs,
+    score_cliffs,
+    gate_cliffs,
+    unreachable_grades,
+    out_of_range,
+    dead_gates,
+    non_monotone,
+    falling_grades,
+    floor_dominates,
+)

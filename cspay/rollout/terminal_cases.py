@@ -36,6 +36,11 @@ def failures_table(files: list[CaseFile], words: Words) -> Table:
     for case_file in files:
         for result in case_file.results:
             for check in result.failures:
-                table.add_row(result.name, f"{case_file.path}:{check.line}", check.field,
-                              shown_expected(check), shown_actual(check))
+                table.add_row(
+                    result.name,
+                    f"{case_file.path}:{check.line}",
+                    check.field,
+                    shown_expected(check),
+                    shown_actual(check),
+                )
     return table

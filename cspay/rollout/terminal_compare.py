@@ -42,12 +42,18 @@ def comparison_tables(comparison: Comparison, words: Words) -> list[Text | Table
     """A heading naming both policies, then every table of the comparison, in reading order."""
     old, new = _names(comparison)
     heading = Text(words("compare.title", old=old, new=new, currency=comparison.new.currency), style="bold")
-    tables: list[Text | Table] = [heading, cost_table(comparison, words), agents_table(comparison, words),
-              group_table(comparison.by_role(), words("compare.by_role"), words("col.role"), words),
-              group_table(comparison.by_team(), words("compare.by_team"), words("col.team"), words)]
+    tables: list[Text | Table] = [
+        heading,
+        cost_table(comparison, words),
+        agents_table(comparison, words),
+        group_table(comparison.by_role(), words("compare.by_role"), words("col.role"), words),
+        group_table(comparison.by_team(), words("compare.by_team"), words("col.team"), words),
+    ]
     several = len(comparison.months) > 1
-    for key, changes in (("compare.gains", comparison.largest_gains()),
-                         ("compare.losses", comparison.largest_losses())):
+    for key, changes in (
+        ("compare.gains", comparison.largest_gains()),
+        ("compare.losses", comparison.largest_losses()),
+    ):
         tables.append(people_table(changes, words(key), words, with_month=several))
     tables.append(grades_table(comparison, words))
     return tables
@@ -59,10 +65,20 @@ def cost_table(comparison: Comparison, words: Words) -> Table:
     table.add_column("")
     _amount_columns(table, words, "compare.col.old", "compare.col.new", "compare.col.delta", "compare.col.percent")
     total = comparison.total()
-    table.add_row(words("compare.row.gross"), number(total.old_gross), number(total.new_gross),
-                  signed(total.delta), change(total.percent))
-    table.add_row(words("compare.row.bonus"), number(total.old_bonus), number(total.new_bonus),
-                  signed(total.bonus_delta), change(total.bonus_percent))
+    table.add_row(
+        words("compare.row.gross"),
+        number(total.old_gross),
+        number(total.new_gross),
+        signed(total.delta),
+        change(total.percent),
+    )
+    table.add_row(
+        words("compare.row.bonus"),
+        number(total.old_bonus),
+        number(total.new_bonus),
+        signed(total.bonus_delta),
+        change(total.bonus_percent),
+    )
     return table
 
 
@@ -82,11 +98,24 @@ def group_table(groups: list[Totals], title: str, heading: str, words: Words) ->
     """One row per role or team: agents, gross under each policy, the difference and the change."""
     table = Table(title=title, title_justify="left")
     table.add_column(heading)
-    _amount_columns(table, words, "compare.col.agents", "compare.col.old", "compare.col.new",
-                    "compare.col.delta", "compare.col.percent")
+    _amount_columns(
+        table,
+        words,
+        "compare.col.agents",
+        "compare.col.old",
+        "compare.col.new",
+        "compare.col.delta",
+        "compare.col.percent",
+    )
     for group in groups:
-        table.add_row(group.name or "-", str(group.headcount), number(group.old_gross), number(group.new_gross),
-                      signed(group.delta), change(group.percent))
+        table.add_row(
+            group.name or "-",
+            str(group.headcount),
+            number(group.old_gross),
+            number(group.new_gross),
+            signed(group.delta),
+            change(group.percent),
+        )
     return table
 
 
@@ -102,8 +131,17 @@ def people_table(changes: list[AgentChange], title: str, words: Words, *, with_m
     for item in changes:
         old, new = item.old, item.new
         grades = f"{old.grade or '-'} → {new.grade or '-'}"
-        table.add_row(*([item.month] if with_month else []), old.agent_id, old.name, old.role, old.team,
-                      number(old.gross), number(new.gross), signed(item.delta), grades)
+        table.add_row(
+            *([item.month] if with_month else []),
+            old.agent_id,
+            old.name,
+            old.role,
+            old.team,
+            number(old.gross),
+            number(new.gross),
+            signed(item.delta),
+            grades,
+        )
     if not changes:
         table.add_row(*([""] if with_month else []), words("compare.nobody"), *[""] * 7)
     return table

@@ -25,9 +25,11 @@ def locked(paths: Sequence[Path | None]) -> Iterator[None]:
             try:
                 stack.enter_context(FileLock(path, timeout=0))
             except Timeout:
-                raise LockedError(f"{path}: already running: another cspay run holds this lock; "
-                                  f"try again when it has finished") from None
+                raise LockedError(
+                    f"{path}: already running: another cspay run holds this lock; try again when it has finished"
+                ) from None
             except OSError as error:
-                raise OutputError(f"{path}: cannot create the lock file ({error.strerror or error}); "
-                                  f"expected a writable folder") from None
+                raise OutputError(
+                    f"{path}: cannot create the lock file ({error.strerror or error}); expected a writable folder"
+                ) from None
         yield

@@ -79,8 +79,13 @@ class PayRun:
         a view may pay in batches (cspay.outputs.fast_csv) instead of reading `payslips`: the same rules,
         the same amounts, a fraction of the time."""
         policy = self.applied
-        plain = (isinstance(self.payslips, Iterator) and self.ledger is None and policy.budget is None
-                 and policy.period == "month" and set(policy.paid_lines) == set(MONTHLY_PAY))
+        plain = (
+            isinstance(self.payslips, Iterator)
+            and self.ledger is None
+            and policy.budget is None
+            and policy.period == "month"
+            and set(policy.paid_lines) == set(MONTHLY_PAY)
+        )
         return self.source.reader if plain else None
 
     def pricing(self) -> Pricing:
@@ -106,8 +111,10 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
     """
     policy = source.applied
     if policy.true_up and (ledger is None or source.period is None):
-        raise UsageProblem("the policy pays a true-up against the bonuses already recorded; give --period and "
-                           "--ledger (or --record)", "--ledger")
+        raise UsageProblem(
+            "the policy pays a true-up against the bonuses already recorded; give --period and --ledger (or --record)",
+            "--ledger",
+        )
     engine = Engine(policy)
     reads = ledger is not None and source.period is not None
     if not reads and policy.budget is None:
@@ -170,6 +177,7 @@ def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
     run.still_pending = [item for item in pending if item not in settled]
     run.extra_codes = extra_codes((code for code, _ in run_line_codes(policy)), payslips)
     if policy.actions:
-        run.triggered = {slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id)
-                                                                         for label in before)])
-                         for slip in payslips}
+        run.triggered = {
+            slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
+            for slip in payslips
+        }

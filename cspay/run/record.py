@@ -28,9 +28,18 @@ def record(run: PayRun, ledger: Path, *, correction: bool = False, who: Who | No
         raise UsageProblem("needs --period, e.g. --period 2026-11", "--record")
     if not isinstance(run.payslips, list):
         raise TypeError("record a run that read the ledger: pay(source, ledger=path)")
-    recording = Recording(period.label, period.first.isoformat(), period.last.isoformat(), run.policy,
-                          [(item.kind, item.path, item.sha256) for item in run.inputs], run.payslips,
-                          run.summary, correction, run.settles, run.triggered)
+    recording = Recording(
+        period.label,
+        period.first.isoformat(),
+        period.last.isoformat(),
+        run.policy,
+        [(item.kind, item.path, item.sha256) for item in run.inputs],
+        run.payslips,
+        run.summary,
+        correction,
+        run.settles,
+        run.triggered,
+    )
     with Ledger(ledger, create=True) as book:
         recorded = book.record(recording, who or Who.now())
         found = book.differences_of(recorded.id) if correction else []
