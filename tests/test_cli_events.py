@@ -69,7 +69,8 @@ def test_metrics_reports_agents_on_one_side_of_the_roster(runner: CliRunner, tmp
     assert 0 == result.exit_code, result.output
     assert (
         ROWS_NOTE
-        + f"In the export but not in the roster {roster} for 2021-01: A2; compute refuses to run until they are added.\n"
+        + f"In the export but not in the roster {roster} for 2021-01: A2; "
+        + "compute refuses to run until they are added.\n"
         + "In the roster but with no rows in 2021-01: C9; their metrics are empty.\n"
     ) == result.stderr
 

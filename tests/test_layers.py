@@ -94,7 +94,7 @@ def test_no_import_cycle():
     def visit(name: str, trail: list[str]) -> None:
         for target in GRAPH[name]:
             if target in trail:
-                cycles.add(" -> ".join(trail[trail.index(target) :] + [target]))
+                cycles.add(" -> ".join([*trail[trail.index(target) :], target]))
             elif target not in done:
                 visit(target, [*trail, target])
         done.add(name)

@@ -17,8 +17,8 @@ from cspay.engine.budget import at_factor
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import exact_score, value_for_score
 from cspay.engine.period import paid_only
-from cspay.engine.types import AgentRow, KpiResult, Payslip
 from cspay.engine.rounding import exponent
+from cspay.engine.types import AgentRow, KpiResult, Payslip
 from cspay.policy.model import BandScore, Kpi, KpiSubject
 
 

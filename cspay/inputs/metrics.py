@@ -13,8 +13,8 @@ from itertools import islice
 from pathlib import Path
 from typing import cast
 
-from cspay.errors import MetricsError, Problems
 from cspay.engine.types import AgentRow
+from cspay.errors import MetricsError, Problems
 from cspay.inputs.rows import CACHE_LIMIT, TOTAL_MARKERS, RowParser, find_header, needed_columns
 from cspay.inputs.seen import HashedIds
 from cspay.policy.model import Policy

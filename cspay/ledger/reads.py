@@ -174,7 +174,7 @@ class LedgerReads:
             total, paid_in = corrections.get(row["period"], (Decimal(0), []))
             corrections[row["period"]] = (
                 total + Decimal(row["amount"]),
-                paid_in + [row["paid_in"]] if row["paid_in"] else paid_in,
+                [*paid_in, row["paid_in"]] if row["paid_in"] else paid_in,
             )
         standings = []
         for row in found:

@@ -73,7 +73,7 @@ class Document:
 class _Composer(yaml.SafeLoader):
     """Composes nodes only: no implicit typing, no anchors, no aliases, bounded depth."""
 
-    yaml_implicit_resolvers = {}  # no implicit typing: scalars are typed by _scalar
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - a class table PyYAML reads; none here: no implicit typing
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -360,12 +360,12 @@ def _keys_written(model: type[BaseModel]) -> list[str]:
     of the fields themselves."""
     inline = getattr(model, "flattened", ())
     keys: list[str] = []
-    for name, field in model.model_fields.items():
+    for name, info in model.model_fields.items():
         if name in inline:
-            members = [_unwrap(member) for member in _members(field.annotation)]
+            members = [_unwrap(member) for member in _members(info.annotation)]
             keys += [key for member in members for key in _keys_written(member) if key not in keys]
         else:
-            keys.append(field.alias or name)
+            keys.append(info.alias or name)
     return keys
 
 

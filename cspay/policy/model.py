@@ -208,7 +208,7 @@ def _gate_effect(value: Any) -> Any:
     """`forfeit` is written as a word; {multiply: k} as a mapping."""
     if value == "forfeit":
         return {"forfeit": True}
-    if isinstance(value, dict) and set(value) == {"multiply"} or isinstance(value, (Forfeit, Multiply)):
+    if (isinstance(value, dict) and set(value) == {"multiply"}) or isinstance(value, (Forfeit, Multiply)):
         return value
     raise ValueError(f'expected "forfeit" or {{multiply: k}}, got {shown(value)}')
 
