@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from conftest import policy_from
+from helpers import policy_from
 from hypothesis import strategies as st
 
 from cspay.inputs.metrics import AgentRow

@@ -1,12 +1,140 @@
-"""Helpers shared by the tests (fixtures live in conftest.py)."""
+"""Helpers shared by the tests: the worked example, builders of CSV text, policies and exports (fixtures
+live in conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from cspay.engine.compiled import Engine
 from cspay.engine.types import AgentRow, Payslip
+from cspay.policy.checks import cross_checks
+from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
+
+DATA = Path(__file__).parent / "data"
+STANDARD = DATA / "standard.yaml"
+
+# The worked example of the policy contract, as the cells of a metrics CSV under the standard policy.
+WORKED_CELLS: dict[str, str] = {
+    "agent_id": "A001",
+    "name": "Ada Lin",
+    "role": "L1",
+    "team": "North",
+    "worked_days": "21.75",
+    "csat": "92.5",
+    "surveys": "64",
+    "fcr": "0.81",
+    "aht_sec": "335",
+    "qa_score": "88",
+    "attendance": "98.5",
+    "valid_complaints": "1",
+    "tickets": "940",
+}
+HEADER = list(WORKED_CELLS)
+
+# The same agent as the engine sees it: KPI values by KPI code, other columns by column name.
+WORKED_KPIS: dict[str, Decimal] = {
+    "csat": Decimal("92.5"),
+    "fcr": Decimal("0.81"),
+    "aht": Decimal("335"),
+    "qa": Decimal("88"),
+}
+WORKED_NUMBERS: dict[str, Decimal] = {
+    "surveys": Decimal("64"),
+    "attendance": Decimal("98.5"),
+    "worked_days": Decimal("21.75"),
+    "valid_complaints": Decimal("1"),
+    "tickets": Decimal("940"),
+}
+
+
+def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2, **values: str | Decimal | None) -> AgentRow:
+    """The worked example's AgentRow with some values replaced (by KPI code or column name)."""
+    kpis: dict[str, Decimal | None] = dict(WORKED_KPIS)
+    numbers = dict(WORKED_NUMBERS)
+    for key, value in values.items():
+        number = None if value is None else Decimal(value)
+        if key in kpis:
+            kpis[key] = number
+        elif number is None:
+            raise ValueError(f"{key} is not a KPI; only KPI values may be None")
+        else:
+            numbers[key] = number
+    return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers)
+
+
+def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None, delimiter: str = ",") -> str:
+    """CSV text with the header, then each row's cells (missing cells take the worked example's)."""
+    header = header or HEADER
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, WORKED_CELLS.get(name, "")) for name in header])
+    return buffer.getvalue()
+
+
+# The smallest valid policy: one role, one KPI, two grades.
+TINY_POLICY = """\
+policy: tiny
+title: Tiny
+version: "1"
+agents: {id: agent_id, role: role}
+roles:
+  L1: {base_pay: 5000, target_bonus: 1000}
+kpis:
+  csat: {column: csat, unit: percent, weight: 100, score: {threshold: 80, target: 90, stretch: 96}}
+grades:
+  - {grade: A, min_score: 1.0, multiplier: 1.2}
+  - {grade: D, min_score: 0, multiplier: 0}
+"""
+
+
+def policy_from(data: dict[str, Any]) -> Policy:
+    """A valid Policy from plain data (as the loader would give), failing the test on any problem."""
+    policy = Policy.model_validate(data)
+    problems = cross_checks(policy)
+    assert [] == problems
+    return policy
+
+
+def write_yaml(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:
+    """Write a policy's YAML text into tmp_path and return its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+PWC_CSV = Path(__file__).resolve().parents[1] / "examples" / "pwc" / "pwc-call-center-2021q1.csv"
+
+
+# ---- raw per-call exports (cspay.derive, cspay.events) ------------------------------------------
+
+CALLS = """agent,date,answered,resolved,rating,talk,topic
+A,2021-01-04,Y,Y,5,0:03:00,Billing
+A,2021-01-05,Y,N,3,0:01:30,Tech
+A,2021-01-06,N,N,,,Billing
+B,2021-01-07,Y,Y,4,0:02:00,Tech
+"""
+
+
+def spec_of(derived: dict, **source: object) -> MetricsSpec:
+    """A spec over the synthetic CALLS columns with the given derived metrics."""
+    base = {"agent": "agent", "date": {"column": "date"}, "flags": ["answered", "resolved"]}
+    base |= {"durations": ["talk"]}
+    return MetricsSpec.model_validate({"source": base | source, "derived": derived})
+
+
+def write_export(tmp_path: Path, text: str, name: str = "calls.csv", encoding: str = "utf-8") -> Path:
+    """Write text in an encoding into tmp_path and return its path."""
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
 
 
 def iter_payslips(policy: Policy, rows: Iterable[AgentRow]) -> Iterator[Payslip]:

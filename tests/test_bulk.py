@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, csv_text, policy_from, write_yaml
-from helpers import iter_payslips
+from helpers import DATA, csv_text, iter_payslips, policy_from, write_yaml
 
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError

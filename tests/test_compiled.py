@@ -7,7 +7,7 @@ import pickle
 from decimal import Decimal
 from typing import Any
 
-from conftest import STANDARD, agent_row, policy_from
+from helpers import STANDARD, agent_row, policy_from
 from hypothesis import given
 from hypothesis import strategies as st
 from reference_pay import reference_payslip

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CALLS, spec_of, write_export
+from helpers import CALLS, spec_of, write_export
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError

@@ -9,8 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from conftest import agent_row, policy_from
-from helpers import iter_payslips
+from helpers import agent_row, iter_payslips, policy_from
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import band_scorer, linear_scorer

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import CALLS, spec_of, write_export
+from helpers import CALLS, spec_of, write_export
 
 from cspay.errors import MetricsError
 from cspay.inputs.exports import DerivedTable, derive

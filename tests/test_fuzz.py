@@ -6,7 +6,7 @@ import codecs
 import contextlib
 from pathlib import Path
 
-from conftest import HEADER, STANDARD, WORKED_CELLS
+from helpers import HEADER, STANDARD, WORKED_CELLS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_bulk import bulk_way, general_way

@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, STANDARD, TINY_POLICY, WORKED_CELLS, agent_row, write_yaml
+from helpers import HEADER, STANDARD, TINY_POLICY, WORKED_CELLS, agent_row, write_yaml
 from typer.testing import CliRunner
 
 import cspay.engine.compiled

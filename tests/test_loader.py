@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import STANDARD, TINY_POLICY, write_yaml
+from helpers import STANDARD, TINY_POLICY, write_yaml
 
 from cspay.errors import PolicyError
 from cspay.policy.loader import MAX_POLICY_BYTES, load_document, load_policy
@@ -45,7 +45,7 @@ def test_no_float_anywhere_in_the_contract_policy() -> None:
 
 def test_decimal_rates_keep_their_digits(standard_data: dict[str, Any]) -> None:
     """0.65 and 21.75 are the exact decimals of the file."""
-    from conftest import policy_from
+    from helpers import policy_from
 
     policy = policy_from(standard_data)
     assert (Decimal("0.65"), Decimal("21.75")) == (policy.kpis["fcr"].score.threshold, policy.proration.full)

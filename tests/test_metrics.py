@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, WORKED_CELLS, WORKED_KPIS, WORKED_NUMBERS, csv_text, write_yaml
+from helpers import HEADER, WORKED_CELLS, WORKED_KPIS, WORKED_NUMBERS, csv_text, write_yaml
 
 from cspay.errors import MetricsError
 from cspay.inputs.metrics import MetricsReader, read_metrics
@@ -105,7 +105,7 @@ def test_excluded_kpi_with_empty_cell_reads_as_no_value(
     write_csv: WriteCsv, standard_data: dict, tmp_path: Path
 ) -> None:
     """With `missing: exclude`, an empty KPI cell is None, to be left out of the score."""
-    from conftest import policy_from
+    from helpers import policy_from
 
     standard_data["kpis"]["csat"]["missing"] = "exclude"
     (row,) = read_metrics(write_csv([{"csat": ""}]), policy_from(standard_data))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, policy_from
+from helpers import DATA, policy_from
 
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import DATA, STANDARD
+from helpers import DATA, STANDARD
 from typer.testing import CliRunner
 
 import cspay.outputs.terminal_progress

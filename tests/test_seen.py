@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import csv_text
+from helpers import csv_text
 
 import cspay.inputs.seen
 from cspay.errors import MetricsError
