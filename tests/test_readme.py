@@ -92,9 +92,10 @@ def raw_export_runs() -> list[tuple[str, str]]:
 
 
 def test_raw_export_section_quotes_three_runs_on_shipped_files():
-    """The section shows cspay metrics, its CSV and cspay compute, on files the repository ships."""
+    """The section shows cspay metrics, its CSV, cspay compute of a month and of a quarter, on files the
+    repository ships."""
     runs = raw_export_runs()
-    assert ["metrics", "metrics", "compute"] == [shlex.split(command)[1] for command, _ in runs]
+    assert ["metrics", "metrics", "compute", "compute"] == [shlex.split(command)[1] for command, _ in runs]
     named = [name for command, _ in runs for name in shlex.split(command) if name.startswith("examples/")]
     assert [] == [name for name in named if not (ROOT / name).is_file()]
 

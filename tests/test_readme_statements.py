@@ -59,6 +59,6 @@ def test_statements_section_prints_what_it_quotes(tmp_path):
 def test_commands_table_names_both_commands():
     """The commands table lists payslip and statements, and both have help."""
     assert "| `cspay payslip POLICY METRICS AGENT_ID...` |" in README
-    assert "| `cspay statements POLICY METRICS --out DIR` |" in README
+    assert "| `cspay statements POLICY METRICS... --out DIR` |" in README
     for command in ("payslip", "statements"):
         assert "Example: cspay " + command in run([command, "--help"]).stdout.replace("\n  ", " ")
