@@ -52,6 +52,14 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
+class ListFormat(StrEnum):
+    """The formats of a command that lists records: no workbook."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
 class LogFormat(StrEnum):
     text = "text"
     json = "json"

@@ -96,10 +96,10 @@ def compute(
     started = time.monotonic()
     _check_options(format, output, bom, record, correction, period)
     ledger = ledger or (Path(DEFAULT_LEDGER) if record else None)
-    check_target(output, force)
+    target = check_target(output, force)
     if record and ledger is not None:
         check_ledger_path(ledger)  # before the lock file is made beside it
-    with locked([ledger if record else None, output]):
+    with locked([ledger if record else None, target]):
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
         source = open_source(loaded, metrics, period, roster, encoding, delimiter)
@@ -116,22 +116,24 @@ def compute(
                 if record and ledger is not None:
                     recorded = record_run(run, ledger, correction=correction)
             else:
-                with atomic_output(output, force=force, binary=format is Format.xlsx) as handle:
+                with atomic_output(target, force=force, binary=format is Format.xlsx) as handle:
                     _write(handle, format, run, words, bom, advance)
                     if record and ledger is not None:  # recorded before the file is renamed into place
                         recorded = record_run(run, ledger, correction=correction)
-    _report(run, words, policy, output, recorded, quiet, log_format is LogFormat.json, started)
+    _report(run, words, policy, target, recorded, quiet, log_format is LogFormat.json, started)
 
 
 def _check_options(
     format: Format, output: Path | None, bom: bool, record: bool, correction: bool, period: str | None
 ) -> None:
     """Usage errors (exit 2) among compute's options, before any file is read."""
+    from cspay.outputs.files import is_stdout
+
     if format is Format.table and output is not None:
         raise typer.BadParameter("--output needs --format csv, json or xlsx", param_hint="--output")
     if bom and format is not Format.csv:
         raise typer.BadParameter("--bom applies to --format csv", param_hint="--bom")
-    if format is Format.xlsx and output is None:
+    if format is Format.xlsx and is_stdout(output):
         raise typer.BadParameter(
             "--format xlsx needs --output FILE; a workbook is not shown in a terminal", param_hint="--output"
         )

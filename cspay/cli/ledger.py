@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import app, console, period_option, reports_errors, words_for
+from cspay.cli.common import ListFormat, app, console, period_option, reports_errors, words_for
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -22,12 +21,6 @@ LedgerOption = Annotated[
 ]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of cspay's own words: en or zh.")]
 TRENDS = {"up": "▲", "down": "▼", "same": "="}
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 FormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="table, csv or json.")]

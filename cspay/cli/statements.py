@@ -105,7 +105,8 @@ def statements(
 
     Example: cspay statements policies/standard.yaml examples/standard-2026-11.csv --out statements
     """
-    from cspay.outputs.statements import INDEX, Totals, check_folder, file_names, pages, write_folder
+    from cspay.outputs.files import check_folder, write_folder
+    from cspay.outputs.statements import INDEX, Totals, file_names, pages
 
     run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
     payslips = list(run.payslips)

@@ -7,19 +7,15 @@ mail client, looks the same. Jinja2 escapes every value, so a name like "<script
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
-from cspay.errors import OutputError
 from cspay.i18n import Words
 from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
@@ -27,7 +23,7 @@ from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
 
 INDEX = "index.html"
-MAX_STEM = 80
+MAX_STEM_BYTES = 200  # a stem's UTF-8 bytes: with "-99.html" the name stays within the 255 file systems allow
 # Names Windows keeps for devices, whatever the extension: CON.html cannot be created there.
 RESERVED = frozenset(
     {"con", "prn", "aux", "nul", "index", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -48,8 +44,10 @@ def environment() -> Any:
 
 
 def safe_stem(agent_id: str) -> str:
-    """An agent id as a file name without folders, dots or device names (`../x` becomes `x`)."""
-    text = _UNSAFE.sub("_", unicodedata.normalize("NFKC", agent_id)).strip("_-")[:MAX_STEM] or "agent"
+    """An agent id as a file name without folders, dots or device names (`../x` becomes `x`), cut to
+    MAX_STEM_BYTES of UTF-8 at a character's end (a Chinese character takes 3 bytes)."""
+    text = _UNSAFE.sub("_", unicodedata.normalize("NFKC", agent_id)).strip("_-")
+    text = text.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore").strip("_-") or "agent"
     return f"agent-{text}" if text.casefold() in RESERVED else text
 
 
@@ -102,60 +100,6 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "gross": wording.money(e.gross),
         "file": file,
     }
-
-
-def check_folder(folder: Path, names: list[str], force: bool) -> None:
-    """Fail before any work if the folder cannot take these files, or would lose files without --force."""
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: is a file; expected a folder for the statements")
-    if not folder.exists():
-        parent = folder.parent
-        if not parent.is_dir():
-            raise OutputError(f"{folder}: the folder {parent} does not exist")
-        return
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{folder}: the folder is not writable")
-    existing = [name for name in names if (folder / name).exists()]
-    if existing and not force:
-        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise OutputError(f"{folder}: {len(existing)} of the files exist ({shown}); pass --force to replace them")
-
-
-def write_folder(folder: Path, files: Iterable[tuple[str, str]], force: bool) -> int:
-    """Write every file next to its place first, then move them all in: on failure none appears."""
-    created = not folder.exists()
-    folder.mkdir(exist_ok=True)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, text in files:
-            staged.append((name, _stage(folder, text)))
-        for name, _ in staged:
-            if (folder / name).exists() and not force:
-                raise OutputError(f"{folder / name}: the file appeared while cspay ran; pass --force to replace it")
-        for name, temporary in staged:
-            os.replace(temporary, folder / name)
-    except BaseException:
-        for _, temporary in staged:
-            temporary.unlink(missing_ok=True)
-        if created and not any(folder.iterdir()):
-            folder.rmdir()
-        raise
-    return len(staged)
-
-
-def _stage(folder: Path, text: str) -> Path:
-    handle = tempfile.NamedTemporaryFile(
-        "w", dir=folder, prefix=".cspay-", suffix=".part", delete=False, encoding="utf-8", newline="\n"
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return Path(handle.name)
 
 
 @dataclass

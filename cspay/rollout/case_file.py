@@ -143,7 +143,7 @@ def write_cases(path: Path, data: Any) -> None:
     from cspay.outputs.files import atomic_output
 
     layout = guess_layout(path.read_text(encoding="utf-8-sig"))
-    with atomic_output(path, force=True) as handle:
+    with atomic_output(path, force=True, private=False) as handle:
         round_trip(layout).dump(data, handle)
 
 
