@@ -1,0 +1,187 @@
+"""`cspay review`: is the plan fair, and is it working -- what a run did to each group of agents, or what
+the recorded periods of the ledger did over time."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cspay.cli.common import (
+    DelimiterOption,
+    EncodingOption,
+    LangOption,
+    PeriodOption,
+    PolicyArgument,
+    RosterOption,
+    app,
+    console,
+    ledger_read,
+    period_option,
+    print_notes,
+    reports_errors,
+    words_for,
+)
+
+
+class ReviewFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ByOption = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        metavar="COLUMNS",
+        help="Agent columns to group by, comma-separated: role, team, shift, site … (default: the policy's "
+        "review.by, else role and team).",
+    ),
+]
+MinGroupOption = Annotated[
+    int | None,
+    typer.Option("--min-group", min=2, help="Groups smaller than this are too small to judge (default 10)."),
+]
+
+
+def columns_option(text: str | None) -> list[str] | None:
+    """--by as a list of column names; exit 2 for an empty name."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise typer.BadParameter(f"expected column names separated by commas, got {text!r}", param_hint="--by")
+    return names
+
+
+@app.command("review")
+@reports_errors
+def review_command(
+    policy: PolicyArgument,
+    metrics: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[METRICS]...",
+            help="The inputs of the run to review, as compute takes them; none with --from/--to (the ledger).",
+        ),
+    ] = None,
+    by: ByOption = None,
+    min_group: MinGroupOption = None,
+    period: PeriodOption = None,
+    roster: RosterOption = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", envvar="CSPAY_LEDGER", help="The ledger: of the run's period with --period, or of --from/--to."
+        ),
+    ] = None,
+    first: Annotated[str | None, typer.Option("--from", help="First recorded period to review (the ledger).")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last recorded period to review (the ledger).")] = None,
+    format: Annotated[ReviewFormat, typer.Option("--format", "-f", help="table or json.")] = ReviewFormat.table,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --html file.")] = False,
+    lang: LangOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+) -> None:
+    """Review what a pay run did to each group of agents: grades, bonus against target, gates, KPIs, tests
+    of whether grading depends on the group, and the pay-design pitfalls measured; or, from the ledger
+    (--from/--to), the trends, grade moves and the effect of actions over recorded periods.
+
+    Example: cspay review policies/standard.yaml examples/standard-2026-11.csv --by team
+    """
+    from cspay.outputs.files import check_target
+    from cspay.policy.loader import load_policy
+
+    check_target(html, force)
+    loaded = load_policy(policy)
+    words = words_for(lang, loaded)
+    columns = columns_option(by)
+    if first is not None or last is not None:
+        if metrics:
+            raise typer.BadParameter(
+                "give METRICS (one run) or --from/--to (the ledger), not both", param_hint="--from"
+            )
+        _history(loaded, ledger, first, last, columns, min_group, format, html, force, words)
+        return
+    if not metrics:
+        raise typer.BadParameter("give the run's METRICS, or --from and --to with --ledger", param_hint="METRICS")
+    _one_run(
+        loaded, metrics, period, roster, ledger, columns, min_group, encoding, delimiter, format, html, force, words
+    )
+
+
+def _one_run(
+    policy: Any,
+    metrics: list[Path],
+    period: str | None,
+    roster: list[Path] | None,
+    ledger: Path | None,
+    columns: list[str] | None,
+    min_group: int | None,
+    encoding: str | None,
+    delimiter: str | None,
+    format: ReviewFormat,
+    html: Path | None,
+    force: bool,
+    words: Any,
+) -> None:
+    from cspay.cli.common import delimiter_option
+    from cspay.outputs.runs import provenance
+    from cspay.rollout.review import review_inputs
+    from cspay.rollout.review_data import review_data
+    from cspay.rollout.review_findings import findings
+
+    chosen = period_option(period)
+    run, result = review_inputs(
+        policy,
+        metrics,
+        chosen,
+        by=columns,
+        min_group=min_group,
+        rosters=roster or (),
+        ledger=ledger_read(ledger, chosen is not None),
+        encoding=encoding,
+        delimiter=delimiter_option(delimiter),
+    )
+    print_notes(run.source, words)
+    found = findings(result, words)
+    context = {"policy": policy.policy, "policy_version": policy.version, "policy_sha256": policy.sha256}
+    context |= provenance(run)
+    if html is not None:
+        from cspay.rollout.review_html import write_review_html
+
+        write_review_html(html, result, found, words, context, force=force)
+    if format is ReviewFormat.json:
+        typer.echo(json.dumps(review_data(result, found, words, context), ensure_ascii=False, indent=1))
+        return
+    from cspay.rollout.terminal_review import review_screen
+
+    title = words(
+        "review.title",
+        title=policy.title or policy.policy,
+        version=policy.version,
+        count=len(result.agents),
+        period=context.get("period") or ", ".join(item["name"] for item in context.get("inputs", [])),
+    )
+    screen = console()
+    for part in review_screen(result, found, words, title):
+        screen.print(part)
+
+
+def _history(
+    policy: Any,
+    ledger: Path | None,
+    first: str | None,
+    last: str | None,
+    columns: list[str] | None,
+    min_group: int | None,
+    format: ReviewFormat,
+    html: Path | None,
+    force: bool,
+    words: Any,
+) -> None:
+    raise typer.BadParameter("not yet", param_hint="--from")
