@@ -8,6 +8,7 @@ no date or random ids, so the same review draws the same bytes.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -36,8 +37,11 @@ def _svg(figure: Any) -> str:
     from matplotlib import pyplot
 
     buffer = io.StringIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    with warnings.catch_warnings():
+        # Laid out with matplotlib's own font, which lacks Chinese glyphs; the browser sets the text itself.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.tight_layout()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     pyplot.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # the XML prologue and doctype do not belong inside HTML

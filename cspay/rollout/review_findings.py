@@ -42,6 +42,11 @@ class Finding:
         return {"code": self.code, "subject": self.subject, "message": self.message(words)}
 
 
+def column_label(words: Words, column: str) -> str:
+    """A grouping's column as the reader knows it: role and team in cspay's words, others as named."""
+    return words(f"col.{column}") if column in ("role", "team") else column
+
+
 def p_text(words: Words, p: float) -> str:
     """`p < 0.001` or `p = 0.012`."""
     if p < 0.001:
@@ -79,7 +84,7 @@ def _group_findings(result: Review, grouping: Grouping, group: Group, words: Wor
     rest_low = Decimal(sum(agent.grade in result.low_grades for agent in rest)) / len(rest) if rest else Decimal(0)
     if grades is not None and stats.significant(grades, stats.MIN_CRAMERS_V) and group.low > rest_low:
         values = {
-            "column": grouping.column,
+            "column": column_label(words, grouping.column),
             "group": group.name,
             "share": percent(group.low),
             "low": "/".join(result.low_grades),
@@ -93,7 +98,7 @@ def _group_findings(result: Review, grouping: Grouping, group: Group, words: Wor
     if lower and unequal is not None:
         below = _rest_below(result, rest)
         values = {
-            "column": grouping.column,
+            "column": column_label(words, grouping.column),
             "group": group.name,
             "share": percent(group.below_reference),
             "rest": percent(below),
@@ -106,7 +111,7 @@ def _group_findings(result: Review, grouping: Grouping, group: Group, words: Wor
     if share is not None and stats.significant(share, stats.MIN_RANK_BISERIAL) and share.size < 0 and group.share:
         others = Spread.of([agent.share for agent in rest])
         values = {
-            "column": grouping.column,
+            "column": column_label(words, grouping.column),
             "group": group.name,
             "median": percent(group.share.median),
             "rest": percent(others.median) if others else "-",

@@ -12,7 +12,7 @@ from cspay.outputs.statements import environment
 from cspay.rollout import review_charts as charts
 from cspay.rollout.lint_rules import number, percent
 from cspay.rollout.review import Review
-from cspay.rollout.review_findings import Finding
+from cspay.rollout.review_findings import Finding, column_label
 from cspay.rollout.terminal_review import statistic_text
 
 
@@ -38,15 +38,21 @@ def _grouping_view(result: Review, grouping: Any, words: Words) -> dict[str, Any
     tests = []
     if grouping.tests:
         tests.append(
-            words("review.grades_test", column=grouping.column, test=statistic_text(words, grouping.tests["grades"]))
+            words(
+                "review.grades_test",
+                column=column_label(words, grouping.column),
+                test=statistic_text(words, grouping.tests["grades"]),
+            )
         )
         tests.append(
             words(
-                "review.share_test", column=grouping.column, test=statistic_text(words, grouping.tests["bonus_share"])
+                "review.share_test",
+                column=column_label(words, grouping.column),
+                test=statistic_text(words, grouping.tests["bonus_share"]),
             )
         )
     return {
-        "title": words("review.by", column=grouping.column),
+        "title": words("review.by", column=column_label(words, grouping.column)),
         "grades": grades,
         "low_header": words("review.col.low", low="/".join(result.low_grades)),
         "rows": rows,

@@ -12,7 +12,7 @@ from rich.table import Table
 from cspay.i18n import Words
 from cspay.rollout.lint_rules import number, percent
 from cspay.rollout.review import Grouping, KpiStats, Review
-from cspay.rollout.review_findings import Finding, fraction, p_text
+from cspay.rollout.review_findings import Finding, column_label, fraction, p_text
 from cspay.rollout.review_stats import Test
 
 
@@ -40,7 +40,7 @@ def grouping_table(result: Review, grouping: Grouping, words: Words) -> Table:
     headers = [words("review.col.group"), words("review.col.agents"), *grades]
     headers += [words("review.col.low", low="/".join(result.low_grades)), words("review.col.share")]
     headers += [words("review.col.below_reference"), words("review.col.judged")]
-    table = _table(words("review.by", column=grouping.column), headers)
+    table = _table(words("review.by", column=column_label(words, grouping.column)), headers)
     for group in grouping.groups:
         spread = group.share
         share = "-" if spread is None else f"{percent(spread.median)} ({percent(spread.p10)}–{percent(spread.p90)})"
@@ -61,15 +61,21 @@ def grouping_lines(result: Review, grouping: Grouping, words: Words) -> list[str
     lines = []
     if grouping.tests:
         lines.append(
-            words("review.grades_test", column=grouping.column, test=statistic_text(words, grouping.tests["grades"]))
+            words(
+                "review.grades_test",
+                column=column_label(words, grouping.column),
+                test=statistic_text(words, grouping.tests["grades"]),
+            )
         )
         lines.append(
             words(
-                "review.share_test", column=grouping.column, test=statistic_text(words, grouping.tests["bonus_share"])
+                "review.share_test",
+                column=column_label(words, grouping.column),
+                test=statistic_text(words, grouping.tests["bonus_share"]),
             )
         )
     else:
-        lines.append(words("review.untested", column=grouping.column, count=result.min_group))
+        lines.append(words("review.untested", column=column_label(words, grouping.column), count=result.min_group))
     small = grouping.too_small
     if small:
         names = ", ".join(f"{group.name or '-'} ({group.headcount})" for group in small)
