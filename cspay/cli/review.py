@@ -185,3 +185,127 @@ def _history(
     words: Any,
 ) -> None:
     raise typer.BadParameter("not yet", param_hint="--from")
+
+
+@app.command("calibrate")
+@reports_errors
+def calibrate_command(
+    policy: PolicyArgument,
+    history: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="HISTORY...",
+            help="Metrics the policy was paid from: monthly files (each a month), a period's files, or a raw export.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The calibrated policy file to write.")],
+    points: Annotated[
+        str, typer.Option("--points", help="Share of agents reaching threshold, target and stretch, in %.")
+    ] = "90,50,10",
+    grades: Annotated[
+        str | None,
+        typer.Option("--grades", metavar="GRADE:%,…", help="Grade cut-offs for this distribution, e.g. S:5,A:30,…"),
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option("--budget", metavar="AMOUNT", help="Scale target bonuses to this bonus per run.")
+    ] = None,
+    min_agents: Annotated[
+        int, typer.Option("--min-agents", min=2, help="Fewest agent values a percentile may come from.")
+    ] = 30,
+    format: Annotated[ReviewFormat, typer.Option("--format", "-f", help="table or json.")] = ReviewFormat.table,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    period: PeriodOption = None,
+    roster: RosterOption = None,
+    lang: LangOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+) -> None:
+    """Propose curve points, grade cut-offs and target bonuses from the metrics actually seen, write them
+    into a copy of the policy (comments and layout kept) that passes validate-policy --strict, and show
+    compare of the old policy against the new on the same history.
+
+    Example: cspay calibrate policies/standard.yaml examples/standard-2026-1[0-2].csv --out calibrated.yaml
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from cspay.cli.common import delimiter_option
+    from cspay.outputs.files import check_target
+    from cspay.policy.loader import load_policy
+    from cspay.rollout.calibrate import calibrate, parse_grades, parse_points
+
+    check_target(out, force)
+    loaded = load_policy(policy)
+    words = words_for(lang, loaded)
+    try:
+        chosen_points = parse_points(points)
+        shares = None if grades is None else parse_grades(grades, loaded)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--grades" if "GRADE" in str(error) else "--points") from None
+    amount = None
+    if budget is not None:
+        try:
+            amount = Decimal(budget.replace(",", ""))
+        except InvalidOperation:
+            raise typer.BadParameter(f"expected an amount like 80000, got {budget!r}", param_hint="--budget") from None
+    chosen_period = period_option(period)
+    inputs = {"rosters": roster or (), "encoding": encoding, "delimiter": delimiter_option(delimiter)}
+    result = calibrate(
+        loaded,
+        history,
+        chosen_period,
+        points=chosen_points,
+        grades=shares,
+        budget=amount,
+        min_agents=min_agents,
+        **inputs,
+    )
+    new_policy = _write_calibrated(loaded, result.proposals, out, force)
+    from cspay.rollout.compare import compare
+
+    comparison = compare(loaded, new_policy, history, chosen_period, **inputs)
+    if format is ReviewFormat.json:
+        from cspay.rollout.calibrate import proposal_data
+        from cspay.rollout.compare import comparison_data
+
+        data = {
+            "policy": loaded.path,
+            "out": str(out),
+            "proposals": [proposal_data(item) for item in result.proposals],
+            "kept": result.kept,
+            "comparison": comparison_data(comparison),
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    from cspay.rollout.terminal_calibrate import calibration_table
+    from cspay.rollout.terminal_compare import comparison_tables
+
+    screen = console()
+    screen.print(calibration_table(result, words))
+    for code in result.kept:
+        screen.print(words("calibrate.kept", kpi=code))
+    screen.print(words("calibrate.wrote", path=out))
+    for table in comparison_tables(comparison, words):
+        screen.print(table)
+
+
+def _write_calibrated(old: Any, proposals: Any, out: Path, force: bool) -> Any:
+    """Write the calibrated file atomically, but only once it loads and passes validate-policy --strict."""
+    from cspay.errors import PolicyError
+    from cspay.outputs.files import atomic_output
+    from cspay.policy.loader import load_policy
+    from cspay.rollout.calibrate import calibrated_text
+    from cspay.rollout.lint import lint, warnings_of
+
+    with atomic_output(out, force=force) as handle:
+        handle.write(calibrated_text(old, proposals))
+        handle.flush()
+        try:
+            checked = load_policy(handle.name)
+        except PolicyError as error:
+            raise PolicyError([line.replace(handle.name, str(out)) for line in error.lines()]) from None
+        warnings = [str(found).replace(handle.name, str(out)) for found in warnings_of(lint(checked))]
+        if warnings:
+            raise PolicyError(
+                [*warnings, f"{out}: the calibrated policy does not pass validate-policy --strict; nothing was written"]
+            )
+    return load_policy(out)

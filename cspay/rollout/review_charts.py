@@ -67,7 +67,7 @@ def shares_chart(groups: Sequence[tuple[str, list[Decimal]]], words: Words) -> s
     """A box per group of its agents' bonus as a share of target (100% = target)."""
     figure, axes = _figure(0.9 + 0.3 * len(groups))
     data = [[float(share) * 100 for share in shares] or [0.0] for _, shares in groups]
-    axes.boxplot(data, vert=False, tick_labels=[name or "-" for name, _ in groups])
+    axes.boxplot(data, orientation="horizontal", tick_labels=[name or "-" for name, _ in groups])
     axes.axvline(100, color="#888888", linewidth=0.8, linestyle="--")
     axes.set_xlabel(words("review.chart.bonus_of_target"))
     axes.invert_yaxis()
