@@ -71,7 +71,7 @@ def written(tmp_path: Path, language: str = "en") -> Path:
     """The report of a generated month with a planted unfair night shift, grouped by shift and team."""
     month = tmp_path / "shifts.csv"
     month.write_text(csv_text(shift_month(1, few_surveys_at_night=True), header=REVIEW_HEADER), encoding="utf-8")
-    run, result = review_inputs(load_policy(STANDARD), [month], by=["shift", "team"])
+    _, result = review_inputs(load_policy(STANDARD), [month], by=["shift", "team"])
     words = Words(language)
     target = tmp_path / f"review-{language}.html"
     write_review_html(target, result, findings(result, words), words, {"inputs": []}, force=False)

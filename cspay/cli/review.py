@@ -248,7 +248,7 @@ def calibrate_command(
         except InvalidOperation:
             raise typer.BadParameter(f"expected an amount like 80000, got {budget!r}", param_hint="--budget") from None
     chosen_period = period_option(period)
-    inputs = {"rosters": roster or (), "encoding": encoding, "delimiter": delimiter_option(delimiter)}
+    rosters, separator = roster or [], delimiter_option(delimiter)
     result = calibrate(
         loaded,
         history,
@@ -257,12 +257,16 @@ def calibrate_command(
         grades=shares,
         budget=amount,
         min_agents=min_agents,
-        **inputs,
+        rosters=rosters,
+        encoding=encoding,
+        delimiter=separator,
     )
     new_policy = _write_calibrated(loaded, result.proposals, out, force)
     from cspay.rollout.compare import compare
 
-    comparison = compare(loaded, new_policy, history, chosen_period, **inputs)
+    comparison = compare(
+        loaded, new_policy, history, chosen_period, rosters=rosters, encoding=encoding, delimiter=separator
+    )
     if format is ReviewFormat.json:
         from cspay.rollout.calibrate import proposal_data
         from cspay.rollout.compare import comparison_data

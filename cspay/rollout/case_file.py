@@ -116,10 +116,10 @@ def guess_layout(text: str) -> tuple[int, int, int]:
         sequence, offset = dashes.most_common(1)[0][0]
         return mapping, sequence, offset
     try:
-        _, sequence, guessed = load_yaml_guess_indent(text)
+        _, guessed_sequence, guessed = load_yaml_guess_indent(text)
     except YAMLError:
-        sequence, guessed = None, None
-    return mapping, sequence or 4, guessed if guessed is not None else 2
+        guessed_sequence, guessed = None, None
+    return mapping, guessed_sequence or 4, guessed if guessed is not None else 2
 
 
 def _dash_offsets(lines: list[str]) -> Counter[tuple[int, int]]:
