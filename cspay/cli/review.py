@@ -184,7 +184,38 @@ def _history(
     force: bool,
     words: Any,
 ) -> None:
-    raise typer.BadParameter("not yet", param_hint="--from")
+    """The recorded periods from --from to --to, reviewed."""
+    from cspay.ledger.book import Ledger
+    from cspay.rollout.review_history import history_data, read_history
+
+    if ledger is None or first is None or last is None:
+        raise typer.BadParameter("a review over time needs --ledger, --from and --to", param_hint="--from")
+    start, end = period_option(first, "--from"), period_option(last, "--to")
+    if end.last < start.first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
+    Ledger(ledger).close()  # an error naming the file when there is no ledger there
+    history = read_history(policy, ledger, start, end, columns or ["role", "team"])
+    title = words(
+        "history.title",
+        title=policy.title or policy.policy,
+        version=policy.version,
+        periods=len(history.periods),
+        first=history.periods[0],
+        last=history.periods[-1],
+    )
+    if html is not None:
+        from cspay.rollout.review_html import write_history_html
+
+        write_history_html(html, policy, history, words, title, force=force)
+    if format is ReviewFormat.json:
+        typer.echo(json.dumps(history_data(history, words), ensure_ascii=False, indent=1))
+        return
+    from cspay.rollout.terminal_history import history_screen
+
+    screen = console()
+    screen.print(title)
+    for part in history_screen(policy, history, words):
+        screen.print(part)
 
 
 @app.command("calibrate")

@@ -3,16 +3,19 @@ review's tables, findings and charts, printable on A4."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cspay.i18n import Words
 from cspay.outputs.files import atomic_output
 from cspay.outputs.statements import environment
+from cspay.policy.model import Policy
 from cspay.rollout import review_charts as charts
 from cspay.rollout.lint_rules import number, percent
 from cspay.rollout.review import Review
 from cspay.rollout.review_findings import Finding, column_label
+from cspay.rollout.review_history import History, PeriodGroup
 from cspay.rollout.terminal_review import statistic_text
 
 
@@ -83,18 +86,54 @@ def _kpi_views(result: Review, words: Words) -> list[dict[str, Any]]:
 
 def review_page(result: Review, found: list[Finding], words: Words, context: dict[str, Any], title: str) -> str:
     """The report's HTML."""
-    template = environment().get_template("review.html.j2")
-    return str(
-        template.render(
-            lang=words.language,
-            words=words,
-            title=title,
-            groupings=[_grouping_view(result, grouping, words) for grouping in result.groupings],
-            kpis=_kpi_views(result, words),
-            findings=[{"code": f.code, "message": f.message(words)} for f in found],
-            trends=context.get("trends", []),
-        )
+    return _page(
+        words,
+        title,
+        found,
+        groupings=[_grouping_view(result, grouping, words) for grouping in result.groupings],
+        kpis=_kpi_views(result, words),
     )
+
+
+def _page(words: Words, title: str, found: list[Finding], **parts: Any) -> str:
+    template = environment().get_template("review.html.j2")
+    values = {"groupings": [], "kpis": [], "trends": [], **parts}
+    findings = [{"code": f.code, "message": f.message(words)} for f in found]
+    return str(template.render(lang=words.language, words=words, title=title, findings=findings, **values))
+
+
+def _mean_score(item: PeriodGroup) -> float | None:
+    return None if item.mean_score is None else float(item.mean_score)
+
+
+def _low_percent(item: PeriodGroup) -> float | None:
+    return float(item.low) * 100
+
+
+def write_history_html(path: Path, policy: Policy, history: History, words: Words, title: str, *, force: bool) -> None:
+    """The review over time as a page: a chart per grouping of the mean score and of the low-grade share."""
+    trends = []
+    for column, items in history.trends.items():
+        groups = list(dict.fromkeys(item.group for item in items))
+        measures: list[tuple[str, str, Callable[[PeriodGroup], float | None]]] = [
+            ("score", words("history.chart.score"), _mean_score),
+            ("low", words("history.col.low"), _low_percent),
+        ]
+        for key, label, value in measures:
+            series = []
+            for group in groups:
+                found = {item.period: item for item in items if item.group == group}
+                series.append((group, [value(found[p]) if p in found else None for p in history.periods]))
+            trends.append(
+                {
+                    "title": f"{words('review.by', column=column_label(words, column))}: {label}",
+                    "chart": charts.trend_chart(history.periods, series, label),
+                    "key": key,
+                }
+            )
+    page = _page(words, title, history.findings, trends=trends)
+    with atomic_output(path, force=force) as handle:
+        handle.write(page)
 
 
 def write_review_html(
