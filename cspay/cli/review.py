@@ -64,7 +64,7 @@ def review_command(
     metrics: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[METRICS]...",
+            metavar="METRICS...",
             help="The inputs of the run to review, as compute takes them; none with --from/--to (the ledger).",
         ),
     ] = None,

@@ -174,7 +174,9 @@ def _kpi_findings(result: Review) -> Iterator[Finding]:
 
 def _tradeoff_findings(result: Review, words: Words) -> Iterator[Finding]:
     for item in result.tradeoffs:
-        if not stats.significant(item.test, stats.MIN_SPEARMAN) or item.test.size <= 0:
+        if item.agents < result.min_group or not stats.significant(item.test, stats.MIN_SPEARMAN):
+            continue
+        if item.test.size <= 0:  # longer times with better quality is no rush
             continue
         speed, quality = result.policy.kpis[item.speed], result.policy.kpis[item.quality]
         values = {
