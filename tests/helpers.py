@@ -181,3 +181,30 @@ def shift_month(seed: int, *, few_surveys_at_night: bool = False, night_worse: b
             }
         )
     return rows
+
+
+# ---- cspay's own words: is any English left in Chinese output? -----------------------------------
+
+NAMES = {"cspay"}  # the program's name is the same in every language
+
+
+def english_words() -> set[str]:
+    """Every word of the English catalog; abbreviations (KPI, SHA, UTC) and placeholders are not words."""
+    import re
+
+    from cspay.i18n import catalog
+
+    words = set()
+    for text in catalog("en").values():
+        words |= {
+            w.casefold()
+            for w in re.findall(r"\b[A-Za-z]+\b", re.sub(r"\{[^}]*\}", " ", text))
+            if w.lower() == w or w.capitalize() == w
+        }
+    return words - NAMES
+
+
+def ascii_words(text: str) -> set[str]:
+    import re
+
+    return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}

@@ -6,8 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import REVIEW_HEADER, STANDARD, csv_text, shift_month
+from helpers import REVIEW_HEADER, STANDARD, ascii_words, csv_text, english_words, shift_month
 
+from cspay.cli import app
 from cspay.i18n import Words
 from cspay.policy.loader import load_policy
 from cspay.rollout import review_stats
@@ -154,3 +155,14 @@ def test_findings_read_in_chinese(tmp_path):
     _, found = reviewed(tmp_path, 1, few_surveys_at_night=True)
     message = next(f for f in found if f.code == "CSP202").message(Words("zh"))
     assert message.startswith("shift night：同等表现评级更低")
+
+
+def test_chinese_review_has_no_english_word_of_cspays_own(runner):
+    """review --lang zh on the Chinese example prints none of cspay's English words, statistics' names aside."""
+    zh = Path(__file__).parent / "data"
+    result = runner.invoke(
+        app, ["review", str(zh / "zh-hotline.yaml"), str(zh / "zh-hotline-2026-11.csv"), "--lang", "zh"]
+    )
+    assert 0 == result.exit_code, result.output
+    symbols = {"p", "v", "rho", "holm"}  # p-values, Cramér's V, Spearman's rho, Holm's correction
+    assert set() == ascii_words(result.stdout) & english_words() - symbols

@@ -196,7 +196,7 @@ def _history(
     Ledger(ledger).close()  # an error naming the file when there is no ledger there
     history = read_history(policy, ledger, start, end, columns or ["role", "team"])
     title = words(
-        "history.title",
+        "review.history.title",
         title=policy.title or policy.policy,
         version=policy.version,
         periods=len(history.periods),

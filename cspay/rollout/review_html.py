@@ -116,8 +116,8 @@ def write_history_html(path: Path, policy: Policy, history: History, words: Word
     for column, items in history.trends.items():
         groups = list(dict.fromkeys(item.group for item in items))
         measures: list[tuple[str, str, Callable[[PeriodGroup], float | None]]] = [
-            ("score", words("history.chart.score"), _mean_score),
-            ("low", words("history.col.low"), _low_percent),
+            ("score", words("review.history.chart.score"), _mean_score),
+            ("low", words("review.history.col.low"), _low_percent),
         ]
         for key, label, value in measures:
             series = []

@@ -25,7 +25,7 @@ def _table(title: str, headers: list[str]) -> Table:
 def history_screen(policy: Policy, history: History, words: Words) -> Iterator[Any]:
     currency = policy.currency
     for column, items in history.trends.items():
-        headers = [words(f"history.col.{key}") for key in ("period", "group", "agents", "score", "low", "bonus")]
+        headers = [words(f"review.history.col.{key}") for key in ("period", "group", "agents", "score", "low", "bonus")]
         table = _table(words("review.by", column=column_label(words, column)), headers)
         for item in items:
             table.add_row(
@@ -38,13 +38,14 @@ def history_screen(policy: Policy, history: History, words: Words) -> Iterator[A
             )
         yield table
     grades = [grade.grade for grade in policy.grades_high_to_low()]
-    moves = _table(words("history.transitions"), [words("history.col.from"), *grades])
+    moves = _table(words("review.history.transitions"), [words("review.history.col.from"), *grades])
     for grade in grades:
         counts = history.transitions.get(grade, {})
         moves.add_row(grade, *(str(counts.get(other, 0)) for other in grades))
     yield moves
     effects = _table(
-        words("history.effects"), [words(f"history.col.{key}") for key in ("action", "given", "followed", "one", "two")]
+        words("review.history.effects"),
+        [words(f"review.history.col.{key}") for key in ("action", "given", "followed", "one", "two")],
     )
     for effect in history.effects:
         effects.add_row(
@@ -52,7 +53,8 @@ def history_screen(policy: Policy, history: History, words: Words) -> Iterator[A
         )
     yield effects
     costs = _table(
-        words("history.costs"), [words(f"history.col.{key}") for key in ("period", "agents", "gross", "bonus", "pool")]
+        words("review.history.costs"),
+        [words(f"review.history.col.{key}") for key in ("period", "agents", "gross", "bonus", "pool")],
     )
     for cost in history.costs:
         costs.add_row(
