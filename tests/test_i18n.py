@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import ascii_words, english_words
 from typer.testing import CliRunner
 
 from cspay.cli import app
@@ -19,27 +20,10 @@ SOURCE = Path(__file__).resolve().parents[1] / "cspay"
 DATA = Path(__file__).parent / "data"
 ZH_POLICY = str(DATA / "zh-hotline.yaml")
 ZH_MONTH = str(DATA / "zh-hotline-2026-11.csv")
-NAMES = {"cspay"}  # the program's name is the same in every language
 
 
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
-def english_words() -> set[str]:
-    """Every word of the English catalog; abbreviations (KPI, SHA, UTC) and placeholders are not words."""
-    words = set()
-    for text in catalog("en").values():
-        words |= {
-            w.casefold()
-            for w in re.findall(r"\b[A-Za-z]+\b", re.sub(r"\{[^}]*\}", " ", text))
-            if w.lower() == w or w.capitalize() == w
-        }
-    return words - NAMES
-
-
-def ascii_words(text: str) -> set[str]:
-    return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}
 
 
 def keys_used_in_source() -> list[tuple[str, str]]:

@@ -143,6 +143,7 @@ class Engine:
             lines,
             None,
             row.numbers,
+            row.groups,
         )
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip

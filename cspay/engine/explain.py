@@ -190,6 +190,7 @@ def row_of(slip: Payslip) -> AgentRow:
         slip.team,
         {result.code: result.value for result in slip.kpis},
         slip.numbers,
+        groups=slip.groups,
     )
 
 

@@ -75,6 +75,8 @@ class Payslip:
     # The plain columns (volumes, gate columns, adjustment units, worked days) the payslip was paid from,
     # so that an explanation needs nothing but the payslip.
     numbers: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
+    # The text columns the policy groups agents by (`review.by`: shift, site …), as the row had them.
+    groups: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def gross(self) -> Decimal:
@@ -132,3 +134,4 @@ class AgentRow:
     numbers: dict[str, Decimal] = field(default_factory=dict)
     source: str = ""  # the metrics file, for messages about this row
     period: str = ""  # the cell of the policy's `agents.period` column, as text
+    groups: dict[str, str] = field(default_factory=dict)  # the text columns the policy groups agents by

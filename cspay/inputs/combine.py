@@ -2,7 +2,8 @@
 
 Each KPI combines by its `aggregate` over the months it has a value in; volumes (min_volume and
 weight columns), adjustment units and worked days add up; a gate's column combines by the gate's
-`combine`, the mean when not given. Identity and role come from the agent's last month.
+`combine`, the mean when not given. Identity, role and the group columns (shift, site …) come from the
+agent's last month.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -
     last = rows[-1]  # identity, role and row number from the agent's last month
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
-    return AgentRow(last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source, last.period)
+    return AgentRow(
+        last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source, last.period, last.groups
+    )
 
 
 def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:

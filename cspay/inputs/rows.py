@@ -132,7 +132,8 @@ class RowParser:
             ("period", agents.period),
         ]
         columns = needed_columns(self.policy)
-        wanted = [name for _, name in identity if name] + [c.name for c in columns]
+        grouped = self.policy.review.columns(agents)
+        wanted = [name for _, name in identity if name] + [c.name for c in columns] + grouped
         missing, problems = [], []
         index: dict[str, int] = {}
         for name in dict.fromkeys(wanted):
@@ -156,6 +157,7 @@ class RowParser:
         self.id_at, self.role_at = self._identity["id"], self._identity["role"]
         self.name_at, self.team_at = self._identity.get("name"), self._identity.get("team")
         self.period_at = self._identity.get("period")
+        self.group_cells = [(name, index[name]) for name in grouped]
         self.columns = [(index[c.name], c) for c in columns]
         self._kpi_cells = [(c.kpi, i, c.cache) for i, c in self.columns if c.kpi is not None]
         # A plain column's reader never gives None (an empty cell is an error, or 0 for adjustments).
@@ -178,7 +180,8 @@ class RowParser:
                     if not identity:
                         return None
                     period = cells[self.period_at].strip() if self.period_at is not None else ""
-                    return AgentRow(line, *identity, kpis, numbers, self.path, period)
+                    groups = {name: cells[i].strip() for name, i in self.group_cells}
+                    return AgentRow(line, *identity, kpis, numbers, self.path, period, groups)
         return self._parse_slowly(line, cells)
 
     def accept(self, line: int, cells: list[str]) -> tuple[str, str, str, str] | tuple[()] | None:
@@ -262,6 +265,7 @@ class RowParser:
             ident.get("team", ""),
             source=self.path,
             period=ident.get("period", ""),
+            groups={name: cells[i].strip() for name, i in self.group_cells},
         )
 
     def _is_repeat(self, agent_id: str, line: int) -> bool:

@@ -16,7 +16,7 @@ from cspay import __version__
 from cspay.engine.settlement import differences
 from cspay.engine.types import Line, Payslip, Summary
 from cspay.errors import CspayError
-from cspay.ledger.reads import LedgerReads, RunRow, Who
+from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 
 DEFAULT_LEDGER = "cspay.db"
@@ -50,7 +50,7 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
-class Ledger(LedgerReads):
+class Ledger(ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:

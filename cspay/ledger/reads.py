@@ -243,3 +243,72 @@ def _run_row(row: dict[str, Any]) -> RunRow:
         row["policy"],
         row["policy_version"],
     )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One agent's payslip in the current version of a recorded period, as a review over time reads it."""
+
+    period: str
+    agent_id: str
+    role: str
+    team: str
+    grade: str | None
+    score: Decimal | None
+    action: str | None
+    gross: Decimal
+    bonus: Decimal
+    base_pay: Decimal
+    triggered: tuple[str, ...]
+
+
+class ReviewReads(LedgerReads):
+    """The questions `cspay review --from --to` asks: every current payslip of the periods in a span."""
+
+    def recorded_between(self, first: str, last: str) -> list[Recorded]:
+        """The payslips of the current version of each period from `first` to `last` (ISO dates, both
+        included), oldest period first, in recorded order within a period."""
+        amounts: dict[int, dict[str, Decimal]] = {}
+        for row in self.rows(
+            "SELECT l.payslip_id, l.code, l.amount FROM lines l JOIN payslips p ON p.id = l.payslip_id "
+            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period_first >= ? "
+            "AND r.period_last <= ?",
+            first,
+            last,
+        ):
+            slip = amounts.setdefault(row["payslip_id"], {})
+            kind = "bonus" if row["code"] in BONUS_CODES else row["code"]
+            slip[kind] = slip.get(kind, Decimal(0)) + Decimal(row["amount"])
+        actions: dict[int, list[str]] = {}
+        for row in self.rows(
+            "SELECT t.payslip_id, t.action FROM triggered_actions t JOIN payslips p ON p.id = t.payslip_id "
+            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period_first >= ? "
+            "AND r.period_last <= ? ORDER BY t.action",
+            first,
+            last,
+        ):
+            actions.setdefault(row["payslip_id"], []).append(row["action"])
+        found = self.rows(
+            "SELECT r.period, p.id, p.agent_id, p.role, p.team, p.grade, p.score, p.action, p.gross FROM payslips p "
+            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period_first >= ? "
+            "AND r.period_last <= ? ORDER BY r.period_first, r.period_last, p.id",
+            first,
+            last,
+        )
+        zero = Decimal(0)
+        return [
+            Recorded(
+                row["period"],
+                row["agent_id"],
+                row["role"],
+                row["team"],
+                row["grade"],
+                _decimal(row["score"]),
+                row["action"],
+                Decimal(row["gross"]),
+                amounts.get(row["id"], {}).get("bonus", zero),
+                amounts.get(row["id"], {}).get("base_pay", zero),
+                tuple(actions.get(row["id"], [])),
+            )
+            for row in found
+        ]

@@ -507,6 +507,18 @@ class Lint(Model):
     ignore: dict[str, Reason] = {}
 
 
+class Review(Model):
+    """How `cspay review` groups agents, and the smallest group it judges."""
+
+    by: list[Text] = []  # agent columns: team, shift, site, queue, tenure band …
+    min_group: PositiveInt = 10  # smaller groups are named "too small to judge", never flagged
+
+    def columns(self, agents: AgentColumns) -> list[str]:
+        """The metrics columns read as text for grouping: those of `by` that are not the role or team."""
+        known = {"role", "team", agents.role, agents.team}
+        return [name for name in dict.fromkeys(self.by) if name not in known]
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -531,6 +543,7 @@ class Policy(Model):
     claw_back: bool = False
     actions: dict[str, ActionRule] = {}
     lint: Lint = Lint()
+    review: Review = Review()
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -94,13 +95,12 @@ def round_trip(layout: tuple[int, int, int] = (2, 4, 2)) -> YAML:
     return yaml
 
 
+_DASH = re.compile(r"^(?P<indent>\s*)-\s+")
 _OPENING_KEY = re.compile(r"^(?P<lead>\s*(?:-\s+)?)[^\s#-][^:#]*:\s*(?:#.*)?$")
 
 
 def guess_layout(text: str) -> tuple[int, int, int]:
     """How a file indents mappings and sequences, so a rewrite keeps its layout (default 2, 4, 2)."""
-    from collections import Counter
-
     from ruamel.yaml.util import load_yaml_guess_indent
 
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -111,11 +111,27 @@ def guess_layout(text: str) -> tuple[int, int, int]:
         if opening and not following.lstrip().startswith("-") and nested > len(opening["lead"]):
             steps[nested - len(opening["lead"])] += 1
     mapping = steps.most_common(1)[0][0] if steps else 2
+    dashes = _dash_offsets(lines)
+    if dashes:  # where the file puts a block sequence's dashes and items under their key, as written
+        sequence, offset = dashes.most_common(1)[0][0]
+        return mapping, sequence, offset
     try:
-        _, sequence, offset = load_yaml_guess_indent(text)
+        _, guessed_sequence, guessed = load_yaml_guess_indent(text)
     except YAMLError:
-        sequence, offset = None, None
-    return mapping, sequence or 4, offset if offset is not None else 2
+        guessed_sequence, guessed = None, None
+    return mapping, guessed_sequence or 4, guessed if guessed is not None else 2
+
+
+def _dash_offsets(lines: list[str]) -> Counter[tuple[int, int]]:
+    """How far each block sequence's first item and its dash sit right of the key that opens it."""
+    found: Counter[tuple[int, int]] = Counter()
+    for line, following in itertools.pairwise(lines):
+        opening = _OPENING_KEY.match(line)
+        item = _DASH.match(following)
+        if opening and item:
+            lead = len(opening["lead"])
+            found[len(item[0]) - lead, len(item["indent"]) - lead] += 1
+    return found
 
 
 def read_cases(path: Path) -> Any:
