@@ -191,7 +191,23 @@ RosterOption = Annotated[
         "export; once per month, or once with a period column.",
     ),
 ]
-EncodingOption = Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")]
+
+
+def _text_encoding(name: str | None) -> str | None:
+    """--encoding names a text encoding, or it is bad usage (exit 2)."""
+    if name is None:
+        return None
+    from cspay.encodings import text_encoding
+
+    try:
+        return text_encoding(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--encoding") from None
+
+
+EncodingOption = Annotated[
+    str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).", callback=_text_encoding)
+]
 DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
 LangOption = Annotated[
     str | None,

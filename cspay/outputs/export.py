@@ -158,6 +158,8 @@ class CsvRows:
 
 def payslip_data(slip: Payslip) -> dict[str, Any]:
     """A payslip as JSON-ready data; amounts and scores as decimal strings."""
+    # Rounded amounts (lines, gross and their sums) have at most six places, so str() writes them plainly;
+    # the amounts before rounding go through _plain.
     return {
         "agent_id": slip.agent_id,
         "name": slip.name,
@@ -169,9 +171,9 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
         "multiplier": _text(slip.multiplier),
         "action": slip.action,
         "gross": str(slip.gross),
-        "proration": str(slip.proration),
-        "target_bonus": str(slip.target_bonus),
-        "bonus_before_gates": str(slip.bonus_before_gates),
+        "proration": _plain(slip.proration),
+        "target_bonus": _plain(slip.target_bonus),
+        "bonus_before_gates": _plain(slip.bonus_before_gates),
         "capped": slip.capped,
         "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
         "kpis": [
@@ -180,7 +182,7 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
                 "label": k.label,
                 "value": _text(k.value),
                 "score": _text(k.score),
-                "weight": str(k.weight),
+                "weight": _plain(k.weight),
                 "contribution": _text(k.contribution),
                 "position": k.position,
                 "left_out": k.left_out,
@@ -192,12 +194,12 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
                 "condition": g.condition,
                 "effect": g.effect,
                 "reason": g.reason,
-                "bonus_before": str(g.bonus_before),
-                "bonus_after": str(g.bonus_after),
+                "bonus_before": _plain(g.bonus_before),
+                "bonus_after": _plain(g.bonus_after),
             }
             for g in slip.gates
         ],
-        **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
+        **({} if slip.budget_factor is None else {"budget_factor": _plain(slip.budget_factor)}),
     }
 
 
@@ -206,8 +208,8 @@ def summary_data(summary: Summary) -> dict[str, Any]:
     return {
         "headcount": summary.headcount,
         "gross": str(summary.gross),
-        "bonus": str(summary.bonus),
-        "bonus_share_of_gross": None if share is None else str(share),
+        "bonus": _plain(summary.bonus),
+        "bonus_share_of_gross": None if share is None else _plain(share),
         "lines": {code: str(amount) for code, amount in summary.lines.items()},
         "grades": summary.grades,
         "actions": summary.actions,
@@ -218,11 +220,11 @@ def summary_data(summary: Summary) -> dict[str, Any]:
 def budget_data(budget: Any) -> dict[str, Any]:
     """The month's bonus pool, what the bonuses asked for, and the factor they were scaled by."""
     return {
-        "pool": str(budget.pool),
-        "demand": str(budget.demand),
-        "factor": str(budget.factor),
+        "pool": _plain(budget.pool),
+        "demand": _plain(budget.demand),
+        "factor": _plain(budget.factor),
         "scaled": budget.scaled,
-        "base_pay": str(budget.base_pay),
+        "base_pay": _plain(budget.base_pay),
     }
 
 
@@ -257,4 +259,9 @@ def write_json(
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _plain(value)
+
+
+def _plain(value: Decimal) -> str:
+    """A number's digits, never in exponent form (0E-7, 1E+3): what a reader of the JSON expects."""
+    return format(value, "f")

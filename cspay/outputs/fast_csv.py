@@ -124,7 +124,7 @@ class _BulkRun:
         kpi_texts = [(index, texts) for index, _, _, texts in self.kpi_cells]
         for line, cells in rows:
             if cells is None:
-                self.reader.undecodable(line)
+                self.reader.unreadable(line)
                 continue
             if len(cells) == width:
                 try:

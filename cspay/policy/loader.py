@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cspay.encodings import gb18030_doubt, read_limited
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
@@ -59,6 +60,7 @@ class Document:
     data: Any
     values: dict[Path_, Mark] = field(default_factory=dict)
     keys: dict[Path_, Mark] = field(default_factory=dict)
+    raw: bytes = b""  # the file's bytes as read, for its fingerprint
 
     def where(self, path: Path_, *, key: bool = False) -> str:
         """`file:line:col` of the deepest known node on `path`."""
@@ -99,28 +101,62 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without BOM), else GB18030; refused over the size limit."""
+def refused_node(text: str) -> tuple[int, int, str] | None:
+    """Line, column and what is wrong with the first node a YAML file of cspay's may not hold: anchors
+    and aliases (a few bytes of them can expand to gigabytes), or nesting deeper than MAX_DEPTH. None
+    when there is none, or when the text is not YAML (its reader then says where)."""
+    depth = 0
     try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:
-            raise PolicyError(f"{path}: the file is {size:,} bytes; a policy may be at most 1 MiB")
-        raw = path.read_bytes()
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            where = (event.start_mark.line + 1, event.start_mark.column + 1) if event.start_mark else (1, 1)
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return *where, "anchors and aliases (&, *)"
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return *where, f"values nested deeper than {MAX_DEPTH} levels"
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most 1 MiB of them whatever the file is (a device or a pipe never ends)."""
+    try:
+        return read_limited(path, MAX_POLICY_BYTES, "a policy of at most 1 MiB")
     except OSError as error:
         raise PolicyError(f"{path}: cannot read the policy: {error.strerror or error}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    except ValueError as error:
+        raise PolicyError(f"{path}: {error}") from None
+
+
+def read_text(path: Path, raw: bytes | None = None) -> str:
+    """The file's text: UTF-8 (with or without BOM), else GB18030 when it reads plausibly so."""
+    raw = read_bytes(path) if raw is None else raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        for number, line in enumerate(text.splitlines(), 1):
+            if (doubt := gb18030_doubt(line)) is not None:
+                raise PolicyError(f"{path}:{number}:1: {doubt}; save the file as UTF-8")
+        return text
     raise PolicyError(f"{path}: the file is neither UTF-8 nor GB18030 text; save it as UTF-8")
 
 
 def load_document(path: str | Path) -> Document:
     """Parse a policy file into plain data (dicts, lists, str, YamlNumber, bool, None)."""
     path = Path(path)
-    text = read_text(path)
-    doc = Document(str(path), None)
+    raw = read_bytes(path)
+    text = read_text(path, raw)
+    doc = Document(str(path), None, raw=raw)
     try:
         node = _Composer(text).get_single_node()
     except _Refused as refused:
@@ -216,7 +252,7 @@ def load_policy(path: str | Path) -> Policy:
     if problems:
         raise PolicyError(problems)
     policy._path = doc.path
-    policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    policy._sha256 = hashlib.sha256(doc.raw + included).hexdigest()
     policy._document = doc
     return policy
 
@@ -246,7 +282,7 @@ def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
             {**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)
         ]
         raise PolicyError([_located(included, item) for item in items]) from None
-    return {**doc.data, "metrics": spec}, target.read_bytes()
+    return {**doc.data, "metrics": spec}, included.raw
 
 
 def _located(doc: Document, item: dict[str, Any]) -> str:

@@ -34,6 +34,8 @@ from cspay.policy.values import (
     shown,
 )
 
+MOST_PLACES = 6  # decimal places a rounding step may have
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -42,6 +44,16 @@ class Model(BaseModel):
 class Rounding(Model):
     step: Positive = Decimal("0.01")
     mode: Literal["half_up", "half_even"] = "half_up"
+
+    @field_validator("step")
+    @classmethod
+    def _few_places(cls, step: Decimal) -> Decimal:
+        # Amounts are written with the step's places: more than six would print as 0E-7 and mean nothing.
+        if step.as_tuple().exponent < -MOST_PLACES:  # type: ignore[operator]
+            raise ValueError(
+                f"expected a step of at most {MOST_PLACES} decimal places, like 0.01, 0.05 or 1, got {step:f}"
+            )
+        return step
 
 
 class AgentColumns(Model):
