@@ -26,9 +26,11 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             )
         seen.setdefault(grade.min_score, i)
     names = [grade.grade for grade in policy.grades]
+    listed: set[str] = set()
     for i, name in enumerate(names):
-        if name in names[:i]:
+        if name in listed:
             problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
+        listed.add(name)
     if Decimal(0) not in seen:
         problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
     if policy.true_up and policy.period == "month":

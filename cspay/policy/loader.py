@@ -101,20 +101,21 @@ class _Refused(Exception):
         self.message = message
 
 
-def refused_node(text: str) -> tuple[int, int, str] | None:
-    """Line, column and what is wrong with the first node a YAML file of cspay's may not hold: anchors
-    and aliases (a few bytes of them can expand to gigabytes), or nesting deeper than MAX_DEPTH. None
-    when there is none, or when the text is not YAML (its reader then says where)."""
+def refused_node(text: str, kind: str) -> tuple[int, int, str] | None:
+    """Line, column and what is wrong with the first node a YAML file of cspay's (a `kind`: policy, case
+    file …) may not hold: anchors and aliases (a few bytes of them can expand to gigabytes), or nesting
+    deeper than MAX_DEPTH. None when there is none, or when the text is not YAML (its reader says where)."""
     depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            where = (event.start_mark.line + 1, event.start_mark.column + 1) if event.start_mark else (1, 1)
+            mark = event.start_mark
+            where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return *where, "anchors and aliases (&, *)"
+                return *where, f"anchors and aliases (&, *) are not allowed in a {kind}"
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return *where, f"values nested deeper than {MAX_DEPTH} levels"
+                    return *where, f"nested deeper than {MAX_DEPTH} levels"
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError:

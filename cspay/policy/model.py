@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 from decimal import Decimal
@@ -575,7 +576,14 @@ class Policy(Model):
         return self._document
 
     def grades_high_to_low(self) -> list[Grade]:
-        return sorted(self.grades, key=lambda grade: grade.min_score, reverse=True)
+        return list(self.grade_ladder[0])
+
+    @functools.cached_property
+    def grade_ladder(self) -> tuple[tuple[Grade, ...], tuple[Decimal, ...]]:
+        """The grades from high to low, and their min_scores ascending (for rules.grade_index): sorted once,
+        however many scores are graded."""
+        ordered = tuple(sorted(self.grades, key=lambda grade: grade.min_score, reverse=True))
+        return ordered, tuple(grade.min_score for grade in reversed(ordered))
 
     @property
     def paid_lines(self) -> list[PaidLine]:

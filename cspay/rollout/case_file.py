@@ -147,8 +147,8 @@ def read_cases(path: Path) -> Any:
     except ValueError as error:
         raise CaseError(f"{path}: {error}") from None
     try:
-        if (refused := refused_node(text)) is not None:
-            raise CaseError(f"{path}:{refused[0]}:{refused[1]}: {refused[2]} are not allowed in a case file")
+        if (refused := refused_node(text, "case file")) is not None:
+            raise CaseError(f"{path}:{refused[0]}:{refused[1]}: {refused[2]}")
         return round_trip().load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
