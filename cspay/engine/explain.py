@@ -151,7 +151,8 @@ class Explanation:
 
 def explain(slip: Payslip, pricing: Pricing) -> Explanation:
     """The explanation of one payslip of a run, priced as the run pays (pricing.engine is the policy as the
-    run applied it)."""
+    run applied it; in the payslip's currency)."""
+    pricing = pricing.of(slip)
     policy = pricing.engine.policy
     row = row_of(slip)
     role = policy.roles[row.role]
@@ -163,7 +164,7 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         role.label or slip.role,
         slip.team,
         slip.row,
-        policy.currency,
+        slip.currency or policy.currency,
         proration,
         _lines(policy, row, slip),
         slip.gross,
