@@ -267,3 +267,27 @@ def test_compare_refuses_an_agent_paid_in_two_currencies(tmp_path: Path) -> None
     result = invoke("compare", str(POLICY), str(other), str(MONTH))
     assert 1 == result.exit_code, result.output
     assert "agent 'KW01' is paid in KWD by the old policy and in CHF by the new" in result.output
+
+
+def test_a_quarter_pays_three_months_of_a_roles_amounts_in_every_currency() -> None:
+    """A quarterly policy's role amounts are three months' worth in each currency it writes them in."""
+    from cspay.engine.currency import in_currency
+    from cspay.engine.period import period_policy
+
+    quarterly = period_policy(load_policy(POLICY).model_copy(update={"period": "quarter"}))
+    francs, yen = in_currency(quarterly, "CHF").roles["L1"], in_currency(quarterly, "JPY").roles["L1-JP"]
+    assert (Decimal(14400), Decimal(2700), Decimal(750)) == (
+        francs.base_pay,
+        francs.target_bonus,
+        francs.allowances["meal"],
+    )
+    assert (Decimal(780000), Decimal(180000)) == (yen.base_pay, yen.target_bonus)
+
+
+def test_chinese_table_names_each_currency_in_chinese_words() -> None:
+    """With --lang zh the currency column and each currency's totals are headed in Chinese."""
+    printed = CliRunner().invoke(app, ["compute", str(POLICY), str(MONTH), "--lang", "zh"], env={"COLUMNS": "300"})
+    assert 0 == printed.exit_code, printed.output
+    assert "币种" in printed.stdout
+    assert "应发总额（JPY）" in printed.stdout
+    assert "应发总额（KWD）" in printed.stdout
