@@ -291,3 +291,14 @@ def test_chinese_table_names_each_currency_in_chinese_words() -> None:
     assert "币种" in printed.stdout
     assert "应发总额（JPY）" in printed.stdout
     assert "应发总额（KWD）" in printed.stdout
+
+
+def test_an_explanation_of_a_row_is_in_its_agents_currency() -> None:
+    """explain_row pays a Zurich row in francs, as the run does, and says so."""
+    from cspay.engine.explain import explain_row
+    from cspay.inputs.metrics import read_metrics
+
+    policy = load_policy(POLICY)
+    row = next(row for row in read_metrics(MONTH, policy) if row.agent_id == "ZH03")
+    explanation = explain_row(policy, row)
+    assert ("CHF", Decimal("3518.85")) == (explanation.currency, explanation.gross)

@@ -214,7 +214,8 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     from cspay.outputs.export import score_text
     from cspay.outputs.terminal import number
 
-    table = Table(title=words("history.title", agent=agent_id), title_justify="left")
+    currencies = ", ".join(dict.fromkeys(r["currency"] for r in records))  # what the amounts below are in
+    table = Table(title=words("history.title_in", agent=agent_id, currencies=currencies), title_justify="left")
     table.add_column(words("runs.period"), no_wrap=True)
     for key in ("grade", "score", "bonus", "gross"):
         table.add_column(words(f"col.{key}"), justify="left" if key == "grade" else "right", no_wrap=True)

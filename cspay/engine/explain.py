@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from cspay.engine.compiled import Engine
+from cspay.engine.currency import Engines
 from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
@@ -176,9 +176,10 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
 
 
 def explain_row(policy: Policy, row: AgentRow) -> Explanation:
-    """The explanation of one agent row paid on its own (no budget, no ledger)."""
-    pricing = Pricing(Engine(policy))
-    return explain(pricing.payslip(row), pricing)
+    """The explanation of one agent row paid on its own (no budget, no ledger), in its agent's currency."""
+    engines = Engines(policy)
+    pricing = Pricing(engines.default, None, engines if engines.several else None)
+    return explain(pricing.of(engines.payslip(row)).payslip(row), pricing)
 
 
 def row_of(slip: Payslip) -> AgentRow:
