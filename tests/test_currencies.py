@@ -302,3 +302,39 @@ def test_an_explanation_of_a_row_is_in_its_agents_currency() -> None:
     row = next(row for row in read_metrics(MONTH, policy) if row.agent_id == "ZH03")
     explanation = explain_row(policy, row)
     assert ("CHF", Decimal("3518.85")) == (explanation.currency, explanation.gross)
+
+
+def test_a_rosters_currency_column_pays_an_agent_of_a_raw_export_in_it(tmp_path: Path) -> None:
+    """With a raw export, the agent's currency comes from the roster, like role and team."""
+    import shutil
+
+    pwc = Path(__file__).resolve().parents[1] / "examples" / "pwc"
+    for name in ("policy.yaml", "metrics.yaml", "roster.csv"):
+        shutil.copy(pwc / name, tmp_path / name)
+    policy = tmp_path / "policy.yaml"
+    text = policy.read_text(encoding="utf-8").replace("  team: team\n", "  team: team\n  currency: currency\n", 1)
+    text += "\ncurrencies:\n  EUR: {roles: {L1: {base_pay: 4700, target_bonus: 520, allowances: {meal: 190}}}}\n"
+    policy.write_text(text, encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    lines = roster.read_text(encoding="utf-8").splitlines()
+    cells = [lines[0] + ",currency"] + [line + (",EUR" if line.startswith("Becky,") else ",") for line in lines[1:]]
+    roster.write_text("\n".join(cells) + "\n", encoding="utf-8")
+    result = invoke("compute", str(policy), str(pwc / "pwc-call-center-2021q1.csv"), "--period", "2021-01",
+                    "--roster", str(roster), "--format", "json", "--quiet")  # fmt: skip
+    assert 0 == result.exit_code, result.output
+    slips = {slip["agent_id"]: slip for slip in json.loads(result.stdout)["payslips"]}
+    assert ("EUR", "4700.00") == (slips["Becky"]["currency"], slips["Becky"]["lines"][0]["amount"])
+    assert "CHF" == slips["Dan"]["currency"]
+
+
+def test_the_workbook_has_the_consolidated_view(tmp_path: Path) -> None:
+    """--format xlsx with --consolidate-to adds a sheet with each currency's gross, rate, date and conversion."""
+    import openpyxl
+
+    book = tmp_path / "pay.xlsx"
+    result = invoke("compute", str(POLICY), str(MONTH), "--period", "2026-11", "--consolidate-to", "CNY",
+                    "--rates", str(RATES), "--format", "xlsx", "--output", str(book), "--lang", "en")  # fmt: skip
+    assert 0 == result.exit_code, result.output
+    rows = list(openpyxl.load_workbook(book)["Consolidated"].iter_rows(values_only=True))
+    assert ("JPY", 896080, 0.0462, "2026-11-30") == rows[3][:4]
+    assert Decimal("237211.617825") == Decimal(str(rows[-1][-1]))
