@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -56,6 +57,10 @@ class Words:
         pattern = formats.get(currency, formats["*"])
         sign = "-" if amount < 0 else ""
         return sign + pattern.format(amount=f"{abs(amount):,}", currency=currency)
+
+    def moneys(self, amounts: Mapping[str, Decimal]) -> str:
+        """Amounts of several currencies, each as this language writes it, never added up: ¥7,940.00, 343,000 JPY."""
+        return ", ".join(self.money(amount, currency) for currency, amount in amounts.items())
 
     def money_parts(self, currency: str) -> tuple[str, str]:
         """What this language writes before and after an amount of `currency`: ("¥", "") or ("", " 元")."""

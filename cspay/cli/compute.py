@@ -79,6 +79,18 @@ def compute(
             help="Start the CSV with a UTF-8 byte-order mark, so Excel (Chinese Windows too) opens it as UTF-8.",
         ),
     ] = False,
+    consolidate_to: Annotated[
+        str | None,
+        typer.Option(
+            "--consolidate-to",
+            metavar="CURRENCY",
+            help="Also show the totals converted into this currency (with --rates, --period); pay is not converted.",
+        ),
+    ] = None,
+    rates: Annotated[
+        Path | None,
+        typer.Option("--rates", help="Rates for --consolidate-to (CSV: date,from,to,rate); the latest in the period."),
+    ] = None,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -95,6 +107,7 @@ def compute(
 
     started = time.monotonic()
     _check_options(format, output, bom, record, correction, period)
+    _check_consolidation(consolidate_to, rates, period, format)
     ledger = ledger or (Path(DEFAULT_LEDGER) if record else None)
     target = check_target(output, force)
     if record and ledger is not None:
@@ -102,9 +115,11 @@ def compute(
     with locked([ledger if record else None, target]):
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
+        converting = _rates(loaded, consolidate_to, rates, period)
         source = open_source(loaded, metrics, period, roster, encoding, delimiter)
         print_notes(source, words, quiet)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
+        run.rates = converting
         recorded = None
         with _progress(run, words) as advance:
             if format is Format.table:
@@ -141,6 +156,39 @@ def _check_options(
         raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
     if correction and not record:
         raise typer.BadParameter("needs --record: a correction is recorded in the ledger", param_hint="--correction")
+
+
+def _check_consolidation(currency: str | None, rates: Path | None, period: str | None, format: Format) -> None:
+    """Usage errors (exit 2) of a consolidated view, before any file is read."""
+    from cspay.currencies import CurrencyProblem, minor_unit
+
+    if (currency is None) != (rates is None):
+        option = "--rates" if currency is not None else "--consolidate-to"
+        raise typer.BadParameter("--consolidate-to and --rates go together", param_hint=option)
+    if currency is None:
+        return
+    try:
+        minor_unit(currency)
+    except CurrencyProblem as problem:
+        raise typer.BadParameter(str(problem), param_hint="--consolidate-to") from None
+    if period is None:
+        raise typer.BadParameter("needs --period: the rates used are those dated in it", param_hint="--consolidate-to")
+    if format is Format.csv:
+        raise typer.BadParameter(
+            "a CSV holds payslips, not totals; use --format table, json or xlsx", param_hint="--consolidate-to"
+        )
+
+
+def _rates(policy: Any, currency: str | None, path: Path | None, period: str | None) -> Any:
+    """The rate of each currency the policy pays into `currency` for the period, read and checked before pay."""
+    if currency is None or path is None or period is None:
+        return None
+    from cspay.cli.common import period_option
+    from cspay.inputs.rates import rates_for, read_rates
+    from cspay.run.pay import Rates
+
+    chosen = rates_for(path, read_rates(path), policy.paid_currencies, currency, period_option(period))
+    return Rates(currency, str(path), chosen)
 
 
 def _write(handle: Any, format: Format, run: PayRun, words: Words, bom: bool, advance: Any) -> None:
@@ -196,7 +244,7 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     screen = console()
     run.payslips = list(advancing(run.payslips, advance))
     screen.print(payslip_table(run.applied, run.payslips, words, run.triggered))
-    screen.print(summary_table(run.policy, run.summary, words))
+    screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
 
 
 def _report(
@@ -219,19 +267,23 @@ def _report(
     policy, summary, money = run.policy, run.summary, words.money
     if policy.actions and run.triggered is None:
         typer.echo(words("compute.not_evaluated", actions=", ".join(policy.actions)), err=True)
+    paid_in = {slip.agent_id: slip.currency for slip in run.payslips} if run.still_pending else {}
     for item in run.still_pending:
+        currency = item.currency or policy.currency
+        key = "compute.still_pending" if item.agent_id not in paid_in else "compute.still_pending_currency"
         typer.echo(
             words(
-                "compute.still_pending",
+                key,
                 agent=item.agent_id,
                 period=item.period,
-                amount=money(item.amount, policy.currency),
+                amount=money(item.amount, currency),
+                currency=paid_in.get(item.agent_id, ""),
             ),
             err=True,
         )
     if output is not None:
         typer.echo(
-            words("compute.wrote", count=summary.headcount, path=output, gross=money(summary.gross, policy.currency)),
+            words("compute.wrote", count=summary.headcount, path=output, gross=_grosses(summary, words)),
             err=True,
         )
     if recorded is not None:
@@ -244,11 +296,19 @@ def _report(
 
             differences = recorded.differences
             agents = len({item.agent_id for item in differences})
-            total = sum((item.amount for item in differences), Decimal(0))
+            totals: dict[str, Decimal] = {}
+            for difference in differences:  # each currency's apart: a correction never nets two
+                currency = difference.currency or policy.currency
+                totals[currency] = totals.get(currency, Decimal(0)) + difference.amount
             typer.echo(
-                words("compute.corrected", count=len(differences), agents=agents, total=money(total, policy.currency)),
+                words("compute.corrected", count=len(differences), agents=agents, total=words.moneys(totals)),
                 err=True,
             )
+
+
+def _grosses(summary: Any, words: Words) -> str:
+    """The run's total gross in each currency it paid, never added up."""
+    return words.moneys({currency: totals.gross for currency, totals in summary.by_currency().items()})
 
 
 def _log_record(
@@ -266,8 +326,7 @@ def _log_record(
         "policy_version": policy.version,
         "currency": policy.currency,
         "headcount": summary.headcount,
-        "gross": str(summary.gross),
-        "bonus": str(summary.bonus),
+        **_log_money(summary),
         "outputs": [str(output)] if output else [],
         "inputs": {
             "policy": {"path": str(policy_path), "sha256": policy.sha256},
@@ -281,4 +340,21 @@ def _log_record(
         "corrections_still_pending": len(run.still_pending),
         "differences_recorded": 0 if recorded is None else len(recorded.differences),
         "duration_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _log_money(summary: Any) -> dict[str, Any]:
+    """gross and bonus of a run paid in one currency; per currency (and no one gross) when it paid several."""
+    from cspay.engine.types import Summaries
+
+    if not isinstance(summary, Summaries):
+        return {"gross": str(summary.gross), "bonus": str(summary.bonus)}
+    totals = summary.by_currency()
+    return {
+        "gross": None,
+        "bonus": None,
+        "currencies": {
+            code: {"headcount": money.headcount, "gross": str(money.gross), "bonus": str(money.bonus)}
+            for code, money in totals.items()
+        },
     }

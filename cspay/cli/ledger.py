@@ -53,6 +53,8 @@ def _cell(value: Any) -> Any:
 
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     return "" if value is None else inert(value) if isinstance(value, str) else value
 
 
@@ -73,6 +75,8 @@ def runs(
     with _open(ledger) as book:
         found, closes = book.runs(label), [c for c in book.closes() if label in (None, c["period"])]
     records = [_run_record(run) for run in found]
+    if not any(len(run.totals) > 1 for run in found):  # one currency throughout: the listing stays as it was
+        records = [{key: value for key, value in record.items() if key != "currencies"} for record in records]
     if not records and format is ListFormat.table:
         typer.echo(words("runs.none", ledger=ledger))
         return
@@ -91,12 +95,22 @@ def _run_record(run: Any) -> dict[str, Any]:
         "recorded_by": run.recorded_by,
         "host": run.host,
         "headcount": run.headcount,
-        "gross": str(run.gross),
-        "bonus": str(run.bonus),
+        "gross": None if run.gross is None else str(run.gross),
+        "bonus": None if run.bonus is None else str(run.bonus),
         "currency": run.currency,
+        # Each currency's totals: a run paid in several has no one gross.
+        "currencies": _totals(run.totals),
         "policy": run.policy,
         "policy_version": run.policy_version,
     }
+
+
+def _totals(totals: Any) -> dict[str, dict[str, Any]] | None:
+    """A run's totals per currency, None for a run recorded before they were kept."""
+    found = {
+        code: {"headcount": count, "gross": str(gross), "bonus": str(bonus)} for code, count, gross, bonus in totals
+    }
+    return found or None
 
 
 def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
@@ -119,9 +133,16 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
             r["recorded_at"],
             f"{r['recorded_by']}@{r['host']}",
             str(r["headcount"]),
-            f"{number(Decimal(r['gross']))} {r['currency']}",
+            "; ".join(f"{number(Decimal(gross))} {code}" for code, gross in _grosses(r).items()),
         )
     return table
+
+
+def _grosses(record: dict[str, Any]) -> dict[str, str]:
+    """A run's total gross in each currency it paid."""
+    if record.get("currencies"):
+        return {code: totals["gross"] for code, totals in record["currencies"].items()}
+    return {record["currency"]: record["gross"]}
 
 
 def _closes_table(closes: list[dict[str, Any]], words: Any) -> Any:
@@ -156,7 +177,8 @@ def history(
     if not standings and format is ListFormat.table:
         typer.echo(words("history.none", agent=agent_id))
         return
-    records, before = [], None
+    records: list[dict[str, Any]] = []
+    before: tuple[Decimal, str] | None = None
     for standing in standings:
         records.append(
             {
@@ -168,18 +190,20 @@ def history(
                 "correction": str(standing.correction),
                 "corrected_in": list(standing.corrected_in),
                 "currency": standing.currency,
-                "trend": _trend(before, standing.gross),
+                "other_corrections": {code: str(amount) for code, amount in standing.other_corrections} or None,
+                "trend": _trend(before, standing.gross, standing.currency),
             }
         )
-        before = standing.gross
+        before = standing.gross, standing.currency
     _emit(records, format, lambda: _history_table(records, words, agent_id))
 
 
-def _trend(before: Decimal | None, now: Decimal) -> str | None:
-    """Gross against the previous recorded period: up, down or same (None for the first)."""
-    if before is None:
+def _trend(before: tuple[Decimal, str] | None, now: Decimal, currency: str) -> str | None:
+    """Gross against the previous recorded period: up, down or same (None for the first, and after a change
+    of currency: amounts of two currencies are not compared)."""
+    if before is None or before[1] != currency:
         return None
-    return "up" if now > before else "down" if now < before else "same"
+    return "up" if now > before[0] else "down" if now < before[0] else "same"
 
 
 def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> Any:
@@ -190,12 +214,14 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     from cspay.outputs.export import score_text
     from cspay.outputs.terminal import number
 
-    table = Table(title=words("history.title", agent=agent_id), title_justify="left")
+    currencies = ", ".join(dict.fromkeys(r["currency"] for r in records))  # what the amounts below are in
+    table = Table(title=words("history.title_in", agent=agent_id, currencies=currencies), title_justify="left")
     table.add_column(words("runs.period"), no_wrap=True)
     for key in ("grade", "score", "bonus", "gross"):
         table.add_column(words(f"col.{key}"), justify="left" if key == "grade" else "right", no_wrap=True)
     table.add_column(words("history.trend"), justify="center", no_wrap=True)
-    corrected = any(Decimal(r["correction"]) for r in records)
+    corrected = any(Decimal(r["correction"]) or r["other_corrections"] for r in records)
+    several = len({r["currency"] for r in records}) > 1  # amounts then name their currency
     if corrected:
         table.add_column(words("history.correction"), justify="right", no_wrap=True)
     for r in records:
@@ -205,8 +231,8 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
             r["period"],
             r["grade"] or "-",
             score,
-            number(Decimal(r["bonus"])),
-            number(Decimal(r["gross"])),
+            number(Decimal(r["bonus"])) + (f" {r['currency']}" if several else ""),
+            number(Decimal(r["gross"])) + (f" {r['currency']}" if several else ""),
             TRENDS.get(r["trend"] or "", ""),
             *change,
         )
@@ -220,12 +246,14 @@ def _correction(record: dict[str, Any], words: Words) -> str:
     from cspay.outputs.terminal import number
 
     amount = Decimal(record["correction"])
+    others = [f"{'+' if Decimal(value) > 0 else ''}{number(Decimal(value))} {code}"
+              for code, value in (record["other_corrections"] or {}).items()]  # fmt: skip
     if not amount:
-        return ""
+        return "; ".join(others)
     shown = ("+" if amount > 0 else "") + number(amount)
     if not record["corrected_in"]:
-        return words("history.pending", amount=shown)
-    return words("history.corrected", amount=shown, where=", ".join(record["corrected_in"]))
+        return "; ".join([words("history.pending", amount=shown), *others])
+    return "; ".join([words("history.corrected", amount=shown, where=", ".join(record["corrected_in"])), *others])
 
 
 @app.command("close")

@@ -115,7 +115,7 @@ def statements(
     totals = Totals()
     write_folder(out, pages(run, payslips, names, words, totals), force)
     typer.echo(
-        words("statements.wrote", count=totals.count, folder=out, gross=words.money(totals.gross, run.policy.currency)),
+        words("statements.wrote", count=totals.count, folder=out, gross=words.moneys(totals.grosses)),
         err=True,
     )
 
@@ -153,6 +153,7 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
         "policy_sha256": policy.sha256,
         "cspay_version": __version__,
         "currency": policy.currency,
+        **({"currencies": policy.paid_currencies} if len(policy.paid_currencies) > 1 else {}),
         **provenance(run),
         "payslips": [explanation_data(explanation) for explanation in explanations],
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ class Difference:
     code: str
     label: str
     amount: Decimal
+    currency: str = ""  # what the amount is in; a difference never nets two currencies
 
 
 @dataclass(frozen=True)
@@ -32,23 +33,35 @@ class Pending:
     period: str
     agent_id: str
     amount: Decimal
+    currency: str = ""  # paid only on a payslip in this currency ("": whatever the payslip's)
 
 
-def differences(paid: dict[str, list[Line]], corrected: Iterable[Payslip]) -> list[Difference]:
-    """Corrected minus paid, per agent and line code, leaving out lines that did not change.
+def differences(
+    paid: dict[str, list[Line]], corrected: Iterable[Payslip], paid_in: Mapping[str, str] | None = None
+) -> list[Difference]:
+    """Corrected minus paid, per agent, currency and line code, leaving out lines that did not change.
 
     An agent only in the corrected run is owed all of it; an agent only in the paid run owes it back.
+    `paid_in` is the currency each agent was paid in: an agent the correction pays in another currency
+    owes back every line in the old currency and is owed every line in the new, never the two netted.
     """
     found = []
-    corrected_lines = {slip.agent_id: slip.lines for slip in corrected}
-    for agent_id in dict.fromkeys([*paid, *corrected_lines]):
-        before = _by_code(paid.get(agent_id, []))
-        after = _by_code(corrected_lines.get(agent_id, []))
-        for code in dict.fromkeys([*before, *after]):
-            label = (after.get(code) or before[code])[0]
-            change = after.get(code, (label, ZERO))[1] - before.get(code, (label, ZERO))[1]
-            if change:
-                found.append(Difference(agent_id, code, label, change))
+    slips = {slip.agent_id: slip for slip in corrected}
+    for agent_id in dict.fromkeys([*paid, *slips]):
+        slip = slips.get(agent_id)
+        old = (paid_in or {}).get(agent_id, slip.currency if slip is not None else "")
+        new = slip.currency if slip is not None else old
+        after_lines = slip.lines if slip is not None else []
+        pairs = [(paid.get(agent_id, []), after_lines, new)]
+        if old != new and agent_id in paid:  # two currencies: each side on its own
+            pairs = [(paid[agent_id], [], old), ([], after_lines, new)]
+        for before_lines, lines, currency in pairs:
+            before, after = _by_code(before_lines), _by_code(lines)
+            for code in dict.fromkeys([*before, *after]):
+                label = (after.get(code) or before[code])[0]
+                change = after.get(code, (label, ZERO))[1] - before.get(code, (label, ZERO))[1]
+                if change:
+                    found.append(Difference(agent_id, code, label, change, currency))
     return found
 
 
@@ -66,7 +79,8 @@ def add_corrections(payslips: list[Payslip], pending: list[Pending]) -> list[Pen
         by_agent.setdefault(item.agent_id, []).append(item)
     settled = []
     for slip in payslips:
-        items = by_agent.get(slip.agent_id)
+        # Only differences owed in the payslip's currency: one owed in another stays pending.
+        items = [item for item in by_agent.get(slip.agent_id, []) if item.currency in ("", slip.currency)]
         if not items:
             continue
         periods = ", ".join(dict.fromkeys(item.period for item in items))

@@ -85,6 +85,7 @@ def combine(policy: Policy, months: list[Month]) -> tuple[list[AgentRow], list[N
     rules = column_rules(policy)
     rows = [_combined_row(policy, rules, [row for _, row in entries]) for entries in present.values()]
     notes = [note for entries in present.values() if (note := _role_note(entries))]
+    notes += [note for entries in present.values() if (note := _currency_note(entries))]
     return rows, notes
 
 
@@ -93,7 +94,17 @@ def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
     return AgentRow(
-        last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source, last.period, last.groups
+        last.line,
+        last.agent_id,
+        last.role,
+        last.name,
+        last.team,
+        kpis,
+        numbers,
+        last.source,
+        last.period,
+        last.groups,
+        last.currency,
     )
 
 
@@ -103,3 +114,15 @@ def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
         return None
     shown = [f"{month.month.label if month.month else Path(month.path).name}: {row.role}" for month, row in entries]
     return Note("note.role_changed", {"agent": entries[-1][1].agent_id, "roles": ", ".join(shown), "role": roles[-1]})
+
+
+def _currency_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
+    cells = [row.currency for _, row in entries]
+    if len(set(cells)) == 1:
+        return None
+    shown = [
+        f"{month.month.label if month.month else Path(month.path).name}: {row.currency or '-'}"
+        for month, row in entries
+    ]
+    values: dict[str, str | int] = {"agent": entries[-1][1].agent_id, "currencies": ", ".join(shown)}
+    return Note("note.currency_changed", values | {"currency": cells[-1] or "-"})

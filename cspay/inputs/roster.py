@@ -189,7 +189,7 @@ def check_sources(policy: Policy, roster: Roster, metrics: list[str]) -> None:
     """Every column the policy reads is a roster column or a derived metric; agent columns are the roster's."""
     agents = policy.agents
     identity = {"agents.id": agents.id, "agents.role": agents.role, "agents.name": agents.name,
-                "agents.team": agents.team}  # fmt: skip
+                "agents.team": agents.team, "agents.currency": agents.currency}  # fmt: skip
     identity |= {f"review.by ({column})": column for column in policy.review.columns(agents)}
     in_roster = ", ".join(roster.header)
     problems = [

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import cast
 
 from cspay.cells import UNIT_PARSERS, CellError, clean, control_character, id_key, is_missing, parse_plain
+from cspay.currencies import EXAMPLES, is_currency
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.seen import UNKNOWN_ROW, ExactIds, HashedIds
@@ -138,6 +139,7 @@ class RowParser:
             ("name", agents.name),
             ("team", agents.team),
             ("period", agents.period),
+            ("currency", agents.currency),
         ]
         columns = needed_columns(self.policy)
         grouped = self.policy.review.columns(agents)
@@ -164,6 +166,9 @@ class RowParser:
         self.id_at, self.role_at = self._identity["id"], self._identity["role"]
         self.name_at, self.team_at = self._identity.get("name"), self._identity.get("team")
         self.period_at = self._identity.get("period")
+        self.currency_at = self._identity.get("currency")
+        # Per role, the cells a plain row may hold in the currency column: empty, or a currency it is paid in.
+        self.currency_cells = {name: {"", *self.policy.role_currencies(name)} for name in self.policy.roles}
         self.group_cells = [(name, index[name]) for name in grouped]
         self.columns = [(index[c.name], c) for c in columns]
         self._kpi_cells = [(c.kpi, i, c.cache) for i, c in self.columns if c.kpi is not None]
@@ -183,13 +188,15 @@ class RowParser:
             except KeyError:
                 pass
             else:
-                identity = self.accept(line, cells)
+                currency = cells[self.currency_at].strip() if self.currency_at is not None else ""
+                plain = not currency or currency in self.currency_cells.get(cells[self.role_at].strip(), ())
+                identity = self.accept(line, cells) if plain else None
                 if identity is not None:
                     if not identity:
                         return None
                     period = cells[self.period_at].strip() if self.period_at is not None else ""
                     groups = {name: cells[i].strip() for name, i in self.group_cells}
-                    return AgentRow(line, *identity, kpis, numbers, self.path, period, groups)
+                    return AgentRow(line, *identity, kpis, numbers, self.path, period, groups, currency)
         return self._parse_slowly(line, cells)
 
     def accept(self, line: int, cells: list[str]) -> tuple[str, str, str, str] | tuple[()] | None:
@@ -275,6 +282,9 @@ class RowParser:
                 f'column "{self.policy.agents.role}": unknown role "{_clip(role)}", '
                 f"expected one of {', '.join(self.policy.roles)}"
             )
+        currency = ""
+        if problem is None and self.currency_at is not None:
+            currency, problem = self._currency(role, cells[self.currency_at])
         if problem:
             separator = ", " if problem.startswith("column") else ": "
             self.problems.add(f"{self.path}: row {line}{separator}{problem}")
@@ -288,6 +298,21 @@ class RowParser:
             source=self.path,
             period=ident.get("period", ""),
             groups={name: cells[i].strip() for name, i in self.group_cells},
+            currency=currency,
+        )
+
+    def _currency(self, role: str, text: str) -> tuple[str, str | None]:
+        """The agent's currency cell as an ISO 4217 code (empty: the role's), or the problem with it."""
+        code = clean(text).upper()
+        if code in self.currency_cells[role]:
+            return code, None
+        where = f'column "{self.policy.agents.currency}": got "{_clip(text.strip())}", expected '
+        if not is_currency(code):
+            return "", where + f"an ISO 4217 currency code like {EXAMPLES}, or nothing for the role's currency"
+        paid = ", ".join(self.policy.role_currencies(role))
+        return "", where + (
+            f"a currency role {role} is paid in ({paid}); give its amounts in {code} under "
+            f"currencies.{code}.roles.{role} to pay it in {code}"
         )
 
     def _is_repeat(self, agent_id: str, line: int) -> bool:

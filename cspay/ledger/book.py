@@ -14,7 +14,7 @@ from typing import Any
 
 from cspay import __version__
 from cspay.engine.settlement import differences
-from cspay.engine.types import Line, Payslip, Summary
+from cspay.engine.types import Payslip, Summary
 from cspay.errors import CspayError
 from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
@@ -121,7 +121,7 @@ class Ledger(ReviewReads):
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
-                self._insert_differences(run_id, recording, self.lines_of(previous.id))
+                self._insert_differences(run_id, recording, previous.id)
             elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
                 self.db.execute(
                     "UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
@@ -149,13 +149,23 @@ class Ledger(ReviewReads):
             )
         return self.current(period)
 
-    def _insert_differences(self, run_id: int, recording: Recording, paid: dict[str, list[Line]]) -> None:
+    def _insert_differences(self, run_id: int, recording: Recording, paid_run: int) -> None:
+        paid, paid_in = self.lines_of(paid_run), self.currencies_of(paid_run)
         self.db.executemany(
-            "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount, currency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (run_id, recording.period, recording.first, item.agent_id, item.code, item.label, str(item.amount))
-                for item in differences(paid, recording.payslips)
+                (
+                    run_id,
+                    recording.period,
+                    recording.first,
+                    item.agent_id,
+                    item.code,
+                    item.label,
+                    str(item.amount),
+                    item.currency or None,
+                )
+                for item in differences(paid, recording.payslips, paid_in)
             ],
         )
 
@@ -186,6 +196,9 @@ class Ledger(ReviewReads):
 
     def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
         policy, summary = recording.policy, recording.summary
+        totals = summary.by_currency()
+        # A run paid in several currencies has no one gross: its totals are in run_totals only.
+        gross, bonus = (str(summary.gross), str(summary.bonus)) if len(totals) <= 1 else ("", "")
         cursor = self.db.execute(
             "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
             "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
@@ -205,11 +218,19 @@ class Ledger(ReviewReads):
                 who.user,
                 who.host,
                 summary.headcount,
-                str(summary.gross),
-                str(summary.bonus),
+                gross,
+                bonus,
             ),
         )
         run_id = _inserted(cursor)
+        self.db.executemany(
+            "INSERT INTO run_totals (run_id, currency, headcount, gross, bonus) VALUES (?, ?, ?, ?, ?)",
+            [
+                (run_id, code or policy.currency, money.headcount, str(money.gross), str(money.bonus))
+                for code, money in totals.items()
+                if money.headcount
+            ],
+        )
         self.db.executemany(
             "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
             [(run_id, kind, path, digest) for kind, path, digest in recording.inputs],
@@ -218,8 +239,8 @@ class Ledger(ReviewReads):
 
     def _insert_payslip(self, run_id: int, slip: Payslip) -> int:
         cursor = self.db.execute(
-            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross, currency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 slip.agent_id,
@@ -230,6 +251,7 @@ class Ledger(ReviewReads):
                 slip.grade,
                 slip.action,
                 str(slip.gross),
+                slip.currency or None,
             ),
         )
         payslip_id = _inserted(cursor)

@@ -50,4 +50,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE run_inputs ADD COLUMN kind TEXT NOT NULL DEFAULT 'metrics' "
         "CHECK (kind IN ('metrics', 'export', 'roster'))",
     ),
+    (
+        # Several currencies: each payslip and correction keeps the currency it is in (NULL: the run's, as
+        # recorded before), and a run has its totals per currency, since no total adds two currencies.
+        "ALTER TABLE payslips ADD COLUMN currency TEXT",
+        "ALTER TABLE corrections ADD COLUMN currency TEXT",
+        """CREATE TABLE run_totals (
+            run_id INTEGER NOT NULL REFERENCES runs(id), currency TEXT NOT NULL, headcount INTEGER NOT NULL,
+            gross TEXT NOT NULL, bonus TEXT NOT NULL, PRIMARY KEY (run_id, currency))""",
+    ),
 )

@@ -256,3 +256,5 @@ class _BulkRun:
     def close(self) -> None:
         self.out.close()
         self._add_line_sets()
+        if self.summary.headcount:  # as Summary.add would: a run paid this way pays one currency (fast_reader)
+            self.summary.currency = self.engine.currency

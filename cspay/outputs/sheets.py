@@ -37,7 +37,12 @@ class Book:
     """An XlsxWriter workbook with cspay's cell formats, writing each value as what it is."""
 
     def __init__(
-        self, handle: IO[bytes], scratch: str, money: tuple[str, str, int], properties: dict[str, Any]
+        self,
+        handle: IO[bytes],
+        scratch: str,
+        money: tuple[str, str, int],
+        properties: dict[str, Any],
+        currencies: dict[str, tuple[str, str, int]] | None = None,
     ) -> None:
         self.workbook = Workbook(
             handle,
@@ -56,6 +61,10 @@ class Book:
         add = self.workbook.add_format
         self.formats: dict[str, Any] = {kind: add({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
         self.formats["money"] = add({"num_format": money_format(before, after, places)})
+        # Amounts of each currency a run pays, with its own sign and places ("money:JPY"): a cell's kind.
+        for code, (before, after, places) in (currencies or {}).items():
+            self.formats[f"money:{code}"] = add({"num_format": money_format(before, after, places)})
+            self.affix_width = max(self.affix_width, display_width(before + after))
         self.formats["header"] = add({"bold": True, "bottom": 1})
         self.formats["label"] = add({"bold": True})
 
@@ -72,7 +81,7 @@ class Book:
             return 19
         # Excel keeps every number as a binary double; cent amounts show exactly up to 15 digits.
         sheet.write_number(row, column, float(value), style)
-        if kind == "money":
+        if kind.startswith("money"):
             return len(f"{value:,}") + self.affix_width
         return len(str(value)) if kind in ("number", "count") else 8
 
@@ -113,10 +122,11 @@ class Listing:
         sheet.widths = {column: width + 2 for column, width in sheet.widths.items()}  # room for the filter button
         self.sheets.append(sheet)
 
-    def add(self, values: list[Any]) -> None:
+    def add(self, values: list[Any], kinds: list[str] | None = None) -> None:
+        """One row; `kinds` when this row's cells differ from the columns' (amounts of another currency)."""
         if self.sheets[-1].row == MAX_ROWS:
             self._next_sheet()
-        self.sheets[-1].write(values, self.kinds)
+        self.sheets[-1].write(values, kinds or self.kinds)
 
     def finish(self) -> None:
         widths: dict[int, int] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -75,16 +75,23 @@ def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Wo
     return html
 
 
-def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words) -> str:
-    """The list of everyone's statements with grade and gross, and the total."""
-    wording = Wording(policy, words)
+def index_html(
+    env: Any, policy: Policy, entries: list[dict[str, str]], totals: dict[str, Decimal], words: Words
+) -> str:
+    """The list of everyone's statements with grade and gross, and the total of each currency paid."""
+    rows = [(words("index.total", count=len(entries)), words.moneys(totals))]
+    if len(totals) > 1:  # a run paid in several currencies: one total per currency, never added up
+        counts = {code: sum(entry["currency"] == code for entry in entries) for code in totals}
+        rows = [
+            (words("index.total_in", count=counts[code], currency=code), Wording(policy, words, code).money(amount))
+            for code, amount in totals.items()
+        ]
     html: str = env.get_template("index.html.j2").render(
         entries=entries,
         words=words,
         lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
-        total_label=words("index.total", count=len(entries)),
-        total=wording.money(total),
+        totals=rows,
     )
     return html
 
@@ -99,6 +106,7 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "grade": e.bonus.grade or "—",
         "gross": wording.money(e.gross),
         "file": file,
+        "currency": e.currency,
     }
 
 
@@ -107,7 +115,11 @@ class Totals:
     """How many statements were made and their total gross, filled in as the pages are made."""
 
     count: int = 0
-    gross: Decimal = ZERO
+    grosses: dict[str, Decimal] = field(default_factory=dict)  # per currency: never added up
+
+    def add(self, currency: str, gross: Decimal) -> None:
+        self.count += 1
+        self.grosses[currency] = self.grosses.get(currency, ZERO) + gross
 
 
 def pages(
@@ -115,13 +127,12 @@ def pages(
 ) -> Iterator[tuple[str, str]]:
     """(file name, HTML) of every agent's statement in the run's order, then of the index."""
     policy, pricing = run.applied, run.pricing()
-    env, wording = environment(), Wording(policy, words)
+    env = environment()
     totals = totals if totals is not None else Totals()
     entries = []
     for slip, name in zip(payslips, names, strict=True):
         explanation = explain(slip, pricing)
-        entries.append(index_entry(explanation, name, wording))
-        totals.count += 1
-        totals.gross += explanation.gross
+        entries.append(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
+        totals.add(explanation.currency, explanation.gross)
         yield name, statement_html(env, policy, explanation, words)
-    yield INDEX, index_html(env, policy, entries, totals.gross, words)
+    yield INDEX, index_html(env, policy, entries, totals.grosses, words)

@@ -23,10 +23,10 @@ DASH = "—"
 class Wording:
     """Numbers, amounts and values written for one policy in one language."""
 
-    def __init__(self, policy: Policy, words: Words) -> None:
+    def __init__(self, policy: Policy, words: Words, currency: str | None = None) -> None:
         self.words = words
-        self.currency = policy.currency
-        self.step, self.mode = policy.rounding.step, policy.rounding.mode
+        self.currency = currency or policy.currency  # a payslip's amounts are in its own currency
+        self.step, self.mode = policy.rounding_step(self.currency), policy.rounding.mode
 
     def money(self, amount: Decimal | None) -> str:
         """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash
@@ -67,7 +67,7 @@ def cut_up(value: Decimal) -> str:
 
 def payslip_view(policy: Policy, explanation: Explanation, words: Words) -> dict[str, Any]:
     """Every text of one agent's payslip panel or statement."""
-    wording = Wording(policy, words)
+    wording = Wording(policy, words, explanation.currency)
     e = explanation
     return {
         "title": words("slip.title", agent=e.agent_id, name=e.name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cspay.policy.currency_checks import currency_checks
 from cspay.policy.model import MONTHLY_PAY, Policy
 from cspay.policy.values import HUNDRED
 
@@ -46,7 +47,7 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"), f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
-    return problems + period_checks(policy)
+    return problems + period_checks(policy) + currency_checks(policy)
 
 
 SUMMED_UNITS = ("count", "points", "seconds")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from cspay.currencies import CurrencyProblem, is_currency, minor_unit
 from cspay.policy.forms import either, nested
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.values import (
@@ -36,6 +38,17 @@ from cspay.policy.values import (
 )
 
 MOST_PLACES = 6  # decimal places a rounding step may have
+
+
+def _currency_code(code: str) -> str:
+    try:
+        minor_unit(code)
+    except CurrencyProblem as problem:
+        raise ValueError(str(problem)) from None
+    return code
+
+
+CurrencyCode = Annotated[Text, AfterValidator(_currency_code)]
 
 
 class Model(BaseModel):
@@ -63,6 +76,7 @@ class AgentColumns(Model):
     name: Text | None = None
     team: Text | None = None
     period: Text | None = None  # a column holding the month (2026-11) or a date in it
+    currency: Text | None = None  # a column naming the currency the agent is paid in (empty: the role's)
 
 
 class Role(Model):
@@ -70,6 +84,7 @@ class Role(Model):
     base_pay: NonNegative
     target_bonus: AmountOrShare
     allowances: dict[str, NonNegative] = {}
+    currency: CurrencyCode | None = None  # the currency its amounts are in and its agents are paid in
 
     def target_bonus_amount(self) -> Decimal:
         """The bonus paid in full at multiplier 1.0: the amount, or the share of base pay."""
@@ -394,6 +409,30 @@ class Floor(Model):
     label: Text | None = None
 
 
+class RoleIn(Model):
+    """A role's amounts in one more currency, for the agents the `agents.currency` column pays in it."""
+
+    base_pay: NonNegative
+    target_bonus: AmountOrShare
+    allowances: dict[str, NonNegative] = {}
+
+
+class AdjustmentIn(Model):
+    """An adjustment's money in one more currency; its column, units and `over` stay the policy's."""
+
+    per_unit: Number
+    limit: Number | None = None
+
+
+class CurrencyTerms(Model):
+    """What the policy pays in one more currency: the rounding step, and every amount written in it."""
+
+    step: Positive | None = None  # default: the currency's ISO 4217 minor unit; 0.05 for Swiss cash rounding
+    roles: dict[str, RoleIn] = {}
+    adjustments: dict[str, AdjustmentIn] = {}
+    floor: NonNegative | None = None
+
+
 class PoolBudget(Model):
     """A fixed bonus pool for the month."""
 
@@ -536,7 +575,7 @@ class Policy(Model):
     policy: Text
     title: Text | None = None
     version: Text
-    currency: Text = "CNY"
+    currency: CurrencyCode = "CNY"
     period: Literal["month", "quarter", "year"] = "month"
     locale: Literal["en", "zh"] | None = None
     rounding: Rounding = Rounding()
@@ -557,10 +596,23 @@ class Policy(Model):
     actions: dict[str, ActionRule] = {}
     lint: Lint = Lint()
     review: Review = Review()
+    currencies: dict[Text, CurrencyTerms] = {}  # other currencies paid: their steps and amounts
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
     _document: Any = PrivateAttr(default=None)  # the loader's Document: where each key is, for lint
+
+    @model_validator(mode="before")
+    @classmethod
+    def _step_of_currency(cls, data: Any) -> Any:
+        """Without rounding.step, lines round to the minor unit of the policy's currency (0.01 for CNY, 1 for
+        JPY, 0.001 for KWD), as ISO 4217 gives it."""
+        if not isinstance(data, dict):
+            return data
+        code, rounding = data.get("currency", "CNY"), data.get("rounding", {})
+        if isinstance(code, str) and is_currency(code) and isinstance(rounding, dict) and "step" not in rounding:
+            return {**data, "rounding": {**rounding, "step": minor_unit(code)}}
+        return data
 
     @property
     def path(self) -> str:
@@ -592,6 +644,29 @@ class Policy(Model):
         if self.pays is not None:
             return self.pays
         return MONTHLY_PAY if self.period == "month" else PERIOD_PAY
+
+    @property
+    def paid_currencies(self) -> list[str]:
+        """Every currency the policy pays in: its own, its roles', then those of `currencies`."""
+        roles = [role.currency for role in self.roles.values() if role.currency]
+        return list(dict.fromkeys([self.currency, *roles, *self.currencies]))
+
+    def role_currency(self, name: str) -> str:
+        """The currency role `name`'s amounts are written in, which its agents are paid in by default."""
+        return self.roles[name].currency or self.currency
+
+    def role_currencies(self, name: str) -> list[str]:
+        """Every currency role `name` can be paid in: its own, then those `currencies` gives it amounts in."""
+        others = [code for code, terms in self.currencies.items() if name in terms.roles]
+        return list(dict.fromkeys([self.role_currency(name), *others]))
+
+    def rounding_step(self, currency: str) -> Decimal:
+        """The step lines paid in `currency` round to: `rounding.step` for the policy's currency, else the
+        step `currencies` gives, else the currency's ISO 4217 minor unit."""
+        if currency == self.currency:
+            return self.rounding.step
+        terms = self.currencies.get(currency)
+        return terms.step if terms is not None and terms.step is not None else minor_unit(currency)
 
     def pays_line(self, code: str) -> bool:
         """Whether this run pays the payslip line `code` (`allowance.meal`, or just `allowance`)."""

@@ -292,7 +292,7 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
     from cspay.inputs.rows import find_header, needed_columns
 
     agents = policy.agents
-    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period) if name}
+    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period, agents.currency) if name}
     read |= {column.name for column in needed_columns(policy)}
     known = sorted(str(name) for name in read)
     problems = []

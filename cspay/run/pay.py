@@ -16,13 +16,15 @@ from typing import Any
 
 from cspay.engine.budget import apply_budget
 from cspay.engine.compiled import Engine
+from cspay.engine.consolidate import Consolidation, Rate, consolidate
+from cspay.engine.currency import Engines
 from cspay.engine.moves import Pricing
 from cspay.engine.period import paid_only
 from cspay.engine.rules import run_line_codes
 from cspay.engine.settlement import Pending, add_corrections, add_true_ups, extra_codes
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
-from cspay.errors import UsageProblem
+from cspay.errors import PayError, UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
@@ -31,6 +33,16 @@ from cspay.inputs.source import Source
 from cspay.ledger.book import Ledger
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
+
+
+@dataclass(frozen=True)
+class Rates:
+    """What a consolidated view converts with: into `currency`, each other currency's rate for the period,
+    from the rates file `source`."""
+
+    currency: str
+    source: str
+    rates: dict[str, Rate]
 
 
 @dataclass
@@ -46,6 +58,8 @@ class PayRun:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
     settles: list[int] = field(default_factory=list)  # the pending corrections this run pays
     still_pending: list[Pending] = field(default_factory=list)  # those of agents not in this run
+    engines: Engines | None = None  # the engine of each currency paid, for a policy that pays several
+    rates: Rates | None = None  # the rates of a consolidated view, when one is asked for
 
     @property
     def policy(self) -> Policy:
@@ -85,13 +99,22 @@ class PayRun:
             and policy.budget is None
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)
+            and policy.agents.currency is None  # an agent's currency cell is read and checked row by row
+            and len(policy.paid_currencies) == 1
         )
         return self.source.reader if plain else None
+
+    def consolidated(self) -> Consolidation | None:
+        """The run's totals converted into one currency at the period's rates, when a view asked for it
+        (complete once the payslips are read); None otherwise."""
+        if self.rates is None:
+            return None
+        return consolidate(self.summary.by_currency(), self.rates.currency, self.rates.rates, self.rates.source)
 
     def pricing(self) -> Pricing:
         """How this run pays a row, for explaining its payslips: its engine and the budget's factor."""
         budget = self.summary.budget
-        return Pricing(self.engine, None if budget is None else budget.factor)
+        return Pricing(self.engine, None if budget is None else budget.factor, self.engines)
 
     def annotate(self) -> Callable[[Payslip], dict[str, Any]] | None:
         """What the run adds to each payslip's data, when the policy has action rules: the actions the
@@ -115,17 +138,20 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
             "the policy pays a true-up against the bonuses already recorded; give --period and --ledger (or --record)",
             "--ledger",
         )
-    engine = Engine(policy)
+    engines = Engines(policy)
+    engine, several = engines.default, engines if engines.several else None
     reads = ledger is not None and source.period is not None
     if not reads and policy.budget is None:
-        summary = Summary()
-        return PayRun(source, engine, _counted(_payslips(engine, source.rows), summary), summary)
-    payslips = list(_payslips(engine, source.rows))
+        summary = engines.summary()
+        return PayRun(source, engine, _counted(_payslips(engines, source.rows), summary), summary, engines=several)
+    payslips = list(_payslips(engines, source.rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
-        budget = apply_budget(policy, payslips, engine)
+        budget = apply_budget(policy, payslips, engine)  # a policy with a budget pays one currency
         payslips = budget.payslips
-    run = PayRun(source, engine, payslips, Summary(budget=budget), ledger if reads else None)
+    summary = engines.summary()
+    summary.budget = budget
+    run = PayRun(source, engine, payslips, summary, ledger if reads else None, engines=several)
     if reads and ledger is not None:
         _settle(run, payslips, ledger)
     for slip in payslips:
@@ -140,12 +166,12 @@ def compute(policy: Policy, rows: Iterable[AgentRow], period: Period | None = No
     return run
 
 
-def _payslips(engine: Engine, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
-    """Each row's payslip, with only the lines the period pays."""
-    policy = engine.policy
+def _payslips(engines: Engines, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
+    """Each row's payslip, in its agent's currency, with only the lines the period pays."""
+    policy = engines.policy
     every_line = set(policy.paid_lines) == set(MONTHLY_PAY)
     for row in rows:
-        slip = engine.payslip(row)
+        slip = engines.payslip(row)
         yield slip if every_line else paid_only(slip, policy)
 
 
@@ -163,15 +189,15 @@ def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
     first, last = period.first.isoformat(), period.last.isoformat()
     before = earlier(period, periods_needed(policy) - 1)
     pending: list[Pending] = []
-    paid: dict[str, Decimal] = {}
+    paid: dict[str, dict[str, Decimal]] = {}
     grades: dict[str, dict[str, str | None]] = {label: {} for label in before}
     if ledger.exists():  # a ledger about to be created has recorded nothing
         with Ledger(ledger) as book:
             pending = book.pending(period.label, first)
-            paid = book.paid_within(period.label, first, last) if policy.true_up else {}
+            paid = book.paid_in(period.label, first, last) if policy.true_up else {}
             grades = book.grades(before) if before else grades
     if policy.true_up:
-        add_true_ups(payslips, paid, policy.claw_back)
+        add_true_ups(payslips, _paid_alike(payslips, paid, ledger), policy.claw_back)
     settled = add_corrections(payslips, pending)
     run.settles = [item.id for item in settled]
     run.still_pending = [item for item in pending if item not in settled]
@@ -181,3 +207,22 @@ def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
             slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
             for slip in payslips
         }
+
+
+def _paid_alike(payslips: list[Payslip], paid: dict[str, dict[str, Decimal]], ledger: Path) -> dict[str, Decimal]:
+    """Each agent's bonus already paid within the period, in the currency the period pays them in; a bonus
+    paid in another currency is an error, since a true-up would net two currencies."""
+    found: dict[str, Decimal] = {}
+    problems = []
+    for slip in payslips:
+        amounts = paid.get(slip.agent_id, {})
+        others = [code for code in amounts if code != slip.currency]
+        if others:
+            problems.append(
+                f"{ledger}: agent {slip.agent_id!r}: the months recorded in this period paid bonuses in "
+                f"{', '.join(others)} and the period pays {slip.currency}; a true-up never nets two currencies"
+            )
+        found[slip.agent_id] = amounts.get(slip.currency, Decimal(0))
+    if problems:
+        raise PayError(problems)
+    return found
