@@ -5,13 +5,17 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from xlsxwriter import Workbook
 
+from cspay.cells import significant_digits
+
 MAX_ROWS = 1_048_576  # Excel's rows per sheet; a longer table goes on in a second sheet
 CONSTANT_MEMORY = True  # each row goes to disk when the next one starts (the benchmark turns it off)
 MAX_WIDTH = 60
+EXACT_DIGITS = 15  # significant digits a spreadsheet number shows exactly
 NUMBER_FORMATS = {"score": "0.0000", "count": "0", "share": "0.0%", "date": "yyyy-mm-dd hh:mm:ss"}
 
 
@@ -43,6 +47,7 @@ class Book:
         money: tuple[str, str, int],
         properties: dict[str, Any],
         currencies: dict[str, tuple[str, str, int]] | None = None,
+        as_text_note: str = "",
     ) -> None:
         self.workbook = Workbook(
             handle,
@@ -56,6 +61,8 @@ class Book:
             },
         )
         self.workbook.set_properties(properties)
+        self.as_text_note = as_text_note
+        self.as_text = 0  # amounts written as text: a spreadsheet number could not hold them to the cent
         before, after, places = money
         self.affix_width = display_width(before + after)
         add = self.workbook.add_format
@@ -79,7 +86,15 @@ class Book:
         if isinstance(value, datetime):
             sheet.write_datetime(row, column, value, style)
             return 19
-        # Excel keeps every number as a binary double; cent amounts show exactly up to 15 digits.
+        # Excel keeps every number as a binary double and shows 15 significant digits: an amount with more
+        # would lose cents, so it is written as its text, with a note on the cell.
+        if kind.startswith("money") and isinstance(value, Decimal) and significant_digits(value) > EXACT_DIGITS:
+            text = format(value, "f")
+            sheet.write_string(row, column, text, style)
+            if self.as_text_note:
+                sheet.write_comment(row, column, self.as_text_note)
+            self.as_text += 1
+            return len(text) + self.affix_width
         sheet.write_number(row, column, float(value), style)
         if kind.startswith("money"):
             return len(f"{value:,}") + self.affix_width

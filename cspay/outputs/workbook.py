@@ -259,6 +259,7 @@ def write_about(book: Book, policy: Policy, words: Words, about: About) -> None:
         (words("xlsx.about.cspay_version"), __version__),
         (words("xlsx.about.date"), about.date),
         (words("xlsx.about.date_source"), words(f"xlsx.date.{about.date_source}", period=about.period)),
+        *([(words("xlsx.about.as_text"), str(book.as_text))] if book.as_text else []),
     ]
     for label, value in facts:
         sheet.write([label, value], ["label", "date" if isinstance(value, datetime) else "text"])
@@ -312,7 +313,9 @@ def write_workbook(
     shown = [*policy.paid_currencies, *([rates.currency] if rates is not None else [])]
     moneys = {code: _money(policy, words, code) for code in dict.fromkeys(shown)} if several or rates else None
     with tempfile.TemporaryDirectory(prefix="cspay-xlsx-", ignore_cleanup_errors=True) as scratch:
-        book = Book(handle, scratch, _money(policy, words), _properties(policy, about), moneys)
+        book = Book(
+            handle, scratch, _money(policy, words), _properties(policy, about), moneys, words("xlsx.note.as_text")
+        )
         columns = payslip_columns(policy, words, extra_codes)
         slips = Listing(book, words("xlsx.sheet.payslips"), columns)
         kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
