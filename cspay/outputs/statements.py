@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +21,7 @@ from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
 from cspay.errors import OutputError
 from cspay.i18n import Words
+from cspay.ledger.controls import Dispute
 from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
 from cspay.policy.model import Policy
@@ -69,9 +70,11 @@ def file_names(agent_ids: Iterable[str]) -> list[str]:
     return names
 
 
-def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Words) -> str:
-    """One agent's statement: what the payslip panel shows, with a bar per KPI."""
-    view = payslip_view(policy, explanation, words)
+def statement_html(
+    env: Any, policy: Policy, explanation: Explanation, words: Words, disputes: Sequence[Dispute] = ()
+) -> str:
+    """One agent's statement: what the payslip panel shows, with a bar per KPI, and the agent's disputes."""
+    view = payslip_view(policy, explanation, words, disputes)
     bars = [kpi_bar(kpi) for kpi in explanation.kpis]
     html: str = env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
     return html
@@ -179,5 +182,5 @@ def pages(
         entries.append(index_entry(explanation, name, wording))
         totals.count += 1
         totals.gross += explanation.gross
-        yield name, statement_html(env, policy, explanation, words)
+        yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
     yield INDEX, index_html(env, policy, entries, totals.gross, words)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
@@ -21,6 +21,7 @@ from cspay.i18n import Words
 from cspay.inputs.files import InputFile
 from cspay.outputs.export import SCORE_PLACES, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.workbook_ledger import write_one_offs, write_versions
 from cspay.periods import Period
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
@@ -239,10 +240,22 @@ def _properties(policy: Policy, about: About) -> dict[str, Any]:
     }
 
 
-def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
-    """The run's workbook for finance; the About sheet names every input file with its SHA-256."""
+def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words, *, recording: bool = False) -> None:
+    """The run's workbook for finance; the About sheet names every input file with its SHA-256. With a
+    ledger, the period's recorded versions (with their states and steps, and this run when it is being
+    recorded) and the one-off adjustments the run pays each have a sheet."""
     about = describe_inputs(run.inputs, run.period)
-    write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary)
+    ledger_sheets = None
+    if run.ledger is not None:
+        paid = {item.id for item in run.one_offs}
+        one_offs = [item for item in run.one_off_rows if item.id in paid]
+
+        def ledger_sheets(book: Book) -> None:
+            write_versions(book, words, run.versions, recording)
+            if one_offs:
+                write_one_offs(book, words, one_offs)
+
+    write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary, ledger_sheets)
 
 
 def write_workbook(
@@ -253,8 +266,10 @@ def write_workbook(
     about: About,
     extra_codes: Iterable[str] = (),
     summary: Summary | None = None,
+    more: Callable[[Book], None] | None = None,
 ) -> None:
-    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in.
+    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in, then
+    the sheets `more` adds.
 
     `summary` is the run's, complete once the payslips are read; without one, the payslips are totalled here.
     """
@@ -277,4 +292,6 @@ def write_workbook(
         kpis.finish()
         write_summary(book, policy, words, summary or totals, breakdown, extra_codes)
         write_about(book, policy, words, about)
+        if more is not None:
+            more(book)
         book.workbook.close()

@@ -9,7 +9,7 @@ corrections and true-ups are settled on the whole run, so those runs hold their 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from cspay.engine.budget import apply_budget
 from cspay.engine.compiled import Engine
 from cspay.engine.moves import Pricing
 from cspay.engine.period import paid_only
-from cspay.engine.rules import run_line_codes
-from cspay.engine.settlement import Pending, add_corrections, add_true_ups, extra_codes
+from cspay.engine.rules import one_off_problem, run_line_codes
+from cspay.engine.settlement import OneOffPay, Pending, add_corrections, add_one_offs, add_true_ups, extra_codes
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
 from cspay.errors import UsageProblem
@@ -29,6 +29,9 @@ from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.resolve import rows_source
 from cspay.inputs.source import Source
 from cspay.ledger.book import Ledger
+from cspay.ledger.control_book import ControlError
+from cspay.ledger.controls import Dispute, OneOff, RunState, same_person
+from cspay.ledger.reads import Who
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
 
@@ -46,6 +49,12 @@ class PayRun:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
     settles: list[int] = field(default_factory=list)  # the pending corrections this run pays
     still_pending: list[Pending] = field(default_factory=list)  # those of agents not in this run
+    unapproved: list[Pending] = field(default_factory=list)  # differences of correction runs not approved yet
+    one_offs: list[OneOffPay] = field(default_factory=list)  # the approved one-off adjustments this run pays
+    one_offs_unpaid: list[OneOffPay] = field(default_factory=list)  # those of agents not in this run
+    one_off_rows: list[OneOff] = field(default_factory=list)  # the approved ones as the ledger has them
+    disputes: dict[str, list[Dispute]] = field(default_factory=dict)  # by agent: of this period, or paid here
+    versions: list[RunState] = field(default_factory=list)  # the period's recorded versions, their states
 
     @property
     def policy(self) -> Policy:
@@ -156,8 +165,9 @@ def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]
 
 
 def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
-    """Pay the true-up and the pending corrections of earlier periods as the ledger has them, and find the
-    actions each agent's grades trigger, counting this run as the latest period."""
+    """Pay the true-up, the approved pending corrections of earlier periods and the period's approved one-off
+    adjustments as the ledger has them, and find the actions each agent's grades trigger, counting this run
+    as the latest period."""
     period, policy = run.period, run.applied
     assert period is not None
     first, last = period.first.isoformat(), period.last.isoformat()
@@ -165,19 +175,67 @@ def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
     pending: list[Pending] = []
     paid: dict[str, Decimal] = {}
     grades: dict[str, dict[str, str | None]] = {label: {} for label in before}
+    one_offs: list[OneOff] = []
     if ledger.exists():  # a ledger about to be created has recorded nothing
         with Ledger(ledger) as book:
-            pending = book.pending(period.label, first)
+            pending, run.unapproved = _payable(book, book.pending(period.label, first))
             paid = book.paid_within(period.label, first, last) if policy.true_up else {}
             grades = book.grades(before) if before else grades
+            one_offs = run.one_off_rows = book.one_offs(period.label, states=("approved",))
+            run.versions = book.run_states(period.label)
+            disputes = book.disputes(period.label) + [
+                found for number in _disputes_paid(pending) if (found := book.dispute(number)) is not None
+            ]
+    else:
+        disputes = []
     if policy.true_up:
         add_true_ups(payslips, paid, policy.claw_back)
+    to_pay = _one_offs_to_pay(policy, one_offs, ledger)
+    run.one_offs = add_one_offs(policy, payslips, to_pay)
+    run.one_offs_unpaid = [item for item in to_pay if item not in run.one_offs]
     settled = add_corrections(payslips, pending)
     run.settles = [item.id for item in settled]
     run.still_pending = [item for item in pending if item not in settled]
     run.extra_codes = extra_codes((code for code, _ in run_line_codes(policy)), payslips)
+    for dispute in {item.id: item for item in disputes}.values():
+        run.disputes.setdefault(dispute.agent_id, []).append(dispute)
     if policy.actions:
         run.triggered = {
             slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
             for slip in payslips
         }
+
+
+def _payable(book: Ledger, pending: list[Pending]) -> tuple[list[Pending], list[Pending]]:
+    """Pending differences whose correction run is approved (each with the disputes that run settled for
+    the agent), and those still waiting for the approval."""
+    ids = [item.id for item in pending]
+    approved = book.approved_or_before_approvals(ids)
+    disputes = book.disputes_settled_by(ids)
+    payable = [replace(item, disputes=disputes.get(item.id, ())) for item in pending if item.id in approved]
+    return payable, [item for item in pending if item.id not in approved]
+
+
+def _disputes_paid(pending: list[Pending]) -> list[int]:
+    return list(dict.fromkeys(number for item in pending for number in item.disputes))
+
+
+def _one_offs_to_pay(policy: Policy, one_offs: list[OneOff], ledger: Path) -> list[OneOffPay]:
+    """The approved one-off adjustments, each checked against the paying policy's limits and four-eyes rule;
+    one that breaks them stops the run, since paying it would break the policy and leaving it out would
+    pay less than the ledger says."""
+    problems = []
+    for item in one_offs:
+        where = f"{ledger}: adjustment {item.id} ({item.agent_id}, {item.period})"
+        problem = one_off_problem(policy, item.code, item.amount)
+        approved = item.last("approved")
+        if problem is None and policy.approval.four_eyes and approved is not None:
+            approver = Who(approved.user, approved.host, approved.at, approved.name)
+            same = same_person(item.added, approver, "the adjustment")
+            if same is not None:
+                problem = f"the policy asks for four eyes (approval.four_eyes), but {same} and approved it"
+        if problem is not None:
+            problems.append(f"{where}: {problem}; void it (`cspay adjust void {item.id}`) and add it again")
+    if problems:
+        raise ControlError(problems)
+    return [OneOffPay(item.id, item.agent_id, item.code, item.reason, item.amount) for item in one_offs]
