@@ -398,7 +398,7 @@ def dispute_list(
     for count in counts:
         if count.often:
             typer.echo(words("dispute.often", code=count.code, count=count.agents, headcount=headcount,
-                             share=f"{count.share:.1%}", period=label))  # fmt: skip
+                             share=_percent(count.share), period=label))  # fmt: skip
 
 
 def _share(text: str) -> Decimal:
@@ -411,6 +411,13 @@ def _share(text: str) -> Decimal:
     if not text.strip().endswith("%") or not 0 < share <= 1:
         raise typer.BadParameter(f"expected a share like 5%, got {text!r}", param_hint="--often")
     return share
+
+
+def _percent(share: Decimal | None) -> str:
+    """A share as a percentage with one decimal, halves rounded up: 0.0625 is 6.3%."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return "-" if share is None else f"{(share * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
 
 
 def _dispute_record(item: Dispute) -> dict[str, Any]:
@@ -467,7 +474,7 @@ def _counts_table(counts: list[Any], words: Words, period: str | None) -> Any:
     for key in ("open", "accepted", "rejected", "agents", "share"):
         table.add_column(words(f"dispute.count.{key}"), justify="right", no_wrap=True)
     for count in counts:
-        share = "-" if count.share is None else f"{count.share:.1%}"
+        share = "-" if count.share is None else _percent(count.share)
         table.add_row(
             f"{words(f'dispute.subject.{count.subject}')} {count.code}",
             str(count.open),

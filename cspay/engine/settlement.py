@@ -138,6 +138,12 @@ def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: b
         slip.lines = [Line(TRUE_UP_CODE, TRUE_UP_LABEL, due) if line.code == "bonus" else line for line in slip.lines]
 
 
+def per_agent(code: str) -> bool:
+    """Whether a line's label is the agent's own (a one-off's reason, a correction's periods and disputes),
+    not the label of its code: such a label is never shown for the code as a whole (a journal entry)."""
+    return code.startswith(ONE_OFF_PREFIX) or code == CORRECTION_CODE
+
+
 def extra_codes(standard: Iterable[str], payslips: Iterable[Payslip]) -> list[str]:
     """Line codes the payslips carry beyond the policy's own, in order of first appearance."""
     known = set(standard)

@@ -123,6 +123,22 @@ class ControlBook(ControlReads):
         if stale:
             raise ControlError([f"{name} is out of date: {reason}; record {period} again" for reason in stale])
 
+    def run_to_pay(self, period: str) -> RunState:
+        """The version of a period a payment file is written from: its latest pay version, approved (or
+        closed, which needs an approval), up to date with the ledger."""
+        state = self.paid_state(period)
+        if state is None:
+            raise ControlError(f"{self.path}: nothing is recorded for {period}; record it with compute --record")
+        name = f"{self.path}: {period} version {state.run.version}"
+        if state.state == "draft":
+            raise ControlError(
+                f"{name} is a draft; only an approved run is exported for payment (cspay approve {period})"
+            )
+        stale = stale_text(self.stale(state.run))
+        if stale:
+            raise ControlError([f"{name} is out of date: {reason}; record {period} again" for reason in stale])
+        return state
+
     def log_export(self, run_id: int, note: str, who: Who) -> None:
         """Audit a payment file written from a run."""
         with self.write():

@@ -8,10 +8,12 @@ and the name the person gave with --by.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cspay.engine.types import Line
 from cspay.ledger.reads import LedgerReads, RunRow, Who
 
 
@@ -302,6 +304,25 @@ class ControlReads(LedgerReads):
             )
         ]
 
+    def recorded_payslips(self, run_id: int) -> Iterator[tuple[RecordedSlip, list[Line]]]:
+        """Each payslip of a recorded run with its lines, in the run's order, read as they are needed."""
+        cursor = self.db.execute(
+            "SELECT p.id, p.agent_id, p.name, p.role, p.team, p.grade, p.score, p.gross, l.code, l.label, l.amount "
+            "FROM payslips p LEFT JOIN lines l ON l.payslip_id = p.id WHERE p.run_id = ? ORDER BY p.id, l.position",
+            (run_id,),
+        )
+        current: tuple[int, RecordedSlip, list[Line]] | None = None
+        for slip_id, agent_id, name, role, team, grade, score, gross, code, label, amount in cursor:
+            if current is None or current[0] != slip_id:
+                if current is not None:
+                    yield current[1], current[2]
+                slip = RecordedSlip(agent_id, name, role, team, grade, _number(score), Decimal(gross))
+                current = (slip_id, slip, [])
+            if code is not None:
+                current[2].append(Line(code, label, Decimal(amount)))
+        if current is not None:
+            yield current[1], current[2]
+
     def subjects_of(self, run_id: int, agent_id: str) -> tuple[list[str], list[str]] | None:
         """The KPI codes and line codes of an agent's payslip in a recorded run; None when it has none."""
         payslip = self.rows("SELECT id FROM payslips WHERE run_id = ? AND agent_id = ?", run_id, agent_id)
@@ -327,6 +348,10 @@ STALE = {
 def stale_text(reasons: list[tuple[str, int]]) -> list[str]:
     """Why a run is out of date, in the ledger's (English) words."""
     return [STALE[why].format(id=number) for why, number in reasons]
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def _dispute(row: dict[str, Any], steps: tuple[Step, ...]) -> Dispute:
