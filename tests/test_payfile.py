@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from cspay.engine.types import Line
 from cspay.errors import ExportError, MetricsError
-from cspay.ledger.controls import RecordedSlip, RunState
+from cspay.ledger.controls import RunState
 from cspay.ledger.reads import RunRow
+from cspay.ledger.recorded import RecordedSlip
 from cspay.outputs.payfile import Roster, amount_text, read_roster, write_payment_file
 from cspay.outputs.profile import load_profile
 

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspay.cli import compute, controls, exports, ledger, payments, policy, rollout, statements  # noqa: F401 - they register commands
+from cspay.cli import (  # noqa: F401 - they register commands
+    compute,
+    controls,
+    disputes,
+    exports,
+    ledger,
+    payments,
+    policy,
+    rollout,
+    statements,
+)
 from cspay.cli.common import app
 
 __all__ = ["app", "main"]

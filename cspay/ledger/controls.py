@@ -8,13 +8,12 @@ and the name the person gave with --by.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cspay.engine.types import Line
-from cspay.ledger.reads import LedgerReads, RunRow, Who
+from cspay.ledger.reads import RunRow, Who
+from cspay.ledger.recorded import RecordedReads
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,6 @@ class Step:
         """The person and the account: `Zhou Min (root@vm)`, or `root@vm` without a name."""
         account = f"{self.user}@{self.host}"
         return f"{self.name} ({account})" if self.name else account
-
-
-def step_of(action: str, who: Who, note: str | None = None) -> Step:
-    return Step(action, who.at, who.user, who.host, who.name, note)
 
 
 def same_person(first: Step, who: Who, what: str = "it") -> str | None:
@@ -131,20 +126,7 @@ class Dispute:
         return "accepted" if self.state == "settled" else self.state
 
 
-@dataclass(frozen=True)
-class RecordedSlip:
-    """Who a recorded payslip pays, and its gross, as stored."""
-
-    agent_id: str
-    name: str
-    role: str
-    team: str
-    grade: str | None
-    score: Decimal | None
-    gross: Decimal
-
-
-class ControlReads(LedgerReads):
+class ControlReads(RecordedReads):
     """The control queries over an open ledger connection (`self.db`)."""
 
     def steps(self, item: str, ids: list[int]) -> dict[int, tuple[Step, ...]]:
@@ -286,58 +268,6 @@ class ControlReads(LedgerReads):
             }
         return found
 
-    def payslips_of(self, run_id: int) -> list[RecordedSlip]:
-        """The payslips of a recorded run, in the run's order."""
-        return [
-            RecordedSlip(
-                row["agent_id"],
-                row["name"],
-                row["role"],
-                row["team"],
-                row["grade"],
-                None if row["score"] is None else Decimal(row["score"]),
-                Decimal(row["gross"]),
-            )
-            for row in self.rows(
-                "SELECT agent_id, name, role, team, grade, score, gross FROM payslips WHERE run_id = ? ORDER BY id",
-                run_id,
-            )
-        ]
-
-    def recorded_payslips(self, run_id: int) -> Iterator[tuple[RecordedSlip, list[Line]]]:
-        """Each payslip of a recorded run with its lines, in the run's order, read as they are needed."""
-        cursor = self.db.execute(
-            "SELECT p.id, p.agent_id, p.name, p.role, p.team, p.grade, p.score, p.gross, l.code, l.label, l.amount "
-            "FROM payslips p LEFT JOIN lines l ON l.payslip_id = p.id WHERE p.run_id = ? ORDER BY p.id, l.position",
-            (run_id,),
-        )
-        current: tuple[int, RecordedSlip, list[Line]] | None = None
-        for slip_id, agent_id, name, role, team, grade, score, gross, code, label, amount in cursor:
-            if current is None or current[0] != slip_id:
-                if current is not None:
-                    yield current[1], current[2]
-                slip = RecordedSlip(agent_id, name, role, team, grade, _number(score), Decimal(gross))
-                current = (slip_id, slip, [])
-            if code is not None:
-                current[2].append(Line(code, label, Decimal(amount)))
-        if current is not None:
-            yield current[1], current[2]
-
-    def subjects_of(self, run_id: int, agent_id: str) -> tuple[list[str], list[str]] | None:
-        """The KPI codes and line codes of an agent's payslip in a recorded run; None when it has none."""
-        payslip = self.rows("SELECT id FROM payslips WHERE run_id = ? AND agent_id = ?", run_id, agent_id)
-        if not payslip:
-            return None
-        slip_id = payslip[0]["id"]
-        kpis = [row["code"] for row in self.rows("SELECT code FROM kpis WHERE payslip_id = ?", slip_id)]
-        lines = [
-            row["code"] for row in self.rows("SELECT code FROM lines WHERE payslip_id = ? ORDER BY position", slip_id)
-        ]
-        return kpis, lines
-
-    def agent_ids_of(self, run_id: int) -> list[str]:
-        return [row["agent_id"] for row in self.rows("SELECT agent_id FROM payslips WHERE run_id = ?", run_id)]
-
 
 STALE = {
     "unpaid": "adjustment {id} is approved but not paid by it (approved since, or for an agent it does not pay)",
@@ -348,10 +278,6 @@ STALE = {
 def stale_text(reasons: list[tuple[str, int]]) -> list[str]:
     """Why a run is out of date, in the ledger's (English) words."""
     return [STALE[why].format(id=number) for why, number in reasons]
-
-
-def _number(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
 
 
 def _dispute(row: dict[str, Any], steps: tuple[Step, ...]) -> Dispute:

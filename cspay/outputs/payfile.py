@@ -19,7 +19,8 @@ from cspay.engine.settlement import per_agent
 from cspay.engine.types import Line
 from cspay.errors import ExportError, MetricsError, Problems
 from cspay.inputs.tables import locate, read_csv
-from cspay.ledger.controls import RecordedSlip, RunState
+from cspay.ledger.controls import RunState
+from cspay.ledger.recorded import RecordedSlip
 from cspay.outputs.profile import AMOUNT_FIELDS, FieldColumn, LinesColumn, Profile, RosterColumn, TextColumn
 from cspay.periods import parse_period
 

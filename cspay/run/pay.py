@@ -164,42 +164,59 @@ def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]
         yield slip
 
 
+@dataclass
+class _Recorded:
+    """What the ledger holds for a run: pending corrections (approved, and waiting for approval), the bonus
+    paid within the period, earlier grades, approved one-off adjustments, disputes and the period's versions."""
+
+    pending: list[Pending] = field(default_factory=list)
+    unapproved: list[Pending] = field(default_factory=list)
+    paid: dict[str, Decimal] = field(default_factory=dict)
+    grades: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    one_offs: list[OneOff] = field(default_factory=list)
+    disputes: list[Dispute] = field(default_factory=list)
+    versions: list[RunState] = field(default_factory=list)
+
+
+def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]) -> _Recorded:
+    """One read of the ledger for a run of `period` (a ledger about to be created has recorded nothing)."""
+    found = _Recorded(grades={label: {} for label in before})
+    if not ledger.exists():
+        return found
+    first, last = period.first.isoformat(), period.last.isoformat()
+    with Ledger(ledger) as book:
+        found.pending, found.unapproved = _payable(book, book.pending(period.label, first))
+        found.paid = book.paid_within(period.label, first, last) if policy.true_up else {}
+        found.grades = book.grades(before) if before else found.grades
+        found.one_offs = book.one_offs(period.label, states=("approved",))
+        found.versions = book.run_states(period.label)
+        settled = [book.dispute(number) for number in _disputes_paid(found.pending)]
+        found.disputes = book.disputes(period.label) + [item for item in settled if item is not None]
+    return found
+
+
 def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
     """Pay the true-up, the approved pending corrections of earlier periods and the period's approved one-off
     adjustments as the ledger has them, and find the actions each agent's grades trigger, counting this run
     as the latest period."""
     period, policy = run.period, run.applied
     assert period is not None
-    first, last = period.first.isoformat(), period.last.isoformat()
     before = earlier(period, periods_needed(policy) - 1)
-    pending: list[Pending] = []
-    paid: dict[str, Decimal] = {}
-    grades: dict[str, dict[str, str | None]] = {label: {} for label in before}
-    one_offs: list[OneOff] = []
-    if ledger.exists():  # a ledger about to be created has recorded nothing
-        with Ledger(ledger) as book:
-            pending, run.unapproved = _payable(book, book.pending(period.label, first))
-            paid = book.paid_within(period.label, first, last) if policy.true_up else {}
-            grades = book.grades(before) if before else grades
-            one_offs = run.one_off_rows = book.one_offs(period.label, states=("approved",))
-            run.versions = book.run_states(period.label)
-            disputes = book.disputes(period.label) + [
-                found for number in _disputes_paid(pending) if (found := book.dispute(number)) is not None
-            ]
-    else:
-        disputes = []
+    recorded = _read_ledger(ledger, period, policy, before)
+    run.unapproved, run.one_off_rows, run.versions = recorded.unapproved, recorded.one_offs, recorded.versions
     if policy.true_up:
-        add_true_ups(payslips, paid, policy.claw_back)
-    to_pay = _one_offs_to_pay(policy, one_offs, ledger)
+        add_true_ups(payslips, recorded.paid, policy.claw_back)
+    to_pay = _one_offs_to_pay(policy, recorded.one_offs, ledger)
     run.one_offs = add_one_offs(policy, payslips, to_pay)
     run.one_offs_unpaid = [item for item in to_pay if item not in run.one_offs]
-    settled = add_corrections(payslips, pending)
+    settled = add_corrections(payslips, recorded.pending)
     run.settles = [item.id for item in settled]
-    run.still_pending = [item for item in pending if item not in settled]
+    run.still_pending = [item for item in recorded.pending if item not in settled]
     run.extra_codes = extra_codes((code for code, _ in run_line_codes(policy)), payslips)
-    for dispute in {item.id: item for item in disputes}.values():
+    for dispute in {item.id: item for item in recorded.disputes}.values():
         run.disputes.setdefault(dispute.agent_id, []).append(dispute)
     if policy.actions:
+        grades = recorded.grades
         run.triggered = {
             slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
             for slip in payslips
