@@ -96,12 +96,10 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
-    from cspay.ledger.book import check_ledger_path
     from cspay.outputs.files import atomic_output, check_target
     from cspay.policy.loader import load_policy
     from cspay.run.locks import locked
     from cspay.run.pay import pay
-    from cspay.run.record import record as record_run
 
     started = time.monotonic()
     _check_options(format, output, bom, record, correction, period)
@@ -111,6 +109,8 @@ def compute(
     ledger = ledger or (Path(DEFAULT_LEDGER) if record else None)
     check_target(output, force)
     if record and ledger is not None:
+        from cspay.ledger.book import check_ledger_path
+
         check_ledger_path(ledger)  # before the lock file is made beside it
     with locked([ledger if record else None, output]):
         loaded = load_policy(policy)
@@ -120,7 +120,7 @@ def compute(
         if dispute and ledger is not None and source.period is not None:
             _check_disputes(ledger, source.period.label, dispute)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
-        keep = functools.partial(record_run, correction=correction, who=who, disputes=dispute or [])
+        keep = _recorder(record, correction=correction, who=who, disputes=dispute or [])
         recorded = None
         with _progress(run, words) as advance:
             if format is Format.table:
@@ -155,6 +155,15 @@ def _check_options(
         raise typer.BadParameter("needs --period, e.g. --period 2026-11", param_hint="--record")
     if correction and not record:
         raise typer.BadParameter("needs --record: a correction is recorded in the ledger", param_hint="--correction")
+
+
+def _recorder(record: bool, **options: Any) -> Any:
+    """What records the run in the ledger with compute's options (loaded only when the run is recorded)."""
+    if not record:
+        return None
+    from cspay.run.record import record as record_run
+
+    return functools.partial(record_run, **options)
 
 
 def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:

@@ -15,17 +15,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
 from cspay.errors import OutputError
 from cspay.i18n import Words
-from cspay.ledger.controls import Dispute
 from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
 
 INDEX = "index.html"
 MAX_STEM = 80

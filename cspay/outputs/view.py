@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
 from cspay.engine.moves import KpiLever, Outcome, Step, tidy
 from cspay.engine.rounding import round_to
 from cspay.engine.rules import run_line_codes
 from cspay.i18n import Words
-from cspay.ledger.controls import Dispute
 from cspay.policy.model import Policy
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
 
 FOUR_PLACES = Decimal("0.0001")
 DASH = "—"

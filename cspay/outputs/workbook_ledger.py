@@ -4,9 +4,13 @@ adjustments the run pays with who added and approved them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cspay.i18n import Words
-from cspay.ledger.controls import OneOff, RunState
 from cspay.outputs.sheets import Book, Listing
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import OneOff, RunState
 
 
 def write_versions(book: Book, words: Words, versions: list[RunState], recording: bool) -> None:

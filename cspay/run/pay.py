@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.budget import apply_budget
 from cspay.engine.compiled import Engine
@@ -28,12 +28,12 @@ from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.resolve import rows_source
 from cspay.inputs.source import Source
-from cspay.ledger.book import Ledger
-from cspay.ledger.control_book import ControlError
-from cspay.ledger.controls import Dispute, OneOff, RunState, same_person
-from cspay.ledger.reads import Who
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
+
+if TYPE_CHECKING:  # the ledger loads with the runs that read it: the month-end job without one never does
+    from cspay.ledger.book import Ledger
+    from cspay.ledger.controls import Dispute, OneOff, RunState
 
 
 @dataclass
@@ -180,6 +180,8 @@ class _Recorded:
 
 def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]) -> _Recorded:
     """One read of the ledger for a run of `period` (a ledger about to be created has recorded nothing)."""
+    from cspay.ledger.book import Ledger
+
     found = _Recorded(grades={label: {} for label in before})
     if not ledger.exists():
         return found
@@ -241,6 +243,10 @@ def _one_offs_to_pay(policy: Policy, one_offs: list[OneOff], ledger: Path) -> li
     """The approved one-off adjustments, each checked against the paying policy's limits and four-eyes rule;
     one that breaks them stops the run, since paying it would break the policy and leaving it out would
     pay less than the ledger says."""
+    from cspay.ledger.control_book import ControlError
+    from cspay.ledger.controls import same_person
+    from cspay.ledger.reads import Who
+
     problems = []
     for item in one_offs:
         where = f"{ledger}: adjustment {item.id} ({item.agent_id}, {item.period})"
