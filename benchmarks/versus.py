@@ -75,7 +75,7 @@ def main() -> None:
     print(f"\n{'case':<24} {'this s':>8} {'other s':>8} {'ratio':>6} {'this cpu':>9} {'other cpu':>9} {'ratio':>6}")
     for name, this, other, ratio, this_cpu, other_cpu, cpu_ratio in rows:
         print(f"{name:<24} {this:8.2f} {other:8.2f} {ratio:6.3f} {this_cpu:9.2f} {other_cpu:9.2f} {cpu_ratio:6.3f}")
-    print(f"(medians of {options.repeat} interleaved runs; this = {ROOT}, other = {trees['other']})")
+    print(f"(medians of {options.repeat} interleaved runs; other = {trees['other']})")
 
 
 if __name__ == "__main__":

@@ -153,3 +153,15 @@ def test_the_run_gathers_each_agents_disputes(ledger):
         book.open_dispute("2026-11", "A001", ("kpi", "csat"), "Surveys were not mine", QIN)
     run = run_of(ledger)
     assert (["csat"], []) == ([d.code for d in run.disputes["A001"]], run.disputes.get("007", []))
+
+
+def test_a_correction_keeps_the_one_offs_its_period_paid(ledger, tmp_path):
+    """A correction of a period recomputes it with its approved one-off adjustments, so the difference it
+    records is the metrics' change alone: the adjustment is neither paid twice nor taken back."""
+    number = approved_one_off(ledger)
+    record(run_of(ledger), ledger, who=QIN)
+    correction_of_november(ledger, tmp_path, approve=True)
+    with Ledger(ledger) as book:
+        differences = book.differences_of(book.current("2026-11").id)
+    assert [("A001", "bonus")] == [(item.agent_id, item.code) for item in differences]
+    assert [number] == [item.id for item in run_of(ledger).one_offs]
