@@ -73,11 +73,11 @@ def test_runs_lists_versions_as_csv(runner, ledger):
     assert 0 == result.exit_code, result.output
     lines = result.stdout.splitlines()
     assert (
-        "period,version,kind,state,superseded,recorded_at,recorded_by,recorded_as,host,headcount,gross,bonus,"
-        "currency,policy,policy_version,four_eyes" == lines[0]
+        "period,version,kind,superseded,recorded_at,recorded_by,host,headcount,gross,bonus,currency,"
+        "policy,policy_version,state,recorded_as,four_eyes" == lines[0]
     )
-    assert [("2026-11", "1", "superseded", "true", "4"), ("2026-11", "2", "draft", "false", "4")] == [
-        tuple(line.split(",")[i] for i in (0, 1, 3, 4, 9)) for line in lines[1:]
+    assert [("2026-11", "1", "true", "4", "superseded"), ("2026-11", "2", "false", "4", "draft")] == [
+        tuple(line.split(",")[i] for i in (0, 1, 3, 7, 13)) for line in lines[1:]
     ]
 
 

@@ -104,15 +104,13 @@ def runs(
 
 def _run_record(state: Any, *, steps: bool = False) -> dict[str, Any]:
     run = state.run
-    record = {
+    record = {  # the columns runs had before the controls, then theirs: scripts reading by position keep working
         "period": run.period,
         "version": run.version,
         "kind": run.kind,
-        "state": state.state,
         "superseded": run.superseded,
         "recorded_at": run.recorded_at,
         "recorded_by": run.recorded_by,
-        "recorded_as": state.recorded.name,
         "host": run.host,
         "headcount": run.headcount,
         "gross": str(run.gross),
@@ -120,6 +118,8 @@ def _run_record(state: Any, *, steps: bool = False) -> dict[str, Any]:
         "currency": run.currency,
         "policy": run.policy,
         "policy_version": run.policy_version,
+        "state": state.state,
+        "recorded_as": state.recorded.name,
         "four_eyes": state.four_eyes,
     }
     if steps:
