@@ -58,12 +58,18 @@ def test_four_eyes_refusal_is_exit_1_with_an_error_line(runner, ledger):
     assert ["draft"] == [run["state"] for run in runs]
 
 
-def test_approve_never_creates_a_ledger(runner, tmp_path):
-    """Approving in a ledger that does not exist is an error, and no file appears."""
+@pytest.mark.parametrize(
+    "command",
+    [["approve", "2026-11"], ["adjust", "approve", "1"], ["dispute", "open", "2026-11", "A001", "--kpi", "csat"]],
+)
+def test_a_step_never_creates_a_ledger(runner, tmp_path, command):
+    """A step on a ledger that does not exist is an error naming it, and no file appears, not even a lock."""
     path = tmp_path / "none.db"
-    result = invoke(runner, "approve", "2026-11", "--ledger", str(path))
+    extra = ["--claim", "x"] if command[0] == "dispute" else []
+    result = invoke(runner, *command, *extra, "--ledger", str(path))
     assert 1 == result.exit_code
-    assert not path.exists()
+    assert f"Error: {path}: no ledger here; record a run with --record to start one\n" == result.stderr
+    assert [] == list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("command", [["approve", "2026-11"], ["close", "2026-11"], ["dispute", "resolve", "1"]])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +37,17 @@ def book_of(path: Path) -> Any:
     return Ledger(path)
 
 
+@contextmanager
+def writing(path: Path) -> Iterator[Any]:
+    """The ledger for a step, held by this run's lock (exit 75 while a record holds it); it must exist: a
+    step never starts a ledger, nor leaves a lock file beside one that is not there."""
+    from cspay.run.locks import locked
+
+    book_of(path).close()
+    with locked([path]), book_of(path) as book:
+        yield book
+
+
 def period_label(text: str) -> str:
     label: str = period_option(text, "PERIOD").label
     return label
@@ -55,10 +68,9 @@ def approve(
 
     Example: cspay approve 2026-11 --by "Zhou Min"
     """
-    from cspay.run.locks import locked
 
     words, label, who = words_for(lang), period_label(period), who_is(by)
-    with locked([ledger]), book_of(ledger) as book:
+    with writing(ledger) as book:
         state = book.approve(label, who, version)
         still_open = [item for item in book.disputes(label) if item.state == "open"]
         waiting = book.one_offs(label, states=("pending",))
@@ -109,7 +121,6 @@ def adjust_add(
     from cspay.engine.rules import one_off_problem
     from cspay.errors import PolicyError
     from cspay.policy.loader import load_policy
-    from cspay.run.locks import locked
 
     words, label, who = words_for(lang), period_label(period), who_is(by)
     why = text_of(reason, "--reason", "Stayed through the peak season")
@@ -120,7 +131,7 @@ def adjust_add(
     if problem is not None:
         raise PolicyError(f"{policy}: {problem}")
     value = round_to(value, loaded.rounding.step, loaded.rounding.mode)  # a multiple already: the step's places
-    with locked([ledger]), book_of(ledger) as book:
+    with writing(ledger) as book:
         item = book.add_one_off(label, agent_id, chosen, value, why, (loaded.policy, loaded.approval.four_eyes), who)
     typer.echo(
         words(
@@ -163,10 +174,9 @@ def _only_code(policy: Any) -> str:
 
 
 def _decide(one_off_id: int, action: str, note: str | None, by: str | None, ledger: Path, lang: str) -> None:
-    from cspay.run.locks import locked
 
     words, who = words_for(lang), who_is(by)
-    with locked([ledger]), book_of(ledger) as book:
+    with writing(ledger) as book:
         item = book.decide_one_off(one_off_id, action, note, who)
         current = book.run_state(item.period)
         stale = current is not None and bool(book.stale(current.run))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import ByOption, app, console, reports_errors, who_is, words_for
-from cspay.cli.controls import book_of, period_label, text_of
+from cspay.cli.controls import book_of, period_label, text_of, writing
 from cspay.cli.ledger import FormatOption, LangOption, LedgerOption, ListFormat, emit
 
 if TYPE_CHECKING:
@@ -37,14 +37,13 @@ def dispute_open(
 
     Example: cspay dispute open 2026-11 A002 --kpi csat --claim "12 surveys were for another agent"
     """
-    from cspay.run.locks import locked
 
     if (kpi is None) == (line is None):
         raise typer.BadParameter("give --kpi CODE or --line CODE (one of them)", param_hint="--kpi")
     subject = ("kpi", kpi) if kpi is not None else ("line", line or "")
     words, label, who = words_for(lang), period_label(period), who_is(by)
     said = text_of(claim, "--claim", "12 surveys were for another agent")
-    with locked([ledger]), book_of(ledger) as book:
+    with writing(ledger) as book:
         dispute = book.open_dispute(label, agent_id, subject, said, who)
     typer.echo(words("dispute.opened", id=dispute.id, agent=agent_id, period=label, code=dispute.code, ledger=ledger))
 
@@ -64,13 +63,12 @@ def dispute_resolve(
 
     Example: cspay dispute resolve 1 --accept --note "The surveys were re-assigned in the CRM"
     """
-    from cspay.run.locks import locked
 
     if accept == reject:
         raise typer.BadParameter("give --accept or --reject (one of them)", param_hint="--accept")
     words, who = words_for(lang), who_is(by)
     said = text_of(note, "--note", "The surveys were re-assigned in the CRM")
-    with locked([ledger]), book_of(ledger) as book:
+    with writing(ledger) as book:
         dispute = book.resolve_dispute(dispute_id, accept, said, who)
         closed = book.closed(dispute.period) is not None
     typer.echo(words(f"dispute.{dispute.state}", id=dispute.id, agent=dispute.agent_id, ledger=ledger))
