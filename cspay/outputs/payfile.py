@@ -12,8 +12,9 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from cspay.engine.settlement import per_agent
 from cspay.engine.types import Line
@@ -111,11 +112,45 @@ class Writer:
 
 def amount_text(amount: Decimal, profile: Profile) -> str | None:
     """An amount with the profile's places and decimal separator; None when it would need more places."""
-    exact = amount.quantize(Decimal(1).scaleb(-profile.decimals))
+    exact = amount.quantize(_quantum(profile.decimals))
     if exact != amount:
         return None
     text = format(exact, "f")
     return text.replace(".", profile.decimal_separator) if profile.decimal_separator != "." else text
+
+
+@cache
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
+
+
+class _Plan:
+    """A rows profile's columns worked out once: each one's width, and which line columns take a line code
+    (found the first time the code is met), so that a row costs lookups, not pattern matching."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.columns = profile.columns
+        self.widths = [
+            column.width if isinstance(column, FieldColumn | RosterColumn) else None for column in self.columns
+        ]
+        self.lines = [index for index, column in enumerate(self.columns) if isinstance(column, LinesColumn)]
+        self.taking: dict[str, tuple[int, ...]] = {}
+
+    def columns_of(self, code: str) -> tuple[int, ...]:
+        """The line columns that take a line code."""
+        found = self.taking.get(code)
+        if found is None:
+            columns = self.columns
+            found = self.taking[code] = tuple(i for i in self.lines if cast(LinesColumn, columns[i]).takes(code))
+        return found
+
+    def sums(self, lines: list[Line]) -> dict[int, Decimal]:
+        """Each line column's amount: the sum of the lines it takes."""
+        sums = dict.fromkeys(self.lines, ZERO)
+        for line in lines:
+            for index in self.columns_of(line.code):
+                sums[index] += line.amount
+        return sums
 
 
 def write_payment_file(
@@ -198,15 +233,13 @@ def _rows(
     checked: Iterator[tuple[RecordedSlip, list[Line], dict[str, str]]],
 ) -> None:
     """One row per agent; the line columns must add up to gross (unless the profile says they need not)."""
-    common, problems = _common(state), writer.problems
-    line_columns = [column for column in profile.columns if isinstance(column, LinesColumn)]
+    common, problems, plan = _common(state), writer.problems, _Plan(profile)
     totals = [ZERO] * len(profile.columns)
-    uncovered: dict[str, list[str]] = {}
     for slip, lines, cells in checked:
         where = f"agent {slip.agent_id}"
-        row = []
-        for index, column in enumerate(profile.columns):
-            value = _value(column, slip, lines, cells, common)
+        sums, row = plan.sums(lines), []
+        for index, column in enumerate(plan.columns):
+            value = sums[index] if index in sums else _value(column, slip, cells, common)
             if isinstance(value, Decimal):
                 totals[index] += value
                 text = amount_text(value, profile)
@@ -216,37 +249,32 @@ def _rows(
                     text = ""
             else:
                 text = value
-            width = getattr(column, "width", None)
+            width = plan.widths[index]
             if width is not None and len(text) > width:
                 problems.add(f"{where}, column {column.header!r}: {text[:40]!r} is longer than its width {width} "
                              f"({_at(profile, column)})")  # fmt: skip
             row.append(text)
-        if line_columns and profile.lines_add_up:
-            for line in lines:
-                taking = [column.header for column in line_columns if column.takes(line.code)]
-                if len(taking) != 1:
-                    uncovered.setdefault(line.code, taking)
         writer.row(row, where)
         writer.written.rows += 1
-    for code, taking in uncovered.items():
-        counted = f"in {' and '.join(repr(header) for header in taking)}" if taking else "in no column"
-        problems.add(
-            f"{profile.where('columns')}: columns: the line {code} is counted {counted}; each line the run pays "
-            f"goes in exactly one column, so that they add up to gross (or set lines_add_up: false)"
-        )
+    if plan.lines and profile.lines_add_up:
+        for code, taking in plan.taking.items():
+            if len(taking) != 1:
+                headers = [repr(plan.columns[index].header) for index in taking]
+                counted = f"in {' and '.join(headers)}" if headers else "in no column"
+                problems.add(
+                    f"{profile.where('columns')}: columns: the line {code} is counted {counted}; each line the run "
+                    f"pays goes in exactly one column, so that they add up to gross (or set lines_add_up: false)"
+                )
     if profile.totals is not None:
         _totals_row(writer, profile, totals)
 
 
-def _value(
-    column: Any, slip: RecordedSlip, lines: list[Line], cells: dict[str, str], common: dict[str, str]
-) -> str | Decimal:
+def _value(column: Any, slip: RecordedSlip, cells: dict[str, str], common: dict[str, str]) -> str | Decimal:
+    """A column's value from the payslip, the roster or the profile (line columns are summed by the plan)."""
     if isinstance(column, TextColumn):
         return column.text
     if isinstance(column, RosterColumn):
         return cells.get(column.roster, "")
-    if isinstance(column, LinesColumn):
-        return sum((line.amount for line in lines if column.takes(line.code)), ZERO)
     assert isinstance(column, FieldColumn)
     name = column.field
     if name == "gross":
