@@ -39,6 +39,10 @@ class CaseError(CspayError):
     """A policy test case file cannot be read or does not follow the case format."""
 
 
+class ExportError(CspayError):
+    """A payment file cannot be made: the roster or the run lacks what the profile needs for some agent."""
+
+
 class PayError(CspayError):
     """An agent's pay cannot be computed exactly: an amount would need more than Decimal's 28 digits."""
 

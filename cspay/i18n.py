@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,9 +71,27 @@ class Words:
         return before.format(currency=currency), after.format(currency=currency)
 
     def line_label(self, code: str, label: str) -> str:
-        """A payslip line's label: cspay's own words for built-in lines, the policy's words otherwise."""
+        """A payslip line's label: cspay's own words for built-in lines (those the ledger adds written from
+        their English pattern again, e.g. `Correction for 2026-11`), the policy's words otherwise."""
         key = f"line.{code}"
-        return self(key) if key in self.messages and label == catalog(DEFAULT_LANGUAGE)[key] else label
+        if key in self.messages and label == catalog(DEFAULT_LANGUAGE)[key]:
+            return self(key)
+        for pattern_key in LEDGER_LINES.get(code, ()):
+            found = _pattern(pattern_key).fullmatch(label)
+            if found:
+                return self(pattern_key, **found.groupdict())
+        return label
+
+
+# The labels of lines the ledger adds, by line code: the catalog keys of their patterns, most specific first.
+LEDGER_LINES = {"adjustment.correction": ("line.correction_for_disputes", "line.correction_for")}
+
+
+@cache
+def _pattern(key: str) -> re.Pattern[str]:
+    """An English message as a regular expression that finds its placeholders' values in a text."""
+    parts = string.Formatter().parse(catalog(DEFAULT_LANGUAGE)[key])
+    return re.compile("".join(re.escape(text) + (f"(?P<{name}>.+?)" if name else "") for text, name, _, _ in parts))
 
 
 @dataclass(frozen=True)

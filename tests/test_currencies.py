@@ -236,6 +236,7 @@ def test_a_correction_that_changes_the_currency_never_nets_two(tmp_path: Path) -
     ledger = tmp_path / "pay.db"
     base = ["--period", "2026-11", "--ledger", str(ledger), "--quiet"]
     assert 0 == invoke("compute", str(POLICY), str(MONTH), "--record", *base).exit_code
+    assert 0 == invoke("approve", "2026-11", "--ledger", str(ledger)).exit_code
     assert 0 == invoke("close", "2026-11", "--ledger", str(ledger)).exit_code
     moved = tmp_path / "corrected.csv"
     moved.write_text(MONTH.read_text(encoding="utf-8").replace("Zurich,CHF", "Zurich,", 1), encoding="utf-8")

@@ -668,3 +668,10 @@ def test_an_endless_pipe_of_bad_rows_stops(tmp_path: Path, standard: Policy) -> 
         read_metrics(path, standard)
     thread.join()
     assert f"{path}: stopped reading after 1,000 problems; is this the metrics file?" == caught.value.lines()[-1]
+
+
+@pytest.mark.parametrize("agent_id", ["", " ", "\u3000"])
+def test_an_empty_id_is_refused_both_ways(write_csv: WriteCsv, standard: Policy, agent_id: str) -> None:
+    """A row without an agent id is an error on the row and the column path alike, never paid."""
+    path = write_csv([{"agent_id": agent_id}])
+    assert [f'{path}: row 2, column "agent_id": the agent id is empty'] == both_ways(path, standard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ByOption,
     DelimiterOption,
     EncodingOption,
     Format,
@@ -27,6 +29,7 @@ from cspay.cli.common import (
     open_source,
     print_notes,
     reports_errors,
+    who_is,
     words_for,
 )
 
@@ -91,6 +94,13 @@ def compute(
         Path | None,
         typer.Option("--rates", help="Rates for --consolidate-to (CSV: date,from,to,rate); the latest in the period."),
     ] = None,
+    by: ByOption = None,
+    dispute: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--dispute", help="An accepted dispute this recorded run settles (with corrected metrics); repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -98,19 +108,22 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
-    from cspay.ledger.book import check_ledger_path
     from cspay.outputs.files import atomic_output, check_target
     from cspay.policy.loader import load_policy
     from cspay.run.locks import locked
     from cspay.run.pay import pay
-    from cspay.run.record import record as record_run
 
     started = time.monotonic()
     _check_options(format, output, bom, record, correction, period)
     _check_consolidation(consolidate_to, rates, period, format)
+    if dispute and not record:
+        raise typer.BadParameter("needs --record: a dispute is settled by a recorded run", param_hint="--dispute")
+    who = who_is(by) if record else None
     ledger = ledger or (Path(DEFAULT_LEDGER) if record else None)
     target = check_target(output, force)
     if record and ledger is not None:
+        from cspay.ledger.book import check_ledger_path
+
         check_ledger_path(ledger)  # before the lock file is made beside it
     with locked([ledger if record else None, target]):
         loaded = load_policy(policy)
@@ -118,8 +131,11 @@ def compute(
         converting = _rates(loaded, consolidate_to, rates, period)
         source = open_source(loaded, metrics, period, roster, encoding, delimiter)
         print_notes(source, words, quiet)
+        if dispute and ledger is not None and source.period is not None:
+            _check_disputes(ledger, source.period.label, dispute)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
         run.rates = converting
+        keep = _recorder(record, correction=correction, who=who, disputes=dispute or [])
         recorded = None
         with _progress(run, words) as advance:
             if format is Format.table:
@@ -129,12 +145,12 @@ def compute(
                 else:
                     run.payslips = list(run.payslips)
                 if record and ledger is not None:
-                    recorded = record_run(run, ledger, correction=correction)
+                    recorded = keep(run, ledger)
             else:
                 with atomic_output(target, force=force, binary=format is Format.xlsx) as handle:
-                    _write(handle, format, run, words, bom, advance)
+                    _write(handle, format, run, words, bom, advance, record)
                     if record and ledger is not None:  # recorded before the file is renamed into place
-                        recorded = record_run(run, ledger, correction=correction)
+                        recorded = keep(run, ledger)
     _report(run, words, policy, target, recorded, quiet, log_format is LogFormat.json, started)
 
 
@@ -191,7 +207,26 @@ def _rates(policy: Any, currency: str | None, path: Path | None, period: str | N
     return Rates(currency, str(path), chosen)
 
 
-def _write(handle: Any, format: Format, run: PayRun, words: Words, bom: bool, advance: Any) -> None:
+def _recorder(record: bool, **options: Any) -> Any:
+    """What records the run in the ledger with compute's options (loaded only when the run is recorded)."""
+    if not record:
+        return None
+    from cspay.run.record import record as record_run
+
+    return functools.partial(record_run, **options)
+
+
+def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:
+    """The disputes a record will settle must be accepted ones of its period: refused before any pay is made."""
+    from cspay.ledger.book import Ledger
+
+    with Ledger(ledger) as book:
+        book.disputes_to_settle(period, disputes, None)
+
+
+def _write(
+    handle: Any, format: Format, run: PayRun, words: Words, bom: bool, advance: Any, recording: bool = False
+) -> None:
     """The run as CSV, JSON or a workbook, payslip by payslip (CSV: in batches when the run allows)."""
     from cspay.outputs.runs import write_run_csv, write_run_json
     from cspay.outputs.terminal_progress import advancing
@@ -204,7 +239,7 @@ def _write(handle: Any, format: Format, run: PayRun, words: Words, bom: bool, ad
     if format is Format.xlsx:
         from cspay.outputs.workbook import write_run_workbook
 
-        write_run_workbook(handle, run, words)
+        write_run_workbook(handle, run, words, recording=recording)
     else:
         write_run_json(handle, run)
 
@@ -268,6 +303,7 @@ def _report(
     if policy.actions and run.triggered is None:
         typer.echo(words("compute.not_evaluated", actions=", ".join(policy.actions)), err=True)
     paid_in = {slip.agent_id: slip.currency for slip in run.payslips} if run.still_pending else {}
+    _report_ledger_lines(run, words)
     for item in run.still_pending:
         currency = item.currency or policy.currency
         key = "compute.still_pending" if item.agent_id not in paid_in else "compute.still_pending_currency"
@@ -287,10 +323,7 @@ def _report(
             err=True,
         )
     if recorded is not None:
-        typer.echo(
-            words("compute.recorded", period=recorded.run.period, version=recorded.run.version, ledger=run.ledger),
-            err=True,
-        )
+        _report_recorded(run, recorded, words)
         if recorded.run.kind == "correction":
             from decimal import Decimal
 
@@ -309,6 +342,46 @@ def _report(
 def _grosses(summary: Any, words: Words) -> str:
     """The run's total gross in each currency it paid, never added up."""
     return words.moneys({currency: totals.gross for currency, totals in summary.by_currency().items()})
+
+
+def _report_ledger_lines(run: PayRun, words: Words) -> None:
+    """What the ledger holds for this run but the run could not pay: corrections not approved yet, and
+    one-off adjustments of agents not in the run."""
+    from decimal import Decimal
+
+    policy, money = run.policy, words.money
+    waiting: dict[str, list[Any]] = {}
+    for item in run.unapproved:
+        waiting.setdefault(item.period, []).append(item)
+    for period, items in waiting.items():
+        total = sum((item.amount for item in items), Decimal(0))
+        agents = len({item.agent_id for item in items})
+        typer.echo(
+            words("compute.unapproved", period=period, agents=agents, amount=money(total, policy.currency)), err=True
+        )
+    for one_off in run.one_offs_unpaid:
+        typer.echo(
+            words(
+                "compute.one_off_unpaid",
+                id=one_off.id,
+                agent=one_off.agent_id,
+                amount=money(one_off.amount, policy.currency),
+            ),
+            err=True,
+        )
+
+
+def _report_recorded(run: PayRun, recorded: Recorded, words: Words) -> None:
+    """The version recorded, a draft until approved; the approved version it replaces; the disputes it settles."""
+    version = recorded.run
+    typer.echo(words("compute.recorded", period=version.period, version=version.version, ledger=run.ledger), err=True)
+    replaced = recorded.replaced
+    if version.kind == "pay" and replaced is not None and replaced.approved and replaced.state == "approved":
+        typer.echo(
+            words("compute.replaces_approved", version=replaced.run.version, who=replaced.approved.who), err=True
+        )
+    for dispute in recorded.disputes:
+        typer.echo(words("compute.settles", id=dispute.id, agent=dispute.agent_id), err=True)
 
 
 def _log_record(
@@ -335,9 +408,18 @@ def _log_record(
         "ledger": str(run.ledger) if run.ledger else None,
         "recorded": None
         if recorded is None
-        else {"period": recorded.run.period, "version": recorded.run.version, "kind": recorded.run.kind},
+        else {
+            "period": recorded.run.period,
+            "version": recorded.run.version,
+            "kind": recorded.run.kind,
+            "state": "draft",
+            "disputes_settled": [item.id for item in recorded.disputes],
+        },
         "triggered_actions": None if run.triggered is None else counts,
         "corrections_still_pending": len(run.still_pending),
+        "corrections_not_approved": len(run.unapproved),
+        "one_offs_paid": len(run.one_offs),
+        "one_offs_unpaid": len(run.one_offs_unpaid),
         "differences_recorded": 0 if recorded is None else len(recorded.differences),
         "duration_seconds": round(time.monotonic() - started, 3),
     }

@@ -84,7 +84,8 @@ def payslip(
         return
     screen = console()
     for explanation in explanations:
-        screen.print(payslip_panel(payslip_view(run.applied, explanation, words), words))
+        disputes = run.disputes.get(explanation.agent_id, [])
+        screen.print(payslip_panel(payslip_view(run.applied, explanation, words, disputes), words))
 
 
 @app.command()

@@ -241,7 +241,7 @@ def _lines(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[LineExplained,
             amount, kind = full[line.code]
             prorated = kind in applies and slip.proration != 1
             explained.append(LineExplained(line.code, line.label, line.amount, amount, prorated))
-        elif line.code.startswith("adjustment."):
+        elif line.code.removeprefix("adjustment.") in policy.adjustments and line.code.startswith("adjustment."):
             adjustment = _adjustment(policy, row, line.code.removeprefix("adjustment."))
             explained.append(LineExplained(line.code, line.label, line.amount, None, False, adjustment))
         else:

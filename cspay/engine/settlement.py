@@ -1,4 +1,5 @@
-"""Settling pay across periods: corrections of a closed period, carried into the next one, and true-ups."""
+"""Settling pay across periods: corrections of a closed period, carried into the next one, true-ups, and
+the one-off adjustments the ledger holds for the period."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cspay.engine.rounding import round_to
 from cspay.engine.types import Line, Payslip
+from cspay.i18n import DEFAULT_LANGUAGE, catalog
+from cspay.policy.model import Policy
 
 ZERO = Decimal(0)
 CORRECTION_CODE = "adjustment.correction"
+ONE_OFF_PREFIX = "one_off."
 TRUE_UP_CODE = "true_up"
 TRUE_UP_LABEL = "Bonus true-up"
 
@@ -34,6 +39,18 @@ class Pending:
     agent_id: str
     amount: Decimal
     currency: str = ""  # paid only on a payslip in this currency ("": whatever the payslip's)
+    disputes: tuple[int, ...] = ()  # the disputes the correction run that recorded it settled
+
+
+@dataclass(frozen=True)
+class OneOffPay:
+    """An approved one-off adjustment to pay: its id in the ledger, the agent, its code, reason and amount."""
+
+    id: int
+    agent_id: str
+    code: str
+    reason: str
+    amount: Decimal
 
 
 def differences(
@@ -83,11 +100,43 @@ def add_corrections(payslips: list[Payslip], pending: list[Pending]) -> list[Pen
         items = [item for item in by_agent.get(slip.agent_id, []) if item.currency in ("", slip.currency)]
         if not items:
             continue
-        periods = ", ".join(dict.fromkeys(item.period for item in items))
         amount = sum((item.amount for item in items), ZERO)
-        slip.lines.append(Line(CORRECTION_CODE, f"Correction for {periods}", amount))
+        slip.lines.append(Line(CORRECTION_CODE, correction_label(items), amount))
         settled += items
     return settled
+
+
+def correction_label(items: list[Pending]) -> str:
+    """`Correction for 2026-11`, with the disputes it settles: `Correction for 2026-11 (dispute 3)`."""
+    english = catalog(DEFAULT_LANGUAGE)
+    periods = ", ".join(dict.fromkeys(item.period for item in items))
+    disputes = ", ".join(str(number) for number in dict.fromkeys(d for item in items for d in item.disputes))
+    if disputes:
+        return english["line.correction_for_disputes"].format(periods=periods, disputes=disputes)
+    return english["line.correction_for"].format(periods=periods)
+
+
+def one_off_line(policy: Policy, item: OneOffPay) -> Line:
+    """The payslip line of a one-off adjustment: `one_off.<code>`, labelled with the policy's label for the
+    code and the reason given."""
+    rules, rounding = policy.one_off_adjustments, policy.rounding
+    label = rules.codes[item.code] if rules is not None and item.code in rules.codes else item.code
+    amount = round_to(item.amount, rounding.step, rounding.mode)  # a multiple of the step: only its places
+    return Line(ONE_OFF_PREFIX + item.code, f"{label}: {item.reason}", amount)
+
+
+def add_one_offs(policy: Policy, payslips: list[Payslip], items: list[OneOffPay]) -> list[OneOffPay]:
+    """Give each agent one line per approved one-off adjustment, after the policy's own lines (the floor
+    does not count them). Returns those that found a payslip; the others are for agents not in the run."""
+    by_agent: dict[str, list[OneOffPay]] = {}
+    for item in items:
+        by_agent.setdefault(item.agent_id, []).append(item)
+    paid = []
+    for slip in payslips:
+        for item in by_agent.get(slip.agent_id, []):
+            slip.lines.append(one_off_line(policy, item))
+            paid.append(item)
+    return paid
 
 
 def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: bool) -> None:
@@ -101,6 +150,12 @@ def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: b
         if due < 0 and not claw_back:
             due = ZERO.quantize(earned)  # 0.00, in the places of the bonus
         slip.lines = [Line(TRUE_UP_CODE, TRUE_UP_LABEL, due) if line.code == "bonus" else line for line in slip.lines]
+
+
+def per_agent(code: str) -> bool:
+    """Whether a line's label is the agent's own (a one-off's reason, a correction's periods and disputes),
+    not the label of its code: such a label is never shown for the code as a whole (a journal entry)."""
+    return code.startswith(ONE_OFF_PREFIX) or code == CORRECTION_CODE
 
 
 def extra_codes(standard: Iterable[str], payslips: Iterable[Payslip]) -> list[str]:

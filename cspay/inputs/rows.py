@@ -206,7 +206,8 @@ class RowParser:
         name = cells[self.name_at].strip() if self.name_at is not None else ""
         team = cells[self.team_at].strip() if self.team_at is not None else ""
         if not (
-            agent_id.isascii()
+            agent_id
+            and agent_id.isascii()
             and agent_id.isprintable()
             and role in self.known_roles
             and agent_id.casefold() not in TOTAL_MARKERS

@@ -16,6 +16,7 @@ from cspay import __version__
 from cspay.engine.settlement import differences
 from cspay.engine.types import Payslip, Summary
 from cspay.errors import CspayError
+from cspay.ledger.control_book import ControlBook
 from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 
@@ -40,6 +41,8 @@ class Recording:
     correction: bool = False
     settles: list[int] = field(default_factory=list)
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
+    one_offs: list[int] = field(default_factory=list)  # the one-off adjustments the run pays
+    disputes: list[int] = field(default_factory=list)  # the accepted disputes the run settles
 
 
 def check_ledger_path(path: Path) -> None:
@@ -50,7 +53,7 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
-class Ledger(ReviewReads):
+class Ledger(ControlBook, ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
@@ -109,6 +112,9 @@ class Ledger(ReviewReads):
             previous = self._check_can_record(recording)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
+            paid = (recording.one_offs, {slip.agent_id for slip in recording.payslips})
+            four_eyes = bool(getattr(getattr(recording.policy, "approval", None), "four_eyes", False))
+            self.record_controls(run_id, recording.period, four_eyes, paid, recording.disputes, who)
             if previous is not None:
                 self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
             for index, slip in enumerate(recording.payslips):
@@ -170,16 +176,19 @@ class Ledger(ReviewReads):
         )
 
     def close_period(self, period: str, who: Who) -> None:
-        """Lock a recorded period against further records."""
+        """Lock a recorded period against further records; its current run must be approved."""
         with self.write():
             closed = self.closed(period)
             if closed is not None:
                 raise LedgerError(
                     f"{self.path}: {period} is already closed (by {closed.user} on {closed.host} at {closed.at})"
                 )
-            if self.current(period) is None:
+            current = self.current(period)
+            if current is None:
                 raise LedgerError(f"{self.path}: nothing is recorded for {period}; record it before closing it")
+            self.check_closable(period)
             self._insert_close(period, "close", None, who)
+            self.audit("run", current.id, "closed", who)
 
     def reopen_period(self, period: str, reason: str, who: Who) -> None:
         """Unlock a closed period; the reason is kept beside the close."""
@@ -187,6 +196,9 @@ class Ledger(ReviewReads):
             if self.closed(period) is None:
                 raise LedgerError(f"{self.path}: {period} is not closed; there is nothing to reopen")
             self._insert_close(period, "reopen", reason, who)
+            current = self.current(period)
+            if current is not None:
+                self.audit("run", current.id, "reopened", who, reason)
 
     def _insert_close(self, period: str, action: str, reason: str | None, who: Who) -> None:
         self.db.execute(

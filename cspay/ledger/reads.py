@@ -19,16 +19,18 @@ BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for histor
 
 @dataclass(frozen=True)
 class Who:
-    """Who recorded something, on which machine, and when (UTC, ISO 8601)."""
+    """Who recorded something, on which machine, and when (UTC, ISO 8601); `name` is the person's name
+    given with --by, beside the operating-system account."""
 
     user: str
     host: str
     at: str
+    name: str | None = None
 
     @classmethod
-    def now(cls) -> Who:
+    def now(cls, name: str | None = None) -> Who:
         at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        return cls(_user(), socket.gethostname(), at)
+        return cls(_user(), socket.gethostname(), at, name)
 
 
 def _user() -> str:

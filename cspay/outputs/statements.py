@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
@@ -21,6 +21,9 @@ from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
 
 INDEX = "index.html"
 MAX_STEM_BYTES = 200  # a stem's UTF-8 bytes: with "-99.html" the name stays within the 255 file systems allow
@@ -67,9 +70,11 @@ def file_names(agent_ids: Iterable[str]) -> list[str]:
     return names
 
 
-def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Words) -> str:
-    """One agent's statement: what the payslip panel shows, with a bar per KPI."""
-    view = payslip_view(policy, explanation, words)
+def statement_html(
+    env: Any, policy: Policy, explanation: Explanation, words: Words, disputes: Sequence[Dispute] = ()
+) -> str:
+    """One agent's statement: what the payslip panel shows, with a bar per KPI, and the agent's disputes."""
+    view = payslip_view(policy, explanation, words, disputes)
     bars = [kpi_bar(kpi) for kpi in explanation.kpis]
     html: str = env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
     return html
@@ -134,5 +139,5 @@ def pages(
         explanation = explain(slip, pricing)
         entries.append(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
         totals.add(explanation.currency, explanation.gross)
-        yield name, statement_html(env, policy, explanation, words)
+        yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
     yield INDEX, index_html(env, policy, entries, totals.grosses, words)

@@ -23,6 +23,7 @@ LINE_GROUPS = {
     "adjustment": "adjustments",
     "floor": "floor",
     "true_up": "bonus",
+    "one_off": "adjustments",
 }
 
 

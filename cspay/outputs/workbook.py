@@ -22,6 +22,7 @@ from cspay.i18n import Words
 from cspay.inputs.files import InputFile
 from cspay.outputs.export import SCORE_PLACES, several_currencies, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.workbook_ledger import write_one_offs, write_versions
 from cspay.periods import Period
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
@@ -284,11 +285,32 @@ def _properties(policy: Policy, about: About) -> dict[str, Any]:
     }
 
 
-def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
-    """The run's workbook for finance; the About sheet names every input file with its SHA-256."""
+def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words, *, recording: bool = False) -> None:
+    """The run's workbook for finance; the About sheet names every input file with its SHA-256. With a
+    ledger, the period's recorded versions (with their states and steps, and this run when it is being
+    recorded) and the one-off adjustments the run pays each have a sheet."""
     about = describe_inputs(run.inputs, run.period)
+    ledger_sheets = None
+    if run.ledger is not None:
+        paid = {item.id for item in run.one_offs}
+        one_offs = [item for item in run.one_off_rows if item.id in paid]
+
+        def ledger_sheets(book: Book) -> None:
+            write_versions(book, words, run.versions, recording)
+            if one_offs:
+                write_one_offs(book, words, one_offs)
+
     write_workbook(
-        handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary, run.consolidated, run.rates
+        handle,
+        run.applied,
+        run.payslips,
+        words,
+        about,
+        run.extra_codes,
+        run.summary,
+        run.consolidated,
+        run.rates,
+        more=ledger_sheets,
     )
 
 
@@ -302,8 +324,10 @@ def write_workbook(
     summary: Summary | None = None,
     consolidate: Callable[[], Consolidation | None] | None = None,
     rates: Any = None,
+    more: Callable[[Book], None] | None = None,
 ) -> None:
-    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in.
+    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in, then
+    the sheets `more` adds.
 
     `summary` is the run's, complete once the payslips are read; without one, the payslips are totalled here.
     `consolidate` gives a consolidated view (with `rates`, what it converts with) once they are.
@@ -338,4 +362,6 @@ def write_workbook(
         if consolidated is not None:
             write_consolidated(book, words, consolidated)
         write_about(book, policy, words, about)
+        if more is not None:
+            more(book)
         book.workbook.close()

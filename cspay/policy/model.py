@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+import re
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -401,6 +402,7 @@ PAID_AS = {
     "adjustment": "adjustments",
     "floor": "base_pay",
     "true_up": "bonus",
+    "one_off": "adjustments",
 }
 
 
@@ -571,6 +573,34 @@ class Review(Model):
         return [name for name in dict.fromkeys(self.by) if name not in known]
 
 
+class Approval(Model):
+    """Who may approve a recorded run or a one-off adjustment."""
+
+    four_eyes: bool = False  # the approver must not be the person who recorded (or added) it
+
+
+ONE_OFF_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class OneOffAdjustments(Model):
+    """Manual one-off amounts recorded in the ledger (`cspay adjust add`): the codes allowed, each with its
+    payslip label, and the largest amount, either way, one adjustment may carry."""
+
+    codes: dict[str, Text] = Field(min_length=1)
+    max_amount: Positive | None = None
+
+    @field_validator("codes")
+    @classmethod
+    def _codes_are_names(cls, codes: dict[str, str]) -> dict[str, str]:
+        for code in codes:
+            if not ONE_OFF_CODE.fullmatch(code):
+                raise ValueError(
+                    f"a code is lower-case letters, digits and _, starting with a letter (it names a payslip "
+                    f"line and a CSV column), got {code!r}"
+                )
+        return codes
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -594,6 +624,8 @@ class Policy(Model):
     true_up: bool = False
     claw_back: bool = False
     actions: dict[str, ActionRule] = {}
+    approval: Approval = Approval()
+    one_off_adjustments: OneOffAdjustments | None = None
     lint: Lint = Lint()
     review: Review = Review()
     currencies: dict[Text, CurrencyTerms] = {}  # other currencies paid: their steps and amounts
