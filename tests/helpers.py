@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from cspay.engine.compiled import Engine
 from cspay.engine.types import AgentRow, Payslip
+from cspay.ledger.schema import MIGRATIONS
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
@@ -209,3 +211,64 @@ def ascii_words(text: str) -> set[str]:
     import re
 
     return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}
+
+
+def ledger_at_schema(path: Path, version: int) -> sqlite3.Connection:
+    """A new ledger file made by the first `version` migration steps only, as an older cspay left it."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:version]:
+        for statement in step:
+            if isinstance(statement, str):
+                db.execute(statement)
+            else:
+                statement(db)
+    db.execute(f"PRAGMA user_version = {version}")
+    return db
+
+
+def schema_step(table: str) -> int:
+    """The number of the migration step that creates `table` (the schema a ledger has once it ran)."""
+    return 1 + next(
+        number
+        for number, step in enumerate(MIGRATIONS)
+        if any(isinstance(item, str) and f"CREATE TABLE {table} " in item for item in step)
+    )
+
+
+def record_as_rows(db: sqlite3.Connection, period: tuple[str, str, str], payslips: Iterable[Payslip]) -> int:
+    """Record payslips the way ledgers before the packed payslips did: a row per line and per KPI result.
+    `period` is (label, first day, last day); returns the run's id."""
+    label, first, last = period
+    cursor = db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+        "(?, ?, ?, 1 + (SELECT count(*) FROM runs WHERE period = ?), 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', "
+        "0, '0', '0')",
+        (label, first, last, label),
+    )
+    run_id = cursor.lastrowid
+    db.execute("UPDATE runs SET superseded_by = ? WHERE period = ? AND id != ? AND superseded_by IS NULL",
+               (run_id, label, run_id))  # fmt: skip
+    for slip in payslips:
+        text = [None if value is None else str(value) for value in (slip.score,)]
+        slip_id = db.execute(
+            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross, currency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, slip.agent_id, slip.name, slip.role, slip.team, *text, slip.grade, slip.action, str(slip.gross),
+             slip.currency or None),
+        ).lastrowid  # fmt: skip
+        db.executemany(
+            "INSERT INTO lines (payslip_id, position, code, label, amount) VALUES (?, ?, ?, ?, ?)",
+            [(slip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)],
+        )
+        db.executemany(
+            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (slip_id, k.code, k.label, *(None if v is None else str(v) for v in (k.value, k.score, k.weight)),
+                 None if k.contribution is None else str(k.contribution), k.left_out)
+                for k in slip.kpis
+            ],
+        )  # fmt: skip
+    assert run_id is not None
+    return run_id

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import ledger_at_schema, schema_step
 
 from cspay.inputs.metrics import read_metrics
 from cspay.ledger.book import Ledger, Recording
 from cspay.ledger.control_book import ControlError
 from cspay.ledger.controls import Step, same_person
 from cspay.ledger.reads import Who
-from cspay.ledger.schema import MIGRATIONS
 from cspay.policy.loader import load_policy
 from cspay.run.pay import compute
 
@@ -339,12 +338,13 @@ def test_runs_of_an_older_ledger_keep_their_recording_as_first_step(tmp_path):
     """Migrating a ledger from before the controls gives each run its recording as a step, and its
     corrections stay payable without an approval they could not have had."""
     path = tmp_path / "l.db"
-    with Ledger(path, create=True) as book:
-        book.record(recording(), ALICE)
-    db = sqlite3.connect(path, isolation_level=None)
-    for table in ("audit", "run_rules", "run_one_offs", "one_offs", "disputes"):
-        db.execute(f"DROP TABLE {table}")
-    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    db = ledger_at_schema(path, schema_step("audit") - 1)
+    db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES ('2026-11', "
+        "'2026-11-01', '2026-11-30', 1, 'p', '1', '', 'CNY', '0.1.0', '2026-12-01T09:00:00Z', 'alice', 'h', 0, "
+        "'0', '0')"
+    )
     db.execute("INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount) "
                "VALUES (1, '2026-11', '2026-11-01', 'A001', 'bonus', 'Bonus', '10.00')")  # fmt: skip
     db.close()

@@ -7,9 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import ledger_at_schema, record_as_rows, schema_step
 
 from cspay.inputs.metrics import read_metrics
 from cspay.ledger.book import Ledger, LedgerError, Recording, Who
+from cspay.ledger.packing import PayslipWriter
 from cspay.ledger.schema import MIGRATIONS
 from cspay.policy.loader import load_policy
 from cspay.run.pay import compute
@@ -82,8 +84,9 @@ def test_amounts_are_stored_as_decimal_text(tmp_path):
     """Amounts are TEXT in SQLite, never REAL, so cents stay exact."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.record(recording(), WHO)
-        kinds = {kind for (kind,) in ledger.db.execute("SELECT DISTINCT typeof(amount) FROM lines")}
-        amounts = [amount for (amount,) in ledger.db.execute("SELECT amount FROM lines WHERE code = 'bonus'")]
+        kinds = {kind for (kind,) in ledger.db.execute("SELECT DISTINCT typeof(amount) FROM run_lines")}
+        kinds |= {kind for (kind,) in ledger.db.execute("SELECT DISTINCT typeof(gross) FROM payslips")}
+        amounts = [amount for (amount,) in ledger.db.execute("SELECT amount FROM run_lines WHERE code = 'bonus'")]
     assert {"text"} == kinds
     assert "2160.00" == amounts[0]
 
@@ -95,14 +98,13 @@ def test_failed_write_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
         ledger.record(recording(), WHO)
     calls = []
 
-    def failing(self, run_id, slip):
-        calls.append(slip.agent_id)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, run_id, slip)
+    def failing(self, slips, found):
+        calls.append(len(slips))
+        original(self, slips, found)
+        raise RuntimeError("disk full")
 
-    original = Ledger._insert_payslip
-    monkeypatch.setattr(Ledger, "_insert_payslip", failing)
+    original = PayslipWriter.write_batch
+    monkeypatch.setattr(PayslipWriter, "write_batch", failing)
     with Ledger(path) as ledger, pytest.raises(RuntimeError):
         ledger.record(recording(), WHO)
     with Ledger(path) as ledger:
@@ -172,3 +174,31 @@ def test_reopening_an_open_period_is_refused(tmp_path):
         ledger.record(recording(), WHO)
         with pytest.raises(LedgerError, match="is not closed"):
             ledger.reopen_period("2026-11", "why not", WHO)
+
+
+def test_payslips_recorded_as_rows_read_the_same_once_packed(tmp_path):
+    """A ledger whose payslips are rows of lines and KPIs is migrated to packed payslips, and every reader
+    gives what the same payslips recorded packed give: lines, history, KPI codes, review rows, bonus paid."""
+    older, newer = tmp_path / "older.db", tmp_path / "newer.db"
+    db = ledger_at_schema(older, schema_step("run_lines") - 1)
+    for period in ("2026-10", "2026-11", "2026-11"):
+        record_as_rows(db, (period, f"{period}-01", f"{period}-28"), recording(period).payslips)
+    db.close()
+    with Ledger(newer, create=True) as book:
+        for period in ("2026-10", "2026-11", "2026-11"):
+            book.record(recording(period), WHO)
+    seen = []
+    for path in (older, newer):
+        with Ledger(path) as book:
+            seen.append(
+                (
+                    [book.lines_of(run.id) for run in book.runs()],
+                    [list(book.recorded_payslips(run.id)) for run in book.runs()],
+                    [book.history(agent) for agent in ("A001", "A002", "A003", "A004")],
+                    [book.subjects_of(run.id, "A003") for run in book.runs()],
+                    book.recorded_between("2026-10-01", "2026-11-28"),
+                    book.paid_in("2026-Q4", "2026-10-01", "2026-12-31"),
+                )
+            )
+    assert seen[1] == seen[0]
+    assert Decimal("2160.00") == seen[0][2][0][0].bonus

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ from cspay.engine.settlement import differences
 from cspay.engine.types import Payslip, Summary
 from cspay.errors import CspayError
 from cspay.ledger.control_book import ControlBook
+from cspay.ledger.packing import PayslipWriter
 from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 
@@ -36,7 +34,7 @@ class Recording:
     last: str
     policy: Any
     inputs: list[tuple[str, str, str]]  # (kind, path, sha256) of each file read: metrics, export, roster
-    payslips: list[Payslip]
+    payslips: Iterable[Payslip]  # a list for a correction, which is set against the version it corrects
     summary: Summary
     correction: bool = False
     settles: list[int] = field(default_factory=list)
@@ -91,8 +89,11 @@ class Ledger(ControlBook, ReviewReads):
             )
         for version in range(current, len(MIGRATIONS)):
             with self.write():
-                for statement in MIGRATIONS[version]:
-                    self.db.execute(statement)
+                for step in MIGRATIONS[version]:
+                    if isinstance(step, str):
+                        self.db.execute(step)
+                    else:
+                        step(self.db)
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
@@ -107,25 +108,24 @@ class Ledger(ControlBook, ReviewReads):
         self.db.execute("COMMIT")
 
     def record(self, recording: Recording, who: Who) -> RunRow:
-        """Write a run as the period's next version, superseding the current one, in one transaction."""
+        """Write a run as the period's next version, superseding the current one, in one transaction.
+
+        The payslips are written a batch at a time as they are read, so a run may stream them (its summary
+        is complete once they are all read); a correction's payslips are a list, as it is set against the
+        version it corrects.
+        """
         with self.write():
             previous = self._check_can_record(recording)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
-            paid = (recording.one_offs, {slip.agent_id for slip in recording.payslips})
+            wanted = {item.agent_id for item in map(self.dispute, recording.disputes) if item is not None}
+            paid = PayslipWriter(self.db, run_id, recording.triggered, wanted).write(recording.payslips)
+            self._insert_totals(run_id, recording)
             four_eyes = bool(getattr(getattr(recording.policy, "approval", None), "four_eyes", False))
-            self.record_controls(run_id, recording.period, four_eyes, paid, recording.disputes, who)
+            paying = (recording.one_offs, paid)
+            self.record_controls(run_id, recording.period, four_eyes, paying, recording.disputes, who)
             if previous is not None:
                 self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
-            for index, slip in enumerate(recording.payslips):
-                payslip_id = self._insert_payslip(run_id, slip)
-                actions = (recording.triggered or {}).get(slip.agent_id, [])
-                self.db.executemany(
-                    "INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
-                    [(payslip_id, action) for action in actions],
-                )
-                if index == 0:
-                    pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
                 self._insert_differences(run_id, recording, previous.id)
             elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
@@ -156,6 +156,8 @@ class Ledger(ControlBook, ReviewReads):
         return self.current(period)
 
     def _insert_differences(self, run_id: int, recording: Recording, paid_run: int) -> None:
+        if not isinstance(recording.payslips, list):
+            raise TypeError("a correction's payslips are a list: they are set against the version it corrects")
         paid, paid_in = self.lines_of(paid_run), self.currencies_of(paid_run)
         self.db.executemany(
             "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount, currency) "
@@ -207,14 +209,12 @@ class Ledger(ControlBook, ReviewReads):
         )
 
     def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
-        policy, summary = recording.policy, recording.summary
-        totals = summary.by_currency()
-        # A run paid in several currencies has no one gross: its totals are in run_totals only.
-        gross, bonus = (str(summary.gross), str(summary.bonus)) if len(totals) <= 1 else ("", "")
+        """The run's row, its totals left empty until its payslips are written (`_insert_totals`)."""
+        policy = recording.policy
         cursor = self.db.execute(
             "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
             "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', '')",
             (
                 recording.period,
                 recording.first,
@@ -229,12 +229,25 @@ class Ledger(ControlBook, ReviewReads):
                 who.at,
                 who.user,
                 who.host,
-                summary.headcount,
-                gross,
-                bonus,
             ),
         )
         run_id = _inserted(cursor)
+        self.db.executemany(
+            "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
+            [(run_id, kind, path, digest) for kind, path, digest in recording.inputs],
+        )
+        return run_id
+
+    def _insert_totals(self, run_id: int, recording: Recording) -> None:
+        """The run's totals, complete once its payslips are written."""
+        policy, summary = recording.policy, recording.summary
+        totals = summary.by_currency()
+        # A run paid in several currencies has no one gross: its totals are in run_totals only.
+        gross, bonus = (str(summary.gross), str(summary.bonus)) if len(totals) <= 1 else ("", "")
+        self.db.execute(
+            "UPDATE runs SET headcount = ?, gross = ?, bonus = ? WHERE id = ?",
+            (summary.headcount, gross, bonus, run_id),
+        )
         self.db.executemany(
             "INSERT INTO run_totals (run_id, currency, headcount, gross, bonus) VALUES (?, ?, ?, ?, ?)",
             [
@@ -243,52 +256,6 @@ class Ledger(ControlBook, ReviewReads):
                 if money.headcount
             ],
         )
-        self.db.executemany(
-            "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
-            [(run_id, kind, path, digest) for kind, path, digest in recording.inputs],
-        )
-        return run_id
-
-    def _insert_payslip(self, run_id: int, slip: Payslip) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross, currency) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                slip.agent_id,
-                slip.name,
-                slip.role,
-                slip.team,
-                _text(slip.score),
-                slip.grade,
-                slip.action,
-                str(slip.gross),
-                slip.currency or None,
-            ),
-        )
-        payslip_id = _inserted(cursor)
-        self.db.executemany(
-            "INSERT INTO lines (payslip_id, position, code, label, amount) VALUES (?, ?, ?, ?, ?)",
-            [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)],
-        )
-        self.db.executemany(
-            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    payslip_id,
-                    k.code,
-                    k.label,
-                    _text(k.value),
-                    _text(k.score),
-                    str(k.weight),
-                    _text(k.contribution),
-                    k.left_out,
-                )
-                for k in slip.kpis
-            ],
-        )
-        return payslip_id
 
 
 def _inserted(cursor: sqlite3.Cursor) -> int:
@@ -296,17 +263,3 @@ def _inserted(cursor: sqlite3.Cursor) -> int:
     if cursor.lastrowid is None:
         raise sqlite3.DatabaseError("the insert made no row")
     return cursor.lastrowid
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def pause_for_tests(marker: str | None) -> None:
-    """Hold a write open until `marker` is removed: tests kill or race a run at this point."""
-    if not marker:
-        return
-    Path(marker).touch()
-    deadline = time.monotonic() + 60
-    while Path(marker).exists() and time.monotonic() < deadline:
-        time.sleep(0.02)

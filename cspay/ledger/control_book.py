@@ -168,7 +168,7 @@ class ControlBook(ControlReads):
                         f"{self.path}: {period} is recorded under the policy {current.run.policy}, "
                         f"not {policy_id}; give that policy with --policy"
                     )
-                if agent_id not in self.agent_ids_of(current.run.id):
+                if not self.pays(current.run.id, agent_id):
                     raise ControlError(
                         f"{self.path}: agent {agent_id!r} is not in {period} version {current.run.version}; "
                         f"check the id (an adjustment pays with the agent's payslip)"

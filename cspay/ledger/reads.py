@@ -13,6 +13,7 @@ from typing import Any
 
 from cspay.engine.settlement import Difference, Pending
 from cspay.engine.types import Line
+from cspay.ledger.packing import StoredParts
 
 BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
 
@@ -121,14 +122,13 @@ class LedgerReads:
 
     def lines_of(self, run_id: int) -> dict[str, list[Line]]:
         """Every agent's payslip lines in one recorded run."""
-        found: dict[str, list[Line]] = {}
-        for row in self.rows(
-            "SELECT p.agent_id, l.code, l.label, l.amount FROM lines l JOIN payslips p "
-            "ON p.id = l.payslip_id WHERE p.run_id = ? ORDER BY p.id, l.position",
-            run_id,
-        ):
-            found.setdefault(row["agent_id"], []).append(Line(row["code"], row["label"], Decimal(row["amount"])))
-        return found
+        parts = StoredParts(self.db, run_id)
+        return {
+            agent_id: parts.lines_of(numbers)
+            for agent_id, numbers in self.db.execute(
+                "SELECT agent_id, line_numbers FROM payslips WHERE run_id = ? ORDER BY id", (run_id,)
+            )
+        }
 
     def currencies_of(self, run_id: int) -> dict[str, str]:
         """The currency each agent was paid in by one recorded run."""
@@ -179,20 +179,24 @@ class LedgerReads:
     def paid_in(self, period: str, first: str, last: str) -> dict[str, dict[str, Decimal]]:
         """Per agent and currency, the bonus already paid by the current versions of the periods inside this
         one: a true-up is owed in one currency, so each is kept apart."""
-        found = self.rows(
-            "SELECT p.agent_id, COALESCE(p.currency, r.currency) AS currency, l.amount FROM lines l "
-            "JOIN payslips p ON p.id = l.payslip_id "
-            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period != ? "
-            f"AND r.period_first >= ? AND r.period_last <= ? AND l.code IN ({', '.join('?' * len(BONUS_CODES))})",
+        runs = self.rows(
+            "SELECT id, currency FROM runs WHERE superseded_by IS NULL AND period != ? AND period_first >= ? "
+            "AND period_last <= ?",
             period,
             first,
             last,
-            *BONUS_CODES,
         )
         paid: dict[str, dict[str, Decimal]] = {}
-        for row in found:
-            amounts = paid.setdefault(row["agent_id"], {})
-            amounts[row["currency"]] = amounts.get(row["currency"], Decimal(0)) + Decimal(row["amount"])
+        for run in runs:
+            bonuses = bonus_numbers(self.db, run["id"])
+            for agent_id, currency, numbers in self.db.execute(
+                "SELECT agent_id, currency, line_numbers FROM payslips WHERE run_id = ?", (run["id"],)
+            ):
+                found = [bonuses[number] for number in numbers.split() if number in bonuses]
+                if found:
+                    amounts = paid.setdefault(agent_id, {})
+                    code = currency or run["currency"]
+                    amounts[code] = sum(found, amounts.get(code, Decimal(0)))
         return paid
 
     def history(self, agent_id: str) -> list[Standing]:
@@ -200,8 +204,8 @@ class LedgerReads:
         is not paid in its period), and the corrections of it, which later periods pay. Summing the gross
         of every period counts each payment once."""
         found = self.rows(
-            "SELECT r.period, COALESCE(p.currency, r.currency) AS currency, p.id, p.grade, p.score, p.gross "
-            "FROM payslips p "
+            "SELECT r.period, COALESCE(p.currency, r.currency) AS currency, p.run_id, p.line_numbers, p.grade, "
+            "p.score, p.gross FROM payslips p "
             "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
             "latest WHERE latest.period = r.period AND latest.kind = 'pay') "
             "ORDER BY r.period_first, r.period_last",
@@ -233,7 +237,7 @@ class LedgerReads:
                     row["period"],
                     row["grade"],
                     _decimal(row["score"]),
-                    self._bonus(row["id"]),
+                    bonus_of(self.db, row["run_id"], row["line_numbers"]),
                     Decimal(row["gross"]),
                     row["currency"],
                     total,
@@ -264,12 +268,22 @@ class LedgerReads:
             period,
         )
 
-    def _bonus(self, payslip_id: int) -> Decimal:
-        amounts = self.db.execute(
-            f"SELECT amount FROM lines WHERE payslip_id = ? AND code IN ({', '.join('?' * len(BONUS_CODES))})",
-            (payslip_id, *BONUS_CODES),
-        ).fetchall()
-        return sum((Decimal(amount) for (amount,) in amounts), Decimal(0))
+
+def bonus_numbers(db: sqlite3.Connection, run_id: int) -> dict[str, Decimal]:
+    """The numbers of a recorded run's lines that pay performance (see BONUS_CODES), with their amounts."""
+    return {
+        str(number): Decimal(amount)
+        for number, amount in db.execute(
+            f"SELECT number, amount FROM run_lines WHERE run_id = ? AND code IN ({', '.join('?' * len(BONUS_CODES))})",
+            (run_id, *BONUS_CODES),
+        )
+    }
+
+
+def bonus_of(db: sqlite3.Connection, run_id: int, numbers: str) -> Decimal:
+    """The performance pay of one recorded payslip, from its line numbers."""
+    bonuses = bonus_numbers(db, run_id)
+    return sum((bonuses[n] for n in numbers.split() if n in bonuses), Decimal(0))
 
 
 def _decimal(text: str | None) -> Decimal | None:
@@ -332,16 +346,17 @@ class ReviewReads(LedgerReads):
         """The payslips of the current version of each period from `first` to `last` (ISO dates, both
         included), oldest period first, in recorded order within a period."""
         amounts: dict[int, dict[str, Decimal]] = {}
-        for row in self.rows(
-            "SELECT l.payslip_id, l.code, l.amount FROM lines l JOIN payslips p ON p.id = l.payslip_id "
-            "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period_first >= ? "
-            "AND r.period_last <= ?",
-            first,
-            last,
+        for run in self.rows(
+            "SELECT id FROM runs WHERE superseded_by IS NULL AND period_first >= ? AND period_last <= ?", first, last
         ):
-            slip = amounts.setdefault(row["payslip_id"], {})
-            kind = "bonus" if row["code"] in BONUS_CODES else row["code"]
-            slip[kind] = slip.get(kind, Decimal(0)) + Decimal(row["amount"])
+            parts = StoredParts(self.db, run["id"])
+            for slip_id, numbers in self.db.execute(
+                "SELECT id, line_numbers FROM payslips WHERE run_id = ?", (run["id"],)
+            ):
+                slip = amounts.setdefault(slip_id, {})
+                for line in parts.lines_of(numbers):
+                    kind = "bonus" if line.code in BONUS_CODES else line.code
+                    slip[kind] = slip.get(kind, Decimal(0)) + line.amount
         actions: dict[int, list[str]] = {}
         for row in self.rows(
             "SELECT t.payslip_id, t.action FROM triggered_actions t JOIN payslips p ON p.id = t.payslip_id "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cspay.engine.types import Line
+from cspay.ledger.packing import StoredParts
 from cspay.ledger.reads import LedgerReads
 
 
@@ -28,37 +29,31 @@ class RecordedReads(LedgerReads):
 
     def recorded_payslips(self, run_id: int) -> Iterator[tuple[RecordedSlip, list[Line]]]:
         """Each payslip of a recorded run with its lines, in the run's order, read as they are needed."""
-        cursor = self.db.execute(
-            "SELECT p.id, p.agent_id, p.name, p.role, p.team, p.grade, p.score, p.gross, l.code, l.label, l.amount "
-            "FROM payslips p LEFT JOIN lines l ON l.payslip_id = p.id WHERE p.run_id = ? ORDER BY p.id, l.position",
+        parts = StoredParts(self.db, run_id)
+        for agent_id, name, role, team, grade, score, gross, numbers in self.db.execute(
+            "SELECT agent_id, name, role, team, grade, score, gross, line_numbers FROM payslips WHERE run_id = ? "
+            "ORDER BY id",
             (run_id,),
-        )
-        current: tuple[int, RecordedSlip, list[Line]] | None = None
-        for slip_id, agent_id, name, role, team, grade, score, gross, code, label, amount in cursor:
-            if current is None or current[0] != slip_id:
-                if current is not None:
-                    yield current[1], current[2]
-                slip = RecordedSlip(agent_id, name, role, team, grade, _number(score), Decimal(gross))
-                current = (slip_id, slip, [])
-            if code is not None:
-                current[2].append(Line(code, label, Decimal(amount)))
-        if current is not None:
-            yield current[1], current[2]
+        ):
+            slip = RecordedSlip(agent_id, name, role, team, grade, _number(score), Decimal(gross))
+            yield slip, parts.lines_of(numbers)
 
     def subjects_of(self, run_id: int, agent_id: str) -> tuple[list[str], list[str]] | None:
-        """The KPI codes and line codes of an agent's payslip in a recorded run; None when it has none."""
-        payslip = self.rows("SELECT id FROM payslips WHERE run_id = ? AND agent_id = ?", run_id, agent_id)
+        """The KPI codes (sorted) and line codes (in payslip order) of an agent's payslip in a recorded run;
+        None when it has none."""
+        payslip = self.rows(
+            "SELECT line_numbers, kpi_numbers FROM payslips WHERE run_id = ? AND agent_id = ?", run_id, agent_id
+        )
         if not payslip:
             return None
-        slip_id = payslip[0]["id"]
-        kpis = [row["code"] for row in self.rows("SELECT code FROM kpis WHERE payslip_id = ?", slip_id)]
-        lines = [
-            row["code"] for row in self.rows("SELECT code FROM lines WHERE payslip_id = ? ORDER BY position", slip_id)
-        ]
-        return kpis, lines
+        parts = StoredParts(self.db, run_id)
+        lines = [line.code for line in parts.lines_of(payslip[0]["line_numbers"])]
+        return sorted(parts.kpi_codes(payslip[0]["kpi_numbers"])), lines
 
-    def agent_ids_of(self, run_id: int) -> list[str]:
-        return [row["agent_id"] for row in self.rows("SELECT agent_id FROM payslips WHERE run_id = ?", run_id)]
+    def pays(self, run_id: int, agent_id: str) -> bool:
+        """Whether a recorded run has a payslip for the agent."""
+        found = self.db.execute("SELECT 1 FROM payslips WHERE run_id = ? AND agent_id = ?", (run_id, agent_id))
+        return found.fetchone() is not None
 
 
 def _number(text: str | None) -> Decimal | None:

@@ -2,8 +2,52 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+from decimal import Decimal
+
+from cspay.engine.types import KpiResult, Line
+from cspay.ledger.packing import RunParts
+
+Step = str | Callable[[sqlite3.Connection], None]  # a statement, or a function of the open connection
+
+
+def pack_payslips(db: sqlite3.Connection) -> None:
+    """Give every payslip recorded as rows of `lines` and `kpis` the numbers of its parts (see packing)."""
+    parts: RunParts | None = None
+    slips = db.execute("SELECT id, run_id FROM payslips ORDER BY run_id, id").fetchall()
+    for slip_id, run_id in slips:
+        if parts is None or parts.run_id != run_id:
+            if parts is not None:
+                parts.flush()
+            parts = RunParts(db, run_id)
+        lines = [
+            Line(code, label, Decimal(amount))
+            for code, label, amount in db.execute(
+                "SELECT code, label, amount FROM lines WHERE payslip_id = ? ORDER BY position", (slip_id,)
+            )
+        ]
+        kpis = [_kpi(*row) for row in db.execute("SELECT * FROM kpis WHERE payslip_id = ? ORDER BY rowid", (slip_id,))]
+        db.execute(
+            "UPDATE payslips SET line_numbers = ?, kpi_numbers = ? WHERE id = ?",
+            (parts.line_numbers(lines), parts.kpi_numbers(kpis), slip_id),
+        )
+    if parts is not None:
+        parts.flush()
+
+
+def _kpi(
+    _: int, code: str, label: str, value: str | None, score: str | None, weight: str, contribution: str | None,
+    left_out: str | None,
+) -> KpiResult:  # fmt: skip
+    def number(text: str | None) -> Decimal | None:
+        return None if text is None else Decimal(text)
+
+    return KpiResult(code, label, number(value), number(score), Decimal(weight), number(contribution), "", left_out)
+
+
 # Each step moves the schema one version forward; a ledger is migrated step by step when opened.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE runs (
             id INTEGER PRIMARY KEY, period TEXT NOT NULL, period_first TEXT NOT NULL,
@@ -87,5 +131,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             state TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'rejected', 'settled')),
             settled_by INTEGER REFERENCES runs(id))""",
         "CREATE INDEX disputes_period ON disputes (period, state)",
+    ),
+    (
+        # One row per payslip: each distinct line and KPI result of a run is stored once, and a payslip
+        # names its own by number (cspay.ledger.packing), instead of ten rows per agent. Indexes serve
+        # what history (an agent), the runs of a period and the corrections look up.
+        "ALTER TABLE payslips ADD COLUMN line_numbers TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE payslips ADD COLUMN kpi_numbers TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE run_lines (
+            run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, code TEXT NOT NULL,
+            label TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (run_id, number)) WITHOUT ROWID""",
+        """CREATE TABLE run_kpis (
+            run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, code TEXT NOT NULL,
+            label TEXT NOT NULL, value TEXT, score TEXT, weight TEXT NOT NULL, contribution TEXT, left_out TEXT,
+            PRIMARY KEY (run_id, number)) WITHOUT ROWID""",
+        pack_payslips,
+        "DROP TABLE lines",
+        "DROP TABLE kpis",
+        "CREATE INDEX payslips_agent ON payslips (agent_id)",
+        "CREATE INDEX corrections_agent ON corrections (agent_id)",
+        "CREATE INDEX corrections_run ON corrections (run_id)",
+        "CREATE INDEX corrections_period ON corrections (period_first)",
     ),
 )

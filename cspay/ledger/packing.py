@@ -1,0 +1,207 @@
+"""How a recorded payslip is stored: one row per payslip, its lines and KPI results named by number.
+
+A run's payslips share most of their lines (every L1 agent has the same base pay) and KPI results (every
+agent with CSAT 93.2 scores alike), so each distinct line and KPI result is stored once per run, in
+`run_lines` and `run_kpis`, and a payslip row lists the numbers of its own, in order, as text: `0 1 2 5`.
+Amounts stay exact decimal text, as the engine made them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from decimal import Decimal
+
+from cspay.engine.types import KpiResult, Line, Payslip
+
+MAX_REMEMBERED = 200_000  # objects whose numbers are remembered by identity; forgotten all at once when full
+
+LineKey = tuple[str, str, str]  # code, label, amount as text
+KpiKey = tuple[str, str, str | None, str | None, str, str | None, str | None]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+class RunParts:
+    """The distinct lines and KPI results of one run being written, each numbered in order of first use.
+
+    The engine hands out the same Line and KpiResult objects to many agents, so a part is looked up by the
+    object first (cheap) and by its value only when the object is new; either way equal parts get one
+    number. Parts numbered since the last `flush` are written by it.
+    """
+
+    def __init__(self, db: sqlite3.Connection, run_id: int) -> None:
+        self.db, self.run_id = db, run_id
+        self.lines: dict[LineKey, str] = {}
+        self.kpis: dict[KpiKey, str] = {}
+        self._objects: dict[int, tuple[object, str]] = {}  # id(part) -> (part, its number)
+        self._new_lines: list[tuple[int, int, str, str, str]] = []
+        self._new_kpis: list[tuple[int, int, str, str, str | None, str | None, str, str | None, str | None]] = []
+
+    def line_numbers(self, lines: Iterable[Line]) -> str:
+        """The numbers of a payslip's lines, in its order."""
+        objects = self._objects
+        numbers = []
+        for line in lines:
+            found = objects.get(id(line))
+            numbers.append(found[1] if found is not None and found[0] is line else self._line(line))
+        return " ".join(numbers)
+
+    def kpi_numbers(self, kpis: Iterable[KpiResult]) -> str:
+        """The numbers of a payslip's KPI results, in policy order."""
+        objects = self._objects
+        numbers = []
+        for kpi in kpis:
+            found = objects.get(id(kpi))
+            numbers.append(found[1] if found is not None and found[0] is kpi else self._kpi(kpi))
+        return " ".join(numbers)
+
+    def _line(self, line: Line) -> str:
+        key = (line.code, line.label, str(line.amount))
+        number = self.lines.get(key)
+        if number is None:
+            number = self.lines[key] = str(len(self.lines))
+            self._new_lines.append((self.run_id, int(number), *key))
+        self._remember(line, number)
+        return number
+
+    def _kpi(self, kpi: KpiResult) -> str:
+        key = (
+            kpi.code,
+            kpi.label,
+            _text(kpi.value),
+            _text(kpi.score),
+            str(kpi.weight),
+            _text(kpi.contribution),
+            kpi.left_out,
+        )
+        number = self.kpis.get(key)
+        if number is None:
+            number = self.kpis[key] = str(len(self.kpis))
+            self._new_kpis.append((self.run_id, int(number), *key))
+        self._remember(kpi, number)
+        return number
+
+    def _remember(self, part: object, number: str) -> None:
+        if len(self._objects) >= MAX_REMEMBERED:  # a run whose parts rarely repeat: bound the memory
+            self._objects.clear()
+        self._objects[id(part)] = (part, number)
+
+    def flush(self) -> None:
+        """Write the parts numbered since the last flush."""
+        if self._new_lines:
+            self.db.executemany(
+                "INSERT INTO run_lines (run_id, number, code, label, amount) VALUES (?, ?, ?, ?, ?)", self._new_lines
+            )
+            self._new_lines = []
+        if self._new_kpis:
+            self.db.executemany(
+                "INSERT INTO run_kpis (run_id, number, code, label, value, score, weight, contribution, left_out) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._new_kpis,
+            )
+            self._new_kpis = []
+
+
+class StoredParts:
+    """The lines and KPI results of one recorded run, by number, read back."""
+
+    def __init__(self, db: sqlite3.Connection, run_id: int) -> None:
+        self.lines = {
+            str(number): Line(code, label, Decimal(amount))
+            for number, code, label, amount in db.execute(
+                "SELECT number, code, label, amount FROM run_lines WHERE run_id = ?", (run_id,)
+            )
+        }
+        self._kpi_rows: dict[str, tuple[str, ...]] | None = None
+        self._db, self._run_id = db, run_id
+
+    def lines_of(self, numbers: str) -> list[Line]:
+        """A payslip's lines from its stored numbers."""
+        lines = self.lines
+        return [lines[number] for number in numbers.split()]
+
+    def kpi_codes(self, numbers: str) -> list[str]:
+        """The codes of a payslip's KPI results from their stored numbers."""
+        if self._kpi_rows is None:
+            self._kpi_rows = {
+                str(number): (code,)
+                for number, code in self._db.execute(
+                    "SELECT number, code FROM run_kpis WHERE run_id = ?", (self._run_id,)
+                )
+            }
+        rows = self._kpi_rows
+        return [rows[number][0] for number in numbers.split()]
+
+
+BATCH_PAYSLIPS = 2000  # payslips written per INSERT batch
+
+
+class PayslipWriter:
+    """Writes a run's payslips into an open transaction, a batch at a time, as they are read."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        run_id: int,
+        triggered: dict[str, list[str]] | None,
+        wanted: set[str],
+    ) -> None:
+        self.db, self.run_id, self.triggered = db, run_id, triggered or {}
+        self.parts = RunParts(db, run_id)
+        self.wanted = wanted  # agents whose presence in the run is asked about (the disputes it settles)
+
+    def write(self, payslips: Iterable[Payslip]) -> set[str]:
+        """Write every payslip; returns the wanted agents the run pays."""
+        found: set[str] = set()
+        batch: list[Payslip] = []
+        for slip in payslips:
+            batch.append(slip)
+            if len(batch) == BATCH_PAYSLIPS:
+                self.write_batch(batch, found)
+                batch = []
+        self.write_batch(batch, found)
+        return found
+
+    def write_batch(self, slips: list[Payslip], found: set[str]) -> None:
+        """Write some payslips, their new parts and the actions they trigger."""
+        if not slips:
+            return
+        first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM payslips").fetchone()[0]
+        run_id, parts = self.run_id, self.parts
+        self.db.executemany(
+            "INSERT INTO payslips (id, run_id, agent_id, name, role, team, score, grade, action, gross, currency, "
+            "line_numbers, kpi_numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    first + i,
+                    run_id,
+                    slip.agent_id,
+                    slip.name,
+                    slip.role,
+                    slip.team,
+                    _text(slip.score),
+                    slip.grade,
+                    slip.action,
+                    str(slip.gross),
+                    slip.currency or None,
+                    parts.line_numbers(slip.lines),
+                    parts.kpi_numbers(slip.kpis),
+                )
+                for i, slip in enumerate(slips)
+            ],
+        )
+        parts.flush()
+        if self.triggered:
+            self.db.executemany(
+                "INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
+                [
+                    (first + i, action)
+                    for i, slip in enumerate(slips)
+                    for action in self.triggered.get(slip.agent_id, [])
+                ],
+            )
+        if self.wanted:
+            found.update(self.wanted.intersection(slip.agent_id for slip in slips))
