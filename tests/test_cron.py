@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,17 +22,17 @@ from cspay.ledger.book import Ledger
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
 MONTH = str(DATA / "month.csv")
+PAUSED = Path(__file__).parent / "paused_cspay.py"  # cspay, held inside its record's transaction
 
 
 def paused_run(tmp_path: Path, ledger: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     """A compute --record in its own process, held mid-write (inside its transaction) until released."""
     marker = tmp_path / "paused"
-    env = {**os.environ, "CSPAY_TEST_PAUSE_FILE": str(marker)}
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "cspay",
+            str(PAUSED),
+            str(marker),
             "compute",
             POLICY,
             MONTH,
@@ -44,7 +43,6 @@ def paused_run(tmp_path: Path, ledger: Path, *extra: str) -> tuple[subprocess.Po
             str(ledger),
             *extra,
         ],
-        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

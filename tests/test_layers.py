@@ -129,3 +129,13 @@ def test_rich_is_only_in_the_command_line_and_terminal_rendering():
         name for name in MODULES if name.startswith("cspay.cli") or name.rpartition(".")[2].startswith("terminal")
     ]
     assert [] == [name for name in MODULES if "rich" in third_party(name) and name not in allowed]
+
+
+def test_the_package_holds_no_hook_for_tests():
+    """No module reads an environment variable or calls a function that exists only for the test suite."""
+    found = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if any(word in path.read_text(encoding="utf-8") for word in ("CSPAY_TEST", "for_tests"))
+    ]
+    assert [] == found

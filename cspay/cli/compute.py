@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -133,25 +133,23 @@ def compute(
         print_notes(source, words, quiet)
         if dispute and ledger is not None and source.period is not None:
             _check_disputes(ledger, source.period.label, dispute)
-        run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
+        run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record), stream=not correction)
         run.rates = converting
-        keep = _recorder(record, correction=correction, who=who, disputes=dispute or [])
-        recorded = None
+        keep = _recorder(record, ledger, correction=correction, who=who, disputes=dispute or [])
         with _progress(run, words) as advance:
             if format is Format.table:
-                if not quiet:
-                    _print_period_heading(run, words)
-                    _print_run(run, words, advance)
-                else:
-                    run.payslips = list(run.payslips)
-                if record and ledger is not None:
-                    recorded = keep(run, ledger)
+                with keep(run) as recorded:
+                    if not quiet:
+                        _print_period_heading(run, words)
+                        _print_run(run, words, advance)
+                    elif not isinstance(run.payslips, list):
+                        deque(run.payslips, maxlen=0)  # read for the totals (and the record), shown nowhere
             else:
-                with atomic_output(target, force=force, binary=format is Format.xlsx) as handle:
+                binary = format is Format.xlsx
+                # The ledger commits on leaving `keep`, before the file is renamed into place.
+                with atomic_output(target, force=force, binary=binary) as handle, keep(run) as recorded:
                     _write(handle, format, run, words, bom, advance, record)
-                    if record and ledger is not None:  # recorded before the file is renamed into place
-                        recorded = keep(run, ledger)
-    _report(run, words, policy, target, recorded, quiet, log_format is LogFormat.json, started)
+    _report(run, words, policy, target, recorded(), quiet, log_format is LogFormat.json, started)
 
 
 def _check_options(
@@ -207,13 +205,14 @@ def _rates(policy: Any, currency: str | None, path: Path | None, period: str | N
     return Rates(currency, str(path), chosen)
 
 
-def _recorder(record: bool, **options: Any) -> Any:
-    """What records the run in the ledger with compute's options (loaded only when the run is recorded)."""
-    if not record:
-        return None
-    from cspay.run.record import record as record_run
+def _recorder(record: bool, ledger: Path | None, **options: Any) -> Callable[[PayRun], Any]:
+    """What records a run in the ledger with compute's options as a view reads it: a context whose value
+    gives what was recorded (None when the run is not recorded; the ledger is loaded only when it is)."""
+    if not record or ledger is None:
+        return lambda run: nullcontext(lambda: None)
+    from cspay.run.record import recording
 
-    return functools.partial(record_run, **options)
+    return lambda run: recording(run, ledger, **options)
 
 
 def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:

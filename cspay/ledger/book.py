@@ -108,21 +108,29 @@ class Ledger(ControlBook, ReviewReads):
         self.db.execute("COMMIT")
 
     def record(self, recording: Recording, who: Who) -> RunRow:
-        """Write a run as the period's next version, superseding the current one, in one transaction.
+        """Write a run as the period's next version, superseding the current one, in one transaction."""
+        with self.recording(recording, who) as writer:
+            writer.write(recording.payslips)
+        return self.recorded_run(recording.period)
 
-        The payslips are written a batch at a time as they are read, so a run may stream them (its summary
-        is complete once they are all read); a correction's payslips are a list, as it is set against the
-        version it corrects.
+    @contextmanager
+    def recording(self, recording: Recording, who: Who) -> Iterator[PayslipWriter]:
+        """The transaction that records a run as the period's next version: the writer it yields takes the
+        payslips a batch at a time as they are read, and on leaving, with the summary now complete, the
+        totals, controls and corrections are written and the transaction commits (or, on an error, nothing
+        of the run stays). A correction's payslips are a list, as it is set against the version it corrects.
         """
         with self.write():
             previous = self._check_can_record(recording)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
             wanted = {item.agent_id for item in map(self.dispute, recording.disputes) if item is not None}
-            paid = PayslipWriter(self.db, run_id, recording.triggered, wanted).write(recording.payslips)
+            writer = PayslipWriter(self.db, run_id, recording.triggered, wanted)
+            yield writer
+            writer.finish()
             self._insert_totals(run_id, recording)
             four_eyes = bool(getattr(getattr(recording.policy, "approval", None), "four_eyes", False))
-            paying = (recording.one_offs, paid)
+            paying = (recording.one_offs, writer.found)
             self.record_controls(run_id, recording.period, four_eyes, paying, recording.disputes, who)
             if previous is not None:
                 self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
@@ -137,7 +145,11 @@ class Ledger(ControlBook, ReviewReads):
             self.db.executemany(
                 "UPDATE corrections SET settled_by = ? WHERE id = ?", [(run_id, item) for item in recording.settles]
             )
-        return next(run for run in self.runs(recording.period) if run.id == run_id)
+            self._last_recorded = run_id
+
+    def recorded_run(self, period: str) -> RunRow:
+        """The version the last `recording` of this connection wrote."""
+        return next(run for run in self.runs(period) if run.id == self._last_recorded)
 
     def _check_can_record(self, recording: Recording) -> RunRow | None:
         """The version a record supersedes; a closed period takes only corrections, an open one none."""

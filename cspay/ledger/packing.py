@@ -9,7 +9,7 @@ Amounts stay exact decimal text, as the engine made them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from cspay.engine.types import KpiResult, Line, Payslip
@@ -149,21 +149,33 @@ class PayslipWriter:
         triggered: dict[str, list[str]] | None,
         wanted: set[str],
     ) -> None:
-        self.db, self.run_id, self.triggered = db, run_id, triggered or {}
+        self.db, self.run_id = db, run_id
+        self.triggered = {} if triggered is None else triggered  # a streamed run fills it as payslips pass
         self.parts = RunParts(db, run_id)
         self.wanted = wanted  # agents whose presence in the run is asked about (the disputes it settles)
+        self.found: set[str] = set()  # those of them the run pays
+        self._batch: list[Payslip] = []
 
-    def write(self, payslips: Iterable[Payslip]) -> set[str]:
-        """Write every payslip; returns the wanted agents the run pays."""
-        found: set[str] = set()
-        batch: list[Payslip] = []
+    def write(self, payslips: Iterable[Payslip]) -> None:
+        """Write every payslip."""
+        for _ in self.stream(payslips):
+            pass
+
+    def stream(self, payslips: Iterable[Payslip]) -> Iterator[Payslip]:
+        """Each payslip, as it comes; every batch is written once all its payslips have passed, the last
+        one by `finish`."""
+        batch = self._batch
         for slip in payslips:
+            yield slip
             batch.append(slip)
             if len(batch) == BATCH_PAYSLIPS:
-                self.write_batch(batch, found)
-                batch = []
-        self.write_batch(batch, found)
-        return found
+                self.write_batch(batch, self.found)
+                batch.clear()
+
+    def finish(self) -> None:
+        """Write the payslips still waiting for their batch to fill."""
+        self.write_batch(self._batch, self.found)
+        self._batch.clear()
 
     def write_batch(self, slips: list[Payslip], found: set[str]) -> None:
         """Write some payslips, their new parts and the actions they trigger."""

@@ -134,10 +134,13 @@ class PayRun:
         return lambda slip: {"triggered_actions": None if found is None else found.get(slip.agent_id, [])}
 
 
-def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
+def pay(source: Source, *, ledger: Path | None = None, stream: bool = False) -> PayRun:
     """The run of a source's rows: payslips by the period's rules, the bonus budget, and, with a ledger
     and a known period, the true-ups and pending corrections it records and the actions agents' recorded
     grades trigger. A ledger file that does not exist yet has recorded nothing.
+
+    With `stream`, a run that reads the ledger streams its payslips when nothing the ledger holds changes
+    them (no true-up, no approved correction or one-off to pay): only what its action rules need is held.
 
     UsageProblem when the policy needs what was not given (a true-up needs the ledger and the period).
     """
@@ -153,6 +156,9 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
     if not reads and policy.budget is None:
         summary = engines.summary()
         return PayRun(source, engine, _counted(_payslips(engines, source.rows), summary), summary, engines=several)
+    recorded = _read_ledger(ledger, source.period, policy) if reads and ledger is not None else None
+    if stream and recorded is not None and policy.budget is None and not _changes_payslips(policy, recorded):
+        return _streamed(source, engines, recorded)
     payslips = list(_payslips(engines, source.rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
@@ -161,11 +167,44 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
     summary = engines.summary()
     summary.budget = budget
     run = PayRun(source, engine, payslips, summary, ledger if reads else None, engines=several)
-    if reads and ledger is not None:
-        _settle(run, payslips, ledger)
+    if recorded is not None and ledger is not None:
+        _settle(run, payslips, recorded, ledger)
     for slip in payslips:
         run.summary.add(slip)
     return run
+
+
+def _changes_payslips(policy: Policy, recorded: _Recorded) -> bool:
+    """Whether what the ledger holds changes a payslip of the run: a true-up, a correction or a one-off."""
+    return bool(policy.true_up or recorded.pending or recorded.one_offs)
+
+
+def _streamed(source: Source, engines: Engines, recorded: _Recorded) -> PayRun:
+    """A run that reads the ledger but pays as a plain one: its payslips stream, and the actions each
+    agent's grades trigger are found as each payslip passes."""
+    summary = engines.summary()
+    payslips = _payslips(engines, source.rows)
+    run = PayRun(source, engines.default, payslips, summary, engines=engines if engines.several else None)
+    run.ledger = recorded.ledger
+    run.unapproved, run.one_off_rows, run.versions = recorded.unapproved, recorded.one_offs, recorded.versions
+    _add_disputes(run, recorded)
+    if run.applied.actions:
+        run.triggered = {}
+        payslips = _triggering(payslips, run.triggered, run.applied, recorded)
+    run.payslips = _counted(payslips, summary)
+    return run
+
+
+def _triggering(
+    payslips: Iterator[Payslip], found: dict[str, list[str]], policy: Policy, recorded: _Recorded
+) -> Iterator[Payslip]:
+    """Each payslip, once the actions its agent's grades trigger are in `found` (kept only when some are)."""
+    grades, before = recorded.grades, list(recorded.grades)
+    for slip in payslips:
+        actions = triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
+        if actions:
+            found[slip.agent_id] = actions
+        yield slip
 
 
 def compute(policy: Policy, rows: Iterable[AgentRow], period: Period | None = None) -> PayRun:
@@ -202,13 +241,17 @@ class _Recorded:
     one_offs: list[OneOff] = field(default_factory=list)
     disputes: list[Dispute] = field(default_factory=list)
     versions: list[RunState] = field(default_factory=list)
+    ledger: Path | None = None  # the ledger read
 
 
-def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]) -> _Recorded:
-    """One read of the ledger for a run of `period` (a ledger about to be created has recorded nothing)."""
+def _read_ledger(ledger: Path, period: Period | None, policy: Policy) -> _Recorded:
+    """One read of the ledger for a run of `period` (a ledger about to be created has recorded nothing);
+    the grades are those of the earlier periods the policy's action rules look back on."""
     from cspay.ledger.book import Ledger
 
-    found = _Recorded(grades={label: {} for label in before})
+    assert period is not None
+    before = earlier(period, periods_needed(policy) - 1)
+    found = _Recorded(grades={label: {} for label in before}, ledger=ledger)
     if not ledger.exists():
         return found
     first, last = period.first.isoformat(), period.last.isoformat()
@@ -223,14 +266,12 @@ def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]
     return found
 
 
-def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
+def _settle(run: PayRun, payslips: list[Payslip], recorded: _Recorded, ledger: Path) -> None:
     """Pay the true-up, the approved pending corrections of earlier periods and the period's approved one-off
     adjustments as the ledger has them, and find the actions each agent's grades trigger, counting this run
     as the latest period."""
-    period, policy = run.period, run.applied
-    assert period is not None
-    before = earlier(period, periods_needed(policy) - 1)
-    recorded = _read_ledger(ledger, period, policy, before)
+    policy = run.applied
+    before = list(recorded.grades)
     run.unapproved, run.one_off_rows, run.versions = recorded.unapproved, recorded.one_offs, recorded.versions
     if policy.true_up:
         add_true_ups(payslips, _paid_alike(payslips, recorded.paid, ledger), policy.claw_back)
@@ -241,14 +282,18 @@ def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
     run.settles = [item.id for item in settled]
     run.still_pending = [item for item in recorded.pending if item not in settled]
     run.extra_codes = extra_codes((code for code, _ in run_line_codes(policy)), payslips)
-    for dispute in {item.id: item for item in recorded.disputes}.values():
-        run.disputes.setdefault(dispute.agent_id, []).append(dispute)
+    _add_disputes(run, recorded)
     if policy.actions:
         grades = recorded.grades
         run.triggered = {
             slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
             for slip in payslips
         }
+
+
+def _add_disputes(run: PayRun, recorded: _Recorded) -> None:
+    for dispute in {item.id: item for item in recorded.disputes}.values():
+        run.disputes.setdefault(dispute.agent_id, []).append(dispute)
 
 
 def _paid_alike(payslips: list[Payslip], paid: dict[str, dict[str, Decimal]], ledger: Path) -> dict[str, Decimal]:

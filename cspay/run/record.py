@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,14 +29,28 @@ class Recorded:
 def record(
     run: PayRun, ledger: Path, *, correction: bool = False, who: Who | None = None, disputes: Sequence[int] = ()
 ) -> Recorded:
-    """Write the run as its period's next version, a draft, in one transaction (the payslips must be a list,
-    as a run that read the ledger holds them); `disputes` are the accepted disputes the run settles."""
+    """Write the run as its period's next version, a draft, in one transaction; `disputes` are the accepted
+    disputes the run settles. The payslips are read here: a view that shows them too uses `recording`."""
+    with recording(run, ledger, correction=correction, who=who, disputes=disputes) as recorded:
+        pass
+    return recorded()
+
+
+@contextmanager
+def recording(
+    run: PayRun, ledger: Path, *, correction: bool = False, who: Who | None = None, disputes: Sequence[int] = ()
+) -> Iterator[Callable[[], Recorded]]:
+    """Record the run as a view reads its payslips: inside, `run.payslips` streams them into the ledger's
+    transaction a batch at a time; on leaving, what the view did not read is written, the transaction
+    commits, and the function yielded gives what was recorded. An error inside records nothing."""
     period = run.period
     if period is None:
         raise UsageProblem("needs --period, e.g. --period 2026-11", "--record")
-    if not isinstance(run.payslips, list):
+    if correction and not isinstance(run.payslips, list):
+        raise TypeError("a correction is set against the version it corrects: pay(source, ledger=path)")
+    if run.ledger is None:
         raise TypeError("record a run that read the ledger: pay(source, ledger=path)")
-    recording = Recording(
+    entry = Recording(
         period.label,
         period.first.isoformat(),
         period.last.isoformat(),
@@ -49,9 +64,16 @@ def record(
         [item.id for item in run.one_offs],
         list(disputes),
     )
+    found: list[Recorded] = []
     with Ledger(ledger, create=True) as book:
         replaced = book.run_state(period.label)
-        recorded = book.record(recording, who or Who.now())
-        found = book.differences_of(recorded.id) if correction else []
+        with book.recording(entry, who or Who.now()) as writer:
+            held = run.payslips
+            streamed = None if isinstance(held, list) else writer.stream(held)
+            run.payslips = held if streamed is None else streamed
+            yield lambda: found[0]
+            writer.write(held if streamed is None else streamed)  # a held run's; what a view left of a streamed one
+        written = book.recorded_run(period.label)
+        differences = book.differences_of(written.id) if correction else []
         settled = [item for item in (book.dispute(number) for number in dict.fromkeys(disputes)) if item is not None]
-    return Recorded(recorded, found, replaced, settled)
+    found.append(Recorded(written, differences, replaced, settled))
