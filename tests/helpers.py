@@ -272,3 +272,56 @@ def record_as_rows(db: sqlite3.Connection, period: tuple[str, str, str], payslip
         )  # fmt: skip
     assert run_id is not None
     return run_id
+
+
+def metrics_rows(count: int, *, repeating: bool) -> list[dict[str, str]]:
+    """A month of agents for the standard policy: values from small sets when `repeating`, else values
+    with 4, 6 and 2 decimals that rarely repeat (as real exports compute them from counts). Both have
+    agents below the survey minimum, below the floor (few days worked) and a few names a CSV must quote."""
+    rows = []
+    for i in range(count):
+        if repeating:
+            csat, fcr, aht = ["92.5", "88", "95.5%", "79.9", "100"][i % 5], ["0.81", "77%", "0.6"][i % 3], "335"
+        else:
+            csat = f"{70 + (i * 7919 % 300000) / 10000:.4f}"
+            fcr = f"{0.5 + (i * 104729 % 490000) / 1000000:.6f}"
+            aht = f"{250 + (i * 613 % 20000) / 100:.2f}"
+        rows.append(
+            {
+                "agent_id": f"A{i:06d}",
+                "role": "L2" if i % 4 == 0 else "L1",
+                "name": f'Agent "{i}", night' if i % 97 == 3 and i < 400 else f"Agent {i % 37}",
+                "team": f"T{i % 7}",
+                "csat": csat,
+                "surveys": str(i % 40),
+                "fcr": fcr,
+                "aht_sec": aht,
+                "qa_score": str(50 + i % 50),
+                "attendance": str(90 + i % 11),
+                "worked_days": ["21.75", "10", "23", "0", "15.5"][i % 5],
+                "valid_complaints": str(i % 6),
+                "tickets": str(700 + i % 500),
+            }
+        )
+    return rows
+
+
+def stored_payslips(path: Path) -> dict[str, tuple[Any, ...]]:
+    """Every payslip of a ledger's runs as stored, by run and agent: its columns, its lines and its KPI
+    results read back from their numbers."""
+    db = sqlite3.connect(path)
+    lines = {(run, str(n)): rest for run, n, *rest in db.execute("SELECT * FROM run_lines")}
+    kpis = {(run, str(n)): rest for run, n, *rest in db.execute("SELECT * FROM run_kpis")}
+    found = {}
+    for row in db.execute(
+        "SELECT run_id, agent_id, name, role, team, score, grade, action, gross, currency, line_numbers, "
+        "kpi_numbers FROM payslips ORDER BY id"
+    ):
+        run, agent_id, *columns, line_numbers, kpi_numbers = row
+        found[f"{run} {agent_id}"] = (
+            *columns,
+            [tuple(lines[run, n]) for n in line_numbers.split()],
+            [tuple(kpis[run, n]) for n in kpi_numbers.split()],
+        )
+    db.close()
+    return found

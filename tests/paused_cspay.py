@@ -16,19 +16,19 @@ WAIT_AT_MOST = 60  # seconds: a test that never releases the run does not hang t
 
 def hold_after_first_batch(marker: Path) -> None:
     """Make the first batch a run writes pause until `marker` is removed."""
-    write_batch = PayslipWriter.write_batch
+    write_rows = PayslipWriter.write_rows
     held = []
 
-    def paused(self: PayslipWriter, slips: list, found: set[str]) -> None:
-        write_batch(self, slips, found)
-        if slips and not held:
+    def paused(self: PayslipWriter, rows: list) -> None:
+        write_rows(self, rows)
+        if rows and not held:
             held.append(marker)
             marker.touch()
             deadline = time.monotonic() + WAIT_AT_MOST
             while marker.exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
 
-    PayslipWriter.write_batch = paused  # type: ignore[method-assign]
+    PayslipWriter.write_rows = paused  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -98,13 +98,13 @@ def test_failed_write_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
         ledger.record(recording(), WHO)
     calls = []
 
-    def failing(self, slips, found):
-        calls.append(len(slips))
-        original(self, slips, found)
+    def failing(self, rows):
+        calls.append(len(rows))
+        original(self, rows)
         raise RuntimeError("disk full")
 
-    original = PayslipWriter.write_batch
-    monkeypatch.setattr(PayslipWriter, "write_batch", failing)
+    original = PayslipWriter.write_rows
+    monkeypatch.setattr(PayslipWriter, "write_rows", failing)
     with Ledger(path) as ledger, pytest.raises(RuntimeError):
         ledger.record(recording(), WHO)
     with Ledger(path) as ledger:

@@ -48,6 +48,7 @@ class Batch:
         "gross",
         "ids",
         "indexes",
+        "masks",
         "names",
         "numbers",
         "pays",
@@ -77,6 +78,7 @@ class Batch:
         self.adjustments: list[list[Line]] = []
         self.amounts: list[list[Decimal]] = []  # each adjustment's amounts
         self.floors: dict[int, Line] = {}
+        self.masks: list[int] | None = None  # each row's KPIs counted (bits), when some row left one out
 
 
 class Columnar:
@@ -133,6 +135,7 @@ class Columnar:
         weights = [totals[full]] * size if masks is None else list(map(totals.__getitem__, masks))
         if not all(weights):
             return None
+        batch.masks = masks
         scores = batch.scores = cast(list[Decimal], list(map(score_of, weighted, weights)))  # every weight > 0
         return list(map(grade_index, repeat(engine.ascending), scores))
 

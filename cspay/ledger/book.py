@@ -128,6 +128,11 @@ class Ledger(ControlBook, ReviewReads):
             writer = PayslipWriter(self.db, run_id, recording.triggered, wanted)
             yield writer
             writer.finish()
+            if writer.written != recording.summary.headcount:  # a payslip paid must never go unrecorded
+                raise LedgerError(
+                    f"{self.path}: the run paid {recording.summary.headcount} payslips and {writer.written} were "
+                    f"written; nothing was recorded"
+                )
             self._insert_totals(run_id, recording)
             four_eyes = bool(getattr(getattr(recording.policy, "approval", None), "four_eyes", False))
             paying = (recording.one_offs, writer.found)

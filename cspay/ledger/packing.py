@@ -9,7 +9,7 @@ Amounts stay exact decimal text, as the engine made them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from decimal import Decimal
 
 from cspay.engine.types import KpiResult, Line, Payslip
@@ -42,21 +42,21 @@ class RunParts:
 
     def line_numbers(self, lines: Iterable[Line]) -> str:
         """The numbers of a payslip's lines, in its order."""
-        objects = self._objects
-        numbers = []
-        for line in lines:
-            found = objects.get(id(line))
-            numbers.append(found[1] if found is not None and found[0] is line else self._line(line))
-        return " ".join(numbers)
+        return " ".join([self.line_number(line) for line in lines])
 
     def kpi_numbers(self, kpis: Iterable[KpiResult]) -> str:
         """The numbers of a payslip's KPI results, in policy order."""
-        objects = self._objects
-        numbers = []
-        for kpi in kpis:
-            found = objects.get(id(kpi))
-            numbers.append(found[1] if found is not None and found[0] is kpi else self._kpi(kpi))
-        return " ".join(numbers)
+        return " ".join([self.kpi_number(kpi) for kpi in kpis])
+
+    def line_number(self, line: Line) -> str:
+        """The number of one line."""
+        found = self._objects.get(id(line))  # an id remembered is that object's: the memo keeps it alive
+        return found[1] if found is not None else self._line(line)
+
+    def kpi_number(self, kpi: KpiResult) -> str:
+        """The number of one KPI result."""
+        found = self._objects.get(id(kpi))
+        return found[1] if found is not None else self._kpi(kpi)
 
     def _line(self, line: Line) -> str:
         key = (line.code, line.label, str(line.amount))
@@ -137,6 +137,8 @@ class StoredParts:
 
 
 BATCH_PAYSLIPS = 2000  # payslips written per INSERT batch
+# A payslip as stored: agent_id, name, role, team, score, grade, action, gross, currency, line and KPI numbers.
+StoredRow = tuple[str, str, str, str, str | None, str | None, str | None, str, str | None, str, str]
 
 
 class PayslipWriter:
@@ -155,13 +157,14 @@ class PayslipWriter:
         self.wanted = wanted  # agents whose presence in the run is asked about (the disputes it settles)
         self.found: set[str] = set()  # those of them the run pays
         self._batch: list[Payslip] = []
+        self.written = 0  # payslips written
 
     def write(self, payslips: Iterable[Payslip]) -> None:
         """Write every payslip."""
         for _ in self.stream(payslips):
             pass
 
-    def stream(self, payslips: Iterable[Payslip]) -> Iterator[Payslip]:
+    def stream(self, payslips: Iterable[Payslip]) -> Generator[Payslip]:
         """Each payslip, as it comes; every batch is written once all its payslips have passed, the last
         one by `finish`."""
         batch = self._batch
@@ -169,27 +172,20 @@ class PayslipWriter:
             yield slip
             batch.append(slip)
             if len(batch) == BATCH_PAYSLIPS:
-                self.write_batch(batch, self.found)
+                self.write_batch(batch)
                 batch.clear()
 
     def finish(self) -> None:
         """Write the payslips still waiting for their batch to fill."""
-        self.write_batch(self._batch, self.found)
+        self.write_batch(self._batch)
         self._batch.clear()
 
-    def write_batch(self, slips: list[Payslip], found: set[str]) -> None:
-        """Write some payslips, their new parts and the actions they trigger."""
-        if not slips:
-            return
-        first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM payslips").fetchone()[0]
-        run_id, parts = self.run_id, self.parts
-        self.db.executemany(
-            "INSERT INTO payslips (id, run_id, agent_id, name, role, team, score, grade, action, gross, currency, "
-            "line_numbers, kpi_numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    def write_batch(self, slips: list[Payslip]) -> None:
+        """Write some payslips."""
+        parts = self.parts
+        self.write_rows(
             [
                 (
-                    first + i,
-                    run_id,
                     slip.agent_id,
                     slip.name,
                     slip.role,
@@ -202,18 +198,27 @@ class PayslipWriter:
                     parts.line_numbers(slip.lines),
                     parts.kpi_numbers(slip.kpis),
                 )
-                for i, slip in enumerate(slips)
-            ],
+                for slip in slips
+            ]
         )
-        parts.flush()
+
+    def write_rows(self, rows: list[StoredRow]) -> None:
+        """Write payslips as stored (their parts numbered by `parts`), and the actions they trigger."""
+        if not rows:
+            return
+        first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM payslips").fetchone()[0]
+        run_id = self.run_id
+        self.db.executemany(
+            "INSERT INTO payslips (id, run_id, agent_id, name, role, team, score, grade, action, gross, currency, "
+            "line_numbers, kpi_numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(first + i, run_id, *row) for i, row in enumerate(rows)],
+        )
+        self.parts.flush()
+        self.written += len(rows)
         if self.triggered:
             self.db.executemany(
                 "INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
-                [
-                    (first + i, action)
-                    for i, slip in enumerate(slips)
-                    for action in self.triggered.get(slip.agent_id, [])
-                ],
+                [(first + i, action) for i, row in enumerate(rows) for action in self.triggered.get(row[0], [])],
             )
         if self.wanted:
-            found.update(self.wanted.intersection(slip.agent_id for slip in slips))
+            self.found.update(self.wanted.intersection(row[0] for row in rows))

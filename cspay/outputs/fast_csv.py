@@ -22,6 +22,8 @@ from cspay.engine.types import ZERO, Line, Summary
 from cspay.errors import PayError
 from cspay.inputs.columns import ColumnReader
 from cspay.inputs.metrics import MetricsReader, Numbered
+from cspay.ledger.batch_rows import BatchRows
+from cspay.ledger.packing import PayslipWriter
 from cspay.outputs.export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
 
 BATCH_ROWS = 512  # rows paid together, column by column
@@ -39,10 +41,17 @@ def _plain(column: list[str]) -> bool:
 
 
 def pay_to_csv(
-    reader: MetricsReader, handle: IO[str], summary: Summary, progress: Callable[[], None] | None = None
+    reader: MetricsReader,
+    handle: IO[str],
+    summary: Summary,
+    progress: Callable[[], None] | None = None,
+    recorder: PayslipWriter | None = None,
 ) -> None:
-    """Every agent's payslip as a CSV row, totals added to `summary`; MetricsError at the end for bad rows."""
+    """Every agent's payslip as a CSV row, totals added to `summary`, and each written to the ledger by
+    `recorder` when the run is recorded; MetricsError at the end for bad rows."""
     run = _BulkRun(reader, handle, summary)
+    if recorder is not None:
+        run.keep = BatchRows(recorder, run.engine)
     for first, rows in reader.batches(BATCH_ROWS):
         if first is None:
             run.row_by_row(rows)  # type: ignore[arg-type]
@@ -75,6 +84,7 @@ class _BulkRun:
         self.pay_texts: dict[Pay, str] = {}  # what follows the grade, as CSV text
         # Per adjustment, each amount as text (a rounded amount prints the same whatever its input).
         self.amount_texts: list[dict[Decimal, str]] = [{} for _ in self.engine.adjustment_plans]
+        self.keep: BatchRows | None = None  # what records each payslip in the ledger, when the run is recorded
 
     def columns(self, first: int, rows: list[list[str]]) -> bool:
         """Pay a batch of rows column by column, when every row is plain; False (and nothing done) if not."""
@@ -88,6 +98,8 @@ class _BulkRun:
             return False
         self.column_reader.register(batch, first)
         self.out.text(text)
+        if self.keep is not None:
+            self.keep.columns(batch)
         self.columnar.tally(batch, self.summary)
         return True
 
@@ -137,9 +149,12 @@ class _BulkRun:
                     if identity is not None:
                         if identity:
                             try:
-                                write(identity, settle(identity[1], scored, numbers))
+                                settled = settle(identity[1], scored, numbers)
+                                write(identity, settled)
                             except DecimalException:
                                 raise PayError(too_large(self.reader.path, line, identity[0])) from None
+                            if self.keep is not None:
+                                self.keep.settled(identity, scored, numbers, settled)
                         continue
             general(line, cells)
 
@@ -246,6 +261,8 @@ class _BulkRun:
             return
         slip = self.engine.payslip(row)
         self.summary.add(slip)
+        if self.keep is not None:
+            self.keep.payslip(slip)
         text = self.csv.text(slip)
         if text is None:
             self.out.cells(self.csv.cells(slip))
@@ -255,6 +272,8 @@ class _BulkRun:
 
     def close(self) -> None:
         self.out.close()
+        if self.keep is not None:
+            self.keep.flush()
         self._add_line_sets()
         if self.summary.headcount:  # as Summary.add would: a run paid this way pays one currency (fast_reader)
             self.summary.currency = self.engine.currency

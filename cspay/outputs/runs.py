@@ -19,10 +19,11 @@ def provenance(run: PayRun) -> dict[str, Any]:
 
 
 def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | None = None) -> None:
-    """One row per agent; a run streamed from one plain monthly file is paid in batches, to the same bytes."""
+    """One row per agent; a run streamed from one plain monthly file is paid in batches, to the same bytes
+    (and, when the run is recorded, into the ledger as it goes)."""
     reader = run.fast_reader
     if reader is not None:
-        pay_to_csv(reader, handle, run.summary, progress)
+        pay_to_csv(reader, handle, run.summary, progress, run.recorder)
     else:
         write_csv(handle, run.applied, run.payslips, run.extra_codes)
 

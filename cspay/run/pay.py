@@ -36,6 +36,7 @@ from cspay.policy.model import MONTHLY_PAY, Policy
 if TYPE_CHECKING:  # the ledger loads with the runs that read it: the month-end job without one never does
     from cspay.ledger.book import Ledger
     from cspay.ledger.controls import Dispute, OneOff, RunState
+    from cspay.ledger.packing import PayslipWriter
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class PayRun:
     one_off_rows: list[OneOff] = field(default_factory=list)  # the approved ones as the ledger has them
     disputes: dict[str, list[Dispute]] = field(default_factory=dict)  # by agent: of this period, or paid here
     versions: list[RunState] = field(default_factory=list)  # the period's recorded versions, their states
+    recorder: PayslipWriter | None = None  # what records the payslips as a view reads them, if anything
 
     @property
     def policy(self) -> Policy:
@@ -98,13 +100,14 @@ class PayRun:
 
     @property
     def fast_reader(self) -> MetricsReader | None:
-        """The monthly file the run streams from untouched -- no budget, no ledger, every line paid -- which
-        a view may pay in batches (cspay.outputs.fast_csv) instead of reading `payslips`: the same rules,
-        the same amounts, a fraction of the time."""
+        """The monthly file the run streams from untouched -- no budget, nothing from the ledger, every line
+        paid -- which a view may pay in batches (cspay.outputs.fast_csv) instead of reading `payslips`: the
+        same rules, the same amounts, a fraction of the time. A run that reads the ledger streams only when
+        nothing recorded changes a payslip; the actions its rules trigger are found payslip by payslip."""
         policy = self.applied
         plain = (
             isinstance(self.payslips, Iterator)
-            and self.ledger is None
+            and (self.ledger is None or not policy.actions)
             and policy.budget is None
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)

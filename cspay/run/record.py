@@ -69,10 +69,15 @@ def recording(
         replaced = book.run_state(period.label)
         with book.recording(entry, who or Who.now()) as writer:
             held = run.payslips
-            streamed = None if isinstance(held, list) else writer.stream(held)
-            run.payslips = held if streamed is None else streamed
-            yield lambda: found[0]
-            writer.write(held if streamed is None else streamed)  # a held run's; what a view left of a streamed one
+            if isinstance(held, list):
+                run.recorder = None
+                yield lambda: found[0]
+                writer.write(held)
+            else:  # the view reads them through the writer, or pays the batch way into it (run.recorder)
+                streamed = run.payslips = writer.stream(held)
+                run.recorder = writer
+                yield lambda: found[0]
+                streamed.close()  # a payslip the view left unread is not written: the count check refuses it
         written = book.recorded_run(period.label)
         differences = book.differences_of(written.id) if correction else []
         settled = [item for item in (book.dispute(number) for number in dict.fromkeys(disputes)) if item is not None]

@@ -1,0 +1,140 @@
+"""Payslips paid the batch way (cspay.outputs.fast_csv) written to the ledger as stored rows, without a
+Payslip made for each: the lines and KPI results are the engine's own objects, numbered once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from itertools import repeat
+from typing import Any
+
+from cspay.engine.columnar import Batch, Pay
+from cspay.engine.compiled import Engine
+from cspay.engine.plans import Scored
+from cspay.engine.types import KpiResult, Payslip
+from cspay.ledger.packing import BATCH_PAYSLIPS, MAX_REMEMBERED, PayslipWriter, StoredRow
+
+
+class BatchRows:
+    """Turns what the batch paths paid into stored payslip rows, and writes them a batch at a time."""
+
+    def __init__(self, writer: PayslipWriter, engine: Engine) -> None:
+        self.writer, self.engine, self.parts = writer, engine, writer.parts
+        self.grades = [(grade.grade, grade.action) for grade in engine.grades]
+        self.currency = engine.currency or None
+        self.full = 2 ** len(engine.kpi_plans) - 1  # every KPI counted
+        self.pay_numbers: dict[int, tuple[Pay, str]] = {}  # id(pay) -> its base, allowance and bonus lines
+        self.kpi_numbers: list[dict[int, tuple[Scored | KpiResult, str]]] = [{} for _ in engine.kpi_plans]
+        self.rows: list[StoredRow] = []
+
+    def columns(self, batch: Batch) -> None:
+        """The rows of a batch paid column by column."""
+        grades = self.grades
+        texts = [
+            list(map(self._pay, batch.pays)),
+            *(list(map(self.parts.line_number, lines)) for lines in batch.adjustments),
+        ]
+        line_numbers = list(map(" ".join, zip(*texts, strict=True)))
+        for i, line in batch.floors.items():  # the floor's top-up comes last
+            line_numbers[i] += " " + self.parts.line_number(line)
+        kpi_numbers = self._kpis(batch)
+        names = [grades[index] for index in batch.indexes]
+        self._add(
+            zip(
+                batch.ids,
+                batch.names,
+                batch.roles,
+                batch.teams,
+                map(str, batch.scores),
+                (grade for grade, _ in names),
+                (action for _, action in names),
+                map(str, batch.gross),
+                repeat(self.currency),
+                line_numbers,
+                kpi_numbers,
+                strict=False,
+            )
+        )
+
+    def settled(
+        self, identity: tuple[str, str, str, str], scored: Sequence[Scored | KpiResult], numbers: dict[str, Decimal],
+        settled: tuple[Any, ...],
+    ) -> None:  # fmt: skip
+        """The row of one agent paid by Engine.settle (identity is id, role, name, team)."""
+        agent_id, role, name, team = identity
+        (mask, total_weight, score, index, _, _, _, _, fixed, bonus_line, adjustments, floor_line, gross) = settled
+        lines = [*fixed[0], bonus_line, *adjustments, *([floor_line] if floor_line is not None else [])]
+        plans = self.engine.kpi_plans
+        kpis = [plan.result(entry, mask, total_weight, numbers) for plan, entry in zip(plans, scored, strict=True)]
+        grade, action = self.grades[index] if index is not None else (None, None)
+        self._add(
+            [
+                (
+                    agent_id,
+                    name,
+                    role,
+                    team,
+                    None if score is None else str(score),
+                    grade,
+                    action,
+                    str(gross),
+                    self.currency,
+                    self.parts.line_numbers(lines),
+                    self.parts.kpi_numbers(kpis),
+                )
+            ]
+        )
+
+    def payslip(self, slip: Payslip) -> None:
+        """The row of a payslip paid the general way."""
+        self.flush()  # in the file's order
+        self.writer.write_batch([slip])
+
+    def flush(self) -> None:
+        """Write the rows waiting for their batch to fill."""
+        self.writer.write_rows(self.rows)
+        self.rows = []
+
+    def _add(self, rows: Any) -> None:
+        self.rows.extend(rows)
+        if len(self.rows) >= BATCH_PAYSLIPS:
+            self.flush()
+
+    def _pay(self, pay: Pay) -> str:
+        found = self.pay_numbers.get(id(pay))  # an id remembered is that object's: the memo keeps it alive
+        if found is None:
+            if len(self.pay_numbers) >= MAX_REMEMBERED:
+                self.pay_numbers.clear()
+            found = self.pay_numbers[id(pay)] = (pay, self.parts.line_numbers([*pay.fixed[0], pay.bonus_line]))
+        return found[1]
+
+    def _kpis(self, batch: Batch) -> list[str]:
+        """Each row's KPI result numbers: remembered per scored value as counted with every KPI, then worked
+        out again for the rows that left one out."""
+        engine, full, masks = self.engine, self.full, batch.masks
+        columns = []
+        for plan, entries, remembered in zip(engine.kpi_plans, batch.scored, self.kpi_numbers, strict=True):
+            column = list(map(remembered.get, map(id, entries)))
+            if None in column:
+                if len(remembered) >= MAX_REMEMBERED:
+                    remembered.clear()
+                total = engine._total_weights[full]
+                for i, entry in enumerate(entries):
+                    if column[i] is None:
+                        known = remembered.get(id(entry))
+                        if known is None:
+                            known = remembered[id(entry)] = (
+                                entry,
+                                self.parts.kpi_number(plan.result(entry, full, total, {})),
+                            )
+                        column[i] = known
+            columns.append([known[1] for known in column])  # type: ignore[index]
+        if masks is not None:
+            totals = engine._total_weights
+            for i, mask in enumerate(masks):
+                if mask != full:
+                    numbers = {name: values[i] for name, values in batch.numbers.items()}
+                    for k, plan in enumerate(engine.kpi_plans):
+                        result = plan.result(batch.scored[k][i], mask, totals[mask], numbers)
+                        columns[k][i] = self.parts.kpi_number(result)
+        return list(map(" ".join, zip(*columns, strict=True)))

@@ -1,0 +1,68 @@
+"""Recording through the batch way (cspay.ledger.batch_rows) against the general way: the same payslips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import DATA, csv_text, metrics_rows, stored_payslips
+
+from cspay.cli import app
+from cspay.ledger.batch_rows import BatchRows
+from cspay.outputs.fast_csv import BATCH_ROWS
+
+POLICY = str(DATA / "standard.yaml")
+
+
+def recorded(runner, metrics: Path, ledger: Path, format: str) -> dict:
+    """The payslips `compute --record` stores with the given output format (csv: the batch way)."""
+    for period in ("2026-10", "2026-11"):
+        result = runner.invoke(
+            app,
+            ["compute", POLICY, str(metrics), "--record", "--period", period, "--ledger", str(ledger), "-f", format,
+             "-o", str(ledger.with_suffix(f".{format}")), "--force"],
+        )  # fmt: skip
+        assert 0 == result.exit_code, result.output
+    return stored_payslips(ledger)
+
+
+@pytest.fixture
+def batch_ways(monkeypatch) -> dict[str, int]:
+    """How many rows each batch way recorded (column by column, one by one) during a test."""
+    counts = {"columns": 0, "settled": 0}
+
+    def counting(name, size):
+        original = getattr(BatchRows, name)
+
+        def spy(self, *args):
+            counts[name] += size(args[0])
+            return original(self, *args)
+
+        monkeypatch.setattr(BatchRows, name, spy)
+
+    counting("columns", lambda batch: batch.size)
+    counting("settled", lambda identity: 1)
+    return counts
+
+
+@pytest.mark.parametrize("repeating", [True, False], ids=["repeating", "unrepeated"])
+def test_the_batch_way_records_what_the_general_way_records(runner, tmp_path, repeating, batch_ways):
+    """Every payslip the CSV way records -- columns, lines, KPI results -- is the one the JSON way records,
+    on values that repeat and values that do not, over several batches."""
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(3 * BATCH_ROWS + 41, repeating=repeating)), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
+    general = recorded(runner, metrics, tmp_path / "general.db", "json")
+    assert general == batch
+    assert 2 * (3 * BATCH_ROWS + 41) == len(batch)
+    assert 0 < batch_ways["columns"] and 0 < batch_ways["settled"]  # both batch ways took part
+
+
+def test_the_batch_way_records_left_out_kpis_and_top_ups(runner, tmp_path):
+    """The rows that left a KPI out (too few surveys) and got the floor's top-up are among those recorded."""
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS, repeating=False)), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
+    left_out = [slip for slip in batch.values() if any(kpi[-1] for kpi in slip[-1])]
+    topped_up = [slip for slip in batch.values() if any(line[0] == "floor" for line in slip[-2])]
+    assert [] != left_out and [] != topped_up
