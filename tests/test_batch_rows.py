@@ -8,6 +8,7 @@ import pytest
 from helpers import DATA, csv_text, metrics_rows, stored_payslips
 
 from cspay.cli import app
+from cspay.ledger import batch_rows, packing
 from cspay.ledger.batch_rows import BatchRows
 from cspay.outputs.fast_csv import BATCH_ROWS
 
@@ -66,3 +67,14 @@ def test_the_batch_way_records_left_out_kpis_and_top_ups(runner, tmp_path):
     left_out = [slip for slip in batch.values() if any(kpi[-1] for kpi in slip[-1])]
     topped_up = [slip for slip in batch.values() if any(line[0] == "floor" for line in slip[-2])]
     assert [] != left_out and [] != topped_up
+
+
+def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_path, monkeypatch):
+    """With room for a few remembered parts only (as values that never repeat fill it), the payslips stored
+    read back the same as the general way's; a part met again is merely numbered again."""
+    monkeypatch.setattr(packing, "MAX_REMEMBERED", 7)
+    monkeypatch.setattr(batch_rows, "MAX_REMEMBERED", 7)
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 5, repeating=False)), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
+    assert recorded(runner, metrics, tmp_path / "general.db", "json") == batch

@@ -10,7 +10,7 @@ from typing import Any
 
 from cspay.engine.columnar import Batch, Pay
 from cspay.engine.compiled import Engine
-from cspay.engine.plans import Scored
+from cspay.engine.plans import KpiPlan, Scored
 from cspay.engine.types import KpiResult, Payslip
 from cspay.ledger.packing import BATCH_PAYSLIPS, MAX_REMEMBERED, PayslipWriter, StoredRow
 
@@ -23,17 +23,17 @@ class BatchRows:
         self.grades = [(grade.grade, grade.action) for grade in engine.grades]
         self.currency = engine.currency or None
         self.full = 2 ** len(engine.kpi_plans) - 1  # every KPI counted
-        self.pay_numbers: dict[int, tuple[Pay, str]] = {}  # id(pay) -> its base, allowance and bonus lines
-        self.kpi_numbers: list[dict[int, tuple[Scored | KpiResult, str]]] = [{} for _ in engine.kpi_plans]
+        # By id, for the objects held in _alive (so that an id found is that object's): each Pay's base,
+        # allowance and bonus line numbers, and per KPI each scored value's result number with every KPI counted.
+        self.pay_numbers: dict[int, str] = {}
+        self.kpi_numbers: list[dict[int, str]] = [{} for _ in engine.kpi_plans]
+        self._alive: list[object] = []
         self.rows: list[StoredRow] = []
 
     def columns(self, batch: Batch) -> None:
         """The rows of a batch paid column by column."""
         grades = self.grades
-        texts = [
-            list(map(self._pay, batch.pays)),
-            *(list(map(self.parts.line_number, lines)) for lines in batch.adjustments),
-        ]
+        texts = [self._pays(batch.pays), *map(self.parts.column_numbers, batch.adjustments)]
         line_numbers = list(map(" ".join, zip(*texts, strict=True)))
         for i, line in batch.floors.items():  # the floor's top-up comes last
             line_numbers[i] += " " + self.parts.line_number(line)
@@ -100,13 +100,21 @@ class BatchRows:
         if len(self.rows) >= BATCH_PAYSLIPS:
             self.flush()
 
-    def _pay(self, pay: Pay) -> str:
-        found = self.pay_numbers.get(id(pay))  # an id remembered is that object's: the memo keeps it alive
-        if found is None:
-            if len(self.pay_numbers) >= MAX_REMEMBERED:
-                self.pay_numbers.clear()
-            found = self.pay_numbers[id(pay)] = (pay, self.parts.line_numbers([*pay.fixed[0], pay.bonus_line]))
-        return found[1]
+    def _pays(self, pays: list[Pay]) -> list[str]:
+        """The numbers of each row's base pay, allowance and bonus lines, remembered per Pay."""
+        remembered = self.pay_numbers
+        found = list(map(remembered.get, map(id, pays)))
+        if None in found:
+            for i, pay in enumerate(pays):
+                if found[i] is None:
+                    found[i] = remembered.get(id(pay)) or self._new_pay(pay)
+        return found  # type: ignore[return-value]
+
+    def _new_pay(self, pay: Pay) -> str:
+        self._bound()
+        number = self.pay_numbers[id(pay)] = self.parts.line_numbers([*pay.fixed[0], pay.bonus_line])
+        self._alive.append(pay)  # held, so that its id stays its own while remembered
+        return number
 
     def _kpis(self, batch: Batch) -> list[str]:
         """Each row's KPI result numbers: remembered per scored value as counted with every KPI, then worked
@@ -116,19 +124,11 @@ class BatchRows:
         for plan, entries, remembered in zip(engine.kpi_plans, batch.scored, self.kpi_numbers, strict=True):
             column = list(map(remembered.get, map(id, entries)))
             if None in column:
-                if len(remembered) >= MAX_REMEMBERED:
-                    remembered.clear()
                 total = engine._total_weights[full]
                 for i, entry in enumerate(entries):
                     if column[i] is None:
-                        known = remembered.get(id(entry))
-                        if known is None:
-                            known = remembered[id(entry)] = (
-                                entry,
-                                self.parts.kpi_number(plan.result(entry, full, total, {})),
-                            )
-                        column[i] = known
-            columns.append([known[1] for known in column])  # type: ignore[index]
+                        column[i] = remembered.get(id(entry)) or self._new_kpi(remembered, entry, plan, total)
+            columns.append(column)
         if masks is not None:
             totals = engine._total_weights
             for i, mask in enumerate(masks):
@@ -138,3 +138,17 @@ class BatchRows:
                         result = plan.result(batch.scored[k][i], mask, totals[mask], numbers)
                         columns[k][i] = self.parts.kpi_number(result)
         return list(map(" ".join, zip(*columns, strict=True)))
+
+    def _new_kpi(self, remembered: dict[int, str], entry: Scored | KpiResult, plan: KpiPlan, total: Decimal) -> str:
+        self._bound()
+        number = remembered[id(entry)] = self.parts.kpi_number(plan.result(entry, self.full, total, {}))
+        self._alive.append(entry)
+        return number
+
+    def _bound(self) -> None:
+        """Forget every remembered number at once when too many objects are held (values that rarely repeat)."""
+        if len(self._alive) >= MAX_REMEMBERED:
+            self._alive.clear()
+            self.pay_numbers.clear()
+            for remembered in self.kpi_numbers:
+                remembered.clear()

@@ -35,8 +35,12 @@ class RunParts:
     def __init__(self, db: sqlite3.Connection, run_id: int) -> None:
         self.db, self.run_id = db, run_id
         self.lines: dict[LineKey, str] = {}
+        self._count = 0  # parts numbered so far (lines and KPI results share the numbers)
         self.kpis: dict[KpiKey, str] = {}
-        self._objects: dict[int, tuple[object, str]] = {}  # id(part) -> (part, its number)
+        # id(part) -> its number, for the parts in `_alive`: while a part is held there, no other object can
+        # have its id, so an id found is that very part.
+        self.numbers: dict[int, str] = {}
+        self._alive: list[object] = []
         self._new_lines: list[tuple[int, int, str, str, str]] = []
         self._new_kpis: list[tuple[int, int, str, str, str | None, str | None, str, str | None, str | None]] = []
 
@@ -50,19 +54,27 @@ class RunParts:
 
     def line_number(self, line: Line) -> str:
         """The number of one line."""
-        found = self._objects.get(id(line))  # an id remembered is that object's: the memo keeps it alive
-        return found[1] if found is not None else self._line(line)
+        return self.numbers.get(id(line)) or self._line(line)
 
     def kpi_number(self, kpi: KpiResult) -> str:
         """The number of one KPI result."""
-        found = self._objects.get(id(kpi))
-        return found[1] if found is not None else self._kpi(kpi)
+        return self.numbers.get(id(kpi)) or self._kpi(kpi)
+
+    def column_numbers(self, lines: list[Line]) -> list[str]:
+        """The number of each line of a column (one line per agent)."""
+        found = list(map(self.numbers.get, map(id, lines)))
+        if None in found:
+            found = [number or self._line(line) for number, line in zip(found, lines, strict=True)]
+        return found  # type: ignore[return-value]
 
     def _line(self, line: Line) -> str:
         key = (line.code, line.label, str(line.amount))
         number = self.lines.get(key)
         if number is None:
-            number = self.lines[key] = str(len(self.lines))
+            if len(self.lines) >= MAX_REMEMBERED:  # bound the memory: a part met again is numbered again
+                self.lines.clear()
+            number = self.lines[key] = str(self._count)
+            self._count += 1
             self._new_lines.append((self.run_id, int(number), *key))
         self._remember(line, number)
         return number
@@ -79,15 +91,20 @@ class RunParts:
         )
         number = self.kpis.get(key)
         if number is None:
-            number = self.kpis[key] = str(len(self.kpis))
+            if len(self.kpis) >= MAX_REMEMBERED:
+                self.kpis.clear()
+            number = self.kpis[key] = str(self._count)
+            self._count += 1
             self._new_kpis.append((self.run_id, int(number), *key))
         self._remember(kpi, number)
         return number
 
     def _remember(self, part: object, number: str) -> None:
-        if len(self._objects) >= MAX_REMEMBERED:  # a run whose parts rarely repeat: bound the memory
-            self._objects.clear()
-        self._objects[id(part)] = (part, number)
+        if len(self.numbers) >= MAX_REMEMBERED:  # a run whose parts rarely repeat: bound the memory
+            self.numbers.clear()
+            self._alive.clear()
+        self.numbers[id(part)] = number
+        self._alive.append(part)
 
     def flush(self) -> None:
         """Write the parts numbered since the last flush."""
@@ -206,12 +223,12 @@ class PayslipWriter:
         """Write payslips as stored (their parts numbered by `parts`), and the actions they trigger."""
         if not rows:
             return
+        # SQLite numbers a new row max(id) + 1, so the batch's ids run on from `first`.
         first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM payslips").fetchone()[0]
-        run_id = self.run_id
         self.db.executemany(
-            "INSERT INTO payslips (id, run_id, agent_id, name, role, team, score, grade, action, gross, currency, "
-            "line_numbers, kpi_numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(first + i, run_id, *row) for i, row in enumerate(rows)],
+            f"INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross, currency, "
+            f"line_numbers, kpi_numbers) VALUES ({int(self.run_id)}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
         self.parts.flush()
         self.written += len(rows)
