@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from cspay.engine.rounding import round_to
 from cspay.engine.types import Line, Payslip
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
-from cspay.policy.model import Policy
+
+if TYPE_CHECKING:  # the ledger's reads use this module's types without loading the policy's models
+    from cspay.policy.model import Policy
 
 ZERO = Decimal(0)
 CORRECTION_CODE = "adjustment.correction"
