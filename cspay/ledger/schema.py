@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from cspay.engine.types import KpiResult, Line
 from cspay.ledger.packing import RunParts
@@ -13,26 +15,44 @@ Step = str | Callable[[sqlite3.Connection], None]  # a statement, or a function 
 
 
 def pack_payslips(db: sqlite3.Connection) -> None:
-    """Give every payslip recorded as rows of `lines` and `kpis` the numbers of its parts (see packing)."""
-    parts: RunParts | None = None
-    slips = db.execute("SELECT id, run_id FROM payslips ORDER BY run_id, id").fetchall()
-    for slip_id, run_id in slips:
-        if parts is None or parts.run_id != run_id:
-            if parts is not None:
-                parts.flush()
-            parts = RunParts(db, run_id)
-        lines = [
-            Line(code, label, Decimal(amount))
-            for code, label, amount in db.execute(
-                "SELECT code, label, amount FROM lines WHERE payslip_id = ? ORDER BY position", (slip_id,)
-            )
-        ]
-        kpis = [_kpi(*row) for row in db.execute("SELECT * FROM kpis WHERE payslip_id = ? ORDER BY rowid", (slip_id,))]
-        db.execute(
-            "UPDATE payslips SET line_numbers = ?, kpi_numbers = ? WHERE id = ?",
-            (parts.line_numbers(lines), parts.kpi_numbers(kpis), slip_id),
-        )
-    if parts is not None:
+    """Give every payslip recorded as rows of `lines` and `kpis` the numbers of its parts (see packing).
+
+    One pass over each table in the order it was written (a payslip's lines and KPI results follow it),
+    the numbers gathered in a temporary table and set in one UPDATE: a ledger of many months is read once.
+    """
+    db.execute("CREATE TEMP TABLE packed (id INTEGER PRIMARY KEY, line_numbers TEXT, kpi_numbers TEXT)")
+    lines = groupby(db.execute("SELECT payslip_id, code, label, amount FROM lines ORDER BY rowid"), itemgetter(0))
+    kpis = groupby(db.execute("SELECT * FROM kpis ORDER BY rowid"), itemgetter(0))
+    next_lines, next_kpis = next(lines, None), next(kpis, None)
+    runs: dict[int, RunParts] = {}
+    packed = []
+    for slip_id, run_id in db.execute("SELECT id, run_id FROM payslips ORDER BY id"):
+        parts = runs.get(run_id) or runs.setdefault(run_id, RunParts(db, run_id))
+        slip_lines: list[Line] = []
+        if next_lines is not None and next_lines[0] == slip_id:
+            slip_lines = [Line(code, label, Decimal(amount)) for _, code, label, amount in next_lines[1]]
+            next_lines = next(lines, None)
+        slip_kpis: list[KpiResult] = []
+        if next_kpis is not None and next_kpis[0] == slip_id:
+            slip_kpis = [_kpi(*row) for row in next_kpis[1]]
+            next_kpis = next(kpis, None)
+        packed.append((slip_id, parts.line_numbers(slip_lines), parts.kpi_numbers(slip_kpis)))
+        if len(packed) >= 10_000:
+            _pack(db, packed, runs)
+            packed = []
+    _pack(db, packed, runs)
+    if next_lines is not None or next_kpis is not None:  # rows not in payslip order: never written so
+        raise sqlite3.DatabaseError("lines or KPI results out of payslip order; the ledger was not converted")
+    db.execute(
+        "UPDATE payslips SET line_numbers = packed.line_numbers, kpi_numbers = packed.kpi_numbers "
+        "FROM packed WHERE packed.id = payslips.id"
+    )
+    db.execute("DROP TABLE packed")
+
+
+def _pack(db: sqlite3.Connection, packed: list[tuple[int, str, str]], runs: dict[int, RunParts]) -> None:
+    db.executemany("INSERT INTO packed (id, line_numbers, kpi_numbers) VALUES (?, ?, ?)", packed)
+    for parts in runs.values():
         parts.flush()
 
 
