@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from cspay.engine.types import KpiResult, Line, Payslip
 
-MAX_REMEMBERED = 200_000  # objects whose numbers are remembered by identity; forgotten all at once when full
+MAX_REMEMBERED = 50_000  # objects whose numbers are remembered by identity; forgotten all at once when full
 
 LineKey = tuple[str, str, str]  # code, label, amount as text
 KpiKey = tuple[str, str, str | None, str | None, str, str | None, str | None]
@@ -57,8 +57,9 @@ class RunParts:
         return self.numbers.get(id(line)) or self._line(line)
 
     def kpi_number(self, kpi: KpiResult) -> str:
-        """The number of one KPI result."""
-        return self.numbers.get(id(kpi)) or self._kpi(kpi)
+        """The number of one KPI result. One left out for its volume is made for its agent alone, so it is
+        found by value and not remembered by identity."""
+        return self.numbers.get(id(kpi)) or self._kpi(kpi, remember=kpi.volume is None)
 
     def column_numbers(self, lines: list[Line]) -> list[str]:
         """The number of each line of a column (one line per agent)."""
@@ -79,7 +80,7 @@ class RunParts:
         self._remember(line, number)
         return number
 
-    def _kpi(self, kpi: KpiResult) -> str:
+    def _kpi(self, kpi: KpiResult, *, remember: bool = True) -> str:
         key = (
             kpi.code,
             kpi.label,
@@ -96,7 +97,8 @@ class RunParts:
             number = self.kpis[key] = str(self._count)
             self._count += 1
             self._new_kpis.append((self.run_id, int(number), *key))
-        self._remember(kpi, number)
+        if remember:
+            self._remember(kpi, number)
         return number
 
     def _remember(self, part: object, number: str) -> None:
