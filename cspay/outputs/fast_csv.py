@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal, DecimalException
 from itertools import repeat
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cspay.engine.columnar import Batch, Columnar, Pay
 from cspay.engine.compiled import Engine, Fixed, too_large
@@ -22,9 +22,11 @@ from cspay.engine.types import ZERO, Line, Summary
 from cspay.errors import PayError
 from cspay.inputs.columns import ColumnReader
 from cspay.inputs.metrics import MetricsReader, Numbered
-from cspay.ledger.batch_rows import BatchRows
-from cspay.ledger.packing import PayslipWriter
 from cspay.outputs.export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
+
+if TYPE_CHECKING:
+    from cspay.ledger.batch_rows import BatchRows
+    from cspay.ledger.packing import PayslipWriter
 
 BATCH_ROWS = 512  # rows paid together, column by column
 MAX_LINE_SETS = 4096  # sets of base pay and allowance lines remembered
@@ -50,7 +52,9 @@ def pay_to_csv(
     """Every agent's payslip as a CSV row, totals added to `summary`, and each written to the ledger by
     `recorder` when the run is recorded; MetricsError at the end for bad rows."""
     run = _BulkRun(reader, handle, summary)
-    if recorder is not None:
+    if recorder is not None:  # the ledger is loaded only for a run that is recorded
+        from cspay.ledger.batch_rows import BatchRows
+
         run.keep = BatchRows(recorder, run.engine)
     for first, rows in reader.batches(BATCH_ROWS):
         if first is None:
