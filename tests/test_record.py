@@ -12,7 +12,7 @@ from cspay.ledger.book import Ledger, LedgerError
 from cspay.periods import parse_period
 from cspay.policy.loader import load_policy
 from cspay.run.pay import pay
-from cspay.run.record import recording
+from cspay.run.record import record, recording
 
 
 def streamed_run(ledger):
@@ -40,3 +40,11 @@ def test_payslips_a_view_left_unread_are_refused_and_nothing_is_recorded(tmp_pat
         list(islice(run.payslips, 2))
     with Ledger(ledger) as book:
         assert [] == book.runs()
+
+
+def test_record_reads_a_streamed_run_itself(tmp_path):
+    """record() with no view reading the payslips writes every one of a streamed run."""
+    ledger = tmp_path / "l.db"
+    run = streamed_run(ledger)
+    written = record(run, ledger)
+    assert (4, 4) == (written.run.headcount, run.summary.headcount)

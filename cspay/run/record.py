@@ -32,7 +32,8 @@ def record(
     """Write the run as its period's next version, a draft, in one transaction; `disputes` are the accepted
     disputes the run settles. The payslips are read here: a view that shows them too uses `recording`."""
     with recording(run, ledger, correction=correction, who=who, disputes=disputes) as recorded:
-        pass
+        for _ in run.payslips:
+            pass
     return recorded()
 
 
@@ -41,8 +42,9 @@ def recording(
     run: PayRun, ledger: Path, *, correction: bool = False, who: Who | None = None, disputes: Sequence[int] = ()
 ) -> Iterator[Callable[[], Recorded]]:
     """Record the run as a view reads its payslips: inside, `run.payslips` streams them into the ledger's
-    transaction a batch at a time; on leaving, what the view did not read is written, the transaction
-    commits, and the function yielded gives what was recorded. An error inside records nothing."""
+    transaction a batch at a time (or the batch CSV path pays into `run.recorder`); on leaving, the
+    transaction commits and the function yielded gives what was recorded. An error inside records nothing,
+    and so does a view that left payslips unread (a run's payslips are recorded all or not at all)."""
     period = run.period
     if period is None:
         raise UsageProblem("needs --period, e.g. --period 2026-11", "--record")
