@@ -87,8 +87,7 @@ class BatchRows:
 
     def payslip(self, slip: Payslip) -> None:
         """The row of a payslip paid the general way."""
-        self.flush()  # in the file's order
-        self.writer.write_batch([slip])
+        self._add([self.writer.stored_row(slip)])
 
     def flush(self) -> None:
         """Write the rows waiting for their batch to fill."""

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from cspay.engine.types import KpiResult, Line, Payslip
 
-MAX_REMEMBERED = 50_000  # objects whose numbers are remembered by identity; forgotten all at once when full
+MAX_REMEMBERED = 10_000  # objects whose numbers are remembered by identity; forgotten all at once when full
 
 LineKey = tuple[str, str, str]  # code, label, amount as text
 KpiKey = tuple[str, str, str | None, str | None, str, str | None, str | None]
@@ -201,24 +201,23 @@ class PayslipWriter:
 
     def write_batch(self, slips: list[Payslip]) -> None:
         """Write some payslips."""
+        self.write_rows(list(map(self.stored_row, slips)))
+
+    def stored_row(self, slip: Payslip) -> StoredRow:
+        """A payslip as it is stored, its parts numbered."""
         parts = self.parts
-        self.write_rows(
-            [
-                (
-                    slip.agent_id,
-                    slip.name,
-                    slip.role,
-                    slip.team,
-                    _text(slip.score),
-                    slip.grade,
-                    slip.action,
-                    str(slip.gross),
-                    slip.currency or None,
-                    parts.line_numbers(slip.lines),
-                    parts.kpi_numbers(slip.kpis),
-                )
-                for slip in slips
-            ]
+        return (
+            slip.agent_id,
+            slip.name,
+            slip.role,
+            slip.team,
+            _text(slip.score),
+            slip.grade,
+            slip.action,
+            str(slip.gross),
+            slip.currency or None,
+            parts.line_numbers(slip.lines),
+            parts.kpi_numbers(slip.kpis),
         )
 
     def write_rows(self, rows: list[StoredRow]) -> None:
