@@ -45,13 +45,14 @@ def side_by_side(cspay: str, data: Path, repeat: int) -> tuple[Tool, Tool, int]:
     """Plain CSV and recorded CSV, interleaved; returns both and the size of a one-month ledger."""
     out = DATA / "out"
     ledger = out / f"record-month-{data.stem}.db"
-    plain = Tool("csv", cspay_command(cspay, "compute", POLICY, data, "-f", "csv", "-o", out / "plain.csv", "--force"),
-                 out / "plain.csv")  # fmt: skip
+    plain_out, recorded_out = out / f"plain-{data.stem}.csv", out / f"recorded-{data.stem}.csv"
+    plain = Tool("csv", cspay_command(cspay, "compute", POLICY, data, "-f", "csv", "-o", plain_out, "--force"),
+                 plain_out)  # fmt: skip
     record = Tool(
         "record",
-        cspay_command(cspay, "compute", POLICY, data, "-f", "csv", "-o", out / "recorded.csv", "--force",
+        cspay_command(cspay, "compute", POLICY, data, "-f", "csv", "-o", recorded_out, "--force",
                       "--record", "--period", "2026-11", "--ledger", ledger),
-        out / "recorded.csv",
+        recorded_out,
     )  # fmt: skip
     for round_number in range(1, repeat + 1):
         for tool in (plain, record):
@@ -82,9 +83,10 @@ def year_ledger(cspay: str, data: Path, rebuild: bool) -> Path:
     if ledger.exists() and not rebuild:
         return ledger
     forget(ledger)
+    written = DATA / "out" / f"year-{data.stem}.csv"
     for month in MONTHS:
         print(f"recording {month} into {ledger.name} ...", flush=True)
-        command = cspay_command(cspay, "compute", POLICY, data, "-f", "csv", "-o", DATA / "out" / "year.csv",
+        command = cspay_command(cspay, "compute", POLICY, data, "-f", "csv", "-o", written,
                                 "--force", "--record", "--period", month, "--ledger", ledger, "--quiet")  # fmt: skip
         subprocess.run(command, check=True)
     return ledger
