@@ -75,6 +75,36 @@ def control_character(text: str) -> str | None:
     return None if match is None else f"U+{ord(match.group()):04X}"
 
 
+# What shows nothing: spaces and separators (Z*), controls, format characters (zero-width space, joiners,
+# direction marks), surrogates, private-use and unassigned code points (C*), and the blank-looking letters.
+_BLANK_CATEGORIES = ("Z", "C")
+_BLANK = _INVISIBLE | {"\u2800"}  # and the braille blank
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything to a reader: not only spaces, zero-width or other invisible characters."""
+    return any(
+        unicodedata.category(character)[0] not in _BLANK_CATEGORIES and character not in _BLANK for character in text
+    )
+
+
+# What changes how a table reads without being text: controls, line and paragraph separators, direction
+# marks, embeddings, overrides and isolates.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with each control character written as an escape (\\x1b, \\u202e), so a table shows what is stored."""
+    if text.isprintable() and text.isascii():
+        return text
+    return _UNSHOWN.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def is_missing(text: str) -> bool:
     """True for an empty cell or one of the usual "no value" markers (NA, N/A, -, nan …)."""
     return clean(text).casefold() in MISSING_MARKERS

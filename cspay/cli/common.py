@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -163,12 +164,44 @@ ByOption = Annotated[
 
 
 def who_is(by: str | None) -> Any:
-    """Who takes a step now: the account, and the name given with --by (exit 2 when it is blank)."""
+    """Who takes a step now: the operating-system account, and the name given with --by, which must show
+    something as a reason must (exit 2 when it is blank or invisible)."""
+    from cspay.cells import visible
     from cspay.ledger.reads import Who
 
-    if by is not None and not by.strip():
-        raise typer.BadParameter('expected a name, e.g. --by "Zhou Min"', param_hint="--by")
+    if by is not None and not visible(by):
+        raise typer.BadParameter('expected a visible name, e.g. --by "Zhou Min"', param_hint="--by")
     return Who.now(by.strip() if by else None)
+
+
+def text_of(value: str, option: str, example: str) -> str:
+    """A reason, note or claim for the audit trail: it must show something (exit 2 when it is only spaces,
+    zero-width or other invisible characters); kept without its surrounding spaces."""
+    from cspay.cells import visible
+
+    if not visible(value):
+        raise typer.BadParameter(f'expected some visible text, e.g. {option} "{example}"', param_hint=option)
+    return value.strip()
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Any]:
+    """The ledger for a step, held by this run's lock (exit 75 while a record holds it), checked whole; it must
+    exist: a step never starts a ledger, nor leaves a lock file beside one that is not there."""
+    from cspay.ledger.book import Ledger, check_exists
+    from cspay.run.locks import locked
+
+    check_exists(path)
+    with locked([path]), Ledger(path) as book:
+        yield book
+
+
+def add_row(table: Any, *cells: str) -> None:
+    """A row of a table of the ledger's records, each control character shown as an escape: a reason or a
+    user name never moves the cursor, clears the screen or turns the text around."""
+    from cspay.cells import escape_controls
+
+    table.add_row(*(escape_controls(cell) for cell in cells))
 
 
 def words_for(lang: str | None, policy: Policy | None = None) -> Words:
@@ -267,7 +300,7 @@ def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = Fals
     if not created:
         from cspay.ledger.book import Ledger
 
-        Ledger(ledger).close()  # LedgerError when there is no ledger there
+        Ledger(ledger, read_only=True).close()  # LedgerError when there is no ledger there, or not a sound one
     return ledger
 
 

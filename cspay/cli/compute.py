@@ -131,6 +131,8 @@ def compute(
         converting = _rates(loaded, consolidate_to, rates, period)
         source = open_source(loaded, metrics, period, roster, encoding, delimiter)
         print_notes(source, words, quiet)
+        if record and ledger is not None and ledger.exists():
+            _check_ledger(ledger)
         if dispute and ledger is not None and source.period is not None:
             _check_disputes(ledger, source.period.label, dispute)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
@@ -216,11 +218,19 @@ def _recorder(record: bool, **options: Any) -> Any:
     return functools.partial(record_run, **options)
 
 
+def _check_ledger(ledger: Path) -> None:
+    """The ledger a run will be recorded in, checked whole and brought to this cspay's schema under the run's
+    lock, before the run reads it (read-only) and long before it records."""
+    from cspay.ledger.book import Ledger
+
+    Ledger(ledger).close()
+
+
 def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:
     """The disputes a record will settle must be accepted ones of its period: refused before any pay is made."""
     from cspay.ledger.book import Ledger
 
-    with Ledger(ledger) as book:
+    with Ledger(ledger, read_only=True) as book:
         book.disputes_to_settle(period, disputes, None)
 
 

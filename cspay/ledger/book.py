@@ -15,16 +15,13 @@ from typing import Any
 from cspay import __version__
 from cspay.engine.settlement import differences
 from cspay.engine.types import Payslip, Summary
-from cspay.errors import CspayError
+from cspay.errors import CspayError, LedgerError
+from cspay.ledger import health
 from cspay.ledger.control_book import ControlBook
 from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 
 DEFAULT_LEDGER = "cspay.db"
-
-
-class LedgerError(CspayError):
-    """The ledger cannot be opened, or refuses a write (a closed period, nothing to correct …)."""
 
 
 @dataclass
@@ -53,20 +50,46 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
-class Ledger(ControlBook, ReviewReads):
-    """An open ledger file; every write happens in one `write()` transaction."""
+def check_exists(path: Path) -> None:
+    """A ledger to read or to take a step in must be there: no command but a record starts one."""
+    check_ledger_path(path)
+    if not path.is_file() and not path.exists():
+        raise LedgerError(f"{path}: no ledger here; record a run with --record to start one")
 
-    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+
+class Ledger(ControlBook, ReviewReads):
+    """An open ledger file; every write happens in one `write()` transaction.
+
+    Opened for writing (the default), the ledger is checked whole (`PRAGMA quick_check`) and migrated to the
+    newest schema; `create` makes a new one where there is none. Opened `read_only`, the file is opened
+    read-only, never created, migrated or changed, and checked cheaply (see `cspay.ledger.health`). A damaged
+    file, or one that is not a ledger, is a LedgerError saying what to do; a busy one a LockedError (exit 75).
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False, read_only: bool = False) -> None:
         self.path = Path(path)
         check_ledger_path(self.path)
-        if not create and not self.path.is_file():
-            raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
+        if read_only or not create:
+            check_exists(self.path)
+        health.check_file(self.path)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self.db = health.connect(self.path, read_only=read_only)
         except sqlite3.DatabaseError as error:
-            raise LedgerError(f"{self.path}: not a cspay ledger ({error})") from None
+            raise health.problem(self.path, error) from None
+        try:
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if read_only:
+                health.check_readable(self.db, self.path, len(MIGRATIONS))
+            else:
+                health.check_whole(self.db, self.path)
+                self._migrate()
+                health.remember_checked(self.path)
+        except CspayError:
+            self.db.close()
+            raise
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            raise health.problem(self.path, error) from None
 
     def close(self) -> None:
         self.db.close()
@@ -74,8 +97,10 @@ class Ledger(ControlBook, ReviewReads):
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         self.close()
+        if isinstance(error, sqlite3.DatabaseError) and health.is_about_the_file(error):
+            raise health.problem(self.path, error) from None
 
     @property
     def schema_version(self) -> int:
@@ -89,6 +114,8 @@ class Ledger(ControlBook, ReviewReads):
                 f"{self.path}: written by a newer cspay (schema {current}); this cspay "
                 f"reads schemas up to {len(MIGRATIONS)}"
             )
+        if current == 0:
+            health.check_new(self.db, self.path)
         for version in range(current, len(MIGRATIONS)):
             with self.write():
                 for statement in MIGRATIONS[version]:
@@ -102,7 +129,8 @@ class Ledger(ControlBook, ReviewReads):
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite has already rolled back a transaction that met a damaged page
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 

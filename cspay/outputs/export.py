@@ -10,6 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import IO, Any
 
 from cspay import __version__
+from cspay.cells import escape_controls
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
 from cspay.engine.types import Line, Payslip, Summaries, Summary
@@ -26,6 +27,17 @@ _NEEDS_QUOTES = re.compile('[,"\r\n]')  # what makes csv.writer quote a cell
 def inert(text: str) -> str:
     """Text a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
     return "'" + text if text.startswith(INERT_PREFIXES) else text
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # how cspay writes an amount, a count or a score
+
+
+def text_cell(text: str) -> str:
+    """A cell of a listing's CSV: a number as written (`-21960.00` is an amount, not a formula), any other
+    text inert and with its control characters escaped."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
+    return inert(escape_controls(text))
 
 
 def score_text(score: Decimal | None) -> str:

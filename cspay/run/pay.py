@@ -212,7 +212,7 @@ def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]
     if not ledger.exists():
         return found
     first, last = period.first.isoformat(), period.last.isoformat()
-    with Ledger(ledger) as book:
+    with Ledger(ledger, read_only=True) as book:
         found.pending, found.unapproved = _payable(book, book.pending(period.label, first))
         found.paid = book.paid_in(period.label, first, last) if policy.true_up else {}
         found.grades = book.grades(before) if before else found.grades
