@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from cspay import __version__
-from cspay.engine.settlement import differences
+from cspay.engine.settlement import Difference
 from cspay.engine.types import Payslip, Summary
 from cspay.errors import CspayError, LedgerError
 from cspay.ledger import health
 from cspay.ledger.control_book import ControlBook
+from cspay.ledger.owing import Owing
 from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 
@@ -57,7 +58,7 @@ def check_exists(path: Path) -> None:
         raise LedgerError(f"{path}: no ledger here; record a run with --record to start one")
 
 
-class Ledger(ControlBook, ReviewReads):
+class Ledger(ControlBook, Owing, ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction.
 
     Opened for writing (the default), the ledger is checked whole (`PRAGMA quick_check`) and migrated to the
@@ -155,13 +156,9 @@ class Ledger(ControlBook, ReviewReads):
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
-                self._insert_differences(run_id, recording, previous.id)
-            elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
-                self.db.execute(
-                    "UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
-                    "AND voided_by IS NULL",
-                    (run_id, recording.period),
-                )
+                self._insert_differences(run_id, recording)
+            elif not recording.correction:  # a new pay version pays the period in full: see ledger/owing.py
+                self.take_back_carried(recording.period, recording.first, run_id)
             self.db.executemany(
                 "UPDATE corrections SET settled_by = ? WHERE id = ?", [(run_id, item) for item in recording.settles]
             )
@@ -183,8 +180,8 @@ class Ledger(ControlBook, ReviewReads):
             )
         return self.current(period)
 
-    def _insert_differences(self, run_id: int, recording: Recording, paid_run: int) -> None:
-        paid, paid_in = self.lines_of(paid_run), self.currencies_of(paid_run)
+    def _insert_differences(self, run_id: int, recording: Recording) -> None:
+        found = self.correction_differences(recording.period, run_id, recording.payslips)
         self.db.executemany(
             "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount, currency) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -193,13 +190,13 @@ class Ledger(ControlBook, ReviewReads):
                     run_id,
                     recording.period,
                     recording.first,
-                    item.agent_id,
-                    item.code,
-                    item.label,
-                    str(item.amount),
-                    item.currency or None,
+                    d.agent_id,
+                    d.code,
+                    d.label,
+                    str(d.amount),
+                    d.currency or None,
                 )
-                for item in differences(paid, recording.payslips, paid_in)
+                for d in found
             ],
         )
 
@@ -317,6 +314,10 @@ class Ledger(ControlBook, ReviewReads):
             ],
         )
         return payslip_id
+
+
+def _difference_row(item: Difference) -> tuple[str, str, str, str, str | None]:
+    return item.agent_id, item.code, item.label, str(item.amount), item.currency or None
 
 
 def _inserted(cursor: sqlite3.Cursor) -> int:

@@ -78,7 +78,7 @@ def check_whole(db: sqlite3.Connection, path: Path) -> None:
         return
     with _reading(db):
         _check_size(path)
-        found = [row[0] for row in db.execute(f"PRAGMA quick_check({SHOWN})").fetchall()]
+        found = [" ".join(str(row[0]).split()) for row in db.execute(f"PRAGMA quick_check({SHOWN})").fetchall()]
     if found != ["ok"]:
         raise LedgerError(damaged(path, "; ".join(found)))
 
@@ -91,12 +91,14 @@ def remember_checked(path: Path) -> None:
 
 
 def check_new(db: sqlite3.Connection, path: Path) -> None:
-    """A file at schema 0 becomes a ledger only if it holds nothing: never add tables to another program's
-    database."""
+    """Only a file this connection made becomes a ledger: never add tables to another program's database,
+    nor adopt a database someone else made."""
     if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         raise LedgerError(
             f"{path}: is a SQLite database of another program, not a cspay ledger; name the ledger with --ledger"
         )
+    if path.stat().st_size:  # a file made by this connection is still empty: this one was there before
+        raise LedgerError(f"{path}: is an empty SQLite database, not a cspay ledger; name the ledger with --ledger")
 
 
 def damaged(path: Path, what: str) -> str:
