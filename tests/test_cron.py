@@ -15,13 +15,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from filelock import FileLock
 from rich.text import Text
 
 from cspay.cli import app
 from cspay.cli.common import console
 from cspay.ledger.book import Ledger
-from cspay.lockfiles import account
+from cspay.lockfiles import FileLock, account
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
@@ -123,7 +122,7 @@ def test_killed_run_leaves_ledger_and_output_as_they_were(runner, tmp_path):
 def test_a_held_output_lock_exits_75(runner, tmp_path):
     """Two runs writing the same output file do not overlap, even without a ledger."""
     output = tmp_path / "pay.csv"
-    with FileLock(f"{output}.lock", timeout=0):
+    with FileLock(output):
         result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "csv", "-o", str(output)])
     assert 75 == result.exit_code
     assert "already running" in result.stderr

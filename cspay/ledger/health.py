@@ -119,7 +119,7 @@ def problem(path: Path, error: sqlite3.DatabaseError) -> LedgerError | LockedErr
     """What an error of SQLite on the ledger means for the person running cspay."""
     text = str(error)
     if "locked" in text or "busy" in text:
-        holder = held_by(lock_path(path))
+        holder = None if held_here(path) is not None else held_by(lock_path(path))  # this run's own lock: not it
         who = f" ({holder})" if holder and holder != "unknown" else ""
         return LockedError(f"{path}: busy: another program holds the ledger{who}; try again when it has finished")
     if "readonly" in text or "read-only" in text:
