@@ -140,9 +140,25 @@ def invoke(runner, args: list[str], ledger: Path, tmp_path: Path):
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
-@pytest.mark.parametrize("command", sorted(WRITING))
-def test_a_writing_command_refuses_a_damaged_ledger(runner, recorded, tmp_path, command, damage):
-    """A command that writes checks the whole ledger first: exit 1, an Error line naming it, the file as it was."""
+def test_a_record_refuses_a_damaged_ledger(runner, recorded, tmp_path, damage):
+    """compute --record checks every page first: exit 1, one Error line naming the ledger, the file as it was."""
+    path, before = damaged_copy(recorded, tmp_path, damage)
+    result = invoke(runner, WRITING["compute --record"], path, tmp_path)
+    assert 1 == result.exit_code, result.output
+    assert result.stderr.startswith(f"Error: {path}: {DAMAGES[damage][1]}"), result.stderr
+    assert 1 == len(result.stderr.splitlines())
+    assert before == path.read_bytes()
+
+
+# A control step checks the tables it uses, the header and the size: these damages never get past it.
+FOUND_BY_A_STEP = sorted(set(DAMAGES) - {"a middle page", "the last page"})
+
+
+@pytest.mark.parametrize("damage", FOUND_BY_A_STEP)
+@pytest.mark.parametrize("command", sorted(set(WRITING) - {"compute --record"}))
+def test_a_control_step_refuses_a_damaged_ledger(runner, recorded, tmp_path, command, damage):
+    """A control step refuses a ledger cut short, not a ledger, or damaged in the tables it reads and writes:
+    exit 1, one Error line naming it, the file as it was, no payment file."""
     path, before = damaged_copy(recorded, tmp_path, damage)
     result = invoke(runner, WRITING[command], path, tmp_path)
     assert 1 == result.exit_code, result.output
@@ -150,6 +166,23 @@ def test_a_writing_command_refuses_a_damaged_ledger(runner, recorded, tmp_path, 
     assert 1 == len(result.stderr.splitlines())
     assert before == path.read_bytes()
     assert not (tmp_path / "journal.csv").exists()
+
+
+@pytest.mark.parametrize("damage", ["a middle page", "the last page"])
+@pytest.mark.parametrize("command", sorted(set(WRITING) - {"compute --record"}))
+def test_a_control_step_never_acts_on_damaged_data(runner, recorded, tmp_path, command, damage):
+    """Where the damage lies in payslip pages a step's check does not read, the step either meets it (an
+    Error line, the file as it was) or does exactly what it does on the sound ledger."""
+    shutil.copyfile(recorded, tmp_path / "pay.db")
+    sound = invoke(runner, WRITING[command], tmp_path / "pay.db", tmp_path)
+    (tmp_path / "journal.csv").unlink(missing_ok=True)
+    path, before = damaged_copy(recorded, tmp_path, damage)
+    result = invoke(runner, WRITING[command], path, tmp_path)
+    if result.exit_code == 1 and "damaged" in result.stderr:
+        assert result.stderr.startswith(f"Error: {path}: the ledger is damaged"), result.stderr
+        assert before == path.read_bytes()
+    else:
+        assert (sound.exit_code, sound.stdout) == (result.exit_code, result.stdout)
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
@@ -183,7 +216,7 @@ def test_runs_and_history_refuse_a_damaged_ledger(runner, recorded, tmp_path, co
 def test_a_damaged_ledger_says_to_restore_the_backup_or_recover(runner, recorded, tmp_path):
     """The Error line of a damaged page says what to do: restore the backup, or sqlite3's .recover."""
     path, _ = damaged_copy(recorded, tmp_path, "a middle page")
-    result = invoke(runner, WRITING["approve"], path, tmp_path)
+    result = invoke(runner, WRITING["compute --record"], path, tmp_path)
     assert "Restore it from your backup" in result.stderr
     assert f"sqlite3 {path} .recover | sqlite3 rescued.db" in result.stderr
 

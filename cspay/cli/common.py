@@ -186,13 +186,14 @@ def text_of(value: str, option: str, example: str) -> str:
 
 @contextmanager
 def writing(path: Path) -> Iterator[Any]:
-    """The ledger for a step, held by this run's lock (exit 75 while a record holds it), checked whole; it must
-    exist: a step never starts a ledger, nor leaves a lock file beside one that is not there."""
+    """The ledger for a control step, held by this run's lock (exit 75 while a record holds it), its control
+    tables checked; it must exist: a step never starts a ledger, nor leaves a lock file beside one that is
+    not there."""
     from cspay.ledger.book import Ledger, check_exists
     from cspay.run.locks import locked
 
     check_exists(path)
-    with locked([path]), Ledger(path) as book:
+    with locked([path]), Ledger(path, whole_check=False) as book:
         yield book
 
 

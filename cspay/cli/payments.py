@@ -47,7 +47,7 @@ def export_pay(
     check_target(output, force)
     check_target(sidecar, force)
     check_exists(ledger)  # no ledger there: an error, and none is made
-    with locked([ledger, output]), Ledger(ledger) as book:
+    with locked([ledger, output]), Ledger(ledger, whole_check=False) as book:
         state = book.run_to_pay(label)
         if len(state.run.totals) > 1:  # a payment file's amounts and totals are in one currency
             raise typer.BadParameter(

@@ -61,13 +61,16 @@ def check_exists(path: Path) -> None:
 class Ledger(ControlBook, Owing, ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction.
 
-    Opened for writing (the default), the ledger is checked whole (`PRAGMA quick_check`) and migrated to the
-    newest schema; `create` makes a new one where there is none. Opened `read_only`, the file is opened
+    Opened for writing (the default), the ledger is checked whole (`PRAGMA quick_check`; with `whole_check`
+    False, for a control step, only the tables other than the payslips') and migrated to the newest schema;
+    `create` makes a new one where there is none. Opened `read_only`, the file is opened
     read-only, never created, migrated or changed, and checked cheaply (see `cspay.ledger.health`). A damaged
     file, or one that is not a ledger, is a LedgerError saying what to do; a busy one a LockedError (exit 75).
     """
 
-    def __init__(self, path: str | Path, *, create: bool = False, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, create: bool = False, read_only: bool = False, whole_check: bool = True
+    ) -> None:
         self.path = Path(path)
         check_ledger_path(self.path)
         if read_only or not create:
@@ -81,10 +84,13 @@ class Ledger(ControlBook, Owing, ReviewReads):
             self.db.execute("PRAGMA foreign_keys = ON")
             if read_only:
                 health.check_readable(self.db, self.path, len(MIGRATIONS))
-            else:
+            elif whole_check:
                 health.check_whole(self.db, self.path)
                 self._migrate()
                 health.remember_checked(self.path)
+            else:
+                health.check_controls(self.db, self.path)
+                self._migrate()
         except CspayError:
             self.db.close()
             raise

@@ -1,9 +1,12 @@
 """Is a file a ledger, and a sound one: the checks made as a ledger opens, and what a problem says.
 
-Opened for writing, a ledger is checked whole with SQLite's `PRAGMA quick_check` (every page of every
-table and index is read: its cost grows with the file, see benchmarks/ledger_check.py). Opened for
-reading, it is checked cheaply: the file's header (SQLite's, and not cut short), its schema version and its
-tables; a damaged page the read reaches is then reported as SQLite meets it, never shown as data.
+Opened to record a run, a ledger is checked whole with SQLite's `PRAGMA quick_check`: every page of every
+table and index is read, about 0.1 of the record's own time (benchmarks/ledger_check.py). Opened for a
+control step (approve, close, adjust …), which neither reads nor writes payslips, only the tables it does
+use are checked, at a cost that does not grow with the headcount: a whole check of a year of a million
+agents (some 10 GiB) would take over a minute per step. Opened for reading, it is checked cheaply: the
+file's header (SQLite's, and not cut short), its schema version and its tables. Wherever a check did not
+look, a damaged page that a command reaches is reported as SQLite meets it, never shown as data.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ MAGIC = b"SQLite format 3\x00"
 HEADER = 100  # bytes of the database header
 BUSY_SECONDS = 30.0  # how long a command waits for another program's transaction before giving up (exit 75)
 SHOWN = 5  # quick_check's findings shown in the error
+BULK = frozenset({"payslips", "lines", "kpis", "triggered_actions"})  # the tables that grow with the headcount
 
 _CHECKED: dict[Path, tuple[int, tuple[int, int, int, int]]] = {}  # checked whole under hold number, as it was
 
@@ -65,6 +69,21 @@ def check_readable(db: sqlite3.Connection, path: Path, newest: int) -> None:
             f"Commands that only read never change a ledger: run a writing command (compute --record, approve, "
             f"close …) with this cspay once to upgrade it, after a backup"
         )
+
+
+def check_controls(db: sqlite3.Connection, path: Path) -> None:
+    """The tables a control step reads and writes checked (`PRAGMA quick_check(TABLE)`: each with its
+    indexes), not the payslips: a cost that does not grow with the headcount. The payslips' pages are
+    checked whole by the next record, and a damaged one met by a read is an error, never data."""
+    with _reading(db):
+        _check_size(path)
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        found = [" ".join(str(row[0]).split()) for row in db.execute("PRAGMA quick_check(sqlite_schema)")]
+        for table in sorted(tables - BULK):
+            found += [" ".join(str(row[0]).split()) for row in db.execute(f"PRAGMA quick_check({table})")]
+    problems = [text for text in found if text != "ok"]
+    if problems:
+        raise LedgerError(damaged(path, "; ".join(problems[:SHOWN])))
 
 
 def check_whole(db: sqlite3.Connection, path: Path) -> None:
