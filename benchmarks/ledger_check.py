@@ -61,9 +61,10 @@ def copy_month(ledger: Path, source_period: str, period: str) -> None:
         "SELECT ?, agent_id, name, role, team, score, grade, action, gross, currency FROM payslips WHERE run_id = ?",
         (new.lastrowid, run),
     )
-    offset = db.execute("SELECT max(id) FROM payslips").fetchone()[0] - db.execute(
-        "SELECT max(id) FROM payslips WHERE run_id = ?", (run,)
-    ).fetchone()[0]
+    offset = (
+        db.execute("SELECT max(id) FROM payslips").fetchone()[0]
+        - db.execute("SELECT max(id) FROM payslips WHERE run_id = ?", (run,)).fetchone()[0]
+    )
     for table, rest in (("lines", "position, code, label, amount"), ("kpis", "code, label, value, score, weight, "
                                                                      "contribution, left_out")):  # fmt: skip
         db.execute(
