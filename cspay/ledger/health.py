@@ -1,7 +1,7 @@
 """Is a file a ledger, and a sound one: the checks made as a ledger opens, and what a problem says.
 
 Opened to record a run, a ledger is checked whole with SQLite's `PRAGMA quick_check`: every page of every
-table and index is read, about 0.1 of the record's own time (benchmarks/ledger_check.py). Opened for a
+table and index is read, about a seventh of the record's own time (benchmarks/ledger_check.py). Opened for a
 control step (approve, close, adjust …), which neither reads nor writes payslips, only the tables it does
 use are checked, at a cost that does not grow with the headcount: a whole check of a year of a million
 agents (some 10 GiB) would take over a minute per step. Opened for reading, it is checked cheaply: the
