@@ -58,6 +58,17 @@ def check_exists(path: Path) -> None:
         raise LedgerError(f"{path}: no ledger here; record a run with --record to start one")
 
 
+def _create_private(path: Path) -> None:
+    """A new ledger file readable by its owner only, as every file of pay data cspay writes (SQLite gives
+    its journal the database file's permissions); an existing ledger keeps its own."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise LedgerError(f"{path}: cannot create the ledger ({error.strerror or error})") from None
+
+
 class Ledger(ControlBook, Owing, ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction.
 
@@ -76,6 +87,8 @@ class Ledger(ControlBook, Owing, ReviewReads):
         if read_only or not create:
             check_exists(self.path)
         health.check_file(self.path)
+        if create and not read_only:
+            _create_private(self.path)
         try:
             self.db = health.connect(self.path, read_only=read_only)
         except sqlite3.DatabaseError as error:
