@@ -291,3 +291,32 @@ def test_a_read_only_ledger_file_can_be_listed(runner, recorded, tmp_path):
     result = invoke(runner, READING["runs"], path, tmp_path)
     assert 0 == result.exit_code, result.output
     assert [] == sorted(p.name for p in tmp_path.iterdir() if p.name != "archive.db")
+
+
+def test_a_record_reads_every_page_once(runner, recorded, tmp_path, monkeypatch):
+    """compute --record checks the ledger before it pays and does not check it again to record, since it
+    has held the ledger's lock all along and the file has not changed."""
+    from cspay.ledger import health
+
+    path = tmp_path / "pay.db"
+    shutil.copyfile(recorded, path)
+    checks = []
+    real = health.quick_check
+    monkeypatch.setattr(health, "quick_check", lambda db: checks.append(1) or real(db))
+    result = invoke(runner, WRITING["compute --record"], path, tmp_path)
+    assert 0 == result.exit_code, result.output
+    assert 1 == len(checks)
+
+
+def test_each_record_checks_the_ledger_anew(runner, recorded, tmp_path, monkeypatch):
+    """A check remembered by one run is not trusted by the next: each record reads every page."""
+    from cspay.ledger import health
+
+    path = tmp_path / "pay.db"
+    shutil.copyfile(recorded, path)
+    checks = []
+    real = health.quick_check
+    monkeypatch.setattr(health, "quick_check", lambda db: checks.append(1) or real(db))
+    for _ in range(2):
+        assert 0 == invoke(runner, WRITING["compute --record"], path, tmp_path).exit_code
+    assert 2 == len(checks)

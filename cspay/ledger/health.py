@@ -97,9 +97,14 @@ def check_whole(db: sqlite3.Connection, path: Path) -> None:
         return
     with _reading(db):
         _check_size(path)
-        found = [" ".join(str(row[0]).split()) for row in db.execute(f"PRAGMA quick_check({SHOWN})").fetchall()]
+        found = quick_check(db)
     if found != ["ok"]:
         raise LedgerError(damaged(path, "; ".join(found)))
+
+
+def quick_check(db: sqlite3.Connection) -> list[str]:
+    """SQLite's findings over every page (["ok"] when there are none), each on one line."""
+    return [" ".join(str(row[0]).split()) for row in db.execute(f"PRAGMA quick_check({SHOWN})").fetchall()]
 
 
 def remember_checked(path: Path) -> None:
