@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cspay.cli import app
-from cspay.cli.statements import close_ids
+from cspay.inputs.seen import close_ids
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
