@@ -112,14 +112,14 @@ def statements(
     Example: cspay statements policies/standard.yaml examples/standard-2026-11.csv --out statements
     """
     from cspay.outputs.files import check_folder, write_folder
-    from cspay.outputs.statements import INDEX, Totals, file_names, pages
+    from cspay.outputs.statements import INDEX, Totals, pages
 
     run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
-    payslips = list(run.payslips)
-    names = file_names(slip.agent_id for slip in payslips)
-    check_folder(out, [*names, INDEX], force)
+    # Every run writes index.html: a folder that has one needs --force before any page is made. Other
+    # pages that would be replaced are found as the pages are made, and then nothing is written.
+    check_folder(out, [INDEX], force)
     totals = Totals()
-    write_folder(out, pages(run, payslips, names, words, totals), force)
+    write_folder(out, pages(run, run.payslips, words, totals), force)
     typer.echo(
         words("statements.wrote", count=totals.count, folder=out, gross=words.moneys(totals.grosses)),
         err=True,
