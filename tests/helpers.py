@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -209,3 +210,30 @@ def ascii_words(text: str) -> set[str]:
     import re
 
     return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}
+
+
+def metric_rows(count: int, *, repeating: bool, seed: int = 12) -> list[dict[str, str]]:
+    """Rows of the standard policy's columns: values from small sets, as exports with rounded figures have
+    them, or with 4-6 decimals that rarely repeat, as exports computing CSAT and FCR from counts do."""
+    draw = random.Random(seed)
+
+    def value(low: float, high: float, places: int, choices: tuple[str, ...]) -> str:
+        return draw.choice(choices) if repeating else f"{draw.uniform(low, high):.{places}f}"
+
+    return [
+        {
+            "agent_id": f"A{n:06d}",
+            "role": "L2" if n % 4 == 0 else "L1",
+            "name": f"Agent {n}",
+            "csat": value(70, 100, 4, ("92.5", "88", "95.5%", "79.9", "100")),
+            "surveys": str(draw.randrange(0, 120)),
+            "fcr": value(0.5, 0.99, 6, ("0.81", "77%", "0.6", "0.9")),
+            "aht_sec": value(200, 500, 2, ("335", "0:06:10", "420", "290.5")),
+            "qa_score": value(50, 100, 4, ("88", "92.5", "75")),
+            "attendance": value(85, 100, 4, ("98.5", "94", "100")),
+            "worked_days": draw.choice(("21.75", "21.75", "21.75", "10", "23")),
+            "valid_complaints": str(draw.randrange(0, 4)),
+            "tickets": str(draw.randrange(500, 1200)),
+        }
+        for n in range(1, count + 1)
+    ]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,7 +31,9 @@ if TYPE_CHECKING:
     from cspay.engine.explain import Explanation
     from cspay.engine.types import Payslip
     from cspay.i18n import Words
-    from cspay.run.pay import PayRun
+    from cspay.inputs.seen import AskedIds
+    from cspay.inputs.source import Source
+    from cspay.run.pay import Chosen, PayRun
 
 OneInput = Annotated[
     Path,
@@ -72,11 +72,16 @@ def payslip(
     from cspay.engine.explain import explain
     from cspay.outputs.terminal_payslip import payslip_panel
     from cspay.outputs.view import payslip_view
+    from cspay.run.pay import pay, pay_agents
 
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter)
-    chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], metrics)
+    source, words, ledger_path = _source(policy, [metrics], period, roster, ledger, lang, encoding, delimiter)
+    if all_agents:
+        run = pay(source, ledger=ledger_path)
+        chosen = list(run.payslips)
+    else:
+        run, chosen = _choose(pay_agents(source, agent_ids or [], ledger=ledger_path), metrics)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
     if format is PayslipFormat.json:
@@ -107,14 +112,14 @@ def statements(
     Example: cspay statements policies/standard.yaml examples/standard-2026-11.csv --out statements
     """
     from cspay.outputs.files import check_folder, write_folder
-    from cspay.outputs.statements import INDEX, Totals, file_names, pages
+    from cspay.outputs.statements import INDEX, Totals, pages
 
     run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
-    payslips = list(run.payslips)
-    names = file_names(slip.agent_id for slip in payslips)
-    check_folder(out, [*names, INDEX], force)
+    # Every run writes index.html: a folder that has one needs --force before any page is made. Other
+    # pages that would be replaced are found as the pages are made, and then nothing is written.
+    check_folder(out, [INDEX], force)
     totals = Totals()
-    write_folder(out, pages(run, payslips, names, words, totals), force)
+    write_folder(out, pages(run, run.payslips, words, totals), force)
     typer.echo(
         words("statements.wrote", count=totals.count, folder=out, gross=words.moneys(totals.grosses)),
         err=True,
@@ -132,14 +137,31 @@ def _run(
     delimiter: str | None,
 ) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
-    from cspay.policy.loader import load_policy
     from cspay.run.pay import pay
+
+    source, words, ledger_path = _source(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
+    return pay(source, ledger=ledger_path), words
+
+
+def _source(
+    policy: Path,
+    metrics: list[Path],
+    period: str | None,
+    roster: list[Path] | None,
+    ledger: Path | None,
+    lang: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> tuple[Source, Words, Path | None]:
+    """The inputs these options name, resolved as compute resolves them, the words of the language asked
+    for, and the ledger the run reads (if any)."""
+    from cspay.policy.loader import load_policy
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
     source = open_source(loaded, metrics, period, roster, encoding, delimiter)
     print_notes(source, words)
-    return pay(source, ledger=ledger_read(ledger, source.period is not None)), words
+    return source, words, ledger_read(ledger, source.period is not None)
 
 
 def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, Any]:
@@ -160,30 +182,19 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
     }
 
 
-def _choose(payslips: Iterable[Payslip], agent_ids: list[str], metrics: Path) -> list[Payslip]:
-    """The payslips of the agents asked for, in the order asked; an unknown id names the close ones."""
+def _choose(chosen: Chosen, metrics: Path) -> tuple[PayRun, list[Payslip]]:
+    """The run and the asked agents' payslips; an unknown id names the close ones."""
     from cspay.errors import MetricsError
 
-    by_id = {slip.agent_id: slip for slip in payslips}
-    unknown = [agent_id for agent_id in dict.fromkeys(agent_ids) if agent_id not in by_id]
+    asked = chosen.asked
+    unknown = asked.missing()
     if unknown:
-        raise MetricsError([_unknown(agent_id, list(by_id), metrics) for agent_id in unknown])
-    return [by_id[agent_id] for agent_id in dict.fromkeys(agent_ids)]
+        raise MetricsError([_unknown(agent_id, asked, metrics) for agent_id in unknown])
+    return chosen.run, chosen.payslips
 
 
-def _unknown(agent_id: str, known: list[str], metrics: Path) -> str:
-    close = close_ids(agent_id, known)
+def _unknown(agent_id: str, asked: AskedIds, metrics: Path) -> str:
+    close = asked.close_to(agent_id)
     if close:
         return f"{metrics}: no agent with id {agent_id!r}; close ids: {', '.join(close)}"
-    return f"{metrics}: no agent with id {agent_id!r}; expected one of the {len(known)} ids in the file"
-
-
-def close_ids(wanted: str, known: list[str], limit: int = 5) -> list[str]:
-    """The ids most like `wanted` (case aside), the likest first, ties in file order."""
-    folded = wanted.casefold()
-    scored = []
-    for index, agent_id in enumerate(known):
-        likeness = difflib.SequenceMatcher(None, folded, agent_id.casefold()).ratio()
-        if likeness >= 0.6:
-            scored.append((-likeness, index, agent_id))
-    return [agent_id for _, _, agent_id in sorted(scored)[:limit]]
+    return f"{metrics}: no agent with id {agent_id!r}; expected one of the {asked.count} ids in the file"

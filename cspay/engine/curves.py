@@ -113,13 +113,24 @@ def exact_score(kpi: Kpi, value: Fraction) -> Fraction:
 
 
 def _exact_points(score: LinearScore) -> list[tuple[Fraction, Fraction]]:
-    """The linear curve's points, mirrored for lower-is-better so that it always rises left to right."""
+    """The linear curve's points, mirrored for lower-is-better so that it always rises left to right
+    (made once per curve: explaining a run asks for them for every agent)."""
+    held = _EXACT_POINTS.get(id(score))
+    if held is not None and held[0] is score:
+        return held[1]
     sign = 1 if score.higher_is_better else -1
-    return [
+    points = [
         (sign * Fraction(score.threshold), Fraction(score.at_threshold)),
         (sign * Fraction(score.target), Fraction(score.at_target)),
         (sign * Fraction(score.stretch), Fraction(score.at_stretch)),
     ]
+    if len(_EXACT_POINTS) >= 256:  # policies loaded in one process are few; a bound all the same
+        _EXACT_POINTS.clear()
+    _EXACT_POINTS[id(score)] = (score, points)  # the curve is kept with its points, so its id is not reused
+    return points
+
+
+_EXACT_POINTS: dict[int, tuple[LinearScore, list[tuple[Fraction, Fraction]]]] = {}
 
 
 def _score_on(points: list[tuple[Fraction, Fraction]], u: Fraction) -> Fraction:

@@ -316,6 +316,20 @@ class RowParser:
             f"currencies.{code}.roles.{role} to pay it in {code}"
         )
 
+    def note(self, line: int, agent_id: str, key: str) -> None:
+        """Count a row read only for its id (not parsed), and record the id, so that a repeat is reported."""
+        self.rows_read += 1
+        first = self.ids.add(key, line, agent_id)
+        if first is not None:
+            self._repeats(agent_id, line, first)
+
+    def note_all(self, first: int, agent_ids: list[str], keys: list[str]) -> None:
+        """`note` for rows on consecutive lines from `first`, with a table of hashes (HashedIds)."""
+        assert isinstance(self.ids, HashedIds)
+        self.rows_read += len(agent_ids)
+        for at in self.ids.add_all(keys):
+            self.suspects.setdefault(keys[at], []).append((first + at, agent_ids[at]))
+
     def _is_repeat(self, agent_id: str, line: int) -> bool:
         """Record the id; True (and the problem recorded) when it is known to repeat an earlier row's."""
         first = self.ids.add(id_key(agent_id), line, agent_id)
