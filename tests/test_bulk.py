@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, csv_text, iter_payslips, policy_from, write_yaml
+from helpers import DATA, csv_text, distinct_rows, iter_payslips, policy_from, write_yaml
 
+from cspay.engine import columnar
+from cspay.engine.compiled import Engine
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError
+from cspay.inputs.columns import TEXTS_LIMIT, ColumnReader
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.export import write_csv
 from cspay.outputs.fast_csv import BATCH_ROWS, pay_to_csv
@@ -89,6 +92,56 @@ def test_many_batches_of_varied_rows_are_paid_alike(standard: Policy, tmp_path: 
     bulk = bulk_way(standard, path)
     assert general_way(standard, path) == bulk
     assert 3 * BATCH_ROWS + 17 == bulk[1].headcount
+
+
+def test_rarely_repeating_values_are_paid_alike(standard: Policy, tmp_path: Path) -> None:
+    """Metrics with 4-6 decimals, well past what the tables keep, give the same bytes and totals both ways."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(TEXTS_LIMIT + 3 * BATCH_ROWS)), encoding="utf-8")
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert TEXTS_LIMIT + 3 * BATCH_ROWS == bulk[1].headcount
+
+
+def test_bad_cells_past_full_tables_are_reported_alike(standard: Policy, tmp_path: Path) -> None:
+    """A bad, missing or out-of-range cell among rarely repeating values, after the tables are full, is
+    reported at the same row both ways, and the other rows are paid alike."""
+    rows = distinct_rows(TEXTS_LIMIT + 2 * BATCH_ROWS)
+    rows[TEXTS_LIMIT + 10]["csat"] = "101.0000"
+    rows[TEXTS_LIMIT + 600]["fcr"] = "0,784225"
+    rows[TEXTS_LIMIT + 700]["aht_sec"] = ""
+    rows[TEXTS_LIMIT + 800]["tickets"] = "-5.25"
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert [TEXTS_LIMIT + 12, TEXTS_LIMIT + 602, TEXTS_LIMIT + 702] == [
+        int(re.search(r"row (\d+)", line)[1]) for line in bulk[2]
+    ]
+
+
+def test_full_tables_keep_a_batch_columnar(standard: Policy, tmp_path: Path) -> None:
+    """Once a column's table of texts is full, a batch of values never met is still read column by column,
+    and the table grows no further."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(TEXTS_LIMIT + 3 * BATCH_ROWS)), encoding="utf-8")
+    reader = MetricsReader(path, standard)
+    columns = ColumnReader(reader.parser, Engine(standard))
+    batches = [rows for first, rows in reader.batches(BATCH_ROWS) if first is not None]
+    read = [columns.read(rows) for rows in batches]  # type: ignore[arg-type]
+    assert [] == [i for i, batch in enumerate(read) if batch is None]
+    assert all(len(texts) <= TEXTS_LIMIT for _, _, _, texts in columns.kpi_cells)
+
+
+def test_full_pay_and_line_tables_keep_paying_alike(
+    standard: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for one pay and one adjustment line only, batches needing many are still paid alike."""
+    monkeypatch.setattr(columnar, "MAX_PAYS", 1)
+    monkeypatch.setattr(columnar, "MEMO_LIMIT", 1)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(2 * BATCH_ROWS)), encoding="utf-8")
+    assert general_way(standard, path) == bulk_way(standard, path)
 
 
 def test_bad_rows_among_many_are_reported_alike(standard: Policy, tmp_path: Path) -> None:

@@ -32,11 +32,24 @@ class Scored:
 class KpiPlan:
     """One KPI compiled: scorer, weight, min_volume rule, and the values already scored."""
 
-    __slots__ = ("bit", "code", "label", "memo", "no_value", "scorer", "volume_column", "volume_min", "weight")
+    __slots__ = (
+        "bit",
+        "code",
+        "label",
+        "memo",
+        "no_value",
+        "points",
+        "scorer",
+        "volume_column",
+        "volume_min",
+        "weight",
+    )
 
     def __init__(self, code: str, kpi: Kpi, bit: int) -> None:
         self.code, self.label, self.weight, self.bit = code, kpi.label or code, kpi.weight, bit
         self.scorer = scorer_of(kpi.score)
+        scorer = self.scorer
+        self.points: Callable[[Decimal], Decimal] = lambda value: scorer(value)[0]  # the score alone, as Scored has it
         volume = kpi.min_volume
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
