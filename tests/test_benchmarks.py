@@ -14,9 +14,9 @@ PATHS = ["csv", "csv-copy", "record", "json", "xlsx", "table", "payslip", "state
 def test_every_path_is_measured_against_the_csv_path_with_amounts_checked(tmp_path: Path) -> None:
     """Every path but pandas, on both data sets, prints a row with its ratio to the CSV path, and the CSV
     and score paths' amounts are identical to the general path's on every row."""
+    options = ["--agents", "300", "--repeat", "1", "--paths", ",".join(PATHS), "--workdir", str(tmp_path)]
     result = subprocess.run(
-        [sys.executable, "benchmarks/run.py", "--agents", "300", "--repeat", "1", "--paths", ",".join(PATHS)]
-        + ["--workdir", str(tmp_path), "--cspay", f"{sys.executable} -m cspay"],
+        [sys.executable, "benchmarks/run.py", *options, "--cspay", f"{sys.executable} -m cspay"],
         cwd=ROOT,
         capture_output=True,
         text=True,
