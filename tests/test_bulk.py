@@ -173,6 +173,31 @@ def test_score_basis_policy_is_paid_alike(standard_data: dict[str, Any], tmp_pat
     assert general_way(policy, path) == bulk_way(policy, path)
 
 
+@pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
+def test_score_basis_is_paid_alike_on_values_that_repeat_or_not(
+    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]]
+) -> None:
+    """Under `basis: score` (a bonus of its own for nearly every agent, cut by gates and the cap, prorated)
+    the batch path gives the general path's bytes and totals, on values that repeat and values that do not."""
+    standard_data["bonus"]["basis"] = "score"
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows(3 * BATCH_ROWS + 11)), encoding="utf-8")
+    assert general_way(policy, path) == bulk_way(policy, path)
+
+
+def test_score_basis_batches_are_paid_column_by_column(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """Under `basis: score` every plain batch is paid by the columnar path, none left to row by row."""
+    standard_data["bonus"]["basis"] = "score"
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(2 * BATCH_ROWS)), encoding="utf-8")
+    reader, engine = MetricsReader(path, policy), Engine(policy)
+    columns, paying = ColumnReader(reader.parser, engine), columnar.Columnar(engine)
+    batches = [columns.read(rows) for first, rows in reader.batches(BATCH_ROWS) if first is not None]  # type: ignore[arg-type]
+    assert [True, True] == [batch is not None and paying.pay(batch) for batch in batches]
+
+
 @pytest.mark.parametrize("name", ["=HYPERLINK(1)", "Lin, Ada", 'Ada "A" Lin', "+86 555", "  "])
 def test_text_needing_care_is_written_alike(standard: Policy, tmp_path: Path, name: str) -> None:
     """Names that csv.writer must quote or that look like formulas are written the same both ways."""

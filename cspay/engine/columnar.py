@@ -7,7 +7,7 @@ across batches (the pay of each role, grade, gates and days; each adjustment's l
 once a table is full, what a batch needs beyond it is worked out for that batch alone.
 The steps are those of Engine.settle, in the same order on the same Decimals; what follows the score
 (gates, cap, proration, base pay and bonus lines) is Engine.pay_lines itself, remembered per (role,
-grade, gates held, days).
+grade, gates held, days) -- or, under `basis: score`, called for each row, since its bonus is the row's own.
 """
 
 from __future__ import annotations
@@ -106,11 +106,6 @@ class Batch:
 class Columnar:
     """The column-by-column way of paying, and what it remembers across batches."""
 
-    @staticmethod
-    def suits(engine: Engine) -> bool:
-        """Whether a policy can be paid column by column (else always row by row)."""
-        return not engine._by_score
-
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         grades = engine.grades
@@ -164,12 +159,22 @@ class Columnar:
             values = numbers[column] if column is not None else batch.kpi_values[kpi_index]
             holds.append(list(map(test, values, repeat(limit))))
         worked = [numbers[engine._worked_column]] if engine._worked_column is not None else []
+        if engine._by_score:  # target × score: hardly two agents share a bonus, so each row is its own pay
+            bonuses = list(map(mul, map(engine.targets.__getitem__, batch.roles), batch.scores))  # as Engine.settle
+            gates = zip(*holds, strict=True) if holds else repeat(())
+            days = worked[0] if worked else repeat(None)
+            batch.pays = list(map(self._score_pay, batch.roles, bonuses, gates, days))
+            return True
         keys = list(zip(batch.roles, batch.indexes, *holds, *worked, strict=True))
         try:
             batch.pays = list(map(self.pays.__getitem__, keys))
         except KeyError:
             batch.pays = list(map(_remembered(self.pays, set(keys), self._new_pay, MAX_PAYS).__getitem__, keys))
         return True
+
+    def _score_pay(self, role: str, bonus: Decimal, holds: tuple[bool, ...], worked: Decimal | None) -> Pay:
+        _, _, _, fixed, bonus_line = self.engine.pay_lines(role, bonus, holds, worked)
+        return Pay(fixed, bonus_line)
 
     def _new_pay(self, key: tuple[Any, ...]) -> Pay:
         engine = self.engine
