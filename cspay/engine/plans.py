@@ -16,6 +16,9 @@ from cspay.engine.types import GateHit, KpiResult, Line
 from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi
 
 MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
+# KPI values scored and remembered per KPI: a score with its results weighs about a kilobyte, and where
+# values repeat a few hundred cover a month; where they rarely do, remembering more only holds memory.
+SCORED_LIMIT = 4096
 
 
 class Scored:
@@ -66,7 +69,7 @@ class KpiPlan:
         if entry is not None and (entry.value is value or str(entry.value) == str(value)):
             return entry
         entry = Scored(value, *self.scorer(value), self.weight)
-        if len(self.memo) < MEMO_LIMIT:
+        if len(self.memo) < SCORED_LIMIT:
             self.memo.setdefault(value, entry)
         return entry
 
