@@ -237,3 +237,33 @@ def metric_rows(count: int, *, repeating: bool, seed: int = 12) -> list[dict[str
         }
         for n in range(1, count + 1)
     ]
+# ---- metrics whose values rarely repeat, as exports computing them from counts write them ------------------
+
+
+def distinct_rows(count: int, seed: int = 12) -> list[dict[str, str]]:
+    """Agents of the contract policy whose CSAT, FCR and handle time carry 4, 6 and 2 decimals (some as a
+    percentage), so that hardly a value repeats; the other columns repeat as real exports do."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        csat = min(max(rng.gauss(89, 6), 70), 100)
+        fcr = min(max(rng.gauss(0.78, 0.07), 0.55), 0.95)
+        rows.append(
+            {
+                "agent_id": f"D{i:06d}",
+                "role": "L2" if i % 4 == 0 else "L1",
+                "name": f"Agent {i % 41}",
+                "csat": f"{csat:.4f}%" if i % 7 == 0 else f"{csat:.4f}",
+                "surveys": str(i % 60),
+                "fcr": f"{fcr * 100:.4f}%" if i % 9 == 0 else f"{fcr:.6f}",
+                "aht_sec": f"{min(max(rng.gauss(355, 45), 240), 480):.2f}",
+                "qa_score": str(55 + i % 45),
+                "attendance": str(90 + i % 11),
+                "worked_days": ["21.75", "10", "23", "15.5"][i % 4],
+                "valid_complaints": str(i % 6),
+                "tickets": str(700 + i % 500),
+            }
+        )
+    return rows

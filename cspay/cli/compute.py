@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from cspay.run.record import Recorded
 
 DEFAULT_LEDGER = "cspay.db"
+DRAWN_ROWS = 1000  # payslips drawn as a table at most; past them, a plain table written as they come
 
 
 @app.command()
@@ -291,12 +293,21 @@ def _print_period_heading(run: PayRun, words: Words) -> None:
 
 
 def _print_run(run: PayRun, words: Words, advance: Any) -> None:
-    from cspay.outputs.terminal import payslip_table, summary_table
+    """The payslips as a drawn table, or, past DRAWN_ROWS, as a plain table written as they come (laying
+    out a drawn table holds every row and costs far more than paying them); then the summary."""
+    from cspay.outputs.terminal import payslip_table, summary_table, write_plain_table
     from cspay.outputs.terminal_progress import advancing
 
     screen = console()
-    run.payslips = list(advancing(run.payslips, advance))
-    screen.print(payslip_table(run.applied, run.payslips, words, run.triggered))
+    payslips = iter(advancing(run.payslips, advance))
+    first = list(itertools.islice(payslips, DRAWN_ROWS + 1))
+    if len(first) <= DRAWN_ROWS:
+        run.payslips = first
+        screen.print(payslip_table(run.applied, first, words, run.triggered))
+    else:
+        write_plain_table(screen.file, run.applied, words, first, payslips, run.triggered)
+        plain = words("table.plain", rows=DRAWN_ROWS, csv="csv", xlsx="xlsx")  # option values, not words
+        screen.print(plain, soft_wrap=True)
     screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
 
 

@@ -28,6 +28,7 @@ class _Column:
     name: str
     read: Callable[[str], Decimal | None]
     kpi: str | None = None
+    unit: str = "plain"  # how cells.plain_column reads a whole column of plain numbers: the KPI's unit
     # Real metrics repeat: each distinct text is read once; bad texts are not kept (they are re-read).
     cache: dict[str, Decimal | None] = field(default_factory=dict)
 
@@ -72,7 +73,7 @@ def _number_or_zero(text: str) -> Decimal:
 def needed_columns(policy: Policy) -> list[_Column]:
     """Every metrics column the policy reads, KPI columns first, each once per use."""
     columns = [
-        _Column(kpi.column, _kpi_reader(UNIT_PARSERS[kpi.unit], kpi.missing == "exclude"), code)
+        _Column(kpi.column, _kpi_reader(UNIT_PARSERS[kpi.unit], kpi.missing == "exclude"), code, kpi.unit)
         for code, kpi in policy.kpis.items()
     ]
     volumes = [kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume]
