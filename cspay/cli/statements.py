@@ -13,13 +13,17 @@ import typer
 
 from cspay.cli.common import (
     DelimiterOption,
+    DerivedOption,
     EncodingOption,
+    Inputs,
     InputsArgument,
     LangOption,
     LedgerOption,
+    MemoryOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    ThreadsOption,
     app,
     console,
     ledger_read,
@@ -36,11 +40,11 @@ if TYPE_CHECKING:
     from cspay.run.pay import PayRun
 
 OneInput = Annotated[
-    Path,
+    Path | None,
     typer.Argument(
         metavar="METRICS",
         help="One month of agent metrics (CSV); for a quarterly or annual policy, the folder of "
-        "its monthly files; for a policy with a metrics: section, the raw export.",
+        "its monthly files; for a policy with a metrics: section, the raw export (left out with --derived).",
     ),
 ]
 
@@ -54,7 +58,7 @@ class PayslipFormat(StrEnum):
 @reports_errors
 def payslip(
     policy: PolicyArgument,
-    metrics: OneInput,
+    metrics: OneInput = None,
     agent_ids: Annotated[list[str] | None, typer.Argument(help="Agent ids, as in the metrics file.")] = None,
     all_agents: Annotated[bool, typer.Option("--all", help="Every agent in the metrics file.")] = False,
     format: Annotated[PayslipFormat, typer.Option("--format", "-f", help="text or json.")] = PayslipFormat.text,
@@ -64,6 +68,9 @@ def payslip(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Explain agents' payslips: every number on them, and what would raise the bonus.
 
@@ -73,10 +80,14 @@ def payslip(
     from cspay.outputs.terminal_payslip import payslip_panel
     from cspay.outputs.view import payslip_view
 
+    if derived is not None and metrics is not None:  # no METRICS with --derived: the first argument is an agent
+        agent_ids, metrics = [str(metrics), *(agent_ids or [])], None
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter)
-    chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], metrics)
+    inputs = Inputs([metrics] if metrics else None, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    run, words = _run(policy, inputs, ledger, lang)
+    named = metrics if metrics is not None else derived
+    chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], named)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
     if format is PayslipFormat.json:
@@ -91,8 +102,8 @@ def payslip(
 @reports_errors
 def statements(
     policy: PolicyArgument,
-    metrics: InputsArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the pages (created if missing).")],
+    metrics: InputsArgument = None,
     force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
     period: PeriodOption = None,
     roster: RosterOption = None,
@@ -100,6 +111,9 @@ def statements(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Write one self-contained, printable HTML statement per agent, and an index.html listing them.
 
@@ -107,7 +121,8 @@ def statements(
     """
     from cspay.outputs.statements import INDEX, Totals, check_folder, file_names, pages, write_folder
 
-    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
+    inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    run, words = _run(policy, inputs, ledger, lang)
     payslips = list(run.payslips)
     names = file_names(slip.agent_id for slip in payslips)
     check_folder(out, [*names, INDEX], force)
@@ -119,23 +134,14 @@ def statements(
     )
 
 
-def _run(
-    policy: Path,
-    metrics: list[Path],
-    period: str | None,
-    roster: list[Path] | None,
-    ledger: Path | None,
-    lang: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-) -> tuple[PayRun, Words]:
+def _run(policy: Path, inputs: Inputs, ledger: Path | None, lang: str | None) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
     from cspay.policy.loader import load_policy
     from cspay.run.pay import pay
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+    source = open_source(loaded, inputs)
     print_notes(source, words)
     return pay(source, ledger=ledger_read(ledger, source.period is not None)), words
 
@@ -157,7 +163,7 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
     }
 
 
-def _choose(payslips: Iterable[Payslip], agent_ids: list[str], metrics: Path) -> list[Payslip]:
+def _choose(payslips: Iterable[Payslip], agent_ids: list[str], metrics: Path | None) -> list[Payslip]:
     """The payslips of the agents asked for, in the order asked; an unknown id names the close ones."""
     from cspay.errors import MetricsError
 
@@ -168,7 +174,7 @@ def _choose(payslips: Iterable[Payslip], agent_ids: list[str], metrics: Path) ->
     return [by_id[agent_id] for agent_id in dict.fromkeys(agent_ids)]
 
 
-def _unknown(agent_id: str, known: list[str], metrics: Path) -> str:
+def _unknown(agent_id: str, known: list[str], metrics: Path | None) -> str:
     close = close_ids(agent_id, known)
     if close:
         return f"{metrics}: no agent with id {agent_id!r}; close ids: {', '.join(close)}"

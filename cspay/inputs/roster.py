@@ -212,22 +212,22 @@ def agent_rows(policy: Policy, joined: Joined, source: str) -> Iterator[AgentRow
     parser.problems.raise_if_any(MetricsError)
 
 
+def _rows_note(derived: Derived) -> Note:
+    """How many rows the figures come from: read here, or aggregated elsewhere (a file of derived metrics)."""
+    values: dict[str, str | int] = {"source": derived.source, "period": derived.period.label}
+    if derived.rows_read is None:
+        agents = {agent.agent_id for table in derived.months for agent in table.agents}
+        rows = sum(agent.rows for table in derived.months for agent in table.agents)
+        return Note("metrics.derived", values | {"agents": f"{len(agents):,}", "rows": f"{rows:,}"})
+    inside = derived.rows_read - derived.rows_outside
+    counts = {"read": derived.rows_read, "inside": inside, "outside": derived.rows_outside}
+    return Note("metrics.rows", values | {key: f"{count:,}" for key, count in counts.items()})
+
+
 def export_notes(derived: Derived, joined: Sequence[Joined], rosters: Rosters | None) -> list[Note]:
     """What the analyst should know besides the figures: rows left out, agents on one side only, a roster
     standing for several months."""
-    inside = derived.rows_read - derived.rows_outside
-    notes = [
-        Note(
-            "metrics.rows",
-            {
-                "source": derived.source,
-                "read": f"{derived.rows_read:,}",
-                "inside": f"{inside:,}",
-                "outside": f"{derived.rows_outside:,}",
-                "period": derived.period.label,
-            },
-        )
-    ]
+    notes = [_rows_note(derived)]
     if rosters is not None and rosters.reused is not None:
         notes.append(
             Note(

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
 from cspay import __version__
-from cspay.inputs.derive import Figure
 from cspay.inputs.exports import Derived
+from cspay.inputs.figures import Figure
 from cspay.inputs.roster import Joined, Rosters
 from cspay.outputs.export import inert
 from cspay.policy.model import Policy
