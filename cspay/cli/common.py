@@ -247,7 +247,7 @@ def open_source(policy: Policy, inputs: Inputs) -> Source:
 
     if not inputs.paths and inputs.derived is None:
         raise typer.BadParameter("give the metrics file(s), or --derived FILE", param_hint="METRICS...")
-    return open_inputs(
+    source = open_inputs(
         policy,
         inputs.paths or [],
         period_option(inputs.period),
@@ -257,6 +257,16 @@ def open_source(policy: Policy, inputs: Inputs) -> Source:
         derived=inputs.derived,
         engine=inputs.engine(),
     )
+    settled()
+    return source
+
+
+def settled() -> None:
+    """The inputs read stay until the command ends: the garbage collector stops walking them (a raw
+    export's figures are millions of objects) and keeps collecting what comes after."""
+    import gc
+
+    gc.freeze()
 
 
 def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = False) -> Path | None:

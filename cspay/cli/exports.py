@@ -18,6 +18,7 @@ from cspay.cli.common import (
     delimiter_option,
     period_option,
     reports_errors,
+    settled,
     words_for,
 )
 
@@ -98,6 +99,7 @@ def metrics(
         raise typer.BadParameter("give the raw export, or --sql to print the query instead", param_hint="EVENTS")
     engine = Inputs(None, memory_limit=memory_limit, threads=threads).engine()
     derived = derive(_spec(loaded), events, when, encoding=encoding, delimiter=delimiter, engine=engine)
+    settled()
     rosters, joined = None, []
     if roster:
         rosters = read_rosters(roster, loaded, derived.period, months_of(derived.period))

@@ -8,8 +8,10 @@ month, as monthly metrics files would be (cspay.inputs.raw combines the months b
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -72,56 +74,86 @@ def derive(spec: MetricsSpec, path: str | Path, period: Period | str, *, encodin
     period = period if isinstance(period, Period) else parse_period(period)
     file = open_export_file(path, encoding, delimiter)
     plan = Plan(spec, period)
-    parts = aggregate(plan, file, (engine or EngineSettings()).check())
-    figures = _Figures(plan)
+    settings = (engine or EngineSettings()).check()
+    with _collector_paused():
+        return _derived(plan, file.path, aggregate(plan, file, settings))
+
+
+def _derived(plan: Plan, path: Path, parts: Parts) -> Derived:
+    """The tables of each month of the plan's period, from the engine's parts."""
+    spec, period = plan.spec, plan.period
+    figures = _Figures(plan, parts.columns)
     by_month: dict[int, list[AgentMetrics]] = defaultdict(list)
     read = 0
+    month_at, agent_at, rows_at = (parts.columns[key] for key in ("month_key", "agent_key", "cspay_rows"))
     for group in parts.groups:
-        rows = parts.get(group, "cspay_rows")
-        read += rows
-        month, agent = parts.get(group, "month_key"), parts.get(group, "agent_key")
+        read += group[rows_at]
+        month, agent = group[month_at], group[agent_at]
         if month is not None and agent is not None:
-            by_month[month].append(AgentMetrics(agent, rows, figures(parts, group)))
+            by_month[month].append(AgentMetrics(agent, group[rows_at], figures(group)))
     tables = []
     for month in months_of(period):
         agents = sorted(by_month.get(month.first.year * 100 + month.first.month, []), key=lambda item: item.agent_id)
-        tables.append(DerivedTable(str(file.path), month, list(spec.derived), agents))
+        tables.append(DerivedTable(str(path), month, list(spec.derived), agents))
     inside = sum(agent.rows for table in tables for agent in table.agents)
-    return Derived(str(file.path), period, list(spec.derived), tables, read, read - inside)
+    return Derived(str(path), period, list(spec.derived), tables, read, read - inside)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the tables are built: they make millions of objects
+    and no cycles, and the collector would walk them all again and again (half the time, measured)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+Step = Callable[[tuple[Any, ...], dict[str, Figure]], Figure]
 
 
 class _Figures:
-    """Each metric's figure from a group's exact parts, by the rules of cspay.inputs.figures."""
+    """Each metric's figure from a group's exact parts, by the rules of cspay.inputs.figures; the steps
+    are compiled once, as an export's months and agents run to hundreds of thousands."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
+    def __init__(self, plan: Plan, columns: dict[str, int]) -> None:
         kinds = plan.spec.column_kinds()
-        self.readers: dict[str, Callable[[str], Any]] = {column: _remembering(optional(kind))
-                                                         for column, kind in kinds.items()}  # fmt: skip
+        readers = {column: _remembering(optional(kind)) for column, kind in kinds.items()}
+        self.rows = columns["cspay_rows"]
+        self.steps = [(name, _step(index, metric, columns, readers, self.rows))
+                      for index, (name, metric) in enumerate(plan.spec.derived.items())]  # fmt: skip
 
-    def __call__(self, parts: Parts, group: tuple[Any, ...]) -> dict[str, Figure]:
+    def __call__(self, group: tuple[Any, ...]) -> dict[str, Figure]:
         done: dict[str, Figure] = {}
-        rows = parts.get(group, "cspay_rows")
-        for index, (name, metric) in enumerate(self.plan.spec.derived.items()):
-            kind, spec = metric.aggregation()
-
-            def part(suffix: str, index: int = index) -> Any:
-                return parts.get(group, f"m{index}_{suffix}")
-
-            if kind == "count":
-                done[name] = count_figure(part("hits"), rows)
-            elif kind in ("share", "top_box"):
-                done[name] = fraction_figure(part("hits"), part("total"), spec.per)
-            elif kind in ("sum", "mean"):
-                done[name] = total_figure(kind, _written(part("total"), part("places")), part("n"))
-            elif kind == "ratio":
-                done[name] = ratio_figure(done[spec.numerator].value, done[spec.denominator].value, spec.per)
-            else:
-                read = self.readers[spec.column]
-                low, high = (None if part(text) is None else read(part(text)) for text in ("low_text", "high_text"))
-                p = FIXED_P.get(kind, getattr(spec, "p", Decimal(0)))
-                done[name] = percentile_figure(part("n"), p, low, high)
+        for name, step in self.steps:
+            done[name] = step(group, done)  # a ratio reads the figures made before it
         return done
+
+
+def _step(index: int, metric: Any, columns: dict[str, int], readers: dict[str, Callable[[str], Any]],
+          rows: int) -> Step:  # fmt: skip
+    """One metric's figure as a function of a group's parts (and the figures made before it)."""
+    kind, spec = metric.aggregation()
+    at = {part.removeprefix(f"m{index}_"): place for part, place in columns.items() if part.startswith(f"m{index}_")}
+    if kind == "count":
+        return lambda group, done: count_figure(group[at["hits"]], group[rows])
+    if kind in ("share", "top_box"):
+        per = spec.per
+        return lambda group, done: fraction_figure(group[at["hits"]], group[at["total"]], per)
+    if kind in ("sum", "mean"):
+        return lambda group, done: total_figure(kind, _written(group[at["total"]], group[at["places"]]), group[at["n"]])
+    if kind == "ratio":
+        return lambda group, done: ratio_figure(done[spec.numerator].value, done[spec.denominator].value, spec.per)
+    read, p = readers[spec.column], FIXED_P.get(kind, getattr(spec, "p", Decimal(0)))
+
+    def percentile(group: tuple[Any, ...], done: dict[str, Figure]) -> Figure:
+        low, high = (None if group[at[text]] is None else read(group[at[text]]) for text in ("low_text", "high_text"))
+        return percentile_figure(group[at["n"]], p, low, high)
+
+    return percentile
 
 
 def _written(total: Decimal | None, places: int | None) -> Decimal | None:

@@ -8,20 +8,20 @@ digit is what cspay has always computed. Figures read back from a file of derive
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 HUNDRED = Decimal(100)
 # The p of the order statistics that are percentiles under another name.
 FIXED_P = {"median": Decimal(50), "min": Decimal(0), "max": Decimal(100)}
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """A derived value and what it came from: value = numerator / denominator where that applies.
 
     count: matching rows / the agent's rows; sum, mean: total / values; median, min, max and
     percentile: no numerator / values; share, top_box: hits / eligible rows; ratio: the two metrics.
+    (Immutable; a named tuple because a large export makes millions of them.)
     """
 
     value: Decimal | None
@@ -31,7 +31,8 @@ class Figure:
 
 def count_figure(hits: int, rows: int) -> Figure:
     """Rows matching a condition, over the agent's rows."""
-    return Figure(Decimal(hits), Decimal(hits), Decimal(rows))
+    matching = Decimal(hits)
+    return Figure(matching, matching, Decimal(rows))
 
 
 def fraction_figure(hits: int, total: int, per: Decimal) -> Figure:

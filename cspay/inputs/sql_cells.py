@@ -28,12 +28,14 @@ from cspay.cells import FLAG_WORDS, MISSING_MARKERS, CellError
 from cspay.inputs.export_cells import agent_id, date_parser, optional
 
 OK, MISSING, BAD, UNRESOLVED = 0, 1, 2, 3
-# The forms a plain text takes, besides missing (1) and unresolved (3).
-PLAIN, HMS, MS, TRUE, FALSE = 0, 4, 5, 6, 7
+# The forms of a plain text, besides missing (1) and unresolved (3): plain as it is (0) or once trimmed
+# (8), and for a flag yes (6) or no (7).
+PLAIN, TRUE, FALSE, TRIMMED = 0, 6, 7, 8
 LARGEST_INTEGER_DIGITS = 15  # cspay.cells refuses numbers from 10**15 on
 # Text read as written (less surrounding spaces): printable ASCII and the CJK unified ideographs, which
 # Unicode normalisation leaves as they are.
 PLAIN_TEXT = "^[ -~\u4e00-\u9fff]*$"
+SPACELESS_TEXT = "^[!-~\u4e00-\u9fff]+$"
 
 
 def ident(name: str) -> str:
@@ -50,15 +52,30 @@ def strings(texts: list[str]) -> str:
     return ", ".join(string(text) for text in sorted(texts))
 
 
+def width(scale: int) -> int:
+    """The digits of the query's DECIMAL type for `scale` places: 18 (a 64-bit integer, fast to sum) when a
+    plain cell's 15 digits before the point fit beside them, else 38."""
+    return 18 if LARGEST_INTEGER_DIGITS + scale <= 18 else 38
+
+
 def decimal_type(scale: int) -> str:
-    return f"DECIMAL(38, {scale})"
+    return f"DECIMAL({width(scale)}, {scale})"
+
+
+class Inexact(ValueError):
+    """A number needs more digits than the query's DECIMAL type keeps."""
+
+
+def fits(value: Decimal, scale: int) -> bool:
+    """Whether the query's DECIMAL type for `scale` places holds `value` exactly."""
+    places = max(0, -int(value.as_tuple().exponent))
+    return places <= scale and (not value or value.adjusted() < width(scale) - scale)
 
 
 def decimal(value: Decimal, scale: int, what: str) -> str:
-    """An exact decimal constant of the query's type; ValueError when it would need rounding."""
-    places = max(0, -int(value.as_tuple().exponent))
-    if places > scale or (value and value.adjusted() >= 38 - scale):
-        raise ValueError(f"{what} {value} has more digits than the query keeps exactly (38, {scale} of them decimals)")
+    """An exact decimal constant of the query's type; Inexact when it would need rounding."""
+    if not fits(value, scale):
+        raise Inexact(f"{what} {value} has more digits than the query keeps exactly ({scale} decimal places)")
     return f"CAST({string(format(value, 'f'))} AS {decimal_type(scale)})"
 
 
@@ -88,13 +105,16 @@ class Column:
 
 
 class Reader:
-    """How the cells of one kind read: the SQL of their form, outputs and state, and the Python reading
-    of an unresolved text as the row of a lookup table."""
+    """How the cells of one kind read: the SQL of their form (tested on the raw text `r` first, trimmed
+    only when that fails, so most cells cost one test), outputs and state, and the Python reading of an
+    unresolved text as the row of a lookup table."""
 
     outputs: tuple[tuple[str, str], ...] = (("v", "VARCHAR"),)  # suffix, SQL type
 
     def __init__(self, column: Column, scale: int) -> None:
         self.column, self.scale = column, scale
+        raw = column.part("r")
+        self.raw, self.trimmed, self.lowered = raw, f"TRIM({raw})", f"LOWER(TRIM({raw}))"
 
     def names(self, suffix: str) -> str:
         return self.column.part(suffix)
@@ -102,9 +122,17 @@ class Reader:
     def form(self) -> str:
         raise NotImplementedError
 
+    def text(self) -> str:
+        """The text the outputs are read from: the raw text, or trimmed when its form says so."""
+        f = self.names("f")
+        return f"CASE WHEN {f} = {TRIMMED} THEN {self.trimmed} ELSE {self.raw} END"
+
     def plain_outputs(self) -> dict[str, str]:
-        """Each output's SQL for a plain text (NULL otherwise)."""
+        """Each output's SQL for a plain text (NULL otherwise), read from its text `s`."""
         raise NotImplementedError
+
+    def plain(self) -> str:
+        return f"{self.names('f')} IN ({PLAIN}, {TRIMMED})"
 
     def state(self, looked_up: bool) -> str:
         """The cell's state: from its form, or from the lookup table for an unresolved text."""
@@ -123,6 +151,13 @@ class Reader:
         """The state and outputs of an unresolved text, read by cspay's own readers."""
         raise NotImplementedError
 
+    def patterned(self, pattern: str) -> str:
+        """The form of a cell that is empty, or matches `pattern` as it is or trimmed, or a missing marker."""
+        raw, trimmed = self.raw, self.trimmed
+        return (f"CASE WHEN {raw} = '' THEN {MISSING} WHEN {matches(raw, pattern)} THEN {PLAIN} "
+                f"WHEN {missing(self.lowered)} THEN {MISSING} WHEN {matches(trimmed, pattern)} THEN {TRIMMED} "
+                f"ELSE {UNRESOLVED} END")  # fmt: skip
+
 
 def _state_of(read: Callable[[str], Any], text: str) -> tuple[int, Any]:
     try:
@@ -132,23 +167,23 @@ def _state_of(read: Callable[[str], Any], text: str) -> tuple[int, Any]:
     return (MISSING, None) if value is None else (OK, value)
 
 
+def places_of(text: str) -> str:
+    """The decimal places a plain number is written with, which Decimal keeps (1.50 has 2)."""
+    return f"CASE WHEN STRPOS({text}, '.') > 0 THEN LENGTH({text}) - STRPOS({text}, '.') ELSE 0 END"
+
+
 class NumberReader(Reader):
     """Numbers: `-12.5`; anything else (signs, exponents, thousands, currency, full width) is unresolved."""
 
     outputs = (("v", "DECIMAL"), ("e", "INTEGER"))  # the value and its decimal places
-    pattern = "^-?[0-9]{{1,{digits}}}{places}$"
 
     def form(self) -> str:
-        s, lowered = self.names("s"), self.names("l")
-        plain = self.pattern.format(digits=LARGEST_INTEGER_DIGITS, places=_places(self.scale))
-        return (
-            f"CASE WHEN {missing(lowered)} THEN {MISSING} WHEN {matches(s, plain)} THEN {PLAIN} ELSE {UNRESOLVED} END"
-        )
+        return self.patterned(f"^-?[0-9]{{1,{LARGEST_INTEGER_DIGITS}}}{_places(self.scale)}$")
 
     def plain_outputs(self) -> dict[str, str]:
-        s, f = self.names("s"), self.names("f")
-        return {"v": f"CASE WHEN {f} = {PLAIN} THEN CAST({s} AS {decimal_type(self.scale)}) END",
-                "e": f"CASE WHEN {f} = {PLAIN} THEN {places_of(s)} END"}  # fmt: skip
+        s, plain = self.names("s"), self.plain()
+        return {"v": f"CASE WHEN {plain} THEN CAST({s} AS {decimal_type(self.scale)}) END",
+                "e": f"CASE WHEN {plain} THEN {places_of(s)} END"}  # fmt: skip
 
     def read(self, text: str) -> tuple[int, list[Any]]:
         state, value = _state_of(optional(self.column.kind), text)
@@ -157,33 +192,26 @@ class NumberReader(Reader):
         return OK, [format(value, "f"), max(0, -int(value.as_tuple().exponent))]
 
 
-def places_of(text: str) -> str:
-    """The decimal places a plain number is written with, which Decimal keeps (1.50 has 2)."""
-    return f"CASE WHEN STRPOS({text}, '.') > 0 THEN LENGTH({text}) - STRPOS({text}, '.') ELSE 0 END"
-
-
 class DurationReader(NumberReader):
     """Durations: seconds (`335`), `h:mm:ss` or `m:ss`, with decimals of a second."""
 
-    pattern = "^[0-9]{{1,{digits}}}{places}$"
-
     def form(self) -> str:
-        s, lowered, places = self.names("s"), self.names("l"), _places(self.scale)
-        seconds = self.pattern.format(digits=LARGEST_INTEGER_DIGITS, places=places)
-        hms, ms = f"^[0-9]{{1,9}}:[0-5][0-9]:[0-5][0-9]{places}$", f"^[0-9]{{1,9}}:[0-5][0-9]{places}$"
-        return (f"CASE WHEN {missing(lowered)} THEN {MISSING} WHEN {matches(s, seconds)} THEN {PLAIN} "
-                f"WHEN {matches(s, hms)} THEN {HMS} WHEN {matches(s, ms)} THEN {MS} ELSE {UNRESOLVED} END")  # fmt: skip
+        places = _places(self.scale)
+        seconds = f"[0-9]{{1,{LARGEST_INTEGER_DIGITS}}}{places}"
+        clock = f"[0-9]{{1,9}}:[0-5][0-9](:[0-5][0-9])?{places}"  # m:ss or h:mm:ss
+        return self.patterned(f"^({seconds}|{clock})$")
 
     def plain_outputs(self) -> dict[str, str]:
-        s, f, number = self.names("s"), self.names("f"), decimal_type(self.scale)
+        s, number = self.names("s"), decimal_type(self.scale)
         colon = f"STRPOS({s}, ':')"
+        colons = f"LENGTH({s}) - LENGTH(REPLACE({s}, ':', ''))"
         whole = f"CAST(SUBSTRING({s}, 1, {colon} - 1) AS BIGINT)"
         hms = (f"{whole} * 3600 + CAST(SUBSTRING({s}, {colon} + 1, 2) AS BIGINT) * 60 "
                f"+ CAST(SUBSTRING({s}, {colon} + 4) AS {number})")  # fmt: skip
         ms = f"{whole} * 60 + CAST(SUBSTRING({s}, {colon} + 1) AS {number})"
-        value = (f"CASE WHEN {f} = {PLAIN} THEN CAST({s} AS {number}) WHEN {f} = {HMS} THEN CAST({hms} AS {number}) "
-                 f"WHEN {f} = {MS} THEN CAST({ms} AS {number}) END")  # fmt: skip
-        return {"v": value, "e": f"CASE WHEN {f} IN ({PLAIN}, {HMS}, {MS}) THEN {places_of(s)} END"}
+        value = (f"CASE WHEN NOT {self.plain()} THEN NULL WHEN {colon} = 0 THEN CAST({s} AS {number}) "
+                 f"WHEN {colons} = 1 THEN CAST({ms} AS {number}) ELSE CAST({hms} AS {number}) END")  # fmt: skip
+        return {"v": value, "e": f"CASE WHEN {self.plain()} THEN {places_of(s)} END"}
 
 
 class FlagReader(Reader):
@@ -192,11 +220,16 @@ class FlagReader(Reader):
     outputs = (("v", "BOOLEAN"),)
 
     def form(self) -> str:
-        lowered = self.names("l")
+        raw, lowered = self.raw, self.lowered
         yes = [word for word, value in FLAG_WORDS.items() if value]
         no = [word for word, value in FLAG_WORDS.items() if not value]
-        return (f"CASE WHEN {missing(lowered)} THEN {MISSING} WHEN {lowered} IN ({strings(yes)}) THEN {TRUE} "
-                f"WHEN {lowered} IN ({strings(no)}) THEN {FALSE} ELSE {UNRESOLVED} END")  # fmt: skip
+        return (f"CASE WHEN {raw} IN ({strings(_spellings(yes))}) THEN {TRUE} "
+                f"WHEN {raw} IN ({strings(_spellings(no))}) THEN {FALSE} WHEN {raw} = '' THEN {MISSING} "
+                f"WHEN {lowered} IN ({strings(yes)}) THEN {TRUE} WHEN {lowered} IN ({strings(no)}) THEN {FALSE} "
+                f"WHEN {missing(lowered)} THEN {MISSING} ELSE {UNRESOLVED} END")  # fmt: skip
+
+    def text(self) -> str:
+        return "NULL"
 
     def plain_outputs(self) -> dict[str, str]:
         f = self.names("f")
@@ -207,16 +240,21 @@ class FlagReader(Reader):
         return state, [value]
 
 
+def _spellings(words: list[str]) -> list[str]:
+    """The usual spellings of words, as they are, in capitals and capitalised."""
+    return sorted({spelling for word in words for spelling in (word, word.upper(), word.capitalize())})
+
+
 class TextReader(Reader):
     """Text compared with a condition's words, without surrounding spaces; other scripts unresolved."""
 
     def form(self) -> str:
-        r, lowered = self.names("r"), self.names("l")
-        plain = matches(r, PLAIN_TEXT)
-        return f"CASE WHEN {missing(lowered)} THEN {MISSING} WHEN {plain} THEN {PLAIN} ELSE {UNRESOLVED} END"
+        raw = self.raw
+        return (f"CASE WHEN {raw} = '' THEN {MISSING} WHEN {missing(self.lowered)} THEN {MISSING} "
+                f"WHEN {matches(raw, PLAIN_TEXT)} THEN {TRIMMED} ELSE {UNRESOLVED} END")  # fmt: skip
 
     def plain_outputs(self) -> dict[str, str]:
-        return {"v": f"CASE WHEN {self.names('f')} = {PLAIN} THEN {self.names('s')} END"}
+        return {"v": f"CASE WHEN {self.plain()} THEN {self.names('s')} END"}
 
     def read(self, text: str) -> tuple[int, list[Any]]:
         state, value = _state_of(optional("text"), text)
@@ -227,10 +265,12 @@ class AgentReader(Reader):
     """The agent id: the text without surrounding spaces; an empty one is bad."""
 
     def form(self) -> str:
-        return f"CASE WHEN {matches(self.names('r'), PLAIN_TEXT)} THEN {PLAIN} ELSE {UNRESOLVED} END"
+        raw = self.raw
+        return (f"CASE WHEN {matches(raw, SPACELESS_TEXT)} THEN {PLAIN} WHEN {matches(raw, PLAIN_TEXT)} THEN {TRIMMED} "
+                f"ELSE {UNRESOLVED} END")  # fmt: skip
 
     def plain_outputs(self) -> dict[str, str]:
-        return {"v": f"CASE WHEN {self.names('f')} = {PLAIN} THEN {self.names('s')} END"}
+        return {"v": f"CASE WHEN {self.plain()} THEN {self.names('s')} END"}
 
     def plain_state(self) -> str:
         return f"CASE WHEN {self.names('v')} = '' THEN {BAD} ELSE {OK} END"
@@ -277,24 +317,25 @@ class DateReader(Reader):
     def form(self) -> str:
         if self.layout is None:
             return str(UNRESOLVED)
-        return f"CASE WHEN {matches(self.names('s'), self.layout[0])} THEN {PLAIN} ELSE {UNRESOLVED} END"
+        pattern = self.layout[0]
+        return (f"CASE WHEN {matches(self.raw, pattern)} THEN {PLAIN} WHEN {matches(self.trimmed, pattern)} "
+                f"THEN {TRIMMED} ELSE {UNRESOLVED} END")  # fmt: skip
 
     def plain_outputs(self) -> dict[str, str]:
         if self.layout is None:
             return {suffix: "CAST(NULL AS INTEGER)" for suffix, _ in self.outputs}
-        s, f, starts = self.names("s"), self.names("f"), self.layout[1]
+        s, starts = self.names("s"), self.layout[1]
         widths = {"y": ("Y", 4), "m": ("m", 2), "d": ("d", 2)}
         return {
-            suffix: f"CASE WHEN {f} = {PLAIN} THEN CAST(SUBSTRING({s}, {starts[key]}, {width}) AS INTEGER) END"
+            suffix: f"CASE WHEN {self.plain()} THEN CAST(SUBSTRING({s}, {starts[key]}, {width}) AS INTEGER) END"
             for suffix, (key, width) in widths.items()
         }
 
     def plain_state(self) -> str:
         y, m, d = (self.names(suffix) for suffix in ("y", "m", "d"))
         leap = f"(({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0)"
-        days = (
-            f"CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 31 END"
-        )
+        february = f"CASE WHEN {leap} THEN 29 ELSE 28 END"
+        days = f"CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} = 2 THEN {february} ELSE 31 END"
         return f"CASE WHEN {y} >= 1 AND {d} <= {days} THEN {OK} ELSE {BAD} END"
 
     def read(self, text: str) -> tuple[int, list[Any]]:

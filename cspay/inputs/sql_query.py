@@ -34,7 +34,8 @@ from cspay.inputs.sql_cells import (
 from cspay.periods import Period, months_of
 from cspay.policy.metrics_spec import AllOf, AnyOf, Condition, Leaf, MetricsSpec, coerce
 
-HERE_SCALE = EXACT_PLACES  # decimal places kept exactly when the query runs here
+FAST_SCALE = 3  # the places most exports write: numbers are then 64-bit DECIMAL(18, 3), fast to sum
+HERE_SCALE = EXACT_PLACES  # the places kept exactly here when a cell or a condition needs more
 WAREHOUSE_SCALE = 9  # the most every common warehouse keeps in an exact DECIMAL(38, s)
 CHECKS = {"equals": "=", "not_equals": "<>", "at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}
 PYTHON_CHECKS: dict[str, Callable[[Any, Any], bool]] = {
@@ -107,11 +108,9 @@ class _Rows:
 
     def ctes(self) -> list[tuple[str, str]]:
         line = ["cspay_line"] if self.target.ordered else []
-        texts = []
-        for column in self.plan.columns:
-            raw = f"COALESCE(CAST({ident(self.names[column.index])} AS VARCHAR), '')"
-            j = column.index
-            texts += [f"{raw} AS r{j}", f"TRIM({raw}) AS s{j}", f"LOWER(TRIM({raw})) AS l{j}"]
+        texts = [
+            f"COALESCE(CAST({ident(self.names[c.index])} AS VARCHAR), '') AS r{c.index}" for c in self.plan.columns
+        ]
         forms, joins = ["texts.*"], []
         for reader in self.readers:
             j = reader.column.index
@@ -119,6 +118,7 @@ class _Rows:
             if j in self.target.lookups:
                 joins.append(f"LEFT JOIN {lookup_table(j)} AS k{j} ON k{j}.text = texts.r{j}")
                 forms += [f"k{j}.x AS kx{j}", *(f"k{j}.{suffix} AS k{suffix}{j}" for suffix, _ in reader.outputs)]
+        trimmed = ["forms.*", *(f"{reader.text()} AS s{reader.column.index}" for reader in self.readers)]
         cells = [*line, *(f"r{c.index}, f{c.index}" for c in self.plan.columns)]
         cells += [f"kx{j}" for j in sorted(self.target.lookups)]
         for reader in self.readers:
@@ -131,15 +131,24 @@ class _Rows:
                                for reader in self.readers)]  # fmt: skip
         period = self.plan.period
         first, last = (day.year * 10000 + day.month * 100 + day.day for day in (period.first, period.last))
-        inside = f"(x1 = {OK} AND y1 * 10000 + m1 * 100 + d1 BETWEEN {first} AND {last})"
-        records = ["states.*", f"{inside} AS inside", f"CASE WHEN {inside} THEN y1 * 100 + m1 END AS month_key",
-                f"CASE WHEN {inside} AND x0 = {OK} THEN v0 END AS agent_key"]  # fmt: skip
+        others = " OR ".join(f"x{column.index} = {{state}}" for column in self.plan.columns if column.index != 1)
+        problems = {  # rows whose date is bad or unresolved, or dated in the period with such another cell
+            name: f"CASE WHEN x1 = {state} OR (inside AND ({others.format(state=state)})) THEN 1 ELSE 0 END"
+            for name, state in (("bad", BAD), ("unresolved", UNRESOLVED))
+        }
+        inside = f"x1 = {OK} AND y1 * 10000 + m1 * 100 + d1 BETWEEN {first} AND {last}"
+        dated = ["states.*", f"{inside} AS inside"]
+        records = ["dated.*", "CASE WHEN inside THEN y1 * 100 + m1 END AS month_key",
+                   f"CASE WHEN inside AND x0 = {OK} THEN v0 END AS agent_key",
+                   *(f"{sql} AS cspay_{name}" for name, sql in problems.items())]  # fmt: skip
         return [
             ("texts", f"SELECT {', '.join([*line, *texts])} FROM {self.source}"),
             ("forms", f"SELECT {', '.join(forms)} FROM texts {' '.join(joins)}".rstrip()),
-            ("cells", f"SELECT {', '.join(cells)} FROM forms"),
+            ("trimmed", f"SELECT {', '.join(trimmed)} FROM forms"),
+            ("cells", f"SELECT {', '.join(cells)} FROM trimmed"),
             ("states", f"SELECT {', '.join(states)} FROM cells"),
-            ("records", f"SELECT {', '.join(records)} FROM states"),
+            ("dated", f"SELECT {', '.join(dated)} FROM states"),
+            ("records", f"SELECT {', '.join(records)} FROM dated"),
         ]
 
 
@@ -154,41 +163,37 @@ class _Groups:
         return f"v{self.plan.by_name[column].index}"
 
     def grouped(self) -> str:
-        parts = ["month_key", "agent_key", "COUNT(*) AS cspay_rows"]
-        unreadable = [f"CASE WHEN x1 IN ({BAD}, {UNRESOLVED}) THEN 1 ELSE 0 END"]
-        parts += [f"SUM(CASE WHEN x1 = {state} THEN 1 ELSE 0 END) AS {name}1"
-                  for state, name in ((BAD, "bad"), (UNRESOLVED, "unresolved"))]  # fmt: skip
-        for column in [self.plan.columns[0], *self.plan.columns[2:]]:
-            j = column.index
-            for state, name in ((BAD, "bad"), (UNRESOLVED, "unresolved")):
-                parts.append(f"SUM(CASE WHEN inside AND x{j} = {state} THEN 1 ELSE 0 END) AS {name}{j}")
-            unreadable.append(f"CASE WHEN inside AND x{j} IN ({BAD}, {UNRESOLVED}) THEN 1 ELSE 0 END")
-        parts.append(f"SUM({' + '.join(unreadable)}) AS cspay_unreadable")
+        """Each month and agent's rows, problem rows and every distinct aggregate the metrics need, once."""
+        unique: dict[str, str] = {}
+        self.named: dict[str, str] = {}  # each metric part, by the alias of its aggregate
         for index, metric in enumerate(self.plan.spec.derived.values()):
-            parts += self.aggregates(index, *metric.aggregation())
+            for part, sql in self.aggregates(index, *metric.aggregation()):
+                self.named[part] = unique.setdefault(sql, f"a{len(unique)}")
+        parts = ["month_key", "agent_key", "COUNT(*) AS cspay_rows"]
+        parts += [f"SUM(cspay_{name}) AS cspay_{name}" for name in ("bad", "unresolved")]
+        parts += [f"{sql} AS {alias}" for sql, alias in unique.items()]
         return f"SELECT {', '.join(parts)} FROM records GROUP BY month_key, agent_key"
 
-    def aggregates(self, index: int, kind: str, spec: Any) -> list[str]:
+    def aggregates(self, index: int, kind: str, spec: Any) -> list[tuple[str, str]]:
+        """The metric's parts, each with its aggregate over a month and agent's rows."""
         m, scale = f"m{index}", self.target.scale
         if kind == "ratio":
             return []
         if kind == "count":
-            return [f"SUM(CASE WHEN {self.condition(spec.where)} THEN 1 ELSE 0 END) AS {m}_hits"]
+            return [(f"{m}_hits", _counted("*", self.condition(spec.where)))]
         if kind == "share":
-            among = self.condition(spec.among)
-            return [f"SUM(CASE WHEN {among} THEN 1 ELSE 0 END) AS {m}_total",
-                    f"SUM(CASE WHEN {among} AND {self.condition(spec.of)} THEN 1 ELSE 0 END) AS {m}_hits"]  # fmt: skip
+            among, of = self.condition(spec.among), self.condition(spec.of)
+            return [(f"{m}_total", _counted("*", among)), (f"{m}_hits", _counted("*", _both(among, of)))]
         value, where = self.value(spec.column), self.condition(spec.where)
-        kept = f"{value} IS NOT NULL AND {where}"
         if kind == "top_box":
             at_least = decimal(spec.at_least, scale, "top_box.at_least")
-            return [f"SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) AS {m}_total",
-                    f"SUM(CASE WHEN {kept} AND {value} >= {at_least} THEN 1 ELSE 0 END) AS {m}_hits"]  # fmt: skip
-        counted = f"COUNT(CASE WHEN {where} THEN {value} END) AS {m}_n"
+            topped = _both(where, f"({value} >= {at_least})")
+            return [(f"{m}_total", _counted(value, where)), (f"{m}_hits", _counted(value, topped))]
+        counted = (f"{m}_n", _counted(value, where))
         if kind in ("sum", "mean"):
             places = f"e{self.plan.by_name[spec.column].index}"
-            return [f"SUM(CASE WHEN {where} THEN {value} END) AS {m}_total", counted,
-                    f"MAX(CASE WHEN {kept} THEN {places} END) AS {m}_places"]  # fmt: skip
+            return [(f"{m}_total", _filtered(f"SUM({value})", where)), counted,
+                    (f"{m}_places", _filtered(f"MAX({places})", where))]  # fmt: skip
         return [counted]
 
     def order_statistics(self) -> list[tuple[str, str]]:
@@ -234,8 +239,11 @@ class _Groups:
         return joins, columns
 
     def parts(self) -> str:
+        """The final select here: each group's keys, rows, problem rows and every metric part."""
         joins, columns = self.joins()
-        return f"SELECT grouped.*{''.join(', ' + column for column in columns)} FROM grouped {' '.join(joins)}".rstrip()
+        named = [f"grouped.{alias} AS {part}" for part, alias in self.named.items()]
+        keys = [f"grouped.{key}" for key in ("month_key", "agent_key", "cspay_rows", "cspay_bad", "cspay_unresolved")]
+        return f"SELECT {', '.join(keys + named + columns)} FROM grouped {' '.join(joins)}".rstrip()
 
     def figures(self) -> str:
         """The final select for a warehouse: [month,] agent_id, rows, each metric's value, numerator and
@@ -252,11 +260,11 @@ class _Groups:
                 f"{sql} AS {ident(name + suffix)}"
                 for sql, suffix in zip(done[name], ("", ".numerator", ".denominator"), strict=True)
             ]
-        select.append(f"cspay_unreadable AS {ident('unreadable')}")
+        select.append(f"cspay_bad + cspay_unresolved AS {ident('unreadable')}")
         inner = self.parts()
         order = ", ".join(ident(name) for name in (["month"] if several else []) + ["agent_id"])
         return (f"SELECT {', '.join(select)} FROM ({inner}) AS figures "
-                f"WHERE agent_key IS NOT NULL OR cspay_unreadable > 0 ORDER BY {order}")  # fmt: skip
+                f"WHERE agent_key IS NOT NULL OR cspay_bad + cspay_unresolved > 0 ORDER BY {order}")  # fmt: skip
 
     def figure(self, index: int, kind: str, spec: Any, done: dict[str, tuple[str, str, str]]) -> tuple[str, str, str]:
         """The SQL of one metric's value, numerator and denominator in the warehouse's result."""
@@ -325,6 +333,21 @@ def warehouse_sql(spec: MetricsSpec, period: Period, table: str = "export", dial
     source = exp.to_table(table, dialect=dialect).sql("duckdb")
     sql = plan.query(source, {column.index: column.name for column in plan.columns}, Target.warehouse())
     return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=True)[0]
+
+
+def _filtered(aggregate: str, condition: str) -> str:
+    return aggregate if condition == "TRUE" else f"{aggregate} FILTER (WHERE {condition})"
+
+
+def _counted(what: str, condition: str) -> str:
+    return _filtered(f"COUNT({what})", condition)
+
+
+def _both(first: str, second: str) -> str:
+    """Two conditions together, written as an all: of them would be, so equal aggregates are one."""
+    if first == "TRUE":
+        return second
+    return second if second == "TRUE" else f"({first} AND {second})"
 
 
 def _months(period: Period) -> list[Any]:
