@@ -29,7 +29,8 @@ TOPICS = ["Billing", "Tech", " Billing ", "billing", "账单", "Ｂｉｌｌｉ�
 
 # Most cells plain, some not: a generated export is mostly readable, as real ones are.
 PLAIN = {"answered": ["Y", "N", "Y", "Y"], "resolved": ["Y", "N"], "rating": ["1", "3", "4", "5", ""],
-         "talk": ["0:03:00", "0:01:30", "95", ""], "topic": ["Billing", "Tech"], "wait": ["10", "25.5", ""]}  # fmt: skip
+         "talk": ["0:03:00", "0:01:30", "95", ""], "topic": ["Billing", "Tech"],
+         "wait": ["10", "25.5", ""]}  # fmt: skip
 SPELLINGS = {"agent": AGENTS, "date": DATES, "answered": FLAGS, "resolved": FLAGS, "rating": NUMBERS,
              "talk": DURATIONS, "topic": TOPICS, "wait": NUMBERS}  # fmt: skip
 
@@ -68,7 +69,9 @@ METRICS: dict[str, Any] = {
     "answered": {"count": {"where": ANSWERED}},
     "unanswered_n": {"count": {"where": {"column": "answered", "equals": "N"}}},
     "resolved": {"count": {"where": {"all": [ANSWERED, {"column": "resolved", "equals": "是"}]}}},
-    "either": {"count": {"where": {"any": [{"column": "resolved", "equals": True}, {"column": "topic", "equals": "Tech"}]}}},
+    "either": {
+        "count": {"where": {"any": [{"column": "resolved", "equals": True}, {"column": "topic", "equals": "Tech"}]}}
+    },
     "billing": {"count": {"where": {"column": "topic", "in": ["Billing", "Sales"]}}},
     "not_billing": {"count": {"where": {"column": "topic", "not_equals": "Billing"}}},
     "unrated": {"count": {"where": {"column": "rating", "empty": True}}},

@@ -68,7 +68,9 @@ def test_pwc_export_derives_as_the_reference_does(pwc_csv: Path, period: str) ->
     assert reference(spec, pwc_csv, period) == outcome(spec, pwc_csv, period)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(text=exports(unusual=0.15), period=st.sampled_from(["2021-01", "2021-02", "2021-Q1"]))
 def test_generated_exports_derive_as_the_reference_does(tmp_path: Path, text: str, period: str) -> None:
     """Every spelling of every cell, empty cells, unanswered calls, Chinese flags, h:mm:ss and dates at the
@@ -78,7 +80,9 @@ def test_generated_exports_derive_as_the_reference_does(tmp_path: Path, text: st
     assert reference(SPEC, path, period) == outcome(SPEC, path, period)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(text=exports(unusual=0.0, max_rows=60), period=st.sampled_from(["2021-01", "2021-03", "2021-Q1"]))
 def test_plainly_spelled_exports_derive_as_the_reference_does(tmp_path: Path, text: str, period: str) -> None:
     """Exports whose cells are all spelled plainly (read by the query alone) give the reference's figures."""

@@ -238,7 +238,7 @@ class Inputs:
     def engine(self) -> EngineSettings:
         from cspay.inputs.sql_engine import EngineSettings
 
-        return EngineSettings(self.memory_limit, self.threads)
+        return EngineSettings(self.memory_limit, self.threads).check()
 
 
 def open_source(policy: Policy, inputs: Inputs) -> Source:

@@ -117,9 +117,11 @@ class _Reader:
         where = f"{self.source}: row {line}"
         agent = self.cell(cells, "agent_id")
         if "unreadable" in self.columns and (count := self.cell(cells, "unreadable")) not in ("", "0"):
-            whose = f'agent "{agent}"' if agent else "rows it could not date or give an agent"
-            self.problems.add(f'{where}, column "unreadable": the query could not read {count} cells of {whose}; '
-                              f"run `cspay metrics` on the export to see each one")  # fmt: skip
+            whose = f'of agent "{agent}"' if agent else "it could not date or give an agent"
+            rows = "1 row" if count == "1" else f"{count} rows"
+            self.problems.add(f'{where}, column "unreadable": the query could not read {rows} {whose} (a cell of '
+                              f"each is bad or spelled unusually); run `cspay metrics` on the export to see each "
+                              f"one")  # fmt: skip
             return None
         month = self.cell(cells, "month") if "month" in self.columns else self.months[0]
         if month not in self.months:
@@ -151,14 +153,19 @@ class _Reader:
     def _figures(self, line: int, cells: list[str], row: _Row) -> dict[str, Figure] | None:
         """Each metric's figure made by cspay's rules from the file's parts, which must agree with it."""
         done: dict[str, Figure] = {}
-        found = Problems()
+        found, unknown = Problems(), set[str]()
         for name, metric in self.spec.derived.items():
             kind, spec = metric.aggregation()
             given = dict(zip(PARTS, (self._number(line, cells, name + part) for part in PARTS), strict=True))
             wholes = [part for part in _WHOLE.get(kind, (".denominator",)) if not _whole(given[part])]
+            unread = any(given[part] is None and self.cell(cells, name + part) for part in PARTS)
+            if unread or (kind == "ratio" and {spec.numerator, spec.denominator} & unknown):
+                unknown.add(name)  # a cell that is no number is reported as such; what it feeds is not checked
+                continue
             if wholes:
                 for part in wholes:
                     found.add(self._wrong(line, cells, name + part, "a whole number"))
+                unknown.add(name)
                 continue
             figure, checks = _made(kind, spec, given, done, row)
             done[name] = figure
@@ -167,7 +174,7 @@ class _Reader:
                     found.add(self._wrong(line, cells, name + part, f"{_text(expected)} ({rule})"))
         for message in found.messages:
             self.problems.add(message)
-        return None if found else done
+        return None if found or unknown else done
 
     def _wrong(self, line: int, cells: list[str], column: str, expected: str) -> str:
         return f'{self.source}: row {line}, column "{column}": got "{self.cell(cells, column)}", expected {expected}'

@@ -177,10 +177,15 @@ def readable_copy(file: ExportFile, folder: Path) -> Path | None:
         with open(file.path, "rb") as handle:
             for block in iter(lambda: handle.read(BLOCK), b""):
                 try:
-                    decoder.decode(block)
+                    if not block.isascii() or decoder.getstate()[0]:  # ASCII alone is UTF-8
+                        decoder.decode(block)
                 except UnicodeDecodeError:
                     raise MetricsError(undecodable(file)) from None
                 scan.feed(block)
+            try:
+                decoder.decode(b"", final=True)  # a character cut short at the end
+            except UnicodeDecodeError:
+                raise MetricsError(undecodable(file)) from None
         scan.end()
         return None if scan.doubtful else file.path
     target = folder / "transcoded.csv"

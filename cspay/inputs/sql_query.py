@@ -5,7 +5,7 @@ by month and agent. For each metric it computes exact parts: counts, sums as fix
 the places they were written with, and for a percentile the two order statistics around its rank. Run
 here (`Target.here`), those parts go back to Python, which makes each value by cspay.inputs.figures;
 printed for a warehouse (`Target.warehouse`), the query ends by computing the columns `cspay metrics
---format csv` writes, and counts the cells it could not read in an `unreadable` column.
+--format csv` writes, and counts the rows with a cell it could not read in an `unreadable` column.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ class _Groups:
 
     def figures(self) -> str:
         """The final select for a warehouse: [month,] agent_id, rows, each metric's value, numerator and
-        denominator, and the count of cells the query could not read."""
+        denominator, and the count of rows with a cell the query could not read."""
         several = self.plan.period.months > 1
         months = " ".join(f"WHEN {first.year * 100 + first.month} THEN {string(f'{first.year}-{first.month:02d}')}"
                           for first in _months(self.plan.period))  # fmt: skip
@@ -328,9 +328,9 @@ DIALECTS = ("duckdb", "spark", "trino", "bigquery", "postgres")
 def warehouse_sql(spec: MetricsSpec, period: Period, table: str = "export", dialect: str = "duckdb") -> str:
     """The query for a warehouse's SQL dialect, over the table holding the raw export (named as that
     warehouse names it, `schema.table` included): its result holds the columns `cspay metrics --format
-    csv` writes, and `unreadable`, the count of cells the query could not read."""
+    csv` writes, and `unreadable`, the count of rows with a cell the query could not read."""
     plan = Plan(spec, period)
-    source = exp.to_table(table, dialect=dialect).sql("duckdb")
+    source = exp.to_table(table, dialect=dialect).sql("duckdb", identify=True)
     sql = plan.query(source, {column.index: column.name for column in plan.columns}, Target.warehouse())
     return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=True)[0]
 
