@@ -14,9 +14,9 @@ from cspay.engine.period import period_policy
 from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.combine import Month, combine
 from cspay.inputs.derived_file import read_derived
-from cspay.inputs.exports import Derived, derive
-from cspay.inputs.files import input_file
-from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_rosters
+from cspay.inputs.exports import Derived, collector_paused, derive
+from cspay.inputs.files import InputFile, input_file
+from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_metrics, read_rosters
 from cspay.inputs.source import Source
 from cspay.inputs.sql_engine import EngineSettings
 from cspay.periods import Period, months_of
@@ -52,12 +52,21 @@ def open_export(
             "--period",
         )
     files = [input_file("derived" if derived else "export", export), *(input_file("roster", path) for path in rosters)]
-    figures = _figures(policy.metrics, export, period, encoding, delimiter, derived, engine)
+    with collector_paused():
+        return _source(policy, policy.metrics, export, period, rosters, files, encoding, delimiter, derived, engine)
+
+
+def _source(policy: Policy, spec: MetricsSpec, export: Path, period: Period, rosters: Sequence[Path],
+            files: list[InputFile], encoding: str | None, delimiter: str | None, derived: bool,
+            engine: EngineSettings | None) -> Source:  # fmt: skip
+    """The export's (or derived file's) figures joined to the rosters month by month, as the run's source."""
+    figures = _figures(spec, export, period, encoding, delimiter, derived, engine)
     months = months_of(period)
     found = read_rosters(rosters, policy, period, months)
     for each in {id(each): each for each in found.months.values()}.values():
         check_sources(policy, each, figures.metrics)
-    joined = [join_roster(table, found.months.get(table.period.label)) for table in figures.months]
+    wanted = read_metrics(policy, figures.metrics)
+    joined = [join_roster(table, found.months.get(table.period.label), read=wanted) for table in figures.months]
     notes = export_notes(figures, joined, found)
     if len(months) == 1:
         roster = found.months.get(period.label)
