@@ -1,6 +1,6 @@
 """A derived figure and the rules that make its value from exact parts, written once.
 
-The engine that aggregates an export (cspay.inputs.sql) hands over counts, exact sums and the order
+The engine that aggregates an export (cspay.inputs.sql_engine) hands over counts, exact sums and the order
 statistics a percentile needs; the divisions and the interpolation happen here, in Decimal, so every
 digit is what cspay has always computed. Figures read back from a file of derived metrics
 (cspay.inputs.derived_file) go through the same rules.
