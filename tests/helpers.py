@@ -17,6 +17,7 @@ from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
 
 DATA = Path(__file__).parent / "data"
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
 STANDARD = DATA / "standard.yaml"
 
 # The worked example of the policy contract, as the cells of a metrics CSV under the standard policy.
@@ -142,3 +143,69 @@ def iter_payslips(policy: Policy, rows: Iterable[AgentRow]) -> Iterator[Payslip]
     engine = Engine(policy)
     for row in rows:
         yield engine.payslip(row)
+
+
+# ---- generated months for the review: shifts of agents, fair or not ---------------------------------
+
+REVIEW_HEADER = [*HEADER, "shift"]
+
+
+def shift_month(seed: int, *, few_surveys_at_night: bool = False, night_worse: bool = False) -> list[dict[str, str]]:
+    """600 agents in three shifts of 200 whose KPI values come from one skill distribution (a fixed seed).
+
+    `few_surveys_at_night`: night agents get 5-15 surveys, so min_volume (20) leaves their satisfaction --
+    the KPI they all score best on -- out of their score: graded lower at equal performance.
+    `night_worse`: night agents are less skilled, so every KPI of theirs is lower: they performed worse.
+    """
+    import random
+
+    generator = random.Random(seed)
+    rows = []
+    for i in range(600):
+        shift = ("day", "evening", "night")[i % 3]
+        skill = generator.gauss(-1.0 if night_worse and shift == "night" else 0.0, 1.0)
+        surveys = generator.randint(5, 15) if few_surveys_at_night and shift == "night" else generator.randint(25, 80)
+        rows.append(
+            {
+                "agent_id": f"G{i:04d}",
+                "name": f"Agent {i}",
+                "team": ("North", "South")[i % 2],
+                "shift": shift,
+                "csat": f"{min(100.0, max(60.0, generator.gauss(94 + 1.5 * skill, 1.5))):.1f}",
+                "surveys": str(surveys),
+                "fcr": f"{min(1.0, max(0.4, generator.gauss(0.78 + 0.04 * skill, 0.03))):.3f}",
+                "aht_sec": str(round(min(600.0, max(200.0, generator.gauss(355 - 20 * skill, 15))))),
+                "qa_score": str(round(min(100.0, max(40.0, generator.gauss(84 + 5 * skill, 4))))),
+                "attendance": "99",
+                "valid_complaints": "0",
+                "tickets": "900",
+            }
+        )
+    return rows
+
+
+# ---- cspay's own words: is any English left in Chinese output? -----------------------------------
+
+NAMES = {"cspay"}  # the program's name is the same in every language
+
+
+def english_words() -> set[str]:
+    """Every word of the English catalog; abbreviations (KPI, SHA, UTC) and placeholders are not words."""
+    import re
+
+    from cspay.i18n import catalog
+
+    words = set()
+    for text in catalog("en").values():
+        words |= {
+            w.casefold()
+            for w in re.findall(r"\b[A-Za-z]+\b", re.sub(r"\{[^}]*\}", " ", text))
+            if w.lower() == w or w.capitalize() == w
+        }
+    return words - NAMES
+
+
+def ascii_words(text: str) -> set[str]:
+    import re
+
+    return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}

@@ -147,7 +147,7 @@ def test_statements_into_a_file_is_an_error(runner, tmp_path):
     target.write_text("", encoding="utf-8")
     result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(target)])
     assert 1 == result.exit_code
-    assert f"Error: {target}: is a file; expected a folder for the statements\n" == result.stderr
+    assert f"Error: {target}: is a file; expected a folder for the files\n" == result.stderr
 
 
 def test_statements_need_an_out_folder(runner):

@@ -100,12 +100,24 @@ def test_atomic_output_refuses_read_only_folder(tmp_path):
         folder.chmod(0o700)
 
 
-def test_new_output_gets_the_usual_permissions(tmp_path):
-    """A new file gets the permissions the umask gives, not the temporary file's 0600."""
+def test_new_output_of_pay_is_private(tmp_path):
+    """A new file of pay data is readable by its owner only, however permissive the umask."""
     target = tmp_path / "pay.csv"
-    umask = os.umask(0o022)
+    umask = os.umask(0o000)
     try:
         with atomic_output(target, force=False) as handle:
+            handle.write("x\n")
+    finally:
+        os.umask(umask)
+    assert 0o600 == target.stat().st_mode & 0o777
+
+
+def test_new_configuration_follows_the_umask(tmp_path):
+    """A file that is not pay data (a policy, a case file) gets what the umask gives a new file."""
+    target = tmp_path / "policy.yaml"
+    umask = os.umask(0o022)
+    try:
+        with atomic_output(target, force=False, private=False) as handle:
             handle.write("x\n")
     finally:
         os.umask(umask)

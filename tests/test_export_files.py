@@ -61,9 +61,9 @@ def test_undecodable_bytes_are_reported_at_their_row(tmp_path: Path) -> None:
     path.write_bytes(CALLS.encode() + b"x" * 70_000 + b"\nA,2021-01-09,Y,Y,\xff,0:01:00,Tech\n")
     with pytest.raises(MetricsError) as error:
         readable_copy(open_export_file(path), tmp_path)
-    assert [f"{path}: row 7: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"] == (
-        error.value.problems
-    )
+    assert [
+        f"{path}: row 7: bytes that are not valid utf-8 text; save the file in one encoding, or pass --encoding"
+    ] == (error.value.problems)
 
 
 def test_a_plain_utf8_export_is_read_in_place(tmp_path: Path) -> None:
@@ -101,3 +101,25 @@ def test_rewritten_copy_holds_the_records_plainly(tmp_path: Path) -> None:
 def test_rewrite_stops_at_a_record_of_another_width(tmp_path: Path) -> None:
     """A record with a cell too few (or a filled cell too many) ends the rewrite: it is reported instead."""
     assert None is rewritten(open_export_file(write_export(tmp_path, "a,b\n1\n")), tmp_path, 2)
+
+
+@pytest.mark.parametrize(
+    ("line", "doubt"),
+    [("张三".encode(), "the file mixes encodings"), ("Müller".encode("cp1252"), "looks like Latin-1 or Windows-1252")],
+    ids=["UTF-8 pasted in", "Latin-1 misread"],
+)
+def test_a_guessed_gb18030_line_that_reads_implausibly_is_reported(tmp_path: Path, line: bytes, doubt: str) -> None:
+    """In an export read as GB18030 by a guess, a line that reads implausibly is an error at its row."""
+    path = tmp_path / "calls.csv"
+    path.write_bytes("坐席,日期\n李四,2021-01-04\n".encode("gb18030") + line + b",2021-01-05\n")
+    with pytest.raises(MetricsError) as error:
+        readable_copy(open_export_file(path), tmp_path)
+    assert 1 == len(error.value.problems) and error.value.problems[0].startswith(f"{path}: row 3: ")
+    assert doubt in error.value.problems[0] and error.value.problems[0].endswith("or pass --encoding")
+
+
+def test_a_forced_gb18030_is_not_second_guessed(tmp_path: Path) -> None:
+    """Given --encoding gb18030, the user has answered the question: every line is read as told."""
+    path = tmp_path / "calls.csv"
+    path.write_bytes("坐席,日期\n李四,2021-01-04\n".encode("gb18030") + "Müller".encode("cp1252") + b",2021-01-05\n")
+    assert readable_copy(open_export_file(path, "gb18030"), tmp_path) is not None

@@ -12,7 +12,8 @@ from cspay.errors import OutputError
 from cspay.i18n import Words
 from cspay.inputs.resolve import open_inputs
 from cspay.outputs import statements as module
-from cspay.outputs.statements import check_folder, file_names, pages, safe_stem, write_folder
+from cspay.outputs.files import check_folder, write_folder
+from cspay.outputs.statements import file_names, pages, safe_stem
 from cspay.policy.loader import load_policy
 from cspay.run.pay import pay
 
@@ -106,7 +107,7 @@ def test_formula_in_a_name_shows_as_text(hostile_pages):
 
 
 def test_hostile_ids_get_safe_distinct_names(hostile_pages):
-    """`../x`, `x`, `X`, `CON`, `index` and `a/b` become distinct names inside the folder."""
+    """`../x`, `x`, `./X`, `CON`, `index` and `a/b` become distinct names inside the folder."""
     expected = ["x.html", "x-2.html", "agent-CON.html", "agent-index.html", "a_b.html", "X-3.html", "index.html"]
     assert expected == list(hostile_pages)
 
@@ -123,7 +124,8 @@ def test_hostile_ids_get_safe_distinct_names(hostile_pages):
         ("COM1", "agent-COM1"),
         ("工号007", "工号007"),
         ("ＡＢ", "AB"),
-        ("x" * 200, "x" * 80),
+        ("x" * 300, "x" * 200),
+        ("张" * 100, "张" * 66),
     ],
 )
 def test_safe_stem(agent_id, expected):

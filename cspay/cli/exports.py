@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from cspay.cli.common import (
-    Format,
     Inputs,
+    ListFormat,
     MemoryOption,
     ThreadsOption,
     app,
@@ -50,7 +50,7 @@ def metrics(
             "with a period column."
         ),
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+    format: Annotated[ListFormat, typer.Option("--format", "-f", help="table, csv or json.")] = ListFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     encoding: Annotated[str | None, typer.Option(help="Force the export's encoding (utf-8, gb18030 …).")] = None,
@@ -86,10 +86,10 @@ def metrics(
     when = period_option(period)
     if sql:
         _check_sql_options(events, format, roster)
-    if format is Format.table and output is not None and not sql:
+    if format is ListFormat.table and output is not None and not sql:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
     delimiter = delimiter_option(delimiter)
-    check_target(output, force)
+    target = check_target(output, force)
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
     if sql:
@@ -106,26 +106,26 @@ def metrics(
         for found in {id(item): item for item in rosters.months.values()}.values():
             check_sources(loaded, found, derived.metrics)
         joined = [join_roster(table, rosters.months.get(table.period.label), strict=False) for table in derived.months]
-    if format is Format.table:
+    if format is ListFormat.table:
         console().print(figures_table(derived, words))
     else:
-        with atomic_output(output, force=force) as handle:
-            if format is Format.csv:
+        with atomic_output(target, force=force) as handle:
+            if format is ListFormat.csv:
                 write_figures_csv(handle, derived)
             else:
                 write_figures_json(handle, figures_data(loaded, derived, joined, rosters))
     for note in export_notes(derived, joined, rosters):
         typer.echo(words(note.key, **note.values), err=True)
-    if output is not None:
+    if target is not None:
         count = sum(len(table.agents) for table in derived.months)
-        typer.echo(words("metrics.wrote", count=count, path=output), err=True)
+        typer.echo(words("metrics.wrote", count=count, path=target), err=True)
 
 
-def _check_sql_options(events: Path | None, format: Format, roster: list[Path] | None) -> None:
+def _check_sql_options(events: Path | None, format: ListFormat, roster: list[Path] | None) -> None:
     """--sql reads no export: refuse what only applies to one (exit 2)."""
     if events is not None:
         raise typer.BadParameter("--sql prints the query and reads no export; leave EVENTS out", param_hint="EVENTS")
-    if format is not Format.table:
+    if format is not ListFormat.table:
         raise typer.BadParameter("--sql prints SQL; --format applies to the derived metrics", param_hint="--format")
     if roster:
         raise typer.BadParameter("--sql prints the query and reads no roster", param_hint="--roster")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -157,14 +156,6 @@ def init(
 
     words = words_for(lang)
     text = (resources.files("cspay") / "starters" / f"{words.language}.yaml").read_text(encoding="utf-8")
-    with atomic_output(path, force=force) as handle:
+    with atomic_output(path, force=force, private=False) as handle:  # a policy is configuration, not pay data
         handle.write(text)
-    _readable_by_umask(path)
     typer.echo(words("init.wrote", path=path), err=True)
-
-
-def _readable_by_umask(path: Path) -> None:
-    # Temporary files are private (0600); a policy is shared configuration, so let umask decide.
-    mask = os.umask(0)
-    os.umask(mask)
-    path.chmod(0o666 & ~mask)

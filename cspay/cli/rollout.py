@@ -13,10 +13,10 @@ from cspay.cli.common import (
     DelimiterOption,
     DerivedOption,
     EncodingOption,
-    Format,
     Inputs,
     InputsArgument,
     LangOption,
+    ListFormat,
     MemoryOption,
     PeriodOption,
     RosterOption,
@@ -51,8 +51,8 @@ def compare_command(
     new: Annotated[Path, typer.Argument(help="The proposed pay policy (YAML).")],
     metrics: InputsArgument = None,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, or csv / json for the per-agent table.")
-    ] = Format.table,
+        ListFormat, typer.Option("--format", "-f", help="table, or csv / json for the per-agent table.")
+    ] = ListFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     max_increase: Annotated[
@@ -89,9 +89,9 @@ def compare_command(
 
     limits = _limit(max_increase, "--max-increase"), _limit(max_decrease, "--max-decrease")
     delimiter = delimiter_option(delimiter)
-    if format is Format.table and output is not None:
+    if format is ListFormat.table and output is not None:
         raise typer.BadParameter("--output needs --format csv or json", param_hint="--output")
-    check_target(output, force)
+    target = check_target(output, force)
     old_policy, new_policy = load_policy(old), load_policy(new)
     words = words_for(lang, new_policy if new_policy.locale or not old_policy.locale else old_policy)
     inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
@@ -108,29 +108,31 @@ def compare_command(
         derived=derived,
         engine=inputs.engine(),
     )
-    if format is Format.table:
+    if format is ListFormat.table:
         screen = console()
         from cspay.rollout.terminal_compare import comparison_tables
 
         for table in comparison_tables(comparison, words):
             screen.print(table)
     else:
-        with atomic_output(output, force=force) as handle:
+        with atomic_output(target, force=force) as handle:
             _write(handle, comparison, format)
-        if output is not None:
-            typer.echo(words("compare.wrote", count=len(comparison.changes), path=output), err=True)
-    problems = limit_problems(comparison.total(), new_policy.currency, *limits)
+        if target is not None:
+            typer.echo(words("compare.wrote", count=len(comparison.changes), path=target), err=True)
+    problems = [  # each currency's move on its own: a limit never weighs yen against yuan
+        problem for total in comparison.totals() for problem in limit_problems(total, new_policy.currency, *limits)
+    ]
     for problem in problems:
         typer.echo(f"Error: {problem}", err=True)
     if problems:
         raise typer.Exit(1)
 
 
-def _write(handle: IO[str], comparison: Any, format: Format) -> None:
+def _write(handle: IO[str], comparison: Any, format: ListFormat) -> None:
     from cspay.outputs.export import inert
     from cspay.rollout.compare import agent_columns, agent_rows, comparison_data
 
-    if format is Format.json:
+    if format is ListFormat.json:
         handle.write(json.dumps(comparison_data(comparison), ensure_ascii=False, indent=1) + "\n")
         return
     text = {"month", "agent_id", "name", "role", "team", "old_grade", "new_grade"}

@@ -95,7 +95,8 @@ def payslip(
         return
     screen = console()
     for explanation in explanations:
-        screen.print(payslip_panel(payslip_view(run.applied, explanation, words), words))
+        disputes = run.disputes.get(explanation.agent_id, [])
+        screen.print(payslip_panel(payslip_view(run.applied, explanation, words, disputes), words))
 
 
 @app.command()
@@ -119,7 +120,8 @@ def statements(
 
     Example: cspay statements policies/standard.yaml examples/standard-2026-11.csv --out statements
     """
-    from cspay.outputs.statements import INDEX, Totals, check_folder, file_names, pages, write_folder
+    from cspay.outputs.files import check_folder, write_folder
+    from cspay.outputs.statements import INDEX, Totals, file_names, pages
 
     inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
     run, words = _run(policy, inputs, ledger, lang)
@@ -129,7 +131,7 @@ def statements(
     totals = Totals()
     write_folder(out, pages(run, payslips, names, words, totals), force)
     typer.echo(
-        words("statements.wrote", count=totals.count, folder=out, gross=words.money(totals.gross, run.policy.currency)),
+        words("statements.wrote", count=totals.count, folder=out, gross=words.moneys(totals.grosses)),
         err=True,
     )
 
@@ -158,6 +160,7 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
         "policy_sha256": policy.sha256,
         "cspay_version": __version__,
         "currency": policy.currency,
+        **({"currencies": policy.paid_currencies} if len(policy.paid_currencies) > 1 else {}),
         **provenance(run),
         "payslips": [explanation_data(explanation) for explanation in explanations],
     }

@@ -31,12 +31,15 @@ class BudgetResult:
 def bonus_pool(policy: Policy, payslips: Sequence[Payslip]) -> tuple[Decimal, Decimal]:
     """The pool in whole rounding steps (rounded down, so it is never exceeded), and the base pay it is
     a share of: the base_pay lines as paid, after proration."""
-    budget = policy.budget
-    if budget is None:
-        raise ValueError("the policy has no budget")
     base_pay = sum((slip.amount("base_pay") for slip in payslips), ZERO)
-    pool = budget.pool(base_pay)
-    return round_to(pool, policy.rounding.step, ROUND_FLOOR), base_pay
+    return pool_for(policy, base_pay), base_pay
+
+
+def pool_for(policy: Policy, base_pay: Decimal) -> Decimal:
+    """The policy's pool for a month that paid `base_pay`, rounded down to whole rounding steps."""
+    if policy.budget is None:
+        raise ValueError("the policy has no budget")
+    return round_to(policy.budget.pool(base_pay), policy.rounding.step, ROUND_FLOOR)
 
 
 def share_out(pool: Decimal, demands: Sequence[tuple[str, Decimal]], step: Decimal) -> list[Decimal]:

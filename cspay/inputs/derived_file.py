@@ -118,8 +118,8 @@ class _Reader:
         agent = self.cell(cells, "agent_id")
         if "unreadable" in self.columns and (count := self.cell(cells, "unreadable")) not in ("", "0"):
             whose = f'of agent "{agent}"' if agent else "it could not date or give an agent"
-            rows = "1 row" if count == "1" else f"{count} rows"
-            self.problems.add(f'{where}, column "unreadable": the query could not read {rows} {whose} (a cell of '
+            unread = "1 row" if count == "1" else f"{count} rows"
+            self.problems.add(f'{where}, column "unreadable": the query could not read {unread} {whose} (a cell of '
                               f"each is bad or spelled unusually); run `cspay metrics` on the export to see each "
                               f"one")  # fmt: skip
             return None

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from cspay.errors import MetricsError
-from cspay.inputs.metrics import SNIFF_BYTES, detect_delimiter, detect_encoding
+from cspay.encodings import GUESSED_GB18030, SNIFF_BYTES, detect_encoding, gb18030_doubt, text_encoding
+from cspay.errors import MetricsError, Problems
+from cspay.inputs.metrics import detect_delimiter
 
 BLOCK = 1 << 22
 PARQUET_MAGIC = b"PAR1"
@@ -41,6 +42,7 @@ class ExportFile:
     encoding: str = "utf-8"
     delimiter: str = ","
     header_line: int = 1  # the line the header record starts on (after blank lines, if any)
+    guessed: bool = False  # read as GB18030 by a guess, so each line's reading is checked
 
 
 def open_export_file(path: str | Path, encoding: str | None = None, delimiter: str | None = None) -> ExportFile:
@@ -53,11 +55,11 @@ def open_export_file(path: str | Path, encoding: str | None = None, delimiter: s
         raise MetricsError(f"{path}: cannot read the file: {error.strerror or error}") from None
     if head.startswith(PARQUET_MAGIC) and encoding is None:
         return ExportFile(path, True, [])  # the engine reads a Parquet file's column names
-    encoding = encoding or detect_encoding(head)
+    guessed = encoding is None and detect_encoding(head) == GUESSED_GB18030
     try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise MetricsError(f"{path}: unknown encoding {encoding!r}; try utf-8 or gb18030") from None
+        encoding = text_encoding(encoding or detect_encoding(head))
+    except ValueError as error:
+        raise MetricsError(f"{path}: {error}") from None
     file = ExportFile(path, False, [], encoding, delimiter or ",")
     with text_of(file) as text:
         lines = lines_of(text)
@@ -66,7 +68,7 @@ def open_export_file(path: str | Path, encoding: str | None = None, delimiter: s
         file = ExportFile(path, False, [], encoding, delimiter)
         reader = csv.reader(_chain(first, lines), delimiter=delimiter)
         for line, cells in _numbered(file, reader):
-            return ExportFile(path, False, [name.strip() for name in cells], encoding, delimiter, line)
+            return ExportFile(path, False, [name.strip() for name in cells], encoding, delimiter, line, guessed)
     raise MetricsError(f"{path}: the file is empty, expected a header row")
 
 
@@ -93,7 +95,7 @@ def lines_of(text: IO[str]) -> Iterator[str]:
 def undecodable(file: ExportFile) -> str:
     """The message for bytes that are not text in the file's encoding, naming the row that holds them."""
     return (f"{file.path}: row {_bad_byte_line(file)}: bytes that are not valid {file.encoding} text; "
-            f"save the file as UTF-8, or pass --encoding")  # fmt: skip
+            f"save the file in one encoding, or pass --encoding")  # fmt: skip
 
 
 def _bad_byte_line(file: ExportFile) -> int:
@@ -169,10 +171,10 @@ class _Scan:
 def readable_copy(file: ExportFile, folder: Path) -> Path | None:
     """The file the engine can read as Python reads this one: the file itself (UTF-8), a transcoded copy,
     or None when only a rewrite by the csv module reads alike (see `rewritten`)."""
-    if file.header_line != 1:
-        return None
     scan = _Scan(file.delimiter)
     if file.encoding in UTF8:
+        if file.header_line != 1:
+            return None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
         with open(file.path, "rb") as handle:
             for block in iter(lambda: handle.read(BLOCK), b""):
@@ -189,13 +191,44 @@ def readable_copy(file: ExportFile, folder: Path) -> Path | None:
         scan.end()
         return None if scan.doubtful else file.path
     target = folder / "transcoded.csv"
+    doubts = _Doubts(file)
     with text_of(file) as text, open(target, "wb") as out:
         for index, chunk in enumerate(iter(lambda: text.read(BLOCK), "")):
-            data = (chunk.removeprefix("\ufeff") if index == 0 else chunk).encode("utf-8")
+            chunk = chunk.removeprefix("\ufeff") if index == 0 else chunk
+            doubts.feed(chunk)
+            data = chunk.encode("utf-8")
             scan.feed(data)
             out.write(data)
+    doubts.end()
     scan.end()
-    return None if scan.doubtful else target
+    return None if scan.doubtful or file.header_line != 1 else target
+
+
+class _Doubts:
+    """Each line of a file read as GB18030 by a guess, checked as it streams past: a line that reads
+    implausibly (UTF-8 pasted in, Latin-1 misread) is reported at its row, never paid from garbled text."""
+
+    def __init__(self, file: ExportFile) -> None:
+        self.file, self.line, self.carry, self.problems = file, 1, "", Problems()
+
+    def feed(self, chunk: str) -> None:
+        if not self.file.guessed:
+            return
+        lines = (self.carry + chunk).split("\n")
+        self.carry = lines.pop()
+        for text in lines:
+            self._check(text)
+
+    def _check(self, text: str) -> None:
+        if (doubt := gb18030_doubt(text)) is not None:
+            self.problems.add(f"{self.file.path}: row {self.line}: {doubt}; save the file in one encoding, or pass "
+                              f"--encoding")  # fmt: skip
+        self.line += 1
+
+    def end(self) -> None:
+        if self.carry:
+            self._check(self.carry)
+        self.problems.raise_if_any(MetricsError)
 
 
 def rewritten(file: ExportFile, folder: Path, width: int) -> Path | None:

@@ -8,6 +8,7 @@ digit is what cspay has always computed. Figures read back from a file of derive
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -64,10 +65,22 @@ def percentile_figure(values: int, p: Decimal, low: Decimal | None, high: Decima
     """
     if not values or low is None:
         return Figure(None, None, Decimal(values))
-    fraction = rank_of(values, p)[1]
+    return Figure(_between(low, high, rank_of(values, p)[1]), None, Decimal(values))
+
+
+def percentile(values: Sequence[Decimal], p: Decimal) -> Decimal:
+    """The p-th percentile of some values by the rule above, for callers holding every value (calibration,
+    review); there must be at least one."""
+    ordered = sorted(values)
+    low, fraction = rank_of(len(ordered), p)
+    return _between(ordered[low], ordered[low + 1] if low + 1 < len(ordered) else None, fraction)
+
+
+def _between(low: Decimal, high: Decimal | None, fraction: Decimal) -> Decimal:
+    """low + fraction × (high - low): the value `fraction` of the way from one order statistic to the next."""
     if fraction == 0 or high is None:
-        return Figure(low, None, Decimal(values))
-    return Figure(low + fraction * (high - low), None, Decimal(values))
+        return low
+    return low + fraction * (high - low)
 
 
 def ratio_figure(numerator: Decimal | None, denominator: Decimal | None, per: Decimal) -> Figure:

@@ -1,43 +1,93 @@
-"""Writing files safely: a file appears whole or not at all, and never replaces one without --force."""
+"""Writing files safely: a file appears whole or not at all, never replaces one without --force, and only
+ever replaces a regular file.
+
+Permissions follow one rule: a file that holds pay data (payslips in any format, statements, audit
+figures, the ledger) is created readable and writable by its owner only (0600); a file it replaces keeps
+the permissions someone gave that file. Policies and case files are configuration, not pay data: a new
+one follows the umask.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from cspay.errors import OutputError
 
+STDOUT_NAMES = frozenset({"-", "/dev/stdout"})  # --output names that mean standard output
+PRIVATE = 0o600
 
-def check_target(path: Path | None, force: bool) -> None:
-    """Fail before any work if `path` cannot be written as asked."""
-    if path is None:
-        return
-    if path.exists() and not force:
+
+def is_stdout(path: Path | None) -> bool:
+    """Whether an --output names standard output (nothing, `-` or /dev/stdout)."""
+    return path is None or str(path) in STDOUT_NAMES
+
+
+def kind_of(mode: int) -> str:
+    """What a file is, in words: a file, a folder, a character device …"""
+    kinds = (
+        (stat.S_ISREG, "a file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def check_target(path: Path | None, force: bool) -> Path | None:
+    """The regular file `path` names, checked before any work: None for standard output; OutputError when
+    it exists and is not a regular file, exists without --force, is a symbolic link without --force (with
+    it, the file the link points to is written, and the link stays), or its folder cannot be written."""
+    if path is None or is_stdout(path):
+        return None
+    if path.is_symlink():
+        if not force:
+            raise OutputError(f"{path}: is a symbolic link (to {os.readlink(path)}); pass --force to replace the "
+                              f"file it points to")  # fmt: skip
+        path = path.resolve()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"{path}: cannot be checked ({error.strerror or error})") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"{path}: is {kind_of(mode)}; expected a regular file to write, or a new name")
+    if mode is not None and not force:
         raise OutputError(f"{path}: the file exists; pass --force to replace it")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; expected a file name")
     folder = path.parent if str(path.parent) else Path(".")
+    writable_folder(folder, path)
+    return path
+
+
+def writable_folder(folder: Path, named: Path) -> None:
+    """OutputError naming `named` unless `folder` is a folder cspay can write in."""
     if not folder.is_dir():
-        raise OutputError(f"{path}: the folder {folder} does not exist")
+        raise OutputError(f"{named}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: the folder {folder} is not writable")
+        raise OutputError(f"{named}: the folder {folder} is not writable")
     try:  # os.access says yes to root even where nobody can write (a read-only disk, an immutable folder)
         tempfile.NamedTemporaryFile(dir=folder, prefix=".cspay-", suffix=".probe").close()
     except OSError as error:
-        raise OutputError(f"{path}: the folder {folder} is not writable ({error.strerror})") from None
+        raise OutputError(f"{named}: the folder {folder} is not writable ({error.strerror})") from None
 
 
 @contextmanager
-def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> Iterator[IO[Any]]:
-    """A temporary file next to `path` (or spooled for stdout), moved into place only on success."""
-    check_target(path, force)
-    folder = path.parent if path is not None else None
+def atomic_output(path: Path | None, *, force: bool, binary: bool = False,
+                  private: bool = True) -> Iterator[IO[Any]]:  # fmt: skip
+    """A temporary file next to the target (or spooled for standard output), moved into place only on
+    success. `private`: a new file holds pay data (0600); otherwise it follows the umask."""
+    target = check_target(path, force)
+    folder = target.parent if target is not None else None
     handle: IO[Any]
     if binary:
         handle = tempfile.NamedTemporaryFile("w+b", dir=folder, prefix=".cspay-", suffix=".part", delete=False)
@@ -49,26 +99,141 @@ def atomic_output(path: Path | None, *, force: bool, binary: bool = False) -> It
         yield handle
         handle.flush()
         os.fsync(handle.fileno())
-        if path is None:
+        if target is None:
             handle.seek(0)
-            target = sys.stdout.buffer if binary else sys.stdout
-            shutil.copyfileobj(handle, target)
-            target.flush()
+            to_stdout(handle, binary)
         else:
-            if path.exists() and not force:
-                raise OutputError(f"{path}: the file appeared while cspay ran; pass --force to replace it")
-            os.chmod(handle.name, _mode_for(path))
-            os.replace(handle.name, path)
+            if target.exists() and not force:
+                raise OutputError(f"{target}: the file appeared while cspay ran; pass --force to replace it")
+            os.chmod(handle.name, mode_for(target, private))
+            os.replace(handle.name, target)
     finally:
         handle.close()
         if os.path.exists(handle.name):
             os.unlink(handle.name)
 
 
-def _mode_for(path: Path) -> int:
-    """The replaced file's permissions, or what the umask gives a new file (temp files are 0600)."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
+def to_stdout(handle: IO[Any], binary: bool) -> None:
+    """Copy a spooled output to standard output; OutputError when it is closed or cannot take the text."""
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("standard output is closed; write to a file with --output FILE")
+    target = stream.buffer if binary else stream
+    try:
+        shutil.copyfileobj(handle, target)
+        target.flush()
+    except UnicodeEncodeError as error:
+        raise OutputError(
+            f"standard output cannot show this text (its encoding is {error.encoding}); set "
+            f"PYTHONIOENCODING=utf-8 or write to a file with --output FILE"
+        ) from None
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        raise OutputError(f"standard output cannot be written ({error.strerror or error}); write to a file with "
+                          f"--output FILE") from None  # fmt: skip
+
+
+def mode_for(path: Path, private: bool) -> int:
+    """The permissions to give a file written at `path`: the replaced regular file's, else owner-only for
+    pay data, else what the umask gives a new file."""
+    try:
+        existing = path.stat()
+    except OSError:
+        existing = None
+    if existing is not None and stat.S_ISREG(existing.st_mode):
+        return existing.st_mode & 0o777
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return (PRIVATE if private else 0o666) & ~umask
+
+
+def check_folder(folder: Path, names: list[str], force: bool) -> None:
+    """Fail before any work if the folder cannot take these files: it is not a folder, it (or the folder it
+    would be made in) cannot be written, a file's place holds something other than a regular file, or
+    files exist and --force was not given."""
+    if folder.is_symlink() and not folder.is_dir():
+        raise OutputError(f"{folder}: is a symbolic link to nothing; expected a folder for the files")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: is {kind_of(folder.stat().st_mode)}; expected a folder for the files")
+    if not folder.exists():
+        writable_folder(folder.parent if str(folder.parent) else Path("."), folder)
+        return
+    writable_folder(folder, folder)
+    existing = []
+    for name in names:
+        try:
+            mode = (folder / name).lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(mode):
+            raise OutputError(f"{folder / name}: is {kind_of(mode)}; expected a regular file to replace")
+        existing.append(name)
+    if existing and not force:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise OutputError(f"{folder}: {len(existing)} of the files exist ({shown}); pass --force to replace them")
+
+
+def write_folder(folder: Path, files: Iterable[tuple[str, str]], force: bool) -> int:
+    """Write every file into a staging folder first, then swap them all in: on any failure the folder holds
+    what it held before, file for file (the files it replaced are kept aside until every new one is in)."""
+    created = not folder.exists()
+    try:
+        folder.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".cspay-new-"))
+    except OSError as error:
+        raise OutputError(f"{folder}: cannot write the files here ({error.strerror or error})") from None
+    aside = staging.with_name(staging.name.replace("-new-", "-old-"))
+    moved: list[tuple[str, bool]] = []  # (name, whether an old file was put aside)
+    try:
+        names = [_stage(staging, name, text) for name, text in files]
+        aside.mkdir()
+        for name in names:
+            target = folder / name
+            existed = target.exists() or target.is_symlink()
+            if existed and (not force or not stat.S_ISREG(target.lstat().st_mode)):
+                raise OutputError(f"{target}: appeared while cspay ran, or is not a regular file; nothing was "
+                                  f"written")  # fmt: skip
+            if existed:
+                os.chmod(staging / name, target.stat().st_mode & 0o777)  # the replaced file's permissions
+                os.replace(target, aside / name)
+            moved.append((name, existed))
+            os.replace(staging / name, target)
+        _sync_folder(folder)
+    except BaseException:
+        for name, existed in reversed(moved):  # put back what was there, as it was
+            (folder / name).unlink(missing_ok=True)
+            if existed:
+                os.replace(aside / name, folder / name)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+    return len(moved)
+
+
+def _stage(staging: Path, name: str, text: str) -> str:
+    """One file written and flushed to disk in the staging folder (pay data: owner-only)."""
+    path = staging / name
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    with open(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return name
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in a folder durable (where the system lets a folder be synced)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -7,27 +7,26 @@ mail client, looks the same. Jinja2 escapes every value, so a name like "<script
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
-from cspay.errors import OutputError
 from cspay.i18n import Words
 from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
 
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
+
 INDEX = "index.html"
-MAX_STEM = 80
+MAX_STEM_BYTES = 200  # a stem's UTF-8 bytes: with "-99.html" the name stays within the 255 file systems allow
 # Names Windows keeps for devices, whatever the extension: CON.html cannot be created there.
 RESERVED = frozenset(
     {"con", "prn", "aux", "nul", "index", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -48,8 +47,10 @@ def environment() -> Any:
 
 
 def safe_stem(agent_id: str) -> str:
-    """An agent id as a file name without folders, dots or device names (`../x` becomes `x`)."""
-    text = _UNSAFE.sub("_", unicodedata.normalize("NFKC", agent_id)).strip("_-")[:MAX_STEM] or "agent"
+    """An agent id as a file name without folders, dots or device names (`../x` becomes `x`), cut to
+    MAX_STEM_BYTES of UTF-8 at a character's end (a Chinese character takes 3 bytes)."""
+    text = _UNSAFE.sub("_", unicodedata.normalize("NFKC", agent_id)).strip("_-")
+    text = text.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore").strip("_-") or "agent"
     return f"agent-{text}" if text.casefold() in RESERVED else text
 
 
@@ -69,24 +70,33 @@ def file_names(agent_ids: Iterable[str]) -> list[str]:
     return names
 
 
-def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Words) -> str:
-    """One agent's statement: what the payslip panel shows, with a bar per KPI."""
-    view = payslip_view(policy, explanation, words)
+def statement_html(
+    env: Any, policy: Policy, explanation: Explanation, words: Words, disputes: Sequence[Dispute] = ()
+) -> str:
+    """One agent's statement: what the payslip panel shows, with a bar per KPI, and the agent's disputes."""
+    view = payslip_view(policy, explanation, words, disputes)
     bars = [kpi_bar(kpi) for kpi in explanation.kpis]
     html: str = env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
     return html
 
 
-def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words) -> str:
-    """The list of everyone's statements with grade and gross, and the total."""
-    wording = Wording(policy, words)
+def index_html(
+    env: Any, policy: Policy, entries: list[dict[str, str]], totals: dict[str, Decimal], words: Words
+) -> str:
+    """The list of everyone's statements with grade and gross, and the total of each currency paid."""
+    rows = [(words("index.total", count=len(entries)), words.moneys(totals))]
+    if len(totals) > 1:  # a run paid in several currencies: one total per currency, never added up
+        counts = {code: sum(entry["currency"] == code for entry in entries) for code in totals}
+        rows = [
+            (words("index.total_in", count=counts[code], currency=code), Wording(policy, words, code).money(amount))
+            for code, amount in totals.items()
+        ]
     html: str = env.get_template("index.html.j2").render(
         entries=entries,
         words=words,
         lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
-        total_label=words("index.total", count=len(entries)),
-        total=wording.money(total),
+        totals=rows,
     )
     return html
 
@@ -101,61 +111,8 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "grade": e.bonus.grade or "—",
         "gross": wording.money(e.gross),
         "file": file,
+        "currency": e.currency,
     }
-
-
-def check_folder(folder: Path, names: list[str], force: bool) -> None:
-    """Fail before any work if the folder cannot take these files, or would lose files without --force."""
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: is a file; expected a folder for the statements")
-    if not folder.exists():
-        parent = folder.parent
-        if not parent.is_dir():
-            raise OutputError(f"{folder}: the folder {parent} does not exist")
-        return
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{folder}: the folder is not writable")
-    existing = [name for name in names if (folder / name).exists()]
-    if existing and not force:
-        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise OutputError(f"{folder}: {len(existing)} of the files exist ({shown}); pass --force to replace them")
-
-
-def write_folder(folder: Path, files: Iterable[tuple[str, str]], force: bool) -> int:
-    """Write every file next to its place first, then move them all in: on failure none appears."""
-    created = not folder.exists()
-    folder.mkdir(exist_ok=True)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, text in files:
-            staged.append((name, _stage(folder, text)))
-        for name, _ in staged:
-            if (folder / name).exists() and not force:
-                raise OutputError(f"{folder / name}: the file appeared while cspay ran; pass --force to replace it")
-        for name, temporary in staged:
-            os.replace(temporary, folder / name)
-    except BaseException:
-        for _, temporary in staged:
-            temporary.unlink(missing_ok=True)
-        if created and not any(folder.iterdir()):
-            folder.rmdir()
-        raise
-    return len(staged)
-
-
-def _stage(folder: Path, text: str) -> Path:
-    handle = tempfile.NamedTemporaryFile(
-        "w", dir=folder, prefix=".cspay-", suffix=".part", delete=False, encoding="utf-8", newline="\n"
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return Path(handle.name)
 
 
 @dataclass
@@ -163,7 +120,11 @@ class Totals:
     """How many statements were made and their total gross, filled in as the pages are made."""
 
     count: int = 0
-    gross: Decimal = ZERO
+    grosses: dict[str, Decimal] = field(default_factory=dict)  # per currency: never added up
+
+    def add(self, currency: str, gross: Decimal) -> None:
+        self.count += 1
+        self.grosses[currency] = self.grosses.get(currency, ZERO) + gross
 
 
 def pages(
@@ -171,13 +132,12 @@ def pages(
 ) -> Iterator[tuple[str, str]]:
     """(file name, HTML) of every agent's statement in the run's order, then of the index."""
     policy, pricing = run.applied, run.pricing()
-    env, wording = environment(), Wording(policy, words)
+    env = environment()
     totals = totals if totals is not None else Totals()
     entries = []
     for slip, name in zip(payslips, names, strict=True):
         explanation = explain(slip, pricing)
-        entries.append(index_entry(explanation, name, wording))
-        totals.count += 1
-        totals.gross += explanation.gross
-        yield name, statement_html(env, policy, explanation, words)
-    yield INDEX, index_html(env, policy, entries, totals.gross, words)
+        entries.append(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
+        totals.add(explanation.currency, explanation.gross)
+        yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
+    yield INDEX, index_html(env, policy, entries, totals.grosses, words)

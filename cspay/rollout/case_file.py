@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
+from cspay.encodings import read_limited
 from cspay.engine.rules import line_codes
 from cspay.errors import CaseError
+from cspay.policy.loader import refused_node
 from cspay.policy.model import Policy
 
 MAX_CASE_BYTES = 1024 * 1024
@@ -94,13 +97,12 @@ def round_trip(layout: tuple[int, int, int] = (2, 4, 2)) -> YAML:
     return yaml
 
 
+_DASH = re.compile(r"^(?P<indent>\s*)-\s+")
 _OPENING_KEY = re.compile(r"^(?P<lead>\s*(?:-\s+)?)[^\s#-][^:#]*:\s*(?:#.*)?$")
 
 
 def guess_layout(text: str) -> tuple[int, int, int]:
     """How a file indents mappings and sequences, so a rewrite keeps its layout (default 2, 4, 2)."""
-    from collections import Counter
-
     from ruamel.yaml.util import load_yaml_guess_indent
 
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -111,24 +113,42 @@ def guess_layout(text: str) -> tuple[int, int, int]:
         if opening and not following.lstrip().startswith("-") and nested > len(opening["lead"]):
             steps[nested - len(opening["lead"])] += 1
     mapping = steps.most_common(1)[0][0] if steps else 2
+    dashes = _dash_offsets(lines)
+    if dashes:  # where the file puts a block sequence's dashes and items under their key, as written
+        sequence, offset = dashes.most_common(1)[0][0]
+        return mapping, sequence, offset
     try:
-        _, sequence, offset = load_yaml_guess_indent(text)
+        _, guessed_sequence, guessed = load_yaml_guess_indent(text)
     except YAMLError:
-        sequence, offset = None, None
-    return mapping, sequence or 4, offset if offset is not None else 2
+        guessed_sequence, guessed = None, None
+    return mapping, guessed_sequence or 4, guessed if guessed is not None else 2
+
+
+def _dash_offsets(lines: list[str]) -> Counter[tuple[int, int]]:
+    """How far each block sequence's first item and its dash sit right of the key that opens it."""
+    found: Counter[tuple[int, int]] = Counter()
+    for line, following in itertools.pairwise(lines):
+        opening = _OPENING_KEY.match(line)
+        item = _DASH.match(following)
+        if opening and item:
+            lead = len(opening["lead"])
+            found[len(item[0]) - lead, len(item["indent"]) - lead] += 1
+    return found
 
 
 def read_cases(path: Path) -> Any:
     """The case file's data, comments and positions kept; CaseError with file:line:col when unreadable."""
     try:
-        if path.stat().st_size > MAX_CASE_BYTES:
-            raise CaseError(f"{path}: the file is larger than 1 MiB; expected a case file")
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_limited(path, MAX_CASE_BYTES, "a case file of at most 1 MiB").decode("utf-8-sig")
     except OSError as error:
         raise CaseError(f"{path}: cannot read the case file: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise CaseError(f"{path}: the file is not UTF-8 text; save it as UTF-8") from None
+    except ValueError as error:
+        raise CaseError(f"{path}: {error}") from None
     try:
+        if (refused := refused_node(text, "case file")) is not None:
+            raise CaseError(f"{path}:{refused[0]}:{refused[1]}: {refused[2]}")
         return round_trip().load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -143,7 +163,7 @@ def write_cases(path: Path, data: Any) -> None:
     from cspay.outputs.files import atomic_output
 
     layout = guess_layout(path.read_text(encoding="utf-8-sig"))
-    with atomic_output(path, force=True) as handle:
+    with atomic_output(path, force=True, private=False) as handle:
         round_trip(layout).dump(data, handle)
 
 
@@ -272,7 +292,7 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
     from cspay.inputs.rows import find_header, needed_columns
 
     agents = policy.agents
-    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period) if name}
+    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period, agents.currency) if name}
     read |= {column.name for column in needed_columns(policy)}
     known = sorted(str(name) for name in read)
     problems = []

@@ -1,0 +1,189 @@
+"""The review's findings: each a code like lint's (CSP2xx), the group or KPI it is about, and a sentence in
+the reader's language with the numbers behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from cspay.i18n import Words
+from cspay.rollout import review_stats as stats
+from cspay.rollout.lint_rules import direction, number, percent
+from cspay.rollout.review import SAME_SCORE, Agent, Group, Grouping, Review, Spread, below_reference, kpi_stats
+
+# The findings, by code; a code is never reused for another finding.
+FINDINGS = {
+    "CSP201": "grades differ by group",
+    "CSP202": "graded lower at equal performance",
+    "CSP203": "bonus against target differs by group",
+    "CSP204": "realised bonus share out of range",
+    "CSP205": "a KPI that does not tell agents apart",
+    "CSP206": "speed at the expense of quality",
+    "CSP207": "agents in the lowest grades period after period",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: its code, what it is about, the message key and the values the sentence shows."""
+
+    code: str
+    subject: str
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, words: Words) -> str:
+        why = words(f"review.{self.code}.why", **self.values)
+        return words("review.joined", finding=words(self.key, **self.values), why=why)
+
+    def data(self, words: Words) -> dict[str, Any]:
+        return {"code": self.code, "subject": self.subject, "message": self.message(words)}
+
+
+def column_label(words: Words, column: str) -> str:
+    """A grouping's column as the reader knows it: role and team in cspay's words, others as named."""
+    return words(f"col.{column}") if column in ("role", "team") else column
+
+
+def p_text(words: Words, p: float) -> str:
+    """`p < 0.001` or `p = 0.012`."""
+    if p < 0.001:
+        return words("review.p_below", limit="0.001")
+    return words("review.p_equal", p=f"{p:.3f}")
+
+
+def fraction(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def findings(result: Review, words: Words) -> list[Finding]:
+    """Every finding of a reviewed run, in a stable order: groups, then pay shares, KPIs and trade-offs."""
+    found: list[Finding] = []
+    for grouping in result.groupings:
+        for group in grouping.groups:
+            if group.judged:
+                found += _group_findings(result, grouping, group, words)
+    found += list(_role_findings(result))
+    found += list(_kpi_findings(result))
+    found += list(_tradeoff_findings(result, words))
+    return found
+
+
+def _rest(grouping: Grouping, group: Group) -> list[Agent]:
+    return [agent for other in grouping.groups if other is not group for agent in other.agents]
+
+
+def _group_findings(result: Review, grouping: Grouping, group: Group, words: Words) -> list[Finding]:
+    subject = f"{grouping.column}={group.name}"
+    rest = _rest(grouping, group)
+    found = []
+    grades, unequal = group.tests.get("grades"), group.tests.get("equal_performance")
+    lower = unequal is not None and stats.significant(unequal, stats.MIN_RANK_BISERIAL) and unequal.size < 0
+    rest_low = Decimal(sum(agent.grade in result.low_grades for agent in rest)) / len(rest) if rest else Decimal(0)
+    if grades is not None and stats.significant(grades, stats.MIN_CRAMERS_V) and group.low > rest_low:
+        values = {
+            "column": column_label(words, grouping.column),
+            "group": group.name,
+            "share": percent(group.low),
+            "low": "/".join(result.low_grades),
+            "rest": percent(rest_low),
+            "p": p_text(words, grades.p_final),
+            "v": fraction(grades.size),
+            "driver": _driver(result, group, rest, words),
+            "advice": words("review.advice.rules" if lower else "review.advice.targets"),
+        }
+        found.append(Finding("CSP201", subject, "review.CSP201", values))
+    if lower and unequal is not None:
+        below = _rest_below(result, rest)
+        values = {
+            "column": column_label(words, grouping.column),
+            "group": group.name,
+            "share": percent(group.below_reference),
+            "rest": percent(below),
+            "gap": number(group.median_gap),
+            "p": p_text(words, unequal.p_final),
+            "r": fraction(unequal.size),
+        }
+        found.append(Finding("CSP202", subject, "review.CSP202", values))
+    share = group.tests.get("bonus_share")
+    if share is not None and stats.significant(share, stats.MIN_RANK_BISERIAL) and share.size < 0 and group.share:
+        others = Spread.of([agent.share for agent in rest])
+        values = {
+            "column": column_label(words, grouping.column),
+            "group": group.name,
+            "median": percent(group.share.median),
+            "rest": percent(others.median) if others else "-",
+            "p": p_text(words, share.p_final),
+            "r": fraction(share.size),
+        }
+        found.append(Finding("CSP203", subject, "review.CSP203", values))
+    return found
+
+
+def _rest_below(result: Review, rest: list[Agent]) -> Decimal:
+    return Decimal(sum(below_reference(result.policy, agent) for agent in rest)) / len(rest) if rest else Decimal(0)
+
+
+def _driver(result: Review, group: Group, rest: list[Agent], words: Words) -> str:
+    """The KPI whose median sets the group furthest apart from the rest in the worse direction."""
+    others = kpi_stats(result.policy, rest)
+    best: tuple[Decimal, str, Decimal] | None = None
+    for mine, theirs in zip(group.kpis, others, strict=True):
+        if mine.median is None or theirs.median is None or theirs.median == 0:
+            continue
+        kpi = result.policy.kpis[mine.code]
+        change = (mine.median - theirs.median) / abs(theirs.median)
+        worse = -change * direction(kpi.score)
+        if worse > 0 and (best is None or worse > best[0]):
+            best = (worse, mine.label, change)
+    if best is None:
+        return ""
+    side = "review.above" if best[2] > 0 else "review.below"
+    return words("review.driver", kpi=best[1], change=percent(abs(best[2])), side=words(side))
+
+
+def _role_findings(result: Review) -> Iterator[Finding]:
+    for role in result.roles:
+        if role.share is None or role.low <= role.share <= role.high:
+            continue
+        values = {
+            "role": role.role,
+            "share": percent(role.share),
+            "min": percent(role.low),
+            "max": percent(role.high),
+            "side": "high" if role.share > role.high else "low",
+        }
+        yield Finding("CSP204", f"role={role.role}", f"review.CSP204.{values['side']}", values)
+
+
+def _kpi_findings(result: Review) -> Iterator[Finding]:
+    for kpi in result.kpis:
+        if kpi.most_common is None or kpi.most_common_share < SAME_SCORE or len(result.agents) < result.min_group:
+            continue
+        values = {
+            "kpi": kpi.label,
+            "share": percent(kpi.most_common_share),
+            "score": number(kpi.most_common),
+            "zero": percent(kpi.at_zero),
+            "top": percent(kpi.at_top),
+        }
+        yield Finding("CSP205", f"kpi={kpi.code}", "review.CSP205", values)
+
+
+def _tradeoff_findings(result: Review, words: Words) -> Iterator[Finding]:
+    for item in result.tradeoffs:
+        if item.agents < result.min_group or not stats.significant(item.test, stats.MIN_SPEARMAN):
+            continue
+        if item.test.size <= 0:  # longer times with better quality is no rush
+            continue
+        speed, quality = result.policy.kpis[item.speed], result.policy.kpis[item.quality]
+        values = {
+            "speed": speed.label or item.speed,
+            "quality": quality.label or item.quality,
+            "rho": fraction(item.test.size),
+            "p": p_text(words, item.test.p_final),
+            "agents": item.agents,
+        }
+        yield Finding("CSP206", f"kpis={item.speed},{item.quality}", "review.CSP206", values)

@@ -1,0 +1,168 @@
+"""cspay.rollout.review: what a run did to each group, the tests of independence, and the findings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from helpers import REVIEW_HEADER, STANDARD, ascii_words, csv_text, english_words, shift_month
+
+from cspay.cli import app
+from cspay.i18n import Words
+from cspay.policy.loader import load_policy
+from cspay.rollout import review_stats
+from cspay.rollout.review import Spread, review_inputs
+from cspay.rollout.review_findings import findings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "standard-2026-11.csv"
+POLICY = ROOT / "policies" / "standard.yaml"
+
+
+def reviewed(tmp_path: Path, seed: int, by: list[str] | None = None, **planted: bool):
+    path = tmp_path / f"shifts-{seed}.csv"
+    path.write_text(csv_text(shift_month(seed, **planted), header=REVIEW_HEADER), encoding="utf-8")
+    _, result = review_inputs(load_policy(STANDARD), [path], by=by or ["shift", "team"])
+    return result, findings(result, Words())
+
+
+def codes_about(found, subject: str) -> list[str]:
+    return [finding.code for finding in found if finding.subject == subject]
+
+
+def test_chi_square_matches_scipys_documented_example():
+    """The grade test gives chi2_contingency's documented statistic and p for [[10, 10, 20], [20, 20, 20]]."""
+    test = review_stats.chi_square([[10, 10, 20], [20, 20, 20]])
+    assert (2.7777777777777777, 0.24935220877729619) == pytest.approx((test.statistic, test.p))
+
+
+def test_cramers_v_is_the_square_root_of_chi_square_over_n_times_the_smaller_side():
+    """Cramér's V of the documented table is sqrt(2.7778 / (100 × 1)) = 0.1667."""
+    assert (2.7777777777777777 / 100) ** 0.5 == pytest.approx(
+        review_stats.chi_square([[10, 10, 20], [20, 20, 20]]).size
+    )
+
+
+def test_kruskal_matches_scipys_documented_example():
+    """Kruskal-Wallis on [1, 3, 5, 7, 9] against [2, 4, 6, 8, 10]: H 0.2727, p 0.6015, as scipy documents."""
+    test = review_stats.kruskal([[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]])
+    assert (0.2727272727272734, 0.6015081344405895, 0.2727272727272734 / 9) == pytest.approx(
+        (test.statistic, test.p, test.size)
+    )
+
+
+def test_mann_whitney_matches_scipys_documented_example():
+    """Mann-Whitney on scipy's example (males against females) gives U 17 and p 0.1111, rank-biserial 0.7."""
+    test = review_stats.mann_whitney([19, 22, 16, 29, 24], [20, 11, 17, 12])
+    assert (17.0, 0.1111111111111111, 2 * 17 / 20 - 1) == pytest.approx((test.statistic, test.p, test.size))
+
+
+def test_spearman_matches_scipys_documented_example():
+    """Spearman's rho of [1..5] against [5, 6, 7, 8, 7] is 0.8208 with p 0.0886, as scipy documents."""
+    test = review_stats.spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7])
+    assert (0.8207826816681233, 0.0885870053135438) == pytest.approx((test.size, test.p))
+
+
+def test_holm_adjusts_by_rank_and_keeps_the_order():
+    """Holm on 0.01, 0.04, 0.03: 3 × 0.01, then max(0.03, 2 × 0.03), then max(0.06, 1 × 0.04)."""
+    assert [0.03, 0.06, 0.06] == pytest.approx(review_stats.holm([0.01, 0.04, 0.03]))
+
+
+def test_holm_never_goes_above_one():
+    """An adjusted p-value is capped at 1."""
+    assert [1.0, 1.0] == review_stats.holm([0.6, 0.9])
+
+
+def test_tests_of_constant_values_find_nothing():
+    """Values all alike (every score gap 0) give p 1 and no effect, not a division by zero."""
+    assert (1.0, 0.0) == (review_stats.mann_whitney([0, 0], [0, 0, 0]).p, review_stats.mann_whitney([0], [0]).size)
+
+
+def test_spread_uses_the_linear_percentile():
+    """Of 1, 2, 3, 4: mean 2.5, median 2.5, p10 1.3 (rank 0.3), p90 3.7 (rank 2.7)."""
+    values = [Decimal(v) for v in (4, 1, 3, 2)]
+    assert Spread(Decimal("2.5"), Decimal("2.5"), Decimal("1.3"), Decimal("3.7")) == Spread.of(values)
+
+
+def test_grade_table_of_the_example_by_team():
+    """The example's grades per team, counted by hand from its payslips (S, A, B, C, D)."""
+    _, result = review_inputs(load_policy(POLICY), [EXAMPLE], by=["team"])
+    table = {group.name: [group.grades.get(g, 0) for g in "SABCD"] for group in result.groupings[0].groups}
+    assert {
+        "North": [0, 4, 5, 2, 1],
+        "South": [1, 3, 7, 1, 0],
+        "East": [0, 3, 7, 2, 0],
+        "West": [0, 7, 3, 2, 0],
+    } == table
+
+
+def test_kpi_median_of_the_example():
+    """The example's median satisfaction is (88.7 + 88.9) / 2, the 24th and 25th of its 48 values."""
+    _, result = review_inputs(load_policy(POLICY), [EXAMPLE], by=["team"])
+    assert Decimal("88.8") == result.kpis[0].median
+
+
+def test_example_has_no_finding():
+    """The shipped month's four teams of 12 differ by no more than chance allows."""
+    _, result = review_inputs(load_policy(POLICY), [EXAMPLE], by=["role", "team"])
+    assert [] == findings(result, Words())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shift_graded_lower_at_equal_performance_is_flagged(tmp_path, seed):
+    """Night agents with the same KPI values whose satisfaction min_volume leaves out are flagged CSP202."""
+    _, found = reviewed(tmp_path, seed, few_surveys_at_night=True)
+    assert {"CSP201", "CSP202"} <= set(codes_about(found, "shift=night"))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fair_shifts_are_not_flagged(tmp_path, seed):
+    """Three shifts drawn from one distribution: no group finding, whatever the seed."""
+    _, found = reviewed(tmp_path, seed)
+    assert [] == [finding.code for finding in found if finding.subject.startswith(("shift=", "team="))]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_shift_that_performed_worse_is_not_called_unfair(tmp_path, seed):
+    """Night agents with lower values are graded lower (CSP201) but not at equal performance (no CSP202)."""
+    _, found = reviewed(tmp_path, seed, night_worse=True)
+    assert ["CSP201"] == [code for code in codes_about(found, "shift=night") if code in ("CSP201", "CSP202")]
+
+
+def test_small_groups_are_named_and_never_flagged(tmp_path):
+    """With groups below the minimum, the planted night shift is listed as too small and not tested."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(shift_month(1, few_surveys_at_night=True), header=REVIEW_HEADER), encoding="utf-8")
+    _, result = review_inputs(load_policy(STANDARD), [path], by=["shift"], min_group=201)
+    found = findings(result, Words())
+    assert (["day", "evening", "night"], [], {}) == (
+        [group.name for group in result.groupings[0].too_small],
+        [finding.code for finding in found if finding.subject.startswith("shift=")],
+        result.groupings[0].tests,
+    )
+
+
+def test_the_cause_of_a_raw_gap_is_named(tmp_path):
+    """A shift that performed worse is told which KPI's median sets it apart and to consider group targets."""
+    _, found = reviewed(tmp_path, 1, night_worse=True)
+    message = next(f for f in found if f.code == "CSP201").message(Words())
+    assert ("its median" in message, "consider group targets" in message) == (True, True)
+
+
+def test_findings_read_in_chinese(tmp_path):
+    """The same finding in Chinese names the group and the grades."""
+    _, found = reviewed(tmp_path, 1, few_surveys_at_night=True)
+    message = next(f for f in found if f.code == "CSP202").message(Words("zh"))
+    assert message.startswith("shift night：同等表现评级更低")
+
+
+def test_chinese_review_has_no_english_word_of_cspays_own(runner):
+    """review --lang zh on the Chinese example prints none of cspay's English words, statistics' names aside."""
+    zh = Path(__file__).parent / "data"
+    result = runner.invoke(
+        app, ["review", str(zh / "zh-hotline.yaml"), str(zh / "zh-hotline-2026-11.csv"), "--lang", "zh"]
+    )
+    assert 0 == result.exit_code, result.output
+    symbols = {"p", "v", "rho", "holm"}  # p-values, Cramér's V, Spearman's rho, Holm's correction
+    assert set() == ascii_words(result.stdout) & english_words() - symbols
