@@ -16,14 +16,18 @@ import typer
 from cspay.cli.common import (
     ByOption,
     DelimiterOption,
+    DerivedOption,
     EncodingOption,
     Format,
+    Inputs,
     InputsArgument,
     LangOption,
     LogFormat,
+    MemoryOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    ThreadsOption,
     app,
     console,
     ledger_read,
@@ -48,7 +52,7 @@ DRAWN_ROWS = 1000  # payslips drawn as a table at most; past them, a plain table
 @reports_errors
 def compute(
     policy: PolicyArgument,
-    metrics: InputsArgument,
+    metrics: InputsArgument = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or xlsx.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
@@ -57,6 +61,9 @@ def compute(
     lang: LangOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
     record: Annotated[
         bool,
         typer.Option("--record", help="Record the run in the ledger as a new version of the period (needs --period)."),
@@ -138,7 +145,8 @@ def compute(
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
         converting = _rates(loaded, consolidate_to, rates, period)
-        source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+        inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
+        source = open_source(loaded, inputs)
         print_notes(source, words, quiet)
         if record and ledger is not None and ledger.exists():
             _check_ledger(ledger)
@@ -287,9 +295,9 @@ def _print_period_heading(run: PayRun, words: Words) -> None:
     if files:
         typer.echo(words("period.heading", period=label, count=len(files), files=", ".join(files)))
         return
-    export = next(item.path for item in run.inputs if item.kind == "export")
+    export = next(item for item in run.inputs if item.kind in ("export", "derived"))
     rosters = ", ".join(item.path for item in run.inputs if item.kind == "roster")
-    typer.echo(words("period.heading_export", period=label, export=export, rosters=rosters))
+    typer.echo(words(f"period.heading_{export.kind}", period=label, export=export.path, rosters=rosters))
 
 
 def _print_run(run: PayRun, words: Words, advance: Any) -> None:

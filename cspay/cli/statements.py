@@ -11,13 +11,17 @@ import typer
 
 from cspay.cli.common import (
     DelimiterOption,
+    DerivedOption,
     EncodingOption,
+    Inputs,
     InputsArgument,
     LangOption,
     LedgerOption,
+    MemoryOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    ThreadsOption,
     app,
     console,
     ledger_read,
@@ -36,11 +40,11 @@ if TYPE_CHECKING:
     from cspay.run.pay import Chosen, PayRun
 
 OneInput = Annotated[
-    Path,
+    Path | None,
     typer.Argument(
         metavar="METRICS",
         help="One month of agent metrics (CSV); for a quarterly or annual policy, the folder of "
-        "its monthly files; for a policy with a metrics: section, the raw export.",
+        "its monthly files; for a policy with a metrics: section, the raw export (left out with --derived).",
     ),
 ]
 
@@ -54,7 +58,7 @@ class PayslipFormat(StrEnum):
 @reports_errors
 def payslip(
     policy: PolicyArgument,
-    metrics: OneInput,
+    metrics: OneInput = None,
     agent_ids: Annotated[list[str] | None, typer.Argument(help="Agent ids, as in the metrics file.")] = None,
     all_agents: Annotated[bool, typer.Option("--all", help="Every agent in the metrics file.")] = False,
     format: Annotated[PayslipFormat, typer.Option("--format", "-f", help="text or json.")] = PayslipFormat.text,
@@ -64,6 +68,9 @@ def payslip(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Explain agents' payslips: every number on them, and what would raise the bonus.
 
@@ -74,14 +81,18 @@ def payslip(
     from cspay.outputs.view import payslip_view
     from cspay.run.pay import pay, pay_agents
 
+    if derived is not None and metrics is not None:  # no METRICS with --derived: the first argument is an agent
+        agent_ids, metrics = [str(metrics), *(agent_ids or [])], None
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    source, words, ledger_path = _source(policy, [metrics], period, roster, ledger, lang, encoding, delimiter)
+    inputs = Inputs([metrics] if metrics else None, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    source, words, ledger_path = _source(policy, inputs, ledger, lang)
+    named = metrics if metrics is not None else derived
     if all_agents:
         run = pay(source, ledger=ledger_path)
         chosen = list(run.payslips)
     else:
-        run, chosen = _choose(pay_agents(source, agent_ids or [], ledger=ledger_path), metrics)
+        run, chosen = _choose(pay_agents(source, agent_ids or [], ledger=ledger_path), named)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
     if format is PayslipFormat.json:
@@ -97,8 +108,8 @@ def payslip(
 @reports_errors
 def statements(
     policy: PolicyArgument,
-    metrics: InputsArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the pages (created if missing).")],
+    metrics: InputsArgument = None,
     force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
     period: PeriodOption = None,
     roster: RosterOption = None,
@@ -106,6 +117,9 @@ def statements(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Write one self-contained, printable HTML statement per agent, and an index.html listing them.
 
@@ -114,7 +128,8 @@ def statements(
     from cspay.outputs.files import check_folder, write_folder
     from cspay.outputs.statements import INDEX, Totals, pages
 
-    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
+    inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    run, words = _run(policy, inputs, ledger, lang)
     # Every run writes index.html: a folder that has one needs --force before any page is made. Other
     # pages that would be replaced are found as the pages are made, and then nothing is written.
     check_folder(out, [INDEX], force)
@@ -126,40 +141,22 @@ def statements(
     )
 
 
-def _run(
-    policy: Path,
-    metrics: list[Path],
-    period: str | None,
-    roster: list[Path] | None,
-    ledger: Path | None,
-    lang: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-) -> tuple[PayRun, Words]:
+def _run(policy: Path, inputs: Inputs, ledger: Path | None, lang: str | None) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
     from cspay.run.pay import pay
 
-    source, words, ledger_path = _source(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
+    source, words, ledger_path = _source(policy, inputs, ledger, lang)
     return pay(source, ledger=ledger_path), words
 
 
-def _source(
-    policy: Path,
-    metrics: list[Path],
-    period: str | None,
-    roster: list[Path] | None,
-    ledger: Path | None,
-    lang: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-) -> tuple[Source, Words, Path | None]:
+def _source(policy: Path, inputs: Inputs, ledger: Path | None, lang: str | None) -> tuple[Source, Words, Path | None]:
     """The inputs these options name, resolved as compute resolves them, the words of the language asked
     for, and the ledger the run reads (if any)."""
     from cspay.policy.loader import load_policy
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+    source = open_source(loaded, inputs)
     print_notes(source, words)
     return source, words, ledger_read(ledger, source.period is not None)
 
@@ -182,7 +179,7 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
     }
 
 
-def _choose(chosen: Chosen, metrics: Path) -> tuple[PayRun, list[Payslip]]:
+def _choose(chosen: Chosen, metrics: Path | None) -> tuple[PayRun, list[Payslip]]:
     """The run and the asked agents' payslips; an unknown id names the close ones."""
     from cspay.errors import MetricsError
 
@@ -193,7 +190,7 @@ def _choose(chosen: Chosen, metrics: Path) -> tuple[PayRun, list[Payslip]]:
     return chosen.run, chosen.payslips
 
 
-def _unknown(agent_id: str, asked: AskedIds, metrics: Path) -> str:
+def _unknown(agent_id: str, asked: AskedIds, metrics: Path | None) -> str:
     close = asked.close_to(agent_id)
     if close:
         return f"{metrics}: no agent with id {agent_id!r}; close ids: {', '.join(close)}"
