@@ -8,6 +8,7 @@ import pytest
 from helpers import DATA, csv_text, metrics_rows, stored_payslips
 
 from cspay.cli import app
+from cspay.inputs import columns
 from cspay.ledger import batch_rows, packing
 from cspay.ledger.batch_rows import BatchRows
 from cspay.outputs.fast_csv import BATCH_ROWS
@@ -15,12 +16,12 @@ from cspay.outputs.fast_csv import BATCH_ROWS
 POLICY = str(DATA / "standard.yaml")
 
 
-def recorded(runner, metrics: Path, ledger: Path, format: str) -> dict:
+def recorded(runner, metrics: Path, ledger: Path, format: str, policy: str = POLICY) -> dict:
     """The payslips `compute --record` stores with the given output format (csv: the batch way)."""
     for period in ("2026-10", "2026-11"):
         result = runner.invoke(
             app,
-            ["compute", POLICY, str(metrics), "--record", "--period", period, "--ledger", str(ledger), "-f", format,
+            ["compute", policy, str(metrics), "--record", "--period", period, "--ledger", str(ledger), "-f", format,
              "-o", str(ledger.with_suffix(f".{format}")), "--force"],
         )  # fmt: skip
         assert 0 == result.exit_code, result.output
@@ -78,3 +79,27 @@ def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_pa
     metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 5, repeating=False)), encoding="utf-8")
     batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
     assert recorded(runner, metrics, tmp_path / "general.db", "json") == batch
+
+
+def test_columns_read_past_the_remembered_texts_record_the_same_payslips(runner, tmp_path, monkeypatch, batch_ways):
+    """When the column reader's tables of texts are full (values that never repeat), a batch's KPI cells are
+    scored for that batch alone, and what it records is still the general way's payslips."""
+    monkeypatch.setattr(columns, "TEXTS_LIMIT", 5)
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 9, repeating=False)), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
+    assert recorded(runner, metrics, tmp_path / "general.db", "json") == batch
+    assert 0 < batch_ways["columns"]
+
+
+def test_a_score_basis_policy_records_the_same_payslips_column_by_column(runner, tmp_path, batch_ways):
+    """Under `basis: score`, paid column by column with a bonus of its own per agent, the batch way records
+    the general way's payslips."""
+    policy = tmp_path / "score.yaml"
+    text = Path(POLICY).read_text(encoding="utf-8")
+    policy.write_text(text.replace("  basis: grade ", "  basis: score "), encoding="utf-8")
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 9, repeating=False)), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv", str(policy))
+    assert recorded(runner, metrics, tmp_path / "general.db", "json", str(policy)) == batch
+    assert 0 < batch_ways["columns"]

@@ -132,3 +132,30 @@ def test_replaced_output_keeps_its_permissions(tmp_path):
     with atomic_output(target, force=True) as handle:
         handle.write("new\n")
     assert 0o640 == target.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("rows", ["repeating", "distinct"])
+@pytest.mark.parametrize("basis", ["grade", "score"])
+def test_payslip_json_text_is_what_json_dumps_gives(standard_data, tmp_path, rows, basis):
+    """Each payslip's JSON text, made from the shared parts' remembered text, is byte for byte json.dumps of
+    its payslip_data (with the keys a run adds after its own), on values that repeat and values that do not."""
+    import json
+
+    from helpers import csv_text, distinct_rows, policy_from
+
+    from cspay.outputs.export import PayslipTexts, payslip_data
+
+    standard_data["bonus"]["basis"] = basis
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    month = distinct_rows(300)
+    if rows == "repeating":
+        month = [{**row, "csat": f"{80 + i % 7}.5", "fcr": "0.8", "aht_sec": "0:05:35"} for i, row in enumerate(month)]
+    path.write_text(csv_text(month), encoding="utf-8")
+    texts = PayslipTexts(several=False)
+    slips = list(iter_payslips(policy, read_metrics(path, policy)))
+    extra = {"triggered_actions": ["coaching"]}
+    assert [json.dumps(payslip_data(s) | extra, ensure_ascii=False) for s in slips] == [
+        texts.text(s, extra) for s in slips
+    ]
+    assert len(texts.texts) <= PayslipTexts.LIMIT

@@ -178,7 +178,8 @@ def test_reopening_an_open_period_is_refused(tmp_path):
 
 def test_payslips_recorded_as_rows_read_the_same_once_packed(tmp_path):
     """A ledger whose payslips are rows of lines and KPIs is migrated to packed payslips, and every reader
-    gives what the same payslips recorded packed give: lines, history, KPI codes, review rows, bonus paid."""
+    gives what the same payslips recorded packed give: lines, history, KPI codes, review rows, bonus paid
+    and what a correction is measured against."""
     older, newer = tmp_path / "older.db", tmp_path / "newer.db"
     db = ledger_at_schema(older, schema_step("run_lines") - 1)
     for period in ("2026-10", "2026-11", "2026-11"):
@@ -198,6 +199,7 @@ def test_payslips_recorded_as_rows_read_the_same_once_packed(tmp_path):
                     [book.subjects_of(run.id, "A003") for run in book.runs()],
                     book.recorded_between("2026-10-01", "2026-11-28"),
                     book.paid_in("2026-Q4", "2026-10-01", "2026-12-31"),
+                    book.paid_for("2026-11", 0),  # what a correction of November is measured against
                 )
             )
     assert seen[1] == seen[0]

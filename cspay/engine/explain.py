@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from cspay.engine.currency import Engines
 from cspay.engine.curves import CurvePoint, curve_points, position
-from cspay.engine.moves import Moves, Pricing, what_moves
+from cspay.engine.moves import Moves, MovesMemo, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
 from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
 from cspay.policy.model import Forfeit, Gate, Kpi, KpiSubject, Multiply, Policy
@@ -149,9 +149,9 @@ class Explanation:
     moves: Moves
 
 
-def explain(slip: Payslip, pricing: Pricing) -> Explanation:
+def explain(slip: Payslip, pricing: Pricing, memo: MovesMemo | None = None) -> Explanation:
     """The explanation of one payslip of a run, priced as the run pays (pricing.engine is the policy as the
-    run applied it; in the payslip's currency)."""
+    run applied it; in the payslip's currency); `memo` keeps what moves the bonus of rows alike."""
     pricing = pricing.of(slip)
     policy = pricing.engine.policy
     row = row_of(slip)
@@ -171,7 +171,7 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         _kpis(policy, row, slip),
         _bonus(policy, row, slip, pricing),
         _floor(policy, slip),
-        what_moves(pricing, row),
+        what_moves(pricing, row) if memo is None else memo.moves(pricing, row),
     )
 
 

@@ -16,6 +16,9 @@ from cspay.engine.types import GateHit, KpiResult, Line
 from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi
 
 MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
+# KPI values scored and remembered per KPI: a score with its results weighs about a kilobyte, and where
+# values repeat a few hundred cover a month; where they rarely do, remembering more only holds memory.
+SCORED_LIMIT = 4096
 
 
 class Scored:
@@ -32,11 +35,24 @@ class Scored:
 class KpiPlan:
     """One KPI compiled: scorer, weight, min_volume rule, and the values already scored."""
 
-    __slots__ = ("bit", "code", "label", "memo", "no_value", "scorer", "volume_column", "volume_min", "weight")
+    __slots__ = (
+        "bit",
+        "code",
+        "label",
+        "memo",
+        "no_value",
+        "points",
+        "scorer",
+        "volume_column",
+        "volume_min",
+        "weight",
+    )
 
     def __init__(self, code: str, kpi: Kpi, bit: int) -> None:
         self.code, self.label, self.weight, self.bit = code, kpi.label or code, kpi.weight, bit
         self.scorer = scorer_of(kpi.score)
+        scorer = self.scorer
+        self.points: Callable[[Decimal], Decimal] = lambda value: scorer(value)[0]  # the score alone, as Scored has it
         volume = kpi.min_volume
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
@@ -53,7 +69,7 @@ class KpiPlan:
         if entry is not None and (entry.value is value or str(entry.value) == str(value)):
             return entry
         entry = Scored(value, *self.scorer(value), self.weight)
-        if len(self.memo) < MEMO_LIMIT:
+        if len(self.memo) < SCORED_LIMIT:
             self.memo.setdefault(value, entry)
         return entry
 

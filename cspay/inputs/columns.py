@@ -1,17 +1,23 @@
 """Reading a batch of metrics rows column by column, for the engine's columnar way of paying.
 
 Each cell is looked up in the tables of texts the row parser has already read well (and, for a KPI, the
-score the engine gave that text), a whole column at a time. A batch comes back only when every row is
-plain -- each cell a text read well before, an id that needs no care, a known role -- so it pays exactly
-as RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
+score the engine gave that text), a whole column at a time. A text met for the first time is read and
+scored with the batch: while the tables have room it is kept for the rows after it; once they are full
+(a bound on memory, on files whose values rarely repeat), the batch's column is read and scored on its own,
+a column of plain numbers at once, and the batch stays columnar. A batch comes back only when every row is
+plain -- each cell read well, an id that needs no care, a known role -- so it pays exactly as
+RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from itertools import repeat
+from operator import attrgetter, mul
+from typing import Any, cast
 
-from cspay.cells import CellError, id_key
+from cspay.cells import CellError, id_key, plain_column
 from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
 from cspay.engine.plans import KpiPlan, Scored
@@ -21,7 +27,15 @@ from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
 
 # Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
 KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]
+Column = Sequence[str]
+# Per KPI: each row's weighted score; by KPI index, the values a gate reads; per KPI, each row's scored value
+# (when kept).
+KpiColumns = tuple[list[list[Decimal]], dict[int, list[Decimal]], list[list[Scored | KpiResult]]]
+# Texts kept per column for the batches after: plenty where values repeat (a few hundred each); where they do
+# not, keeping more would cost memory and save nothing.
+TEXTS_LIMIT = 4096
 _MISSING = object()
+_WEIGHTED, _VALUE = attrgetter("weighted"), attrgetter("value")
 
 
 class ColumnReader:
@@ -39,6 +53,9 @@ class ColumnReader:
             (index, column, plans[column.kpi], {}) for index, column in parser.columns if column.kpi
         ]
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
+        # The KPIs a gate reads: their values travel with the batch.
+        self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
+        self.keep_scored = False  # whether each KPI's scored values travel with the batch (a recorded run)
 
     def read(self, rows: list[list[str]]) -> Batch | None:
         """The batch's values, column by column; None when a row is not plain."""
@@ -46,12 +63,10 @@ class ColumnReader:
         if len(rows[0]) != parser.width or len(set(map(len, rows))) != 1:
             return None
         columns = list(zip(*rows, strict=True))
-        try:
-            scored, numbers = self._lookups(columns)
-        except KeyError:
-            if not self._learn(columns):
-                return None
-            scored, numbers = self._lookups(columns)
+        kpis = self._kpis(columns)
+        numbers = self._numbers(columns)
+        if kpis is None or numbers is None:
+            return None
         ids = list(map(str.strip, columns[parser.id_at]))
         roles = list(map(str.strip, columns[parser.role_at]))
         size = len(rows)
@@ -68,37 +83,86 @@ class ColumnReader:
             and all("".join(columns[i]).isprintable() for _, i in parser.group_cells)
         ):
             return None
-        return Batch(size, ids, roles, names, teams, scored, numbers)
+        batch = Batch(size, ids, roles, names, teams, kpis[0], kpis[1], numbers)
+        if self.keep_scored:
+            batch.scored = kpis[2]
+        return batch
 
-    def _lookups(
-        self, columns: list[tuple[str, ...]]
-    ) -> tuple[list[list[Scored | KpiResult]], dict[str, list[Decimal]]]:
-        scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.kpi_cells]
-        numbers = {
-            name: list(map(cache.__getitem__, columns[index])) for name, index, cache in self.parser.number_cells
-        }
-        return scored, numbers
+    def _kpis(self, columns: Sequence[Column]) -> KpiColumns | None:
+        """Each KPI's weighted score per row, the values of the KPIs a gate reads, and (when kept) each KPI's
+        scored values; None when a cell is bad or has no value (row by row, the one at fault is named or
+        left out)."""
+        weighted, values, kept = [], {}, []
+        for kpi_index, (index, column, plan, texts) in enumerate(self.kpi_cells):
+            cells = columns[index]
+            try:
+                entries = list(map(texts.__getitem__, cells))
+            except KeyError:
+                found = self._learn_kpi(cells, column, plan, texts)
+                if found is None:
+                    return None
+                weighted.append(found[0])
+                if kpi_index in self.gated:
+                    values[kpi_index] = found[1]
+                if self.keep_scored:
+                    kept.append(found[2] if found[2] is not None else list(map(plan.scored, found[1])))
+                continue
+            try:
+                weighted.append(list(map(_WEIGHTED, entries)))
+            except AttributeError:  # a KPI without a value
+                return None
+            if kpi_index in self.gated:
+                values[kpi_index] = list(map(_VALUE, entries))
+            if self.keep_scored:
+                kept.append(entries)
+        return weighted, values, kept
 
-    def _learn(self, columns: list[tuple[str, ...]]) -> bool:
-        """Read and score the texts not met before; False when one is bad or the tables are full."""
-        for index, column, plan, texts in self.kpi_cells:
-            for text in set(columns[index]).difference(texts):
+    def _learn_kpi(
+        self, cells: Column, column: Any, plan: KpiPlan, texts: dict[str, Scored | KpiResult]
+    ) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult] | None] | None:
+        """A KPI column with texts not met before: kept while the table has room, else read and scored here
+        (each row's weighted score and value, and its scored entry when the table gave one)."""
+        fresh = list(set(cells).difference(texts))
+        if len(texts) + len(fresh) <= TEXTS_LIMIT:
+            read = _values(fresh, column.unit, column.value)
+            if read is None:
+                return None
+            texts.update(zip(fresh, map(plan.scored, read), strict=True))
+            try:
+                entries = list(map(texts.__getitem__, cells))
+                return list(map(_WEIGHTED, entries)), list(map(_VALUE, entries)), entries
+            except AttributeError:  # a KPI without a value
+                return None
+        found = _values(cells, column.unit, column.value)
+        if found is None or None in found:
+            return None
+        values = cast(list[Decimal], found)
+        return list(map(mul, repeat(plan.weight), map(plan.points, values))), values, None  # as Scored's weighted
+
+    def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:
+        """Each plain column's numbers; texts not met before are kept while the reader's table has room."""
+        numbers = {}
+        for (name, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
+            cells = columns[index]
+            try:
+                numbers[name] = list(map(cache.__getitem__, cells))
+                continue
+            except KeyError:
+                pass
+            fresh = set(cells).difference(cache)
+            if len(cache) + len(fresh) <= TEXTS_LIMIT:
                 try:
-                    value = column.value(text)
+                    for text in fresh:
+                        column.value(text)  # kept in the reader's table, which has room
                 except CellError:
-                    return False
-                if text not in column.cache:
-                    return False
-                texts[text] = plan.scored(value)
-        for (_, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
-            for text in set(columns[index]).difference(cache):
-                try:
-                    column.value(text)
-                except CellError:
-                    return False
-                if text not in cache:
-                    return False
-        return True
+                    return None
+                numbers[name] = list(map(cache.__getitem__, cells))
+                continue
+            found = _values(cells, "plain", column.value)
+            if found is None:
+                return None
+            numbers[name] = found  # type: ignore[assignment]  # a plain column's reader never gives None
+        return numbers
 
     def register(self, batch: Batch, first: int) -> None:
         """Count the batch's rows and record its ids (a repeat is reported, as RowParser.parse would)."""
@@ -118,3 +182,15 @@ class ColumnReader:
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:
     return [""] * size if index is None else list(map(str.strip, columns[index]))
+
+
+def _values(cells: Column, unit: str, read: Callable[[str], Decimal | None]) -> list[Decimal | None] | None:
+    """Cells' values, plain numbers all at once (cells.plain_column), else one by one as the parser reads
+    them; None when a cell is bad (row by row, the parser names it)."""
+    values: list[Decimal | None] | None = plain_column(unit, cells)  # type: ignore[assignment]
+    if values is None:
+        try:
+            values = list(map(read, cells))
+        except CellError:
+            return None
+    return values

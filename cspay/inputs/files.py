@@ -9,12 +9,13 @@ from pathlib import Path
 
 from cspay.errors import MetricsError, UsageProblem
 
-KINDS = ("metrics", "export", "roster")
+KINDS = ("metrics", "export", "derived", "roster")
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file a run read: metrics (agent-level), a raw export or a roster, as named on the command line."""
+    """One file a run read: metrics (agent-level), a raw export, derived metrics or a roster, as named on the
+    command line."""
 
     kind: str
     path: str

@@ -12,6 +12,7 @@ from cspay.errors import UsageProblem
 from cspay.inputs.months import metric_files, open_period
 from cspay.inputs.raw import open_export
 from cspay.inputs.source import Source, check_period
+from cspay.inputs.sql_engine import EngineSettings
 from cspay.periods import Period, parse_period
 from cspay.policy.model import Policy
 
@@ -24,21 +25,33 @@ def open_inputs(
     rosters: Sequence[str | Path] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    derived: str | Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> Source:
     """The rows the policy pays from these files for the period.
 
-    A policy with a `metrics:` section reads one raw export with its roster(s); other policies read one
-    metrics file for a month, or a quarter's or year's monthly files (or a folder of them).
-    UsageProblem (exit 2) for a combination the policy cannot pay.
+    A policy with a `metrics:` section reads one raw export with its roster(s), or instead of the export
+    the file of its `derived` metrics made elsewhere (`cspay metrics --sql` run in a warehouse); other
+    policies read one metrics file for a month, or a quarter's or year's monthly files (or a folder of
+    them). `engine` bounds the embedded engine that reads an export. UsageProblem (exit 2) for a
+    combination the policy cannot pay.
     """
     files, roster_files = [Path(path) for path in paths], [Path(path) for path in rosters]
     period = check_period(policy, parse_period(period) if isinstance(period, str) else period)
+    if derived is not None:
+        if policy.metrics is None:
+            raise UsageProblem(f"needs a policy with a metrics: section; {policy.path} has none", "--derived")
+        if files:
+            raise UsageProblem("gives the derived metrics in place of the raw export: leave METRICS out", "--derived")
+        return open_export(policy, Path(derived), period, roster_files, encoding=encoding, delimiter=delimiter,
+                           derived=True, engine=engine)  # fmt: skip
     if policy.metrics is not None or rosters:
         if len(files) != 1:
             raise UsageProblem(
                 f"the policy {policy.path} derives its metrics from one raw export; got {len(files)} files", "METRICS"
             )
-        return open_export(policy, files[0], period, roster_files, encoding=encoding, delimiter=delimiter)
+        return open_export(policy, files[0], period, roster_files, encoding=encoding, delimiter=delimiter,
+                           engine=engine)  # fmt: skip
     return open_period(policy, metric_files(files, policy), period, encoding=encoding, delimiter=delimiter)
 
 

@@ -118,9 +118,10 @@ class BatchRows:
     def _kpis(self, batch: Batch) -> list[str]:
         """Each row's KPI result numbers: remembered per scored value as counted with every KPI, then worked
         out again for the rows that left one out."""
-        engine, full, masks = self.engine, self.full, batch.masks
+        engine, full, masks, scored = self.engine, self.full, batch.masks, batch.scored
+        assert scored is not None  # kept by the column reader of a recorded run
         columns = []
-        for plan, entries, remembered in zip(engine.kpi_plans, batch.scored, self.kpi_numbers, strict=True):
+        for plan, entries, remembered in zip(engine.kpi_plans, scored, self.kpi_numbers, strict=True):
             column = list(map(remembered.get, map(id, entries)))
             if None in column:
                 total = engine._total_weights[full]
@@ -134,7 +135,7 @@ class BatchRows:
                 if mask != full:
                     numbers = {name: values[i] for name, values in batch.numbers.items()}
                     for k, plan in enumerate(engine.kpi_plans):
-                        result = plan.result(batch.scored[k][i], mask, totals[mask], numbers)
+                        result = plan.result(scored[k][i], mask, totals[mask], numbers)
                         columns[k][i] = self.parts.kpi_number(result)
         return list(map(" ".join, zip(*columns, strict=True)))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import socket
 import sqlite3
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from typing import Any
 from cspay.engine.settlement import Difference, Pending
 from cspay.engine.types import Line
 from cspay.ledger.packing import StoredParts
+from cspay.lockfiles import account
 
 BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
 
@@ -35,10 +34,7 @@ class Who:
 
 
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return f"uid {os.getuid()}"
+    return account()
 
 
 @dataclass(frozen=True)

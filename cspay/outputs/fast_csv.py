@@ -56,6 +56,7 @@ def pay_to_csv(
         from cspay.ledger.batch_rows import BatchRows
 
         run.keep = BatchRows(recorder, run.engine)
+        run.column_reader.keep_scored = True  # the ledger stores each KPI result
     for first, rows in reader.batches(BATCH_ROWS):
         if first is None:
             run.row_by_row(rows)  # type: ignore[arg-type]
@@ -83,9 +84,10 @@ class _BulkRun:
         self.grade_cells = [self._cells_of(grade.grade, grade.action or "") for grade in grades]
         self.grade_names = [(grade.grade, grade.action) for grade in grades]
         self.has_floor = "floor" in self.csv.position
-        plain = Columnar.suits(self.engine) and ColumnReader.suits(self.parser) and None not in self.grade_cells
+        plain = ColumnReader.suits(self.parser) and None not in self.grade_cells
         self.columnar = Columnar(self.engine) if plain else None
         self.pay_texts: dict[Pay, str] = {}  # what follows the grade, as CSV text
+        self.fixed_texts: dict[int, tuple[Fixed, str]] = {}  # id -> (base and allowance lines, their text)
         # Per adjustment, each amount as text (a rounded amount prints the same whatever its input).
         self.amount_texts: list[dict[Decimal, str]] = [{} for _ in self.engine.adjustment_plans]
         self.keep: BatchRows | None = None  # what records each payslip in the ledger, when the run is recorded
@@ -112,14 +114,11 @@ class _BulkRun:
         identity = [batch.ids, batch.names, batch.roles, batch.teams]
         if not all(map(_plain, identity)):
             return None
-        pays = self.pay_texts
-        for pay in set(batch.pays).difference(pays):
-            pays[pay] = f"{self.line_set_cells(pay.fixed)},{pay.bonus_line.amount}"
         columns = [
             *identity,
             list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES), repeat(ROUND_DOWN)))),
             list(map(self.grade_cells.__getitem__, batch.indexes)),
-            list(map(pays.__getitem__, batch.pays)),
+            self._pay_cells(batch.pays),
         ]
         for amounts, texts in zip(batch.amounts, self.amount_texts, strict=True):
             for amount in set(amounts).difference(texts):
@@ -132,6 +131,26 @@ class _BulkRun:
             columns.append(floors)
         columns.append(list(map(str, batch.gross)))
         return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+
+    def _pay_cells(self, batch_pays: list[Pay]) -> list[str]:
+        """Base pay, allowances and bonus as CSV text: remembered per pay, or, when each row has its own
+        (`basis: score`) or the table is full, made from the text of the base and allowance lines."""
+        pays = self.pay_texts
+        try:
+            return list(map(pays.__getitem__, batch_pays))
+        except KeyError:
+            pass
+        if not self.engine._by_score and len(pays) < MAX_TEXTS:
+            for pay in set(batch_pays).difference(pays):
+                pays[pay] = f"{self.line_set_cells(pay.fixed)},{pay.bonus_line.amount}"
+            return list(map(pays.__getitem__, batch_pays))
+        fixed = self.fixed_texts
+        for pay in batch_pays:
+            if id(pay.fixed) not in fixed or fixed[id(pay.fixed)][0] is not pay.fixed:
+                if len(fixed) >= MAX_LINE_SETS:
+                    fixed.clear()
+                fixed[id(pay.fixed)] = (pay.fixed, self.line_set_cells(pay.fixed) + ",")
+        return [fixed[id(pay.fixed)][1] + str(pay.bonus) for pay in batch_pays]
 
     def row_by_row(self, rows: Iterable[Numbered]) -> None:
         """Read, pay and write rows one at a time."""

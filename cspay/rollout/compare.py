@@ -14,6 +14,7 @@ from pathlib import Path
 from cspay.engine.types import ZERO, AddsCurrencies, Payslip
 from cspay.errors import MetricsError, PolicyError, UsageProblem
 from cspay.inputs.resolve import open_inputs
+from cspay.inputs.sql_engine import EngineSettings
 from cspay.periods import Period
 from cspay.policy.model import Policy
 from cspay.run.pay import pay
@@ -186,6 +187,8 @@ def compare(
     rosters: Sequence[Path] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    derived: Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> Comparison:
     """Both policies on the same inputs: each month's file on its own under monthly policies, else the one
     period (a quarter's files, or a raw export with its roster). UsageProblem when they cannot read the same
@@ -212,12 +215,25 @@ def compare(
     changes: list[AgentChange] = []
     labels = []
     for files in runs:
-        label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, files)))
-        before = _payslips(old, "old", files, period, rosters, encoding, delimiter)
-        after = _payslips(new, "new", files, period, rosters, encoding, delimiter)
+        named = files or ([derived] if derived else [])
+        label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, named)))
+        reading = Reading(rosters, encoding, delimiter, derived, engine)
+        before = _payslips(old, "old", files, period, reading)
+        after = _payslips(new, "new", files, period, reading)
         changes += _paired(label, before, after)
         labels.append(label)
     return Comparison(old, new, labels, changes)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How both sides read the inputs: rosters, the CSV encoding and delimiter, derived metrics, the engine."""
+
+    rosters: Sequence[Path]
+    encoding: str | None
+    delimiter: str | None
+    derived: Path | None
+    engine: EngineSettings | None
 
 
 def _payslips(
@@ -225,13 +241,12 @@ def _payslips(
     which: str,
     files: list[Path],
     period: Period | None,
-    rosters: Sequence[Path],
-    encoding: str | None,
-    delimiter: str | None,
+    reading: Reading,
 ) -> list[Payslip]:
     """The payslips of one side's run (budget included)."""
     try:
-        source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
+        source = open_inputs(policy, files, period, rosters=reading.rosters, encoding=reading.encoding,
+                             delimiter=reading.delimiter, derived=reading.derived, engine=reading.engine)  # fmt: skip
         return list(pay(source).payslips)
     except MetricsError as error:
         # The two policies may read different columns: say which one this problem is about.
