@@ -20,7 +20,9 @@ from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
-from cspay.policy.values import shown
+from cspay.policy.packs import combine_packs, pack_checks, policy_checks
+from cspay.policy.statutory import Pack
+from cspay.policy.values import dotted, shown
 
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -210,15 +212,73 @@ def load_policy(path: str | Path) -> Policy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)])
-        raise PolicyError([_located(doc, item) for item in items]) from None
-    problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
+        raise PolicyError(located_errors(doc, error, Policy)) from None
+    problems = [f"{doc.where(path)}: {dotted(path)}: {message}" for path, message in cross_checks(policy)]
     if problems:
         raise PolicyError(problems)
+    included += _load_packs(doc, policy)
     policy._path = doc.path
     policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
     policy._document = doc
     return policy
+
+
+def located_errors(doc: Document, error: ValidationError, model: type[BaseModel]) -> list[str]:
+    """pydantic's errors about a file's data, each at its file:line:col, one line per typo."""
+    items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)], model)
+    return [_located(doc, item, model) for item in items]
+
+
+def _load_packs(doc: Document, policy: Policy) -> bytes:
+    """Read the statutory packs the `deductions:` section names (relative to the policy's folder), check
+    them with the policy, and return their bytes for the policy's fingerprint."""
+    deductions = policy.deductions
+    if deductions is None:
+        return b""
+    problems: list[str] = []
+    for index, name in enumerate(deductions.packs):
+        target = Path(doc.path).parent / name
+        if not target.is_file():
+            where = doc.where(("deductions", "packs", index))
+            problems.append(
+                f"{where}: deductions.packs[{index}]: no file {target} (the path is relative to the policy's folder)"
+            )
+            continue
+        try:
+            deductions._loaded.append(load_pack(target))
+        except PolicyError as error:
+            problems += error.lines()
+    if problems:
+        raise PolicyError(problems)
+    statutory = combine_packs(deductions.loaded)
+    checks = policy_checks(deductions, statutory, policy.currency, policy.period)
+    if checks:
+        raise PolicyError([f"{doc.where(path)}: {dotted(path)}: {message}" for path, message in checks])
+    return b"".join(pack_bytes(Path(pack.path)) for pack in deductions.loaded)
+
+
+def load_pack(path: str | Path) -> Pack:
+    """Read, parse and check a statutory pack file as safely as a policy; every problem at once, each at
+    file:line:col."""
+    doc = load_document(path)
+    if not isinstance(doc.data, dict):
+        raise PolicyError(f"{doc.where(())}: expected a statutory pack mapping (key: value lines)")
+    try:
+        pack = Pack.model_validate(doc.data)
+    except ValidationError as error:
+        raise PolicyError(located_errors(doc, error, Pack)) from None
+    problems = [f"{doc.where(where)}: {dotted(where)}: {message}" for where, message in pack_checks(pack)]
+    if problems:
+        raise PolicyError(problems)
+    pack._path, pack._document = doc.path, doc
+    return pack
+
+
+def pack_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read the statutory pack: {error.strerror or error}") from None
 
 
 def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
@@ -249,26 +309,26 @@ def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
     return {**doc.data, "metrics": spec}, target.read_bytes()
 
 
-def _located(doc: Document, item: dict[str, Any]) -> str:
+def _located(doc: Document, item: dict[str, Any], model: type[BaseModel] = Policy) -> str:
     path = _known_path(doc, item["loc"])
     kind = item["type"]
     if kind == "extra_forbidden":
         key = str(item["loc"][-1])
-        return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key)}"
+        return f"{doc.where(path, key=True)}: {dotted(path)}: unknown key {key!r}{_hint(item['loc'], key, model)}"
     message = item["msg"].removeprefix("Value error, ")
     misspelt = _UNKNOWN_KEY.match(message)
     if misspelt and (*path, misspelt[1]) in doc.keys:  # an either/or's misspelt form: point at the key itself
         path = (*path, misspelt[1])
-        return f"{doc.where(path, key=True)}: {_dotted(path)}: {message}"
+        return f"{doc.where(path, key=True)}: {dotted(path)}: {message}"
     if kind == "missing":
         message = f"missing required key {item['loc'][-1]!r}"
-        return f"{doc.where(path)}: {_dotted(path)}: {message}"
+        return f"{doc.where(path)}: {dotted(path)}: {message}"
     if kind in ("literal_error", "enum"):
         message = f"expected one of {item['ctx']['expected']}, got {shown(item['input'])}"
     elif kind in ("dict_type", "model_type", "list_type"):
         wanted = "a list" if kind == "list_type" else "a mapping (key: value)"
         message = f"expected {wanted}, got {shown(item['input'])}"
-    return f"{doc.where(path)}: {_dotted(path)}: {message}"
+    return f"{doc.where(path)}: {dotted(path)}: {message}"
 
 
 def _known_path(doc: Document, loc: tuple[Any, ...]) -> Path_:
@@ -280,31 +340,24 @@ def _known_path(doc: Document, loc: tuple[Any, ...]) -> Path_:
     return path
 
 
-def _dotted(path: Path_) -> str:
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text or "(top)"
-
-
-def _hint(loc: tuple[Any, ...], key: str) -> str:
-    close = _closest_key(loc, key)
+def _hint(loc: tuple[Any, ...], key: str, model: type[BaseModel] = Policy) -> str:
+    close = _closest_key(loc, key, model)
     if close:
         return f"; did you mean {close!r}?"
-    known = _keys_of(Policy, loc[:-1])
+    known = _keys_of(model, loc[:-1])
     return f"; expected one of {', '.join(known)}" if known else ""
 
 
-def _closest_key(loc: tuple[Any, ...], key: str) -> str | None:
-    close = difflib.get_close_matches(key, _keys_of(Policy, loc[:-1]), n=1, cutoff=0.6)
+def _closest_key(loc: tuple[Any, ...], key: str, model: type[BaseModel] = Policy) -> str | None:
+    close = difflib.get_close_matches(key, _keys_of(model, loc[:-1]), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def _without_misspelt_missing(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _without_misspelt_missing(items: list[dict[str, Any]], model: type[BaseModel] = Policy) -> list[dict[str, Any]]:
     """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it, and "give exactly
     one of grade_at_least or grade_at_most" where it has a 'grade_atleast': one typo, one line."""
     meant = {
-        (*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
+        (*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1]), model))
         for item in items
         if item["type"] == "extra_forbidden"
     }
@@ -312,15 +365,15 @@ def _without_misspelt_missing(items: list[dict[str, Any]]) -> list[dict[str, Any
         item
         for item in items
         if not (item["type"] == "missing" and tuple(item["loc"]) in meant)
-        and not _meant_form(tuple(item["loc"]), meant)
+        and not _meant_form(tuple(item["loc"]), meant, model)
     ]
 
 
-def _meant_form(loc: tuple[Any, ...], meant: set[tuple[Any, ...]]) -> bool:
+def _meant_form(loc: tuple[Any, ...], meant: set[tuple[Any, ...]], model: type[BaseModel] = Policy) -> bool:
     """Whether `loc` is an either/or field written inline whose forms have a key a typo beside it meant."""
     if not loc or not isinstance(loc[-1], str):
         return False
-    group = _keys_of(Policy, loc, every_form=True)
+    group = _keys_of(model, loc, every_form=True)
     return any((*loc[:-1], key) in meant for key in group)
 
 

@@ -519,6 +519,28 @@ class Review(Model):
         return [name for name in dict.fromkeys(self.by) if name not in known]
 
 
+class Deductions(Model):
+    """The policy's `deductions:` section: the packs (files beside the policy) and the columns they read."""
+
+    packs: list[Text] = Field(min_length=1)
+    bases: dict[str, Text] = {}  # a pack's base of: column -> the metrics or roster column holding it
+    special_deductions: Text | None = None  # the month's special additional deductions, per agent
+    other_deductions: Text | None = None  # other deductions allowed against income tax, per agent
+    one_time_bonus: bool = False  # an annual policy's bonus taxed on its own (the pack's one_time_bonus)
+
+    _loaded: list[Any] = PrivateAttr(default_factory=list)  # cspay.policy.statutory.Pack, set by the loader
+
+    @property
+    def loaded(self) -> list[Any]:
+        """The packs as read, in the order named (set by the loader)."""
+        return self._loaded
+
+    def columns(self) -> list[str]:
+        """The columns the deductions read: bases first, then the deductions from taxable income."""
+        named = [*self.bases.values(), self.special_deductions, self.other_deductions]
+        return list(dict.fromkeys(name for name in named if name))
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -544,6 +566,7 @@ class Policy(Model):
     actions: dict[str, ActionRule] = {}
     lint: Lint = Lint()
     review: Review = Review()
+    deductions: Deductions | None = None  # from gross to net: the statutory packs and the columns they read
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")

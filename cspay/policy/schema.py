@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from cspay.policy import metrics_spec, model, values
+from cspay.policy import metrics_spec, model, statutory, values
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _DIGITS = r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
@@ -105,6 +105,13 @@ DESCRIPTIONS = {
         "column": "A metrics column (a plain number) the gate tests.",
         "then": "forfeit, or {multiply: k}.",
     },
+    "Deductions": {
+        "packs": "Statutory pack files (relative to the policy's folder): contribution bases, rates, tax tables.",
+        "bases": "Each pack base of: column, and the column holding each agent's declared base.",
+        "special_deductions": "The column of each agent's special additional deductions for the month.",
+        "other_deductions": "The column of each agent's other deductions from taxable income for the month.",
+        "one_time_bonus": "An annual policy's bonus taxed on its own by the pack's one_time_bonus table.",
+    },
     "Lint": {
         "bonus_share": "CSP101: the accepted range of target bonus / target total pay, e.g. {min: 10%, max: 40%}.",
         "max_kpi_weight": "CSP102: the largest weight one KPI may carry (of 100).",
@@ -114,9 +121,17 @@ DESCRIPTIONS = {
 }
 
 
+DATE_KEY = {"pattern": r"^\d{4}-\d{2}-01$"}
+
+
 class _PolicySchema(GenerateJsonSchema):
     def function_before_schema(self, schema: Any) -> Any:
-        known = BEFORE.get(schema["function"]["function"])
+        function = schema["function"]["function"]
+        if function is statutory._dated:  # a value, or values by the first day of the month each holds from
+            value = self.generate_inner(schema["schema"]["values_schema"])
+            by_date = {"type": "object", "propertyNames": DATE_KEY, "additionalProperties": value, "minProperties": 1}
+            return {"anyOf": [value, by_date]}
+        known = BEFORE.get(function)
         return copy.deepcopy(known) if known else super().function_before_schema(schema)
 
     def function_after_schema(self, schema: Any) -> Any:
@@ -125,6 +140,8 @@ class _PolicySchema(GenerateJsonSchema):
 
     def default_schema(self, schema: Any) -> Any:
         result = super().default_schema(schema)
+        if "default" not in schema:  # a default_factory (a pack's mappings)
+            return result
         if isinstance(schema["default"], BaseModel):
             result.pop("default", None)  # a section's defaults show on its own keys
             return result
@@ -156,6 +173,59 @@ def policy_schema() -> dict[str, Any]:
         "title": "cspay pay policy",
         "description": "A cspay pay policy: roles, KPIs, grades, bonus, gates and pay lines.",
     }
+
+
+PACK_DESCRIPTIONS = {
+    "Pack": {
+        "pack": "The pack's id, e.g. cn-iit.",
+        "currency": "The currency of every amount in the pack; it applies to pay in that currency only.",
+        "source": "Where the values come from: the law, notice or table, and its date.",
+        "checked": "When the values were last checked against the source.",
+        "example": "true: example values to confirm before paying (validate-policy warns, CSP108).",
+        "holds_until": "The last day the values are known to hold; a later run is refused.",
+        "rounding": "How each deduction is rounded, unless a contribution or tax says otherwise.",
+    },
+    "ContributionBase": {
+        "of": "column: each agent's declared base, a column the policy names; gross: the month's gross pay.",
+        "floor": "The lowest base: a lower declared base is raised to it.",
+        "cap": "The highest base: a higher declared base is cut to it.",
+    },
+    "Contribution": {
+        "base": "The base (of the pack's bases) the rates apply to.",
+        "employee": "The employee's rate, deducted from gross: N%.",
+        "employer": "The employer's rate, a cost, never on gross: N%.",
+    },
+    "IncomeTax": {
+        "method": "cumulative: over the tax year, less what was withheld before; monthly: each month on its own.",
+        "basic_deduction": "Deducted from income for each month (employed in the year, under cumulative).",
+        "brackets": "Rows {up_to, rate, quick_deduction}: tax = taxable × rate − quick deduction.",
+        "contributions_deductible": "Whether the employee's contributions reduce taxable income.",
+    },
+    "OneTimeBonus": {
+        "brackets": "The monthly table: bonus ÷ months picks the row; tax = bonus × rate − quick deduction.",
+        "until": "The last day of the periods whose bonus may be taxed this way.",
+    },
+}
+
+
+def pack_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a statutory pack file."""
+    schema = statutory.Pack.model_json_schema(by_alias=True, schema_generator=_PolicySchema)
+    for name, keys in PACK_DESCRIPTIONS.items():
+        properties = (schema if name == "Pack" else schema["$defs"][name])["properties"]
+        for key, text in keys.items():
+            properties[key]["description"] = text
+    return {
+        "$schema": DIALECT,
+        **schema,
+        "title": "cspay statutory pack",
+        "description": "Dated statutory rules from gross to net: contribution bases and rates, income-tax tables.",
+    }
+
+
+def pack_schema_text() -> str:
+    """The pack schema as `cspay schema --pack` prints it and schema/statutory-pack.schema.json holds it."""
+    return json.dumps(pack_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def _flatten(definitions: dict[str, Any], name: str, fields: tuple[str, ...]) -> None:
