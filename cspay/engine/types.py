@@ -77,10 +77,21 @@ class Payslip:
     numbers: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
     # The text columns the policy groups agents by (`review.by`: shift, site …), as the row had them.
     groups: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # From gross to net, under a policy with `deductions:`: the employee's contributions and the tax
+    # (taken from gross), the employer's contributions (a cost, never on gross), and how each was worked
+    # out (cspay.engine.statutory.Withholding).
+    deductions: list[Line] = field(default_factory=list)
+    employer: list[Line] = field(default_factory=list)
+    withholding: Any = field(default=None, compare=False, repr=False)
 
     @property
     def gross(self) -> Decimal:
         return sum([line.amount for line in self.lines], ZERO)
+
+    @property
+    def net(self) -> Decimal:
+        """Gross less the deductions: what the agent is paid."""
+        return self.gross - sum([line.amount for line in self.deductions], ZERO)
 
     def amount(self, code: str) -> Decimal:
         """The amount of the line with this code, 0 when the payslip has no such line."""
@@ -98,6 +109,11 @@ class Summary:
     grades: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
     budget: Any = None  # the BudgetResult (pool, demand, factor) under a policy with a budget
+    # Under a policy with `deductions:`: the total of each deduction and employer contribution, and net
+    # (0 for a run without deductions).
+    deductions: dict[str, Decimal] = field(default_factory=dict)
+    employer: dict[str, Decimal] = field(default_factory=dict)
+    net: Decimal = ZERO
 
     def add(self, slip: Payslip) -> None:
         self.headcount += 1
@@ -110,6 +126,9 @@ class Summary:
                 bonus += amount
         self.gross += gross
         self.bonus += bonus
+        if slip.withholding is not None:
+            self.net += gross - _add_up(self.deductions, slip.deductions)
+            _add_up(self.employer, slip.employer)
         grade = slip.grade or "-"
         self.grades[grade] = self.grades.get(grade, 0) + 1
         if slip.action:
@@ -119,6 +138,20 @@ class Summary:
     def bonus_share(self) -> Decimal | None:
         """Total bonus as a share of total gross (0-1), None for an empty run."""
         return self.bonus / self.gross if self.gross else None
+
+    @property
+    def employer_cost(self) -> Decimal:
+        """What the run costs the employer: gross and the employer's contributions."""
+        return self.gross + sum(self.employer.values(), ZERO)
+
+
+def _add_up(totals: dict[str, Decimal], lines: list[Line]) -> Decimal:
+    """Add each line to its code's total; the lines' sum."""
+    amount = ZERO
+    for line in lines:
+        totals[line.code] = totals.get(line.code, ZERO) + line.amount
+        amount += line.amount
+    return amount
 
 
 @dataclass(slots=True)

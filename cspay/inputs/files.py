@@ -8,12 +8,13 @@ from pathlib import Path
 
 from cspay.errors import MetricsError
 
-KINDS = ("metrics", "export", "roster")
+KINDS = ("metrics", "export", "roster", "opening")
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file a run read: metrics (agent-level), a raw export or a roster, as named on the command line."""
+    """One file a run read: metrics (agent-level), a raw export, a roster or opening balances, as named on the
+    command line."""
 
     kind: str
     path: str

@@ -179,6 +179,13 @@ def column_readers(policy: Policy) -> dict[str, list[str]]:
         readers[adjustment.column].append(f"adjustments.{name}")
     if policy.proration:
         readers[policy.proration.column].append("proration")
+    deductions = policy.deductions
+    if deductions is not None and policy.period == "month":
+        for name, column in deductions.bases.items():
+            readers[column].append(f"deductions.bases.{name}")
+        for key in ("special_deductions", "other_deductions"):
+            if getattr(deductions, key):
+                readers[getattr(deductions, key)].append(f"deductions.{key}")
     return readers
 
 

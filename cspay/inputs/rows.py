@@ -68,6 +68,10 @@ def _number_or_zero(text: str) -> Decimal:
     return ZERO if is_missing(text) else parse_plain(text)
 
 
+def _amount_or_zero(text: str) -> Decimal:
+    return ZERO if is_missing(text) else _required_amount(text)
+
+
 def needed_columns(policy: Policy) -> list[_Column]:
     """Every metrics column the policy reads, KPI columns first, each once per use."""
     columns = [
@@ -84,7 +88,19 @@ def needed_columns(policy: Policy) -> list[_Column]:
     plain = volumes + gates
     adjustments = [a.column for a in policy.adjustments.values() if a.column not in plain]
     columns += [_Column(name, _number_or_zero) for name in dict.fromkeys(adjustments)]
-    return columns
+    return columns + _deduction_columns(policy, {column.name for column in columns})
+
+
+def _deduction_columns(policy: Policy, read: set[str]) -> list[_Column]:
+    """A monthly policy's deductions read each agent's contribution bases (required) and the month's
+    deductions from taxable income (an empty cell is none)."""
+    deductions = policy.deductions
+    if deductions is None or policy.period != "month":
+        return []
+    bases = [name for name in dict.fromkeys(deductions.bases.values()) if name not in read]
+    others = [deductions.special_deductions, deductions.other_deductions]
+    taken = [name for name in dict.fromkeys(others) if name and name not in read and name not in bases]
+    return [_Column(name, _required_amount) for name in bases] + [_Column(name, _amount_or_zero) for name in taken]
 
 
 def _header_key(name: str) -> str:

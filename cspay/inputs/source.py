@@ -11,6 +11,7 @@ from cspay.errors import UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
+from cspay.inputs.opening import OpeningBalances
 from cspay.periods import EXAMPLES, Period
 from cspay.policy.model import Policy
 
@@ -29,6 +30,7 @@ class Source:
     period: Period | None
     files: list[InputFile]
     notes: list[Note] = field(default_factory=list)
+    opening: OpeningBalances | None = None  # the year to date before cspay, for cumulative withholding
 
     @property
     def reader(self) -> MetricsReader | None:

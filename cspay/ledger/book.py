@@ -16,8 +16,9 @@ from cspay import __version__
 from cspay.engine.settlement import differences
 from cspay.engine.types import Line, Payslip, Summary
 from cspay.errors import CspayError
-from cspay.ledger.reads import ReviewReads, RunRow, Who
+from cspay.ledger.reads import RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
+from cspay.ledger.year_reads import YearReads
 
 DEFAULT_LEDGER = "cspay.db"
 
@@ -40,6 +41,8 @@ class Recording:
     correction: bool = False
     settles: list[int] = field(default_factory=list)
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
+    withholding: str | None = None  # how the run withheld income tax (cumulative …), None: no deductions
+    opening: Any = None  # the OpeningBalances the run was given, kept for the year's later months
 
 
 def check_ledger_path(path: Path) -> None:
@@ -50,7 +53,7 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
-class Ledger(ReviewReads):
+class Ledger(YearReads):
     """An open ledger file; every write happens in one `write()` transaction."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
@@ -111,8 +114,11 @@ class Ledger(ReviewReads):
             run_id = self._insert_run(recording, version, who)
             if previous is not None:
                 self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
+            self._insert_opening(run_id, recording.opening)
             for index, slip in enumerate(recording.payslips):
                 payslip_id = self._insert_payslip(run_id, slip)
+                if slip.withholding is not None:
+                    self._insert_withholding(payslip_id, slip)
                 actions = (recording.triggered or {}).get(slip.agent_id, [])
                 self.db.executemany(
                     "INSERT INTO triggered_actions (payslip_id, action) VALUES (?, ?)",
@@ -188,8 +194,8 @@ class Ledger(ReviewReads):
         policy, summary = recording.policy, recording.summary
         cursor = self.db.execute(
             "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
-            "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus, "
+            "withholding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 recording.period,
                 recording.first,
@@ -207,6 +213,7 @@ class Ledger(ReviewReads):
                 summary.headcount,
                 str(summary.gross),
                 str(summary.bonus),
+                recording.withholding,
             ),
         )
         run_id = _inserted(cursor)
@@ -255,6 +262,51 @@ class Ledger(ReviewReads):
             ],
         )
         return payslip_id
+
+    def _insert_withholding(self, payslip_id: int, slip: Payslip) -> None:
+        """The payslip's deductions and employer contributions, and the month's figures of its withholding."""
+        self.db.executemany(
+            "INSERT INTO deductions (payslip_id, side, position, code, label, amount) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (payslip_id, side, i, line.code, line.label, str(line.amount))
+                for side, lines in (("employee", slip.deductions), ("employer", slip.employer))
+                for i, line in enumerate(lines)
+            ],
+        )
+        worked = slip.withholding
+        month, tax = worked.this_month(slip.gross), worked.tax
+        self.db.execute(
+            "INSERT INTO withholding (payslip_id, year, method, income, contributions, special, other, withheld, "
+            "net, months, taxable, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                payslip_id,
+                worked.year,
+                worked.method,
+                str(month.income),
+                str(month.contributions),
+                str(month.special),
+                str(month.other),
+                str(month.withheld),
+                str(slip.net),
+                None if tax is None else tax.months,
+                None if tax is None else str(tax.taxable),
+                None if tax is None else str(tax.due),
+            ),
+        )
+
+    def _insert_opening(self, run_id: int, opening: Any) -> None:
+        """The opening balances a run was given, agent by agent."""
+        if opening is None:
+            return
+        self.db.executemany(
+            "INSERT INTO openings (run_id, agent_id, through, months, income, contributions, special, other, "
+            "withheld) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, agent, opening.through.label, figures.months, str(figures.income),
+                 str(figures.contributions), str(figures.special), str(figures.other), str(figures.withheld))
+                for agent, figures in opening.agents.items()
+            ],
+        )  # fmt: skip
 
 
 def _inserted(cursor: sqlite3.Cursor) -> int:

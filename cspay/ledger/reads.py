@@ -71,6 +71,7 @@ class Standing:
     currency: str
     correction: Decimal = Decimal(0)
     corrected_in: tuple[str, ...] = ()
+    net: Decimal | None = None  # under a policy with deductions: gross less them
 
 
 class LedgerReads:
@@ -177,6 +178,7 @@ class LedgerReads:
                 [*paid_in, row["paid_in"]] if row["paid_in"] else paid_in,
             )
         standings = []
+        nets = self._nets([row["id"] for row in found])
         for row in found:
             total, paid_in = corrections.get(row["period"], (Decimal(0), []))
             standings.append(
@@ -189,9 +191,16 @@ class LedgerReads:
                     row["currency"],
                     total,
                     tuple(dict.fromkeys(paid_in)),
+                    nets.get(row["id"]),
                 )
             )
         return standings
+
+    def _nets(self, payslip_ids: list[int]) -> dict[int, Decimal]:
+        """The net pay of those of the payslips that had deductions."""
+        marks = ", ".join("?" * len(payslip_ids))
+        rows = self.rows(f"SELECT payslip_id, net FROM withholding WHERE payslip_id IN ({marks})", *payslip_ids)
+        return {row["payslip_id"]: Decimal(row["net"]) for row in rows}
 
     def grades(self, periods: list[str]) -> dict[str, dict[str, str | None]]:
         """Each agent's grade in the current version of each of these periods, by period."""

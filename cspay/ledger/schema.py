@@ -50,4 +50,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE run_inputs ADD COLUMN kind TEXT NOT NULL DEFAULT 'metrics' "
         "CHECK (kind IN ('metrics', 'export', 'roster'))",
     ),
+    (
+        # From gross to net. A run says how it withheld income tax (NULL: it deducted nothing); each payslip
+        # keeps its deductions and employer contributions (never lines: lines add up to gross) and the month's
+        # figures the next month's cumulative withholding adds up; a run keeps the opening balances it was
+        # given; and opening balances are a kind of input, so run_inputs is rebuilt with the wider check.
+        "ALTER TABLE runs ADD COLUMN withholding TEXT",
+        """CREATE TABLE deductions (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id),
+            side TEXT NOT NULL CHECK (side IN ('employee', 'employer')), position INTEGER NOT NULL,
+            code TEXT NOT NULL, label TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (payslip_id, side, position))""",
+        """CREATE TABLE withholding (
+            payslip_id INTEGER PRIMARY KEY REFERENCES payslips(id), year INTEGER NOT NULL, method TEXT,
+            income TEXT NOT NULL, contributions TEXT NOT NULL, special TEXT NOT NULL, other TEXT NOT NULL,
+            withheld TEXT NOT NULL, net TEXT NOT NULL, months INTEGER, taxable TEXT, due TEXT)""",
+        """CREATE TABLE openings (
+            run_id INTEGER NOT NULL REFERENCES runs(id), agent_id TEXT NOT NULL, through TEXT NOT NULL,
+            months INTEGER NOT NULL, income TEXT NOT NULL, contributions TEXT NOT NULL, special TEXT NOT NULL,
+            other TEXT NOT NULL, withheld TEXT NOT NULL, PRIMARY KEY (run_id, agent_id))""",
+        """CREATE TABLE run_inputs_widened (
+            run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, sha256 TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'metrics' CHECK (kind IN ('metrics', 'export', 'roster', 'opening')))""",
+        "INSERT INTO run_inputs_widened (run_id, path, sha256, kind) "
+        "SELECT run_id, path, sha256, kind FROM run_inputs ORDER BY rowid",
+        "DROP TABLE run_inputs",
+        "ALTER TABLE run_inputs_widened RENAME TO run_inputs",
+    ),
 )

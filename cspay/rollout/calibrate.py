@@ -66,7 +66,7 @@ def history_payslips(
     paid = []
     for files in runs:
         source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
-        paid.append(list(pay(source).payslips))
+        paid.append(list(pay(source, deductions=False).payslips))  # calibration reads gross pay only
     return paid
 
 

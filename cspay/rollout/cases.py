@@ -144,7 +144,7 @@ def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) ->
     except CaseError as error:
         result.error = "; ".join(error.lines())
         return result
-    slip = next(iter(pay(rows_source(policy, [agent])).payslips))
+    slip = next(iter(pay(rows_source(policy, [agent]), deductions=False).payslips))  # cases check gross pay
     expect = case["expect"]
     tolerance = expect.get("score_tolerance")
     tolerance = None if tolerance is None else Decimal(tolerance)

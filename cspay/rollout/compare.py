@@ -201,7 +201,7 @@ def _payslips(
     """The payslips of one side's run (budget included)."""
     try:
         source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
-        return list(pay(source).payslips)
+        return list(pay(source, deductions=False).payslips)  # gross pay compared: net needs the year to date
     except MetricsError as error:
         # The two policies may read different columns: say which one this problem is about.
         raise MetricsError([_for_policy(line, which, policy) for line in error.problems], hidden=error.hidden) from None

@@ -426,7 +426,7 @@ def review_inputs(
     """The run `compute` pays from these inputs, and its review: any input form the run accepts."""
     grouped = grouped_by(policy, by, min_group)
     source = open_inputs(grouped, paths, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
-    run = pay(source, ledger=ledger)
+    run = pay(source, ledger=ledger, deductions=False)  # a review is of the pay plan: gross
     payslips = list(run.payslips)
     run.payslips = payslips
     section = grouped.review

@@ -20,6 +20,7 @@ from cspay.engine.moves import Pricing
 from cspay.engine.period import paid_only
 from cspay.engine.rules import run_line_codes
 from cspay.engine.settlement import Pending, add_corrections, add_true_ups, extra_codes
+from cspay.engine.statutory import Withholder
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
 from cspay.errors import UsageProblem
@@ -31,6 +32,7 @@ from cspay.inputs.source import Source
 from cspay.ledger.book import Ledger
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
+from cspay.run.withholding import withholder
 
 
 @dataclass
@@ -46,6 +48,7 @@ class PayRun:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
     settles: list[int] = field(default_factory=list)  # the pending corrections this run pays
     still_pending: list[Pending] = field(default_factory=list)  # those of agents not in this run
+    withholder: Withholder | None = None  # the deductions from gross to net, under a policy with `deductions:`
 
     @property
     def policy(self) -> Policy:
@@ -73,20 +76,37 @@ class PayRun:
         """The lines the run's payslips show, in payslip order, with their labels."""
         return run_line_codes(self.applied, self.extra_codes)
 
+    def deduction_codes(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The deductions (taken from gross) and employer contributions the run's payslips show, in order,
+        with their labels; both empty for a run without deductions."""
+        return self.withholder.codes() if self.withholder is not None else ([], [])
+
+    @property
+    def withholding_method(self) -> str | None:
+        """How the run withholds income tax (cumulative, monthly, one_time; `none` for contributions only),
+        None for a run without deductions."""
+        if self.withholder is None:
+            return None
+        tax = self.withholder.rules.tax
+        return tax.method if tax is not None else "none"
+
     @property
     def fast_reader(self) -> MetricsReader | None:
         """The monthly file the run streams from untouched -- no budget, no ledger, every line paid -- which
         a view may pay in batches (cspay.outputs.fast_csv) instead of reading `payslips`: the same rules,
         the same amounts, a fraction of the time."""
         policy = self.applied
+        reader = self.source.reader
         plain = (
             isinstance(self.payslips, Iterator)
             and self.ledger is None
+            and self.withholder is None
+            and (reader is None or reader.extra is None)
             and policy.budget is None
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)
         )
-        return self.source.reader if plain else None
+        return reader if plain else None
 
     def pricing(self) -> Pricing:
         """How this run pays a row, for explaining its payslips: its engine and the budget's factor."""
@@ -102,12 +122,15 @@ class PayRun:
         return lambda slip: {"triggered_actions": None if found is None else found.get(slip.agent_id, [])}
 
 
-def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
+def pay(source: Source, *, ledger: Path | None = None, deductions: bool = True) -> PayRun:
     """The run of a source's rows: payslips by the period's rules, the bonus budget, and, with a ledger
     and a known period, the true-ups and pending corrections it records and the actions agents' recorded
-    grades trigger. A ledger file that does not exist yet has recorded nothing.
+    grades trigger. A ledger file that does not exist yet has recorded nothing. Under a policy with
+    `deductions:`, each payslip then goes from gross to net (`deductions=False`: gross only, for views
+    that compare gross pay).
 
-    UsageProblem when the policy needs what was not given (a true-up needs the ledger and the period).
+    UsageProblem when the policy needs what was not given (a true-up needs the ledger and the period;
+    cumulative withholding, what the year's earlier months withheld).
     """
     policy = source.applied
     if policy.true_up and (ledger is None or source.period is None):
@@ -117,18 +140,24 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
         )
     engine = Engine(policy)
     reads = ledger is not None and source.period is not None
+    withhold = withholder(source, ledger if reads else None) if deductions else None
     if not reads and policy.budget is None:
         summary = Summary()
-        return PayRun(source, engine, _counted(_payslips(engine, source.rows), summary), summary)
+        slips = _payslips(engine, source.rows)
+        if withhold is not None:
+            slips = map(withhold.withhold, slips)
+        return PayRun(source, engine, _counted(slips, summary), summary, withholder=withhold)
     payslips = list(_payslips(engine, source.rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
         budget = apply_budget(policy, payslips, engine)
         payslips = budget.payslips
-    run = PayRun(source, engine, payslips, Summary(budget=budget), ledger if reads else None)
+    run = PayRun(source, engine, payslips, Summary(budget=budget), ledger if reads else None, withholder=withhold)
     if reads and ledger is not None:
         _settle(run, payslips, ledger)
-    for slip in payslips:
+    for slip in payslips:  # gross is final once corrections and true-ups are lines
+        if withhold is not None:
+            withhold.withhold(slip)
         run.summary.add(slip)
     return run
 
@@ -149,7 +178,7 @@ def _payslips(engine: Engine, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
         yield slip if every_line else paid_only(slip, policy)
 
 
-def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]:
+def _counted(payslips: Iterable[Payslip], summary: Summary) -> Iterator[Payslip]:
     for slip in payslips:
         summary.add(slip)
         yield slip

@@ -39,6 +39,8 @@ def record(run: PayRun, ledger: Path, *, correction: bool = False, who: Who | No
         correction,
         run.settles,
         run.triggered,
+        run.withholding_method,
+        run.source.opening,
     )
     with Ledger(ledger, create=True) as book:
         recorded = book.record(recording, who or Who.now())
