@@ -197,6 +197,14 @@ LangOption = Annotated[
     str | None,
     typer.Option("--lang", help="Language of cspay's own words: en or zh (default: the policy's locale, else en)."),
 ]
+OpeningOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--opening",
+        help="Each agent's year to date before cspay (CSV), for income tax withheld cumulatively: the months "
+        "of the year neither the ledger nor this file covers cannot be paid.",
+    ),
+]
 LedgerOption = Annotated[
     Path | None,
     typer.Option(
@@ -214,6 +222,7 @@ def open_source(
     rosters: list[Path] | None,
     encoding: str | None,
     delimiter: str | None,
+    opening: Path | None = None,
 ) -> Source:
     """The inputs named on the command line, resolved as every command resolves them."""
     from cspay.inputs.resolve import open_inputs
@@ -223,6 +232,7 @@ def open_source(
         paths,
         period_option(period),
         rosters=rosters or (),
+        opening=opening,
         encoding=encoding,
         delimiter=delimiter_option(delimiter),
     )

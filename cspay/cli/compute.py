@@ -18,6 +18,7 @@ from cspay.cli.common import (
     InputsArgument,
     LangOption,
     LogFormat,
+    OpeningOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
@@ -51,6 +52,7 @@ def compute(
     lang: LangOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    opening: OpeningOption = None,
     record: Annotated[
         bool,
         typer.Option("--record", help="Record the run in the ledger as a new version of the period (needs --period)."),
@@ -102,7 +104,7 @@ def compute(
     with locked([ledger if record else None, target]):
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
-        source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+        source = open_source(loaded, metrics, period, roster, encoding, delimiter, opening)
         print_notes(source, words, quiet)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
         recorded = None
@@ -195,7 +197,7 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
 
     screen = console()
     run.payslips = list(advancing(run.payslips, advance))
-    screen.print(payslip_table(run.applied, run.payslips, words, run.triggered))
+    screen.print(payslip_table(run.applied, run.payslips, words, run.triggered, net=run.withholder is not None))
     screen.print(summary_table(run.policy, run.summary, words))
 
 

@@ -169,6 +169,7 @@ def history(
                 "corrected_in": list(standing.corrected_in),
                 "currency": standing.currency,
                 "trend": _trend(before, standing.gross),
+                **({} if standing.net is None else {"net": str(standing.net)}),
             }
         )
         before = standing.gross
@@ -192,7 +193,8 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
 
     table = Table(title=words("history.title", agent=agent_id), title_justify="left")
     table.add_column(words("runs.period"), no_wrap=True)
-    for key in ("grade", "score", "bonus", "gross"):
+    net = any("net" in r for r in records)
+    for key in ("grade", "score", "bonus", "gross", *(["net"] if net else [])):
         table.add_column(words(f"col.{key}"), justify="left" if key == "grade" else "right", no_wrap=True)
     table.add_column(words("history.trend"), justify="center", no_wrap=True)
     corrected = any(Decimal(r["correction"]) for r in records)
@@ -207,6 +209,7 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
             score,
             number(Decimal(r["bonus"])),
             number(Decimal(r["gross"])),
+            *([number(Decimal(r["net"])) if "net" in r else "-"] if net else []),
             TRENDS.get(r["trend"] or "", ""),
             *change,
         )

@@ -17,6 +17,7 @@ from cspay.cli.common import (
     InputsArgument,
     LangOption,
     LedgerOption,
+    OpeningOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
@@ -60,6 +61,7 @@ def payslip(
     format: Annotated[PayslipFormat, typer.Option("--format", "-f", help="text or json.")] = PayslipFormat.text,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    opening: OpeningOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -75,7 +77,7 @@ def payslip(
 
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter)
+    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter, opening)
     chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], metrics)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
@@ -96,6 +98,7 @@ def statements(
     force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    opening: OpeningOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -108,7 +111,7 @@ def statements(
     from cspay.outputs.files import check_folder, write_folder
     from cspay.outputs.statements import INDEX, Totals, file_names, pages
 
-    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
+    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter, opening)
     payslips = list(run.payslips)
     names = file_names(slip.agent_id for slip in payslips)
     check_folder(out, [*names, INDEX], force)
@@ -129,6 +132,7 @@ def _run(
     lang: str | None,
     encoding: str | None,
     delimiter: str | None,
+    opening: Path | None = None,
 ) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
     from cspay.policy.loader import load_policy
@@ -136,7 +140,7 @@ def _run(
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+    source = open_source(loaded, metrics, period, roster, encoding, delimiter, opening)
     print_notes(source, words)
     return pay(source, ledger=ledger_read(ledger, source.period is not None)), words
 

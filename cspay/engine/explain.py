@@ -14,7 +14,8 @@ from cspay.engine.compiled import Engine
 from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
-from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
+from cspay.engine.statutory import Withholding
+from cspay.engine.types import ZERO, AgentRow, GateHit, Line, Payslip
 from cspay.policy.model import Forfeit, Gate, Kpi, KpiSubject, Multiply, Policy
 
 
@@ -147,6 +148,18 @@ class Explanation:
     bonus: BonusExplained
     floor: FloorExplained | None
     moves: Moves
+    deductions: DeductionsExplained | None = None  # from gross to net, under a policy with `deductions:`
+
+
+@dataclass(frozen=True)
+class DeductionsExplained:
+    """The payslip's way from gross to net: its deduction and employer lines, net, and how they were worked
+    out (the run's own figures: nothing is worked out again)."""
+
+    lines: tuple[Line, ...]
+    employer: tuple[Line, ...]
+    net: Decimal
+    withholding: Withholding
 
 
 def explain(slip: Payslip, pricing: Pricing) -> Explanation:
@@ -171,6 +184,9 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         _bonus(policy, row, slip, pricing),
         _floor(policy, slip),
         what_moves(pricing, row),
+        None
+        if slip.withholding is None
+        else DeductionsExplained(tuple(slip.deductions), tuple(slip.employer), slip.net, slip.withholding),
     )
 
 
@@ -327,8 +343,12 @@ def _floor(policy: Policy, slip: Payslip) -> FloorExplained | None:
 
 
 def explanation_data(explanation: Explanation) -> dict[str, Any]:
-    """The explanation as JSON-ready data: amounts, scores and values as decimal strings."""
-    return cast(dict[str, Any], _plain(asdict(explanation)))
+    """The explanation as JSON-ready data: amounts, scores and values as decimal strings (`deductions` only
+    under a policy with deductions)."""
+    data = cast(dict[str, Any], _plain(asdict(explanation)))
+    if data["deductions"] is None:
+        del data["deductions"]
+    return data
 
 
 def _plain(value: Any) -> Any:

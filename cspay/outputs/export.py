@@ -6,6 +6,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from decimal import ROUND_DOWN, Decimal
 from typing import IO, Any
 
@@ -38,9 +39,16 @@ def zero(policy: Policy) -> Decimal:
     return Decimal(0).quantize(quantum(policy.rounding.step))
 
 
-def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
-    """One row per agent: identity, score, grade, action, one column per line code, gross."""
-    rows = CsvRows(policy, extra_codes)
+def write_csv(
+    handle: IO[str],
+    policy: Policy,
+    payslips: Iterable[Payslip],
+    extra_codes: Iterable[str] = (),
+    deduction_codes: tuple[Iterable[str], Iterable[str]] = ((), ()),
+) -> None:
+    """One row per agent: identity, score, grade, action, one column per line code, gross; with deductions,
+    one column per deduction, net, and one per employer contribution."""
+    rows = CsvRows(policy, extra_codes, deduction_codes)
     out = CsvOut(handle, rows.header())
     try:
         for slip in payslips:
@@ -87,16 +95,35 @@ class CsvOut:
 class CsvRows:
     """Payslips as CSV rows, written exactly as csv.writer would write them, without its cost per cell."""
 
-    def __init__(self, policy: Policy, extra_codes: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        extra_codes: Iterable[str] = (),
+        deduction_codes: tuple[Iterable[str], Iterable[str]] = ((), ()),
+    ) -> None:
         self.codes = [code for code, _ in run_line_codes(policy, extra_codes)]
         self.budget = policy.budget is not None  # a last column with each bonus's budget factor
         self.position = {code: i for i, code in enumerate(self.codes)}
         self.zero = str(zero(policy))
+        self.taken, self.paid = [list(codes) for codes in deduction_codes]
         self._ready: dict[str, str | None] = {"": ""}  # text -> the cell as written, None if it needs quotes
 
     def header(self) -> list[str]:
         factor = ["budget_factor"] if self.budget else []
-        return ["agent_id", "name", "role", "team", "score", "grade", "action", *self.codes, "gross", *factor]
+        net = [*self.taken, "net", *self.paid] if self.taken or self.paid else []
+        return ["agent_id", "name", "role", "team", "score", "grade", "action", *self.codes, "gross", *net, *factor]
+
+    def net(self, slip: Payslip) -> list[str]:
+        """Each deduction, net and each employer contribution, under a run with deductions."""
+        if not (self.taken or self.paid):
+            return []
+        taken = {line.code: str(line.amount) for line in slip.deductions}
+        paid = {line.code: str(line.amount) for line in slip.employer}
+        return [
+            *(taken.get(code, self.zero) for code in self.taken),
+            str(slip.net),
+            *(paid.get(code, self.zero) for code in self.paid),
+        ]
 
     def cells(self, slip: Payslip) -> list[Any]:
         """The row's cells, made inert, for csv.writer."""
@@ -107,6 +134,7 @@ class CsvRows:
             inert(slip.grade or ""),
             inert(slip.action or ""),
             *self.amounts(slip.lines),
+            *self.net(slip),
             *self.factor(slip),
         ]
 
@@ -135,7 +163,7 @@ class CsvRows:
         texts = [cell for cell in cells if cell is not None]
         if len(texts) < len(cells):
             return None
-        return ",".join(texts + self.amounts(slip.lines) + self.factor(slip)) + "\n"
+        return ",".join(texts + self.amounts(slip.lines) + self.net(slip) + self.factor(slip)) + "\n"
 
     def factor(self, slip: Payslip) -> list[str]:
         """The budget factor cell, under a policy with a budget."""
@@ -198,7 +226,33 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
             for g in slip.gates
         ],
         **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
+        **({} if slip.withholding is None else net_data(slip)),
     }
+
+
+def net_data(slip: Payslip) -> dict[str, Any]:
+    """From gross to net: the deductions, net, the employer's contributions and how they were worked out."""
+    return {
+        "deductions": _lines(slip.deductions),
+        "net": str(slip.net),
+        "employer": _lines(slip.employer),
+        "withholding": plain(asdict(slip.withholding)),
+    }
+
+
+def _lines(lines: list[Line]) -> list[dict[str, str]]:
+    return [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in lines]
+
+
+def plain(value: Any) -> Any:
+    """Data with every Decimal as its decimal string, for JSON."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
 
 
 def summary_data(summary: Summary) -> dict[str, Any]:
@@ -212,6 +266,17 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "grades": summary.grades,
         "actions": summary.actions,
         **({} if summary.budget is None else {"budget": budget_data(summary.budget)}),
+        **(net_summary(summary) if summary.deductions or summary.employer else {}),
+    }
+
+
+def net_summary(summary: Summary) -> dict[str, Any]:
+    """The run's total of each deduction and employer contribution, net, and what the run costs."""
+    return {
+        "deductions": {code: str(amount) for code, amount in summary.deductions.items()},
+        "net": str(summary.net),
+        "employer": {code: str(amount) for code, amount in summary.employer.items()},
+        "employer_cost": str(summary.employer_cost),
     }
 
 

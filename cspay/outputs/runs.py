@@ -24,7 +24,9 @@ def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | N
     if reader is not None:
         pay_to_csv(reader, handle, run.summary, progress)
     else:
-        write_csv(handle, run.applied, run.payslips, run.extra_codes)
+        taken, paid = run.deduction_codes()
+        codes = ([code for code, _ in taken], [code for code, _ in paid])
+        write_csv(handle, run.applied, run.payslips, run.extra_codes, codes)
 
 
 def write_run_json(handle: IO[str], run: PayRun) -> None:

@@ -18,7 +18,8 @@ from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
 from cspay.i18n import Words
 from cspay.outputs.bars import kpi_bar
-from cspay.outputs.view import Wording, payslip_view
+from cspay.outputs.view import payslip_view
+from cspay.outputs.wording import Wording
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
 
@@ -75,8 +76,10 @@ def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Wo
     return html
 
 
-def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words) -> str:
-    """The list of everyone's statements with grade and gross, and the total."""
+def index_html(
+    env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words, net: Decimal | None = None
+) -> str:
+    """The list of everyone's statements with grade and gross (and net, with deductions), and the totals."""
     wording = Wording(policy, words)
     html: str = env.get_template("index.html.j2").render(
         entries=entries,
@@ -85,6 +88,7 @@ def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: A
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
         total_label=words("index.total", count=len(entries)),
         total=wording.money(total),
+        net=None if net is None else wording.money(net),
     )
     return html
 
@@ -99,6 +103,7 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "grade": e.bonus.grade or "—",
         "gross": wording.money(e.gross),
         "file": file,
+        **({} if e.deductions is None else {"net": wording.money(e.deductions.net)}),
     }
 
 
@@ -108,6 +113,7 @@ class Totals:
 
     count: int = 0
     gross: Decimal = ZERO
+    net: Decimal | None = None  # with deductions
 
 
 def pages(
@@ -123,5 +129,8 @@ def pages(
         entries.append(index_entry(explanation, name, wording))
         totals.count += 1
         totals.gross += explanation.gross
+        if explanation.deductions is not None:
+            totals.net = (totals.net or ZERO) + explanation.deductions.net
         yield name, statement_html(env, policy, explanation, words)
-    yield INDEX, index_html(env, policy, entries, totals.gross, words)
+    net = (totals.net or ZERO) if run.withholder is not None else None
+    yield INDEX, index_html(env, policy, entries, totals.gross, words, net)

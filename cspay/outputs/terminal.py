@@ -35,11 +35,17 @@ def _amount_column(table: Table, title: str) -> None:
 
 
 def payslip_table(
-    policy: Policy, payslips: list[Payslip], words: Words, triggered: dict[str, list[str]] | None = None
+    policy: Policy,
+    payslips: list[Payslip],
+    words: Words,
+    triggered: dict[str, list[str]] | None = None,
+    *,
+    net: bool = False,
 ) -> Table:
     """One row per agent: who, score, grade, then base, allowances, bonus, adjustments, gross.
 
-    `triggered` adds a column of the actions each agent's recorded history triggers.
+    `triggered` adds a column of the actions each agent's recorded history triggers; `net`, the employee's
+    contributions, the tax and net pay.
     """
     title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=policy.currency)
     table = Table(title=title, title_justify="left")
@@ -55,7 +61,8 @@ def payslip_table(
     )
     if any(slip.amount("floor") for slip in payslips):
         groups.append("floor")
-    for group in [*groups, "gross"]:
+    deducted = ["contributions", "tax", "net"] if net else []
+    for group in [*groups, "gross", *deducted]:
         _amount_column(table, words(f"col.{group}"))
     empty = zero(policy)
     for slip in payslips:
@@ -74,8 +81,16 @@ def payslip_table(
             *actions,
             *(number(amounts[group]) for group in groups),
             number(slip.gross),
+            *(_net_cells(slip, empty) if net else []),
         )
     return table
+
+
+def _net_cells(slip: Payslip, empty: Decimal) -> list[str]:
+    """The employee's contributions, the tax and net pay."""
+    contributions = sum((line.amount for line in slip.deductions if line.code.startswith("contribution.")), empty)
+    tax = sum((line.amount for line in slip.deductions if line.code.startswith("tax.")), empty)
+    return [number(contributions), number(tax), number(slip.net)]
 
 
 def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
@@ -106,7 +121,21 @@ def summary_table(policy: Policy, summary: Summary, words: Words) -> Table:
         table.add_row(words("summary.topups", currency=currency), number(summary.lines["floor"]))
     if summary.budget is not None:
         _budget_rows(table, summary.budget, currency, words)
+    if summary.deductions or summary.employer:
+        _net_rows(table, summary, currency, words)
     return table
+
+
+def _net_rows(table: Table, summary: Summary, currency: str, words: Words) -> None:
+    """From the run's gross to its net, and what it costs the employer."""
+    totals = summary.deductions
+    contributions = sum((amount for code, amount in totals.items() if code.startswith("contribution.")), Decimal(0))
+    tax = sum((amount for code, amount in totals.items() if code.startswith("tax.")), Decimal(0))
+    table.add_row(words("summary.total_contributions", currency=currency), number(contributions))
+    table.add_row(words("summary.total_tax", currency=currency), number(tax))
+    table.add_row(words("summary.total_net", currency=currency), number(summary.net))
+    table.add_row(words("summary.employer", currency=currency), number(sum(summary.employer.values(), Decimal(0))))
+    table.add_row(words("summary.employer_cost", currency=currency), number(summary.employer_cost))
 
 
 def _budget_rows(table: Table, budget: Any, currency: str, words: Words) -> None:

@@ -21,6 +21,7 @@ def payslip_panel(view: dict[str, Any], words: Any) -> Panel:
     parts: list[RenderableType] = [
         _identity(view["identity"]),
         _lines(view, words),
+        *(_deductions(view["deductions"], words) if "deductions" in view else []),
         _kpis(view, words),
         _sentences(words("slip.bonus"), view["bonus"]),
         _moves(view["moves"]),
@@ -60,6 +61,22 @@ def _lines(view: dict[str, Any], words: Any) -> Table:
     table.add_section()
     table.add_row(_text(gross["label"], "bold"), _text(""), _text(gross["amount"], "bold"))
     return table
+
+
+def _deductions(view: dict[str, Any], words: Any) -> list[RenderableType]:
+    """The deductions from gross to net, then what the employer pays besides."""
+    tables: list[RenderableType] = []
+    for part, total in ((view, view["net"]), (view["employer"], view["employer"]["total"])):
+        table = Table(title=_text(part["title"], "bold"), title_justify="left", expand=False)
+        table.add_column(_text(words("slip.col.line")))
+        table.add_column(_text(words("slip.col.how")), style="dim")
+        table.add_column(_text(words("slip.col.amount")), justify="right", no_wrap=True)
+        for line in part["lines"]:
+            table.add_row(_text(line["label"]), _text(line["how"]), _text(line["amount"]))
+        table.add_section()
+        table.add_row(_text(total["label"], "bold"), _text(""), _text(total["amount"], "bold"))
+        tables.append(table)
+    return tables
 
 
 def _kpis(view: dict[str, Any], words: Any) -> Table:

@@ -12,43 +12,12 @@ from typing import Any
 
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
 from cspay.engine.moves import KpiLever, Outcome, Step, tidy
-from cspay.engine.rounding import round_to
 from cspay.i18n import Words
+from cspay.outputs.view_net import net_view
+from cspay.outputs.wording import DASH, Wording
 from cspay.policy.model import Policy
 
 FOUR_PLACES = Decimal("0.0001")
-DASH = "—"
-
-
-class Wording:
-    """Numbers, amounts and values written for one policy in one language."""
-
-    def __init__(self, policy: Policy, words: Words) -> None:
-        self.words = words
-        self.currency = policy.currency
-        self.step, self.mode = policy.rounding.step, policy.rounding.mode
-
-    def money(self, amount: Decimal | None) -> str:
-        """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash
-        for an amount a payslip does not have."""
-        if amount is None:
-            return DASH
-        return self.words.money(round_to(amount, self.step, self.mode), self.currency)
-
-    def signed_money(self, amount: Decimal) -> str:
-        return ("+" if amount > 0 else "") + self.money(amount)
-
-    def value(self, unit: str, value: Decimal | None) -> str:
-        """A KPI value in its unit: 92.5%, 0.81, 335 s."""
-        if value is None:
-            return self.words("pos.no_value")
-        return self.words(f"unit.{unit}", value=value)
-
-    def change(self, unit: str, change: Decimal) -> str:
-        """A change of a KPI value, signed; a change of a percentage is in percentage points."""
-        sign = "+" if change > 0 else ""
-        key = "unit.percent_points" if unit == "percent" else f"unit.{unit}"
-        return self.words(key, value=f"{sign}{tidy(change)}")
 
 
 def _tidy(value: Decimal | None) -> str:
@@ -81,6 +50,7 @@ def payslip_view(policy: Policy, explanation: Explanation, words: Words) -> dict
         "kpis": [_kpi(kpi, wording) for kpi in e.kpis],
         "bonus": _bonus(e, wording, has_gates=bool(policy.gates)),
         "moves": _moves(e, wording),
+        **({} if e.deductions is None else {"deductions": net_view(e.deductions, wording)}),
     }
 
 

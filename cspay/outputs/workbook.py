@@ -21,6 +21,7 @@ from cspay.i18n import Words
 from cspay.inputs.files import InputFile
 from cspay.outputs.export import SCORE_PLACES, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.view_net import deduction_label
 from cspay.periods import Period
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
@@ -100,10 +101,23 @@ class Breakdown:
         return [(key, groups[key]) for key in [*keys, *(key for key in groups if key not in keys)]]
 
 
-def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """Who, score, grade, action, one column per payslip line in payslip order, gross."""
+Codes = list[tuple[str, str]]  # line codes with their labels
+NO_DEDUCTIONS: tuple[Codes, Codes] = ([], [])
+
+
+def payslip_columns(
+    policy: Policy, words: Words, extra_codes: Iterable[str] = (), deductions: tuple[Codes, Codes] = NO_DEDUCTIONS
+) -> list[tuple[str, str]]:
+    """Who, score, grade, action, one column per payslip line in payslip order, gross; with deductions, one
+    column per deduction, net, and one per employer contribution."""
     identity = [(words(f"col.{key}"), "text") for key in ("agent", "name", "role", "team")]
     lines = [(words.line_label(code, label), "money") for code, label in run_line_codes(policy, extra_codes)]
+    taken, paid = deductions
+    net = [
+        *((deduction_label(words, code, label), "money") for code, label in taken),
+        (words("col.net"), "money"),
+        *((deduction_label(words, code, label), "money") for code, label in paid),
+    ]
     return [
         *identity,
         (words("col.score"), "score"),
@@ -111,12 +125,20 @@ def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = (
         (words("xlsx.col.action"), "text"),
         *lines,
         (words("col.gross"), "money"),
+        *(net if taken or paid else []),
     ]
 
 
-def payslip_row(slip: Payslip, codes: list[str], zero: Decimal) -> list[Any]:
+def payslip_row(
+    slip: Payslip, codes: list[str], zero: Decimal, deductions: tuple[list[str], list[str]] = ([], [])
+) -> list[Any]:
     amounts = {line.code: line.amount for line in slip.lines}
     score = None if slip.score is None else slip.score.quantize(SCORE_PLACES, rounding=ROUND_DOWN)
+    taken, paid = deductions
+    net = []
+    if taken or paid:
+        withheld = {line.code: line.amount for line in [*slip.deductions, *slip.employer]}
+        net = [*(withheld.get(code, zero) for code in taken), slip.net, *(withheld.get(code, zero) for code in paid)]
     return [
         slip.agent_id,
         slip.name,
@@ -127,6 +149,7 @@ def payslip_row(slip: Payslip, codes: list[str], zero: Decimal) -> list[Any]:
         slip.action,
         *(amounts.get(code, zero) for code in codes),
         slip.gross,
+        *net,
     ]
 
 
@@ -161,7 +184,13 @@ def left_out_reason(words: Words, policy: Policy, kpi: KpiResult) -> str | None:
 
 
 def write_summary(
-    book: Book, policy: Policy, words: Words, summary: Summary, breakdown: Breakdown, extra_codes: Iterable[str] = ()
+    book: Book,
+    policy: Policy,
+    words: Words,
+    summary: Summary,
+    breakdown: Breakdown,
+    extra_codes: Iterable[str] = (),
+    deductions: tuple[Codes, Codes] = NO_DEDUCTIONS,
 ) -> None:
     """Totals, then headcount, gross and bonus per role, team and grade, then each line's total."""
     sheet = Sheet(book, words("xlsx.sheet.summary"))
@@ -191,6 +220,16 @@ def write_summary(
             [words.line_label(code, label), None, None, summary.lines.get(code, ZERO)],
             ["label", "text", "text", "money"],
         )
+    taken, paid = deductions
+    if taken or paid:
+        totals = {**summary.deductions, **summary.employer}
+        rows = [(words("col.gross"), summary.gross)]
+        rows += [(deduction_label(words, code, label), totals.get(code, ZERO)) for code, label in taken]
+        rows.append((words("col.net"), summary.net))
+        rows += [(deduction_label(words, code, label), totals.get(code, ZERO)) for code, label in paid]
+        rows.append((words("xlsx.col.total_cost"), summary.employer_cost))
+        for label, amount in rows:
+            sheet.write([label, None, None, amount], ["label", "text", "text", "money"])
     sheet.finish()
 
 
@@ -242,7 +281,7 @@ def _properties(policy: Policy, about: About) -> dict[str, Any]:
 def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
     """The run's workbook for finance; the About sheet names every input file with its SHA-256."""
     about = describe_inputs(run.inputs, run.period)
-    write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary)
+    write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary, run.deduction_codes())
 
 
 def write_workbook(
@@ -253,6 +292,7 @@ def write_workbook(
     about: About,
     extra_codes: Iterable[str] = (),
     summary: Summary | None = None,
+    deductions: tuple[Codes, Codes] = NO_DEDUCTIONS,
 ) -> None:
     """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in.
 
@@ -261,20 +301,21 @@ def write_workbook(
     # Sheet rows wait on disk in a private folder that goes away even when a bad row stops the run.
     with tempfile.TemporaryDirectory(prefix="cspay-xlsx-", ignore_cleanup_errors=True) as scratch:
         book = Book(handle, scratch, _money(policy, words), _properties(policy, about))
-        slips = Listing(book, words("xlsx.sheet.payslips"), payslip_columns(policy, words, extra_codes))
+        slips = Listing(book, words("xlsx.sheet.payslips"), payslip_columns(policy, words, extra_codes, deductions))
         kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
         codes = [code for code, _ in run_line_codes(policy, extra_codes)]
+        withheld = ([code for code, _ in deductions[0]], [code for code, _ in deductions[1]])
         empty = zero(policy)
         totals, breakdown = Summary(), Breakdown()
         for slip in payslips:
             if summary is None:
                 totals.add(slip)
             breakdown.add(slip)
-            slips.add(payslip_row(slip, codes, empty))
+            slips.add(payslip_row(slip, codes, empty, withheld))
             for kpi in slip.kpis:
                 kpis.add(kpi_row(slip, kpi, left_out_reason(words, policy, kpi)))
         slips.finish()
         kpis.finish()
-        write_summary(book, policy, words, summary or totals, breakdown, extra_codes)
+        write_summary(book, policy, words, summary or totals, breakdown, extra_codes, deductions)
         write_about(book, policy, words, about)
         book.workbook.close()
