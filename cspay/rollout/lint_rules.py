@@ -29,6 +29,7 @@ class Hit:
     path: Path_
     key: str
     values: dict[str, Any] = field(default_factory=dict)
+    document: Any = None  # the loader's Document of another file the path is in (a statutory pack)
 
 
 class Context:
