@@ -208,3 +208,19 @@ def ascii_words(text: str) -> set[str]:
     import re
 
     return {word.casefold() for word in re.findall(r"\b[A-Za-z]+\b", text)}
+
+
+# ---- from gross to net (cspay.engine.statutory) ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CN_IIT = ROOT / "policies" / "statutory" / "cn-iit-2026.yaml"  # the shipped national rules
+
+
+def gross_payslip(gross: str | Decimal, agent_id: str = "A001", **numbers: str | Decimal) -> Payslip:
+    """A payslip whose one line is `gross`, paid from the plain columns given (base, special …)."""
+    from cspay.engine.types import Line
+
+    return Payslip(
+        agent_id, "", "L1", "", 2, (), None, None, None, None, Decimal(0), Decimal(0), (), False, Decimal(1),
+        [Line("base_pay", "Base pay", Decimal(gross))], numbers={key: Decimal(value) for key, value in numbers.items()},
+    )  # fmt: skip

@@ -69,6 +69,35 @@ def test_older_schema_is_migrated_forward_keeping_runs(tmp_path):
     assert [("2026-10", 1, "pay"), ("2026-11", 1, "pay")] == found
 
 
+def test_a_ledger_before_deductions_keeps_its_inputs_and_takes_opening_balances(tmp_path):
+    """Migrating a schema-6 ledger rebuilds run_inputs with the wider kind check: the inputs it held stay, in
+    order, and an opening-balances file can then be recorded; a run recorded before deducted nothing."""
+    path = tmp_path / "l.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:6]:
+        for statement in step:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 6")
+    db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+        "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 0, '0', '0')"
+    )
+    db.executemany(
+        "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, ?, ?, '')",
+        [("export", "calls.csv"), ("roster", "roster.csv")],
+    )
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.db.execute("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, 'opening', 'o.csv', '')")
+        inputs = [(row["kind"], row["path"]) for row in ledger.rows("SELECT kind, path FROM run_inputs ORDER BY rowid")]
+        withholding = ledger.rows("SELECT withholding FROM runs")
+    assert ([("export", "calls.csv"), ("roster", "roster.csv"), ("opening", "o.csv")], [None]) == (
+        inputs,
+        [row["withholding"] for row in withholding],
+    )
+
+
 def test_recording_again_supersedes_the_current_version(tmp_path):
     """A second record of a period is version 2; version 1 stays, marked superseded."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:

@@ -1,7 +1,7 @@
 """Every view shows the run's money: for each shipped policy and example (monthly, budget, quarterly,
-Chinese, raw export by month and by quarter), each agent's lines and gross are the same in compute's
-JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases built from the
-run, and the ledger after --record."""
+Chinese, from gross to net, raw export by month and by quarter), each agent's lines and gross are the
+same in compute's JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases
+built from the run, and the ledger after --record; and where the run deducts, its deductions and net."""
 
 from __future__ import annotations
 
@@ -59,6 +59,13 @@ EXAMPLES = [
         (PWC,),
         ("--period", "2021-01", "--roster", str(ROOT / "examples/pwc/roster.csv")),
         "2021-01",
+    ),
+    Example(
+        "net",
+        "policies/china-net.yaml",
+        ("examples/china-net/metrics-2026-01.csv",),
+        ("--period", "2026-01", "--roster", str(ROOT / "examples/china-net/roster.csv")),
+        "2026-01",
     ),
     Example(
         "raw export quarter",
@@ -222,11 +229,9 @@ def test_statements_and_their_index_show_the_runs_money(
     """Each statement's lines table has the run's amounts in order, then gross; the index each gross."""
     folder = tmp_path / "statements"
     cspay("statements", *example.arguments(), "--out", str(folder))
-    index = {
-        row[0]: number(row[5])
-        for row in _rows((folder / "index.html").read_text(encoding="utf-8"))
-        if len(row) == 7 and row[0] in expected
-    }
+    header, *rows = _rows((folder / "index.html").read_text(encoding="utf-8"))
+    gross = len(header) - (3 if "deductions" in run["payslips"][0] else 2)  # gross, [net,] the link
+    index = {row[0]: number(row[gross]) for row in rows if len(row) == len(header) and row[0] in expected}
     assert {agent: amounts[-1] for agent, amounts in expected.items()} == index
     links = re.findall(r'href="([^"]+\.html)"', (folder / "index.html").read_text(encoding="utf-8"))
     found = {}
@@ -324,3 +329,101 @@ def test_the_ledger_holds_the_runs_lines(example: Example, expected: Amounts, tm
         }
     assert expected == found
     assert {agent: amounts[-1] for agent, amounts in expected.items()} == gross
+
+
+# ---- from gross to net: the deductions, net and employer lines of the example that has them -----------
+
+NET = next(example for example in EXAMPLES if example.name == "net")
+Deducted = dict[str, list[Decimal]]  # agent id -> each deduction in order, net, then each employer line
+
+
+@pytest.fixture(scope="module")
+def net_run() -> dict:
+    return json.loads(cspay("compute", *NET.arguments(), "--format", "json", "--quiet"))
+
+
+@pytest.fixture(scope="module")
+def deducted(net_run: dict) -> Deducted:
+    return {
+        slip["agent_id"]: [
+            *(Decimal(line["amount"]) for line in slip["deductions"]),
+            Decimal(slip["net"]),
+            *(Decimal(line["amount"]) for line in slip["employer"]),
+        ]
+        for slip in net_run["payslips"]
+    }
+
+
+def test_the_net_example_deducts_something_from_everyone(deducted: Deducted) -> None:
+    """Every agent has contributions, a tax line, net and employer lines to compare."""
+    assert len(deducted) >= 7 and all(len(amounts) >= 7 for amounts in deducted.values())
+
+
+def test_csv_has_the_runs_deductions_and_net(net_run: dict, deducted: Deducted) -> None:
+    """The CSV's columns after gross: each deduction, net, each employer contribution."""
+    rows = list(csv.DictReader(io.StringIO(cspay("compute", *NET.arguments(), "--format", "csv", "--quiet"))))
+    found = {}
+    for row, slip in zip(rows, net_run["payslips"], strict=True):
+        codes = [line["code"] for line in slip["deductions"]] + ["net"] + [line["code"] for line in slip["employer"]]
+        found[row["agent_id"]] = [Decimal(row[code]) for code in codes]
+    assert deducted == found
+
+
+def test_xlsx_has_the_runs_deductions_and_net(net_run: dict, deducted: Deducted, tmp_path: Path) -> None:
+    """The workbook's Payslips sheet: the columns after Gross, in the run's order, and its Summary's net."""
+    book = tmp_path / "pay.xlsx"
+    cspay("compute", *NET.arguments(), "--format", "xlsx", "--output", str(book), "--quiet", "--lang", "en")
+    workbook = openpyxl.load_workbook(book)
+    header, *rows = list(workbook["Payslips"].iter_rows(values_only=True))
+    start = header.index("Gross") + 1
+    found = {row[0]: [Decimal(str(cell)).normalize() for cell in row[start:]] for row in rows}
+    assert {agent: [amount.normalize() for amount in amounts] for agent, amounts in deducted.items()} == found
+    summary = {row[0]: row[3] for row in workbook["Summary"].iter_rows(values_only=True)}
+    assert Decimal(net_run["summary"]["net"]) == Decimal(str(summary["Net"]))
+
+
+def test_payslip_and_statements_show_the_runs_deductions_and_net(deducted: Deducted, tmp_path: Path) -> None:
+    """payslip --all --format json explains the run's own deductions; each statement's deductions table ends
+    with net, and the employer's table lists the run's employer lines."""
+    data = json.loads(cspay("payslip", *NET.arguments(), "--all", "--format", "json"))
+    explained = {
+        slip["agent_id"]: [
+            *(Decimal(line["amount"]) for line in slip["deductions"]["lines"]),
+            Decimal(slip["deductions"]["net"]),
+            *(Decimal(line["amount"]) for line in slip["deductions"]["employer"]),
+        ]
+        for slip in data["payslips"]
+    }
+    assert deducted == explained
+    folder = tmp_path / "statements"
+    cspay("statements", *NET.arguments(), "--out", str(folder))
+    links = re.findall(r'href="([^"]+\.html)"', (folder / "index.html").read_text(encoding="utf-8"))
+    shown = {}
+    for agent, link in zip(deducted, links, strict=True):
+        tables = [row for row in _rows((folder / link).read_text(encoding="utf-8")) if len(row) == 3]
+        starts = [i for i, row in enumerate(tables) if row[0] == tables[0][0]]  # each lines table's header
+        deductions, employer = tables[starts[1] + 1 : starts[2]], tables[starts[2] + 1 :]
+        shown[agent] = [number(row[2]) for row in deductions] + [number(row[2]) for row in employer[:-1]]
+    assert deducted == shown
+
+
+def test_the_ledger_holds_the_runs_deductions_and_net(deducted: Deducted, tmp_path: Path) -> None:
+    """After --record, the ledger has each agent's deductions, net and employer lines as the run had them."""
+    ledger = tmp_path / "pay.db"
+    cspay("compute", *NET.arguments(), "--record", "--ledger", str(ledger), "--format", "csv", "--quiet")
+    with Ledger(ledger) as book:
+        current = book.current(NET.period)
+        assert current is not None
+        lines = book.deductions_of(current.id)
+        nets = {
+            row["agent_id"]: Decimal(row["net"])
+            for row in book.rows(
+                "SELECT p.agent_id, w.net FROM withholding w JOIN payslips p ON p.id = w.payslip_id WHERE p.run_id = ?",
+                current.id,
+            )
+        }
+    found = {
+        agent: [*(line.amount for line in taken), nets[agent], *(line.amount for line in paid)]
+        for agent, (taken, paid) in lines.items()
+    }
+    assert deducted == found
