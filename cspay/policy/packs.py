@@ -112,7 +112,7 @@ class Where:
 
     def __str__(self) -> str:
         document = self.pack.document
-        place = document.where(self.path) if document is not None else self.pack.path
+        place = document.where(self.path, key=True) if document is not None else self.pack.path
         return f"{place}: {dotted(self.path)}"
 
 
