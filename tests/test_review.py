@@ -166,3 +166,23 @@ def test_chinese_review_has_no_english_word_of_cspays_own(runner):
     assert 0 == result.exit_code, result.output
     symbols = {"p", "v", "rho", "holm"}  # p-values, Cramér's V, Spearman's rho, Holm's correction
     assert set() == ascii_words(result.stdout) & english_words() - symbols
+
+
+def test_one_time_bonuses_in_a_dead_zone_are_a_finding(tmp_path):
+    """Under an annual policy taxing its bonus on its own, two bonuses of 37,800 (1.05 × 36,000) sit in the
+    dead zone above 36,000: CSP208 names the agents and what they lose against a bonus at the edge."""
+    from helpers import CN_IIT, DATA
+
+    text = (
+        (DATA / "net" / "annual.yaml")
+        .read_text(encoding="utf-8")
+        .replace("../../../policies/statutory/cn-iit-2026.yaml", str(CN_IIT))
+    )
+    policy = tmp_path / "annual.yaml"
+    policy.write_text(text.replace("multiplier: 1.0}", "multiplier: 1.05}"), encoding="utf-8")
+    _, result = review_inputs(load_policy(policy), [DATA / "net" / "annual-zone.csv"], period="2026")
+    (found,) = [finding for finding in findings(result, Words("en")) if finding.code == "CSP208"]
+    assert found.message(Words("en")).startswith(
+        "2 agents' annual bonuses fall between ¥36,000.00 and ¥38,566.67, a dead zone of the one-time bonus's "
+        "tax: A001, A002. Each nets less than a bonus of ¥36,000.00 would (¥1,380.00 less in all)."
+    )

@@ -22,6 +22,7 @@ FINDINGS = {
     "CSP205": "a KPI that does not tell agents apart",
     "CSP206": "speed at the expense of quality",
     "CSP207": "agents in the lowest grades period after period",
+    "CSP208": "one-time bonuses in a dead zone",
 }
 
 
@@ -68,7 +69,38 @@ def findings(result: Review, words: Words) -> list[Finding]:
     found += list(_role_findings(result))
     found += list(_kpi_findings(result))
     found += list(_tradeoff_findings(result, words))
+    found += list(_dead_zone_findings(result, words))
     return found
+
+
+def _dead_zone_findings(result: Review, words: Words) -> Iterator[Finding]:
+    """CSP208: under an annual policy taxing its bonus on its own, the agents whose bonus (the run's gross,
+    the amount taxed) fell in a dead zone of the table: each would net more with a bonus at the edge."""
+    from cspay.engine.statutory import tax_by_table
+    from cspay.policy.packs import combine_packs, one_time_rows
+    from cspay.rollout.lint_statutory import dead_zones
+
+    deductions = result.policy.deductions
+    found = one_time_rows(combine_packs(deductions.loaded)) if deductions and deductions.one_time_bonus else None
+    if found is None:
+        return
+    rows, months = found
+    for edge, end in dead_zones(rows, months):
+        inside = [agent for agent in result.agents if edge < agent.gross < end]
+        if not inside:
+            continue
+        edge_net = edge - tax_by_table(rows, edge, edge / months)[0]
+        lost = sum(
+            (edge_net - (a.gross - tax_by_table(rows, a.gross, a.gross / months)[0]) for a in inside), Decimal(0)
+        )
+        values = {
+            "count": len(inside),
+            "agents": ", ".join(agent.agent_id for agent in inside[:10]) + (" …" if len(inside) > 10 else ""),
+            "edge": words.money(edge.quantize(Decimal("0.01")), result.policy.currency),
+            "end": words.money(end.quantize(Decimal("0.01")), result.policy.currency),
+            "lost": words.money(lost.quantize(Decimal("0.01")), result.policy.currency),
+        }
+        yield Finding("CSP208", f"one_time_bonus={edge}", "review.CSP208", values)
 
 
 def _rest(grouping: Grouping, group: Group) -> list[Agent]:
