@@ -265,3 +265,13 @@ def test_chinese_views_from_gross_to_net_have_no_english_word(runner: CliRunner,
     assert all(word in slip.stdout for word in ("养老保险", "住房公积金", "个人所得税", "单位另行缴纳"))
     grades = {"s", "a", "b", "c", "d"}  # the policy's own words
     assert set() == ascii_words("\n".join(texts)) & english_words() - grades
+
+
+def test_the_log_line_of_a_run_with_deductions_has_net_and_employer_cost(runner: CliRunner) -> None:
+    """--log-format json: net and what the run costs the employer (gross and the employer's 20%)."""
+    result = runner.invoke(
+        app, ["compute", POLICY, MONTH, "--period", "2026-01", "--format", "csv", "--log-format", "json"]
+    )
+    assert 0 == result.exit_code, result.output
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert ("24945.00", "36000.00") == (record["net"], record["employer_cost"])

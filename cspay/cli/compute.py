@@ -270,6 +270,7 @@ def _log_record(
         "headcount": summary.headcount,
         "gross": str(summary.gross),
         "bonus": str(summary.bonus),
+        **({"net": str(summary.net), "employer_cost": str(summary.employer_cost)} if run.withholder else {}),
         "outputs": [str(output)] if output else [],
         "inputs": {
             "policy": {"path": str(policy_path), "sha256": policy.sha256},
