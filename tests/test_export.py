@@ -132,3 +132,40 @@ def test_replaced_output_keeps_its_permissions(tmp_path):
     with atomic_output(target, force=True) as handle:
         handle.write("new\n")
     assert 0o640 == target.stat().st_mode & 0o777
+
+
+def test_a_payslips_withholding_is_written_field_by_field_as_asdict_gives_it():
+    """The JSON of how deductions were worked out is dataclasses.asdict's, amounts as decimal strings."""
+    from dataclasses import asdict
+    from datetime import date
+    from decimal import Decimal
+
+    from helpers import gross_payslip
+
+    from cspay.engine.statutory import Withholder, YearToDate
+    from cspay.outputs.export import fields_data
+    from cspay.policy.model import Rounding
+    from cspay.policy.packs import BaseInForce, ContributionInForce, RulesInForce, TaxInForce
+
+    table = ((Decimal(3000), Decimal("0.03"), Decimal(0)), (None, Decimal("0.10"), Decimal(210)))
+    rules = RulesInForce(
+        date(2026, 1, 1),
+        {"wage": BaseInForce("wage", None, "column", "base", Decimal(7460), Decimal(37302))},
+        (ContributionInForce("pension", None, "wage", Decimal("0.08"), Decimal("0.16"), Rounding()),),
+        TaxInForce(None, "cumulative", Decimal(5000), table, True, Rounding()),
+        "special",
+        None,
+    )
+    before = YearToDate(1, Decimal(9000), Decimal(720), Decimal(0), Decimal(0), Decimal(48))
+    slip = Withholder(rules, {"A001": before}).withhold(gross_payslip("9000", base="9000", special="1000"))
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        return value
+
+    assert plain(asdict(slip.withholding)) == fields_data(slip.withholding)

@@ -15,9 +15,10 @@ from decimal import Decimal
 from cspay.engine.rounding import Rounder
 from cspay.engine.types import Line, Payslip
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
-from cspay.policy.packs import Row, RulesInForce, TaxInForce
+from cspay.policy.packs import BaseInForce, Row, RulesInForce, TaxInForce
 
 ZERO = Decimal(0)
+MEMO_LIMIT = 20_000  # distinct sets of bases whose contributions are remembered
 TAX_CODES = {"cumulative": "tax.income", "monthly": "tax.income", "one_time": "tax.bonus"}
 
 
@@ -112,6 +113,10 @@ class Withholding:
         return YearToDate(1, gross, self.employee_contributions, self.special, self.other, withheld)
 
 
+NOTHING = YearToDate()  # the year to date of an agent with no earlier month
+Contributed = tuple[tuple[ContributionWorked, ...], tuple[Line, ...], tuple[Line, ...], Decimal]
+
+
 def bounded(declared: Decimal, floor: Decimal | None, cap: Decimal | None) -> Decimal:
     """The base used: the declared base, raised to the floor and cut to the cap (equal to either: kept)."""
     amount = declared
@@ -162,6 +167,7 @@ class Withholder:
             )
             for item in rules.contributions
         }
+        self._contributed: dict[tuple[Decimal, ...], Contributed] = {}
         code = TAX_CODES[tax.method] if tax is not None else None
         self.tax_label = None if tax is None or code is None else (code, tax.label or default_label(code))
 
@@ -174,38 +180,52 @@ class Withholder:
 
     def withhold(self, slip: Payslip) -> Payslip:
         """Set the payslip's deductions, employer lines and how they were worked out."""
-        rules, numbers = self.rules, slip.numbers
-        bases = {}
-        for base in self.bases:
-            declared = slip.gross if base.of == "gross" else numbers[base.column or ""]
-            amount = bounded(declared, base.floor, base.cap)
-            bases[base.name] = BaseWorked(base.name, declared, base.floor, base.cap, amount)
+        rules, numbers, gross = self.rules, slip.numbers, slip.gross
+        bases = tuple(self._base(base, gross, numbers) for base in self.bases)
+        key = tuple(base.amount for base in bases)
+        contributed = self._contributed.get(key)
+        if contributed is None:
+            contributed = self._contributions({base.name: base.amount for base in bases})
+            if len(self._contributed) < MEMO_LIMIT:  # bases repeat (pay grades, the floor, the cap)
+                self._contributed[key] = contributed
+        contributions, employee_lines, employer_lines, employee = contributed
+        special = numbers.get(rules.special_column, ZERO) if rules.special_column else ZERO
+        other = numbers.get(rules.other_column, ZERO) if rules.other_column else ZERO
+        before = self.year_to_date.get(slip.agent_id, NOTHING)
+        tax = (
+            None if rules.tax is None else self._tax(rules.tax, YearToDate(1, gross, employee, special, other), before)
+        )
+        taken = list(employee_lines)
+        if tax is not None and self.tax_label is not None:
+            taken.append(Line(*self.tax_label, tax.amount))
+        slip.deductions, slip.employer = taken, list(employer_lines)
+        method = rules.tax.method if rules.tax is not None else None
+        slip.withholding = Withholding(rules.day.year, method, before, bases, contributions, tax, special, other)
+        return slip
+
+    @staticmethod
+    def _base(base: BaseInForce, gross: Decimal, numbers: dict[str, Decimal]) -> BaseWorked:
+        declared = gross if base.of == "gross" else numbers[base.column or ""]
+        return BaseWorked(base.name, declared, base.floor, base.cap, bounded(declared, base.floor, base.cap))
+
+    def _contributions(self, bases: dict[str, Decimal]) -> Contributed:
+        """Each contribution on its bounded base, the employee's and the employer's lines, and the
+        employee's total."""
         contributions, taken, paid = [], [], []
-        for item in rules.contributions:
-            amount, round_ = bases[item.base].amount, self.round[item.code]
+        for item in self.rules.contributions:
+            amount, round_ = bases[item.base], self.round[item.code]
             worked = ContributionWorked(
                 item.code, item.base, amount, item.employee, round_(amount * item.employee),
                 item.employer, round_(amount * item.employer),
             )  # fmt: skip
             contributions.append(worked)
-            (employee_label, employer_label) = self.labels[item.code]
+            employee_label, employer_label = self.labels[item.code]
             if item.employee:
                 taken.append(Line(*employee_label, worked.employee))
             if item.employer:
                 paid.append(Line(*employer_label, worked.employer))
-        special = numbers.get(rules.special_column, ZERO) if rules.special_column else ZERO
-        other = numbers.get(rules.other_column, ZERO) if rules.other_column else ZERO
-        before = self.year_to_date.get(slip.agent_id, YearToDate())
-        month = YearToDate(1, slip.gross, sum((line.amount for line in taken), ZERO), special, other)
-        tax = None if rules.tax is None else self._tax(rules.tax, month, before)
-        if tax is not None and self.tax_label is not None:
-            taken.append(Line(*self.tax_label, tax.amount))
-        slip.deductions, slip.employer = taken, paid
-        method = rules.tax.method if rules.tax is not None else None
-        slip.withholding = Withholding(
-            rules.day.year, method, before, tuple(bases.values()), tuple(contributions), tax, special, other
-        )
-        return slip
+        employee = sum((line.amount for line in taken), ZERO)
+        return tuple(contributions), tuple(taken), tuple(paid), employee
 
     def _tax(self, rule: TaxInForce, month: YearToDate, before: YearToDate) -> TaxWorked:
         """The tax line: the one-time bonus on its own; the cumulative method over the year so far, less
@@ -218,7 +238,7 @@ class Withholder:
             zero = ZERO
             return TaxWorked("one_time", rule.months, bonus, zero, zero, zero, zero, bonus, row[1], row[2], due, zero,
                              self.round_tax(due), divided)  # fmt: skip
-        total = before + month if rule.method == "cumulative" else month
+        total = before + month if rule.method == "cumulative" and before is not NOTHING else month
         withheld_before = total.withheld
         contributions = total.contributions if rule.contributions_deductible else ZERO
         basic = rule.basic_deduction * total.months

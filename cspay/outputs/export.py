@@ -6,7 +6,6 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from decimal import ROUND_DOWN, Decimal
 from typing import IO, Any
 
@@ -236,7 +235,7 @@ def net_data(slip: Payslip) -> dict[str, Any]:
         "deductions": _lines(slip.deductions),
         "net": str(slip.net),
         "employer": _lines(slip.employer),
-        "withholding": plain(asdict(slip.withholding)),
+        "withholding": fields_data(slip.withholding),
     }
 
 
@@ -244,14 +243,19 @@ def _lines(lines: list[Line]) -> list[dict[str, str]]:
     return [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in lines]
 
 
-def plain(value: Any) -> Any:
-    """Data with every Decimal as its decimal string, for JSON."""
+def fields_data(record: Any) -> dict[str, Any]:
+    """A frozen dataclass of Decimals, texts, numbers and tuples of such as JSON-ready data (amounts as
+    decimal strings), field by field: what dataclasses.asdict gives, without its deep copies."""
+    return {name: _field_data(getattr(record, name)) for name in record.__dataclass_fields__}
+
+
+def _field_data(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
+    if isinstance(value, tuple):
+        return [_field_data(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return fields_data(value)
     return value
 
 
