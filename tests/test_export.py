@@ -144,8 +144,8 @@ def test_a_payslips_withholding_is_written_field_by_field_as_asdict_gives_it():
 
     from cspay.engine.statutory import Withholder, YearToDate
     from cspay.outputs.export import fields_data
+    from cspay.policy.in_force import BaseInForce, ContributionInForce, RulesInForce, TaxInForce
     from cspay.policy.model import Rounding
-    from cspay.policy.packs import BaseInForce, ContributionInForce, RulesInForce, TaxInForce
 
     table = ((Decimal(3000), Decimal("0.03"), Decimal(0)), (None, Decimal("0.10"), Decimal(210)))
     rules = RulesInForce(

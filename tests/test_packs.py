@@ -11,8 +11,9 @@ import pytest
 from helpers import CN_IIT, DATA, TINY_POLICY, write_yaml
 
 from cspay.errors import PolicyError
+from cspay.policy.in_force import in_force
 from cspay.policy.loader import load_pack, load_policy
-from cspay.policy.packs import combine_packs, in_force
+from cspay.policy.packs import combine_packs
 
 INVALID = DATA / "packs" / "invalid"
 

@@ -10,9 +10,9 @@ import pytest
 from helpers import CN_IIT, gross_payslip
 
 from cspay.engine.statutory import Withholder, YearToDate, bounded, row_for, tax_by_table
+from cspay.policy.in_force import BaseInForce, ContributionInForce, RulesInForce, TaxInForce, rows_of
 from cspay.policy.loader import load_pack
 from cspay.policy.model import Rounding
-from cspay.policy.packs import BaseInForce, ContributionInForce, RulesInForce, TaxInForce, rows_of
 from cspay.rollout.lint_statutory import dead_zones
 
 D = Decimal

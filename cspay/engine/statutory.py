@@ -15,7 +15,7 @@ from decimal import Decimal
 from cspay.engine.rounding import Rounder
 from cspay.engine.types import Line, Payslip
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
-from cspay.policy.packs import BaseInForce, Row, RulesInForce, TaxInForce
+from cspay.policy.in_force import BaseInForce, Row, RulesInForce, TaxInForce
 
 ZERO = Decimal(0)
 MEMO_LIMIT = 20_000  # distinct sets of bases whose contributions are remembered

@@ -535,11 +535,6 @@ class Deductions(Model):
         """The packs as read, in the order named (set by the loader)."""
         return self._loaded
 
-    def columns(self) -> list[str]:
-        """The columns the deductions read: bases first, then the deductions from taxable income."""
-        named = [*self.bases.values(), self.special_deductions, self.other_deductions]
-        return list(dict.fromkeys(name for name in named if name))
-
 
 class Policy(Model):
     policy: Text

@@ -9,7 +9,8 @@ from itertools import pairwise
 
 from cspay.engine.period import period_policy
 from cspay.engine.statutory import tax_by_table
-from cspay.policy.packs import Row, combine_packs, one_time_rows
+from cspay.policy.in_force import Row, one_time_rows
+from cspay.policy.packs import combine_packs
 from cspay.rollout.lint_rules import Context, Hit
 
 ONE = Decimal(1)

@@ -77,7 +77,8 @@ def _dead_zone_findings(result: Review, words: Words) -> Iterator[Finding]:
     """CSP208: under an annual policy taxing its bonus on its own, the agents whose bonus (the run's gross,
     the amount taxed) fell in a dead zone of the table: each would net more with a bonus at the edge."""
     from cspay.engine.statutory import tax_by_table
-    from cspay.policy.packs import combine_packs, one_time_rows
+    from cspay.policy.in_force import one_time_rows
+    from cspay.policy.packs import combine_packs
     from cspay.rollout.lint_statutory import dead_zones
 
     deductions = result.policy.deductions

@@ -13,7 +13,8 @@ from cspay.inputs.source import Source
 from cspay.ledger.book import Ledger
 from cspay.ledger.year_reads import YearSoFar
 from cspay.periods import EXAMPLES, Period
-from cspay.policy.packs import combine_packs, in_force
+from cspay.policy.in_force import in_force
+from cspay.policy.packs import combine_packs
 
 
 @dataclass(frozen=True)
