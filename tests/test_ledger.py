@@ -98,6 +98,51 @@ def test_a_ledger_before_deductions_keeps_its_inputs_and_takes_opening_balances(
     )
 
 
+def test_a_ledger_with_currencies_and_controls_keeps_every_row_when_it_takes_deductions(tmp_path):
+    """Migrating a ledger at the schema just before deductions (several currencies and the controls in it)
+    keeps its inputs with their kinds and order, its payslips' currencies, totals per currency and audit
+    steps, and the rebuilt run_inputs takes opening balances."""
+    path = tmp_path / "l.db"
+    before = next(i for i, step in enumerate(MIGRATIONS) if any("CREATE TABLE deductions" in sql for sql in step))
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:before]:
+        for statement in step:
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {before}")
+    db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+        "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 1, '', '')"
+    )
+    db.executemany(
+        "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, ?, ?, 'abc')",
+        [("metrics", "m.csv"), ("roster", "roster.csv")],
+    )
+    db.execute(
+        "INSERT INTO payslips (run_id, agent_id, name, role, team, gross, currency) "
+        "VALUES (1, 'A001', 'Li', 'agent', 't', '343000', 'JPY')"
+    )
+    db.execute("INSERT INTO run_totals VALUES (1, 'JPY', 1, '343000', '0')")
+    db.execute("INSERT INTO audit (item, item_id, action, at, user, host) VALUES ('run', 1, 'approved', 't', 'v', 'h')")
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.db.execute("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, 'opening', 'o.csv', '')")
+        found = (
+            [tuple(row.values()) for row in ledger.rows("SELECT kind, path, sha256 FROM run_inputs ORDER BY rowid")],
+            [tuple(row.values()) for row in ledger.rows("SELECT agent_id, currency FROM payslips")],
+            [tuple(row.values()) for row in ledger.rows("SELECT currency, gross FROM run_totals")],
+            [tuple(row.values()) for row in ledger.rows("SELECT item, action FROM audit ORDER BY id")],
+        )
+        version = ledger.schema_version
+    assert len(MIGRATIONS) == version
+    assert (
+        [("metrics", "m.csv", "abc"), ("roster", "roster.csv", "abc"), ("opening", "o.csv", "")],
+        [("A001", "JPY")],
+        [("JPY", "343000")],
+        [("run", "approved")],
+    ) == found
+
+
 def test_recording_again_supersedes_the_current_version(tmp_path):
     """A second record of a period is version 2; version 1 stays, marked superseded."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:
@@ -165,6 +210,7 @@ def test_closed_period_refuses_a_record(tmp_path):
     """Once closed, a period cannot be recorded again; the error names who closed it and when."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.record(recording(), WHO)
+        ledger.approve("2026-11", WHO)
         ledger.close_period("2026-11", WHO)
         with pytest.raises(LedgerError) as caught:
             ledger.record(recording(), WHO)
@@ -179,6 +225,7 @@ def test_reopened_period_takes_a_new_version(tmp_path):
     """After a reopen, recording the period works again and the reason is kept."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.record(recording(), WHO)
+        ledger.approve("2026-11", WHO)
         ledger.close_period("2026-11", WHO)
         ledger.reopen_period("2026-11", "CSAT export was incomplete", WHO)
         ledger.record(recording(), WHO)

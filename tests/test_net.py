@@ -9,11 +9,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import DATA, ROOT, ascii_words, english_words
+from helpers import DATA, ROOT, ascii_words, english_words, write_yaml
 from typer.testing import CliRunner
 
 from cspay.cli import app
+from cspay.errors import PolicyError
 from cspay.ledger.book import Ledger
+from cspay.policy.loader import load_policy
 
 NET = DATA / "net"
 POLICY = str(NET / "authority.yaml")
@@ -275,3 +277,103 @@ def test_the_log_line_of_a_run_with_deductions_has_net_and_employer_cost(runner:
     assert 0 == result.exit_code, result.output
     record = json.loads(result.stderr.strip().splitlines()[-1])
     assert ("24945.00", "36000.00") == (record["net"], record["employer_cost"])
+
+
+# ---- with several currencies and the controls ------------------------------------------------------------
+
+PACKS = f"packs: [{ROOT / 'policies/statutory/cn-iit-2026.yaml'}, {NET / 'social.yaml'}]"
+PAID_IN_USD = """currencies:
+  USD:
+    roles:
+      W: {base_pay: 4000, target_bonus: 0}
+"""
+
+
+def authority_with(tmp_path: Path, more: str, *, currency_column: bool = False) -> Path:
+    """The authority's example policy, written into tmp_path with its packs found from there, and `more`."""
+    text = (NET / "authority.yaml").read_text(encoding="utf-8")
+    text = text.replace("packs: [../../../policies/statutory/cn-iit-2026.yaml, social.yaml]", PACKS)
+    if currency_column:
+        text = text.replace(
+            "agents: {id: agent_id, role: role}", "agents: {id: agent_id, role: role, currency: currency}"
+        )
+    return write_yaml(tmp_path, text + more)
+
+
+def test_an_agent_paid_in_another_currency_than_the_deductions_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """Under a policy with deductions in CNY, an agent the currency column pays in USD stops the run with
+    exit 1, naming the agent, the row and both currencies: no deduction is made in the wrong currency."""
+    policy = authority_with(tmp_path, PAID_IN_USD, currency_column=True)
+    month = tmp_path / "month.csv"
+    month.write_text("agent_id,role,csat,base,special,currency\nA001,W,90,30000,2000,\nA002,W,90,3000,0,USD\n")
+    result = runner.invoke(app, ["compute", str(policy), str(month), "--period", "2026-01", "--format", "json"])
+    assert 1 == result.exit_code, result.output
+    assert "row 3: agent 'A002' is paid in USD, and the policy's deductions are in CNY" in result.output
+
+
+def test_a_role_paid_in_another_currency_than_the_packs_is_refused_at_load(tmp_path: Path) -> None:
+    """A role whose amounts (and agents) are in USD under deductions in CNY is a policy error at its key."""
+    policy = authority_with(tmp_path, "")
+    text = policy.read_text(encoding="utf-8").replace(
+        "  W: {base_pay: 30000, target_bonus: 0}\n",
+        "  W: {base_pay: 30000, target_bonus: 0}\n  U: {currency: USD, base_pay: 4000, target_bonus: 0}\n",
+    )
+    policy.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"roles\.U\.currency: role U is paid in USD, and the deductions apply"):
+        load_policy(policy)
+
+
+def test_a_policy_of_several_currencies_totals_net_per_currency(runner: CliRunner, tmp_path: Path) -> None:
+    """A run of a policy that may pay USD, whose agents are all paid in CNY: net and the employer's cost
+    are in the CNY totals, and there is no net added over currencies."""
+    policy = authority_with(tmp_path, PAID_IN_USD, currency_column=True)
+    month = tmp_path / "month.csv"
+    month.write_text("agent_id,role,csat,base,special,currency\nA001,W,90,30000,2000,CNY\n")
+    summary = compute(runner, "--period", "2026-01", policy=str(policy), month=str(month))["summary"]
+    totals = summary["currencies"]["CNY"]
+    assert ("24945.00", "36000.00", False) == (totals["net"], totals["employer_cost"], "net" in summary)
+
+
+def test_an_approved_one_off_is_paid_before_the_deductions(runner: CliRunner, tmp_path: Path) -> None:
+    """A one-off adjustment is a line of gross, so the month's contributions base stays the declared one and
+    the tax is worked out on gross with it: 31,000 − 5,000 − 4,500 − 2,000 = 19,500 × 3% = 585."""
+    policy = str(authority_with(tmp_path, "one_off_adjustments: {codes: {retention_bonus: Retention bonus}}\n"))
+    ledger = str(tmp_path / "pay.db")
+    compute(runner, "--period", "2026-01", "--record", "--ledger", ledger, "--by", "Qin Hai", policy=policy)
+    for step in (
+        ["adjust", "add", "2026-01", "A001", "1000", "--reason", "Stayed", "--policy", policy, "--by", "Qin Hai"],
+        ["adjust", "approve", "1", "--by", "Kong Wen"],
+    ):
+        result = runner.invoke(app, [*step, "--ledger", ledger])
+        assert 0 == result.exit_code, result.output
+    run = compute(runner, "--period", "2026-01", "--record", "--ledger", ledger, "--by", "Qin Hai", policy=policy)
+    slip = run["payslips"][0]
+    assert (Decimal("31000.00"), Decimal("585.00"), Decimal("25915.00")) == (
+        Decimal(slip["gross"]),
+        tax(run),
+        Decimal(slip["net"]),
+    )
+
+
+def test_export_pay_writes_each_agents_net_from_the_approved_run(runner: CliRunner, tmp_path: Path) -> None:
+    """A profile's `net` field pays what the recorded run left after its deductions; a run without
+    deductions has no net, and its export is refused naming the profile's column."""
+    profile = write_yaml(
+        tmp_path,
+        'profile: bank\nlayout: rows\nencoding: utf-8\ndelimiter: ","\nline_ending: lf\nheader: true\n'
+        "decimals: 2\ncolumns:\n  - {header: id, field: agent_id}\n  - {header: pay, field: net}\n",
+        "bank.yaml",
+    )
+    found = []
+    for policy, name in ((POLICY, "net"), (str(NET / "bare.yaml"), "bare")):
+        ledger = str(tmp_path / f"{name}.db")
+        compute(runner, "--period", "2026-01", "--record", "--ledger", ledger, policy=policy)
+        approved = runner.invoke(app, ["approve", "2026-01", "--ledger", ledger])
+        assert 0 == approved.exit_code, approved.output
+        out = tmp_path / f"{name}.csv"
+        result = runner.invoke(
+            app, ["export-pay", "2026-01", "--profile", str(profile), "-o", str(out), "--ledger", ledger]
+        )
+        found.append((result.exit_code, out.read_text() if out.exists() else result.output))
+    assert (0, "id,pay\nA001,24945.00\n") == found[0]
+    assert 1 == found[1][0] and "the run deducted nothing, so it has no net pay" in found[1][1]

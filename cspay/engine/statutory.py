@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from cspay.engine.rounding import Rounder
 from cspay.engine.types import Line, Payslip
+from cspay.errors import PayError
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
 from cspay.policy.in_force import BaseInForce, Row, RulesInForce, TaxInForce
 
@@ -152,8 +153,11 @@ def default_label(code: str) -> str:
 class Withholder:
     """The rules in force for a run, applied to each payslip after its gross is final."""
 
-    def __init__(self, rules: RulesInForce, year_to_date: Mapping[str, YearToDate] | None = None) -> None:
+    def __init__(
+        self, rules: RulesInForce, year_to_date: Mapping[str, YearToDate] | None = None, *, currency: str = ""
+    ) -> None:
         self.rules = rules
+        self.currency = currency  # the packs' currency: pay in another has no deductions by these rules
         self.year_to_date = year_to_date or {}
         self.round = {item.code: Rounder(item.rounding.step, item.rounding.mode) for item in rules.contributions}
         tax = rules.tax
@@ -179,7 +183,14 @@ class Withholder:
         return taken + ([self.tax_label] if self.tax_label else []), paid
 
     def withhold(self, slip: Payslip) -> Payslip:
-        """Set the payslip's deductions, employer lines and how they were worked out."""
+        """Set the payslip's deductions, employer lines and how they were worked out. PayError for a payslip
+        in another currency than the packs': their bases, rates and tax tables are amounts in theirs."""
+        if self.currency and slip.currency and slip.currency != self.currency:
+            raise PayError(
+                f"row {slip.row}: agent {slip.agent_id!r} is paid in {slip.currency}, and the policy's deductions "
+                f"are in {self.currency}: contributions and income tax are deducted only from pay in "
+                f"{self.currency}; pay this agent under a policy without deductions"
+            )
         rules, numbers, gross = self.rules, slip.numbers, slip.gross
         bases = tuple(self._base(base, gross, numbers) for base in self.bases)
         key = tuple(base.amount for base in bases)

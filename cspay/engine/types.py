@@ -77,9 +77,11 @@ class Payslip:
     numbers: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
     # The text columns the policy groups agents by (`review.by`: shift, site …), as the row had them.
     groups: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The ISO 4217 code every amount of the payslip is in; deductions and banks read it from here.
+    currency: str = ""
     # From gross to net, under a policy with `deductions:`: the employee's contributions and the tax
     # (taken from gross), the employer's contributions (a cost, never on gross), and how each was worked
-    # out (cspay.engine.statutory.Withholding).
+    # out (cspay.engine.statutory.Withholding). All in the payslip's currency, the pack's.
     deductions: list[Line] = field(default_factory=list)
     employer: list[Line] = field(default_factory=list)
     withholding: Any = field(default=None, compare=False, repr=False)
@@ -98,9 +100,13 @@ class Payslip:
         return next((line.amount for line in self.lines if line.code == code), ZERO)
 
 
+class AddsCurrencies(ValueError):
+    """Two amounts of different currencies were about to be added up: cspay never does."""
+
+
 @dataclass
 class Summary:
-    """Totals over a run, accumulated payslip by payslip."""
+    """Totals over a run paid in one currency, accumulated payslip by payslip."""
 
     headcount: int = 0
     gross: Decimal = ZERO
@@ -109,6 +115,7 @@ class Summary:
     grades: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
     budget: Any = None  # the BudgetResult (pool, demand, factor) under a policy with a budget
+    currency: str = ""  # what gross, bonus and the lines are in: every payslip added is paid in it
     # Under a policy with `deductions:`: the total of each deduction and employer contribution, and net
     # (0 for a run without deductions).
     deductions: dict[str, Decimal] = field(default_factory=dict)
@@ -116,6 +123,10 @@ class Summary:
     net: Decimal = ZERO
 
     def add(self, slip: Payslip) -> None:
+        if slip.currency != self.currency and slip.currency:
+            if self.currency:
+                raise AddsCurrencies(f"a {slip.currency} payslip added to totals in {self.currency}")
+            self.currency = slip.currency
         self.headcount += 1
         totals, gross, bonus = self.lines, ZERO, ZERO
         for line in slip.lines:  # one pass for gross, the bonus and the totals per line
@@ -144,6 +155,61 @@ class Summary:
         """What the run costs the employer: gross and the employer's contributions."""
         return self.gross + sum(self.employer.values(), ZERO)
 
+    def by_currency(self) -> dict[str, Summary]:
+        """The totals of each currency the run paid: here, its one currency."""
+        return {self.currency: self}
+
+
+class Summaries(Summary):
+    """Totals over a run paid in several currencies: headcount, grades and actions over every payslip, money
+    only per currency. It has no gross, bonus or line totals of its own: reading one is an error, so no view
+    can show two currencies added up."""
+
+    def __init__(self, currencies: list[str]) -> None:
+        self.headcount, self.budget, self.currency = 0, None, ""
+        self.grades: dict[str, int] = {}
+        self.actions: dict[str, int] = {}
+        self.currencies = {code: Summary(currency=code) for code in currencies}
+
+    def add(self, slip: Payslip) -> None:
+        self.headcount += 1
+        grade = slip.grade or "-"
+        self.grades[grade] = self.grades.get(grade, 0) + 1
+        if slip.action:
+            self.actions[slip.action] = self.actions.get(slip.action, 0) + 1
+        totals = self.currencies.get(slip.currency)
+        if totals is None:
+            totals = self.currencies[slip.currency] = Summary(currency=slip.currency)
+        totals.add(slip)
+
+    def by_currency(self) -> dict[str, Summary]:
+        """The totals of each currency some payslip was paid in, in the policy's order of currencies."""
+        return {code: totals for code, totals in self.currencies.items() if totals.headcount}
+
+    @property
+    def gross(self) -> Decimal:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one gross; read by_currency()")
+
+    @property
+    def bonus(self) -> Decimal:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one bonus total; read by_currency()")
+
+    @property
+    def lines(self) -> dict[str, Decimal]:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one total per line; read by_currency()")
+
+    @property
+    def net(self) -> Decimal:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one net; read by_currency()")
+
+    @property
+    def deductions(self) -> dict[str, Decimal]:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one total per deduction; read by_currency()")
+
+    @property
+    def employer(self) -> dict[str, Decimal]:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one employer cost; read by_currency()")
+
 
 def _add_up(totals: dict[str, Decimal], lines: list[Line]) -> Decimal:
     """Add each line to its code's total; the lines' sum."""
@@ -168,3 +234,4 @@ class AgentRow:
     source: str = ""  # the metrics file, for messages about this row
     period: str = ""  # the cell of the policy's `agents.period` column, as text
     groups: dict[str, str] = field(default_factory=dict)  # the text columns the policy groups agents by
+    currency: str = ""  # the cell of the policy's `agents.currency` column (empty: the role's currency)

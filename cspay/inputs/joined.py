@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from cspay.cells import id_key
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems, UsageProblem
 from cspay.inputs.files import input_file
@@ -34,7 +35,7 @@ def open_joined(
             "--roster",
         )
     roster = _month_roster(policy, rosters, period)
-    lines = {agent: cells for agent, (_, cells) in roster.lines.items()}
+    lines = {id_key(agent): cells for agent, (_, cells) in roster.lines.items()}
     extra = Extra(roster.source, roster.header, lines)
     reader = MetricsReader(files[0], policy, encoding=encoding, delimiter=delimiter, extra=extra)
     rows: Iterable[AgentRow] = reader

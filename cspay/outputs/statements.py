@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
@@ -22,6 +22,9 @@ from cspay.outputs.view import payslip_view
 from cspay.outputs.wording import Wording
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
 
 INDEX = "index.html"
 MAX_STEM_BYTES = 200  # a stem's UTF-8 bytes: with "-99.html" the name stays within the 255 file systems allow
@@ -68,27 +71,42 @@ def file_names(agent_ids: Iterable[str]) -> list[str]:
     return names
 
 
-def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Words) -> str:
-    """One agent's statement: what the payslip panel shows, with a bar per KPI."""
-    view = payslip_view(policy, explanation, words)
+def statement_html(
+    env: Any, policy: Policy, explanation: Explanation, words: Words, disputes: Sequence[Dispute] = ()
+) -> str:
+    """One agent's statement: what the payslip panel shows, with a bar per KPI, and the agent's disputes."""
+    view = payslip_view(policy, explanation, words, disputes)
     bars = [kpi_bar(kpi) for kpi in explanation.kpis]
     html: str = env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
     return html
 
 
 def index_html(
-    env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words, net: Decimal | None = None
+    env: Any,
+    policy: Policy,
+    entries: list[dict[str, str]],
+    totals: dict[str, Decimal],
+    words: Words,
+    nets: dict[str, Decimal] | None = None,
 ) -> str:
-    """The list of everyone's statements with grade and gross (and net, with deductions), and the totals."""
-    wording = Wording(policy, words)
+    """The list of everyone's statements with grade and gross (and net, with deductions), and the total of
+    each currency paid; `nets`, the total net of each currency, under a run with deductions."""
+    nets_text = "" if nets is None else words.moneys(nets)
+    rows = [(words("index.total", count=len(entries)), words.moneys(totals), nets_text)]
+    if len(totals) > 1:  # a run paid in several currencies: one total per currency, never added up
+        counts = {code: sum(entry["currency"] == code for entry in entries) for code in totals}
+        rows = []
+        for code, amount in totals.items():
+            wording = Wording(policy, words, code)
+            net = "" if nets is None else wording.money(nets.get(code, ZERO))
+            rows.append((words("index.total_in", count=counts[code], currency=code), wording.money(amount), net))
     html: str = env.get_template("index.html.j2").render(
         entries=entries,
         words=words,
         lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
-        total_label=words("index.total", count=len(entries)),
-        total=wording.money(total),
-        net=None if net is None else wording.money(net),
+        totals=rows,
+        net=nets is not None,
     )
     return html
 
@@ -103,6 +121,7 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "grade": e.bonus.grade or "—",
         "gross": wording.money(e.gross),
         "file": file,
+        "currency": e.currency,
         **({} if e.deductions is None else {"net": wording.money(e.deductions.net)}),
     }
 
@@ -112,8 +131,14 @@ class Totals:
     """How many statements were made and their total gross, filled in as the pages are made."""
 
     count: int = 0
-    gross: Decimal = ZERO
-    net: Decimal | None = None  # with deductions
+    grosses: dict[str, Decimal] = field(default_factory=dict)  # per currency: never added up
+    nets: dict[str, Decimal] = field(default_factory=dict)  # per currency, with deductions
+
+    def add(self, currency: str, gross: Decimal, net: Decimal | None = None) -> None:
+        self.count += 1
+        self.grosses[currency] = self.grosses.get(currency, ZERO) + gross
+        if net is not None:
+            self.nets[currency] = self.nets.get(currency, ZERO) + net
 
 
 def pages(
@@ -121,16 +146,14 @@ def pages(
 ) -> Iterator[tuple[str, str]]:
     """(file name, HTML) of every agent's statement in the run's order, then of the index."""
     policy, pricing = run.applied, run.pricing()
-    env, wording = environment(), Wording(policy, words)
+    env = environment()
     totals = totals if totals is not None else Totals()
     entries = []
     for slip, name in zip(payslips, names, strict=True):
         explanation = explain(slip, pricing)
-        entries.append(index_entry(explanation, name, wording))
-        totals.count += 1
-        totals.gross += explanation.gross
-        if explanation.deductions is not None:
-            totals.net = (totals.net or ZERO) + explanation.deductions.net
-        yield name, statement_html(env, policy, explanation, words)
-    net = (totals.net or ZERO) if run.withholder is not None else None
-    yield INDEX, index_html(env, policy, entries, totals.gross, words, net)
+        entries.append(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
+        net = None if explanation.deductions is None else explanation.deductions.net
+        totals.add(explanation.currency, explanation.gross, net)
+        yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
+    nets = {code: totals.nets.get(code, ZERO) for code in totals.grosses} if run.withholder is not None else None
+    yield INDEX, index_html(env, policy, entries, totals.grosses, words, nets)

@@ -15,10 +15,10 @@ DASH = "—"
 class Wording:
     """Numbers, amounts and values written for one policy in one language."""
 
-    def __init__(self, policy: Policy, words: Words) -> None:
+    def __init__(self, policy: Policy, words: Words, currency: str | None = None) -> None:
         self.words = words
-        self.currency = policy.currency
-        self.step, self.mode = policy.rounding.step, policy.rounding.mode
+        self.currency = currency or policy.currency  # a payslip's amounts are in its own currency
+        self.step, self.mode = policy.rounding_step(self.currency), policy.rounding.mode
 
     def money(self, amount: Decimal | None) -> str:
         """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash

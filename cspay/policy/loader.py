@@ -10,12 +10,13 @@ import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cspay.encodings import gb18030_doubt, read_limited
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
@@ -28,6 +29,7 @@ MAX_POLICY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 
 Path_ = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _UNKNOWN_KEY = re.compile(r"unknown key '([^']*)'")
@@ -61,6 +63,7 @@ class Document:
     data: Any
     values: dict[Path_, Mark] = field(default_factory=dict)
     keys: dict[Path_, Mark] = field(default_factory=dict)
+    raw: bytes = b""  # the file's bytes as read, for its fingerprint
 
     def where(self, path: Path_, *, key: bool = False) -> str:
         """`file:line:col` of the deepest known node on `path`."""
@@ -77,14 +80,15 @@ class _Composer(yaml.SafeLoader):
 
     yaml_implicit_resolvers = {}  # noqa: RUF012 - a class table PyYAML reads; none here: no implicit typing
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, kind: str = "policy") -> None:
         super().__init__(stream)
         self._depth = 0
+        self._kind = kind
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused(event.start_mark, "anchors and aliases (&, *) are not allowed in a policy")
+            raise _Refused(event.start_mark, f"anchors and aliases (&, *) are not allowed in a {self._kind}")
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise _Refused(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
@@ -101,30 +105,66 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without BOM), else GB18030; refused over the size limit."""
+def refused_node(text: str, kind: str) -> tuple[int, int, str] | None:
+    """Line, column and what is wrong with the first node a YAML file of cspay's (a `kind`: policy, case
+    file …) may not hold: anchors and aliases (a few bytes of them can expand to gigabytes), or nesting
+    deeper than MAX_DEPTH. None when there is none, or when the text is not YAML (its reader says where)."""
+    depth = 0
     try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:
-            raise PolicyError(f"{path}: the file is {size:,} bytes; a policy may be at most 1 MiB")
-        raw = path.read_bytes()
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            mark = event.start_mark
+            where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return *where, f"anchors and aliases (&, *) are not allowed in a {kind}"
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return *where, f"nested deeper than {MAX_DEPTH} levels"
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def read_bytes(path: Path, kind: str = "policy") -> bytes:
+    """The file's bytes, at most 1 MiB of them whatever the file is (a device or a pipe never ends)."""
+    try:
+        return read_limited(path, MAX_POLICY_BYTES, f"a {kind} of at most 1 MiB")
     except OSError as error:
-        raise PolicyError(f"{path}: cannot read the policy: {error.strerror or error}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        raise PolicyError(f"{path}: cannot read the {kind}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise PolicyError(f"{path}: {error}") from None
+
+
+def read_text(path: Path, raw: bytes | None = None, kind: str = "policy") -> str:
+    """The file's text: UTF-8 (with or without BOM), else GB18030 when it reads plausibly so."""
+    raw = read_bytes(path, kind) if raw is None else raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        for number, line in enumerate(text.splitlines(), 1):
+            if (doubt := gb18030_doubt(line)) is not None:
+                raise PolicyError(f"{path}:{number}:1: {doubt}; save the file as UTF-8")
+        return text
     raise PolicyError(f"{path}: the file is neither UTF-8 nor GB18030 text; save it as UTF-8")
 
 
-def load_document(path: str | Path) -> Document:
-    """Parse a policy file into plain data (dicts, lists, str, YamlNumber, bool, None)."""
+def load_document(path: str | Path, kind: str = "policy") -> Document:
+    """Parse a policy file (or another cspay YAML file, a `kind` of file) into plain data (dicts, lists,
+    str, YamlNumber, bool, None), read as safely as a policy."""
     path = Path(path)
-    text = read_text(path)
-    doc = Document(str(path), None)
+    raw = read_bytes(path, kind)
+    text = read_text(path, raw, kind)
+    doc = Document(str(path), None, raw=raw)
     try:
-        node = _Composer(text).get_single_node()
+        node = _Composer(text, kind).get_single_node()
     except _Refused as refused:
         raise PolicyError(_at(doc.path, refused.mark, refused.message)) from None
     except yaml.MarkedYAMLError as error:
@@ -133,9 +173,9 @@ def load_document(path: str | Path) -> Document:
     except yaml.YAMLError as error:
         raise PolicyError(f"{doc.path}: not valid YAML: {error}") from None
     if node is None:
-        raise PolicyError(f"{doc.path}:1:1: the file is empty; expected a policy mapping")
+        raise PolicyError(f"{doc.path}:1:1: the file is empty; expected a {kind} mapping")
     problems: list[str] = []
-    doc.data = _build(node, (), doc, problems)
+    doc.data = _build(node, (), doc, problems, kind)
     if problems:
         raise PolicyError(problems)
     return doc
@@ -151,20 +191,20 @@ def _mark(node: Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: Node, path: Path_, doc: Document, problems: list[str]) -> Any:
+def _build(node: Node, path: Path_, doc: Document, problems: list[str], kind: str) -> Any:
     doc.values[path] = _mark(node)
     if node.tag not in _PLAIN_TAGS:
-        problems.append(_at(doc.path, node.start_mark, f"the tag {node.tag!r} is not allowed in a policy"))
+        problems.append(_at(doc.path, node.start_mark, f"the tag {node.tag!r} is not allowed in a {kind}"))
         return None
     if isinstance(node, MappingNode):
-        return _build_mapping(node, path, doc, problems)
+        return _build_mapping(node, path, doc, problems, kind)
     if isinstance(node, SequenceNode):
-        return [_build(item, (*path, i), doc, problems) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), doc, problems, kind) for i, item in enumerate(node.value)]
     assert isinstance(node, ScalarNode)
     return _scalar(node)
 
 
-def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str]) -> dict[Any, Any]:
+def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str], kind: str) -> dict[Any, Any]:
     result: dict[Any, Any] = {}
     first_seen: dict[Any, Mark] = {}
     for key_node, value_node in node.value:
@@ -183,7 +223,7 @@ def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list
             continue
         first_seen[key] = _mark(key_node)
         doc.keys[(*path, key)] = first_seen[key]
-        result[key] = _build(value_node, (*path, key), doc, problems)
+        result[key] = _build(value_node, (*path, key), doc, problems, kind)
     return result
 
 
@@ -209,24 +249,15 @@ def load_policy(path: str | Path) -> Policy:
     if not isinstance(doc.data, dict):
         raise PolicyError(f"{doc.where(())}: expected a policy mapping (key: value lines)")
     data, included = _include_metrics_file(doc)
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as error:
-        raise PolicyError(located_errors(doc, error, Policy)) from None
+    policy = validated(doc, Policy, data)
     problems = [f"{doc.where(path)}: {dotted(path)}: {message}" for path, message in cross_checks(policy)]
     if problems:
         raise PolicyError(problems)
     included += _load_packs(doc, policy)
     policy._path = doc.path
-    policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    policy._sha256 = hashlib.sha256(doc.raw + included).hexdigest()
     policy._document = doc
     return policy
-
-
-def located_errors(doc: Document, error: ValidationError, model: type[BaseModel]) -> list[str]:
-    """pydantic's errors about a file's data, each at its file:line:col, one line per typo."""
-    items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)], model)
-    return [_located(doc, item, model) for item in items]
 
 
 def _load_packs(doc: Document, policy: Policy) -> bytes:
@@ -251,22 +282,20 @@ def _load_packs(doc: Document, policy: Policy) -> bytes:
     if problems:
         raise PolicyError(problems)
     statutory = combine_packs(deductions.loaded)
-    checks = policy_checks(deductions, statutory, policy.currency, policy.period)
+    roles = {name: policy.role_currency(name) for name in policy.roles}
+    checks = policy_checks(deductions, statutory, policy.currency, policy.period, roles)
     if checks:
         raise PolicyError([f"{doc.where(path)}: {dotted(path)}: {message}" for path, message in checks])
-    return b"".join(pack_bytes(Path(pack.path)) for pack in deductions.loaded)
+    return b"".join(pack._document.raw for pack in deductions.loaded)  # the bytes read, not read again
 
 
 def load_pack(path: str | Path) -> Pack:
     """Read, parse and check a statutory pack file as safely as a policy; every problem at once, each at
     file:line:col."""
-    doc = load_document(path)
+    doc = load_document(path, "statutory pack")
     if not isinstance(doc.data, dict):
         raise PolicyError(f"{doc.where(())}: expected a statutory pack mapping (key: value lines)")
-    try:
-        pack = Pack.model_validate(doc.data)
-    except ValidationError as error:
-        raise PolicyError(located_errors(doc, error, Pack)) from None
+    pack = validated(doc, Pack)
     problems = [f"{doc.where(where)}: {dotted(where)}: {message}" for where, message in pack_checks(pack)]
     if problems:
         raise PolicyError(problems)
@@ -274,11 +303,14 @@ def load_pack(path: str | Path) -> Pack:
     return pack
 
 
-def pack_bytes(path: Path) -> bytes:
+def validated(doc: Document, model: type[ModelT], data: Any = None) -> ModelT:
+    """The document's data (or `data` read from it) as the model; every problem at once, each located at
+    its file:line:col with the model's keys to suggest for a misspelt one."""
     try:
-        return path.read_bytes()
-    except OSError as error:
-        raise PolicyError(f"{path}: cannot read the statutory pack: {error.strerror or error}") from None
+        return model.model_validate(doc.data if data is None else data)
+    except ValidationError as error:
+        items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)], model)
+        raise PolicyError([_located(doc, item, model) for item in items]) from None
 
 
 def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
@@ -306,7 +338,7 @@ def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
             {**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)
         ]
         raise PolicyError([_located(included, item) for item in items]) from None
-    return {**doc.data, "metrics": spec}, target.read_bytes()
+    return {**doc.data, "metrics": spec}, included.raw
 
 
 def _located(doc: Document, item: dict[str, Any], model: type[BaseModel] = Policy) -> str:

@@ -163,9 +163,12 @@ def _twice(pack: Pack, path: Path_, first: Pack) -> str:
     return f"{Where(pack, path)}: also defined in {first.path}; each rule belongs to one pack"
 
 
-def policy_checks(deductions: Deductions, statutory: Statutory, currency: str, period: str) -> list[Problem]:
-    """The deductions section against its packs and the policy: columns for the bases, the currency, and
-    what each kind of period withholds."""
+def policy_checks(
+    deductions: Deductions, statutory: Statutory, currency: str, period: str, roles: dict[str, str] | None = None
+) -> list[Problem]:
+    """The deductions section against its packs and the policy: columns for the bases, the currency (the
+    policy's, and `roles`: each role's currency, whose agents are paid in it), and what each kind of period
+    withholds."""
     problems: list[Problem] = []
     for index, pack in enumerate(deductions.loaded):
         if pack.currency != currency:
@@ -174,6 +177,15 @@ def policy_checks(deductions: Deductions, statutory: Statutory, currency: str, p
                     ("deductions", "packs", index),
                     f"the pack {pack.pack} holds amounts in {pack.currency}, the policy pays in {currency}; "
                     f"a statutory pack applies to pay in its own currency",
+                )
+            )
+    for role, paid_in in (roles or {}).items():
+        if paid_in != currency:
+            problems.append(
+                (
+                    ("roles", role, "currency"),
+                    f"role {role} is paid in {paid_in}, and the deductions apply to pay in {currency} only; "
+                    f"pay this role under a policy without deductions",
                 )
             )
     used = {contribution.base for _, contribution in statutory.contributions.values()}

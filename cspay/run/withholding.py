@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cspay.engine.statutory import Withholder, YearToDate
 from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.source import Source
-from cspay.ledger.book import Ledger
-from cspay.ledger.year_reads import YearSoFar
 from cspay.periods import EXAMPLES, Period
 from cspay.policy.in_force import in_force
 from cspay.policy.packs import combine_packs
+
+if TYPE_CHECKING:  # the ledger loads only for cumulative withholding: a run without one never does
+    from cspay.ledger.year_reads import YearSoFar
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,18 @@ def withholder(source: Source, ledger: Path | None) -> Withholder | None:
             "--period",
         )
     rules = in_force(deductions, combine_packs(deductions.loaded), period.first, period=policy.period)
+    # The packs' currency: the loader checked it is the policy's, and a payslip in another is refused.
+    currency = policy.currency
     if rules.tax is None or rules.tax.method != "cumulative":
-        return Withholder(rules)
-    return Withholder(rules, year_to_date(source, ledger, period))
+        return Withholder(rules, currency=currency)
+    return Withholder(rules, year_to_date(source, ledger, period), currency=currency)
 
 
 def year_to_date(source: Source, ledger: Path | None, period: Period) -> dict[str, YearToDate]:
     """Each agent's year before the month paid: the opening balances, then the months the ledger recorded."""
+    from cspay.ledger.book import Ledger
+    from cspay.ledger.year_reads import YearSoFar
+
     year = period.first.year
     so_far = YearSoFar()
     if ledger is not None and ledger.exists():
