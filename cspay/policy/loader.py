@@ -20,6 +20,7 @@ from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
+from cspay.policy.timeline import DAY, Version, as_of, boundaries, read_timelines
 from cspay.policy.values import shown
 
 MAX_POLICY_BYTES = 1024 * 1024
@@ -207,18 +208,55 @@ def load_policy(path: str | Path) -> Policy:
     if not isinstance(doc.data, dict):
         raise PolicyError(f"{doc.where(())}: expected a policy mapping (key: value lines)")
     data, included = _include_metrics_file(doc)
+    period = str(data["period"]) if data.get("period") in ("quarter", "year") else "month"
+    timelines, problems = read_timelines(data, doc.where, period)
+    if problems:
+        raise PolicyError(problems)
+    sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    if not timelines:
+        return _checked(doc, data, {}, sha256)
+    days = boundaries(timelines)
+    versions, problems = [], []
+    for first, after in zip(days, [*days[1:], None], strict=True):
+        day_data, placed = as_of(data, timelines, first)
+        try:
+            versions.append(
+                Version(first, None if after is None else after - DAY, _checked(doc, day_data, placed, sha256))
+            )
+        except PolicyError as error:
+            problems += [problem for problem in error.problems if problem not in problems]
+    if problems:
+        raise PolicyError(problems)
+    policy: Policy = versions[-1].policy
+    policy._versions, policy._timelines = versions, timelines
+    return policy
+
+
+def _checked(doc: Document, data: dict[str, Any], placed: dict[Path_, Path_], sha256: str) -> Policy:
+    """The policy the data makes, every problem located (a dated value's at the entry in force, `placed`)."""
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
         items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)])
-        raise PolicyError([_located(doc, item) for item in items]) from None
-    problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
+        raise PolicyError([_located(doc, {**item, "loc": _placed(item["loc"], placed)}) for item in items]) from None
+    problems = []
+    for path, message in cross_checks(policy):
+        where = _placed(path, placed)
+        problems.append(f"{doc.where(where)}: {_dotted(path)}: {message}")
     if problems:
         raise PolicyError(problems)
     policy._path = doc.path
-    policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    policy._sha256 = sha256
     policy._document = doc
     return policy
+
+
+def _placed(loc: tuple[Any, ...], placed: dict[Path_, Path_]) -> tuple[Any, ...]:
+    """A location in the checked data as a location in the file: a dated value's, in the entry in force."""
+    for path, entry in placed.items():
+        if loc[: len(path)] == path:
+            return (*entry, *loc[len(path) :])
+    return loc
 
 
 def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
