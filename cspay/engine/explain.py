@@ -7,14 +7,16 @@ panel, the HTML statements and `--format json` all render the same explanation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, cast
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
-from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
+from cspay.engine.types import ZERO, AgentRow, BonusPiece, GateHit, KpiResult, Part, Payslip
 from cspay.policy.model import Forfeit, Gate, Kpi, KpiSubject, Multiply, Policy
 
 
@@ -62,7 +64,8 @@ class AdjustmentExplained:
 
 @dataclass(frozen=True)
 class LineExplained:
-    """A payslip line, with the full amount before proration or the adjustment it comes from."""
+    """A payslip line, with the full amount before proration or the adjustment it comes from; on a payslip
+    paid in parts, the part it pays (an index into the explanation's parts)."""
 
     code: str
     label: str
@@ -70,6 +73,54 @@ class LineExplained:
     full_amount: Decimal | None
     prorated: bool
     adjustment: AdjustmentExplained | None = None
+    part: int | None = None
+
+
+@dataclass(frozen=True)
+class PartExplained:
+    """A part of a period paid in parts: the role and team held, its days (None when not known), its share."""
+
+    role: str
+    role_label: str
+    team: str
+    first: date | None
+    last: date | None
+    share: Fraction
+
+
+@dataclass(frozen=True)
+class GroupExplained:
+    """A team's (or site's, or a leader's teams') result: how it was made, who counted and how much."""
+
+    kind: str
+    name: str
+    site: str | None
+    rule: str
+    size: Decimal
+    min_size: Decimal
+    small: bool
+    members: tuple[tuple[str, Decimal], ...]
+    score: Decimal | None
+    kpis: tuple[KpiResult, ...]
+
+
+@dataclass(frozen=True)
+class PieceExplained:
+    """One bonus line of a policy with team results: on whose result it was paid, and how much."""
+
+    code: str
+    part: int | None
+    basis: str
+    group: str | None
+    fallback: str | None
+    weight: Fraction
+    target: Decimal
+    score: Decimal | None
+    grade: str | None
+    multiplier: Decimal | None
+    before_gates: Decimal
+    capped: bool
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -147,6 +198,9 @@ class Explanation:
     bonus: BonusExplained
     floor: FloorExplained | None
     moves: Moves
+    parts: tuple[PartExplained, ...] = ()
+    pieces: tuple[PieceExplained, ...] = ()
+    groups: tuple[GroupExplained, ...] = ()  # the results the pieces were paid on, each once
 
 
 def explain(slip: Payslip, pricing: Pricing) -> Explanation:
@@ -165,13 +219,63 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         slip.row,
         policy.currency,
         proration,
-        _lines(policy, row, slip),
+        _lines(pricing.engine, row, slip),
         slip.gross,
-        _kpis(policy, row, slip),
+        _kpis(policy, row, _shown_kpis(policy, slip)),
         _bonus(policy, row, slip, pricing),
         _floor(policy, slip),
         what_moves(pricing, row),
+        tuple(_part(policy, part) for part in slip.parts),
+        tuple(_piece(piece) for piece in slip.pieces),
+        _groups(policy, slip),
     )
+
+
+def _part(policy: Policy, part: Part) -> PartExplained:
+    label = policy.roles[part.role].label or part.role
+    return PartExplained(part.role, label, part.team, part.first, part.last, part.share)
+
+
+def _piece(piece: BonusPiece) -> PieceExplained:
+    return PieceExplained(
+        piece.code,
+        piece.part,
+        piece.basis,
+        piece.group,
+        piece.fallback,
+        piece.weight,
+        piece.target,
+        piece.score,
+        piece.grade,
+        piece.multiplier,
+        piece.before_gates,
+        piece.capped,
+        piece.amount,
+    )
+
+
+def _groups(policy: Policy, slip: Payslip) -> tuple[GroupExplained, ...]:
+    """Each team, site or leader's teams whose result a bonus line was paid on (or that was too small)."""
+    teams = policy.teams
+    found: dict[tuple[str, str], GroupExplained] = {}
+    for piece in slip.pieces:
+        group = piece.result
+        if group is None or teams is None or (group.kind, group.name) in found:
+            continue
+        members = tuple((member.agent_id, member.weight) for member in group.members)
+        found[(group.kind, group.name)] = GroupExplained(
+            group.kind,
+            group.name,
+            group.site,
+            teams.score,
+            group.size,
+            teams.min_size,
+            group.small,
+            members,
+            group.score,
+            group.kpis,
+        )
+    return tuple(found.values())
 
 
 def explain_row(policy: Policy, row: AgentRow) -> Explanation:
@@ -191,12 +295,20 @@ def row_of(slip: Payslip) -> AgentRow:
         {result.code: result.value for result in slip.kpis},
         slip.numbers,
         groups=slip.groups,
+        parts=slip.parts,
     )
 
 
-def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, ...]:
+def _shown_kpis(policy: Policy, slip: Payslip) -> tuple[KpiResult, ...]:
+    """The KPIs a payslip is paid on: the agent's own, or for a leader, those of the team or site led."""
+    if policy.roles[slip.role].paid_on != "own" and slip.pieces and slip.pieces[-1].result is not None:
+        return tuple(slip.pieces[-1].result.kpis) or slip.kpis
+    return slip.kpis
+
+
+def _kpis(policy: Policy, row: AgentRow, results: tuple[KpiResult, ...]) -> tuple[KpiExplained, ...]:
     explained = []
-    for result in slip.kpis:
+    for result in results:
         kpi = policy.kpis[result.code]
         kind, band_from = position(kpi.score, result.value)
         explained.append(
@@ -210,7 +322,7 @@ def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, .
                 result.score,
                 result.weight,
                 result.contribution,
-                _left_out(kpi, result.value, result.left_out, row),
+                _left_out(kpi, result, row),
                 "bands" if kpi.score.bands else "linear",
                 kpi.score.higher_is_better,
                 curve_points(kpi.score),
@@ -219,31 +331,34 @@ def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, .
     return tuple(explained)
 
 
-def _left_out(kpi: Kpi, value: Decimal | None, reason: str | None, row: AgentRow) -> LeftOut | None:
-    if reason is None:
+def _left_out(kpi: Kpi, result: KpiResult, row: AgentRow) -> LeftOut | None:
+    if result.left_out is None:
         return None
-    if value is None or kpi.min_volume is None:
+    if result.value is None or kpi.min_volume is None:
         return LeftOut("no_value")
     volume = kpi.min_volume
-    return LeftOut("too_few", volume.column, row.numbers[volume.column], volume.at_least)
+    count = result.volume if result.volume is not None else row.numbers[volume.column]
+    return LeftOut("too_few", volume.column, count, volume.at_least)
 
 
-def _lines(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[LineExplained, ...]:
-    role = policy.roles[row.role]
+def _lines(engine: Engine, row: AgentRow, slip: Payslip) -> tuple[LineExplained, ...]:
+    policy = engine.policy
     applies = set(policy.proration.applies_to) if policy.proration else set()
-    full = {"base_pay": (role.base_pay, "base_pay"), "bonus": (_capped_bonus(policy, slip), "bonus")}
-    full |= {f"allowance.{name}": (amount, "allowances") for name, amount in role.allowances.items()}
     explained = []
     for line in slip.lines:
-        if line.code in full:
+        part = slip.parts[line.part] if line.part is not None else None
+        role = engine.role_versions[part.version][part.role] if part else policy.roles[row.role]
+        full = {"base_pay": (role.base_pay, "base_pay"), "bonus": (_capped_bonus(policy, slip), "bonus")}
+        full |= {f"allowance.{name}": (amount, "allowances") for name, amount in role.allowances.items()}
+        if line.code in full and (line.code != "bonus" or not slip.pieces):
             amount, kind = full[line.code]
             prorated = kind in applies and slip.proration != 1
-            explained.append(LineExplained(line.code, line.label, line.amount, amount, prorated))
+            explained.append(LineExplained(line.code, line.label, line.amount, amount, prorated, part=line.part))
         elif line.code.startswith("adjustment."):
             adjustment = _adjustment(policy, row, line.code.removeprefix("adjustment."))
             explained.append(LineExplained(line.code, line.label, line.amount, None, False, adjustment))
         else:
-            explained.append(LineExplained(line.code, line.label, line.amount, None, False))
+            explained.append(LineExplained(line.code, line.label, line.amount, None, False, part=line.part))
     return tuple(explained)
 
 
@@ -264,9 +379,9 @@ def _capped_bonus(policy: Policy, slip: Payslip) -> Decimal:
 
 
 def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> BonusExplained:
-    grade = next((g for g in policy.grades if g.grade == slip.grade), None)
+    grade = next((g for g in policy.grades_high_to_low(slip.role) if g.grade == slip.grade), None)
     cap = policy.bonus.cap
-    weights = sum((k.weight for k in slip.kpis if k.left_out is None), ZERO)
+    weights = sum((k.weight for k in _shown_kpis(policy, slip) if k.left_out is None), ZERO)
     return BonusExplained(
         policy.bonus.basis,
         slip.target_bonus,
@@ -332,8 +447,10 @@ def explanation_data(explanation: Explanation) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, Fraction)):
         return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

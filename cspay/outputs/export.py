@@ -12,7 +12,7 @@ from typing import IO, Any
 from cspay import __version__
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import Line, Payslip, Summary
+from cspay.engine.types import BonusPiece, Line, Part, Payslip, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -111,13 +111,20 @@ class CsvRows:
         ]
 
     def amounts(self, lines: Iterable[Line]) -> list[str]:
-        """One amount per line code (zero when there is no such line), then gross."""
+        """One amount per line code (zero when there is no such line; a payslip paid in parts has a line
+        per part, added up), then gross."""
         amounts, position, gross = [self.zero] * len(self.codes), self.position, ZERO
+        summed: dict[int, Decimal] = {}
         for line in lines:
             gross += line.amount
             index = position.get(line.code)
-            if index is not None:
+            if index is None:
+                continue
+            if line.part is None:
                 amounts[index] = str(line.amount)
+            else:
+                summed[index] = summed[index] + line.amount if index in summed else line.amount
+                amounts[index] = str(summed[index])
         amounts.append(str(gross))
         return amounts
 
@@ -173,7 +180,7 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
         "target_bonus": str(slip.target_bonus),
         "bonus_before_gates": str(slip.bonus_before_gates),
         "capped": slip.capped,
-        "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
+        "lines": [_line_data(line) for line in slip.lines],
         "kpis": [
             {
                 "code": k.code,
@@ -198,6 +205,43 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
             for g in slip.gates
         ],
         **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
+        **({"parts": [part_data(part) for part in slip.parts]} if slip.parts else {}),
+        **({"bonus_parts": [piece_data(piece) for piece in slip.pieces]} if slip.pieces else {}),
+    }
+
+
+def _line_data(line: Line) -> dict[str, Any]:
+    data = {"code": line.code, "label": line.label, "amount": str(line.amount)}
+    return data if line.part is None else {**data, "part": line.part}
+
+
+def part_data(part: Part) -> dict[str, Any]:
+    """A part of a period paid in parts: role, team, its days (null when unknown) and share, exact ("1/2")."""
+    return {
+        "role": part.role,
+        "team": part.team,
+        "from": None if part.first is None else part.first.isoformat(),
+        "to": None if part.last is None else part.last.isoformat(),
+        "share": str(part.share),
+    }
+
+
+def piece_data(piece: BonusPiece) -> dict[str, Any]:
+    """How one bonus line of a policy with team results was made."""
+    return {
+        "code": piece.code,
+        "part": piece.part,
+        "basis": piece.basis,
+        "group": piece.group,
+        "fallback": piece.fallback,
+        "weight": str(piece.weight),
+        "target": str(piece.target),
+        "score": _text(piece.score),
+        "grade": piece.grade,
+        "multiplier": _text(piece.multiplier),
+        "before_gates": str(piece.before_gates),
+        "capped": piece.capped,
+        "amount": str(piece.amount),
     }
 
 

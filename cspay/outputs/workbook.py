@@ -86,7 +86,7 @@ class Breakdown:
         self.groups: dict[str, dict[str, Group]] = {"role": {}, "team": {}, "grade": {}}
 
     def add(self, slip: Payslip) -> None:
-        gross, bonus = slip.gross, slip.amount("bonus")
+        gross, bonus = slip.gross, slip.bonus
         for dimension, key in (("role", slip.role), ("team", slip.team), ("grade", slip.grade or "-")):
             group = self.groups[dimension].setdefault(key, Group())
             group.headcount += 1
@@ -115,7 +115,9 @@ def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = (
 
 
 def payslip_row(slip: Payslip, codes: list[str], zero: Decimal) -> list[Any]:
-    amounts = {line.code: line.amount for line in slip.lines}
+    amounts: dict[str, Decimal] = {}
+    for line in slip.lines:  # a payslip paid in parts has a line per part: one column adds them up
+        amounts[line.code] = amounts[line.code] + line.amount if line.code in amounts else line.amount
     score = None if slip.score is None else slip.score.quantize(SCORE_PLACES, rounding=ROUND_DOWN)
     return [
         slip.agent_id,

@@ -206,7 +206,7 @@ def budget_proposals(
     policy: Policy, runs: list[list[Payslip]], budget: Decimal, step: Decimal, mode: str
 ) -> list[Proposal]:
     """Each role's target bonus scaled by budget / the mean bonus a run of the history pays."""
-    spent = sum((slip.amount("bonus") for slips in runs for slip in slips), ZERO) / len(runs)
+    spent = sum((slip.bonus for slips in runs for slip in slips), ZERO) / len(runs)
     if not spent:
         raise MetricsError(f"{policy.path}: the history pays no bonus, so nothing can be scaled to a budget")
     factor = budget / spent

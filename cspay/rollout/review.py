@@ -184,7 +184,7 @@ def reference_score(policy: Policy, kpis: Iterable[KpiResult]) -> Decimal | None
 def agent_of(policy: Policy, slip: Payslip) -> Agent:
     """A payslip as the review reads it (role and team join the text group columns)."""
     groups = {"role": slip.role, "team": slip.team, **slip.groups}
-    bonus = slip.amount("bonus") + slip.amount("true_up")
+    bonus = slip.bonus
     return Agent(
         slip.agent_id,
         slip.role,
