@@ -1,19 +1,23 @@
-"""How a quarter's or year's months combine into one row per agent.
+"""How a quarter's or year's months combine into one row per agent, and how an agent's period splits into
+parts (cspay.engine.spans) when their role or team changes within it.
 
 Each KPI combines by its `aggregate` over the months it has a value in; volumes (min_volume and
 weight columns), adjustment units and worked days add up; a gate's column combines by the gate's
-`combine`, the mean when not given. Identity, role and the group columns (shift, site …) come from the
-agent's last month.
+`combine`, the mean when not given. Identity and the group columns (shift, site …) come from the
+agent's last month; each month's role (and team, under a policy that pays on teams) makes the parts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
-from cspay.engine.types import AgentRow
+from cspay.engine.spans import Change, split
+from cspay.engine.types import AgentRow, Part
 from cspay.i18n import Note
 from cspay.periods import Period
 from cspay.policy.checks import summed_columns
@@ -65,30 +69,90 @@ def kpi_value(code: str, kpi: Kpi, rows: list[AgentRow]) -> Decimal | None:
     return sum((value * weight for value, weight in zip(values, weights, strict=True)), ZERO) / total
 
 
-def combine(policy: Policy, months: list[Month]) -> tuple[list[AgentRow], list[Note]]:
-    """One row per agent over the months they appear in, agents in order of first appearance."""
+def combine(
+    policy: Policy,
+    months: list[Month],
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Sequence[tuple[date, date]] = (),
+) -> tuple[list[AgentRow], list[Note]]:
+    """One row per agent over the months they appear in, agents in order of first appearance, each paid in
+    parts when their role (or team) changed, by the months, the `changes` within them and the `spans` of
+    the policy's role amounts."""
     present: dict[str, list[tuple[Month, AgentRow]]] = {}
     for month in months:
         for row in month.rows:
             present.setdefault(row.agent_id, []).append((month, row))
     rules = column_rules(policy)
-    rows = [_combined_row(policy, rules, [row for _, row in entries]) for entries in present.values()]
-    notes = [note for entries in present.values() if (note := _role_note(entries))]
+    rows = [_combined_row(policy, rules, entries, changes or {}, spans) for entries in present.values()]
+    notes = [note for entries, row in zip(present.values(), rows, strict=True) if (note := _role_note(entries, row))]
     return rows, notes
 
 
-def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -> AgentRow:
+def _combined_row(
+    policy: Policy,
+    rules: dict[str, str],
+    entries: list[tuple[Month, AgentRow]],
+    changes: Mapping[str, Sequence[Change]],
+    spans: Sequence[tuple[date, date]],
+) -> AgentRow:
+    rows = [row for _, row in entries]
     last = rows[-1]  # identity, role and row number from the agent's last month
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
+    held = [held_in(policy, row, month.month, last.team) for month, row in entries]
+    parts = split(held, _kept(policy, changes.get(last.agent_id, ())), spans)
     return AgentRow(
-        last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source, last.period, last.groups
+        last.line,
+        last.agent_id,
+        last.role,
+        last.name,
+        last.team,
+        kpis,
+        numbers,
+        last.source,
+        last.period,
+        last.groups,
+        parts,
     )
 
 
-def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
+def held_in(policy: Policy, row: AgentRow, month: Period | None, last_team: str) -> Part:
+    """The role and team a row says the agent held over a month (its days, when known): where a period's
+    parts start from. The team counts only under a policy that pays on teams (else: the last month's)."""
+    first, last = (month.first, month.last) if month is not None else (None, None)
+    return Part(row.role, row.team if policy.pays_teams else last_team, Fraction(1), first, last)
+
+
+def split_month(
+    rows: Iterable[AgentRow],
+    policy: Policy,
+    month: Period,
+    changes: Mapping[str, Sequence[Change]],
+    spans: Sequence[tuple[date, date]],
+) -> Iterator[AgentRow]:
+    """A month's rows as they stream, each paid in parts when a change or the policy's role amounts split it."""
+    for row in rows:
+        found = changes.get(row.agent_id, ())
+        if found or len(spans) > 1:
+            row.parts = split([held_in(policy, row, month, row.team)], _kept(policy, found), spans)
+        yield row
+
+
+def _kept(policy: Policy, changes: Sequence[Change]) -> Sequence[Change]:
+    """The changes that move pay: a change of team only does under a policy that pays on teams."""
+    if policy.pays_teams:
+        return changes
+    return [replace(change, team="") for change in changes if change.role]
+
+
+def _role_note(entries: list[tuple[Month, AgentRow]], row: AgentRow) -> Note | None:
+    """Which role the agent held each month, and the part of the period each role is paid for."""
     roles = [row.role for _, row in entries]
     if len(set(roles)) == 1:
         return None
     shown = [f"{month.month.label if month.month else Path(month.path).name}: {row.role}" for month, row in entries]
-    return Note("note.role_changed", {"agent": entries[-1][1].agent_id, "roles": ", ".join(shown), "role": roles[-1]})
+    shares: dict[str, Fraction] = {}
+    for part in row.parts:
+        shares[part.role] = shares.get(part.role, Fraction(0)) + part.share
+    paid = ", ".join(f"{role} {share}" for role, share in shares.items())
+    return Note("note.role_changed", {"agent": row.agent_id, "roles": ", ".join(shown), "shares": paid})

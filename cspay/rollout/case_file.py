@@ -21,7 +21,7 @@ from cspay.errors import CaseError
 from cspay.policy.model import Policy
 
 MAX_CASE_BYTES = 1024 * 1024
-TOP_KEYS = ("policy", "defaults", "cases")
+TOP_KEYS = ("policy", "period", "defaults", "cases")
 CASE_KEYS = ("name", "row", "expect")
 TEXT_FIELDS = ("grade", "action")
 _INTEGER = re.compile(r"[-+]?\d+")

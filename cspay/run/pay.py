@@ -20,6 +20,7 @@ from cspay.engine.moves import Pricing
 from cspay.engine.period import paid_only
 from cspay.engine.rules import run_line_codes
 from cspay.engine.settlement import Pending, add_corrections, add_true_ups, extra_codes
+from cspay.engine.teams import team_book
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
 from cspay.errors import UsageProblem
@@ -83,6 +84,7 @@ class PayRun:
             isinstance(self.payslips, Iterator)
             and self.ledger is None
             and policy.budget is None
+            and not policy.pays_teams
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)
         )
@@ -115,12 +117,16 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
             "the policy pays a true-up against the bonuses already recorded; give --period and --ledger (or --record)",
             "--ledger",
         )
-    engine = Engine(policy)
+    engine = Engine(policy, source.role_versions)
+    rows = source.rows
+    if policy.pays_teams:  # a team's result needs all its members: a first pass over the period's rows
+        rows = list(rows)
+        engine.teams = team_book(engine, rows, source.team_rows, source.team_source or "the team metrics")
     reads = ledger is not None and source.period is not None
     if not reads and policy.budget is None:
         summary = Summary()
-        return PayRun(source, engine, _counted(_payslips(engine, source.rows), summary), summary)
-    payslips = list(_payslips(engine, source.rows))
+        return PayRun(source, engine, _counted(_payslips(engine, rows), summary), summary)
+    payslips = list(_payslips(engine, rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
         budget = apply_budget(policy, payslips, engine)
