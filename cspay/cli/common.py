@@ -191,6 +191,18 @@ RosterOption = Annotated[
         "export; once per month, or once with a period column.",
     ),
 ]
+ChangesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--changes",
+        help="Agents' changes of role or team within the period (CSV: id, from, to, role, team); each part is "
+        "paid by its days. Needs --period.",
+    ),
+]
+TeamMetricsOption = Annotated[
+    Path | None,
+    typer.Option("--team-metrics", help="Each team's metrics (CSV), for a policy whose teams.score is team_metrics."),
+]
 EncodingOption = Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")]
 DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
 LangOption = Annotated[
@@ -214,6 +226,9 @@ def open_source(
     rosters: list[Path] | None,
     encoding: str | None,
     delimiter: str | None,
+    *,
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
 ) -> Source:
     """The inputs named on the command line, resolved as every command resolves them."""
     from cspay.inputs.resolve import open_inputs
@@ -223,6 +238,8 @@ def open_source(
         paths,
         period_option(period),
         rosters=rosters or (),
+        changes=changes,
+        team_metrics=team_metrics,
         encoding=encoding,
         delimiter=delimiter_option(delimiter),
     )

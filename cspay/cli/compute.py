@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     Format,
@@ -21,6 +22,7 @@ from cspay.cli.common import (
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     ledger_read,
@@ -51,6 +53,8 @@ def compute(
     lang: LangOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     record: Annotated[
         bool,
         typer.Option("--record", help="Record the run in the ledger as a new version of the period (needs --period)."),
@@ -102,7 +106,9 @@ def compute(
     with locked([ledger if record else None, target]):
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
-        source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+        source = open_source(
+            loaded, metrics, period, roster, encoding, delimiter, changes=changes, team_metrics=team_metrics
+        )
         print_notes(source, words, quiet)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
         recorded = None
@@ -190,13 +196,16 @@ def _print_period_heading(run: PayRun, words: Words) -> None:
 
 
 def _print_run(run: PayRun, words: Words, advance: Any) -> None:
-    from cspay.outputs.terminal import payslip_table, summary_table
+    from cspay.outputs.terminal import payslip_table, summary_table, teams_tables
     from cspay.outputs.terminal_progress import advancing
 
     screen = console()
     run.payslips = list(advancing(run.payslips, advance))
     screen.print(payslip_table(run.applied, run.payslips, words, run.triggered))
     screen.print(summary_table(run.policy, run.summary, words))
+    if run.engine.teams is not None:
+        for table in teams_tables(run.applied, run.engine.teams, words):
+            screen.print(table)
 
 
 def _report(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     InputsArgument,
@@ -20,6 +21,7 @@ from cspay.cli.common import (
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     ledger_read,
@@ -60,6 +62,8 @@ def payslip(
     format: Annotated[PayslipFormat, typer.Option("--format", "-f", help="text or json.")] = PayslipFormat.text,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -75,7 +79,7 @@ def payslip(
 
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter)
+    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter, changes, team_metrics)
     chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], metrics)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
@@ -96,6 +100,8 @@ def statements(
     force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -108,7 +114,7 @@ def statements(
     from cspay.outputs.files import check_folder, write_folder
     from cspay.outputs.statements import INDEX, Totals, file_names, pages
 
-    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter)
+    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter, changes, team_metrics)
     payslips = list(run.payslips)
     names = file_names(slip.agent_id for slip in payslips)
     check_folder(out, [*names, INDEX], force)
@@ -129,6 +135,8 @@ def _run(
     lang: str | None,
     encoding: str | None,
     delimiter: str | None,
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
 ) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
     from cspay.policy.loader import load_policy
@@ -136,7 +144,9 @@ def _run(
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    source = open_source(loaded, metrics, period, roster, encoding, delimiter)
+    source = open_source(
+        loaded, metrics, period, roster, encoding, delimiter, changes=changes, team_metrics=team_metrics
+    )
     print_notes(source, words)
     return pay(source, ledger=ledger_read(ledger, source.period is not None)), words
 
