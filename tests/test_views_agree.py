@@ -1,5 +1,5 @@
 """Every view shows the run's money: for each shipped policy and example (monthly, budget, quarterly,
-Chinese, raw export by month and by quarter), each agent's lines and gross are the same in compute's
+Chinese, raw export by month and by quarter, team results, dated values and changes within a period), each agent's lines and gross are the same in compute's
 JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases built from the
 run, and the ledger after --record."""
 
@@ -72,6 +72,40 @@ EXAMPLES = [
         (PWC,),
         ("--period", "2021-Q1", "--roster", str(ROOT / "examples/pwc/roster-2021q1.csv")),
         "2021-Q1",
+    ),
+]
+TEAMS, DATED = ROOT / "examples/teams", ROOT / "examples/dated"
+EXAMPLES += [
+    Example(
+        "team results",
+        "examples/teams/policy.yaml",
+        ("examples/teams/metrics-2026-11.csv",),
+        ("--period", "2026-11", "--changes", str(TEAMS / "changes-2026-11.csv")),
+        "2026-11",
+        refused="team results",
+    ),
+    Example(
+        "team metrics",
+        "examples/teams/policy-team-metrics.yaml",
+        ("examples/teams/metrics-2026-11.csv",),
+        ("--team-metrics", str(TEAMS / "team-metrics-2026-11.csv")),
+        "2026-11",
+        refused="team results",
+    ),
+    Example(
+        "dated month",
+        "examples/dated/policy.yaml",
+        ("examples/standard-2026-11.csv",),
+        ("--period", "2026-11", "--changes", str(DATED / "changes-2026-11.csv")),
+        "2026-11",
+    ),
+    Example(
+        "dated quarter",
+        "examples/dated/policy-quarterly.yaml",
+        ("examples/dated/2026-10.csv", "examples/dated/2026-11.csv", "examples/dated/2026-12.csv"),
+        ("--period", "2026-Q4", "--changes", str(DATED / "changes-2026-11.csv")),
+        "2026-Q4",
+        refused="change within 2026-Q4",
     ),
 ]
 IDS = [example.name for example in EXAMPLES]
@@ -311,17 +345,21 @@ def _cases(example: Example, run: dict) -> dict:
     )
     agents, cases = policy.agents, []
     for slip, paid in zip(run["payslips"], pay(source).payslips, strict=True):
-        if "parts" in slip:
-            continue  # a case has no dates: it pays its row as one part (the parts are held to the run above)
+        if len({part["role"] for part in slip.get("parts", [])}) > 1:
+            continue  # a case cannot change role within its period (a changes file does; held to the run above)
         row = {agents.id: slip["agent_id"], agents.role: slip["role"]}
         row |= {agents.name: slip["name"]} if agents.name else {}
         row |= {agents.team: slip["team"]} if agents.team else {}
         row |= {agents.period: run["period"]} if agents.period else {}
         row |= {policy.kpis[kpi.code].column: "" if kpi.value is None else str(kpi.value) for kpi in paid.kpis}
         row |= {column: str(value) for column, value in paid.numbers.items()}
-        expect = {line["code"]: line["amount"] for line in slip["lines"]} | {"gross": slip["gross"]}
+        expect = {code: str(amount) for code, amount in by_code(slip).items()} | {"gross": slip["gross"]}
         cases.append({"name": slip["agent_id"], "row": row, "expect": expect})
-    return {"policy": str(ROOT / example.policy), "cases": cases}
+    return {
+        "policy": str(ROOT / example.policy),
+        **({"period": example.period} if example.period else {}),
+        "cases": cases,
+    }
 
 
 def test_the_ledger_holds_the_runs_lines(example: Example, expected: Amounts, tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ ever (a joiner's first month is prorated by worked days, not cut again by the da
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -33,6 +33,22 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Spans:
+    """The days each version of the policy's role amounts holds within the period and, for each role, the
+    first version paying it alike (a role whose amounts did not change is not split by another's change)."""
+
+    days: tuple[tuple[date, date], ...] = ()
+    alike: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def same(self, role: str, version: int) -> int:
+        found = self.alike.get(role)
+        return version if found is None else found[version]
+
+
+@dataclass(frozen=True)
 class _Piece:
     first: date | None
     last: date | None
@@ -42,28 +58,30 @@ class _Piece:
     weight: Fraction
 
 
-def split(
-    months: Sequence[Part], changes: Sequence[Change] = (), versions: Sequence[tuple[date, date]] = ()
-) -> tuple[Part, ...]:
+def split(months: Sequence[Part], changes: Sequence[Change] = (), spans: Spans | None = None) -> tuple[Part, ...]:
     """The agent's parts from their months (a Part per month held, its `first` and `last` the month's days,
-    or None when only the order of the months is known), the changes within them, and the days each
-    version of the policy's role amounts holds (the last is the one a run applies without parts).
+    or None when only the order of the months is known), the changes within them, and the `spans` of the
+    versions of the policy's role amounts (the last is the one a run applies without parts).
 
     Returns () when the agent is paid as one part: the last month's role and team, by the last version.
     """
+    spans = spans or Spans()
+    versions, same = spans.days, spans.same
     pieces: list[_Piece] = []
-    last_version = max(len(versions) - 1, 0)
+    last = max(len(versions) - 1, 0)
     for month in months:
         if month.first is None or month.last is None:
-            pieces.append(_Piece(None, None, month.role, month.team, last_version, Fraction(1)))
+            pieces.append(_Piece(None, None, month.role, month.team, same(month.role, last), Fraction(1)))
             continue
         full = days_in(month.first)
-        for first, last, role, team in _changed(month, changes):
-            for start, end, version in _by_version(first, last, versions):
-                pieces.append(_Piece(start, end, role, team, version, Fraction((end - start).days + 1, full)))
+        for first, end_day, role, team in _changed(month, changes):
+            for start, end, version in _by_version(first, end_day, versions):
+                days = Fraction((end - start).days + 1, full)
+                pieces.append(_Piece(start, end, role, team, same(role, version), days))
     pieces = _joined(pieces)
     held = months[-1]  # the row's own role and team: a payslip of one part pays them
-    if len(pieces) == 1 and (pieces[0].role, pieces[0].team, pieces[0].version) == (held.role, held.team, last_version):
+    one = pieces[0] if len(pieces) == 1 else None
+    if one is not None and (one.role, one.team, one.version) == (held.role, held.team, same(held.role, last)):
         return ()
     total = sum((piece.weight for piece in pieces), Fraction(0))
     return tuple(

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from cspay.engine.spans import Change, split
+from cspay.engine.spans import Change, Spans, split
 from cspay.engine.types import AgentRow, Part
 from cspay.i18n import Note
 from cspay.periods import Period
@@ -73,7 +72,7 @@ def combine(
     policy: Policy,
     months: list[Month],
     changes: Mapping[str, Sequence[Change]] | None = None,
-    spans: Sequence[tuple[date, date]] = (),
+    spans: Spans | None = None,
 ) -> tuple[list[AgentRow], list[Note]]:
     """One row per agent over the months they appear in, agents in order of first appearance, each paid in
     parts when their role (or team) changed, by the months, the `changes` within them and the `spans` of
@@ -93,7 +92,7 @@ def _combined_row(
     rules: dict[str, str],
     entries: list[tuple[Month, AgentRow]],
     changes: Mapping[str, Sequence[Change]],
-    spans: Sequence[tuple[date, date]],
+    spans: Spans | None,
 ) -> AgentRow:
     rows = [row for _, row in entries]
     last = rows[-1]  # identity, role and row number from the agent's last month
@@ -128,12 +127,12 @@ def split_month(
     policy: Policy,
     month: Period,
     changes: Mapping[str, Sequence[Change]],
-    spans: Sequence[tuple[date, date]],
+    spans: Spans | None,
 ) -> Iterator[AgentRow]:
     """A month's rows as they stream, each paid in parts when a change or the policy's role amounts split it."""
     for row in rows:
         found = changes.get(row.agent_id, ())
-        if found or len(spans) > 1:
+        if found or (spans is not None and len(spans) > 1):
             row.parts = split([held_in(policy, row, month, row.team)], _kept(policy, found), spans)
         yield row
 

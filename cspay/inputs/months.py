@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from cspay.engine.period import period_policy
-from cspay.engine.spans import Change
+from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems, UsageProblem
 from cspay.i18n import Note
@@ -151,7 +151,7 @@ def open_period(
     period: Period | None = None,
     *,
     changes: Mapping[str, Sequence[Change]] | None = None,
-    spans: Sequence[tuple[date, date]] = (),
+    spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Source:
@@ -163,13 +163,13 @@ def open_period(
         rows: Iterable[AgentRow] = MetricsReader(files[0], policy, encoding=encoding, delimiter=delimiter)
         if column is not None:
             rows = checked_rows(rows, MonthCheck(str(files[0]), column, period, Problems()))
-        if period is not None and (changes or len(spans) > 1):
+        if period is not None and (changes or (spans is not None and len(spans) > 1)):
             rows = split_month(rows, policy, period, changes or {}, spans)
         return Source(policy, policy, rows, period, provenance)
     check_distinct_files(provenance)
     months = read_months(files, policy, encoding=encoding, delimiter=delimiter)
     period = place_months(months, policy, period)
-    if (changes or len(spans) > 1) and any(month.month is None for month in months):
+    if (changes or (spans is not None and len(spans) > 1)) and any(month.month is None for month in months):
         raise UsageProblem(
             f"{policy.path}: the days of the period matter here (a changes file, or role amounts that change within "
             f"{period.label if period else 'the period'}), so each monthly file must name its month: add the "

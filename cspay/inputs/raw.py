@@ -8,11 +8,10 @@ derives from it: the policy's `aggregate` and `combine` say how months combine, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
 from pathlib import Path
 
 from cspay.engine.period import period_policy
-from cspay.engine.spans import Change
+from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.combine import Month, combine, split_month
@@ -31,7 +30,7 @@ def open_export(
     rosters: Sequence[Path],
     *,
     changes: Mapping[str, Sequence[Change]] | None = None,
-    spans: Sequence[tuple[date, date]] = (),
+    spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Source:
@@ -71,7 +70,7 @@ def open_export(
                 f"{', '.join(found.files)}: no roster row is for {period.label}; expected the agents of the month paid"
             )
         month_rows: Iterable[AgentRow] = agent_rows(policy, joined[0], roster.source)
-        if changes or len(spans) > 1:
+        if changes or (spans is not None and len(spans) > 1):
             month_rows = split_month(month_rows, policy, period, changes or {}, spans)
         return Source(policy, policy, month_rows, period, files, notes)
     read = []

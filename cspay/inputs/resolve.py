@@ -8,12 +8,13 @@ from datetime import date
 from pathlib import Path
 
 from cspay.engine.period import period_policy
-from cspay.engine.spans import Change
+from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.changes import read_changes
 from cspay.inputs.files import input_file
+from cspay.inputs.combine import split_month
 from cspay.inputs.months import metric_files, open_period
 from cspay.inputs.raw import open_export
 from cspay.inputs.source import Source, check_period
@@ -47,7 +48,7 @@ def open_inputs(
     versions = _versions(policy, period, changes)
     effective = versions[-1].policy  # the policy as in force at the period's end; earlier parts keep theirs
     found = {} if changes is None or period is None else read_changes(Path(changes), effective, period)
-    spans = [(version.first, version.last or date.max) for version in versions] if len(versions) > 1 else []
+    spans = _spans(versions)
     if effective.metrics is not None or rosters:
         if len(files) != 1:
             raise UsageProblem(
@@ -76,6 +77,18 @@ def open_inputs(
         if found:
             source.notes.append(_changes_note(Path(changes), found, period))
     return _with_team_metrics(source, team_metrics)
+
+
+def _spans(versions: list[Version]) -> Spans | None:
+    """The days of each version in force over the period, and for each role which versions pay it alike."""
+    if len(versions) < 2:
+        return None
+    days = tuple((version.first, version.last or date.max) for version in versions)
+    alike = {}
+    for role in versions[-1].policy.roles:
+        amounts = [version.policy.roles[role] for version in versions]
+        alike[role] = tuple(amounts.index(amount) for amount in amounts)
+    return Spans(days, alike)
 
 
 def _versions(policy: Policy, period: Period | None, changes: str | Path | None) -> list[Version]:
@@ -134,14 +147,21 @@ def _changes_note(path: Path, found: dict[str, list[Change]], period: Period | N
 
 def rows_source(policy: Policy, rows: Iterable[AgentRow], period: Period | None = None) -> Source:
     """Rows already read (a notebook's, a test case's) as a run's source, paid by the period's rules and, for
-    a policy whose values change on dates, by those in force in the period (they must not change within it:
-    rows already read have no parts; open their files with open_inputs to pay each part by its days)."""
+    a policy whose values change on dates, by those in force in the period: a month's rows are paid in parts
+    when its role amounts change within it; a quarter's or year's rows cannot be (their months are gone),
+    so UsageProblem (open their files with open_inputs)."""
     versions = _versions(policy, period, None)
-    if len(versions) > 1:
+    effective = versions[-1].policy
+    spans = _spans(versions)
+    if spans is None:
+        return Source(effective, period_policy(effective), rows, period, [])
+    assert period is not None  # several versions are in force only over a period
+    if period.kind != "month":
         raise UsageProblem(
-            f"the policy {policy.path}: its role amounts change within {period.label if period else 'the period'}; "
-            f"pay it from its files (open_inputs), which split each agent's period into parts",
+            f"the policy {policy.path}: its role amounts change within {period.label}; pay it from its monthly "
+            f"files (open_inputs), which pay each month by the amounts in force",
             "--period",
         )
-    effective = versions[-1].policy
-    return Source(effective, period_policy(effective), rows, period, [])
+    source = Source(effective, effective, split_month(rows, effective, period, {}, spans), period, [])
+    source.role_versions = [version.policy.roles for version in versions]
+    return source

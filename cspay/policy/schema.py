@@ -75,7 +75,7 @@ DESCRIPTIONS = {
         "base_pay": "Base pay for a full month; or a list of dated entries {from, to, value}.",
         "target_bonus": "The bonus paid in full at multiplier 1.0: an amount, or N% of base_pay.",
         "allowances": "Each allowance becomes its own payslip line allowance.<name>.",
-        "team_share": "The share of the bonus paid on the team's result (bonus.team), e.g. 20%; the rest on the agent's own.",
+        "team_share": "The share of the bonus paid on the team's result (bonus.team), e.g. 20%; the rest on own.",
         "paid_on": "own, or team / site: a leader, paid on the result of the team(s) or site led.",
         "grades": "A leader's own grades of the team's or site's score (default: the policy's).",
     },
