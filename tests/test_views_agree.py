@@ -1,7 +1,7 @@
 """Every view shows the run's money: for each shipped policy and example (monthly, budget, quarterly,
-Chinese, raw export by month and by quarter, team results, dated values and changes within a period), each agent's lines and gross are the same in compute's
-JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases built from the
-run, and the ledger after --record."""
+Chinese, raw export by month and by quarter, team results, dated values and changes within a period), each
+agent's lines and gross are the same in compute's JSON, CSV and XLSX, payslip --all, the statements and
+their index, compare, test cases built from the run, and the ledger after --record."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ EXAMPLES += [
     Example(
         "dated quarter",
         "examples/dated/policy-quarterly.yaml",
-        ("examples/dated/2026-10.csv", "examples/dated/2026-11.csv", "examples/dated/2026-12.csv"),
+        tuple(f"examples/dated/months/2026-{month}.csv" for month in (10, 11, 12)),
         ("--period", "2026-Q4", "--changes", str(DATED / "changes-2026-11.csv")),
         "2026-Q4",
         refused="change within 2026-Q4",

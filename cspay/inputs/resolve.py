@@ -13,8 +13,8 @@ from cspay.engine.types import AgentRow
 from cspay.errors import UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.changes import read_changes
-from cspay.inputs.files import input_file
 from cspay.inputs.combine import split_month
+from cspay.inputs.files import input_file
 from cspay.inputs.months import metric_files, open_period
 from cspay.inputs.raw import open_export
 from cspay.inputs.source import Source, check_period
