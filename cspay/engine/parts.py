@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from cspay.engine.computed import Computed
-from cspay.engine.plans import AdjustmentPlan, GatePlan, KpiPlan, Scored
+from cspay.engine.plans import MEMO_LIMIT, AdjustmentPlan, GatePlan, KpiPlan, Scored
 from cspay.engine.rounding import Rounder
 from cspay.engine.rules import basis_bonus, capped, grade_index, proration_factor
 from cspay.engine.teams import Group, TeamBook, led_teams
@@ -39,6 +39,7 @@ from cspay.engine.types import (
 from cspay.policy.model import Grade, Policy, ProratedLine, Role
 
 TEAM_CODE = "bonus.team"
+WHOLE = Fraction(1)  # the share of a payslip paid as one part
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,16 @@ class Parted:
         self.order = ["base_pay", *(f"allowance.{name}" for name in allowances), "bonus", TEAM_CODE]
         applies = engine._applies
         self.prorates = {"base_pay": "base_pay" in applies, "allowance": "allowances" in applies}
+        # Each role's own and team shares of its bonus, worked out once.
+        self.shares = {
+            name: (1 - Fraction(role.team_share) / 100, Fraction(role.team_share) / 100)
+            for name, role in policy.roles.items()
+            if role.team_share
+        }
+        # What many agents have alike, remembered: a part's fixed lines (by version, role, share, days worked,
+        # the part's number) and a bonus line's sums (by everything but whose result it is).
+        self._fixed: dict[tuple[Any, ...], list[Line]] = {}
+        self._sums: dict[tuple[Any, ...], tuple[Decimal, Decimal, bool, Decimal]] = {}
 
     def payslip(self, row: AgentRow, scored: list[Scored | KpiResult]) -> Payslip:
         """The row's payslip: each part's lines, then the adjustments and the floor on the whole."""
@@ -98,17 +109,15 @@ class Parted:
         holds = engine.holds(scored, numbers)
         worked = numbers[engine._worked_column] if engine._worked_column is not None else None
         proration = proration_factor(worked, engine._full)
-        parts = row.parts or (Part(row.role, row.team, Fraction(1)),)
+        parts = row.parts or (Part(row.role, row.team, WHOLE),)
         by_code: dict[str, list[Line]] = {code: [] for code in self.order}
         pieces: list[BonusPiece] = []
         target, before, headline = ZERO, ZERO, None  # the period's target bonus, and its bonus before gates
         for index, part in enumerate(parts):
             role = engine.role_versions[part.version][part.role]
             number = index if len(parts) > 1 else None
-            for code, amount, prorated in _fixed_amounts(role, self.prorates):
-                paid = times(part.share, amount)
-                paid = paid * proration if prorated and worked is not None else paid
-                by_code[code].append(Line(code, _fixed_label(code), engine.round(paid), number))
+            for line in self._fixed_lines(part, role, worked, proration, number):
+                by_code[line.code].append(line)
             target += times(part.share, role.target_bonus_amount())
             results = self._results(row, part, role, own_score)
             headline = results[0][2] if results else headline  # the last part's first line says the grade
@@ -155,17 +164,33 @@ class Parted:
         slip._pending = (engine.kpi_plans, scored, mask, total_weight, numbers)
         return slip
 
+    def _fixed_lines(
+        self, part: Part, role: Role, worked: Decimal | None, proration: Decimal, number: int | None
+    ) -> list[Line]:
+        """A part's base pay and allowance lines: the role's amounts × the part's share (× proration)."""
+        key = (part.version, part.role, part.share, worked, number)
+        found = self._fixed.get(key)
+        if found is None:
+            found = []
+            for code, amount, prorated in _fixed_amounts(role, self.prorates):
+                paid = times(part.share, amount)
+                paid = paid * proration if prorated and worked is not None else paid
+                found.append(Line(code, _fixed_label(code), self.engine.round(paid), number))
+            if len(self._fixed) < MEMO_LIMIT:
+                self._fixed[key] = found
+        return found
+
     def _results(
         self, row: AgentRow, part: Part, role: Role, own_score: Decimal | None
     ) -> list[tuple[str, Fraction, Result]]:
         """Each bonus line of the part: its code, the share of the target it pays, and the result it is on."""
         if role.paid_on != "own":
-            return [("bonus", Fraction(1), self._led(row, part, role))]
+            return [("bonus", WHOLE, self._led(row, part, role))]
         own = Result("own", None, own_score, self._grade(part.role, own_score))
         if not role.team_share:
-            return [("bonus", Fraction(1), own)]
-        team = Fraction(role.team_share) / 100
-        lines = [("bonus", 1 - team, own)] if team < 1 else []
+            return [("bonus", WHOLE, own)]
+        own_share, team = self.shares[part.role]
+        lines = [("bonus", own_share, own)] if own_share else []
         return [*lines, (TEAM_CODE, team, self._team(part, own))]
 
     def _team(self, part: Part, own: Result) -> Result:
@@ -224,18 +249,15 @@ class Parted:
         """One bonus line: target × weight by the result's grade or score, the gates that hold, the cap on
         the same share of the target, then the part's share and the proration, rounded."""
         engine, grade = self.engine, result.grade
-        target = times(weight, role.target_bonus_amount())
-        before = ZERO
-        if result.score is not None and grade is not None:
-            before = basis_bonus(engine._by_score, target, result.score, grade.multiplier)
-        gated = before
-        for plan, held in zip(engine.gate_plans, holds, strict=True):
-            if held:
-                gated = plan.gate.then.apply(gated)
-        cap = engine.policy.bonus.cap
-        final, was_capped = capped(gated, None if cap is None else cap * target)
-        paid = times(part.share, final)
-        paid = paid * proration if engine._bonus_by_worked and worked is not None else paid
+        # By grade, a line's sums depend on the grade, not the score: remembered for agents alike.
+        by = result.score if engine._by_score else None if grade is None else grade.grade
+        key = (part.version, part.role, code, weight, by, result.score is None, tuple(holds), part.share, worked)
+        sums = self._sums.get(key)
+        if sums is None:
+            sums = self._sums_of(part, role, weight, result, holds, worked, proration)
+            if len(self._sums) < MEMO_LIMIT:
+                self._sums[key] = sums
+        target, before, was_capped, paid = sums
         group = result.group
         return BonusPiece(
             code,
@@ -249,10 +271,36 @@ class Parted:
             grade.multiplier if grade else None,
             before,
             was_capped,
-            engine.round(paid),
+            paid,
             result.fallback,
             group,
         )
+
+    def _sums_of(
+        self,
+        part: Part,
+        role: Role,
+        weight: Fraction,
+        result: Result,
+        holds: list[bool],
+        worked: Decimal | None,
+        proration: Decimal,
+    ) -> tuple[Decimal, Decimal, bool, Decimal]:
+        """(target × weight, the bonus before gates, whether the cap cut it, the line's amount)."""
+        engine, grade = self.engine, result.grade
+        target = times(weight, role.target_bonus_amount())
+        before = ZERO
+        if result.score is not None and grade is not None:
+            before = basis_bonus(engine._by_score, target, result.score, grade.multiplier)
+        gated = before
+        for plan, held in zip(engine.gate_plans, holds, strict=True):
+            if held:
+                gated = plan.gate.then.apply(gated)
+        cap = engine.policy.bonus.cap
+        final, was_capped = capped(gated, None if cap is None else cap * target)
+        paid = times(part.share, final)
+        paid = paid * proration if engine._bonus_by_worked and worked is not None else paid
+        return target, before, was_capped, engine.round(paid)
 
     def _hits(self, before: Decimal, holds: list[bool]) -> tuple[GateHit, ...]:
         """The gates that held, each with what it did to the whole bonus (every line alike)."""

@@ -53,7 +53,7 @@ class Part:
 
 def times(share: Fraction, amount: Decimal) -> Decimal:
     """`amount` times an exact share, rounded once (to Decimal's 28 digits); a whole share leaves it as it is."""
-    if share == 1:
+    if share.denominator == 1 and share.numerator == 1:
         return amount
     return amount * share.numerator / share.denominator
 

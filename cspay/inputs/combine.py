@@ -130,10 +130,16 @@ def split_month(
     spans: Spans | None,
 ) -> Iterator[AgentRow]:
     """A month's rows as they stream, each paid in parts when a change or the policy's role amounts split it."""
+    plain: dict[tuple[str, str], tuple[Part, ...]] = {}  # without changes, a row's parts follow its role and team
     for row in rows:
         found = changes.get(row.agent_id, ())
-        if found or (spans is not None and len(spans) > 1):
+        if found:
             row.parts = split([held_in(policy, row, month, row.team)], _kept(policy, found), spans)
+        elif spans is not None and len(spans) > 1:
+            parts = plain.get((row.role, row.team))
+            if parts is None:
+                parts = plain[(row.role, row.team)] = split([held_in(policy, row, month, row.team)], (), spans)
+            row.parts = parts
         yield row
 
 
