@@ -149,3 +149,33 @@ def test_an_undated_policy_prints_no_timeline(runner):
     result = runner.invoke(app, ["validate-policy", str(STANDARD)])
     assert 0 == result.exit_code, result.output
     assert 1 == len(result.stdout.splitlines())
+
+
+def test_a_dated_policy_is_linted_as_it_stands_in_each_stretch(tmp_path):
+    """A target bonus raised too far from July to September is warned about (CSP101), once, though the policy
+    before and after it is fine."""
+    from cspay.rollout.lint import lint
+
+    text = STANDARD.read_text(encoding="utf-8")
+    old = "    target_bonus: 1800       # an amount, paid in full at multiplier 1.0\n"
+    assert old in text
+    path = write_yaml(
+        tmp_path,
+        text.replace(
+            old,
+            "    target_bonus:\n      - {from: 2026-01-01, value: 1800}\n      - {from: 2026-07-01, to: 2026-09-30, "
+            "value: 4000}\n      - {from: 2026-10-01, value: 1800}\n",
+        ),
+    )
+    policy = load_policy(path)
+    assert ["CSP101"] == [finding.code for finding in lint(policy) if finding.code == "CSP101"]
+    assert [] == [finding.code for finding in lint(policy.versions[0].policy) if finding.code == "CSP101"]
+
+
+def test_calibrate_refuses_a_dated_policy(runner, tmp_path):
+    """calibrate writes one value per key, so a policy whose values change on dates is refused (exit 2)."""
+    path = write_yaml(tmp_path, dated_text())
+    arguments = ["calibrate", str(path), str(STANDARD.parent / "month.csv"), "--period", "2026-11"]
+    result = runner.invoke(app, [*arguments, "--out", str(tmp_path / "new.yaml")])
+    assert 2 == result.exit_code, result.output
+    assert "has values that change on dates, and calibrate writes one value per key" in result.output
