@@ -243,3 +243,17 @@ def test_what_moves_counts_the_team_again(run):
     # / 100 = 89 scores 0.95 and its score (0.95 + 0.875) / 2 = 0.9125, still B: the team part stays 200.
     assert lever.next_point is not None
     assert Decimal("800.00") == lever.next_point.outcome.gain
+
+
+def test_an_agent_without_a_team_is_paid_the_team_part_on_their_own_result(tmp_path):
+    """N1 with an empty team cell: no team to count in, so the team part is paid on N1's own A, 200 × 1.2."""
+    month = tmp_path / "month.csv"
+    month.write_text(MONTH.read_text(encoding="utf-8").replace("N1,L1,North,", "N1,L1,,"), encoding="utf-8")
+    piece = slip_of(run_of(month=month), "N1").pieces[1]
+    assert ("own", "no_team", Decimal("240.00")) == (piece.basis, piece.fallback, piece.amount)
+
+
+def test_without_a_minimum_no_team_is_small(tmp_path):
+    """min_size defaults to 0: East's two members and Solo's one are paid on their own teams' results."""
+    run = run_of(changed(tmp_path, "min_size: 2.5, ", ""))
+    assert [False, False, False] == [run.engine.teams.team(name).small for name in ("North", "East", "Solo")]

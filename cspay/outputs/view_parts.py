@@ -16,12 +16,18 @@ FOUR_PLACES = Decimal("0.0001")
 MEMBERS_SHOWN = 20  # a site's members are many: the first ones, then how many more
 
 
-def part_text(part: PartExplained, wording: Wording) -> str:
-    """Which part of the period: `L1, 2026-11-01 to 2026-11-15 (1/2)`, or `L1 (2/3)` without its days."""
+def part_text(part: PartExplained, wording: Wording, *, team: bool = False) -> str:
+    """Which part of the period: `L1, 2026-11-01 to 2026-11-15 (1/2)`, or `L1 (2/3)` without its days; with
+    `team` (the parts differ by team), the team after the role: `L1 North, …`."""
     words = wording.words
+    role = f"{part.role} {part.team}" if team and part.team else part.role
     if part.first is None or part.last is None:
-        return words("part.months", role=part.role, share=_share(part.share))
-    return words("part.days", role=part.role, first=part.first, last=part.last, share=_share(part.share))
+        return words("part.months", role=role, share=_share(part.share))
+    return words("part.days", role=role, first=part.first, last=part.last, share=_share(part.share))
+
+
+def _teams_differ(e: Explanation) -> bool:
+    return len({part.team for part in e.parts}) > 1
 
 
 def part_how(line: LineExplained, e: Explanation, wording: Wording, how: str) -> str:
@@ -33,7 +39,8 @@ def part_how(line: LineExplained, e: Explanation, wording: Wording, how: str) ->
         how = wording.words("how.part", amount=wording.money(line.full_amount), share=_share(part.share)) + (
             "" if not line.prorated or e.proration is None else f" × {e.proration.worked_days}/{e.proration.full}"
         )
-    return f"{part_text(part, wording)}: {how}" if how else part_text(part, wording)
+    text = part_text(part, wording, team=_teams_differ(e))
+    return f"{text}: {how}" if how else text
 
 
 def piece_sentences(e: Explanation, wording: Wording) -> list[str]:
@@ -44,7 +51,7 @@ def piece_sentences(e: Explanation, wording: Wording) -> list[str]:
         whose, result = _whose(piece, groups, wording), _result(piece, e, wording)
         if piece.part is not None:
             part = e.parts[piece.part]
-            whose = f"{part_text(part, wording)}: {whose}"
+            whose = f"{part_text(part, wording, team=_teams_differ(e))}: {whose}"
             if piece.score is not None:
                 share = wording.money(times(part.share, piece.before_gates))
                 result = words("piece.for_part", result=result, share=_share(part.share), amount=share)

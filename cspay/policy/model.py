@@ -524,7 +524,7 @@ class Teams(Model):
     site: Text | None = None  # the column naming each agent's site
     leads: Text | None = None  # the column naming the team(s) a leader leads, separated by ";"
     membership: Literal["prorated", "whole"] = "prorated"  # prorated: a member counts by worked days too
-    min_size: NonNegative = Decimal(1)  # members counted (each by their membership); fewer: small_team decides
+    min_size: NonNegative = Decimal(0)  # members counted (each by their membership); fewer: small_team decides
     small_team: Literal["own", "site"] = "own"  # what a member's team part is paid on when the team is small
 
 
