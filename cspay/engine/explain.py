@@ -14,9 +14,17 @@ from typing import Any, cast
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import CurvePoint, curve_points, position
+from cspay.engine.explain_parts import (
+    GroupExplained,
+    PartExplained,
+    PieceExplained,
+    groups_explained,
+    part_explained,
+    piece_explained,
+)
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
-from cspay.engine.types import ZERO, AgentRow, BonusPiece, GateHit, KpiResult, Part, Payslip
+from cspay.engine.types import ZERO, AgentRow, GateHit, KpiResult, Payslip
 from cspay.policy.model import Forfeit, Gate, Kpi, KpiSubject, Multiply, Policy
 
 
@@ -74,53 +82,6 @@ class LineExplained:
     prorated: bool
     adjustment: AdjustmentExplained | None = None
     part: int | None = None
-
-
-@dataclass(frozen=True)
-class PartExplained:
-    """A part of a period paid in parts: the role and team held, its days (None when not known), its share."""
-
-    role: str
-    role_label: str
-    team: str
-    first: date | None
-    last: date | None
-    share: Fraction
-
-
-@dataclass(frozen=True)
-class GroupExplained:
-    """A team's (or site's, or a leader's teams') result: how it was made, who counted and how much."""
-
-    kind: str
-    name: str
-    site: str | None
-    rule: str
-    size: Decimal
-    min_size: Decimal
-    small: bool
-    members: tuple[tuple[str, Decimal], ...]
-    score: Decimal | None
-    kpis: tuple[KpiResult, ...]
-
-
-@dataclass(frozen=True)
-class PieceExplained:
-    """One bonus line of a policy with team results: on whose result it was paid, and how much."""
-
-    code: str
-    part: int | None
-    basis: str
-    group: str | None
-    fallback: str | None
-    weight: Fraction
-    target: Decimal
-    score: Decimal | None
-    grade: str | None
-    multiplier: Decimal | None
-    before_gates: Decimal
-    capped: bool
-    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -225,57 +186,10 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         _bonus(policy, row, slip, pricing),
         _floor(policy, slip),
         what_moves(pricing, row),
-        tuple(_part(policy, part) for part in slip.parts),
-        tuple(_piece(piece) for piece in slip.pieces),
-        _groups(policy, slip),
+        tuple(part_explained(policy, part) for part in slip.parts),
+        tuple(piece_explained(piece) for piece in slip.pieces),
+        groups_explained(policy, slip),
     )
-
-
-def _part(policy: Policy, part: Part) -> PartExplained:
-    label = policy.roles[part.role].label or part.role
-    return PartExplained(part.role, label, part.team, part.first, part.last, part.share)
-
-
-def _piece(piece: BonusPiece) -> PieceExplained:
-    return PieceExplained(
-        piece.code,
-        piece.part,
-        piece.basis,
-        piece.group,
-        piece.fallback,
-        piece.weight,
-        piece.target,
-        piece.score,
-        piece.grade,
-        piece.multiplier,
-        piece.before_gates,
-        piece.capped,
-        piece.amount,
-    )
-
-
-def _groups(policy: Policy, slip: Payslip) -> tuple[GroupExplained, ...]:
-    """Each team, site or leader's teams whose result a bonus line was paid on (or that was too small)."""
-    teams = policy.teams
-    found: dict[tuple[str, str], GroupExplained] = {}
-    for piece in slip.pieces:
-        group = piece.result
-        if group is None or teams is None or (group.kind, group.name) in found:
-            continue
-        members = tuple((member.agent_id, member.weight) for member in group.members)
-        found[(group.kind, group.name)] = GroupExplained(
-            group.kind,
-            group.name,
-            group.site,
-            teams.score,
-            group.size,
-            teams.min_size,
-            group.small,
-            members,
-            group.score,
-            group.kpis,
-        )
-    return tuple(found.values())
 
 
 def explain_row(policy: Policy, row: AgentRow) -> Explanation:

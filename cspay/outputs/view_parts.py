@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from cspay.engine.explain import Explanation, GroupExplained, LineExplained, PartExplained, PieceExplained
+from cspay.engine.explain import Explanation, LineExplained
+from cspay.engine.explain_parts import GroupExplained, PartExplained, PieceExplained
 from cspay.engine.moves import tidy
 from cspay.engine.rounding import exponent
 from cspay.engine.types import times
