@@ -98,6 +98,10 @@ class TeamBook:
             by_team.setdefault(member.team, []).append(member)
         self.by_team: Mapping[str, list[Member]] = by_team
         self.site_of = {team: group[0].site for team, group in by_team.items()}
+        sites: dict[str, list[str]] = {}
+        for team, site in self.site_of.items():
+            sites.setdefault(site, []).append(team)
+        self.teams_of = {site: tuple(teams) for site, teams in sites.items()}  # each site's teams, in order
         self._results: dict[tuple[str, tuple[str, ...]], Group] = {}
         self._shared: TeamBook | None = None  # the book this one was made from by `replaced`
         self._changed: frozenset[str] = frozenset()  # the teams it counts afresh
@@ -108,7 +112,7 @@ class TeamBook:
 
     def site(self, name: str) -> Group:
         """A site's result: every member of its teams (team metrics: its teams' rows) counted together."""
-        return self._group("site", tuple(team for team, site in self.site_of.items() if site == name), name)
+        return self._group("site", self.teams_of.get(name, ()), name)
 
     def led(self, names: Sequence[str]) -> Group:
         """The result of the teams a leader leads: one team's, or several counted together."""
