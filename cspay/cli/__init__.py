@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspay.cli import compute, exports, ledger, policy, review, rollout, statements  # noqa: F401 - they register commands
+from cspay.cli import (  # noqa: F401 - they register commands
+    compute,
+    controls,
+    disputes,
+    exports,
+    ledger,
+    payments,
+    policy,
+    review,
+    rollout,
+    statements,
+)
 from cspay.cli.common import app
 
 __all__ = ["app", "main"]

@@ -156,6 +156,21 @@ def period_option(text: str | None, hint: str = "--period") -> Any:
         raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Your name, recorded beside your operating-system account (for shared accounts)."),
+]
+
+
+def who_is(by: str | None) -> Any:
+    """Who takes a step now: the account, and the name given with --by (exit 2 when it is blank)."""
+    from cspay.ledger.reads import Who
+
+    if by is not None and not by.strip():
+        raise typer.BadParameter('expected a name, e.g. --by "Zhou Min"', param_hint="--by")
+    return Who.now(by.strip() if by else None)
+
+
 def words_for(lang: str | None, policy: Policy | None = None) -> Words:
     """cspay's words in the language asked for, else the policy's locale, else English."""
     from cspay.i18n import Words, languages
@@ -203,7 +218,23 @@ TeamMetricsOption = Annotated[
     Path | None,
     typer.Option("--team-metrics", help="Each team's metrics (CSV), for a policy whose teams.score is team_metrics."),
 ]
-EncodingOption = Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")]
+
+
+def _text_encoding(name: str | None) -> str | None:
+    """--encoding names a text encoding, or it is bad usage (exit 2)."""
+    if name is None:
+        return None
+    from cspay.encodings import text_encoding
+
+    try:
+        return text_encoding(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--encoding") from None
+
+
+EncodingOption = Annotated[
+    str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).", callback=_text_encoding)
+]
 DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
 LangOption = Annotated[
     str | None,

@@ -63,6 +63,7 @@ class Compiled(Protocol):
     kpi_plans: list[KpiPlan]
     gate_plans: list[GatePlan]
     round: Rounder
+    currency: str
     _worked_column: str | None
     _full: Decimal
     _applies: frozenset[ProratedLine]
@@ -158,6 +159,7 @@ class Parted:
             None,
             numbers,
             row.groups,
+            engine.currency,
             row.parts,
             tuple(pieces),
         )

@@ -15,8 +15,10 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from cspay.cells import id_key
 from cspay.engine.spans import Change, Spans, split
 from cspay.engine.types import AgentRow, Part
+from cspay.errors import MetricsError, Problems
 from cspay.i18n import Note
 from cspay.periods import Period
 from cspay.policy.checks import summed_columns
@@ -78,12 +80,22 @@ def combine(
     parts when their role (or team) changed, by the months, the `changes` within them and the `spans` of
     the policy's role amounts."""
     present: dict[str, list[tuple[Month, AgentRow]]] = {}
+    problems = Problems()
     for month in months:
         for row in month.rows:
-            present.setdefault(row.agent_id, []).append((month, row))
+            entries = present.setdefault(id_key(row.agent_id), [])
+            if entries and entries[0][1].agent_id != row.agent_id:  # one agent, written two ways
+                other = entries[0][1]
+                problems.add(
+                    f"{row.source}: row {row.line}: agent {row.agent_id!r} is written {other.agent_id!r} in "
+                    f"{other.source} row {other.line}; expected one spelling of an id in every month"
+                )
+            entries.append((month, row))
+    problems.raise_if_any(MetricsError)
     rules = column_rules(policy)
     rows = [_combined_row(policy, rules, entries, changes or {}, spans) for entries in present.values()]
     notes = [note for entries, row in zip(present.values(), rows, strict=True) if (note := _role_note(entries, row))]
+    notes += [note for entries in present.values() if (note := _currency_note(entries))]
     return rows, notes
 
 
@@ -111,6 +123,7 @@ def _combined_row(
         last.source,
         last.period,
         last.groups,
+        last.currency,
         parts,
     )
 
@@ -161,3 +174,15 @@ def _role_note(entries: list[tuple[Month, AgentRow]], row: AgentRow) -> Note | N
         shares[part.role] = shares.get(part.role, Fraction(0)) + part.share
     paid = ", ".join(f"{role} {share}" for role, share in shares.items())
     return Note("note.role_changed", {"agent": row.agent_id, "roles": ", ".join(shown), "shares": paid})
+
+
+def _currency_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
+    cells = [row.currency for _, row in entries]
+    if len(set(cells)) == 1:
+        return None
+    shown = [
+        f"{month.month.label if month.month else Path(month.path).name}: {row.currency or '-'}"
+        for month, row in entries
+    ]
+    values: dict[str, str | int] = {"agent": entries[-1][1].agent_id, "currencies": ", ".join(shown)}
+    return Note("note.currency_changed", values | {"currency": cells[-1] or "-"})

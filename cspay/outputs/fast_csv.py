@@ -124,7 +124,7 @@ class _BulkRun:
         kpi_texts = [(index, texts) for index, _, _, texts in self.kpi_cells]
         for line, cells in rows:
             if cells is None:
-                self.reader.undecodable(line)
+                self.reader.unreadable(line)
                 continue
             if len(cells) == width:
                 try:
@@ -256,3 +256,5 @@ class _BulkRun:
     def close(self) -> None:
         self.out.close()
         self._add_line_sets()
+        if self.summary.headcount:  # as Summary.add would: a run paid this way pays one currency (fast_reader)
+            self.summary.currency = self.engine.currency

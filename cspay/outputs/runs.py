@@ -34,4 +34,4 @@ def write_run_json(handle: IO[str], run: PayRun) -> None:
     head = provenance(run)
     if run.engine.teams is not None:
         head |= rollup_data(run.applied, run.engine.teams)
-    write_json(handle, run.applied, run.payslips, run.summary, head, run.annotate())
+    write_json(handle, run.applied, run.payslips, run.summary, head, run.annotate(), run.consolidated)

@@ -16,10 +16,10 @@ DASH = "—"
 class Wording:
     """Numbers, amounts and values written for one policy in one language."""
 
-    def __init__(self, policy: Policy, words: Words) -> None:
+    def __init__(self, policy: Policy, words: Words, currency: str | None = None) -> None:
         self.words = words
-        self.currency = policy.currency
-        self.step, self.mode = policy.rounding.step, policy.rounding.mode
+        self.currency = currency or policy.currency  # a payslip's amounts are in its own currency
+        self.step, self.mode = policy.rounding_step(self.currency), policy.rounding.mode
         self.units = {code: kpi.unit for code, kpi in policy.kpis.items()}
 
     def money(self, amount: Decimal | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cspay.policy.currency_checks import currency_checks
 from cspay.policy.model import MONTHLY_PAY, Grade, Policy
 from cspay.policy.values import HUNDRED
 
@@ -29,7 +30,7 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"), f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
-    return problems + period_checks(policy) + team_checks(policy)
+    return problems + period_checks(policy) + team_checks(policy) + currency_checks(policy)
 
 
 def grade_checks(grades: list[Grade], where: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -46,10 +47,11 @@ def grade_checks(grades: list[Grade], where: tuple[str | int, ...]) -> list[tupl
                 )
             )
         seen.setdefault(grade.min_score, i)
-    names = [grade.grade for grade in grades]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            problems.append(((*where, i, "grade"), f"grade {name!r} is listed twice"))
+    listed: set[str] = set()
+    for i, grade in enumerate(grades):
+        if grade.grade in listed:
+            problems.append(((*where, i, "grade"), f"grade {grade.grade!r} is listed twice"))
+        listed.add(grade.grade)
     if Decimal(0) not in seen:
         problems.append((where, "one grade must have min_score 0, so every score gets a grade"))
     return problems

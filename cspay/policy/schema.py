@@ -70,6 +70,15 @@ DESCRIPTIONS = {
         "floor": "Gross is never below this; the difference is its own line.",
         "lint": "Thresholds of the pitfall warnings of `cspay validate-policy`, and rules silenced with a reason.",
         "teams": "Team results: how a team's score is made, who counts in it, and how teams roll up to sites.",
+        "approval": "Who may approve a recorded run or a one-off adjustment: {four_eyes: true}.",
+        "one_off_adjustments": "Manual one-off amounts (`cspay adjust add`): the codes allowed and a limit.",
+    },
+    "Approval": {
+        "four_eyes": "true: a run or a one-off adjustment is approved by someone other than who recorded it.",
+    },
+    "OneOffAdjustments": {
+        "codes": "The codes allowed, each with its payslip label: {retention_bonus: Retention bonus}.",
+        "max_amount": "The largest amount, either way (a payment or a deduction), one adjustment may carry.",
     },
     "Role": {
         "base_pay": "Base pay for a full month; or a list of dated entries {from, to, value}.",

@@ -103,8 +103,8 @@ def kpi_table(kpis: list[KpiStats], words: Words) -> Table:
 def role_table(result: Review, words: Words) -> Table:
     headers = [words(f"review.col.{key}") for key in ("role", "agents", "bonus", "gross", "bonus_share", "range")]
     table = _table(words("review.roles"), headers)
-    currency = result.policy.currency
     for role in result.roles:
+        currency = role.currency or result.policy.currency
         table.add_row(
             role.role,
             str(role.agents),
