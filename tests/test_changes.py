@@ -4,6 +4,7 @@ every bad cell located, and the combinations cspay refuses with a sentence."""
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from cspay.cli import app
 from cspay.engine.spans import Change
 from cspay.errors import MetricsError
 from cspay.inputs.changes import read_changes
+from cspay.inputs.resolve import open_inputs
 from cspay.inputs.team_metrics import read_team_metrics
 from cspay.periods import parse_period
 from cspay.policy.loader import load_policy
@@ -75,6 +77,24 @@ def test_overlapping_changes_of_one_agent_are_refused(standard, tmp_path):
         f"{path}: row 3: agent 'A1' from 2026-11-15 overlaps row 2 (2026-11-01 to 2026-11-20); expected one row "
         f"per stretch of days"
     ] == caught.value.lines()
+
+
+def test_an_id_written_another_way_is_the_same_agent(standard, tmp_path):
+    """Rows for `A1` and `ａ1` are one agent's (ids are read as a person reads them), so their overlap is refused."""
+    path = changes_file(tmp_path, "agent_id,from,to,role,team\nA1,2026-11-01,2026-11-20,L2,\nａ1,2026-11-15,,L1,\n")
+    with pytest.raises(MetricsError) as caught:
+        read_changes(path, standard, NOVEMBER)
+    assert [
+        f"{path}: row 3: agent 'A1' from 2026-11-15 overlaps row 2 (2026-11-01 to 2026-11-20); expected one row "
+        f"per stretch of days"
+    ] == caught.value.lines()
+
+
+def test_a_change_reaches_the_metrics_row_however_its_id_is_written(standard, tmp_path):
+    """A change for `a001` splits the month of the metrics row A001, as its month files would match it."""
+    path = changes_file(tmp_path, "agent_id,from,to,role,team\na001,2026-11-16,,L2,\n")
+    rows = {row.agent_id: row for row in open_inputs(standard, [MONTH], "2026-11", changes=path).rows}
+    assert [("L1", Fraction(1, 2)), ("L2", Fraction(1, 2))] == [(part.role, part.share) for part in rows["A001"].parts]
 
 
 def test_a_changes_file_needs_its_columns(standard, tmp_path):

@@ -6,7 +6,8 @@ row says, one row per agent per stretch of days:
     A031,2026-11-10,2026-11-20,,South
 
 `from` and `to` are the first and last day (an empty `to`: to the end of the period); an empty role or team
-keeps the metrics row's. Rows outside the period are left out; one agent's rows may not overlap.
+keeps the metrics row's. Rows outside the period are left out; one agent's rows may not overlap. An id is
+matched as a person reads it (cspay.cells.id_key): `a018` and `Ａ018` are agent A018.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import itertools
 from datetime import date
 from pathlib import Path
 
+from cspay.cells import id_key
 from cspay.engine.spans import Change
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.tables import locate, read_csv, width_problem
@@ -23,7 +25,8 @@ from cspay.policy.model import Policy
 
 
 def read_changes(path: Path, policy: Policy, period: Period) -> dict[str, list[Change]]:
-    """Each agent's changes that fall in the period, in date order; every bad cell reported at once."""
+    """Each agent's changes that fall in the period, in date order, by the id as first written; every bad cell
+    reported at once."""
     agents = policy.agents
     file = read_csv(path)
     wanted = {"id": agents.id, "from": agents.from_, "to": agents.to, "role": agents.role}
@@ -33,6 +36,7 @@ def read_changes(path: Path, policy: Policy, period: Period) -> dict[str, list[C
     index = {key: columns[name] for key, name in wanted.items()}
     problems = Problems()
     found: dict[str, list[Change]] = {}
+    spelled: dict[str, str] = {}  # each agent's id as first written, by what a person reads it as
     for line, cells in file.records:
         if problem := width_problem(file, line, cells):
             problems.add(problem)
@@ -40,7 +44,7 @@ def read_changes(path: Path, policy: Policy, period: Period) -> dict[str, list[C
         cell = {key: cells[at].strip() for key, at in index.items()}
         change = _change(file.path, line, cell, wanted, policy, problems)
         if change is not None and change.first <= period.last and (change.last is None or change.last >= period.first):
-            found.setdefault(cell["id"], []).append(change)
+            found.setdefault(spelled.setdefault(id_key(cell["id"]), cell["id"]), []).append(change)
     for agent, changes in found.items():
         changes.sort(key=lambda change: change.first)
         for before, after in itertools.pairwise(changes):

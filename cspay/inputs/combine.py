@@ -93,7 +93,8 @@ def combine(
             entries.append((month, row))
     problems.raise_if_any(MetricsError)
     rules = column_rules(policy)
-    rows = [_combined_row(policy, rules, entries, changes or {}, spans) for entries in present.values()]
+    by_agent = by_id(changes or {})
+    rows = [_combined_row(policy, rules, entries, by_agent, spans) for entries in present.values()]
     notes = [note for entries, row in zip(present.values(), rows, strict=True) if (note := _role_note(entries, row))]
     notes += [note for entries in present.values() if (note := _currency_note(entries))]
     return rows, notes
@@ -111,7 +112,7 @@ def _combined_row(
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
     held = [held_in(policy, row, month.month, last.team) for month, row in entries]
-    parts = split(held, _kept(policy, changes.get(last.agent_id, ())), spans)
+    parts = split(held, _kept(policy, changes.get(id_key(last.agent_id), ())), spans)
     return AgentRow(
         last.line,
         last.agent_id,
@@ -144,8 +145,9 @@ def split_month(
 ) -> Iterator[AgentRow]:
     """A month's rows as they stream, each paid in parts when a change or the policy's role amounts split it."""
     plain: dict[tuple[str, str], tuple[Part, ...]] = {}  # without changes, a row's parts follow its role and team
+    by_agent = by_id(changes)
     for row in rows:
-        found = changes.get(row.agent_id, ())
+        found = by_agent.get(id_key(row.agent_id), ()) if by_agent else ()
         if found:
             row.parts = split([held_in(policy, row, month, row.team)], _kept(policy, found), spans)
         elif spans is not None and len(spans) > 1:
@@ -154,6 +156,11 @@ def split_month(
                 parts = plain[(row.role, row.team)] = split([held_in(policy, row, month, row.team)], (), spans)
             row.parts = parts
         yield row
+
+
+def by_id(changes: Mapping[str, Sequence[Change]]) -> dict[str, Sequence[Change]]:
+    """The changes by what a person reads each agent's id as (cspay.cells.id_key), as rows are matched."""
+    return {id_key(agent): found for agent, found in changes.items()}
 
 
 def _kept(policy: Policy, changes: Sequence[Change]) -> Sequence[Change]:
