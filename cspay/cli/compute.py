@@ -28,6 +28,7 @@ from cspay.cli.common import (
     app,
     console,
     ledger_read,
+    log_format_option,
     open_source,
     print_notes,
     reports_errors,
@@ -77,7 +78,13 @@ def compute(
         typer.Option("--quiet", "-q", help="Print nothing on success (data asked for on stdout is still written)."),
     ] = False,
     log_format: Annotated[
-        LogFormat, typer.Option("--log-format", help="text, or json: one summary line on stderr for logs.")
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            callback=log_format_option,
+            is_eager=True,
+            help="text, or json: every line on stderr a JSON object (notes, errors, one summary line) for logs.",
+        ),
     ] = LogFormat.text,
     bom: Annotated[
         bool,
@@ -143,7 +150,7 @@ def compute(
         run.rates = converting
         keep = _recorder(record, correction=correction, who=who, disputes=dispute or [])
         recorded = None
-        with _progress(run, words) as advance:
+        with _progress(run, words, shown=not quiet) as advance:
             if format is Format.table:
                 if not quiet:
                     _print_period_heading(run, words)
@@ -251,10 +258,11 @@ def _write(
 
 
 @contextmanager
-def _progress(run: PayRun, words: Words) -> Iterator[Any]:
-    """A progress bar for one month's file read as it streams, when a person watches stderr."""
+def _progress(run: PayRun, words: Words, *, shown: bool) -> Iterator[Any]:
+    """A progress bar for one month's file read as it streams, when a person watches stderr (never with
+    --quiet)."""
     reader = run.source.reader
-    if reader is None:
+    if reader is None or not shown:
         yield None
         return
     from cspay.outputs.terminal_progress import progress_bar

@@ -53,6 +53,17 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
+def _create_private(path: Path) -> None:
+    """A new ledger file readable by its owner only, as every file of pay data cspay writes (SQLite gives
+    its journal the database file's permissions); an existing ledger keeps its own."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise LedgerError(f"{path}: cannot create the ledger ({error.strerror or error})") from None
+
+
 class Ledger(ControlBook, ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction."""
 
@@ -61,6 +72,8 @@ class Ledger(ControlBook, ReviewReads):
         check_ledger_path(self.path)
         if not create and not self.path.is_file():
             raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
+        if create:
+            _create_private(self.path)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")
