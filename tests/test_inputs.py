@@ -182,10 +182,13 @@ def test_identity_comes_from_the_last_month(policy):
 
 
 def test_a_role_change_is_noted(policy):
-    """An agent whose role changed gets a note listing each month's role."""
+    """An agent whose role changed gets a note listing each month's role and the part each role is paid for."""
     notes = open_period(policy, MONTHS).notes
     assert [
-        ("note.role_changed", {"agent": "Q004", "roles": "2026-10: L1, 2026-11: L2, 2026-12: L2", "role": "L2"})
+        (
+            "note.role_changed",
+            {"agent": "Q004", "roles": "2026-10: L1, 2026-11: L2, 2026-12: L2", "shares": "L1 1/3, L2 2/3"},
+        )
     ] == [(note.key, note.values) for note in notes]
 
 

@@ -4,7 +4,7 @@ refusals when neither says what earlier months withheld, rosters joined to a mon
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
@@ -377,3 +377,78 @@ def test_export_pay_writes_each_agents_net_from_the_approved_run(runner: CliRunn
         found.append((result.exit_code, out.read_text() if out.exists() else result.output))
     assert (0, "id,pay\nA001,24945.00\n") == found[0]
     assert 1 == found[1][0] and "the run deducted nothing, so it has no net pay" in found[1][1]
+
+
+PROMOTED = """\
+policy: promoted-with-deductions
+version: "1"
+agents: {id: agent_id, role: role}
+roles:
+  W1: {base_pay: 20000, target_bonus: 0}
+  W2: {base_pay: 30000, target_bonus: 0}
+kpis:
+  csat: {column: csat, unit: percent, weight: 100, score: {threshold: 80, target: 90, stretch: 96}}
+grades:
+  - {grade: A, min_score: 1.0, multiplier: 1.0}
+  - {grade: D, min_score: 0, multiplier: 0}
+deductions:
+  packs: [PACKS]
+  bases: {wage: base}
+  special_deductions: special
+"""
+
+
+def test_a_promotion_within_the_month_is_taxed_once_on_the_whole_gross(runner: CliRunner, tmp_path: Path) -> None:
+    """W1 to the 15th and W2 from the 16th of January: base pay 20,000 × 15/31 and 30,000 × 16/31 make gross
+    25,161.29; one contribution of 4,500 and one tax line on all of it, 3% of 25,161.29 − 5,000 − 4,500 −
+    2,000 = 409.84, never a deduction per part."""
+    packs = f"{ROOT / 'policies' / 'statutory' / 'cn-iit-2026.yaml'}, {NET / 'social.yaml'}"
+    policy = write_yaml(tmp_path, PROMOTED.replace("PACKS", packs))
+    month = tmp_path / "month.csv"
+    month.write_text("agent_id,role,csat,base,special\nA001,W1,90,30000,2000\n", encoding="utf-8")
+    changes = tmp_path / "changes.csv"
+    changes.write_text("agent_id,from,to,role,team\nA001,2026-01-16,,W2,\n", encoding="utf-8")
+    run = compute(runner, "--period", "2026-01", "--changes", str(changes), policy=str(policy), month=str(month))
+    slip = run["payslips"][0]
+    assert [("9677.42", 0), ("15483.87", 1)] == [
+        (line["amount"], line["part"]) for line in slip["lines"] if line["code"] == "base_pay"
+    ]
+    assert "25161.29" == slip["gross"]
+    assert [("contribution.social", "4500.00"), ("tax.income", "409.84")] == [
+        (line["code"], line["amount"]) for line in slip["deductions"]
+    ]
+    assert "20251.45" == slip["net"]
+    assert "25161.29" == slip["withholding"]["tax"]["income"]
+
+
+GROSS_PACK = """\
+pack: test-gross-social
+currency: CNY
+source: a test pack whose one contribution is a tenth of the month's gross
+bases:
+  pay: {of: gross}
+contributions:
+  social: {base: pay, employee: 10%}
+"""
+
+
+def test_team_pay_is_deducted_from_after_the_team_part_is_paid(runner: CliRunner, tmp_path: Path) -> None:
+    """Under team results, each agent's contribution and tax are worked out on the whole gross, the team
+    part of the bonus included: 10% of gross, then 3% of gross − 5,000 − the contribution."""
+    (tmp_path / "gross.yaml").write_text(GROSS_PACK, encoding="utf-8")
+    text = (DATA / "teams" / "policy.yaml").read_text(encoding="utf-8")
+    text += f"deductions:\n  packs: [{ROOT / 'policies' / 'statutory' / 'cn-iit-2026.yaml'}, gross.yaml]\n"
+    policy = write_yaml(tmp_path, text)
+    run = compute(runner, "--period", "2026-01", policy=str(policy), month=str(DATA / "teams" / "month.csv"))
+    cent = Decimal("0.01")
+    team_parts = 0
+    for slip in run["payslips"]:
+        gross = Decimal(slip["gross"])
+        team_parts += any(line["code"] == "bonus.team" and Decimal(line["amount"]) for line in slip["lines"])
+        social = (gross / 10).quantize(cent, rounding=ROUND_HALF_UP)
+        income_tax = (max(gross - 5000 - social, Decimal(0)) * Decimal("0.03")).quantize(cent, rounding=ROUND_HALF_UP)
+        assert [("contribution.social", social), ("tax.income", income_tax)] == [
+            (line["code"], Decimal(line["amount"])) for line in slip["deductions"]
+        ], slip["agent_id"]
+        assert gross - social - income_tax == Decimal(slip["net"])
+    assert team_parts >= 3

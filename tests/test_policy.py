@@ -110,6 +110,56 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "several_cross_checks.yaml:14:3: grades: one grade must have min_score 0",
         "several_cross_checks.yaml:17:11: gates[0].kpi: unknown KPI 'qa'; the KPIs are csat",
     ],
+    "dated_overlap": [
+        "dated_overlap.yaml:9:16: roles.L1.base_pay[1].from: 2026-07-10 overlaps roles.L1.base_pay[0], which "
+        "holds to 2026-07-15"
+    ],
+    "dated_gap": [
+        "dated_gap.yaml:9:16: roles.L1.base_pay[1].from: a gap from 2026-07-01 to 2026-07-14: "
+        "roles.L1.base_pay[0] holds to 2026-06-30"
+    ],
+    "dated_out_of_order": [
+        "dated_out_of_order.yaml:9:16: roles.L1.base_pay[1].from: entries go in date order; 2026-01-01 follows "
+        "2026-07-01"
+    ],
+    "dated_starts_late": [
+        "dated_starts_late.yaml:12:16: roles.L2.base_pay[0].from: a gap from 2026-01-01 to 2026-02-28: the "
+        "policy's dated values start on 2026-01-01, and this value is needed every day"
+    ],
+    "dated_ends": [
+        "dated_ends.yaml:8:32: roles.L1.base_pay[0].to: a gap after 2026-12-31: this value is needed every day"
+    ],
+    "dated_curve_mid_period": [
+        "dated_curve_mid_period.yaml:15:16: kpis.csat.score[1].from: 2026-02-01 is not the first day of a quarter"
+    ],
+    "dated_bad_entry": [
+        "dated_bad_entry.yaml:8:16: roles.L1.base_pay[0].from: expected a date like 2026-07-01, got '2026-13-01'",
+        "dated_bad_entry.yaml:9:17: roles.L1.base_pay[1]: unknown key 'since'; an entry has from, to and value",
+        "dated_bad_entry.yaml:9:9: roles.L1.base_pay[1]: missing required key 'from'",
+        "dated_bad_entry.yaml:11:9: roles.L1.target_bonus[0]: missing required key 'value'",
+    ],
+    "dated_bad_value": [
+        "dated_bad_value.yaml:9:35: roles.L1.base_pay[1].value: expected a number of at least 0, got -5200"
+    ],
+    "team_share_without_teams": [
+        "team_share_without_teams.yaml:6:56: roles.L1.team_share: needs a `teams:` section saying how a team's "
+        "result is made"
+    ],
+    "teams_without_team_column": [
+        "teams_without_team_column.yaml:7:54: roles.SUP.paid_on: paid on a site's result needs teams.site",
+        "teams_without_team_column.yaml:9:3: teams: team results need agents.team",
+    ],
+    "leader_grades": [
+        "leader_grades.yaml:9:13: roles.L1.grades: own grades are for a role paid on a team's or site's result",
+        "leader_grades.yaml:14:17: roles.TL.team_share: a role paid on its team's result has no own part to share",
+        "leader_grades.yaml:15:13: roles.TL.grades: one grade must have min_score 0",
+    ],
+    "team_share_over_100": [
+        "team_share_over_100.yaml:6:56: roles.L1.team_share: expected a share between 0% and 100%, like 25%, "
+        "got '120%'",
+        "team_share_over_100.yaml:8:10: teams.score: expected one of 'member_kpis', 'member_scores' or "
+        "'team_metrics', got 'best_member'",
+    ],
 }
 
 

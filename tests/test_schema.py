@@ -92,6 +92,32 @@ def test_schema_describes_lint_thresholds_with_their_defaults():
     assert 40 == lint["max_kpi_weight"]["default"]
 
 
+class _EditorLoader(yaml.SafeLoader):
+    """YAML read as an editor's language server reads it: 2026-07-01 is text, not a date."""
+
+
+_EditorLoader.yaml_implicit_resolvers = {
+    first: [pair for pair in pairs if pair[0] != "tag:yaml.org,2002:timestamp"]
+    for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+EXAMPLE_POLICIES = sorted(
+    [*(ROOT / "examples" / "teams").glob("*.yaml"), *(ROOT / "examples" / "dated").glob("*.yaml")]
+)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_POLICIES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_team_and_dated_examples_match_the_schema(validator, path):
+    """The team and dated example policies, dated entries and all, are valid under the schema."""
+    assert [] == errors_of(validator, yaml.load(path.read_text(encoding="utf-8"), Loader=_EditorLoader))
+
+
+def test_schema_refuses_a_dated_entry_without_a_value(validator):
+    """A dated value's entries need `from` and `value`, and nothing else."""
+    data = plain_data(ROOT / "policies" / "standard.yaml")
+    data["roles"]["L1"]["base_pay"] = [{"from": "2026-01-01", "value": 5200}, {"from": "2026-07-01", "valeu": 5400}]
+    assert [["roles", "L1", "base_pay"]] == [path for path, _ in errors_of(validator, data)]
+
+
 # ---- statutory packs ---------------------------------------------------------------------------------
 
 PACK_SCHEMA_FILE = ROOT / "schema" / "statutory-pack.schema.json"

@@ -241,6 +241,18 @@ RosterOption = Annotated[
         "export; once per month, or once with a period column.",
     ),
 ]
+ChangesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--changes",
+        help="Agents' changes of role or team within the period (CSV: id, from, to, role, team); each part is "
+        "paid by its days. Needs --period.",
+    ),
+]
+TeamMetricsOption = Annotated[
+    Path | None,
+    typer.Option("--team-metrics", help="Each team's metrics (CSV), for a policy whose teams.score is team_metrics."),
+]
 
 
 def _text_encoding(name: str | None) -> str | None:
@@ -288,7 +300,10 @@ def open_source(
     rosters: list[Path] | None,
     encoding: str | None,
     delimiter: str | None,
+    *,
     opening: Path | None = None,
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
 ) -> Source:
     """The inputs named on the command line, resolved as every command resolves them."""
     from cspay.inputs.resolve import open_inputs
@@ -299,6 +314,8 @@ def open_source(
         period_option(period),
         rosters=rosters or (),
         opening=opening,
+        changes=changes,
+        team_metrics=team_metrics,
         encoding=encoding,
         delimiter=delimiter_option(delimiter),
     )

@@ -14,6 +14,7 @@ import typer
 
 from cspay.cli.common import (
     ByOption,
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     Format,
@@ -24,6 +25,7 @@ from cspay.cli.common import (
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     ledger_read,
@@ -57,6 +59,8 @@ def compute(
     period: PeriodOption = None,
     roster: RosterOption = None,
     opening: OpeningOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     record: Annotated[
         bool,
         typer.Option("--record", help="Record the run in the ledger as a new version of the period (needs --period)."),
@@ -138,7 +142,17 @@ def compute(
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
         converting = _rates(loaded, consolidate_to, rates, period)
-        source = open_source(loaded, metrics, period, roster, encoding, delimiter, opening)
+        source = open_source(
+            loaded,
+            metrics,
+            period,
+            roster,
+            encoding,
+            delimiter,
+            opening=opening,
+            changes=changes,
+            team_metrics=team_metrics,
+        )
         print_notes(source, words, quiet)
         if dispute and ledger is not None and source.period is not None:
             _check_disputes(ledger, source.period.label, dispute)
@@ -283,13 +297,16 @@ def _print_period_heading(run: PayRun, words: Words) -> None:
 
 
 def _print_run(run: PayRun, words: Words, advance: Any) -> None:
-    from cspay.outputs.terminal import payslip_table, summary_table
+    from cspay.outputs.terminal import payslip_table, summary_table, teams_tables
     from cspay.outputs.terminal_progress import advancing
 
     screen = console()
     run.payslips = list(advancing(run.payslips, advance))
     screen.print(payslip_table(run.applied, run.payslips, words, run.triggered, net=run.withholder is not None))
     screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
+    if run.engine.teams is not None:
+        for table in teams_tables(run.applied, run.engine.teams, words):
+            screen.print(table)
 
 
 def _report(

@@ -65,6 +65,8 @@ def _checked(path: Path, lang: str | None) -> dict[str, Any]:
         policy = load_policy(path)
     except PolicyError as error:
         return {"file": str(path), "valid": False, "errors": error.lines(), "warnings": [], "silenced": []}
+    from cspay.policy.timeline import timeline_of
+
     words = words_for(lang, policy)
     findings = lint(policy, words)
     return {
@@ -72,9 +74,14 @@ def _checked(path: Path, lang: str | None) -> dict[str, Any]:
         "valid": True,
         "errors": [],
         "summary": _policy_summary(policy),
+        "timeline": [
+            {"from": day.isoformat(), "changes": [{"key": key, "old": old, "new": new} for key, old, new in items]}
+            for day, items in timeline_of(policy.versions, policy.timelines)
+        ],
         "warnings": warnings_of(findings),
         "silenced": [f for f in findings if f.reason is not None],
         "warning_word": words("lint.warning"),
+        "words": words,
     }
 
 
@@ -117,10 +124,26 @@ def _checked_pack(path: Path, lang: str | None) -> dict[str, Any]:
 def _print_report(report: dict[str, Any]) -> None:
     if report["valid"]:
         typer.echo(f"{report['file']}: ok: {report['summary']}")
+        words = report["words"]
+        for index, day in enumerate(report["timeline"]):
+            changes = "; ".join(_change(words, change, first=index == 0) for change in day["changes"])
+            typer.echo("  " + words("timeline.from", day=day["from"], changes=changes))
     for finding in report["warnings"]:
         typer.echo(f"{report['warning_word']}: {finding}", err=True)
     for line in report["errors"]:
         typer.echo(f"Error: {line}", err=True)
+
+
+def _change(words: Any, change: dict[str, Any], *, first: bool) -> str:
+    """How one dated value's change reads: `key 5200 → 5400`, `key 100 (new)`, `key 100 → ends`; on the
+    policy's first day, each value as it starts: `key 5200`."""
+    if first:
+        return f"{change['key']} {change['new']}"
+    if change["old"] is None:
+        return str(words("timeline.new", name=change["key"], new=change["new"]))
+    if change["new"] is None:
+        return str(words("timeline.ended", name=change["key"], old=change["old"]))
+    return str(words("timeline.changed", name=change["key"], old=change["old"], new=change["new"]))
 
 
 def _policy_summary(policy: Any) -> str:
@@ -151,7 +174,7 @@ def _structured(report: dict[str, Any]) -> dict[str, Any]:
             )
         else:
             errors.append({"code": None, "file": report["file"], "line": None, "column": None, "message": line})
-    report = {key: value for key, value in report.items() if key != "warning_word"}
+    report = {key: value for key, value in report.items() if key not in ("warning_word", "words")}
     return {
         **report,
         "errors": errors,

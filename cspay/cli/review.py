@@ -11,12 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     LangOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     ledger_read,
@@ -72,6 +74,8 @@ def review_command(
     min_group: MinGroupOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: Annotated[
         Path | None,
         typer.Option(
@@ -110,7 +114,21 @@ def review_command(
     if not metrics:
         raise typer.BadParameter("give the run's METRICS, or --from and --to with --ledger", param_hint="METRICS")
     _one_run(
-        loaded, metrics, period, roster, ledger, columns, min_group, encoding, delimiter, format, html, force, words
+        loaded,
+        metrics,
+        period,
+        roster,
+        ledger,
+        columns,
+        min_group,
+        encoding,
+        delimiter,
+        format,
+        html,
+        force,
+        words,
+        changes=changes,
+        team_metrics=team_metrics,
     )
 
 
@@ -128,6 +146,9 @@ def _one_run(
     html: Path | None,
     force: bool,
     words: Any,
+    *,
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
 ) -> None:
     from cspay.cli.common import delimiter_option
     from cspay.outputs.runs import provenance
@@ -143,6 +164,8 @@ def _one_run(
         by=columns,
         min_group=min_group,
         rosters=roster or (),
+        changes=changes,
+        team_metrics=team_metrics,
         ledger=ledger_read(ledger, chosen is not None),
         encoding=encoding,
         delimiter=delimiter_option(delimiter),

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     InputsArgument,
@@ -17,6 +18,7 @@ from cspay.cli.common import (
     ListFormat,
     PeriodOption,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     delimiter_option,
@@ -65,6 +67,8 @@ def compare_command(
     ] = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     lang: LangOption = None,
@@ -93,6 +97,8 @@ def compare_command(
         metrics,
         period_option(period),
         rosters=roster or (),
+        changes_file=changes,
+        team_metrics=team_metrics,
         encoding=encoding,
         delimiter=delimiter,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     InputsArgument,
@@ -21,6 +22,7 @@ from cspay.cli.common import (
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     ledger_read,
@@ -62,6 +64,8 @@ def payslip(
     period: PeriodOption = None,
     roster: RosterOption = None,
     opening: OpeningOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -77,7 +81,9 @@ def payslip(
 
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    run, words = _run(policy, [metrics], period, roster, ledger, lang, encoding, delimiter, opening)
+    run, words = _run(
+        policy, [metrics], period, roster, ledger, lang, encoding, delimiter, opening, changes, team_metrics
+    )
     chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], metrics)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
@@ -100,6 +106,8 @@ def statements(
     period: PeriodOption = None,
     roster: RosterOption = None,
     opening: OpeningOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -112,7 +120,9 @@ def statements(
     from cspay.outputs.files import check_folder, write_folder
     from cspay.outputs.statements import INDEX, Totals, file_names, pages
 
-    run, words = _run(policy, metrics, period, roster, ledger, lang, encoding, delimiter, opening)
+    run, words = _run(
+        policy, metrics, period, roster, ledger, lang, encoding, delimiter, opening, changes, team_metrics
+    )
     payslips = list(run.payslips)
     names = file_names(slip.agent_id for slip in payslips)
     check_folder(out, [*names, INDEX], force)
@@ -134,6 +144,8 @@ def _run(
     encoding: str | None,
     delimiter: str | None,
     opening: Path | None = None,
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
 ) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
     from cspay.policy.loader import load_policy
@@ -141,7 +153,17 @@ def _run(
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    source = open_source(loaded, metrics, period, roster, encoding, delimiter, opening)
+    source = open_source(
+        loaded,
+        metrics,
+        period,
+        roster,
+        encoding,
+        delimiter,
+        opening=opening,
+        changes=changes,
+        team_metrics=team_metrics,
+    )
     print_notes(source, words)
     return pay(source, ledger=ledger_read(ledger, source.period is not None)), words
 

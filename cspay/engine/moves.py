@@ -111,7 +111,15 @@ class Pricing:
 
     def payslip(self, row: AgentRow) -> Payslip:
         engine = self.engine
-        slip = paid_only(engine.payslip(row), engine.policy)
+        book = engine.teams
+        if book is not None and book.rule.score != "team_metrics":
+            engine.teams = book.replaced(row)  # the agent's teams counted with the row as it is priced
+            try:
+                slip = paid_only(engine.payslip(row), engine.policy)
+            finally:
+                engine.teams = book
+        else:
+            slip = paid_only(engine.payslip(row), engine.policy)
         if self.budget_factor is not None and self.budget_factor < 1:
             slip = at_factor(engine, slip, self.budget_factor)
         return slip
@@ -121,16 +129,19 @@ def what_moves(pricing: Pricing, row: AgentRow) -> Moves:
     """The next grade, each KPI's levers and each fired gate's lever, all priced by the engine against
     the row as it is."""
     engine, slip = pricing.engine, pricing.payslip(row)
-    next_grade = _next_grade(engine, slip.score)
-    levers = tuple(_kpi_lever(pricing, row, slip, result, next_grade) for result in slip.kpis)
+    next_grade = _next_grade(engine, slip.role, slip.score)
     gates = tuple(_gate_lever(pricing, row, slip, hit.index) for hit in slip.gates)
+    if engine.policy.roles[slip.role].paid_on != "own":
+        return Moves(next_grade, (), gates)  # a leader's score is the team's: no own KPI moves it
+    levers = tuple(_kpi_lever(pricing, row, slip, result, next_grade) for result in slip.kpis)
     return Moves(next_grade, levers, gates)
 
 
-def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
+def _next_grade(engine: Engine, role: str, score: Decimal | None) -> NextGrade | None:
+    """The grade above the score's, by the role's grades (a leader's own, else the policy's)."""
     if score is None:
         return None
-    above = [grade for grade in engine.grades if grade.min_score > score]
+    above = [grade for grade in engine.policy.grades_high_to_low(role) if grade.min_score > score]
     if not above:
         return None
     grade = above[-1]  # grades are high to low: the last one above is the next one up
@@ -140,7 +151,7 @@ def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
 def outcome(pricing: Pricing, row: AgentRow, slip: Payslip) -> Outcome:
     """The payslip of a changed row, against the row's payslip as it is."""
     changed = pricing.payslip(row)
-    return Outcome(changed.score, changed.grade, changed.amount("bonus"), changed.gross, changed.gross - slip.gross)
+    return Outcome(changed.score, changed.grade, changed.bonus, changed.gross, changed.gross - slip.gross)
 
 
 def with_kpi(row: AgentRow, code: str, value: Decimal) -> AgentRow:

@@ -3,12 +3,14 @@ lacks (a contribution base, special deductions …), found by agent id."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cspay.cells import id_key
+from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems, UsageProblem
+from cspay.inputs.combine import split_month
 from cspay.inputs.files import input_file
 from cspay.inputs.metrics import Extra, MetricsReader, find_header
 from cspay.inputs.months import MonthCheck, checked_rows
@@ -24,10 +26,13 @@ def open_joined(
     period: Period | None,
     rosters: Sequence[Path],
     *,
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Source:
-    """One month's metrics rows, each with its agent's roster columns, as they stream."""
+    """One month's metrics rows, each with its agent's roster columns, as they stream; each agent's month
+    split into parts by `changes` and the `spans` of the policy's role amounts."""
     if policy.period != "month" or len(files) != 1:
         raise UsageProblem(
             f"a roster adds columns to one month's metrics file; the policy {policy.path} pays a "
@@ -41,6 +46,8 @@ def open_joined(
     rows: Iterable[AgentRow] = reader
     if policy.agents.period is not None and find_header(reader.header, policy.agents.period):
         rows = checked_rows(rows, MonthCheck(str(files[0]), policy.agents.period, period, Problems()))
+    if period is not None and (changes or (spans is not None and len(spans) > 1)):
+        rows = split_month(rows, policy, period, changes or {}, spans)
     provenance = [input_file("metrics", files[0]), *(input_file("roster", path) for path in rosters)]
     return Source(policy, policy, rows, period, provenance)
 

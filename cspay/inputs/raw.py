@@ -7,12 +7,14 @@ derives from it: the policy's `aggregate` and `combine` say how months combine, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cspay.engine.period import period_policy
+from cspay.engine.spans import Change, Spans
+from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, UsageProblem
-from cspay.inputs.combine import Month, combine
+from cspay.inputs.combine import Month, combine, split_month
 from cspay.inputs.exports import derive, months_of
 from cspay.inputs.files import input_file
 from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_rosters
@@ -27,6 +29,8 @@ def open_export(
     period: Period | None,
     rosters: Sequence[Path],
     *,
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Source:
@@ -65,13 +69,16 @@ def open_export(
             raise MetricsError(
                 f"{', '.join(found.files)}: no roster row is for {period.label}; expected the agents of the month paid"
             )
-        return Source(policy, policy, agent_rows(policy, joined[0], roster.source), period, files, notes)
+        month_rows: Iterable[AgentRow] = agent_rows(policy, joined[0], roster.source)
+        if changes or (spans is not None and len(spans) > 1):
+            month_rows = split_month(month_rows, policy, period, changes or {}, spans)
+        return Source(policy, policy, month_rows, period, files, notes)
     read = []
     for month, table in zip(joined, derived.months, strict=True):
         dated = found.months.get(table.period.label)
         rows = [] if dated is None else list(agent_rows(policy, month, dated.source))
         read.append(Month(dated.source if dated else str(export), rows, table.period))
-    combined, combine_notes = combine(policy, [month for month in read if month.rows])
+    combined, combine_notes = combine(policy, [month for month in read if month.rows], changes, spans)
     return Source(policy, period_policy(policy), combined, period, files, notes + combine_notes)
 
 

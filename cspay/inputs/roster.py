@@ -198,6 +198,8 @@ def check_sources(policy: Policy, roster: Roster, metrics: list[str]) -> None:
     identity = {"agents.id": agents.id, "agents.role": agents.role, "agents.name": agents.name,
                 "agents.team": agents.team, "agents.currency": agents.currency}  # fmt: skip
     identity |= {f"review.by ({column})": column for column in policy.review.columns(agents)}
+    teams = policy.teams
+    identity |= {f"teams.{key}": getattr(teams, key) for key in ("site", "leads") if teams is not None}
     in_roster = ", ".join(roster.header)
     problems = [
         f'{policy.path}: {key} reads column "{column}", which is not a column of {roster.source} ({in_roster})'

@@ -12,9 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 from cspay.engine.settlement import Difference, Pending
-from cspay.engine.types import Line
+from cspay.engine.types import Line, is_bonus
 
 BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
+
+
+def bonus_condition(column: str) -> str:
+    """SQL holding for the lines that pay performance, a bonus's team part (`bonus.team`) included; the
+    BONUS_CODES fill its placeholders."""
+    return f"({column} IN ({', '.join('?' * len(BONUS_CODES))}) OR {column} LIKE 'bonus.%')"
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ class LedgerReads:
             "SELECT p.agent_id, COALESCE(p.currency, r.currency) AS currency, l.amount FROM lines l "
             "JOIN payslips p ON p.id = l.payslip_id "
             "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period != ? "
-            f"AND r.period_first >= ? AND r.period_last <= ? AND l.code IN ({', '.join('?' * len(BONUS_CODES))})",
+            f"AND r.period_first >= ? AND r.period_last <= ? AND {bonus_condition('l.code')}",
             period,
             first,
             last,
@@ -275,7 +281,7 @@ class LedgerReads:
 
     def _bonus(self, payslip_id: int) -> Decimal:
         amounts = self.db.execute(
-            f"SELECT amount FROM lines WHERE payslip_id = ? AND code IN ({', '.join('?' * len(BONUS_CODES))})",
+            f"SELECT amount FROM lines WHERE payslip_id = ? AND {bonus_condition('code')}",
             (payslip_id, *BONUS_CODES),
         ).fetchall()
         return sum((Decimal(amount) for (amount,) in amounts), Decimal(0))
@@ -349,7 +355,7 @@ class ReviewReads(LedgerReads):
             last,
         ):
             slip = amounts.setdefault(row["payslip_id"], {})
-            kind = "bonus" if row["code"] in BONUS_CODES else row["code"]
+            kind = "bonus" if is_bonus(row["code"]) else row["code"]
             slip[kind] = slip.get(kind, Decimal(0)) + Decimal(row["amount"])
         actions: dict[int, list[str]] = {}
         for row in self.rows(

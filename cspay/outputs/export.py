@@ -12,7 +12,7 @@ from typing import IO, Any
 from cspay import __version__
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import Line, Payslip, Summaries, Summary
+from cspay.engine.types import BonusPiece, Line, Part, Payslip, Summaries, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -163,14 +163,18 @@ class CsvRows:
         ]
 
     def amounts(self, lines: Iterable[Line], currency: str = "") -> list[str]:
-        """One amount per line code (zero, in the currency's places, when there is no such line), then gross."""
+        """One amount per line code (zero, in the currency's places, when there is no such line; a payslip paid
+        in parts has a line per part, added up), then gross."""
         empty = self.zeros[currency] if self.zeros else self.zero
         amounts, position, gross = [empty] * len(self.codes), self.position, ZERO
+        summed: dict[int, Decimal] = {}
         for line in lines:
             gross += line.amount
             index = position.get(line.code)
-            if index is not None:
-                amounts[index] = str(line.amount)
+            if index is None:
+                continue
+            summed[index] = summed[index] + line.amount if index in summed else line.amount
+            amounts[index] = str(summed[index])
         amounts.append(str(gross))
         return amounts
 
@@ -231,7 +235,7 @@ def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
         "target_bonus": _plain(slip.target_bonus),
         "bonus_before_gates": _plain(slip.bonus_before_gates),
         "capped": slip.capped,
-        "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
+        "lines": [_line_data(line) for line in slip.lines],
         "kpis": [
             {
                 "code": k.code,
@@ -256,7 +260,44 @@ def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
             for g in slip.gates
         ],
         **({} if slip.budget_factor is None else {"budget_factor": _plain(slip.budget_factor)}),
+        **({"parts": [part_data(part) for part in slip.parts]} if slip.parts else {}),
+        **({"bonus_parts": [piece_data(piece) for piece in slip.pieces]} if slip.pieces else {}),
         **({} if slip.withholding is None else net_data(slip)),
+    }
+
+
+def _line_data(line: Line) -> dict[str, Any]:
+    data = {"code": line.code, "label": line.label, "amount": str(line.amount)}
+    return data if line.part is None else {**data, "part": line.part}
+
+
+def part_data(part: Part) -> dict[str, Any]:
+    """A part of a period paid in parts: role, team, its days (null when unknown) and share, exact ("1/2")."""
+    return {
+        "role": part.role,
+        "team": part.team,
+        "from": None if part.first is None else part.first.isoformat(),
+        "to": None if part.last is None else part.last.isoformat(),
+        "share": str(part.share),
+    }
+
+
+def piece_data(piece: BonusPiece) -> dict[str, Any]:
+    """How one bonus line of a policy with team results was made."""
+    return {
+        "code": piece.code,
+        "part": piece.part,
+        "basis": piece.basis,
+        "group": piece.group,
+        "fallback": piece.fallback,
+        "weight": str(piece.weight),
+        "target": str(piece.target),
+        "score": _text(piece.score),
+        "grade": piece.grade,
+        "multiplier": _text(piece.multiplier),
+        "before_gates": str(piece.before_gates),
+        "capped": piece.capped,
+        "amount": str(piece.amount),
     }
 
 

@@ -8,11 +8,15 @@ from typing import Any
 from rich.table import Table
 
 from cspay.engine.consolidate import Consolidation
+from cspay.engine.moves import tidy
+from cspay.engine.parts import TEAM_CODE
+from cspay.engine.teams import TeamBook
 from cspay.engine.types import Payslip, Summaries, Summary
 from cspay.i18n import Words
 from cspay.inputs.exports import Derived
 from cspay.outputs.audit import figure_text, short, whole
 from cspay.outputs.export import score_text, several_currencies, zero
+from cspay.outputs.teams import rollup_data
 from cspay.policy.model import Policy
 
 # Which table column each payslip line adds up into, by the line code's first part.
@@ -65,6 +69,8 @@ def payslip_table(
     groups = list(
         dict.fromkeys(group for code, group in LINE_GROUPS.items() if group in groups and policy.pays_line(code))
     )
+    if "bonus" in groups and any(role.team_share for role in policy.roles.values()):
+        groups.insert(groups.index("bonus") + 1, "team_bonus")
     if any(slip.amount("floor") for slip in payslips):
         groups.append("floor")
     deducted = ["contributions", "tax", "net"] if net else []
@@ -102,11 +108,48 @@ def _net_cells(slip: Payslip, empty: Decimal) -> list[str]:
 
 
 def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
-    groups = dict.fromkeys(LINE_GROUPS.values(), empty)
+    groups = dict.fromkeys([*LINE_GROUPS.values(), "team_bonus"], empty)
     for line in slip.lines:
-        group = LINE_GROUPS[line.code.split(".", 1)[0]]
+        group = "team_bonus" if line.code == TEAM_CODE else LINE_GROUPS[line.code.split(".", 1)[0]]
         groups[group] += line.amount
     return groups
+
+
+def teams_tables(policy: Policy, book: TeamBook, words: Words) -> list[Table]:
+    """The run's team results, then its sites': members counted, their size, score and grade."""
+    data = rollup_data(policy, book)
+    rule = policy.teams
+    tables = []
+    for key, rows in (("teams", data["teams"]), ("sites", data["sites"])):
+        if not rows:
+            continue
+        table = Table(title=words(f"teams.title.{key}"), title_justify="left")
+        for column in ("team" if key == "teams" else "site", "site" if key == "teams" else "teams"):
+            table.add_column(words(f"teams.col.{column}"))
+        for column in ("members", "size", "score"):
+            table.add_column(words(f"teams.col.{column}"), justify="right", no_wrap=True)
+        table.add_column(words("teams.col.grade"), no_wrap=True)
+        if key == "teams":
+            table.add_column(words("teams.col.note"))
+        for row in rows:
+            cells = [row["team"], row["site"] or "-"] if key == "teams" else [row["site"], ", ".join(row["teams"])]
+            cells += [str(len(row["members"])), size_text(Decimal(row["size"])), score_text(_score(row)) or "-"]
+            cells.append(row["grade"] or "-")
+            if key == "teams":
+                small = row["small"] and rule is not None
+                cells.append(words(f"teams.small.{rule.small_team}", min=rule.min_size) if small and rule else "")
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+def size_text(size: Decimal) -> str:
+    """How many members a team counted, to two places at most: 4, 3.39 (a member who left counts for less)."""
+    return str(tidy(size.quantize(Decimal("0.01"))))
+
+
+def _score(row: dict[str, Any]) -> Decimal | None:
+    return None if row["score"] is None else Decimal(row["score"])
 
 
 def summary_table(policy: Policy, summary: Summary, words: Words, consolidated: Consolidation | None = None) -> Table:

@@ -8,7 +8,7 @@ policy's own labels (KPIs, grades, gates, adjustments) are shown as the policy w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
@@ -16,27 +16,14 @@ from cspay.engine.moves import KpiLever, Outcome, Step, tidy
 from cspay.engine.rules import run_line_codes
 from cspay.i18n import Words
 from cspay.outputs.view_net import net_view
-from cspay.outputs.wording import DASH, Wording
+from cspay.outputs.view_parts import group_sentences, part_how, piece_sentences, short_value
+from cspay.outputs.wording import DASH, Wording, _tidy, cut, cut_up
 from cspay.policy.model import Policy
+
+__all__ = ["Wording", "cut", "cut_up", "payslip_view", "where"]
 
 if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
     from cspay.ledger.controls import Dispute
-
-FOUR_PLACES = Decimal("0.0001")
-
-
-def _tidy(value: Decimal | None) -> str:
-    return DASH if value is None else str(tidy(value))
-
-
-def cut(value: Decimal | None) -> str:
-    """A score cut (not rounded) to 4 places, so it never shows above what it reached."""
-    return DASH if value is None else str(value.quantize(FOUR_PLACES, rounding=ROUND_DOWN))
-
-
-def cut_up(value: Decimal) -> str:
-    """A score gap rounded up to 4 places, so following it never falls a hair short."""
-    return str(value.quantize(FOUR_PLACES, rounding=ROUND_CEILING))
 
 
 def payslip_view(
@@ -55,7 +42,7 @@ def payslip_view(
         "kpi_headers": [
             words(f"slip.col.{key}") for key in ("kpi", "value", "where", "score", "weight", "contribution")
         ],
-        "kpis": [_kpi(kpi, wording) for kpi in e.kpis],
+        "kpis": [_kpi(kpi, wording, short=_leads(e)) for kpi in e.kpis],
         "bonus": _bonus(e, wording, has_gates=bool(policy.gates)),
         "moves": _moves(e, wording),
         "disputes": [_dispute(dispute, policy, words) for dispute in disputes],
@@ -114,14 +101,21 @@ def _line(line: LineExplained, e: Explanation, wording: Wording) -> dict[str, st
         how = words(key, column=a.column, value=tidy(a.value), over=a.over, per_unit=wording.money(a.per_unit))
         if a.limited:
             how = words("how.limited", how=how, limit=wording.money(a.limit))
-    elif line.code == "bonus":
+    elif line.code in ("bonus", "bonus.team"):
         how = words("how.bonus", section=words("slip.bonus"))
     elif line.code == "floor" and e.floor is not None:
         how = words("how.floor", minimum=wording.money(e.floor.minimum), total=wording.money(e.floor.lines_total))
+    how = part_how(line, e, wording, how)
     return {"label": words.line_label(line.code, line.label), "how": how, "amount": wording.money(line.amount)}
 
 
-def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
+def _leads(e: Explanation) -> bool:
+    """Whether the payslip is a leader's, paid on a team's or site's result (its KPIs are the team's)."""
+    return any(piece.code == "bonus" and piece.basis != "own" for piece in e.pieces)
+
+
+def _kpi(kpi: KpiExplained, wording: Wording, *, short: bool = False) -> dict[str, Any]:
+    """A KPI's row; `short` writes a team's value (a weighted mean) to four places at most."""
     words = wording.words
     note = ""
     if kpi.left_out is not None and kpi.left_out.kind == "too_few":
@@ -135,7 +129,7 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
         note = words("left_out.no_value")
     return {
         "label": kpi.label,
-        "value": wording.value(kpi.unit, kpi.value),
+        "value": wording.value(kpi.unit, short_value(kpi.value) if short else kpi.value),
         "where": where(kpi, wording),
         "score": cut(kpi.score),
         "weight": str(kpi.weight),
@@ -160,8 +154,17 @@ def where(kpi: KpiExplained, wording: Wording) -> str:
 def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
     """The sentences from score to bonus line: score, grade, basis, action, gates, cap, floor."""
     words, b = wording.words, e.bonus
-    if b.score is None:
+    leader = _leads(e)
+    if b.score is None and not e.pieces:
         sentences = [words("slip.no_score")]
+    elif e.pieces:  # bonus lines on own and team results, or a period paid in parts: one sentence per line
+        total = sum((kpi.weight for kpi in e.kpis), Decimal(0))
+        own = (
+            []
+            if leader or b.score is None
+            else [words("slip.score", score=cut(b.score), weights=b.weights_counted, total=total)]
+        )
+        sentences = [*own, *piece_sentences(e, wording), *group_sentences(e, wording)]
     else:
         total = sum((kpi.weight for kpi in e.kpis), Decimal(0))
         sentences = [words("slip.score", score=cut(b.score), weights=b.weights_counted, total=total)]
@@ -182,7 +185,9 @@ def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
     sentences += [_gate(gate, wording) for gate in b.gates]
     if has_gates and not b.gates and b.score is not None:
         sentences.append(words("slip.no_gates"))
-    if b.cap is not None and b.score is not None:
+    if b.cap is not None and e.pieces:
+        sentences.append(words("slip.cap_parts_applied" if b.capped else "slip.cap_parts_not_reached", cap=b.cap))
+    elif b.cap is not None and b.score is not None:
         key = "slip.cap_applied" if b.capped else "slip.cap_not_reached"
         sentences.append(words(key, cap=b.cap, limit=wording.money(b.cap_amount), bonus=wording.money(b.after_gates)))
     if b.budget_factor is not None and b.budget_factor < 1 and b.before_budget is not None:
@@ -254,8 +259,13 @@ def _moves(e: Explanation, wording: Wording) -> dict[str, Any]:
         "headers": headers,
         "rows": rows,
         "gates": gates,
-        "note": words("moves.note_budget" if _scaled(e) else "moves.note"),
+        "note": words("moves.note_budget" if _scaled(e) else "moves.note_team" if _on_teams(e) else "moves.note"),
     }
+
+
+def _on_teams(e: Explanation) -> bool:
+    """Whether a changed value of the agent's own moves a team's result the payslip pays on."""
+    return any(group.rule != "team_metrics" and group.kind != "site" for group in e.groups) and not _leads(e)
 
 
 def _scaled(e: Explanation) -> bool:

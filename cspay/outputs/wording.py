@@ -1,14 +1,15 @@
-"""How a view writes one policy's numbers, amounts and values in one language."""
+"""Numbers, amounts and KPI values written for one policy in one language, for every explanation."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from cspay.engine.moves import tidy
 from cspay.engine.rounding import round_to
 from cspay.i18n import Words
 from cspay.policy.model import Policy
 
+FOUR_PLACES = Decimal("0.0001")
 DASH = "—"
 
 
@@ -19,6 +20,7 @@ class Wording:
         self.words = words
         self.currency = currency or policy.currency  # a payslip's amounts are in its own currency
         self.step, self.mode = policy.rounding_step(self.currency), policy.rounding.mode
+        self.units = {code: kpi.unit for code, kpi in policy.kpis.items()}
 
     def money(self, amount: Decimal | None) -> str:
         """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash
@@ -41,3 +43,17 @@ class Wording:
         sign = "+" if change > 0 else ""
         key = "unit.percent_points" if unit == "percent" else f"unit.{unit}"
         return self.words(key, value=f"{sign}{tidy(change)}")
+
+
+def _tidy(value: Decimal | None) -> str:
+    return DASH if value is None else str(tidy(value))
+
+
+def cut(value: Decimal | None) -> str:
+    """A score cut (not rounded) to 4 places, so it never shows above what it reached."""
+    return DASH if value is None else str(value.quantize(FOUR_PLACES, rounding=ROUND_DOWN))
+
+
+def cut_up(value: Decimal) -> str:
+    """A score gap rounded up to 4 places, so following it never falls a hair short."""
+    return str(value.quantize(FOUR_PLACES, rounding=ROUND_CEILING))

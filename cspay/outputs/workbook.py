@@ -90,7 +90,7 @@ class Breakdown:
         self.groups: dict[str, dict[tuple[str, str], Group]] = {"role": {}, "team": {}, "grade": {}}
 
     def add(self, slip: Payslip) -> None:
-        gross, bonus = slip.gross, slip.amount("bonus")
+        gross, bonus = slip.gross, slip.bonus
         for dimension, key in (("role", slip.role), ("team", slip.team), ("grade", slip.grade or "-")):
             group = self.groups[dimension].setdefault((key, slip.currency), Group())
             group.headcount += 1
@@ -143,7 +143,9 @@ def payslip_row(
     *,
     currency: bool = False,
 ) -> list[Any]:
-    amounts = {line.code: line.amount for line in slip.lines}
+    amounts: dict[str, Decimal] = {}
+    for line in slip.lines:  # a payslip paid in parts has a line per part: one column adds them up
+        amounts[line.code] = amounts[line.code] + line.amount if line.code in amounts else line.amount
     score = None if slip.score is None else slip.score.quantize(SCORE_PLACES, rounding=ROUND_DOWN)
     taken, paid = deductions
     net = []

@@ -69,6 +69,7 @@ DESCRIPTIONS = {
         "proration": "Prorates lines by worked days: factor = min(column / full, 1).",
         "floor": "Gross is never below this; the difference is its own line.",
         "lint": "Thresholds of the pitfall warnings of `cspay validate-policy`, and rules silenced with a reason.",
+        "teams": "Team results: how a team's score is made, who counts in it, and how teams roll up to sites.",
         "approval": "Who may approve a recorded run or a one-off adjustment: {four_eyes: true}.",
         "one_off_adjustments": "Manual one-off amounts (`cspay adjust add`): the codes allowed and a limit.",
     },
@@ -80,9 +81,20 @@ DESCRIPTIONS = {
         "max_amount": "The largest amount, either way (a payment or a deduction), one adjustment may carry.",
     },
     "Role": {
-        "base_pay": "Base pay for a full month.",
+        "base_pay": "Base pay for a full month; or a list of dated entries {from, to, value}.",
         "target_bonus": "The bonus paid in full at multiplier 1.0: an amount, or N% of base_pay.",
         "allowances": "Each allowance becomes its own payslip line allowance.<name>.",
+        "team_share": "The share of the bonus paid on the team's result (bonus.team), e.g. 20%; the rest on own.",
+        "paid_on": "own, or team / site: a leader, paid on the result of the team(s) or site led.",
+        "grades": "A leader's own grades of the team's or site's score (default: the policy's).",
+    },
+    "Teams": {
+        "score": "member_kpis: members' KPI values, weighted; member_scores: members' scores; team_metrics: a file.",
+        "site": "The column naming each agent's site: teams roll up to sites.",
+        "leads": "The column naming the team(s) a leader leads, separated by ;.",
+        "membership": "prorated: a member counts by their share of the period and their worked days; whole: by time.",
+        "min_size": "A team counting fewer members pays its members' team part as small_team says.",
+        "small_team": "own: on the agent's own result; site: on the site's result.",
     },
     "Kpi": {
         "column": "The metrics column holding the KPI's value.",
@@ -172,6 +184,7 @@ def policy_schema() -> dict[str, Any]:
     for cls in (model.Gate, model.ActionRule, metrics_spec.Leaf):
         _flatten(definitions, cls.__name__, cls.flattened)
     _prune(schema)
+    _dated(definitions)
     for name, keys in DESCRIPTIONS.items():
         properties = (schema if name == "Policy" else definitions[name])["properties"]
         for key, text in keys.items():
@@ -248,6 +261,31 @@ def _flatten(definitions: dict[str, Any], name: str, fields: tuple[str, ...]) ->
             definition["properties"].update(member["properties"])
         definition["required"] = [key for key in definition["required"] if key != field]
         definition.setdefault("allOf", []).append({"oneOf": [{"required": member["required"]} for member in members]})
+
+
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "examples": ["2026-07-01"]}
+# The values a policy may date (cspay.policy.timeline.DATED), by model and field; "*" for a mapping's values.
+DATED_FIELDS = {"Role": ["base_pay", "target_bonus", "allowances.*"], "Kpi": ["score"], "Floor": ["gross"]}
+
+
+def _dated(definitions: dict[str, Any]) -> None:
+    """Each value that may change on a date takes a list of entries too: {from, to, value}."""
+    for name, fields in DATED_FIELDS.items():
+        properties = definitions[name]["properties"]
+        for field in fields:
+            key, _, each = field.partition(".")
+            holder, slot = (properties[key], "additionalProperties") if each else (properties, key)
+            value = holder[slot]
+            entry = {
+                "type": "object",
+                "properties": {"from": DATE, "to": DATE, "value": value},
+                "required": ["from", "value"],
+                "additionalProperties": False,
+            }
+            holder[slot] = {
+                "anyOf": [value, {"type": "array", "minItems": 1, "items": entry}],
+                "description": "A value, or a list of dated entries {from: YYYY-MM-DD, to: …, value: …}.",
+            }
 
 
 def _prune(schema: dict[str, Any]) -> None:

@@ -213,7 +213,7 @@ def budget_proposals(
             f"two currencies are never added up to meet it",
             "--budget",
         )
-    spent = sum((slip.amount("bonus") for slips in runs for slip in slips), ZERO) / len(runs)
+    spent = sum((slip.bonus for slips in runs for slip in slips), ZERO) / len(runs)
     if not spent:
         raise MetricsError(f"{policy.path}: the history pays no bonus, so nothing can be scaled to a budget")
     factor = budget / spent
@@ -236,6 +236,12 @@ def target_of(role: Role) -> Decimal:
 def check_usage(policy: Policy) -> None:
     if not any(isinstance(kpi.score, LinearScore) for kpi in policy.kpis.values()):
         raise UsageProblem(f"{policy.path} scores every KPI by bands; calibrate proposes linear curve points", "POLICY")
+    if policy.versions:
+        raise UsageProblem(
+            f"{policy.path} has values that change on dates, and calibrate writes one value per key; calibrate a "
+            f"copy of the policy as it stands, then date the proposed values in it",
+            "POLICY",
+        )
 
 
 def calibrate(

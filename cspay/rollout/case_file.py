@@ -23,7 +23,7 @@ from cspay.policy.loader import refused_node
 from cspay.policy.model import Policy
 
 MAX_CASE_BYTES = 1024 * 1024
-TOP_KEYS = ("policy", "defaults", "cases")
+TOP_KEYS = ("policy", "period", "defaults", "cases")
 CASE_KEYS = ("name", "row", "expect")
 TEXT_FIELDS = ("grade", "action")
 _INTEGER = re.compile(r"[-+]?\d+")

@@ -92,8 +92,8 @@ def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
         len({change.old.agent_id for change in changes}),
         total(lambda c: c.old.gross),
         total(lambda c: c.new.gross),
-        total(lambda c: c.old.amount("bonus")),
-        total(lambda c: c.new.amount("bonus")),
+        total(lambda c: c.old.bonus),
+        total(lambda c: c.new.bonus),
         next(iter(currencies), ""),
     )
 
@@ -184,6 +184,8 @@ def compare(
     period: Period | None = None,
     *,
     rosters: Sequence[Path] = (),
+    changes_file: Path | None = None,
+    team_metrics: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Comparison:
@@ -213,8 +215,9 @@ def compare(
     labels = []
     for files in runs:
         label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, files)))
-        before = _payslips(old, "old", files, period, rosters, encoding, delimiter)
-        after = _payslips(new, "new", files, period, rosters, encoding, delimiter)
+        extras = {"changes": changes_file, "team_metrics": team_metrics}
+        before = _payslips(old, "old", files, period, rosters, encoding, delimiter, extras)
+        after = _payslips(new, "new", files, period, rosters, encoding, delimiter, extras)
         changes += _paired(label, before, after)
         labels.append(label)
     return Comparison(old, new, labels, changes)
@@ -228,10 +231,23 @@ def _payslips(
     rosters: Sequence[Path],
     encoding: str | None,
     delimiter: str | None,
+    extras: dict[str, Path | None],
 ) -> list[Payslip]:
-    """The payslips of one side's run (budget included)."""
+    """The payslips of one side's run (budget and team results included); team metrics go to a side whose
+    policy scores teams on them."""
+    teams = policy.teams
+    on_file = teams is not None and teams.score == "team_metrics" and policy.pays_teams
     try:
-        source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
+        source = open_inputs(
+            policy,
+            files,
+            period,
+            rosters=rosters,
+            changes=extras["changes"],
+            team_metrics=extras["team_metrics"] if on_file else None,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
         return list(pay(source, deductions=False).payslips)  # gross pay compared: net needs the year to date
     except MetricsError as error:
         # The two policies may read different columns: say which one this problem is about.

@@ -57,12 +57,16 @@ class Finding:
 
 
 def lint(policy: Policy, words: Words | None = None) -> list[Finding]:
-    """Every pitfall warning of a valid policy in file order, silenced ones carrying their reason."""
-    context = Context(policy, words or Words())
-    hits = [hit for check in (*RULE_CHECKS, *STATUTORY_CHECKS) for hit in check(context)]
-    hits += _lint_section(policy, {hit.code for hit in hits})
-    findings = [_finding(context, hit) for hit in hits]
-    return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+    """Every pitfall warning of a valid policy in file order, silenced ones carrying their reason; a policy
+    whose values change on dates is checked as it stands in each stretch, each warning once."""
+    findings: dict[tuple[str, int, int, str], Finding] = {}
+    for version in [version.policy for version in policy.versions] or [policy]:
+        context = Context(version, words or Words())
+        hits = [hit for check in (*RULE_CHECKS, *STATUTORY_CHECKS) for hit in check(context)]
+        hits += _lint_section(version, {hit.code for hit in hits})
+        for finding in (_finding(context, hit) for hit in hits):
+            findings.setdefault((finding.code, finding.line, finding.column, finding.message), finding)
+    return sorted(findings.values(), key=lambda f: (f.line, f.column, f.code))
 
 
 def warnings_of(findings: list[Finding]) -> list[Finding]:

@@ -186,7 +186,7 @@ def reference_score(policy: Policy, kpis: Iterable[KpiResult]) -> Decimal | None
 def agent_of(policy: Policy, slip: Payslip) -> Agent:
     """A payslip as the review reads it (role and team join the text group columns)."""
     groups = {"role": slip.role, "team": slip.team, **slip.groups}
-    bonus = slip.amount("bonus") + slip.amount("true_up")
+    bonus = slip.bonus
     return Agent(
         slip.agent_id,
         slip.role,
@@ -425,13 +425,24 @@ def review_inputs(
     by: Sequence[str] | None = None,
     min_group: int | None = None,
     rosters: Sequence[str | Path] = (),
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
     ledger: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> tuple[PayRun, Review]:
     """The run `compute` pays from these inputs, and its review: any input form the run accepts."""
     grouped = grouped_by(policy, by, min_group)
-    source = open_inputs(grouped, paths, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
+    source = open_inputs(
+        grouped,
+        paths,
+        period,
+        rosters=rosters,
+        changes=changes,
+        team_metrics=team_metrics,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
     run = pay(source, ledger=ledger, deductions=False)  # a review is of the pay plan: gross
     payslips = list(run.payslips)
     run.payslips = payslips

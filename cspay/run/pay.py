@@ -23,6 +23,7 @@ from cspay.engine.period import paid_only
 from cspay.engine.rules import one_off_problem, run_line_codes
 from cspay.engine.settlement import OneOffPay, Pending, add_corrections, add_one_offs, add_true_ups, extra_codes
 from cspay.engine.statutory import Withholder
+from cspay.engine.teams import team_book
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
 from cspay.errors import PayError, UsageProblem
@@ -126,6 +127,7 @@ class PayRun:
             and self.withholder is None
             and (reader is None or reader.extra is None)
             and policy.budget is None
+            and not policy.pays_teams
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)
             and policy.agents.currency is None  # an agent's currency cell is read and checked row by row
@@ -170,17 +172,23 @@ def pay(source: Source, *, ledger: Path | None = None, deductions: bool = True) 
             "the policy pays a true-up against the bonuses already recorded; give --period and --ledger (or --record)",
             "--ledger",
         )
-    engines = Engines(policy)
+    engines = Engines(policy, source.role_versions)
     engine, several = engines.default, engines if engines.several else None
+    rows = source.rows
+    if policy.pays_teams:  # a team's result needs all its members: a first pass over the period's rows
+        rows = list(rows)
+        # Scores are not money: the book scores on the whole policy, whose roles every currency's engine has.
+        scoring = Engine(policy, source.role_versions) if engines.several else engine
+        engines.teams = team_book(scoring, rows, source.team_rows, source.team_source or "the team metrics")
     reads = ledger is not None and source.period is not None
     withhold = withholder(source, ledger if reads else None) if deductions else None
     if not reads and policy.budget is None:
         summary = engines.summary()
-        slips = _payslips(engines, source.rows)
-        if withhold is not None:
+        slips = _payslips(engines, rows)
+        if withhold is not None:  # gross is final once the engine made the payslip: every part, the team part
             slips = map(withhold.withhold, slips)
         return PayRun(source, engine, _counted(slips, summary), summary, engines=several, withholder=withhold)
-    payslips = list(_payslips(engines, source.rows))
+    payslips = list(_payslips(engines, rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
         budget = apply_budget(policy, payslips, engine)  # a policy with a budget pays one currency
