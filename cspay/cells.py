@@ -37,6 +37,12 @@ def clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def text_key(text: str) -> str:
+    """Text as compared when people name the same thing: full-width folded, spaces collapsed, case ignored
+    (`Complaints `, `complaints`, `ｃｏｍｐｌａｉｎｔｓ` are one name)."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def is_missing(text: str) -> bool:
     """True for an empty cell or one of the usual "no value" markers (NA, N/A, -, nan …)."""
     return clean(text).casefold() in MISSING_MARKERS

@@ -97,13 +97,14 @@ class Engine:
             raise PayError(too_large(row.source, row.line, row.agent_id)) from None
 
     def _payslip(self, row: AgentRow) -> Payslip:
-        values = row.kpis
+        values, groups = row.kpis, row.groups
         scored: list[Scored | KpiResult] = []
         for plan in self.kpi_plans:
             value = values.get(plan.code)
-            entry: Scored | KpiResult | None = plan.memo.get(value)  # type: ignore[arg-type]
+            curve = plan.own if plan.by is None else plan.curve(groups)  # a KPI by group: the group's curve
+            entry: Scored | KpiResult | None = curve.memo.get(value)  # type: ignore[arg-type]
             if entry is None or (entry.value is not value and str(entry.value) != str(value)):
-                entry = plan.scored(value)
+                entry = curve.scored(value)
             scored.append(entry)
         (
             mask,

@@ -19,9 +19,11 @@ from cspay.engine.types import KpiResult
 from cspay.inputs.rows import TOTAL_MARKERS, RowParser
 from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
 
-# Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
-KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]
+# Per KPI, in policy order: its cell's index, how the cell is read, its plan, the texts scored so far, and for
+# a KPI by group the index of its `by` cell (its texts are then keyed by the group's text and the value's).
+KpiCell = tuple[int, Any, KpiPlan, dict[Any, Scored | KpiResult], int | None]
 _MISSING = object()
+GROUPED_TEXTS = 20_000  # (group, value) texts scored per KPI by group; beyond, rows go the general way
 
 
 class ColumnReader:
@@ -35,9 +37,12 @@ class ColumnReader:
     def __init__(self, parser: RowParser, engine: Engine) -> None:
         self.parser = parser
         plans = {plan.code: plan for plan in engine.kpi_plans}
-        self.kpi_cells: list[KpiCell] = [
-            (index, column, plans[column.kpi], {}) for index, column in parser.columns if column.kpi
-        ]
+        groups = dict(parser.group_cells)
+        self.kpi_cells: list[KpiCell] = []
+        for index, column in parser.columns:
+            if column.kpi:
+                plan = plans[column.kpi]
+                self.kpi_cells.append((index, column, plan, {}, None if plan.by is None else groups[plan.by]))
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
 
     def read(self, rows: list[list[str]]) -> Batch | None:
@@ -75,7 +80,12 @@ class ColumnReader:
     def _lookups(
         self, columns: list[tuple[str, ...]]
     ) -> tuple[list[list[Scored | KpiResult]], dict[str, list[Decimal]]]:
-        scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.kpi_cells]
+        scored = [
+            list(
+                map(texts.__getitem__, columns[index] if at is None else zip(columns[at], columns[index], strict=True))
+            )
+            for index, _, _, texts, at in self.kpi_cells
+        ]
         numbers = {
             name: list(map(cache.__getitem__, columns[index])) for name, index, cache in self.parser.number_cells
         }
@@ -83,15 +93,22 @@ class ColumnReader:
 
     def _learn(self, columns: list[tuple[str, ...]]) -> bool:
         """Read and score the texts not met before; False when one is bad or the tables are full."""
-        for index, column, plan, texts in self.kpi_cells:
-            for text in set(columns[index]).difference(texts):
+        for index, column, plan, texts, at in self.kpi_cells:
+            keys = columns[index] if at is None else zip(columns[at], columns[index], strict=True)
+            for key in set(keys).difference(texts):
+                text = key if at is None else key[1]
                 try:
                     value = column.value(text)
                 except CellError:
                     return False
                 if text not in column.cache:
                     return False
-                texts[text] = plan.scored(value)
+                if at is None:
+                    texts[key] = plan.scored(value)
+                elif len(texts) < GROUPED_TEXTS:
+                    texts[key] = plan.curve_of(key[0].strip()).scored(value)
+                else:
+                    return False
         for (_, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
             for text in set(columns[index]).difference(cache):
                 try:
@@ -111,10 +128,14 @@ class ColumnReader:
 
     def remember(self, cells: list[str]) -> None:
         """After a row paid the general way: score its KPI texts that read well, for the rows after it."""
-        for index, column, plan, texts in self.kpi_cells:
+        for index, column, plan, texts, at in self.kpi_cells:
             value = column.cache.get(cells[index], _MISSING)
-            if value is not _MISSING:  # read well (the reader keeps only good texts, and not too many)
+            if value is _MISSING:  # not read well (the reader keeps only good texts, and not too many)
+                continue
+            if at is None:
                 texts[cells[index]] = plan.scored(value)
+            elif len(texts) < GROUPED_TEXTS:
+                texts[cells[at], cells[index]] = plan.curve_of(cells[at].strip()).scored(value)
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:

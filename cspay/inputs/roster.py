@@ -188,6 +188,7 @@ def check_sources(policy: Policy, roster: Roster, metrics: list[str]) -> None:
     identity = {"agents.id": agents.id, "agents.role": agents.role, "agents.name": agents.name,
                 "agents.team": agents.team}  # fmt: skip
     identity |= {f"review.by ({column})": column for column in policy.review.columns(agents)}
+    identity |= {f"kpis.{code}.by": kpi.by for code, kpi in policy.kpis.items() if kpi.by is not None}
     in_roster = ", ".join(roster.header)
     problems = [
         f'{policy.path}: {key} reads column "{column}", which is not a column of {roster.source} ({in_roster})'

@@ -3,13 +3,12 @@ message for every bad cell with its row and column."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
 
-from cspay.cells import UNIT_PARSERS, CellError, clean, is_missing, parse_plain
+from cspay.cells import UNIT_PARSERS, CellError, clean, is_missing, parse_plain, text_key
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.seen import UNKNOWN_ROW, ExactIds, HashedIds
@@ -87,17 +86,13 @@ def needed_columns(policy: Policy) -> list[_Column]:
     return columns
 
 
-def _header_key(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
-
-
 def find_header(header: list[str], wanted: str) -> list[int]:
     """Indexes of the header cells naming `wanted`: exact first, else ignoring case and width."""
     exact = [i for i, name in enumerate(header) if name.strip() == wanted]
     if exact:
         return exact
-    key = _header_key(wanted)
-    return [i for i, name in enumerate(header) if _header_key(name) == key]
+    key = text_key(wanted)
+    return [i for i, name in enumerate(header) if text_key(name) == key]
 
 
 class RowParser:
@@ -132,7 +127,7 @@ class RowParser:
             ("period", agents.period),
         ]
         columns = needed_columns(self.policy)
-        grouped = self.policy.review.columns(agents)
+        grouped = self.policy.text_columns()
         wanted = [name for _, name in identity if name] + [c.name for c in columns] + grouped
         missing, problems = [], []
         index: dict[str, int] = {}
