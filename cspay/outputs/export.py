@@ -12,7 +12,7 @@ from typing import IO, Any
 from cspay import __version__
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import Line, Payslip, Summary
+from cspay.engine.types import KpiResult, Line, Payslip, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -174,19 +174,7 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
         "bonus_before_gates": str(slip.bonus_before_gates),
         "capped": slip.capped,
         "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
-        "kpis": [
-            {
-                "code": k.code,
-                "label": k.label,
-                "value": _text(k.value),
-                "score": _text(k.score),
-                "weight": str(k.weight),
-                "contribution": _text(k.contribution),
-                "position": k.position,
-                "left_out": k.left_out,
-            }
-            for k in slip.kpis
-        ],
+        "kpis": [kpi_data(k, slip.groups) for k in slip.kpis],
         "gates": [
             {
                 "condition": g.condition,
@@ -199,6 +187,24 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
         ],
         **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
     }
+
+
+def kpi_data(k: KpiResult, groups: dict[str, str]) -> dict[str, Any]:
+    """One KPI result as JSON-ready data; a KPI by group adds its column (`by`), the agent's cell in it
+    (`group`) and the group whose own curve applied (`curve_group`, null for the KPI's own score)."""
+    data = {
+        "code": k.code,
+        "label": k.label,
+        "value": _text(k.value),
+        "score": _text(k.score),
+        "weight": str(k.weight),
+        "contribution": _text(k.contribution),
+        "position": k.position,
+        "left_out": k.left_out,
+    }
+    if k.by is not None:
+        data |= {"by": k.by, "group": groups.get(k.by, ""), "curve_group": k.curve_group}
+    return data
 
 
 def summary_data(summary: Summary) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
 
+from cspay.cells import is_missing
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
 from cspay.engine.moves import KpiLever, Outcome, Step, tidy
 from cspay.engine.rounding import round_to
@@ -137,12 +138,25 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
         "label": kpi.label,
         "value": wording.value(kpi.unit, kpi.value),
         "where": where(kpi, wording),
+        "curve": curve_text(kpi, words),
         "score": cut(kpi.score),
         "weight": str(kpi.weight),
         "contribution": cut(kpi.contribution),
         "note": note,
         "counted": kpi.left_out is None,
     }
+
+
+def curve_text(kpi: KpiExplained, words: Words) -> str:
+    """Whose targets scored a KPI by group: the agent's group's own, or the general ones and why; "" for
+    a KPI with one curve for everyone."""
+    if kpi.by is None:
+        return ""
+    if kpi.curve_group is not None:
+        return words("curve.group", column=kpi.by, group=kpi.curve_group)
+    if is_missing(kpi.group or ""):
+        return words("curve.own_empty", column=kpi.by)
+    return words("curve.own", column=kpi.by, value=kpi.group)
 
 
 def where(kpi: KpiExplained, wording: Wording) -> str:
