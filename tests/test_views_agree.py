@@ -1,5 +1,5 @@
-"""Every view shows the run's money: for each shipped policy and example (monthly, budget, quarterly,
-Chinese, raw export by month and by quarter), each agent's lines and gross are the same in compute's
+"""Every view shows the run's money: for each shipped policy and example (monthly, budget, targets by queue,
+quarterly, Chinese, raw export by month and by quarter), each agent's lines and gross are the same in compute's
 JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases built from the
 run, and the ledger after --record."""
 
@@ -45,6 +45,7 @@ PWC = "examples/pwc/pwc-call-center-2021q1.csv"
 EXAMPLES = [
     Example("monthly", "policies/standard.yaml", ("examples/standard-2026-11.csv",), period="2026-11"),
     Example("budget", "policies/standard-2027.yaml", ("examples/standard-2026-11.csv",), period="2026-11", budget=True),
+    Example("targets by queue", "policies/standard-queues.yaml", ("examples/queues-2026-11.csv",), period="2026-11"),
     Example(
         "quarterly",
         "policies/standard-quarterly.yaml",
@@ -279,8 +280,8 @@ def test_cases_built_from_the_run_pass(example: Example, run: dict, tmp_path: Pa
 
 
 def _cases(example: Example, run: dict) -> dict:
-    """The run's payslips as cases: identity, each KPI's value and each plain column the payslip was paid
-    from (as the library's run holds them), and the lines compute wrote."""
+    """The run's payslips as cases: identity, each KPI's value and each plain and text column the payslip was
+    paid from (as the library's run holds them), and the lines compute wrote."""
     from cspay import load_policy, open_inputs, pay
 
     policy = load_policy(ROOT / example.policy)
@@ -299,6 +300,7 @@ def _cases(example: Example, run: dict) -> dict:
         row |= {agents.period: run["period"]} if agents.period else {}
         row |= {policy.kpis[kpi.code].column: "" if kpi.value is None else str(kpi.value) for kpi in paid.kpis}
         row |= {column: str(value) for column, value in paid.numbers.items()}
+        row |= paid.groups  # the text columns it was paid from: the queue that picks a KPI's curve
         expect = {line["code"]: line["amount"] for line in slip["lines"]} | {"gross": slip["gross"]}
         cases.append({"name": slip["agent_id"], "row": row, "expect": expect})
     return {"policy": str(ROOT / example.policy), "cases": cases}
