@@ -140,11 +140,13 @@ def test_kpis_by_queue_are_paid_alike(standard_data: dict[str, Any], tmp_path: P
     assert [] == bulk[2]
 
 
-def test_a_kpi_by_group_with_more_groups_than_the_tables_hold_is_paid_alike(
-    standard_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("table", "room"), [("GROUPED_TEXTS", 5), ("GROUPED_SCORES", 30)])
+def test_a_kpi_by_group_with_more_texts_than_its_tables_hold_is_paid_alike(
+    standard_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, room: int
 ) -> None:
-    """When the (group, value) texts outgrow their table, rows go the general way and still agree."""
-    monkeypatch.setattr("cspay.inputs.columns.GROUPED_TEXTS", 5)
+    """When a KPI by group's `by` texts or scored texts outgrow their tables, rows go the general way and
+    still agree."""
+    monkeypatch.setattr(f"cspay.inputs.columns.{table}", room)
     policy = policy_from(by_queue(standard_data))
     queues = ["complaints", "sales", *(f"q{i}" for i in range(40))]
     rows = [row | {"queue": queues[i % 42]} for i, row in enumerate(varied_rows(BATCH_ROWS + 50))]

@@ -41,11 +41,12 @@ class Scored:
 class Curve:
     """One curve of a KPI compiled (its own score, or a group's): the scorer and the values it scored."""
 
-    __slots__ = ("group", "memo", "no_value", "scorer", "weight")
+    __slots__ = ("group", "limit", "memo", "no_value", "scorer", "weight")
 
-    def __init__(self, plan: KpiPlan, group: str | None, score: Score) -> None:
+    def __init__(self, plan: KpiPlan, group: str | None, score: Score, limit: int) -> None:
         self.group, self.weight, self.scorer = group, plan.weight, scorer_of(score)
         self.memo: dict[Decimal, Scored] = {}
+        self.limit = limit  # values remembered at most
         self.no_value = KpiResult(
             plan.code,
             plan.label,
@@ -68,7 +69,7 @@ class Curve:
         if entry is not None and (entry.value is value or str(entry.value) == str(value)):
             return entry
         entry = Scored(value, *self.scorer(value), self.weight, self.group)
-        if len(self.memo) < MEMO_LIMIT:
+        if len(self.memo) < self.limit:
             self.memo.setdefault(value, entry)
         return entry
 
@@ -97,7 +98,9 @@ class KpiPlan:
         volume = kpi.min_volume
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
-        self.curves = {group: Curve(self, group, score) for group, score in kpi.curves()}
+        # The KPI's curves share one table's room: a policy by group remembers no more than one without.
+        limit = MEMO_LIMIT // len(kpi.curves())
+        self.curves = {group: Curve(self, group, score, limit) for group, score in kpi.curves()}
         self.own = self.curves[None]
         self.curve_of_text: dict[str, Curve] = {}  # a `by` cell's text -> the curve it picks
 
