@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 from helpers import REVIEW_HEADER, STANDARD, ascii_words, csv_text, english_words, policy_from, shift_month
 
 from cspay.cli import app
@@ -229,8 +231,8 @@ def test_a_group_already_on_its_own_curve_is_told_to_check_it(tmp_path):
     )
 
 
-def test_review_json_counts_the_agents_of_each_curve(tmp_path, runner):
-    """--format json gives a KPI by group its column and the agents each curve scored, and a row per curve."""
+def _night_targets_json(tmp_path: Path, runner: CliRunner) -> dict[str, Any]:
+    """The review as JSON, by shift, of the planted month under the contract policy with night's own csat."""
     path = tmp_path / "m.csv"
     path.write_text(csv_text(shift_month(1), header=REVIEW_HEADER), encoding="utf-8")
     policy = tmp_path / "p.yaml"
@@ -241,8 +243,27 @@ def test_review_json_counts_the_agents_of_each_curve(tmp_path, runner):
     )
     policy.write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["review", str(policy), str(path), "--by", "shift", "--format", "json"])
-    data = json.loads(result.stdout)
+    assert 0 == result.exit_code, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_review_json_counts_the_agents_of_each_curve(tmp_path, runner):
+    """--format json gives a KPI by group its column and the agents each curve scored, and a row per curve."""
+    data = _night_targets_json(tmp_path, runner)
     assert [{"curve_group": None, "agents": 400}, {"curve_group": "night", "agents": 200}] == sorted(
         data["kpis"][0]["curves"], key=lambda item: item["agents"], reverse=True
     )
-    assert [("night", 200), (None, 400)] == [(row["curve_group"], row["agents"]) for row in data["curves"]]
+    assert [("night", 200), (None, 400)] == [(row["curve_group"], row["agents"]) for row in data["kpis_per_curve"]]
+
+
+def test_review_json_names_a_curve_only_on_the_rows_of_one_curve(tmp_path, runner):
+    """A KPI over all its agents, overall or in a group, has no `curve_group` (it is no one curve's); each row
+    per curve names its curve, null for the KPI's own score."""
+    data = _night_targets_json(tmp_path, runner)
+    night = next(group for group in data["groupings"][0]["groups"] if group["group"] == "night")
+    assert [False, False, ["night", None]] == [
+        "curve_group" in data["kpis"][0],
+        "curve_group" in night["kpis"][0],
+        [row["curve_group"] for row in data["kpis_per_curve"]],
+    ]
