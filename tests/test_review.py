@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 from helpers import REVIEW_HEADER, STANDARD, ascii_words, csv_text, english_words, policy_from, shift_month
+from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.i18n import Words
