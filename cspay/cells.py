@@ -9,17 +9,24 @@ from decimal import Decimal, InvalidOperation
 # Cells that mean "no value"; a missing value is never read as zero.
 MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "-", "--", "—", "–", "nan", "null", "none"})
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")  # 21,75: a decimal comma (1,234 is read as thousands first)
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_HMS = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")
-_MS = re.compile(r"(\d+):([0-5]\d(?:\.\d+)?)")
+# Digits are 0-9 only (after full-width ones are folded): a superscript ², a circled ① or another script's
+# digit is not read as a number.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+", re.ASCII)  # 21,75: a decimal comma (1,234 is read as thousands)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
+_HMS = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)", re.ASCII)
+_MS = re.compile(r"(\d+):([0-5]\d(?:\.\d+)?)", re.ASCII)
+# Full-width forms as Chinese input methods type them (９５％, ：) and the ideographic space, folded to ASCII.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CURRENCY = ("¥", "$", "€", "£", "元", "RMB", "CNY", "USD", "EUR")
 
 HUNDRED = Decimal(100)
 # Cells are refused from 10**15 on: no count, duration or score is that large, and pay computed from one
 # could need more than the 28 digits Decimal keeps exact.
 LARGEST_DIGITS = 15
+# A number written with more significant digits than Decimal's context keeps (28) is refused: the first
+# sum or product it took part in would round it, unseen.
+MOST_SIGNIFICANT = 28
 
 
 class CellError(ValueError):
@@ -31,10 +38,41 @@ class CellError(ValueError):
 
 
 def clean(text: str) -> str:
-    """Fold full-width characters (９５％ → 95%) and surrounding spaces away."""
+    """Fold full-width characters (９５％ → 95%) and surrounding spaces away; nothing else is folded."""
     if text.isascii():
         return text.strip()
-    return unicodedata.normalize("NFKC", text).strip()
+    return text.translate(_FULL_WIDTH).strip()
+
+
+# Characters that change how text shows without being seen: format characters (zero-width space, joiners,
+# direction marks), the Hangul fillers and variation selectors.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
+def id_key(agent_id: str) -> str:
+    """What a person reads an agent id as: compared after NFKC, case folding, every digit as 0-9, and
+    spaces and invisible characters removed, so "A001", "a001", "Ａ００１" and "A\u200b001" are one agent."""
+    if agent_id.isascii():
+        return "".join(agent_id.split()).lower() if " " in agent_id else agent_id.lower()
+    text = unicodedata.normalize("NFKC", agent_id)
+    kept = []
+    for character in text:
+        if character.isspace() or character in _INVISIBLE or unicodedata.category(character) == "Cf":
+            continue
+        digit = unicodedata.decimal(character, None)
+        kept.append(character if digit is None else str(digit))
+    return "".join(kept).casefold()
+
+
+# Control characters (NUL, tab, line breaks, escape …), line and paragraph separators, and the direction
+# overrides that make text read differently from how it is stored: refused in ids, names and text cells.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in `text`, as U+XXXX, or None when there is none."""
+    match = _CONTROL.search(text)
+    return None if match is None else f"U+{ord(match.group()):04X}"
 
 
 def text_key(text: str) -> str:
@@ -74,7 +112,21 @@ def parse_number(text: str, expected: str = "a number") -> Decimal:
         raise CellError(expected) from None
     if number and number.adjusted() >= LARGEST_DIGITS:  # no metric is this large; pay from it would overflow
         raise CellError(f"a number below {10**LARGEST_DIGITS:,} in size")
+    if significant_digits(number) > MOST_SIGNIFICANT:
+        raise CellError(f"{expected} of at most {MOST_SIGNIFICANT} significant digits")
     return number
+
+
+def significant_digits(number: Decimal) -> int:
+    """How many significant digits a number is written with, trailing zeros aside (0.0500 has 1)."""
+    digits = number.as_tuple().digits
+    end = len(digits)
+    while end and digits[end - 1] == 0:
+        end -= 1
+    start = 0
+    while start < end and digits[start] == 0:
+        start += 1
+    return end - start
 
 
 def parse_plain(text: str) -> Decimal:

@@ -39,6 +39,10 @@ class CaseError(CspayError):
     """A policy test case file cannot be read or does not follow the case format."""
 
 
+class ExportError(CspayError):
+    """A payment file cannot be made: the roster or the run lacks what the profile needs for some agent."""
+
+
 class PayError(CspayError):
     """An agent's pay cannot be computed exactly: an amount would need more than Decimal's 28 digits."""
 
@@ -61,15 +65,29 @@ class Problems:
         self.limit = limit
         self.messages: list[str] = []
         self.hidden = 0
+        self._stop: tuple[int, str, type[CspayError]] | None = None
+
+    def stop_after(self, count: int, message: str, error: type[CspayError]) -> None:
+        """Raise `error` as the `count`th problem is added, with `message` shown last: a source that bad is
+        not worth reading on (and a device would never end)."""
+        self._stop = (count, message, error)
 
     def add(self, message: str) -> None:
         if len(self.messages) < self.limit:
             self.messages.append(message)
         else:
             self.hidden += 1
+        if self._stop is not None and self.count >= self._stop[0]:
+            more = [f"... and {self.hidden} more problems"] if self.hidden else []
+            raise self._stop[2]([*self.messages, *more, self._stop[1]])
 
     def __bool__(self) -> bool:
         return bool(self.messages)
+
+    @property
+    def count(self) -> int:
+        """Every problem added, shown or not."""
+        return len(self.messages) + self.hidden
 
     def raise_if_any(self, error: type[CspayError]) -> None:
         if self.messages:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -57,6 +60,10 @@ class Words:
         sign = "-" if amount < 0 else ""
         return sign + pattern.format(amount=f"{abs(amount):,}", currency=currency)
 
+    def moneys(self, amounts: Mapping[str, Decimal]) -> str:
+        """Amounts of several currencies, each as this language writes it, never added up: ¥7,940.00, 343,000 JPY."""
+        return ", ".join(self.money(amount, currency) for currency, amount in amounts.items())
+
     def money_parts(self, currency: str) -> tuple[str, str]:
         """What this language writes before and after an amount of `currency`: ("¥", "") or ("", " 元")."""
         formats = MONEY_FORMATS.get(self.language, MONEY_FORMATS[DEFAULT_LANGUAGE])
@@ -64,9 +71,27 @@ class Words:
         return before.format(currency=currency), after.format(currency=currency)
 
     def line_label(self, code: str, label: str) -> str:
-        """A payslip line's label: cspay's own words for built-in lines, the policy's words otherwise."""
+        """A payslip line's label: cspay's own words for built-in lines (those the ledger adds written from
+        their English pattern again, e.g. `Correction for 2026-11`), the policy's words otherwise."""
         key = f"line.{code}"
-        return self(key) if key in self.messages and label == catalog(DEFAULT_LANGUAGE)[key] else label
+        if key in self.messages and label == catalog(DEFAULT_LANGUAGE)[key]:
+            return self(key)
+        for pattern_key in LEDGER_LINES.get(code, ()):
+            found = _pattern(pattern_key).fullmatch(label)
+            if found:
+                return self(pattern_key, **found.groupdict())
+        return label
+
+
+# The labels of lines the ledger adds, by line code: the catalog keys of their patterns, most specific first.
+LEDGER_LINES = {"adjustment.correction": ("line.correction_for_disputes", "line.correction_for")}
+
+
+@cache
+def _pattern(key: str) -> re.Pattern[str]:
+    """An English message as a regular expression that finds its placeholders' values in a text."""
+    parts = string.Formatter().parse(catalog(DEFAULT_LANGUAGE)[key])
+    return re.compile("".join(re.escape(text) + (f"(?P<{name}>.+?)" if name else "") for text, name, _, _ in parts))
 
 
 @dataclass(frozen=True)

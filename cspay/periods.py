@@ -37,12 +37,19 @@ class Period:
         return {1: "month", 3: "quarter"}.get(self.months, "year")
 
 
+# Years a period may fall in: payroll is never paid before 1900, and the year after the last still has a
+# calendar (a period's neighbours and year-to-date reach a year either side).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 def parse_period(text: str) -> Period:
     """Read `2021-01` (a month), `2021-Q1` (a quarter) or `2021` (a year); ValueError otherwise."""
     match = _PERIOD.fullmatch(text.strip())
     if not match or (match[2] and not 1 <= int(match[2]) <= 12):
         raise ValueError(f'period "{text}": expected a month like 2021-01, a quarter like 2021-Q1 or a year')
     year = int(match[1])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f'period "{text}": expected a year from {FIRST_YEAR} to {LAST_YEAR}')
     if match[2]:
         first_month = last_month = int(match[2])
         label = f"{year}-{first_month:02d}"

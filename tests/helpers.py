@@ -17,6 +17,7 @@ from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
 
 DATA = Path(__file__).parent / "data"
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
 STANDARD = DATA / "standard.yaml"
 
 # The worked example of the policy contract, as the cells of a metrics CSV under the standard policy.

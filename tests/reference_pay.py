@@ -58,6 +58,7 @@ def reference_payslip(policy: Policy, row: AgentRow) -> Payslip:
         tuple(hits),
         capped != gated,
         proration,
+        currency=policy.currency,
     )
     slip.lines = _lines(policy, row, proration, capped)
     slip.numbers, slip.groups = row.numbers, row.groups

@@ -107,7 +107,7 @@ def test_bad_rows_among_many_are_reported_alike(standard: Policy, tmp_path: Path
     path.write_bytes(data)
     bulk = bulk_way(standard, path)
     assert general_way(standard, path) == bulk
-    assert [5, 7, 602, 702, 703, 1029, 902] == [int(re.search(r"row (\d+)", line)[1]) for line in bulk[2]]
+    assert [5, 7, 602, 702, 703, 903, 1029, 902] == [int(re.search(r"row (\d+)", line)[1]) for line in bulk[2]]
 
 
 def test_score_basis_policy_is_paid_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
@@ -220,3 +220,21 @@ def write_policy(tmp_path: Path) -> Callable[..., Policy]:
         return load_policy(write_yaml(tmp_path, text))
 
     return write
+
+
+@pytest.mark.parametrize(("currency", "step"), [("JPY", None), ("KWD", None), ("CHF", "0.05")])
+def test_each_currencys_rounding_is_paid_alike(
+    standard_data: dict[str, Any], tmp_path: Path, currency: str, step: str | None
+) -> None:
+    """A policy paying whole yen, fils or francs to 0.05: the batch path rounds every line as the general
+    path does, to the currency's step."""
+    rounding: dict[str, Any] = {"mode": "half_up"} | ({"step": Decimal(step)} if step else {})
+    policy = policy_from({**standard_data, "currency": currency, "rounding": rounding})
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(varied_rows(2 * BATCH_ROWS + 5)), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    unit = {"JPY": Decimal(1), "KWD": Decimal("0.001"), "CHF": Decimal("0.05")}[currency]
+    rows = [line.split(",") for line in bulk[0].splitlines()[1:]]
+    assert all(Decimal(cell) % unit == 0 for row in rows for cell in row[7:])
+    assert 2 * BATCH_ROWS + 5 == bulk[1].headcount

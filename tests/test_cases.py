@@ -11,7 +11,7 @@ import pytest
 
 from cspay.cli import app
 from cspay.errors import CaseError
-from cspay.rollout.case_file import CaseNumber, cell_text
+from cspay.rollout.case_file import CaseNumber, cell_text, read_cases
 from cspay.rollout.cases import run_cases
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,3 +197,26 @@ def test_update_keeps_the_file_s_own_indentation(runner, tmp_path):
     path = case_file(tmp_path, text.replace("{gross}", "1.00"))
     runner.invoke(app, ["test", str(path), "--update"])
     assert text.replace("{gross}", "7960.00") == path.read_text(encoding="utf-8")
+
+
+def test_aliases_in_a_case_file_are_refused_before_they_expand(tmp_path):
+    """A few hundred bytes of nested aliases would expand to billions of values: refused at the first."""
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"{b}: &{b} [{','.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefg", "bcdefgh", strict=True)]
+    path = case_file(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(CaseError, match=r":1:4: anchors and aliases \(&, \*\) are not allowed in a case file"):
+        read_cases(path)
+
+
+def test_an_anchor_alone_is_refused(tmp_path):
+    """An anchor without an alias is refused too: case files hold plain data."""
+    path = case_file(tmp_path, with_cases("  - name: one\n    row: &r {agent_id: A1}\n"))
+    with pytest.raises(CaseError, match="anchors and aliases"):
+        read_cases(path)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_as_a_case_file_is_bounded(device):
+    """A device never ends: at most 1 MiB is read, then it is refused."""
+    with pytest.raises(CaseError, match="larger than 1,048,576 bytes; expected a case file of at most 1 MiB"):
+        read_cases(Path(device))

@@ -7,7 +7,11 @@ from decimal import Decimal
 import pytest
 
 from cspay.cells import (
+    MOST_SIGNIFICANT,
     CellError,
+    clean,
+    control_character,
+    id_key,
     is_missing,
     parse_count,
     parse_duration,
@@ -151,3 +155,115 @@ def test_missing_markers_are_recognised(text: str) -> None:
 def test_zero_is_not_missing(text: str) -> None:
     """A zero is a value, not a missing cell."""
     assert not is_missing(text)
+
+
+# ---- digits are digits ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9²",  # a superscript two
+        "²",
+        "①",  # circled one
+        "٩٥",  # Arabic-Indic digits
+        "९५",  # Devanagari digits
+        "𝟗𝟓",  # mathematical bold digits
+        "95\u200b",  # a zero-width space after the digits
+        "9\u00a05",  # a no-break space inside
+        "⁹⁵",
+        "½",
+        "Ⅸ",  # a Roman numeral
+    ],
+)
+def test_characters_that_only_look_like_digits_are_not_numbers(text: str) -> None:
+    """Superscripts, circled and other-script digits, fractions and invisible characters are refused."""
+    with pytest.raises(CellError):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("９５", "95"), ("９２．５", "92.5"), ("－３", "-3"), ("\u30007", "7")])
+def test_full_width_digits_as_input_methods_type_them_are_read(text: str, expected: str) -> None:
+    """Full-width digits, point, minus and the ideographic space fold to their ASCII forms."""
+    assert Decimal(expected) == parse_number(text)
+
+
+def test_clean_folds_full_width_forms_and_nothing_else() -> None:
+    """Full-width letters fold; a superscript, a ligature and a circled digit stay as written."""
+    assert "AB²ﬁ①" == clean("ＡＢ²ﬁ①")
+
+
+def test_a_number_of_as_many_digits_as_decimal_keeps_is_read() -> None:
+    """Twenty-eight significant digits are held exactly."""
+    text = "0." + "1" * MOST_SIGNIFICANT
+    assert Decimal(text) == parse_number(text)
+
+
+@pytest.mark.parametrize("text", ["0." + "1" * 29, "1." + "0" * 27 + "1", "123456789012.12345678901234567"])
+def test_a_number_with_more_digits_than_decimal_keeps_is_refused(text: str) -> None:
+    """A cell that arithmetic would round unseen is an error that says how many digits are allowed."""
+    with pytest.raises(CellError, match="at most 28 significant digits"):
+        parse_number(text)
+
+
+def test_trailing_zeros_are_not_significant() -> None:
+    """92.5 followed by forty zeros is 92.5."""
+    assert Decimal("92.5") == parse_number("92.5" + "0" * 40)
+
+
+# ---- agent ids as a person reads them -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "A001",
+        "a001",
+        " A001 ",
+        "Ａ００１",  # full width
+        "A\u200b001",  # zero-width space
+        "A001\u2060",  # word joiner
+        "\ufeffA001",  # a byte-order mark
+        "A\u00ad001",  # soft hyphen
+        "A٠٠١",  # Arabic-Indic digits
+        "A𝟎𝟎𝟏",  # mathematical digits
+        "A 001",
+        "A\u3000001",  # ideographic space
+        "A00\ufe0f1",  # variation selector
+    ],
+)
+def test_ids_a_person_reads_as_a001_have_one_key(spelling: str) -> None:
+    """Case, width, spaces, invisible characters and the script of digits do not tell agents apart."""
+    assert id_key("A001") == id_key(spelling)
+
+
+@pytest.mark.parametrize("other", ["A002", "A0001", "B001", "A-001", "A01", "Ä001"])
+def test_ids_that_differ_to_the_eye_have_different_keys(other: str) -> None:
+    """A different digit, letter, length or punctuation is a different agent."""
+    assert id_key("A001") != id_key(other)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ada\x00", "U+0000"),
+        ("A\x1b[31mda", "U+001B"),
+        ("Ada\tLin", "U+0009"),
+        ("Ada\nLin", "U+000A"),
+        ("Ada\rLin", "U+000D"),
+        ("Ada\x7f", "U+007F"),
+        ("Ada\x85", "U+0085"),  # next line, a C1 control
+        ("\u202eadA", "U+202E"),  # right-to-left override
+        ("Ada\u2066", "U+2066"),
+        ("Ada\u2028Lin", "U+2028"),  # line separator
+    ],
+)
+def test_control_characters_are_found(text: str, expected: str) -> None:
+    """Controls, line breaks and direction overrides are named by their code point."""
+    assert expected == control_character(text)
+
+
+@pytest.mark.parametrize("text", ["Ada Lin", "王芳", "José", "Ada\u200dLin", "A\u3000B", "👩\u200d💻"])
+def test_ordinary_text_has_no_control_character(text: str) -> None:
+    """Letters of any script, spaces, and the joiners of emoji are ordinary text."""
+    assert control_character(text) is None

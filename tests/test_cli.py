@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 from cspay.cli import app
 
@@ -200,3 +203,43 @@ def test_version_prints_the_one_version(runner):
     assert 0 == result.exit_code, result.output
     assert f"cspay {__version__}\n" == result.stdout
     assert version("cspay") == __version__
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "base64", "hex", "zip", "idna", "uu", "klingon"])
+@pytest.mark.parametrize("command", ["compute", "statements", "compare", "review"])
+def test_encoding_that_is_not_a_text_encoding_is_bad_usage(runner, tmp_path, encoding, command):
+    """--encoding takes text encodings only, on every command that reads metrics: exit 2, nothing written."""
+    arguments = {
+        "compute": ["compute", POLICY, MONTH],
+        "statements": ["statements", POLICY, MONTH, "--out", str(tmp_path / "pages")],
+        "compare": ["compare", POLICY, POLICY, MONTH],
+        "review": ["review", POLICY, MONTH],
+    }[command]
+    result = runner.invoke(app, [*arguments, "--encoding", encoding])
+    assert (2, []) == (result.exit_code, list(tmp_path.iterdir()))
+    assert "--encoding" in result.stderr and "encoding" in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-16", "utf-16-be"])
+def test_a_text_encoding_the_file_is_not_in_is_a_data_error(runner, encoding):
+    """A real encoding that does not fit the file is exit 1 with a sentence, not an internal error."""
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "--encoding", encoding])
+    assert 1 == result.exit_code
+    assert "internal error" not in result.stderr and result.stderr.startswith(f"Error: {MONTH}")
+
+
+def test_a_period_before_1900_is_bad_usage(runner):
+    """--period 0001-01 is refused before any ledger is touched."""
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "--period", "0001-01"])
+    assert 2 == result.exit_code and "expected a year from 1900 to 9998" in result.stderr
+
+
+def test_json_amounts_are_never_in_exponent_form(runner, tmp_path):
+    """Every number in the JSON is written with its digits: no 0E-6, 1E+3 or the like."""
+    policy = tmp_path / "p.yaml"
+    text = Path(POLICY).read_text(encoding="utf-8").replace("rounding: {step: 0.01", "rounding: {step: 0.000001")
+    policy.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["compute", str(policy), MONTH, "--format", "json"])
+    assert 0 == result.exit_code, result.stderr
+    strings = re.findall(r'"(-?[0-9][^"]*)"', result.stdout)
+    assert strings and not [text for text in strings if "E" in text]

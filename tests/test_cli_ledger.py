@@ -52,7 +52,7 @@ def test_record_says_which_version_it_wrote(runner, ledger):
     assert 0 == record(runner, ledger).exit_code
     result = record(runner, ledger)
     assert 0 == result.exit_code, result.output
-    assert f"Recorded 2026-11 version 2 in {ledger}.\n" == result.stderr
+    assert f"Recorded 2026-11 version 2 in {ledger}, a draft until approved (cspay approve 2026-11).\n" == result.stderr
 
 
 def test_ledger_comes_from_the_environment(runner, tmp_path):
@@ -74,10 +74,10 @@ def test_runs_lists_versions_as_csv(runner, ledger):
     lines = result.stdout.splitlines()
     assert (
         "period,version,kind,superseded,recorded_at,recorded_by,host,headcount,gross,bonus,currency,"
-        "policy,policy_version" == lines[0]
+        "policy,policy_version,state,recorded_as,four_eyes" == lines[0]
     )
-    assert [("2026-11", "1", "true", "4"), ("2026-11", "2", "false", "4")] == [
-        tuple(line.split(",")[i] for i in (0, 1, 3, 7)) for line in lines[1:]
+    assert [("2026-11", "1", "true", "4", "superseded"), ("2026-11", "2", "false", "4", "draft")] == [
+        tuple(line.split(",")[i] for i in (0, 1, 3, 7, 13)) for line in lines[1:]
     ]
 
 
@@ -145,6 +145,7 @@ def test_history_of_an_unknown_agent_says_so(runner, ledger):
 def test_closed_month_refuses_a_record_with_exit_1(runner, ledger):
     """compute --record on a closed month exits 1 naming the close, who did it and when."""
     record(runner, ledger)
+    assert 0 == runner.invoke(app, ["approve", "2026-11", "--ledger", ledger]).exit_code
     assert 0 == runner.invoke(app, ["close", "2026-11", "--ledger", ledger]).exit_code
     result = record(runner, ledger)
     assert 1 == result.exit_code
@@ -157,6 +158,7 @@ def test_closed_month_leaves_the_previous_output_intact(runner, ledger, tmp_path
     out = tmp_path / "out.csv"
     out.write_text("last month's file\n", encoding="utf-8")
     record(runner, ledger)
+    runner.invoke(app, ["approve", "2026-11", "--ledger", ledger])
     runner.invoke(app, ["close", "2026-11", "--ledger", ledger])
     result = record(runner, ledger, "2026-11", "--format", "csv", "--output", str(out), "--force")
     assert 1 == result.exit_code
@@ -167,6 +169,7 @@ def test_closed_month_leaves_the_previous_output_intact(runner, ledger, tmp_path
 def test_reopen_needs_a_reason(runner, ledger):
     """reopen without --reason is a usage error."""
     record(runner, ledger)
+    runner.invoke(app, ["approve", "2026-11", "--ledger", ledger])
     runner.invoke(app, ["close", "2026-11", "--ledger", ledger])
     result = runner.invoke(app, ["reopen", "2026-11", "--ledger", ledger])
     assert 2 == result.exit_code
@@ -183,11 +186,13 @@ def test_reopen_with_an_empty_reason_is_a_usage_error(runner, ledger):
 def test_reopen_lets_the_month_be_recorded_again(runner, ledger):
     """After close and reopen, --record writes version 2."""
     record(runner, ledger)
+    runner.invoke(app, ["approve", "2026-11", "--ledger", ledger])
     runner.invoke(app, ["close", "2026-11", "--ledger", ledger])
     reopened = runner.invoke(app, ["reopen", "2026-11", "--ledger", ledger, "--reason", "late QA scores"])
     assert 0 == reopened.exit_code, reopened.output
     assert reopened.stdout.startswith(f"Reopened 2026-11 in {ledger} (")
-    assert f"Recorded 2026-11 version 2 in {ledger}.\n" == record(runner, ledger).stderr
+    expected = f"Recorded 2026-11 version 2 in {ledger}, a draft until approved (cspay approve 2026-11).\n"
+    assert expected == record(runner, ledger).stderr.splitlines(keepends=True)[0]
 
 
 def test_close_of_a_bad_period_is_a_usage_error(runner, ledger):

@@ -39,7 +39,15 @@ def payslip(result, agent_id):
 
 def close_october(runner, ledger):
     assert 0 == compute(runner, POLICY, MONTH, "--record", "--period", "2026-10", "--ledger", ledger).exit_code
+    assert 0 == runner.invoke(app, ["approve", "2026-10", "--ledger", ledger]).exit_code
     assert 0 == runner.invoke(app, ["close", "2026-10", "--ledger", ledger]).exit_code
+
+
+def correct_october(runner, ledger, corrected):
+    """Record October's correction and approve it, so that the next month pays its differences."""
+    result = compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    assert 0 == result.exit_code, result.output
+    assert 0 == runner.invoke(app, ["approve", "2026-10", "--ledger", ledger]).exit_code
 
 
 def test_corrected_month_keeps_both_versions(runner, ledger, corrected):
@@ -56,7 +64,7 @@ def test_corrected_month_keeps_both_versions(runner, ledger, corrected):
 def test_correction_shows_up_as_a_line_in_the_next_month(runner, ledger, corrected):
     """The next month's payslip carries the difference as adjustment.correction naming the month."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     result = compute(runner, POLICY, MONTH, "--period", "2026-11", "--ledger", ledger, "--format", "json")
     assert 0 == result.exit_code, result.output
     slip = payslip(result, "A001")
@@ -67,7 +75,7 @@ def test_correction_shows_up_as_a_line_in_the_next_month(runner, ledger, correct
 def test_correction_column_in_csv(runner, ledger, corrected):
     """CSV output gains an adjustment.correction column before gross."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     result = compute(runner, POLICY, MONTH, "--period", "2026-11", "--ledger", ledger, "--format", "csv")
     header, first = result.stdout.splitlines()[:2]
     assert header.endswith(",floor,adjustment.correction,gross")
@@ -77,7 +85,7 @@ def test_correction_column_in_csv(runner, ledger, corrected):
 def test_recorded_correction_is_settled_once(runner, ledger, corrected):
     """Once the next month is recorded with the correction, the month after does not pay it again."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     compute(runner, POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger)
     result = compute(runner, POLICY, MONTH, "--period", "2026-12", "--ledger", ledger, "--format", "json")
     assert "7940.00" == payslip(result, "A001")["gross"]
@@ -86,7 +94,7 @@ def test_recorded_correction_is_settled_once(runner, ledger, corrected):
 def test_rerecorded_next_month_still_carries_the_correction(runner, ledger, corrected):
     """Recording the next month again pays the correction in its new version, not in neither."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     compute(runner, POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger)
     result = compute(runner, POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger, "-f", "json")
     assert "8480.00" == payslip(result, "A001")["gross"]
@@ -170,24 +178,25 @@ def test_correction_says_what_it_recorded(runner, ledger, corrected):
     close_october(runner, ledger)
     result = compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
     assert (
-        "Correction recorded: 1 changed payslip line(s) for 1 agent(s), ¥540.00 in all; the next period's payslips "
-        "carry it as adjustment.correction.\n"
+        "Correction recorded: 1 changed payslip line(s) for 1 agent(s), ¥540.00 in all; once it is approved, the "
+        "next period's payslips carry it as adjustment.correction.\n"
     ) == result.stderr.splitlines(keepends=True)[-1]
 
 
 def test_runs_table_lists_closes_and_reopens(runner, ledger):
-    """`cspay runs` shows who closed and reopened a period, and why."""
+    """`cspay runs` shows who closed and reopened a period, and why, among the steps of its run."""
     close_october(runner, ledger)
     runner.invoke(app, ["reopen", "2026-10", "--ledger", ledger, "--reason", "late QA scores"])
     result = runner.invoke(app, ["runs", "--ledger", ledger])
-    assert "Closes and reopens" in result.stdout
-    assert "late QA scores" in next(line for line in result.stdout.splitlines() if "reopened" in line)
+    steps = result.stdout.split("Steps", 1)[1].splitlines()
+    assert ["recorded", "approved", "closed", "reopened"] == [line.split("│")[3].strip() for line in steps[4:8]]
+    assert "late QA scores" in steps[7]
 
 
 def test_reopened_and_rerecorded_month_voids_its_unpaid_corrections(runner, ledger, corrected):
     """Recording a reopened month again replaces it: its corrections not yet paid out are not paid later."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     runner.invoke(app, ["reopen", "2026-10", "--ledger", ledger, "--reason", "paid run was never sent"])
     compute(runner, POLICY, corrected, "--record", "--period", "2026-10", "--ledger", ledger)
     result = compute(runner, POLICY, MONTH, "--period", "2026-11", "--ledger", ledger, "--format", "json")
@@ -198,7 +207,7 @@ def test_history_counts_a_correction_once(runner, ledger, corrected):
     """History shows October as paid (7,940.00) with its correction (+540.00, paid in 2026-11), and November
     with the correction in its gross: the gross column adds up to what the agent was paid."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     assert 0 == compute(runner, POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", ledger).exit_code
     result = runner.invoke(app, ["history", "A001", "--ledger", ledger, "--format", "json"])
     assert 0 == result.exit_code, result.output
@@ -212,6 +221,6 @@ def test_history_counts_a_correction_once(runner, ledger, corrected):
 def test_history_names_a_correction_not_paid_yet(runner, ledger, corrected):
     """Before the next period is recorded, the table says the correction is not paid yet."""
     close_october(runner, ledger)
-    compute(runner, POLICY, corrected, "--record", "--correction", "--period", "2026-10", "--ledger", ledger)
+    correct_october(runner, ledger, corrected)
     result = runner.invoke(app, ["history", "A001", "--ledger", ledger])
     assert "+540.00 (not paid yet)" in result.stdout

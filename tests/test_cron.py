@@ -183,7 +183,8 @@ def test_log_format_json_writes_one_summary_line(runner, tmp_path):
     assert 0 == result.exit_code, result.output
     (line,) = result.stderr.splitlines()
     log = json.loads(line)
-    assert ("2026-11", 4, [str(output)], {"period": "2026-11", "version": 1, "kind": "pay"}) == (
+    recorded = {"period": "2026-11", "version": 1, "kind": "pay", "state": "draft", "disputes_settled": []}
+    assert ("2026-11", 4, [str(output)], recorded) == (
         log["period"],
         log["headcount"],
         log["outputs"],

@@ -82,7 +82,9 @@ def test_missing_columns_are_listed_together(tmp_path: Path) -> None:
 def test_doubled_column_is_reported(tmp_path: Path) -> None:
     """A column the spec reads that appears twice in the header is an error naming both places."""
     path = write_export(tmp_path, CALLS.replace(",topic\n", ",rating\n", 1))
-    with pytest.raises(MetricsError, match=r"row 1: column 'rating' appears more than once \(columns 5 and"):
+    with pytest.raises(
+        MetricsError, match=r"row 1: column 'rating' appears more than once \(columns 5 \('rating'\) and"
+    ):
         derive(spec_of({"m": {"mean": {"column": "rating"}}}), path, "2021-01")
 
 
@@ -155,15 +157,17 @@ def test_forced_encoding_reports_the_row_of_bad_bytes(tmp_path: Path) -> None:
     path = write_export(tmp_path, CALLS.replace(",Tech\nA", ",技术\nA"), encoding="gb18030")
     with pytest.raises(MetricsError) as error:
         derive(spec_of({"m": {"count": {}}}), path, "2021-01", encoding="utf-8")
-    assert [f"{path}: row 3: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"] == (
-        error.value.problems
-    )
+    assert [
+        f"{path}: row 3: bytes that are not valid utf-8 text; save the file in one encoding, or pass --encoding"
+    ] == (error.value.problems)
 
 
 def test_unknown_encoding_is_refused(tmp_path: Path) -> None:
     """An encoding name Python does not know is an error naming it."""
     path = write_export(tmp_path, CALLS)
-    with pytest.raises(MetricsError, match="unknown encoding 'klingon'; try utf-8 or gb18030"):
+    with pytest.raises(
+        MetricsError, match="unknown encoding 'klingon'; expected a text encoding such as utf-8 or gb18030"
+    ):
         derive(spec_of({"m": {"count": {}}}), path, "2021-01", encoding="klingon")
 
 
@@ -302,3 +306,11 @@ def test_agent_without_rows_fails_a_required_kpi_at_the_roster_row(tmp_path: Pat
     assert [f'{path}: row 4, column "fcr": got "", {expected}', f'{path}: row 4, column "aht_sec": got "", {expected}',
             f'{path}: row 4, column "csat_mean": got "", expected a number (the cell is empty)'
             ] == error.value.problems  # fmt: skip
+
+
+@pytest.mark.parametrize("spelling", ["a", "Ａ", "A\u200b", "A\ufeff"])
+def test_roster_ids_a_person_reads_as_the_same_are_refused(tmp_path: Path, spelling: str) -> None:
+    """A roster listing one agent under two spellings names both rows and the first spelling."""
+    path = write_export(tmp_path, ROSTER + f"{spelling},Ann again,L1,North,1\n", "roster.csv")
+    with pytest.raises(MetricsError, match=r'row 4: agent ".*" is already on row 2 \(as "A": ids match ignoring'):
+        read_roster(path)

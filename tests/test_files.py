@@ -156,16 +156,18 @@ def test_replacing_never_takes_a_device_s_permissions(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
 def test_every_pay_file_is_created_owner_only(tmp_path: Path, umask: int) -> None:
-    """CSV, JSON, XLSX and statements of pay are created 0600, whatever the umask lets through."""
+    """CSV, JSON, XLSX, statements and the ledger are created 0600, whatever the umask lets through."""
     previous = os.umask(umask)
     try:
         for format in ("csv", "json", "xlsx"):
             invoke(["compute", POLICY, str(MONTH), "-f", format, "-o", str(tmp_path / f"pay.{format}")])
         invoke(["statements", POLICY, str(MONTH), "--out", str(tmp_path / "statements")])
+        recorded = ["compute", POLICY, str(MONTH), "--period", "2026-11", "--record", "--ledger"]
+        assert 0 == invoke([*recorded, str(tmp_path / "pay.db"), "-q"]).exit_code  # type: ignore[attr-defined]
     finally:
         os.umask(previous)
     files = [*(path for path in tmp_path.glob("pay.*") if path.suffix != ".lock"), *(tmp_path / "statements").iterdir()]
-    assert len(files) >= 6
+    assert len(files) >= 7 and (tmp_path / "pay.db") in files
     assert {0o600} == {path.stat().st_mode & 0o777 for path in files}
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.i18n import Words, catalog, languages
+from cspay.ledger.reads import Who
 
 SOURCE = Path(__file__).resolve().parents[1] / "cspay"
 DATA = Path(__file__).parent / "data"
@@ -146,3 +147,39 @@ def test_built_in_line_label_is_translated():
     assert "基本工资" == words.line_label("base_pay", "Base pay")
     assert "meal" == words.line_label("allowance.meal", "meal")
     assert "Minimum wage top-up" == words.line_label("floor", "Minimum wage top-up")
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Correction for 2026-11", "2026-11 更正"),
+        ("Correction for 2026-10, 2026-11 (dispute 3, 4)", "2026-10, 2026-11 更正（申诉 3, 4）"),
+        ("Correction entered by hand", "Correction entered by hand"),
+    ],
+)
+def test_ledger_line_labels_are_written_again_in_the_language(label, expected):
+    """A correction line's label, made from its English pattern, is written from the Chinese one; a label
+    that follows no pattern stays as it is."""
+    assert expected == Words("zh").line_label("adjustment.correction", label)
+
+
+def test_chinese_control_lists_have_no_english_word(tmp_path):
+    """runs, adjust list and dispute list --lang zh print no word of the English catalog of their own."""
+    runner, ledger = CliRunner(), str(tmp_path / "pay.db")
+    policy = str(DATA / "controls.yaml")
+    month = str(DATA / "month.csv")
+    runner.invoke(
+        app, ["compute", policy, month, "--record", "--period", "2026-11", "--ledger", ledger, "--by", "秦海"]
+    )
+    runner.invoke(app, ["approve", "2026-11", "--ledger", ledger, "--by", "孔文"])
+    runner.invoke(app, ["adjust", "add", "2026-11", "A001", "800", "--code", "retention_bonus", "--reason", "旺季留任",
+                        "--policy", policy, "--ledger", ledger, "--by", "秦海"])  # fmt: skip
+    runner.invoke(app, ["dispute", "open", "2026-11", "A001", "--kpi", "csat", "--claim", "问卷不是我的",
+                        "--ledger", ledger, "--by", "秦海"])  # fmt: skip
+    texts = []
+    for command in (["runs"], ["adjust", "list"], ["dispute", "list", "--period", "2026-11"]):
+        result = runner.invoke(app, [*command, "--ledger", ledger, "--lang", "zh"])
+        assert 0 == result.exit_code, result.output
+        texts.append(result.stdout.replace(ledger, ""))
+    account = re.escape(f"{Who.now().user}@{Who.now().host}")  # the machine's names are no words of cspay's
+    assert set() == ascii_words(re.sub(account, "", "\n".join(texts))) & english_words()

@@ -414,3 +414,19 @@ def test_monthly_policy_may_gate_a_summed_column(tmp_path):
 def test_a_month_pays_everything_by_default():
     """Without `pays`, a monthly policy pays base pay, allowances, bonus and adjustments."""
     assert ["base_pay", "allowances", "bonus", "adjustments"] == load_policy(DATA / "standard.yaml").paid_lines
+
+
+@pytest.mark.parametrize("spelling", ["q001", "Ｑ００１", "Q\u200b001"])
+def test_an_agent_written_two_ways_in_two_months_is_refused(policy, tmp_path, spelling):
+    """One agent whose id is spelt differently in another month is an error naming both places, never two
+    agents paid a quarter each."""
+    november = tmp_path / "2026-11.csv"
+    november.write_text(
+        (QUARTER / "2026-11.csv").read_text(encoding="utf-8").replace("\nQ001,", f"\n{spelling},"), encoding="utf-8"
+    )
+    with pytest.raises(MetricsError) as caught:
+        open_period(policy, [MONTHS[0], november, MONTHS[2]])
+    assert [
+        f"{november}: row 2: agent {spelling!r} is written 'Q001' in {MONTHS[0]} row 2; expected one spelling "
+        f"of an id in every month"
+    ] == caught.value.lines()

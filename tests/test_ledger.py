@@ -136,6 +136,7 @@ def test_closed_period_refuses_a_record(tmp_path):
     """Once closed, a period cannot be recorded again; the error names who closed it and when."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.record(recording(), WHO)
+        ledger.approve("2026-11", WHO)
         ledger.close_period("2026-11", WHO)
         with pytest.raises(LedgerError) as caught:
             ledger.record(recording(), WHO)
@@ -150,6 +151,7 @@ def test_reopened_period_takes_a_new_version(tmp_path):
     """After a reopen, recording the period works again and the reason is kept."""
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.record(recording(), WHO)
+        ledger.approve("2026-11", WHO)
         ledger.close_period("2026-11", WHO)
         ledger.reopen_period("2026-11", "CSAT export was incomplete", WHO)
         ledger.record(recording(), WHO)

@@ -147,7 +147,9 @@ def test_file_over_one_mebibyte_is_refused(tmp_path: Path) -> None:
     path = write_yaml(tmp_path, head + "x" * (MAX_POLICY_BYTES - len(head) + 1))
     with pytest.raises(PolicyError) as caught:
         load_document(path)
-    assert [f"{path}: the file is 1,048,577 bytes; a policy may be at most 1 MiB"] == caught.value.lines()
+    assert [
+        f"{path}: the file is larger than 1,048,576 bytes; expected a policy of at most 1 MiB"
+    ] == caught.value.lines()
 
 
 def test_nesting_of_32_levels_is_read(tmp_path: Path) -> None:
@@ -379,3 +381,59 @@ def test_either_or_parts_of_a_gate_say_what_is_wrong(tmp_path: Path, old: str, n
         load_policy(write_yaml(tmp_path, text.replace(old, new)))
     assert 1 == len(error.value.lines()), error.value.lines()
     assert message in error.value.lines()[0]
+
+
+# ---- files that are not what they seem ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_as_the_policy_is_read_no_further_than_the_limit(device: str) -> None:
+    """A device never ends: at most the limit is read, then it is refused like a large file."""
+    with pytest.raises(PolicyError, match="larger than 1,048,576 bytes; expected a policy of at most 1 MiB"):
+        load_policy(device)
+
+
+@pytest.mark.parametrize("name", ["Müller", "François", "Ångström", "Piñata"])
+def test_a_latin1_policy_is_not_read_as_gb18030(tmp_path: Path, name: str) -> None:
+    """A Windows-1252 file is refused at the line that would be garbled, not read as Chinese."""
+    path = tmp_path / "policy.yaml"
+    path.write_bytes(TINY_POLICY.replace("title: Tiny", f"title: {name}").encode("cp1252"))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    (line,) = caught.value.lines()
+    assert line.startswith(f"{path}:2:1: as GB18030 it reads") and line.endswith("misread; save the file as UTF-8")
+
+
+def test_a_gb18030_policy_in_chinese_loads(tmp_path: Path) -> None:
+    """A policy saved as GB18030 by a Chinese editor reads its names as written."""
+    path = tmp_path / "policy.yaml"
+    path.write_bytes(TINY_POLICY.replace("title: Tiny", "title: 客服薪酬方案").encode("gb18030"))
+    assert "客服薪酬方案" == load_policy(path).title
+
+
+def test_a_value_with_more_digits_than_decimal_keeps_is_refused(tmp_path: Path) -> None:
+    """29 significant digits would be rounded unseen by the first product: refused at the value."""
+    path = write_yaml(tmp_path, TINY_POLICY.replace("base_pay: 5000", "base_pay: 5000.0000000000000000000000001"))
+    with pytest.raises(PolicyError, match=r":6:18: roles\.L1\.base_pay: expected a number of at most 28 significant"):
+        load_policy(path)
+
+
+def test_a_value_of_28_digits_is_read_exactly(tmp_path: Path) -> None:
+    """The most digits Decimal keeps are read as written."""
+    path = write_yaml(tmp_path, TINY_POLICY.replace("base_pay: 5000", "base_pay: 5000.000000000000000000000001"))
+    assert Decimal("5000.000000000000000000000001") == load_policy(path).roles["L1"].base_pay
+
+
+@pytest.mark.parametrize("step", ["0.0000001", "1E-30", "0.00000000000000000000000001", "0.0100000"])
+def test_a_rounding_step_of_more_than_six_places_is_refused(tmp_path: Path, step: str) -> None:
+    """Amounts are written with the step's places: more than six is refused where it is written."""
+    path = write_yaml(tmp_path, TINY_POLICY + f"rounding: {{step: {step}}}\n")
+    with pytest.raises(PolicyError, match=r"rounding\.step: expected a step of at most 6 decimal places"):
+        load_policy(path)
+
+
+@pytest.mark.parametrize("step", ["0.000001", "0.05", "1", "100"])
+def test_rounding_steps_of_six_places_or_fewer_are_read(tmp_path: Path, step: str) -> None:
+    """A millionth, cash rounding, whole units and hundreds are all steps."""
+    path = write_yaml(tmp_path, TINY_POLICY + f"rounding: {{step: {step}}}\n")
+    assert Decimal(step) == load_policy(path).rounding.step

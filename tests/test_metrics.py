@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from helpers import (
     HEADER,
+    POLICIES,
     QUEUE_HEADER,
     WORKED_CELLS,
     WORKED_KPIS,
@@ -19,8 +25,10 @@ from helpers import (
     write_yaml,
 )
 
+from cspay.engine.types import Summary
 from cspay.errors import MetricsError
 from cspay.inputs.metrics import MetricsReader, read_metrics
+from cspay.outputs.fast_csv import pay_to_csv
 from cspay.policy.loader import load_policy
 from cspay.policy.model import Policy
 
@@ -122,9 +130,11 @@ def test_excluded_kpi_with_empty_cell_reads_as_no_value(
     assert row.kpis["csat"] is None
 
 
-def test_header_only_file_has_no_rows(write_csv: WriteCsv, standard: Policy) -> None:
-    """A file with only the header is an empty month, not an error."""
-    assert [] == read_metrics(write_csv([]), standard)
+def test_header_only_file_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
+    """A file with only the header pays no one: it is refused, so it never replaces a recorded month."""
+    path = write_csv([])
+    assert [f"{path}: no agent rows after the header; expected a row per agent (a file with only a header "
+            f"would pay no one and, recorded, replace the month)"] == problems_of(path, standard)  # fmt: skip
 
 
 def test_blank_rows_are_skipped(tmp_path: Path, standard: Policy) -> None:
@@ -194,7 +204,9 @@ def test_utf16_with_bom_is_read(write_csv: WriteCsv, standard: Policy) -> None:
 def test_unknown_encoding_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
     """A misspelt --encoding is reported, with the usual choices."""
     path = write_csv([{}])
-    assert [f"{path}: unknown encoding 'utf-9'; try utf-8 or gb18030"] == problems_of(path, standard, encoding="utf-9")
+    assert [f"{path}: unknown encoding 'utf-9'; expected a text encoding such as utf-8 or gb18030"] == problems_of(
+        path, standard, encoding="utf-9"
+    )
 
 
 def test_invalid_bytes_mid_file_are_reported_at_their_row(tmp_path: Path, standard: Policy) -> None:
@@ -204,7 +216,7 @@ def test_invalid_bytes_mid_file_are_reported_at_their_row(tmp_path: Path, standa
     path = tmp_path / "m.csv"
     path.write_bytes(b"\n".join(lines))
     assert [
-        f"{path}: row 5: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"
+        f"{path}: row 5: bytes that are not valid utf-8 text; save the file in one encoding, or pass --encoding"
     ] == problems_of(path, standard, encoding="utf-8")
 
 
@@ -216,7 +228,7 @@ def test_invalid_bytes_after_the_sniffed_start_are_reported_at_their_row(tmp_pat
     path = tmp_path / "m.csv"
     path.write_bytes(b"\n".join(lines))
     assert [
-        f"{path}: row 1401: bytes that are not valid utf-8 text; save the file as UTF-8, or pass --encoding"
+        f"{path}: row 1401: bytes that are not valid utf-8 text; save the file in one encoding, or pass --encoding"
     ] == problems_of(path, standard)
 
 
@@ -267,10 +279,17 @@ def test_a_missing_by_column_is_a_missing_required_column(write_csv: WriteCsv, s
     )
 
 
-def test_duplicate_header_is_an_error(write_csv: WriteCsv, standard: Policy) -> None:
-    """Two columns named csat: which one is meant is not guessed."""
-    path = write_csv([{}], header=[*HEADER, "csat"])
-    assert [f"{path}: row 1: column 'csat' appears more than once (columns 6 and 14)"] == problems_of(path, standard)
+DOUBLED = "headers match ignoring case, spacing and width, so rename or remove all but one"
+
+
+@pytest.mark.parametrize("other", ["csat", "CSAT", " Csat ", "ｃｓａｔ", "CsAt"])
+def test_column_named_twice_is_an_error(write_csv: WriteCsv, standard: Policy, other: str) -> None:
+    """A second column that reads as csat, spelt exactly so or not: which one is meant is not guessed."""
+    path = write_csv([{}], header=[*HEADER, other])
+    assert [
+        f"{path}: row 1: column 'csat' appears more than once (columns 6 ('csat') and 14 ({other.strip()!r})); "
+        f"{DOUBLED}"
+    ] == problems_of(path, standard)
 
 
 def test_header_in_other_case_and_width_is_matched(write_csv: WriteCsv, standard: Policy) -> None:
@@ -327,12 +346,14 @@ def test_bad_cell_names_file_row_column_value_and_expectation(
 
 
 def test_row_number_is_the_line_in_the_file(tmp_path: Path, standard: Policy) -> None:
-    """After a name spanning two lines and a blank line, the bad row is reported at its line."""
+    """After a name spanning two lines (refused: a line break is a control character) and a blank line,
+    the bad row is reported at its line."""
     text = csv_text([{"name": "Ada\nLin"}]) + "\n" + csv_text([{"agent_id": "A002", "csat": "x"}]).split("\n", 1)[1]
     path = tmp_path / "m.csv"
     path.write_text(text, encoding="utf-8")
     assert [
-        f'{path}: row 5, column "csat": got "x", expected a percentage between 0 and 100, like 92.5 or 92.5%'
+        f'{path}: row 2, column "name": holds the control character U+000A; expected text without control characters',
+        f'{path}: row 5, column "csat": got "x", expected a percentage between 0 and 100, like 92.5 or 92.5%',
     ] == problems_of(path, standard)
 
 
@@ -474,3 +495,210 @@ def test_a_totals_row_is_one_problem(tmp_path: Path, standard: Policy) -> None:
     assert [
         f"{path}: row 3: looks like a totals row ('合计'); remove it, cspay adds up the totals itself"
     ] == problems_of(path, standard)
+
+
+# ---- files that are not what they seem ------------------------------------------------------------
+
+
+def both_ways(path: Path, policy: Policy) -> list[str]:
+    """The problems of reading `path` row by row and column by column (as `compute --format csv` does),
+    which must be the same."""
+    with pytest.raises(MetricsError) as by_row:
+        read_metrics(path, policy)
+    with pytest.raises(MetricsError) as by_column:
+        pay_to_csv(MetricsReader(path, policy), io.StringIO(), Summary())
+    assert by_row.value.lines() == by_column.value.lines()
+    return by_row.value.lines()
+
+
+def test_latin1_names_are_never_read_as_gb18030(tmp_path: Path, standard: Policy) -> None:
+    """A Windows-1252 file is refused at each row whose name would be garbled, never read as Chinese."""
+    names = ["Müller", "François", "Ångström", "Gødel", "Piñata", "Björn", "Zoë", "José"]
+    text = csv_text([{"agent_id": f"A{i:03}", "name": name} for i, name in enumerate(names)])
+    path = tmp_path / "m.csv"
+    path.write_bytes(text.encode("cp1252"))
+    problems = both_ways(path, standard)
+    assert [f"{path}: row {row}" for row in range(2, 2 + len(names))] == [
+        p.split(":", 2)[0] + ":" + p.split(":", 2)[1] for p in problems
+    ]
+    assert all("pass --encoding" in problem for problem in problems)
+
+
+def test_latin1_file_reads_with_its_encoding(tmp_path: Path, standard: Policy) -> None:
+    """Told the encoding, the same file reads its names as written."""
+    path = tmp_path / "m.csv"
+    path.write_bytes(csv_text([{"name": "Müller"}, {"agent_id": "A002", "name": "François"}]).encode("cp1252"))
+    assert ["Müller", "François"] == [row.name for row in read_metrics(path, standard, encoding="cp1252")]
+
+
+@pytest.mark.parametrize("at", [3, 2000])  # within the bytes the encoding is guessed from, and after them
+def test_one_gb18030_row_in_a_utf8_file_is_named(tmp_path: Path, standard: Policy, at: int) -> None:
+    """A row pasted in from a GB18030 file is reported at its row, with how it reads as GB18030."""
+    rows = [{"agent_id": f"A{i:04}", "name": "王芳"} for i in range(2500)]
+    lines = csv_text(rows).encode().split(b"\n")
+    lines[at - 1] = lines[at - 1].decode().encode("gb18030")
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"\n".join(lines))
+    assert [
+        f"{path}: row {at}: bytes that are not valid utf-8 text (as GB18030 it reads "
+        f"'A{at - 2:04},王芳,L1,North,21.75,92.5,64,0.81,335…'); save the file in one encoding, or pass --encoding"
+    ] == both_ways(path, standard)
+
+
+@pytest.mark.parametrize("at", [3, 2000])
+def test_one_utf8_row_in_a_gb18030_file_is_named(tmp_path: Path, standard: Policy, at: int) -> None:
+    """A UTF-8 row in a file read as GB18030 is reported at its row as a mix of encodings, not garbled."""
+    rows = [{"agent_id": f"A{i:04}", "name": "王芳", "team": "北区"} for i in range(2500)]
+    lines = csv_text(rows).encode("gb18030").split(b"\n")
+    lines[at - 1] = lines[at - 1].decode("gb18030").encode()
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"\n".join(lines))
+    assert [
+        f"{path}: row {at}: it is UTF-8 text while the rest of the file reads as GB18030: the file mixes "
+        f"encodings; save the file in one encoding, or pass --encoding"
+    ] == both_ways(path, standard)
+
+
+def test_gb18030_file_of_chinese_names_reads_cleanly(tmp_path: Path, standard: Policy) -> None:
+    """The guess is checked, and a real GB18030 file passes the check."""
+    names = ["王芳", "张伟", "李娜", "刘喆", "陈堃", "Amy王"]
+    rows = [{"agent_id": f"A{i:03}", "name": name, "team": "客服一组"} for i, name in enumerate(names)]
+    path = tmp_path / "m.csv"
+    path.write_bytes(csv_text(rows).encode("gb18030"))
+    assert names == [row.name for row in read_metrics(path, standard)]
+
+
+@pytest.mark.parametrize(
+    "spelling", ["a001", "Ａ００１", "A\u200b001", "A001\u2060", "A٠٠١", "A𝟎𝟎𝟏", "A 001", "\ufeffA001", "A\u00ad001"]
+)
+def test_ids_a_person_reads_as_the_same_are_one_agent(write_csv: WriteCsv, standard: Policy, spelling: str) -> None:
+    """An id that differs from an earlier one only in case, width, spaces, invisible characters or the
+    script of its digits is reported as that agent again, naming both rows and both spellings."""
+    path = write_csv([{"agent_id": "A001"}, {"agent_id": "A002"}, {"agent_id": spelling}])
+    assert [
+        f"{path}: row 4: agent {spelling!r} is agent 'A001' of row 2 written another way (ids match ignoring "
+        f"case, width, spaces and invisible characters); expected each agent once"
+    ] == both_ways(path, standard)
+
+
+def test_six_spellings_of_one_id_are_five_repeats(write_csv: WriteCsv, standard: Policy) -> None:
+    """Each later spelling is reported against the first row; none is paid."""
+    spellings = ["A001", "a001", "Ａ００１", "A\u200b001", "A٠٠١", "A𝟎𝟎𝟏"]
+    path = write_csv([{"agent_id": spelling} for spelling in spellings])
+    problems = both_ways(path, standard)
+    assert [
+        f"row {row}: agent {spelling!r} is agent 'A001' of row 2"
+        for row, spelling in zip(range(3, 8), spellings[1:], strict=True)
+    ] == [problem.split(": ", 1)[1].split(" written")[0] for problem in problems]
+
+
+@pytest.mark.parametrize("column", ["agent_id", "name", "team", "role"])
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\t", "\n", "\x7f", "\x85", "\u202e", "\u2028"])
+def test_control_characters_in_text_cells_are_refused(
+    write_csv: WriteCsv, standard: Policy, column: str, character: str
+) -> None:
+    """NUL, escapes, tabs, line breaks and direction overrides in an id, name, team or role are refused
+    with the row, the column and the character."""
+    value = {"agent_id": "A002", "name": "Li", "team": "North", "role": "L1"}[column]
+    path = write_csv([{}, {"agent_id": "A002", column: value[:1] + character + value[1:]}])
+    assert [
+        f'{path}: row 3, column "{column}": holds the control character U+{ord(character):04X}; '
+        f"expected text without control characters"
+    ] == both_ways(path, standard)
+
+
+@pytest.mark.parametrize("text", ["9²", "①", "٩٥", "𝟗𝟓", "95\u200b"])
+def test_characters_that_look_like_digits_are_refused_in_cells(
+    write_csv: WriteCsv, standard: Policy, text: str
+) -> None:
+    """A KPI cell of superscripts, circled or other-script digits is an error, not a number."""
+    path = write_csv([{"csat": text}])
+    assert [
+        f'{path}: row 2, column "csat": got "{text}", expected a percentage between 0 and 100, like 92.5 or 92.5%'
+    ] == both_ways(path, standard)
+
+
+@pytest.mark.parametrize("after_header", ["", "\n", "\n\n,,,,\n", " , , \n"])
+def test_a_file_without_agent_rows_is_an_error(tmp_path: Path, standard: Policy, after_header: str) -> None:
+    """A header alone, or with blank rows, pays no one: refused, so it never replaces a recorded month."""
+    path = tmp_path / "m.csv"
+    path.write_text(",".join(HEADER) + "\n" + after_header, encoding="utf-8")
+    (problem,) = both_ways(path, standard)
+    assert problem.startswith(f"{path}: no agent rows after the header")
+
+
+def test_reading_stops_after_a_thousand_problems(write_csv: WriteCsv, standard: Policy) -> None:
+    """A file of bad rows is read no further than a thousand problems, and says it stopped."""
+    path = write_csv([{"agent_id": f"A{i:05}", "csat": "bad"} for i in range(5000)])
+    problems = both_ways(path, standard)
+    assert f"{path}: stopped reading after 1,000 problems; is this the metrics file?" == problems[-1]
+
+
+def test_a_device_as_the_metrics_file_is_bounded(standard: Policy) -> None:
+    """/dev/zero never ends a line: its header is refused after a bounded read."""
+    with pytest.raises(MetricsError, match="row 1: longer than 1,048,576 characters; expected a header row"):
+        read_metrics(Path("/dev/zero"), standard)
+
+
+def test_a_pipe_or_a_device_is_refused_as_the_metrics_file() -> None:
+    """A pipe cannot be read twice (to fingerprint it, then to pay it): exit 2, naming it, nothing paid."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cspay", "compute", str(POLICIES / "standard.yaml"), "/dev/stdin", "--format", "csv"],
+        input=csv_text([{}]).encode(), capture_output=True, check=False,
+    )  # fmt: skip
+    assert (2, b"") == (result.returncode, result.stdout)
+    assert "/dev/stdin: is not a regular file (a pipe, a device or a socket)" in " ".join(
+        result.stderr.decode().split()
+    )
+
+
+def _fifo(tmp_path: Path, data: Callable[[], Iterator[bytes]]) -> tuple[Path, threading.Thread]:
+    """A named pipe fed from a thread until the reader stops reading."""
+    path = tmp_path / "pipe.csv"
+    os.mkfifo(path)
+
+    def feed() -> None:
+        try:
+            with path.open("wb") as pipe:
+                for block in data():
+                    pipe.write(block)
+        except BrokenPipeError:
+            pass
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return path, thread
+
+
+def test_a_pipe_read_once_still_names_both_rows_of_a_repeat(tmp_path: Path, standard: Policy) -> None:
+    """Rows that cannot be read again have their ids kept whole, so a repeat names its first row too."""
+    path, thread = _fifo(tmp_path, lambda: iter([csv_text([{}, {"agent_id": "A002"}, {"agent_id": "a001"}]).encode()]))
+    with pytest.raises(MetricsError) as caught:
+        read_metrics(path, standard)
+    thread.join()
+    assert [
+        f"{path}: row 4: agent 'a001' is agent 'A001' of row 2 written another way (ids match ignoring case, "
+        f"width, spaces and invisible characters); expected each agent once"
+    ] == caught.value.lines()
+
+
+def test_an_endless_pipe_of_bad_rows_stops(tmp_path: Path, standard: Policy) -> None:
+    """A header followed by endless random bytes stops at the problem limit, and says so last."""
+
+    def endless() -> Iterator[bytes]:
+        yield (",".join(HEADER) + "\n").encode()
+        while True:
+            yield os.urandom(1 << 16)
+
+    path, thread = _fifo(tmp_path, endless)
+    with pytest.raises(MetricsError) as caught:
+        read_metrics(path, standard)
+    thread.join()
+    assert f"{path}: stopped reading after 1,000 problems; is this the metrics file?" == caught.value.lines()[-1]
+
+
+@pytest.mark.parametrize("agent_id", ["", " ", "\u3000"])
+def test_an_empty_id_is_refused_both_ways(write_csv: WriteCsv, standard: Policy, agent_id: str) -> None:
+    """A row without an agent id is an error on the row and the column path alike, never paid."""
+    path = write_csv([{"agent_id": agent_id}])
+    assert [f'{path}: row 2, column "agent_id": the agent id is empty'] == both_ways(path, standard)

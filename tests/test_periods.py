@@ -36,3 +36,16 @@ def test_bad_period_is_refused(text: str) -> None:
 def test_period_kind_names_it_like_a_policy(text: str, kind: str) -> None:
     """A period says whether it is a month, quarter or year, the words of a policy's `period`."""
     assert kind == parse_period(text).kind
+
+
+@pytest.mark.parametrize("text", ["0001-01", "0999", "1899-12", "1899-Q4", "9999-01", "9999"])
+def test_a_period_outside_1900_to_9998_is_refused(text: str) -> None:
+    """Years no payroll is paid in are refused, saying which years are."""
+    with pytest.raises(ValueError, match="expected a year from 1900 to 9998"):
+        parse_period(text)
+
+
+@pytest.mark.parametrize(("text", "label"), [("1900-01", "1900-01"), ("9998-Q4", "9998-Q4"), ("9998", "9998")])
+def test_the_first_and_last_years_are_periods(text: str, label: str) -> None:
+    """1900 and 9998 are the edges, inclusive."""
+    assert label == parse_period(text).label

@@ -14,7 +14,7 @@ from cspay.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SECTION = README.split("## Periods, the ledger and cron", 1)[1].split("### True-ups", 1)[0]
-VARYING = re.compile(r"\d{4}-\d\d-\d\dT|@")  # times, users and hosts differ from run to run
+VARYING = re.compile(r"\d{4}-\d\d-\d\dT|@|\(UTC\)")  # times, users and hosts (and the widths of their columns)
 
 
 def walk_through() -> list[tuple[list[str], str]]:

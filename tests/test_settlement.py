@@ -1,15 +1,25 @@
-"""Settling across periods: differences of a corrected run, correction lines, true-ups."""
+"""Settling across periods: differences of a corrected run, correction lines, true-ups, one-off lines."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cspay.engine.rules import line_codes
-from cspay.engine.settlement import Pending, add_corrections, add_true_ups, differences, extra_codes
+from cspay.engine.rules import line_codes, one_off_problem, run_line_codes
+from cspay.engine.settlement import (
+    OneOffPay,
+    Pending,
+    add_corrections,
+    add_one_offs,
+    add_true_ups,
+    differences,
+    extra_codes,
+    one_off_line,
+)
 from cspay.engine.types import Line
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
@@ -113,3 +123,79 @@ def test_differences_add_up_to_the_change_in_gross(changes):
     for slip in slips:
         before = sum((line.amount for line in paid[slip.agent_id]), Decimal(0))
         assert slip.gross - before == sum((d.amount for d in found if d.agent_id == slip.agent_id), Decimal(0))
+
+
+def controls_policy():
+    return load_policy(DATA / "controls.yaml")
+
+
+def test_a_one_off_is_its_own_line_with_the_policy_label_and_the_reason():
+    """An approved one-off adjustment becomes the line one_off.<code>, labelled `label: reason`, after the
+    policy's lines, and gross grows by its amount."""
+    policy = controls_policy()
+    slips = compute(policy, read_metrics(DATA / "month.csv", policy)).payslips
+    before = slips[0].gross
+    item = OneOffPay(7, "A001", "retention_bonus", "Stayed through the peak", Decimal("800.00"))
+    assert [item] == add_one_offs(policy, slips, [item])
+    assert (
+        Line("one_off.retention_bonus", "Retention bonus: Stayed through the peak", Decimal("800.00"))
+        == (slips[0].lines[-1])
+    )
+    assert before + Decimal("800.00") == slips[0].gross
+
+
+def test_a_one_off_for_an_agent_not_in_the_run_is_not_paid():
+    """add_one_offs returns only the adjustments that found a payslip."""
+    policy = controls_policy()
+    slips = compute(policy, read_metrics(DATA / "month.csv", policy)).payslips
+    assert [] == add_one_offs(policy, slips, [OneOffPay(1, "Z999", "retention_bonus", "x", Decimal("1.00"))])
+
+
+def test_a_one_off_is_written_with_the_places_of_the_rounding_step():
+    """A whole amount is paid as 800.00, as every line of a cent policy is."""
+    item = OneOffPay(1, "A001", "retention_bonus", "Peak", Decimal("800"))
+    assert "800.00" == str(one_off_line(controls_policy(), item).amount)
+
+
+def test_a_correction_line_names_the_disputes_it_settles():
+    """Differences recorded by a run that settled disputes carry their ids into the line's label."""
+    slips = payslips()
+    pending = [
+        Pending(1, "2026-10", "A001", Decimal("540.00"), disputes=(3,)),
+        Pending(2, "2026-10", "A001", Decimal("5")),
+    ]
+    add_corrections(slips, pending)
+    assert "Correction for 2026-10 (dispute 3)" == slips[0].lines[-1].label
+
+
+@pytest.mark.parametrize(
+    ("code", "amount", "problem"),
+    [
+        ("retention_bonus", "3000.00", None),
+        ("retention_bonus", "-3000.00", None),
+        ("retention_bonus", "3000.01", "beyond the policy's max_amount of 3000"),
+        ("overpayment_recovery", "-3000.01", "beyond the policy's max_amount of 3000"),
+        ("retention_bonus", "0", "expected an amount other than 0"),
+        ("retention_bonus", "10.005", "is not a multiple of the policy's rounding step 0.01"),
+        ("signing_bonus", "10", "has no one-off code 'signing_bonus'; expected one of retention_bonus"),
+    ],
+)
+def test_one_off_limits_hold_either_way_and_at_the_limit(code, amount, problem):
+    """max_amount bounds a payment and a deduction alike (at it, it pays); codes and the step are checked."""
+    found = one_off_problem(controls_policy(), code, Decimal(amount))
+    assert (problem is None) == (found is None), found
+    if problem is not None:
+        assert problem in found
+
+
+def test_a_policy_without_one_offs_allows_none():
+    """Without one_off_adjustments no one-off adjustment is allowed."""
+    found = one_off_problem(load_policy(DATA / "standard.yaml"), "retention_bonus", Decimal(1))
+    assert "allows no one-off adjustments" in found
+
+
+def test_one_off_lines_are_headed_by_the_code_label():
+    """A run's one_off.<code> column is headed by the policy's label of the code."""
+    assert ("one_off.retention_bonus", "Retention bonus") == run_line_codes(
+        controls_policy(), ["one_off.retention_bonus"]
+    )[-1]

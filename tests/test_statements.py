@@ -107,7 +107,7 @@ def test_formula_in_a_name_shows_as_text(hostile_pages):
 
 
 def test_hostile_ids_get_safe_distinct_names(hostile_pages):
-    """`../x`, `x`, `X`, `CON`, `index` and `a/b` become distinct names inside the folder."""
+    """`../x`, `x`, `./X`, `CON`, `index` and `a/b` become distinct names inside the folder."""
     expected = ["x.html", "x-2.html", "agent-CON.html", "agent-index.html", "a_b.html", "X-3.html", "index.html"]
     assert expected == list(hostile_pages)
 

@@ -1,7 +1,8 @@
 """Every view shows the run's money: for each shipped policy and example (monthly, budget, targets by queue,
-quarterly, Chinese, raw export by month and by quarter), each agent's lines and gross are the same in compute's
-JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases built from the
-run, and the ledger after --record."""
+quarterly, Chinese, several currencies, raw export by month and by quarter), each agent's lines and gross are
+the same in compute's JSON, CSV and XLSX, payslip --all, the statements and their index, compare, test cases
+built from the run, and the ledger after --record; and a run with the ledger's own lines (a one-off adjustment, a
+correction settling a dispute) is the same in JSON, CSV, XLSX, payslip --all and the statements."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ EXAMPLES = [
         ("--period", "2021-01", "--roster", str(ROOT / "examples/pwc/roster.csv")),
         "2021-01",
     ),
+    Example("currencies", "examples/global/policy.yaml", ("examples/global/global-2026-11.csv",), period="2026-11"),
     Example(
         "raw export quarter",
         "examples/pwc/policy-quarterly.yaml",
@@ -250,7 +252,8 @@ def test_compare_prices_each_side_as_compute_does(example: Example, expected: Am
         if len(months) == 1:
             assert gross == {row["agent_id"]: Decimal(row["old_gross"]) for row in rows}
             assert gross == {row["agent_id"]: Decimal(row["new_gross"]) for row in rows}
-    assert len(expected) == data["summary"]["total"]["headcount"]
+    summary = data["summary"]  # a run paid in several currencies has one total per currency, and no one total
+    assert len(expected) == (summary["headcount"] if "totals" in summary else summary["total"]["headcount"])
 
 
 def test_compare_of_two_policies_matches_two_computes() -> None:
@@ -298,6 +301,7 @@ def _cases(example: Example, run: dict) -> dict:
         row |= {agents.name: slip["name"]} if agents.name else {}
         row |= {agents.team: slip["team"]} if agents.team else {}
         row |= {agents.period: run["period"]} if agents.period else {}
+        row |= {agents.currency: slip["currency"]} if agents.currency else {}
         row |= {policy.kpis[kpi.code].column: "" if kpi.value is None else str(kpi.value) for kpi in paid.kpis}
         row |= {column: str(value) for column, value in paid.numbers.items()}
         row |= paid.groups  # the text columns it was paid from: the queue that picks a KPI's curve
@@ -326,3 +330,94 @@ def test_the_ledger_holds_the_runs_lines(example: Example, expected: Amounts, tm
         }
     assert expected == found
     assert {agent: amounts[-1] for agent, amounts in expected.items()} == gross
+
+
+# ---- a run with the ledger's own lines: a one-off adjustment and a correction settling a dispute ----------
+
+REVIEW = str(ROOT / "policies/standard-review.yaml")
+NOVEMBER = str(ROOT / "examples/standard-2026-11.csv")
+
+
+@pytest.fixture(scope="module")
+def december(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """December's arguments with a ledger holding an approved one-off adjustment of December and the approved
+    correction of November (settling A002's dispute): lines no policy makes."""
+    ledger = str(tmp_path_factory.mktemp("ledger") / "pay.db")
+    on = ["--ledger", ledger]
+    cspay("compute", REVIEW, NOVEMBER, "--period", "2026-11", "--record", *on, "--by", "Qin Hai", "--quiet")
+    for step in (["approve", "2026-11"], ["close", "2026-11"]):
+        cspay(*step, *on, "--by", "Kong Wen")
+    cspay("dispute", "open", "2026-11", "A002", "--line", "bonus", "--claim", "Attendance", *on)
+    cspay("dispute", "resolve", "1", "--accept", "--note", "Mis-keyed", *on, "--by", "Kong Wen")
+    corrected = str(ROOT / "examples/standard-2026-11-corrected.csv")
+    cspay("compute", REVIEW, corrected, "--period", "2026-11", "--record", "--correction", "--dispute", "1", *on,
+          "--by", "Qin Hai", "--quiet")  # fmt: skip
+    cspay("approve", "2026-11", *on, "--by", "Kong Wen")
+    cspay("adjust", "add", "2026-12", "A017", "800", "--code", "retention_bonus", "--reason", "Peak", "--policy",
+          REVIEW, *on, "--by", "Qin Hai")  # fmt: skip
+    cspay("adjust", "approve", "1", *on, "--by", "Kong Wen")
+    return [REVIEW, NOVEMBER, "--period", "2026-12", *on]
+
+
+@pytest.fixture(scope="module")
+def december_run(december: list[str]) -> dict:
+    return json.loads(cspay("compute", *december, "--format", "json", "--quiet"))
+
+
+@pytest.fixture(scope="module")
+def december_amounts(december_run: dict) -> Amounts:
+    found = {
+        slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
+        for slip in december_run["payslips"]
+    }
+    codes = {line["code"] for slip in december_run["payslips"] for line in slip["lines"]}
+    assert {"one_off.retention_bonus", "adjustment.correction"} <= codes  # the lines this part is about
+    return found
+
+
+def test_csv_has_the_ledgers_lines(december: list[str], december_run: dict, december_amounts: Amounts) -> None:
+    """With the ledger's lines, the CSV's columns hold each payslip's lines and gross."""
+    rows = list(csv.DictReader(io.StringIO(cspay("compute", *december, "--format", "csv", "--quiet"))))
+    found = {
+        row["agent_id"]: [*(Decimal(row[line["code"]]) for line in slip["lines"]), Decimal(row["gross"])]
+        for row, slip in zip(rows, december_run["payslips"], strict=True)
+    }
+    assert december_amounts == found
+
+
+def test_xlsx_has_the_ledgers_lines(
+    december: list[str], december_run: dict, december_amounts: Amounts, tmp_path: Path
+) -> None:
+    """With the ledger's lines, the workbook's Payslips sheet holds each one in its column, and gross."""
+    book = tmp_path / "pay.xlsx"
+    cspay("compute", *december, "--format", "xlsx", "--output", str(book), "--quiet", "--lang", "en")
+    header, *rows = list(openpyxl.load_workbook(book)["Payslips"].iter_rows(values_only=True))
+    titles = {"one_off.retention_bonus": "Retention bonus", "adjustment.correction": "Correction of an earlier period"}
+    labels = _labels(december_run) | titles
+    found = {}
+    for row, slip in zip(rows, december_run["payslips"], strict=True):
+        cells = dict(zip(header, row, strict=True))
+        amounts = [Decimal(str(cells[labels[line["code"]]])) for line in slip["lines"]]
+        found[row[0]] = [amount.normalize() for amount in [*amounts, Decimal(str(cells["Gross"]))]]
+    assert {agent: [a.normalize() for a in amounts] for agent, amounts in december_amounts.items()} == found
+
+
+def test_payslip_and_statements_show_the_ledgers_lines(
+    december: list[str], december_run: dict, december_amounts: Amounts, tmp_path: Path
+) -> None:
+    """payslip --all and each statement explain the same lines and gross as the run, the ledger's included."""
+    data = json.loads(cspay("payslip", *december[:2], "--all", "--format", "json", *december[2:]))
+    explained = {
+        slip["agent_id"]: [*(Decimal(line["amount"]) for line in slip["lines"]), Decimal(slip["gross"])]
+        for slip in data["payslips"]
+    }
+    assert december_amounts == explained
+    folder = tmp_path / "statements"
+    cspay("statements", *december, "--out", str(folder))
+    links = re.findall(r'href="([^"]+\.html)"', (folder / "index.html").read_text(encoding="utf-8"))
+    found = {}
+    for slip, link in zip(december_run["payslips"], links, strict=True):
+        rows = _rows((folder / link).read_text(encoding="utf-8"))
+        start = next(i for i, row in enumerate(rows) if len(row) == 3) + 1
+        found[slip["agent_id"]] = [number(row[2]) for row in rows[start : start + len(slip["lines"]) + 1]]
+    assert december_amounts == found

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import zipfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -252,3 +253,23 @@ def test_money_format(before, after, places, expected):
 def test_display_width_counts_chinese_as_two():
     """Chinese characters take two columns, Latin letters one."""
     assert 6 == display_width("李娜Li")
+
+
+@pytest.mark.parametrize(
+    ("base_pay", "as_text"),
+    [("123456789012345.67", True), ("98765432109876.54", True), ("1234567890123.45", False), ("99999999999.99", False)],
+)
+def test_amounts_beyond_fifteen_digits_are_written_as_text(tmp_path, base_pay, as_text):
+    """An amount a spreadsheet number cannot hold to the cent is its exact text, with a note on the cell
+    and a count in About; amounts of 15 digits or fewer stay numbers."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY.read_text(encoding="utf-8").replace("base_pay: 5200", f"base_pay: {base_pay}"), "utf-8")
+    book = openpyxl.load_workbook(build(tmp_path, policy=policy))
+    header = [cell.value for cell in book["Payslips"][1]]
+    cell = book["Payslips"].cell(row=2, column=header.index("Base pay") + 1)
+    about = dict(book["About"].iter_rows(values_only=True))
+    if as_text:
+        assert (base_pay, True) == (cell.value, cell.comment is not None)
+        assert int(about["Amounts written as text (more than 15 digits)"]) >= 1
+    else:
+        assert (Decimal(base_pay), None) == (Decimal(str(cell.value)), cell.comment)

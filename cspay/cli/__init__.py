@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspay.cli import compute, exports, ledger, policy, review, rollout, statements  # noqa: F401 - they register commands
+from cspay.cli import (  # noqa: F401 - they register commands
+    compute,
+    controls,
+    disputes,
+    exports,
+    ledger,
+    payments,
+    policy,
+    review,
+    rollout,
+    statements,
+)
 from cspay.cli.common import app
 
 __all__ = ["app", "main"]
@@ -16,8 +27,25 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point of the `cspay` script."""
+    import sys
+
+    from cspay.cli import logs
+    from cspay.errors import CspayError
+    from cspay.outputs.files import ClosedOutput
+
     _stop_cleanly_on_termination()
-    app()
+    if sys.stdout is None:  # started with `>&-`: what a command prints becomes an error, not lost
+        sys.stdout = ClosedOutput()
+    if logs.asks_for_json(sys.argv[1:]):
+        logs.log_as_json()
+    try:
+        app()
+    except CspayError as error:  # raised outside a command, e.g. --help or --version on a closed stdout
+        for line in error.lines():
+            print(f"Error: {line}", file=sys.stderr)
+        raise SystemExit(error.exit_code) from None
+    finally:
+        logs.finish()
 
 
 def _stop_cleanly_on_termination() -> None:

@@ -65,6 +65,15 @@ class LogFormat(StrEnum):
     json = "json"
 
 
+def log_format_option(value: LogFormat) -> LogFormat:
+    """--log-format json turns stderr into JSON lines from here on, before any other option is checked."""
+    if value is LogFormat.json:
+        from cspay.cli.logs import log_as_json
+
+        log_as_json()
+    return value
+
+
 def _fail(lines: list[str], code: int) -> typer.Exit:
     for line in lines:
         typer.echo(f"Error: {line}", err=True)
@@ -86,22 +95,46 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise _fail(error.lines(), error.exit_code) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
             raise  # usage errors and exits belong to Typer
+        except UnicodeEncodeError as error:
+            if not _stdout_cannot_hold(error):
+                raise _internal(error) from None
+            from cspay.outputs.files import cannot_encode  # a terminal or pipe whose encoding cannot hold a name
+
+            raise _fail(cannot_encode(error).lines(), 1) from None
         except BrokenPipeError:  # the reader stopped early (`| head`): stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error from the last flush
             raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
         except Exception as error:  # the last guard before a user's terminal
-            if os.environ.get("CSPAY_DEBUG"):
-                raise
-            where = _origin(error)
-            raise _fail(
-                [
-                    f"internal error ({type(error).__name__} {where}); no pay data is shown. "
-                    f"Set CSPAY_DEBUG=1 to see the traceback."
-                ],
-                1,
-            ) from None
+            raise _internal(error) from None
 
     return run
+
+
+def _internal(error: Exception) -> typer.Exit:
+    if os.environ.get("CSPAY_DEBUG"):
+        raise error
+    where = _origin(error)
+    return _fail(
+        [
+            f"internal error ({type(error).__name__} {where}); no pay data is shown. "
+            f"Set CSPAY_DEBUG=1 to see the traceback."
+        ],
+        1,
+    )
+
+
+def _stdout_cannot_hold(error: UnicodeEncodeError) -> bool:
+    """Whether the text that failed is text standard output's encoding cannot hold: only then is the error
+    the user's terminal's (a codec may name itself differently, e.g. cp1252 reports "charmap")."""
+    encoding = getattr(sys.stdout, "encoding", None)
+    text = error.object[error.start : error.end]
+    try:
+        text.encode(encoding or "utf-8")
+    except UnicodeEncodeError:
+        return True
+    except LookupError:
+        return False
+    return False
 
 
 def _origin(error: BaseException) -> str:
@@ -120,7 +153,9 @@ def console(stream: Any = None) -> Any:
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # a reader that stopped early: handled by reports_errors like any output
 
-    file = stream or sys.stdout
+    from cspay.outputs.files import standard_output
+
+    file = stream or standard_output()
     wide = None if file.isatty() else 400  # piped output: never wrap or cut amounts
     plain = "NO_COLOR" in os.environ  # no colour and no other ANSI codes either (bold, underline)
     # People's text (names, teams, policy labels) is shown as written: no markup, emoji codes or highlighting.
@@ -154,6 +189,21 @@ def period_option(text: str | None, hint: str = "--period") -> Any:
         return parse_period(text)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint=hint) from None
+
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Your name, recorded beside your operating-system account (for shared accounts)."),
+]
+
+
+def who_is(by: str | None) -> Any:
+    """Who takes a step now: the account, and the name given with --by (exit 2 when it is blank)."""
+    from cspay.ledger.reads import Who
+
+    if by is not None and not by.strip():
+        raise typer.BadParameter('expected a name, e.g. --by "Zhou Min"', param_hint="--by")
+    return Who.now(by.strip() if by else None)
 
 
 def words_for(lang: str | None, policy: Policy | None = None) -> Words:
@@ -191,7 +241,23 @@ RosterOption = Annotated[
         "export; once per month, or once with a period column.",
     ),
 ]
-EncodingOption = Annotated[str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).")]
+
+
+def _text_encoding(name: str | None) -> str | None:
+    """--encoding names a text encoding, or it is bad usage (exit 2)."""
+    if name is None:
+        return None
+    from cspay.encodings import text_encoding
+
+    try:
+        return text_encoding(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--encoding") from None
+
+
+EncodingOption = Annotated[
+    str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).", callback=_text_encoding)
+]
 DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
 LangOption = Annotated[
     str | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ByOption,
     DelimiterOption,
     EncodingOption,
     Format,
@@ -24,9 +26,11 @@ from cspay.cli.common import (
     app,
     console,
     ledger_read,
+    log_format_option,
     open_source,
     print_notes,
     reports_errors,
+    who_is,
     words_for,
 )
 
@@ -70,7 +74,13 @@ def compute(
         typer.Option("--quiet", "-q", help="Print nothing on success (data asked for on stdout is still written)."),
     ] = False,
     log_format: Annotated[
-        LogFormat, typer.Option("--log-format", help="text, or json: one summary line on stderr for logs.")
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            callback=log_format_option,
+            is_eager=True,
+            help="text, or json: every line on stderr a JSON object (notes, errors, one summary line) for logs.",
+        ),
     ] = LogFormat.text,
     bom: Annotated[
         bool,
@@ -79,6 +89,25 @@ def compute(
             help="Start the CSV with a UTF-8 byte-order mark, so Excel (Chinese Windows too) opens it as UTF-8.",
         ),
     ] = False,
+    consolidate_to: Annotated[
+        str | None,
+        typer.Option(
+            "--consolidate-to",
+            metavar="CURRENCY",
+            help="Also show the totals converted into this currency (with --rates, --period); pay is not converted.",
+        ),
+    ] = None,
+    rates: Annotated[
+        Path | None,
+        typer.Option("--rates", help="Rates for --consolidate-to (CSV: date,from,to,rate); the latest in the period."),
+    ] = None,
+    by: ByOption = None,
+    dispute: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--dispute", help="An accepted dispute this recorded run settles (with corrected metrics); repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Compute every agent's payslip for the month (or the quarter or year of a quarterly or annual policy).
 
@@ -86,27 +115,36 @@ def compute(
 
     Example: cspay compute policies/standard.yaml examples/standard-2026-11.csv --format xlsx --output pay.xlsx
     """
-    from cspay.ledger.book import check_ledger_path
     from cspay.outputs.files import atomic_output, check_target
     from cspay.policy.loader import load_policy
     from cspay.run.locks import locked
     from cspay.run.pay import pay
-    from cspay.run.record import record as record_run
 
     started = time.monotonic()
     _check_options(format, output, bom, record, correction, period)
+    _check_consolidation(consolidate_to, rates, period, format)
+    if dispute and not record:
+        raise typer.BadParameter("needs --record: a dispute is settled by a recorded run", param_hint="--dispute")
+    who = who_is(by) if record else None
     ledger = ledger or (Path(DEFAULT_LEDGER) if record else None)
     target = check_target(output, force)
     if record and ledger is not None:
+        from cspay.ledger.book import check_ledger_path
+
         check_ledger_path(ledger)  # before the lock file is made beside it
     with locked([ledger if record else None, target]):
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
+        converting = _rates(loaded, consolidate_to, rates, period)
         source = open_source(loaded, metrics, period, roster, encoding, delimiter)
         print_notes(source, words, quiet)
+        if dispute and ledger is not None and source.period is not None:
+            _check_disputes(ledger, source.period.label, dispute)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
+        run.rates = converting
+        keep = _recorder(record, correction=correction, who=who, disputes=dispute or [])
         recorded = None
-        with _progress(run, words) as advance:
+        with _progress(run, words, shown=not quiet) as advance:
             if format is Format.table:
                 if not quiet:
                     _print_period_heading(run, words)
@@ -114,12 +152,12 @@ def compute(
                 else:
                     run.payslips = list(run.payslips)
                 if record and ledger is not None:
-                    recorded = record_run(run, ledger, correction=correction)
+                    recorded = keep(run, ledger)
             else:
                 with atomic_output(target, force=force, binary=format is Format.xlsx) as handle:
-                    _write(handle, format, run, words, bom, advance)
+                    _write(handle, format, run, words, bom, advance, record)
                     if record and ledger is not None:  # recorded before the file is renamed into place
-                        recorded = record_run(run, ledger, correction=correction)
+                        recorded = keep(run, ledger)
     _report(run, words, policy, target, recorded, quiet, log_format is LogFormat.json, started)
 
 
@@ -143,7 +181,59 @@ def _check_options(
         raise typer.BadParameter("needs --record: a correction is recorded in the ledger", param_hint="--correction")
 
 
-def _write(handle: Any, format: Format, run: PayRun, words: Words, bom: bool, advance: Any) -> None:
+def _check_consolidation(currency: str | None, rates: Path | None, period: str | None, format: Format) -> None:
+    """Usage errors (exit 2) of a consolidated view, before any file is read."""
+    from cspay.currencies import CurrencyProblem, minor_unit
+
+    if (currency is None) != (rates is None):
+        option = "--rates" if currency is not None else "--consolidate-to"
+        raise typer.BadParameter("--consolidate-to and --rates go together", param_hint=option)
+    if currency is None:
+        return
+    try:
+        minor_unit(currency)
+    except CurrencyProblem as problem:
+        raise typer.BadParameter(str(problem), param_hint="--consolidate-to") from None
+    if period is None:
+        raise typer.BadParameter("needs --period: the rates used are those dated in it", param_hint="--consolidate-to")
+    if format is Format.csv:
+        raise typer.BadParameter(
+            "a CSV holds payslips, not totals; use --format table, json or xlsx", param_hint="--consolidate-to"
+        )
+
+
+def _rates(policy: Any, currency: str | None, path: Path | None, period: str | None) -> Any:
+    """The rate of each currency the policy pays into `currency` for the period, read and checked before pay."""
+    if currency is None or path is None or period is None:
+        return None
+    from cspay.cli.common import period_option
+    from cspay.inputs.rates import rates_for, read_rates
+    from cspay.run.pay import Rates
+
+    chosen = rates_for(path, read_rates(path), policy.paid_currencies, currency, period_option(period))
+    return Rates(currency, str(path), chosen)
+
+
+def _recorder(record: bool, **options: Any) -> Any:
+    """What records the run in the ledger with compute's options (loaded only when the run is recorded)."""
+    if not record:
+        return None
+    from cspay.run.record import record as record_run
+
+    return functools.partial(record_run, **options)
+
+
+def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:
+    """The disputes a record will settle must be accepted ones of its period: refused before any pay is made."""
+    from cspay.ledger.book import Ledger
+
+    with Ledger(ledger) as book:
+        book.disputes_to_settle(period, disputes, None)
+
+
+def _write(
+    handle: Any, format: Format, run: PayRun, words: Words, bom: bool, advance: Any, recording: bool = False
+) -> None:
     """The run as CSV, JSON or a workbook, payslip by payslip (CSV: in batches when the run allows)."""
     from cspay.outputs.runs import write_run_csv, write_run_json
     from cspay.outputs.terminal_progress import advancing
@@ -156,16 +246,17 @@ def _write(handle: Any, format: Format, run: PayRun, words: Words, bom: bool, ad
     if format is Format.xlsx:
         from cspay.outputs.workbook import write_run_workbook
 
-        write_run_workbook(handle, run, words)
+        write_run_workbook(handle, run, words, recording=recording)
     else:
         write_run_json(handle, run)
 
 
 @contextmanager
-def _progress(run: PayRun, words: Words) -> Iterator[Any]:
-    """A progress bar for one month's file read as it streams, when a person watches stderr."""
+def _progress(run: PayRun, words: Words, *, shown: bool) -> Iterator[Any]:
+    """A progress bar for one month's file read as it streams, when a person watches stderr (never with
+    --quiet)."""
     reader = run.source.reader
-    if reader is None:
+    if reader is None or not shown:
         yield None
         return
     from cspay.outputs.terminal_progress import progress_bar
@@ -196,7 +287,7 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     screen = console()
     run.payslips = list(advancing(run.payslips, advance))
     screen.print(payslip_table(run.applied, run.payslips, words, run.triggered))
-    screen.print(summary_table(run.policy, run.summary, words))
+    screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
 
 
 def _report(
@@ -219,36 +310,86 @@ def _report(
     policy, summary, money = run.policy, run.summary, words.money
     if policy.actions and run.triggered is None:
         typer.echo(words("compute.not_evaluated", actions=", ".join(policy.actions)), err=True)
+    paid_in = {slip.agent_id: slip.currency for slip in run.payslips} if run.still_pending else {}
+    _report_ledger_lines(run, words)
     for item in run.still_pending:
+        currency = item.currency or policy.currency
+        key = "compute.still_pending" if item.agent_id not in paid_in else "compute.still_pending_currency"
         typer.echo(
             words(
-                "compute.still_pending",
+                key,
                 agent=item.agent_id,
                 period=item.period,
-                amount=money(item.amount, policy.currency),
+                amount=money(item.amount, currency),
+                currency=paid_in.get(item.agent_id, ""),
             ),
             err=True,
         )
     if output is not None:
         typer.echo(
-            words("compute.wrote", count=summary.headcount, path=output, gross=money(summary.gross, policy.currency)),
+            words("compute.wrote", count=summary.headcount, path=output, gross=_grosses(summary, words)),
             err=True,
         )
     if recorded is not None:
-        typer.echo(
-            words("compute.recorded", period=recorded.run.period, version=recorded.run.version, ledger=run.ledger),
-            err=True,
-        )
+        _report_recorded(run, recorded, words)
         if recorded.run.kind == "correction":
             from decimal import Decimal
 
             differences = recorded.differences
             agents = len({item.agent_id for item in differences})
-            total = sum((item.amount for item in differences), Decimal(0))
+            totals: dict[str, Decimal] = {}
+            for difference in differences:  # each currency's apart: a correction never nets two
+                currency = difference.currency or policy.currency
+                totals[currency] = totals.get(currency, Decimal(0)) + difference.amount
             typer.echo(
-                words("compute.corrected", count=len(differences), agents=agents, total=money(total, policy.currency)),
+                words("compute.corrected", count=len(differences), agents=agents, total=words.moneys(totals)),
                 err=True,
             )
+
+
+def _grosses(summary: Any, words: Words) -> str:
+    """The run's total gross in each currency it paid, never added up."""
+    return words.moneys({currency: totals.gross for currency, totals in summary.by_currency().items()})
+
+
+def _report_ledger_lines(run: PayRun, words: Words) -> None:
+    """What the ledger holds for this run but the run could not pay: corrections not approved yet, and
+    one-off adjustments of agents not in the run."""
+    from decimal import Decimal
+
+    policy, money = run.policy, words.money
+    waiting: dict[str, list[Any]] = {}
+    for item in run.unapproved:
+        waiting.setdefault(item.period, []).append(item)
+    for period, items in waiting.items():
+        total = sum((item.amount for item in items), Decimal(0))
+        agents = len({item.agent_id for item in items})
+        typer.echo(
+            words("compute.unapproved", period=period, agents=agents, amount=money(total, policy.currency)), err=True
+        )
+    for one_off in run.one_offs_unpaid:
+        typer.echo(
+            words(
+                "compute.one_off_unpaid",
+                id=one_off.id,
+                agent=one_off.agent_id,
+                amount=money(one_off.amount, policy.currency),
+            ),
+            err=True,
+        )
+
+
+def _report_recorded(run: PayRun, recorded: Recorded, words: Words) -> None:
+    """The version recorded, a draft until approved; the approved version it replaces; the disputes it settles."""
+    version = recorded.run
+    typer.echo(words("compute.recorded", period=version.period, version=version.version, ledger=run.ledger), err=True)
+    replaced = recorded.replaced
+    if version.kind == "pay" and replaced is not None and replaced.approved and replaced.state == "approved":
+        typer.echo(
+            words("compute.replaces_approved", version=replaced.run.version, who=replaced.approved.who), err=True
+        )
+    for dispute in recorded.disputes:
+        typer.echo(words("compute.settles", id=dispute.id, agent=dispute.agent_id), err=True)
 
 
 def _log_record(
@@ -266,8 +407,7 @@ def _log_record(
         "policy_version": policy.version,
         "currency": policy.currency,
         "headcount": summary.headcount,
-        "gross": str(summary.gross),
-        "bonus": str(summary.bonus),
+        **_log_money(summary),
         "outputs": [str(output)] if output else [],
         "inputs": {
             "policy": {"path": str(policy_path), "sha256": policy.sha256},
@@ -276,9 +416,35 @@ def _log_record(
         "ledger": str(run.ledger) if run.ledger else None,
         "recorded": None
         if recorded is None
-        else {"period": recorded.run.period, "version": recorded.run.version, "kind": recorded.run.kind},
+        else {
+            "period": recorded.run.period,
+            "version": recorded.run.version,
+            "kind": recorded.run.kind,
+            "state": "draft",
+            "disputes_settled": [item.id for item in recorded.disputes],
+        },
         "triggered_actions": None if run.triggered is None else counts,
         "corrections_still_pending": len(run.still_pending),
+        "corrections_not_approved": len(run.unapproved),
+        "one_offs_paid": len(run.one_offs),
+        "one_offs_unpaid": len(run.one_offs_unpaid),
         "differences_recorded": 0 if recorded is None else len(recorded.differences),
         "duration_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _log_money(summary: Any) -> dict[str, Any]:
+    """gross and bonus of a run paid in one currency; per currency (and no one gross) when it paid several."""
+    from cspay.engine.types import Summaries
+
+    if not isinstance(summary, Summaries):
+        return {"gross": str(summary.gross), "bonus": str(summary.bonus)}
+    totals = summary.by_currency()
+    return {
+        "gross": None,
+        "bonus": None,
+        "currencies": {
+            code: {"headcount": money.headcount, "gross": str(money.gross), "bonus": str(money.bonus)}
+            for code, money in totals.items()
+        },
     }

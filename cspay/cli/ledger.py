@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import ListFormat, app, console, period_option, reports_errors, words_for
+from cspay.cli.common import ByOption, ListFormat, app, console, period_option, reports_errors, who_is, words_for
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -21,6 +21,7 @@ LedgerOption = Annotated[
 ]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of cspay's own words: en or zh.")]
 TRENDS = {"up": "▲", "down": "▼", "same": "="}
+STEP_OF = {"close": "closed", "reopen": "reopened"}  # a close or reopen as the step of the run it locked
 
 
 FormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="table, csv or json.")]
@@ -32,7 +33,7 @@ def _open(path: Path) -> Any:
     return Ledger(path)
 
 
-def _emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None:
+def emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None:
     """Write records as CSV or JSON to stdout, or print the table for people."""
     if format is ListFormat.json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=1))
@@ -53,6 +54,8 @@ def _cell(value: Any) -> Any:
 
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     return "" if value is None else inert(value) if isinstance(value, str) else value
 
 
@@ -64,25 +67,41 @@ def runs(
     format: FormatOption = ListFormat.table,
     lang: LangOption = "en",
 ) -> None:
-    """List the recorded runs: every version of every period, and which one counts.
+    """List the recorded runs: every version of every period, its state (draft, approved, closed,
+    superseded) and its steps: who recorded, approved, exported, closed it, and when.
 
     Example: cspay runs --ledger payroll.db --format csv
     """
     words = words_for(lang)
     label = period_option(period).label if period else None
     with _open(ledger) as book:
-        found, closes = book.runs(label), [c for c in book.closes() if label in (None, c["period"])]
-    records = [_run_record(run) for run in found]
+        states, closes = book.run_states(label), [c for c in book.closes() if label in (None, c["period"])]
+        stale = {state.run.id: book.stale(state.run) for state in states if state.state in ("draft", "approved")}
+    records = [_run_record(state, steps=format is ListFormat.json) for state in states]
+    if not any(len(state.run.totals) > 1 for state in states):  # one currency throughout: as it was
+        records = [{key: value for key, value in record.items() if key != "currencies"} for record in records]
     if not records and format is ListFormat.table:
         typer.echo(words("runs.none", ledger=ledger))
         return
-    _emit(records, format, lambda: _runs_table(records, words, ledger))
-    if closes and format is ListFormat.table:
-        console().print(_closes_table(closes, words))
+    emit(records, format, lambda: _runs_table(records, words, ledger))
+    if format is not ListFormat.table:
+        return
+    screen = console()
+    screen.print(_steps_table(states, words))
+    mirrored = {(s.run.period, step.action, step.at, step.user) for s in states for step in s.steps}
+    older = [c for c in closes if (c["period"], STEP_OF[c["action"]], c["at"], c["user"]) not in mirrored]
+    if older:  # closes from before the ledger kept steps
+        screen.print(_closes_table(older, words))
+    for state in states:
+        for why, number in stale.get(state.run.id, []):
+            typer.echo(
+                words(f"runs.stale.{why}", period=state.run.period, version=state.run.version, id=number), err=True
+            )
 
 
-def _run_record(run: Any) -> dict[str, Any]:
-    return {
+def _run_record(state: Any, *, steps: bool = False) -> dict[str, Any]:
+    run = state.run
+    record = {  # the columns runs had before the controls, then theirs: scripts reading by position keep working
         "period": run.period,
         "version": run.version,
         "kind": run.kind,
@@ -91,12 +110,31 @@ def _run_record(run: Any) -> dict[str, Any]:
         "recorded_by": run.recorded_by,
         "host": run.host,
         "headcount": run.headcount,
-        "gross": str(run.gross),
-        "bonus": str(run.bonus),
+        "gross": None if run.gross is None else str(run.gross),
+        "bonus": None if run.bonus is None else str(run.bonus),
         "currency": run.currency,
+        # Each currency's totals: a run paid in several has no one gross.
+        "currencies": _totals(run.totals),
         "policy": run.policy,
         "policy_version": run.policy_version,
+        "state": state.state,
+        "recorded_as": state.recorded.name,
+        "four_eyes": state.four_eyes,
     }
+    if steps:
+        record["steps"] = [
+            {"action": s.action, "at": s.at, "user": s.user, "host": s.host, "name": s.name, "note": s.note}
+            for s in state.steps
+        ]
+    return record
+
+
+def _totals(totals: Any) -> dict[str, dict[str, Any]] | None:
+    """A run's totals per currency, None for a run recorded before they were kept."""
+    found = {
+        code: {"headcount": count, "gross": str(gross), "bonus": str(bonus)} for code, count, gross, bonus in totals
+    }
+    return found or None
 
 
 def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
@@ -107,7 +145,7 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
     from cspay.outputs.terminal import number
 
     table = Table(title=words("runs.title", ledger=ledger), title_justify="left")
-    for key in ("period", "version", "kind", "superseded", "when", "who", "headcount", "gross"):
+    for key in ("period", "version", "kind", "state", "when", "who", "headcount", "gross"):
         right = key in ("version", "headcount", "gross")
         table.add_column(words(f"runs.{key}"), justify="right" if right else "left", no_wrap=True)
     for r in records:
@@ -115,12 +153,40 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
             r["period"],
             str(r["version"]),
             words(f"runs.kind.{r['kind']}"),
-            words("runs.yes" if r["superseded"] else "runs.no"),
+            words(f"runs.state.{r['state']}"),
             r["recorded_at"],
-            f"{r['recorded_by']}@{r['host']}",
+            f"{r['recorded_as']} ({r['recorded_by']}@{r['host']})"
+            if r["recorded_as"]
+            else f"{r['recorded_by']}@{r['host']}",
             str(r["headcount"]),
-            f"{number(Decimal(r['gross']))} {r['currency']}",
+            "; ".join(f"{number(Decimal(gross))} {code}" for code, gross in _grosses(r).items()),
         )
+    return table
+
+
+def _grosses(record: dict[str, Any]) -> dict[str, str]:
+    """A run's total gross in each currency it paid."""
+    if record.get("currencies"):
+        return {code: totals["gross"] for code, totals in record["currencies"].items()}
+    return {record["currency"]: record["gross"]}
+
+
+def _steps_table(states: list[Any], words: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(title=words("steps.title"), title_justify="left")
+    for key in ("runs.period", "runs.version", "steps.step", "steps.when", "steps.who", "steps.note"):
+        table.add_column(words(key), justify="right" if key == "runs.version" else "left", no_wrap=key != "steps.note")
+    for state in states:
+        for step in state.steps:
+            table.add_row(
+                state.run.period,
+                str(state.run.version),
+                words(f"steps.{step.action}"),
+                step.at,
+                step.who,
+                step.note or "",
+            )
     return table
 
 
@@ -156,7 +222,8 @@ def history(
     if not standings and format is ListFormat.table:
         typer.echo(words("history.none", agent=agent_id))
         return
-    records, before = [], None
+    records: list[dict[str, Any]] = []
+    before: tuple[Decimal, str] | None = None
     for standing in standings:
         records.append(
             {
@@ -168,18 +235,20 @@ def history(
                 "correction": str(standing.correction),
                 "corrected_in": list(standing.corrected_in),
                 "currency": standing.currency,
-                "trend": _trend(before, standing.gross),
+                "other_corrections": {code: str(amount) for code, amount in standing.other_corrections} or None,
+                "trend": _trend(before, standing.gross, standing.currency),
             }
         )
-        before = standing.gross
-    _emit(records, format, lambda: _history_table(records, words, agent_id))
+        before = standing.gross, standing.currency
+    emit(records, format, lambda: _history_table(records, words, agent_id))
 
 
-def _trend(before: Decimal | None, now: Decimal) -> str | None:
-    """Gross against the previous recorded period: up, down or same (None for the first)."""
-    if before is None:
+def _trend(before: tuple[Decimal, str] | None, now: Decimal, currency: str) -> str | None:
+    """Gross against the previous recorded period: up, down or same (None for the first, and after a change
+    of currency: amounts of two currencies are not compared)."""
+    if before is None or before[1] != currency:
         return None
-    return "up" if now > before else "down" if now < before else "same"
+    return "up" if now > before[0] else "down" if now < before[0] else "same"
 
 
 def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> Any:
@@ -190,12 +259,14 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     from cspay.outputs.export import score_text
     from cspay.outputs.terminal import number
 
-    table = Table(title=words("history.title", agent=agent_id), title_justify="left")
+    currencies = ", ".join(dict.fromkeys(r["currency"] for r in records))  # what the amounts below are in
+    table = Table(title=words("history.title_in", agent=agent_id, currencies=currencies), title_justify="left")
     table.add_column(words("runs.period"), no_wrap=True)
     for key in ("grade", "score", "bonus", "gross"):
         table.add_column(words(f"col.{key}"), justify="left" if key == "grade" else "right", no_wrap=True)
     table.add_column(words("history.trend"), justify="center", no_wrap=True)
-    corrected = any(Decimal(r["correction"]) for r in records)
+    corrected = any(Decimal(r["correction"]) or r["other_corrections"] for r in records)
+    several = len({r["currency"] for r in records}) > 1  # amounts then name their currency
     if corrected:
         table.add_column(words("history.correction"), justify="right", no_wrap=True)
     for r in records:
@@ -205,8 +276,8 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
             r["period"],
             r["grade"] or "-",
             score,
-            number(Decimal(r["bonus"])),
-            number(Decimal(r["gross"])),
+            number(Decimal(r["bonus"])) + (f" {r['currency']}" if several else ""),
+            number(Decimal(r["gross"])) + (f" {r['currency']}" if several else ""),
             TRENDS.get(r["trend"] or "", ""),
             *change,
         )
@@ -220,29 +291,30 @@ def _correction(record: dict[str, Any], words: Words) -> str:
     from cspay.outputs.terminal import number
 
     amount = Decimal(record["correction"])
+    others = [f"{'+' if Decimal(value) > 0 else ''}{number(Decimal(value))} {code}"
+              for code, value in (record["other_corrections"] or {}).items()]  # fmt: skip
     if not amount:
-        return ""
+        return "; ".join(others)
     shown = ("+" if amount > 0 else "") + number(amount)
     if not record["corrected_in"]:
-        return words("history.pending", amount=shown)
-    return words("history.corrected", amount=shown, where=", ".join(record["corrected_in"]))
+        return "; ".join([words("history.pending", amount=shown), *others])
+    return "; ".join([words("history.corrected", amount=shown, where=", ".join(record["corrected_in"])), *others])
 
 
 @app.command("close")
 @reports_errors
 def close_period(
     period: Annotated[str, typer.Argument(help="The period to lock: 2026-11, 2026-Q4 or 2026.")],
+    by: ByOption = None,
     ledger: LedgerOption = Path("cspay.db"),
     lang: LangOption = "en",
 ) -> None:
-    """Close a recorded period: later --record runs for it are refused until it is reopened.
+    """Close a recorded period whose run is approved: later --record runs for it are refused until it is reopened.
 
     Example: cspay close 2026-11 --ledger payroll.db
     """
-    from cspay.ledger.reads import Who
-
     words = words_for(lang)
-    label, who = _period_argument(period), Who.now()
+    label, who = _period_argument(period), who_is(by)
     with _open(ledger) as book:
         book.close_period(label, who)
     typer.echo(words("close.done", period=label, ledger=ledger, user=who.user, host=who.host, at=who.at))
@@ -253,6 +325,7 @@ def close_period(
 def reopen(
     period: Annotated[str, typer.Argument(help="The closed period to reopen.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is reopened; kept in the ledger.")],
+    by: ByOption = None,
     ledger: LedgerOption = Path("cspay.db"),
     lang: LangOption = "en",
 ) -> None:
@@ -260,12 +333,10 @@ def reopen(
 
     Example: cspay reopen 2026-11 --reason "CSAT survey export was incomplete"
     """
-    from cspay.ledger.reads import Who
-
     if not reason.strip():
         raise typer.BadParameter('expected a reason, e.g. --reason "CSAT export was incomplete"', param_hint="--reason")
     words = words_for(lang)
-    label, who = _period_argument(period), Who.now()
+    label, who = _period_argument(period), who_is(by)
     with _open(ledger) as book:
         book.reopen_period(label, reason.strip(), who)
     typer.echo(words("reopen.done", period=label, ledger=ledger, user=who.user, host=who.host, at=who.at))
@@ -295,7 +366,7 @@ def actions(
     if not records and format is ListFormat.table:
         typer.echo(words("actions.none", period=label))
         return
-    _emit(records, format, lambda: _actions_table(records, words, label))
+    emit(records, format, lambda: _actions_table(records, words, label))
 
 
 def _actions_table(records: list[dict[str, Any]], words: Any, period: str) -> Any:

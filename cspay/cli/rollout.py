@@ -107,7 +107,9 @@ def compare_command(
             _write(handle, comparison, format)
         if target is not None:
             typer.echo(words("compare.wrote", count=len(comparison.changes), path=target), err=True)
-    problems = limit_problems(comparison.total(), new_policy.currency, *limits)
+    problems = [  # each currency's move on its own: a limit never weighs yen against yuan
+        problem for total in comparison.totals() for problem in limit_problems(total, new_policy.currency, *limits)
+    ]
     for problem in problems:
         typer.echo(f"Error: {problem}", err=True)
     if problems:

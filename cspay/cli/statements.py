@@ -84,7 +84,8 @@ def payslip(
         return
     screen = console()
     for explanation in explanations:
-        screen.print(payslip_panel(payslip_view(run.applied, explanation, words), words))
+        disputes = run.disputes.get(explanation.agent_id, [])
+        screen.print(payslip_panel(payslip_view(run.applied, explanation, words, disputes), words))
 
 
 @app.command()
@@ -115,7 +116,7 @@ def statements(
     totals = Totals()
     write_folder(out, pages(run, payslips, names, words, totals), force)
     typer.echo(
-        words("statements.wrote", count=totals.count, folder=out, gross=words.money(totals.gross, run.policy.currency)),
+        words("statements.wrote", count=totals.count, folder=out, gross=words.moneys(totals.grosses)),
         err=True,
     )
 
@@ -153,6 +154,7 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
         "policy_sha256": policy.sha256,
         "cspay_version": __version__,
         "currency": policy.currency,
+        **({"currencies": policy.paid_currencies} if len(policy.paid_currencies) > 1 else {}),
         **provenance(run),
         "payslips": [explanation_data(explanation) for explanation in explanations],
     }

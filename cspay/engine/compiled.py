@@ -43,6 +43,7 @@ class Engine:
         self.step = policy.rounding.step
         self.mode = policy.rounding.mode
         self.round = Rounder(self.step, self.mode)  # rounds a payslip line by the policy's rule
+        self.currency = policy.currency  # every amount it pays is in this currency (cspay.engine.currency)
         self.kpi_plans = [KpiPlan(code, kpi, 1 << i) for i, (code, kpi) in enumerate(policy.kpis.items())]
         codes = list(policy.kpis)
         self.gate_plans = [
@@ -145,6 +146,7 @@ class Engine:
             None,
             row.numbers,
             row.groups,
+            self.currency,
         )
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip

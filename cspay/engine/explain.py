@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from cspay.engine.compiled import Engine
+from cspay.engine.currency import Engines
 from cspay.engine.curves import CurvePoint, curve_points, position
 from cspay.engine.moves import Moves, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
@@ -156,7 +156,8 @@ class Explanation:
 
 def explain(slip: Payslip, pricing: Pricing) -> Explanation:
     """The explanation of one payslip of a run, priced as the run pays (pricing.engine is the policy as the
-    run applied it)."""
+    run applied it; in the payslip's currency)."""
+    pricing = pricing.of(slip)
     policy = pricing.engine.policy
     row = row_of(slip)
     role = policy.roles[row.role]
@@ -168,7 +169,7 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         role.label or slip.role,
         slip.team,
         slip.row,
-        policy.currency,
+        slip.currency or policy.currency,
         proration,
         _lines(policy, row, slip),
         slip.gross,
@@ -180,9 +181,10 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
 
 
 def explain_row(policy: Policy, row: AgentRow) -> Explanation:
-    """The explanation of one agent row paid on its own (no budget, no ledger)."""
-    pricing = Pricing(Engine(policy))
-    return explain(pricing.payslip(row), pricing)
+    """The explanation of one agent row paid on its own (no budget, no ledger), in its agent's currency."""
+    engines = Engines(policy)
+    pricing = Pricing(engines.default, None, engines if engines.several else None)
+    return explain(pricing.of(engines.payslip(row)).payslip(row), pricing)
 
 
 def row_of(slip: Payslip) -> AgentRow:
@@ -248,7 +250,7 @@ def _lines(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[LineExplained,
             amount, kind = full[line.code]
             prorated = kind in applies and slip.proration != 1
             explained.append(LineExplained(line.code, line.label, line.amount, amount, prorated))
-        elif line.code.startswith("adjustment."):
+        elif line.code.removeprefix("adjustment.") in policy.adjustments and line.code.startswith("adjustment."):
             adjustment = _adjustment(policy, row, line.code.removeprefix("adjustment."))
             explained.append(LineExplained(line.code, line.label, line.amount, None, False, adjustment))
         else:

@@ -15,6 +15,7 @@ from fractions import Fraction
 from cspay.cells import in_range
 from cspay.engine.budget import at_factor
 from cspay.engine.compiled import Engine
+from cspay.engine.currency import Engines
 from cspay.engine.curves import exact_score, value_for_score
 from cspay.engine.period import paid_only
 from cspay.engine.rounding import exponent
@@ -100,6 +101,13 @@ class Pricing:
 
     engine: Engine
     budget_factor: Decimal | None = None
+    engines: Engines | None = None  # every currency's engine, when the run pays several
+
+    def of(self, slip: Payslip) -> Pricing:
+        """How the run pays rows like this payslip's: by the engine of its currency."""
+        if self.engines is None or slip.currency == self.engine.currency:
+            return self
+        return replace(self, engine=self.engines.engine(slip.currency))
 
     def payslip(self, row: AgentRow) -> Payslip:
         engine = self.engine

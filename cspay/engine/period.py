@@ -9,10 +9,11 @@ run (`pays`) are then left off the payslips.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 from cspay.engine.types import Payslip
 from cspay.periods import MONTHS_IN
-from cspay.policy.model import Policy, Role
+from cspay.policy.model import Policy, Role, RoleIn
 from cspay.policy.values import Share
 
 
@@ -24,17 +25,27 @@ def period_policy(policy: Policy) -> Policy:
         return policy
     roles = {name: _role_over(role, Decimal(months)) for name, role in policy.roles.items()}
     update: dict[str, object] = {"roles": roles}
+    if policy.currencies:  # a role's amounts in other currencies are monthly too
+        update["currencies"] = {
+            code: terms.model_copy(
+                update={"roles": {name: _role_over(role, Decimal(months)) for name, role in terms.roles.items()}}
+            )
+            for code, terms in policy.currencies.items()
+        }
     if policy.proration is not None:
         update["proration"] = policy.proration.model_copy(update={"full": policy.proration.full * months})
     return policy.model_copy(update=update)
 
 
-def _role_over(role: Role, months: Decimal) -> Role:
+def _role_over(role: RoleAmounts, months: Decimal) -> RoleAmounts:
     target = role.target_bonus if isinstance(role.target_bonus, Share) else role.target_bonus * months
     allowances = {name: amount * months for name, amount in role.allowances.items()}
     return role.model_copy(
         update={"base_pay": role.base_pay * months, "target_bonus": target, "allowances": allowances}
     )
+
+
+RoleAmounts = TypeVar("RoleAmounts", Role, RoleIn)
 
 
 def paid_only(slip: Payslip, policy: Policy) -> Payslip:

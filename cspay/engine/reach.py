@@ -94,8 +94,8 @@ def _average(entries: list[tuple[Decimal, Decimal, bool]]) -> Decimal:
 
 def multiplier_at(policy: Policy, score: Decimal) -> Decimal:
     """The multiplier of the grade a score earns."""
-    grades = policy.grades_high_to_low()
-    return grades[grade_index(sorted(grade.min_score for grade in grades), score)].multiplier
+    grades, ascending = policy.grade_ladder
+    return grades[grade_index(ascending, score)].multiplier
 
 
 def before_cap(policy: Policy, score: Decimal) -> Decimal:

@@ -4,6 +4,10 @@ are rounded; every line of every payslip goes through it."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cspay.policy.model import Policy
 
 ONE = Decimal(1)
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
@@ -17,6 +21,13 @@ class Rounder:
 
     def __init__(self, step: Decimal, mode: str) -> None:
         self.step, self.mode, self.places = step, ROUNDING_MODES.get(mode, mode), quantum(step)
+
+    @classmethod
+    def paying(cls, policy: Policy, currency: str) -> Rounder:
+        """How the policy rounds a line paid in `currency`: to that currency's step (`rounding.step` for the
+        policy's own, a cash step such as CHF 0.05 where the policy gives one, else the ISO 4217 minor unit:
+        JPY 1, KWD 0.001), with the policy's mode."""
+        return cls(policy.rounding_step(currency), policy.rounding.mode)
 
     def __call__(self, amount: Decimal) -> Decimal:
         units = (amount / self.step).to_integral_value(rounding=self.mode)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cspay.engine.rounding import round_to
 from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
 from cspay.policy.model import Adjustment, Policy
@@ -84,6 +85,25 @@ def top_up(minimum: Decimal | None, gross: Decimal) -> Decimal | None:
     return minimum - gross
 
 
+def one_off_problem(policy: Policy, code: str, amount: Decimal) -> str | None:
+    """Why the policy does not pay a one-off adjustment of `code` and `amount`, None when it does: the policy
+    allows one-off adjustments, the code is one of its codes, and the amount is not 0, not beyond
+    `max_amount` either way (at it, it pays) and a multiple of the rounding step, as every line is."""
+    rules = policy.one_off_adjustments
+    if rules is None:
+        return f"the policy {policy.policy} allows no one-off adjustments (it has no one_off_adjustments section)"
+    if code not in rules.codes:
+        return f"the policy {policy.policy} has no one-off code {code!r}; expected one of {', '.join(rules.codes)}"
+    if not amount:
+        return "expected an amount other than 0"
+    if rules.max_amount is not None and abs(amount) > rules.max_amount:
+        return f"{amount} is beyond the policy's max_amount of {rules.max_amount} (either way)"
+    step = policy.rounding.step
+    if round_to(amount, step, policy.rounding.mode) != amount:
+        return f"{amount} is not a multiple of the policy's rounding step {step}"
+    return None
+
+
 def line_codes(policy: Policy) -> list[tuple[str, str]]:
     """Every payslip line the policy can produce, in payslip order, with its label."""
     codes = [("base_pay", BASE_PAY_LABEL)]
@@ -98,7 +118,12 @@ def line_codes(policy: Policy) -> list[tuple[str, str]]:
 
 def run_line_codes(policy: Policy, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
     """The lines a run's payslips show, in payslip order: the policy's lines that the run pays, then
-    lines the ledger added (corrections, true-ups), each with its label."""
+    lines the ledger added (corrections, true-ups, one-off adjustments), each with its label."""
     english = catalog(DEFAULT_LANGUAGE)
+    one_off = policy.one_off_adjustments.codes if policy.one_off_adjustments is not None else {}
     codes = [(code, label) for code, label in line_codes(policy) if policy.pays_line(code)]
-    return codes + [(code, english.get(f"line.{code}", code)) for code in extra_codes]
+    return codes + [
+        (code, one_off.get(code.removeprefix("one_off."), code) if code.startswith("one_off.") else
+         english.get(f"line.{code}", code))
+        for code in extra_codes
+    ]  # fmt: skip

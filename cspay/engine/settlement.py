@@ -1,15 +1,20 @@
-"""Settling pay across periods: corrections of a closed period, carried into the next one, and true-ups."""
+"""Settling pay across periods: corrections of a closed period, carried into the next one, true-ups, and
+the one-off adjustments the ledger holds for the period."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cspay.engine.rounding import round_to
 from cspay.engine.types import Line, Payslip
+from cspay.i18n import DEFAULT_LANGUAGE, catalog
+from cspay.policy.model import Policy
 
 ZERO = Decimal(0)
 CORRECTION_CODE = "adjustment.correction"
+ONE_OFF_PREFIX = "one_off."
 TRUE_UP_CODE = "true_up"
 TRUE_UP_LABEL = "Bonus true-up"
 
@@ -22,6 +27,7 @@ class Difference:
     code: str
     label: str
     amount: Decimal
+    currency: str = ""  # what the amount is in; a difference never nets two currencies
 
 
 @dataclass(frozen=True)
@@ -32,23 +38,47 @@ class Pending:
     period: str
     agent_id: str
     amount: Decimal
+    currency: str = ""  # paid only on a payslip in this currency ("": whatever the payslip's)
+    disputes: tuple[int, ...] = ()  # the disputes the correction run that recorded it settled
 
 
-def differences(paid: dict[str, list[Line]], corrected: Iterable[Payslip]) -> list[Difference]:
-    """Corrected minus paid, per agent and line code, leaving out lines that did not change.
+@dataclass(frozen=True)
+class OneOffPay:
+    """An approved one-off adjustment to pay: its id in the ledger, the agent, its code, reason and amount."""
+
+    id: int
+    agent_id: str
+    code: str
+    reason: str
+    amount: Decimal
+
+
+def differences(
+    paid: dict[str, list[Line]], corrected: Iterable[Payslip], paid_in: Mapping[str, str] | None = None
+) -> list[Difference]:
+    """Corrected minus paid, per agent, currency and line code, leaving out lines that did not change.
 
     An agent only in the corrected run is owed all of it; an agent only in the paid run owes it back.
+    `paid_in` is the currency each agent was paid in: an agent the correction pays in another currency
+    owes back every line in the old currency and is owed every line in the new, never the two netted.
     """
     found = []
-    corrected_lines = {slip.agent_id: slip.lines for slip in corrected}
-    for agent_id in dict.fromkeys([*paid, *corrected_lines]):
-        before = _by_code(paid.get(agent_id, []))
-        after = _by_code(corrected_lines.get(agent_id, []))
-        for code in dict.fromkeys([*before, *after]):
-            label = (after.get(code) or before[code])[0]
-            change = after.get(code, (label, ZERO))[1] - before.get(code, (label, ZERO))[1]
-            if change:
-                found.append(Difference(agent_id, code, label, change))
+    slips = {slip.agent_id: slip for slip in corrected}
+    for agent_id in dict.fromkeys([*paid, *slips]):
+        slip = slips.get(agent_id)
+        old = (paid_in or {}).get(agent_id, slip.currency if slip is not None else "")
+        new = slip.currency if slip is not None else old
+        after_lines = slip.lines if slip is not None else []
+        pairs = [(paid.get(agent_id, []), after_lines, new)]
+        if old != new and agent_id in paid:  # two currencies: each side on its own
+            pairs = [(paid[agent_id], [], old), ([], after_lines, new)]
+        for before_lines, lines, currency in pairs:
+            before, after = _by_code(before_lines), _by_code(lines)
+            for code in dict.fromkeys([*before, *after]):
+                label = (after.get(code) or before[code])[0]
+                change = after.get(code, (label, ZERO))[1] - before.get(code, (label, ZERO))[1]
+                if change:
+                    found.append(Difference(agent_id, code, label, change, currency))
     return found
 
 
@@ -66,14 +96,47 @@ def add_corrections(payslips: list[Payslip], pending: list[Pending]) -> list[Pen
         by_agent.setdefault(item.agent_id, []).append(item)
     settled = []
     for slip in payslips:
-        items = by_agent.get(slip.agent_id)
+        # Only differences owed in the payslip's currency: one owed in another stays pending.
+        items = [item for item in by_agent.get(slip.agent_id, []) if item.currency in ("", slip.currency)]
         if not items:
             continue
-        periods = ", ".join(dict.fromkeys(item.period for item in items))
         amount = sum((item.amount for item in items), ZERO)
-        slip.lines.append(Line(CORRECTION_CODE, f"Correction for {periods}", amount))
+        slip.lines.append(Line(CORRECTION_CODE, correction_label(items), amount))
         settled += items
     return settled
+
+
+def correction_label(items: list[Pending]) -> str:
+    """`Correction for 2026-11`, with the disputes it settles: `Correction for 2026-11 (dispute 3)`."""
+    english = catalog(DEFAULT_LANGUAGE)
+    periods = ", ".join(dict.fromkeys(item.period for item in items))
+    disputes = ", ".join(str(number) for number in dict.fromkeys(d for item in items for d in item.disputes))
+    if disputes:
+        return english["line.correction_for_disputes"].format(periods=periods, disputes=disputes)
+    return english["line.correction_for"].format(periods=periods)
+
+
+def one_off_line(policy: Policy, item: OneOffPay) -> Line:
+    """The payslip line of a one-off adjustment: `one_off.<code>`, labelled with the policy's label for the
+    code and the reason given."""
+    rules, rounding = policy.one_off_adjustments, policy.rounding
+    label = rules.codes[item.code] if rules is not None and item.code in rules.codes else item.code
+    amount = round_to(item.amount, rounding.step, rounding.mode)  # a multiple of the step: only its places
+    return Line(ONE_OFF_PREFIX + item.code, f"{label}: {item.reason}", amount)
+
+
+def add_one_offs(policy: Policy, payslips: list[Payslip], items: list[OneOffPay]) -> list[OneOffPay]:
+    """Give each agent one line per approved one-off adjustment, after the policy's own lines (the floor
+    does not count them). Returns those that found a payslip; the others are for agents not in the run."""
+    by_agent: dict[str, list[OneOffPay]] = {}
+    for item in items:
+        by_agent.setdefault(item.agent_id, []).append(item)
+    paid = []
+    for slip in payslips:
+        for item in by_agent.get(slip.agent_id, []):
+            slip.lines.append(one_off_line(policy, item))
+            paid.append(item)
+    return paid
 
 
 def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: bool) -> None:
@@ -87,6 +150,12 @@ def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: b
         if due < 0 and not claw_back:
             due = ZERO.quantize(earned)  # 0.00, in the places of the bonus
         slip.lines = [Line(TRUE_UP_CODE, TRUE_UP_LABEL, due) if line.code == "bonus" else line for line in slip.lines]
+
+
+def per_agent(code: str) -> bool:
+    """Whether a line's label is the agent's own (a one-off's reason, a correction's periods and disputes),
+    not the label of its code: such a label is never shown for the code as a whole (a journal entry)."""
+    return code.startswith(ONE_OFF_PREFIX) or code == CORRECTION_CODE
 
 
 def extra_codes(standard: Iterable[str], payslips: Iterable[Payslip]) -> list[str]:

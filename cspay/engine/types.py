@@ -79,6 +79,8 @@ class Payslip:
     numbers: dict[str, Decimal] = field(default_factory=dict, compare=False, repr=False)
     # The text columns the policy groups agents by (`review.by`: shift, site …), as the row had them.
     groups: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The ISO 4217 code every amount of the payslip is in; deductions and banks read it from here.
+    currency: str = ""
 
     @property
     def gross(self) -> Decimal:
@@ -89,9 +91,13 @@ class Payslip:
         return next((line.amount for line in self.lines if line.code == code), ZERO)
 
 
+class AddsCurrencies(ValueError):
+    """Two amounts of different currencies were about to be added up: cspay never does."""
+
+
 @dataclass
 class Summary:
-    """Totals over a run, accumulated payslip by payslip."""
+    """Totals over a run paid in one currency, accumulated payslip by payslip."""
 
     headcount: int = 0
     gross: Decimal = ZERO
@@ -100,8 +106,13 @@ class Summary:
     grades: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
     budget: Any = None  # the BudgetResult (pool, demand, factor) under a policy with a budget
+    currency: str = ""  # what gross, bonus and the lines are in: every payslip added is paid in it
 
     def add(self, slip: Payslip) -> None:
+        if slip.currency != self.currency and slip.currency:
+            if self.currency:
+                raise AddsCurrencies(f"a {slip.currency} payslip added to totals in {self.currency}")
+            self.currency = slip.currency
         self.headcount += 1
         totals, gross, bonus = self.lines, ZERO, ZERO
         for line in slip.lines:  # one pass for gross, the bonus and the totals per line
@@ -122,6 +133,49 @@ class Summary:
         """Total bonus as a share of total gross (0-1), None for an empty run."""
         return self.bonus / self.gross if self.gross else None
 
+    def by_currency(self) -> dict[str, Summary]:
+        """The totals of each currency the run paid: here, its one currency."""
+        return {self.currency: self}
+
+
+class Summaries(Summary):
+    """Totals over a run paid in several currencies: headcount, grades and actions over every payslip, money
+    only per currency. It has no gross, bonus or line totals of its own: reading one is an error, so no view
+    can show two currencies added up."""
+
+    def __init__(self, currencies: list[str]) -> None:
+        self.headcount, self.budget, self.currency = 0, None, ""
+        self.grades: dict[str, int] = {}
+        self.actions: dict[str, int] = {}
+        self.currencies = {code: Summary(currency=code) for code in currencies}
+
+    def add(self, slip: Payslip) -> None:
+        self.headcount += 1
+        grade = slip.grade or "-"
+        self.grades[grade] = self.grades.get(grade, 0) + 1
+        if slip.action:
+            self.actions[slip.action] = self.actions.get(slip.action, 0) + 1
+        totals = self.currencies.get(slip.currency)
+        if totals is None:
+            totals = self.currencies[slip.currency] = Summary(currency=slip.currency)
+        totals.add(slip)
+
+    def by_currency(self) -> dict[str, Summary]:
+        """The totals of each currency some payslip was paid in, in the policy's order of currencies."""
+        return {code: totals for code, totals in self.currencies.items() if totals.headcount}
+
+    @property
+    def gross(self) -> Decimal:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one gross; read by_currency()")
+
+    @property
+    def bonus(self) -> Decimal:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one bonus total; read by_currency()")
+
+    @property
+    def lines(self) -> dict[str, Decimal]:  # type: ignore[override]
+        raise AddsCurrencies("a run paid in several currencies has no one total per line; read by_currency()")
+
 
 @dataclass(slots=True)
 class AgentRow:
@@ -137,3 +191,4 @@ class AgentRow:
     source: str = ""  # the metrics file, for messages about this row
     period: str = ""  # the cell of the policy's `agents.period` column, as text
     groups: dict[str, str] = field(default_factory=dict)  # the text columns the policy groups agents by
+    currency: str = ""  # the cell of the policy's `agents.currency` column (empty: the role's currency)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from operator import getitem
 from typing import Any
 
-from cspay.cells import CellError
+from cspay.cells import CellError, id_key
 from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
 from cspay.engine.plans import Curve, KpiPlan, Scored
@@ -95,23 +95,21 @@ class ColumnReader:
             scored, numbers = self._lookups(columns)
         ids = list(map(str.strip, columns[parser.id_at]))
         roles = list(map(str.strip, columns[parser.role_at]))
+        size = len(rows)
+        names, teams = _texts(columns, parser.name_at, size), _texts(columns, parser.team_at, size)
         if not (
             all(ids)
             and all(map(str.isascii, ids))
             and parser.known_roles.issuperset(roles)
             and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))
+            # No control character anywhere (else the careful way says which and where).
+            and "".join(ids).isprintable()
+            and "".join(names).isprintable()
+            and "".join(teams).isprintable()
+            and all("".join(columns[i]).isprintable() for _, i in parser.group_cells)
         ):
             return None
-        size = len(rows)
-        return Batch(
-            size,
-            ids,
-            roles,
-            _texts(columns, parser.name_at, size),
-            _texts(columns, parser.team_at, size),
-            scored,
-            numbers,
-        )
+        return Batch(size, ids, roles, names, teams, scored, numbers)
 
     def _lookups(
         self, columns: list[tuple[str, ...]]
@@ -155,7 +153,8 @@ class ColumnReader:
     def register(self, batch: Batch, first: int) -> None:
         """Count the batch's rows and record its ids (a repeat is reported, as RowParser.parse would)."""
         parser = self.parser
-        for position in parser.ids.add_all(batch.ids):  # type: ignore[union-attr]
+        keys = list(map(str.lower, batch.ids)) if " " not in "".join(batch.ids) else list(map(id_key, batch.ids))
+        for position in parser.ids.add_all(keys):  # type: ignore[union-attr]
             parser._repeats(batch.ids[position], first + position, UNKNOWN_ROW)
         parser.rows_read += batch.size
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from cspay.cells import id_key
 from cspay.engine.types import AgentRow
+from cspay.errors import MetricsError, Problems
 from cspay.i18n import Note
 from cspay.periods import Period
 from cspay.policy.checks import summed_columns
@@ -68,12 +70,22 @@ def kpi_value(code: str, kpi: Kpi, rows: list[AgentRow]) -> Decimal | None:
 def combine(policy: Policy, months: list[Month]) -> tuple[list[AgentRow], list[Note]]:
     """One row per agent over the months they appear in, agents in order of first appearance."""
     present: dict[str, list[tuple[Month, AgentRow]]] = {}
+    problems = Problems()
     for month in months:
         for row in month.rows:
-            present.setdefault(row.agent_id, []).append((month, row))
+            entries = present.setdefault(id_key(row.agent_id), [])
+            if entries and entries[0][1].agent_id != row.agent_id:  # one agent, written two ways
+                other = entries[0][1]
+                problems.add(
+                    f"{row.source}: row {row.line}: agent {row.agent_id!r} is written {other.agent_id!r} in "
+                    f"{other.source} row {other.line}; expected one spelling of an id in every month"
+                )
+            entries.append((month, row))
+    problems.raise_if_any(MetricsError)
     rules = column_rules(policy)
     rows = [_combined_row(policy, rules, [row for _, row in entries]) for entries in present.values()]
     notes = [note for entries in present.values() if (note := _role_note(entries))]
+    notes += [note for entries in present.values() if (note := _currency_note(entries))]
     return rows, notes
 
 
@@ -82,7 +94,17 @@ def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
     return AgentRow(
-        last.line, last.agent_id, last.role, last.name, last.team, kpis, numbers, last.source, last.period, last.groups
+        last.line,
+        last.agent_id,
+        last.role,
+        last.name,
+        last.team,
+        kpis,
+        numbers,
+        last.source,
+        last.period,
+        last.groups,
+        last.currency,
     )
 
 
@@ -92,3 +114,15 @@ def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
         return None
     shown = [f"{month.month.label if month.month else Path(month.path).name}: {row.role}" for month, row in entries]
     return Note("note.role_changed", {"agent": entries[-1][1].agent_id, "roles": ", ".join(shown), "role": roles[-1]})
+
+
+def _currency_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
+    cells = [row.currency for _, row in entries]
+    if len(set(cells)) == 1:
+        return None
+    shown = [
+        f"{month.month.label if month.month else Path(month.path).name}: {row.currency or '-'}"
+        for month, row in entries
+    ]
+    values: dict[str, str | int] = {"agent": entries[-1][1].agent_id, "currencies": ", ".join(shown)}
+    return Note("note.currency_changed", values | {"currency": cells[-1] or "-"})

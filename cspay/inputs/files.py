@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspay.errors import MetricsError
+from cspay.errors import MetricsError, UsageProblem
 
 KINDS = ("metrics", "export", "roster")
 
@@ -34,8 +35,16 @@ def file_sha256(path: Path) -> str:
 
 
 def input_file(kind: str, path: Path) -> InputFile:
-    """The file's provenance; MetricsError naming the file when it cannot be read."""
+    """The file's provenance; MetricsError naming the file when it cannot be read, UsageProblem when it is
+    not a regular file (a pipe or a device cannot be read a second time to pay what was fingerprinted,
+    and a device never ends)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise UsageProblem(
+                f"{path}: is not a regular file (a pipe, a device or a socket); expected a {kind} file: save "
+                f"what it holds to a file and name that",
+                "--roster" if kind == "roster" else "METRICS",
+            )
         return InputFile(kind, str(path), file_sha256(path))
     except OSError as error:
         raise MetricsError(f"{path}: cannot read the {kind} file: {error.strerror or error}") from None

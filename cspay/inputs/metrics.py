@@ -8,15 +8,17 @@ import csv
 import io
 import os
 import re
+import stat
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 from typing import cast
 
+from cspay.encodings import GUESSED_GB18030, SNIFF_BYTES, detect_encoding, gb18030_doubt, text_encoding
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.rows import CACHE_LIMIT, TOTAL_MARKERS, RowParser, find_header, needed_columns
-from cspay.inputs.seen import HashedIds
+from cspay.inputs.seen import ExactIds, HashedIds
 from cspay.policy.model import Policy
 
 __all__ = [
@@ -26,31 +28,21 @@ __all__ = [
     "MetricsReader",
     "RowParser",
     "detect_delimiter",
-    "detect_encoding",
     "find_header",
     "needed_columns",
     "read_metrics",
 ]
 
-SNIFF_BYTES = 64 * 1024
-_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by the surrogateescape error handler
+# A header longer than this is not one (a device or a file without line breaks would never end it).
+MAX_HEADER_CHARS = 1024 * 1024
+# Reading stops at this many problems: a file that bad is the wrong file, and a device such as
+# /dev/urandom would otherwise be read until it was killed.
+MAX_PROBLEMS = 1000
+_UNDECODABLE = re.compile("[\udc00-\udcff]")  # bytes kept by the error handler below
 
 csv.field_size_limit(16 * 1024 * 1024)
 
-Numbered = tuple[int, "list[str] | None"]  # a row's first line and its cells (None: not decodable)
-
-
-def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 by BOM; otherwise GB18030 if not valid UTF-8."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+Numbered = tuple[int, "list[str] | None"]  # a row's first line and its cells (None: unreadable, reported)
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -68,45 +60,95 @@ class MetricsReader:
     ) -> None:
         self.path = str(path)
         self._errors_before = _DECODE_ERRORS[0]
+        self._unreadable: dict[int, str] = {}  # line -> why, for rows `batches` gave without cells
         self._file = self._open(Path(path), encoding)
         try:
             # A BOM left by a forced --encoding utf-8 is not part of the first column's name.
-            first = self._file.readline().removeprefix("\ufeff")
+            first = self._file.readline(MAX_HEADER_CHARS)
+            if len(first) == MAX_HEADER_CHARS and not first.endswith(("\n", "\r")):
+                raise MetricsError(
+                    f"{self.path}: row 1: longer than {MAX_HEADER_CHARS:,} characters; expected a header row "
+                    f"naming the columns"
+                )
+            first = first.removeprefix("\ufeff")
             if _UNDECODABLE.search(first):
-                raise MetricsError(self._undecodable(1))
+                raise MetricsError(self._undecodable(1, first))
+            if self.guessed and (doubt := gb18030_doubt(first)) is not None:
+                raise MetricsError(self._doubtful(1, doubt))
             self.delimiter = delimiter or detect_delimiter(first)
             self.header = next(csv.reader([first], delimiter=self.delimiter), [])
-            self.parser = RowParser(policy, self.header, self.path, ids=HashedIds(self.expected_rows))
+            # Rows that can be read a second time are remembered by hash, and repeats confirmed by reading
+            # again; a pipe or a device can be read only once, so its ids are kept whole.
+            ids = HashedIds(self.expected_rows) if self.regular else ExactIds()
+            self.parser = RowParser(policy, self.header, self.path, ids=ids)
+            self.parser.problems.stop_after(
+                MAX_PROBLEMS,
+                f"{self.path}: stopped reading after {MAX_PROBLEMS:,} problems; is this the metrics file?",
+                MetricsError,
+            )
         except BaseException:
             self._file.close()
             raise
 
     def _open(self, path: Path, encoding: str | None) -> io.TextIOWrapper:
+        if encoding is not None:
+            try:
+                encoding = text_encoding(encoding)
+            except ValueError as error:
+                raise MetricsError(f"{path}: {error}") from None
         try:
-            raw = path.open("rb")
-            head = raw.read(SNIFF_BYTES)
-            raw.seek(0)
-            size = os.fstat(raw.fileno()).st_size
+            raw = cast(io.BufferedReader, open(path, "rb", buffering=SNIFF_BYTES))
         except OSError as error:
             raise MetricsError(f"{path}: cannot read the metrics file: {error.strerror or error}") from None
-        encoding = encoding or detect_encoding(head)
         try:
-            codecs.lookup(encoding)
-        except LookupError:
+            status = os.fstat(raw.fileno())
+            # Looked at, not read: a pipe cannot be read again from the start.
+            head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+        except OSError as error:
             raw.close()
-            raise MetricsError(f"{path}: unknown encoding {encoding!r}; try utf-8 or gb18030") from None
-        self.encoding = encoding
-        self._size = size
-        self.expected_rows = size * head.count(b"\n") // len(head) if head else 0
+            raise MetricsError(f"{path}: cannot read the metrics file: {error.strerror or error}") from None
+        try:  # a codec may refuse a whole stream, not a row: UTF-16 or UTF-32 without a byte-order mark
+            codecs.getincrementaldecoder(encoding or detect_encoding(head))("replace").decode(head)
+        except UnicodeError as error:  # bad bytes are replaced here, and reported at their rows later
+            raw.close()
+            raise MetricsError(f"{path}: does not read as {encoding}: {error}; pass --encoding") from None
+        self.regular = stat.S_ISREG(status.st_mode)
+        self.guessed = encoding is None and detect_encoding(head) == GUESSED_GB18030
+        self.encoding = encoding or detect_encoding(head)
+        self._size = status.st_size if self.regular else 0
+        self.expected_rows = self._size * head.count(b"\n") // len(head) if head else 0
         # Undecodable bytes become lone surrogates, found row by row: a strict decoder would fail
         # on a whole buffer at once, far from the row that holds them.
-        return io.TextIOWrapper(raw, encoding=encoding, newline="", errors=_COUNTED_ESCAPE)
+        return io.TextIOWrapper(raw, encoding=self.encoding, newline="", errors=_COUNTED_ESCAPE)
 
-    def _undecodable(self, line: int) -> str:
+    def _undecodable(self, line: int, text: str) -> str:
+        other = "gb18030" if codecs.lookup(self.encoding).name.startswith("utf") else "utf-8"
+        try:
+            reading = text.encode(self.encoding, "surrogateescape").decode(other)
+        except (UnicodeError, LookupError):
+            hint = ""
+        else:
+            hint = f" (as {other.upper()} it reads {_clip(reading.strip())!r})"
         return (
-            f"{self.path}: row {line}: bytes that are not valid {self.encoding} text; "
-            f"save the file as UTF-8, or pass --encoding"
+            f"{self.path}: row {line}: bytes that are not valid {self.encoding} text{hint}; "
+            f"save the file in one encoding, or pass --encoding"
         )
+
+    def _doubtful(self, line: int, doubt: str) -> str:
+        return f"{self.path}: row {line}: {doubt}; save the file in one encoding, or pass --encoding"
+
+    def _check(self, line: int, cells: list[str], problems: Problems | None) -> bool:
+        """Whether a row that holds more than ASCII reads well: its bytes decoded, and plausibly so when
+        the encoding was a guess. A row that does not is reported (when `problems` is given)."""
+        if _DECODE_ERRORS[0] != self._errors_before and _has_undecodable(cells):
+            if problems is not None:
+                problems.add(self._undecodable(line, ",".join(cells)))
+            return False
+        if self.guessed and (doubt := gb18030_doubt(",".join(cells))) is not None:
+            if problems is not None:
+                problems.add(self._doubtful(line, doubt))
+            return False
+        return True
 
     def __iter__(self) -> Iterator[AgentRow]:
         parse = self.parser.parse
@@ -119,7 +161,7 @@ class MetricsReader:
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header with its line number (for RowParser.parse); closes the file at the end."""
         try:
-            yield from self._records(self._file, self._errors_before, self.parser.problems)
+            yield from self._records(self._file, self.parser.problems)
         finally:
             self._file.close()
 
@@ -137,14 +179,14 @@ class MetricsReader:
                     failure = None
                 except csv.Error as error:
                     failure = error
-                clean = _DECODE_ERRORS[0] == self._errors_before
+                clean = _DECODE_ERRORS[0] == self._errors_before and not (self.guessed and self._doubts(rows))
                 if failure is None and clean and reader.line_num + 1 - last == len(rows):
                     if not rows:
                         return
                     yield last + 1, rows
                     last += len(rows)
                     continue
-                numbered, last = self._numbered(rows, last, clean)
+                numbered, last = self._numbered(rows, last)
                 yield None, numbered
                 if failure is not None:
                     self.parser.problems.add(f"{self.path}: row {last + 1}: cannot be read as CSV: {failure}")
@@ -154,25 +196,40 @@ class MetricsReader:
         finally:
             self._file.close()
 
-    def _numbered(self, rows: list[list[str]], last: int, clean: bool) -> tuple[list[Numbered], int]:
+    def _doubts(self, rows: list[list[str]]) -> bool:
+        """Whether any row of a guessed-GB18030 batch reads doubtfully (only rows beyond ASCII can)."""
+        return any(gb18030_doubt(",".join(cells)) is not None for cells in rows if not "".join(cells).isascii())
+
+    def _numbered(self, rows: list[list[str]], last: int) -> tuple[list[Numbered], int]:
         """Each row with the line it starts on (a quoted cell may hold line breaks), None for its cells
-        when they cannot be decoded; and the last line the rows take."""
+        when they cannot be read (report it with `unreadable`, in turn); and the last line the rows take."""
         numbered: list[Numbered] = []
         for cells in rows:
             start = last + 1
             last = start + sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in cells)
-            numbered.append((start, None if not clean and _has_undecodable(cells) else cells))
+            problems = Problems()
+            readable = self._check(start, cells, problems)
+            if not readable:
+                self._unreadable[start] = problems.messages[0]
+            numbered.append((start, cells if readable else None))
         return numbered, last
 
-    def undecodable(self, line: int) -> None:
-        """Report a row whose bytes could not be decoded."""
-        self.parser.problems.add(self._undecodable(line))
+    def unreadable(self, line: int) -> None:
+        """Report a row `batches` gave without its cells, because they could not be read."""
+        self.parser.problems.add(self._unreadable.pop(line))
 
     def finish(self) -> None:
-        """After the last row: name the rows of repeated ids, then raise MetricsError if any row was bad."""
+        """After the last row: name the rows of repeated ids, then raise MetricsError if any row was bad or
+        there was no agent row at all."""
         if self.parser.suspects:
             self._confirm_repeats()
-        self.parser.problems.raise_if_any(MetricsError)
+        parser = self.parser
+        if not parser.rows_read and not parser.problems:
+            parser.problems.add(
+                f"{self.path}: no agent rows after the header; expected a row per agent (a file with only a "
+                f"header would pay no one and, recorded, replace the month)"
+            )
+        parser.problems.raise_if_any(MetricsError)
 
     @property
     def bytes_read(self) -> int:
@@ -184,19 +241,15 @@ class MetricsReader:
         """The file's size in bytes."""
         return self._size
 
-    def _records(
-        self, file: io.TextIOWrapper, errors_before: int, problems: Problems | None
-    ) -> Iterator[tuple[int, list[str]]]:
+    def _records(self, file: io.TextIOWrapper, problems: Problems | None) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header with its line number; rows that cannot be read are reported."""
         reader = csv.reader(file, delimiter=self.delimiter)
         line = 1
         try:
             for cells in reader:
                 start, line = line + 1, reader.line_num + 1
-                # The decoder counts the bytes it could not read; until it has met some, no row holds any.
-                if _DECODE_ERRORS[0] != errors_before and _has_undecodable(cells):
-                    if problems is not None:
-                        problems.add(self._undecodable(start))
+                # Only a row beyond ASCII can hold bytes the decoder could not read, or read doubtfully.
+                if not (cells and "".join(cells).isascii()) and not self._check(start, cells, problems):
                     continue
                 yield start, cells
         except csv.Error as error:
@@ -205,22 +258,27 @@ class MetricsReader:
 
     def _confirm_repeats(self) -> None:
         """Read the file a second time to name the first row of each id that looked repeated."""
-        errors_before = _DECODE_ERRORS[0]
         with self._open(Path(self.path), self.encoding) as file:
-            file.readline()
-            self.parser.confirm_repeats(self._records(file, errors_before, None))
+            file.readline(MAX_HEADER_CHARS)
+            self.parser.confirm_repeats(self._records(file, None))
 
 
 def _count_and_escape(error: UnicodeError) -> tuple[str, int]:
+    """Each undecodable byte as the lone surrogate U+DC00 + byte (as surrogateescape does, but for ASCII
+    bytes too, which a UTF-16 or UTF-32 decoder can fail on), counted."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
     _DECODE_ERRORS[0] += 1
-    text, position = _SURROGATE_ESCAPE(error)
-    return str(text), position
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
 
 
 _DECODE_ERRORS = [0]  # undecodable byte runs met by any reader in this process, ever
-_SURROGATE_ESCAPE = codecs.lookup_error("surrogateescape")
 _COUNTED_ESCAPE = "cspay-counted-surrogateescape"
 codecs.register_error(_COUNTED_ESCAPE, _count_and_escape)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _has_undecodable(cells: list[str]) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cspay.cells import id_key
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
 from cspay.i18n import Note
@@ -97,14 +98,16 @@ def _roster(file: CsvFile, id_column: str, records: list[Record]) -> Roster:
     """The records keyed by agent id; duplicate or empty ids are errors naming the lines."""
     index, problems = locate(file, [id_column])[id_column], Problems()
     lines: dict[str, Record] = {}
+    keys: dict[str, tuple[int, str]] = {}  # id key -> the row it is first on, and how it is written there
     for line, cells in records:
         agent = cells[index].strip() if index < len(cells) else ""
         if problem := width_problem(file, line, cells):
             problems.add(problem)
         elif not agent:
             problems.add(f'{file.path}: row {line}, column "{id_column}": got "", expected an agent id')
-        elif agent in lines:
-            problems.add(f'{file.path}: row {line}: agent "{agent}" is already on row {lines[agent][0]}')
+        elif (first := keys.setdefault(id_key(agent), (line, agent)))[0] != line:
+            written = "" if first[1] == agent else f' (as "{first[1]}": ids match ignoring case, width and spaces)'
+            problems.add(f'{file.path}: row {line}: agent "{agent}" is already on row {first[0]}{written}')
         else:
             lines[agent] = (line, cells[: len(file.header)])
     problems.raise_if_any(MetricsError)
@@ -186,7 +189,7 @@ def check_sources(policy: Policy, roster: Roster, metrics: list[str]) -> None:
     """Every column the policy reads is a roster column or a derived metric; agent columns are the roster's."""
     agents = policy.agents
     identity = {"agents.id": agents.id, "agents.role": agents.role, "agents.name": agents.name,
-                "agents.team": agents.team}  # fmt: skip
+                "agents.team": agents.team, "agents.currency": agents.currency}  # fmt: skip
     identity |= {f"review.by ({column})": column for column in policy.review.columns(agents)}
     identity |= {f"kpis.{code}.by": kpi.by for code, kpi in policy.kpis.items() if kpi.by is not None}
     in_roster = ", ".join(roster.header)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
 
-from cspay.cells import UNIT_PARSERS, CellError, clean, is_missing, parse_plain, text_key
+from cspay.cells import UNIT_PARSERS, CellError, clean, control_character, id_key, is_missing, parse_plain, text_key
+from cspay.currencies import EXAMPLES, is_currency
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.seen import UNKNOWN_ROW, ExactIds, HashedIds
@@ -87,12 +88,19 @@ def needed_columns(policy: Policy) -> list[_Column]:
 
 
 def find_header(header: list[str], wanted: str) -> list[int]:
-    """Indexes of the header cells naming `wanted`: exact first, else ignoring case and width."""
-    exact = [i for i, name in enumerate(header) if name.strip() == wanted]
-    if exact:
-        return exact
+    """Indexes of the header cells naming `wanted`, ignoring case, spacing and width: more than one means
+    the file is ambiguous (csat and CSAT), even when one of them is spelt exactly as wanted."""
     key = text_key(wanted)
-    return [i for i, name in enumerate(header) if text_key(name) == key]
+    return [i for i, name in enumerate(header) if name.strip() == wanted or text_key(name) == key]
+
+
+def doubled_column(source: str, header: list[str], wanted: str, places: list[int]) -> str:
+    """The problem of a column named more than once (at `places`, as find_header found them)."""
+    shown = " and ".join(f"{i + 1} ({header[i].strip()!r})" for i in places)
+    return (
+        f"{source}: row 1: column {wanted!r} appears more than once (columns {shown}); headers match ignoring "
+        f"case, spacing and width, so rename or remove all but one"
+    )
 
 
 class RowParser:
@@ -110,7 +118,8 @@ class RowParser:
         self.problems = Problems()
         self.rows_read = 0
         self.blank_rows = 0
-        self.suspects: dict[str, list[int]] = {}  # id -> later rows whose id's hash was seen before
+        # id key -> later rows (and their ids as written) whose id's hash was seen before
+        self.suspects: dict[str, list[tuple[int, str]]] = {}
         self.ids = ids if ids is not None else ExactIds()
         self.known_roles = frozenset(policy.roles)
         self._plan(header)
@@ -125,6 +134,7 @@ class RowParser:
             ("name", agents.name),
             ("team", agents.team),
             ("period", agents.period),
+            ("currency", agents.currency),
         ]
         columns = needed_columns(self.policy)
         grouped = self.policy.text_columns()
@@ -136,8 +146,7 @@ class RowParser:
             if not found:
                 missing.append(name)
             elif len(found) > 1:
-                places = " and ".join(str(i + 1) for i in found)
-                problems.append(f"{self.path}: row 1: column {name!r} appears more than once (columns {places})")
+                problems.append(doubled_column(self.path, header, name, found))
             else:
                 index[name] = found[0]
         if missing:
@@ -152,12 +161,16 @@ class RowParser:
         self.id_at, self.role_at = self._identity["id"], self._identity["role"]
         self.name_at, self.team_at = self._identity.get("name"), self._identity.get("team")
         self.period_at = self._identity.get("period")
+        self.currency_at = self._identity.get("currency")
+        # Per role, the cells a plain row may hold in the currency column: empty, or a currency it is paid in.
+        self.currency_cells = {name: {"", *self.policy.role_currencies(name)} for name in self.policy.roles}
         self.group_cells = [(name, index[name]) for name in grouped]
         self.columns = [(index[c.name], c) for c in columns]
         self._kpi_cells = [(c.kpi, i, c.cache) for i, c in self.columns if c.kpi is not None]
         # A plain column's reader never gives None (an empty cell is an error, or 0 for adjustments).
         self.number_cells = [(c.name, i, cast(dict[str, Decimal], c.cache)) for i, c in self.columns if c.kpi is None]
         self.width = len(header)
+        self.header = header
 
     def parse(self, line: int, cells: list[str]) -> AgentRow | None:
         """The row's AgentRow, or None (blank, or bad: the problem is recorded)."""
@@ -170,29 +183,37 @@ class RowParser:
             except KeyError:
                 pass
             else:
-                identity = self.accept(line, cells)
+                currency = cells[self.currency_at].strip() if self.currency_at is not None else ""
+                plain = not currency or currency in self.currency_cells.get(cells[self.role_at].strip(), ())
+                identity = self.accept(line, cells) if plain else None
                 if identity is not None:
                     if not identity:
                         return None
                     period = cells[self.period_at].strip() if self.period_at is not None else ""
                     groups = {name: cells[i].strip() for name, i in self.group_cells}
-                    return AgentRow(line, *identity, kpis, numbers, self.path, period, groups)
+                    return AgentRow(line, *identity, kpis, numbers, self.path, period, groups, currency)
         return self._parse_slowly(line, cells)
 
     def accept(self, line: int, cells: list[str]) -> tuple[str, str, str, str] | tuple[()] | None:
         """For a row of the header's width whose cells all read well: (id, role, name, team) when its
         identity is plain, () when it repeats an earlier row (reported), None when it needs `parse`."""
         agent_id, role = cells[self.id_at].strip(), cells[self.role_at].strip()
+        name = cells[self.name_at].strip() if self.name_at is not None else ""
+        team = cells[self.team_at].strip() if self.team_at is not None else ""
         if not (
-            agent_id.isascii() and agent_id and role in self.known_roles and agent_id.casefold() not in TOTAL_MARKERS
+            agent_id
+            and agent_id.isascii()
+            and agent_id.isprintable()
+            and role in self.known_roles
+            and agent_id.casefold() not in TOTAL_MARKERS
+            and (name + team).isprintable()  # else the careful way says which character is not allowed
+            and all(cells[i].isprintable() for _, i in self.group_cells)
         ):
             return None
         self.rows_read += 1
-        first = self.ids.add(agent_id, line)
+        first = self.ids.add(id_key(agent_id), line, agent_id)
         if first is not None and self._repeats(agent_id, line, first):
             return ()
-        name = cells[self.name_at].strip() if self.name_at is not None else ""
-        team = cells[self.team_at].strip() if self.team_at is not None else ""
         return agent_id, role, name, team
 
     def _parse_slowly(self, line: int, cells: list[str]) -> AgentRow | None:
@@ -239,6 +260,15 @@ class RowParser:
         ident = {key: cells[i].strip() for key, i in self._identity.items()}
         agent_id, role = ident["id"], ident["role"]
         problem = None
+        for index in [*self._identity.values(), *(i for _, i in self.group_cells)]:
+            if (character := control_character(cells[index])) is not None:
+                self.problems.add(
+                    f'{self.path}: row {line}, column "{self.header[index].strip()}": holds the control character '
+                    f"{character}; expected text without control characters"
+                )
+                problem = ""
+        if problem is not None:
+            return None
         if not agent_id:
             problem = f'column "{self.policy.agents.id}": the agent id is empty'
         elif self._is_repeat(agent_id, line):
@@ -248,6 +278,9 @@ class RowParser:
                 f'column "{self.policy.agents.role}": unknown role "{_clip(role)}", '
                 f"expected one of {', '.join(self.policy.roles)}"
             )
+        currency = ""
+        if problem is None and self.currency_at is not None:
+            currency, problem = self._currency(role, cells[self.currency_at])
         if problem:
             separator = ", " if problem.startswith("column") else ": "
             self.problems.add(f"{self.path}: row {line}{separator}{problem}")
@@ -261,19 +294,35 @@ class RowParser:
             source=self.path,
             period=ident.get("period", ""),
             groups={name: cells[i].strip() for name, i in self.group_cells},
+            currency=currency,
+        )
+
+    def _currency(self, role: str, text: str) -> tuple[str, str | None]:
+        """The agent's currency cell as an ISO 4217 code (empty: the role's), or the problem with it."""
+        code = clean(text).upper()
+        if code in self.currency_cells[role]:
+            return code, None
+        where = f'column "{self.policy.agents.currency}": got "{_clip(text.strip())}", expected '
+        if not is_currency(code):
+            return "", where + f"an ISO 4217 currency code like {EXAMPLES}, or nothing for the role's currency"
+        paid = ", ".join(self.policy.role_currencies(role))
+        return "", where + (
+            f"a currency role {role} is paid in ({paid}); give its amounts in {code} under "
+            f"currencies.{code}.roles.{role} to pay it in {code}"
         )
 
     def _is_repeat(self, agent_id: str, line: int) -> bool:
         """Record the id; True (and the problem recorded) when it is known to repeat an earlier row's."""
-        first = self.ids.add(agent_id, line)
+        first = self.ids.add(id_key(agent_id), line, agent_id)
         return first is not None and self._repeats(agent_id, line, first)
 
     def _repeats(self, agent_id: str, line: int, first: int) -> bool:
         """For an id seen before: True (and the problem recorded) when the earlier row is known."""
         if first == UNKNOWN_ROW:  # only a hash was seen before: checked by confirm_repeats
-            self.suspects.setdefault(agent_id, []).append(line)
+            self.suspects.setdefault(id_key(agent_id), []).append((line, agent_id))
             return False
-        self.problems.add(_repeat(self.path, agent_id, first, line))
+        spelling = self.ids.spelling(id_key(agent_id)) if isinstance(self.ids, ExactIds) else agent_id
+        self.problems.add(_repeat(self.path, agent_id, line, spelling, first))
         return True
 
     def recorded_id(self, cells: list[str]) -> str | None:
@@ -286,27 +335,33 @@ class RowParser:
 
     def confirm_repeats(self, rows: Iterable[tuple[int, list[str]]]) -> None:
         """Read the rows again to find where each suspected id first appeared, and report the repeats."""
-        first: dict[str, int] = {}
+        first: dict[str, tuple[int, str]] = {}
         for line, cells in rows:
             agent_id = self.recorded_id(cells) if any(cell.strip() for cell in cells) else None
-            if agent_id in self.suspects:
-                first.setdefault(agent_id, line)
+            if agent_id is not None and (key := id_key(agent_id)) in self.suspects:
+                first.setdefault(key, (line, agent_id))
         repeats = sorted(
-            (line, agent_id)
-            for agent_id, lines in self.suspects.items()
-            for line in lines
-            if first.get(agent_id, line) < line
+            (line, agent_id, key)
+            for key, seen in self.suspects.items()
+            for line, agent_id in seen
+            if first.get(key, (line, ""))[0] < line
         )
-        for line, agent_id in repeats:
-            self.problems.add(_repeat(self.path, agent_id, first[agent_id], line))
+        for line, agent_id, key in repeats:
+            first_line, spelling = first[key]
+            self.problems.add(_repeat(self.path, agent_id, line, spelling, first_line))
 
 
 def _is_total(agent_id: str) -> bool:
     return clean(agent_id).casefold() in TOTAL_MARKERS
 
 
-def _repeat(path: str, agent_id: str, first: int, line: int) -> str:
-    return f"{path}: row {line}: agent {agent_id!r} appears twice, in rows {first} and {line}"
+def _repeat(path: str, agent_id: str, line: int, first_spelling: str, first: int) -> str:
+    if first_spelling == agent_id:
+        return f"{path}: row {line}: agent {agent_id!r} appears twice, in rows {first} and {line}"
+    return (
+        f"{path}: row {line}: agent {agent_id!r} is agent {first_spelling!r} of row {first} written another way "
+        f"(ids match ignoring case, width, spaces and invisible characters); expected each agent once"
+    )
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -15,15 +15,20 @@ _hash = hash  # a name of its own, so a test can make every id collide
 
 
 class ExactIds:
-    """Every id with the row it first appeared on: exact, for rows that cannot be read a second time."""
+    """Every id with the row it first appeared on and how it was written there: exact, for rows that
+    cannot be read a second time. Ids are given as keys (cspay.cells.id_key), as they are compared."""
 
     def __init__(self) -> None:
-        self._first: dict[str, int] = {}
+        self._first: dict[str, tuple[int, str]] = {}
 
-    def add(self, agent_id: str, line: int) -> int | None:
+    def add(self, key: str, line: int, spelling: str = "") -> int | None:
         """Record the id; the row it first appeared on when it is a repeat, else None."""
-        first = self._first.setdefault(agent_id, line)
+        first, _ = self._first.setdefault(key, (line, spelling))
         return None if first == line else first
+
+    def spelling(self, key: str) -> str:
+        """How the id was written on the row it first appeared on."""
+        return self._first[key][1]
 
 
 class HashedIds:
@@ -37,8 +42,9 @@ class HashedIds:
         self._count = 0
         self._limit = size // 2
 
-    def add(self, agent_id: str, line: int) -> int | None:
-        """Record the id; UNKNOWN_ROW when its hash was seen before (almost surely the same id), else None."""
+    def add(self, agent_id: str, line: int, spelling: str = "") -> int | None:
+        """Record the id (a key, as ExactIds.add); UNKNOWN_ROW when its hash was seen before (almost surely
+        the same id), else None."""
         # Python's own string hash, keyed afresh in every process: it is only compared within this run,
         # and every "seen before" is checked against the ids themselves, so the result never depends on it.
         key = _hash(agent_id) or 1  # 0 marks an empty slot

@@ -14,8 +14,9 @@ from typing import Any
 
 from cspay import __version__
 from cspay.engine.settlement import differences
-from cspay.engine.types import Line, Payslip, Summary
+from cspay.engine.types import Payslip, Summary
 from cspay.errors import CspayError
+from cspay.ledger.control_book import ControlBook
 from cspay.ledger.reads import ReviewReads, RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 
@@ -40,6 +41,8 @@ class Recording:
     correction: bool = False
     settles: list[int] = field(default_factory=list)
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
+    one_offs: list[int] = field(default_factory=list)  # the one-off adjustments the run pays
+    disputes: list[int] = field(default_factory=list)  # the accepted disputes the run settles
 
 
 def check_ledger_path(path: Path) -> None:
@@ -50,7 +53,18 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
-class Ledger(ReviewReads):
+def _create_private(path: Path) -> None:
+    """A new ledger file readable by its owner only, as every file of pay data cspay writes (SQLite gives
+    its journal the database file's permissions); an existing ledger keeps its own."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise LedgerError(f"{path}: cannot create the ledger ({error.strerror or error})") from None
+
+
+class Ledger(ControlBook, ReviewReads):
     """An open ledger file; every write happens in one `write()` transaction."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
@@ -58,6 +72,8 @@ class Ledger(ReviewReads):
         check_ledger_path(self.path)
         if not create and not self.path.is_file():
             raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
+        if create:
+            _create_private(self.path)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -109,6 +125,9 @@ class Ledger(ReviewReads):
             previous = self._check_can_record(recording)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
+            paid = (recording.one_offs, {slip.agent_id for slip in recording.payslips})
+            four_eyes = bool(getattr(getattr(recording.policy, "approval", None), "four_eyes", False))
+            self.record_controls(run_id, recording.period, four_eyes, paid, recording.disputes, who)
             if previous is not None:
                 self.db.execute("UPDATE runs SET superseded_by = ? WHERE id = ?", (run_id, previous.id))
             for index, slip in enumerate(recording.payslips):
@@ -121,7 +140,7 @@ class Ledger(ReviewReads):
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
-                self._insert_differences(run_id, recording, self.lines_of(previous.id))
+                self._insert_differences(run_id, recording, previous.id)
             elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
                 self.db.execute(
                     "UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
@@ -149,27 +168,40 @@ class Ledger(ReviewReads):
             )
         return self.current(period)
 
-    def _insert_differences(self, run_id: int, recording: Recording, paid: dict[str, list[Line]]) -> None:
+    def _insert_differences(self, run_id: int, recording: Recording, paid_run: int) -> None:
+        paid, paid_in = self.lines_of(paid_run), self.currencies_of(paid_run)
         self.db.executemany(
-            "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount, currency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (run_id, recording.period, recording.first, item.agent_id, item.code, item.label, str(item.amount))
-                for item in differences(paid, recording.payslips)
+                (
+                    run_id,
+                    recording.period,
+                    recording.first,
+                    item.agent_id,
+                    item.code,
+                    item.label,
+                    str(item.amount),
+                    item.currency or None,
+                )
+                for item in differences(paid, recording.payslips, paid_in)
             ],
         )
 
     def close_period(self, period: str, who: Who) -> None:
-        """Lock a recorded period against further records."""
+        """Lock a recorded period against further records; its current run must be approved."""
         with self.write():
             closed = self.closed(period)
             if closed is not None:
                 raise LedgerError(
                     f"{self.path}: {period} is already closed (by {closed.user} on {closed.host} at {closed.at})"
                 )
-            if self.current(period) is None:
+            current = self.current(period)
+            if current is None:
                 raise LedgerError(f"{self.path}: nothing is recorded for {period}; record it before closing it")
+            self.check_closable(period)
             self._insert_close(period, "close", None, who)
+            self.audit("run", current.id, "closed", who)
 
     def reopen_period(self, period: str, reason: str, who: Who) -> None:
         """Unlock a closed period; the reason is kept beside the close."""
@@ -177,6 +209,9 @@ class Ledger(ReviewReads):
             if self.closed(period) is None:
                 raise LedgerError(f"{self.path}: {period} is not closed; there is nothing to reopen")
             self._insert_close(period, "reopen", reason, who)
+            current = self.current(period)
+            if current is not None:
+                self.audit("run", current.id, "reopened", who, reason)
 
     def _insert_close(self, period: str, action: str, reason: str | None, who: Who) -> None:
         self.db.execute(
@@ -186,6 +221,9 @@ class Ledger(ReviewReads):
 
     def _insert_run(self, recording: Recording, version: int, who: Who) -> int:
         policy, summary = recording.policy, recording.summary
+        totals = summary.by_currency()
+        # A run paid in several currencies has no one gross: its totals are in run_totals only.
+        gross, bonus = (str(summary.gross), str(summary.bonus)) if len(totals) <= 1 else ("", "")
         cursor = self.db.execute(
             "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
             "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
@@ -205,11 +243,19 @@ class Ledger(ReviewReads):
                 who.user,
                 who.host,
                 summary.headcount,
-                str(summary.gross),
-                str(summary.bonus),
+                gross,
+                bonus,
             ),
         )
         run_id = _inserted(cursor)
+        self.db.executemany(
+            "INSERT INTO run_totals (run_id, currency, headcount, gross, bonus) VALUES (?, ?, ?, ?, ?)",
+            [
+                (run_id, code or policy.currency, money.headcount, str(money.gross), str(money.bonus))
+                for code, money in totals.items()
+                if money.headcount
+            ],
+        )
         self.db.executemany(
             "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
             [(run_id, kind, path, digest) for kind, path, digest in recording.inputs],
@@ -218,8 +264,8 @@ class Ledger(ReviewReads):
 
     def _insert_payslip(self, run_id: int, slip: Payslip) -> int:
         cursor = self.db.execute(
-            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross, currency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 slip.agent_id,
@@ -230,6 +276,7 @@ class Ledger(ReviewReads):
                 slip.grade,
                 slip.action,
                 str(slip.gross),
+                slip.currency or None,
             ),
         )
         payslip_id = _inserted(cursor)

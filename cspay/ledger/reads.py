@@ -19,16 +19,18 @@ BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for histor
 
 @dataclass(frozen=True)
 class Who:
-    """Who recorded something, on which machine, and when (UTC, ISO 8601)."""
+    """Who recorded something, on which machine, and when (UTC, ISO 8601); `name` is the person's name
+    given with --by, beside the operating-system account."""
 
     user: str
     host: str
     at: str
+    name: str | None = None
 
     @classmethod
-    def now(cls) -> Who:
+    def now(cls, name: str | None = None) -> Who:
         at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        return cls(_user(), socket.gethostname(), at)
+        return cls(_user(), socket.gethostname(), at, name)
 
 
 def _user() -> str:
@@ -51,11 +53,18 @@ class RunRow:
     recorded_by: str
     host: str
     headcount: int
-    gross: Decimal
-    bonus: Decimal
+    gross: Decimal | None  # None for a run paid in several currencies: see `totals`
+    bonus: Decimal | None
     currency: str
     policy: str
     policy_version: str
+    totals: tuple[tuple[str, int, Decimal, Decimal], ...] = ()  # (currency, headcount, gross, bonus) each
+
+    def grosses(self) -> dict[str, Decimal]:
+        """The run's total gross in each currency it paid."""
+        if self.totals:
+            return {currency: gross for currency, _, gross, _ in self.totals}
+        return {self.currency: self.gross or Decimal(0)}
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class Standing:
     currency: str
     correction: Decimal = Decimal(0)
     corrected_in: tuple[str, ...] = ()
+    # Corrections of the period owed in another currency (the correction changed the agent's currency).
+    other_corrections: tuple[tuple[str, Decimal], ...] = ()
 
 
 class LedgerReads:
@@ -90,7 +101,12 @@ class LedgerReads:
         found = self.rows(
             f"SELECT * FROM runs {where} ORDER BY period_first, period_last, version", *([period] if period else [])
         )
-        return [_run_row(row) for row in found]
+        totals: dict[int, list[tuple[str, int, Decimal, Decimal]]] = {}
+        for row in self.rows("SELECT * FROM run_totals ORDER BY rowid"):
+            totals.setdefault(row["run_id"], []).append(
+                (row["currency"], row["headcount"], Decimal(row["gross"]), Decimal(row["bonus"]))
+            )
+        return [_run_row(row, totals.get(row["id"], [])) for row in found]
 
     def current(self, period: str) -> RunRow | None:
         """The version of the period that counts: the latest, not superseded."""
@@ -114,12 +130,25 @@ class LedgerReads:
             found.setdefault(row["agent_id"], []).append(Line(row["code"], row["label"], Decimal(row["amount"])))
         return found
 
-    def differences_of(self, run_id: int) -> list[Difference]:
-        """The differences a correction run recorded."""
-        return [
-            Difference(row["agent_id"], row["code"], row["label"], Decimal(row["amount"]))
+    def currencies_of(self, run_id: int) -> dict[str, str]:
+        """The currency each agent was paid in by one recorded run."""
+        return {
+            row["agent_id"]: row["currency"]
             for row in self.rows(
-                "SELECT agent_id, code, label, amount FROM corrections WHERE run_id = ? ORDER BY id", run_id
+                "SELECT p.agent_id, COALESCE(p.currency, r.currency) AS currency FROM payslips p "
+                "JOIN runs r ON r.id = p.run_id WHERE p.run_id = ?",
+                run_id,
+            )
+        }
+
+    def differences_of(self, run_id: int) -> list[Difference]:
+        """The differences a correction run recorded, each in its currency."""
+        return [
+            Difference(row["agent_id"], row["code"], row["label"], Decimal(row["amount"]), row["currency"])
+            for row in self.rows(
+                "SELECT c.agent_id, c.code, c.label, c.amount, COALESCE(c.currency, r.currency) AS currency "
+                "FROM corrections c JOIN runs r ON r.id = c.run_id WHERE c.run_id = ? ORDER BY c.id",
+                run_id,
             )
         ]
 
@@ -130,18 +159,29 @@ class LedgerReads:
     def pending(self, period: str, first: str) -> list[Pending]:
         """Differences of earlier periods still to pay, including those an earlier version of this one paid."""
         found = self.rows(
-            "SELECT id, period, agent_id, amount FROM corrections WHERE period_first < ? AND voided_by IS NULL "
-            "AND (settled_by IS NULL OR settled_by IN (SELECT id FROM runs WHERE period = ?)) "
-            "ORDER BY period_first, id",
+            "SELECT c.id, c.period, c.agent_id, c.amount, COALESCE(c.currency, r.currency) AS currency "
+            "FROM corrections c JOIN runs r ON r.id = c.run_id WHERE c.period_first < ? AND c.voided_by IS NULL "
+            "AND (c.settled_by IS NULL OR c.settled_by IN (SELECT id FROM runs WHERE period = ?)) "
+            "ORDER BY c.period_first, c.id",
             first,
             period,
         )
-        return [Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"])) for row in found]
+        return [
+            Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"]), row["currency"]) for row in found
+        ]
 
     def paid_within(self, period: str, first: str, last: str) -> dict[str, Decimal]:
         """Per agent, the bonus already paid by the current versions of the periods inside this one."""
+        return {
+            agent: sum(amounts.values(), Decimal(0)) for agent, amounts in self.paid_in(period, first, last).items()
+        }
+
+    def paid_in(self, period: str, first: str, last: str) -> dict[str, dict[str, Decimal]]:
+        """Per agent and currency, the bonus already paid by the current versions of the periods inside this
+        one: a true-up is owed in one currency, so each is kept apart."""
         found = self.rows(
-            "SELECT p.agent_id, l.amount FROM lines l JOIN payslips p ON p.id = l.payslip_id "
+            "SELECT p.agent_id, COALESCE(p.currency, r.currency) AS currency, l.amount FROM lines l "
+            "JOIN payslips p ON p.id = l.payslip_id "
             "JOIN runs r ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period != ? "
             f"AND r.period_first >= ? AND r.period_last <= ? AND l.code IN ({', '.join('?' * len(BONUS_CODES))})",
             period,
@@ -149,9 +189,10 @@ class LedgerReads:
             last,
             *BONUS_CODES,
         )
-        paid: dict[str, Decimal] = {}
+        paid: dict[str, dict[str, Decimal]] = {}
         for row in found:
-            paid[row["agent_id"]] = paid.get(row["agent_id"], Decimal(0)) + Decimal(row["amount"])
+            amounts = paid.setdefault(row["agent_id"], {})
+            amounts[row["currency"]] = amounts.get(row["currency"], Decimal(0)) + Decimal(row["amount"])
         return paid
 
     def history(self, agent_id: str) -> list[Standing]:
@@ -159,26 +200,34 @@ class LedgerReads:
         is not paid in its period), and the corrections of it, which later periods pay. Summing the gross
         of every period counts each payment once."""
         found = self.rows(
-            "SELECT r.period, r.currency, p.id, p.grade, p.score, p.gross FROM payslips p "
+            "SELECT r.period, COALESCE(p.currency, r.currency) AS currency, p.id, p.grade, p.score, p.gross "
+            "FROM payslips p "
             "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
             "latest WHERE latest.period = r.period AND latest.kind = 'pay') "
             "ORDER BY r.period_first, r.period_last",
             agent_id,
         )
-        corrections: dict[str, tuple[Decimal, list[str]]] = {}
+        corrections: dict[tuple[str, str], tuple[Decimal, list[str]]] = {}  # by period and currency
         for row in self.rows(
-            "SELECT c.period, c.amount, s.period AS paid_in FROM corrections c LEFT JOIN runs s "
+            "SELECT c.period, c.amount, COALESCE(c.currency, r.currency) AS currency, s.period AS paid_in "
+            "FROM corrections c JOIN runs r ON r.id = c.run_id LEFT JOIN runs s "
             "ON s.id = c.settled_by WHERE c.agent_id = ? AND c.voided_by IS NULL ORDER BY c.id",
             agent_id,
         ):
-            total, paid_in = corrections.get(row["period"], (Decimal(0), []))
-            corrections[row["period"]] = (
+            key = (row["period"], row["currency"])
+            total, paid_in = corrections.get(key, (Decimal(0), []))
+            corrections[key] = (
                 total + Decimal(row["amount"]),
                 [*paid_in, row["paid_in"]] if row["paid_in"] else paid_in,
             )
         standings = []
         for row in found:
-            total, paid_in = corrections.get(row["period"], (Decimal(0), []))
+            total, paid_in = corrections.get((row["period"], row["currency"]), (Decimal(0), []))
+            others = tuple(
+                (currency, amount)
+                for (period, currency), (amount, _) in corrections.items()
+                if period == row["period"] and currency != row["currency"]
+            )
             standings.append(
                 Standing(
                     row["period"],
@@ -189,6 +238,7 @@ class LedgerReads:
                     row["currency"],
                     total,
                     tuple(dict.fromkeys(paid_in)),
+                    others,
                 )
             )
         return standings
@@ -226,7 +276,8 @@ def _decimal(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
-def _run_row(row: dict[str, Any]) -> RunRow:
+def _run_row(row: dict[str, Any], totals: list[tuple[str, int, Decimal, Decimal]]) -> RunRow:
+    several = len(totals) > 1
     return RunRow(
         row["id"],
         row["period"],
@@ -237,11 +288,12 @@ def _run_row(row: dict[str, Any]) -> RunRow:
         row["recorded_by"],
         row["host"],
         row["headcount"],
-        Decimal(row["gross"]),
-        Decimal(row["bonus"]),
+        None if several else Decimal(row["gross"]),
+        None if several else Decimal(row["bonus"]),
         row["currency"],
         row["policy"],
         row["policy_version"],
+        tuple(totals),
     )
 
 
@@ -264,6 +316,17 @@ class Recorded:
 
 class ReviewReads(LedgerReads):
     """The questions `cspay review --from --to` asks: every current payslip of the periods in a span."""
+
+    def currencies_between(self, first: str, last: str) -> list[str]:
+        """The currencies the current versions of the periods from `first` to `last` paid in."""
+        found = self.rows(
+            "SELECT DISTINCT COALESCE(p.currency, r.currency) AS currency FROM payslips p JOIN runs r "
+            "ON r.id = p.run_id WHERE r.superseded_by IS NULL AND r.period_first >= ? AND r.period_last <= ? "
+            "ORDER BY currency",
+            first,
+            last,
+        )
+        return [row["currency"] for row in found]
 
     def recorded_between(self, first: str, last: str) -> list[Recorded]:
         """The payslips of the current version of each period from `first` to `last` (ISO dates, both

@@ -51,6 +51,44 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CHECK (kind IN ('metrics', 'export', 'roster'))",
     ),
     (
+        # Several currencies: each payslip and correction keeps the currency it is in (NULL: the run's, as
+        # recorded before), and a run has its totals per currency, since no total adds two currencies.
+        "ALTER TABLE payslips ADD COLUMN currency TEXT",
+        "ALTER TABLE corrections ADD COLUMN currency TEXT",
+        """CREATE TABLE run_totals (
+            run_id INTEGER NOT NULL REFERENCES runs(id), currency TEXT NOT NULL, headcount INTEGER NOT NULL,
+            gross TEXT NOT NULL, bonus TEXT NOT NULL, PRIMARY KEY (run_id, currency))""",
+    ),
+    (
+        # Controls: every step of a run, a one-off adjustment or a dispute is an audit row naming who took it
+        # (the operating-system account, and the name given with --by) and when. Runs recorded before
+        # approvals existed have their recording as their first step.
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY, item TEXT NOT NULL CHECK (item IN ('run', 'adjustment', 'dispute')),
+            item_id INTEGER NOT NULL, action TEXT NOT NULL, at TEXT NOT NULL, user TEXT NOT NULL,
+            host TEXT NOT NULL, name TEXT, note TEXT)""",
+        "CREATE INDEX audit_item ON audit (item, item_id)",
+        """INSERT INTO audit (item, item_id, action, at, user, host)
+            SELECT 'run', id, 'recorded', recorded_at, recorded_by, host FROM runs ORDER BY id""",
+        """CREATE TABLE run_rules (
+            run_id INTEGER PRIMARY KEY REFERENCES runs(id), four_eyes INTEGER NOT NULL CHECK (four_eyes IN (0, 1)))""",
+        """CREATE TABLE one_offs (
+            id INTEGER PRIMARY KEY, period TEXT NOT NULL, agent_id TEXT NOT NULL, code TEXT NOT NULL,
+            amount TEXT NOT NULL, reason TEXT NOT NULL, policy TEXT NOT NULL,
+            four_eyes INTEGER NOT NULL CHECK (four_eyes IN (0, 1)),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'voided')))""",
+        "CREATE INDEX one_offs_period ON one_offs (period, state)",
+        """CREATE TABLE run_one_offs (
+            run_id INTEGER NOT NULL REFERENCES runs(id), one_off_id INTEGER NOT NULL REFERENCES one_offs(id),
+            PRIMARY KEY (run_id, one_off_id))""",
+        """CREATE TABLE disputes (
+            id INTEGER PRIMARY KEY, period TEXT NOT NULL, agent_id TEXT NOT NULL,
+            subject TEXT NOT NULL CHECK (subject IN ('kpi', 'line')), code TEXT NOT NULL, claim TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'rejected', 'settled')),
+            settled_by INTEGER REFERENCES runs(id))""",
+        "CREATE INDEX disputes_period ON disputes (period, state)",
+    ),
+    (
         # Group targets: a KPI by group keeps the column that picked its curve and the group whose curve
         # scored it (NULL: the KPI's own score). NULL by_column: one curve for every agent, as recorded before.
         "ALTER TABLE kpis ADD COLUMN by_column TEXT",

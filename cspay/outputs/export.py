@@ -12,7 +12,7 @@ from typing import IO, Any
 from cspay import __version__
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import KpiResult, Line, Payslip, Summary
+from cspay.engine.types import KpiResult, Line, Payslip, Summaries, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -33,9 +33,15 @@ def score_text(score: Decimal | None) -> str:
     return "" if score is None else str(score.quantize(SCORE_PLACES, rounding=ROUND_DOWN))
 
 
-def zero(policy: Policy) -> Decimal:
-    """Zero written with the places of the policy's rounding step (0.00 for cents)."""
-    return Decimal(0).quantize(quantum(policy.rounding.step))
+def zero(policy: Policy, currency: str | None = None) -> Decimal:
+    """Zero written with the places of the rounding step of `currency` (the policy's when None): 0.00 for
+    cents, 0 for yen, 0.000 for fils."""
+    return Decimal(0).quantize(quantum(policy.rounding_step(currency or policy.currency)))
+
+
+def several_currencies(policy: Policy) -> bool:
+    """Whether the policy pays agents in more than one currency, so each payslip names its currency."""
+    return len(policy.paid_currencies) > 1
 
 
 def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
@@ -92,27 +98,45 @@ class CsvRows:
         self.budget = policy.budget is not None  # a last column with each bonus's budget factor
         self.position = {code: i for i, code in enumerate(self.codes)}
         self.zero = str(zero(policy))
+        # A policy paying several currencies adds a currency column, and writes each zero in its currency.
+        several = several_currencies(policy)
+        self.zeros = {code: str(zero(policy, code)) for code in policy.paid_currencies} if several else None
         self._ready: dict[str, str | None] = {"": ""}  # text -> the cell as written, None if it needs quotes
 
     def header(self) -> list[str]:
         factor = ["budget_factor"] if self.budget else []
-        return ["agent_id", "name", "role", "team", "score", "grade", "action", *self.codes, "gross", *factor]
+        currency = ["currency"] if self.zeros else []
+        return [
+            "agent_id",
+            "name",
+            "role",
+            "team",
+            *currency,
+            "score",
+            "grade",
+            "action",
+            *self.codes,
+            "gross",
+            *factor,
+        ]
 
     def cells(self, slip: Payslip) -> list[Any]:
         """The row's cells, made inert, for csv.writer."""
         identity = [slip.agent_id, slip.name, slip.role, slip.team]
         return [
             *(inert(text) for text in identity),
+            *([slip.currency] if self.zeros else []),
             score_text(slip.score),
             inert(slip.grade or ""),
             inert(slip.action or ""),
-            *self.amounts(slip.lines),
+            *self.amounts(slip.lines, slip.currency),
             *self.factor(slip),
         ]
 
-    def amounts(self, lines: Iterable[Line]) -> list[str]:
-        """One amount per line code (zero when there is no such line), then gross."""
-        amounts, position, gross = [self.zero] * len(self.codes), self.position, ZERO
+    def amounts(self, lines: Iterable[Line], currency: str = "") -> list[str]:
+        """One amount per line code (zero, in the currency's places, when there is no such line), then gross."""
+        empty = self.zeros[currency] if self.zeros else self.zero
+        amounts, position, gross = [empty] * len(self.codes), self.position, ZERO
         for line in lines:
             gross += line.amount
             index = position.get(line.code)
@@ -128,6 +152,7 @@ class CsvRows:
             self.cell(slip.name),
             self.cell(slip.role),
             self.cell(slip.team),
+            *([slip.currency] if self.zeros else []),
             score_text(slip.score),
             self.cell(slip.grade or ""),
             self.cell(slip.action or ""),
@@ -135,7 +160,7 @@ class CsvRows:
         texts = [cell for cell in cells if cell is not None]
         if len(texts) < len(cells):
             return None
-        return ",".join(texts + self.amounts(slip.lines) + self.factor(slip)) + "\n"
+        return ",".join(texts + self.amounts(slip.lines, slip.currency) + self.factor(slip)) + "\n"
 
     def factor(self, slip: Payslip) -> list[str]:
         """The budget factor cell, under a policy with a budget."""
@@ -156,22 +181,26 @@ class CsvRows:
         return cell
 
 
-def payslip_data(slip: Payslip) -> dict[str, Any]:
-    """A payslip as JSON-ready data; amounts and scores as decimal strings."""
+def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
+    """A payslip as JSON-ready data; amounts and scores as decimal strings; with `currency`, the currency
+    its amounts are in (a run paying several currencies)."""
+    # Rounded amounts (lines, gross and their sums) have at most six places, so str() writes them plainly;
+    # the amounts before rounding go through _plain.
     return {
         "agent_id": slip.agent_id,
         "name": slip.name,
         "role": slip.role,
         "team": slip.team,
+        **({"currency": slip.currency} if currency else {}),
         "row": slip.row,
         "score": _text(slip.score),
         "grade": slip.grade,
         "multiplier": _text(slip.multiplier),
         "action": slip.action,
         "gross": str(slip.gross),
-        "proration": str(slip.proration),
-        "target_bonus": str(slip.target_bonus),
-        "bonus_before_gates": str(slip.bonus_before_gates),
+        "proration": _plain(slip.proration),
+        "target_bonus": _plain(slip.target_bonus),
+        "bonus_before_gates": _plain(slip.bonus_before_gates),
         "capped": slip.capped,
         "lines": [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in slip.lines],
         "kpis": [kpi_data(k, slip.groups) for k in slip.kpis],
@@ -180,12 +209,12 @@ def payslip_data(slip: Payslip) -> dict[str, Any]:
                 "condition": g.condition,
                 "effect": g.effect,
                 "reason": g.reason,
-                "bonus_before": str(g.bonus_before),
-                "bonus_after": str(g.bonus_after),
+                "bonus_before": _plain(g.bonus_before),
+                "bonus_after": _plain(g.bonus_after),
             }
             for g in slip.gates
         ],
-        **({} if slip.budget_factor is None else {"budget_factor": str(slip.budget_factor)}),
+        **({} if slip.budget_factor is None else {"budget_factor": _plain(slip.budget_factor)}),
     }
 
 
@@ -197,7 +226,7 @@ def kpi_data(k: KpiResult, groups: dict[str, str]) -> dict[str, Any]:
         "label": k.label,
         "value": _text(k.value),
         "score": _text(k.score),
-        "weight": str(k.weight),
+        "weight": _plain(k.weight),
         "contribution": _text(k.contribution),
         "position": k.position,
         "left_out": k.left_out,
@@ -207,28 +236,68 @@ def kpi_data(k: KpiResult, groups: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def summary_data(summary: Summary) -> dict[str, Any]:
-    share = summary.bonus_share
+def summary_data(summary: Summary, consolidated: Any = None) -> dict[str, Any]:
+    """The run's totals; a run paid in several currencies has them per currency (`currencies`), never added
+    up, and a consolidated view only when one was asked for, with every rate it used."""
+    if isinstance(summary, Summaries):
+        money: dict[str, Any] = {
+            "currencies": {code: _money_data(totals, headcount=True) for code, totals in summary.by_currency().items()}
+        }
+    else:
+        money = _money_data(summary)
     return {
         "headcount": summary.headcount,
-        "gross": str(summary.gross),
-        "bonus": str(summary.bonus),
-        "bonus_share_of_gross": None if share is None else str(share),
-        "lines": {code: str(amount) for code, amount in summary.lines.items()},
+        **money,
         "grades": summary.grades,
         "actions": summary.actions,
         **({} if summary.budget is None else {"budget": budget_data(summary.budget)}),
+        **({} if consolidated is None else {"consolidated": consolidated_data(consolidated)}),
+    }
+
+
+def _money_data(summary: Summary, *, headcount: bool = False) -> dict[str, Any]:
+    share = summary.bonus_share
+    return {
+        **({"headcount": summary.headcount} if headcount else {}),
+        "gross": str(summary.gross),
+        "bonus": _plain(summary.bonus),
+        "bonus_share_of_gross": None if share is None else _plain(share),
+        "lines": {code: str(amount) for code, amount in summary.lines.items()},
+    }
+
+
+def consolidated_data(consolidated: Any) -> dict[str, Any]:
+    """A consolidated view: the currency, the rates file, each currency's totals, rate, rate date and totals
+    converted, and the converted sums."""
+    return {
+        "currency": consolidated.currency,
+        "rates": consolidated.source,
+        "note": "converted at the rates of the rates file, for reporting; every payslip is paid in its own currency",
+        "by_currency": [
+            {
+                "currency": part.currency,
+                "gross": str(part.gross),
+                "bonus": str(part.bonus),
+                "rate": str(part.rate),
+                "rate_date": part.date.isoformat() if part.date else None,
+                "converted_gross": str(part.converted_gross),
+                "converted_bonus": str(part.converted_bonus),
+            }
+            for part in consolidated.parts
+        ],
+        "gross": str(consolidated.gross),
+        "bonus": str(consolidated.bonus),
     }
 
 
 def budget_data(budget: Any) -> dict[str, Any]:
     """The month's bonus pool, what the bonuses asked for, and the factor they were scaled by."""
     return {
-        "pool": str(budget.pool),
-        "demand": str(budget.demand),
-        "factor": str(budget.factor),
+        "pool": _plain(budget.pool),
+        "demand": _plain(budget.demand),
+        "factor": _plain(budget.factor),
         "scaled": budget.scaled,
-        "base_pay": str(budget.base_pay),
+        "base_pay": _plain(budget.base_pay),
     }
 
 
@@ -239,28 +308,39 @@ def write_json(
     summary: Summary,
     extra: dict[str, Any] | None = None,
     annotate: Callable[[Payslip], dict[str, Any]] | None = None,
+    consolidate: Callable[[], Any] | None = None,
 ) -> None:
     """The run as one JSON document, written payslip by payslip so memory stays flat.
 
-    `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip.
+    `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip;
+    `consolidate` gives the consolidated view once the totals are complete.
     """
+    several = several_currencies(policy)
     head = {
         "policy": policy.policy,
         "policy_version": policy.version,
         "policy_sha256": policy.sha256,
         "cspay_version": __version__,
         "currency": policy.currency,
+        **({"currencies": policy.paid_currencies} if several else {}),
         **(extra or {}),
     }
     handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
     for index, slip in enumerate(payslips):
         handle.write(",\n  " if index else "\n  ")
-        data = payslip_data(slip) if annotate is None else {**payslip_data(slip), **annotate(slip)}
+        data = payslip_data(slip, currency=several)
+        data = data if annotate is None else {**data, **annotate(slip)}
         handle.write(json.dumps(data, ensure_ascii=False))
     handle.write('\n ],\n "summary": ')
-    handle.write(json.dumps(summary_data(summary), ensure_ascii=False))
+    consolidated = consolidate() if consolidate is not None else None
+    handle.write(json.dumps(summary_data(summary, consolidated), ensure_ascii=False))
     handle.write("\n}\n")
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _plain(value)
+
+
+def _plain(value: Decimal) -> str:
+    """A number's digits, never in exponent form (0E-7, 1E+3): what a reader of the JSON expects."""
+    return format(value, "f")

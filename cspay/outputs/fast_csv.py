@@ -131,7 +131,7 @@ class _BulkRun:
         by_group = any(tables is not None for _, _, _, tables in grouped)
         for line, cells in rows:
             if cells is None:
-                self.reader.undecodable(line)
+                self.reader.unreadable(line)
                 continue
             if len(cells) == width:
                 try:
@@ -269,3 +269,5 @@ class _BulkRun:
     def close(self) -> None:
         self.out.close()
         self._add_line_sets()
+        if self.summary.headcount:  # as Summary.add would: a run paid this way pays one currency (fast_reader)
+            self.summary.currency = self.engine.currency

@@ -9,6 +9,7 @@ one follows the umask.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import stat
@@ -17,7 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from cspay.errors import OutputError
 
@@ -115,23 +116,60 @@ def atomic_output(path: Path | None, *, force: bool, binary: bool = False,
 
 def to_stdout(handle: IO[Any], binary: bool) -> None:
     """Copy a spooled output to standard output; OutputError when it is closed or cannot take the text."""
-    stream = sys.stdout
-    if stream is None:
-        raise OutputError("standard output is closed; write to a file with --output FILE")
+    stream = standard_output()
     target = stream.buffer if binary else stream
     try:
         shutil.copyfileobj(handle, target)
         target.flush()
     except UnicodeEncodeError as error:
-        raise OutputError(
-            f"standard output cannot show this text (its encoding is {error.encoding}); set "
-            f"PYTHONIOENCODING=utf-8 or write to a file with --output FILE"
-        ) from None
+        raise cannot_encode(error) from None
     except OSError as error:
         if isinstance(error, BrokenPipeError):
             raise
         raise OutputError(f"standard output cannot be written ({error.strerror or error}); write to a file with "
                           f"--output FILE") from None  # fmt: skip
+
+
+STDOUT_CLOSED = "standard output is closed; redirect it to a file (> FILE) or write one with --output FILE"
+
+
+class ClosedOutput(io.TextIOBase):
+    """Standard output of a process started with it closed (`>&-`): writing to it is an OutputError, so
+    every command that has something to print says so, and a command that prints nothing still runs."""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if text:
+            raise OutputError(STDOUT_CLOSED)
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+def standard_output() -> TextIO:
+    """sys.stdout, or OutputError when the process was started with it closed (`>&-`)."""
+    if sys.stdout is None or isinstance(sys.stdout, ClosedOutput):
+        raise OutputError(STDOUT_CLOSED)
+    return sys.stdout
+
+
+def cannot_encode(error: UnicodeEncodeError) -> OutputError:
+    """The sentence for text that standard output's encoding cannot hold (`PYTHONIOENCODING=ascii` and a
+    Chinese name): what to do instead, never a garbled or half-replaced amount or name."""
+    return OutputError(
+        f"standard output cannot show this text (its encoding is {error.encoding}); set "
+        f"PYTHONIOENCODING=utf-8 or write to a file with --output FILE"
+    )
 
 
 def mode_for(path: Path, private: bool) -> int:

@@ -29,4 +29,4 @@ def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | N
 
 def write_run_json(handle: IO[str], run: PayRun) -> None:
     """The run as one JSON document, payslip by payslip."""
-    write_json(handle, run.applied, run.payslips, run.summary, provenance(run), run.annotate())
+    write_json(handle, run.applied, run.payslips, run.summary, provenance(run), run.annotate(), run.consolidated)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from xlsxwriter import Workbook
 
+from cspay.cells import significant_digits
+
 MAX_ROWS = 1_048_576  # Excel's rows per sheet; a longer table goes on in a second sheet
 CONSTANT_MEMORY = True  # each row goes to disk when the next one starts (the benchmark turns it off)
 MAX_WIDTH = 60
+EXACT_DIGITS = 15  # significant digits a spreadsheet number shows exactly
 NUMBER_FORMATS = {"score": "0.0000", "count": "0", "share": "0.0%", "date": "yyyy-mm-dd hh:mm:ss"}
 
 
@@ -37,7 +41,13 @@ class Book:
     """An XlsxWriter workbook with cspay's cell formats, writing each value as what it is."""
 
     def __init__(
-        self, handle: IO[bytes], scratch: str, money: tuple[str, str, int], properties: dict[str, Any]
+        self,
+        handle: IO[bytes],
+        scratch: str,
+        money: tuple[str, str, int],
+        properties: dict[str, Any],
+        currencies: dict[str, tuple[str, str, int]] | None = None,
+        as_text_note: str = "",
     ) -> None:
         self.workbook = Workbook(
             handle,
@@ -51,11 +61,17 @@ class Book:
             },
         )
         self.workbook.set_properties(properties)
+        self.as_text_note = as_text_note
+        self.as_text = 0  # amounts written as text: a spreadsheet number could not hold them to the cent
         before, after, places = money
         self.affix_width = display_width(before + after)
         add = self.workbook.add_format
         self.formats: dict[str, Any] = {kind: add({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
         self.formats["money"] = add({"num_format": money_format(before, after, places)})
+        # Amounts of each currency a run pays, with its own sign and places ("money:JPY"): a cell's kind.
+        for code, (before, after, places) in (currencies or {}).items():
+            self.formats[f"money:{code}"] = add({"num_format": money_format(before, after, places)})
+            self.affix_width = max(self.affix_width, display_width(before + after))
         self.formats["header"] = add({"bold": True, "bottom": 1})
         self.formats["label"] = add({"bold": True})
 
@@ -70,9 +86,17 @@ class Book:
         if isinstance(value, datetime):
             sheet.write_datetime(row, column, value, style)
             return 19
-        # Excel keeps every number as a binary double; cent amounts show exactly up to 15 digits.
+        # Excel keeps every number as a binary double and shows 15 significant digits: an amount with more
+        # would lose cents, so it is written as its text, with a note on the cell.
+        if kind.startswith("money") and isinstance(value, Decimal) and significant_digits(value) > EXACT_DIGITS:
+            text = format(value, "f")
+            sheet.write_string(row, column, text, style)
+            if self.as_text_note:
+                sheet.write_comment(row, column, self.as_text_note)
+            self.as_text += 1
+            return len(text) + self.affix_width
         sheet.write_number(row, column, float(value), style)
-        if kind == "money":
+        if kind.startswith("money"):
             return len(f"{value:,}") + self.affix_width
         return len(str(value)) if kind in ("number", "count") else 8
 
@@ -113,10 +137,11 @@ class Listing:
         sheet.widths = {column: width + 2 for column, width in sheet.widths.items()}  # room for the filter button
         self.sheets.append(sheet)
 
-    def add(self, values: list[Any]) -> None:
+    def add(self, values: list[Any], kinds: list[str] | None = None) -> None:
+        """One row; `kinds` when this row's cells differ from the columns' (amounts of another currency)."""
         if self.sheets[-1].row == MAX_ROWS:
             self._next_sheet()
-        self.sheets[-1].write(values, self.kinds)
+        self.sheets[-1].write(values, kinds or self.kinds)
 
     def finish(self) -> None:
         widths: dict[int, int] = {}

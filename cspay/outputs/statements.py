@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, explain
 from cspay.engine.types import ZERO, Payslip
@@ -21,6 +21,9 @@ from cspay.outputs.bars import kpi_bar
 from cspay.outputs.view import Wording, payslip_view
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
 
 INDEX = "index.html"
 MAX_STEM_BYTES = 200  # a stem's UTF-8 bytes: with "-99.html" the name stays within the 255 file systems allow
@@ -67,24 +70,33 @@ def file_names(agent_ids: Iterable[str]) -> list[str]:
     return names
 
 
-def statement_html(env: Any, policy: Policy, explanation: Explanation, words: Words) -> str:
-    """One agent's statement: what the payslip panel shows, with a bar per KPI."""
-    view = payslip_view(policy, explanation, words)
+def statement_html(
+    env: Any, policy: Policy, explanation: Explanation, words: Words, disputes: Sequence[Dispute] = ()
+) -> str:
+    """One agent's statement: what the payslip panel shows, with a bar per KPI, and the agent's disputes."""
+    view = payslip_view(policy, explanation, words, disputes)
     bars = [kpi_bar(kpi) for kpi in explanation.kpis]
     html: str = env.get_template("statement.html.j2").render(view=view, bars=bars, words=words, lang=words.language)
     return html
 
 
-def index_html(env: Any, policy: Policy, entries: list[dict[str, str]], total: Any, words: Words) -> str:
-    """The list of everyone's statements with grade and gross, and the total."""
-    wording = Wording(policy, words)
+def index_html(
+    env: Any, policy: Policy, entries: list[dict[str, str]], totals: dict[str, Decimal], words: Words
+) -> str:
+    """The list of everyone's statements with grade and gross, and the total of each currency paid."""
+    rows = [(words("index.total", count=len(entries)), words.moneys(totals))]
+    if len(totals) > 1:  # a run paid in several currencies: one total per currency, never added up
+        counts = {code: sum(entry["currency"] == code for entry in entries) for code in totals}
+        rows = [
+            (words("index.total_in", count=counts[code], currency=code), Wording(policy, words, code).money(amount))
+            for code, amount in totals.items()
+        ]
     html: str = env.get_template("index.html.j2").render(
         entries=entries,
         words=words,
         lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
-        total_label=words("index.total", count=len(entries)),
-        total=wording.money(total),
+        totals=rows,
     )
     return html
 
@@ -99,6 +111,7 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "grade": e.bonus.grade or "—",
         "gross": wording.money(e.gross),
         "file": file,
+        "currency": e.currency,
     }
 
 
@@ -107,7 +120,11 @@ class Totals:
     """How many statements were made and their total gross, filled in as the pages are made."""
 
     count: int = 0
-    gross: Decimal = ZERO
+    grosses: dict[str, Decimal] = field(default_factory=dict)  # per currency: never added up
+
+    def add(self, currency: str, gross: Decimal) -> None:
+        self.count += 1
+        self.grosses[currency] = self.grosses.get(currency, ZERO) + gross
 
 
 def pages(
@@ -115,13 +132,12 @@ def pages(
 ) -> Iterator[tuple[str, str]]:
     """(file name, HTML) of every agent's statement in the run's order, then of the index."""
     policy, pricing = run.applied, run.pricing()
-    env, wording = environment(), Wording(policy, words)
+    env = environment()
     totals = totals if totals is not None else Totals()
     entries = []
     for slip, name in zip(payslips, names, strict=True):
         explanation = explain(slip, pricing)
-        entries.append(index_entry(explanation, name, wording))
-        totals.count += 1
-        totals.gross += explanation.gross
-        yield name, statement_html(env, policy, explanation, words)
-    yield INDEX, index_html(env, policy, entries, totals.gross, words)
+        entries.append(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
+        totals.add(explanation.currency, explanation.gross)
+        yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
+    yield INDEX, index_html(env, policy, entries, totals.grosses, words)

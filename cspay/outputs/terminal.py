@@ -7,11 +7,12 @@ from typing import Any
 
 from rich.table import Table
 
-from cspay.engine.types import Payslip, Summary
+from cspay.engine.consolidate import Consolidation
+from cspay.engine.types import Payslip, Summaries, Summary
 from cspay.i18n import Words
 from cspay.inputs.exports import Derived
 from cspay.outputs.audit import figure_text, short, whole
-from cspay.outputs.export import score_text, zero
+from cspay.outputs.export import score_text, several_currencies, zero
 from cspay.policy.model import Policy
 
 # Which table column each payslip line adds up into, by the line code's first part.
@@ -22,6 +23,7 @@ LINE_GROUPS = {
     "adjustment": "adjustments",
     "floor": "floor",
     "true_up": "bonus",
+    "one_off": "adjustments",
 }
 
 
@@ -41,10 +43,14 @@ def payslip_table(
 
     `triggered` adds a column of the actions each agent's recorded history triggers.
     """
-    title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=policy.currency)
+    several = several_currencies(policy)
+    currencies = ", ".join(policy.paid_currencies)
+    title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=currencies)
     table = Table(title=title, title_justify="left")
     for key in ("agent", "name", "role", "team"):
         table.add_column(words(f"col.{key}"), no_wrap=key in ("agent", "role"))
+    if several:
+        table.add_column(words("col.currency"), no_wrap=True)
     table.add_column(words("col.score"), justify="right", no_wrap=True)
     table.add_column(words("col.grade"), no_wrap=True)
     if triggered is not None:
@@ -57,9 +63,9 @@ def payslip_table(
         groups.append("floor")
     for group in [*groups, "gross"]:
         _amount_column(table, words(f"col.{group}"))
-    empty = zero(policy)
+    zeros = {code: zero(policy, code) for code in policy.paid_currencies}
     for slip in payslips:
-        amounts = _line_groups(slip, empty)
+        amounts = _line_groups(slip, zeros.get(slip.currency, zeros[policy.currency]))
         grade = slip.grade or "-"
         if slip.action:
             grade += f" ({slip.action})"
@@ -69,6 +75,7 @@ def payslip_table(
             slip.name,
             slip.role,
             slip.team,
+            *([slip.currency] if several else []),
             score_text(slip.score) or "-",
             grade,
             *actions,
@@ -86,27 +93,56 @@ def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
     return groups
 
 
-def summary_table(policy: Policy, summary: Summary, words: Words) -> Table:
-    """Headcount, totals, bonus share of gross, grades and actions."""
-    currency = policy.currency
+def summary_table(policy: Policy, summary: Summary, words: Words, consolidated: Consolidation | None = None) -> Table:
+    """Headcount, totals (each currency's apart), bonus share of gross, grades and actions; a consolidated
+    view when one was asked for."""
     table = Table(title=words("summary.title"), title_justify="left", show_header=False)
     table.add_column("")
     table.add_column("", justify="right", no_wrap=True)
     table.add_row(words("summary.headcount"), str(summary.headcount))
-    table.add_row(words("summary.total_gross", currency=currency), number(summary.gross))
-    table.add_row(words("summary.total_bonus", currency=currency), number(summary.bonus))
-    share = summary.bonus_share
-    table.add_row(words("summary.bonus_share"), "-" if share is None else f"{share * 100:.1f}%")
+    several = isinstance(summary, Summaries)
+    for currency, totals in summary.by_currency().items():
+        if several:
+            table.add_row(words("summary.headcount_in", currency=currency), str(totals.headcount))
+        table.add_row(words("summary.total_gross", currency=currency), number(totals.gross))
+        table.add_row(words("summary.total_bonus", currency=currency), number(totals.bonus))
+        share = totals.bonus_share
+        key = "summary.bonus_share_in" if several else "summary.bonus_share"
+        table.add_row(words(key, currency=currency), "-" if share is None else f"{share * 100:.1f}%")
     order = [grade.grade for grade in policy.grades_high_to_low()] + ["-"]
     grades = ", ".join(f"{g}: {summary.grades[g]}" for g in order if g in summary.grades)
     table.add_row(words("summary.grades"), grades or "-")
     actions = ", ".join(f"{name}: {count}" for name, count in summary.actions.items())
     table.add_row(words("summary.actions"), actions or words("summary.none"))
-    if "floor" in summary.lines:
-        table.add_row(words("summary.topups", currency=currency), number(summary.lines["floor"]))
+    for currency, totals in summary.by_currency().items():
+        if "floor" in totals.lines:
+            table.add_row(words("summary.topups", currency=currency), number(totals.lines["floor"]))
     if summary.budget is not None:
-        _budget_rows(table, summary.budget, currency, words)
+        _budget_rows(table, summary.budget, policy.currency, words)
+    if consolidated is not None:
+        _consolidated_rows(table, consolidated, words)
     return table
+
+
+def _consolidated_rows(table: Table, consolidated: Consolidation, words: Words) -> None:
+    """Each currency's gross, its rate and date, and the gross converted; then the converted totals."""
+    table.add_section()
+    currency = consolidated.currency
+    table.add_row(words("summary.consolidated", currency=currency, rates=consolidated.source), "")
+    for part in consolidated.parts:
+        if part.date is None:
+            label = words("summary.converted_same", amount=number(part.gross), code=part.currency)
+        else:
+            label = words(
+                "summary.converted",
+                amount=number(part.gross),
+                code=part.currency,
+                rate=part.rate,
+                date=part.date.isoformat(),
+            )
+        table.add_row(label, number(part.converted_gross))
+    table.add_row(words("summary.consolidated_gross", currency=currency), number(consolidated.gross))
+    table.add_row(words("summary.consolidated_bonus", currency=currency), number(consolidated.bonus))
 
 
 def _budget_rows(table: Table, budget: Any, currency: str, words: Words) -> None:

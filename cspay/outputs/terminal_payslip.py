@@ -25,6 +25,8 @@ def payslip_panel(view: dict[str, Any], words: Any) -> Panel:
         _sentences(words("slip.bonus"), view["bonus"]),
         _moves(view["moves"]),
     ]
+    if view["disputes"]:
+        parts.append(_sentences(words("slip.disputes"), view["disputes"]))
     spaced: list[RenderableType] = []
     for part in parts:
         spaced += [part, _text("")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ def progress_bar(
 ) -> Iterator[Callable[[], None] | None]:
     """A callback that moves a bar to how far `reader` has read; None when no bar is shown."""
     stream = stream or sys.stderr
-    if reader.size < MIN_BYTES or not stream.isatty():
+    if reader.size < MIN_BYTES or not drawable(stream):
         yield None
         return
     from rich.console import Console
@@ -31,6 +32,14 @@ def progress_bar(
     with Progress(*columns, console=Console(file=stream), transient=True) as bar:
         task = bar.add_task("", total=reader.size)
         yield lambda: bar.update(task, completed=reader.bytes_read)
+
+
+def drawable(stream: IO[str]) -> bool:
+    """Whether a bar may be drawn on `stream`: a terminal that takes escape sequences. NO_COLOR and a dumb
+    terminal ask for none (a bar moves the cursor and erases lines), so they get no bar at all."""
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
 
 
 def advancing(rows: Iterable[Row], advance: Callable[[], None] | None) -> Iterable[Row]:

@@ -7,15 +7,20 @@ policy's own labels (KPIs, grades, gates, adjustments) are shown as the policy w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.cells import is_missing
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
 from cspay.engine.moves import KpiLever, Outcome, Step, tidy
 from cspay.engine.rounding import round_to
+from cspay.engine.rules import run_line_codes
 from cspay.i18n import Words
 from cspay.policy.model import Policy
+
+if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
+    from cspay.ledger.controls import Dispute
 
 FOUR_PLACES = Decimal("0.0001")
 DASH = "—"
@@ -24,10 +29,10 @@ DASH = "—"
 class Wording:
     """Numbers, amounts and values written for one policy in one language."""
 
-    def __init__(self, policy: Policy, words: Words) -> None:
+    def __init__(self, policy: Policy, words: Words, currency: str | None = None) -> None:
         self.words = words
-        self.currency = policy.currency
-        self.step, self.mode = policy.rounding.step, policy.rounding.mode
+        self.currency = currency or policy.currency  # a payslip's amounts are in its own currency
+        self.step, self.mode = policy.rounding_step(self.currency), policy.rounding.mode
 
     def money(self, amount: Decimal | None) -> str:
         """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash
@@ -66,9 +71,12 @@ def cut_up(value: Decimal) -> str:
     return str(value.quantize(FOUR_PLACES, rounding=ROUND_CEILING))
 
 
-def payslip_view(policy: Policy, explanation: Explanation, words: Words) -> dict[str, Any]:
-    """Every text of one agent's payslip panel or statement."""
-    wording = Wording(policy, words)
+def payslip_view(
+    policy: Policy, explanation: Explanation, words: Words, disputes: Sequence[Dispute] = ()
+) -> dict[str, Any]:
+    """Every text of one agent's payslip panel or statement; `disputes` are the agent's disputes the run's
+    ledger holds (of its period, or settled by a correction it pays)."""
+    wording = Wording(policy, words, explanation.currency)
     e = explanation
     return {
         "title": words("slip.title", agent=e.agent_id, name=e.name),
@@ -82,7 +90,29 @@ def payslip_view(policy: Policy, explanation: Explanation, words: Words) -> dict
         "kpis": [_kpi(kpi, wording) for kpi in e.kpis],
         "bonus": _bonus(e, wording, has_gates=bool(policy.gates)),
         "moves": _moves(e, wording),
+        "disputes": [_dispute(dispute, policy, words) for dispute in disputes],
     }
+
+
+def _dispute(dispute: Dispute, policy: Policy, words: Words) -> str:
+    """One sentence: what the agent disputed and when, and where the dispute stands."""
+    if dispute.subject == "kpi":
+        about = policy.kpis[dispute.code].label if dispute.code in policy.kpis else dispute.code
+    else:
+        labels = dict(run_line_codes(policy))
+        about = words.line_label(dispute.code, labels.get(dispute.code, dispute.code))
+    decision = dispute.decision
+    return words(
+        f"slip.dispute.{dispute.state}",
+        id=dispute.id,
+        about=about,
+        period=dispute.period,
+        date=dispute.opened.at[:10],
+        claim=dispute.claim,
+        note=decision.note if decision is not None else "",
+        settled=dispute.settled_in[0] if dispute.settled_in else "",
+        version=dispute.settled_in[1] if dispute.settled_in else "",
+    )
 
 
 def _identity(e: Explanation, words: Words) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from cspay import __version__
+from cspay.engine.consolidate import Consolidation
 from cspay.engine.rounding import exponent, quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import KpiResult, Payslip, Summary
+from cspay.engine.types import KpiResult, Payslip, Summaries, Summary
 from cspay.errors import OutputError
 from cspay.i18n import Words
 from cspay.inputs.files import InputFile
-from cspay.outputs.export import SCORE_PLACES, zero
+from cspay.outputs.export import SCORE_PLACES, several_currencies, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.workbook_ledger import write_one_offs, write_versions
 from cspay.periods import Period
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
@@ -80,29 +82,33 @@ class Group:
 
 
 class Breakdown:
-    """Totals per role, per team and per grade, accumulated payslip by payslip."""
+    """Totals per role, per team and per grade (and per currency: a group paid in two has two totals),
+    accumulated payslip by payslip."""
 
     def __init__(self) -> None:
-        self.groups: dict[str, dict[str, Group]] = {"role": {}, "team": {}, "grade": {}}
+        self.groups: dict[str, dict[tuple[str, str], Group]] = {"role": {}, "team": {}, "grade": {}}
 
     def add(self, slip: Payslip) -> None:
         gross, bonus = slip.gross, slip.amount("bonus")
         for dimension, key in (("role", slip.role), ("team", slip.team), ("grade", slip.grade or "-")):
-            group = self.groups[dimension].setdefault(key, Group())
+            group = self.groups[dimension].setdefault((key, slip.currency), Group())
             group.headcount += 1
             group.gross += gross
             group.bonus += bonus
 
-    def ordered(self, dimension: str, order: Iterable[str]) -> list[tuple[str, Group]]:
-        """The groups of a dimension in the policy's order, then any others as first seen."""
+    def ordered(self, dimension: str, order: Iterable[str]) -> list[tuple[str, str, Group]]:
+        """(group, currency, totals) of a dimension in the policy's order, then any others as first seen."""
         groups = self.groups[dimension]
-        keys = [key for key in order if key in groups]
-        return [(key, groups[key]) for key in [*keys, *(key for key in groups if key not in keys)]]
+        rank = {key: i for i, key in enumerate(order)}
+        keys = sorted(groups, key=lambda item: rank.get(item[0], len(rank)))  # stable: first seen within a rank
+        return [(key, currency, groups[key, currency]) for key, currency in keys]
 
 
 def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """Who, score, grade, action, one column per payslip line in payslip order, gross."""
+    """Who (and the currency, when the policy pays several), score, grade, action, one column per payslip
+    line in payslip order, gross."""
     identity = [(words(f"col.{key}"), "text") for key in ("agent", "name", "role", "team")]
+    identity += [(words("col.currency"), "text")] if several_currencies(policy) else []
     lines = [(words.line_label(code, label), "money") for code, label in run_line_codes(policy, extra_codes)]
     return [
         *identity,
@@ -114,7 +120,7 @@ def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = (
     ]
 
 
-def payslip_row(slip: Payslip, codes: list[str], zero: Decimal) -> list[Any]:
+def payslip_row(slip: Payslip, codes: list[str], zero: Decimal, *, currency: bool = False) -> list[Any]:
     amounts = {line.code: line.amount for line in slip.lines}
     score = None if slip.score is None else slip.score.quantize(SCORE_PLACES, rounding=ROUND_DOWN)
     return [
@@ -122,6 +128,7 @@ def payslip_row(slip: Payslip, codes: list[str], zero: Decimal) -> list[Any]:
         slip.name,
         slip.role,
         slip.team,
+        *([slip.currency] if currency else []),
         score,
         slip.grade,
         slip.action,
@@ -173,24 +180,60 @@ def write_summary(
         words("col.bonus"),
         words("summary.bonus_share"),
     ]
+    several = isinstance(summary, Summaries)
+    if several:  # every money row names its currency, and amounts show in it
+        headers.insert(2, words("col.currency"))
     sheet.write(headers, ["header"] * len(headers))
     sheet.sheet.freeze_panes(1, 0)
-    kinds = ["label", "text", "count", "money", "money", "share"]
-    everyone = Group(summary.headcount, summary.gross, summary.bonus)
-    sheet.write([words("xlsx.group.all"), None, *_figures(everyone)], kinds)
+
+    def row(label: str, key: str | None, currency: str, group: Group) -> None:
+        money = f"money:{currency}" if several else "money"
+        kinds = ["label", "text", *(["text"] if several else []), "count", money, money, "share"]
+        sheet.write([label, key, *([currency] if several else []), *_figures(group)], kinds)
+
+    totals = summary.by_currency()
+    for currency, money in totals.items():
+        row(words("xlsx.group.all"), None, currency, Group(money.headcount, money.gross, money.bonus))
     orders = {"role": list(policy.roles), "team": [], "grade": [g.grade for g in policy.grades_high_to_low()]}
     for dimension, order in orders.items():
         if dimension == "team" and policy.agents.team is None:
             continue
-        for key, group in breakdown.ordered(dimension, order):
-            sheet.write([words(f"xlsx.group.{dimension}"), key, *_figures(group)], kinds)
+        for key, currency, group in breakdown.ordered(dimension, order):
+            row(words(f"xlsx.group.{dimension}"), key, currency, group)
     sheet.row += 1
-    sheet.write([words("xlsx.col.line"), None, None, words("xlsx.col.total")], ["header"] * 4)
-    for code, label in run_line_codes(policy, extra_codes):
+    pad = [None] if several else []
+    sheet.write([words("xlsx.col.line"), None, *pad, None, words("xlsx.col.total")], ["header"] * (4 + len(pad)))
+    for currency, money in totals.items():
+        for code, label in run_line_codes(policy, extra_codes):
+            sheet.write(
+                [
+                    words.line_label(code, label),
+                    None,
+                    *([currency] if several else []),
+                    None,
+                    money.lines.get(code, ZERO),
+                ],
+                ["label", "text", *(["text"] if several else []), "text", f"money:{currency}" if several else "money"],
+            )
+    sheet.finish()
+
+
+def write_consolidated(book: Book, words: Words, consolidated: Consolidation) -> None:
+    """The consolidated view on a sheet of its own: each currency's gross, rate, rate date and gross converted."""
+    sheet = Sheet(book, words("xlsx.sheet.consolidated"))
+    target = f"money:{consolidated.currency}"
+    sheet.write([words("summary.consolidated", currency=consolidated.currency, rates=consolidated.source)], ["label"])
+    headers = [words(f"xlsx.consolidated.{key}") for key in ("currency", "gross", "rate", "date", "converted")]
+    sheet.write(headers, ["header"] * len(headers))
+    for part in consolidated.parts:
         sheet.write(
-            [words.line_label(code, label), None, None, summary.lines.get(code, ZERO)],
-            ["label", "text", "text", "money"],
+            [part.currency, part.gross, part.rate, part.date.isoformat() if part.date else None, part.converted_gross],
+            ["text", f"money:{part.currency}", "number", "text", target],
         )
+    sheet.write(
+        [words("summary.consolidated_gross", currency=consolidated.currency), None, None, None, consolidated.gross],
+        ["label", "text", "text", "text", target],
+    )
     sheet.finish()
 
 
@@ -212,20 +255,23 @@ def write_about(book: Book, policy: Policy, words: Words, about: About) -> None:
             for kind, name, sha in about.inputs
             for label, value in ((words(f"xlsx.about.{kind}_file"), name), (words(f"xlsx.about.{kind}_sha256"), sha))
         ),
-        (words("xlsx.about.currency"), policy.currency),
+        (words("xlsx.about.currency"), ", ".join(policy.paid_currencies)),
         (words("xlsx.about.language"), words.language),
         (words("xlsx.about.cspay_version"), __version__),
         (words("xlsx.about.date"), about.date),
         (words("xlsx.about.date_source"), words(f"xlsx.date.{about.date_source}", period=about.period)),
+        *([(words("xlsx.about.as_text"), str(book.as_text))] if book.as_text else []),
     ]
     for label, value in facts:
         sheet.write([label, value], ["label", "date" if isinstance(value, datetime) else "text"])
     sheet.finish()
 
 
-def _money(policy: Policy, words: Words) -> tuple[str, str, int]:
-    before, after = words.money_parts(policy.currency)
-    return before, after, -exponent(quantum(policy.rounding.step))
+def _money(policy: Policy, words: Words, currency: str | None = None) -> tuple[str, str, int]:
+    """What this language writes before and after an amount of the currency, and its decimal places."""
+    code = currency or policy.currency
+    before, after = words.money_parts(code)
+    return before, after, -exponent(quantum(policy.rounding_step(code)))
 
 
 def _properties(policy: Policy, about: About) -> dict[str, Any]:
@@ -239,10 +285,33 @@ def _properties(policy: Policy, about: About) -> dict[str, Any]:
     }
 
 
-def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words) -> None:
-    """The run's workbook for finance; the About sheet names every input file with its SHA-256."""
+def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words, *, recording: bool = False) -> None:
+    """The run's workbook for finance; the About sheet names every input file with its SHA-256. With a
+    ledger, the period's recorded versions (with their states and steps, and this run when it is being
+    recorded) and the one-off adjustments the run pays each have a sheet."""
     about = describe_inputs(run.inputs, run.period)
-    write_workbook(handle, run.applied, run.payslips, words, about, run.extra_codes, run.summary)
+    ledger_sheets = None
+    if run.ledger is not None:
+        paid = {item.id for item in run.one_offs}
+        one_offs = [item for item in run.one_off_rows if item.id in paid]
+
+        def ledger_sheets(book: Book) -> None:
+            write_versions(book, words, run.versions, recording)
+            if one_offs:
+                write_one_offs(book, words, one_offs)
+
+    write_workbook(
+        handle,
+        run.applied,
+        run.payslips,
+        words,
+        about,
+        run.extra_codes,
+        run.summary,
+        run.consolidated,
+        run.rates,
+        more=ledger_sheets,
+    )
 
 
 def write_workbook(
@@ -253,28 +322,46 @@ def write_workbook(
     about: About,
     extra_codes: Iterable[str] = (),
     summary: Summary | None = None,
+    consolidate: Callable[[], Consolidation | None] | None = None,
+    rates: Any = None,
+    more: Callable[[Book], None] | None = None,
 ) -> None:
-    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in.
+    """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in, then
+    the sheets `more` adds.
 
     `summary` is the run's, complete once the payslips are read; without one, the payslips are totalled here.
+    `consolidate` gives a consolidated view (with `rates`, what it converts with) once they are.
     """
     # Sheet rows wait on disk in a private folder that goes away even when a bad row stops the run.
+    several = several_currencies(policy)
+    shown = [*policy.paid_currencies, *([rates.currency] if rates is not None else [])]
+    moneys = {code: _money(policy, words, code) for code in dict.fromkeys(shown)} if several or rates else None
     with tempfile.TemporaryDirectory(prefix="cspay-xlsx-", ignore_cleanup_errors=True) as scratch:
-        book = Book(handle, scratch, _money(policy, words), _properties(policy, about))
-        slips = Listing(book, words("xlsx.sheet.payslips"), payslip_columns(policy, words, extra_codes))
+        book = Book(
+            handle, scratch, _money(policy, words), _properties(policy, about), moneys, words("xlsx.note.as_text")
+        )
+        columns = payslip_columns(policy, words, extra_codes)
+        slips = Listing(book, words("xlsx.sheet.payslips"), columns)
         kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
         codes = [code for code, _ in run_line_codes(policy, extra_codes)]
-        empty = zero(policy)
-        totals, breakdown = Summary(), Breakdown()
+        zeros = {code: zero(policy, code) for code in policy.paid_currencies}
+        kinds = {code: [f"money:{code}" if kind == "money" else kind for _, kind in columns] for code in zeros}
+        totals, breakdown = Summaries(policy.paid_currencies) if several else Summary(), Breakdown()
         for slip in payslips:
             if summary is None:
                 totals.add(slip)
             breakdown.add(slip)
-            slips.add(payslip_row(slip, codes, empty))
+            empty = zeros.get(slip.currency, zeros[policy.currency])
+            slips.add(payslip_row(slip, codes, empty, currency=several), kinds[slip.currency] if several else None)
             for kpi in slip.kpis:
                 kpis.add(kpi_row(slip, kpi, left_out_reason(words, policy, kpi)))
         slips.finish()
         kpis.finish()
         write_summary(book, policy, words, summary or totals, breakdown, extra_codes)
+        consolidated = consolidate() if consolidate is not None else None
+        if consolidated is not None:
+            write_consolidated(book, words, consolidated)
         write_about(book, policy, words, about)
+        if more is not None:
+            more(book)
         book.workbook.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cspay.cells import is_missing, text_key
+from cspay.policy.currency_checks import currency_checks
 from cspay.policy.model import MONTHLY_PAY, LinearScore, Policy, Score
 from cspay.policy.values import HUNDRED
 
@@ -27,9 +28,11 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             )
         seen.setdefault(grade.min_score, i)
     names = [grade.grade for grade in policy.grades]
+    listed: set[str] = set()
     for i, name in enumerate(names):
-        if name in names[:i]:
+        if name in listed:
             problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
+        listed.add(name)
     if Decimal(0) not in seen:
         problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
     if policy.true_up and policy.period == "month":
@@ -45,7 +48,7 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"), f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
-    return problems + group_checks(policy) + period_checks(policy)
+    return problems + group_checks(policy) + period_checks(policy) + currency_checks(policy)
 
 
 def group_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:

@@ -10,12 +10,13 @@ import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cspay.encodings import gb18030_doubt, read_limited
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
@@ -26,6 +27,7 @@ MAX_POLICY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 
 Path_ = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _UNKNOWN_KEY = re.compile(r"unknown key '([^']*)'")
@@ -59,6 +61,7 @@ class Document:
     data: Any
     values: dict[Path_, Mark] = field(default_factory=dict)
     keys: dict[Path_, Mark] = field(default_factory=dict)
+    raw: bytes = b""  # the file's bytes as read, for its fingerprint
 
     def where(self, path: Path_, *, key: bool = False) -> str:
         """`file:line:col` of the deepest known node on `path`."""
@@ -75,14 +78,15 @@ class _Composer(yaml.SafeLoader):
 
     yaml_implicit_resolvers = {}  # noqa: RUF012 - a class table PyYAML reads; none here: no implicit typing
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, kind: str = "policy") -> None:
         super().__init__(stream)
         self._depth = 0
+        self._kind = kind
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused(event.start_mark, "anchors and aliases (&, *) are not allowed in a policy")
+            raise _Refused(event.start_mark, f"anchors and aliases (&, *) are not allowed in a {self._kind}")
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise _Refused(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
@@ -99,30 +103,66 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without BOM), else GB18030; refused over the size limit."""
+def refused_node(text: str, kind: str) -> tuple[int, int, str] | None:
+    """Line, column and what is wrong with the first node a YAML file of cspay's (a `kind`: policy, case
+    file …) may not hold: anchors and aliases (a few bytes of them can expand to gigabytes), or nesting
+    deeper than MAX_DEPTH. None when there is none, or when the text is not YAML (its reader says where)."""
+    depth = 0
     try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:
-            raise PolicyError(f"{path}: the file is {size:,} bytes; a policy may be at most 1 MiB")
-        raw = path.read_bytes()
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            mark = event.start_mark
+            where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return *where, f"anchors and aliases (&, *) are not allowed in a {kind}"
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return *where, f"nested deeper than {MAX_DEPTH} levels"
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def read_bytes(path: Path, kind: str = "policy") -> bytes:
+    """The file's bytes, at most 1 MiB of them whatever the file is (a device or a pipe never ends)."""
+    try:
+        return read_limited(path, MAX_POLICY_BYTES, f"a {kind} of at most 1 MiB")
     except OSError as error:
-        raise PolicyError(f"{path}: cannot read the policy: {error.strerror or error}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        raise PolicyError(f"{path}: cannot read the {kind}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise PolicyError(f"{path}: {error}") from None
+
+
+def read_text(path: Path, raw: bytes | None = None, kind: str = "policy") -> str:
+    """The file's text: UTF-8 (with or without BOM), else GB18030 when it reads plausibly so."""
+    raw = read_bytes(path, kind) if raw is None else raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        for number, line in enumerate(text.splitlines(), 1):
+            if (doubt := gb18030_doubt(line)) is not None:
+                raise PolicyError(f"{path}:{number}:1: {doubt}; save the file as UTF-8")
+        return text
     raise PolicyError(f"{path}: the file is neither UTF-8 nor GB18030 text; save it as UTF-8")
 
 
-def load_document(path: str | Path) -> Document:
-    """Parse a policy file into plain data (dicts, lists, str, YamlNumber, bool, None)."""
+def load_document(path: str | Path, kind: str = "policy") -> Document:
+    """Parse a policy file (or another cspay YAML file, a `kind` of file) into plain data (dicts, lists,
+    str, YamlNumber, bool, None), read as safely as a policy."""
     path = Path(path)
-    text = read_text(path)
-    doc = Document(str(path), None)
+    raw = read_bytes(path, kind)
+    text = read_text(path, raw, kind)
+    doc = Document(str(path), None, raw=raw)
     try:
-        node = _Composer(text).get_single_node()
+        node = _Composer(text, kind).get_single_node()
     except _Refused as refused:
         raise PolicyError(_at(doc.path, refused.mark, refused.message)) from None
     except yaml.MarkedYAMLError as error:
@@ -131,9 +171,9 @@ def load_document(path: str | Path) -> Document:
     except yaml.YAMLError as error:
         raise PolicyError(f"{doc.path}: not valid YAML: {error}") from None
     if node is None:
-        raise PolicyError(f"{doc.path}:1:1: the file is empty; expected a policy mapping")
+        raise PolicyError(f"{doc.path}:1:1: the file is empty; expected a {kind} mapping")
     problems: list[str] = []
-    doc.data = _build(node, (), doc, problems)
+    doc.data = _build(node, (), doc, problems, kind)
     if problems:
         raise PolicyError(problems)
     return doc
@@ -149,20 +189,20 @@ def _mark(node: Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: Node, path: Path_, doc: Document, problems: list[str]) -> Any:
+def _build(node: Node, path: Path_, doc: Document, problems: list[str], kind: str) -> Any:
     doc.values[path] = _mark(node)
     if node.tag not in _PLAIN_TAGS:
-        problems.append(_at(doc.path, node.start_mark, f"the tag {node.tag!r} is not allowed in a policy"))
+        problems.append(_at(doc.path, node.start_mark, f"the tag {node.tag!r} is not allowed in a {kind}"))
         return None
     if isinstance(node, MappingNode):
-        return _build_mapping(node, path, doc, problems)
+        return _build_mapping(node, path, doc, problems, kind)
     if isinstance(node, SequenceNode):
-        return [_build(item, (*path, i), doc, problems) for i, item in enumerate(node.value)]
+        return [_build(item, (*path, i), doc, problems, kind) for i, item in enumerate(node.value)]
     assert isinstance(node, ScalarNode)
     return _scalar(node)
 
 
-def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str]) -> dict[Any, Any]:
+def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list[str], kind: str) -> dict[Any, Any]:
     result: dict[Any, Any] = {}
     first_seen: dict[Any, Mark] = {}
     for key_node, value_node in node.value:
@@ -181,7 +221,7 @@ def _build_mapping(node: MappingNode, path: Path_, doc: Document, problems: list
             continue
         first_seen[key] = _mark(key_node)
         doc.keys[(*path, key)] = first_seen[key]
-        result[key] = _build(value_node, (*path, key), doc, problems)
+        result[key] = _build(value_node, (*path, key), doc, problems, kind)
     return result
 
 
@@ -207,18 +247,24 @@ def load_policy(path: str | Path) -> Policy:
     if not isinstance(doc.data, dict):
         raise PolicyError(f"{doc.where(())}: expected a policy mapping (key: value lines)")
     data, included = _include_metrics_file(doc)
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as error:
-        items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)])
-        raise PolicyError([_located(doc, item) for item in items]) from None
+    policy = validated(doc, Policy, data)
     problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
     if problems:
         raise PolicyError(problems)
     policy._path = doc.path
-    policy._sha256 = hashlib.sha256(Path(path).read_bytes() + included).hexdigest()
+    policy._sha256 = hashlib.sha256(doc.raw + included).hexdigest()
     policy._document = doc
     return policy
+
+
+def validated(doc: Document, model: type[ModelT], data: Any = None) -> ModelT:
+    """The document's data (or `data` read from it) as the model; every problem at once, each located at
+    its file:line:col with the model's keys to suggest for a misspelt one."""
+    try:
+        return model.model_validate(doc.data if data is None else data)
+    except ValidationError as error:
+        items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)], model)
+        raise PolicyError([_located(doc, item, model) for item in items]) from None
 
 
 def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
@@ -246,15 +292,15 @@ def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
             {**item, "loc": ("metrics", *item["loc"])} for item in error.errors(include_url=False)
         ]
         raise PolicyError([_located(included, item) for item in items]) from None
-    return {**doc.data, "metrics": spec}, target.read_bytes()
+    return {**doc.data, "metrics": spec}, included.raw
 
 
-def _located(doc: Document, item: dict[str, Any]) -> str:
+def _located(doc: Document, item: dict[str, Any], model: type[BaseModel] = Policy) -> str:
     path = _known_path(doc, item["loc"])
     kind = item["type"]
     if kind == "extra_forbidden":
         key = str(item["loc"][-1])
-        return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key)}"
+        return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key, model)}"
     message = item["msg"].removeprefix("Value error, ")
     misspelt = _UNKNOWN_KEY.match(message)
     if misspelt and (*path, misspelt[1]) in doc.keys:  # an either/or's misspelt form: point at the key itself
@@ -287,24 +333,24 @@ def _dotted(path: Path_) -> str:
     return text or "(top)"
 
 
-def _hint(loc: tuple[Any, ...], key: str) -> str:
-    close = _closest_key(loc, key)
+def _hint(loc: tuple[Any, ...], key: str, model: type[BaseModel] = Policy) -> str:
+    close = _closest_key(loc, key, model)
     if close:
         return f"; did you mean {close!r}?"
-    known = _keys_of(Policy, loc[:-1])
+    known = _keys_of(model, loc[:-1])
     return f"; expected one of {', '.join(known)}" if known else ""
 
 
-def _closest_key(loc: tuple[Any, ...], key: str) -> str | None:
-    close = difflib.get_close_matches(key, _keys_of(Policy, loc[:-1]), n=1, cutoff=0.6)
+def _closest_key(loc: tuple[Any, ...], key: str, model: type[BaseModel] = Policy) -> str | None:
+    close = difflib.get_close_matches(key, _keys_of(model, loc[:-1]), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def _without_misspelt_missing(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _without_misspelt_missing(items: list[dict[str, Any]], model: type[BaseModel] = Policy) -> list[dict[str, Any]]:
     """Drop "missing key 'weight'" where the same mapping has a 'wieght' said to mean it, and "give exactly
     one of grade_at_least or grade_at_most" where it has a 'grade_atleast': one typo, one line."""
     meant = {
-        (*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1])))
+        (*item["loc"][:-1], _closest_key(item["loc"], str(item["loc"][-1]), model))
         for item in items
         if item["type"] == "extra_forbidden"
     }
@@ -312,15 +358,15 @@ def _without_misspelt_missing(items: list[dict[str, Any]]) -> list[dict[str, Any
         item
         for item in items
         if not (item["type"] == "missing" and tuple(item["loc"]) in meant)
-        and not _meant_form(tuple(item["loc"]), meant)
+        and not _meant_form(tuple(item["loc"]), meant, model)
     ]
 
 
-def _meant_form(loc: tuple[Any, ...], meant: set[tuple[Any, ...]]) -> bool:
+def _meant_form(loc: tuple[Any, ...], meant: set[tuple[Any, ...]], model: type[BaseModel] = Policy) -> bool:
     """Whether `loc` is an either/or field written inline whose forms have a key a typo beside it meant."""
     if not loc or not isinstance(loc[-1], str):
         return False
-    group = _keys_of(Policy, loc, every_form=True)
+    group = _keys_of(model, loc, every_form=True)
     return any((*loc[:-1], key) in meant for key in group)
 
 

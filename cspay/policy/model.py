@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
+import re
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +23,7 @@ from pydantic import (
 )
 
 from cspay.cells import is_missing, text_key
+from cspay.currencies import CurrencyProblem, is_currency, minor_unit
 from cspay.policy.forms import either, nested
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.values import (
@@ -35,6 +39,19 @@ from cspay.policy.values import (
     shown,
 )
 
+MOST_PLACES = 6  # decimal places a rounding step may have
+
+
+def _currency_code(code: str) -> str:
+    try:
+        minor_unit(code)
+    except CurrencyProblem as problem:
+        raise ValueError(str(problem)) from None
+    return code
+
+
+CurrencyCode = Annotated[Text, AfterValidator(_currency_code)]
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -44,6 +61,16 @@ class Rounding(Model):
     step: Positive = Decimal("0.01")
     mode: Literal["half_up", "half_even"] = "half_up"
 
+    @field_validator("step")
+    @classmethod
+    def _few_places(cls, step: Decimal) -> Decimal:
+        # Amounts are written with the step's places: more than six would print as 0E-7 and mean nothing.
+        if step.as_tuple().exponent < -MOST_PLACES:  # type: ignore[operator]
+            raise ValueError(
+                f"expected a step of at most {MOST_PLACES} decimal places, like 0.01, 0.05 or 1, got {step:f}"
+            )
+        return step
+
 
 class AgentColumns(Model):
     id: Text
@@ -51,6 +78,7 @@ class AgentColumns(Model):
     name: Text | None = None
     team: Text | None = None
     period: Text | None = None  # a column holding the month (2026-11) or a date in it
+    currency: Text | None = None  # a column naming the currency the agent is paid in (empty: the role's)
 
 
 class Role(Model):
@@ -58,6 +86,7 @@ class Role(Model):
     base_pay: NonNegative
     target_bonus: AmountOrShare
     allowances: dict[str, NonNegative] = {}
+    currency: CurrencyCode | None = None  # the currency its amounts are in and its agents are paid in
 
     def target_bonus_amount(self) -> Decimal:
         """The bonus paid in full at multiplier 1.0: the amount, or the share of base pay."""
@@ -393,12 +422,37 @@ PAID_AS = {
     "adjustment": "adjustments",
     "floor": "base_pay",
     "true_up": "bonus",
+    "one_off": "adjustments",
 }
 
 
 class Floor(Model):
     gross: NonNegative
     label: Text | None = None
+
+
+class RoleIn(Model):
+    """A role's amounts in one more currency, for the agents the `agents.currency` column pays in it."""
+
+    base_pay: NonNegative
+    target_bonus: AmountOrShare
+    allowances: dict[str, NonNegative] = {}
+
+
+class AdjustmentIn(Model):
+    """An adjustment's money in one more currency; its column, units and `over` stay the policy's."""
+
+    per_unit: Number
+    limit: Number | None = None
+
+
+class CurrencyTerms(Model):
+    """What the policy pays in one more currency: the rounding step, and every amount written in it."""
+
+    step: Positive | None = None  # default: the currency's ISO 4217 minor unit; 0.05 for Swiss cash rounding
+    roles: dict[str, RoleIn] = {}
+    adjustments: dict[str, AdjustmentIn] = {}
+    floor: NonNegative | None = None
 
 
 class PoolBudget(Model):
@@ -539,11 +593,39 @@ class Review(Model):
         return [name for name in dict.fromkeys(self.by) if name not in known]
 
 
+class Approval(Model):
+    """Who may approve a recorded run or a one-off adjustment."""
+
+    four_eyes: bool = False  # the approver must not be the person who recorded (or added) it
+
+
+ONE_OFF_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class OneOffAdjustments(Model):
+    """Manual one-off amounts recorded in the ledger (`cspay adjust add`): the codes allowed, each with its
+    payslip label, and the largest amount, either way, one adjustment may carry."""
+
+    codes: dict[str, Text] = Field(min_length=1)
+    max_amount: Positive | None = None
+
+    @field_validator("codes")
+    @classmethod
+    def _codes_are_names(cls, codes: dict[str, str]) -> dict[str, str]:
+        for code in codes:
+            if not ONE_OFF_CODE.fullmatch(code):
+                raise ValueError(
+                    f"a code is lower-case letters, digits and _, starting with a letter (it names a payslip "
+                    f"line and a CSV column), got {code!r}"
+                )
+        return codes
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
     version: Text
-    currency: Text = "CNY"
+    currency: CurrencyCode = "CNY"
     period: Literal["month", "quarter", "year"] = "month"
     locale: Literal["en", "zh"] | None = None
     rounding: Rounding = Rounding()
@@ -562,12 +644,27 @@ class Policy(Model):
     true_up: bool = False
     claw_back: bool = False
     actions: dict[str, ActionRule] = {}
+    approval: Approval = Approval()
+    one_off_adjustments: OneOffAdjustments | None = None
     lint: Lint = Lint()
     review: Review = Review()
+    currencies: dict[Text, CurrencyTerms] = {}  # other currencies paid: their steps and amounts
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
     _document: Any = PrivateAttr(default=None)  # the loader's Document: where each key is, for lint
+
+    @model_validator(mode="before")
+    @classmethod
+    def _step_of_currency(cls, data: Any) -> Any:
+        """Without rounding.step, lines round to the minor unit of the policy's currency (0.01 for CNY, 1 for
+        JPY, 0.001 for KWD), as ISO 4217 gives it."""
+        if not isinstance(data, dict):
+            return data
+        code, rounding = data.get("currency", "CNY"), data.get("rounding", {})
+        if isinstance(code, str) and is_currency(code) and isinstance(rounding, dict) and "step" not in rounding:
+            return {**data, "rounding": {**rounding, "step": minor_unit(code)}}
+        return data
 
     @property
     def path(self) -> str:
@@ -589,7 +686,14 @@ class Policy(Model):
         return list(dict.fromkeys([*self.review.columns(self.agents), *named]))
 
     def grades_high_to_low(self) -> list[Grade]:
-        return sorted(self.grades, key=lambda grade: grade.min_score, reverse=True)
+        return list(self.grade_ladder[0])
+
+    @functools.cached_property
+    def grade_ladder(self) -> tuple[tuple[Grade, ...], tuple[Decimal, ...]]:
+        """The grades from high to low, and their min_scores ascending (for rules.grade_index): sorted once,
+        however many scores are graded."""
+        ordered = tuple(sorted(self.grades, key=lambda grade: grade.min_score, reverse=True))
+        return ordered, tuple(grade.min_score for grade in reversed(ordered))
 
     @property
     def paid_lines(self) -> list[PaidLine]:
@@ -598,6 +702,29 @@ class Policy(Model):
         if self.pays is not None:
             return self.pays
         return MONTHLY_PAY if self.period == "month" else PERIOD_PAY
+
+    @property
+    def paid_currencies(self) -> list[str]:
+        """Every currency the policy pays in: its own, its roles', then those of `currencies`."""
+        roles = [role.currency for role in self.roles.values() if role.currency]
+        return list(dict.fromkeys([self.currency, *roles, *self.currencies]))
+
+    def role_currency(self, name: str) -> str:
+        """The currency role `name`'s amounts are written in, which its agents are paid in by default."""
+        return self.roles[name].currency or self.currency
+
+    def role_currencies(self, name: str) -> list[str]:
+        """Every currency role `name` can be paid in: its own, then those `currencies` gives it amounts in."""
+        others = [code for code, terms in self.currencies.items() if name in terms.roles]
+        return list(dict.fromkeys([self.role_currency(name), *others]))
+
+    def rounding_step(self, currency: str) -> Decimal:
+        """The step lines paid in `currency` round to: `rounding.step` for the policy's currency, else the
+        step `currencies` gives, else the currency's ISO 4217 minor unit."""
+        if currency == self.currency:
+            return self.rounding.step
+        terms = self.currencies.get(currency)
+        return terms.step if terms is not None and terms.step is not None else minor_unit(currency)
 
     def pays_line(self, code: str) -> bool:
         """Whether this run pays the payslip line `code` (`allowance.meal`, or just `allowance`)."""

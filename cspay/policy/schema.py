@@ -69,6 +69,15 @@ DESCRIPTIONS = {
         "proration": "Prorates lines by worked days: factor = min(column / full, 1).",
         "floor": "Gross is never below this; the difference is its own line.",
         "lint": "Thresholds of the pitfall warnings of `cspay validate-policy`, and rules silenced with a reason.",
+        "approval": "Who may approve a recorded run or a one-off adjustment: {four_eyes: true}.",
+        "one_off_adjustments": "Manual one-off amounts (`cspay adjust add`): the codes allowed and a limit.",
+    },
+    "Approval": {
+        "four_eyes": "true: a run or a one-off adjustment is approved by someone other than who recorded it.",
+    },
+    "OneOffAdjustments": {
+        "codes": "The codes allowed, each with its payslip label: {retention_bonus: Retention bonus}.",
+        "max_amount": "The largest amount, either way (a payment or a deduction), one adjustment may carry.",
     },
     "Role": {
         "base_pay": "Base pay for a full month.",

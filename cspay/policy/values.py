@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from cspay.cells import MOST_SIGNIFICANT, significant_digits
+
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 HUNDRED = Decimal(100)
 LARGEST_DIGITS = 15  # numbers from 10**15 on are refused, as in metrics cells
@@ -17,6 +19,8 @@ def _number(value: Any) -> Decimal:
     number = _any_number(value)
     if number and number.adjusted() >= LARGEST_DIGITS:  # pay from it could need more than 28 exact digits
         raise ValueError(f"expected a number below {10**LARGEST_DIGITS:,} in size, got {shown(value)}")
+    if significant_digits(number) > MOST_SIGNIFICANT:  # arithmetic would round it without a word
+        raise ValueError(f"expected a number of at most {MOST_SIGNIFICANT} significant digits, got {shown(value)}")
     return number
 
 

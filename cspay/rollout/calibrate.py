@@ -166,6 +166,13 @@ def budget_proposals(
     policy: Policy, runs: list[list[Payslip]], budget: Decimal, step: Decimal, mode: str
 ) -> list[Proposal]:
     """Each role's target bonus scaled by budget / the mean bonus a run of the history pays."""
+    paid_in = sorted({slip.currency for slips in runs for slip in slips})
+    if len(paid_in) > 1:
+        raise UsageProblem(
+            f"the history pays bonuses in {', '.join(paid_in)}; a budget is money of one currency, and bonuses of "
+            f"two currencies are never added up to meet it",
+            "--budget",
+        )
     spent = sum((slip.amount("bonus") for slips in runs for slip in slips), ZERO) / len(runs)
     if not spent:
         raise MetricsError(f"{policy.path}: the history pays no bonus, so nothing can be scaled to a budget")

@@ -16,8 +16,10 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 
+from cspay.encodings import read_limited
 from cspay.engine.rules import line_codes
 from cspay.errors import CaseError
+from cspay.policy.loader import refused_node
 from cspay.policy.model import Policy
 
 MAX_CASE_BYTES = 1024 * 1024
@@ -137,14 +139,16 @@ def _dash_offsets(lines: list[str]) -> Counter[tuple[int, int]]:
 def read_cases(path: Path) -> Any:
     """The case file's data, comments and positions kept; CaseError with file:line:col when unreadable."""
     try:
-        if path.stat().st_size > MAX_CASE_BYTES:
-            raise CaseError(f"{path}: the file is larger than 1 MiB; expected a case file")
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_limited(path, MAX_CASE_BYTES, "a case file of at most 1 MiB").decode("utf-8-sig")
     except OSError as error:
         raise CaseError(f"{path}: cannot read the case file: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise CaseError(f"{path}: the file is not UTF-8 text; save it as UTF-8") from None
+    except ValueError as error:
+        raise CaseError(f"{path}: {error}") from None
     try:
+        if (refused := refused_node(text, "case file")) is not None:
+            raise CaseError(f"{path}:{refused[0]}:{refused[1]}: {refused[2]}")
         return round_trip().load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -288,7 +292,7 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
     from cspay.inputs.rows import find_header, needed_columns
 
     agents = policy.agents
-    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period) if name}
+    read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period, agents.currency) if name}
     read |= {column.name for column in needed_columns(policy)} | set(policy.text_columns())
     known = sorted(str(name) for name in read)
     problems = []

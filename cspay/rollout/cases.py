@@ -188,9 +188,9 @@ def agent_row(
 
 
 def _identity(policy: Policy, name: str) -> dict[str, str]:
-    """Who the case's agent is, unless the case says: id "case", the case's name, no team."""
+    """Who the case's agent is, unless the case says: id "case", the case's name, no team, the role's currency."""
     agents = policy.agents
-    identity = {agents.id: "case", agents.name: name, agents.team: ""}
+    identity = {agents.id: "case", agents.name: name, agents.team: "", agents.currency: ""}
     return {column: text for column, text in identity.items() if column}
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from cspay.engine.types import ZERO, Payslip
+from cspay.engine.types import ZERO, AddsCurrencies, Payslip
 from cspay.errors import MetricsError, PolicyError, UsageProblem
 from cspay.inputs.resolve import open_inputs
 from cspay.periods import Period
@@ -35,10 +35,16 @@ class AgentChange:
     def delta(self) -> Decimal:
         return self.new.gross - self.old.gross
 
+    @property
+    def currency(self) -> str:
+        """What both payslips are paid in (a comparison pairs only payslips of one currency)."""
+        return self.old.currency
+
 
 @dataclass(frozen=True)
 class Totals:
-    """Gross and bonus of a group of agents (everyone, a role, a team) under both policies."""
+    """Gross and bonus of a group of agents (everyone, a role, a team) paid in one currency, under both
+    policies."""
 
     name: str
     headcount: int
@@ -46,6 +52,7 @@ class Totals:
     new_gross: Decimal
     old_bonus: Decimal
     new_bonus: Decimal
+    currency: str = ""
 
     @property
     def delta(self) -> Decimal:
@@ -71,8 +78,11 @@ def percent(old: Decimal, new: Decimal) -> Decimal | None:
 
 
 def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
-    """A group's totals; its headcount counts agents, not agent-months."""
+    """A group's totals, all in one currency; its headcount counts agents, not agent-months."""
     changes = list(changes)
+    currencies = {change.currency for change in changes}
+    if len(currencies) > 1:
+        raise AddsCurrencies(f"totals of {name or 'everyone'} in {', '.join(sorted(currencies))}")
 
     def total(amount: Callable[[AgentChange], Decimal]) -> Decimal:
         return sum((amount(change) for change in changes), ZERO)
@@ -84,6 +94,7 @@ def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
         total(lambda c: c.new.gross),
         total(lambda c: c.old.amount("bonus")),
         total(lambda c: c.new.amount("bonus")),
+        next(iter(currencies), ""),
     )
 
 
@@ -96,27 +107,39 @@ class Comparison:
     months: list[str]
     changes: list[AgentChange]
 
+    @property
+    def several(self) -> bool:
+        """Whether the agents compared are paid in more than one currency."""
+        return len({change.currency for change in self.changes}) > 1
+
     def total(self) -> Totals:
+        """Everyone's totals; AddsCurrencies when they are paid in several currencies (see `totals`)."""
         return totals("", self.changes)
 
+    def totals(self) -> list[Totals]:
+        """Everyone's totals, one per currency paid."""
+        return self._grouped(lambda change: "")
+
     def by_role(self) -> list[Totals]:
-        """Per role, as the old policy names it (where the agents are today)."""
+        """Per role, as the old policy names it (where the agents are today), and currency."""
         return self._grouped(lambda change: change.old.role)
 
     def by_team(self) -> list[Totals]:
         return self._grouped(lambda change: change.old.team)
 
     def _grouped(self, key: Callable[[AgentChange], str]) -> list[Totals]:
-        groups: dict[str, list[AgentChange]] = {}
+        groups: dict[tuple[str, str], list[AgentChange]] = {}
         for change in self.changes:
-            groups.setdefault(key(change), []).append(change)
-        return [totals(name, members) for name, members in groups.items()]
+            groups.setdefault((key(change), change.currency), []).append(change)
+        return [totals(name, members) for (name, _), members in groups.items()]
 
     def counts(self) -> dict[str, int]:
-        """How many agents gain, lose and stay the same, by their change over all the months compared."""
-        by_agent: dict[str, Decimal] = {}
+        """How many agents gain, lose and stay the same, by their change over all the months compared (an
+        agent paid in two currencies over those months counts once in each)."""
+        by_agent: dict[tuple[str, str], Decimal] = {}
         for change in self.changes:
-            by_agent[change.old.agent_id] = by_agent.get(change.old.agent_id, ZERO) + change.delta
+            key = (change.old.agent_id, change.currency)
+            by_agent[key] = by_agent.get(key, ZERO) + change.delta
         deltas = list(by_agent.values())
         return {
             "gain": sum(d > 0 for d in deltas),
@@ -125,14 +148,22 @@ class Comparison:
         }
 
     def largest_gains(self, count: int = TOP) -> list[AgentChange]:
-        """The agents whose gross rises most; on a tie, in the order of the months and rows."""
-        gains = [change for change in self.changes if change.delta > 0]
-        return sorted(gains, key=lambda c: -c.delta)[:count]
+        """The agents whose gross rises most (in each currency: yen and yuan are not ranked together); on a
+        tie, in the order of the months and rows."""
+        return self._largest([change for change in self.changes if change.delta > 0], -1, count)
 
     def largest_losses(self, count: int = TOP) -> list[AgentChange]:
-        """The agents whose gross falls most; on a tie, in the order of the months and rows."""
-        losses = [change for change in self.changes if change.delta < 0]
-        return sorted(losses, key=lambda c: c.delta)[:count]
+        """The agents whose gross falls most, in each currency; on a tie, in the order of the months and rows."""
+        return self._largest([change for change in self.changes if change.delta < 0], 1, count)
+
+    def _largest(self, changes: list[AgentChange], sign: int, count: int) -> list[AgentChange]:
+        order = {code: i for i, code in enumerate(dict.fromkeys(change.currency for change in self.changes))}
+        kept: dict[str, list[AgentChange]] = {}
+        for change in sorted(changes, key=lambda c: (order[c.currency], sign * c.delta)):
+            chosen = kept.setdefault(change.currency, [])
+            if len(chosen) < count:
+                chosen.append(change)
+        return [change for chosen in kept.values() for change in chosen]
 
     def grades(self) -> list[tuple[str, int, int]]:
         """(grade, agents under the old policy, under the new), the old policy's grades first, high to low."""
@@ -226,6 +257,15 @@ def _paired(label: str, old: list[Payslip], new: list[Payslip]) -> list[AgentCha
             f"one only: {', '.join(sorted([*missing, *extra])[:10])}; expected both to pay the same "
             f"agents"
         )
+    moved = [slip for slip in old if slip.currency != by_id[slip.agent_id].currency]
+    if moved:
+        raise MetricsError(
+            [
+                f"{label}: agent {slip.agent_id!r} is paid in {slip.currency} by the old policy and in "
+                f"{by_id[slip.agent_id].currency} by the new; a comparison never subtracts two currencies"
+                for slip in moved[:10]
+            ]
+        )
     return [AgentChange(label, slip, by_id[slip.agent_id]) for slip in old]
 
 
@@ -234,6 +274,7 @@ def limit_problems(
 ) -> list[str]:
     """What --max-increase / --max-decrease (percentages) say about the move in total gross, if anything."""
     moved = total.percent
+    currency = total.currency or currency
     change = f"{total.delta:+,} {currency}: {total.old_gross:,} -> {total.new_gross:,}"
     if max_increase is not None and total.delta > 0 and (moved is None or moved > max_increase):
         shown = "from 0" if moved is None else f"by {moved:.2f}%"
@@ -255,8 +296,9 @@ def parse_limit(text: str) -> Decimal:
     return value
 
 
-def agent_row(change: AgentChange, *, with_month: bool) -> dict[str, str | None]:
-    """One line of the per-agent table: who, gross under each policy, the difference, grade under each."""
+def agent_row(change: AgentChange, *, with_month: bool, currency: bool = False) -> dict[str, str | None]:
+    """One line of the per-agent table: who, gross under each policy, the difference, grade under each;
+    with `currency`, what the amounts are in."""
     old, new = change.old, change.new
     return {
         **({"month": change.month} if with_month else {}),
@@ -264,6 +306,7 @@ def agent_row(change: AgentChange, *, with_month: bool) -> dict[str, str | None]
         "name": old.name,
         "role": old.role,
         "team": old.team,
+        **({"currency": change.currency} if currency else {}),
         "old_gross": str(old.gross),
         "new_gross": str(new.gross),
         "delta": str(change.delta),
@@ -273,19 +316,24 @@ def agent_row(change: AgentChange, *, with_month: bool) -> dict[str, str | None]
 
 
 def agent_columns(comparison: Comparison) -> list[str]:
-    """The per-agent table's columns: `month` (the metrics file) first when there are several months."""
-    return ["month", *AGENT_COLUMNS] if len(comparison.months) > 1 else list(AGENT_COLUMNS)
+    """The per-agent table's columns: `month` (the metrics file) first when there are several months, and
+    `currency` after the team when the agents are paid in several."""
+    columns = list(AGENT_COLUMNS)
+    if comparison.several:
+        columns.insert(columns.index("team") + 1, "currency")
+    return ["month", *columns] if len(comparison.months) > 1 else columns
 
 
 def agent_rows(comparison: Comparison) -> list[dict[str, str | None]]:
     """The per-agent table; a `month` (the metrics file) column leads when there are several months."""
     several = len(comparison.months) > 1
-    return [agent_row(change, with_month=several) for change in comparison.changes]
+    return [agent_row(change, with_month=several, currency=comparison.several) for change in comparison.changes]
 
 
-def totals_data(group: Totals) -> dict[str, object]:
+def totals_data(group: Totals, *, currency: bool = False) -> dict[str, object]:
     return {
         "name": group.name,
+        **({"currency": group.currency} if currency else {}),
         "headcount": group.headcount,
         "old_gross": str(group.old_gross),
         "new_gross": str(group.new_gross),
@@ -300,25 +348,39 @@ def totals_data(group: Totals) -> dict[str, object]:
 
 def comparison_data(comparison: Comparison) -> dict[str, object]:
     """The whole comparison as JSON-ready data; amounts and percentages as decimal strings."""
-    several = len(comparison.months) > 1
-    total = totals_data(comparison.total())
-    del total["name"]
+    several, money = len(comparison.months) > 1, comparison.several
+    everyone = []
+    for group in comparison.totals():
+        total = totals_data(group, currency=money)
+        del total["name"]
+        everyone.append(total)
     return {
         "old_policy": _policy_data(comparison.old),
         "new_policy": _policy_data(comparison.new),
         "currency": comparison.new.currency,
         "months": comparison.months,
         "summary": {
-            "total": total,
-            "by_role": [totals_data(group) for group in comparison.by_role()],
-            "by_team": [totals_data(group) for group in comparison.by_team()],
+            # one total per currency paid, never added up: "totals" when there are several
+            **(
+                {"totals": everyone, "headcount": len({change.old.agent_id for change in comparison.changes})}
+                if money
+                else {"total": everyone[0] if everyone else _no_one(comparison)}
+            ),
+            "by_role": [totals_data(group, currency=money) for group in comparison.by_role()],
+            "by_team": [totals_data(group, currency=money) for group in comparison.by_team()],
             "agents": comparison.counts(),
-            "largest_gains": [agent_row(c, with_month=several) for c in comparison.largest_gains()],
-            "largest_losses": [agent_row(c, with_month=several) for c in comparison.largest_losses()],
+            "largest_gains": [agent_row(c, with_month=several, currency=money) for c in comparison.largest_gains()],
+            "largest_losses": [agent_row(c, with_month=several, currency=money) for c in comparison.largest_losses()],
             "grades": [{"grade": grade, "old": old, "new": new} for grade, old, new in comparison.grades()],
         },
         "agents": agent_rows(comparison),
     }
+
+
+def _no_one(comparison: Comparison) -> dict[str, object]:
+    total = totals_data(comparison.total())
+    del total["name"]
+    return total
 
 
 def _policy_data(policy: Policy) -> dict[str, str]:

@@ -40,16 +40,18 @@ class Context:
         self.top = reach.highest_score(policy)
         self.weights = sum((kpi.weight for kpi in policy.kpis.values()), Decimal(0)) or HUNDRED
 
-    def money(self, amount: Decimal) -> str:
-        rounding = self.policy.rounding
+    def money(self, amount: Decimal, currency: str | None = None) -> str:
+        """An amount of `currency` (the policy's when None), rounded as a line paid in it would be."""
+        code = currency or self.policy.currency
         if amount.adjusted() < 20:  # rounding an absurdly large amount would overflow the context
-            amount = round_to(amount, rounding.step, rounding.mode)
-        return self.words.money(amount, self.policy.currency)
+            amount = round_to(amount, self.policy.rounding_step(code), self.policy.rounding.mode)
+        return self.words.money(amount, code)
 
     def per_role(self, share: Decimal) -> str:
-        """A share of target bonus as money for each role: `L1 ¥540.00, L2 ¥585.00`."""
+        """A share of target bonus as money for each role, in its currency: `L1 ¥540.00, L1-JP 18,000 JPY`."""
         amounts = [
-            f"{name} {self.money(share * role.target_bonus_amount())}" for name, role in self.policy.roles.items()
+            f"{name} {self.money(share * role.target_bonus_amount(), self.policy.role_currency(name))}"
+            for name, role in self.policy.roles.items()
         ]
         return self.words("lint.list_separator").join(amounts)
 
@@ -377,13 +379,21 @@ def floor_dominates(context: Context) -> Iterator[Hit]:
     floor = context.policy.floor
     if floor is None:
         return
-    for name, role in context.policy.roles.items():
-        if role.base_pay < floor.gross:
+    policy = context.policy
+    for name, role in policy.roles.items():
+        currency = policy.role_currency(name)  # the floor in the role's own currency: never two compared
+        terms = policy.currencies.get(currency)
+        minimum = floor.gross if currency == policy.currency else terms.floor if terms is not None else None
+        if minimum is not None and role.base_pay < minimum:
             yield Hit(
                 "CSP107",
                 ("roles", name, "base_pay"),
                 "floor",
-                {"role": name, "base": context.money(role.base_pay), "floor": context.money(floor.gross)},
+                {
+                    "role": name,
+                    "base": context.money(role.base_pay, currency),
+                    "floor": context.money(minimum, currency),
+                },
             )
 
 

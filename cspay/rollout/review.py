@@ -45,6 +45,7 @@ class Agent:
     gross: Decimal
     gates: tuple[int, ...]
     kpis: tuple[KpiResult, ...]
+    currency: str = ""  # what bonus, target and gross are in
 
     @property
     def share(self) -> Decimal:
@@ -149,6 +150,7 @@ class RoleShare:
     share: Decimal | None
     low: Decimal
     high: Decimal
+    currency: str = ""  # what bonus and gross are in: a role paid in two currencies has a share in each
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ def agent_of(policy: Policy, slip: Payslip) -> Agent:
         slip.gross,
         tuple(hit.index for hit in slip.gates),
         slip.kpis,
+        slip.currency,
     )
 
 
@@ -369,11 +372,13 @@ def _most_common(scores: list[Decimal]) -> tuple[Decimal | None, int]:
 
 
 def role_shares(policy: Policy, agents: Sequence[Agent]) -> list[RoleShare]:
-    """Pitfall 2 measured: each role's bonus as a share of gross, against lint.bonus_share."""
+    """Pitfall 2 measured: each role's bonus as a share of gross (in each currency it is paid in: money of
+    two currencies is never added up), against lint.bonus_share."""
     limits = policy.lint.bonus_share
     found = []
-    for role in policy.roles:
-        members = [agent for agent in agents if agent.role == role]
+    currencies = list(dict.fromkeys(agent.currency for agent in agents))
+    for role, currency in ((role, currency) for role in policy.roles for currency in currencies):
+        members = [agent for agent in agents if agent.role == role and agent.currency == currency]
         if not members:
             continue
         bonus = sum((agent.bonus for agent in members), ZERO)
@@ -387,6 +392,7 @@ def role_shares(policy: Policy, agents: Sequence[Agent]) -> list[RoleShare]:
                 bonus / gross if gross else None,
                 limits.min / HUNDRED,
                 limits.max / HUNDRED,
+                currency,
             )
         )
     return found

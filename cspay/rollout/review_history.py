@@ -81,6 +81,13 @@ def read_history(policy: Policy, ledger: Path, first: Period, last: Period, by: 
         )
     with Ledger(ledger) as book:
         rows = book.recorded_between(first.first.isoformat(), last.last.isoformat())
+        currencies = book.currencies_between(first.first.isoformat(), last.last.isoformat())
+    if len(currencies) > 1:
+        raise UsageProblem(
+            f"{ledger}: the periods from {first.label} to {last.label} pay {', '.join(currencies)}; a review over "
+            f"time adds up each group's and period's pay, which is never done across currencies",
+            "--ledger",
+        )
     periods = list(dict.fromkeys(row.period for row in rows))
     if not periods:
         raise UsageProblem(f"{ledger}: no recorded period lies between {first.label} and {last.label}", "--from")

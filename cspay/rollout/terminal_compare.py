@@ -41,20 +41,21 @@ def _amount_columns(table: Table, words: Words, *keys: str) -> None:
 def comparison_tables(comparison: Comparison, words: Words) -> list[Text | Table]:
     """A heading naming both policies, then every table of the comparison, in reading order."""
     old, new = _names(comparison)
-    heading = Text(words("compare.title", old=old, new=new, currency=comparison.new.currency), style="bold")
+    paid = ", ".join(dict.fromkeys(change.currency for change in comparison.changes)) or comparison.new.currency
+    heading = Text(words("compare.title", old=old, new=new, currency=paid), style="bold")
     tables: list[Text | Table] = [
         heading,
         cost_table(comparison, words),
         agents_table(comparison, words),
-        group_table(comparison.by_role(), words("compare.by_role"), words("col.role"), words),
-        group_table(comparison.by_team(), words("compare.by_team"), words("col.team"), words),
+        group_table(comparison.by_role(), words("compare.by_role"), words("col.role"), words, comparison.several),
+        group_table(comparison.by_team(), words("compare.by_team"), words("col.team"), words, comparison.several),
     ]
     several = len(comparison.months) > 1
     for key, changes in (
         ("compare.gains", comparison.largest_gains()),
         ("compare.losses", comparison.largest_losses()),
     ):
-        tables.append(people_table(changes, words(key), words, with_month=several))
+        tables.append(people_table(changes, words(key), words, with_month=several, currency=comparison.several))
     tables.append(grades_table(comparison, words))
     return tables
 
@@ -64,21 +65,22 @@ def cost_table(comparison: Comparison, words: Words) -> Table:
     table = Table(title=words("compare.cost"), title_justify="left")
     table.add_column("")
     _amount_columns(table, words, "compare.col.old", "compare.col.new", "compare.col.delta", "compare.col.percent")
-    total = comparison.total()
-    table.add_row(
-        words("compare.row.gross"),
-        number(total.old_gross),
-        number(total.new_gross),
-        signed(total.delta),
-        change(total.percent),
-    )
-    table.add_row(
-        words("compare.row.bonus"),
-        number(total.old_bonus),
-        number(total.new_bonus),
-        signed(total.bonus_delta),
-        change(total.bonus_percent),
-    )
+    for total in comparison.totals():  # one currency at a time: never added up
+        suffix = f" ({total.currency})" if comparison.several else ""
+        table.add_row(
+            words("compare.row.gross") + suffix,
+            number(total.old_gross),
+            number(total.new_gross),
+            signed(total.delta),
+            change(total.percent),
+        )
+        table.add_row(
+            words("compare.row.bonus") + suffix,
+            number(total.old_bonus),
+            number(total.new_bonus),
+            signed(total.bonus_delta),
+            change(total.bonus_percent),
+        )
     return table
 
 
@@ -94,10 +96,12 @@ def agents_table(comparison: Comparison, words: Words) -> Table:
     return table
 
 
-def group_table(groups: list[Totals], title: str, heading: str, words: Words) -> Table:
-    """One row per role or team: agents, gross under each policy, the difference and the change."""
+def group_table(groups: list[Totals], title: str, heading: str, words: Words, currency: bool = False) -> Table:
+    """One row per role or team (and currency): agents, gross under each policy, the difference, the change."""
     table = Table(title=title, title_justify="left")
     table.add_column(heading)
+    if currency:
+        table.add_column(words("col.currency"), no_wrap=True)
     _amount_columns(
         table,
         words,
@@ -110,6 +114,7 @@ def group_table(groups: list[Totals], title: str, heading: str, words: Words) ->
     for group in groups:
         table.add_row(
             group.name or "-",
+            *([group.currency] if currency else []),
             str(group.headcount),
             number(group.old_gross),
             number(group.new_gross),
@@ -119,13 +124,18 @@ def group_table(groups: list[Totals], title: str, heading: str, words: Words) ->
     return table
 
 
-def people_table(changes: list[AgentChange], title: str, words: Words, *, with_month: bool) -> Table:
-    """The agents whose gross moves most: who, gross under each policy, the difference, the grades."""
+def people_table(
+    changes: list[AgentChange], title: str, words: Words, *, with_month: bool, currency: bool = False
+) -> Table:
+    """The agents whose gross moves most (in each currency): who, gross under each policy, the difference,
+    the grades."""
     table = Table(title=title, title_justify="left")
     if with_month:
         table.add_column(words("compare.col.month"), no_wrap=True)
     for key in ("col.agent", "col.name", "col.role", "col.team"):
         table.add_column(words(key), no_wrap=key in ("col.agent", "col.role"))
+    if currency:
+        table.add_column(words("col.currency"), no_wrap=True)
     _amount_columns(table, words, "compare.col.old", "compare.col.new", "compare.col.delta")
     table.add_column(words("compare.col.grades"), no_wrap=True)
     for item in changes:
@@ -137,13 +147,14 @@ def people_table(changes: list[AgentChange], title: str, words: Words, *, with_m
             old.name,
             old.role,
             old.team,
+            *([item.currency] if currency else []),
             number(old.gross),
             number(new.gross),
             signed(item.delta),
             grades,
         )
     if not changes:
-        table.add_row(*([""] if with_month else []), words("compare.nobody"), *[""] * 7)
+        table.add_row(*([""] if with_month else []), words("compare.nobody"), *[""] * (8 if currency else 7))
     return table
 
 

@@ -126,8 +126,8 @@ def curve_lines(kpis: list[KpiStats], words: Words) -> list[str]:
 def role_table(result: Review, words: Words) -> Table:
     headers = [words(f"review.col.{key}") for key in ("role", "agents", "bonus", "gross", "bonus_share", "range")]
     table = _table(words("review.roles"), headers)
-    currency = result.policy.currency
     for role in result.roles:
+        currency = role.currency or result.policy.currency
         table.add_row(
             role.role,
             str(role.agents),

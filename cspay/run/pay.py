@@ -9,28 +9,43 @@ corrections and true-ups are settled on the whole run, so those runs hold their 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspay.engine.budget import apply_budget
 from cspay.engine.compiled import Engine
+from cspay.engine.consolidate import Consolidation, Rate, consolidate
+from cspay.engine.currency import Engines
 from cspay.engine.moves import Pricing
 from cspay.engine.period import paid_only
-from cspay.engine.rules import run_line_codes
-from cspay.engine.settlement import Pending, add_corrections, add_true_ups, extra_codes
+from cspay.engine.rules import one_off_problem, run_line_codes
+from cspay.engine.settlement import OneOffPay, Pending, add_corrections, add_one_offs, add_true_ups, extra_codes
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
-from cspay.errors import UsageProblem
+from cspay.errors import PayError, UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.resolve import rows_source
 from cspay.inputs.source import Source
-from cspay.ledger.book import Ledger
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
+
+if TYPE_CHECKING:  # the ledger loads with the runs that read it: the month-end job without one never does
+    from cspay.ledger.book import Ledger
+    from cspay.ledger.controls import Dispute, OneOff, RunState
+
+
+@dataclass(frozen=True)
+class Rates:
+    """What a consolidated view converts with: into `currency`, each other currency's rate for the period,
+    from the rates file `source`."""
+
+    currency: str
+    source: str
+    rates: dict[str, Rate]
 
 
 @dataclass
@@ -46,6 +61,14 @@ class PayRun:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
     settles: list[int] = field(default_factory=list)  # the pending corrections this run pays
     still_pending: list[Pending] = field(default_factory=list)  # those of agents not in this run
+    engines: Engines | None = None  # the engine of each currency paid, for a policy that pays several
+    rates: Rates | None = None  # the rates of a consolidated view, when one is asked for
+    unapproved: list[Pending] = field(default_factory=list)  # differences of correction runs not approved yet
+    one_offs: list[OneOffPay] = field(default_factory=list)  # the approved one-off adjustments this run pays
+    one_offs_unpaid: list[OneOffPay] = field(default_factory=list)  # those of agents not in this run
+    one_off_rows: list[OneOff] = field(default_factory=list)  # the approved ones as the ledger has them
+    disputes: dict[str, list[Dispute]] = field(default_factory=dict)  # by agent: of this period, or paid here
+    versions: list[RunState] = field(default_factory=list)  # the period's recorded versions, their states
 
     @property
     def policy(self) -> Policy:
@@ -85,13 +108,22 @@ class PayRun:
             and policy.budget is None
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)
+            and policy.agents.currency is None  # an agent's currency cell is read and checked row by row
+            and len(policy.paid_currencies) == 1
         )
         return self.source.reader if plain else None
+
+    def consolidated(self) -> Consolidation | None:
+        """The run's totals converted into one currency at the period's rates, when a view asked for it
+        (complete once the payslips are read); None otherwise."""
+        if self.rates is None:
+            return None
+        return consolidate(self.summary.by_currency(), self.rates.currency, self.rates.rates, self.rates.source)
 
     def pricing(self) -> Pricing:
         """How this run pays a row, for explaining its payslips: its engine and the budget's factor."""
         budget = self.summary.budget
-        return Pricing(self.engine, None if budget is None else budget.factor)
+        return Pricing(self.engine, None if budget is None else budget.factor, self.engines)
 
     def annotate(self) -> Callable[[Payslip], dict[str, Any]] | None:
         """What the run adds to each payslip's data, when the policy has action rules: the actions the
@@ -115,17 +147,20 @@ def pay(source: Source, *, ledger: Path | None = None) -> PayRun:
             "the policy pays a true-up against the bonuses already recorded; give --period and --ledger (or --record)",
             "--ledger",
         )
-    engine = Engine(policy)
+    engines = Engines(policy)
+    engine, several = engines.default, engines if engines.several else None
     reads = ledger is not None and source.period is not None
     if not reads and policy.budget is None:
-        summary = Summary()
-        return PayRun(source, engine, _counted(_payslips(engine, source.rows), summary), summary)
-    payslips = list(_payslips(engine, source.rows))
+        summary = engines.summary()
+        return PayRun(source, engine, _counted(_payslips(engines, source.rows), summary), summary, engines=several)
+    payslips = list(_payslips(engines, source.rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
-        budget = apply_budget(policy, payslips, engine)
+        budget = apply_budget(policy, payslips, engine)  # a policy with a budget pays one currency
         payslips = budget.payslips
-    run = PayRun(source, engine, payslips, Summary(budget=budget), ledger if reads else None)
+    summary = engines.summary()
+    summary.budget = budget
+    run = PayRun(source, engine, payslips, summary, ledger if reads else None, engines=several)
     if reads and ledger is not None:
         _settle(run, payslips, ledger)
     for slip in payslips:
@@ -140,12 +175,12 @@ def compute(policy: Policy, rows: Iterable[AgentRow], period: Period | None = No
     return run
 
 
-def _payslips(engine: Engine, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
-    """Each row's payslip, with only the lines the period pays."""
-    policy = engine.policy
+def _payslips(engines: Engines, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
+    """Each row's payslip, in its agent's currency, with only the lines the period pays."""
+    policy = engines.policy
     every_line = set(policy.paid_lines) == set(MONTHLY_PAY)
     for row in rows:
-        slip = engine.payslip(row)
+        slip = engines.payslip(row)
         yield slip if every_line else paid_only(slip, policy)
 
 
@@ -155,29 +190,120 @@ def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]
         yield slip
 
 
+@dataclass
+class _Recorded:
+    """What the ledger holds for a run: pending corrections (approved, and waiting for approval), the bonus
+    paid within the period, earlier grades, approved one-off adjustments, disputes and the period's versions."""
+
+    pending: list[Pending] = field(default_factory=list)
+    unapproved: list[Pending] = field(default_factory=list)
+    paid: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # by agent and currency
+    grades: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    one_offs: list[OneOff] = field(default_factory=list)
+    disputes: list[Dispute] = field(default_factory=list)
+    versions: list[RunState] = field(default_factory=list)
+
+
+def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]) -> _Recorded:
+    """One read of the ledger for a run of `period` (a ledger about to be created has recorded nothing)."""
+    from cspay.ledger.book import Ledger
+
+    found = _Recorded(grades={label: {} for label in before})
+    if not ledger.exists():
+        return found
+    first, last = period.first.isoformat(), period.last.isoformat()
+    with Ledger(ledger) as book:
+        found.pending, found.unapproved = _payable(book, book.pending(period.label, first))
+        found.paid = book.paid_in(period.label, first, last) if policy.true_up else {}
+        found.grades = book.grades(before) if before else found.grades
+        found.one_offs = book.one_offs(period.label, states=("approved",))
+        found.versions = book.run_states(period.label)
+        settled = [book.dispute(number) for number in _disputes_paid(found.pending)]
+        found.disputes = book.disputes(period.label) + [item for item in settled if item is not None]
+    return found
+
+
 def _settle(run: PayRun, payslips: list[Payslip], ledger: Path) -> None:
-    """Pay the true-up and the pending corrections of earlier periods as the ledger has them, and find the
-    actions each agent's grades trigger, counting this run as the latest period."""
+    """Pay the true-up, the approved pending corrections of earlier periods and the period's approved one-off
+    adjustments as the ledger has them, and find the actions each agent's grades trigger, counting this run
+    as the latest period."""
     period, policy = run.period, run.applied
     assert period is not None
-    first, last = period.first.isoformat(), period.last.isoformat()
     before = earlier(period, periods_needed(policy) - 1)
-    pending: list[Pending] = []
-    paid: dict[str, Decimal] = {}
-    grades: dict[str, dict[str, str | None]] = {label: {} for label in before}
-    if ledger.exists():  # a ledger about to be created has recorded nothing
-        with Ledger(ledger) as book:
-            pending = book.pending(period.label, first)
-            paid = book.paid_within(period.label, first, last) if policy.true_up else {}
-            grades = book.grades(before) if before else grades
+    recorded = _read_ledger(ledger, period, policy, before)
+    run.unapproved, run.one_off_rows, run.versions = recorded.unapproved, recorded.one_offs, recorded.versions
     if policy.true_up:
-        add_true_ups(payslips, paid, policy.claw_back)
-    settled = add_corrections(payslips, pending)
+        add_true_ups(payslips, _paid_alike(payslips, recorded.paid, ledger), policy.claw_back)
+    to_pay = _one_offs_to_pay(policy, recorded.one_offs, ledger)
+    run.one_offs = add_one_offs(policy, payslips, to_pay)
+    run.one_offs_unpaid = [item for item in to_pay if item not in run.one_offs]
+    settled = add_corrections(payslips, recorded.pending)
     run.settles = [item.id for item in settled]
-    run.still_pending = [item for item in pending if item not in settled]
+    run.still_pending = [item for item in recorded.pending if item not in settled]
     run.extra_codes = extra_codes((code for code, _ in run_line_codes(policy)), payslips)
+    for dispute in {item.id: item for item in recorded.disputes}.values():
+        run.disputes.setdefault(dispute.agent_id, []).append(dispute)
     if policy.actions:
+        grades = recorded.grades
         run.triggered = {
             slip.agent_id: triggered(policy, [slip.grade, *(grades[label].get(slip.agent_id) for label in before)])
             for slip in payslips
         }
+
+
+def _paid_alike(payslips: list[Payslip], paid: dict[str, dict[str, Decimal]], ledger: Path) -> dict[str, Decimal]:
+    """Each agent's bonus already paid within the period, in the currency the period pays them in; a bonus
+    paid in another currency is an error, since a true-up would net two currencies."""
+    found: dict[str, Decimal] = {}
+    problems = []
+    for slip in payslips:
+        amounts = paid.get(slip.agent_id, {})
+        others = [code for code in amounts if code != slip.currency]
+        if others:
+            problems.append(
+                f"{ledger}: agent {slip.agent_id!r}: the months recorded in this period paid bonuses in "
+                f"{', '.join(others)} and the period pays {slip.currency}; a true-up never nets two currencies"
+            )
+        found[slip.agent_id] = amounts.get(slip.currency, Decimal(0))
+    if problems:
+        raise PayError(problems)
+    return found
+
+
+def _payable(book: Ledger, pending: list[Pending]) -> tuple[list[Pending], list[Pending]]:
+    """Pending differences whose correction run is approved (each with the disputes that run settled for
+    the agent), and those still waiting for the approval."""
+    ids = [item.id for item in pending]
+    approved = book.approved_or_before_approvals(ids)
+    disputes = book.disputes_settled_by(ids)
+    payable = [replace(item, disputes=disputes.get(item.id, ())) for item in pending if item.id in approved]
+    return payable, [item for item in pending if item.id not in approved]
+
+
+def _disputes_paid(pending: list[Pending]) -> list[int]:
+    return list(dict.fromkeys(number for item in pending for number in item.disputes))
+
+
+def _one_offs_to_pay(policy: Policy, one_offs: list[OneOff], ledger: Path) -> list[OneOffPay]:
+    """The approved one-off adjustments, each checked against the paying policy's limits and four-eyes rule;
+    one that breaks them stops the run, since paying it would break the policy and leaving it out would
+    pay less than the ledger says."""
+    from cspay.ledger.control_book import ControlError
+    from cspay.ledger.controls import same_person
+    from cspay.ledger.reads import Who
+
+    problems = []
+    for item in one_offs:
+        where = f"{ledger}: adjustment {item.id} ({item.agent_id}, {item.period})"
+        problem = one_off_problem(policy, item.code, item.amount)
+        approved = item.last("approved")
+        if problem is None and policy.approval.four_eyes and approved is not None:
+            approver = Who(approved.user, approved.host, approved.at, approved.name)
+            same = same_person(item.added, approver, "the adjustment")
+            if same is not None:
+                problem = f"the policy asks for four eyes (approval.four_eyes), but {same} and approved it"
+        if problem is not None:
+            problems.append(f"{where}: {problem}; void it (`cspay adjust void {item.id}`) and add it again")
+    if problems:
+        raise ControlError(problems)
+    return [OneOffPay(item.id, item.agent_id, item.code, item.reason, item.amount) for item in one_offs]
