@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
+
 from cspay.policy.loader import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,3 +111,14 @@ def test_too_few_values_in_a_group_is_the_quoted_error(tmp_path):
         f"--out {tmp_path / 'c.yaml'}"
     )
     assert (1, True) == (result.returncode, error in result.stderr.splitlines())
+
+
+def test_the_workbook_row_quoted_is_written(tmp_path):
+    """The KPIs sheet row the README quotes for A019 is what compute --format xlsx writes for it."""
+    quoted_row = re.search(r"`(A019, Lin Chen, Customer satisfaction, [^`]+)`", README)[1]
+    out = tmp_path / "q.xlsx"
+    result = cspay(f"cspay compute policies/standard-queues.yaml examples/queues-2026-11.csv -f xlsx -o {out}")
+    assert 0 == result.returncode, result.stderr
+    rows = openpyxl.load_workbook(out).worksheets[1].iter_rows(values_only=True)
+    written = [", ".join("" if cell is None else str(cell) for cell in row) for row in rows]
+    assert quoted_row in written

@@ -180,13 +180,19 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
 def curve_text(kpi: KpiExplained, words: Words) -> str:
     """Whose targets scored a KPI by group: the agent's group's own, or the general ones and why; "" for
     a KPI with one curve for everyone."""
-    if kpi.by is None:
+    return curve_words(words, kpi.by, kpi.curve_group, kpi.group or "")
+
+
+def curve_words(words: Words, by: str | None, curve_group: str | None, cell: str) -> str:
+    """Whose targets scored a KPI, from its `by` column, the group whose curve applied and the agent's cell
+    in that column; "" for a KPI with one curve for everyone."""
+    if by is None:
         return ""
-    if kpi.curve_group is not None:
-        return words("curve.group", column=kpi.by, group=kpi.curve_group)
-    if is_missing(kpi.group or ""):
-        return words("curve.own_empty", column=kpi.by)
-    return words("curve.own", column=kpi.by, value=kpi.group)
+    if curve_group is not None:
+        return words("curve.group", column=by, group=curve_group)
+    if is_missing(cell):
+        return words("curve.own_empty", column=by)
+    return words("curve.own", column=by, value=cell)
 
 
 def where(kpi: KpiExplained, wording: Wording) -> str:
