@@ -75,6 +75,12 @@ def control_character(text: str) -> str | None:
     return None if match is None else f"U+{ord(match.group()):04X}"
 
 
+def text_key(text: str) -> str:
+    """Text as compared when people name the same thing: full-width folded, spaces collapsed, case ignored
+    (`Complaints `, `complaints`, `ｃｏｍｐｌａｉｎｔｓ` are one name)."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def is_missing(text: str) -> bool:
     """True for an empty cell or one of the usual "no value" markers (NA, N/A, -, nan …)."""
     return clean(text).casefold() in MISSING_MARKERS

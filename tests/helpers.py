@@ -54,8 +54,16 @@ WORKED_NUMBERS: dict[str, Decimal] = {
 }
 
 
-def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2, **values: str | Decimal | None) -> AgentRow:
-    """The worked example's AgentRow with some values replaced (by KPI code or column name)."""
+def agent_row(
+    *,
+    agent_id: str = "A001",
+    role: str = "L1",
+    line: int = 2,
+    groups: dict[str, str] | None = None,
+    **values: str | Decimal | None,
+) -> AgentRow:
+    """The worked example's AgentRow with some values replaced (by KPI code or column name) and the text
+    columns (`groups`: queue, shift …) it carries."""
     kpis: dict[str, Decimal | None] = dict(WORKED_KPIS)
     numbers = dict(WORKED_NUMBERS)
     for key, value in values.items():
@@ -66,7 +74,22 @@ def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2, **valu
             raise ValueError(f"{key} is not a KPI; only KPI values may be None")
         else:
             numbers[key] = number
-    return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers)
+    return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers, groups=dict(groups or {}))
+
+
+# Group targets on the worked example's satisfaction: the complaints queue's own curve (lower), the sales
+# queue's bands, and the KPI's own curve for every other queue and for an empty cell.
+QUEUE_CURVES: dict[str, Any] = {
+    "complaints": {"threshold": Decimal(70), "target": Decimal(80), "stretch": Decimal(88)},
+    "sales": {"bands": [{"from": Decimal(85), "score": Decimal(1)}, {"from": Decimal(95), "score": Decimal("1.3")}]},
+}
+QUEUE_HEADER = [*HEADER, "queue"]
+
+
+def by_queue(data: dict[str, Any], kpi: str = "csat") -> dict[str, Any]:
+    """Policy data with one KPI scored by queue on QUEUE_CURVES (the data is changed and returned)."""
+    data["kpis"][kpi] |= {"by": "queue", "groups": QUEUE_CURVES}
+    return data
 
 
 def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None, delimiter: str = ",") -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, csv_text, iter_payslips, policy_from, write_yaml
+from helpers import DATA, QUEUE_HEADER, by_queue, csv_text, iter_payslips, policy_from, write_yaml
 
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError
@@ -117,6 +117,41 @@ def test_score_basis_policy_is_paid_alike(standard_data: dict[str, Any], tmp_pat
     policy = policy_from(standard_data)
     path = tmp_path / "m.csv"
     path.write_text(csv_text(varied_rows(BATCH_ROWS + 3)), encoding="utf-8")
+    assert general_way(policy, path) == bulk_way(policy, path)
+
+
+def queued_rows(count: int) -> list[dict[str, str]]:
+    """varied_rows in queues spelt as exports spell them: listed, in another case, not listed, empty."""
+    queues = ["complaints", "sales", "Complaints ", "retail", "", "N/A", "SALES"]
+    return [row | {"queue": queues[i % 7]} for i, row in enumerate(varied_rows(count))]
+
+
+def test_kpis_by_queue_are_paid_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """Satisfaction and handle time scored by queue, over several batches of mixed queues: the same bytes
+    and totals both ways."""
+    by_queue(standard_data)
+    aht = {"complaints": {"threshold": Decimal(540), "target": Decimal(460), "stretch": Decimal(400)}}
+    standard_data["kpis"]["aht"] |= {"by": "queue", "groups": aht}
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(queued_rows(3 * BATCH_ROWS + 17), header=QUEUE_HEADER), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    assert [] == bulk[2]
+
+
+@pytest.mark.parametrize(("table", "room"), [("GROUPED_TEXTS", 5), ("GROUPED_SCORES", 30)])
+def test_a_kpi_by_group_with_more_texts_than_its_tables_hold_is_paid_alike(
+    standard_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, room: int
+) -> None:
+    """When a KPI by group's `by` texts or scored texts outgrow their tables, rows go the general way and
+    still agree."""
+    monkeypatch.setattr(f"cspay.inputs.columns.{table}", room)
+    policy = policy_from(by_queue(standard_data))
+    queues = ["complaints", "sales", *(f"q{i}" for i in range(40))]
+    rows = [row | {"queue": queues[i % 42]} for i, row in enumerate(varied_rows(BATCH_ROWS + 50))]
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows, header=QUEUE_HEADER), encoding="utf-8")
     assert general_way(policy, path) == bulk_way(policy, path)
 
 

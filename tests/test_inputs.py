@@ -15,7 +15,7 @@ from cspay.inputs.combine import Month, combine, kpi_value
 from cspay.inputs.months import open_period
 from cspay.periods import parse_period, period_of, read_month_cell
 from cspay.policy.loader import load_policy
-from cspay.policy.model import Kpi
+from cspay.policy.model import Kpi, LinearScore
 from cspay.run.pay import compute, pay
 
 DATA = Path(__file__).parent / "data"
@@ -179,6 +179,18 @@ def test_identity_comes_from_the_last_month(policy):
     """Role, team and row number are the agent's last month's: Q004 moved to L2 and to team West."""
     row = next(row for row in open_period(policy, MONTHS).rows if row.agent_id == "Q004")
     assert ("L2", "West", 3) == (row.role, row.team, row.line)
+
+
+def test_a_kpi_by_group_scores_the_period_on_the_group_of_the_last_month(policy):
+    """Q004 moved from team East to West in the quarter: fcr by team scores the quarter on West's curve."""
+    fcr = policy.kpis["fcr"]
+    west = {"West": LinearScore(threshold=Decimal("0.5"), target=Decimal("0.6"), stretch=Decimal("0.7"))}
+    grouped = policy.model_copy(
+        update={"kpis": {**policy.kpis, "fcr": fcr.model_copy(update={"by": "team", "groups": west})}}
+    )
+    rows = {row.agent_id: row for row in open_period(grouped, MONTHS).rows}
+    slip = slip_of(compute_period(open_period(grouped, MONTHS)), "Q004")
+    assert ({"team": "West"}, "West") == (rows["Q004"].groups, slip.kpis[1].curve_group)
 
 
 def test_a_role_change_is_noted(policy):

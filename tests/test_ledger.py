@@ -246,3 +246,25 @@ def test_reopening_an_open_period_is_refused(tmp_path):
         ledger.record(recording(), WHO)
         with pytest.raises(LedgerError, match="is not closed"):
             ledger.reopen_period("2026-11", "why not", WHO)
+
+
+def test_a_kpi_by_group_is_recorded_with_the_curve_that_scored_it(tmp_path):
+    """Each recorded KPI keeps the column that picked its curve and the group whose curve scored it: a
+    queue's own, NULL for the KPI's own score, and NULL for both on a KPI with one curve for all."""
+    policy = load_policy(DATA / "queues.yaml")
+    run = compute(policy, read_metrics(DATA / "queue-month.csv", policy))
+    inputs = [("metrics", "queue-month.csv", "00" * 32)]
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(Recording("2026-11", "2026-11-01", "2026-11-30", policy, inputs, run.payslips, run.summary), WHO)
+    db = sqlite3.connect(tmp_path / "l.db")
+    found = db.execute(
+        "SELECT p.agent_id, k.code, k.by_column, k.curve_group FROM kpis k JOIN payslips p ON p.id = k.payslip_id "
+        "WHERE p.agent_id IN ('A001', 'A003') AND k.code IN ('csat', 'fcr') ORDER BY p.agent_id, k.code"
+    ).fetchall()
+    db.close()
+    assert [
+        ("A001", "csat", "queue", "complaints"),
+        ("A001", "fcr", None, None),
+        ("A003", "csat", "queue", None),
+        ("A003", "fcr", None, None),
+    ] == found

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, policy_from
+from helpers import DATA, by_queue, policy_from
 
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
@@ -97,6 +97,29 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "proration_unknown_line": [
         "proration_unknown_line.yaml:16:70: proration.applies_to[1]: expected one of "
         "'base_pay', 'allowances' or 'bonus', got 'overtime'"
+    ],
+    "group_without_by": [
+        "group_without_by.yaml:14:7: kpis.csat.groups: groups need `by`, the column whose text puts each agent "
+        "in a group"
+    ],
+    "by_without_groups": [
+        "by_without_groups.yaml:13:9: kpis.csat.by: by: queue needs `groups`, a curve for each group with targets"
+    ],
+    "group_unnamed": [
+        "group_unnamed.yaml:16:14: kpis.csat.groups.N/A: 'N/A' reads as an empty cell, which takes the KPI's own "
+        "score; name the group"
+    ],
+    "groups_same_name": [
+        "groups_same_name.yaml:16:22: kpis.csat.groups. Complaints: ' Complaints' is the group 'complaints' again "
+        "(names are compared ignoring case, width and spacing)"
+    ],
+    "group_curve_other_way": [
+        "group_curve_other_way.yaml:15:19: kpis.csat.groups.complaints: this curve pays lower values more, unlike "
+        "the KPI's own score"
+    ],
+    "group_curve_misspelt": [
+        "group_curve_misspelt.yaml:15:19: kpis.csat.groups.complaints: expected threshold, target and stretch "
+        "(a linear curve) or bands"
     ],
     "kpis_as_list": ["kpis_as_list.yaml:7:7: kpis: expected a mapping (key: value), got a list"],
     "several_problems": [
@@ -290,3 +313,48 @@ def test_policy_remembers_its_path_and_digest(tmp_path: Path) -> None:
     path.write_bytes((DATA / "standard.yaml").read_bytes())
     policy = load_policy(path)
     assert (str(path), hashlib.sha256(path.read_bytes()).hexdigest()) == (policy.path, policy.sha256)
+
+
+def test_group_curves_are_read_with_the_kpi_own_score_first(standard_data: dict[str, Any]) -> None:
+    """A KPI by queue lists its own score (group None), then each group's curve as the policy writes them."""
+    csat = policy_from(by_queue(standard_data)).kpis["csat"]
+    forms = [(group, curve.form) for group, curve in csat.curves()]
+    assert ("queue", [(None, "linear"), ("complaints", "linear"), ("sales", "bands")]) == (csat.by, forms)
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("complaints", "complaints"),
+        ("Complaints", "complaints"),
+        ("  complaints ", "complaints"),
+        ("ｃｏｍｐｌａｉｎｔｓ", "complaints"),
+        ("SALES", "sales"),
+        ("retail", None),
+        ("complaint", None),
+        ("", None),
+        ("N/A", None),
+        ("-", None),
+    ],
+)
+def test_a_cell_picks_the_group_named_alike_else_the_kpi_own_score(
+    standard_data: dict[str, Any], text: str, group: str | None
+) -> None:
+    """A `by` cell picks the group named alike (case, width and spacing aside); a value not listed or an
+    empty cell picks the KPI's own score (None)."""
+    assert group == policy_from(by_queue(standard_data)).kpis["csat"].curve_group(text)
+
+
+def test_a_kpi_without_groups_always_scores_on_its_own_curve(standard: Policy) -> None:
+    """Without `by`, every agent is on the KPI's own score, whatever their cells hold."""
+    csat = standard.kpis["csat"]
+    assert (None, csat.score) == (csat.curve_group("complaints"), csat.curve(None))
+
+
+def test_text_columns_add_each_kpi_by_column_once(standard_data: dict[str, Any]) -> None:
+    """The rows carry the review's group columns and each KPI's `by` column, each once."""
+    by_queue(standard_data, "csat")
+    by_queue(standard_data, "aht")
+    standard_data["kpis"]["aht"]["groups"] = {"complaints": {"threshold": 540, "target": 460, "stretch": 400}}
+    standard_data["review"] = {"by": ["shift", "queue", "team"]}
+    assert ["shift", "queue"] == policy_from(standard_data).text_columns()

@@ -257,3 +257,67 @@ def test_without_a_minimum_no_team_is_small(tmp_path):
     """min_size defaults to 0: East's two members and Solo's one are paid on their own teams' results."""
     run = run_of(changed(tmp_path, "min_size: 2.5, ", ""))
     assert [False, False, False] == [run.engine.teams.team(name).small for name in ("North", "East", "Solo")]
+
+
+# ---- targets by group in a team policy -----------------------------------------------------------------
+
+SHANGHAI_FCR = """\
+  fcr:
+    column: fcr
+    unit: ratio
+    weight: 50
+    score: {threshold: 0.6, target: 0.8, stretch: 1.0}
+    by: BY
+    groups:
+      GROUP: {threshold: 0.5, target: 0.7, stretch: 0.9}
+"""
+OWN_FCR = "  fcr: {column: fcr, unit: ratio, weight: 50, score: {threshold: 0.6, target: 0.8, stretch: 1.0}}\n"
+
+
+def by_group(tmp_path: Path, by: str, group: str, score: str = "member_kpis") -> Path:
+    """The test policy with fcr scored by `by`, `group` having a curve of its own 0.1 lower throughout."""
+    path = changed(tmp_path, OWN_FCR, SHANGHAI_FCR.replace("BY", by).replace("GROUP", group))
+    text = path.read_text(encoding="utf-8").replace("score: member_kpis", f"score: {score}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def with_queues(tmp_path: Path) -> Path:
+    """The test month with a queue column: N2 answers complaints, everyone else sales."""
+    lines = MONTH.read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",queue"] + [
+        line + (",complaints" if line.startswith("N2,") else ",sales") for line in lines[1:]
+    ]
+    path = tmp_path / "month.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_team_within_one_group_is_scored_on_that_groups_curve(tmp_path):
+    """fcr by site, Shanghai's curve 0.5/0.7/0.9: North (all Shanghai) pools 0.75, which scores 1.125 there
+    (0.875 on the KPI's own curve); Solo, in Beijing, keeps the own curve."""
+    run = run_of(by_group(tmp_path, "site", "Shanghai"))
+    north, solo = run.engine.teams.team("North"), run.engine.teams.team("Solo")
+    assert (Decimal("0.75"), Decimal("1.125"), "Shanghai") == (
+        north.kpis[1].value,
+        north.kpis[1].score,
+        north.kpis[1].curve_group,
+    )
+    assert (Decimal("1.5"), None) == (solo.kpis[1].score, solo.kpis[1].curve_group)
+
+
+def test_members_on_different_groups_curves_score_a_team_on_their_own_scores(tmp_path):
+    """Under member_scores each member is scored on their group's curve: N2's fcr of 0.70 scores 1.0 on the
+    complaints curve, so North is (1.0 + 0.75 + 0.5 × 0.8125) / 2.5 = 0.8625 (0.8125 with one curve)."""
+    run = run_of(by_group(tmp_path, "queue", "complaints", "member_scores"), with_queues(tmp_path))
+    assert Decimal("0.8625") == run.engine.teams.team("North").score
+
+
+def test_pooled_values_of_members_on_different_groups_curves_are_refused(tmp_path):
+    """A team's pooled fcr has one value, so when its members are on different groups' curves the run is
+    refused with a sentence naming the team, the KPI and what to do instead."""
+    with pytest.raises(UsageProblem) as refused:
+        run_of(by_group(tmp_path, "queue", "complaints"), with_queues(tmp_path))
+    message = str(refused.value)
+    assert message.startswith("North: KPI fcr gives targets by queue")
+    assert "teams.score: member_scores" in message

@@ -1,9 +1,9 @@
-"""Every view shows the run's money: for each shipped policy and example (monthly, budget, quarterly,
-Chinese, several currencies, from gross to net, raw export by month and by quarter, team results, dated
-values and changes within a period), each agent's lines and gross are the same in compute's JSON, CSV and
-XLSX, payslip --all, the statements and their index, compare, test cases built from the run, and the ledger
-after --record; where the run deducts, its deductions and net; and a run with the ledger's own lines (a
-one-off adjustment, a correction settling a dispute) is the same in JSON, CSV, XLSX, payslip --all and the
+"""Every view shows the run's money: for each shipped policy and example (monthly, budget, targets by queue,
+quarterly, Chinese, several currencies, from gross to net, raw export by month and by quarter, team results,
+dated values and changes within a period), each agent's lines and gross are the same in compute's JSON, CSV
+and XLSX, payslip --all, the statements and their index, compare, test cases built from the run, and the
+ledger after --record; where the run deducts, its deductions and net; and a run with the ledger's own lines
+(a one-off adjustment, a correction settling a dispute) is the same in JSON, CSV, XLSX, payslip --all and the
 statements."""
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ EXAMPLES = [
         period="2026-11",
         refused="bonus budget",
     ),
+    Example("targets by queue", "policies/standard-queues.yaml", ("examples/queues-2026-11.csv",), period="2026-11"),
     Example(
         "quarterly",
         "policies/standard-quarterly.yaml",
@@ -339,8 +340,8 @@ def test_cases_built_from_the_run_pass(example: Example, run: dict, tmp_path: Pa
 
 
 def _cases(example: Example, run: dict) -> dict:
-    """The run's payslips as cases: identity, each KPI's value and each plain column the payslip was paid
-    from (as the library's run holds them), and the lines compute wrote."""
+    """The run's payslips as cases: identity, each KPI's value and each plain and text column the payslip was
+    paid from (as the library's run holds them), and the lines compute wrote."""
     from cspay import load_policy, open_inputs, pay
 
     policy = load_policy(ROOT / example.policy)
@@ -364,6 +365,7 @@ def _cases(example: Example, run: dict) -> dict:
         row |= {agents.currency: slip["currency"]} if agents.currency else {}
         row |= {policy.kpis[kpi.code].column: "" if kpi.value is None else str(kpi.value) for kpi in paid.kpis}
         row |= {column: str(value) for column, value in paid.numbers.items()}
+        row |= paid.groups  # the text columns it was paid from: the queue that picks a KPI's curve
         expect = {code: str(amount) for code, amount in by_code(slip).items()} | {"gross": slip["gross"]}
         cases.append({"name": slip["agent_id"], "row": row, "expect": expect})
     return {

@@ -108,7 +108,7 @@ class Engine:
             raise PayError(too_large(row.source, row.line, row.agent_id)) from None
 
     def _payslip(self, row: AgentRow) -> Payslip:
-        scored = self.scored(row.kpis)
+        scored = self.scored(row.kpis, row.groups)
         if row.parts or self._team_pay:
             if self._parted is None:
                 self._parted = Parted(self)
@@ -157,14 +157,18 @@ class Engine:
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip
 
-    def scored(self, values: Mapping[str, Decimal | None]) -> list[Scored | KpiResult]:
-        """Each KPI's value scored on its curve (or the KPI without a value), in policy order."""
+    def scored(
+        self, values: Mapping[str, Decimal | None], groups: Mapping[str, str] | None = None
+    ) -> list[Scored | KpiResult]:
+        """Each KPI's value scored on its curve (or the KPI without a value), in policy order; a KPI by group
+        on the curve of the group `groups` (the row's text columns) names, its own without them."""
         scored: list[Scored | KpiResult] = []
         for plan in self.kpi_plans:
             value = values.get(plan.code)
-            entry: Scored | KpiResult | None = plan.memo.get(value)  # type: ignore[arg-type]
+            curve = plan.own if plan.by is None or groups is None else plan.curve(groups)
+            entry: Scored | KpiResult | None = curve.memo.get(value)  # type: ignore[arg-type]
             if entry is None or (entry.value is not value and str(entry.value) != str(value)):
-                entry = plan.scored(value)
+                entry = curve.scored(value)
             scored.append(entry)
         return scored
 

@@ -57,6 +57,11 @@ class KpiExplained:
     curve: str
     higher_is_better: bool
     points: tuple[CurvePoint, ...]
+    # A KPI by group: the column, the agent's cell in it, and the group whose own curve applied (None: the
+    # KPI's own score, for a value with no curve of its own or an empty cell). All None for other KPIs.
+    by: str | None = None
+    group: str | None = None
+    curve_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,8 @@ def _kpis(policy: Policy, row: AgentRow, results: tuple[KpiResult, ...]) -> tupl
     explained = []
     for result in results:
         kpi = policy.kpis[result.code]
-        kind, band_from = position(kpi.score, result.value)
+        curve = kpi.curve(result.curve_group)  # the curve that scored the value
+        kind, band_from = position(curve, result.value)
         explained.append(
             KpiExplained(
                 result.code,
@@ -257,9 +263,12 @@ def _kpis(policy: Policy, row: AgentRow, results: tuple[KpiResult, ...]) -> tupl
                 result.weight,
                 result.contribution,
                 _left_out(kpi, result, row),
-                "bands" if kpi.score.bands else "linear",
-                kpi.score.higher_is_better,
-                curve_points(kpi.score),
+                "bands" if curve.bands else "linear",
+                curve.higher_is_better,
+                curve_points(curve),
+                kpi.by,
+                None if kpi.by is None else row.groups.get(kpi.by, ""),
+                result.curve_group,
             )
         )
     return tuple(explained)
@@ -375,12 +384,20 @@ def _floor(policy: Policy, slip: Payslip) -> FloorExplained | None:
     return FloorExplained(policy.floor.gross, slip.gross - top_up, top_up)
 
 
+GROUP_KEYS = ("by", "group", "curve_group")
+
+
 def explanation_data(explanation: Explanation) -> dict[str, Any]:
     """The explanation as JSON-ready data: amounts, scores and values as decimal strings (`deductions` only
-    under a policy with deductions)."""
+    under a policy with deductions). A KPI by group says which group's curve applied (`by`, `group`,
+    `curve_group`); other KPIs leave those keys out."""
     data = cast(dict[str, Any], _plain(asdict(explanation)))
     if data["deductions"] is None:
         del data["deductions"]
+    for kpi in data["kpis"]:
+        if kpi["by"] is None:
+            for key in GROUP_KEYS:
+                del kpi[key]
     return data
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from cspay.engine.plans import KpiPlan, Scored
 from cspay.engine.rules import proration_factor
 from cspay.engine.types import ONE, ZERO, AgentRow, KpiResult, Part, times
-from cspay.errors import MetricsError
+from cspay.errors import MetricsError, UsageProblem
 from cspay.policy.model import Policy
 
 LEADS_SEPARATORS = (";", "；", "、", ",", "，")
@@ -33,7 +33,9 @@ class Scoring(Protocol):
     _worked_column: str | None
     _full: Decimal
 
-    def scored(self, values: Mapping[str, Decimal | None]) -> list[Scored | KpiResult]: ...
+    def scored(
+        self, values: Mapping[str, Decimal | None], groups: Mapping[str, str] | None = None
+    ) -> list[Scored | KpiResult]: ...
 
     def score(self, scored: list[Scored | KpiResult], numbers: Mapping[str, Decimal]) -> tuple[int, Decimal, Any]: ...
 
@@ -54,6 +56,7 @@ class Member:
     score: Decimal | None
     kpis: Mapping[str, Decimal | None]
     numbers: Mapping[str, Decimal]
+    groups: Mapping[str, str] = field(default_factory=dict)  # the text columns that pick KPIs' group curves
 
     @property
     def has_value(self) -> bool:
@@ -158,10 +161,12 @@ class TeamBook:
             counted = [m for m in everyone if m.share and (rule == "team_metrics" or m.has_value)]
             if rule == "member_kpis":
                 units = [(m.weight, m.share, m.kpis, m.numbers) for m in counted]
+                groups = pooled_groups(engine, name, [m.groups for m in counted])
             else:
                 units = [(_size(self.by_team.get(team, [])), Fraction(1), *self._team_row(team)) for team in teams]
+                groups = pooled_groups(engine, name, [m.groups for m in everyone])  # its rows name no group
             values, numbers = combined(engine, units)
-            scored = engine.scored(values)
+            scored = engine.scored(values, groups)
             mask, total_weight, score = engine.score(scored, numbers)
             kpis = tuple(
                 plan.result(entry, mask, total_weight, numbers)
@@ -177,6 +182,27 @@ class TeamBook:
         if row is None:
             raise MetricsError(f"{self.team_source}: no row for team {team!r}; expected one row per team")
         return row.kpis, row.numbers
+
+
+def pooled_groups(engine: Scoring, name: str, groups: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """The group texts a group's pooled KPI values are scored by: for each KPI by group, the one curve its
+    members' (or teams') groups all pick. UsageProblem when they pick different curves: pooled values have
+    one value per KPI, so no one group's targets are theirs."""
+    chosen: dict[str, str] = {}
+    for plan in engine.kpi_plans:
+        if plan.by is None or not groups:
+            continue
+        curves = {plan.curve(found).group: found.get(plan.by, "") for found in groups}
+        if len(curves) > 1:
+            named = ", ".join(group or "the KPI's own" for group in curves)
+            raise UsageProblem(
+                f"{name}: KPI {plan.code} gives targets by {plan.by}, and those it counts are scored on different "
+                f"groups' curves ({named}); a result made of pooled KPI values has one curve per KPI: score teams "
+                f"on their members' scores (teams.score: member_scores), or keep each team within one {plan.by}",
+                "POLICY",
+            )
+        chosen[plan.by] = next(iter(curves.values()))
+    return chosen
 
 
 def _size(members: Iterable[Member]) -> Decimal:
@@ -229,7 +255,7 @@ def members_of(engine: Scoring, row: AgentRow) -> list[Member]:
     policy, teams = engine.policy, engine.policy.teams
     assert teams is not None
     parts = row.parts or (Part(row.role, row.team, Fraction(1)),)
-    scored = engine.scored(row.kpis)
+    scored = engine.scored(row.kpis, row.groups)
     score = engine.score(scored, row.numbers)[2]
     worked = row.numbers.get(engine._worked_column) if engine._worked_column is not None else None
     days = proration_factor(worked, engine._full) if teams.membership == "prorated" else ONE
@@ -241,7 +267,9 @@ def members_of(engine: Scoring, row: AgentRow) -> list[Member]:
         weight = times(part.share, days)
         member = found.get(part.team)
         if member is None:
-            found[part.team] = Member(row.agent_id, part.team, site, part.share, weight, score, row.kpis, row.numbers)
+            found[part.team] = Member(
+                row.agent_id, part.team, site, part.share, weight, score, row.kpis, row.numbers, row.groups
+            )
         else:
             found[part.team] = replace(member, share=member.share + part.share, weight=member.weight + weight)
     return list(found.values())

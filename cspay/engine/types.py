@@ -98,6 +98,8 @@ class KpiResult:
     position: str
     left_out: str | None = None
     volume: Decimal | None = None  # the min_volume column's value, when it left the KPI out
+    by: str | None = None  # the column whose group picks the KPI's curve; None: one curve for every agent
+    curve_group: str | None = None  # the group whose own curve scored the value; None: the KPI's own score
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,56 @@ as RowParser.parse and Engine.payslip would; any other batch is left to them, ro
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import getitem
 from typing import Any
 
 from cspay.cells import CellError, id_key
 from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
-from cspay.engine.plans import KpiPlan, Scored
+from cspay.engine.plans import Curve, KpiPlan, Scored
 from cspay.engine.types import KpiResult
 from cspay.inputs.rows import TOTAL_MARKERS, RowParser
 from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
 
-# Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
-KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]
 _MISSING = object()
+GROUPED_TEXTS = 20_000  # `by` cell texts remembered per KPI by group; beyond, rows go the general way
+GROUPED_SCORES = 60_000  # texts scored on a KPI by group's curves, all together; beyond, likewise
+
+
+class CurveTexts:
+    """A KPI by group's texts scored so far: a table per curve, each text scored on every curve at once (so
+    a text met in one group is known in all), and the table each `by` cell's text picks."""
+
+    __slots__ = ("curves", "own", "plan", "scored", "tables")
+
+    def __init__(self, plan: KpiPlan) -> None:
+        self.plan = plan
+        self.curves: dict[Curve, dict[str, Scored | KpiResult]] = {curve: {} for curve in plan.curves.values()}
+        self.own: dict[str, Scored | KpiResult] = self.curves[plan.own]  # every table has the same texts
+        self.tables: dict[str, dict[str, Scored | KpiResult]] = {}  # a `by` cell's text -> its curve's texts
+        self.scored = 0
+
+    def knows(self, cell: str) -> bool:
+        """Learn which curve's table a `by` cell's text picks; False when the table of such texts is full."""
+        if cell not in self.tables:
+            if len(self.tables) >= GROUPED_TEXTS:
+                return False
+            self.tables[cell] = self.curves[self.plan.curve_of(cell.strip())]
+        return True
+
+    def add(self, text: str, value: Decimal | None) -> bool:
+        """Score a value's text on every curve; False when the tables are full."""
+        if self.scored >= GROUPED_SCORES:
+            return False
+        for curve, table in self.curves.items():
+            table[text] = curve.scored(value)
+        self.scored += len(self.curves)
+        return True
+
+
+# Per KPI, in policy order: its cell's index, how the cell is read, its plan, the texts scored so far (on its
+# own curve), and for a KPI by group the index of its `by` cell and its texts by curve.
+KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult], int | None, CurveTexts | None]
 
 
 class ColumnReader:
@@ -35,9 +72,13 @@ class ColumnReader:
     def __init__(self, parser: RowParser, engine: Engine) -> None:
         self.parser = parser
         plans = {plan.code: plan for plan in engine.kpi_plans}
-        self.kpi_cells: list[KpiCell] = [
-            (index, column, plans[column.kpi], {}) for index, column in parser.columns if column.kpi
-        ]
+        groups = dict(parser.group_cells)
+        self.kpi_cells: list[KpiCell] = []
+        for index, column in parser.columns:
+            if column.kpi:
+                plan = plans[column.kpi]
+                at = None if plan.by is None else groups[plan.by]
+                self.kpi_cells.append((index, column, plan, {}, at, None if at is None else CurveTexts(plan)))
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
 
     def read(self, rows: list[list[str]]) -> Batch | None:
@@ -73,7 +114,12 @@ class ColumnReader:
     def _lookups(
         self, columns: list[tuple[str, ...]]
     ) -> tuple[list[list[Scored | KpiResult]], dict[str, list[Decimal]]]:
-        scored = [list(map(texts.__getitem__, columns[index])) for index, _, _, texts in self.kpi_cells]
+        scored = [
+            list(map(texts.__getitem__, columns[index]))
+            if by_group is None
+            else list(map(getitem, map(by_group.tables.__getitem__, columns[at]), columns[index]))  # type: ignore[index]
+            for index, _, _, texts, at, by_group in self.kpi_cells
+        ]
         numbers = {
             name: list(map(cache.__getitem__, columns[index])) for name, index, cache in self.parser.number_cells
         }
@@ -81,7 +127,11 @@ class ColumnReader:
 
     def _learn(self, columns: list[tuple[str, ...]]) -> bool:
         """Read and score the texts not met before; False when one is bad or the tables are full."""
-        for index, column, plan, texts in self.kpi_cells:
+        for index, column, plan, texts, at, by_group in self.kpi_cells:
+            if by_group is not None:
+                if not _learn_by_group(by_group, column, columns[at], columns[index]):  # type: ignore[index]
+                    return False
+                continue
             for text in set(columns[index]).difference(texts):
                 try:
                     value = column.value(text)
@@ -110,10 +160,29 @@ class ColumnReader:
 
     def remember(self, cells: list[str]) -> None:
         """After a row paid the general way: score its KPI texts that read well, for the rows after it."""
-        for index, column, plan, texts in self.kpi_cells:
+        for index, column, plan, texts, at, by_group in self.kpi_cells:
             value = column.cache.get(cells[index], _MISSING)
-            if value is not _MISSING:  # read well (the reader keeps only good texts, and not too many)
+            if value is _MISSING:  # not read well (the reader keeps only good texts, and not too many)
+                continue
+            if by_group is None:
                 texts[cells[index]] = plan.scored(value)
+            elif by_group.knows(cells[at]) and cells[index] not in by_group.own:  # type: ignore[index]
+                by_group.add(cells[index], value)
+
+
+def _learn_by_group(by_group: CurveTexts, column: Any, cells: tuple[str, ...], texts: tuple[str, ...]) -> bool:
+    """Learn a batch's new `by` cell texts, and read and score its new value texts on every curve."""
+    for cell in set(cells).difference(by_group.tables):
+        if not by_group.knows(cell):
+            return False
+    for text in set(texts).difference(by_group.own):
+        try:
+            value = column.value(text)
+        except CellError:
+            return False
+        if text not in column.cache or not by_group.add(text, value):
+            return False
+    return True
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:

@@ -200,6 +200,7 @@ def check_sources(policy: Policy, roster: Roster, metrics: list[str]) -> None:
     identity |= {f"review.by ({column})": column for column in policy.review.columns(agents)}
     teams = policy.teams
     identity |= {f"teams.{key}": getattr(teams, key) for key in ("site", "leads") if teams is not None}
+    identity |= {f"kpis.{code}.by": kpi.by for code, kpi in policy.kpis.items() if kpi.by is not None}
     in_roster = ", ".join(roster.header)
     problems = [
         f'{policy.path}: {key} reads column "{column}", which is not a column of {roster.source} ({in_roster})'

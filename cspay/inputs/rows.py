@@ -3,13 +3,12 @@ message for every bad cell with its row and column."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
 
-from cspay.cells import UNIT_PARSERS, CellError, clean, control_character, id_key, is_missing, parse_plain
+from cspay.cells import UNIT_PARSERS, CellError, clean, control_character, id_key, is_missing, parse_plain, text_key
 from cspay.currencies import EXAMPLES, is_currency
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
@@ -116,15 +115,11 @@ def kpi_only_columns(policy: Policy) -> frozenset[str]:
     return frozenset(kpis | (volumes - others))
 
 
-def _header_key(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
-
-
 def find_header(header: list[str], wanted: str) -> list[int]:
     """Indexes of the header cells naming `wanted`, ignoring case, spacing and width: more than one means
     the file is ambiguous (csat and CSAT), even when one of them is spelt exactly as wanted."""
-    key = _header_key(wanted)
-    return [i for i, name in enumerate(header) if name.strip() == wanted or _header_key(name) == key]
+    key = text_key(wanted)
+    return [i for i, name in enumerate(header) if name.strip() == wanted or text_key(name) == key]
 
 
 def doubled_column(source: str, header: list[str], wanted: str, places: list[int]) -> str:

@@ -292,8 +292,8 @@ class Ledger(ControlBook, YearReads):
             [(payslip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)],
         )
         self.db.executemany(
-            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out, by_column, "
+            "curve_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     payslip_id,
@@ -304,6 +304,8 @@ class Ledger(ControlBook, YearReads):
                     str(k.weight),
                     _text(k.contribution),
                     k.left_out,
+                    k.by,
+                    k.curve_group,
                 )
                 for k in slip.kpis
             ],

@@ -115,4 +115,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE run_inputs",
         "ALTER TABLE run_inputs_widened RENAME TO run_inputs",
     ),
+    (
+        # Group targets: a KPI by group keeps the column that picked its curve and the group whose curve
+        # scored it (NULL: the KPI's own score). NULL by_column: one curve for every agent, as recorded before.
+        "ALTER TABLE kpis ADD COLUMN by_column TEXT",
+        "ALTER TABLE kpis ADD COLUMN curve_group TEXT",
+    ),
 )

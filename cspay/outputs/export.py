@@ -12,7 +12,7 @@ from typing import IO, Any
 from cspay import __version__
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import BonusPiece, Line, Part, Payslip, Summaries, Summary
+from cspay.engine.types import BonusPiece, KpiResult, Line, Part, Payslip, Summaries, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -236,19 +236,7 @@ def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
         "bonus_before_gates": _plain(slip.bonus_before_gates),
         "capped": slip.capped,
         "lines": [_line_data(line) for line in slip.lines],
-        "kpis": [
-            {
-                "code": k.code,
-                "label": k.label,
-                "value": _text(k.value),
-                "score": _text(k.score),
-                "weight": _plain(k.weight),
-                "contribution": _text(k.contribution),
-                "position": k.position,
-                "left_out": k.left_out,
-            }
-            for k in slip.kpis
-        ],
+        "kpis": [kpi_data(k, slip.groups) for k in slip.kpis],
         "gates": [
             {
                 "condition": g.condition,
@@ -329,6 +317,24 @@ def _field_data(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return fields_data(value)
     return value
+
+
+def kpi_data(k: KpiResult, groups: dict[str, str]) -> dict[str, Any]:
+    """One KPI result as JSON-ready data; a KPI by group adds its column (`by`), the agent's cell in it
+    (`group`) and the group whose own curve applied (`curve_group`, null for the KPI's own score)."""
+    data = {
+        "code": k.code,
+        "label": k.label,
+        "value": _text(k.value),
+        "score": _text(k.score),
+        "weight": _plain(k.weight),
+        "contribution": _text(k.contribution),
+        "position": k.position,
+        "left_out": k.left_out,
+    }
+    if k.by is not None:
+        data |= {"by": k.by, "group": groups.get(k.by, ""), "curve_group": k.curve_group}
+    return data
 
 
 def summary_data(summary: Summary, consolidated: Any = None) -> dict[str, Any]:

@@ -121,14 +121,27 @@ class _BulkRun:
         """Read, pay and write rows one at a time."""
         accept, settle, general, write = self.parser.accept, self.engine.settle, self.general, self.write
         width, number_cells = self.parser.width, self.parser.number_cells
-        kpi_texts = [(index, texts) for index, _, _, texts in self.kpi_cells]
+        kpi_texts = [(index, texts) for index, _, _, texts, _, _ in self.kpi_cells]
+        # A KPI by group reads its texts in the table of the curve its `by` cell picks; policies without one
+        # keep the plain lookup.
+        grouped = [
+            (index, texts if by_group is None else None, at, by_group.tables if by_group else None)
+            for index, _, _, texts, at, by_group in self.kpi_cells
+        ]
+        by_group = any(tables is not None for _, _, _, tables in grouped)
         for line, cells in rows:
             if cells is None:
                 self.reader.unreadable(line)
                 continue
             if len(cells) == width:
                 try:
-                    scored = [texts[cells[index]] for index, texts in kpi_texts]
+                    if by_group:
+                        scored = [
+                            texts[cells[index]] if tables is None else tables[cells[at]][cells[index]]  # type: ignore[index]
+                            for index, texts, at, tables in grouped
+                        ]
+                    else:
+                        scored = [texts[cells[index]] for index, texts in kpi_texts]
                     numbers = {name: cache[cells[index]] for name, index, cache in number_cells}
                 except KeyError:
                     pass

@@ -86,7 +86,7 @@ def _kpis(view: dict[str, Any], words: Any) -> Table:
     for index, header in enumerate(view["kpi_headers"]):
         table.add_column(_text(header), justify="right" if index in (1, 3, 4, 5) else "left")
     for kpi in view["kpis"]:
-        where = "\n".join(text for text in (kpi["where"], kpi["note"]) if text)
+        where = "\n".join(text for text in (kpi["where"], kpi["curve"], kpi["note"]) if text)
         style = "" if kpi["counted"] else "dim"
         table.add_row(
             *(_text(kpi[key], style) for key in ("label", "value")),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from cspay.cells import is_missing
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
 from cspay.engine.moves import KpiLever, Outcome, Step, tidy
 from cspay.engine.rules import run_line_codes
@@ -131,12 +132,31 @@ def _kpi(kpi: KpiExplained, wording: Wording, *, short: bool = False) -> dict[st
         "label": kpi.label,
         "value": wording.value(kpi.unit, short_value(kpi.value) if short else kpi.value),
         "where": where(kpi, wording),
+        "curve": curve_text(kpi, words),
         "score": cut(kpi.score),
         "weight": str(kpi.weight),
         "contribution": cut(kpi.contribution),
         "note": note,
         "counted": kpi.left_out is None,
     }
+
+
+def curve_text(kpi: KpiExplained, words: Words) -> str:
+    """Whose targets scored a KPI by group: the agent's group's own, or the general ones and why; "" for
+    a KPI with one curve for everyone."""
+    return curve_words(words, kpi.by, kpi.curve_group, kpi.group or "")
+
+
+def curve_words(words: Words, by: str | None, curve_group: str | None, cell: str) -> str:
+    """Whose targets scored a KPI, from its `by` column, the group whose curve applied and the agent's cell
+    in that column; "" for a KPI with one curve for everyone."""
+    if by is None:
+        return ""
+    if curve_group is not None:
+        return words("curve.group", column=by, group=curve_group)
+    if is_missing(cell):
+        return words("curve.own_empty", column=by)
+    return words("curve.own", column=by, value=cell)
 
 
 def where(kpi: KpiExplained, wording: Wording) -> str:

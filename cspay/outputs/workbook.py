@@ -22,6 +22,7 @@ from cspay.i18n import Words
 from cspay.inputs.files import InputFile
 from cspay.outputs.export import SCORE_PLACES, several_currencies, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.view import curve_words
 from cspay.outputs.view_net import deduction_label
 from cspay.outputs.workbook_ledger import write_one_offs, write_versions
 from cspay.periods import Period
@@ -167,8 +168,9 @@ def payslip_row(
     ]
 
 
-def kpi_columns(words: Words) -> list[tuple[str, str]]:
-    """Who, which KPI, its value, score, weight and contribution, or why it was left out."""
+def kpi_columns(words: Words, *, by_group: bool = False) -> list[tuple[str, str]]:
+    """Who, which KPI, its value, score, weight and contribution, or why it was left out; under a policy
+    with a KPI by group, whose targets scored it."""
     return [
         (words("col.agent"), "text"),
         (words("col.name"), "text"),
@@ -178,11 +180,17 @@ def kpi_columns(words: Words) -> list[tuple[str, str]]:
         (words("xlsx.col.weight"), "number"),
         (words("xlsx.col.contribution"), "score"),
         (words("xlsx.col.left_out"), "text"),
+        *([(words("xlsx.col.targets"), "text")] if by_group else []),
     ]
 
 
 def kpi_row(slip: Payslip, kpi: KpiResult, reason: str | None) -> list[Any]:
     return [slip.agent_id, slip.name, kpi.label, kpi.value, kpi.score, kpi.weight, kpi.contribution, reason]
+
+
+def targets_cell(words: Words, slip: Payslip, kpi: KpiResult) -> str | None:
+    """Whose targets scored a KPI by group, as the payslip says it; None for a KPI with one curve."""
+    return curve_words(words, kpi.by, kpi.curve_group, slip.groups.get(kpi.by, "")) if kpi.by else None
 
 
 def left_out_reason(words: Words, policy: Policy, kpi: KpiResult) -> str | None:
@@ -402,7 +410,8 @@ def write_workbook(
         )
         columns = payslip_columns(policy, words, extra_codes, deductions)
         slips = Listing(book, words("xlsx.sheet.payslips"), columns)
-        kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
+        by_group = any(kpi.by is not None for kpi in policy.kpis.values())
+        kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words, by_group=by_group))
         codes = [code for code, _ in run_line_codes(policy, extra_codes)]
         withheld = ([code for code, _ in deductions[0]], [code for code, _ in deductions[1]])
         zeros = {code: zero(policy, code) for code in policy.paid_currencies}
@@ -416,7 +425,8 @@ def write_workbook(
             row = payslip_row(slip, codes, empty, withheld, currency=several)
             slips.add(row, kinds[slip.currency] if several else None)
             for kpi in slip.kpis:
-                kpis.add(kpi_row(slip, kpi, left_out_reason(words, policy, kpi)))
+                row = kpi_row(slip, kpi, left_out_reason(words, policy, kpi))
+                kpis.add([*row, targets_cell(words, slip, kpi)] if by_group else row)
         slips.finish()
         kpis.finish()
         write_summary(book, policy, words, summary or totals, breakdown, extra_codes, deductions)

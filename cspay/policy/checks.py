@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cspay.cells import is_missing, text_key
 from cspay.policy.currency_checks import currency_checks
-from cspay.policy.model import MONTHLY_PAY, Grade, Policy
+from cspay.policy.model import MONTHLY_PAY, Grade, LinearScore, Policy, Score
 from cspay.policy.values import HUNDRED
 
 
@@ -30,7 +31,7 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"), f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
-    return problems + period_checks(policy) + team_checks(policy) + currency_checks(policy)
+    return problems + group_checks(policy) + period_checks(policy) + team_checks(policy) + currency_checks(policy)
 
 
 def grade_checks(grades: list[Grade], where: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -90,6 +91,52 @@ def team_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     if teams is not None and teams.small_team == "site" and teams.site is None:
         problems.append((("teams", "small_team"), "small_team: site needs teams.site, the column naming the site"))
     return problems
+
+
+def group_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """A KPI's curves by group: `by` and `groups` together, each group named once and not as an empty cell,
+    and a group's linear curve running the way the KPI's own does (a KPI is better one way for everyone)."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for code, kpi in policy.kpis.items():
+        if kpi.by is not None and not kpi.groups:
+            problems.append(
+                (("kpis", code, "by"), f"by: {kpi.by} needs `groups`, a curve for each group with targets of its own")
+            )
+        if kpi.groups and kpi.by is None:
+            problems.append(
+                (("kpis", code, "groups"), "groups need `by`, the column whose text puts each agent in a group")
+            )
+        seen: dict[str, str] = {}
+        for name, curve in kpi.groups.items():
+            path = ("kpis", code, "groups", name)
+            first = seen.setdefault(text_key(name), name)
+            if is_missing(name):
+                problems.append(
+                    (path, f"{name!r} reads as an empty cell, which takes the KPI's own score; name the group")
+                )
+            elif first != name:
+                problems.append(
+                    (
+                        path,
+                        f"{name!r} is the group {first!r} again (names are compared ignoring case, width and spacing)",
+                    )
+                )
+            elif _runs_otherwise(kpi.score, curve):
+                way = "higher" if curve.higher_is_better else "lower"
+                problems.append(
+                    (
+                        path,
+                        f"this curve pays {way} values more, unlike the KPI's own score; a KPI is better the same "
+                        f"way for every group",
+                    )
+                )
+    return problems
+
+
+def _runs_otherwise(own: Score, curve: Score) -> bool:
+    """Whether two linear curves run in opposite directions (bands are checked by lint, CSP106)."""
+    linear = isinstance(own, LinearScore) and isinstance(curve, LinearScore)
+    return linear and own.higher_is_better != curve.higher_is_better
 
 
 SUMMED_UNITS = ("count", "points", "seconds")

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from cspay.cells import is_missing, text_key
 from cspay.currencies import CurrencyProblem, is_currency, minor_unit
 from cspay.policy.forms import either, nested
 from cspay.policy.metrics_spec import MetricsSpec
@@ -197,7 +198,9 @@ class Kpi(Model):
     column: Text
     unit: Unit
     weight: NonNegative
-    score: Score
+    score: Score  # with `by`: the curve of every agent whose group has none of its own
+    by: Text | None = None  # a column whose text puts each agent in a group: queue, shift, site …
+    groups: dict[str, Score] = {}  # with `by`: a group's own curve, by the group's name
     min_volume: MinVolume | None = None
     missing: Literal["error", "exclude"] = "error"
     aggregate: Aggregate = "mean"  # how a quarter's or year's months combine
@@ -210,6 +213,23 @@ class Kpi(Model):
         if self.aggregate != "weighted_mean" and self.weight_column is not None:
             raise ValueError("weight_column is only used by aggregate: weighted_mean")
         return self
+
+    def curves(self) -> list[tuple[str | None, Score]]:
+        """Every curve of the KPI: its own score (group None), then each group's, as the policy lists them."""
+        return [(None, self.score), *self.groups.items()]
+
+    def curve(self, group: str | None) -> Score:
+        """The curve of a group named as the policy names it; None, the KPI's own score."""
+        return self.score if group is None else self.groups[group]
+
+    def curve_group(self, text: str) -> str | None:
+        """The group whose curve scores an agent whose `by` cell holds `text`: the group named alike, ignoring
+        case, width and spacing; None (the KPI's own score) for an empty cell or a value with no curve of its
+        own."""
+        if not self.groups or is_missing(text):
+            return None
+        key = text_key(text)
+        return next((name for name in self.groups if text_key(name) == key), None)
 
 
 class Bonus(Model):
@@ -745,10 +765,12 @@ class Policy(Model):
         return any(role.team_share or role.paid_on != "own" for role in self.roles.values())
 
     def text_columns(self) -> list[str]:
-        """The metrics columns read as text besides identity: review's groups, and a team's site and leads."""
+        """The metrics columns read as text besides identity: review's groups, a team's site and leads, and
+        the column of each KPI's `by`."""
         teams = [self.teams.site, self.teams.leads] if self.teams is not None else []
         known = {self.agents.role, self.agents.team, "role", "team"}
-        found = [*self.review.columns(self.agents), *(name for name in teams if name and name not in known)]
+        named = [kpi.by for kpi in self.kpis.values() if kpi.by is not None]
+        found = [*self.review.columns(self.agents), *(name for name in teams if name and name not in known), *named]
         return list(dict.fromkeys(found))
 
     @property

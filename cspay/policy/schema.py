@@ -103,6 +103,10 @@ DESCRIPTIONS = {
         "score": "A linear curve {threshold, target, stretch} or a list of bands.",
         "min_volume": "Below this volume the KPI is left out and the other weights rescaled.",
         "missing": "error: an empty cell is an error; exclude: the KPI is left out for that agent.",
+        "by": "A column whose text puts each agent in a group (queue, shift …): a group in `groups` scores on "
+        "its own curve, any other value or an empty cell on `score`.",
+        "groups": "With `by`: a curve per group, by the group's name (case, width and spacing aside), e.g. "
+        "{complaints: {threshold: 70, target: 80, stretch: 88}}.",
     },
     "LinearScore": {
         "threshold": "Below it (above it, when lower is better) the score is 0; at it, at_threshold.",
@@ -185,6 +189,7 @@ def policy_schema() -> dict[str, Any]:
         _flatten(definitions, cls.__name__, cls.flattened)
     _prune(schema)
     _dated(definitions)
+    _groups_need_by(definitions["Kpi"])
     for name, keys in DESCRIPTIONS.items():
         properties = (schema if name == "Policy" else definitions[name])["properties"]
         for key, text in keys.items():
@@ -286,6 +291,14 @@ def _dated(definitions: dict[str, Any]) -> None:
                 "anyOf": [value, {"type": "array", "minItems": 1, "items": entry}],
                 "description": "A value, or a list of dated entries {from: YYYY-MM-DD, to: …, value: …}.",
             }
+
+
+def _groups_need_by(kpi: dict[str, Any]) -> None:
+    """`by` and `groups` come together, and a group has a name and a curve."""
+    kpi["dependentRequired"] = {"by": ["groups"], "groups": ["by"]}
+    groups = kpi["properties"]["groups"]
+    groups["minProperties"] = 1
+    groups["propertyNames"] = {"pattern": r"\S"}
 
 
 def _prune(schema: dict[str, Any]) -> None:

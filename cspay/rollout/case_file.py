@@ -293,7 +293,7 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
 
     agents = policy.agents
     read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period, agents.currency) if name}
-    read |= {column.name for column in needed_columns(policy)}
+    read |= {column.name for column in needed_columns(policy)} | set(policy.text_columns())
     known = sorted(str(name) for name in read)
     problems = []
     for parent, key in [(data, "defaults"), *((case, "row") for case in data["cases"])]:
