@@ -237,6 +237,8 @@ def metric_rows(count: int, *, repeating: bool, seed: int = 12) -> list[dict[str
         }
         for n in range(1, count + 1)
     ]
+
+
 # ---- metrics whose values rarely repeat, as exports computing them from counts write them ------------------
 
 
