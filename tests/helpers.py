@@ -11,8 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cspay.cells import id_key
 from cspay.engine.compiled import Engine
 from cspay.engine.types import AgentRow, Payslip
+from cspay.inputs.seen import AskedIds
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
@@ -269,3 +271,16 @@ def distinct_rows(count: int, seed: int = 12) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def close_ids(wanted: str, known: Iterable[str], limit: int = 5) -> list[str]:
+    """The ids of `known` one slip away from `wanted` (case, width and spacing aside), the likest first,
+    ties in the order given."""
+    asked, wanted_key = AskedIds([wanted], limit), id_key(wanted)
+    for order, agent_id in enumerate(known):
+        key = id_key(agent_id)
+        if key == wanted_key:  # the same id written another way: the likest of all
+            asked.keep(wanted_key, agent_id, order)
+        else:
+            asked.offer_all([agent_id], [key])
+    return asked.close_to(wanted)

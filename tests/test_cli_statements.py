@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import close_ids
 
 from cspay.cli import app
-from cspay.inputs.seen import close_ids
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
