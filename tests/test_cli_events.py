@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -437,3 +438,33 @@ def test_memory_limit_and_threads_are_taken_from_the_environment(runner: CliRunn
     """CSPAY_MEMORY_LIMIT and CSPAY_THREADS set the engine for a cron job as the options would."""
     result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY], env={"CSPAY_MEMORY_LIMIT": "tiny"})
     assert 2 == result.exit_code and 'expected an amount like 512MB or 2GB, got "tiny"' in result.stderr
+
+
+def _not_regular(tmp_path: Path, kind: str) -> str:
+    """A path that is not a regular file: a device, a named pipe, or a link to a device."""
+    if kind == "device":
+        return "/dev/zero"
+    if kind == "pipe":
+        path = tmp_path / "calls.csv"
+        os.mkfifo(path)
+        return str(path)
+    link = tmp_path / "calls-link.csv"
+    link.symlink_to("/dev/urandom")
+    return str(link)
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe", "link-to-device"])
+@pytest.mark.parametrize("where", ["metrics", "compute", "derived"])
+def test_an_export_that_is_not_a_regular_file_is_refused(
+    runner: CliRunner, tmp_path: Path, kind: str, where: str
+) -> None:
+    """A device or a pipe as the export (or derived file) is refused at once with exit 2, never read without end."""
+    path = _not_regular(tmp_path, kind)
+    command = {
+        "metrics": ["metrics", POLICY, path, *JANUARY],
+        "compute": ["compute", POLICY, path, *JANUARY, "--roster", ROSTER],
+        "derived": ["compute", POLICY, "--derived", path, *JANUARY, "--roster", ROSTER],
+    }[where]
+    result = runner.invoke(app, command)
+    assert 2 == result.exit_code, result.output
+    assert f"{path}: is not a regular file" in " ".join(result.output.split())
