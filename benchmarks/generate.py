@@ -1,9 +1,11 @@
 """Write a month of metrics for N agents under `policies/standard.yaml`, the same bytes every time.
 
 Each column is drawn from a modest set of realistic values, as real exports repeat, and some cells
-are written the way spreadsheets write them ("92.5%", "81%", "0:05:35").
+are written the way spreadsheets write them ("92.5%", "81%", "0:05:35"). With `--distinct`, CSAT, FCR and
+handle time are drawn from continuous curves and written with 4, 6 and 2 decimals (92.3517, 0.784225,
+317.72), as exports that compute them from counts write them: their values rarely repeat.
 
-Example: python benchmarks/generate.py --agents 100000 --out /tmp/agents.csv
+Example: python benchmarks/generate.py --agents 100000 --out /tmp/agents.csv --distinct
 """
 
 from __future__ import annotations
@@ -198,17 +200,54 @@ def pools() -> dict[str, Pool]:
     }
 
 
-def chunk_rows(rng: random.Random, column_pools: dict[str, Pool], first: int, count: int) -> Iterable[tuple]:
+@dataclass(frozen=True)
+class Continuous:
+    """A column whose values rarely repeat: a normal curve cut to [low, high], written with `places` decimals;
+    a `share` of the time as a percentage (a ratio times 100 when `ratio`, with two decimals fewer)."""
+
+    centre: float
+    spread: float
+    low: float
+    high: float
+    places: int
+    share: float = 0.0
+    ratio: bool = False
+
+    def draw(self, rng: random.Random, count: int) -> list[str]:
+        """`count` texts drawn at random from the curve."""
+        texts = []
+        for _ in range(count):
+            value = min(max(rng.gauss(self.centre, self.spread), self.low), self.high)
+            if self.share and rng.random() < self.share:
+                texts.append(f"{value * 100:.{self.places - 2}f}%" if self.ratio else f"{value:.{self.places}f}%")
+            else:
+                texts.append(f"{value:.{self.places}f}")
+        return texts
+
+
+def distinct_pools() -> dict[str, Continuous]:
+    """CSAT, FCR and handle time as exports computing them from counts write them: 4, 6 and 2 decimals."""
+    return {
+        "csat": Continuous(89.0, 6.0, 70.0, 100.0, 4, share=0.15),
+        "fcr": Continuous(0.78, 0.07, 0.55, 0.95, 6, share=0.1, ratio=True),
+        "aht_sec": Continuous(355.0, 45.0, 240.0, 480.0, 2),
+    }
+
+
+def chunk_rows(
+    rng: random.Random, column_pools: dict[str, Pool | Continuous], first: int, count: int
+) -> Iterable[tuple]:
     """Rows for agents first+1 .. first+count, drawn column by column."""
     ids = [f"A{n:07d}" for n in range(first + 1, first + count + 1)]
     drawn = {name: pool.draw(rng, count) for name, pool in column_pools.items()}
     return zip(ids, *(drawn[name] for name in COLUMNS[1:]), strict=True)
 
 
-def write_metrics(path: Path, agents: int, seed: int = SEED) -> None:
-    """Write the metrics CSV for `agents` agents to `path`; the same seed gives the same bytes."""
+def write_metrics(path: Path, agents: int, seed: int = SEED, *, distinct: bool = False) -> None:
+    """Write the metrics CSV for `agents` agents to `path`; the same seed gives the same bytes. `distinct`:
+    CSAT, FCR and handle time rarely repeat."""
     rng = random.Random(seed)
-    column_pools = pools()
+    column_pools: dict[str, Pool | Continuous] = {**pools(), **(distinct_pools() if distinct else {})}
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -222,9 +261,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=1_000_000, help="number of agents (default 1,000,000)")
     parser.add_argument("--out", type=Path, default=Path("agents.csv"), help="CSV file to write")
     parser.add_argument("--seed", type=int, default=SEED, help="random seed (default %(default)s)")
+    parser.add_argument(
+        "--distinct", action="store_true", help="CSAT, FCR and handle time with 4, 6 and 2 decimals: rarely repeating"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    write_metrics(args.out, args.agents, args.seed)
+    write_metrics(args.out, args.agents, args.seed, distinct=args.distinct)
     print(f"wrote {args.agents:,} agents to {args.out} in {time.perf_counter() - started:.1f} s")
 
 

@@ -6,7 +6,8 @@ it changes only when `policies/standard.yaml` does. It is the straightforward ve
 analyst would write: floats throughout, no validation of the input (the benchmark data is valid).
 Floats hold 0.78 as 0.78000000000000002665…, so it nudges by a tiny epsilon where a value that is
 exactly on a grade boundary or on a half cent could land a hair below it; with that, it matches an
-exact Decimal computation to the cent on the benchmark data.
+exact Decimal computation to the cent on the benchmark data. It runs under pandas 2 and 3 alike: a column
+of text is told from a numeric one by its dtype's kind, not by `object` (pandas 3 reads text as `str`).
 
 Example: python benchmarks/pandas_reference.py agents.csv payslips.csv
 """
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 BASE_PAY = {"L1": 5200.0, "L2": 6500.0}
 TARGET_BONUS = {"L1": 1800.0, "L2": 0.30 * 6500.0}
@@ -69,14 +71,14 @@ LINE_COLUMNS = [
 
 def plain(column: pd.Series) -> np.ndarray:
     """Plain numbers; a trailing % is dropped ("98.5%" is 98.5)."""
-    if column.dtype != object:
+    if is_numeric_dtype(column):
         return column.to_numpy(dtype=float)
     return column.str.rstrip("%").astype(float).to_numpy()
 
 
 def ratio(column: pd.Series) -> np.ndarray:
     """Ratios 0-1; "81%" is 0.81."""
-    if column.dtype != object:
+    if is_numeric_dtype(column):
         return column.to_numpy(dtype=float)
     per_cent = column.str.endswith("%").to_numpy()
     values = column.str.rstrip("%").astype(float).to_numpy()
@@ -85,7 +87,7 @@ def ratio(column: pd.Series) -> np.ndarray:
 
 def seconds(column: pd.Series) -> np.ndarray:
     """Seconds, or a duration h:mm:ss or m:ss ("0:05:35" is 335)."""
-    if column.dtype != object:
+    if is_numeric_dtype(column):
         return column.to_numpy(dtype=float)
     clock = column.str.contains(":", regex=False)
     values = np.empty(len(column))

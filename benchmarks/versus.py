@@ -14,11 +14,10 @@ Example: git archive main | tar -x -C /tmp/main && python benchmarks/versus.py /
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
-from run import DATA, ROOT, Tool, ensure_data, measure
+from run import OUT, ROOT, Measured, Path_, generate, measure
 
 BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'cspay'; from cspay.cli import main; main()"
 POLICY = ROOT / "policies" / "standard.yaml"
@@ -29,21 +28,22 @@ def cases(agents: int) -> list[tuple[str, list[str]]]:
     example = ROOT / "examples" / "standard-2026-11.csv"
     return [
         ("example, table", [str(POLICY), str(example)]),
-        (f"{agents:,} agents, csv", [str(POLICY), str(ensure_data(agents)), "-f", "csv", "--force", "-o"]),
+        (f"{agents:,} agents, csv", [str(POLICY), str(generate("repeating", agents)), "-f", "csv", "--force", "-o"]),
         (
             f"{agents // 10:,} agents, json",
-            [str(POLICY), str(ensure_data(agents // 10)), "-f", "json", "--force", "-o"],
+            [str(POLICY), str(generate("repeating", agents // 10)), "-f", "json", "--force", "-o"],
         ),
     ]
 
 
-def tools_for(name: str, arguments: list[str], trees: dict[str, Path]) -> list[Tool]:
+def tools_for(name: str, arguments: list[str], trees: dict[str, Path]) -> list[tuple[Measured, list[str]]]:
+    """Each tree's measurements of a case, and the command that runs it there."""
     tools = []
     for side, tree in trees.items():
-        output = DATA / "out" / f"versus-{side}-{name.split(',')[1].strip()}"
+        output = OUT / f"versus-{side}-{name.split(',')[1].strip()}"
         tail = [str(output)] if arguments[-1] == "-o" else []
         command = [sys.executable, "-c", BOOT, str(tree), "compute", *arguments, *tail]
-        tools.append(Tool(f"{side}", command, output))
+        tools.append((Measured(side, Path_(lambda _, command=command: command)), command))
     return tools
 
 
@@ -55,22 +55,22 @@ def main() -> None:
     options = parser.parse_args()
     if not (options.other / "cspay" / "__init__.py").is_file():
         sys.exit(f"{options.other}: no cspay/ here; expected a checkout of cspay")
-    (DATA / "out").mkdir(parents=True, exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     trees = {"this": ROOT, "other": options.other.resolve()}
     rows = []
     for name, arguments in cases(options.agents):
         print(f"{name}:", flush=True)
         tools = tools_for(name, arguments, trees)
         for round_number in range(options.repeat):
-            for tool in tools if round_number % 2 == 0 else tools[::-1]:
-                measure(tool)
+            for tool, command in tools if round_number % 2 == 0 else tools[::-1]:
+                measure(tool, command, OUT / f"versus-{tool.name}.log")
             print(
                 f"  run {round_number + 1}/{options.repeat}: "
-                + ", ".join(f"{tool.name} {tool.walls[-1]:.2f} s (cpu {tool.cpus[-1]:.2f} s)" for tool in tools),
+                + ", ".join(f"{tool.name} {tool.walls[-1]:.2f} s (cpu {tool.cpus[-1]:.2f} s)" for tool, _ in tools),
                 flush=True,
             )
-        this, other = (statistics.median(tool.walls) for tool in tools)
-        this_cpu, other_cpu = (statistics.median(tool.cpus) for tool in tools)
+        this, other = (tool.wall for tool, _ in tools)
+        this_cpu, other_cpu = (tool.cpu for tool, _ in tools)
         rows.append((name, this, other, this / other, this_cpu, other_cpu, this_cpu / other_cpu))
     print(f"\n{'case':<24} {'this s':>8} {'other s':>8} {'ratio':>6} {'this cpu':>9} {'other cpu':>9} {'ratio':>6}")
     for name, this, other, ratio, this_cpu, other_cpu, cpu_ratio in rows:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 
 # Cells that mean "no value"; a missing value is never read as zero.
 MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "-", "--", "—", "–", "nan", "null", "none"})
@@ -79,6 +81,36 @@ def text_key(text: str) -> str:
     """Text as compared when people name the same thing: full-width folded, spaces collapsed, case ignored
     (`Complaints `, `complaints`, `ｃｏｍｐｌａｉｎｔｓ` are one name)."""
     return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+# What shows nothing: spaces and separators (Z*), controls, format characters (zero-width space, joiners,
+# direction marks), surrogates, private-use and unassigned code points (C*), and the blank-looking letters.
+_BLANK_CATEGORIES = ("Z", "C")
+_BLANK = _INVISIBLE | {"\u2800"}  # and the braille blank
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything to a reader: not only spaces, zero-width or other invisible characters."""
+    return any(
+        unicodedata.category(character)[0] not in _BLANK_CATEGORIES and character not in _BLANK for character in text
+    )
+
+
+# What changes how a table reads without being text: controls, line and paragraph separators, direction
+# marks, embeddings, overrides and isolates.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with each control character written as an escape (\\x1b, \\u202e), so a table shows what is stored."""
+    if text.isprintable() and text.isascii():
+        return text
+    return _UNSHOWN.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def is_missing(text: str) -> bool:
@@ -221,6 +253,32 @@ def in_range(unit: str, value: Decimal) -> bool:
     """Whether a cell of this unit can hold `value`."""
     low, high = UNIT_RANGES[unit]
     return (low is None or value >= low) and (high is None or value <= high)
+
+
+# A column of cells each an unsigned decimal number of at most 15 digits before the point and 13 after, maybe
+# with a trailing % (joined by line breaks): every parser above reads such a cell as Decimal(text), a % aside.
+_PLAIN_COLUMN = re.compile(r"(?:\d{1,15}(?:\.\d{1,13})?%?\n)*\d{1,15}(?:\.\d{1,13})?%?", re.ASCII)
+PER_CENT_UNITS = {"percent": False, "ratio": True, "plain": False}  # reads a trailing %; divides by 100
+
+
+def plain_column(unit: str, texts: Sequence[str]) -> list[Decimal] | None:
+    """A whole column's values as the unit's parser (or parse_plain, for `plain`) reads each cell, when every
+    cell is a plain unsigned number in the unit's range; None when one needs the parser (which says why)."""
+    joined = "\n".join(texts)
+    if _PLAIN_COLUMN.fullmatch(joined) is None:
+        return None
+    if "%" not in joined:
+        values = list(map(Decimal, texts))
+    elif unit not in PER_CENT_UNITS:
+        return None
+    elif PER_CENT_UNITS[unit]:
+        values = [Decimal(text[:-1]) / HUNDRED if text[-1] == "%" else Decimal(text) for text in texts]
+    else:
+        values = list(map(Decimal, map(str.rstrip, texts, repeat("%"))))
+    low, high = UNIT_RANGES.get(unit, (None, None))
+    if (low is not None and min(values) < low) or (high is not None and max(values) > high):
+        return None
+    return values
 
 
 UNIT_PARSERS = {

@@ -47,6 +47,10 @@ class PayError(CspayError):
     """An agent's pay cannot be computed exactly: an amount would need more than Decimal's 28 digits."""
 
 
+class LedgerError(CspayError):
+    """The ledger cannot be opened (missing, damaged, not a ledger …), or refuses a write (a closed period …)."""
+
+
 class UsageProblem(CspayError):
     """The command asks for what the policy or its inputs cannot do: a usage error, exit 2, like a wrong
     option. `option` names the option or argument at fault (--period, METRICS …)."""

@@ -69,6 +69,12 @@ def period_of(day: date, kind: str) -> Period:
     return parse_period(labels.get(kind, str(day.year)))
 
 
+def months_of(period: Period) -> list[Period]:
+    """The months of a period, in order."""
+    first = period.first.year * 12 + period.first.month - 1
+    return [period_of(date(index // 12, index % 12 + 1, 1), "month") for index in range(first, first + period.months)]
+
+
 def earlier(period: Period, count: int) -> list[str]:
     """The labels of the `count` periods of the same kind before this one, the latest first."""
     step, first = period.months, period.first

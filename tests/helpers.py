@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cspay.cells import id_key
 from cspay.engine.compiled import Engine
 from cspay.engine.types import AgentRow, Payslip
+from cspay.inputs.seen import AskedIds
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
@@ -248,3 +251,75 @@ def gross_payslip(gross: str | Decimal, agent_id: str = "A001", **numbers: str |
         agent_id, "", "L1", "", 2, (), None, None, None, None, Decimal(0), Decimal(0), (), False, Decimal(1),
         [Line("base_pay", "Base pay", Decimal(gross))], numbers={key: Decimal(value) for key, value in numbers.items()},
     )  # fmt: skip
+
+
+def metric_rows(count: int, *, repeating: bool, seed: int = 12) -> list[dict[str, str]]:
+    """Rows of the standard policy's columns: values from small sets, as exports with rounded figures have
+    them, or with 4-6 decimals that rarely repeat, as exports computing CSAT and FCR from counts do."""
+    draw = random.Random(seed)
+
+    def value(low: float, high: float, places: int, choices: tuple[str, ...]) -> str:
+        return draw.choice(choices) if repeating else f"{draw.uniform(low, high):.{places}f}"
+
+    return [
+        {
+            "agent_id": f"A{n:06d}",
+            "role": "L2" if n % 4 == 0 else "L1",
+            "name": f"Agent {n}",
+            "csat": value(70, 100, 4, ("92.5", "88", "95.5%", "79.9", "100")),
+            "surveys": str(draw.randrange(0, 120)),
+            "fcr": value(0.5, 0.99, 6, ("0.81", "77%", "0.6", "0.9")),
+            "aht_sec": value(200, 500, 2, ("335", "0:06:10", "420", "290.5")),
+            "qa_score": value(50, 100, 4, ("88", "92.5", "75")),
+            "attendance": value(85, 100, 4, ("98.5", "94", "100")),
+            "worked_days": draw.choice(("21.75", "21.75", "21.75", "10", "23")),
+            "valid_complaints": str(draw.randrange(0, 4)),
+            "tickets": str(draw.randrange(500, 1200)),
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+# ---- metrics whose values rarely repeat, as exports computing them from counts write them ------------------
+
+
+def distinct_rows(count: int, seed: int = 12) -> list[dict[str, str]]:
+    """Agents of the contract policy whose CSAT, FCR and handle time carry 4, 6 and 2 decimals (some as a
+    percentage), so that hardly a value repeats; the other columns repeat as real exports do."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        csat = min(max(rng.gauss(89, 6), 70), 100)
+        fcr = min(max(rng.gauss(0.78, 0.07), 0.55), 0.95)
+        rows.append(
+            {
+                "agent_id": f"D{i:06d}",
+                "role": "L2" if i % 4 == 0 else "L1",
+                "name": f"Agent {i % 41}",
+                "csat": f"{csat:.4f}%" if i % 7 == 0 else f"{csat:.4f}",
+                "surveys": str(i % 60),
+                "fcr": f"{fcr * 100:.4f}%" if i % 9 == 0 else f"{fcr:.6f}",
+                "aht_sec": f"{min(max(rng.gauss(355, 45), 240), 480):.2f}",
+                "qa_score": str(55 + i % 45),
+                "attendance": str(90 + i % 11),
+                "worked_days": ["21.75", "10", "23", "15.5"][i % 4],
+                "valid_complaints": str(i % 6),
+                "tickets": str(700 + i % 500),
+            }
+        )
+    return rows
+
+
+def close_ids(wanted: str, known: Iterable[str], limit: int = 5) -> list[str]:
+    """The ids of `known` one slip away from `wanted` (case, width and spacing aside), the likest first,
+    ties in the order given."""
+    asked, wanted_key = AskedIds([wanted], limit), id_key(wanted)
+    for order, agent_id in enumerate(known):
+        key = id_key(agent_id)
+        if key == wanted_key:  # the same id written another way: the likest of all
+            asked.keep(wanted_key, agent_id, order)
+        else:
+            asked.offer_all([agent_id], [key])
+    return asked.close_to(wanted)

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, QUEUE_HEADER, by_queue, csv_text, iter_payslips, policy_from, write_yaml
+from helpers import DATA, QUEUE_HEADER, by_queue, csv_text, distinct_rows, iter_payslips, policy_from, write_yaml
 
+from cspay.engine import columnar
+from cspay.engine.compiled import Engine
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError
+from cspay.inputs.columns import TEXTS_LIMIT, ColumnReader
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.export import write_csv
 from cspay.outputs.fast_csv import BATCH_ROWS, pay_to_csv
@@ -91,6 +94,56 @@ def test_many_batches_of_varied_rows_are_paid_alike(standard: Policy, tmp_path: 
     assert 3 * BATCH_ROWS + 17 == bulk[1].headcount
 
 
+def test_rarely_repeating_values_are_paid_alike(standard: Policy, tmp_path: Path) -> None:
+    """Metrics with 4-6 decimals, well past what the tables keep, give the same bytes and totals both ways."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(TEXTS_LIMIT + 3 * BATCH_ROWS)), encoding="utf-8")
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert TEXTS_LIMIT + 3 * BATCH_ROWS == bulk[1].headcount
+
+
+def test_bad_cells_past_full_tables_are_reported_alike(standard: Policy, tmp_path: Path) -> None:
+    """A bad, missing or out-of-range cell among rarely repeating values, after the tables are full, is
+    reported at the same row both ways, and the other rows are paid alike."""
+    rows = distinct_rows(TEXTS_LIMIT + 2 * BATCH_ROWS)
+    rows[TEXTS_LIMIT + 10]["csat"] = "101.0000"
+    rows[TEXTS_LIMIT + 600]["fcr"] = "0,784225"
+    rows[TEXTS_LIMIT + 700]["aht_sec"] = ""
+    rows[TEXTS_LIMIT + 800]["tickets"] = "-5.25"
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    bulk = bulk_way(standard, path)
+    assert general_way(standard, path) == bulk
+    assert [TEXTS_LIMIT + 12, TEXTS_LIMIT + 602, TEXTS_LIMIT + 702] == [
+        int(re.search(r"row (\d+)", line)[1]) for line in bulk[2]
+    ]
+
+
+def test_full_tables_keep_a_batch_columnar(standard: Policy, tmp_path: Path) -> None:
+    """Once a column's table of texts is full, a batch of values never met is still read column by column,
+    and the table grows no further."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(TEXTS_LIMIT + 3 * BATCH_ROWS)), encoding="utf-8")
+    reader = MetricsReader(path, standard)
+    columns = ColumnReader(reader.parser, Engine(standard))
+    batches = [rows for first, rows in reader.batches(BATCH_ROWS) if first is not None]
+    read = [columns.read(rows) for rows in batches]  # type: ignore[arg-type]
+    assert [] == [i for i, batch in enumerate(read) if batch is None]
+    assert all(len(texts) <= TEXTS_LIMIT for _, _, _, texts, _ in columns.kpi_cells)
+
+
+def test_full_pay_and_line_tables_keep_paying_alike(
+    standard: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for one pay and one adjustment line only, batches needing many are still paid alike."""
+    monkeypatch.setattr(columnar, "MAX_PAYS", 1)
+    monkeypatch.setattr(columnar, "MEMO_LIMIT", 1)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(2 * BATCH_ROWS)), encoding="utf-8")
+    assert general_way(standard, path) == bulk_way(standard, path)
+
+
 def test_bad_rows_among_many_are_reported_alike(standard: Policy, tmp_path: Path) -> None:
     """Blank, short, totals, bad-cell, unknown-role, undecodable, repeated and multi-line rows in big
     batches give the same problems, at the same rows, and the same CSV both ways."""
@@ -140,19 +193,48 @@ def test_kpis_by_queue_are_paid_alike(standard_data: dict[str, Any], tmp_path: P
     assert [] == bulk[2]
 
 
-@pytest.mark.parametrize(("table", "room"), [("GROUPED_TEXTS", 5), ("GROUPED_SCORES", 30)])
-def test_a_kpi_by_group_with_more_texts_than_its_tables_hold_is_paid_alike(
-    standard_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, room: int
+@pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
+def test_a_kpi_by_group_in_many_groups_is_paid_alike_column_by_column(
+    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]]
 ) -> None:
-    """When a KPI by group's `by` texts or scored texts outgrow their tables, rows go the general way and
-    still agree."""
-    monkeypatch.setattr(f"cspay.inputs.columns.{table}", room)
+    """A KPI by group over many queues (spelt as exports spell them), on values that repeat and values that
+    do not: every plain batch is paid column by column, with the general way's bytes and totals."""
     policy = policy_from(by_queue(standard_data))
-    queues = ["complaints", "sales", *(f"q{i}" for i in range(40))]
-    rows = [row | {"queue": queues[i % 42]} for i, row in enumerate(varied_rows(BATCH_ROWS + 50))]
+    queues = ["complaints", "sales", "Complaints ", "", *(f"q{i}" for i in range(40))]
+    month = [row | {"queue": queues[i % len(queues)]} for i, row in enumerate(rows(2 * BATCH_ROWS))]
     path = tmp_path / "m.csv"
-    path.write_text(csv_text(rows, header=QUEUE_HEADER), encoding="utf-8")
+    path.write_text(csv_text(month, header=QUEUE_HEADER), encoding="utf-8")
     assert general_way(policy, path) == bulk_way(policy, path)
+    if rows is distinct_rows:  # every cell plain: no batch is left to the general way
+        reader, engine = MetricsReader(path, policy), Engine(policy)
+        columns, paying = ColumnReader(reader.parser, engine), columnar.Columnar(engine)
+        batches = [columns.read(rows) for first, rows in reader.batches(BATCH_ROWS) if first is not None]  # type: ignore[arg-type]
+        assert [True, True] == [batch is not None and paying.pay(batch) for batch in batches]
+
+
+@pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
+def test_score_basis_is_paid_alike_on_values_that_repeat_or_not(
+    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]]
+) -> None:
+    """Under `basis: score` (a bonus of its own for nearly every agent, cut by gates and the cap, prorated)
+    the batch path gives the general path's bytes and totals, on values that repeat and values that do not."""
+    standard_data["bonus"]["basis"] = "score"
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows(3 * BATCH_ROWS + 11)), encoding="utf-8")
+    assert general_way(policy, path) == bulk_way(policy, path)
+
+
+def test_score_basis_batches_are_paid_column_by_column(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """Under `basis: score` every plain batch is paid by the columnar path, none left to row by row."""
+    standard_data["bonus"]["basis"] = "score"
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(distinct_rows(2 * BATCH_ROWS)), encoding="utf-8")
+    reader, engine = MetricsReader(path, policy), Engine(policy)
+    columns, paying = ColumnReader(reader.parser, engine), columnar.Columnar(engine)
+    batches = [columns.read(rows) for first, rows in reader.batches(BATCH_ROWS) if first is not None]  # type: ignore[arg-type]
+    assert [True, True] == [batch is not None and paying.pay(batch) for batch in batches]
 
 
 @pytest.mark.parametrize("name", ["=HYPERLINK(1)", "Lin, Ada", 'Ada "A" Lin', "+86 555", "  "])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cspay.cells import (
     MOST_SIGNIFICANT,
@@ -20,6 +23,7 @@ from cspay.cells import (
     parse_plain,
     parse_points,
     parse_ratio,
+    plain_column,
 )
 
 
@@ -267,3 +271,44 @@ def test_control_characters_are_found(text: str, expected: str) -> None:
 def test_ordinary_text_has_no_control_character(text: str) -> None:
     """Letters of any script, spaces, and the joiners of emoji are ordinary text."""
     assert control_character(text) is None
+
+
+_COLUMN_PARSERS = {
+    "percent": parse_percent,
+    "ratio": parse_ratio,
+    "seconds": parse_duration,
+    "points": parse_points,
+    "count": parse_count,
+    "plain": parse_plain,
+}
+_CELL_TEXTS = [
+    *["92.3517", "0.784225", "317.72", "100", "100.0000", "0", "007", "81%", "78.4225%", "101", "100.0001%"],
+    *["1.5", "0.5%", "999999999999999", "1000000000000000", "0.0000000000001", "0.00000000000001", "5.", ".5"],
+    *["-1", "+2", " 92.5", "92.5 ", "1e3", "0:05:35", "5:00", "９５", "", "N/A", "1,234", "92,5", "%", "5%%"],
+]
+
+
+def _cell_or_none(read: Any, text: str) -> str | None:
+    try:
+        value = read(text)
+    except CellError:
+        return None
+    return None if value is None else str(value)
+
+
+@pytest.mark.parametrize("unit", sorted(_COLUMN_PARSERS))
+@pytest.mark.parametrize("text", _CELL_TEXTS)
+def test_a_plain_column_reads_each_cell_as_its_parser_does(unit: str, text: str) -> None:
+    """A column read at once gives each cell's value digit for digit as the unit's parser, or None (then the
+    parser reads it and says why) -- never a value the parser would refuse."""
+    read = plain_column(unit, ["50", text, "0.25"])
+    if read is not None:
+        assert [_cell_or_none(_COLUMN_PARSERS[unit], text) for text in ("50", text, "0.25")] == list(map(str, read))
+
+
+@given(st.lists(st.decimals(min_value=0, max_value=1000, places=6, allow_nan=False), min_size=1, max_size=40))
+def test_plain_numbers_with_decimals_are_read_at_once(values: list[Decimal]) -> None:
+    """A column of unsigned numbers with up to 6 decimals, some as percentages, is read at once, as the
+    ratio parser reads each."""
+    texts = [f"{value / 10:f}%" if i % 3 == 0 else f"{value / 1000:f}" for i, value in enumerate(values)]
+    assert [str(parse_ratio(text)) for text in texts] == list(map(str, plain_column("ratio", texts) or []))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,33 @@ def test_json_amounts_are_never_in_exponent_form(runner, tmp_path):
     assert 0 == result.exit_code, result.stderr
     strings = re.findall(r'"(-?[0-9][^"]*)"', result.stdout)
     assert strings and not [text for text in strings if "E" in text]
+
+
+def test_a_run_past_the_drawn_rows_is_a_plain_table_with_every_amount(runner, tmp_path, monkeypatch):
+    """Past DRAWN_ROWS payslips the table is written plainly, one line per agent in file order, each with the
+    gross `--format csv` pays, aligned as the first rows need, then a sentence and the summary."""
+    import csv as csv_module
+
+    from helpers import csv_text, distinct_rows
+
+    from cspay.cli import compute
+
+    monkeypatch.setattr(compute, "DRAWN_ROWS", 5)
+    month = tmp_path / "m.csv"
+    month.write_text(csv_text(distinct_rows(40)), encoding="utf-8")
+    table = runner.invoke(app, ["compute", POLICY, str(month)])
+    paid = runner.invoke(app, ["compute", POLICY, str(month), "--format", "csv"])
+    assert 0 == table.exit_code, table.output
+    rows = list(csv_module.DictReader(paid.stdout.splitlines()))
+    lines = [line for line in table.stdout.splitlines() if line.startswith("D0")]
+    assert [row["agent_id"] for row in rows] == [line.split()[0] for line in lines]
+    assert [f"{Decimal(row['gross']):,}" for row in rows] == [line.split()[-1] for line in lines]
+    assert 1 == len({len(line) for line in lines[:6]})  # the columns are as wide as the first rows need
+    assert "past 5 agents" in table.stdout and "Headcount" in table.stdout
+
+
+def test_a_run_within_the_drawn_rows_is_drawn(runner):
+    """Up to DRAWN_ROWS payslips the table is drawn with its rules, and no sentence about a plain table."""
+    result = runner.invoke(app, ["compute", POLICY, MONTH])
+    assert 0 == result.exit_code, result.output
+    assert "│ A001" in result.stdout and "written plainly" not in result.stdout

@@ -78,7 +78,7 @@ def test_a_blank_by_is_a_usage_error(runner, ledger, command):
     extra = ["--accept", "--note", "x"] if command[0] == "dispute" else []
     result = invoke(runner, *command, *extra, "--ledger", ledger, "--by", " ")
     assert 2 == result.exit_code
-    assert "Invalid value for --by: expected a name" in result.stderr
+    assert "Invalid value for --by: expected a visible name" in result.stderr
 
 
 def test_runs_json_has_each_versions_state_and_steps(runner, ledger):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -306,3 +307,179 @@ def test_metrics_speaks_chinese_with_lang_zh(runner: CliRunner) -> None:
     """--lang zh gives cspay's own words from the Chinese catalog."""
     result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY, "--lang", "zh"])
     assert (0, f"{CALLS}：读取 6 行，2021-01 内 5 行，期外 1 行未计入。\n") == (result.exit_code, result.stderr)
+
+
+# ---- the query for a warehouse, and figures derived there ---------------------------------------------
+
+
+def derived_in_duckdb(tmp_path: Path, policy: str, export: str, period: str) -> Path:
+    """`cspay metrics --sql` for DuckDB, run by DuckDB on the export loaded as a table, saved as CSV."""
+    import duckdb
+
+    sql = CliRunner().invoke(app, ["metrics", policy, "--sql", "--period", period, "--table", "calls"]).stdout
+    result = tmp_path / "derived.csv"
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE calls AS SELECT * FROM read_csv('{export}', all_varchar = true)")
+        con.execute(f"COPY ({sql.rstrip().rstrip(';')}) TO '{result}' (HEADER)")
+    return result
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "trino", "bigquery", "postgres"])
+def test_metrics_sql_prints_the_query_for_each_dialect(runner: CliRunner, dialect: str) -> None:
+    """--sql prints a heading saying what the query is for, then the query translated for the dialect."""
+    result = runner.invoke(app, ["metrics", POLICY, "--sql", "--dialect", dialect, *JANUARY])
+    assert 0 == result.exit_code, result.output
+    assert result.stdout.startswith("-- The metrics of events-test 1") and result.stdout.rstrip().endswith(";")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ([CALLS, "--sql"], "Invalid value for EVENTS: --sql prints the query and reads no export; leave EVENTS out"),
+        (["--sql", "-f", "csv"], "Invalid value for --format: --sql prints SQL; --format applies to the derived "
+                                 "metrics"),
+        ([], "Invalid value for EVENTS: give the raw export, or --sql to print the query instead"),
+        (["--sql", "--dialect", "oracle"], "'oracle' is not one of 'duckdb', 'spark', 'trino', 'bigquery', 'postgres'"),
+    ],
+    ids=["export with --sql", "format with --sql", "no export", "unknown dialect"],
+)  # fmt: skip
+def test_metrics_sql_usage_errors(runner: CliRunner, arguments: list[str], error: str) -> None:
+    """--sql reads no export and writes SQL: an export, a format or an unknown dialect is a usage error."""
+    result = runner.invoke(app, ["metrics", POLICY, *arguments, *JANUARY])
+    assert 2 == result.exit_code and error in result.stderr
+
+
+def test_metrics_sql_is_written_to_output(runner: CliRunner, tmp_path: Path) -> None:
+    """--sql --output writes the query to a file, as every output is written."""
+    target = tmp_path / "metrics.sql"
+    result = runner.invoke(app, ["metrics", POLICY, "--sql", *JANUARY, "-o", str(target)])
+    assert (0, "SELECT") == (result.exit_code, target.read_text(encoding="utf-8").split("\n")[3].strip())
+
+
+def test_compute_from_warehouse_figures_pays_as_from_the_export(runner: CliRunner, tmp_path: Path) -> None:
+    """The --sql query's result, read with --derived, pays every agent what the raw export pays them."""
+    derived = derived_in_duckdb(tmp_path, POLICY, CALLS, "2021-01")
+    from_export = runner.invoke(app, ["compute", POLICY, CALLS, *JANUARY, "--roster", ROSTER, "-f", "csv"])
+    from_derived = runner.invoke(app, ["compute", POLICY, "--derived", str(derived), *JANUARY, "--roster", ROSTER,
+                                       "-f", "csv"])  # fmt: skip
+    assert (0, from_export.stdout) == (from_derived.exit_code, from_derived.stdout)
+    assert f"{derived}: figures of 2 agents in 2021-01, derived elsewhere from 5 rows.\n" == from_derived.stderr
+
+
+def test_pwc_quarter_from_warehouse_figures_pays_as_from_the_export(runner: CliRunner, pwc_csv: Path,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    """The PwC quarter paid from the warehouse query's result is the quarter paid from the export."""
+    policy, roster = (
+        str(ROOT / "examples" / "pwc" / "policy-quarterly.yaml"),
+        str(ROOT / "examples" / "pwc" / "roster-2021q1.csv"),
+    )
+    derived = derived_in_duckdb(tmp_path, policy, str(pwc_csv), "2021-Q1")
+    quarter = ["--period", "2021-Q1", "--roster", roster, "-f", "csv"]
+    from_export = runner.invoke(app, ["compute", policy, str(pwc_csv), *quarter])
+    from_derived = runner.invoke(app, ["compute", policy, "--derived", str(derived), *quarter])
+    assert (0, 0, from_export.stdout) == (from_export.exit_code, from_derived.exit_code, from_derived.stdout)
+
+
+def test_metrics_csv_is_accepted_as_derived_figures(runner: CliRunner, tmp_path: Path) -> None:
+    """A `cspay metrics --format csv` file is a file of derived metrics too: payslip and statements read it."""
+    derived = tmp_path / "january.csv"
+    runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY, "-f", "csv", "-o", str(derived)])
+    inputs = ["--derived", str(derived), *JANUARY, "--roster", ROSTER]
+    slip = runner.invoke(app, ["payslip", POLICY, "A2", *inputs, "-f", "json"])
+    pages = runner.invoke(app, ["statements", POLICY, *inputs, "--out", str(tmp_path / "pages")])
+    assert (0, "3720.00", 0) == (slip.exit_code, json.loads(slip.stdout)["payslips"][0]["gross"], pages.exit_code)
+
+
+def test_compare_reads_derived_figures(runner: CliRunner, tmp_path: Path) -> None:
+    """compare runs both policies on a file of derived metrics as on the export."""
+    derived = derived_in_duckdb(tmp_path, POLICY, CALLS, "2021-01")
+    options = [*JANUARY, "--roster", ROSTER, "-f", "csv"]
+    from_export = runner.invoke(app, ["compare", POLICY, POLICY, CALLS, *options])
+    from_derived = runner.invoke(app, ["compare", POLICY, POLICY, "--derived", str(derived), *options])
+    assert (0, from_export.stdout) == (from_derived.exit_code, from_derived.stdout)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ([CALLS, "--derived", CALLS], "Invalid value for --derived: gives the derived metrics in place of the raw "
+                                      "export: leave METRICS out"),
+        ([], "Invalid value for METRICS...: give the metrics file(s), or --derived FILE"),
+        (["--derived", CALLS, "--memory-limit", "lots"], "Invalid value for --memory-limit: expected an amount like "
+                                                         '512MB or 2GB, got "lots"'),
+    ],
+    ids=["both", "neither", "memory limit"],
+)  # fmt: skip
+def test_compute_derived_usage_errors(runner: CliRunner, arguments: list[str], error: str) -> None:
+    """--derived replaces the export; giving both, or neither, or a memory limit that is no amount, is exit 2."""
+    result = runner.invoke(app, ["compute", POLICY, *arguments, *JANUARY, "--roster", ROSTER])
+    assert (2, f"Error: {error}") == (result.exit_code, result.stderr.splitlines()[-1])
+
+
+def test_compute_derived_needs_a_metrics_policy(runner: CliRunner) -> None:
+    """A policy without a metrics: section has no metric list to check derived figures against."""
+    policy = str(Path(__file__).parent / "data" / "standard.yaml")
+    result = runner.invoke(app, ["compute", policy, "--derived", CALLS, *JANUARY])
+    assert 2 == result.exit_code and "needs a policy with a metrics: section" in result.stderr
+
+
+def test_metrics_reads_a_parquet_export(runner: CliRunner, tmp_path: Path) -> None:
+    """A Parquet export gives the CSV export's audit file."""
+    import duckdb
+
+    parquet = tmp_path / "calls.parquet"
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{CALLS}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)")
+    runs = [
+        runner.invoke(app, ["metrics", POLICY, path, *JANUARY, "-f", "csv"]).stdout for path in (CALLS, str(parquet))
+    ]
+    assert runs[0] == runs[1]
+
+
+def test_memory_limit_and_threads_are_taken_from_the_environment(runner: CliRunner) -> None:
+    """CSPAY_MEMORY_LIMIT and CSPAY_THREADS set the engine for a cron job as the options would."""
+    result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY], env={"CSPAY_MEMORY_LIMIT": "tiny"})
+    assert 2 == result.exit_code and 'expected an amount like 512MB or 2GB, got "tiny"' in result.stderr
+
+
+def _not_regular(tmp_path: Path, kind: str) -> str:
+    """A path that is not a regular file: a device, a named pipe, or a link to a device."""
+    if kind == "device":
+        return "/dev/zero"
+    if kind == "pipe":
+        path = tmp_path / "calls.csv"
+        os.mkfifo(path)
+        return str(path)
+    link = tmp_path / "calls-link.csv"
+    link.symlink_to("/dev/urandom")
+    return str(link)
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe", "link-to-device"])
+@pytest.mark.parametrize("where", ["metrics", "compute", "derived"])
+def test_an_export_that_is_not_a_regular_file_is_refused(
+    runner: CliRunner, tmp_path: Path, kind: str, where: str
+) -> None:
+    """A device or a pipe as the export (or derived file) is refused at once with exit 2, never read without end."""
+    path = _not_regular(tmp_path, kind)
+    command = {
+        "metrics": ["metrics", POLICY, path, *JANUARY],
+        "compute": ["compute", POLICY, path, *JANUARY, "--roster", ROSTER],
+        "derived": ["compute", POLICY, "--derived", path, *JANUARY, "--roster", ROSTER],
+    }[where]
+    result = runner.invoke(app, command)
+    assert 2 == result.exit_code, result.output
+    assert f"{path}: is not a regular file" in " ".join(result.output.split())
+
+
+def test_a_run_from_warehouse_figures_is_recorded_with_its_file(runner: CliRunner, tmp_path: Path) -> None:
+    """compute --record from --derived records the run, and the ledger names the file as derived metrics."""
+    import sqlite3
+
+    derived = derived_in_duckdb(tmp_path, POLICY, CALLS, "2021-01")
+    ledger = tmp_path / "pay.db"
+    result = runner.invoke(app, ["compute", POLICY, "--derived", str(derived), *JANUARY, "--roster", ROSTER,
+                                 "--record", "--ledger", str(ledger), "--quiet"])  # fmt: skip
+    assert 0 == result.exit_code, result.output
+    with sqlite3.connect(ledger) as db:
+        kinds = db.execute("SELECT kind, path FROM run_inputs ORDER BY rowid").fetchall()
+    assert [("derived", str(derived)), ("roster", ROSTER)] == kinds

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import close_ids
 
 from cspay.cli import app
-from cspay.cli.statements import close_ids
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
@@ -132,13 +132,22 @@ def test_statements_refuse_to_replace_without_force(runner, tmp_path):
     (out / "A001.html").write_text("kept", encoding="utf-8")
     result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out)])
     assert 1 == result.exit_code
-    assert (
-        f"Error: {out}: 5 of the files exist (A001.html, 007.html, A003.html, A004.html, index.html); "
-        f"pass --force to replace them\n"
-    ) == result.stderr
+    assert f"Error: {out}: 1 of the files exist (index.html); pass --force to replace them\n" == result.stderr
     assert "kept" == (out / "A001.html").read_text(encoding="utf-8")
     assert 0 == runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out), "--force"]).exit_code
     assert "kept" != (out / "A001.html").read_text(encoding="utf-8")
+
+
+def test_pages_that_would_be_replaced_are_all_named_and_nothing_is_written(runner, tmp_path):
+    """Without an index.html, earlier pages are found as the pages are made: all named, the folder unchanged."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("A003.html", "A001.html"):
+        (out / name).write_text("kept", encoding="utf-8")
+    result = runner.invoke(app, ["statements", POLICY, MONTH, "--out", str(out)])
+    assert 1 == result.exit_code
+    assert f"Error: {out}: 2 of the files exist (A001.html, A003.html); pass --force to replace them\n" == result.stderr
+    assert ["A001.html", "A003.html"] == sorted(path.name for path in out.iterdir())
 
 
 def test_statements_into_a_file_is_an_error(runner, tmp_path):

@@ -99,3 +99,13 @@ def test_the_ledger_counts_the_team_part_as_bonus(runner, tmp_path):
     assert [("2026-11", "1160.00", "6160.00")] == [
         (period["period"], period["bonus"], period["gross"]) for period in json.loads(result.stdout)
     ]
+
+
+def test_a_payslip_asked_by_id_is_paid_with_the_whole_team(runner):
+    """Asked for one agent, payslip pays every member still (a team's result counts them all): each agent's
+    gross is the one compute pays."""
+    computed = json.loads(runner.invoke(app, ["compute", POLICY, MONTH, "--format", "json"]).stdout)["payslips"]
+    for slip in computed:
+        result = runner.invoke(app, ["payslip", POLICY, MONTH, slip["agent_id"], "--format", "json"])
+        assert 0 == result.exit_code, result.output
+        assert slip["gross"] == json.loads(result.stdout)["payslips"][0]["gross"]

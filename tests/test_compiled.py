@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from reference_pay import reference_payslip
 
 from cspay.engine.compiled import Engine
+from cspay.engine.plans import SCORED_LIMIT
 from cspay.engine.types import Payslip
 from cspay.outputs.export import payslip_data
 from cspay.policy.loader import load_document, load_policy
+from cspay.policy.model import Policy
 
 POLICY = load_policy(STANDARD)
 STANDARD_DATA = load_document(STANDARD).data
@@ -103,3 +105,13 @@ def test_kpis_set_on_an_engine_payslip_are_kept() -> None:
     slip = Engine(POLICY).payslip(agent_row())
     slip.kpis = ()
     assert () == slip.kpis
+
+
+def test_scored_values_remembered_are_bounded(standard: Policy) -> None:
+    """Scoring more distinct values than SCORED_LIMIT keeps at most that many, and each score is what scoring
+    afresh gives."""
+    plan = Engine(standard).kpi_plans[0]
+    values = [Decimal(80) + Decimal(i) / 1000 for i in range(SCORED_LIMIT + 50)]
+    scored = [plan.scored(value) for value in values]
+    assert SCORED_LIMIT == len(plan.own.memo)
+    assert [plan.own.scorer(value)[0] for value in values] == [entry.points for entry in scored]

@@ -6,19 +6,21 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
-from filelock import FileLock
 from rich.text import Text
 
 from cspay.cli import app
 from cspay.cli.common import console
 from cspay.ledger.book import Ledger
+from cspay.lockfiles import FileLock, account
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
@@ -70,10 +72,12 @@ def test_second_run_exits_75_while_the_first_writes(runner, tmp_path):
             app, ["compute", POLICY, MONTH, "--record", "--period", "2026-11", "--ledger", str(ledger)]
         )
         assert 75 == second.exit_code, second.output
-        assert (
-            f"Error: {ledger}.lock: already running: another cspay run holds this lock; try again when it "
-            f"has finished\n"
-        ) == second.stderr
+        holder = rf"pid {first.pid}, {re.escape(account())} on {re.escape(socket.gethostname())}, cspay compute since "
+        assert re.fullmatch(
+            rf"Error: {re.escape(str(ledger))}\.lock: already running: another cspay run holds this lock \(held by "
+            rf"{holder}[0-9-]+T[0-9:]+Z\); try again when it has finished\n",
+            second.stderr,
+        ), second.stderr
         assert Path(f"{ledger}.lock").exists()
     finally:
         marker.unlink()
@@ -118,7 +122,7 @@ def test_killed_run_leaves_ledger_and_output_as_they_were(runner, tmp_path):
 def test_a_held_output_lock_exits_75(runner, tmp_path):
     """Two runs writing the same output file do not overlap, even without a ledger."""
     output = tmp_path / "pay.csv"
-    with FileLock(f"{output}.lock", timeout=0):
+    with FileLock(output):
         result = runner.invoke(app, ["compute", POLICY, MONTH, "-f", "csv", "-o", str(output)])
     assert 75 == result.exit_code
     assert "already running" in result.stderr

@@ -13,8 +13,8 @@ from helpers import CALLS, spec_of, write_export
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from reference_derive import percentile
 
-from cspay.inputs.derive import percentile
 from cspay.inputs.exports import Derived, DerivedTable, derive
 from cspay.policy.metrics_spec import MetricsSpec
 

@@ -10,7 +10,7 @@ from helpers import CALLS, spec_of, write_export
 
 from cspay.errors import MetricsError
 from cspay.inputs.exports import DerivedTable, derive
-from cspay.inputs.roster import agent_rows, check_sources, join_roster, read_roster
+from cspay.inputs.roster import agent_rows, check_sources, join_roster, read_metrics, read_roster
 from cspay.policy.loader import load_policy
 from cspay.policy.metrics_spec import MetricsSpec
 
@@ -190,6 +190,14 @@ def test_join_gives_roster_columns_then_metrics(tmp_path: Path) -> None:
     assert [(2, ann), (3, bo)] == joined.rows
 
 
+def test_join_writes_only_the_metrics_it_is_asked_to_read(tmp_path: Path) -> None:
+    """A metric outside `read` keeps its column but no cell: the engine never parses what no key reads."""
+    table = month_of(spec_of({"calls": {"count": {}}, "csat": {"mean": {"column": "rating"}}}),
+                     write_export(tmp_path, CALLS), "2021-01")  # fmt: skip
+    joined = join_roster(table, read_roster(write_export(tmp_path, ROSTER, "roster.csv")), read={"csat"})
+    assert [["", "4"], ["", "4"]] == [cells[-2:] for _, cells in joined.rows]
+
+
 def test_export_agent_missing_from_roster_is_an_error(tmp_path: Path) -> None:
     """An agent with calls but no roster line cannot be paid, so the join refuses."""
     message = r'no line for agent "B" in 2021-01, who has 1 row in .*calls\.csv that month'
@@ -285,6 +293,11 @@ def test_a_kpi_by_column_must_be_in_the_roster(tmp_path: Path, policy) -> None:
         f'{policy.path}: kpis.fcr.by reads column "queue", which is not a column of {roster.source} '
         f"({', '.join(roster.header)})"
     ] == error.value.problems
+
+
+def test_read_metrics_are_the_derived_metrics_some_key_reads(policy) -> None:
+    """KPI, gate and volume columns are read; a derived metric no key names (answered) is not."""
+    assert {"fcr", "aht_sec", "csat_mean"} == read_metrics(policy, january(policy).metrics)
 
 
 def test_joined_rows_are_read_like_a_metrics_file(policy) -> None:

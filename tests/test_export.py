@@ -169,3 +169,53 @@ def test_a_payslips_withholding_is_written_field_by_field_as_asdict_gives_it():
         return value
 
     assert plain(asdict(slip.withholding)) == fields_data(slip.withholding)
+
+
+@pytest.mark.parametrize("rows", ["repeating", "distinct"])
+@pytest.mark.parametrize("basis", ["grade", "score"])
+def test_payslip_json_text_is_what_json_dumps_gives(standard_data, tmp_path, rows, basis):
+    """Each payslip's JSON text, made from the shared parts' remembered text, is byte for byte json.dumps of
+    its payslip_data (with the keys a run adds after its own), on values that repeat and values that do not."""
+    import json
+
+    from helpers import csv_text, distinct_rows, policy_from
+
+    from cspay.outputs.export import PayslipTexts, payslip_data
+
+    standard_data["bonus"]["basis"] = basis
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    month = distinct_rows(300)
+    if rows == "repeating":
+        month = [{**row, "csat": f"{80 + i % 7}.5", "fcr": "0.8", "aht_sec": "0:05:35"} for i, row in enumerate(month)]
+    path.write_text(csv_text(month), encoding="utf-8")
+    texts = PayslipTexts(several=False)
+    slips = list(iter_payslips(policy, read_metrics(path, policy)))
+    extra = {"triggered_actions": ["coaching"]}
+    assert [json.dumps(payslip_data(s) | extra, ensure_ascii=False) for s in slips] == [
+        texts.text(s, extra) for s in slips
+    ]
+    assert len(texts.texts) <= PayslipTexts.LIMIT
+
+
+def test_payslip_json_text_names_each_agents_own_group(tmp_path):
+    """Agents whose queues fall back to the same curve share its KPI results, yet each payslip's JSON text
+    names the agent's own queue, as json.dumps of its payslip_data does."""
+    import json
+
+    from helpers import DATA
+
+    from cspay.outputs.export import PayslipTexts, payslip_data
+    from cspay.policy.loader import load_policy
+
+    policy = load_policy(DATA / "queues.yaml")
+    header, *rows = (DATA / "queue-month.csv").read_text(encoding="utf-8").splitlines()
+    first = rows[2].rsplit(",", 1)[0]  # A003, whose queue has no curve of its own
+    month = [header, *(f"{first.replace('A003', f'Q{i}', 1)},{queue}" for i, queue in enumerate(["retail", "", "x"]))]
+    path = tmp_path / "m.csv"
+    path.write_text("\n".join(month) + "\n", encoding="utf-8")
+    slips = list(iter_payslips(policy, read_metrics(path, policy)))
+    texts = PayslipTexts(several=False)
+    made = [texts.text(slip) for slip in slips]
+    assert [json.dumps(payslip_data(slip), ensure_ascii=False) for slip in slips] == made
+    assert ["retail", "", "x"] == [json.loads(text)["kpis"][0]["group"] for text in made]

@@ -15,6 +15,7 @@ import pytest
 from helpers import DATA, STANDARD
 from typer.testing import CliRunner
 
+import cspay.outputs.files
 from cspay.cli import app
 from cspay.errors import OutputError
 from cspay.outputs.files import atomic_output, check_folder, check_target, write_folder
@@ -280,3 +281,25 @@ def test_check_folder_refuses_a_device_where_a_page_goes(tmp_path: Path) -> None
     _device(tmp_path / "A001.html")
     with pytest.raises(OutputError, match=r"A001.html: is a character device; expected a regular file"):
         check_folder(tmp_path, ["A001.html"], force=True)
+
+
+@pytest.mark.parametrize("syncfs", [True, False], ids=["one-syncfs", "no-syncfs"])
+def test_every_page_is_synced_before_any_is_moved_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool
+) -> None:
+    """The staged pages reach the disk before the first rename: by one file-system sync, else one by one."""
+    events: list[str] = []
+    monkeypatch.setattr(cspay.outputs.files, "_syncfs", lambda folder: events.append("syncfs") or syncfs)
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda descriptor: events.append("fsync") or real_fsync(descriptor))
+    monkeypatch.setattr(os, "replace", lambda old, new: events.append("move") or real_replace(old, new))
+    write_folder(tmp_path / "out", ((f"{n}.html", "page") for n in range(40)), force=False)
+    synced = ["syncfs"] if syncfs else ["syncfs", *["fsync"] * 40]
+    assert [*synced, *["move"] * 40, "fsync"] == events
+    assert 40 == len(list((tmp_path / "out").iterdir()))
+
+
+def test_a_page_given_in_pieces_is_written_whole(tmp_path: Path) -> None:
+    """A file given as pieces of text (the index of a big run) is written as their concatenation."""
+    write_folder(tmp_path / "out", [("index.html", iter(["<p>", "one", "</p>"]))], force=False)
+    assert "<p>one</p>" == (tmp_path / "out" / "index.html").read_text(encoding="utf-8")

@@ -12,7 +12,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cspay"
 
 # Lowest first; a module may import modules of a lower layer and of its own subpackage, nothing else.
 LAYERS = (
-    ("cspay", "cspay.errors", "cspay.i18n", "cspay.periods", "cspay.cells", "cspay.encodings", "cspay.currencies"),
+    (
+        "cspay",
+        "cspay.errors",
+        "cspay.i18n",
+        "cspay.periods",
+        "cspay.cells",
+        "cspay.encodings",
+        "cspay.currencies",
+        "cspay.lockfiles",
+    ),
     ("cspay.policy",),
     ("cspay.engine",),
     ("cspay.inputs", "cspay.ledger"),

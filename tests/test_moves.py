@@ -8,11 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import agent_row, metric_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cspay.engine.explain import explain_row
-from cspay.engine.moves import clearing_value
+from cspay.engine.explain import explain_row, row_of
+from cspay.engine.moves import MovesMemo, clearing_value, what_moves
 from cspay.inputs.metrics import read_metrics
 from cspay.policy.loader import load_policy
 from cspay.run.pay import compute
@@ -198,3 +199,43 @@ def test_every_next_grade_value_really_reaches_the_grade_in_any_queue(queued, kp
         if lever.next_grade is not None:
             assert lever.next_grade.reached
             assert explanation.moves.next_grade.min_score <= lever.next_grade.outcome.score
+
+
+@pytest.mark.parametrize("repeating", [True, False], ids=["values-repeat", "values-rarely-repeat"])
+def test_remembered_moves_are_those_worked_out_afresh(policy, write_csv, repeating):
+    """Through the memo, every agent's moves are what working them out for that row alone gives."""
+    rows = read_metrics(write_csv(metric_rows(300, repeating=repeating)), policy)
+    run = compute(policy, rows)
+    pricing, memo = run.pricing(), MovesMemo(limit=50)
+    for slip in run.payslips:
+        assert what_moves(pricing, row_of(slip)) == memo.moves(pricing, row_of(slip))
+
+
+def test_values_written_differently_are_not_taken_for_one_another(policy):
+    """92.5 and 92.50 are equal but shown as written: each gets moves of its own."""
+    pricing, memo = compute(policy, []).pricing(), MovesMemo()
+    written = [agent_row(attendance=text) for text in ("92.5", "92.50", "92.5")]
+    moves = [memo.moves(pricing, row) for row in written]
+    assert [Decimal("92.5"), Decimal("92.50"), Decimal("92.5")] == [m.gates[0].value_now for m in moves]
+    assert ["92.5", "92.50", "92.5"] == [str(m.gates[0].value_now) for m in moves]
+    assert moves[0] is moves[2] and moves[0] is not moves[1]
+
+
+def test_the_memo_forgets_its_oldest_rows_past_its_limit(policy):
+    """Memory stays flat: past `limit` rows the oldest is worked out again when asked."""
+    pricing, memo = compute(policy, []).pricing(), MovesMemo(limit=2)
+    first = memo.moves(pricing, agent_row(qa="70"))
+    memo.moves(pricing, agent_row(qa="71"))
+    memo.moves(pricing, agent_row(qa="72"))
+    assert first is not memo.moves(pricing, agent_row(qa="70"))
+    assert first == memo.moves(pricing, agent_row(qa="70"))
+
+
+def test_remembered_moves_follow_the_agents_group(queued):
+    """Two agents alike but for their queue aim at different points: the memo keeps a row per group."""
+    policy, rows = queued
+    run = compute(policy, [])
+    pricing, memo = run.pricing(), MovesMemo()
+    for queue in ("complaints", "retail", "complaints", "Sales"):
+        row = replace(rows[2], groups={"queue": queue})
+        assert what_moves(pricing, row) == memo.moves(pricing, row)

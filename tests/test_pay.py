@@ -1,5 +1,6 @@
 """The pay run with the ledger's controls: approved one-off adjustments paid, corrections paid once approved,
-disputes gathered for the statements; without a ledger the run streams as before."""
+disputes gathered for the statements; without a ledger the run streams as before. The run of some agents
+(`pay_agents`) pays each as the whole run does."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import csv_text, metric_rows
 
+from cspay.errors import MetricsError
+from cspay.inputs.metrics import ID_BATCH_ROWS
 from cspay.inputs.resolve import open_inputs
 from cspay.ledger.book import Ledger
 from cspay.ledger.control_book import ControlError
 from cspay.ledger.reads import Who
 from cspay.periods import parse_period
 from cspay.policy.loader import load_policy
-from cspay.run.pay import pay
+from cspay.run.pay import pay, pay_agents
 from cspay.run.record import record
 
 DATA = Path(__file__).parent / "data"
@@ -165,3 +169,91 @@ def test_a_correction_keeps_the_one_offs_its_period_paid(ledger, tmp_path):
         differences = book.differences_of(book.current("2026-11").id)
     assert [("A001", "bonus")] == [(item.agent_id, item.code) for item in differences]
     assert [number] == [item.id for item in run_of(ledger).one_offs]
+
+
+def general_payslips(policy, path: Path) -> dict[str, object]:
+    """Every payslip of the whole run, by agent id."""
+    return {item.agent_id: item for item in pay(open_inputs(policy, [path])).payslips}
+
+
+def agents_paid(policy, path: Path, agent_ids: list[str]):
+    return pay_agents(open_inputs(policy, [path]), agent_ids)
+
+
+@pytest.mark.parametrize("repeating", [True, False], ids=["values-repeat", "values-rarely-repeat"])
+def test_asked_agents_are_paid_as_the_whole_run_pays_them(write_csv, standard, repeating):
+    """Each agent asked for, anywhere in a file of several id batches, gets the whole run's payslip."""
+    path = write_csv(metric_rows(3 * ID_BATCH_ROWS + 5, repeating=repeating))
+    whole = general_payslips(standard, path)
+    asked = [*list(whole)[:: ID_BATCH_ROWS // 7], list(whole)[-1]]
+    assert [whole[agent_id] for agent_id in asked] == agents_paid(standard, path, asked).payslips
+
+
+def test_asked_ids_are_matched_as_a_person_reads_them(write_csv, standard):
+    """An id asked in another case or width finds its agent, and an id asked twice gives one payslip."""
+    path = write_csv(metric_rows(40, repeating=True))
+    chosen = agents_paid(standard, path, ["a000007", "Ａ000007", "A000003"])
+    assert ["A000007", "A000003"] == [item.agent_id for item in chosen.payslips]
+
+
+@pytest.mark.parametrize("where", [2, ID_BATCH_ROWS + 9], ids=["same-batch", "later-batch"])
+def test_a_repeat_after_the_asked_agent_is_still_an_error(write_csv, standard, where):
+    """Reading stops being careful once the agent is found, never blind: any repeated id is reported."""
+    rows = metric_rows(2 * ID_BATCH_ROWS, repeating=True)
+    rows.insert(where + 5, dict(rows[5]))  # agent A000006 again, after its own row
+    rows.insert(where + 40, dict(rows[30], agent_id="a000031"))  # an agent not asked for, written another way
+    path = write_csv(rows)
+    with pytest.raises(MetricsError) as caught:
+        agents_paid(standard, path, ["A000006"])
+    with pytest.raises(MetricsError) as whole:
+        general_payslips(standard, path)
+    assert whole.value.lines() == caught.value.lines()
+    assert 2 == len(caught.value.lines())
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"csat": "lots"}, {"role": "L9"}, {"agent_id": "a000005"}],
+    ids=["bad-cell", "unknown-role", "repeat-before-it"],
+)
+def test_the_asked_agents_bad_row_is_reported(write_csv, standard, damage):
+    """A bad row of an asked agent is the same error as in the whole run."""
+    rows = metric_rows(30, repeating=False)
+    rows[4 if "agent_id" not in damage else 2].update(damage)
+    path = write_csv(rows)
+    with pytest.raises(MetricsError) as caught:
+        agents_paid(standard, path, ["A000005"])
+    with pytest.raises(MetricsError) as whole:
+        general_payslips(standard, path)
+    assert whole.value.lines() == caught.value.lines()
+
+
+def test_a_short_row_of_the_asked_agent_is_reported(tmp_path, standard):
+    """A row of the asked id without all its cells is reported, not taken for a missing agent."""
+    path = tmp_path / "m.csv"
+    text = csv_text(metric_rows(3, repeating=True))
+    path.write_text(text + "A000009,L1\n", encoding="utf-8")
+    with pytest.raises(MetricsError) as caught:
+        agents_paid(standard, path, ["A000009"])
+    assert [f"{path}: row 5: has 2 cells, expected 13 like the header"] == caught.value.lines()
+
+
+def test_a_budget_pays_the_asked_agent_from_the_whole_month(write_csv, tmp_path):
+    """Under a budget every bonus shares one pool, so the asked agent's payslip is the whole run's."""
+    text = (DATA / "standard.yaml").read_text(encoding="utf-8") + "\nbudget: {bonus_pool: 4000}\n"
+    (tmp_path / "budget.yaml").write_text(text, encoding="utf-8")
+    policy = load_policy(tmp_path / "budget.yaml")
+    path = write_csv(metric_rows(50, repeating=False))
+    whole = general_payslips(policy, path)
+    assert whole["A000017"].budget_factor < 1
+    assert [whole["A000017"]] == agents_paid(policy, path, ["A000017"]).payslips
+
+
+def test_an_id_not_in_the_file_is_counted_with_its_close_ids(write_csv, standard):
+    """A mistyped id is missing; the ids one slip away are offered, and every id of the file counted."""
+    path = write_csv(metric_rows(2 * ID_BATCH_ROWS, repeating=True))
+    chosen = agents_paid(standard, path, ["A0000l2", "A000001"])
+    assert ["A0000l2"] == chosen.asked.missing()
+    close = chosen.asked.close_to("A0000l2")
+    assert "A000012" in close and "A000002" in close and 5 == len(close)
+    assert 2 * ID_BATCH_ROWS == chosen.asked.count

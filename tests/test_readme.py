@@ -91,11 +91,13 @@ def raw_export_runs() -> list[tuple[str, str]]:
     return re.findall(r"```sh\n(cspay [^\n]+)\n```\n.*?```text\n(.*?)```", RAW_EXPORTS, re.DOTALL)
 
 
-def test_raw_export_section_quotes_three_runs_on_shipped_files():
-    """The section shows cspay metrics, its CSV, cspay compute of a month and of a quarter, on files the
-    repository ships."""
+def test_raw_export_section_quotes_its_runs_on_shipped_files():
+    """The section shows cspay metrics, its CSV, cspay compute of a month and of a quarter, the Parquet
+    export and the warehouse query, on files the repository ships."""
     runs = raw_export_runs()
-    assert ["metrics", "metrics", "compute", "compute"] == [shlex.split(command)[1] for command, _ in runs]
+    assert ["metrics", "metrics", "compute", "compute", "metrics", "metrics"] == [
+        shlex.split(command)[1] for command, _ in runs
+    ]
     named = [name for command, _ in runs for name in shlex.split(command) if name.startswith("examples/")]
     assert [] == [name for name in named if not (ROOT / name).is_file()]
 
@@ -116,6 +118,35 @@ def test_raw_export_commands_print_what_the_readme_quotes(pwc_csv):
         printed = {line.strip() for line in (result.stdout + result.stderr).replace(str(pwc_csv), EXPORT).splitlines()}
         missing = [line for line in excerpt.strip().splitlines() if line != "…" and line.strip() not in printed]
         assert [] == missing, command
+
+
+def test_shipped_parquet_export_holds_the_csvs_records(pwc_csv):
+    """The Parquet copy of the PwC export the section uses holds the CSV's records, cell for cell, in order."""
+    import csv
+
+    import duckdb
+
+    with pwc_csv.open(encoding="utf-8-sig", newline="") as handle:
+        expected = [tuple(record) for record in csv.reader(handle)]
+    parquet = duckdb.sql(f"SELECT * FROM '{ROOT / 'examples/pwc/pwc-call-center-2021q1.parquet'}'")
+    found = [tuple("" if cell is None else cell for cell in row) for row in parquet.fetchall()]
+    assert expected == [tuple(parquet.columns), *found]
+
+
+def test_derived_metrics_commands_print_what_the_readme_quotes(tmp_path):
+    """The two commands paying from a file of derived metrics run, and print every line quoted after them."""
+    block = RAW_EXPORTS.split("A file of\n`cspay metrics --format csv` is such a file:", 1)[1]
+    commands, excerpt = re.findall(r"```(?:sh|text)\n(.+?)\n```", block, re.S)[:2]
+    printed = set()
+    for command in commands.splitlines():
+        arguments = [str(tmp_path / "january.csv") if part == "january.csv" else part for part in shlex.split(command)]
+        result = subprocess.run([sys.executable, "-m", "cspay", *arguments[1:]], cwd=ROOT, capture_output=True,
+                                text=True, encoding="utf-8", check=False)  # fmt: skip
+        assert 0 == result.returncode, result.stderr
+        printed |= {
+            line.strip() for line in (result.stdout + result.stderr).replace(str(tmp_path) + "/", "").splitlines()
+        }
+    assert [] == [line for line in excerpt.strip().splitlines() if line not in printed]
 
 
 def test_library_examples_run():

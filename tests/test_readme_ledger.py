@@ -54,3 +54,33 @@ def test_every_command_is_in_the_commands_table():
         name = command.name or command.callback.__name__.replace("_", "-")
         assert f"| `cspay {name}" in table, name
         assert "Example:" in (command.callback.__doc__ or ""), name
+
+
+SOUND = README.split("### A sound ledger", 1)[1].split("\n## ", 1)[0]
+
+
+def test_sound_ledger_commands_run_and_print_what_they_quote(tmp_path):
+    """The commands of "A sound ledger" (after the walk-through's first record) exit as their quoted lines
+    say and print them; the empty file stays empty and the damaged copy as it was made."""
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    first = ["compute", "policies/standard-review.yaml", "examples/standard-2026-11.csv", "--period", "2026-11",
+             "--record", "--ledger", "demo.db", "--quiet"]  # fmt: skip
+    assert 0 == subprocess.run([sys.executable, "-m", "cspay", *first], cwd=tmp_path, check=False).returncode
+    blocks = re.findall(r"```sh\n(.+?)\n```\s*```text\n(.*?)```", SOUND, re.S)
+    assert 3 == len(blocks)
+    for commands, quoted in blocks:
+        for line in commands.splitlines():
+            words = shlex.split(line)
+            if words[0] != "cspay":
+                subprocess.run(words, cwd=tmp_path, check=True, capture_output=True)
+                continue
+            damaged = (tmp_path / "broken.db").read_bytes() if (tmp_path / "broken.db").exists() else None
+            result = subprocess.run([sys.executable, "-m", "cspay", *words[1:]], cwd=tmp_path, capture_output=True,
+                                    text=True, encoding="utf-8", check=False)  # fmt: skip
+            assert (2 if "Invalid value" in quoted else 1) == result.returncode, result.stderr
+            for quoted_line in quoted.strip().splitlines():
+                assert quoted_line in result.stderr.splitlines(), (line, result.stderr)
+            if damaged is not None:
+                assert damaged == (tmp_path / "broken.db").read_bytes()
+    assert b"" == (tmp_path / "empty.db").read_bytes()

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import csv_text
+from helpers import close_ids, csv_text
 
 import cspay.inputs.seen
 from cspay.errors import MetricsError
 from cspay.inputs.metrics import read_metrics
-from cspay.inputs.seen import UNKNOWN_ROW, ExactIds, HashedIds
+from cspay.inputs.seen import UNKNOWN_ROW, AskedIds, ExactIds, HashedIds, within_one_edit
 from cspay.policy.model import Policy
 
 
@@ -79,3 +79,37 @@ def test_a_third_appearance_names_the_first_row_again(tmp_path: Path, standard: 
         f"{path}: row 4: agent 'X' appears twice, in rows 2 and 4",
         f"{path}: row 5: agent 'X' appears twice, in rows 2 and 5",
     ] == caught.value.lines()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("A0500000", "A05O0000"), ("A0500000", "A050000"), ("A0500000", "A05000000"), ("A0500000", "A0050000"),
+     ("A0500000", "0A500000"), ("A0500000", "A0500000"), ("", "x"), ("ab", "ba")],
+)  # fmt: skip
+def test_one_slip_is_a_change_an_addition_a_drop_or_a_swap(first: str, second: str) -> None:
+    """Ids one character changed, added, dropped, or two neighbours swapped apart are within one edit."""
+    assert within_one_edit(first, second) and within_one_edit(second, first)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("A0500000", "A05OO000"), ("A0500000", "A05000"), ("A0500000", "A0000005"), ("abc", "cab"), ("", "xy")],
+)
+def test_two_slips_are_not_within_one_edit(first: str, second: str) -> None:
+    """Two changes, two drops or a move across the id are more than one slip."""
+    assert not within_one_edit(first, second) and not within_one_edit(second, first)
+
+
+@pytest.mark.parametrize("position", range(9))
+def test_a_slip_anywhere_in_the_id_finds_the_id(position: int) -> None:
+    """Among many ids sharing their start, a one-character slip at any place still finds the right id."""
+    known = [f"A{n:07d}" for n in range(1, 3000)]
+    typed = "A0001234"[:position] + "x" + "A0001234"[position + 1 :]
+    assert "A0001234" in close_ids(typed, known)
+
+
+def test_asked_ids_offer_close_ids_only_until_found() -> None:
+    """An asked id found in the file is not missing and has no close ids; the file's ids are all counted."""
+    asked = AskedIds(["a002", "B9"])
+    asked.offer_all(["A001", "A002", "B1"], ["a001", "a002", "b1"])
+    assert (["B9"], [], ["B1"], 3) == (asked.missing(), asked.close_to("A002"), asked.close_to("b9"), asked.count)

@@ -13,7 +13,7 @@ from cspay.i18n import Words
 from cspay.inputs.resolve import open_inputs
 from cspay.outputs import statements as module
 from cspay.outputs.files import check_folder, write_folder
-from cspay.outputs.statements import file_names, pages, safe_stem
+from cspay.outputs.statements import pages, safe_stem
 from cspay.policy.loader import load_policy
 from cspay.run.pay import pay
 
@@ -51,9 +51,8 @@ def seen_text(html: str) -> str:
 def render(policy_file: str, metrics_file: str, language: str) -> dict[str, str]:
     policy = load_policy(DATA / policy_file)
     run = pay(open_inputs(policy, [DATA / metrics_file]))
-    payslips = list(run.payslips)
-    names = file_names(slip.agent_id for slip in payslips)
-    return dict(pages(run, payslips, names, Words(language)))
+    made = pages(run, run.payslips, Words(language))
+    return {name: html if isinstance(html, str) else "".join(html) for name, html in made}
 
 
 @pytest.fixture(scope="module")

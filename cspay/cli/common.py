@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +18,7 @@ from typer.exceptions import TyperException
 if TYPE_CHECKING:  # the library loads with the commands that use it: `cspay --help` needs none of it
     from cspay.i18n import Words
     from cspay.inputs.source import Source
+    from cspay.inputs.sql_engine import EngineSettings
     from cspay.policy.model import Policy
 
 app = typer.Typer(
@@ -198,12 +201,45 @@ ByOption = Annotated[
 
 
 def who_is(by: str | None) -> Any:
-    """Who takes a step now: the account, and the name given with --by (exit 2 when it is blank)."""
+    """Who takes a step now: the operating-system account, and the name given with --by, which must show
+    something as a reason must (exit 2 when it is blank or invisible)."""
+    from cspay.cells import visible
     from cspay.ledger.reads import Who
 
-    if by is not None and not by.strip():
-        raise typer.BadParameter('expected a name, e.g. --by "Zhou Min"', param_hint="--by")
+    if by is not None and not visible(by):
+        raise typer.BadParameter('expected a visible name, e.g. --by "Zhou Min"', param_hint="--by")
     return Who.now(by.strip() if by else None)
+
+
+def text_of(value: str, option: str, example: str) -> str:
+    """A reason, note or claim for the audit trail: it must show something (exit 2 when it is only spaces,
+    zero-width or other invisible characters); kept without its surrounding spaces."""
+    from cspay.cells import visible
+
+    if not visible(value):
+        raise typer.BadParameter(f'expected some visible text, e.g. {option} "{example}"', param_hint=option)
+    return value.strip()
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Any]:
+    """The ledger for a control step, held by this run's lock (exit 75 while a record holds it), its control
+    tables checked; it must exist: a step never starts a ledger, nor leaves a lock file beside one that is
+    not there."""
+    from cspay.ledger.book import Ledger, check_exists
+    from cspay.run.locks import locked
+
+    check_exists(path)
+    with locked([path]), Ledger(path, whole_check=False) as book:
+        yield book
+
+
+def add_row(table: Any, *cells: str) -> None:
+    """A row of a table of the ledger's records, each control character shown as an escape: a reason or a
+    user name never moves the cursor, clears the screen or turns the text around."""
+    from cspay.cells import escape_controls
+
+    table.add_row(*(escape_controls(cell) for cell in cells))
 
 
 def words_for(lang: str | None, policy: Policy | None = None) -> Words:
@@ -220,11 +256,12 @@ def words_for(lang: str | None, policy: Policy | None = None) -> Words:
 
 PolicyArgument = Annotated[Path, typer.Argument(help="The pay policy (YAML).")]
 InputsArgument = Annotated[
-    list[Path],
+    list[Path] | None,
     typer.Argument(
         metavar="METRICS...",
         help="One month of agent metrics (CSV); for a quarterly or annual policy, its monthly "
-        "files or a folder of them; for a policy with a metrics: section, the raw export.",
+        "files or a folder of them; for a policy with a metrics: section, the raw export (CSV or Parquet), "
+        "left out with --derived.",
     ),
 ]
 PeriodOption = Annotated[
@@ -271,6 +308,26 @@ EncodingOption = Annotated[
     str | None, typer.Option(help="Force the CSV encoding (utf-8, gb18030 …).", callback=_text_encoding)
 ]
 DelimiterOption = Annotated[str | None, typer.Option(help="Force the CSV delimiter (default: detected).")]
+DerivedOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--derived",
+        help="The policy's derived metrics made elsewhere (CSV or Parquet, the columns `cspay metrics --format "
+        "csv` writes, e.g. the result of `cspay metrics --sql` in a warehouse), in place of the raw export.",
+    ),
+]
+MemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory-limit",
+        envvar="CSPAY_MEMORY_LIMIT",
+        help="The most memory the engine reading a raw export may use, like 512MB or 4GB; it spills to a "
+        "temporary folder beyond that.",
+    ),
+]
+ThreadsOption = Annotated[
+    int, typer.Option("--threads", envvar="CSPAY_THREADS", help="Threads the engine reading a raw export may use.")
+]
 LangOption = Annotated[
     str | None,
     typer.Option("--lang", help="Language of cspay's own words: en or zh (default: the policy's locale, else en)."),
@@ -293,32 +350,57 @@ LedgerOption = Annotated[
 ]
 
 
-def open_source(
-    policy: Policy,
-    paths: list[Path],
-    period: str | None,
-    rosters: list[Path] | None,
-    encoding: str | None,
-    delimiter: str | None,
-    *,
-    opening: Path | None = None,
-    changes: Path | None = None,
-    team_metrics: Path | None = None,
-) -> Source:
+@dataclass(frozen=True)
+class Inputs:
+    """The options naming a run's inputs, as every command that pays takes them."""
+
+    paths: list[Path] | None
+    period: str | None = None
+    rosters: list[Path] | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    derived: Path | None = None
+    memory_limit: str = "1GB"
+    threads: int = 2
+    opening: Path | None = None
+    changes: Path | None = None
+    team_metrics: Path | None = None
+
+    def engine(self) -> EngineSettings:
+        from cspay.inputs.sql_engine import EngineSettings
+
+        return EngineSettings(self.memory_limit, self.threads).check()
+
+
+def open_source(policy: Policy, inputs: Inputs) -> Source:
     """The inputs named on the command line, resolved as every command resolves them."""
     from cspay.inputs.resolve import open_inputs
 
-    return open_inputs(
+    if not inputs.paths and inputs.derived is None:
+        raise typer.BadParameter("give the metrics file(s), or --derived FILE", param_hint="METRICS...")
+    source = open_inputs(
         policy,
-        paths,
-        period_option(period),
-        rosters=rosters or (),
-        opening=opening,
-        changes=changes,
-        team_metrics=team_metrics,
-        encoding=encoding,
-        delimiter=delimiter_option(delimiter),
+        inputs.paths or [],
+        period_option(inputs.period),
+        rosters=inputs.rosters or (),
+        opening=inputs.opening,
+        changes=inputs.changes,
+        team_metrics=inputs.team_metrics,
+        encoding=inputs.encoding,
+        delimiter=delimiter_option(inputs.delimiter),
+        derived=inputs.derived,
+        engine=inputs.engine(),
     )
+    settled()
+    return source
+
+
+def settled() -> None:
+    """The inputs read stay until the command ends: the garbage collector stops walking them (a raw
+    export's figures are millions of objects) and keeps collecting what comes after."""
+    import gc
+
+    gc.freeze()
 
 
 def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = False) -> Path | None:
@@ -329,7 +411,7 @@ def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = Fals
     if not created:
         from cspay.ledger.book import Ledger
 
-        Ledger(ledger).close()  # LedgerError when there is no ledger there
+        Ledger(ledger, read_only=True).close()  # LedgerError when there is no ledger there, or not a sound one
     return ledger
 
 

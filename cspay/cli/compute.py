@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -16,16 +17,20 @@ from cspay.cli.common import (
     ByOption,
     ChangesOption,
     DelimiterOption,
+    DerivedOption,
     EncodingOption,
     Format,
+    Inputs,
     InputsArgument,
     LangOption,
     LogFormat,
+    MemoryOption,
     OpeningOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
     TeamMetricsOption,
+    ThreadsOption,
     app,
     console,
     ledger_read,
@@ -43,13 +48,14 @@ if TYPE_CHECKING:
     from cspay.run.record import Recorded
 
 DEFAULT_LEDGER = "cspay.db"
+DRAWN_ROWS = 1000  # payslips drawn as a table at most; past them, a plain table written as they come
 
 
 @app.command()
 @reports_errors
 def compute(
     policy: PolicyArgument,
-    metrics: InputsArgument,
+    metrics: InputsArgument = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or xlsx.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
@@ -61,6 +67,9 @@ def compute(
     opening: OpeningOption = None,
     changes: ChangesOption = None,
     team_metrics: TeamMetricsOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
     record: Annotated[
         bool,
         typer.Option("--record", help="Record the run in the ledger as a new version of the period (needs --period)."),
@@ -142,18 +151,13 @@ def compute(
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
         converting = _rates(loaded, consolidate_to, rates, period)
-        source = open_source(
-            loaded,
-            metrics,
-            period,
-            roster,
-            encoding,
-            delimiter,
-            opening=opening,
-            changes=changes,
-            team_metrics=team_metrics,
+        inputs = Inputs(
+            metrics, period, roster, encoding, delimiter, derived, memory_limit, threads, opening, changes, team_metrics
         )
+        source = open_source(loaded, inputs)
         print_notes(source, words, quiet)
+        if record and ledger is not None and ledger.exists():
+            _check_ledger(ledger)
         if dispute and ledger is not None and source.period is not None:
             _check_disputes(ledger, source.period.label, dispute)
         run = pay(source, ledger=ledger_read(ledger, source.period is not None, created=record))
@@ -239,11 +243,19 @@ def _recorder(record: bool, **options: Any) -> Any:
     return functools.partial(record_run, **options)
 
 
+def _check_ledger(ledger: Path) -> None:
+    """The ledger a run will be recorded in, checked whole and brought to this cspay's schema under the run's
+    lock, before the run reads it (read-only) and long before it records."""
+    from cspay.ledger.book import Ledger
+
+    Ledger(ledger).close()
+
+
 def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:
     """The disputes a record will settle must be accepted ones of its period: refused before any pay is made."""
     from cspay.ledger.book import Ledger
 
-    with Ledger(ledger) as book:
+    with Ledger(ledger, read_only=True) as book:
         book.disputes_to_settle(period, disputes, None)
 
 
@@ -291,18 +303,29 @@ def _print_period_heading(run: PayRun, words: Words) -> None:
     if files:
         typer.echo(words("period.heading", period=label, count=len(files), files=", ".join(files)))
         return
-    export = next(item.path for item in run.inputs if item.kind == "export")
+    export = next(item for item in run.inputs if item.kind in ("export", "derived"))
     rosters = ", ".join(item.path for item in run.inputs if item.kind == "roster")
-    typer.echo(words("period.heading_export", period=label, export=export, rosters=rosters))
+    typer.echo(words(f"period.heading_{export.kind}", period=label, export=export.path, rosters=rosters))
 
 
 def _print_run(run: PayRun, words: Words, advance: Any) -> None:
-    from cspay.outputs.terminal import payslip_table, summary_table, teams_tables
+    """The payslips as a drawn table, or, past DRAWN_ROWS, as a plain table written as they come (laying
+    out a drawn table holds every row and costs far more than paying them); then the summary."""
+    from cspay.outputs.terminal import payslip_table, summary_table, teams_tables, write_plain_table
     from cspay.outputs.terminal_progress import advancing
 
     screen = console()
-    run.payslips = list(advancing(run.payslips, advance))
-    screen.print(payslip_table(run.applied, run.payslips, words, run.triggered, net=run.withholder is not None))
+    payslips = iter(advancing(run.payslips, advance))
+    first = list(itertools.islice(payslips, DRAWN_ROWS + 1))
+    if len(first) <= DRAWN_ROWS:
+        run.payslips = first
+        screen.print(payslip_table(run.applied, first, words, run.triggered, net=run.withholder is not None))
+    else:
+        write_plain_table(
+            screen.file, run.applied, words, first, payslips, run.triggered, net=run.withholder is not None
+        )
+        plain = words("table.plain", rows=DRAWN_ROWS, csv="csv", xlsx="xlsx")  # option values, not words
+        screen.print(plain, soft_wrap=True)
     screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
     if run.engine.teams is not None:
         for table in teams_tables(run.applied, run.engine.teams, words):

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import ByOption, ListFormat, app, period_option, reports_errors, who_is, words_for
+from cspay.cli.common import (
+    ByOption,
+    ListFormat,
+    add_row,
+    app,
+    period_option,
+    reports_errors,
+    text_of,
+    who_is,
+    words_for,
+    writing,
+)
 from cspay.cli.ledger import FormatOption, LangOption, LedgerOption, emit
 
 if TYPE_CHECKING:
@@ -25,27 +34,11 @@ adjust_app = typer.Typer(
 app.add_typer(adjust_app, name="adjust")
 
 
-def text_of(value: str, option: str, example: str) -> str:
-    if not value.strip():
-        raise typer.BadParameter(f'expected some text, e.g. {option} "{example}"', param_hint=option)
-    return value.strip()
-
-
 def book_of(path: Path) -> Any:
+    """The ledger, opened read-only: listing never creates, migrates or changes it."""
     from cspay.ledger.book import Ledger
 
-    return Ledger(path)
-
-
-@contextmanager
-def writing(path: Path) -> Iterator[Any]:
-    """The ledger for a step, held by this run's lock (exit 75 while a record holds it); it must exist: a
-    step never starts a ledger, nor leaves a lock file beside one that is not there."""
-    from cspay.run.locks import locked
-
-    book_of(path).close()
-    with locked([path]), book_of(path) as book:
-        yield book
+    return Ledger(path, read_only=True)
 
 
 def period_label(text: str) -> str:
@@ -288,7 +281,8 @@ def _one_offs_table(items: list[OneOff], words: Words) -> Any:
         table.add_column(words(f"adjust.col.{key}"), justify="right" if right else "left", no_wrap=key != "reason")
     for item in items:
         decided = next((step for step in reversed(item.steps) if step.action != "added"), None)
-        table.add_row(
+        add_row(
+            table,
             str(item.id),
             item.period,
             item.agent_id,

@@ -7,8 +7,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import ByOption, ListFormat, app, console, reports_errors, who_is, words_for
-from cspay.cli.controls import book_of, period_label, text_of, writing
+from cspay.cli.common import (
+    ByOption,
+    ListFormat,
+    add_row,
+    app,
+    console,
+    reports_errors,
+    text_of,
+    who_is,
+    words_for,
+    writing,
+)
+from cspay.cli.controls import book_of, period_label
 from cspay.cli.ledger import FormatOption, LangOption, LedgerOption, emit
 
 if TYPE_CHECKING:
@@ -171,7 +182,8 @@ def _disputes_table(disputes: list[Dispute], words: Words) -> Any:
         state = words(f"dispute.state.{item.state}")
         if item.settled_in is not None:
             state = words("dispute.settled_in", period=item.settled_in[0], version=item.settled_in[1])
-        table.add_row(
+        add_row(
+            table,
             str(item.id),
             item.period,
             item.agent_id,
@@ -193,7 +205,8 @@ def _counts_table(counts: list[Any], words: Words, period: str | None) -> Any:
         table.add_column(words(f"dispute.count.{key}"), justify="right", no_wrap=True)
     for count in counts:
         share = "-" if count.share is None else _percent(count.share)
-        table.add_row(
+        add_row(
+            table,
             f"{words(f'dispute.subject.{count.subject}')} {count.code}",
             str(count.open),
             str(count.accepted),

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cspay.cli.common import ByOption, ListFormat, app, console, period_option, reports_errors, who_is, words_for
+from cspay.cli.common import (
+    ByOption,
+    ListFormat,
+    add_row,
+    app,
+    console,
+    period_option,
+    reports_errors,
+    who_is,
+    words_for,
+    writing,
+)
 
 if TYPE_CHECKING:  # csv and decimal load with the commands that use them: `cspay --help` needs neither
     from decimal import Decimal
@@ -28,9 +39,10 @@ FormatOption = Annotated[ListFormat, typer.Option("--format", "-f", help="table,
 
 
 def _open(path: Path) -> Any:
+    """The ledger, opened read-only: listing never creates, migrates or changes it."""
     from cspay.ledger.book import Ledger
 
-    return Ledger(path)
+    return Ledger(path, read_only=True)
 
 
 def emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None:
@@ -50,13 +62,15 @@ def emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None:
 
 
 def _cell(value: Any) -> Any:
-    from cspay.outputs.export import inert
+    """A record's value as a CSV cell: an amount or count as the number it is; text made inert (no formula)
+    with its control characters escaped."""
+    from cspay.outputs.export import text_cell
 
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else inert(value) if isinstance(value, str) else value
+    return "" if value is None else text_cell(value) if isinstance(value, str) else value
 
 
 @app.command()
@@ -149,7 +163,8 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
         right = key in ("version", "headcount", "gross")
         table.add_column(words(f"runs.{key}"), justify="right" if right else "left", no_wrap=True)
     for r in records:
-        table.add_row(
+        add_row(
+            table,
             r["period"],
             str(r["version"]),
             words(f"runs.kind.{r['kind']}"),
@@ -179,7 +194,8 @@ def _steps_table(states: list[Any], words: Any) -> Any:
         table.add_column(words(key), justify="right" if key == "runs.version" else "left", no_wrap=key != "steps.note")
     for state in states:
         for step in state.steps:
-            table.add_row(
+            add_row(
+                table,
                 state.run.period,
                 str(state.run.version),
                 words(f"steps.{step.action}"),
@@ -197,8 +213,8 @@ def _closes_table(closes: list[dict[str, Any]], words: Any) -> Any:
     for key in ("runs.period", "closes.action", "runs.when", "runs.who", "closes.reason"):
         table.add_column(words(key), no_wrap=key != "closes.reason")
     for c in closes:
-        table.add_row(
-            c["period"], words(f"closes.{c['action']}"), c["at"], f"{c['user']}@{c['host']}", c["reason"] or ""
+        add_row(
+            table, c["period"], words(f"closes.{c['action']}"), c["at"], f"{c['user']}@{c['host']}", c["reason"] or ""
         )
     return table
 
@@ -274,7 +290,8 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     for r in records:
         score = score_text(Decimal(r["score"])) if r["score"] else "-"
         change = [_correction(r, words)] if corrected else []
-        table.add_row(
+        add_row(
+            table,
             r["period"],
             r["grade"] or "-",
             score,
@@ -322,7 +339,8 @@ def close_period(
     """
     words = words_for(lang)
     label, who = _period_argument(period), who_is(by)
-    with _open(ledger) as book:
+
+    with writing(ledger) as book:
         book.close_period(label, who)
     typer.echo(words("close.done", period=label, ledger=ledger, user=who.user, host=who.host, at=who.at))
 
@@ -340,12 +358,13 @@ def reopen(
 
     Example: cspay reopen 2026-11 --reason "CSAT survey export was incomplete"
     """
-    if not reason.strip():
-        raise typer.BadParameter('expected a reason, e.g. --reason "CSAT export was incomplete"', param_hint="--reason")
+    from cspay.cli.common import text_of
+
+    why = text_of(reason, "--reason", "CSAT export was incomplete")
     words = words_for(lang)
     label, who = _period_argument(period), who_is(by)
-    with _open(ledger) as book:
-        book.reopen_period(label, reason.strip(), who)
+    with writing(ledger) as book:
+        book.reopen_period(label, why, who)
     typer.echo(words("reopen.done", period=label, ledger=ledger, user=who.user, host=who.host, at=who.at))
 
 
@@ -383,5 +402,5 @@ def _actions_table(records: list[dict[str, Any]], words: Any, period: str) -> An
     for key in ("col.agent", "col.name", "col.team", "col.grade", "actions.action"):
         table.add_column(words(key), no_wrap=key in ("col.agent", "col.grade"))
     for r in records:
-        table.add_row(r["agent_id"], r["name"], r["team"], r["grade"] or "-", r["action"])
+        add_row(table, r["agent_id"], r["name"], r["team"], r["grade"] or "-", r["action"])
     return table

@@ -30,7 +30,7 @@ def export_pay(
 
     Example: cspay export-pay 2026-11 --profile profiles/payroll-import.yaml --roster roster.csv -o pay.csv
     """
-    from cspay.ledger.book import Ledger
+    from cspay.ledger.book import Ledger, check_exists
     from cspay.outputs.files import atomic_output, check_target
     from cspay.outputs.payfile import read_roster, write_payment_file
     from cspay.outputs.profile import load_profile
@@ -46,8 +46,8 @@ def export_pay(
     sidecar = output.with_name(output.name + ".sha256") if loaded.checksum else None
     check_target(output, force)
     check_target(sidecar, force)
-    Ledger(ledger).close()  # no ledger there: an error, and none is made
-    with locked([ledger, output]), Ledger(ledger) as book:
+    check_exists(ledger)  # no ledger there: an error, and none is made
+    with locked([ledger, output]), Ledger(ledger, whole_check=False) as book:
         state = book.run_to_pay(label)
         if len(state.run.totals) > 1:  # a payment file's amounts and totals are in one currency
             raise typer.BadParameter(

@@ -216,7 +216,7 @@ def _history(
     start, end = period_option(first, "--from"), period_option(last, "--to")
     if end.last < start.first:
         raise typer.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
-    Ledger(ledger).close()  # an error naming the file when there is no ledger there
+    Ledger(ledger, read_only=True).close()  # an error naming the file when there is no ledger there
     history = read_history(policy, ledger, start, end, columns or ["role", "team"])
     title = words(
         "review.history.title",

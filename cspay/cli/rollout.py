@@ -12,13 +12,17 @@ import typer
 from cspay.cli.common import (
     ChangesOption,
     DelimiterOption,
+    DerivedOption,
     EncodingOption,
+    Inputs,
     InputsArgument,
     LangOption,
     ListFormat,
+    MemoryOption,
     PeriodOption,
     RosterOption,
     TeamMetricsOption,
+    ThreadsOption,
     app,
     console,
     delimiter_option,
@@ -47,7 +51,7 @@ def _limit(value: str | None, option: str) -> Decimal | None:
 def compare_command(
     old: Annotated[Path, typer.Argument(help="Today's pay policy (YAML).")],
     new: Annotated[Path, typer.Argument(help="The proposed pay policy (YAML).")],
-    metrics: InputsArgument,
+    metrics: InputsArgument = None,
     format: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, or csv / json for the per-agent table.")
     ] = ListFormat.table,
@@ -72,6 +76,9 @@ def compare_command(
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     lang: LangOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Run two policies on the same inputs: the cost, per role and team, who gains and who loses.
 
@@ -91,16 +98,21 @@ def compare_command(
     target = check_target(output, force)
     old_policy, new_policy = load_policy(old), load_policy(new)
     words = words_for(lang, new_policy if new_policy.locale or not old_policy.locale else old_policy)
+    inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    if not metrics and derived is None:
+        raise typer.BadParameter("give the metrics file(s), or --derived FILE", param_hint="METRICS...")
     comparison = compare(
         old_policy,
         new_policy,
-        metrics,
+        metrics or [],
         period_option(period),
         rosters=roster or (),
         changes_file=changes,
         team_metrics=team_metrics,
         encoding=encoding,
         delimiter=delimiter,
+        derived=derived,
+        engine=inputs.engine(),
     )
     if format is ListFormat.table:
         screen = console()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,15 +12,19 @@ import typer
 from cspay.cli.common import (
     ChangesOption,
     DelimiterOption,
+    DerivedOption,
     EncodingOption,
+    Inputs,
     InputsArgument,
     LangOption,
     LedgerOption,
+    MemoryOption,
     OpeningOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
     TeamMetricsOption,
+    ThreadsOption,
     app,
     console,
     ledger_read,
@@ -36,14 +38,16 @@ if TYPE_CHECKING:
     from cspay.engine.explain import Explanation
     from cspay.engine.types import Payslip
     from cspay.i18n import Words
-    from cspay.run.pay import PayRun
+    from cspay.inputs.seen import AskedIds
+    from cspay.inputs.source import Source
+    from cspay.run.pay import Chosen, PayRun
 
 OneInput = Annotated[
-    Path,
+    Path | None,
     typer.Argument(
         metavar="METRICS",
         help="One month of agent metrics (CSV); for a quarterly or annual policy, the folder of "
-        "its monthly files; for a policy with a metrics: section, the raw export.",
+        "its monthly files; for a policy with a metrics: section, the raw export (left out with --derived).",
     ),
 ]
 
@@ -57,7 +61,7 @@ class PayslipFormat(StrEnum):
 @reports_errors
 def payslip(
     policy: PolicyArgument,
-    metrics: OneInput,
+    metrics: OneInput = None,
     agent_ids: Annotated[list[str] | None, typer.Argument(help="Agent ids, as in the metrics file.")] = None,
     all_agents: Annotated[bool, typer.Option("--all", help="Every agent in the metrics file.")] = False,
     format: Annotated[PayslipFormat, typer.Option("--format", "-f", help="text or json.")] = PayslipFormat.text,
@@ -70,6 +74,9 @@ def payslip(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Explain agents' payslips: every number on them, and what would raise the bonus.
 
@@ -78,13 +85,32 @@ def payslip(
     from cspay.engine.explain import explain
     from cspay.outputs.terminal_payslip import payslip_panel
     from cspay.outputs.view import payslip_view
+    from cspay.run.pay import pay, pay_agents
 
+    if derived is not None and metrics is not None:  # no METRICS with --derived: the first argument is an agent
+        agent_ids, metrics = [str(metrics), *(agent_ids or [])], None
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    run, words = _run(
-        policy, [metrics], period, roster, ledger, lang, encoding, delimiter, opening, changes, team_metrics
+    inputs = Inputs(
+        [metrics] if metrics else None,
+        period,
+        roster,
+        encoding,
+        delimiter,
+        derived,
+        memory_limit,
+        threads,
+        opening,
+        changes,
+        team_metrics,
     )
-    chosen = list(run.payslips) if all_agents else _choose(run.payslips, agent_ids or [], metrics)
+    source, words, ledger_path = _source(policy, inputs, ledger, lang)
+    named = metrics if metrics is not None else derived
+    if all_agents:
+        run = pay(source, ledger=ledger_path)
+        chosen = list(run.payslips)
+    else:
+        run, chosen = _choose(pay_agents(source, agent_ids or [], ledger=ledger_path), named)
     pricing = run.pricing()
     explanations = [explain(slip, pricing) for slip in chosen]
     if format is PayslipFormat.json:
@@ -100,8 +126,8 @@ def payslip(
 @reports_errors
 def statements(
     policy: PolicyArgument,
-    metrics: InputsArgument,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the pages (created if missing).")],
+    metrics: InputsArgument = None,
     force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
     period: PeriodOption = None,
     roster: RosterOption = None,
@@ -112,60 +138,50 @@ def statements(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    derived: DerivedOption = None,
+    memory_limit: MemoryOption = "1GB",
+    threads: ThreadsOption = 2,
 ) -> None:
     """Write one self-contained, printable HTML statement per agent, and an index.html listing them.
 
     Example: cspay statements policies/standard.yaml examples/standard-2026-11.csv --out statements
     """
     from cspay.outputs.files import check_folder, write_folder
-    from cspay.outputs.statements import INDEX, Totals, file_names, pages
+    from cspay.outputs.statements import INDEX, Totals, pages
 
-    run, words = _run(
-        policy, metrics, period, roster, ledger, lang, encoding, delimiter, opening, changes, team_metrics
+    inputs = Inputs(
+        metrics, period, roster, encoding, delimiter, derived, memory_limit, threads, opening, changes, team_metrics
     )
-    payslips = list(run.payslips)
-    names = file_names(slip.agent_id for slip in payslips)
-    check_folder(out, [*names, INDEX], force)
+    run, words = _run(policy, inputs, ledger, lang)
+    # Every run writes index.html: a folder that has one needs --force before any page is made. Other
+    # pages that would be replaced are found as the pages are made, and then nothing is written.
+    check_folder(out, [INDEX], force)
     totals = Totals()
-    write_folder(out, pages(run, payslips, names, words, totals), force)
+    write_folder(out, pages(run, run.payslips, words, totals), force)
     typer.echo(
         words("statements.wrote", count=totals.count, folder=out, gross=words.moneys(totals.grosses)),
         err=True,
     )
 
 
-def _run(
-    policy: Path,
-    metrics: list[Path],
-    period: str | None,
-    roster: list[Path] | None,
-    ledger: Path | None,
-    lang: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-    opening: Path | None = None,
-    changes: Path | None = None,
-    team_metrics: Path | None = None,
-) -> tuple[PayRun, Words]:
+def _run(policy: Path, inputs: Inputs, ledger: Path | None, lang: str | None) -> tuple[PayRun, Words]:
     """The run these options name, as compute pays it, and the words of the language asked for."""
-    from cspay.policy.loader import load_policy
     from cspay.run.pay import pay
+
+    source, words, ledger_path = _source(policy, inputs, ledger, lang)
+    return pay(source, ledger=ledger_path), words
+
+
+def _source(policy: Path, inputs: Inputs, ledger: Path | None, lang: str | None) -> tuple[Source, Words, Path | None]:
+    """The inputs these options name, resolved as compute resolves them, the words of the language asked
+    for, and the ledger the run reads (if any)."""
+    from cspay.policy.loader import load_policy
 
     loaded = load_policy(policy)
     words = words_for(lang, loaded)
-    source = open_source(
-        loaded,
-        metrics,
-        period,
-        roster,
-        encoding,
-        delimiter,
-        opening=opening,
-        changes=changes,
-        team_metrics=team_metrics,
-    )
+    source = open_source(loaded, inputs)
     print_notes(source, words)
-    return pay(source, ledger=ledger_read(ledger, source.period is not None)), words
+    return source, words, ledger_read(ledger, source.period is not None)
 
 
 def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, Any]:
@@ -186,30 +202,19 @@ def _payslips_data(run: PayRun, explanations: list[Explanation]) -> dict[str, An
     }
 
 
-def _choose(payslips: Iterable[Payslip], agent_ids: list[str], metrics: Path) -> list[Payslip]:
-    """The payslips of the agents asked for, in the order asked; an unknown id names the close ones."""
+def _choose(chosen: Chosen, metrics: Path | None) -> tuple[PayRun, list[Payslip]]:
+    """The run and the asked agents' payslips; an unknown id names the close ones."""
     from cspay.errors import MetricsError
 
-    by_id = {slip.agent_id: slip for slip in payslips}
-    unknown = [agent_id for agent_id in dict.fromkeys(agent_ids) if agent_id not in by_id]
+    asked = chosen.asked
+    unknown = asked.missing()
     if unknown:
-        raise MetricsError([_unknown(agent_id, list(by_id), metrics) for agent_id in unknown])
-    return [by_id[agent_id] for agent_id in dict.fromkeys(agent_ids)]
+        raise MetricsError([_unknown(agent_id, asked, metrics) for agent_id in unknown])
+    return chosen.run, chosen.payslips
 
 
-def _unknown(agent_id: str, known: list[str], metrics: Path) -> str:
-    close = close_ids(agent_id, known)
+def _unknown(agent_id: str, asked: AskedIds, metrics: Path | None) -> str:
+    close = asked.close_to(agent_id)
     if close:
         return f"{metrics}: no agent with id {agent_id!r}; close ids: {', '.join(close)}"
-    return f"{metrics}: no agent with id {agent_id!r}; expected one of the {len(known)} ids in the file"
-
-
-def close_ids(wanted: str, known: list[str], limit: int = 5) -> list[str]:
-    """The ids most like `wanted` (case aside), the likest first, ties in file order."""
-    folded = wanted.casefold()
-    scored = []
-    for index, agent_id in enumerate(known):
-        likeness = difflib.SequenceMatcher(None, folded, agent_id.casefold()).ratio()
-        if likeness >= 0.6:
-            scored.append((-likeness, index, agent_id))
-    return [agent_id for _, _, agent_id in sorted(scored)[:limit]]
+    return f"{metrics}: no agent with id {agent_id!r}; expected one of the {asked.count} ids in the file"

@@ -1,29 +1,50 @@
 """Paying a batch of agents column by column, with every amount the engine's Decimal.
 
 Each step runs over a whole column in C (map, zip, sum, Counter) instead of row by row in Python. Only
-batches whose every row is plain come this way -- each cell a text already read well, each KPI with a
-value, each id plain, each role known (cspay.inputs.columns reads them); the others are paid row by row.
+batches whose every row is plain come this way -- each cell read well, each KPI with a value, each id plain,
+each role known (cspay.inputs.columns reads them); the others are paid row by row. What is remembered
+across batches (the pay of each role, grade, gates and days; each adjustment's line per value) is bounded:
+once a table is full, what a batch needs beyond it is worked out for that batch alone.
 The steps are those of Engine.settle, in the same order on the same Decimals; what follows the score
 (gates, cap, proration, base pay and bonus lines) is Engine.pay_lines itself, remembered per (role,
-grade, gates held, days).
+grade, gates held, days) -- or, under `basis: score`, called for each row, since its bonus is the row's own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Hashable
 from decimal import Decimal, DecimalException
+from functools import partial
 from itertools import compress, repeat
 from operator import add, attrgetter, getitem, lt, mul, sub
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from cspay.engine.compiled import Engine, Fixed
-from cspay.engine.plans import Scored
+from cspay.engine.plans import MEMO_LIMIT
 from cspay.engine.rules import grade_index, score_of, too_few
-from cspay.engine.types import ZERO, KpiResult, Line, Summary
+from cspay.engine.types import ZERO, Line, Summary
 
 MAX_PAYS = 50_000  # (role, grade, gates, days) combinations remembered
-_WEIGHTED, _VALUE, _AMOUNT = attrgetter("weighted"), attrgetter("value"), attrgetter("amount")
+_AMOUNT = attrgetter("amount")
 _SUBTOTAL, _BONUS = attrgetter("subtotal"), attrgetter("bonus")
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _remembered(table: dict[K, V], keys: set[K], make: Callable[[K], V], limit: int) -> dict[K, V]:
+    """`table` with what `keys` need added while it has room (`make` may add to it itself); once it is full,
+    a table of what this batch needs alone, so that memory stays bounded and the batch stays columnar."""
+    for key in keys.difference(table):
+        value = make(key)
+        if len(table) < limit:
+            table[key] = value
+        elif key not in table:
+            found = {key: table[key] for key in keys.intersection(table)}
+            return found | {key: make(key) for key in keys.difference(found)}
+    return table
 
 
 class Pay:
@@ -38,8 +59,9 @@ class Pay:
 
 
 class Batch:
-    """One batch's columns (identity, each KPI's scored value, each plain column's numbers) and what paying
-    it gave (grade indexes, scores, pays, adjustment lines and amounts, floor lines, gross)."""
+    """One batch's columns (identity, each KPI's weight × score, the values of KPIs a gate reads, each plain
+    column's numbers) and what paying it gave (grade indexes, scores, pays, adjustment lines and amounts,
+    floor lines, gross)."""
 
     __slots__ = (
         "adjustments",
@@ -48,14 +70,15 @@ class Batch:
         "gross",
         "ids",
         "indexes",
+        "kpi_values",
         "names",
         "numbers",
         "pays",
         "roles",
-        "scored",
         "scores",
         "size",
         "teams",
+        "weighted",
     )
 
     def __init__(
@@ -65,11 +88,12 @@ class Batch:
         roles: list[str],
         names: list[str],
         teams: list[str],
-        scored: list[list[Scored | KpiResult]],
+        weighted: list[list[Decimal]],
+        kpi_values: dict[int, list[Decimal]],
         numbers: dict[str, list[Decimal]],
     ) -> None:
         self.size, self.ids, self.roles, self.names, self.teams = size, ids, roles, names, teams
-        self.scored, self.numbers = scored, numbers
+        self.weighted, self.kpi_values, self.numbers = weighted, kpi_values, numbers
         self.indexes: list[int] = []
         self.scores: list[Decimal] = []
         self.pays: list[Pay] = []
@@ -82,11 +106,6 @@ class Batch:
 class Columnar:
     """The column-by-column way of paying, and what it remembers across batches."""
 
-    @staticmethod
-    def suits(engine: Engine) -> bool:
-        """Whether a policy can be paid column by column (else always row by row)."""
-        return not engine._by_score
-
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         grades = engine.grades
@@ -97,8 +116,8 @@ class Columnar:
         self.floor = None if floor is None else floor.gross
 
     def pay(self, batch: Batch) -> bool:
-        """Score, grade and pay the batch; False when a row must go row by row after all (a KPI without a
-        value, no KPI counted, a table full, or a Decimal error: row by row, the row at fault is named)."""
+        """Score, grade and pay the batch; False when a row must go row by row after all (no KPI counted, or
+        a Decimal error: row by row, the row at fault is named)."""
         try:
             indexes = self._grades(batch)
             if indexes is None:
@@ -112,11 +131,7 @@ class Columnar:
         """Each row's grade: Σ(weight × score) / Σ(weight) over the KPIs counted, as Engine.settle does."""
         engine, size = self.engine, batch.size
         weighted, masks = [ZERO] * size, None
-        for (bit, column, least), entries in zip(engine._kpi_rules, batch.scored, strict=True):
-            try:
-                products = list(map(_WEIGHTED, entries))
-            except AttributeError:  # a KPI without a value
-                return None
+        for (bit, column, least), products in zip(engine._kpi_rules, batch.weighted, strict=True):
             if column is not None:
                 left_out = list(map(too_few, batch.numbers[column], repeat(least)))
                 if True in left_out:  # adding 0 instead of skipping changes neither value nor digits
@@ -141,19 +156,25 @@ class Columnar:
         engine, numbers = self.engine, batch.numbers
         holds = []
         for kpi_index, column, test, limit in engine._gate_rules:
-            values = numbers[column] if column is not None else list(map(_VALUE, batch.scored[kpi_index]))
+            values = numbers[column] if column is not None else batch.kpi_values[kpi_index]
             holds.append(list(map(test, values, repeat(limit))))
         worked = [numbers[engine._worked_column]] if engine._worked_column is not None else []
+        if engine._by_score:  # target × score: hardly two agents share a bonus, so each row is its own pay
+            bonuses = list(map(mul, map(engine.targets.__getitem__, batch.roles), batch.scores))  # as Engine.settle
+            gates = zip(*holds, strict=True) if holds else repeat(())
+            days = worked[0] if worked else repeat(None)
+            batch.pays = list(map(self._score_pay, batch.roles, bonuses, gates, days))
+            return True
         keys = list(zip(batch.roles, batch.indexes, *holds, *worked, strict=True))
         try:
             batch.pays = list(map(self.pays.__getitem__, keys))
         except KeyError:
-            for key in set(keys).difference(self.pays):
-                if len(self.pays) >= MAX_PAYS:
-                    return False
-                self.pays[key] = self._new_pay(key)
-            batch.pays = list(map(self.pays.__getitem__, keys))
+            batch.pays = list(map(_remembered(self.pays, set(keys), self._new_pay, MAX_PAYS).__getitem__, keys))
         return True
+
+    def _score_pay(self, role: str, bonus: Decimal, holds: tuple[bool, ...], worked: Decimal | None) -> Pay:
+        _, _, _, fixed, bonus_line = self.engine.pay_lines(role, bonus, holds, worked)
+        return Pay(fixed, bonus_line)
 
     def _new_pay(self, key: tuple[Any, ...]) -> Pay:
         engine = self.engine
@@ -169,11 +190,11 @@ class Columnar:
         engine, gross = self.engine, list(map(_SUBTOTAL, batch.pays))
         for column, lines, plan in engine._adjustment_rules:
             values = batch.numbers[column]
-            for value in set(values).difference(lines):
-                plan.line(value, engine.round)
-                if value not in lines:  # the table is full
-                    return False
-            found = list(map(lines.__getitem__, values))
+            try:
+                found = list(map(lines.__getitem__, values))
+            except KeyError:
+                table = _remembered(lines, set(values), partial(plan.line, round_=engine.round), MEMO_LIMIT)
+                found = list(map(table.__getitem__, values))
             amounts = list(map(_AMOUNT, found))
             batch.adjustments.append(found)
             batch.amounts.append(amounts)

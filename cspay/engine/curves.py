@@ -43,19 +43,32 @@ def linear_scorer(score: LinearScore) -> Scorer:
     has reached it (at the threshold it scores at_threshold; at the stretch, at_stretch)."""
     t, g, x = score.threshold, score.target, score.stretch
     at_t, at_g, at_x = score.at_threshold, score.at_target, score.at_stretch
-    sign = ONE if t < x else -ONE
+    # The differences are exact and the same on every call, so they are taken once.
+    rise, gain, stretch_rise, stretch_gain = g - t, at_g - at_t, x - g, at_x - at_g
 
-    def scorer(value: Decimal) -> tuple[Decimal, str, Decimal | None]:
-        v = value * sign
-        if v < t * sign:
+    if t < x:  # higher is better: a value reaches a point at or above it
+
+        def scorer(value: Decimal) -> tuple[Decimal, str, Decimal | None]:
+            if value < t:
+                return ZERO, "short_of_threshold", None
+            if value < g:
+                return at_t + (value - t) / rise * gain, "threshold_to_target", None
+            if value < x:
+                return at_g + (value - g) / stretch_rise * stretch_gain, "target_to_stretch", None
+            return at_x, "at_stretch", None
+
+        return scorer
+
+    def lower_is_better(value: Decimal) -> tuple[Decimal, str, Decimal | None]:  # reached at or below a point
+        if value > t:
             return ZERO, "short_of_threshold", None
-        if v < g * sign:
-            return at_t + (value - t) / (g - t) * (at_g - at_t), "threshold_to_target", None
-        if v < x * sign:
-            return at_g + (value - g) / (x - g) * (at_x - at_g), "target_to_stretch", None
+        if value > g:
+            return at_t + (value - t) / rise * gain, "threshold_to_target", None
+        if value > x:
+            return at_g + (value - g) / stretch_rise * stretch_gain, "target_to_stretch", None
         return at_x, "at_stretch", None
 
-    return scorer
+    return lower_is_better
 
 
 def band_scorer(score: BandScore) -> Scorer:
@@ -112,13 +125,24 @@ def exact_score(score: Score, value: Fraction) -> Fraction:
 
 
 def _exact_points(score: LinearScore) -> list[tuple[Fraction, Fraction]]:
-    """The linear curve's points, mirrored for lower-is-better so that it always rises left to right."""
+    """The linear curve's points, mirrored for lower-is-better so that it always rises left to right
+    (made once per curve: explaining a run asks for them for every agent)."""
+    held = _EXACT_POINTS.get(id(score))
+    if held is not None and held[0] is score:
+        return held[1]
     sign = 1 if score.higher_is_better else -1
-    return [
+    points = [
         (sign * Fraction(score.threshold), Fraction(score.at_threshold)),
         (sign * Fraction(score.target), Fraction(score.at_target)),
         (sign * Fraction(score.stretch), Fraction(score.at_stretch)),
     ]
+    if len(_EXACT_POINTS) >= 256:  # policies loaded in one process are few; a bound all the same
+        _EXACT_POINTS.clear()
+    _EXACT_POINTS[id(score)] = (score, points)  # the curve is kept with its points, so its id is not reused
+    return points
+
+
+_EXACT_POINTS: dict[int, tuple[LinearScore, list[tuple[Fraction, Fraction]]]] = {}
 
 
 def _score_on(points: list[tuple[Fraction, Fraction]], u: Fraction) -> Fraction:

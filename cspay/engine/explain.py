@@ -23,7 +23,7 @@ from cspay.engine.explain_parts import (
     part_explained,
     piece_explained,
 )
-from cspay.engine.moves import Moves, Pricing, what_moves
+from cspay.engine.moves import Moves, MovesMemo, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
 from cspay.engine.statutory import Withholding
 from cspay.engine.types import ZERO, AgentRow, GateHit, KpiResult, Line, Payslip
@@ -184,9 +184,9 @@ class DeductionsExplained:
     withholding: Withholding
 
 
-def explain(slip: Payslip, pricing: Pricing) -> Explanation:
+def explain(slip: Payslip, pricing: Pricing, memo: MovesMemo | None = None) -> Explanation:
     """The explanation of one payslip of a run, priced as the run pays (pricing.engine is the policy as the
-    run applied it; in the payslip's currency)."""
+    run applied it; in the payslip's currency); `memo` keeps what moves the bonus of rows alike."""
     pricing = pricing.of(slip)
     policy = pricing.engine.policy
     row = row_of(slip)
@@ -206,7 +206,7 @@ def explain(slip: Payslip, pricing: Pricing) -> Explanation:
         _kpis(policy, row, _shown_kpis(policy, slip)),
         _bonus(policy, row, slip, pricing),
         _floor(policy, slip),
-        what_moves(pricing, row),
+        what_moves(pricing, row) if memo is None else memo.moves(pricing, row),
         tuple(part_explained(policy, part) for part in slip.parts),
         tuple(piece_explained(piece) for piece in slip.pieces),
         groups_explained(policy, slip),

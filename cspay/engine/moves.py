@@ -137,6 +137,38 @@ def what_moves(pricing: Pricing, row: AgentRow) -> Moves:
     return Moves(next_grade, levers, gates)
 
 
+class MovesMemo:
+    """What moves the bonus, worked out once per distinct row as a run prices it: agents whose role,
+    currency, team, groups, parts of the period and every value (as written: 92.5 and 92.50 show
+    differently) are alike have the same moves. Under team results an agent's own values count in the
+    team's score, so there each agent is its own row. Holds at most `limit` rows, the oldest forgotten
+    first, so memory stays flat on any run."""
+
+    def __init__(self, limit: int = 512) -> None:
+        self.limit = limit
+        self._moves: dict[tuple[object, ...], Moves] = {}
+
+    def moves(self, pricing: Pricing, row: AgentRow) -> Moves:
+        key = (
+            id(pricing.engine),
+            pricing.budget_factor,
+            row.role,
+            row.currency,
+            row.team,
+            row.parts,
+            row.agent_id if pricing.engine.teams is not None else None,
+            *sorted(row.groups.items()),
+            *((code, None if value is None else str(value)) for code, value in row.kpis.items()),
+            *((column, str(value)) for column, value in row.numbers.items()),
+        )
+        found = self._moves.get(key)
+        if found is None:
+            found = self._moves[key] = what_moves(pricing, row)
+            if len(self._moves) > self.limit:
+                del self._moves[next(iter(self._moves))]
+        return found
+
+
 def _next_grade(engine: Engine, role: str, score: Decimal | None) -> NextGrade | None:
     """The grade above the score's, by the role's grades (a leader's own, else the policy's)."""
     if score is None:

@@ -16,6 +16,9 @@ from cspay.engine.types import GateHit, KpiResult, Line
 from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi, Score
 
 MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
+# KPI values scored and remembered per KPI: a score with its results weighs about a kilobyte, and where
+# values repeat a few hundred cover a month; where they rarely do, remembering more only holds memory.
+SCORED_LIMIT = 4096
 
 
 class Scored:
@@ -87,6 +90,7 @@ class KpiPlan:
         "kpi",
         "label",
         "own",
+        "points",
         "volume_column",
         "volume_min",
         "weight",
@@ -99,9 +103,11 @@ class KpiPlan:
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
         # The KPI's curves share one table's room: a policy by group remembers no more than one without.
-        limit = MEMO_LIMIT // len(kpi.curves())
+        limit = SCORED_LIMIT // len(kpi.curves())
         self.curves = {group: Curve(self, group, score, limit) for group, score in kpi.curves()}
         self.own = self.curves[None]
+        scorer = self.own.scorer
+        self.points: Callable[[Decimal], Decimal] = lambda value: scorer(value)[0]  # on its own curve, as Scored
         self.curve_of_text: dict[str, Curve] = {}  # a `by` cell's text -> the curve it picks
 
     def curve(self, groups: Mapping[str, str]) -> Curve:

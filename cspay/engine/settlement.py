@@ -62,18 +62,27 @@ def differences(
     `paid_in` is the currency each agent was paid in: an agent the correction pays in another currency
     owes back every line in the old currency and is owed every line in the new, never the two netted.
     """
+    slips = {slip.agent_id: slip for slip in corrected}
+    by_currency = {
+        agent_id: {(paid_in or {}).get(agent_id, slips[agent_id].currency if agent_id in slips else ""): lines}
+        for agent_id, lines in paid.items()
+    }
+    return differences_in(by_currency, slips.values())
+
+
+def differences_in(paid: Mapping[str, Mapping[str, list[Line]]], corrected: Iterable[Payslip]) -> list[Difference]:
+    """Corrected minus paid, where each agent may have been paid in several currencies (a correction that
+    changed their currency was carried in the new one): per currency, what the corrected payslip pays in it
+    less what was paid in it."""
     found = []
     slips = {slip.agent_id: slip for slip in corrected}
     for agent_id in dict.fromkeys([*paid, *slips]):
         slip = slips.get(agent_id)
-        old = (paid_in or {}).get(agent_id, slip.currency if slip is not None else "")
-        new = slip.currency if slip is not None else old
-        after_lines = slip.lines if slip is not None else []
-        pairs = [(paid.get(agent_id, []), after_lines, new)]
-        if old != new and agent_id in paid:  # two currencies: each side on its own
-            pairs = [(paid[agent_id], [], old), ([], after_lines, new)]
-        for before_lines, lines, currency in pairs:
-            before, after = _by_code(before_lines), _by_code(lines)
+        before_in = paid.get(agent_id, {})
+        currencies = [*before_in, *([slip.currency] if slip is not None and slip.currency not in before_in else [])]
+        for currency in currencies:
+            before = _by_code(before_in.get(currency, []))
+            after = _by_code(slip.lines) if slip is not None and slip.currency == currency else {}
             for code in dict.fromkeys([*before, *after]):
                 label = (after.get(code) or before[code])[0]
                 change = after.get(code, (label, ZERO))[1] - before.get(code, (label, ZERO))[1]

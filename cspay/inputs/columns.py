@@ -1,18 +1,25 @@
 """Reading a batch of metrics rows column by column, for the engine's columnar way of paying.
 
 Each cell is looked up in the tables of texts the row parser has already read well (and, for a KPI, the
-score the engine gave that text), a whole column at a time. A batch comes back only when every row is
-plain -- each cell a text read well before, an id that needs no care, a known role -- so it pays exactly
-as RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
+score the engine gave that text), a whole column at a time. A text met for the first time is read and
+scored with the batch: while the tables have room it is kept for the rows after it; once they are full
+(a bound on memory, on files whose values rarely repeat), the batch's column is read and scored on its own,
+a column of plain numbers at once, and the batch stays columnar. A KPI with targets by group (`by`) is
+scored on the curve each row's group picks, a value at a time (each curve remembers the values it scored).
+A batch comes back only when every row is
+plain -- each cell read well, an id that needs no care, a known role -- so it pays exactly as
+RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from operator import getitem
-from typing import Any
+from itertools import repeat
+from operator import attrgetter, mul
+from typing import Any, cast
 
-from cspay.cells import CellError, id_key
+from cspay.cells import CellError, id_key, plain_column
 from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
 from cspay.engine.plans import Curve, KpiPlan, Scored
@@ -20,45 +27,15 @@ from cspay.engine.types import KpiResult
 from cspay.inputs.rows import TOTAL_MARKERS, RowParser
 from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
 
+# Per KPI, in policy order: its cell's index, how the cell is read, its plan, texts scored so far (on its own
+# curve), and for a KPI by group the index of its `by` cell.
+KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult], int | None]
+Column = Sequence[str]
+# Texts kept per column for the batches after: plenty where values repeat (a few hundred each); where they do
+# not, keeping more would cost memory and save nothing.
+TEXTS_LIMIT = 4096
 _MISSING = object()
-GROUPED_TEXTS = 20_000  # `by` cell texts remembered per KPI by group; beyond, rows go the general way
-GROUPED_SCORES = 60_000  # texts scored on a KPI by group's curves, all together; beyond, likewise
-
-
-class CurveTexts:
-    """A KPI by group's texts scored so far: a table per curve, each text scored on every curve at once (so
-    a text met in one group is known in all), and the table each `by` cell's text picks."""
-
-    __slots__ = ("curves", "own", "plan", "scored", "tables")
-
-    def __init__(self, plan: KpiPlan) -> None:
-        self.plan = plan
-        self.curves: dict[Curve, dict[str, Scored | KpiResult]] = {curve: {} for curve in plan.curves.values()}
-        self.own: dict[str, Scored | KpiResult] = self.curves[plan.own]  # every table has the same texts
-        self.tables: dict[str, dict[str, Scored | KpiResult]] = {}  # a `by` cell's text -> its curve's texts
-        self.scored = 0
-
-    def knows(self, cell: str) -> bool:
-        """Learn which curve's table a `by` cell's text picks; False when the table of such texts is full."""
-        if cell not in self.tables:
-            if len(self.tables) >= GROUPED_TEXTS:
-                return False
-            self.tables[cell] = self.curves[self.plan.curve_of(cell.strip())]
-        return True
-
-    def add(self, text: str, value: Decimal | None) -> bool:
-        """Score a value's text on every curve; False when the tables are full."""
-        if self.scored >= GROUPED_SCORES:
-            return False
-        for curve, table in self.curves.items():
-            table[text] = curve.scored(value)
-        self.scored += len(self.curves)
-        return True
-
-
-# Per KPI, in policy order: its cell's index, how the cell is read, its plan, the texts scored so far (on its
-# own curve), and for a KPI by group the index of its `by` cell and its texts by curve.
-KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult], int | None, CurveTexts | None]
+_WEIGHTED, _VALUE = attrgetter("weighted"), attrgetter("value")
 
 
 class ColumnReader:
@@ -77,9 +54,10 @@ class ColumnReader:
         for index, column in parser.columns:
             if column.kpi:
                 plan = plans[column.kpi]
-                at = None if plan.by is None else groups[plan.by]
-                self.kpi_cells.append((index, column, plan, {}, at, None if at is None else CurveTexts(plan)))
+                self.kpi_cells.append((index, column, plan, {}, None if plan.by is None else groups[plan.by]))
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
+        # The KPIs a gate reads: their values travel with the batch.
+        self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
 
     def read(self, rows: list[list[str]]) -> Batch | None:
         """The batch's values, column by column; None when a row is not plain."""
@@ -87,12 +65,10 @@ class ColumnReader:
         if len(rows[0]) != parser.width or len(set(map(len, rows))) != 1:
             return None
         columns = list(zip(*rows, strict=True))
-        try:
-            scored, numbers = self._lookups(columns)
-        except KeyError:
-            if not self._learn(columns):
-                return None
-            scored, numbers = self._lookups(columns)
+        kpis = self._kpis(columns)
+        numbers = self._numbers(columns)
+        if kpis is None or numbers is None:
+            return None
         ids = list(map(str.strip, columns[parser.id_at]))
         roles = list(map(str.strip, columns[parser.role_at]))
         size = len(rows)
@@ -109,46 +85,85 @@ class ColumnReader:
             and all("".join(columns[i]).isprintable() for _, i in parser.group_cells)
         ):
             return None
-        return Batch(size, ids, roles, names, teams, scored, numbers)
+        return Batch(size, ids, roles, names, teams, kpis[0], kpis[1], numbers)
 
-    def _lookups(
-        self, columns: list[tuple[str, ...]]
-    ) -> tuple[list[list[Scored | KpiResult]], dict[str, list[Decimal]]]:
-        scored = [
-            list(map(texts.__getitem__, columns[index]))
-            if by_group is None
-            else list(map(getitem, map(by_group.tables.__getitem__, columns[at]), columns[index]))  # type: ignore[index]
-            for index, _, _, texts, at, by_group in self.kpi_cells
-        ]
-        numbers = {
-            name: list(map(cache.__getitem__, columns[index])) for name, index, cache in self.parser.number_cells
-        }
-        return scored, numbers
-
-    def _learn(self, columns: list[tuple[str, ...]]) -> bool:
-        """Read and score the texts not met before; False when one is bad or the tables are full."""
-        for index, column, plan, texts, at, by_group in self.kpi_cells:
-            if by_group is not None:
-                if not _learn_by_group(by_group, column, columns[at], columns[index]):  # type: ignore[index]
-                    return False
+    def _kpis(self, columns: Sequence[Column]) -> tuple[list[list[Decimal]], dict[int, list[Decimal]]] | None:
+        """Each KPI's weighted score per row, and the values of the KPIs a gate reads; None when a cell is
+        bad or has no value (row by row, the one at fault is named or left out)."""
+        weighted, values = [], {}
+        for kpi_index, (index, column, plan, texts, at) in enumerate(self.kpi_cells):
+            cells = columns[index]
+            if at is not None:
+                found = _by_group(cells, columns[at], column, plan)
+                if found is None:
+                    return None
+                weighted.append(found[0])
+                if kpi_index in self.gated:
+                    values[kpi_index] = found[1]
                 continue
-            for text in set(columns[index]).difference(texts):
+            try:
+                entries = list(map(texts.__getitem__, cells))
+            except KeyError:
+                found = self._learn_kpi(cells, column, plan, texts)
+                if found is None:
+                    return None
+                weighted.append(found[0])
+                if kpi_index in self.gated:
+                    values[kpi_index] = found[1]
+                continue
+            try:
+                weighted.append(list(map(_WEIGHTED, entries)))
+            except AttributeError:  # a KPI without a value
+                return None
+            if kpi_index in self.gated:
+                values[kpi_index] = list(map(_VALUE, entries))
+        return weighted, values
+
+    def _learn_kpi(
+        self, cells: Column, column: Any, plan: KpiPlan, texts: dict[str, Scored | KpiResult]
+    ) -> tuple[list[Decimal], list[Decimal]] | None:
+        """A KPI column with texts not met before: kept while the table has room, else read and scored here."""
+        fresh = list(set(cells).difference(texts))
+        if len(texts) + len(fresh) <= TEXTS_LIMIT:
+            read = _values(fresh, column.unit, column.value)
+            if read is None:
+                return None
+            texts.update(zip(fresh, map(plan.scored, read), strict=True))
+            try:
+                entries = list(map(texts.__getitem__, cells))
+                return list(map(_WEIGHTED, entries)), list(map(_VALUE, entries))
+            except AttributeError:  # a KPI without a value
+                return None
+        found = _values(cells, column.unit, column.value)
+        if found is None or None in found:
+            return None
+        values = cast(list[Decimal], found)
+        return list(map(mul, repeat(plan.weight), map(plan.points, values))), values  # as Scored's weighted
+
+    def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:
+        """Each plain column's numbers; texts not met before are kept while the reader's table has room."""
+        numbers = {}
+        for (name, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
+            cells = columns[index]
+            try:
+                numbers[name] = list(map(cache.__getitem__, cells))
+                continue
+            except KeyError:
+                pass
+            fresh = set(cells).difference(cache)
+            if len(cache) + len(fresh) <= TEXTS_LIMIT:
                 try:
-                    value = column.value(text)
+                    for text in fresh:
+                        column.value(text)  # kept in the reader's table, which has room
                 except CellError:
-                    return False
-                if text not in column.cache:
-                    return False
-                texts[text] = plan.scored(value)
-        for (_, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
-            for text in set(columns[index]).difference(cache):
-                try:
-                    column.value(text)
-                except CellError:
-                    return False
-                if text not in cache:
-                    return False
-        return True
+                    return None
+                numbers[name] = list(map(cache.__getitem__, cells))
+                continue
+            found = _values(cells, "plain", column.value)
+            if found is None:
+                return None
+            numbers[name] = found  # type: ignore[assignment]  # a plain column's reader never gives None
+        return numbers
 
     def register(self, batch: Batch, first: int) -> None:
         """Count the batch's rows and record its ids (a repeat is reported, as RowParser.parse would)."""
@@ -160,30 +175,34 @@ class ColumnReader:
 
     def remember(self, cells: list[str]) -> None:
         """After a row paid the general way: score its KPI texts that read well, for the rows after it."""
-        for index, column, plan, texts, at, by_group in self.kpi_cells:
+        for index, column, plan, texts, at in self.kpi_cells:
             value = column.cache.get(cells[index], _MISSING)
-            if value is _MISSING:  # not read well (the reader keeps only good texts, and not too many)
-                continue
-            if by_group is None:
+            if value is not _MISSING and at is None:  # read well (the reader keeps only good texts, and not too many)
                 texts[cells[index]] = plan.scored(value)
-            elif by_group.knows(cells[at]) and cells[index] not in by_group.own:  # type: ignore[index]
-                by_group.add(cells[index], value)
 
 
-def _learn_by_group(by_group: CurveTexts, column: Any, cells: tuple[str, ...], texts: tuple[str, ...]) -> bool:
-    """Learn a batch's new `by` cell texts, and read and score its new value texts on every curve."""
-    for cell in set(cells).difference(by_group.tables):
-        if not by_group.knows(cell):
-            return False
-    for text in set(texts).difference(by_group.own):
-        try:
-            value = column.value(text)
-        except CellError:
-            return False
-        if text not in column.cache or not by_group.add(text, value):
-            return False
-    return True
+def _by_group(cells: Column, groups: Column, column: Any, plan: KpiPlan) -> tuple[list[Decimal], list[Decimal]] | None:
+    """A KPI by group: each value scored on the curve its row's `by` cell picks; None when a cell is bad or
+    has no value."""
+    found = _values(cells, column.unit, column.value)
+    if found is None or None in found:
+        return None
+    values = cast(list[Decimal], found)
+    entries = list(map(Curve.scored, map(plan.curve_of, map(str.strip, groups)), values))
+    return list(map(_WEIGHTED, entries)), values
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:
     return [""] * size if index is None else list(map(str.strip, columns[index]))
+
+
+def _values(cells: Column, unit: str, read: Callable[[str], Decimal | None]) -> list[Decimal | None] | None:
+    """Cells' values, plain numbers all at once (cells.plain_column), else one by one as the parser reads
+    them; None when a cell is bad (row by row, the parser names it)."""
+    values: list[Decimal | None] | None = plain_column(unit, cells)  # type: ignore[assignment]
+    if values is None:
+        try:
+            values = list(map(read, cells))
+        except CellError:
+            return None
+    return values

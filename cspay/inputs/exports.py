@@ -1,103 +1,37 @@
-"""Raw per-call exports: reading one for a period and deriving each agent's metrics, month by month.
+"""Raw per-call exports: each agent's metrics for each month of a period, derived by the embedded engine.
 
-The export gives one row per call or ticket; cspay.inputs.derive says how an agent's rows become
-figures. A period of several months is derived month by month, as monthly metrics files would be
-(cspay.inputs.raw combines the months by the policy's rules).
+The export gives one row per call or ticket. The policy's `metrics:` section is compiled to one SQL query
+(cspay.inputs.sql_query) that DuckDB runs over the file (cspay.inputs.sql_engine); each figure's value is
+then made from its exact parts by cspay.inputs.figures. A period of several months is derived month by
+month, as monthly metrics files would be (cspay.inputs.raw combines the months by the policy's rules).
 """
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cspay.cells import CellError, clean, is_missing
-from cspay.errors import MetricsError, Problems
-from cspay.inputs.derive import Figure, Row, figures_of
-from cspay.inputs.tables import CsvFile, locate, read_csv, width_problem
-from cspay.periods import Period, parse_period, period_of
-from cspay.policy.metrics_spec import PARSERS, MetricsSpec
-
-
-def _date_parser(format: str) -> Callable[[str], date]:
-    example = date(2021, 1, 31).strftime(format)
-
-    def parse(text: str) -> date:
-        try:
-            return datetime.strptime(clean(text), format).date()
-        except ValueError:
-            raise CellError(f'a date like "{example}" ({format})') from None
-
-    return parse
-
-
-def _agent_id(text: str) -> str:
-    if not text.strip():
-        raise CellError("an agent id")
-    return text.strip()  # ids stay text: 007 stays 007
-
-
-_BAD = object()
-
-
-@dataclass
-class _ExportReader:
-    """Reads the records of one export for a period, collecting every bad cell."""
-
-    file: CsvFile
-    spec: MetricsSpec
-    period: Period
-    columns: dict[str, int]
-    problems: Problems = field(default_factory=Problems)
-
-    def rows_by_month(self) -> dict[str, dict[str, list[Row]]]:
-        """Each month's rows of each agent, for the records dated in the period."""
-        parse_date = _date_parser(self.spec.source.date.format)
-        by_month: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
-        for line, cells in self.file.records:
-            if problem := width_problem(self.file, line, cells):
-                self.problems.add(problem)
-            elif read := self.record(line, cells, parse_date):
-                day, agent, row = read
-                by_month[f"{day.year}-{day.month:02d}"][agent].append(row)
-        self.problems.raise_if_any(MetricsError)
-        return by_month
-
-    def record(self, line: int, cells: list[str], parse_date: Callable[[str], date]
-               ) -> tuple[date, str, Row] | None:  # fmt: skip
-        """The day, agent and parsed cells of a record dated in the period; None if outside or bad.
-
-        Cells of rows outside the period are not checked: they cannot change the figures.
-        """
-        day = self.cell(line, cells, self.spec.source.date.column, parse_date, optional=False)
-        if day is _BAD or day not in self.period:
-            return None
-        agent = self.cell(line, cells, self.spec.source.agent, _agent_id, optional=False)
-        kinds = self.spec.column_kinds().items()
-        row = {column: self.cell(line, cells, column, PARSERS[kind]) for column, kind in kinds}
-        if agent is _BAD or any(value is _BAD for value in row.values()):
-            return None
-        return day, agent, row
-
-    def cell(self, line: int, cells: list[str], column: str, parse: Callable[[str], Any], optional: bool = True
-             ) -> Any:  # fmt: skip
-        """The cell read by `parse`, None when empty and optional, or _BAD after recording why."""
-        text = cells[self.columns[column]]
-        if optional and is_missing(text):
-            return None
-        try:
-            return parse(text)
-        except CellError as error:
-            shown = text if len(text) <= 40 else f"{text[:40]}… ({len(text)} characters)"
-            where = f'{self.file.path}: row {line}, column "{column}"'
-            self.problems.add(f'{where}: got "{shown}", expected {error.expected}')
-            return _BAD
-
-
-# ---- the derived tables ------------------------------------------------------------------------
+from cspay.inputs.export_cells import optional
+from cspay.inputs.export_files import open_export_file
+from cspay.inputs.figures import (
+    FIXED_P,
+    Figure,
+    count_figure,
+    fraction_figure,
+    percentile_figure,
+    ratio_figure,
+    total_figure,
+)
+from cspay.inputs.sql_engine import EngineSettings, Parts, aggregate
+from cspay.inputs.sql_query import Plan
+from cspay.periods import Period, months_of, parse_period
+from cspay.policy.metrics_spec import MetricsSpec
 
 
 @dataclass(frozen=True)
@@ -121,36 +55,121 @@ class DerivedTable:
 
 @dataclass(frozen=True)
 class Derived:
-    """An export's derived metrics over a period: a table per month, and how many rows were left out."""
+    """An export's derived metrics over a period: a table per month, and how many rows were left out.
+
+    `rows_read` is None for figures derived elsewhere (a file of derived metrics), whose rows cspay never saw.
+    """
 
     source: str
     period: Period
     metrics: list[str]
     months: list[DerivedTable]
-    rows_read: int
+    rows_read: int | None
     rows_outside: int
 
 
-def months_of(period: Period) -> list[Period]:
-    """The months of a period, in order."""
-    first = period.first.year * 12 + period.first.month - 1
-    return [period_of(date(index // 12, index % 12 + 1, 1), "month") for index in range(first, first + period.months)]
-
-
 def derive(spec: MetricsSpec, path: str | Path, period: Period | str, *, encoding: str | None = None,
-           delimiter: str | None = None) -> Derived:  # fmt: skip
-    """Read an export and derive each agent's metrics for each month of the period."""
+           delimiter: str | None = None, engine: EngineSettings | None = None) -> Derived:  # fmt: skip
+    """Read an export (CSV or Parquet) and derive each agent's metrics for each month of the period."""
     period = period if isinstance(period, Period) else parse_period(period)
-    file = read_csv(path, encoding=encoding, delimiter=delimiter)
-    source = spec.source
-    columns = locate(file, [source.agent, source.date.column, *spec.column_kinds()])
-    by_month = _ExportReader(file, spec, period, columns).rows_by_month()
-    figures = figures_of(spec)
+    file = open_export_file(path, encoding, delimiter)
+    plan = Plan(spec, period)
+    settings = (engine or EngineSettings()).check()
+    with collector_paused():
+        return _derived(plan, file.path, aggregate(plan, file, settings))
+
+
+def _derived(plan: Plan, path: Path, parts: Parts) -> Derived:
+    """The tables of each month of the plan's period, from the engine's parts."""
+    spec, period = plan.spec, plan.period
+    figures = _Figures(plan, parts.columns)
+    by_month: dict[int, list[AgentMetrics]] = defaultdict(list)
+    read = 0
+    month_at, agent_at, rows_at = (parts.columns[key] for key in ("month_key", "agent_key", "cspay_rows"))
+    for group in parts.groups:
+        read += group[rows_at]
+        month, agent = group[month_at], group[agent_at]
+        if month is not None and agent is not None:
+            by_month[month].append(AgentMetrics(agent, group[rows_at], figures(group)))
     tables = []
     for month in months_of(period):
-        by_agent = by_month.get(month.label, {})
-        agents = [AgentMetrics(agent, len(rows), figures(rows)) for agent, rows in sorted(by_agent.items())]
-        tables.append(DerivedTable(str(file.path), month, list(spec.derived), agents))
+        agents = sorted(by_month.get(month.first.year * 100 + month.first.month, []), key=lambda item: item.agent_id)
+        tables.append(DerivedTable(str(path), month, list(spec.derived), agents))
     inside = sum(agent.rows for table in tables for agent in table.agents)
-    read = len(file.records)
-    return Derived(str(file.path), period, list(spec.derived), tables, read, read - inside)
+    return Derived(str(path), period, list(spec.derived), tables, read, read - inside)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while an export's tables are built and joined: they make
+    millions of objects and no cycles, and the collector would walk them all again and again (half the
+    time, measured)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+Step = Callable[[tuple[Any, ...], dict[str, Figure]], Figure]
+
+
+class _Figures:
+    """Each metric's figure from a group's exact parts, by the rules of cspay.inputs.figures; the steps
+    are compiled once, as an export's months and agents run to hundreds of thousands."""
+
+    def __init__(self, plan: Plan, columns: dict[str, int]) -> None:
+        kinds = plan.spec.column_kinds()
+        readers = {column: _remembering(optional(kind)) for column, kind in kinds.items()}
+        self.rows = columns["cspay_rows"]
+        self.steps = [(name, _step(index, metric, columns, readers, self.rows))
+                      for index, (name, metric) in enumerate(plan.spec.derived.items())]  # fmt: skip
+
+    def __call__(self, group: tuple[Any, ...]) -> dict[str, Figure]:
+        done: dict[str, Figure] = {}
+        for name, step in self.steps:
+            done[name] = step(group, done)  # a ratio reads the figures made before it
+        return done
+
+
+def _step(index: int, metric: Any, columns: dict[str, int], readers: dict[str, Callable[[str], Any]],
+          rows: int) -> Step:  # fmt: skip
+    """One metric's figure as a function of a group's parts (and the figures made before it)."""
+    kind, spec = metric.aggregation()
+    at = {part.removeprefix(f"m{index}_"): place for part, place in columns.items() if part.startswith(f"m{index}_")}
+    if kind == "count":
+        return lambda group, done: count_figure(group[at["hits"]], group[rows])
+    if kind in ("share", "top_box"):
+        per = spec.per
+        return lambda group, done: fraction_figure(group[at["hits"]], group[at["total"]], per)
+    if kind in ("sum", "mean"):
+        return lambda group, done: total_figure(kind, _written(group[at["total"]], group[at["places"]]), group[at["n"]])
+    if kind == "ratio":
+        return lambda group, done: ratio_figure(done[spec.numerator].value, done[spec.denominator].value, spec.per)
+    read, p = readers[spec.column], FIXED_P.get(kind, getattr(spec, "p", Decimal(0)))
+
+    def percentile(group: tuple[Any, ...], done: dict[str, Figure]) -> Figure:
+        low, high = (None if group[at[text]] is None else read(group[at[text]]) for text in ("low_text", "high_text"))
+        return percentile_figure(group[at["n"]], p, low, high)
+
+    return percentile
+
+
+def _written(total: Decimal | None, places: int | None) -> Decimal | None:
+    """An exact sum with the decimal places Python's Decimal gives it: the most any of its values had."""
+    if total is None or places is None:
+        return total
+    return total.quantize(Decimal(1).scaleb(-places))
+
+
+def _remembering(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    seen: dict[str, Any] = {}
+
+    def remembered(text: str) -> Any:
+        if text not in seen:
+            seen[text] = read(text)
+        return seen[text]
+
+    return remembered

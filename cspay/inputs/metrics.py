@@ -20,7 +20,7 @@ from cspay.encodings import GUESSED_GB18030, SNIFF_BYTES, detect_encoding, gb180
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.rows import CACHE_LIMIT, TOTAL_MARKERS, RowParser, find_header, needed_columns
-from cspay.inputs.seen import ExactIds, HashedIds
+from cspay.inputs.seen import AskedIds, ExactIds, HashedIds
 from cspay.policy.model import Policy
 
 __all__ = [
@@ -41,6 +41,7 @@ MAX_HEADER_CHARS = 1024 * 1024
 # Reading stops at this many problems: a file that bad is the wrong file, and a device such as
 # /dev/urandom would otherwise be read until it was killed.
 MAX_PROBLEMS = 1000
+ID_BATCH_ROWS = 512  # rows whose ids are read together when only some agents' rows are parsed (more costs collections)
 _UNDECODABLE = re.compile("[\udc00-\udcff]")  # bytes kept by the error handler below
 
 csv.field_size_limit(16 * 1024 * 1024)
@@ -184,6 +185,73 @@ class MetricsReader:
             if row is not None:
                 yield row
         self.finish()
+
+    def rows_of(self, asked: AskedIds) -> Iterator[AgentRow]:
+        """The rows of the agents asked for, each parsed as iterating parses it; every other row's id is only
+        offered to `asked` and recorded, so that an id repeated anywhere in the file is still an error."""
+        batch_ids = isinstance(self.parser.ids, HashedIds)
+        for first, batch in self.batches(ID_BATCH_ROWS):
+            if first is None:
+                for line, read in cast(list[Numbered], batch):
+                    if read is None:
+                        self.unreadable(line)
+                    else:
+                        yield from self._row_of(asked, line, read)
+                continue
+            rows = cast(list[list[str]], batch)
+            plain = self._plain_ids(rows) if batch_ids else None
+            if plain is None:
+                for line, cells in enumerate(rows, first):
+                    yield from self._row_of(asked, line, cells)
+            else:
+                yield from self._batch_of(asked, first, rows, plain)
+        self.finish()
+
+    def _plain_ids(self, rows: list[list[str]]) -> list[str] | None:
+        """The batch's ids when every row has the header's width and a plain ASCII id, not a total's."""
+        parser = self.parser
+        width, id_at = parser.width, parser.id_at
+        if not all(map(width.__eq__, map(len, rows))):
+            return None
+        ids = [cells[id_at].strip() for cells in rows]
+        if all(ids) and all(map(str.isascii, ids)) and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids)):
+            return ids
+        return None
+
+    def _batch_of(self, asked: AskedIds, first: int, rows: list[list[str]], ids: list[str]) -> Iterator[AgentRow]:
+        """A batch of plain rows: the asked ones parsed, every other id recorded in file order."""
+        keys = list(map(id_key, ids))
+        asked.offer_all(ids, keys)
+        hits = (
+            [at for at, key in enumerate(keys) if asked.wants(key)] if not asked.asked.keys().isdisjoint(keys) else []
+        )
+        start = 0
+        for at in [*hits, len(rows)]:
+            self.parser.note_all(first + start, ids[start:at], keys[start:at])
+            if at < len(rows):
+                row = self.parser.parse(first + at, rows[at])
+                if row is not None:
+                    yield row
+            start = at + 1
+
+    def _row_of(self, asked: AskedIds, line: int, cells: list[str]) -> Iterator[AgentRow]:
+        """One row as `rows_of` takes it: parsed when it is an asked agent's, else its id recorded."""
+        parser = self.parser
+        if not any(cell.strip() for cell in cells):
+            return
+        agent_id = parser.recorded_id(cells)
+        if agent_id is None:  # a short or long row, or a totals row: its problem is the asked agent's
+            if len(cells) > parser.id_at and asked.wants(id_key(cells[parser.id_at].strip())):
+                parser.parse(line, cells)
+            return
+        key = id_key(agent_id)
+        asked.offer_all([agent_id], [key])
+        if asked.wants(key):
+            row = parser.parse(line, cells)
+            if row is not None:
+                yield row
+        else:
+            parser.note(line, agent_id, key)
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header with its line number (for RowParser.parse); closes the file at the end."""

@@ -15,11 +15,14 @@ from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.combine import Month, combine, split_month
-from cspay.inputs.exports import derive, months_of
-from cspay.inputs.files import input_file
-from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_rosters
+from cspay.inputs.derived_file import read_derived
+from cspay.inputs.exports import Derived, collector_paused, derive
+from cspay.inputs.files import InputFile, input_file
+from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_metrics, read_rosters
 from cspay.inputs.source import Source
-from cspay.periods import Period
+from cspay.inputs.sql_engine import EngineSettings
+from cspay.periods import Period, months_of
+from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
 
 
@@ -33,9 +36,12 @@ def open_export(
     spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    derived: bool = False,
+    engine: EngineSettings | None = None,
 ) -> Source:
-    """The rows a run pays from a raw export and its roster(s) over the period: errors name the export's
-    or the roster's file, row and column."""
+    """The rows a run pays from a raw export (or, with `derived`, a file of its derived metrics made
+    elsewhere) and its roster(s) over the period: errors name the file's or the roster's row and column.
+    `changes` and `spans` split an agent's period where a role, team or policy value changed within it."""
     if policy.metrics is None:
         raise UsageProblem(
             "needs a policy with a metrics: section, which derives agent metrics from a raw export", "--roster"
@@ -50,19 +56,35 @@ def open_export(
             f"the policy derives its metrics from a raw export; give the period to pay, like {_example(policy)}",
             "--period",
         )
-    files = [input_file("export", export), *(input_file("roster", path) for path in rosters)]
-    derived = derive(policy.metrics, export, period, encoding=encoding, delimiter=delimiter)
-    if derived.rows_outside == derived.rows_read:  # a wrong period, not a month nobody worked
-        raise MetricsError(
-            f"{derived.source}: none of its {derived.rows_read:,} rows is dated in {period.label} "
-            f"({period.first} to {period.last}); check --period"
-        )
+    files = [input_file("derived" if derived else "export", export), *(input_file("roster", path) for path in rosters)]
+    split = Split(changes or {}, spans)
+    with collector_paused():
+        return _source(policy, policy.metrics, export, period, rosters, files, encoding, delimiter, derived, engine,
+                       split)  # fmt: skip
+
+
+class Split:
+    """Where agents' periods are split: their changes of role or team, and the policy's dated values."""
+
+    def __init__(self, changes: Mapping[str, Sequence[Change]], spans: Spans | None) -> None:
+        self.changes, self.spans = changes, spans
+
+    def __bool__(self) -> bool:
+        return bool(self.changes) or (self.spans is not None and len(self.spans) > 1)
+
+
+def _source(policy: Policy, spec: MetricsSpec, export: Path, period: Period, rosters: Sequence[Path],
+            files: list[InputFile], encoding: str | None, delimiter: str | None, derived: bool,
+            engine: EngineSettings | None, split: Split) -> Source:  # fmt: skip
+    """The export's (or derived file's) figures joined to the rosters month by month, as the run's source."""
+    figures = _figures(spec, export, period, encoding, delimiter, derived, engine)
     months = months_of(period)
     found = read_rosters(rosters, policy, period, months)
     for each in {id(each): each for each in found.months.values()}.values():
-        check_sources(policy, each, derived.metrics)
-    joined = [join_roster(table, found.months.get(table.period.label)) for table in derived.months]
-    notes = export_notes(derived, joined, found)
+        check_sources(policy, each, figures.metrics)
+    wanted = read_metrics(policy, figures.metrics)
+    joined = [join_roster(table, found.months.get(table.period.label), read=wanted) for table in figures.months]
+    notes = export_notes(figures, joined, found)
     if len(months) == 1:
         roster = found.months.get(period.label)
         if roster is None:
@@ -70,16 +92,34 @@ def open_export(
                 f"{', '.join(found.files)}: no roster row is for {period.label}; expected the agents of the month paid"
             )
         month_rows: Iterable[AgentRow] = agent_rows(policy, joined[0], roster.source)
-        if changes or (spans is not None and len(spans) > 1):
-            month_rows = split_month(month_rows, policy, period, changes or {}, spans)
+        if split:
+            month_rows = split_month(month_rows, policy, period, split.changes, split.spans)
         return Source(policy, policy, month_rows, period, files, notes)
     read = []
-    for month, table in zip(joined, derived.months, strict=True):
+    for month, table in zip(joined, figures.months, strict=True):
         dated = found.months.get(table.period.label)
         rows = [] if dated is None else list(agent_rows(policy, month, dated.source))
         read.append(Month(dated.source if dated else str(export), rows, table.period))
-    combined, combine_notes = combine(policy, [month for month in read if month.rows], changes, spans)
+    combined, combine_notes = combine(policy, [month for month in read if month.rows], split.changes, split.spans)
     return Source(policy, period_policy(policy), combined, period, files, notes + combine_notes)
+
+
+def _figures(spec: MetricsSpec, path: Path, period: Period, encoding: str | None, delimiter: str | None,
+             derived: bool, engine: EngineSettings | None) -> Derived:  # fmt: skip
+    """The period's figures, derived from the export or read from a file of derived metrics; a period
+    the file has nothing for is a mistake in --period, reported once, not per agent."""
+    if derived:
+        figures = read_derived(spec, path, period, encoding=encoding, delimiter=delimiter, engine=engine)
+        if not any(table.agents for table in figures.months):
+            raise MetricsError(f"{figures.source}: has no figures for {period.label}; check --period")
+        return figures
+    figures = derive(spec, path, period, encoding=encoding, delimiter=delimiter, engine=engine)
+    if figures.rows_outside == figures.rows_read:
+        raise MetricsError(
+            f"{figures.source}: none of its {figures.rows_read:,} rows is dated in {period.label} "
+            f"({period.first} to {period.last}); check --period"
+        )
+    return figures
 
 
 def _example(policy: Policy) -> str:

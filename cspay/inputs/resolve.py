@@ -20,6 +20,7 @@ from cspay.inputs.months import metric_files, open_period
 from cspay.inputs.opening import read_opening
 from cspay.inputs.raw import open_export
 from cspay.inputs.source import Source, check_period
+from cspay.inputs.sql_engine import EngineSettings
 from cspay.inputs.team_metrics import read_team_metrics
 from cspay.periods import EXAMPLES, Period, parse_period
 from cspay.policy.model import Policy
@@ -38,15 +39,19 @@ def open_inputs(
     team_metrics: str | Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    derived: str | Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> Source:
     """The rows the policy pays from these files for the period.
 
-    A policy with a `metrics:` section reads one raw export with its roster(s); other policies read one
-    metrics file for a month (with its roster's columns, when given one), or a quarter's or year's monthly
-    files (or a folder of them). A changes file splits agents' periods where their role or team changed;
-    team metrics give a policy whose `teams.score` is team_metrics its teams' figures. A dated policy pays
-    each part of the period by the values in force. `opening` names the opening balances of a policy that
-    withholds income tax cumulatively. UsageProblem (exit 2) for a combination the policy cannot pay.
+    A policy with a `metrics:` section reads one raw export with its roster(s), or instead of the export
+    the file of its `derived` metrics made elsewhere (`cspay metrics --sql` run in a warehouse); other
+    policies read one metrics file for a month (with its roster's columns, when given one), or a quarter's
+    or year's monthly files (or a folder of them). `engine` bounds the embedded engine that reads an
+    export. A changes file splits agents' periods where their role or team changed; team metrics give a
+    policy whose `teams.score` is team_metrics its teams' figures. A dated policy pays each part of the
+    period by the values in force. `opening` names the opening balances of a policy that withholds income
+    tax cumulatively. UsageProblem (exit 2) for a combination the policy cannot pay.
     """
     files, roster_files = [Path(path) for path in paths], [Path(path) for path in rosters]
     period = check_period(policy, parse_period(period) if isinstance(period, str) else period)
@@ -54,7 +59,24 @@ def open_inputs(
     effective = versions[-1].policy  # the policy as in force at the period's end; earlier parts keep theirs
     found = {} if changes is None or period is None else read_changes(Path(changes), effective, period)
     spans = _spans(versions)
-    if effective.metrics is not None:
+    if derived is not None:
+        if effective.metrics is None:
+            raise UsageProblem(f"needs a policy with a metrics: section; {policy.path} has none", "--derived")
+        if files:
+            raise UsageProblem("gives the derived metrics in place of the raw export: leave METRICS out", "--derived")
+        source = open_export(
+            effective,
+            Path(derived),
+            period,
+            roster_files,
+            changes=found,
+            spans=spans,
+            encoding=encoding,
+            delimiter=delimiter,
+            derived=True,
+            engine=engine,
+        )
+    elif effective.metrics is not None:
         if len(files) != 1:
             raise UsageProblem(
                 f"the policy {policy.path} derives its metrics from one raw export; got {len(files)} files", "METRICS"
@@ -68,6 +90,7 @@ def open_inputs(
             spans=spans,
             encoding=encoding,
             delimiter=delimiter,
+            engine=engine,
         )
     elif rosters:
         source = open_joined(

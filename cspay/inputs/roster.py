@@ -8,7 +8,7 @@ and several files may each hold one; a roster without that column stands for eve
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,9 +131,11 @@ class Joined:
     without_rows: list[str]
 
 
-def join_roster(table: DerivedTable, roster: Roster | None, *, strict: bool = True) -> Joined:
+def join_roster(table: DerivedTable, roster: Roster | None, *, strict: bool = True,
+                read: Collection[str] | None = None) -> Joined:  # fmt: skip
     """Join a month by agent id in roster order; an exported agent missing from the roster is an error if
-    strict. A month without a roster joins no one."""
+    strict. A month without a roster joins no one. Only the metrics in `read` (all by default) are written
+    out as cells; the others, which the policy never reads, stay empty."""
     roster = roster or Roster("", [], {})
     clashes = [name for name in table.metrics if find_header(roster.header, name)]
     if clashes:
@@ -148,7 +150,8 @@ def join_roster(table: DerivedTable, roster: Roster | None, *, strict: bool = Tr
             f"in {table.source} that month; add one so their pay can be computed"
             for agent in unknown
         ])  # fmt: skip
-    rows = [(line, cells + _cells(table.metrics, derived.get(agent))) for agent, (line, cells) in roster.lines.items()]
+    written = [name if read is None or name in read else None for name in table.metrics]
+    rows = [(line, cells + _cells(written, derived.get(agent))) for agent, (line, cells) in roster.lines.items()]
     idle = [agent for agent in roster.lines if agent not in derived]
     return Joined(table.period, roster.header + table.metrics, rows, unknown, idle)
 
@@ -157,10 +160,15 @@ def _rows(count: int) -> str:
     return "1 row" if count == 1 else f"{count} rows"
 
 
-def _cells(metrics: list[str], agent: AgentMetrics | None) -> list[str]:
-    """Values as plain decimal text (never an exponent); empty when missing or without rows."""
-    values = [agent.figures[name].value if agent else None for name in metrics]
+def _cells(metrics: list[str | None], agent: AgentMetrics | None) -> list[str]:
+    """Values as plain decimal text (never an exponent); empty when missing, without rows or not written."""
+    values = [agent.figures[name].value if agent and name else None for name in metrics]
     return ["" if value is None else format(value, "f") for value in values]
+
+
+def read_metrics(policy: Policy, metrics: list[str]) -> set[str]:
+    """The derived metrics some key of the policy reads (a KPI, gate, adjustment, proration …)."""
+    return {metrics[index] for column in column_readers(policy) for index in find_header(metrics, column)}
 
 
 # ---- from the join to the engine ---------------------------------------------------------------
@@ -226,22 +234,22 @@ def agent_rows(policy: Policy, joined: Joined, source: str) -> Iterator[AgentRow
     parser.problems.raise_if_any(MetricsError)
 
 
+def _rows_note(derived: Derived) -> Note:
+    """How many rows the figures come from: read here, or aggregated elsewhere (a file of derived metrics)."""
+    values: dict[str, str | int] = {"source": derived.source, "period": derived.period.label}
+    if derived.rows_read is None:
+        agents = {agent.agent_id for table in derived.months for agent in table.agents}
+        rows = sum(agent.rows for table in derived.months for agent in table.agents)
+        return Note("metrics.derived", values | {"agents": f"{len(agents):,}", "rows": f"{rows:,}"})
+    inside = derived.rows_read - derived.rows_outside
+    counts = {"read": derived.rows_read, "inside": inside, "outside": derived.rows_outside}
+    return Note("metrics.rows", values | {key: f"{count:,}" for key, count in counts.items()})
+
+
 def export_notes(derived: Derived, joined: Sequence[Joined], rosters: Rosters | None) -> list[Note]:
     """What the analyst should know besides the figures: rows left out, agents on one side only, a roster
     standing for several months."""
-    inside = derived.rows_read - derived.rows_outside
-    notes = [
-        Note(
-            "metrics.rows",
-            {
-                "source": derived.source,
-                "read": f"{derived.rows_read:,}",
-                "inside": f"{inside:,}",
-                "outside": f"{derived.rows_outside:,}",
-                "period": derived.period.label,
-            },
-        )
-    ]
+    notes = [_rows_note(derived)]
     if rosters is not None and rosters.reused is not None:
         notes.append(
             Note(

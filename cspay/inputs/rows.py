@@ -27,6 +27,7 @@ class _Column:
     name: str
     read: Callable[[str], Decimal | None]
     kpi: str | None = None
+    unit: str = "plain"  # how cells.plain_column reads a whole column of plain numbers: the KPI's unit
     # Real metrics repeat: each distinct text is read once; bad texts are not kept (they are re-read).
     cache: dict[str, Decimal | None] = field(default_factory=dict)
 
@@ -75,7 +76,7 @@ def _amount_or_zero(text: str) -> Decimal:
 def needed_columns(policy: Policy) -> list[_Column]:
     """Every metrics column the policy reads, KPI columns first, each once per use."""
     columns = [
-        _Column(kpi.column, _kpi_reader(UNIT_PARSERS[kpi.unit], kpi.missing == "exclude"), code)
+        _Column(kpi.column, _kpi_reader(UNIT_PARSERS[kpi.unit], kpi.missing == "exclude"), code, kpi.unit)
         for code, kpi in policy.kpis.items()
     ]
     volumes = [kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume]
@@ -345,6 +346,20 @@ class RowParser:
             f"a currency role {role} is paid in ({paid}); give its amounts in {code} under "
             f"currencies.{code}.roles.{role} to pay it in {code}"
         )
+
+    def note(self, line: int, agent_id: str, key: str) -> None:
+        """Count a row read only for its id (not parsed), and record the id, so that a repeat is reported."""
+        self.rows_read += 1
+        first = self.ids.add(key, line, agent_id)
+        if first is not None:
+            self._repeats(agent_id, line, first)
+
+    def note_all(self, first: int, agent_ids: list[str], keys: list[str]) -> None:
+        """`note` for rows on consecutive lines from `first`, with a table of hashes (HashedIds)."""
+        assert isinstance(self.ids, HashedIds)
+        self.rows_read += len(agent_ids)
+        for at in self.ids.add_all(keys):
+            self.suspects.setdefault(keys[at], []).append((first + at, agent_ids[at]))
 
     def _is_repeat(self, agent_id: str, line: int) -> bool:
         """Record the id; True (and the problem recorded) when it is known to repeat an earlier row's."""

@@ -7,7 +7,12 @@ re-reads the file for those few ids to name both rows, so no id is ever wrongly 
 
 from __future__ import annotations
 
+import difflib
+import heapq
 from array import array
+from collections.abc import Iterable
+
+from cspay.cells import id_key
 
 UNKNOWN_ROW = 0  # `HashedIds.add`: seen before, on a row the table does not know
 MAX_PRESIZED = 4_000_000  # ids a table is sized for up front (32 MiB); it grows past that as needed
@@ -105,3 +110,86 @@ class HashedIds:
     def nbytes(self) -> int:
         """The memory the table holds."""
         return self._table.itemsize * len(self._table)
+
+
+def within_one_edit(first: str, second: str) -> bool:
+    """Whether two ids (as keys) differ by at most one typing slip: a character changed, added or dropped,
+    or two neighbours swapped."""
+    short, long = (first, second) if len(first) <= len(second) else (second, first)
+    if len(long) - len(short) > 1:
+        return False
+    low, high = 0, len(short)  # the length of their common start, found by halving (slices compare in C)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if short[:middle] == long[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    at = low
+    if len(short) < len(long):
+        return short[at:] == long[at + 1 :]
+    if at == len(short):
+        return True
+    swapped = long[at : at + 2] == short[at : at + 2][::-1] and short[at + 2 :] == long[at + 2 :]
+    return short[at + 1 :] == long[at + 1 :] or swapped
+
+
+class AskedIds:
+    """The agent ids a command asks for, as keys (cspay.cells.id_key), and what one pass over a file's ids
+    finds: which were there, how many ids the file holds, and for each asked id the ids one slip away.
+
+    Every id of the file is offered once, in file order. Close ids cost little on any file size: an id
+    one slip away keeps the asked id's first or last part unchanged (together they cover all but the two
+    characters a slip can touch), so only ids sharing one of them are compared in full.
+    """
+
+    def __init__(self, agent_ids: Iterable[str], limit: int = 5) -> None:
+        self.asked = {id_key(agent_id): agent_id for agent_id in agent_ids}
+        self.found: set[str] = set()
+        self.count = 0
+        self.limit = limit
+        self._close: dict[str, list[tuple[float, int, str]]] = {key: [] for key in self.asked}
+        self._ends = {key: _ends(key) for key in self.asked}
+
+    def wants(self, key: str) -> bool:
+        return key in self.asked
+
+    def offer_all(self, agent_ids: list[str], keys: list[str]) -> None:
+        """Ids of the file (with their keys), in file order: counted, marked found when asked for, and
+        compared with each asked id not found yet."""
+        first = self.count
+        self.count += len(keys)
+        self.found.update(self.asked.keys() & set(keys))
+        for wanted, (size, start, end) in self._ends.items():
+            if wanted in self.found:
+                continue
+            for at, key in enumerate(keys):
+                if (
+                    (key.startswith(start) or key.endswith(end))
+                    and abs(len(key) - size) <= 1
+                    and within_one_edit(key, wanted)
+                ):
+                    self.keep(wanted, agent_ids[at], first + at)
+
+    def keep(self, wanted: str, agent_id: str, order: int) -> None:
+        """Keep the `limit` likest close ids, ties in file order."""
+        likeness = difflib.SequenceMatcher(None, self.asked[wanted].casefold(), agent_id.casefold()).ratio()
+        heapq.heappush(self._close[wanted], (likeness, -order, agent_id))
+        if len(self._close[wanted]) > self.limit:
+            heapq.heappop(self._close[wanted])
+
+    def missing(self) -> list[str]:
+        """The asked ids the file does not hold, in the order asked."""
+        return [agent_id for key, agent_id in self.asked.items() if key not in self.found]
+
+    def close_to(self, agent_id: str) -> list[str]:
+        """The file's ids one slip away from an asked id, the likest first, ties in file order."""
+        return [known for _, _, known in sorted(self._close[id_key(agent_id)], reverse=True)]
+
+
+def _ends(key: str) -> tuple[int, str, str]:
+    """An asked key's length and the start and end an id one slip away keeps: a slip touches at most two
+    neighbouring characters, so of the other len - 2, those before it or those after it are half or more."""
+    before = max(len(key) - 2, 0) // 2
+    after = max(len(key) - 2, 0) - before
+    return len(key), key[:before], key[len(key) - after :] if after else ""

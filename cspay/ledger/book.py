@@ -13,19 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from cspay import __version__
-from cspay.engine.settlement import differences
+from cspay.engine.settlement import Difference
 from cspay.engine.types import Payslip, Summary
-from cspay.errors import CspayError
+from cspay.errors import CspayError, LedgerError
+from cspay.ledger import health
 from cspay.ledger.control_book import ControlBook
+from cspay.ledger.owing import Owing
 from cspay.ledger.reads import RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
 from cspay.ledger.year_reads import YearReads
 
 DEFAULT_LEDGER = "cspay.db"
-
-
-class LedgerError(CspayError):
-    """The ledger cannot be opened, or refuses a write (a closed period, nothing to correct …)."""
 
 
 @dataclass
@@ -56,6 +54,13 @@ def check_ledger_path(path: Path) -> None:
         raise LedgerError(f"{path}: the folder {path.parent} does not exist")
 
 
+def check_exists(path: Path) -> None:
+    """A ledger to read or to take a step in must be there: no command but a record starts one."""
+    check_ledger_path(path)
+    if not path.is_file() and not path.exists():
+        raise LedgerError(f"{path}: no ledger here; record a run with --record to start one")
+
+
 def _create_private(path: Path) -> None:
     """A new ledger file readable by its owner only, as every file of pay data cspay writes (SQLite gives
     its journal the database file's permissions); an existing ledger keeps its own."""
@@ -67,22 +72,47 @@ def _create_private(path: Path) -> None:
         raise LedgerError(f"{path}: cannot create the ledger ({error.strerror or error})") from None
 
 
-class Ledger(ControlBook, YearReads):
-    """An open ledger file; every write happens in one `write()` transaction."""
+class Ledger(ControlBook, Owing, YearReads):
+    """An open ledger file; every write happens in one `write()` transaction.
 
-    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+    Opened for writing (the default), the ledger is checked whole (`PRAGMA quick_check`; with `whole_check`
+    False, for a control step, only the tables other than the payslips') and migrated to the newest schema;
+    `create` makes a new one where there is none. Opened `read_only`, the file is opened
+    read-only, never created, migrated or changed, and checked cheaply (see `cspay.ledger.health`). A damaged
+    file, or one that is not a ledger, is a LedgerError saying what to do; a busy one a LockedError (exit 75).
+    """
+
+    def __init__(
+        self, path: str | Path, *, create: bool = False, read_only: bool = False, whole_check: bool = True
+    ) -> None:
         self.path = Path(path)
         check_ledger_path(self.path)
-        if not create and not self.path.is_file():
-            raise LedgerError(f"{self.path}: no ledger here; record a run with --record to start one")
-        if create:
+        if read_only or not create:
+            check_exists(self.path)
+        health.check_file(self.path)
+        if create and not read_only:
             _create_private(self.path)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self.db = health.connect(self.path, read_only=read_only)
         except sqlite3.DatabaseError as error:
-            raise LedgerError(f"{self.path}: not a cspay ledger ({error})") from None
+            raise health.problem(self.path, error) from None
+        try:
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if read_only:
+                health.check_readable(self.db, self.path, len(MIGRATIONS))
+            elif whole_check:
+                health.check_whole(self.db, self.path)
+                self._migrate()
+                health.remember_checked(self.path)
+            else:
+                health.check_controls(self.db, self.path)
+                self._migrate()
+        except CspayError:
+            self.db.close()
+            raise
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            raise health.problem(self.path, error) from None
 
     def close(self) -> None:
         self.db.close()
@@ -90,8 +120,10 @@ class Ledger(ControlBook, YearReads):
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         self.close()
+        if isinstance(error, sqlite3.DatabaseError) and health.is_about_the_file(error):
+            raise health.problem(self.path, error) from None
 
     @property
     def schema_version(self) -> int:
@@ -105,6 +137,8 @@ class Ledger(ControlBook, YearReads):
                 f"{self.path}: written by a newer cspay (schema {current}); this cspay "
                 f"reads schemas up to {len(MIGRATIONS)}"
             )
+        if current == 0:
+            health.check_new(self.db, self.path)
         for version in range(current, len(MIGRATIONS)):
             with self.write():
                 for statement in MIGRATIONS[version]:
@@ -118,7 +152,8 @@ class Ledger(ControlBook, YearReads):
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite has already rolled back a transaction that met a damaged page
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
@@ -146,13 +181,9 @@ class Ledger(ControlBook, YearReads):
                 if index == 0:
                     pause_for_tests(os.environ.get("CSPAY_TEST_PAUSE_FILE"))
             if recording.correction and previous is not None:
-                self._insert_differences(run_id, recording, previous.id)
-            elif not recording.correction:  # a new pay version replaces the corrections not yet paid out
-                self.db.execute(
-                    "UPDATE corrections SET voided_by = ? WHERE period = ? AND settled_by IS NULL "
-                    "AND voided_by IS NULL",
-                    (run_id, recording.period),
-                )
+                self._insert_differences(run_id, recording)
+            elif not recording.correction:  # a new pay version pays the period in full: see ledger/owing.py
+                self.take_back_carried(recording.period, recording.first, run_id)
             self.db.executemany(
                 "UPDATE corrections SET settled_by = ? WHERE id = ?", [(run_id, item) for item in recording.settles]
             )
@@ -174,8 +205,8 @@ class Ledger(ControlBook, YearReads):
             )
         return self.current(period)
 
-    def _insert_differences(self, run_id: int, recording: Recording, paid_run: int) -> None:
-        paid, paid_in = self.lines_of(paid_run), self.currencies_of(paid_run)
+    def _insert_differences(self, run_id: int, recording: Recording) -> None:
+        found = self.correction_differences(recording.period, run_id, recording.payslips)
         self.db.executemany(
             "INSERT INTO corrections (run_id, period, period_first, agent_id, code, label, amount, currency) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -184,13 +215,13 @@ class Ledger(ControlBook, YearReads):
                     run_id,
                     recording.period,
                     recording.first,
-                    item.agent_id,
-                    item.code,
-                    item.label,
-                    str(item.amount),
-                    item.currency or None,
+                    d.agent_id,
+                    d.code,
+                    d.label,
+                    str(d.amount),
+                    d.currency or None,
                 )
-                for item in differences(paid, recording.payslips, paid_in)
+                for d in found
             ],
         )
 
@@ -356,6 +387,10 @@ class Ledger(ControlBook, YearReads):
                 for agent, figures in opening.agents.items()
             ],
         )  # fmt: skip
+
+
+def _difference_row(item: Difference) -> tuple[str, str, str, str, str | None]:
+    return item.agent_id, item.code, item.label, str(item.amount), item.currency or None
 
 
 def _inserted(cursor: sqlite3.Cursor) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import socket
 import sqlite3
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any
 
 from cspay.engine.settlement import Difference, Pending
 from cspay.engine.types import Line, is_bonus
+from cspay.lockfiles import account
 
 BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
 
@@ -40,10 +39,7 @@ class Who:
 
 
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return f"uid {os.getuid()}"
+    return account()
 
 
 @dataclass(frozen=True)

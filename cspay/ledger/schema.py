@@ -92,8 +92,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # From gross to net. A run says how it withheld income tax (NULL: it deducted nothing); each payslip
         # keeps its deductions and employer contributions (never lines: lines add up to gross) and the month's
         # figures the next month's cumulative withholding adds up; a run keeps the opening balances it was
-        # given; and opening balances are a kind of input, so run_inputs is rebuilt with the wider check
-        # (every column it has, every row copied in its order).
+        # given; and opening balances are a kind of input (as are derived metrics, which the check left out),
+        # so run_inputs is rebuilt with the wider check (every column it has, every row copied in its order).
         "ALTER TABLE runs ADD COLUMN withholding TEXT",
         """CREATE TABLE deductions (
             payslip_id INTEGER NOT NULL REFERENCES payslips(id),
@@ -109,7 +109,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             other TEXT NOT NULL, withheld TEXT NOT NULL, PRIMARY KEY (run_id, agent_id))""",
         """CREATE TABLE run_inputs_widened (
             run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, sha256 TEXT NOT NULL,
-            kind TEXT NOT NULL DEFAULT 'metrics' CHECK (kind IN ('metrics', 'export', 'roster', 'opening')))""",
+            kind TEXT NOT NULL DEFAULT 'metrics'
+            CHECK (kind IN ('metrics', 'export', 'derived', 'roster', 'opening')))""",
         "INSERT INTO run_inputs_widened (run_id, path, sha256, kind) "
         "SELECT run_id, path, sha256, kind FROM run_inputs ORDER BY rowid",
         "DROP TABLE run_inputs",

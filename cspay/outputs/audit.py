@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
 from cspay import __version__
-from cspay.inputs.derive import Figure
 from cspay.inputs.exports import Derived
+from cspay.inputs.figures import Figure
 from cspay.inputs.roster import Joined, Rosters
 from cspay.outputs.export import inert
 from cspay.policy.model import Policy
@@ -40,7 +40,10 @@ def whole(number: Decimal | None) -> bool:
 
 def _exact(number: Decimal | None) -> str:
     """Every digit, never an exponent; empty for a missing figure."""
-    return "" if number is None else format(number, "f")
+    if number is None:
+        return ""
+    text = str(number)  # the same digits, and quicker, unless Decimal chose an exponent
+    return format(number, "f") if "E" in text else text
 
 
 def write_figures_csv(handle: IO[str], derived: Derived) -> None:

@@ -10,9 +10,10 @@ from decimal import ROUND_DOWN, Decimal
 from typing import IO, Any
 
 from cspay import __version__
+from cspay.cells import escape_controls
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import BonusPiece, KpiResult, Line, Part, Payslip, Summaries, Summary
+from cspay.engine.types import BonusPiece, GateHit, KpiResult, Line, Part, Payslip, Summaries, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -26,6 +27,17 @@ _NEEDS_QUOTES = re.compile('[,"\r\n]')  # what makes csv.writer quote a cell
 def inert(text: str) -> str:
     """Text a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
     return "'" + text if text.startswith(INERT_PREFIXES) else text
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # how cspay writes an amount, a count or a score
+
+
+def text_cell(text: str) -> str:
+    """A cell of a listing's CSV: a number as written (`-21960.00` is an amount, not a formula), any other
+    text inert and with its control characters escaped."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
+    return inert(escape_controls(text))
 
 
 def score_text(score: Decimal | None) -> str:
@@ -217,6 +229,17 @@ class CsvRows:
 def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
     """A payslip as JSON-ready data; amounts and scores as decimal strings; with `currency`, the currency
     its amounts are in (a run paying several currencies)."""
+    return {
+        **payslip_head(slip, currency=currency),
+        "lines": [line_data(line) for line in slip.lines],
+        "kpis": [kpi_data(k, slip.groups) for k in slip.kpis],
+        "gates": [gate_data(g) for g in slip.gates],
+        **payslip_tail(slip),
+    }
+
+
+def payslip_head(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
+    """A payslip's data before its lines, KPIs and gates."""
     # Rounded amounts (lines, gross and their sums) have at most six places, so str() writes them plainly;
     # the amounts before rounding go through _plain.
     return {
@@ -235,18 +258,13 @@ def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
         "target_bonus": _plain(slip.target_bonus),
         "bonus_before_gates": _plain(slip.bonus_before_gates),
         "capped": slip.capped,
-        "lines": [_line_data(line) for line in slip.lines],
-        "kpis": [kpi_data(k, slip.groups) for k in slip.kpis],
-        "gates": [
-            {
-                "condition": g.condition,
-                "effect": g.effect,
-                "reason": g.reason,
-                "bonus_before": _plain(g.bonus_before),
-                "bonus_after": _plain(g.bonus_after),
-            }
-            for g in slip.gates
-        ],
+    }
+
+
+def payslip_tail(slip: Payslip) -> dict[str, Any]:
+    """A payslip's data after its gates: the budget's factor, when a budget scaled the bonus; the parts of a
+    period paid in parts; how each bonus line of team results was made; and the deductions and net."""
+    return {
         **({} if slip.budget_factor is None else {"budget_factor": _plain(slip.budget_factor)}),
         **({"parts": [part_data(part) for part in slip.parts]} if slip.parts else {}),
         **({"bonus_parts": [piece_data(piece) for piece in slip.pieces]} if slip.pieces else {}),
@@ -254,9 +272,20 @@ def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
     }
 
 
-def _line_data(line: Line) -> dict[str, Any]:
+def line_data(line: Line) -> dict[str, Any]:
+    """A payslip line; a line of one part of a period paid in parts names its part."""
     data = {"code": line.code, "label": line.label, "amount": str(line.amount)}
     return data if line.part is None else {**data, "part": line.part}
+
+
+def gate_data(g: GateHit) -> dict[str, Any]:
+    return {
+        "condition": g.condition,
+        "effect": g.effect,
+        "reason": g.reason,
+        "bonus_before": _plain(g.bonus_before),
+        "bonus_after": _plain(g.bonus_after),
+    }
 
 
 def part_data(part: Part) -> dict[str, Any]:
@@ -319,7 +348,7 @@ def _field_data(value: Any) -> Any:
     return value
 
 
-def kpi_data(k: KpiResult, groups: dict[str, str]) -> dict[str, Any]:
+def kpi_data(k: KpiResult, groups: dict[str, str] | None = None) -> dict[str, Any]:
     """One KPI result as JSON-ready data; a KPI by group adds its column (`by`), the agent's cell in it
     (`group`) and the group whose own curve applied (`curve_group`, null for the KPI's own score)."""
     data = {
@@ -333,7 +362,7 @@ def kpi_data(k: KpiResult, groups: dict[str, str]) -> dict[str, Any]:
         "left_out": k.left_out,
     }
     if k.by is not None:
-        data |= {"by": k.by, "group": groups.get(k.by, ""), "curve_group": k.curve_group}
+        data |= {"by": k.by, "group": (groups or {}).get(k.by, ""), "curve_group": k.curve_group}
     return data
 
 
@@ -439,11 +468,10 @@ def write_json(
         **(extra or {}),
     }
     handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
+    texts = PayslipTexts(several)
     for index, slip in enumerate(payslips):
         handle.write(",\n  " if index else "\n  ")
-        data = payslip_data(slip, currency=several)
-        data = data if annotate is None else {**data, **annotate(slip)}
-        handle.write(json.dumps(data, ensure_ascii=False))
+        handle.write(texts.text(slip, None if annotate is None else annotate(slip)))
     handle.write('\n ],\n "summary": ')
     consolidated = consolidate() if consolidate is not None else None
     handle.write(json.dumps(summary_data(summary, consolidated), ensure_ascii=False))
@@ -457,3 +485,44 @@ def _text(value: Decimal | None) -> str | None:
 def _plain(value: Decimal) -> str:
     """A number's digits, never in exponent form (0E-7, 1E+3): what a reader of the JSON expects."""
     return format(value, "f")
+
+
+class PayslipTexts:
+    """Payslips as JSON text, each the text json.dumps gives its payslip_data, put together from the text
+    of the lines, KPI results and gate hits payslips share (the engine's tables hand out the same objects),
+    each made once while there is room to remember it."""
+
+    LIMIT = 4096  # texts remembered; beyond, each is made anew
+
+    def __init__(self, several: bool) -> None:
+        self.several = several
+        self.texts: dict[int, tuple[object, str]] = {}  # id -> (the object, its text): kept alive, so ids hold
+
+    def text(self, slip: Payslip, extra: dict[str, Any] | None = None) -> str:
+        """The payslip's JSON object with `extra` keys after its own (a key of its own: as json.dumps would)."""
+        tail = payslip_tail(slip)
+        if extra:
+            if not extra.keys().isdisjoint(("lines", "kpis", "gates", *tail)):
+                return _dumps({**payslip_data(slip, currency=self.several), **extra})
+            tail.update(extra)
+        head = _dumps(payslip_head(slip, currency=self.several))[:-1]
+        lines = ", ".join([self._part(line, line_data) for line in slip.lines])
+        # A KPI by group shows the agent's own group cell: its text is made for each payslip.
+        kpis = ", ".join([_dumps(kpi_data(k, slip.groups)) if k.by else self._part(k, kpi_data) for k in slip.kpis])
+        gates = ", ".join([self._part(g, gate_data) for g in slip.gates])
+        rest = ", " + _dumps(tail)[1:-1] if tail else ""
+        return f'{head}, "lines": [{lines}], "kpis": [{kpis}], "gates": [{gates}]{rest}}}'
+
+    def _part(self, item: Any, data_of: Callable[[Any], dict[str, Any]]) -> str:
+        found = self.texts.get(id(item))
+        if found is not None and found[0] is item:
+            return found[1]
+        text = _dumps(data_of(item))
+        if len(self.texts) >= self.LIMIT:
+            self.texts.clear()
+        self.texts[id(item)] = (item, text)
+        return text
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)

@@ -70,9 +70,10 @@ class _BulkRun:
         self.grade_cells = [self._cells_of(grade.grade, grade.action or "") for grade in grades]
         self.grade_names = [(grade.grade, grade.action) for grade in grades]
         self.has_floor = "floor" in self.csv.position
-        plain = Columnar.suits(self.engine) and ColumnReader.suits(self.parser) and None not in self.grade_cells
+        plain = ColumnReader.suits(self.parser) and None not in self.grade_cells
         self.columnar = Columnar(self.engine) if plain else None
         self.pay_texts: dict[Pay, str] = {}  # what follows the grade, as CSV text
+        self.fixed_texts: dict[int, tuple[Fixed, str]] = {}  # id -> (base and allowance lines, their text)
         # Per adjustment, each amount as text (a rounded amount prints the same whatever its input).
         self.amount_texts: list[dict[Decimal, str]] = [{} for _ in self.engine.adjustment_plans]
 
@@ -96,14 +97,11 @@ class _BulkRun:
         identity = [batch.ids, batch.names, batch.roles, batch.teams]
         if not all(map(_plain, identity)):
             return None
-        pays = self.pay_texts
-        for pay in set(batch.pays).difference(pays):
-            pays[pay] = f"{self.line_set_cells(pay.fixed)},{pay.bonus_line.amount}"
         columns = [
             *identity,
             list(map(str, map(Decimal.quantize, batch.scores, repeat(SCORE_PLACES), repeat(ROUND_DOWN)))),
             list(map(self.grade_cells.__getitem__, batch.indexes)),
-            list(map(pays.__getitem__, batch.pays)),
+            self._pay_cells(batch.pays),
         ]
         for amounts, texts in zip(batch.amounts, self.amount_texts, strict=True):
             for amount in set(amounts).difference(texts):
@@ -117,18 +115,35 @@ class _BulkRun:
         columns.append(list(map(str, batch.gross)))
         return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
 
+    def _pay_cells(self, batch_pays: list[Pay]) -> list[str]:
+        """Base pay, allowances and bonus as CSV text: remembered per pay, or, when each row has its own
+        (`basis: score`) or the table is full, made from the text of the base and allowance lines."""
+        pays = self.pay_texts
+        try:
+            return list(map(pays.__getitem__, batch_pays))
+        except KeyError:
+            pass
+        if not self.engine._by_score and len(pays) < MAX_TEXTS:
+            for pay in set(batch_pays).difference(pays):
+                pays[pay] = f"{self.line_set_cells(pay.fixed)},{pay.bonus_line.amount}"
+            return list(map(pays.__getitem__, batch_pays))
+        fixed = self.fixed_texts
+        for pay in batch_pays:
+            if id(pay.fixed) not in fixed or fixed[id(pay.fixed)][0] is not pay.fixed:
+                if len(fixed) >= MAX_LINE_SETS:
+                    fixed.clear()
+                fixed[id(pay.fixed)] = (pay.fixed, self.line_set_cells(pay.fixed) + ",")
+        return [fixed[id(pay.fixed)][1] + str(pay.bonus) for pay in batch_pays]
+
     def row_by_row(self, rows: Iterable[Numbered]) -> None:
         """Read, pay and write rows one at a time."""
         accept, settle, general, write = self.parser.accept, self.engine.settle, self.general, self.write
         width, number_cells = self.parser.width, self.parser.number_cells
-        kpi_texts = [(index, texts) for index, _, _, texts, _, _ in self.kpi_cells]
-        # A KPI by group reads its texts in the table of the curve its `by` cell picks; policies without one
-        # keep the plain lookup.
-        grouped = [
-            (index, texts if by_group is None else None, at, by_group.tables if by_group else None)
-            for index, _, _, texts, at, by_group in self.kpi_cells
-        ]
-        by_group = any(tables is not None for _, _, _, tables in grouped)
+        kpi_texts = [(index, texts) for index, _, _, texts, _ in self.kpi_cells]
+        # A KPI by group scores its value (read well before) on the curve its `by` cell picks; policies without
+        # one keep the plain lookup.
+        grouped = [(index, texts, at, column.cache, plan) for index, column, plan, texts, at in self.kpi_cells]
+        by_group = any(at is not None for _, _, at, _, _ in grouped)
         for line, cells in rows:
             if cells is None:
                 self.reader.unreadable(line)
@@ -137,8 +152,10 @@ class _BulkRun:
                 try:
                     if by_group:
                         scored = [
-                            texts[cells[index]] if tables is None else tables[cells[at]][cells[index]]  # type: ignore[index]
-                            for index, texts, at, tables in grouped
+                            texts[cells[index]]
+                            if at is None
+                            else plan.curve_of(cells[at].strip()).scored(read[cells[index]])
+                            for index, texts, at, read, plan in grouped
                         ]
                     else:
                         scored = [texts[cells[index]] for index, texts in kpi_texts]

@@ -7,7 +7,9 @@ mail client, looks the same. Jinja2 escapes every value, so a name like "<script
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cspay.engine.explain import Explanation, explain
+from cspay.engine.moves import MovesMemo
 from cspay.engine.types import ZERO, Payslip
 from cspay.i18n import Words
 from cspay.outputs.bars import kpi_bar
@@ -55,20 +58,27 @@ def safe_stem(agent_id: str) -> str:
     return f"agent-{text}" if text.casefold() in RESERVED else text
 
 
-def file_names(agent_ids: Iterable[str]) -> list[str]:
-    """One distinct file name per agent, in order; ids equal after sanitising (or in another case,
+class FileNames:
+    """One distinct file name per agent, given in turn; ids equal after sanitising (or in another case,
     which Windows and macOS file systems do not tell apart) get -2, -3 …"""
-    taken = {INDEX.casefold()}
-    names = []
-    for agent_id in agent_ids:
+
+    def __init__(self) -> None:
+        self._taken = {INDEX.casefold()}
+
+    def name(self, agent_id: str) -> str:
         stem = safe_stem(agent_id)
         name, number = f"{stem}.html", 1
-        while name.casefold() in taken:
+        while name.casefold() in self._taken:
             number += 1
             name = f"{stem}-{number}.html"
-        taken.add(name.casefold())
-        names.append(name)
-    return names
+        self._taken.add(name.casefold())
+        return name
+
+
+def file_names(agent_ids: Iterable[str]) -> list[str]:
+    """One distinct file name per agent, in order (as FileNames gives them)."""
+    names = FileNames()
+    return [names.name(agent_id) for agent_id in agent_ids]
 
 
 def statement_html(
@@ -84,31 +94,33 @@ def statement_html(
 def index_html(
     env: Any,
     policy: Policy,
-    entries: list[dict[str, str]],
-    totals: dict[str, Decimal],
+    entries: Iterable[dict[str, str]],
+    totals: Totals,
     words: Words,
-    nets: dict[str, Decimal] | None = None,
-) -> str:
-    """The list of everyone's statements with grade and gross (and net, with deductions), and the total of
-    each currency paid; `nets`, the total net of each currency, under a run with deductions."""
-    nets_text = "" if nets is None else words.moneys(nets)
-    rows = [(words("index.total", count=len(entries)), words.moneys(totals), nets_text)]
-    if len(totals) > 1:  # a run paid in several currencies: one total per currency, never added up
-        counts = {code: sum(entry["currency"] == code for entry in entries) for code in totals}
+    net: bool = False,
+) -> Iterator[str]:
+    """The list of everyone's statements with grade and gross (and net, with deductions: `net`), and the
+    total of each currency paid, in pieces as the entries are read (a run of any size is never one string)."""
+    grosses = totals.grosses
+    nets = {code: totals.nets.get(code, ZERO) for code in grosses}
+    rows = [(words("index.total", count=totals.count), words.moneys(grosses), words.moneys(nets) if net else "")]
+    if len(grosses) > 1:  # a run paid in several currencies: one total per currency, never added up
         rows = []
-        for code, amount in totals.items():
+        for code, amount in grosses.items():
             wording = Wording(policy, words, code)
-            net = "" if nets is None else wording.money(nets.get(code, ZERO))
-            rows.append((words("index.total_in", count=counts[code], currency=code), wording.money(amount), net))
-    html: str = env.get_template("index.html.j2").render(
+            net_text = wording.money(nets[code]) if net else ""
+            rows.append(
+                (words("index.total_in", count=totals.counts[code], currency=code), wording.money(amount), net_text)
+            )
+    pieces: Iterator[str] = env.get_template("index.html.j2").generate(
         entries=entries,
         words=words,
         lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
         totals=rows,
-        net=nets is not None,
+        net=net,
     )
-    return html
+    return pieces
 
 
 def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[str, str]:
@@ -133,27 +145,52 @@ class Totals:
     count: int = 0
     grosses: dict[str, Decimal] = field(default_factory=dict)  # per currency: never added up
     nets: dict[str, Decimal] = field(default_factory=dict)  # per currency, with deductions
+    counts: dict[str, int] = field(default_factory=dict)  # statements per currency
 
     def add(self, currency: str, gross: Decimal, net: Decimal | None = None) -> None:
         self.count += 1
         self.grosses[currency] = self.grosses.get(currency, ZERO) + gross
         if net is not None:
             self.nets[currency] = self.nets.get(currency, ZERO) + net
+        self.counts[currency] = self.counts.get(currency, 0) + 1
+
+
+class _Entries:
+    """The index's entries, kept on disk as the pages are made (a temporary file, owner-only, gone when
+    closed), so that memory stays flat however many agents the run pays."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+
+    def add(self, entry: dict[str, str]) -> None:
+        self._file.write(json.dumps([entry.get(key) for key in ENTRY_KEYS], ensure_ascii=False) + "\n")
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        """Each entry in the order added, once; the file is closed after the last."""
+        self._file.seek(0)
+        with self._file:
+            for line in self._file:
+                values = json.loads(line)
+                yield {key: value for key, value in zip(ENTRY_KEYS, values, strict=True) if value is not None}
+
+
+ENTRY_KEYS = ("agent_id", "name", "role", "team", "grade", "gross", "file", "currency", "net")
 
 
 def pages(
-    run: PayRun, payslips: Iterable[Payslip], names: list[str], words: Words, totals: Totals | None = None
-) -> Iterator[tuple[str, str]]:
-    """(file name, HTML) of every agent's statement in the run's order, then of the index."""
+    run: PayRun, payslips: Iterable[Payslip], words: Words, totals: Totals | None = None
+) -> Iterator[tuple[str, str | Iterable[str]]]:
+    """(file name, HTML) of every agent's statement in the run's order, as the payslips stream, then of the
+    index (in pieces). What moves each bonus is worked out once per distinct row (cspay.engine.moves)."""
     policy, pricing = run.applied, run.pricing()
     env = environment()
     totals = totals if totals is not None else Totals()
-    entries = []
-    for slip, name in zip(payslips, names, strict=True):
-        explanation = explain(slip, pricing)
-        entries.append(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
+    names, entries, moves = FileNames(), _Entries(), MovesMemo()
+    for slip in payslips:
+        explanation = explain(slip, pricing, moves)
+        name = names.name(slip.agent_id)
+        entries.add(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
         net = None if explanation.deductions is None else explanation.deductions.net
         totals.add(explanation.currency, explanation.gross, net)
         yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
-    nets = {code: totals.nets.get(code, ZERO) for code in totals.grosses} if run.withholder is not None else None
-    yield INDEX, index_html(env, policy, entries, totals.grosses, words, nets)
+    yield INDEX, index_html(env, policy, entries, totals, words, net=run.withholder is not None)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from itertools import chain
+from typing import IO, Any
 
+from rich.cells import cell_len
 from rich.table import Table
 
 from cspay.engine.consolidate import Consolidation
@@ -53,51 +56,115 @@ def payslip_table(
     `triggered` adds a column of the actions each agent's recorded history triggers; `net`, the employee's
     contributions, the tax and net pay.
     """
-    several = several_currencies(policy)
     currencies = ", ".join(policy.paid_currencies)
     title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=currencies)
     table = Table(title=title, title_justify="left")
-    for key in ("agent", "name", "role", "team"):
-        table.add_column(words(f"col.{key}"), no_wrap=key in ("agent", "role"))
-    if several:
-        table.add_column(words("col.currency"), no_wrap=True)
-    table.add_column(words("col.score"), justify="right", no_wrap=True)
-    table.add_column(words("col.grade"), no_wrap=True)
-    if triggered is not None:
-        table.add_column(words("col.triggered"))
-    groups = ["base", "allowances", "bonus", "adjustments"]
-    groups = list(
-        dict.fromkeys(group for code, group in LINE_GROUPS.items() if group in groups and policy.pays_line(code))
-    )
-    if "bonus" in groups and any(role.team_share for role in policy.roles.values()):
-        groups.insert(groups.index("bonus") + 1, "team_bonus")
-    if any(slip.amount("floor") for slip in payslips):
-        groups.append("floor")
-    deducted = ["contributions", "tax", "net"] if net else []
-    for group in [*groups, "gross", *deducted]:
-        _amount_column(table, words(f"col.{group}"))
-    zeros = {code: zero(policy, code) for code in policy.paid_currencies}
+    layout = TableLayout(policy, words, triggered, floor=any(slip.amount("floor") for slip in payslips), net=net)
+    for heading, right, wraps in layout.columns:
+        table.add_column(heading, justify="right" if right else "left", no_wrap=not wraps)
     for slip in payslips:
-        empty = zeros.get(slip.currency, zeros[policy.currency])
+        table.add_row(*layout.cells(slip))
+    return table
+
+
+class TableLayout:
+    """The payslip table's columns for a policy, and each payslip's cells: the same in the drawn table and
+    the plain one."""
+
+    def __init__(
+        self, policy: Policy, words: Words, triggered: dict[str, list[str]] | None, *, floor: bool, net: bool = False
+    ) -> None:
+        self.policy, self.triggered, self.net = policy, triggered, net
+        self.several = several_currencies(policy)
+        groups = ["base", "allowances", "bonus", "adjustments"]
+        self.groups = list(
+            dict.fromkeys(group for code, group in LINE_GROUPS.items() if group in groups and policy.pays_line(code))
+        )
+        if "bonus" in self.groups and any(role.team_share for role in policy.roles.values()):
+            self.groups.insert(self.groups.index("bonus") + 1, "team_bonus")
+        if floor:
+            self.groups.append("floor")
+        # (heading, right-aligned, may wrap)
+        self.columns = [
+            (words(f"col.{key}"), False, key in ("name", "team")) for key in ("agent", "name", "role", "team")
+        ]
+        if self.several:
+            self.columns.append((words("col.currency"), False, False))
+        self.columns += [(words("col.score"), True, False), (words("col.grade"), False, False)]
+        if triggered is not None:
+            self.columns.append((words("col.triggered"), False, True))
+        self.columns += [(words(f"col.{group}"), True, False) for group in [*self.groups, "gross"]]
+        if net:
+            self.columns += [(words(f"col.{group}"), True, False) for group in ("contributions", "tax", "net")]
+        self.zeros = {code: zero(policy, code) for code in policy.paid_currencies}
+
+    def cells(self, slip: Payslip) -> list[str]:
+        """One payslip's row, as text."""
+        empty = self.zeros.get(slip.currency, self.zeros[self.policy.currency])
         amounts = _line_groups(slip, empty)
         grade = slip.grade or "-"
         if slip.action:
             grade += f" ({slip.action})"
+        triggered = self.triggered
         actions = [", ".join(triggered.get(slip.agent_id, [])) or "-"] if triggered is not None else []
-        table.add_row(
+        return [
             slip.agent_id,
             slip.name,
             slip.role,
             slip.team,
-            *([slip.currency] if several else []),
+            *([slip.currency] if self.several else []),
             score_text(slip.score) or "-",
             grade,
             *actions,
-            *(number(amounts[group]) for group in groups),
+            *(number(amounts[group]) for group in self.groups),
             number(slip.gross),
-            *(_net_cells(slip, empty) if net else []),
-        )
-    return table
+            *(_net_cells(slip, empty) if self.net else []),
+        ]
+
+
+def write_plain_table(
+    out: IO[str],
+    policy: Policy,
+    words: Words,
+    first: list[Payslip],
+    rest: Iterable[Payslip],
+    triggered: dict[str, list[str]] | None = None,
+    *,
+    net: bool = False,
+) -> None:
+    """The payslip table as plain lines, written as the payslips come: columns as wide as in the `first`
+    payslips (a wider cell later widens its own line only, never cut), two spaces apart, amounts on the right."""
+    layout = TableLayout(policy, words, triggered, floor=policy.floor is not None, net=net)
+    title = words(
+        "table.title",
+        title=policy.title or policy.policy,
+        version=policy.version,
+        currency=", ".join(policy.paid_currencies),
+    )
+    headings = [heading for heading, _, _ in layout.columns]
+    widths = [cell_len(heading) for heading in headings]
+    for slip in first:
+        widths = list(map(max, widths, map(cell_len, layout.cells(slip))))
+    rights = [right for _, right, _ in layout.columns]
+
+    def line(cells: list[str]) -> str:
+        padded = (_pad(cell, width, right) for cell, width, right in zip(cells, widths, rights, strict=True))
+        return "  ".join(padded).rstrip()
+
+    out.write(f"{title}\n{line(headings)}\n{line(['-' * width for width in widths])}\n")
+    chunk: list[str] = []
+    for slip in chain(first, rest):
+        chunk.append(line(layout.cells(slip)))
+        if len(chunk) == 512:
+            out.write("\n".join(chunk) + "\n")
+            chunk.clear()
+    if chunk:
+        out.write("\n".join(chunk) + "\n")
+
+
+def _pad(cell: str, width: int, right: bool) -> str:
+    space = " " * (width - cell_len(cell))
+    return space + cell if right else cell + space
 
 
 def _net_cells(slip: Payslip, empty: Decimal) -> list[str]:

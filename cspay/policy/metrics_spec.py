@@ -1,7 +1,7 @@
 """The policy's `metrics:` section: how agent metrics are derived from a raw per-call export.
 
 It names the export's agent and date columns and declares each metric as an aggregation over one
-agent's rows in a period. The aggregations themselves run in cspay.inputs.derive.
+agent's rows in a period. cspay.inputs.sql_query compiles it to SQL for the engine that runs it.
 """
 
 from __future__ import annotations

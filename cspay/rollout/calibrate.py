@@ -18,7 +18,7 @@ from typing import Any
 from cspay.engine.rounding import round_to
 from cspay.engine.types import ZERO, Payslip
 from cspay.errors import MetricsError, UsageProblem
-from cspay.inputs.derive import percentile
+from cspay.inputs.figures import percentile
 from cspay.inputs.resolve import open_inputs
 from cspay.periods import Period
 from cspay.policy.model import LinearScore, Policy, Role

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from cspay.engine.moves import tidy
 from cspay.engine.rounding import exponent
 from cspay.engine.types import Payslip
-from cspay.inputs.derive import percentile
+from cspay.inputs.figures import percentile
 from cspay.policy.model import LinearScore, Policy
 
 HUNDRED = Decimal(100)

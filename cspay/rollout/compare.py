@@ -14,6 +14,7 @@ from pathlib import Path
 from cspay.engine.types import ZERO, AddsCurrencies, Payslip
 from cspay.errors import MetricsError, PolicyError, UsageProblem
 from cspay.inputs.resolve import open_inputs
+from cspay.inputs.sql_engine import EngineSettings
 from cspay.periods import Period
 from cspay.policy.model import Policy
 from cspay.run.pay import pay
@@ -188,6 +189,8 @@ def compare(
     team_metrics: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    derived: Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> Comparison:
     """Both policies on the same inputs: each month's file on its own under monthly policies, else the one
     period (a quarter's files, or a raw export with its roster). UsageProblem when they cannot read the same
@@ -214,13 +217,28 @@ def compare(
     changes: list[AgentChange] = []
     labels = []
     for files in runs:
-        label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, files)))
-        extras = {"changes": changes_file, "team_metrics": team_metrics}
-        before = _payslips(old, "old", files, period, rosters, encoding, delimiter, extras)
-        after = _payslips(new, "new", files, period, rosters, encoding, delimiter, extras)
+        named = files or ([derived] if derived else [])
+        label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, named)))
+        reading = Reading(rosters, encoding, delimiter, derived, engine, changes_file, team_metrics)
+        before = _payslips(old, "old", files, period, reading)
+        after = _payslips(new, "new", files, period, reading)
         changes += _paired(label, before, after)
         labels.append(label)
     return Comparison(old, new, labels, changes)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How both sides read the inputs: rosters, the CSV encoding and delimiter, derived metrics, the engine,
+    a changes file and team metrics."""
+
+    rosters: Sequence[Path]
+    encoding: str | None
+    delimiter: str | None
+    derived: Path | None
+    engine: EngineSettings | None
+    changes: Path | None = None
+    team_metrics: Path | None = None
 
 
 def _payslips(
@@ -228,10 +246,7 @@ def _payslips(
     which: str,
     files: list[Path],
     period: Period | None,
-    rosters: Sequence[Path],
-    encoding: str | None,
-    delimiter: str | None,
-    extras: dict[str, Path | None],
+    reading: Reading,
 ) -> list[Payslip]:
     """The payslips of one side's run (budget and team results included); team metrics go to a side whose
     policy scores teams on them."""
@@ -242,11 +257,13 @@ def _payslips(
             policy,
             files,
             period,
-            rosters=rosters,
-            changes=extras["changes"],
-            team_metrics=extras["team_metrics"] if on_file else None,
-            encoding=encoding,
-            delimiter=delimiter,
+            rosters=reading.rosters,
+            changes=reading.changes,
+            team_metrics=reading.team_metrics if on_file else None,
+            encoding=reading.encoding,
+            delimiter=reading.delimiter,
+            derived=reading.derived,
+            engine=reading.engine,
         )
         return list(pay(source, deductions=False).payslips)  # gross pay compared: net needs the year to date
     except MetricsError as error:

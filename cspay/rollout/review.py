@@ -17,7 +17,7 @@ from pathlib import Path
 from cspay.engine.curves import curve_points, scorer_of
 from cspay.engine.rules import grade_index, score_of
 from cspay.engine.types import ZERO, KpiResult, Payslip
-from cspay.inputs.derive import percentile
+from cspay.inputs.figures import percentile
 from cspay.inputs.resolve import open_inputs
 from cspay.periods import Period
 from cspay.policy.model import Policy

@@ -79,7 +79,7 @@ def read_history(policy: Policy, ledger: Path, first: Period, last: Period, by: 
             f"run's inputs instead",
             "--by",
         )
-    with Ledger(ledger) as book:
+    with Ledger(ledger, read_only=True) as book:
         rows = book.recorded_between(first.first.isoformat(), last.last.isoformat())
         currencies = book.currencies_between(first.first.isoformat(), last.last.isoformat())
     if len(currencies) > 1:

@@ -8,12 +8,13 @@ corrections and true-ups are settled on the whole run, so those runs hold their 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cspay.cells import id_key
 from cspay.engine.budget import apply_budget
 from cspay.engine.compiled import Engine
 from cspay.engine.consolidate import Consolidation, Rate, consolidate
@@ -31,6 +32,7 @@ from cspay.i18n import Note
 from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.resolve import rows_source
+from cspay.inputs.seen import AskedIds
 from cspay.inputs.source import Source
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
@@ -205,6 +207,50 @@ def pay(source: Source, *, ledger: Path | None = None, deductions: bool = True) 
     return run
 
 
+def pay_agents(source: Source, agent_ids: Sequence[str], *, ledger: Path | None = None) -> Chosen:
+    """The run's payslips of the agents asked for (ids compared as cspay.cells.id_key compares them).
+
+    When each row is paid on its own -- a month's file (not joined to a roster), no budget, no ledger read,
+    no team results -- only the asked agents' rows are parsed and paid, and every other row's id is read and
+    recorded, so that a repeated id is an error as in the whole run. Otherwise the whole run is paid as it
+    streams, and only the asked payslips are kept. Either way each id of the file is offered for close ids.
+    """
+    asked = AskedIds(agent_ids)
+    reader = source.reader
+    if (
+        reader is not None
+        and reader.extra is None
+        and _alone(source.applied, ledger is not None and source.period is not None)
+    ):
+        run = pay(replace(source, rows=reader.rows_of(asked)), ledger=ledger)
+        kept = list(run.payslips)
+    else:
+        run = pay(source, ledger=ledger)
+        kept = []
+        for slip in run.payslips:
+            key = id_key(slip.agent_id)
+            asked.offer_all([slip.agent_id], [key])
+            if asked.wants(key):
+                kept.append(slip)
+    by_key = {id_key(slip.agent_id): slip for slip in kept}
+    return Chosen(run, [by_key[key] for key in asked.asked if key in by_key], asked)
+
+
+@dataclass
+class Chosen:
+    """The run, the payslips of the agents asked for in the order asked, and what the ids asked found."""
+
+    run: PayRun
+    payslips: list[Payslip]
+    asked: AskedIds
+
+
+def _alone(policy: Policy, reads_ledger: bool) -> bool:
+    """Whether a row's pay depends on its row alone: no budget shares a pool, no ledger adds to it, no
+    months are combined, and no team's result counts its members."""
+    return policy.budget is None and not reads_ledger and policy.period == "month" and not policy.pays_teams
+
+
 def compute(policy: Policy, rows: Iterable[AgentRow], period: Period | None = None) -> PayRun:
     """Every payslip of rows already read, and the totals: the run with its payslips in a list."""
     run = pay(rows_source(policy, rows, period))
@@ -249,7 +295,7 @@ def _read_ledger(ledger: Path, period: Period, policy: Policy, before: list[str]
     if not ledger.exists():
         return found
     first, last = period.first.isoformat(), period.last.isoformat()
-    with Ledger(ledger) as book:
+    with Ledger(ledger, read_only=True) as book:
         found.pending, found.unapproved = _payable(book, book.pending(period.label, first))
         found.paid = book.paid_in(period.label, first, last) if policy.true_up else {}
         found.grades = book.grades(before) if before else found.grades

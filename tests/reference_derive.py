@@ -1,18 +1,26 @@
-"""Each agent's figures from their rows of a raw export, as the policy's `metrics:` section declares them.
-
-Every figure keeps its numerator and denominator so an analyst can check it, and a figure over no rows
-is missing, never zero.
-"""
+"""The pure-Python aggregation cspay used before its metrics section was compiled to SQL, kept as the
+reference the engine is held to: the whole export read with the csv module, every cell parsed, each
+agent's rows aggregated in plain loops. Only tests import it."""
 
 from __future__ import annotations
 
 import operator
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from cspay.policy.metrics_spec import AllOf, AnyOf, Condition, Metric, MetricsSpec, Ratio, coerce
+from cspay.cells import CellError, is_missing
+from cspay.errors import MetricsError, Problems
+from cspay.inputs.export_cells import agent_id, date_parser
+from cspay.inputs.exports import AgentMetrics, Derived, DerivedTable
+from cspay.inputs.figures import Figure
+from cspay.inputs.tables import CsvFile, locate, read_csv, width_problem
+from cspay.periods import Period, months_of, parse_period
+from cspay.policy.metrics_spec import PARSERS, AllOf, AnyOf, Condition, Metric, MetricsSpec, Ratio, coerce
 
 # ---- cells and conditions ----------------------------------------------------------------------
 
@@ -42,19 +50,6 @@ def _predicate(condition: Condition | None, kinds: dict[str, str]) -> Predicate:
 
 
 # ---- aggregations ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A derived value and what it came from: value = numerator / denominator where that applies.
-
-    count: matching rows / the agent's rows; sum, mean: total / values; median, min, max and
-    percentile: no numerator / values; share, top_box: hits / eligible rows; ratio: the two metrics.
-    """
-
-    value: Decimal | None
-    numerator: Decimal | None
-    denominator: Decimal | None
 
 
 def percentile(values: list[Decimal], p: Decimal) -> Decimal:
@@ -145,3 +140,79 @@ def _top_box(values: list[Decimal], at_least: Decimal, per: Decimal) -> Figure:
 def _values(rows: list[Row], where: Predicate, column: str) -> list[Any]:
     """The column's non-empty cells in the rows kept: an empty cell means not applicable."""
     return [row[column] for row in rows if row[column] is not None and where(row)]
+
+
+_BAD = object()
+
+
+@dataclass
+class _ExportReader:
+    """Reads the records of one export for a period, collecting every bad cell."""
+
+    file: CsvFile
+    spec: MetricsSpec
+    period: Period
+    columns: dict[str, int]
+    problems: Problems = field(default_factory=Problems)
+
+    def rows_by_month(self) -> dict[str, dict[str, list[Row]]]:
+        """Each month's rows of each agent, for the records dated in the period."""
+        parse_date = date_parser(self.spec.source.date.format)
+        by_month: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+        for line, cells in self.file.records:
+            if problem := width_problem(self.file, line, cells):
+                self.problems.add(problem)
+            elif read := self.record(line, cells, parse_date):
+                day, agent, row = read
+                by_month[f"{day.year}-{day.month:02d}"][agent].append(row)
+        self.problems.raise_if_any(MetricsError)
+        return by_month
+
+    def record(self, line: int, cells: list[str], parse_date: Callable[[str], date]
+               ) -> tuple[date, str, Row] | None:  # fmt: skip
+        """The day, agent and parsed cells of a record dated in the period; None if outside or bad.
+
+        Cells of rows outside the period are not checked: they cannot change the figures.
+        """
+        day = self.cell(line, cells, self.spec.source.date.column, parse_date, optional=False)
+        if day is _BAD or day not in self.period:
+            return None
+        agent = self.cell(line, cells, self.spec.source.agent, agent_id, optional=False)
+        kinds = self.spec.column_kinds().items()
+        row = {column: self.cell(line, cells, column, PARSERS[kind]) for column, kind in kinds}
+        if agent is _BAD or any(value is _BAD for value in row.values()):
+            return None
+        return day, agent, row
+
+    def cell(self, line: int, cells: list[str], column: str, parse: Callable[[str], Any], optional: bool = True
+             ) -> Any:  # fmt: skip
+        """The cell read by `parse`, None when empty and optional, or _BAD after recording why."""
+        text = cells[self.columns[column]]
+        if optional and is_missing(text):
+            return None
+        try:
+            return parse(text)
+        except CellError as error:
+            shown = text if len(text) <= 40 else f"{text[:40]}… ({len(text)} characters)"
+            where = f'{self.file.path}: row {line}, column "{column}"'
+            self.problems.add(f'{where}: got "{shown}", expected {error.expected}')
+            return _BAD
+
+
+def reference_derive(spec: MetricsSpec, path: str | Path, period: Period | str, *, encoding: str | None = None,
+           delimiter: str | None = None) -> Derived:  # fmt: skip
+    """Read an export and derive each agent's metrics for each month of the period."""
+    period = period if isinstance(period, Period) else parse_period(period)
+    file = read_csv(path, encoding=encoding, delimiter=delimiter)
+    source = spec.source
+    columns = locate(file, [source.agent, source.date.column, *spec.column_kinds()])
+    by_month = _ExportReader(file, spec, period, columns).rows_by_month()
+    figures = figures_of(spec)
+    tables = []
+    for month in months_of(period):
+        by_agent = by_month.get(month.label, {})
+        agents = [AgentMetrics(agent, len(rows), figures(rows)) for agent, rows in sorted(by_agent.items())]
+        tables.append(DerivedTable(str(file.path), month, list(spec.derived), agents))
+    inside = sum(agent.rows for table in tables for agent in table.agents)
+    read = len(file.records)
+    return Derived(str(file.path), period, list(spec.derived), tables, read, read - inside)
