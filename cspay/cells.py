@@ -77,6 +77,12 @@ def control_character(text: str) -> str | None:
     return None if match is None else f"U+{ord(match.group()):04X}"
 
 
+def text_key(text: str) -> str:
+    """Text as compared when people name the same thing: full-width folded, spaces collapsed, case ignored
+    (`Complaints `, `complaints`, `ｃｏｍｐｌａｉｎｔｓ` are one name)."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 # What shows nothing: spaces and separators (Z*), controls, format characters (zero-width space, joiners,
 # direction marks), surrogates, private-use and unassigned code points (C*), and the blank-looking letters.
 _BLANK_CATEGORIES = ("Z", "C")

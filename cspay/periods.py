@@ -14,6 +14,7 @@ EXAMPLES = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
 
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})|-[Qq]([1-4]))?")
 _MONTH_CELL = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?")
+_DATE_CELL = re.compile(r"(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日?)")
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,20 @@ def read_month_cell(text: str) -> Period:
         except ValueError:
             pass
     raise ValueError("a month like 2026-11 or a date like 2026-11-30")
+
+
+def read_date_cell(text: str) -> date:
+    """The day a cell names: `2026-11-16`, `2026/11/16`, `2026.11.16` or `2026年11月16日`."""
+    match = _DATE_CELL.fullmatch(clean(text))
+    if match:
+        month, day = (match[2], match[3]) if match[2] else (match[4], match[5])
+        try:
+            return date(int(match[1]), int(month), int(day))
+        except ValueError:
+            pass
+    raise ValueError("a date like 2026-11-16")
+
+
+def days_in(month: date) -> int:
+    """How many days the month holding `month` has."""
+    return calendar.monthrange(month.year, month.month)[1]

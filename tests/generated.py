@@ -28,6 +28,7 @@ UNITS: dict[str, tuple[Decimal, Decimal, int]] = {
     "count": (D(0), D(500), 0),
 }
 STEPS = ["0.01", "0.05", "0.1", "1", "5", "10"]
+GROUPS = ["g0", "g1", "G1", "other", ""]  # queues as a policy names them (the first two) and cells hold them
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Drawn:
     def columns(self) -> list[str]:
         """The metrics file's header for this policy."""
         data = self.data
-        names = ["agent_id", "name", "role", "team"] + [kpi["column"] for kpi in data["kpis"].values()]
+        names = ["agent_id", "name", "role", "team", "queue"] + [kpi["column"] for kpi in data["kpis"].values()]
         names += [kpi["min_volume"]["column"] for kpi in data["kpis"].values() if "min_volume" in kpi]
         names += [gate["column"] for gate in data["gates"] if "column" in gate]
         names += [a["column"] for a in data["adjustments"].values()]
@@ -61,16 +62,16 @@ def ascending(draw: st.DrawFn, low: Decimal, high: Decimal, places: int, count: 
 
 
 @st.composite
-def scores(draw: st.DrawFn, unit: str) -> tuple[dict[str, Any], bool]:
-    """A linear curve (either direction) or bands, both never scoring a better value lower."""
+def scores(draw: st.DrawFn, unit: str, higher: bool | None = None) -> tuple[dict[str, Any], bool]:
+    """A linear curve (either direction, or the one asked) or bands, both never scoring a better value lower."""
     low, high, places = UNITS[unit]
     points = sorted(draw(st.lists(decimals(D(0), D(3), 2), min_size=3, max_size=3)))
-    if draw(st.booleans()):
+    if higher is not False and draw(st.booleans()):
         starts = ascending(draw, low, high, places, draw(st.integers(1, 4)))
         levels = sorted(draw(st.lists(decimals(D(0), D(3), 2), min_size=len(starts), max_size=len(starts))))
         return {"bands": [{"from": s, "score": p} for s, p in zip(starts, levels, strict=True)]}, True
     threshold, target, stretch = ascending(draw, low, high, places, 3)
-    higher = draw(st.booleans())
+    higher = draw(st.booleans()) if higher is None else higher
     if not higher:
         threshold, stretch = stretch, threshold
     return {
@@ -105,6 +106,9 @@ def kpis(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, str, bool]]]:
         }
         if draw(st.booleans()):
             kpi["min_volume"] = {"column": f"v{i}", "at_least": draw(st.integers(0, 30))}
+        if draw(st.booleans()):  # group targets: the queue's own curve, running the KPI's way
+            names = draw(st.lists(st.sampled_from(GROUPS[:2]), min_size=1, unique=True))
+            kpi |= {"by": "queue", "groups": {name: draw(scores(unit, higher))[0] for name in names}}
         result[f"kpi{i}"] = kpi
         described.append((f"kpi{i}", unit, higher))
     return result, described
@@ -212,7 +216,7 @@ def kpi_values(drawn: Drawn) -> st.SearchStrategy[dict[str, Decimal | None]]:
 
 def number_values(drawn: Drawn) -> st.SearchStrategy[dict[str, Decimal]]:
     """A value for each plain column: volumes, the gate column, adjustments, worked days."""
-    columns = drawn.columns[4 + len(drawn.kpis) :]
+    columns = drawn.columns[5 + len(drawn.kpis) :]
     ranges = {"v": (D(0), D(40), 0), "g": (D(0), D(100), 1), "a": (D(0), D(20), 1), "d": (D(0), D(35), 2)}
     return st.fixed_dictionaries({name: decimals(*ranges[name[0]]) for name in columns})
 
@@ -221,7 +225,8 @@ def number_values(drawn: Drawn) -> st.SearchStrategy[dict[str, Decimal]]:
 def agents(draw: st.DrawFn, drawn: Drawn) -> AgentRow:
     """One agent's row as the reader would give it."""
     role = draw(st.sampled_from(sorted(drawn.data["roles"])))
-    return AgentRow(2, "A1", role, "Ada", "North", draw(kpi_values(drawn)), draw(number_values(drawn)))
+    groups = {"queue": draw(st.sampled_from(GROUPS))}
+    return AgentRow(2, "A1", role, "Ada", "North", draw(kpi_values(drawn)), draw(number_values(drawn)), groups=groups)
 
 
 def cell_text(value: Decimal | None, unit: str | None, draw: st.DrawFn) -> str:
@@ -249,7 +254,7 @@ def metrics_files(draw: st.DrawFn, drawn: Drawn, max_agents: int = 40) -> str:
         values, numbers = draw(st.sampled_from(pool))
         by_column = {drawn.data["kpis"][code]["column"]: value for code, value in values.items()} | numbers
         role = draw(st.sampled_from(sorted(drawn.data["roles"])))
-        cells = [f"A{n:03d}", f"Agent {n % 5}", role, "North"]
-        cells += [cell_text(by_column[name], units.get(name), draw) for name in drawn.columns[4:]]
+        cells = [f"A{n:03d}", f"Agent {n % 5}", role, "North", draw(st.sampled_from(GROUPS))]
+        cells += [cell_text(by_column[name], units.get(name), draw) for name in drawn.columns[5:]]
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"

@@ -12,8 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cspay.cells import id_key
 from cspay.engine.compiled import Engine
 from cspay.engine.types import AgentRow, Payslip
+from cspay.inputs.seen import AskedIds
 from cspay.ledger.schema import MIGRATIONS
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
@@ -57,8 +59,16 @@ WORKED_NUMBERS: dict[str, Decimal] = {
 }
 
 
-def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2, **values: str | Decimal | None) -> AgentRow:
-    """The worked example's AgentRow with some values replaced (by KPI code or column name)."""
+def agent_row(
+    *,
+    agent_id: str = "A001",
+    role: str = "L1",
+    line: int = 2,
+    groups: dict[str, str] | None = None,
+    **values: str | Decimal | None,
+) -> AgentRow:
+    """The worked example's AgentRow with some values replaced (by KPI code or column name) and the text
+    columns (`groups`: queue, shift …) it carries."""
     kpis: dict[str, Decimal | None] = dict(WORKED_KPIS)
     numbers = dict(WORKED_NUMBERS)
     for key, value in values.items():
@@ -69,7 +79,22 @@ def agent_row(*, agent_id: str = "A001", role: str = "L1", line: int = 2, **valu
             raise ValueError(f"{key} is not a KPI; only KPI values may be None")
         else:
             numbers[key] = number
-    return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers)
+    return AgentRow(line, agent_id, role, "Ada Lin", "North", kpis, numbers, groups=dict(groups or {}))
+
+
+# Group targets on the worked example's satisfaction: the complaints queue's own curve (lower), the sales
+# queue's bands, and the KPI's own curve for every other queue and for an empty cell.
+QUEUE_CURVES: dict[str, Any] = {
+    "complaints": {"threshold": Decimal(70), "target": Decimal(80), "stretch": Decimal(88)},
+    "sales": {"bands": [{"from": Decimal(85), "score": Decimal(1)}, {"from": Decimal(95), "score": Decimal("1.3")}]},
+}
+QUEUE_HEADER = [*HEADER, "queue"]
+
+
+def by_queue(data: dict[str, Any], kpi: str = "csat") -> dict[str, Any]:
+    """Policy data with one KPI scored by queue on QUEUE_CURVES (the data is changed and returned)."""
+    data["kpis"][kpi] |= {"by": "queue", "groups": QUEUE_CURVES}
+    return data
 
 
 def csv_text(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None, delimiter: str = ",") -> str:
@@ -263,11 +288,11 @@ def record_as_rows(db: sqlite3.Connection, period: tuple[str, str, str], payslip
             [(slip_id, i, line.code, line.label, str(line.amount)) for i, line in enumerate(slip.lines)],
         )
         db.executemany(
-            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO kpis (payslip_id, code, label, value, score, weight, contribution, left_out, by_column, "
+            "curve_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (slip_id, k.code, k.label, *(None if v is None else str(v) for v in (k.value, k.score, k.weight)),
-                 None if k.contribution is None else str(k.contribution), k.left_out)
+                 None if k.contribution is None else str(k.contribution), k.left_out, k.by, k.curve_group)
                 for k in slip.kpis
             ],
         )  # fmt: skip
@@ -328,6 +353,22 @@ def stored_payslips(path: Path) -> dict[str, tuple[Any, ...]]:
     return found
 
 
+# ---- from gross to net (cspay.engine.statutory) ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CN_IIT = ROOT / "policies" / "statutory" / "cn-iit-2026.yaml"  # the shipped national rules
+
+
+def gross_payslip(gross: str | Decimal, agent_id: str = "A001", **numbers: str | Decimal) -> Payslip:
+    """A payslip whose one line is `gross`, paid from the plain columns given (base, special …)."""
+    from cspay.engine.types import Line
+
+    return Payslip(
+        agent_id, "", "L1", "", 2, (), None, None, None, None, Decimal(0), Decimal(0), (), False, Decimal(1),
+        [Line("base_pay", "Base pay", Decimal(gross))], numbers={key: Decimal(value) for key, value in numbers.items()},
+    )  # fmt: skip
+
+
 def metric_rows(count: int, *, repeating: bool, seed: int = 12) -> list[dict[str, str]]:
     """Rows of the standard policy's columns: values from small sets, as exports with rounded figures have
     them, or with 4-6 decimals that rarely repeat, as exports computing CSAT and FCR from counts do."""
@@ -383,3 +424,16 @@ def distinct_rows(count: int, seed: int = 12) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def close_ids(wanted: str, known: Iterable[str], limit: int = 5) -> list[str]:
+    """The ids of `known` one slip away from `wanted` (case, width and spacing aside), the likest first,
+    ties in the order given."""
+    asked, wanted_key = AskedIds([wanted], limit), id_key(wanted)
+    for order, agent_id in enumerate(known):
+        key = id_key(agent_id)
+        if key == wanted_key:  # the same id written another way: the likest of all
+            asked.keep(wanted_key, agent_id, order)
+        else:
+            asked.offer_all([agent_id], [key])
+    return asked.close_to(wanted)

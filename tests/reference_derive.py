@@ -8,13 +8,14 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cspay.cells import CellError, clean, is_missing
+from cspay.cells import CellError, is_missing
 from cspay.errors import MetricsError, Problems
+from cspay.inputs.export_cells import agent_id, date_parser
 from cspay.inputs.exports import AgentMetrics, Derived, DerivedTable
 from cspay.inputs.figures import Figure
 from cspay.inputs.tables import CsvFile, locate, read_csv, width_problem
@@ -141,24 +142,6 @@ def _values(rows: list[Row], where: Predicate, column: str) -> list[Any]:
     return [row[column] for row in rows if row[column] is not None and where(row)]
 
 
-def _date_parser(format: str) -> Callable[[str], date]:
-    example = date(2021, 1, 31).strftime(format)
-
-    def parse(text: str) -> date:
-        try:
-            return datetime.strptime(clean(text), format).date()
-        except ValueError:
-            raise CellError(f'a date like "{example}" ({format})') from None
-
-    return parse
-
-
-def _agent_id(text: str) -> str:
-    if not text.strip():
-        raise CellError("an agent id")
-    return text.strip()  # ids stay text: 007 stays 007
-
-
 _BAD = object()
 
 
@@ -174,7 +157,7 @@ class _ExportReader:
 
     def rows_by_month(self) -> dict[str, dict[str, list[Row]]]:
         """Each month's rows of each agent, for the records dated in the period."""
-        parse_date = _date_parser(self.spec.source.date.format)
+        parse_date = date_parser(self.spec.source.date.format)
         by_month: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
         for line, cells in self.file.records:
             if problem := width_problem(self.file, line, cells):
@@ -194,7 +177,7 @@ class _ExportReader:
         day = self.cell(line, cells, self.spec.source.date.column, parse_date, optional=False)
         if day is _BAD or day not in self.period:
             return None
-        agent = self.cell(line, cells, self.spec.source.agent, _agent_id, optional=False)
+        agent = self.cell(line, cells, self.spec.source.agent, agent_id, optional=False)
         kinds = self.spec.column_kinds().items()
         row = {column: self.cell(line, cells, column, PARSERS[kind]) for column, kind in kinds}
         if agent is _BAD or any(value is _BAD for value in row.values()):

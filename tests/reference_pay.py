@@ -61,6 +61,7 @@ def reference_payslip(policy: Policy, row: AgentRow) -> Payslip:
         currency=policy.currency,
     )
     slip.lines = _lines(policy, row, proration, capped)
+    slip.numbers, slip.groups = row.numbers, row.groups
     return slip
 
 
@@ -68,18 +69,32 @@ def _kpi_result(policy: Policy, code: str, row: AgentRow) -> KpiResult:
     kpi = policy.kpis[code]
     label = kpi.label or code
     value = row.kpis.get(code)
+    # A KPI by group scores on the curve of the row's group (a group not listed, or none, on its own score).
+    group = None if kpi.by is None else kpi.curve_group(row.groups.get(kpi.by, ""))
+    curve = kpi.score if group is None else kpi.groups[group]
     if value is None:
         return KpiResult(
-            code, label, None, None, kpi.weight, None, "no value", "no value (the KPI allows a missing value)"
+            code,
+            label,
+            None,
+            None,
+            kpi.weight,
+            None,
+            "no value",
+            "no value (the KPI allows a missing value)",
+            by=kpi.by,
+            curve_group=group,
         )
-    scorer = band_scorer(kpi.score) if kpi.score.bands else linear_scorer(kpi.score)
+    scorer = band_scorer(curve) if curve.bands else linear_scorer(curve)
     points, where, start = scorer(value)
     position = position_text(where, start)
     volume = kpi.min_volume
     if volume is not None and row.numbers[volume.column] < volume.at_least:
         reason = f"{volume.column} {row.numbers[volume.column]} is below the minimum {volume.at_least}"
-        return KpiResult(code, label, value, points, kpi.weight, None, position, reason, row.numbers[volume.column])
-    return KpiResult(code, label, value, points, kpi.weight, None, position)
+        return KpiResult(
+            code, label, value, points, kpi.weight, None, position, reason, row.numbers[volume.column], kpi.by, group
+        )
+    return KpiResult(code, label, value, points, kpi.weight, None, position, by=kpi.by, curve_group=group)
 
 
 def _weighted_score(kpis: list[KpiResult]) -> tuple[tuple[KpiResult, ...], Decimal | None]:

@@ -65,7 +65,7 @@ def test_the_batch_way_records_left_out_kpis_and_top_ups(runner, tmp_path):
     metrics = tmp_path / "month.csv"
     metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS, repeating=False)), encoding="utf-8")
     batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
-    left_out = [slip for slip in batch.values() if any(kpi[-1] for kpi in slip[-1])]
+    left_out = [slip for slip in batch.values() if any(kpi[6] for kpi in slip[-1])]  # code, label … left_out
     topped_up = [slip for slip in batch.values() if any(line[0] == "floor" for line in slip[-2])]
     assert [] != left_out and [] != topped_up
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, csv_text, distinct_rows, iter_payslips, policy_from, write_yaml
+from helpers import DATA, QUEUE_HEADER, by_queue, csv_text, distinct_rows, iter_payslips, policy_from, write_yaml
 
 from cspay.engine import columnar
 from cspay.engine.compiled import Engine
@@ -130,7 +130,7 @@ def test_full_tables_keep_a_batch_columnar(standard: Policy, tmp_path: Path) -> 
     batches = [rows for first, rows in reader.batches(BATCH_ROWS) if first is not None]
     read = [columns.read(rows) for rows in batches]  # type: ignore[arg-type]
     assert [] == [i for i, batch in enumerate(read) if batch is None]
-    assert all(len(texts) <= TEXTS_LIMIT for _, _, _, texts in columns.kpi_cells)
+    assert all(len(texts) <= TEXTS_LIMIT for _, _, _, texts, _ in columns.kpi_cells)
 
 
 def test_full_pay_and_line_tables_keep_paying_alike(
@@ -171,6 +171,45 @@ def test_score_basis_policy_is_paid_alike(standard_data: dict[str, Any], tmp_pat
     path = tmp_path / "m.csv"
     path.write_text(csv_text(varied_rows(BATCH_ROWS + 3)), encoding="utf-8")
     assert general_way(policy, path) == bulk_way(policy, path)
+
+
+def queued_rows(count: int) -> list[dict[str, str]]:
+    """varied_rows in queues spelt as exports spell them: listed, in another case, not listed, empty."""
+    queues = ["complaints", "sales", "Complaints ", "retail", "", "N/A", "SALES"]
+    return [row | {"queue": queues[i % 7]} for i, row in enumerate(varied_rows(count))]
+
+
+def test_kpis_by_queue_are_paid_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """Satisfaction and handle time scored by queue, over several batches of mixed queues: the same bytes
+    and totals both ways."""
+    by_queue(standard_data)
+    aht = {"complaints": {"threshold": Decimal(540), "target": Decimal(460), "stretch": Decimal(400)}}
+    standard_data["kpis"]["aht"] |= {"by": "queue", "groups": aht}
+    policy = policy_from(standard_data)
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(queued_rows(3 * BATCH_ROWS + 17), header=QUEUE_HEADER), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    assert [] == bulk[2]
+
+
+@pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
+def test_a_kpi_by_group_in_many_groups_is_paid_alike_column_by_column(
+    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]]
+) -> None:
+    """A KPI by group over many queues (spelt as exports spell them), on values that repeat and values that
+    do not: every plain batch is paid column by column, with the general way's bytes and totals."""
+    policy = policy_from(by_queue(standard_data))
+    queues = ["complaints", "sales", "Complaints ", "", *(f"q{i}" for i in range(40))]
+    month = [row | {"queue": queues[i % len(queues)]} for i, row in enumerate(rows(2 * BATCH_ROWS))]
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(month, header=QUEUE_HEADER), encoding="utf-8")
+    assert general_way(policy, path) == bulk_way(policy, path)
+    if rows is distinct_rows:  # every cell plain: no batch is left to the general way
+        reader, engine = MetricsReader(path, policy), Engine(policy)
+        columns, paying = ColumnReader(reader.parser, engine), columnar.Columnar(engine)
+        batches = [columns.read(rows) for first, rows in reader.batches(BATCH_ROWS) if first is not None]  # type: ignore[arg-type]
+        assert [True, True] == [batch is not None and paying.pay(batch) for batch in batches]
 
 
 @pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])

@@ -1,5 +1,5 @@
 """cspay calibrate: numbers from the history at their percentiles, a file that keeps its layout and passes
---strict, too few agents refused, and compare of old against new at the end."""
+--strict, too few agents refused, compare of old against new at the end, and a curve per group with --by."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import REVIEW_HEADER, STANDARD, csv_text, shift_month
 
 from cspay.cli import app
-from cspay.errors import MetricsError
+from cspay.errors import MetricsError, UsageProblem
+from cspay.i18n import Words
 from cspay.policy.loader import load_policy
-from cspay.rollout.calibrate import calibrate, parse_grades, parse_points
+from cspay.rollout.calibrate import calibrate, calibrated_text, parse_grades, parse_points
+from cspay.rollout.review import review_inputs
+from cspay.rollout.review_findings import findings
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "standard.yaml"
@@ -138,3 +142,123 @@ def test_too_few_agents_writes_nothing(runner, tmp_path):
     )
     assert (1, False) == (result.exit_code, out.exists())
     assert "kpis.fcr: 8 agent values counted" in result.stderr
+
+
+# ---- calibrate --by: a curve per group ----------------------------------------------------------------
+
+QUEUES = [ROOT / "examples" / f"queues-2026-{month}.csv" for month in (10, 11, 12)]
+QUEUE_POLICY = ROOT / "policies" / "standard-queues.yaml"
+
+
+def test_a_group_curve_is_placed_at_its_own_agents_percentiles():
+    """The complaints queue's satisfaction, counted for 42 agent-months (20 surveys or more): the 10th
+    percentile is rank 41 × 0.1 = 4.1 of the sorted 74.7, 76.3, 77.0, 77.0, 77.1, 78.4 …, so 77.1 + 0.1 ×
+    (78.4 − 77.1) = 77.23, written one place finer than the policy's 78: 77.2; the median (rank 20.5) is
+    85.7 and the 90th percentile (rank 36.9) 87.7."""
+    found = proposed(calibrate(load_policy(QUEUE_POLICY), QUEUES, by="queue"))
+    assert [
+        (Decimal("77.2"), Decimal(10), 42),
+        (Decimal("85.7"), Decimal(50), 42),
+        (Decimal("87.7"), Decimal(90), 42),
+    ] == [found[f"kpis.csat.groups.complaints.{point}"] for point in ("threshold", "target", "stretch")]
+
+
+def test_every_group_seen_gets_a_curve_and_an_empty_cell_none():
+    """Each linear KPI gains the queues of the history it has no curve for, by name; the new hires' empty
+    queue cells form no group, and the KPI's own curve is placed over every agent as before."""
+    calibration = calibrate(load_policy(QUEUE_POLICY), QUEUES, by="queue")
+    found = proposed(calibration)
+    assert {"csat": ["general", "sales"], "fcr": ["complaints", "general", "sales"]} == {
+        code: names for code, names in calibration.added.items() if code != "aht"
+    }
+    assert (Decimal("84.3"), 124) == (found["kpis.csat.score.threshold"][0], found["kpis.csat.score.threshold"][2])
+    assert not any(".groups.." in key or key.endswith(".groups") for key in found)
+
+
+def test_the_new_groups_are_new_and_the_old_ones_keep_their_old_values():
+    """A group the policy had shows its old point; a new group's old value is None."""
+    proposals = {p.path: p for p in calibrate(load_policy(QUEUE_POLICY), QUEUES, by="queue").proposals}
+    old = proposals[("kpis", "csat", "groups", "complaints", "threshold")].old
+    new = proposals[("kpis", "csat", "groups", "sales", "threshold")].old
+    assert (Decimal(78), None) == (old, new)
+
+
+def test_too_few_agents_in_a_group_is_that_groups_error():
+    """With --min-agents 40 the general queue's 38 satisfaction values are refused, naming the group;
+    every other curve has enough."""
+    with pytest.raises(MetricsError) as error:
+        calibrate(load_policy(QUEUE_POLICY), QUEUES, by="queue", min_agents=40)
+    assert [
+        f"{QUEUE_POLICY}: kpis.csat.groups.general: 38 agent values of queue general counted in the history; "
+        "calibration needs at least 40 (--min-agents) to place a percentile, not a guess"
+    ] == error.value.lines()
+
+
+def test_a_kpi_grouped_by_another_column_is_refused(tmp_path):
+    """calibrate --by shift on a policy whose satisfaction is scored by queue exits 2: a KPI has one `by`."""
+    with pytest.raises(UsageProblem, match=r"kpis\.csat of .* is scored by queue; a KPI has one `by` column"):
+        calibrate(load_policy(QUEUE_POLICY), QUEUES, by="shift")
+
+
+def test_command_by_queue_writes_groups_after_the_score_keeping_the_rest(runner, tmp_path):
+    """The new file adds `by: queue` and a curve per queue after each linear KPI's score, flow style like
+    the score, changes nothing else but numbers and the version, passes --strict, and says what it added."""
+    out = tmp_path / "calibrated.yaml"
+    result = runner.invoke(app, ["calibrate", str(POLICY), *map(str, QUEUES), "--by", "queue", "--out", str(out)])
+    assert 0 == result.exit_code, result.output
+    new = out.read_text(encoding="utf-8").splitlines()
+    at = new.index("    by: queue")
+    assert [
+        "    by: queue",
+        "    groups:",
+        "      complaints: {threshold: 77.2, target: 85.7, stretch: 87.7}",
+    ] == new[at : at + 3]
+    assert 3 == sum(line == "    by: queue" for line in new)
+    assert 0 == runner.invoke(app, ["validate-policy", "--strict", str(out)]).exit_code
+    assert "KPI csat gains curves by queue for complaints, general, sales;" in result.stdout
+
+
+def test_json_by_lists_the_groups_added(runner, tmp_path):
+    """--format json with --by: each group's proposal with a null old value, and the groups each KPI gains."""
+    out = tmp_path / "c.yaml"
+    arguments = ["calibrate", str(QUEUE_POLICY), *map(str, QUEUES), "--by", "queue", "--out", str(out), "-f", "json"]
+    data = json.loads(runner.invoke(app, arguments).stdout)
+    sales = next(item for item in data["proposals"] if item["key"] == "kpis.csat.groups.sales.threshold")
+    assert (None, "queue", ["general", "sales"], []) == (
+        sales["old"],
+        data["by"],
+        data["added"]["csat"],
+        data["unseen"],
+    )
+
+
+def test_a_policy_group_no_agent_is_in_is_kept_and_said_so(tmp_path):
+    """A group of the policy that the history never shows keeps its curve, and the calibration says so."""
+    text = QUEUE_POLICY.read_text(encoding="utf-8").replace(
+        "      complaints: {threshold: 78, target: 85, stretch: 90}\n",
+        "      complaints: {threshold: 78, target: 85, stretch: 90}\n"
+        "      vip: {threshold: 85, target: 92, stretch: 97}\n",
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text(text, encoding="utf-8")
+    calibration = calibrate(load_policy(policy), QUEUES, by="queue")
+    assert ([("csat", "vip")], Decimal(85)) == (
+        calibration.unseen,
+        calibration.policy.kpis["csat"].groups["vip"].threshold,
+    )
+
+
+def test_group_targets_from_calibrate_by_close_a_gap_the_review_flags(tmp_path):
+    """A night shift of lower skill is flagged CSP201 (and CSP203) under one curve for all; with the curves
+    calibrate --by shift proposes from the same month, the review flags nothing about it."""
+    month = tmp_path / "m.csv"
+    month.write_text(csv_text(shift_month(1, night_worse=True), header=REVIEW_HEADER), encoding="utf-8")
+
+    def night_codes(policy) -> list[str]:
+        _, result = review_inputs(policy, [month], by=["shift"])
+        return [f.code for f in findings(result, Words()) if f.subject == "shift=night"]
+
+    before = load_policy(STANDARD)
+    out = tmp_path / "by-shift.yaml"
+    out.write_text(calibrated_text(before, calibrate(before, [month], by="shift")), encoding="utf-8")
+    assert (["CSP201", "CSP203"], []) == (night_codes(before), night_codes(load_policy(out)))

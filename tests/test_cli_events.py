@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -168,11 +169,12 @@ def test_compute_refuses_a_quarter_for_a_monthly_policy(runner: CliRunner) -> No
     assert "is a quarter, but the policy" in result.stderr and "has period: month" in result.stderr
 
 
-def test_compute_roster_needs_a_metrics_policy(runner: CliRunner) -> None:
-    """--roster on a policy that reads agent-level metrics is a usage error."""
-    policy = str(Path(__file__).parent / "data" / "standard.yaml")
-    result = runner.invoke(app, ["compute", policy, CALLS, *JANUARY, "--roster", ROSTER])
-    assert 2 == result.exit_code and "needs a policy with a metrics: section" in result.stderr
+def test_compute_roster_joins_only_a_months_metrics_file(runner: CliRunner) -> None:
+    """--roster on a quarterly policy that reads agent-level metrics is a usage error: a roster adds its
+    columns to one month's metrics file (test_net.py pays a month with one)."""
+    policy = str(Path(__file__).parent / "data" / "quarterly.yaml")
+    result = runner.invoke(app, ["compute", policy, CALLS, "--period", "2021-Q1", "--roster", ROSTER])
+    assert 2 == result.exit_code and "a roster adds columns to one month's metrics file" in result.stderr
 
 
 def test_compute_refuses_a_period_without_rows(runner: CliRunner) -> None:
@@ -437,3 +439,47 @@ def test_memory_limit_and_threads_are_taken_from_the_environment(runner: CliRunn
     """CSPAY_MEMORY_LIMIT and CSPAY_THREADS set the engine for a cron job as the options would."""
     result = runner.invoke(app, ["metrics", POLICY, CALLS, *JANUARY], env={"CSPAY_MEMORY_LIMIT": "tiny"})
     assert 2 == result.exit_code and 'expected an amount like 512MB or 2GB, got "tiny"' in result.stderr
+
+
+def _not_regular(tmp_path: Path, kind: str) -> str:
+    """A path that is not a regular file: a device, a named pipe, or a link to a device."""
+    if kind == "device":
+        return "/dev/zero"
+    if kind == "pipe":
+        path = tmp_path / "calls.csv"
+        os.mkfifo(path)
+        return str(path)
+    link = tmp_path / "calls-link.csv"
+    link.symlink_to("/dev/urandom")
+    return str(link)
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe", "link-to-device"])
+@pytest.mark.parametrize("where", ["metrics", "compute", "derived"])
+def test_an_export_that_is_not_a_regular_file_is_refused(
+    runner: CliRunner, tmp_path: Path, kind: str, where: str
+) -> None:
+    """A device or a pipe as the export (or derived file) is refused at once with exit 2, never read without end."""
+    path = _not_regular(tmp_path, kind)
+    command = {
+        "metrics": ["metrics", POLICY, path, *JANUARY],
+        "compute": ["compute", POLICY, path, *JANUARY, "--roster", ROSTER],
+        "derived": ["compute", POLICY, "--derived", path, *JANUARY, "--roster", ROSTER],
+    }[where]
+    result = runner.invoke(app, command)
+    assert 2 == result.exit_code, result.output
+    assert f"{path}: is not a regular file" in " ".join(result.output.split())
+
+
+def test_a_run_from_warehouse_figures_is_recorded_with_its_file(runner: CliRunner, tmp_path: Path) -> None:
+    """compute --record from --derived records the run, and the ledger names the file as derived metrics."""
+    import sqlite3
+
+    derived = derived_in_duckdb(tmp_path, POLICY, CALLS, "2021-01")
+    ledger = tmp_path / "pay.db"
+    result = runner.invoke(app, ["compute", POLICY, "--derived", str(derived), *JANUARY, "--roster", ROSTER,
+                                 "--record", "--ledger", str(ledger), "--quiet"])  # fmt: skip
+    assert 0 == result.exit_code, result.output
+    with sqlite3.connect(ledger) as db:
+        kinds = db.execute("SELECT kind, path FROM run_inputs ORDER BY rowid").fetchall()
+    assert [("derived", str(derived)), ("roster", ROSTER)] == kinds

@@ -15,7 +15,7 @@ QUARTER = DATA / "quarter"
 MONTHS = [str(QUARTER / f"2026-{month}.csv") for month in (10, 11, 12)]
 ROLE_NOTE = (
     "Note: agent Q004 changed role within the period (2026-10: L1, 2026-11: L2, 2026-12: L2); "
-    "paid as L2, the role of the last month.\n"
+    "each role is paid for its part of the period: L1 1/3, L2 2/3.\n"
 )
 
 
@@ -254,5 +254,6 @@ def test_notes_in_chinese(runner):
     """Notes come from the catalog, so --lang zh gives them in Chinese."""
     result = runner.invoke(app, ["compute", POLICY, *MONTHS, "--format", "csv", "--lang", "zh"])
     assert (
-        "注意：坐席 Q004 在本期内更换了岗位（2026-10: L1, 2026-11: L2, 2026-12: L2），按最后一个月的岗位 L2 计算。\n"
+        "注意：坐席 Q004 在本期内更换了岗位（2026-10: L1, 2026-11: L2, 2026-12: L2），"
+        "各岗位按其在本期所占的部分计薪：L1 1/3, L2 2/3。\n"
     ) == result.stderr

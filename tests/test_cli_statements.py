@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import close_ids
 
 from cspay.cli import app
-from cspay.inputs.seen import close_ids
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "standard.yaml")
@@ -162,3 +162,28 @@ def test_statements_into_a_file_is_an_error(runner, tmp_path):
 def test_statements_need_an_out_folder(runner):
     """--out is required."""
     assert 2 == runner.invoke(app, ["statements", POLICY, MONTH]).exit_code
+
+
+def test_payslip_panel_says_whose_targets_scored_a_kpi_by_group(runner):
+    """The panel's KPI table says an agent of a queue without targets of its own was scored on the general
+    targets."""
+    result = runner.invoke(app, ["payslip", str(DATA / "queues.yaml"), str(DATA / "queue-month.csv"), "A003"])
+    assert 0 == result.exit_code, result.output
+    assert "on the general targets: queue retail has none of its own" in result.stdout
+
+
+def test_compute_json_names_the_curve_of_each_kpi_by_group(runner):
+    """compute's JSON gives a KPI by group its column, the agent's cell and the group whose curve applied
+    (null for the general curve); the other KPIs keep their keys as before."""
+    arguments = ["compute", str(DATA / "queues.yaml"), str(DATA / "queue-month.csv"), "--format", "json"]
+    data = json.loads(runner.invoke(app, arguments).stdout)
+    csat = [
+        {key: kpi[key] for key in ("by", "group", "curve_group")} for kpi in (p["kpis"][0] for p in data["payslips"])
+    ]
+    assert [
+        {"by": "queue", "group": "complaints", "curve_group": "complaints"},
+        {"by": "queue", "group": "Sales", "curve_group": "sales"},
+        {"by": "queue", "group": "retail", "curve_group": None},
+        {"by": "queue", "group": "", "curve_group": None},
+    ] == csat
+    assert {"by", "group", "curve_group"}.isdisjoint(data["payslips"][0]["kpis"][1])

@@ -339,3 +339,52 @@ def test_the_workbook_has_the_consolidated_view(tmp_path: Path) -> None:
     rows = list(openpyxl.load_workbook(book)["Consolidated"].iter_rows(values_only=True))
     assert ("JPY", 896080, 0.0462, "2026-11-30") == rows[3][:4]
     assert Decimal("237211.617825") == Decimal(str(rows[-1][-1]))
+
+
+def _with_teams(tmp_path: Path, base_pay: str = "5200") -> Path:
+    """The test policy with 20% of every agent's bonus paid on their team's (site's) result."""
+    text = POLICY.read_text(encoding="utf-8")
+    text = text.replace("    base_pay: 5200\n", f"    base_pay: {base_pay}\n", 1)
+    for allowance in ("{meal: 400}", "{meal: 15000}", "{meal: 25.125}"):
+        text = text.replace(f"    allowances: {allowance}\n", f"    allowances: {allowance}\n    team_share: 20%\n", 1)
+    policy = tmp_path / "teams.yaml"
+    policy.write_text(text + "\nteams: {score: member_kpis}\n", encoding="utf-8")
+    return policy
+
+
+def test_team_parts_are_paid_in_each_agents_currency_on_one_team_result(tmp_path: Path) -> None:
+    """Every agent's team part is in their own currency, to its minor unit or cash step, on the score of the
+    team the run's head shows: team results are not money, so no currency changes them."""
+    result = invoke("compute", str(_with_teams(tmp_path)), str(MONTH), "--format", "json", "--quiet")
+    assert 0 == result.exit_code, result.output
+    run = json.loads(result.stdout)
+    scores = {team["team"]: team["score"] for team in run["teams"]}
+    steps = {"CNY": Decimal("0.01"), "JPY": Decimal(1), "KWD": Decimal("0.001"), "CHF": Decimal("0.05")}
+    for slip in run["payslips"]:
+        team_line = next(line for line in slip["lines"] if line["code"] == "bonus.team")
+        assert 0 == Decimal(team_line["amount"]) % steps[slip["currency"]], slip["agent_id"]
+        piece = next(piece for piece in slip["bonus_parts"] if piece["code"] == "bonus.team")
+        assert (slip["team"], scores[slip["team"]]) == (piece["group"], piece["score"]), slip["agent_id"]
+    assert {"CNY", "JPY", "KWD", "CHF"} == {slip["currency"] for slip in run["payslips"]}
+
+
+def test_role_amounts_changing_within_the_period_are_refused_in_several_currencies(tmp_path: Path) -> None:
+    """A policy paying several currencies whose role amounts change within the period is refused (exit 2):
+    its dated amounts are in the policy's currency, and no other currency's are known for each stretch."""
+    dated = "\n      - {from: 2026-01-01, value: 5200}\n      - {from: 2026-11-16, value: 5400}"
+    policy = _with_teams(tmp_path, base_pay=dated)
+    result = invoke("compute", str(policy), str(MONTH), "--period", "2026-11", "--quiet")
+    assert 2 == result.exit_code, result.output
+    assert "pays CNY, JPY, KWD, CHF, and its role amounts change within the period" in " ".join(result.output.split())
+
+
+def test_a_part_in_a_role_without_amounts_in_the_agents_currency_is_refused(tmp_path: Path) -> None:
+    """An agent paid in francs moved for part of the month to a role with no franc amounts is an error naming
+    the row, the role and the currencies it has: a payslip is paid in one currency."""
+    changes = tmp_path / "changes.csv"
+    changes.write_text("agent_id,from,to,role,site\nZH01,2026-11-16,,L1-JP,\n", encoding="utf-8")
+    result = invoke("compute", str(POLICY), str(MONTH), "--period", "2026-11", "--changes", str(changes), "--quiet")
+    assert 1 == result.exit_code, result.output
+    assert "agent 'ZH01': role L1-JP (held for part of the period) has no amounts in CHF; expected one of JPY" in (
+        " ".join(result.output.split())
+    )

@@ -64,30 +64,30 @@ def test_exact_score_is_the_engines_score(policy):
     """The exact score agrees with the engine's Decimal score to all of Decimal's 28 digits."""
     for row in read_metrics(DATA / "month.csv", policy):
         for result in Engine(policy).payslip(row).kpis:
-            exact = exact_score(policy.kpis[result.code], Fraction(result.value))
+            exact = exact_score(policy.kpis[result.code].score, Fraction(result.value))
             assert abs(exact - Fraction(result.score)) < Fraction(1, 10**25), (row.agent_id, result.code)
 
 
 def test_solving_inside_a_stretch_is_exact(policy):
     """From 92.5, a csat score of 1.25 is reached at exactly 93, halfway from target 90 to stretch 96."""
-    assert Fraction(93) == value_for_score(policy.kpis["csat"], Fraction("92.5"), Fraction("1.25"))
+    assert Fraction(93) == value_for_score(policy.kpis["csat"].score, Fraction("92.5"), Fraction("1.25"))
 
 
 def test_solving_a_lower_is_better_curve_goes_down(policy):
     """Handle time reaches a score of 1.25 at 330 s, below today's 335 s."""
-    assert Fraction(330) == value_for_score(policy.kpis["aht"], Fraction(335), Fraction("1.25"))
+    assert Fraction(330) == value_for_score(policy.kpis["aht"].score, Fraction(335), Fraction("1.25"))
 
 
 def test_solving_bands_gives_the_first_band_that_is_enough(policy):
     """A quality score of 1.0 is first reached at the band from 80."""
-    assert Fraction(80) == value_for_score(policy.kpis["qa"], Fraction(58), Fraction(1))
+    assert Fraction(80) == value_for_score(policy.kpis["qa"].score, Fraction(58), Fraction(1))
 
 
 def test_solving_across_the_threshold_jump_lands_on_the_threshold(policy):
     """Short of threshold, a wanted score up to at_threshold is reached at the threshold itself."""
-    assert Fraction(80) == value_for_score(policy.kpis["csat"], Fraction(70), Fraction(1, 2))
+    assert Fraction(80) == value_for_score(policy.kpis["csat"].score, Fraction(70), Fraction(1, 2))
 
 
 def test_solving_beyond_the_curve_gives_nothing(policy):
     """No value reaches a score above at_stretch."""
-    assert value_for_score(policy.kpis["csat"], Fraction(70), Fraction(2)) is None
+    assert value_for_score(policy.kpis["csat"].score, Fraction(70), Fraction(2)) is None

@@ -9,13 +9,14 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from helpers import agent_row, iter_payslips, policy_from
+from helpers import STANDARD, agent_row, by_queue, iter_payslips, policy_from
 
 from cspay.engine.compiled import Engine
 from cspay.engine.curves import band_scorer, linear_scorer
 from cspay.engine.rounding import round_to
 from cspay.engine.rules import line_codes
 from cspay.engine.types import Payslip, Summary
+from cspay.policy.loader import load_document
 from cspay.policy.model import BandScore, LinearScore, Policy
 from cspay.run.pay import compute
 
@@ -181,6 +182,68 @@ def test_value_below_a_first_band_above_zero_scores_zero() -> None:
     """When the first band starts at 50, 49.99 scores 0 and 50 scores the band's score."""
     scorer = band_scorer(BandScore(bands=[{"from": 50, "score": "0.7"}, {"from": 80, "score": "1.1"}]))
     assert (D(0), D("0.7")) == (scorer(D("49.99"))[0], scorer(D(50))[0])
+
+
+# ---- 4b. group targets: a KPI scored on the curve of the agent's group ------------------------------
+
+
+@pytest.fixture(scope="module")
+def queued() -> Engine:
+    """The contract with satisfaction scored by queue: complaints 70/80/88, sales bands from 85 and 95."""
+    return Engine(policy_from(by_queue(load_document(STANDARD).data)))
+
+
+def csat_of(engine: Engine, queue: str | None, csat: str) -> tuple[Decimal | None, str | None, str]:
+    """The satisfaction score of the worked example's agent in a queue (None: a row without the column)."""
+    groups = {} if queue is None else {"queue": queue}
+    result = engine.payslip(agent_row(csat=csat, groups=groups)).kpis[0]
+    return result.score, result.curve_group, result.position
+
+
+@pytest.mark.parametrize(
+    ("queue", "csat", "expected"),
+    [
+        ("complaints", "70", (D("0.5"), "complaints", "between threshold and target")),
+        ("complaints", "69.99", (D(0), "complaints", "short of threshold")),
+        ("complaints", "80", (D("1.0"), "complaints", "between target and stretch")),
+        ("complaints", "88", (D("1.5"), "complaints", "at or beyond stretch")),
+        ("sales", "95", (D("1.3"), "sales", "band from 95")),
+        ("sales", "84.99", (D(0), "sales", "below the first band")),
+        ("retail", "80", (D("0.5"), None, "between threshold and target")),
+        ("", "80", (D("0.5"), None, "between threshold and target")),
+        ("N/A", "79.99", (D(0), None, "short of threshold")),
+        (None, "96", (D("1.5"), None, "at or beyond stretch")),
+    ],
+)
+def test_a_kpi_by_group_scores_on_the_group_curve_at_its_points(
+    queued: Engine, queue: str | None, csat: str, expected: tuple[Decimal, str | None, str]
+) -> None:
+    """A listed queue scores on its own curve, exactly at each point as the KPI's own would; a queue not
+    listed, an empty cell or a row without the column scores on the KPI's own curve."""
+    assert expected == csat_of(queued, queue, csat)
+
+
+def test_a_group_curve_changes_the_score_and_the_pay(queued: Engine) -> None:
+    """80 on complaints' curve scores 1.0 against 0.5 on the own curve: score (35 + 28.75 + 18.125 + 25) / 100
+    = 1.06875 against 0.89375, grade A and 2160.00 against grade B and 1800.00."""
+    paid = [queued.payslip(agent_row(csat="80", groups={"queue": q})) for q in ("complaints", "retail")]
+    assert [(D("1.06875"), "A", D("2160.00")), (D("0.89375"), "B", D("1800.00"))] == [
+        (slip.score, slip.grade, slip.amount("bonus")) for slip in paid
+    ]
+
+
+def test_a_kpi_result_names_its_column_and_the_group_whose_curve_applied(queued: Engine) -> None:
+    """Each KPI result says which column groups it and whose curve scored it; ungrouped KPIs say None."""
+    slip = queued.payslip(agent_row(groups={"queue": "Sales"}))
+    assert [("queue", "sales"), (None, None), (None, None), (None, None)] == [
+        (result.by, result.curve_group) for result in slip.kpis
+    ]
+
+
+def test_the_same_value_in_two_groups_is_not_mixed_up_by_the_engine_tables(queued: Engine) -> None:
+    """Agents alternating between queues with one same value each get their own queue's score."""
+    rows = [agent_row(agent_id=f"A{i}", csat="85", groups={"queue": q}) for i, q in enumerate(["sales", "x"] * 3)]
+    assert [D(1), D("0.75")] * 3 == [queued.payslip(row).kpis[0].score for row in rows]
 
 
 # ---- 5. min_volume and the weighted score -----------------------------------------------------------

@@ -281,6 +281,20 @@ def test_agent_columns_must_be_in_the_roster(tmp_path: Path, policy) -> None:
     ] == error.value.problems
 
 
+def test_a_kpi_by_column_must_be_in_the_roster(tmp_path: Path, policy) -> None:
+    """The column a KPI is scored by is text the roster gives; a roster without it is named."""
+    fcr = policy.kpis["fcr"]
+    by_queue = fcr.model_copy(update={"by": "queue", "groups": {"complaints": fcr.score}})
+    grouped = policy.model_copy(update={"kpis": {**policy.kpis, "fcr": by_queue}})
+    roster = read_roster(DATA / "roster.csv")
+    with pytest.raises(MetricsError) as error:
+        check_sources(grouped, roster, january(policy).metrics)
+    assert [
+        f'{policy.path}: kpis.fcr.by reads column "queue", which is not a column of {roster.source} '
+        f"({', '.join(roster.header)})"
+    ] == error.value.problems
+
+
 def test_read_metrics_are_the_derived_metrics_some_key_reads(policy) -> None:
     """KPI, gate and volume columns are read; a derived metric no key names (answered) is not."""
     assert {"fcr", "aht_sec", "csat_mean"} == read_metrics(policy, january(policy).metrics)

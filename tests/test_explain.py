@@ -113,3 +113,40 @@ def test_explanation_data_is_json_with_decimal_strings(policy, rows):
     data = json.loads(json.dumps(explanation_data(explain_row(policy, rows["A001"]))))
     assert "7940.00" == data["gross"]
     assert "94.5" == data["moves"]["kpis"][0]["next_grade"]["value"]
+
+
+# ---- group targets ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def queued():
+    """The contract with satisfaction by queue, and its month: A001 complaints, 007 Sales, A003 retail (not
+    listed), A004 an empty cell."""
+    policy = load_policy(DATA / "queues.yaml")
+    return policy, {row.agent_id: row for row in read_metrics(DATA / "queue-month.csv", policy)}
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ("A001", ("queue", "complaints", "complaints", "linear", ["70", "80", "88"])),
+        ("007", ("queue", "Sales", "sales", "bands", ["85", "95"])),
+        ("A003", ("queue", "retail", None, "linear", ["80", "90", "96"])),
+        ("A004", ("queue", "", None, "linear", ["80", "90", "96"])),
+    ],
+)
+def test_a_kpi_by_group_is_explained_on_the_curve_that_scored_it(queued, agent, expected):
+    """The explanation names the column, the agent's cell and the group whose curve applied (None: the
+    KPI's own), and shows that curve's points."""
+    policy, rows = queued
+    csat = explain_row(policy, rows[agent]).kpis[0]
+    assert expected == (csat.by, csat.group, csat.curve_group, csat.curve, [str(p.at) for p in csat.points])
+
+
+def test_explanation_data_names_the_curve_only_of_a_kpi_by_group(queued):
+    """In JSON, satisfaction says by, group and curve_group; the other KPIs carry no such keys."""
+    policy, rows = queued
+    kpis = explanation_data(explain_row(policy, rows["A001"]))["kpis"]
+    assert [("queue", "complaints", "complaints"), None, None, None] == [
+        (kpi["by"], kpi["group"], kpi["curve_group"]) if "by" in kpi else None for kpi in kpis
+    ]

@@ -134,6 +134,43 @@ def test_replaced_output_keeps_its_permissions(tmp_path):
     assert 0o640 == target.stat().st_mode & 0o777
 
 
+def test_a_payslips_withholding_is_written_field_by_field_as_asdict_gives_it():
+    """The JSON of how deductions were worked out is dataclasses.asdict's, amounts as decimal strings."""
+    from dataclasses import asdict
+    from datetime import date
+    from decimal import Decimal
+
+    from helpers import gross_payslip
+
+    from cspay.engine.statutory import Withholder, YearToDate
+    from cspay.outputs.export import fields_data
+    from cspay.policy.in_force import BaseInForce, ContributionInForce, RulesInForce, TaxInForce
+    from cspay.policy.model import Rounding
+
+    table = ((Decimal(3000), Decimal("0.03"), Decimal(0)), (None, Decimal("0.10"), Decimal(210)))
+    rules = RulesInForce(
+        date(2026, 1, 1),
+        {"wage": BaseInForce("wage", None, "column", "base", Decimal(7460), Decimal(37302))},
+        (ContributionInForce("pension", None, "wage", Decimal("0.08"), Decimal("0.16"), Rounding()),),
+        TaxInForce(None, "cumulative", Decimal(5000), table, True, Rounding()),
+        "special",
+        None,
+    )
+    before = YearToDate(1, Decimal(9000), Decimal(720), Decimal(0), Decimal(0), Decimal(48))
+    slip = Withholder(rules, {"A001": before}).withhold(gross_payslip("9000", base="9000", special="1000"))
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        return value
+
+    assert plain(asdict(slip.withholding)) == fields_data(slip.withholding)
+
+
 @pytest.mark.parametrize("rows", ["repeating", "distinct"])
 @pytest.mark.parametrize("basis", ["grade", "score"])
 def test_payslip_json_text_is_what_json_dumps_gives(standard_data, tmp_path, rows, basis):
@@ -159,3 +196,26 @@ def test_payslip_json_text_is_what_json_dumps_gives(standard_data, tmp_path, row
         texts.text(s, extra) for s in slips
     ]
     assert len(texts.texts) <= PayslipTexts.LIMIT
+
+
+def test_payslip_json_text_names_each_agents_own_group(tmp_path):
+    """Agents whose queues fall back to the same curve share its KPI results, yet each payslip's JSON text
+    names the agent's own queue, as json.dumps of its payslip_data does."""
+    import json
+
+    from helpers import DATA
+
+    from cspay.outputs.export import PayslipTexts, payslip_data
+    from cspay.policy.loader import load_policy
+
+    policy = load_policy(DATA / "queues.yaml")
+    header, *rows = (DATA / "queue-month.csv").read_text(encoding="utf-8").splitlines()
+    first = rows[2].rsplit(",", 1)[0]  # A003, whose queue has no curve of its own
+    month = [header, *(f"{first.replace('A003', f'Q{i}', 1)},{queue}" for i, queue in enumerate(["retail", "", "x"]))]
+    path = tmp_path / "m.csv"
+    path.write_text("\n".join(month) + "\n", encoding="utf-8")
+    slips = list(iter_payslips(policy, read_metrics(path, policy)))
+    texts = PayslipTexts(several=False)
+    made = [texts.text(slip) for slip in slips]
+    assert [json.dumps(payslip_data(slip), ensure_ascii=False) for slip in slips] == made
+    assert ["retail", "", "x"] == [json.loads(text)["kpis"][0]["group"] for text in made]

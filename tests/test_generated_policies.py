@@ -32,7 +32,7 @@ def improved(drawn: Drawn, row: AgentRow, index: int, step: Decimal) -> AgentRow
     value = row.kpis[code]
     moved = value + step * (high - low) if higher else value - step * (high - low)
     kpis = {**row.kpis, code: min(max(moved, low), high)}
-    return AgentRow(row.line, row.agent_id, row.role, row.name, row.team, kpis, row.numbers)
+    return AgentRow(row.line, row.agent_id, row.role, row.name, row.team, kpis, row.numbers, groups=row.groups)
 
 
 @SLOW

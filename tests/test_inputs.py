@@ -15,7 +15,7 @@ from cspay.inputs.combine import Month, combine, kpi_value
 from cspay.inputs.months import open_period
 from cspay.periods import parse_period, period_of, read_month_cell
 from cspay.policy.loader import load_policy
-from cspay.policy.model import Kpi
+from cspay.policy.model import Kpi, LinearScore
 from cspay.run.pay import compute, pay
 
 DATA = Path(__file__).parent / "data"
@@ -181,11 +181,26 @@ def test_identity_comes_from_the_last_month(policy):
     assert ("L2", "West", 3) == (row.role, row.team, row.line)
 
 
+def test_a_kpi_by_group_scores_the_period_on_the_group_of_the_last_month(policy):
+    """Q004 moved from team East to West in the quarter: fcr by team scores the quarter on West's curve."""
+    fcr = policy.kpis["fcr"]
+    west = {"West": LinearScore(threshold=Decimal("0.5"), target=Decimal("0.6"), stretch=Decimal("0.7"))}
+    grouped = policy.model_copy(
+        update={"kpis": {**policy.kpis, "fcr": fcr.model_copy(update={"by": "team", "groups": west})}}
+    )
+    rows = {row.agent_id: row for row in open_period(grouped, MONTHS).rows}
+    slip = slip_of(compute_period(open_period(grouped, MONTHS)), "Q004")
+    assert ({"team": "West"}, "West") == (rows["Q004"].groups, slip.kpis[1].curve_group)
+
+
 def test_a_role_change_is_noted(policy):
-    """An agent whose role changed gets a note listing each month's role."""
+    """An agent whose role changed gets a note listing each month's role and the part each role is paid for."""
     notes = open_period(policy, MONTHS).notes
     assert [
-        ("note.role_changed", {"agent": "Q004", "roles": "2026-10: L1, 2026-11: L2, 2026-12: L2", "role": "L2"})
+        (
+            "note.role_changed",
+            {"agent": "Q004", "roles": "2026-10: L1, 2026-11: L2, 2026-12: L2", "shares": "L1 1/3, L2 2/3"},
+        )
     ] == [(note.key, note.values) for note in notes]
 
 

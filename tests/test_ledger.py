@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import ledger_at_schema, record_as_rows, schema_step
+from helpers import ledger_at_schema, record_as_rows, schema_step, stored_payslips
 
 from cspay.inputs.metrics import read_metrics
 from cspay.ledger.book import Ledger, LedgerError, Recording, Who
@@ -69,6 +69,80 @@ def test_older_schema_is_migrated_forward_keeping_runs(tmp_path):
         found = [(run.period, run.version, run.kind) for run in ledger.runs()]
     assert len(MIGRATIONS) == migrated_to
     assert [("2026-10", 1, "pay"), ("2026-11", 1, "pay")] == found
+
+
+def test_a_ledger_before_deductions_keeps_its_inputs_and_takes_opening_balances(tmp_path):
+    """Migrating a schema-6 ledger rebuilds run_inputs with the wider kind check: the inputs it held stay, in
+    order, and an opening-balances file can then be recorded; a run recorded before deducted nothing."""
+    path = tmp_path / "l.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:6]:
+        for statement in step:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 6")
+    db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+        "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 0, '0', '0')"
+    )
+    db.executemany(
+        "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, ?, ?, '')",
+        [("export", "calls.csv"), ("roster", "roster.csv")],
+    )
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.db.execute("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, 'opening', 'o.csv', '')")
+        inputs = [(row["kind"], row["path"]) for row in ledger.rows("SELECT kind, path FROM run_inputs ORDER BY rowid")]
+        withholding = ledger.rows("SELECT withholding FROM runs")
+    assert ([("export", "calls.csv"), ("roster", "roster.csv"), ("opening", "o.csv")], [None]) == (
+        inputs,
+        [row["withholding"] for row in withholding],
+    )
+
+
+def test_a_ledger_with_currencies_and_controls_keeps_every_row_when_it_takes_deductions(tmp_path):
+    """Migrating a ledger at the schema just before deductions (several currencies and the controls in it)
+    keeps its inputs with their kinds and order, its payslips' currencies, totals per currency and audit
+    steps, and the rebuilt run_inputs takes opening balances."""
+    path = tmp_path / "l.db"
+    before = next(i for i, step in enumerate(MIGRATIONS) if any("CREATE TABLE deductions" in sql for sql in step))
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:before]:
+        for statement in step:
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {before}")
+    db.execute(
+        "INSERT INTO runs (period, period_first, period_last, version, policy, policy_version, policy_sha256, "
+        "currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) VALUES "
+        "('2026-10', '2026-10-01', '2026-10-31', 1, 'p', '1', '', 'CNY', '0.1.0', 't', 'u', 'h', 1, '', '')"
+    )
+    db.executemany(
+        "INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, ?, ?, 'abc')",
+        [("metrics", "m.csv"), ("roster", "roster.csv")],
+    )
+    db.execute(
+        "INSERT INTO payslips (run_id, agent_id, name, role, team, gross, currency) "
+        "VALUES (1, 'A001', 'Li', 'agent', 't', '343000', 'JPY')"
+    )
+    db.execute("INSERT INTO run_totals VALUES (1, 'JPY', 1, '343000', '0')")
+    db.execute("INSERT INTO audit (item, item_id, action, at, user, host) VALUES ('run', 1, 'approved', 't', 'v', 'h')")
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.db.execute("INSERT INTO run_inputs (run_id, kind, path, sha256) VALUES (1, 'opening', 'o.csv', '')")
+        found = (
+            [tuple(row.values()) for row in ledger.rows("SELECT kind, path, sha256 FROM run_inputs ORDER BY rowid")],
+            [tuple(row.values()) for row in ledger.rows("SELECT agent_id, currency FROM payslips")],
+            [tuple(row.values()) for row in ledger.rows("SELECT currency, gross FROM run_totals")],
+            [tuple(row.values()) for row in ledger.rows("SELECT item, action FROM audit ORDER BY id")],
+        )
+        version = ledger.schema_version
+    assert len(MIGRATIONS) == version
+    assert (
+        [("metrics", "m.csv", "abc"), ("roster", "roster.csv", "abc"), ("opening", "o.csv", "")],
+        [("A001", "JPY")],
+        [("JPY", "343000")],
+        [("run", "approved")],
+    ) == found
 
 
 def test_recording_again_supersedes_the_current_version(tmp_path):
@@ -204,3 +278,47 @@ def test_payslips_recorded_as_rows_read_the_same_once_packed(tmp_path):
             )
     assert seen[1] == seen[0]
     assert Decimal("2160.00") == seen[0][2][0][0].bonus
+
+
+def test_a_kpi_by_group_is_recorded_with_the_curve_that_scored_it(tmp_path):
+    """Each recorded KPI keeps the column that picked its curve and the group whose curve scored it: a
+    queue's own, NULL for the KPI's own score, and NULL for both on a KPI with one curve for all."""
+    policy = load_policy(DATA / "queues.yaml")
+    run = compute(policy, read_metrics(DATA / "queue-month.csv", policy))
+    inputs = [("metrics", "queue-month.csv", "00" * 32)]
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        ledger.record(Recording("2026-11", "2026-11-01", "2026-11-30", policy, inputs, run.payslips, run.summary), WHO)
+    stored = stored_payslips(tmp_path / "l.db")
+    found = [
+        (agent_id, code, by_column, curve_group)
+        for agent_id in ("A001", "A003")
+        for code, *_, by_column, curve_group in stored[f"1 {agent_id}"][-1]
+        if code in ("csat", "fcr")
+    ]
+    assert [
+        ("A001", "csat", "queue", "complaints"),
+        ("A001", "fcr", None, None),
+        ("A003", "csat", "queue", None),
+        ("A003", "fcr", None, None),
+    ] == found
+
+
+def test_kpis_by_group_recorded_as_rows_keep_their_curves_once_packed(tmp_path):
+    """A ledger that recorded KPIs by group as rows keeps, once its payslips are packed, each KPI's column and
+    the group whose curve scored it: the same stored payslips as recording them packed."""
+    policy = load_policy(DATA / "queues.yaml")
+    run = compute(policy, read_metrics(DATA / "queue-month.csv", policy))
+    older, newer = tmp_path / "older.db", tmp_path / "newer.db"
+    db = ledger_at_schema(older, schema_step("run_lines") - 1)
+    record_as_rows(db, ("2026-11", "2026-11-01", "2026-11-30"), run.payslips)
+    db.close()
+    with Ledger(older):  # opened for writing: migrated
+        pass
+    inputs = [("metrics", "queue-month.csv", "00" * 32)]
+    with Ledger(newer, create=True) as ledger:
+        ledger.record(Recording("2026-11", "2026-11-01", "2026-11-30", policy, inputs, run.payslips, run.summary), WHO)
+    packed, recorded = stored_payslips(older), stored_payslips(newer)
+    assert [slip[-1] for slip in recorded.values()] == [slip[-1] for slip in packed.values()]
+    assert ("csat", "queue", "complaints") == next(
+        (kpi[0], *kpi[-2:]) for kpi in packed["1 A001"][-1] if kpi[0] == "csat"
+    )

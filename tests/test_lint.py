@@ -364,3 +364,95 @@ def test_lint_never_fails_on_a_valid_policy(tmp_path, text):
     policy = loaded(tmp_path, text)
     for finding in lint(policy):
         assert 1 <= finding.line <= len(text.splitlines()) and finding.code in {"CSP100", *RULES}
+
+
+# ---- group targets: every rule about a curve runs on each group's curve ------------------------------
+
+CSAT = "  csat: {column: csat, unit: percent, weight: 40, score: {threshold: 80, target: 90, stretch: 96}}\n"
+
+
+def by_queue(curve: str, *replacements: tuple[str, str]) -> str:
+    """The quiet policy with satisfaction scored by queue, the complaints queue on `curve` (and some of its
+    text replaced)."""
+    grouped = (
+        "  csat:\n    column: csat\n    unit: percent\n    weight: 40\n"
+        "    score: {threshold: 80, target: 90, stretch: 96}\n    by: queue\n"
+        f"    groups:\n      complaints: {curve}\n"
+    )
+    return changed((CSAT, grouped), *replacements)
+
+
+def test_quiet_group_curve_has_no_findings(tmp_path):
+    """A group's own curve as gentle as the KPI's adds no warning."""
+    assert [] == findings_of(tmp_path, by_queue("{threshold: 70, target: 80, stretch: 88}"))
+
+
+@pytest.mark.parametrize(
+    ("curve", "code", "start"),
+    [
+        (
+            "{threshold: 70, target: 80, stretch: 101}",
+            "CSP105",
+            "KPI csat (queue complaints): stretch 101 lies beyond what a cell can hold",
+        ),
+        (
+            "{threshold: 70, target: 80, stretch: 88, at_threshold: 0.63}",
+            "CSP104",
+            "KPI csat (queue complaints): at the threshold 70 the score jumps from 0 to 0.63",
+        ),
+        (
+            "{threshold: 70, target: 80, stretch: 88, at_target: 1.6}",
+            "CSP106",
+            "KPI csat (queue complaints): at_target 1.6 is above at_stretch 1.5",
+        ),
+        (
+            "{bands: [{from: 0, score: 1.5}, {from: 70, score: 1}, {from: 90, score: 0.5}]}",
+            "CSP106",
+            "KPI csat (queue complaints): this curve runs against the KPI's own score, on which higher values",
+        ),
+    ],
+)
+def test_each_curve_rule_runs_on_a_group_curve_and_names_the_group(tmp_path, curve, code, start):
+    """Out-of-range points, cliffs and curves running backwards are found on a group's own curve, at its
+    line, naming the column and the group."""
+    text = by_queue(curve)
+    found = [f for f in findings_of(tmp_path, text) if f.code == code]
+    assert [(code, line_of(text, "complaints:"), True)] == [
+        (f.code, f.line, f.message.startswith(start)) for f in found
+    ], [f.message for f in found]
+
+
+def test_group_curve_warning_in_chinese_names_the_group(tmp_path):
+    """In Chinese the group is named in Chinese punctuation, with no English word of cspay's own."""
+    (finding,) = findings_of(tmp_path, by_queue("{threshold: 70, target: 80, stretch: 101}"), Words("zh"))
+    assert finding.message.startswith("指标 csat（queue“complaints”）：stretch 101 超出了单元格可能的取值")
+
+
+def test_a_grade_reachable_only_on_a_group_curve_is_not_dead(tmp_path):
+    """The highest score counts each KPI's best curve: complaints' at_stretch 2 lifts it from 1.44 to 1.64,
+    so a grade from 1.64 can be earned and one from 1.65 cannot."""
+    curve = "{threshold: 70, target: 80, stretch: 88, at_stretch: 2}"
+    reachable = findings_of(tmp_path, by_queue(curve, ("min_score: 1.1", "min_score: 1.64")))
+    assert [] == [f for f in reachable if f.code == "CSP105"]
+    (finding,) = [
+        f for f in findings_of(tmp_path, by_queue(curve, ("min_score: 1.1", "min_score: 1.65"))) if f.code == "CSP105"
+    ]
+    assert finding.message.startswith(
+        "grade A needs a score of 1.65, but the highest score an agent can reach is 1.64."
+    )
+
+
+def test_a_gate_on_a_kpi_by_group_weighs_its_drop_on_each_curve(tmp_path):
+    """A forfeit at csat 75 takes the most on complaints' curve, where 75 already scores: (0.75 × 40 + 1.5 × 25
+    + 1.2 × 20 + 1.5 × 15) / 100 = 1.14 of target bonus, against 0.84 on the KPI's own curve (75 scores 0)."""
+    gate = ("  - {kpi: qa, below: 50, then: {multiply: 0.8}", "  - {kpi: csat, below: 75, then: forfeit")
+    on_own = [f.message for f in findings_of(tmp_path, changed(gate)) if f.code == "CSP104"]
+    on_group = [
+        f.message
+        for f in findings_of(tmp_path, by_queue("{threshold: 70, target: 80, stretch: 88}", gate))
+        if f.code == "CSP104"
+    ]
+    assert [True, True] == [
+        on_own[0].startswith("gate csat below 75: at 75 the bonus moves by up to 84% of target bonus"),
+        on_group[0].startswith("gate csat below 75: at 75 the bonus moves by up to 114% of target bonus"),
+    ], (on_own, on_group)

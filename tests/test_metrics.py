@@ -12,7 +12,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import HEADER, POLICIES, WORKED_CELLS, WORKED_KPIS, WORKED_NUMBERS, csv_text, write_yaml
+from helpers import (
+    HEADER,
+    POLICIES,
+    QUEUE_HEADER,
+    WORKED_CELLS,
+    WORKED_KPIS,
+    WORKED_NUMBERS,
+    by_queue,
+    csv_text,
+    policy_from,
+    write_yaml,
+)
 
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError
@@ -250,6 +261,22 @@ def test_missing_columns_are_listed_together(write_csv: WriteCsv, standard: Poli
     assert [
         f"{path}: row 1: missing required columns: csat, tickets (the header has: {', '.join(header)})"
     ] == problems_of(path, standard)
+
+
+def test_a_kpi_by_column_is_read_as_text_on_each_row(write_csv: WriteCsv, standard_data: dict) -> None:
+    """The column of a KPI's `by` is read as text, stripped, as written (blank and NA included)."""
+    policy = policy_from(by_queue(standard_data))
+    cells = [{"queue": text, "agent_id": f"A{i}"} for i, text in enumerate([" Complaints ", "", "N/A", "销售"])]
+    rows = read_metrics(write_csv(cells, header=QUEUE_HEADER), policy)
+    assert [{"queue": "Complaints"}, {"queue": ""}, {"queue": "N/A"}, {"queue": "销售"}] == [row.groups for row in rows]
+
+
+def test_a_missing_by_column_is_a_missing_required_column(write_csv: WriteCsv, standard_data: dict) -> None:
+    """A file without the column a KPI is scored by is refused, never paid on the general curve."""
+    path = write_csv([{}])
+    assert [f"{path}: row 1: missing required columns: queue (the header has: {', '.join(HEADER)})"] == problems_of(
+        path, policy_from(by_queue(standard_data))
+    )
 
 
 DOUBLED = "headers match ignoring case, spacing and width, so rename or remove all but one"

@@ -166,6 +166,41 @@ def test_no_kpi_counted_means_no_grade_and_no_moves(policy, rows):
     assert {"no_value"} == {lever.note for lever in explanation.moves.kpis}
 
 
+# ---- group targets: the moves follow the curve of the agent's group --------------------------------
+
+
+@pytest.fixture(scope="module")
+def queued():
+    """Satisfaction by queue (complaints 70/80/88, sales bands), and the month's rows in queues."""
+    policy = load_policy(DATA / "queues.yaml")
+    return policy, read_metrics(DATA / "queue-month.csv", policy)
+
+
+def test_the_next_point_is_on_the_curve_of_the_agent_group(queued):
+    """At 85, A003 (retail, on the general curve) aims for its target 90; as complaints, the same 85 is past
+    target 80 and aims for stretch 88."""
+    policy, rows = queued
+    retail = explain_row(policy, rows[2]).moves.kpis[0].next_point
+    complaints = explain_row(policy, replace(rows[2], groups={"queue": "complaints"})).moves.kpis[0].next_point
+    assert [("target", Decimal(90)), ("stretch", Decimal(88))] == [
+        (retail.goal, retail.value),
+        (complaints.goal, complaints.value),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, st.sampled_from(["complaints", "Sales", "retail", ""]))
+def test_every_next_grade_value_really_reaches_the_grade_in_any_queue(queued, kpis, queue):
+    """Whatever the values and the queue, a value offered for the next grade gives that grade when paid."""
+    policy, rows = queued
+    row = replace(rows[0], kpis=kpis, groups={"queue": queue})
+    explanation = explain_row(policy, row)
+    for lever in explanation.moves.kpis:
+        if lever.next_grade is not None:
+            assert lever.next_grade.reached
+            assert explanation.moves.next_grade.min_score <= lever.next_grade.outcome.score
+
+
 @pytest.mark.parametrize("repeating", [True, False], ids=["values-repeat", "values-rarely-repeat"])
 def test_remembered_moves_are_those_worked_out_afresh(policy, write_csv, repeating):
     """Through the memo, every agent's moves are what working them out for that row alone gives."""
@@ -194,3 +229,13 @@ def test_the_memo_forgets_its_oldest_rows_past_its_limit(policy):
     memo.moves(pricing, agent_row(qa="72"))
     assert first is not memo.moves(pricing, agent_row(qa="70"))
     assert first == memo.moves(pricing, agent_row(qa="70"))
+
+
+def test_remembered_moves_follow_the_agents_group(queued):
+    """Two agents alike but for their queue aim at different points: the memo keeps a row per group."""
+    policy, rows = queued
+    run = compute(policy, [])
+    pricing, memo = run.pricing(), MovesMemo()
+    for queue in ("complaints", "retail", "complaints", "Sales"):
+        row = replace(rows[2], groups={"queue": queue})
+        assert what_moves(pricing, row) == memo.moves(pricing, row)

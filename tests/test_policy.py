@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, policy_from
+from helpers import DATA, by_queue, policy_from
 
 from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
@@ -98,6 +98,29 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "proration_unknown_line.yaml:16:70: proration.applies_to[1]: expected one of "
         "'base_pay', 'allowances' or 'bonus', got 'overtime'"
     ],
+    "group_without_by": [
+        "group_without_by.yaml:14:7: kpis.csat.groups: groups need `by`, the column whose text puts each agent "
+        "in a group"
+    ],
+    "by_without_groups": [
+        "by_without_groups.yaml:13:9: kpis.csat.by: by: queue needs `groups`, a curve for each group with targets"
+    ],
+    "group_unnamed": [
+        "group_unnamed.yaml:16:14: kpis.csat.groups.N/A: 'N/A' reads as an empty cell, which takes the KPI's own "
+        "score; name the group"
+    ],
+    "groups_same_name": [
+        "groups_same_name.yaml:16:22: kpis.csat.groups. Complaints: ' Complaints' is the group 'complaints' again "
+        "(names are compared ignoring case, width and spacing)"
+    ],
+    "group_curve_other_way": [
+        "group_curve_other_way.yaml:15:19: kpis.csat.groups.complaints: this curve pays lower values more, unlike "
+        "the KPI's own score"
+    ],
+    "group_curve_misspelt": [
+        "group_curve_misspelt.yaml:15:19: kpis.csat.groups.complaints: expected threshold, target and stretch "
+        "(a linear curve) or bands"
+    ],
     "kpis_as_list": ["kpis_as_list.yaml:7:7: kpis: expected a mapping (key: value), got a list"],
     "several_problems": [
         "several_problems.yaml:6:18: roles.L1.base_pay: expected a number of at least 0, got -5000",
@@ -109,6 +132,56 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "several_cross_checks.yaml:15:27: grades[1].min_score: min_score 1.0 is also the min_score of grade A",
         "several_cross_checks.yaml:14:3: grades: one grade must have min_score 0",
         "several_cross_checks.yaml:17:11: gates[0].kpi: unknown KPI 'qa'; the KPIs are csat",
+    ],
+    "dated_overlap": [
+        "dated_overlap.yaml:9:16: roles.L1.base_pay[1].from: 2026-07-10 overlaps roles.L1.base_pay[0], which "
+        "holds to 2026-07-15"
+    ],
+    "dated_gap": [
+        "dated_gap.yaml:9:16: roles.L1.base_pay[1].from: a gap from 2026-07-01 to 2026-07-14: "
+        "roles.L1.base_pay[0] holds to 2026-06-30"
+    ],
+    "dated_out_of_order": [
+        "dated_out_of_order.yaml:9:16: roles.L1.base_pay[1].from: entries go in date order; 2026-01-01 follows "
+        "2026-07-01"
+    ],
+    "dated_starts_late": [
+        "dated_starts_late.yaml:12:16: roles.L2.base_pay[0].from: a gap from 2026-01-01 to 2026-02-28: the "
+        "policy's dated values start on 2026-01-01, and this value is needed every day"
+    ],
+    "dated_ends": [
+        "dated_ends.yaml:8:32: roles.L1.base_pay[0].to: a gap after 2026-12-31: this value is needed every day"
+    ],
+    "dated_curve_mid_period": [
+        "dated_curve_mid_period.yaml:15:16: kpis.csat.score[1].from: 2026-02-01 is not the first day of a quarter"
+    ],
+    "dated_bad_entry": [
+        "dated_bad_entry.yaml:8:16: roles.L1.base_pay[0].from: expected a date like 2026-07-01, got '2026-13-01'",
+        "dated_bad_entry.yaml:9:17: roles.L1.base_pay[1]: unknown key 'since'; an entry has from, to and value",
+        "dated_bad_entry.yaml:9:9: roles.L1.base_pay[1]: missing required key 'from'",
+        "dated_bad_entry.yaml:11:9: roles.L1.target_bonus[0]: missing required key 'value'",
+    ],
+    "dated_bad_value": [
+        "dated_bad_value.yaml:9:35: roles.L1.base_pay[1].value: expected a number of at least 0, got -5200"
+    ],
+    "team_share_without_teams": [
+        "team_share_without_teams.yaml:6:56: roles.L1.team_share: needs a `teams:` section saying how a team's "
+        "result is made"
+    ],
+    "teams_without_team_column": [
+        "teams_without_team_column.yaml:7:54: roles.SUP.paid_on: paid on a site's result needs teams.site",
+        "teams_without_team_column.yaml:9:3: teams: team results need agents.team",
+    ],
+    "leader_grades": [
+        "leader_grades.yaml:9:13: roles.L1.grades: own grades are for a role paid on a team's or site's result",
+        "leader_grades.yaml:14:17: roles.TL.team_share: a role paid on its team's result has no own part to share",
+        "leader_grades.yaml:15:13: roles.TL.grades: one grade must have min_score 0",
+    ],
+    "team_share_over_100": [
+        "team_share_over_100.yaml:6:56: roles.L1.team_share: expected a share between 0% and 100%, like 25%, "
+        "got '120%'",
+        "team_share_over_100.yaml:8:10: teams.score: expected one of 'member_kpis', 'member_scores' or "
+        "'team_metrics', got 'best_member'",
     ],
 }
 
@@ -240,3 +313,48 @@ def test_policy_remembers_its_path_and_digest(tmp_path: Path) -> None:
     path.write_bytes((DATA / "standard.yaml").read_bytes())
     policy = load_policy(path)
     assert (str(path), hashlib.sha256(path.read_bytes()).hexdigest()) == (policy.path, policy.sha256)
+
+
+def test_group_curves_are_read_with_the_kpi_own_score_first(standard_data: dict[str, Any]) -> None:
+    """A KPI by queue lists its own score (group None), then each group's curve as the policy writes them."""
+    csat = policy_from(by_queue(standard_data)).kpis["csat"]
+    forms = [(group, curve.form) for group, curve in csat.curves()]
+    assert ("queue", [(None, "linear"), ("complaints", "linear"), ("sales", "bands")]) == (csat.by, forms)
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("complaints", "complaints"),
+        ("Complaints", "complaints"),
+        ("  complaints ", "complaints"),
+        ("ｃｏｍｐｌａｉｎｔｓ", "complaints"),
+        ("SALES", "sales"),
+        ("retail", None),
+        ("complaint", None),
+        ("", None),
+        ("N/A", None),
+        ("-", None),
+    ],
+)
+def test_a_cell_picks_the_group_named_alike_else_the_kpi_own_score(
+    standard_data: dict[str, Any], text: str, group: str | None
+) -> None:
+    """A `by` cell picks the group named alike (case, width and spacing aside); a value not listed or an
+    empty cell picks the KPI's own score (None)."""
+    assert group == policy_from(by_queue(standard_data)).kpis["csat"].curve_group(text)
+
+
+def test_a_kpi_without_groups_always_scores_on_its_own_curve(standard: Policy) -> None:
+    """Without `by`, every agent is on the KPI's own score, whatever their cells hold."""
+    csat = standard.kpis["csat"]
+    assert (None, csat.score) == (csat.curve_group("complaints"), csat.curve(None))
+
+
+def test_text_columns_add_each_kpi_by_column_once(standard_data: dict[str, Any]) -> None:
+    """The rows carry the review's group columns and each KPI's `by` column, each once."""
+    by_queue(standard_data, "csat")
+    by_queue(standard_data, "aht")
+    standard_data["kpis"]["aht"]["groups"] = {"complaints": {"threshold": 540, "target": 460, "stretch": 400}}
+    standard_data["review"] = {"by": ["shift", "queue", "team"]}
+    assert ["shift", "queue"] == policy_from(standard_data).text_columns()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers import REVIEW_HEADER, STANDARD, ascii_words, csv_text, english_words, shift_month
+from helpers import REVIEW_HEADER, STANDARD, ascii_words, csv_text, english_words, policy_from, shift_month
+from typer.testing import CliRunner
 
 from cspay.cli import app
 from cspay.i18n import Words
-from cspay.policy.loader import load_policy
+from cspay.policy.loader import load_document, load_policy
 from cspay.rollout import review_stats
 from cspay.rollout.review import Spread, review_inputs
 from cspay.rollout.review_findings import findings
@@ -143,11 +146,17 @@ def test_small_groups_are_named_and_never_flagged(tmp_path):
     )
 
 
-def test_the_cause_of_a_raw_gap_is_named(tmp_path):
-    """A shift that performed worse is told which KPI's median sets it apart and to consider group targets."""
+def test_the_cause_of_a_raw_gap_is_named_with_how_to_give_group_targets(tmp_path):
+    """A shift that performed worse is told which KPI's median sets it apart, and how to give that KPI
+    targets of its own by shift, with the command that proposes them."""
     _, found = reviewed(tmp_path, 1, night_worse=True)
     message = next(f for f in found if f.code == "CSP201").message(Words())
-    assert ("its median" in message, "consider group targets" in message) == (True, True)
+    assert message.endswith(
+        "its median Average handle time is 6.2% above the others'. At equal KPI values it is graded like the "
+        "others, so the gap comes from its metrics. If its work is harder (complaints, night calls), give it "
+        "targets of its own: in kpis.aht, add `by: shift` and a curve for night under `groups` (cspay calibrate "
+        "--by shift proposes one from the history)."
+    )
 
 
 def test_findings_read_in_chinese(tmp_path):
@@ -166,3 +175,115 @@ def test_chinese_review_has_no_english_word_of_cspays_own(runner):
     assert 0 == result.exit_code, result.output
     symbols = {"p", "v", "rho", "holm"}  # p-values, Cramér's V, Spearman's rho, Holm's correction
     assert set() == ascii_words(result.stdout) & english_words() - symbols
+
+
+def test_one_time_bonuses_in_a_dead_zone_are_a_finding(tmp_path):
+    """Under an annual policy taxing its bonus on its own, two bonuses of 37,800 (1.05 × 36,000) sit in the
+    dead zone above 36,000: CSP208 names the agents and what they lose against a bonus at the edge."""
+    from helpers import CN_IIT, DATA
+
+    text = (
+        (DATA / "net" / "annual.yaml")
+        .read_text(encoding="utf-8")
+        .replace("../../../policies/statutory/cn-iit-2026.yaml", str(CN_IIT))
+    )
+    policy = tmp_path / "annual.yaml"
+    policy.write_text(text.replace("multiplier: 1.0}", "multiplier: 1.05}"), encoding="utf-8")
+    _, result = review_inputs(load_policy(policy), [DATA / "net" / "annual-zone.csv"], period="2026")
+    (found,) = [finding for finding in findings(result, Words("en")) if finding.code == "CSP208"]
+    assert found.message(Words("en")).startswith(
+        "2 agents' annual bonuses fall between ¥36,000.00 and ¥38,566.67, a dead zone of the one-time bonus's "
+        "tax: A001, A002. Each nets less than a bonus of ¥36,000.00 would (¥1,380.00 less in all)."
+    )
+
+
+# ---- group targets in the review ---------------------------------------------------------------------
+
+
+def by_shift(**groups: dict) -> object:
+    """The contract with KPIs scored by shift: each keyword a KPI and its groups' curves."""
+    data = load_document(STANDARD).data
+    for code, curves in groups.items():
+        data["kpis"][code] |= {"by": "shift", "groups": curves}
+    return policy_from(data)
+
+
+def reviewed_under(tmp_path: Path, policy, seed: int, **planted: bool):
+    path = tmp_path / f"shifts-{seed}.csv"
+    path.write_text(csv_text(shift_month(seed, **planted), header=REVIEW_HEADER), encoding="utf-8")
+    _, result = review_inputs(policy, [path], by=["shift"])
+    return result, findings(result, Words())
+
+
+EASY = {"threshold": Decimal(10), "target": Decimal(20), "stretch": Decimal(30)}
+SAME_AHT = {"threshold": Decimal(420), "target": Decimal(360), "stretch": Decimal(300)}
+
+
+def test_kpi_saturation_is_measured_per_group_curve(tmp_path):
+    """Satisfaction on day's own (too easy) curve: its 200 agents all reach that curve's top, the 400 others
+    are measured against the general curve; each curve's row names it and counts its agents."""
+    result, _ = reviewed_under(tmp_path, by_shift(csat={"day": EASY}), 1)
+    rows = [(row.code, row.curve, row.agents, row.at_top) for row in result.curves]
+    assert [("csat", "day", 200, Decimal(1)), ("csat", None, 400)] == [rows[0], rows[1][:3]]
+    assert (("day", 200), (None, 400)) == result.kpis[0].curves
+
+
+def test_a_group_curve_that_does_not_tell_agents_apart_is_a_finding_about_that_curve(tmp_path):
+    """CSP205 on day's curve alone, naming the curve: every day agent scores 1.5 on it."""
+    _, found = reviewed_under(tmp_path, by_shift(csat={"day": EASY}), 1)
+    (finding,) = [f for f in found if f.code == "CSP205"]
+    assert ("kpi=csat,shift=day", True) == (
+        finding.subject,
+        finding.message(Words()).startswith(
+            "KPI Customer satisfaction, targets of shift day: 100% of agents get the same score (1.5;"
+        ),
+    )
+
+
+def test_a_group_already_on_its_own_curve_is_told_to_check_it(tmp_path):
+    """When the KPI that sets the night shift apart already has a night curve, CSP201 says to check that
+    curve with calibrate --by, not to add one."""
+    _, found = reviewed_under(tmp_path, by_shift(aht={"night": SAME_AHT}), 1, night_worse=True)
+    message = next(f for f in found if f.code == "CSP201").message(Words())
+    assert message.endswith(
+        "though Average handle time already has targets of its own for shift night: check them against its "
+        "agents with cspay calibrate --by shift."
+    )
+
+
+def _night_targets_json(tmp_path: Path, runner: CliRunner) -> dict[str, Any]:
+    """The review as JSON, by shift, of the planted month under the contract policy with night's own csat."""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(shift_month(1), header=REVIEW_HEADER), encoding="utf-8")
+    policy = tmp_path / "p.yaml"
+    text = STANDARD.read_text(encoding="utf-8").replace(
+        "    score: {threshold: 80, target: 90, stretch: 96}\n",
+        "    score: {threshold: 80, target: 90, stretch: 96}\n    by: shift\n    groups:\n"
+        "      night: {threshold: 78, target: 88, stretch: 94}\n",
+    )
+    policy.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["review", str(policy), str(path), "--by", "shift", "--format", "json"])
+    assert 0 == result.exit_code, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_review_json_counts_the_agents_of_each_curve(tmp_path, runner):
+    """--format json gives a KPI by group its column and the agents each curve scored, and a row per curve."""
+    data = _night_targets_json(tmp_path, runner)
+    assert [{"curve_group": None, "agents": 400}, {"curve_group": "night", "agents": 200}] == sorted(
+        data["kpis"][0]["curves"], key=lambda item: item["agents"], reverse=True
+    )
+    assert [("night", 200), (None, 400)] == [(row["curve_group"], row["agents"]) for row in data["kpis_per_curve"]]
+
+
+def test_review_json_names_a_curve_only_on_the_rows_of_one_curve(tmp_path, runner):
+    """A KPI over all its agents, overall or in a group, has no `curve_group` (it is no one curve's); each row
+    per curve names its curve, null for the KPI's own score."""
+    data = _night_targets_json(tmp_path, runner)
+    night = next(group for group in data["groupings"][0]["groups"] if group["group"] == "night")
+    assert [False, False, ["night", None]] == [
+        "curve_group" in data["kpis"][0],
+        "curve_group" in night["kpis"][0],
+        [row["curve_group"] for row in data["kpis_per_curve"]],
+    ]

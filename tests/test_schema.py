@@ -90,3 +90,74 @@ def test_schema_describes_lint_thresholds_with_their_defaults():
     lint = policy_schema()["$defs"]["Lint"]["properties"]
     assert "25%" == lint["cliff"]["default"]
     assert 40 == lint["max_kpi_weight"]["default"]
+
+
+class _EditorLoader(yaml.SafeLoader):
+    """YAML read as an editor's language server reads it: 2026-07-01 is text, not a date."""
+
+
+_EditorLoader.yaml_implicit_resolvers = {
+    first: [pair for pair in pairs if pair[0] != "tag:yaml.org,2002:timestamp"]
+    for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+EXAMPLE_POLICIES = sorted(
+    [*(ROOT / "examples" / "teams").glob("*.yaml"), *(ROOT / "examples" / "dated").glob("*.yaml")]
+)
+
+
+@pytest.mark.parametrize("path", EXAMPLE_POLICIES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_team_and_dated_examples_match_the_schema(validator, path):
+    """The team and dated example policies, dated entries and all, are valid under the schema."""
+    assert [] == errors_of(validator, yaml.load(path.read_text(encoding="utf-8"), Loader=_EditorLoader))
+
+
+def test_schema_refuses_a_dated_entry_without_a_value(validator):
+    """A dated value's entries need `from` and `value`, and nothing else."""
+    data = plain_data(ROOT / "policies" / "standard.yaml")
+    data["roles"]["L1"]["base_pay"] = [{"from": "2026-01-01", "value": 5200}, {"from": "2026-07-01", "valeu": 5400}]
+    assert [["roles", "L1", "base_pay"]] == [path for path, _ in errors_of(validator, data)]
+
+
+# ---- statutory packs ---------------------------------------------------------------------------------
+
+PACK_SCHEMA_FILE = ROOT / "schema" / "statutory-pack.schema.json"
+PACKS = sorted((ROOT / "policies" / "statutory").glob("*.yaml"))
+
+
+def test_pack_schema_file_is_up_to_date():
+    """schema/statutory-pack.schema.json is exactly what `cspay schema --pack` prints."""
+    from cspay.policy.schema import pack_schema_text
+
+    assert pack_schema_text() == PACK_SCHEMA_FILE.read_text(encoding="utf-8"), "run: cspay schema --pack > ..."
+
+
+@pytest.mark.parametrize("path", PACKS, ids=lambda path: path.name)
+def test_shipped_packs_match_the_pack_schema(path):
+    """Each shipped pack, read as the loader reads it (dates and numbers as their text), is valid under the
+    pack schema, and its first line names it for the YAML language server."""
+    from cspay.policy.loader import load_document
+
+    validator = jsonschema.Draft202012Validator(json.loads(PACK_SCHEMA_FILE.read_text(encoding="utf-8")))
+    assert [] == errors_of(validator, _as_json(load_document(path).data))
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert "# yaml-language-server: $schema=../../schema/statutory-pack.schema.json" == first
+
+
+def test_the_pack_schema_refuses_a_date_that_is_not_a_months_first_day():
+    """A value dated 2025-07-15 does not pass the schema, as it does not pass the loader."""
+    validator = jsonschema.Draft202012Validator(json.loads(PACK_SCHEMA_FILE.read_text(encoding="utf-8")))
+    data = {"pack": "p", "currency": "CNY", "source": "s", "bases": {"wage": {"floor": {"2025-07-15": 7460}}}}
+    assert errors_of(validator, data)
+
+
+def _as_json(value):
+    """Data as an editor sees the YAML: numbers as JSON numbers (whole ones as integers), text as text."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value

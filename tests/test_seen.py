@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import csv_text
+from helpers import close_ids, csv_text
 
 import cspay.inputs.seen
 from cspay.errors import MetricsError
 from cspay.inputs.metrics import read_metrics
-from cspay.inputs.seen import UNKNOWN_ROW, AskedIds, ExactIds, HashedIds, close_ids, within_one_edit
+from cspay.inputs.seen import UNKNOWN_ROW, AskedIds, ExactIds, HashedIds, within_one_edit
 from cspay.policy.model import Policy
 
 

@@ -194,3 +194,28 @@ def test_a_failure_in_an_existing_folder_keeps_the_old_files(tmp_path):
 def test_templates_escape_by_default():
     """The Jinja2 environment escapes every value, in every template."""
     assert module.environment().autoescape is True
+
+
+@pytest.mark.parametrize(
+    ("page", "language", "sentence"),
+    [
+        ("A001.html", "en", "on the targets of queue complaints"),
+        ("007.html", "en", "on the targets of queue sales"),
+        ("A003.html", "en", "on the general targets: queue retail has none of its own"),
+        ("A004.html", "en", "on the general targets: queue is empty"),
+        ("A001.html", "zh", "按queue“complaints”的目标"),
+        ("A003.html", "zh", "按通用目标：queue“retail”没有单独目标"),
+        ("A004.html", "zh", "按通用目标：queue为空"),
+    ],
+)
+def test_statement_says_whose_targets_scored_a_kpi_by_group(page, language, sentence):
+    """A statement says which group's curve scored a KPI by queue: a listed queue's own (named as the policy
+    names it), or the general targets for a queue not listed and for an empty cell."""
+    assert sentence in seen_text(render("queues.yaml", "queue-month.csv", language)[page])
+
+
+def test_statement_bar_of_a_kpi_by_group_marks_its_group_curve():
+    """The bar of a KPI on sales' bands has one tick per band (2), not the three points of the own curve."""
+    html = render("queues.yaml", "queue-month.csv", "en")["007.html"]
+    first_bar = html.split('<svg class="bar"')[1].split("</svg>")[0]
+    assert 2 == first_bar.count('height="12" fill="#555"')

@@ -171,6 +171,39 @@ def test_kpis_sheet_says_why_a_kpi_was_left_out(tmp_path):
     assert "surveys 12，低于最低要求 20" == zh["007", "Customer satisfaction"][7]
 
 
+def test_kpis_sheet_says_whose_targets_scored_a_kpi_by_group(tmp_path):
+    """Under a policy with a KPI by group, each KPI row says whose targets scored it, as the payslip does:
+    a group's own, the general ones and why, or nothing for a KPI with one curve."""
+    path = build(tmp_path, policy=DATA / "queues.yaml", metrics=DATA / "queue-month.csv")
+    rows = sheet_rows(path, 1)
+    found = {(row[0], row[2]): row[8] for row in rows[1:]}
+    assert [
+        "Targets applied",
+        "on the targets of queue complaints",
+        "on the general targets: queue retail has none of its own",
+        "on the general targets: queue is empty",
+        None,
+    ] == [
+        rows[0][8],
+        found["A001", "Customer satisfaction"],
+        found["A003", "Customer satisfaction"],
+        found["A004", "Customer satisfaction"],
+        found["A001", "First-contact resolution"],
+    ]
+
+
+def test_kpis_sheet_says_whose_targets_in_chinese(tmp_path):
+    """The column and its sentences are in the reader's language; the policy's own names stay as written."""
+    path = build(tmp_path, "--lang", "zh", policy=DATA / "queues.yaml", metrics=DATA / "queue-month.csv")
+    rows = sheet_rows(path, 1)
+    found = {(row[0], row[2]): row[8] for row in rows[1:]}
+    assert ["适用目标", "按queue“complaints”的目标", "按通用目标：queue为空"] == [
+        rows[0][8],
+        found["A001", "Customer satisfaction"],
+        found["A004", "Customer satisfaction"],
+    ]
+
+
 def test_summary_sheet_totals_and_groups(tmp_path):
     """The Summary sheet has the run's totals, then headcount, gross and bonus per role, team and grade."""
     rows = sheet_rows(build(tmp_path, policy=ZH_POLICY, metrics=ZH_MONTH), 2)

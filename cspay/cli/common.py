@@ -278,6 +278,18 @@ RosterOption = Annotated[
         "export; once per month, or once with a period column.",
     ),
 ]
+ChangesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--changes",
+        help="Agents' changes of role or team within the period (CSV: id, from, to, role, team); each part is "
+        "paid by its days. Needs --period.",
+    ),
+]
+TeamMetricsOption = Annotated[
+    Path | None,
+    typer.Option("--team-metrics", help="Each team's metrics (CSV), for a policy whose teams.score is team_metrics."),
+]
 
 
 def _text_encoding(name: str | None) -> str | None:
@@ -320,6 +332,14 @@ LangOption = Annotated[
     str | None,
     typer.Option("--lang", help="Language of cspay's own words: en or zh (default: the policy's locale, else en)."),
 ]
+OpeningOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--opening",
+        help="Each agent's year to date before cspay (CSV), for income tax withheld cumulatively: the months "
+        "of the year neither the ledger nor this file covers cannot be paid.",
+    ),
+]
 LedgerOption = Annotated[
     Path | None,
     typer.Option(
@@ -342,6 +362,9 @@ class Inputs:
     derived: Path | None = None
     memory_limit: str = "1GB"
     threads: int = 2
+    opening: Path | None = None
+    changes: Path | None = None
+    team_metrics: Path | None = None
 
     def engine(self) -> EngineSettings:
         from cspay.inputs.sql_engine import EngineSettings
@@ -360,6 +383,9 @@ def open_source(policy: Policy, inputs: Inputs) -> Source:
         inputs.paths or [],
         period_option(inputs.period),
         rosters=inputs.rosters or (),
+        opening=inputs.opening,
+        changes=inputs.changes,
+        team_metrics=inputs.team_metrics,
         encoding=inputs.encoding,
         delimiter=delimiter_option(inputs.delimiter),
         derived=inputs.derived,

@@ -15,6 +15,7 @@ import typer
 
 from cspay.cli.common import (
     ByOption,
+    ChangesOption,
     DelimiterOption,
     DerivedOption,
     EncodingOption,
@@ -24,9 +25,11 @@ from cspay.cli.common import (
     LangOption,
     LogFormat,
     MemoryOption,
+    OpeningOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     ThreadsOption,
     app,
     console,
@@ -61,6 +64,9 @@ def compute(
     lang: LangOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    opening: OpeningOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     derived: DerivedOption = None,
     memory_limit: MemoryOption = "1GB",
     threads: ThreadsOption = 2,
@@ -145,7 +151,9 @@ def compute(
         loaded = load_policy(policy)
         words = words_for(lang, loaded)
         converting = _rates(loaded, consolidate_to, rates, period)
-        inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
+        inputs = Inputs(
+            metrics, period, roster, encoding, delimiter, derived, memory_limit, threads, opening, changes, team_metrics
+        )
         source = open_source(loaded, inputs)
         print_notes(source, words, quiet)
         if record and ledger is not None and ledger.exists():
@@ -302,7 +310,7 @@ def _print_period_heading(run: PayRun, words: Words) -> None:
 def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     """The payslips as a drawn table, or, past DRAWN_ROWS, as a plain table written as they come (laying
     out a drawn table holds every row and costs far more than paying them); then the summary."""
-    from cspay.outputs.terminal import payslip_table, summary_table, write_plain_table
+    from cspay.outputs.terminal import payslip_table, summary_table, teams_tables, write_plain_table
     from cspay.outputs.terminal_progress import advancing
 
     screen = console()
@@ -310,12 +318,17 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     first = list(itertools.islice(payslips, DRAWN_ROWS + 1))
     if len(first) <= DRAWN_ROWS:
         run.payslips = first
-        screen.print(payslip_table(run.applied, first, words, run.triggered))
+        screen.print(payslip_table(run.applied, first, words, run.triggered, net=run.withholder is not None))
     else:
-        write_plain_table(screen.file, run.applied, words, first, payslips, run.triggered)
+        write_plain_table(
+            screen.file, run.applied, words, first, payslips, run.triggered, net=run.withholder is not None
+        )
         plain = words("table.plain", rows=DRAWN_ROWS, csv="csv", xlsx="xlsx")  # option values, not words
         screen.print(plain, soft_wrap=True)
     screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
+    if run.engine.teams is not None:
+        for table in teams_tables(run.applied, run.engine.teams, words):
+            screen.print(table)
 
 
 def _report(
@@ -435,7 +448,7 @@ def _log_record(
         "policy_version": policy.version,
         "currency": policy.currency,
         "headcount": summary.headcount,
-        **_log_money(summary),
+        **_log_money(summary, net=run.withholder is not None),
         "outputs": [str(output)] if output else [],
         "inputs": {
             "policy": {"path": str(policy_path), "sha256": policy.sha256},
@@ -461,18 +474,24 @@ def _log_record(
     }
 
 
-def _log_money(summary: Any) -> dict[str, Any]:
-    """gross and bonus of a run paid in one currency; per currency (and no one gross) when it paid several."""
+def _log_money(summary: Any, *, net: bool) -> dict[str, Any]:
+    """gross and bonus (and, with deductions, net and the employer's cost) of a run paid in one currency; per
+    currency (and no one gross) when it paid several."""
     from cspay.engine.types import Summaries
 
+    def money(totals: Any) -> dict[str, str]:
+        found = {"gross": str(totals.gross), "bonus": str(totals.bonus)}
+        if net:
+            found |= {"net": str(totals.net), "employer_cost": str(totals.employer_cost)}
+        return found
+
     if not isinstance(summary, Summaries):
-        return {"gross": str(summary.gross), "bonus": str(summary.bonus)}
-    totals = summary.by_currency()
+        return money(summary)
     return {
         "gross": None,
         "bonus": None,
+        **({"net": None, "employer_cost": None} if net else {}),
         "currencies": {
-            code: {"headcount": money.headcount, "gross": str(money.gross), "bonus": str(money.bonus)}
-            for code, money in totals.items()
+            code: {"headcount": totals.headcount, **money(totals)} for code, totals in summary.by_currency().items()
         },
     }

@@ -76,6 +76,7 @@ def metrics(
     Example: cspay metrics examples/pwc/policy.yaml --sql --dialect spark --period 2021-01 --table calls
     """
     from cspay.inputs.exports import derive
+    from cspay.inputs.files import check_regular
     from cspay.inputs.roster import check_sources, export_notes, join_roster, read_rosters
     from cspay.outputs.audit import figures_data, write_figures_csv, write_figures_json
     from cspay.outputs.files import atomic_output, check_target
@@ -97,6 +98,7 @@ def metrics(
         return
     if events is None:
         raise typer.BadParameter("give the raw export, or --sql to print the query instead", param_hint="EVENTS")
+    check_regular("export", events, "EVENTS")
     engine = Inputs(None, memory_limit=memory_limit, threads=threads).engine()
     derived = derive(_spec(loaded), events, when, encoding=encoding, delimiter=delimiter, engine=engine)
     settled()

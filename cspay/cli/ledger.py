@@ -253,6 +253,7 @@ def history(
                 "currency": standing.currency,
                 "other_corrections": {code: str(amount) for code, amount in standing.other_corrections} or None,
                 "trend": _trend(before, standing.gross, standing.currency),
+                **({} if standing.net is None else {"net": str(standing.net)}),
             }
         )
         before = standing.gross, standing.currency
@@ -278,7 +279,8 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
     currencies = ", ".join(dict.fromkeys(r["currency"] for r in records))  # what the amounts below are in
     table = Table(title=words("history.title_in", agent=agent_id, currencies=currencies), title_justify="left")
     table.add_column(words("runs.period"), no_wrap=True)
-    for key in ("grade", "score", "bonus", "gross"):
+    net = any("net" in r for r in records)
+    for key in ("grade", "score", "bonus", "gross", *(["net"] if net else [])):
         table.add_column(words(f"col.{key}"), justify="left" if key == "grade" else "right", no_wrap=True)
     table.add_column(words("history.trend"), justify="center", no_wrap=True)
     corrected = any(Decimal(r["correction"]) or r["other_corrections"] for r in records)
@@ -295,6 +297,11 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
             score,
             number(Decimal(r["bonus"])) + (f" {r['currency']}" if several else ""),
             number(Decimal(r["gross"])) + (f" {r['currency']}" if several else ""),
+            *(
+                [number(Decimal(r["net"])) + (f" {r['currency']}" if several else "") if "net" in r else "-"]
+                if net
+                else []
+            ),
             TRENDS.get(r["trend"] or "", ""),
             *change,
         )

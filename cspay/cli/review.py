@@ -11,12 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     EncodingOption,
     LangOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     app,
     console,
     ledger_read,
@@ -72,6 +74,8 @@ def review_command(
     min_group: MinGroupOption = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: Annotated[
         Path | None,
         typer.Option(
@@ -110,7 +114,21 @@ def review_command(
     if not metrics:
         raise typer.BadParameter("give the run's METRICS, or --from and --to with --ledger", param_hint="METRICS")
     _one_run(
-        loaded, metrics, period, roster, ledger, columns, min_group, encoding, delimiter, format, html, force, words
+        loaded,
+        metrics,
+        period,
+        roster,
+        ledger,
+        columns,
+        min_group,
+        encoding,
+        delimiter,
+        format,
+        html,
+        force,
+        words,
+        changes=changes,
+        team_metrics=team_metrics,
     )
 
 
@@ -128,6 +146,9 @@ def _one_run(
     html: Path | None,
     force: bool,
     words: Any,
+    *,
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
 ) -> None:
     from cspay.cli.common import delimiter_option
     from cspay.outputs.runs import provenance
@@ -143,6 +164,8 @@ def _one_run(
         by=columns,
         min_group=min_group,
         rosters=roster or (),
+        changes=changes,
+        team_metrics=team_metrics,
         ledger=ledger_read(ledger, chosen is not None),
         encoding=encoding,
         delimiter=delimiter_option(delimiter),
@@ -240,6 +263,14 @@ def calibrate_command(
     budget: Annotated[
         str | None, typer.Option("--budget", metavar="AMOUNT", help="Scale target bonuses to this bonus per run.")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="COLUMN",
+            help="Also propose a curve per group of this column (queue, shift …) for each KPI.",
+        ),
+    ] = None,
     min_agents: Annotated[
         int, typer.Option("--min-agents", min=2, help="Fewest agent values a percentile may come from.")
     ] = 30,
@@ -253,9 +284,12 @@ def calibrate_command(
 ) -> None:
     """Propose curve points, grade cut-offs and target bonuses from the metrics actually seen, write them
     into a copy of the policy (comments and layout kept) that passes validate-policy --strict, and show
-    compare of the old policy against the new on the same history.
+    compare of the old policy against the new on the same history. With --by, each linear KPI also gets a
+    curve per group of that column, from the values of the group's agents.
 
     Example: cspay calibrate policies/standard.yaml examples/standard-2026-1[0-2].csv --out calibrated.yaml
+
+    Example: cspay calibrate policies/standard.yaml examples/queues-2026-1[0-2].csv --by queue --out queues.yaml
     """
     from decimal import Decimal, InvalidOperation
 
@@ -287,19 +321,20 @@ def calibrate_command(
         points=chosen_points,
         grades=shares,
         budget=amount,
+        by=by,
         min_agents=min_agents,
         rosters=rosters,
         encoding=encoding,
         delimiter=separator,
     )
-    new_policy = _write_calibrated(loaded, result.proposals, out, force)
+    new_policy = _write_calibrated(loaded, result, out, force)
     from cspay.rollout.compare import compare
 
     comparison = compare(
         loaded, new_policy, history, chosen_period, rosters=rosters, encoding=encoding, delimiter=separator
     )
     if format is ReviewFormat.json:
-        from cspay.rollout.calibrate import proposal_data
+        from cspay.rollout.calibrate import calibration_groups, proposal_data
         from cspay.rollout.compare import comparison_data
 
         data = {
@@ -307,23 +342,26 @@ def calibrate_command(
             "out": str(out),
             "proposals": [proposal_data(item) for item in result.proposals],
             "kept": result.kept,
+            **({} if by is None else calibration_groups(result)),
             "comparison": comparison_data(comparison),
         }
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
-    from cspay.rollout.terminal_calibrate import calibration_table
+    from cspay.rollout.terminal_calibrate import calibration_table, group_lines
     from cspay.rollout.terminal_compare import comparison_tables
 
     screen = console()
     screen.print(calibration_table(result, words))
     for code in result.kept:
         screen.print(words("calibrate.kept", kpi=code))
+    for line in group_lines(result, words):
+        screen.print(line)
     screen.print(words("calibrate.wrote", path=out))
     for table in comparison_tables(comparison, words):
         screen.print(table)
 
 
-def _write_calibrated(old: Any, proposals: Any, out: Path, force: bool) -> Any:
+def _write_calibrated(old: Any, calibration: Any, out: Path, force: bool) -> Any:
     """Write the calibrated file atomically, but only once it loads and passes validate-policy --strict."""
     from cspay.errors import PolicyError
     from cspay.outputs.files import atomic_output
@@ -332,7 +370,7 @@ def _write_calibrated(old: Any, proposals: Any, out: Path, force: bool) -> Any:
     from cspay.rollout.lint import lint, warnings_of
 
     with atomic_output(out, force=force) as handle:
-        handle.write(calibrated_text(old, proposals))
+        handle.write(calibrated_text(old, calibration))
         handle.flush()
         try:
             checked = load_policy(handle.name)

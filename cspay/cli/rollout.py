@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     DerivedOption,
     EncodingOption,
@@ -20,6 +21,7 @@ from cspay.cli.common import (
     MemoryOption,
     PeriodOption,
     RosterOption,
+    TeamMetricsOption,
     ThreadsOption,
     app,
     console,
@@ -69,6 +71,8 @@ def compare_command(
     ] = None,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     lang: LangOption = None,
@@ -103,6 +107,8 @@ def compare_command(
         metrics or [],
         period_option(period),
         rosters=roster or (),
+        changes_file=changes,
+        team_metrics=team_metrics,
         encoding=encoding,
         delimiter=delimiter,
         derived=derived,

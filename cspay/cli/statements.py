@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cspay.cli.common import (
+    ChangesOption,
     DelimiterOption,
     DerivedOption,
     EncodingOption,
@@ -18,9 +19,11 @@ from cspay.cli.common import (
     LangOption,
     LedgerOption,
     MemoryOption,
+    OpeningOption,
     PeriodOption,
     PolicyArgument,
     RosterOption,
+    TeamMetricsOption,
     ThreadsOption,
     app,
     console,
@@ -64,6 +67,9 @@ def payslip(
     format: Annotated[PayslipFormat, typer.Option("--format", "-f", help="text or json.")] = PayslipFormat.text,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    opening: OpeningOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -85,7 +91,19 @@ def payslip(
         agent_ids, metrics = [str(metrics), *(agent_ids or [])], None
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
-    inputs = Inputs([metrics] if metrics else None, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    inputs = Inputs(
+        [metrics] if metrics else None,
+        period,
+        roster,
+        encoding,
+        delimiter,
+        derived,
+        memory_limit,
+        threads,
+        opening,
+        changes,
+        team_metrics,
+    )
     source, words, ledger_path = _source(policy, inputs, ledger, lang)
     named = metrics if metrics is not None else derived
     if all_agents:
@@ -113,6 +131,9 @@ def statements(
     force: Annotated[bool, typer.Option("--force", help="Replace statements already in the folder.")] = False,
     period: PeriodOption = None,
     roster: RosterOption = None,
+    opening: OpeningOption = None,
+    changes: ChangesOption = None,
+    team_metrics: TeamMetricsOption = None,
     ledger: LedgerOption = None,
     lang: LangOption = None,
     encoding: EncodingOption = None,
@@ -128,7 +149,9 @@ def statements(
     from cspay.outputs.files import check_folder, write_folder
     from cspay.outputs.statements import INDEX, Totals, pages
 
-    inputs = Inputs(metrics, period, roster, encoding, delimiter, derived, memory_limit, threads)
+    inputs = Inputs(
+        metrics, period, roster, encoding, delimiter, derived, memory_limit, threads, opening, changes, team_metrics
+    )
     run, words = _run(policy, inputs, ledger, lang)
     # Every run writes index.html: a folder that has one needs --force before any page is made. Other
     # pages that would be replaced are found as the pages are made, and then nothing is written.

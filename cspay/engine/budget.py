@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 
@@ -62,20 +62,29 @@ def apply_budget(policy: Policy, payslips: Sequence[Payslip], engine: Engine | N
     """The month's payslips with every bonus scaled by pool / demand when the bonuses ask for more than the
     pool (each payslip records the factor, 1 within the pool); the floor line is worked out again after."""
     pool, base_pay = bonus_pool(policy, payslips)
-    demand = sum((slip.amount("bonus") for slip in payslips), ZERO)
+    demands = [(slip.agent_id, line.amount) for slip in payslips for line in slip.lines if _scaled(line.code)]
+    demand = sum((amount for _, amount in demands), ZERO)
     if demand <= pool:
         kept = [replace(slip, budget_factor=ONE) for slip in payslips]
         return BudgetResult(pool, demand, ONE, base_pay, kept)
     factor = pool / demand
-    bonuses = share_out(pool, [(slip.agent_id, slip.amount("bonus")) for slip in payslips], policy.rounding.step)
+    bonuses = iter(share_out(pool, demands, policy.rounding.step))
     engine = engine or Engine(policy)
-    scaled = [_with_bonus(engine, slip, bonus, factor) for slip, bonus in zip(payslips, bonuses, strict=True)]
+    scaled = [_with_bonus(engine, slip, bonuses, factor) for slip in payslips]
     return BudgetResult(pool, demand, factor, base_pay, scaled)
 
 
-def _with_bonus(engine: Engine, slip: Payslip, bonus: Decimal, factor: Decimal) -> Payslip:
+def _scaled(code: str) -> bool:
+    """The lines a budget scales: the bonus (one per part of a payslip paid in parts) and its team part."""
+    return code == "bonus" or code.startswith("bonus.")
+
+
+def _with_bonus(engine: Engine, slip: Payslip, bonuses: Iterator[Decimal], factor: Decimal) -> Payslip:
+    """The payslip with each bonus line's amount the next of `bonuses`, and the floor worked out again."""
     lines = [
-        replace(line, amount=bonus) if line.code == "bonus" else line for line in slip.lines if line.code != "floor"
+        replace(line, amount=next(bonuses)) if _scaled(line.code) else line
+        for line in slip.lines
+        if line.code != "floor"
     ]
     # A smaller bonus may take gross below the floor: the engine's own floor rule decides the top-up again.
     floor = engine.top_up(sum((line.amount for line in lines), ZERO))
@@ -84,8 +93,8 @@ def _with_bonus(engine: Engine, slip: Payslip, bonus: Decimal, factor: Decimal) 
 
 
 def at_factor(engine: Engine, slip: Payslip, factor: Decimal) -> Payslip:
-    """The payslip with its bonus scaled by a budget factor, rounded down to the step -- an agent's share
-    before the steps left over go to the largest remainders -- and the floor worked out again."""
-    policy = engine.policy
-    bonus = round_to(slip.amount("bonus") * factor, policy.rounding.step, ROUND_FLOOR)
-    return _with_bonus(engine, slip, bonus, factor)
+    """The payslip with its bonus lines scaled by a budget factor, each rounded down to the step -- an
+    agent's share before the steps left over go to the largest remainders -- and the floor worked out again."""
+    step = engine.policy.rounding.step
+    bonuses = [round_to(line.amount * factor, step, ROUND_FLOOR) for line in slip.lines if _scaled(line.code)]
+    return _with_bonus(engine, slip, iter(bonuses), factor)

@@ -6,11 +6,12 @@ library, JSON, the table) and cspay.bulk / cspay.columnar for `compute --format 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import fields
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, DecimalException
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from cspay.engine.computed import Computed
+from cspay.engine.parts import Parted
 from cspay.engine.plans import MEMO_LIMIT, AdjustmentPlan, GatePlan, KpiPlan, Scored
 from cspay.engine.rounding import Rounder
 from cspay.engine.rules import basis_bonus, capped, grade_index, proration_factor, score_of, too_few, top_up
@@ -27,7 +28,10 @@ from cspay.engine.types import (
     Payslip,
 )
 from cspay.errors import PayError
-from cspay.policy.model import Grade, Policy
+from cspay.policy.model import Grade, Policy, Role
+
+if TYPE_CHECKING:
+    from cspay.engine.teams import TeamBook
 
 Fixed = tuple[tuple[Line, ...], Decimal]  # a role's base pay and allowance lines at one proration, and their sum
 _NO_LINES: dict[Any, Any] = {}
@@ -36,8 +40,14 @@ _NO_LINES: dict[Any, Any] = {}
 class Engine:
     """A policy compiled once into plain functions and tables, then applied to each agent row."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, role_versions: Sequence[Mapping[str, Role]] = ()) -> None:
+        """`role_versions` are the roles as the policy's dated values set them in each stretch of the period
+        (a part of a payslip names the one in force); without them, the policy's roles hold throughout."""
         self.policy = policy
+        self.role_versions = list(role_versions) or [policy.roles]
+        self.teams: TeamBook | None = None  # the team results a policy that pays on them needs, set by the run
+        self._parted: Parted | None = None
+        self._team_pay = policy.pays_teams  # every payslip is then paid by parts, its bonus on team results
         self.grades: list[Grade] = policy.grades_high_to_low()
         self.targets = {name: role.target_bonus_amount() for name, role in policy.roles.items()}
         self.step = policy.rounding.step
@@ -98,14 +108,11 @@ class Engine:
             raise PayError(too_large(row.source, row.line, row.agent_id)) from None
 
     def _payslip(self, row: AgentRow) -> Payslip:
-        values = row.kpis
-        scored: list[Scored | KpiResult] = []
-        for plan in self.kpi_plans:
-            value = values.get(plan.code)
-            entry: Scored | KpiResult | None = plan.memo.get(value)  # type: ignore[arg-type]
-            if entry is None or (entry.value is not value and str(entry.value) != str(value)):
-                entry = plan.scored(value)
-            scored.append(entry)
+        scored = self.scored(row.kpis, row.groups)
+        if row.parts or self._team_pay:
+            if self._parted is None:
+                self._parted = Parted(self)
+            return self._parted.payslip(row, scored)
         (
             mask,
             total_weight,
@@ -125,7 +132,7 @@ class Engine:
         if floor_line is not None:
             lines.append(floor_line)
         grade = None if index is None else self.grades[index]
-        slip = _Computed(
+        slip = Computed(
             row.agent_id,
             row.name,
             row.role,
@@ -150,6 +157,21 @@ class Engine:
         slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
         return slip
 
+    def scored(
+        self, values: Mapping[str, Decimal | None], groups: Mapping[str, str] | None = None
+    ) -> list[Scored | KpiResult]:
+        """Each KPI's value scored on its curve (or the KPI without a value), in policy order; a KPI by group
+        on the curve of the group `groups` (the row's text columns) names, its own without them."""
+        scored: list[Scored | KpiResult] = []
+        for plan in self.kpi_plans:
+            value = values.get(plan.code)
+            curve = plan.own if plan.by is None or groups is None else plan.curve(groups)
+            entry: Scored | KpiResult | None = curve.memo.get(value)  # type: ignore[arg-type]
+            if entry is None or (entry.value is not value and str(entry.value) != str(value)):
+                entry = curve.scored(value)
+            scored.append(entry)
+        return scored
+
     def settle(self, role: str, scored: list[Scored | KpiResult], numbers: dict[str, Decimal]) -> tuple[Any, ...]:
         """One agent's pay from its scored KPIs (KpiPlan.scored, in policy order) and plain numbers.
 
@@ -157,25 +179,13 @@ class Engine:
         hits, capped, proration, (fixed lines, their sum), bonus line, adjustment lines, floor line or
         None, gross): a plain tuple, as this runs once per agent.
         """
-        # Written for speed (it runs once per agent): tuples of rules unpacked in loops, tables read inline.
-        mask, weighted = 0, ZERO
-        for (bit, column, least), entry in zip(self._kpi_rules, scored, strict=True):
-            if entry.__class__ is Scored and (column is None or not too_few(numbers[column], least)):
-                mask |= bit  # counted: it has a value, and min_volume (if any) is reached
-                weighted += entry.weighted
-        total_weight = self._total_weights.get(mask)
-        if total_weight is None:
-            total_weight = self._total_weight(mask)
+        mask, total_weight, score = self.score(scored, numbers)
         index = None
         bonus = ZERO
-        score = score_of(weighted, total_weight)
         if score is not None:
             index = grade_index(self.ascending, score)
             bonus = self.targets[role] * score if self._by_score else self._grade_bonus[role][index]
-        holds = []
-        for kpi_index, column, test, limit in self._gate_rules:
-            value = scored[kpi_index].value if column is None else numbers[column]
-            holds.append(value is not None and test(value, limit))  # a KPI's gate reads it even when left out
+        holds = self.holds(scored, numbers)
         worked = numbers[self._worked_column] if self._worked_column is not None else None
         hits, was_capped, proration, fixed, bonus_line = self.pay_lines(role, bonus, holds, worked)
         gross = fixed[1] + bonus_line.amount
@@ -203,6 +213,28 @@ class Engine:
             floor_line,
             gross,
         )
+
+    def score(self, scored: list[Scored | KpiResult], numbers: Mapping[str, Decimal]) -> tuple[int, Decimal, Any]:
+        """(mask of the KPIs counted, their total weight, the score or None): Σ(weight × KPI score) / Σ(weight)
+        over the KPIs that have a value and reach their min_volume."""
+        # Written for speed (it runs once per agent): tuples of rules unpacked in loops, tables read inline.
+        mask, weighted = 0, ZERO
+        for (bit, column, least), entry in zip(self._kpi_rules, scored, strict=True):
+            if entry.__class__ is Scored and (column is None or not too_few(numbers[column], least)):
+                mask |= bit  # counted: it has a value, and min_volume (if any) is reached
+                weighted += entry.weighted
+        total_weight = self._total_weights.get(mask)
+        if total_weight is None:
+            total_weight = self._total_weight(mask)
+        return mask, total_weight, score_of(weighted, total_weight)
+
+    def holds(self, scored: list[Scored | KpiResult], numbers: Mapping[str, Decimal]) -> list[bool]:
+        """Whether each gate holds, in policy order; a KPI's gate reads its value even when left out."""
+        holds = []
+        for kpi_index, column, test, limit in self._gate_rules:
+            value = scored[kpi_index].value if column is None else numbers[column]
+            holds.append(value is not None and test(value, limit))
+        return holds
 
     def top_up(self, gross: Decimal) -> Line | None:
         """The floor line that brings `gross` up to the policy's floor; None when there is no need."""
@@ -276,49 +308,3 @@ def too_large(source: str, line: int, agent_id: str) -> str:
         f"{where}row {line}: agent {agent_id!r}: an amount would need more than 28 digits to stay exact; "
         f"check this row's numbers and the policy's"
     )
-
-
-_KPIS = Payslip.__dict__["kpis"]
-_COMPARED = [field.name for field in fields(Payslip) if field.compare]  # the slot that holds a payslip's KPI results
-
-
-class _Computed(Payslip):
-    """A payslip from the engine: its KPI results are put together when first read (a CSV never reads them).
-
-    It is a Payslip in every other way, equal to one with the same fields, and pickled as one.
-    """
-
-    __slots__ = ("_pending",)
-    _pending: tuple[list[KpiPlan], list[Scored | KpiResult], int, Decimal, dict[str, Decimal]] | None
-
-    @property
-    def kpis(self) -> tuple[KpiResult, ...]:
-        pending = self._pending
-        if pending is not None:
-            self._pending = None
-            plans, scored, mask, total_weight, numbers = pending
-            _KPIS.__set__(
-                self,
-                tuple(
-                    [plan.result(item, mask, total_weight, numbers) for plan, item in zip(plans, scored, strict=True)]
-                ),
-            )
-        return cast(tuple[KpiResult, ...], _KPIS.__get__(self, Payslip))
-
-    @kpis.setter
-    def kpis(self, value: tuple[KpiResult, ...]) -> None:
-        self._pending = None
-        _KPIS.__set__(self, value)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Payslip):
-            return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in _COMPARED)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like Payslip
-
-    def __repr__(self) -> str:
-        return "Payslip" + Payslip.__repr__(self).removeprefix(type(self).__qualname__)
-
-    def __reduce__(self) -> tuple[type[Payslip], tuple[Any, ...]]:
-        return Payslip, tuple(getattr(self, name) for name in Payslip.__dataclass_fields__)

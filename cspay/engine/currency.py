@@ -9,9 +9,12 @@ amount of another currency.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from cspay.engine.compiled import Engine
+from cspay.engine.teams import TeamBook
 from cspay.engine.types import AgentRow, Payslip, Summaries, Summary
-from cspay.errors import PayError
+from cspay.errors import PayError, UsageProblem
 from cspay.policy.model import Policy, Role
 
 
@@ -50,21 +53,45 @@ def in_currency(policy: Policy, code: str) -> Policy:
 
 class Engines:
     """The engine of each currency a policy pays, compiled when first needed; a row is paid by the engine of
-    the currency its agent is paid in."""
+    the currency its agent is paid in.
 
-    def __init__(self, policy: Policy) -> None:
+    `role_versions` are the roles as a dated policy's values set them in each stretch of the period, in the
+    policy's currency: a policy paying several currencies cannot be paid by them (UsageProblem). Team
+    results are not money, so every currency's engine pays on the one book of them (`teams`).
+    """
+
+    def __init__(self, policy: Policy, role_versions: Sequence[Mapping[str, Role]] = ()) -> None:
         self.policy = policy
         self.currencies = policy.paid_currencies
         self.several = len(self.currencies) > 1
-        self.default = Engine(in_currency(policy, policy.currency))
+        if self.several and len(role_versions) > 1:
+            raise UsageProblem(
+                f"the policy {policy.path} pays {', '.join(self.currencies)}, and its role amounts change within "
+                f"the period; date the change on the first day of a period",
+                "--period",
+            )
+        self.default = Engine(in_currency(policy, policy.currency), role_versions)
         self._engines = {policy.currency: self.default}
         self._role_currency = {name: policy.role_currency(name) for name in policy.roles}
+        self._teams: TeamBook | None = None
+
+    @property
+    def teams(self) -> TeamBook | None:
+        """The team results every currency's engine pays on."""
+        return self._teams
+
+    @teams.setter
+    def teams(self, book: TeamBook | None) -> None:
+        self._teams = book
+        for engine in self._engines.values():
+            engine.teams = book
 
     def engine(self, currency: str) -> Engine:
         """The engine paying in `currency`."""
         engine = self._engines.get(currency)
         if engine is None:
             engine = self._engines[currency] = Engine(in_currency(self.policy, currency))
+            engine.teams = self._teams
         return engine
 
     def currency_of(self, row: AgentRow) -> str:
@@ -77,12 +104,15 @@ class Engines:
             return self.default.payslip(row)
         currency = self.currency_of(row)
         engine = self.engine(currency) if currency in self.currencies else None
-        if engine is None or row.role not in engine.policy.roles:
-            where = f"{row.source}: " if row.source else ""
-            raise PayError(
-                f"{where}row {row.line}: agent {row.agent_id!r}: role {row.role} has no amounts in {currency}; "
-                f"expected one of {', '.join(self.policy.role_currencies(row.role))}"
-            )
+        where = f"{row.source}: " if row.source else ""
+        for role in dict.fromkeys([row.role, *(part.role for part in row.parts)]):
+            if engine is None or role not in engine.policy.roles:
+                held = "" if role == row.role else " (held for part of the period)"
+                raise PayError(
+                    f"{where}row {row.line}: agent {row.agent_id!r}: role {role}{held} has no amounts in "
+                    f"{currency}; expected one of {', '.join(self.policy.role_currencies(role))}"
+                )
+        assert engine is not None  # every role was found in it
         return engine.payslip(row)
 
     def summary(self) -> Summary:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from cspay.policy.model import BandScore, Kpi, LinearScore, Score
+from cspay.policy.model import BandScore, LinearScore, Score
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -114,9 +114,8 @@ def position(score: Score, value: Decimal | None) -> tuple[str, Decimal | None]:
     return code, band_from
 
 
-def exact_score(kpi: Kpi, value: Fraction) -> Fraction:
-    """The KPI's score as an exact fraction (the engine's curve, without Decimal's 28-digit limit)."""
-    score = kpi.score
+def exact_score(score: Score, value: Fraction) -> Fraction:
+    """A value's score on a curve as an exact fraction (the engine's curve, without Decimal's 28-digit limit)."""
     if isinstance(score, BandScore):
         reached = [band.score for band in score.bands if band.from_ <= value]
         return Fraction(reached[-1]) if reached else Fraction(0)
@@ -155,9 +154,8 @@ def _score_on(points: list[tuple[Fraction, Fraction]], u: Fraction) -> Fraction:
     return points[-1][1]
 
 
-def value_for_score(kpi: Kpi, value: Fraction, wanted: Fraction) -> Fraction | None:
-    """The nearest value, in the better direction, whose score reaches `wanted`; None beyond the curve."""
-    score = kpi.score
+def value_for_score(score: Score, value: Fraction, wanted: Fraction) -> Fraction | None:
+    """The nearest value, in the better direction, whose score on a curve reaches `wanted`; None beyond it."""
     if isinstance(score, BandScore):
         return next((Fraction(band.from_) for band in score.bands if band.from_ > value and band.score >= wanted), None)
     sign = 1 if score.higher_is_better else -1

@@ -7,14 +7,26 @@ panel, the HTML statements and `--format json` all render the same explanation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, cast
 
+from cspay.engine.compiled import Engine
 from cspay.engine.currency import Engines
 from cspay.engine.curves import CurvePoint, curve_points, position
+from cspay.engine.explain_parts import (
+    GroupExplained,
+    PartExplained,
+    PieceExplained,
+    groups_explained,
+    part_explained,
+    piece_explained,
+)
 from cspay.engine.moves import Moves, MovesMemo, Pricing, what_moves
 from cspay.engine.rules import adjustment_amount, capped
-from cspay.engine.types import ZERO, AgentRow, GateHit, Payslip
+from cspay.engine.statutory import Withholding
+from cspay.engine.types import ZERO, AgentRow, GateHit, KpiResult, Line, Payslip
 from cspay.policy.model import Forfeit, Gate, Kpi, KpiSubject, Multiply, Policy
 
 
@@ -45,6 +57,11 @@ class KpiExplained:
     curve: str
     higher_is_better: bool
     points: tuple[CurvePoint, ...]
+    # A KPI by group: the column, the agent's cell in it, and the group whose own curve applied (None: the
+    # KPI's own score, for a value with no curve of its own or an empty cell). All None for other KPIs.
+    by: str | None = None
+    group: str | None = None
+    curve_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +79,8 @@ class AdjustmentExplained:
 
 @dataclass(frozen=True)
 class LineExplained:
-    """A payslip line, with the full amount before proration or the adjustment it comes from."""
+    """A payslip line, with the full amount before proration or the adjustment it comes from; on a payslip
+    paid in parts, the part it pays (an index into the explanation's parts)."""
 
     code: str
     label: str
@@ -70,6 +88,7 @@ class LineExplained:
     full_amount: Decimal | None
     prorated: bool
     adjustment: AdjustmentExplained | None = None
+    part: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +166,22 @@ class Explanation:
     bonus: BonusExplained
     floor: FloorExplained | None
     moves: Moves
+    parts: tuple[PartExplained, ...] = ()
+    pieces: tuple[PieceExplained, ...] = ()
+    groups: tuple[GroupExplained, ...] = ()  # the results the pieces were paid on, each once
+    # From gross to net, under a policy with `deductions:`: once, on the whole period's gross, every part's.
+    deductions: DeductionsExplained | None = None
+
+
+@dataclass(frozen=True)
+class DeductionsExplained:
+    """The payslip's way from gross to net: its deduction and employer lines, net, and how they were worked
+    out (the run's own figures: nothing is worked out again)."""
+
+    lines: tuple[Line, ...]
+    employer: tuple[Line, ...]
+    net: Decimal
+    withholding: Withholding
 
 
 def explain(slip: Payslip, pricing: Pricing, memo: MovesMemo | None = None) -> Explanation:
@@ -166,12 +201,18 @@ def explain(slip: Payslip, pricing: Pricing, memo: MovesMemo | None = None) -> E
         slip.row,
         slip.currency or policy.currency,
         proration,
-        _lines(policy, row, slip),
+        _lines(pricing.engine, row, slip),
         slip.gross,
-        _kpis(policy, row, slip),
+        _kpis(policy, row, _shown_kpis(policy, slip)),
         _bonus(policy, row, slip, pricing),
         _floor(policy, slip),
         what_moves(pricing, row) if memo is None else memo.moves(pricing, row),
+        tuple(part_explained(policy, part) for part in slip.parts),
+        tuple(piece_explained(piece) for piece in slip.pieces),
+        groups_explained(policy, slip),
+        None
+        if slip.withholding is None
+        else DeductionsExplained(tuple(slip.deductions), tuple(slip.employer), slip.net, slip.withholding),
     )
 
 
@@ -193,14 +234,23 @@ def row_of(slip: Payslip) -> AgentRow:
         {result.code: result.value for result in slip.kpis},
         slip.numbers,
         groups=slip.groups,
+        parts=slip.parts,
     )
 
 
-def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, ...]:
+def _shown_kpis(policy: Policy, slip: Payslip) -> tuple[KpiResult, ...]:
+    """The KPIs a payslip is paid on: the agent's own, or for a leader, those of the team or site led."""
+    if policy.roles[slip.role].paid_on != "own" and slip.pieces and slip.pieces[-1].result is not None:
+        return tuple(slip.pieces[-1].result.kpis) or slip.kpis
+    return slip.kpis
+
+
+def _kpis(policy: Policy, row: AgentRow, results: tuple[KpiResult, ...]) -> tuple[KpiExplained, ...]:
     explained = []
-    for result in slip.kpis:
+    for result in results:
         kpi = policy.kpis[result.code]
-        kind, band_from = position(kpi.score, result.value)
+        curve = kpi.curve(result.curve_group)  # the curve that scored the value
+        kind, band_from = position(curve, result.value)
         explained.append(
             KpiExplained(
                 result.code,
@@ -212,40 +262,46 @@ def _kpis(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[KpiExplained, .
                 result.score,
                 result.weight,
                 result.contribution,
-                _left_out(kpi, result.value, result.left_out, row),
-                "bands" if kpi.score.bands else "linear",
-                kpi.score.higher_is_better,
-                curve_points(kpi.score),
+                _left_out(kpi, result, row),
+                "bands" if curve.bands else "linear",
+                curve.higher_is_better,
+                curve_points(curve),
+                kpi.by,
+                None if kpi.by is None else row.groups.get(kpi.by, ""),
+                result.curve_group,
             )
         )
     return tuple(explained)
 
 
-def _left_out(kpi: Kpi, value: Decimal | None, reason: str | None, row: AgentRow) -> LeftOut | None:
-    if reason is None:
+def _left_out(kpi: Kpi, result: KpiResult, row: AgentRow) -> LeftOut | None:
+    if result.left_out is None:
         return None
-    if value is None or kpi.min_volume is None:
+    if result.value is None or kpi.min_volume is None:
         return LeftOut("no_value")
     volume = kpi.min_volume
-    return LeftOut("too_few", volume.column, row.numbers[volume.column], volume.at_least)
+    count = result.volume if result.volume is not None else row.numbers[volume.column]
+    return LeftOut("too_few", volume.column, count, volume.at_least)
 
 
-def _lines(policy: Policy, row: AgentRow, slip: Payslip) -> tuple[LineExplained, ...]:
-    role = policy.roles[row.role]
+def _lines(engine: Engine, row: AgentRow, slip: Payslip) -> tuple[LineExplained, ...]:
+    policy = engine.policy
     applies = set(policy.proration.applies_to) if policy.proration else set()
-    full = {"base_pay": (role.base_pay, "base_pay"), "bonus": (_capped_bonus(policy, slip), "bonus")}
-    full |= {f"allowance.{name}": (amount, "allowances") for name, amount in role.allowances.items()}
     explained = []
     for line in slip.lines:
-        if line.code in full:
+        part = slip.parts[line.part] if line.part is not None else None
+        role = engine.role_versions[part.version][part.role] if part else policy.roles[row.role]
+        full = {"base_pay": (role.base_pay, "base_pay"), "bonus": (_capped_bonus(policy, slip), "bonus")}
+        full |= {f"allowance.{name}": (amount, "allowances") for name, amount in role.allowances.items()}
+        if line.code in full and (line.code != "bonus" or not slip.pieces):
             amount, kind = full[line.code]
             prorated = kind in applies and slip.proration != 1
-            explained.append(LineExplained(line.code, line.label, line.amount, amount, prorated))
+            explained.append(LineExplained(line.code, line.label, line.amount, amount, prorated, part=line.part))
         elif line.code.removeprefix("adjustment.") in policy.adjustments and line.code.startswith("adjustment."):
             adjustment = _adjustment(policy, row, line.code.removeprefix("adjustment."))
             explained.append(LineExplained(line.code, line.label, line.amount, None, False, adjustment))
         else:
-            explained.append(LineExplained(line.code, line.label, line.amount, None, False))
+            explained.append(LineExplained(line.code, line.label, line.amount, None, False, part=line.part))
     return tuple(explained)
 
 
@@ -266,9 +322,9 @@ def _capped_bonus(policy: Policy, slip: Payslip) -> Decimal:
 
 
 def _bonus(policy: Policy, row: AgentRow, slip: Payslip, pricing: Pricing) -> BonusExplained:
-    grade = next((g for g in policy.grades if g.grade == slip.grade), None)
+    grade = next((g for g in policy.grades_high_to_low(slip.role) if g.grade == slip.grade), None)
     cap = policy.bonus.cap
-    weights = sum((k.weight for k in slip.kpis if k.left_out is None), ZERO)
+    weights = sum((k.weight for k in _shown_kpis(policy, slip) if k.left_out is None), ZERO)
     return BonusExplained(
         policy.bonus.basis,
         slip.target_bonus,
@@ -328,14 +384,28 @@ def _floor(policy: Policy, slip: Payslip) -> FloorExplained | None:
     return FloorExplained(policy.floor.gross, slip.gross - top_up, top_up)
 
 
+GROUP_KEYS = ("by", "group", "curve_group")
+
+
 def explanation_data(explanation: Explanation) -> dict[str, Any]:
-    """The explanation as JSON-ready data: amounts, scores and values as decimal strings."""
-    return cast(dict[str, Any], _plain(asdict(explanation)))
+    """The explanation as JSON-ready data: amounts, scores and values as decimal strings (`deductions` only
+    under a policy with deductions). A KPI by group says which group's curve applied (`by`, `group`,
+    `curve_group`); other KPIs leave those keys out."""
+    data = cast(dict[str, Any], _plain(asdict(explanation)))
+    if data["deductions"] is None:
+        del data["deductions"]
+    for kpi in data["kpis"]:
+        if kpi["by"] is None:
+            for key in GROUP_KEYS:
+                del kpi[key]
+    return data
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, Fraction)):
         return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -20,7 +20,7 @@ from cspay.engine.curves import exact_score, value_for_score
 from cspay.engine.period import paid_only
 from cspay.engine.rounding import exponent
 from cspay.engine.types import AgentRow, KpiResult, Payslip
-from cspay.policy.model import BandScore, Kpi, KpiSubject
+from cspay.policy.model import BandScore, KpiSubject, Score
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,15 @@ class Pricing:
 
     def payslip(self, row: AgentRow) -> Payslip:
         engine = self.engine
-        slip = paid_only(engine.payslip(row), engine.policy)
+        book = engine.teams
+        if book is not None and book.rule.score != "team_metrics":
+            engine.teams = book.replaced(row)  # the agent's teams counted with the row as it is priced
+            try:
+                slip = paid_only(engine.payslip(row), engine.policy)
+            finally:
+                engine.teams = book
+        else:
+            slip = paid_only(engine.payslip(row), engine.policy)
         if self.budget_factor is not None and self.budget_factor < 1:
             slip = at_factor(engine, slip, self.budget_factor)
         return slip
@@ -121,16 +129,20 @@ def what_moves(pricing: Pricing, row: AgentRow) -> Moves:
     """The next grade, each KPI's levers and each fired gate's lever, all priced by the engine against
     the row as it is."""
     engine, slip = pricing.engine, pricing.payslip(row)
-    next_grade = _next_grade(engine, slip.score)
-    levers = tuple(_kpi_lever(pricing, row, slip, result, next_grade) for result in slip.kpis)
+    next_grade = _next_grade(engine, slip.role, slip.score)
     gates = tuple(_gate_lever(pricing, row, slip, hit.index) for hit in slip.gates)
+    if engine.policy.roles[slip.role].paid_on != "own":
+        return Moves(next_grade, (), gates)  # a leader's score is the team's: no own KPI moves it
+    levers = tuple(_kpi_lever(pricing, row, slip, result, next_grade) for result in slip.kpis)
     return Moves(next_grade, levers, gates)
 
 
 class MovesMemo:
     """What moves the bonus, worked out once per distinct row as a run prices it: agents whose role,
-    currency and every value (as written: 92.5 and 92.50 show differently) are alike have the same moves.
-    Holds at most `limit` rows, the oldest forgotten first, so memory stays flat on any run."""
+    currency, team, groups, parts of the period and every value (as written: 92.5 and 92.50 show
+    differently) are alike have the same moves. Under team results an agent's own values count in the
+    team's score, so there each agent is its own row. Holds at most `limit` rows, the oldest forgotten
+    first, so memory stays flat on any run."""
 
     def __init__(self, limit: int = 512) -> None:
         self.limit = limit
@@ -142,6 +154,10 @@ class MovesMemo:
             pricing.budget_factor,
             row.role,
             row.currency,
+            row.team,
+            row.parts,
+            row.agent_id if pricing.engine.teams is not None else None,
+            *sorted(row.groups.items()),
             *((code, None if value is None else str(value)) for code, value in row.kpis.items()),
             *((column, str(value)) for column, value in row.numbers.items()),
         )
@@ -153,10 +169,11 @@ class MovesMemo:
         return found
 
 
-def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
+def _next_grade(engine: Engine, role: str, score: Decimal | None) -> NextGrade | None:
+    """The grade above the score's, by the role's grades (a leader's own, else the policy's)."""
     if score is None:
         return None
-    above = [grade for grade in engine.grades if grade.min_score > score]
+    above = [grade for grade in engine.policy.grades_high_to_low(role) if grade.min_score > score]
     if not above:
         return None
     grade = above[-1]  # grades are high to low: the last one above is the next one up
@@ -166,7 +183,7 @@ def _next_grade(engine: Engine, score: Decimal | None) -> NextGrade | None:
 def outcome(pricing: Pricing, row: AgentRow, slip: Payslip) -> Outcome:
     """The payslip of a changed row, against the row's payslip as it is."""
     changed = pricing.payslip(row)
-    return Outcome(changed.score, changed.grade, changed.amount("bonus"), changed.gross, changed.gross - slip.gross)
+    return Outcome(changed.score, changed.grade, changed.bonus, changed.gross, changed.gross - slip.gross)
 
 
 def with_kpi(row: AgentRow, code: str, value: Decimal) -> AgentRow:
@@ -179,20 +196,21 @@ def _kpi_lever(
 ) -> KpiLever:
     engine = pricing.engine
     kpi = engine.policy.kpis[result.code]
+    curve = kpi.curve(result.curve_group)  # the agent's group's curve, for a KPI by group
     lever = KpiLever(result.code, result.label, kpi.unit, result.value, None, None, None, None)
     if result.value is None:
         return replace(lever, note="no_value")
     if result.left_out is not None:
         return replace(lever, note="left_out")
-    point = _next_point(kpi, result.value)
+    point = _next_point(curve, result.value)
     step = None if point is None else _step(pricing, row, slip, result.code, point[0], point[1], point[1])
     note = "at_best" if point is None else ("out_of_range" if step is None else None)
     lever = replace(lever, next_point=step, note=note)
     if next_grade is None:
         return lever
     needed = _needed_score(engine, slip, result.code, next_grade)
-    exact = None if needed is None else value_for_score(kpi, Fraction(result.value), needed)
-    grade_step = None if exact is None else _grade_step(pricing, row, slip, result.code, exact, next_grade)
+    exact = None if needed is None else value_for_score(curve, Fraction(result.value), needed)
+    grade_step = None if exact is None else _grade_step(pricing, row, slip, result, exact, next_grade)
     return replace(lever, next_grade=grade_step, grade_note=None if grade_step else "unreachable")
 
 
@@ -204,7 +222,7 @@ def _needed_score(engine: Engine, slip: Payslip, code: str, next_grade: NextGrad
         return None
     others = sum(
         (
-            Fraction(k.weight) * exact_score(engine.policy.kpis[k.code], Fraction(_valued(k)))
+            Fraction(k.weight) * exact_score(engine.policy.kpis[k.code].curve(k.curve_group), Fraction(_valued(k)))
             for k in counted
             if k.code != code
         ),
@@ -214,9 +232,8 @@ def _needed_score(engine: Engine, slip: Payslip, code: str, next_grade: NextGrad
     return (Fraction(next_grade.min_score) * total_weight - others) / weight
 
 
-def _next_point(kpi: Kpi, value: Decimal) -> tuple[str, Decimal] | None:
+def _next_point(score: Score, value: Decimal) -> tuple[str, Decimal] | None:
     """The next of threshold / target / stretch (or the next band's start) in the better direction."""
-    score = kpi.score
     if isinstance(score, BandScore):
         ahead = [band.from_ for band in score.bands if band.from_ > value]
         return ("band", ahead[0]) if ahead else None
@@ -248,23 +265,23 @@ def _step(
 
 
 def _grade_step(
-    pricing: Pricing, row: AgentRow, slip: Payslip, code: str, exact: Fraction, next_grade: NextGrade
+    pricing: Pricing, row: AgentRow, slip: Payslip, result: KpiResult, exact: Fraction, next_grade: NextGrade
 ) -> Step | None:
     """The exact value rounded to a readable step in the better direction, then checked by the engine.
 
     The engine adds up scores in 28-digit Decimals; should that land a hair below the grade, one
     step more is tried, so the value shown is one that really reaches the grade.
     """
-    kpi = pricing.engine.policy.kpis[code]
-    quantum = _quantum(kpi)
-    value = _round_better(kpi, exact, quantum)
+    curve = pricing.engine.policy.kpis[result.code].curve(result.curve_group)
+    quantum = _quantum(curve)
+    value = _round_better(curve, exact, quantum)
     exact_decimal = Decimal(exact.numerator) / Decimal(exact.denominator)
     step = None
     for _ in range(2):
-        step = _step(pricing, row, slip, code, "grade", None, value, next_grade.grade, exact_decimal)
+        step = _step(pricing, row, slip, result.code, "grade", None, value, next_grade.grade, exact_decimal)
         if step is None or step.reached:
             return step
-        value = tidy(value + (quantum if kpi.score.higher_is_better else -quantum))
+        value = tidy(value + (quantum if curve.higher_is_better else -quantum))
     return step
 
 
@@ -306,9 +323,8 @@ def _at_least_grade(engine: Engine, score: Decimal | None, grade: str) -> bool:
     return score is not None and score >= wanted
 
 
-def _quantum(kpi: Kpi) -> Decimal:
-    """Two decimal places finer than the policy writes the KPI's curve points (0.01 for 80/90/96)."""
-    score = kpi.score
+def _quantum(score: Score) -> Decimal:
+    """Two decimal places finer than the policy writes the curve's points (0.01 for 80/90/96)."""
     points = (
         [band.from_ for band in score.bands]
         if isinstance(score, BandScore)
@@ -318,9 +334,9 @@ def _quantum(kpi: Kpi) -> Decimal:
     return Decimal(1).scaleb(places)
 
 
-def _round_better(kpi: Kpi, value: Fraction, quantum: Decimal) -> Decimal:
+def _round_better(score: Score, value: Fraction, quantum: Decimal) -> Decimal:
     steps = value / Fraction(quantum)
-    units = math.ceil(steps) if kpi.score.higher_is_better else math.floor(steps)
+    units = math.ceil(steps) if score.higher_is_better else math.floor(steps)
     return tidy(units * quantum)
 
 

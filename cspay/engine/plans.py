@@ -7,13 +7,13 @@ from 92.50 prints differently from one from 92.5), it is reused only for input w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from cspay.engine.curves import position_text, scorer_of
 from cspay.engine.rules import adjustment_amount
 from cspay.engine.types import GateHit, KpiResult, Line
-from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi
+from cspay.policy.model import GATE_TESTS, Adjustment, Gate, Kpi, Score
 
 MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed each time
 # KPI values scored and remembered per KPI: a score with its results weighs about a kilobyte, and where
@@ -22,27 +22,75 @@ SCORED_LIMIT = 4096
 
 
 class Scored:
-    """One KPI value's place on its curve, shared by every agent who has that value."""
+    """One KPI value's place on one of its curves, shared by every agent who has that value on that curve."""
 
-    __slots__ = ("points", "position", "results", "value", "weighted")
+    __slots__ = ("curve_group", "points", "position", "results", "value", "weighted")
 
-    def __init__(self, value: Decimal, points: Decimal, code: str, band_from: Decimal | None, weight: Decimal) -> None:
+    def __init__(
+        self,
+        value: Decimal,
+        points: Decimal,
+        code: str,
+        band_from: Decimal | None,
+        weight: Decimal,
+        curve_group: str | None = None,
+    ) -> None:
         self.value, self.points, self.position = value, points, position_text(code, band_from)
         self.weighted = weight * points
+        self.curve_group = curve_group
         self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
 
 
+class Curve:
+    """One curve of a KPI compiled (its own score, or a group's): the scorer and the values it scored."""
+
+    __slots__ = ("group", "limit", "memo", "no_value", "scorer", "weight")
+
+    def __init__(self, plan: KpiPlan, group: str | None, score: Score, limit: int) -> None:
+        self.group, self.weight, self.scorer = group, plan.weight, scorer_of(score)
+        self.memo: dict[Decimal, Scored] = {}
+        self.limit = limit  # values remembered at most
+        self.no_value = KpiResult(
+            plan.code,
+            plan.label,
+            None,
+            None,
+            plan.weight,
+            None,
+            "no value",
+            "no value (the KPI allows a missing value)",
+            None,
+            plan.by,
+            group,
+        )
+
+    def scored(self, value: Decimal | None) -> Scored | KpiResult:
+        """The value's score on this curve (reused only for a value written alike), or the KPI without a value."""
+        if value is None:
+            return self.no_value
+        entry = self.memo.get(value)
+        if entry is not None and (entry.value is value or str(entry.value) == str(value)):
+            return entry
+        entry = Scored(value, *self.scorer(value), self.weight, self.group)
+        if len(self.memo) < self.limit:
+            self.memo.setdefault(value, entry)
+        return entry
+
+
 class KpiPlan:
-    """One KPI compiled: scorer, weight, min_volume rule, and the values already scored."""
+    """One KPI compiled: its curves (its own score, and with `by` each group's), weight, min_volume rule,
+    and the values already scored."""
 
     __slots__ = (
         "bit",
+        "by",
         "code",
+        "curve_of_text",
+        "curves",
+        "kpi",
         "label",
-        "memo",
-        "no_value",
+        "own",
         "points",
-        "scorer",
         "volume_column",
         "volume_min",
         "weight",
@@ -50,28 +98,34 @@ class KpiPlan:
 
     def __init__(self, code: str, kpi: Kpi, bit: int) -> None:
         self.code, self.label, self.weight, self.bit = code, kpi.label or code, kpi.weight, bit
-        self.scorer = scorer_of(kpi.score)
-        scorer = self.scorer
-        self.points: Callable[[Decimal], Decimal] = lambda value: scorer(value)[0]  # the score alone, as Scored has it
+        self.kpi, self.by = kpi, kpi.by
         volume = kpi.min_volume
         self.volume_column = volume.column if volume else None
         self.volume_min = volume.at_least if volume else None
-        self.memo: dict[Decimal, Scored] = {}
-        self.no_value = KpiResult(
-            code, self.label, None, None, kpi.weight, None, "no value", "no value (the KPI allows a missing value)"
-        )
+        # The KPI's curves share one table's room: a policy by group remembers no more than one without.
+        limit = SCORED_LIMIT // len(kpi.curves())
+        self.curves = {group: Curve(self, group, score, limit) for group, score in kpi.curves()}
+        self.own = self.curves[None]
+        scorer = self.own.scorer
+        self.points: Callable[[Decimal], Decimal] = lambda value: scorer(value)[0]  # on its own curve, as Scored
+        self.curve_of_text: dict[str, Curve] = {}  # a `by` cell's text -> the curve it picks
+
+    def curve(self, groups: Mapping[str, str]) -> Curve:
+        """The curve of an agent row's group (its `by` column's text; a row without it is an empty cell)."""
+        return self.own if self.by is None else self.curve_of(groups.get(self.by, ""))
+
+    def curve_of(self, text: str) -> Curve:
+        """The curve a `by` cell's text (stripped) picks, by the policy's rule (Kpi.curve_group)."""
+        curve = self.curve_of_text.get(text)
+        if curve is None:
+            curve = self.curves[self.kpi.curve_group(text)]
+            if len(self.curve_of_text) < MEMO_LIMIT:
+                self.curve_of_text[text] = curve
+        return curve
 
     def scored(self, value: Decimal | None) -> Scored | KpiResult:
-        """The value's score (reused only for a value written alike), or the KPI without a value."""
-        if value is None:
-            return self.no_value
-        entry = self.memo.get(value)
-        if entry is not None and (entry.value is value or str(entry.value) == str(value)):
-            return entry
-        entry = Scored(value, *self.scorer(value), self.weight)
-        if len(self.memo) < SCORED_LIMIT:
-            self.memo.setdefault(value, entry)
-        return entry
+        """The value's score on the KPI's own curve, or the KPI without a value."""
+        return self.own.scored(value)
 
     def result(
         self, item: Scored | KpiResult, mask: int, total_weight: Decimal, numbers: dict[str, Decimal]
@@ -80,17 +134,38 @@ class KpiPlan:
         if item.__class__ is not Scored:
             return item  # type: ignore[return-value]
         entry: Scored = item
+        by, group = self.by, entry.curve_group
         if not mask & self.bit:
             volume = numbers[self.volume_column]  # type: ignore[index]
             reason = f"{self.volume_column} {volume} is below the minimum {self.volume_min}"
             return KpiResult(
-                self.code, self.label, entry.value, entry.points, self.weight, None, entry.position, reason, volume
+                self.code,
+                self.label,
+                entry.value,
+                entry.points,
+                self.weight,
+                None,
+                entry.position,
+                reason,
+                volume,
+                by,
+                group,
             )
         result = entry.results.get(mask)
         if result is None:
             contribution = entry.weighted / total_weight if total_weight else None
             result = KpiResult(
-                self.code, self.label, entry.value, entry.points, self.weight, contribution, entry.position
+                self.code,
+                self.label,
+                entry.value,
+                entry.points,
+                self.weight,
+                contribution,
+                entry.position,
+                None,
+                None,
+                by,
+                group,
             )
             entry.results[mask] = result
         return result

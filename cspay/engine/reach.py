@@ -34,20 +34,24 @@ def breakpoints(score: Score) -> list[Decimal]:
 
 
 def reachable_scores(kpi: Kpi) -> list[Decimal]:
-    """The KPI's score at every breakpoint and range end a cell can hold: its extremes are among them."""
+    """The KPI's score at every breakpoint and range end a cell can hold, on each of its curves (a KPI by
+    group has one per group): its extremes are among them."""
     low, high = UNIT_RANGES[kpi.unit]
-    values = [v for v in [*breakpoints(kpi.score), low, high] if v is not None and in_range(kpi.unit, v)]
-    score = scorer(kpi.score)
-    return [score(value) for value in values] or [ZERO]
+    found = []
+    for _, curve in kpi.curves():
+        values = [v for v in [*breakpoints(curve), low, high] if v is not None and in_range(kpi.unit, v)]
+        score = scorer(curve)
+        found += [score(value) for value in values]
+    return found or [ZERO]
 
 
-def can_fall_short(kpi: Kpi) -> bool:
-    """Whether a cell can hold a value worse than the KPI's linear threshold (where the score is 0)."""
-    low, high = UNIT_RANGES[kpi.unit]
-    if isinstance(kpi.score, BandScore):
+def can_fall_short(unit: str, score: Score) -> bool:
+    """Whether a cell of the unit can hold a value worse than a linear curve's threshold (where it scores 0)."""
+    low, high = UNIT_RANGES[unit]
+    if isinstance(score, BandScore):
         return True  # below the first band scores 0, and a cell can hold any such value
-    threshold = kpi.score.threshold
-    if kpi.score.higher_is_better:
+    threshold = score.threshold
+    if score.higher_is_better:
         return low is None or low < threshold
     return high is None or high > threshold
 
@@ -137,12 +141,17 @@ def grade_steps(policy: Policy, top: Decimal) -> list[tuple[int, int, Decimal]]:
 def gate_drop(policy: Policy, gate: Gate) -> Decimal:
     """The largest bonus a gate can take away when its metric crosses the limit.
 
-    A gate acts before the cap, so the drop is largest for the highest bonus the cap still lets through.
+    A gate acts before the cap, so the drop is largest for the highest bonus the cap still lets through;
+    a gate on a KPI by group is weighed on each group's curve, and the largest drop counts.
     """
-    fixed = {}
+    fixed: list[dict[str, Decimal]] = [{}]
     if gate.kpi is not None:
-        fixed[gate.kpi] = scorer(policy.kpis[gate.kpi].score)(gate.condition.limit)
-    top = highest_score(policy, fixed)
+        curves = policy.kpis[gate.kpi].curves()
+        fixed = [{gate.kpi: scorer(curve)(gate.condition.limit)} for _, curve in curves]
+    return max(_drop(policy, gate, highest_score(policy, pinned)) for pinned in fixed)
+
+
+def _drop(policy: Policy, gate: Gate, top: Decimal) -> Decimal:
     if policy.bonus.basis == "score":
         bonuses = [top] + ([policy.bonus.cap] if policy.bonus.cap is not None and policy.bonus.cap < top else [])
     else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cspay.engine.rounding import round_to
-from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL
+from cspay.engine.types import BASE_PAY_LABEL, BONUS_LABEL, FLOOR_LABEL, TEAM_BONUS_LABEL
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
 from cspay.policy.model import Adjustment, Policy
 
@@ -110,6 +110,8 @@ def line_codes(policy: Policy) -> list[tuple[str, str]]:
     allowances = dict.fromkeys(name for role in policy.roles.values() for name in role.allowances)
     codes += [(f"allowance.{name}", name) for name in allowances]
     codes.append(("bonus", BONUS_LABEL))
+    if any(role.team_share for role in policy.roles.values()):
+        codes.append(("bonus.team", TEAM_BONUS_LABEL))
     codes += [(f"adjustment.{name}", a.label or name) for name, a in policy.adjustments.items()]
     if policy.floor is not None:
         codes.append(("floor", policy.floor.label or FLOOR_LABEL))

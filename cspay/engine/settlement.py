@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cspay.engine.rounding import round_to
-from cspay.engine.types import Line, Payslip
+from cspay.engine.types import Line, Payslip, is_bonus
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
 
 if TYPE_CHECKING:  # the ledger's reads use this module's types without loading the policy's models
@@ -95,7 +95,11 @@ def differences_in(paid: Mapping[str, Mapping[str, list[Line]]], corrected: Iter
 
 
 def _by_code(lines: list[Line]) -> dict[str, tuple[str, Decimal]]:
-    return {line.code: (line.label, line.amount) for line in lines}
+    """Each code's label and amount; a payslip paid in parts has a line per part, added up."""
+    found: dict[str, tuple[str, Decimal]] = {}
+    for line in lines:
+        found[line.code] = (line.label, found.get(line.code, (line.label, ZERO))[1] + line.amount)
+    return found
 
 
 def add_corrections(payslips: list[Payslip], pending: list[Pending]) -> list[Pending]:
@@ -152,16 +156,21 @@ def add_one_offs(policy: Policy, payslips: list[Payslip], items: list[OneOffPay]
 
 
 def add_true_ups(payslips: list[Payslip], paid: dict[str, Decimal], claw_back: bool) -> None:
-    """Replace each bonus line by the period's bonus less what its months already paid.
+    """Replace each payslip's bonus lines (each part's, and a team part) by one true-up line: the period's
+    bonus less what its months already paid.
 
     Without claw_back an agent who was paid more than the period earns keeps it: the line is 0, not negative.
     """
     for slip in payslips:
-        earned = slip.amount("bonus")
+        earned = slip.bonus  # every bonus line: each part's, and a team part
         due = earned - paid.get(slip.agent_id, ZERO)
         if due < 0 and not claw_back:
             due = ZERO.quantize(earned)  # 0.00, in the places of the bonus
-        slip.lines = [Line(TRUE_UP_CODE, TRUE_UP_LABEL, due) if line.code == "bonus" else line for line in slip.lines]
+        first = next((i for i, line in enumerate(slip.lines) if is_bonus(line.code)), None)
+        if first is None:
+            continue
+        kept = [line for line in slip.lines if not is_bonus(line.code)]
+        slip.lines = [*kept[:first], Line(TRUE_UP_CODE, TRUE_UP_LABEL, due), *kept[first:]]
 
 
 def per_agent(code: str) -> bool:

@@ -4,7 +4,9 @@ Each cell is looked up in the tables of texts the row parser has already read we
 score the engine gave that text), a whole column at a time. A text met for the first time is read and
 scored with the batch: while the tables have room it is kept for the rows after it; once they are full
 (a bound on memory, on files whose values rarely repeat), the batch's column is read and scored on its own,
-a column of plain numbers at once, and the batch stays columnar. A batch comes back only when every row is
+a column of plain numbers at once, and the batch stays columnar. A KPI with targets by group (`by`) is
+scored on the curve each row's group picks, a value at a time (each curve remembers the values it scored).
+A batch comes back only when every row is
 plain -- each cell read well, an id that needs no care, a known role -- so it pays exactly as
 RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
 """
@@ -20,13 +22,14 @@ from typing import Any, cast
 from cspay.cells import CellError, id_key, plain_column
 from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
-from cspay.engine.plans import KpiPlan, Scored
+from cspay.engine.plans import Curve, KpiPlan, Scored
 from cspay.engine.types import KpiResult
 from cspay.inputs.rows import TOTAL_MARKERS, RowParser
 from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
 
-# Per KPI, in policy order: its cell's index, how the cell is read, its plan, and texts scored so far.
-KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult]]
+# Per KPI, in policy order: its cell's index, how the cell is read, its plan, texts scored so far (on its own
+# curve), and for a KPI by group the index of its `by` cell.
+KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult], int | None]
 Column = Sequence[str]
 # Per KPI: each row's weighted score; by KPI index, the values a gate reads; per KPI, each row's scored value
 # (when kept).
@@ -49,9 +52,12 @@ class ColumnReader:
     def __init__(self, parser: RowParser, engine: Engine) -> None:
         self.parser = parser
         plans = {plan.code: plan for plan in engine.kpi_plans}
-        self.kpi_cells: list[KpiCell] = [
-            (index, column, plans[column.kpi], {}) for index, column in parser.columns if column.kpi
-        ]
+        groups = dict(parser.group_cells)
+        self.kpi_cells: list[KpiCell] = []
+        for index, column in parser.columns:
+            if column.kpi:
+                plan = plans[column.kpi]
+                self.kpi_cells.append((index, column, plan, {}, None if plan.by is None else groups[plan.by]))
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
         # The KPIs a gate reads: their values travel with the batch.
         self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
@@ -93,8 +99,18 @@ class ColumnReader:
         scored values; None when a cell is bad or has no value (row by row, the one at fault is named or
         left out)."""
         weighted, values, kept = [], {}, []
-        for kpi_index, (index, column, plan, texts) in enumerate(self.kpi_cells):
+        for kpi_index, (index, column, plan, texts, at) in enumerate(self.kpi_cells):
             cells = columns[index]
+            if at is not None:
+                grouped = _by_group(cells, columns[at], column, plan)
+                if grouped is None:
+                    return None
+                weighted.append(grouped[0])
+                if kpi_index in self.gated:
+                    values[kpi_index] = grouped[1]
+                if self.keep_scored:
+                    kept.append(grouped[2])
+                continue
             try:
                 entries = list(map(texts.__getitem__, cells))
             except KeyError:
@@ -174,10 +190,23 @@ class ColumnReader:
 
     def remember(self, cells: list[str]) -> None:
         """After a row paid the general way: score its KPI texts that read well, for the rows after it."""
-        for index, column, plan, texts in self.kpi_cells:
+        for index, column, plan, texts, at in self.kpi_cells:
             value = column.cache.get(cells[index], _MISSING)
-            if value is not _MISSING:  # read well (the reader keeps only good texts, and not too many)
+            if value is not _MISSING and at is None:  # read well (the reader keeps only good texts, and not too many)
                 texts[cells[index]] = plan.scored(value)
+
+
+def _by_group(
+    cells: Column, groups: Column, column: Any, plan: KpiPlan
+) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult]] | None:
+    """A KPI by group: each value scored on the curve its row's `by` cell picks (weighted scores, values and
+    the scored entries); None when a cell is bad or has no value."""
+    found = _values(cells, column.unit, column.value)
+    if found is None or None in found:
+        return None
+    values = cast(list[Decimal], found)
+    entries = list(map(Curve.scored, map(plan.curve_of, map(str.strip, groups)), values))
+    return list(map(_WEIGHTED, entries)), values, entries
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:

@@ -1,20 +1,23 @@
-"""How a quarter's or year's months combine into one row per agent.
+"""How a quarter's or year's months combine into one row per agent, and how an agent's period splits into
+parts (cspay.engine.spans) when their role or team changes within it.
 
 Each KPI combines by its `aggregate` over the months it has a value in; volumes (min_volume and
 weight columns), adjustment units and worked days add up; a gate's column combines by the gate's
-`combine`, the mean when not given. Identity, role and the group columns (shift, site …) come from the
-agent's last month.
+`combine`, the mean when not given. Identity and the group columns (shift, site …) come from the
+agent's last month; each month's role (and team, under a policy that pays on teams) makes the parts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from cspay.cells import id_key
-from cspay.engine.types import AgentRow
+from cspay.engine.spans import Change, Spans, split
+from cspay.engine.types import AgentRow, Part
 from cspay.errors import MetricsError, Problems
 from cspay.i18n import Note
 from cspay.periods import Period
@@ -67,8 +70,15 @@ def kpi_value(code: str, kpi: Kpi, rows: list[AgentRow]) -> Decimal | None:
     return sum((value * weight for value, weight in zip(values, weights, strict=True)), ZERO) / total
 
 
-def combine(policy: Policy, months: list[Month]) -> tuple[list[AgentRow], list[Note]]:
-    """One row per agent over the months they appear in, agents in order of first appearance."""
+def combine(
+    policy: Policy,
+    months: list[Month],
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Spans | None = None,
+) -> tuple[list[AgentRow], list[Note]]:
+    """One row per agent over the months they appear in, agents in order of first appearance, each paid in
+    parts when their role (or team) changed, by the months, the `changes` within them and the `spans` of
+    the policy's role amounts."""
     present: dict[str, list[tuple[Month, AgentRow]]] = {}
     problems = Problems()
     for month in months:
@@ -83,16 +93,26 @@ def combine(policy: Policy, months: list[Month]) -> tuple[list[AgentRow], list[N
             entries.append((month, row))
     problems.raise_if_any(MetricsError)
     rules = column_rules(policy)
-    rows = [_combined_row(policy, rules, [row for _, row in entries]) for entries in present.values()]
-    notes = [note for entries in present.values() if (note := _role_note(entries))]
+    by_agent = by_id(changes or {})
+    rows = [_combined_row(policy, rules, entries, by_agent, spans) for entries in present.values()]
+    notes = [note for entries, row in zip(present.values(), rows, strict=True) if (note := _role_note(entries, row))]
     notes += [note for entries in present.values() if (note := _currency_note(entries))]
     return rows, notes
 
 
-def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -> AgentRow:
+def _combined_row(
+    policy: Policy,
+    rules: dict[str, str],
+    entries: list[tuple[Month, AgentRow]],
+    changes: Mapping[str, Sequence[Change]],
+    spans: Spans | None,
+) -> AgentRow:
+    rows = [row for _, row in entries]
     last = rows[-1]  # identity, role and row number from the agent's last month
     kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
     numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
+    held = [held_in(policy, row, month.month, last.team) for month, row in entries]
+    parts = split(held, _kept(policy, changes.get(id_key(last.agent_id), ())), spans)
     return AgentRow(
         last.line,
         last.agent_id,
@@ -105,15 +125,62 @@ def _combined_row(policy: Policy, rules: dict[str, str], rows: list[AgentRow]) -
         last.period,
         last.groups,
         last.currency,
+        parts,
     )
 
 
-def _role_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
+def held_in(policy: Policy, row: AgentRow, month: Period | None, last_team: str) -> Part:
+    """The role and team a row says the agent held over a month (its days, when known): where a period's
+    parts start from. The team counts only under a policy that pays on teams (else: the last month's)."""
+    first, last = (month.first, month.last) if month is not None else (None, None)
+    return Part(row.role, row.team if policy.pays_teams else last_team, Fraction(1), first, last)
+
+
+def split_month(
+    rows: Iterable[AgentRow],
+    policy: Policy,
+    month: Period,
+    changes: Mapping[str, Sequence[Change]],
+    spans: Spans | None,
+) -> Iterator[AgentRow]:
+    """A month's rows as they stream, each paid in parts when a change or the policy's role amounts split it."""
+    plain: dict[tuple[str, str], tuple[Part, ...]] = {}  # without changes, a row's parts follow its role and team
+    by_agent = by_id(changes)
+    for row in rows:
+        found = by_agent.get(id_key(row.agent_id), ()) if by_agent else ()
+        if found:
+            row.parts = split([held_in(policy, row, month, row.team)], _kept(policy, found), spans)
+        elif spans is not None and len(spans) > 1:
+            parts = plain.get((row.role, row.team))
+            if parts is None:
+                parts = plain[(row.role, row.team)] = split([held_in(policy, row, month, row.team)], (), spans)
+            row.parts = parts
+        yield row
+
+
+def by_id(changes: Mapping[str, Sequence[Change]]) -> dict[str, Sequence[Change]]:
+    """The changes by what a person reads each agent's id as (cspay.cells.id_key), as rows are matched."""
+    return {id_key(agent): found for agent, found in changes.items()}
+
+
+def _kept(policy: Policy, changes: Sequence[Change]) -> Sequence[Change]:
+    """The changes that move pay: a change of team only does under a policy that pays on teams."""
+    if policy.pays_teams:
+        return changes
+    return [replace(change, team="") for change in changes if change.role]
+
+
+def _role_note(entries: list[tuple[Month, AgentRow]], row: AgentRow) -> Note | None:
+    """Which role the agent held each month, and the part of the period each role is paid for."""
     roles = [row.role for _, row in entries]
     if len(set(roles)) == 1:
         return None
     shown = [f"{month.month.label if month.month else Path(month.path).name}: {row.role}" for month, row in entries]
-    return Note("note.role_changed", {"agent": entries[-1][1].agent_id, "roles": ", ".join(shown), "role": roles[-1]})
+    shares: dict[str, Fraction] = {}
+    for part in row.parts:
+        shares[part.role] = shares.get(part.role, Fraction(0)) + part.share
+    paid = ", ".join(f"{role} {share}" for role, share in shares.items())
+    return Note("note.role_changed", {"agent": row.agent_id, "roles": ", ".join(shown), "shares": paid})
 
 
 def _currency_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:

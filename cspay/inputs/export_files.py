@@ -22,6 +22,7 @@ from typing import IO
 
 from cspay.encodings import GUESSED_GB18030, SNIFF_BYTES, detect_encoding, gb18030_doubt, text_encoding
 from cspay.errors import MetricsError, Problems
+from cspay.inputs.files import check_regular
 from cspay.inputs.metrics import detect_delimiter
 
 BLOCK = 1 << 22
@@ -48,6 +49,7 @@ class ExportFile:
 def open_export_file(path: str | Path, encoding: str | None = None, delimiter: str | None = None) -> ExportFile:
     """The file's kind and header; for a CSV its encoding (detected unless given) and delimiter."""
     path = Path(path)
+    check_regular("export", path)
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)

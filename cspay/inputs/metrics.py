@@ -10,6 +10,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import cast
@@ -26,6 +27,7 @@ __all__ = [
     "CACHE_LIMIT",
     "TOTAL_MARKERS",
     "AgentRow",
+    "Extra",
     "MetricsReader",
     "RowParser",
     "detect_delimiter",
@@ -54,13 +56,32 @@ def detect_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+@dataclass(frozen=True)
+class Extra:
+    """Columns another file adds to each row of a metrics file, by agent id: a roster's."""
+
+    source: str
+    header: list[str]
+    cells: dict[str, list[str]]  # agent id, as compared (cspay.cells.id_key) -> the cells under `header`
+
+
 class MetricsReader:
-    """Streams AgentRows from a metrics CSV; raises MetricsError listing every problem at the end."""
+    """Streams AgentRows from a metrics CSV; raises MetricsError listing every problem at the end.
+
+    With `extra`, each row gets the columns of that file the metrics file lacks, found by agent id.
+    """
 
     def __init__(
-        self, path: str | Path, policy: Policy, *, encoding: str | None = None, delimiter: str | None = None
+        self,
+        path: str | Path,
+        policy: Policy,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        extra: Extra | None = None,
     ) -> None:
         self.path = str(path)
+        self.extra = extra
         self._errors_before = _DECODE_ERRORS[0]
         self._unreadable: dict[int, str] = {}  # line -> why, for rows `batches` gave without cells
         self._file = self._open(Path(path), encoding)
@@ -79,6 +100,11 @@ class MetricsReader:
                 raise MetricsError(self._doubtful(1, doubt))
             self.delimiter = delimiter or detect_delimiter(first)
             self.header = next(csv.reader([first], delimiter=self.delimiter), [])
+            self._width, self._added, self._id_at = len(self.header), [], None
+            if extra is not None:
+                self._added = [i for i, name in enumerate(extra.header) if not find_header(self.header, name)]
+                self._id_at = next(iter(find_header(self.header, policy.agents.id)), None)
+                self.header = [*self.header, *(extra.header[i] for i in self._added)]
             # Rows that can be read a second time are remembered by hash, and repeats confirmed by reading
             # again; a pipe or a device can be read only once, so its ids are kept whole.
             ids = HashedIds(self.expected_rows) if self.regular else ExactIds()
@@ -230,9 +256,32 @@ class MetricsReader:
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header with its line number (for RowParser.parse); closes the file at the end."""
         try:
-            yield from self._records(self._file, self.parser.problems)
+            records = self._records(self._file, self.parser.problems)
+            yield from records if self.extra is None else self._joined(records, self.extra)
         finally:
             self._file.close()
+
+    def _joined(self, records: Iterator[tuple[int, list[str]]], extra: Extra) -> Iterator[tuple[int, list[str]]]:
+        """Each row with the extra file's cells for its agent; an agent the extra file lacks is reported."""
+        problems, width = self.parser.problems, self._width
+        for line, cells in records:
+            if not any(cell.strip() for cell in cells) or self._id_at is None:
+                yield line, cells
+                continue
+            if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                cells = cells[:width]
+            if len(cells) != width:
+                problems.add(f"{self.path}: row {line}: has {len(cells)} cells, expected {width} like the header")
+                continue
+            agent = cells[self._id_at].strip()
+            found = extra.cells.get(id_key(agent)) if agent else [""] * len(extra.header)  # the row's own problem
+            if found is None:
+                problems.add(
+                    f'{extra.source}: no line for agent "{agent}", who is on row {line} of {self.path}; '
+                    f"add one so their pay can be computed"
+                )
+                continue
+            yield line, [*cells, *(found[i] if i < len(found) else "" for i in self._added)]
 
     def batches(self, size: int) -> Iterator[tuple[int, list[list[str]]] | tuple[None, list[Numbered]]]:
         """The rows in batches, for paying them column by column: (first line, rows) when the rows lie on

@@ -3,15 +3,16 @@ checked and combined (cspay.inputs.combine) into one row per agent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 from cspay.engine.period import period_policy
+from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems, UsageProblem
 from cspay.i18n import Note
-from cspay.inputs.combine import Month, combine
+from cspay.inputs.combine import Month, combine, split_month
 from cspay.inputs.files import InputFile, input_file
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.source import Source
@@ -149,21 +150,33 @@ def open_period(
     files: list[Path],
     period: Period | None = None,
     *,
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Source:
-    """A month's rows as they stream, or a quarter's or year's months read, checked and combined."""
+    """A month's rows as they stream, or a quarter's or year's months read, checked and combined; each
+    agent's period split into parts by `changes` and the `spans` of the policy's role amounts."""
     provenance = [input_file("metrics", path) for path in files]
     column = policy.agents.period
     if policy.period == "month":
         rows: Iterable[AgentRow] = MetricsReader(files[0], policy, encoding=encoding, delimiter=delimiter)
         if column is not None:
             rows = checked_rows(rows, MonthCheck(str(files[0]), column, period, Problems()))
+        if period is not None and (changes or (spans is not None and len(spans) > 1)):
+            rows = split_month(rows, policy, period, changes or {}, spans)
         return Source(policy, policy, rows, period, provenance)
     check_distinct_files(provenance)
     months = read_months(files, policy, encoding=encoding, delimiter=delimiter)
     period = place_months(months, policy, period)
-    rows, notes = combine(policy, months)
+    if (changes or (spans is not None and len(spans) > 1)) and any(month.month is None for month in months):
+        raise UsageProblem(
+            f"{policy.path}: the days of the period matter here (a changes file, or role amounts that change within "
+            f"{period.label if period else 'the period'}), so each monthly file must name its month: add the "
+            f"policy's agents.period column",
+            "METRICS",
+        )
+    rows, notes = combine(policy, months, changes, spans)
     if len(months) < MONTHS_IN[policy.period]:
         notes.insert(0, Note("note.fewer_months", {"files": len(months), "months": MONTHS_IN[policy.period]}))
     order = {month.path: index for index, month in enumerate(months)}  # the files as the months were placed

@@ -7,12 +7,14 @@ derives from it: the policy's `aggregate` and `combine` say how months combine, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cspay.engine.period import period_policy
+from cspay.engine.spans import Change, Spans
+from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, UsageProblem
-from cspay.inputs.combine import Month, combine
+from cspay.inputs.combine import Month, combine, split_month
 from cspay.inputs.derived_file import read_derived
 from cspay.inputs.exports import Derived, collector_paused, derive
 from cspay.inputs.files import InputFile, input_file
@@ -30,13 +32,16 @@ def open_export(
     period: Period | None,
     rosters: Sequence[Path],
     *,
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Spans | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
     derived: bool = False,
     engine: EngineSettings | None = None,
 ) -> Source:
     """The rows a run pays from a raw export (or, with `derived`, a file of its derived metrics made
-    elsewhere) and its roster(s) over the period: errors name the file's or the roster's row and column."""
+    elsewhere) and its roster(s) over the period: errors name the file's or the roster's row and column.
+    `changes` and `spans` split an agent's period where a role, team or policy value changed within it."""
     if policy.metrics is None:
         raise UsageProblem(
             "needs a policy with a metrics: section, which derives agent metrics from a raw export", "--roster"
@@ -52,13 +57,25 @@ def open_export(
             "--period",
         )
     files = [input_file("derived" if derived else "export", export), *(input_file("roster", path) for path in rosters)]
+    split = Split(changes or {}, spans)
     with collector_paused():
-        return _source(policy, policy.metrics, export, period, rosters, files, encoding, delimiter, derived, engine)
+        return _source(policy, policy.metrics, export, period, rosters, files, encoding, delimiter, derived, engine,
+                       split)  # fmt: skip
+
+
+class Split:
+    """Where agents' periods are split: their changes of role or team, and the policy's dated values."""
+
+    def __init__(self, changes: Mapping[str, Sequence[Change]], spans: Spans | None) -> None:
+        self.changes, self.spans = changes, spans
+
+    def __bool__(self) -> bool:
+        return bool(self.changes) or (self.spans is not None and len(self.spans) > 1)
 
 
 def _source(policy: Policy, spec: MetricsSpec, export: Path, period: Period, rosters: Sequence[Path],
             files: list[InputFile], encoding: str | None, delimiter: str | None, derived: bool,
-            engine: EngineSettings | None) -> Source:  # fmt: skip
+            engine: EngineSettings | None, split: Split) -> Source:  # fmt: skip
     """The export's (or derived file's) figures joined to the rosters month by month, as the run's source."""
     figures = _figures(spec, export, period, encoding, delimiter, derived, engine)
     months = months_of(period)
@@ -74,13 +91,16 @@ def _source(policy: Policy, spec: MetricsSpec, export: Path, period: Period, ros
             raise MetricsError(
                 f"{', '.join(found.files)}: no roster row is for {period.label}; expected the agents of the month paid"
             )
-        return Source(policy, policy, agent_rows(policy, joined[0], roster.source), period, files, notes)
+        month_rows: Iterable[AgentRow] = agent_rows(policy, joined[0], roster.source)
+        if split:
+            month_rows = split_month(month_rows, policy, period, split.changes, split.spans)
+        return Source(policy, policy, month_rows, period, files, notes)
     read = []
     for month, table in zip(joined, figures.months, strict=True):
         dated = found.months.get(table.period.label)
         rows = [] if dated is None else list(agent_rows(policy, month, dated.source))
         read.append(Month(dated.source if dated else str(export), rows, table.period))
-    combined, combine_notes = combine(policy, [month for month in read if month.rows])
+    combined, combine_notes = combine(policy, [month for month in read if month.rows], split.changes, split.spans)
     return Source(policy, period_policy(policy), combined, period, files, notes + combine_notes)
 
 

@@ -190,6 +190,13 @@ def column_readers(policy: Policy) -> dict[str, list[str]]:
         readers[adjustment.column].append(f"adjustments.{name}")
     if policy.proration:
         readers[policy.proration.column].append("proration")
+    deductions = policy.deductions
+    if deductions is not None and policy.period == "month":
+        for name, column in deductions.bases.items():
+            readers[column].append(f"deductions.bases.{name}")
+        for key in ("special_deductions", "other_deductions"):
+            if getattr(deductions, key):
+                readers[getattr(deductions, key)].append(f"deductions.{key}")
     return readers
 
 
@@ -199,6 +206,9 @@ def check_sources(policy: Policy, roster: Roster, metrics: list[str]) -> None:
     identity = {"agents.id": agents.id, "agents.role": agents.role, "agents.name": agents.name,
                 "agents.team": agents.team, "agents.currency": agents.currency}  # fmt: skip
     identity |= {f"review.by ({column})": column for column in policy.review.columns(agents)}
+    teams = policy.teams
+    identity |= {f"teams.{key}": getattr(teams, key) for key in ("site", "leads") if teams is not None}
+    identity |= {f"kpis.{code}.by": kpi.by for code, kpi in policy.kpis.items() if kpi.by is not None}
     in_roster = ", ".join(roster.header)
     problems = [
         f'{policy.path}: {key} reads column "{column}", which is not a column of {roster.source} ({in_roster})'

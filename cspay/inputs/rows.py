@@ -3,13 +3,12 @@ message for every bad cell with its row and column."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
 
-from cspay.cells import UNIT_PARSERS, CellError, clean, control_character, id_key, is_missing, parse_plain
+from cspay.cells import UNIT_PARSERS, CellError, clean, control_character, id_key, is_missing, parse_plain, text_key
 from cspay.currencies import EXAMPLES, is_currency
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems
@@ -70,6 +69,10 @@ def _number_or_zero(text: str) -> Decimal:
     return ZERO if is_missing(text) else parse_plain(text)
 
 
+def _amount_or_zero(text: str) -> Decimal:
+    return ZERO if is_missing(text) else _required_amount(text)
+
+
 def needed_columns(policy: Policy) -> list[_Column]:
     """Every metrics column the policy reads, KPI columns first, each once per use."""
     columns = [
@@ -86,18 +89,38 @@ def needed_columns(policy: Policy) -> list[_Column]:
     plain = volumes + gates
     adjustments = [a.column for a in policy.adjustments.values() if a.column not in plain]
     columns += [_Column(name, _number_or_zero) for name in dict.fromkeys(adjustments)]
-    return columns
+    return columns + _deduction_columns(policy, {column.name for column in columns})
 
 
-def _header_key(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+def _deduction_columns(policy: Policy, read: set[str]) -> list[_Column]:
+    """A monthly policy's deductions read each agent's contribution bases (required) and the month's
+    deductions from taxable income (an empty cell is none)."""
+    deductions = policy.deductions
+    if deductions is None or policy.period != "month":
+        return []
+    bases = [name for name in dict.fromkeys(deductions.bases.values()) if name not in read]
+    others = [deductions.special_deductions, deductions.other_deductions]
+    taken = [name for name in dict.fromkeys(others) if name and name not in read and name not in bases]
+    return [_Column(name, _required_amount) for name in bases] + [_Column(name, _amount_or_zero) for name in taken]
+
+
+def kpi_only_columns(policy: Policy) -> frozenset[str]:
+    """The columns only the KPIs read: their values, min_volume and weight columns (not a gate's or the
+    proration's, which apply to everyone's pay)."""
+    kpis = {kpi.column for kpi in policy.kpis.values()}
+    volumes = {kpi.min_volume.column for kpi in policy.kpis.values() if kpi.min_volume}
+    volumes |= {kpi.weight_column for kpi in policy.kpis.values() if kpi.weight_column}
+    others = {gate.column for gate in policy.gates if gate.column} | {a.column for a in policy.adjustments.values()}
+    if policy.proration is not None:
+        others.add(policy.proration.column)
+    return frozenset(kpis | (volumes - others))
 
 
 def find_header(header: list[str], wanted: str) -> list[int]:
     """Indexes of the header cells naming `wanted`, ignoring case, spacing and width: more than one means
     the file is ambiguous (csat and CSAT), even when one of them is spelt exactly as wanted."""
-    key = _header_key(wanted)
-    return [i for i, name in enumerate(header) if name.strip() == wanted or _header_key(name) == key]
+    key = text_key(wanted)
+    return [i for i, name in enumerate(header) if name.strip() == wanted or text_key(name) == key]
 
 
 def doubled_column(source: str, header: list[str], wanted: str, places: list[int]) -> str:
@@ -128,6 +151,9 @@ class RowParser:
         self.suspects: dict[str, list[tuple[int, str]]] = {}
         self.ids = ids if ids is not None else ExactIds()
         self.known_roles = frozenset(policy.roles)
+        # A leader (paid on a team's or site's result) may leave the KPI cells, and their volumes, empty.
+        self.leaders = frozenset(name for name, role in policy.roles.items() if role.paid_on != "own")
+        self.leader_optional = kpi_only_columns(policy) if self.leaders else frozenset()
         self._plan(header)
 
     def _plan(self, header: list[str]) -> None:
@@ -143,7 +169,7 @@ class RowParser:
             ("currency", agents.currency),
         ]
         columns = needed_columns(self.policy)
-        grouped = self.policy.review.columns(agents)
+        grouped = self.policy.text_columns()
         wanted = [name for _, name in identity if name] + [c.name for c in columns] + grouped
         missing, problems = [], []
         index: dict[str, int] = {}
@@ -245,17 +271,21 @@ class RowParser:
             try:
                 value = column.value(text)
             except CellError as error:
+                if row is not None and self._leaders_own(column, row) and is_missing(text):
+                    _set(row, column, None if column.kpi else ZERO)  # a leader is paid on the team's KPIs
+                    continue
                 self.problems.add(
                     f'{self.path}: row {line}, column "{column.name}": got "{_clip(text)}", expected {error.expected}'
                 )
                 ok = False
                 continue
             if ok and row is not None:
-                if column.kpi is None:
-                    row.numbers[column.name] = cast(Decimal, value)
-                else:
-                    row.kpis[column.kpi] = value
+                _set(row, column, value)
         return row if ok else None
+
+    def _leaders_own(self, column: _Column, row: AgentRow) -> bool:
+        """Whether the column is one only KPIs read and the row is a leader's (paid on a team or site)."""
+        return row.role in self.leaders and column.name in self.leader_optional
 
     def _trimmed(self, cells: list[str]) -> list[str]:
         if len(cells) > self.width and not any(cell.strip() for cell in cells[self.width :]):
@@ -369,6 +399,13 @@ class RowParser:
         for line, agent_id, key in repeats:
             first_line, spelling = first[key]
             self.problems.add(_repeat(self.path, agent_id, line, spelling, first_line))
+
+
+def _set(row: AgentRow, column: _Column, value: Decimal | None) -> None:
+    if column.kpi is None:
+        row.numbers[column.name] = cast(Decimal, value)
+    else:
+        row.kpis[column.kpi] = value
 
 
 def _is_total(agent_id: str) -> bool:

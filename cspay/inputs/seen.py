@@ -193,16 +193,3 @@ def _ends(key: str) -> tuple[int, str, str]:
     before = max(len(key) - 2, 0) // 2
     after = max(len(key) - 2, 0) - before
     return len(key), key[:before], key[len(key) - after :] if after else ""
-
-
-def close_ids(wanted: str, known: Iterable[str], limit: int = 5) -> list[str]:
-    """The ids of `known` one slip away from `wanted` (case, width and spacing aside), the likest first,
-    ties in the order given."""
-    asked, wanted_key = AskedIds([wanted], limit), id_key(wanted)
-    for order, agent_id in enumerate(known):
-        key = id_key(agent_id)
-        if key == wanted_key:  # the same id written another way: the likest of all
-            asked.keep(wanted_key, agent_id, order)
-        else:
-            asked.offer_all([agent_id], [key])
-    return asked.close_to(wanted)

@@ -11,8 +11,9 @@ from cspay.errors import UsageProblem
 from cspay.i18n import Note
 from cspay.inputs.files import InputFile
 from cspay.inputs.metrics import MetricsReader
+from cspay.inputs.opening import OpeningBalances
 from cspay.periods import EXAMPLES, Period
-from cspay.policy.model import Policy
+from cspay.policy.model import Policy, Role
 
 
 @dataclass
@@ -29,6 +30,12 @@ class Source:
     period: Period | None
     files: list[InputFile]
     notes: list[Note] = field(default_factory=list)
+    opening: OpeningBalances | None = None  # the year to date before cspay, for cumulative withholding
+    # The roles as applied to each stretch of the period its dated values make (a row's parts name one);
+    # empty when `applied`'s roles hold throughout.
+    role_versions: list[dict[str, Role]] = field(default_factory=list)
+    team_rows: dict[str, AgentRow] | None = None  # team metrics by team, when the policy's teams use them
+    team_source: str = ""  # the file they came from
 
     @property
     def reader(self) -> MetricsReader | None:

@@ -18,8 +18,9 @@ from cspay.ledger import health
 from cspay.ledger.control_book import ControlBook
 from cspay.ledger.owing import Owing
 from cspay.ledger.packing import PayslipWriter
-from cspay.ledger.reads import ReviewReads, RunRow, Who
+from cspay.ledger.reads import RunRow, Who
 from cspay.ledger.schema import MIGRATIONS
+from cspay.ledger.year_reads import YearReads
 
 DEFAULT_LEDGER = "cspay.db"
 
@@ -40,6 +41,8 @@ class Recording:
     triggered: dict[str, list[str]] | None = None  # None: the policy's action rules were not evaluated
     one_offs: list[int] = field(default_factory=list)  # the one-off adjustments the run pays
     disputes: list[int] = field(default_factory=list)  # the accepted disputes the run settles
+    withholding: str | None = None  # how the run withheld income tax (cumulative …), None: no deductions
+    opening: Any = None  # the OpeningBalances the run was given, kept for the year's later months
 
 
 def check_ledger_path(path: Path) -> None:
@@ -68,7 +71,7 @@ def _create_private(path: Path) -> None:
         raise LedgerError(f"{path}: cannot create the ledger ({error.strerror or error})") from None
 
 
-class Ledger(ControlBook, Owing, ReviewReads):
+class Ledger(ControlBook, Owing, YearReads):
     """An open ledger file; every write happens in one `write()` transaction.
 
     Opened for writing (the default), the ledger is checked whole (`PRAGMA quick_check`; with `whole_check`
@@ -173,6 +176,7 @@ class Ledger(ControlBook, Owing, ReviewReads):
             previous = self._check_can_record(recording)
             version = 1 + max((run.version for run in self.runs(recording.period)), default=0)
             run_id = self._insert_run(recording, version, who)
+            self._insert_opening(run_id, recording.opening)
             wanted = {item.agent_id for item in map(self.dispute, recording.disputes) if item is not None}
             writer = PayslipWriter(self.db, run_id, recording.triggered, wanted)
             yield writer
@@ -275,8 +279,8 @@ class Ledger(ControlBook, Owing, ReviewReads):
         policy = recording.policy
         cursor = self.db.execute(
             "INSERT INTO runs (period, period_first, period_last, version, kind, policy, policy_version, "
-            "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', '')",
+            "policy_sha256, currency, cspay_version, recorded_at, recorded_by, host, headcount, gross, bonus, "
+            "withholding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', '', ?)",
             (
                 recording.period,
                 recording.first,
@@ -291,6 +295,7 @@ class Ledger(ControlBook, Owing, ReviewReads):
                 who.at,
                 who.user,
                 who.host,
+                recording.withholding,
             ),
         )
         run_id = _inserted(cursor)
@@ -318,6 +323,20 @@ class Ledger(ControlBook, Owing, ReviewReads):
                 if money.headcount
             ],
         )
+
+    def _insert_opening(self, run_id: int, opening: Any) -> None:
+        """The opening balances a run was given, agent by agent."""
+        if opening is None:
+            return
+        self.db.executemany(
+            "INSERT INTO openings (run_id, agent_id, through, months, income, contributions, special, other, "
+            "withheld) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, agent, opening.through.label, figures.months, str(figures.income),
+                 str(figures.contributions), str(figures.special), str(figures.other), str(figures.withheld))
+                for agent, figures in opening.agents.items()
+            ],
+        )  # fmt: skip
 
 
 def _difference_row(item: Difference) -> tuple[str, str, str, str, str | None]:

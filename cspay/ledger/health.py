@@ -202,13 +202,23 @@ def _check_tables(db: sqlite3.Connection, path: Path, version: int) -> None:
 
 
 def tables_of(version: int) -> set[str]:
-    """The tables a ledger at schema `version` has."""
-    made, dropped = re.compile(r"CREATE TABLE (\w+)"), re.compile(r"DROP TABLE (\w+)")
+    """The tables a ledger at schema `version` has: those its steps made, less those they dropped, under the
+    names they were last given."""
     tables: set[str] = set()
     for statement in (step for steps in MIGRATIONS[:version] for step in steps if isinstance(step, str)):
-        tables.update(made.findall(statement))
-        tables.difference_update(dropped.findall(statement))
+        if made := _MADE.match(statement):
+            tables.add(made.group(1))
+        elif dropped := _DROPPED.match(statement):
+            tables.discard(dropped.group(1))
+        elif renamed := _RENAMED.match(statement):
+            tables.discard(renamed.group(1))
+            tables.add(renamed.group(2))
     return tables
+
+
+_MADE = re.compile(r"\s*CREATE TABLE (\w+)")
+_DROPPED = re.compile(r"\s*DROP TABLE (\w+)")
+_RENAMED = re.compile(r"\s*ALTER TABLE (\w+) RENAME TO (\w+)")
 
 
 class _reading:

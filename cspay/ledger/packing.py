@@ -17,7 +17,7 @@ from cspay.engine.types import KpiResult, Line, Payslip
 MAX_REMEMBERED = 10_000  # objects whose numbers are remembered by identity; forgotten all at once when full
 
 LineKey = tuple[str, str, str]  # code, label, amount as text
-KpiKey = tuple[str, str, str | None, str | None, str, str | None, str | None]
+KpiKey = tuple[str, str, str | None, str | None, str, str | None, str | None, str | None, str | None]
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -42,7 +42,7 @@ class RunParts:
         self.numbers: dict[int, str] = {}
         self._alive: list[object] = []
         self._new_lines: list[tuple[int, int, str, str, str]] = []
-        self._new_kpis: list[tuple[int, int, str, str, str | None, str | None, str, str | None, str | None]] = []
+        self._new_kpis: list[tuple[int, int, *KpiKey]] = []
 
     def line_numbers(self, lines: Iterable[Line]) -> str:
         """The numbers of a payslip's lines, in its order."""
@@ -89,6 +89,8 @@ class RunParts:
             str(kpi.weight),
             _text(kpi.contribution),
             kpi.left_out,
+            kpi.by,
+            kpi.curve_group,
         )
         number = self.kpis.get(key)
         if number is None:
@@ -117,8 +119,8 @@ class RunParts:
             self._new_lines = []
         if self._new_kpis:
             self.db.executemany(
-                "INSERT INTO run_kpis (run_id, number, code, label, value, score, weight, contribution, left_out) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO run_kpis (run_id, number, code, label, value, score, weight, contribution, left_out, "
+                "by_column, curve_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self._new_kpis,
             )
             self._new_kpis = []
@@ -200,8 +202,11 @@ class PayslipWriter:
         self._batch.clear()
 
     def write_batch(self, slips: list[Payslip]) -> None:
-        """Write some payslips."""
-        self.write_rows(list(map(self.stored_row, slips)))
+        """Write some payslips, with the deductions and withholding figures of those that have them."""
+        first = self.write_rows(list(map(self.stored_row, slips)))
+        withheld = [(first + i, slip) for i, slip in enumerate(slips) if slip.withholding is not None]
+        if withheld:
+            write_withholding(self.db, withheld)
 
     def stored_row(self, slip: Payslip) -> StoredRow:
         """A payslip as it is stored, its parts numbered."""
@@ -220,10 +225,11 @@ class PayslipWriter:
             parts.kpi_numbers(slip.kpis),
         )
 
-    def write_rows(self, rows: list[StoredRow]) -> None:
-        """Write payslips as stored (their parts numbered by `parts`), and the actions they trigger."""
+    def write_rows(self, rows: list[StoredRow]) -> int:
+        """Write payslips as stored (their parts numbered by `parts`), and the actions they trigger; the id
+        of the first (the others follow it)."""
         if not rows:
-            return
+            return 0
         # SQLite numbers a new row max(id) + 1, so the batch's ids run on from `first`.
         first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM payslips").fetchone()[0]
         self.db.executemany(
@@ -240,3 +246,43 @@ class PayslipWriter:
             )
         if self.wanted:
             self.found.update(self.wanted.intersection(row[0] for row in rows))
+        return int(first)
+
+
+def write_withholding(db: sqlite3.Connection, withheld: list[tuple[int, Payslip]]) -> None:
+    """Payslips' deductions and employer contributions (rows of their own: lines add up to gross, these come
+    after it), and the month's figures of each one's withholding, by payslip id."""
+    db.executemany(
+        "INSERT INTO deductions (payslip_id, side, position, code, label, amount) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (payslip_id, side, i, line.code, line.label, str(line.amount))
+            for payslip_id, slip in withheld
+            for side, lines in (("employee", slip.deductions), ("employer", slip.employer))
+            for i, line in enumerate(lines)
+        ],
+    )
+    db.executemany(
+        "INSERT INTO withholding (payslip_id, year, method, income, contributions, special, other, withheld, "
+        "net, months, taxable, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_withholding_row(payslip_id, slip) for payslip_id, slip in withheld],
+    )
+
+
+def _withholding_row(payslip_id: int, slip: Payslip) -> tuple[object, ...]:
+    worked = slip.withholding
+    assert worked is not None
+    month, tax = worked.this_month(slip.gross), worked.tax
+    return (
+        payslip_id,
+        worked.year,
+        worked.method,
+        str(month.income),
+        str(month.contributions),
+        str(month.special),
+        str(month.other),
+        str(month.withheld),
+        str(slip.net),
+        None if tax is None else tax.months,
+        None if tax is None else str(tax.taxable),
+        None if tax is None else str(tax.due),
+    )

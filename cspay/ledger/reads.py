@@ -10,11 +10,17 @@ from decimal import Decimal
 from typing import Any
 
 from cspay.engine.settlement import Difference, Pending
-from cspay.engine.types import Line
+from cspay.engine.types import Line, is_bonus
 from cspay.ledger.packing import StoredParts
 from cspay.lockfiles import account
 
 BONUS_CODES = ("bonus", "true_up")  # the lines that pay performance, for history and true-ups
+
+
+def bonus_condition(column: str) -> str:
+    """SQL holding for the lines that pay performance, a bonus's team part (`bonus.team`) included; the
+    BONUS_CODES fill its placeholders."""
+    return f"({column} IN ({', '.join('?' * len(BONUS_CODES))}) OR {column} LIKE 'bonus.%')"
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class Standing:
     corrected_in: tuple[str, ...] = ()
     # Corrections of the period owed in another currency (the correction changed the agent's currency).
     other_corrections: tuple[tuple[str, Decimal], ...] = ()
+    net: Decimal | None = None  # under a policy with deductions: gross less them
 
 
 class LedgerReads:
@@ -200,7 +207,7 @@ class LedgerReads:
         is not paid in its period), and the corrections of it, which later periods pay. Summing the gross
         of every period counts each payment once."""
         found = self.rows(
-            "SELECT r.period, COALESCE(p.currency, r.currency) AS currency, p.run_id, p.line_numbers, p.grade, "
+            "SELECT r.period, COALESCE(p.currency, r.currency) AS currency, p.id, p.run_id, p.line_numbers, p.grade, "
             "p.score, p.gross FROM payslips p "
             "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
             "latest WHERE latest.period = r.period AND latest.kind = 'pay') "
@@ -221,6 +228,7 @@ class LedgerReads:
                 [*paid_in, row["paid_in"]] if row["paid_in"] else paid_in,
             )
         standings = []
+        nets = self._nets([row["id"] for row in found])
         for row in found:
             total, paid_in = corrections.get((row["period"], row["currency"]), (Decimal(0), []))
             others = tuple(
@@ -239,9 +247,16 @@ class LedgerReads:
                     total,
                     tuple(dict.fromkeys(paid_in)),
                     others,
+                    nets.get(row["id"]),
                 )
             )
         return standings
+
+    def _nets(self, payslip_ids: list[int]) -> dict[int, Decimal]:
+        """The net pay of those of the payslips that had deductions."""
+        marks = ", ".join("?" * len(payslip_ids))
+        rows = self.rows(f"SELECT payslip_id, net FROM withholding WHERE payslip_id IN ({marks})", *payslip_ids)
+        return {row["payslip_id"]: Decimal(row["net"]) for row in rows}
 
     def grades(self, periods: list[str]) -> dict[str, dict[str, str | None]]:
         """Each agent's grade in the current version of each of these periods, by period."""
@@ -266,11 +281,11 @@ class LedgerReads:
 
 
 def bonus_numbers(db: sqlite3.Connection, run_id: int) -> dict[str, Decimal]:
-    """The numbers of a recorded run's lines that pay performance (see BONUS_CODES), with their amounts."""
+    """The numbers of a recorded run's lines that pay performance (bonus_condition), with their amounts."""
     return {
         str(number): Decimal(amount)
         for number, amount in db.execute(
-            f"SELECT number, amount FROM run_lines WHERE run_id = ? AND code IN ({', '.join('?' * len(BONUS_CODES))})",
+            f"SELECT number, amount FROM run_lines WHERE run_id = ? AND {bonus_condition('code')}",
             (run_id, *BONUS_CODES),
         )
     }
@@ -351,7 +366,7 @@ class ReviewReads(LedgerReads):
             ):
                 slip = amounts.setdefault(slip_id, {})
                 for line in parts.lines_of(numbers):
-                    kind = "bonus" if line.code in BONUS_CODES else line.code
+                    kind = "bonus" if is_bonus(line.code) else line.code
                     slip[kind] = slip.get(kind, Decimal(0)) + line.amount
         actions: dict[int, list[str]] = {}
         for row in self.rows(

@@ -22,6 +22,7 @@ class RecordedSlip:
     grade: str | None
     score: Decimal | None
     gross: Decimal
+    net: Decimal | None = None  # gross less the deductions, for a run under a policy with deductions
 
 
 class RecordedReads(LedgerReads):
@@ -30,12 +31,12 @@ class RecordedReads(LedgerReads):
     def recorded_payslips(self, run_id: int) -> Iterator[tuple[RecordedSlip, list[Line]]]:
         """Each payslip of a recorded run with its lines, in the run's order, read as they are needed."""
         parts = StoredParts(self.db, run_id)
-        for agent_id, name, role, team, grade, score, gross, numbers in self.db.execute(
-            "SELECT agent_id, name, role, team, grade, score, gross, line_numbers FROM payslips WHERE run_id = ? "
-            "ORDER BY id",
+        for agent_id, name, role, team, grade, score, gross, net, numbers in self.db.execute(
+            "SELECT p.agent_id, p.name, p.role, p.team, p.grade, p.score, p.gross, w.net, p.line_numbers "
+            "FROM payslips p LEFT JOIN withholding w ON w.payslip_id = p.id WHERE p.run_id = ? ORDER BY p.id",
             (run_id,),
         ):
-            slip = RecordedSlip(agent_id, name, role, team, grade, _number(score), Decimal(gross))
+            slip = RecordedSlip(agent_id, name, role, team, grade, _number(score), Decimal(gross), _number(net))
             yield slip, parts.lines_of(numbers)
 
     def subjects_of(self, run_id: int, agent_id: str) -> tuple[list[str], list[str]] | None:

@@ -22,7 +22,13 @@ def pack_payslips(db: sqlite3.Connection) -> None:
     """
     db.execute("CREATE TEMP TABLE packed (id INTEGER PRIMARY KEY, line_numbers TEXT, kpi_numbers TEXT)")
     lines = groupby(db.execute("SELECT payslip_id, code, label, amount FROM lines ORDER BY rowid"), itemgetter(0))
-    kpis = groupby(db.execute("SELECT * FROM kpis ORDER BY rowid"), itemgetter(0))
+    kpis = groupby(
+        db.execute(
+            "SELECT payslip_id, code, label, value, score, weight, contribution, left_out, by_column, curve_group "
+            "FROM kpis ORDER BY rowid"
+        ),
+        itemgetter(0),
+    )
     next_lines, next_kpis = next(lines, None), next(kpis, None)
     runs: dict[int, RunParts] = {}
     packed = []
@@ -58,12 +64,15 @@ def _pack(db: sqlite3.Connection, packed: list[tuple[int, str, str]], runs: dict
 
 def _kpi(
     _: int, code: str, label: str, value: str | None, score: str | None, weight: str, contribution: str | None,
-    left_out: str | None,
+    left_out: str | None, by_column: str | None, curve_group: str | None,
 ) -> KpiResult:  # fmt: skip
     def number(text: str | None) -> Decimal | None:
         return None if text is None else Decimal(text)
 
-    return KpiResult(code, label, number(value), number(score), Decimal(weight), number(contribution), "", left_out)
+    return KpiResult(
+        code, label, number(value), number(score), Decimal(weight), number(contribution), "", left_out, None,
+        by_column, curve_group,
+    )  # fmt: skip
 
 
 # Each step moves the schema one version forward; a ledger is migrated step by step when opened.
@@ -153,6 +162,40 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX disputes_period ON disputes (period, state)",
     ),
     (
+        # From gross to net. A run says how it withheld income tax (NULL: it deducted nothing); each payslip
+        # keeps its deductions and employer contributions (never lines: lines add up to gross) and the month's
+        # figures the next month's cumulative withholding adds up; a run keeps the opening balances it was
+        # given; and opening balances are a kind of input (as are derived metrics, which the check left out),
+        # so run_inputs is rebuilt with the wider check (every column it has, every row copied in its order).
+        "ALTER TABLE runs ADD COLUMN withholding TEXT",
+        """CREATE TABLE deductions (
+            payslip_id INTEGER NOT NULL REFERENCES payslips(id),
+            side TEXT NOT NULL CHECK (side IN ('employee', 'employer')), position INTEGER NOT NULL,
+            code TEXT NOT NULL, label TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (payslip_id, side, position))""",
+        """CREATE TABLE withholding (
+            payslip_id INTEGER PRIMARY KEY REFERENCES payslips(id), year INTEGER NOT NULL, method TEXT,
+            income TEXT NOT NULL, contributions TEXT NOT NULL, special TEXT NOT NULL, other TEXT NOT NULL,
+            withheld TEXT NOT NULL, net TEXT NOT NULL, months INTEGER, taxable TEXT, due TEXT)""",
+        """CREATE TABLE openings (
+            run_id INTEGER NOT NULL REFERENCES runs(id), agent_id TEXT NOT NULL, through TEXT NOT NULL,
+            months INTEGER NOT NULL, income TEXT NOT NULL, contributions TEXT NOT NULL, special TEXT NOT NULL,
+            other TEXT NOT NULL, withheld TEXT NOT NULL, PRIMARY KEY (run_id, agent_id))""",
+        """CREATE TABLE run_inputs_widened (
+            run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, sha256 TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'metrics'
+            CHECK (kind IN ('metrics', 'export', 'derived', 'roster', 'opening')))""",
+        "INSERT INTO run_inputs_widened (run_id, path, sha256, kind) "
+        "SELECT run_id, path, sha256, kind FROM run_inputs ORDER BY rowid",
+        "DROP TABLE run_inputs",
+        "ALTER TABLE run_inputs_widened RENAME TO run_inputs",
+    ),
+    (
+        # Group targets: a KPI by group keeps the column that picked its curve and the group whose curve
+        # scored it (NULL: the KPI's own score). NULL by_column: one curve for every agent, as recorded before.
+        "ALTER TABLE kpis ADD COLUMN by_column TEXT",
+        "ALTER TABLE kpis ADD COLUMN curve_group TEXT",
+    ),
+    (
         # One row per payslip: each distinct line and KPI result of a run is stored once, and a payslip
         # names its own by number (cspay.ledger.packing), instead of ten rows per agent. Indexes serve
         # what history (an agent), the runs of a period and the corrections look up.
@@ -164,7 +207,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         """CREATE TABLE run_kpis (
             run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, code TEXT NOT NULL,
             label TEXT NOT NULL, value TEXT, score TEXT, weight TEXT NOT NULL, contribution TEXT, left_out TEXT,
-            PRIMARY KEY (run_id, number)) WITHOUT ROWID""",
+            by_column TEXT, curve_group TEXT, PRIMARY KEY (run_id, number)) WITHOUT ROWID""",
         pack_payslips,
         "DROP TABLE lines",
         "DROP TABLE kpis",

@@ -13,7 +13,7 @@ from cspay import __version__
 from cspay.cells import escape_controls
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
-from cspay.engine.types import GateHit, KpiResult, Line, Payslip, Summaries, Summary
+from cspay.engine.types import BonusPiece, GateHit, KpiResult, Line, Part, Payslip, Summaries, Summary
 from cspay.policy.model import Policy
 
 INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -56,9 +56,16 @@ def several_currencies(policy: Policy) -> bool:
     return len(policy.paid_currencies) > 1
 
 
-def write_csv(handle: IO[str], policy: Policy, payslips: Iterable[Payslip], extra_codes: Iterable[str] = ()) -> None:
-    """One row per agent: identity, score, grade, action, one column per line code, gross."""
-    rows = CsvRows(policy, extra_codes)
+def write_csv(
+    handle: IO[str],
+    policy: Policy,
+    payslips: Iterable[Payslip],
+    extra_codes: Iterable[str] = (),
+    deduction_codes: tuple[Iterable[str], Iterable[str]] = ((), ()),
+) -> None:
+    """One row per agent: identity, score, grade, action, one column per line code, gross; with deductions,
+    one column per deduction, net, and one per employer contribution."""
+    rows = CsvRows(policy, extra_codes, deduction_codes)
     out = CsvOut(handle, rows.header())
     try:
         for slip in payslips:
@@ -105,7 +112,12 @@ class CsvOut:
 class CsvRows:
     """Payslips as CSV rows, written exactly as csv.writer would write them, without its cost per cell."""
 
-    def __init__(self, policy: Policy, extra_codes: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        extra_codes: Iterable[str] = (),
+        deduction_codes: tuple[Iterable[str], Iterable[str]] = ((), ()),
+    ) -> None:
         self.codes = [code for code, _ in run_line_codes(policy, extra_codes)]
         self.budget = policy.budget is not None  # a last column with each bonus's budget factor
         self.position = {code: i for i, code in enumerate(self.codes)}
@@ -113,11 +125,13 @@ class CsvRows:
         # A policy paying several currencies adds a currency column, and writes each zero in its currency.
         several = several_currencies(policy)
         self.zeros = {code: str(zero(policy, code)) for code in policy.paid_currencies} if several else None
+        self.taken, self.paid = [list(codes) for codes in deduction_codes]
         self._ready: dict[str, str | None] = {"": ""}  # text -> the cell as written, None if it needs quotes
 
     def header(self) -> list[str]:
         factor = ["budget_factor"] if self.budget else []
         currency = ["currency"] if self.zeros else []
+        net = [*self.taken, "net", *self.paid] if self.taken or self.paid else []
         return [
             "agent_id",
             "name",
@@ -129,7 +143,21 @@ class CsvRows:
             "action",
             *self.codes,
             "gross",
+            *net,
             *factor,
+        ]
+
+    def net(self, slip: Payslip) -> list[str]:
+        """Each deduction, net and each employer contribution, under a run with deductions."""
+        if not (self.taken or self.paid):
+            return []
+        empty = self.zeros[slip.currency] if self.zeros else self.zero
+        taken = {line.code: str(line.amount) for line in slip.deductions}
+        paid = {line.code: str(line.amount) for line in slip.employer}
+        return [
+            *(taken.get(code, empty) for code in self.taken),
+            str(slip.net),
+            *(paid.get(code, empty) for code in self.paid),
         ]
 
     def cells(self, slip: Payslip) -> list[Any]:
@@ -142,18 +170,23 @@ class CsvRows:
             inert(slip.grade or ""),
             inert(slip.action or ""),
             *self.amounts(slip.lines, slip.currency),
+            *self.net(slip),
             *self.factor(slip),
         ]
 
     def amounts(self, lines: Iterable[Line], currency: str = "") -> list[str]:
-        """One amount per line code (zero, in the currency's places, when there is no such line), then gross."""
+        """One amount per line code (zero, in the currency's places, when there is no such line; a payslip paid
+        in parts has a line per part, added up), then gross."""
         empty = self.zeros[currency] if self.zeros else self.zero
         amounts, position, gross = [empty] * len(self.codes), self.position, ZERO
+        summed: dict[int, Decimal] = {}
         for line in lines:
             gross += line.amount
             index = position.get(line.code)
-            if index is not None:
-                amounts[index] = str(line.amount)
+            if index is None:
+                continue
+            summed[index] = summed[index] + line.amount if index in summed else line.amount
+            amounts[index] = str(summed[index])
         amounts.append(str(gross))
         return amounts
 
@@ -172,7 +205,7 @@ class CsvRows:
         texts = [cell for cell in cells if cell is not None]
         if len(texts) < len(cells):
             return None
-        return ",".join(texts + self.amounts(slip.lines, slip.currency) + self.factor(slip)) + "\n"
+        return ",".join(texts + self.amounts(slip.lines, slip.currency) + self.net(slip) + self.factor(slip)) + "\n"
 
     def factor(self, slip: Payslip) -> list[str]:
         """The budget factor cell, under a policy with a budget."""
@@ -199,7 +232,7 @@ def payslip_data(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
     return {
         **payslip_head(slip, currency=currency),
         "lines": [line_data(line) for line in slip.lines],
-        "kpis": [kpi_data(k) for k in slip.kpis],
+        "kpis": [kpi_data(k, slip.groups) for k in slip.kpis],
         "gates": [gate_data(g) for g in slip.gates],
         **payslip_tail(slip),
     }
@@ -229,25 +262,20 @@ def payslip_head(slip: Payslip, *, currency: bool = False) -> dict[str, Any]:
 
 
 def payslip_tail(slip: Payslip) -> dict[str, Any]:
-    """A payslip's data after its gates: the budget's factor, when a budget scaled the bonus."""
-    return {} if slip.budget_factor is None else {"budget_factor": _plain(slip.budget_factor)}
+    """A payslip's data after its gates: the budget's factor, when a budget scaled the bonus; the parts of a
+    period paid in parts; how each bonus line of team results was made; and the deductions and net."""
+    return {
+        **({} if slip.budget_factor is None else {"budget_factor": _plain(slip.budget_factor)}),
+        **({"parts": [part_data(part) for part in slip.parts]} if slip.parts else {}),
+        **({"bonus_parts": [piece_data(piece) for piece in slip.pieces]} if slip.pieces else {}),
+        **({} if slip.withholding is None else net_data(slip)),
+    }
 
 
 def line_data(line: Line) -> dict[str, Any]:
-    return {"code": line.code, "label": line.label, "amount": str(line.amount)}
-
-
-def kpi_data(k: KpiResult) -> dict[str, Any]:
-    return {
-        "code": k.code,
-        "label": k.label,
-        "value": _text(k.value),
-        "score": _text(k.score),
-        "weight": _plain(k.weight),
-        "contribution": _text(k.contribution),
-        "position": k.position,
-        "left_out": k.left_out,
-    }
+    """A payslip line; a line of one part of a period paid in parts names its part."""
+    data = {"code": line.code, "label": line.label, "amount": str(line.amount)}
+    return data if line.part is None else {**data, "part": line.part}
 
 
 def gate_data(g: GateHit) -> dict[str, Any]:
@@ -258,6 +286,84 @@ def gate_data(g: GateHit) -> dict[str, Any]:
         "bonus_before": _plain(g.bonus_before),
         "bonus_after": _plain(g.bonus_after),
     }
+
+
+def part_data(part: Part) -> dict[str, Any]:
+    """A part of a period paid in parts: role, team, its days (null when unknown) and share, exact ("1/2")."""
+    return {
+        "role": part.role,
+        "team": part.team,
+        "from": None if part.first is None else part.first.isoformat(),
+        "to": None if part.last is None else part.last.isoformat(),
+        "share": str(part.share),
+    }
+
+
+def piece_data(piece: BonusPiece) -> dict[str, Any]:
+    """How one bonus line of a policy with team results was made."""
+    return {
+        "code": piece.code,
+        "part": piece.part,
+        "basis": piece.basis,
+        "group": piece.group,
+        "fallback": piece.fallback,
+        "weight": str(piece.weight),
+        "target": str(piece.target),
+        "score": _text(piece.score),
+        "grade": piece.grade,
+        "multiplier": _text(piece.multiplier),
+        "before_gates": str(piece.before_gates),
+        "capped": piece.capped,
+        "amount": str(piece.amount),
+    }
+
+
+def net_data(slip: Payslip) -> dict[str, Any]:
+    """From gross to net: the deductions, net, the employer's contributions and how they were worked out."""
+    return {
+        "deductions": _lines(slip.deductions),
+        "net": str(slip.net),
+        "employer": _lines(slip.employer),
+        "withholding": fields_data(slip.withholding),
+    }
+
+
+def _lines(lines: list[Line]) -> list[dict[str, str]]:
+    return [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in lines]
+
+
+def fields_data(record: Any) -> dict[str, Any]:
+    """A frozen dataclass of Decimals, texts, numbers and tuples of such as JSON-ready data (amounts as
+    decimal strings), field by field: what dataclasses.asdict gives, without its deep copies."""
+    return {name: _field_data(getattr(record, name)) for name in record.__dataclass_fields__}
+
+
+def _field_data(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _plain(value)
+    if isinstance(value, tuple):
+        return [_field_data(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return fields_data(value)
+    return value
+
+
+def kpi_data(k: KpiResult, groups: dict[str, str] | None = None) -> dict[str, Any]:
+    """One KPI result as JSON-ready data; a KPI by group adds its column (`by`), the agent's cell in it
+    (`group`) and the group whose own curve applied (`curve_group`, null for the KPI's own score)."""
+    data = {
+        "code": k.code,
+        "label": k.label,
+        "value": _text(k.value),
+        "score": _text(k.score),
+        "weight": _plain(k.weight),
+        "contribution": _text(k.contribution),
+        "position": k.position,
+        "left_out": k.left_out,
+    }
+    if k.by is not None:
+        data |= {"by": k.by, "group": (groups or {}).get(k.by, ""), "curve_group": k.curve_group}
+    return data
 
 
 def summary_data(summary: Summary, consolidated: Any = None) -> dict[str, Any]:
@@ -280,6 +386,7 @@ def summary_data(summary: Summary, consolidated: Any = None) -> dict[str, Any]:
 
 
 def _money_data(summary: Summary, *, headcount: bool = False) -> dict[str, Any]:
+    """One currency's totals; from gross to net too when its payslips had deductions."""
     share = summary.bonus_share
     return {
         **({"headcount": summary.headcount} if headcount else {}),
@@ -287,6 +394,17 @@ def _money_data(summary: Summary, *, headcount: bool = False) -> dict[str, Any]:
         "bonus": _plain(summary.bonus),
         "bonus_share_of_gross": None if share is None else _plain(share),
         "lines": {code: str(amount) for code, amount in summary.lines.items()},
+        **(net_summary(summary) if summary.deductions or summary.employer else {}),
+    }
+
+
+def net_summary(summary: Summary) -> dict[str, Any]:
+    """The total of each deduction and employer contribution, net, and what the run costs, in one currency."""
+    return {
+        "deductions": {code: str(amount) for code, amount in summary.deductions.items()},
+        "net": str(summary.net),
+        "employer": {code: str(amount) for code, amount in summary.employer.items()},
+        "employer_cost": str(summary.employer_cost),
     }
 
 
@@ -389,7 +507,8 @@ class PayslipTexts:
             tail.update(extra)
         head = _dumps(payslip_head(slip, currency=self.several))[:-1]
         lines = ", ".join([self._part(line, line_data) for line in slip.lines])
-        kpis = ", ".join([self._part(k, kpi_data) for k in slip.kpis])
+        # A KPI by group shows the agent's own group cell: its text is made for each payslip.
+        kpis = ", ".join([_dumps(kpi_data(k, slip.groups)) if k.by else self._part(k, kpi_data) for k in slip.kpis])
         gates = ", ".join([self._part(g, gate_data) for g in slip.gates])
         rest = ", " + _dumps(tail)[1:-1] if tail else ""
         return f'{head}, "lines": [{lines}], "kpis": [{kpis}], "gates": [{gates}]{rest}}}'

@@ -156,14 +156,26 @@ class _BulkRun:
         """Read, pay and write rows one at a time."""
         accept, settle, general, write = self.parser.accept, self.engine.settle, self.general, self.write
         width, number_cells = self.parser.width, self.parser.number_cells
-        kpi_texts = [(index, texts) for index, _, _, texts in self.kpi_cells]
+        kpi_texts = [(index, texts) for index, _, _, texts, _ in self.kpi_cells]
+        # A KPI by group scores its value (read well before) on the curve its `by` cell picks; policies without
+        # one keep the plain lookup.
+        grouped = [(index, texts, at, column.cache, plan) for index, column, plan, texts, at in self.kpi_cells]
+        by_group = any(at is not None for _, _, at, _, _ in grouped)
         for line, cells in rows:
             if cells is None:
                 self.reader.unreadable(line)
                 continue
             if len(cells) == width:
                 try:
-                    scored = [texts[cells[index]] for index, texts in kpi_texts]
+                    if by_group:
+                        scored = [
+                            texts[cells[index]]
+                            if at is None
+                            else plan.curve_of(cells[at].strip()).scored(read[cells[index]])
+                            for index, texts, at, read, plan in grouped
+                        ]
+                    else:
+                        scored = [texts[cells[index]] for index, texts in kpi_texts]
                     numbers = {name: cache[cells[index]] for name, index, cache in number_cells}
                 except KeyError:
                     pass

@@ -185,6 +185,9 @@ def _checked(
     """Each payslip with its roster cells; an agent missing from the roster, an empty cell the profile
     needs, or lines that do not add up to gross is a problem. The headcount and gross are counted."""
     needed = [column for column in profile.columns if isinstance(column, RosterColumn) and column.required]
+    net = next(
+        (column for column in profile.columns if isinstance(column, FieldColumn) and column.field == "net"), None
+    )
     if profile.journal is not None and profile.journal.group.roster is not None:
         needed.append(RosterColumn(header=profile.journal.group.roster, roster=profile.journal.group.roster))
     for slip, lines in payslips:
@@ -192,6 +195,9 @@ def _checked(
         written.gross += slip.gross
         if sum((line.amount for line in lines), ZERO) != slip.gross:
             problems.add(f"agent {slip.agent_id}: the recorded lines do not add up to the recorded gross {slip.gross}")
+        if net is not None and slip.net is None:
+            problems.add(f"agent {slip.agent_id}: the run deducted nothing, so it has no net pay; the profile's "
+                         f"net column ({_at(profile, net)}) needs a run of a policy with deductions")  # fmt: skip
         cells: dict[str, str] = {}
         if roster is not None:
             found = roster.rows.get(slip.agent_id)
@@ -279,6 +285,8 @@ def _value(column: Any, slip: RecordedSlip, cells: dict[str, str], common: dict[
     name = column.field
     if name == "gross":
         return slip.gross
+    if name == "net":
+        return slip.net if slip.net is not None else ZERO  # a run without deductions is refused in _checked
     if name == "score":
         return "" if slip.score is None else str(slip.score)
     if name in common:

@@ -21,11 +21,11 @@ from cspay.policy.forms import either
 from cspay.policy.loader import Document, load_document, validated
 from cspay.policy.values import Text
 
-ROW_FIELDS = ("agent_id", "name", "role", "team", "grade", "score", "gross", "period", "period_start", "period_end",
-              "currency", "version")  # fmt: skip
+ROW_FIELDS = ("agent_id", "name", "role", "team", "grade", "score", "gross", "net", "period", "period_start",
+              "period_end", "currency", "version")  # fmt: skip
 JOURNAL_FIELDS = ("group", "account", "line", "label", "description", "debit", "credit", "amount", "period",
                   "period_start", "period_end", "currency", "version")  # fmt: skip
-AMOUNT_FIELDS = ("gross", "debit", "credit", "amount")
+AMOUNT_FIELDS = ("gross", "net", "debit", "credit", "amount")
 
 
 class Model(BaseModel):

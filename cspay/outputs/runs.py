@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from cspay.outputs.export import write_csv, write_json
 from cspay.outputs.fast_csv import pay_to_csv
+from cspay.outputs.teams import rollup_data
 from cspay.run.pay import PayRun
 
 
@@ -25,9 +26,15 @@ def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | N
     if reader is not None:
         pay_to_csv(reader, handle, run.summary, progress, run.recorder)
     else:
-        write_csv(handle, run.applied, run.payslips, run.extra_codes)
+        taken, paid = run.deduction_codes()
+        codes = ([code for code, _ in taken], [code for code, _ in paid])
+        write_csv(handle, run.applied, run.payslips, run.extra_codes, codes)
 
 
 def write_run_json(handle: IO[str], run: PayRun) -> None:
-    """The run as one JSON document, payslip by payslip."""
-    write_json(handle, run.applied, run.payslips, run.summary, provenance(run), run.annotate(), run.consolidated)
+    """The run as one JSON document, payslip by payslip; under a policy with team results, the teams' and
+    sites' results in its head."""
+    head = provenance(run)
+    if run.engine.teams is not None:
+        head |= rollup_data(run.applied, run.engine.teams)
+    write_json(handle, run.applied, run.payslips, run.summary, head, run.annotate(), run.consolidated)

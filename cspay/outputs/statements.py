@@ -21,7 +21,8 @@ from cspay.engine.moves import MovesMemo
 from cspay.engine.types import ZERO, Payslip
 from cspay.i18n import Words
 from cspay.outputs.bars import kpi_bar
-from cspay.outputs.view import Wording, payslip_view
+from cspay.outputs.view import payslip_view
+from cspay.outputs.wording import Wording
 from cspay.policy.model import Policy
 from cspay.run.pay import PayRun
 
@@ -91,26 +92,33 @@ def statement_html(
 
 
 def index_html(
-    env: Any, policy: Policy, entries: Iterable[dict[str, str]], totals: Totals, words: Words
+    env: Any,
+    policy: Policy,
+    entries: Iterable[dict[str, str]],
+    totals: Totals,
+    words: Words,
+    net: bool = False,
 ) -> Iterator[str]:
-    """The list of everyone's statements with grade and gross, and the total of each currency paid, in
-    pieces as the entries are read (a run of any size is never one string)."""
+    """The list of everyone's statements with grade and gross (and net, with deductions: `net`), and the
+    total of each currency paid, in pieces as the entries are read (a run of any size is never one string)."""
     grosses = totals.grosses
-    rows = [(words("index.total", count=totals.count), words.moneys(grosses))]
+    nets = {code: totals.nets.get(code, ZERO) for code in grosses}
+    rows = [(words("index.total", count=totals.count), words.moneys(grosses), words.moneys(nets) if net else "")]
     if len(grosses) > 1:  # a run paid in several currencies: one total per currency, never added up
-        rows = [
-            (
-                words("index.total_in", count=totals.counts[code], currency=code),
-                Wording(policy, words, code).money(amount),
+        rows = []
+        for code, amount in grosses.items():
+            wording = Wording(policy, words, code)
+            net_text = wording.money(nets[code]) if net else ""
+            rows.append(
+                (words("index.total_in", count=totals.counts[code], currency=code), wording.money(amount), net_text)
             )
-            for code, amount in grosses.items()
-        ]
     pieces: Iterator[str] = env.get_template("index.html.j2").generate(
         entries=entries,
         words=words,
         lang=words.language,
         policy_line=words("slip.policy", title=policy.title or policy.policy, version=policy.version),
         totals=rows,
+        net=net,
     )
     return pieces
 
@@ -126,6 +134,7 @@ def index_entry(explanation: Explanation, file: str, wording: Wording) -> dict[s
         "gross": wording.money(e.gross),
         "file": file,
         "currency": e.currency,
+        **({} if e.deductions is None else {"net": wording.money(e.deductions.net)}),
     }
 
 
@@ -135,11 +144,14 @@ class Totals:
 
     count: int = 0
     grosses: dict[str, Decimal] = field(default_factory=dict)  # per currency: never added up
+    nets: dict[str, Decimal] = field(default_factory=dict)  # per currency, with deductions
     counts: dict[str, int] = field(default_factory=dict)  # statements per currency
 
-    def add(self, currency: str, gross: Decimal) -> None:
+    def add(self, currency: str, gross: Decimal, net: Decimal | None = None) -> None:
         self.count += 1
         self.grosses[currency] = self.grosses.get(currency, ZERO) + gross
+        if net is not None:
+            self.nets[currency] = self.nets.get(currency, ZERO) + net
         self.counts[currency] = self.counts.get(currency, 0) + 1
 
 
@@ -151,17 +163,18 @@ class _Entries:
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
 
     def add(self, entry: dict[str, str]) -> None:
-        self._file.write(json.dumps([entry[key] for key in ENTRY_KEYS], ensure_ascii=False) + "\n")
+        self._file.write(json.dumps([entry.get(key) for key in ENTRY_KEYS], ensure_ascii=False) + "\n")
 
     def __iter__(self) -> Iterator[dict[str, str]]:
         """Each entry in the order added, once; the file is closed after the last."""
         self._file.seek(0)
         with self._file:
             for line in self._file:
-                yield dict(zip(ENTRY_KEYS, json.loads(line), strict=True))
+                values = json.loads(line)
+                yield {key: value for key, value in zip(ENTRY_KEYS, values, strict=True) if value is not None}
 
 
-ENTRY_KEYS = ("agent_id", "name", "role", "team", "grade", "gross", "file", "currency")
+ENTRY_KEYS = ("agent_id", "name", "role", "team", "grade", "gross", "file", "currency", "net")
 
 
 def pages(
@@ -177,6 +190,7 @@ def pages(
         explanation = explain(slip, pricing, moves)
         name = names.name(slip.agent_id)
         entries.add(index_entry(explanation, name, Wording(policy, words, explanation.currency)))
-        totals.add(explanation.currency, explanation.gross)
+        net = None if explanation.deductions is None else explanation.deductions.net
+        totals.add(explanation.currency, explanation.gross, net)
         yield name, statement_html(env, policy, explanation, words, run.disputes.get(slip.agent_id, ()))
-    yield INDEX, index_html(env, policy, entries, totals, words)
+    yield INDEX, index_html(env, policy, entries, totals, words, net=run.withholder is not None)

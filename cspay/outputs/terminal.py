@@ -11,11 +11,15 @@ from rich.cells import cell_len
 from rich.table import Table
 
 from cspay.engine.consolidate import Consolidation
+from cspay.engine.moves import tidy
+from cspay.engine.parts import TEAM_CODE
+from cspay.engine.teams import TeamBook
 from cspay.engine.types import Payslip, Summaries, Summary
 from cspay.i18n import Words
 from cspay.inputs.exports import Derived
 from cspay.outputs.audit import figure_text, short, whole
 from cspay.outputs.export import score_text, several_currencies, zero
+from cspay.outputs.teams import rollup_data
 from cspay.policy.model import Policy
 
 # Which table column each payslip line adds up into, by the line code's first part.
@@ -40,16 +44,22 @@ def _amount_column(table: Table, title: str) -> None:
 
 
 def payslip_table(
-    policy: Policy, payslips: list[Payslip], words: Words, triggered: dict[str, list[str]] | None = None
+    policy: Policy,
+    payslips: list[Payslip],
+    words: Words,
+    triggered: dict[str, list[str]] | None = None,
+    *,
+    net: bool = False,
 ) -> Table:
     """One row per agent: who, score, grade, then base, allowances, bonus, adjustments, gross.
 
-    `triggered` adds a column of the actions each agent's recorded history triggers.
+    `triggered` adds a column of the actions each agent's recorded history triggers; `net`, the employee's
+    contributions, the tax and net pay.
     """
     currencies = ", ".join(policy.paid_currencies)
     title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=currencies)
     table = Table(title=title, title_justify="left")
-    layout = TableLayout(policy, words, triggered, floor=any(slip.amount("floor") for slip in payslips))
+    layout = TableLayout(policy, words, triggered, floor=any(slip.amount("floor") for slip in payslips), net=net)
     for heading, right, wraps in layout.columns:
         table.add_column(heading, justify="right" if right else "left", no_wrap=not wraps)
     for slip in payslips:
@@ -61,13 +71,17 @@ class TableLayout:
     """The payslip table's columns for a policy, and each payslip's cells: the same in the drawn table and
     the plain one."""
 
-    def __init__(self, policy: Policy, words: Words, triggered: dict[str, list[str]] | None, *, floor: bool) -> None:
-        self.policy, self.triggered = policy, triggered
+    def __init__(
+        self, policy: Policy, words: Words, triggered: dict[str, list[str]] | None, *, floor: bool, net: bool = False
+    ) -> None:
+        self.policy, self.triggered, self.net = policy, triggered, net
         self.several = several_currencies(policy)
         groups = ["base", "allowances", "bonus", "adjustments"]
         self.groups = list(
             dict.fromkeys(group for code, group in LINE_GROUPS.items() if group in groups and policy.pays_line(code))
         )
+        if "bonus" in self.groups and any(role.team_share for role in policy.roles.values()):
+            self.groups.insert(self.groups.index("bonus") + 1, "team_bonus")
         if floor:
             self.groups.append("floor")
         # (heading, right-aligned, may wrap)
@@ -80,11 +94,14 @@ class TableLayout:
         if triggered is not None:
             self.columns.append((words("col.triggered"), False, True))
         self.columns += [(words(f"col.{group}"), True, False) for group in [*self.groups, "gross"]]
+        if net:
+            self.columns += [(words(f"col.{group}"), True, False) for group in ("contributions", "tax", "net")]
         self.zeros = {code: zero(policy, code) for code in policy.paid_currencies}
 
     def cells(self, slip: Payslip) -> list[str]:
         """One payslip's row, as text."""
-        amounts = _line_groups(slip, self.zeros.get(slip.currency, self.zeros[self.policy.currency]))
+        empty = self.zeros.get(slip.currency, self.zeros[self.policy.currency])
+        amounts = _line_groups(slip, empty)
         grade = slip.grade or "-"
         if slip.action:
             grade += f" ({slip.action})"
@@ -101,6 +118,7 @@ class TableLayout:
             *actions,
             *(number(amounts[group]) for group in self.groups),
             number(slip.gross),
+            *(_net_cells(slip, empty) if self.net else []),
         ]
 
 
@@ -111,10 +129,12 @@ def write_plain_table(
     first: list[Payslip],
     rest: Iterable[Payslip],
     triggered: dict[str, list[str]] | None = None,
+    *,
+    net: bool = False,
 ) -> None:
     """The payslip table as plain lines, written as the payslips come: columns as wide as in the `first`
     payslips (a wider cell later widens its own line only, never cut), two spaces apart, amounts on the right."""
-    layout = TableLayout(policy, words, triggered, floor=policy.floor is not None)
+    layout = TableLayout(policy, words, triggered, floor=policy.floor is not None, net=net)
     title = words(
         "table.title",
         title=policy.title or policy.policy,
@@ -147,12 +167,56 @@ def _pad(cell: str, width: int, right: bool) -> str:
     return space + cell if right else cell + space
 
 
+def _net_cells(slip: Payslip, empty: Decimal) -> list[str]:
+    """The employee's contributions, the tax and net pay."""
+    contributions = sum((line.amount for line in slip.deductions if line.code.startswith("contribution.")), empty)
+    tax = sum((line.amount for line in slip.deductions if line.code.startswith("tax.")), empty)
+    return [number(contributions), number(tax), number(slip.net)]
+
+
 def _line_groups(slip: Payslip, empty: Decimal) -> dict[str, Decimal]:
-    groups = dict.fromkeys(LINE_GROUPS.values(), empty)
+    groups = dict.fromkeys([*LINE_GROUPS.values(), "team_bonus"], empty)
     for line in slip.lines:
-        group = LINE_GROUPS[line.code.split(".", 1)[0]]
+        group = "team_bonus" if line.code == TEAM_CODE else LINE_GROUPS[line.code.split(".", 1)[0]]
         groups[group] += line.amount
     return groups
+
+
+def teams_tables(policy: Policy, book: TeamBook, words: Words) -> list[Table]:
+    """The run's team results, then its sites': members counted, their size, score and grade."""
+    data = rollup_data(policy, book)
+    rule = policy.teams
+    tables = []
+    for key, rows in (("teams", data["teams"]), ("sites", data["sites"])):
+        if not rows:
+            continue
+        table = Table(title=words(f"teams.title.{key}"), title_justify="left")
+        for column in ("team" if key == "teams" else "site", "site" if key == "teams" else "teams"):
+            table.add_column(words(f"teams.col.{column}"))
+        for column in ("members", "size", "score"):
+            table.add_column(words(f"teams.col.{column}"), justify="right", no_wrap=True)
+        table.add_column(words("teams.col.grade"), no_wrap=True)
+        if key == "teams":
+            table.add_column(words("teams.col.note"))
+        for row in rows:
+            cells = [row["team"], row["site"] or "-"] if key == "teams" else [row["site"], ", ".join(row["teams"])]
+            cells += [str(len(row["members"])), size_text(Decimal(row["size"])), score_text(_score(row)) or "-"]
+            cells.append(row["grade"] or "-")
+            if key == "teams":
+                small = row["small"] and rule is not None
+                cells.append(words(f"teams.small.{rule.small_team}", min=rule.min_size) if small and rule else "")
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+def size_text(size: Decimal) -> str:
+    """How many members a team counted, to two places at most: 4, 3.39 (a member who left counts for less)."""
+    return str(tidy(size.quantize(Decimal("0.01"))))
+
+
+def _score(row: dict[str, Any]) -> Decimal | None:
+    return None if row["score"] is None else Decimal(row["score"])
 
 
 def summary_table(policy: Policy, summary: Summary, words: Words, consolidated: Consolidation | None = None) -> Table:
@@ -181,9 +245,24 @@ def summary_table(policy: Policy, summary: Summary, words: Words, consolidated: 
             table.add_row(words("summary.topups", currency=currency), number(totals.lines["floor"]))
     if summary.budget is not None:
         _budget_rows(table, summary.budget, policy.currency, words)
+    for currency, totals in summary.by_currency().items():
+        if totals.deductions or totals.employer:
+            _net_rows(table, totals, currency, words)
     if consolidated is not None:
         _consolidated_rows(table, consolidated, words)
     return table
+
+
+def _net_rows(table: Table, summary: Summary, currency: str, words: Words) -> None:
+    """From gross to net in one currency, and what it costs the employer."""
+    totals = summary.deductions
+    contributions = sum((amount for code, amount in totals.items() if code.startswith("contribution.")), Decimal(0))
+    tax = sum((amount for code, amount in totals.items() if code.startswith("tax.")), Decimal(0))
+    table.add_row(words("summary.total_contributions", currency=currency), number(contributions))
+    table.add_row(words("summary.total_tax", currency=currency), number(tax))
+    table.add_row(words("summary.total_net", currency=currency), number(summary.net))
+    table.add_row(words("summary.employer", currency=currency), number(sum(summary.employer.values(), Decimal(0))))
+    table.add_row(words("summary.employer_cost", currency=currency), number(summary.employer_cost))
 
 
 def _consolidated_rows(table: Table, consolidated: Consolidation, words: Words) -> None:

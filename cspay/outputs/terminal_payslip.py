@@ -21,6 +21,7 @@ def payslip_panel(view: dict[str, Any], words: Any) -> Panel:
     parts: list[RenderableType] = [
         _identity(view["identity"]),
         _lines(view, words),
+        *(_deductions(view["deductions"], words) if "deductions" in view else []),
         _kpis(view, words),
         _sentences(words("slip.bonus"), view["bonus"]),
         _moves(view["moves"]),
@@ -64,12 +65,28 @@ def _lines(view: dict[str, Any], words: Any) -> Table:
     return table
 
 
+def _deductions(view: dict[str, Any], words: Any) -> list[RenderableType]:
+    """The deductions from gross to net, then what the employer pays besides."""
+    tables: list[RenderableType] = []
+    for part, total in ((view, view["net"]), (view["employer"], view["employer"]["total"])):
+        table = Table(title=_text(part["title"], "bold"), title_justify="left", expand=False)
+        table.add_column(_text(words("slip.col.line")))
+        table.add_column(_text(words("slip.col.how")), style="dim")
+        table.add_column(_text(words("slip.col.amount")), justify="right", no_wrap=True)
+        for line in part["lines"]:
+            table.add_row(_text(line["label"]), _text(line["how"]), _text(line["amount"]))
+        table.add_section()
+        table.add_row(_text(total["label"], "bold"), _text(""), _text(total["amount"], "bold"))
+        tables.append(table)
+    return tables
+
+
 def _kpis(view: dict[str, Any], words: Any) -> Table:
     table = Table(title=_text(words("slip.kpis"), "bold"), title_justify="left")
     for index, header in enumerate(view["kpi_headers"]):
         table.add_column(_text(header), justify="right" if index in (1, 3, 4, 5) else "left")
     for kpi in view["kpis"]:
-        where = "\n".join(text for text in (kpi["where"], kpi["note"]) if text)
+        where = "\n".join(text for text in (kpi["where"], kpi["curve"], kpi["note"]) if text)
         style = "" if kpi["counted"] else "dim"
         table.add_row(
             *(_text(kpi[key], style) for key in ("label", "value")),

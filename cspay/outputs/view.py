@@ -8,66 +8,23 @@ policy's own labels (KPIs, grades, gates, adjustments) are shown as the policy w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from cspay.cells import is_missing
 from cspay.engine.explain import Explanation, GateExplained, KpiExplained, LineExplained
 from cspay.engine.moves import KpiLever, Outcome, Step, tidy
-from cspay.engine.rounding import round_to
 from cspay.engine.rules import run_line_codes
 from cspay.i18n import Words
+from cspay.outputs.view_net import net_view
+from cspay.outputs.view_parts import group_sentences, part_how, piece_sentences, short_value
+from cspay.outputs.wording import DASH, Wording, _tidy, cut, cut_up
 from cspay.policy.model import Policy
+
+__all__ = ["Wording", "cut", "cut_up", "payslip_view", "where"]
 
 if TYPE_CHECKING:  # the ledger's types only: a run without a ledger never loads it
     from cspay.ledger.controls import Dispute
-
-FOUR_PLACES = Decimal("0.0001")
-DASH = "—"
-
-
-class Wording:
-    """Numbers, amounts and values written for one policy in one language."""
-
-    def __init__(self, policy: Policy, words: Words, currency: str | None = None) -> None:
-        self.words = words
-        self.currency = currency or policy.currency  # a payslip's amounts are in its own currency
-        self.step, self.mode = policy.rounding_step(self.currency), policy.rounding.mode
-
-    def money(self, amount: Decimal | None) -> str:
-        """An amount as the payslip would write it (intermediate amounts rounded only for display); a dash
-        for an amount a payslip does not have."""
-        if amount is None:
-            return DASH
-        return self.words.money(round_to(amount, self.step, self.mode), self.currency)
-
-    def signed_money(self, amount: Decimal) -> str:
-        return ("+" if amount > 0 else "") + self.money(amount)
-
-    def value(self, unit: str, value: Decimal | None) -> str:
-        """A KPI value in its unit: 92.5%, 0.81, 335 s."""
-        if value is None:
-            return self.words("pos.no_value")
-        return self.words(f"unit.{unit}", value=value)
-
-    def change(self, unit: str, change: Decimal) -> str:
-        """A change of a KPI value, signed; a change of a percentage is in percentage points."""
-        sign = "+" if change > 0 else ""
-        key = "unit.percent_points" if unit == "percent" else f"unit.{unit}"
-        return self.words(key, value=f"{sign}{tidy(change)}")
-
-
-def _tidy(value: Decimal | None) -> str:
-    return DASH if value is None else str(tidy(value))
-
-
-def cut(value: Decimal | None) -> str:
-    """A score cut (not rounded) to 4 places, so it never shows above what it reached."""
-    return DASH if value is None else str(value.quantize(FOUR_PLACES, rounding=ROUND_DOWN))
-
-
-def cut_up(value: Decimal) -> str:
-    """A score gap rounded up to 4 places, so following it never falls a hair short."""
-    return str(value.quantize(FOUR_PLACES, rounding=ROUND_CEILING))
 
 
 def payslip_view(
@@ -86,10 +43,11 @@ def payslip_view(
         "kpi_headers": [
             words(f"slip.col.{key}") for key in ("kpi", "value", "where", "score", "weight", "contribution")
         ],
-        "kpis": [_kpi(kpi, wording) for kpi in e.kpis],
+        "kpis": [_kpi(kpi, wording, short=_leads(e)) for kpi in e.kpis],
         "bonus": _bonus(e, wording, has_gates=bool(policy.gates)),
         "moves": _moves(e, wording),
         "disputes": [_dispute(dispute, policy, words) for dispute in disputes],
+        **({} if e.deductions is None else {"deductions": net_view(e.deductions, wording)}),
     }
 
 
@@ -144,14 +102,21 @@ def _line(line: LineExplained, e: Explanation, wording: Wording) -> dict[str, st
         how = words(key, column=a.column, value=tidy(a.value), over=a.over, per_unit=wording.money(a.per_unit))
         if a.limited:
             how = words("how.limited", how=how, limit=wording.money(a.limit))
-    elif line.code == "bonus":
+    elif line.code in ("bonus", "bonus.team"):
         how = words("how.bonus", section=words("slip.bonus"))
     elif line.code == "floor" and e.floor is not None:
         how = words("how.floor", minimum=wording.money(e.floor.minimum), total=wording.money(e.floor.lines_total))
+    how = part_how(line, e, wording, how)
     return {"label": words.line_label(line.code, line.label), "how": how, "amount": wording.money(line.amount)}
 
 
-def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
+def _leads(e: Explanation) -> bool:
+    """Whether the payslip is a leader's, paid on a team's or site's result (its KPIs are the team's)."""
+    return any(piece.code == "bonus" and piece.basis != "own" for piece in e.pieces)
+
+
+def _kpi(kpi: KpiExplained, wording: Wording, *, short: bool = False) -> dict[str, Any]:
+    """A KPI's row; `short` writes a team's value (a weighted mean) to four places at most."""
     words = wording.words
     note = ""
     if kpi.left_out is not None and kpi.left_out.kind == "too_few":
@@ -165,14 +130,33 @@ def _kpi(kpi: KpiExplained, wording: Wording) -> dict[str, Any]:
         note = words("left_out.no_value")
     return {
         "label": kpi.label,
-        "value": wording.value(kpi.unit, kpi.value),
+        "value": wording.value(kpi.unit, short_value(kpi.value) if short else kpi.value),
         "where": where(kpi, wording),
+        "curve": curve_text(kpi, words),
         "score": cut(kpi.score),
         "weight": str(kpi.weight),
         "contribution": cut(kpi.contribution),
         "note": note,
         "counted": kpi.left_out is None,
     }
+
+
+def curve_text(kpi: KpiExplained, words: Words) -> str:
+    """Whose targets scored a KPI by group: the agent's group's own, or the general ones and why; "" for
+    a KPI with one curve for everyone."""
+    return curve_words(words, kpi.by, kpi.curve_group, kpi.group or "")
+
+
+def curve_words(words: Words, by: str | None, curve_group: str | None, cell: str) -> str:
+    """Whose targets scored a KPI, from its `by` column, the group whose curve applied and the agent's cell
+    in that column; "" for a KPI with one curve for everyone."""
+    if by is None:
+        return ""
+    if curve_group is not None:
+        return words("curve.group", column=by, group=curve_group)
+    if is_missing(cell):
+        return words("curve.own_empty", column=by)
+    return words("curve.own", column=by, value=cell)
 
 
 def where(kpi: KpiExplained, wording: Wording) -> str:
@@ -190,8 +174,17 @@ def where(kpi: KpiExplained, wording: Wording) -> str:
 def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
     """The sentences from score to bonus line: score, grade, basis, action, gates, cap, floor."""
     words, b = wording.words, e.bonus
-    if b.score is None:
+    leader = _leads(e)
+    if b.score is None and not e.pieces:
         sentences = [words("slip.no_score")]
+    elif e.pieces:  # bonus lines on own and team results, or a period paid in parts: one sentence per line
+        total = sum((kpi.weight for kpi in e.kpis), Decimal(0))
+        own = (
+            []
+            if leader or b.score is None
+            else [words("slip.score", score=cut(b.score), weights=b.weights_counted, total=total)]
+        )
+        sentences = [*own, *piece_sentences(e, wording), *group_sentences(e, wording)]
     else:
         total = sum((kpi.weight for kpi in e.kpis), Decimal(0))
         sentences = [words("slip.score", score=cut(b.score), weights=b.weights_counted, total=total)]
@@ -212,7 +205,9 @@ def _bonus(e: Explanation, wording: Wording, *, has_gates: bool) -> list[str]:
     sentences += [_gate(gate, wording) for gate in b.gates]
     if has_gates and not b.gates and b.score is not None:
         sentences.append(words("slip.no_gates"))
-    if b.cap is not None and b.score is not None:
+    if b.cap is not None and e.pieces:
+        sentences.append(words("slip.cap_parts_applied" if b.capped else "slip.cap_parts_not_reached", cap=b.cap))
+    elif b.cap is not None and b.score is not None:
         key = "slip.cap_applied" if b.capped else "slip.cap_not_reached"
         sentences.append(words(key, cap=b.cap, limit=wording.money(b.cap_amount), bonus=wording.money(b.after_gates)))
     if b.budget_factor is not None and b.budget_factor < 1 and b.before_budget is not None:
@@ -284,8 +279,13 @@ def _moves(e: Explanation, wording: Wording) -> dict[str, Any]:
         "headers": headers,
         "rows": rows,
         "gates": gates,
-        "note": words("moves.note_budget" if _scaled(e) else "moves.note"),
+        "note": words("moves.note_budget" if _scaled(e) else "moves.note_team" if _on_teams(e) else "moves.note"),
     }
+
+
+def _on_teams(e: Explanation) -> bool:
+    """Whether a changed value of the agent's own moves a team's result the payslip pays on."""
+    return any(group.rule != "team_metrics" and group.kind != "site" for group in e.groups) and not _leads(e)
 
 
 def _scaled(e: Explanation) -> bool:

@@ -22,6 +22,8 @@ from cspay.i18n import Words
 from cspay.inputs.files import InputFile
 from cspay.outputs.export import SCORE_PLACES, several_currencies, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.view import curve_words
+from cspay.outputs.view_net import deduction_label
 from cspay.outputs.workbook_ledger import write_one_offs, write_versions
 from cspay.periods import Period
 from cspay.policy.model import Policy
@@ -89,7 +91,7 @@ class Breakdown:
         self.groups: dict[str, dict[tuple[str, str], Group]] = {"role": {}, "team": {}, "grade": {}}
 
     def add(self, slip: Payslip) -> None:
-        gross, bonus = slip.gross, slip.amount("bonus")
+        gross, bonus = slip.gross, slip.bonus
         for dimension, key in (("role", slip.role), ("team", slip.team), ("grade", slip.grade or "-")):
             group = self.groups[dimension].setdefault((key, slip.currency), Group())
             group.headcount += 1
@@ -104,12 +106,25 @@ class Breakdown:
         return [(key, currency, groups[key, currency]) for key, currency in keys]
 
 
-def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = ()) -> list[tuple[str, str]]:
+Codes = list[tuple[str, str]]  # line codes with their labels
+NO_DEDUCTIONS: tuple[Codes, Codes] = ([], [])
+
+
+def payslip_columns(
+    policy: Policy, words: Words, extra_codes: Iterable[str] = (), deductions: tuple[Codes, Codes] = NO_DEDUCTIONS
+) -> list[tuple[str, str]]:
     """Who (and the currency, when the policy pays several), score, grade, action, one column per payslip
-    line in payslip order, gross."""
+    line in payslip order, gross; with deductions, one column per deduction, net, and one per employer
+    contribution."""
     identity = [(words(f"col.{key}"), "text") for key in ("agent", "name", "role", "team")]
     identity += [(words("col.currency"), "text")] if several_currencies(policy) else []
     lines = [(words.line_label(code, label), "money") for code, label in run_line_codes(policy, extra_codes)]
+    taken, paid = deductions
+    net = [
+        *((deduction_label(words, code, label), "money") for code, label in taken),
+        (words("col.net"), "money"),
+        *((deduction_label(words, code, label), "money") for code, label in paid),
+    ]
     return [
         *identity,
         (words("col.score"), "score"),
@@ -117,12 +132,27 @@ def payslip_columns(policy: Policy, words: Words, extra_codes: Iterable[str] = (
         (words("xlsx.col.action"), "text"),
         *lines,
         (words("col.gross"), "money"),
+        *(net if taken or paid else []),
     ]
 
 
-def payslip_row(slip: Payslip, codes: list[str], zero: Decimal, *, currency: bool = False) -> list[Any]:
-    amounts = {line.code: line.amount for line in slip.lines}
+def payslip_row(
+    slip: Payslip,
+    codes: list[str],
+    zero: Decimal,
+    deductions: tuple[list[str], list[str]] = ([], []),
+    *,
+    currency: bool = False,
+) -> list[Any]:
+    amounts: dict[str, Decimal] = {}
+    for line in slip.lines:  # a payslip paid in parts has a line per part: one column adds them up
+        amounts[line.code] = amounts[line.code] + line.amount if line.code in amounts else line.amount
     score = None if slip.score is None else slip.score.quantize(SCORE_PLACES, rounding=ROUND_DOWN)
+    taken, paid = deductions
+    net = []
+    if taken or paid:
+        withheld = {line.code: line.amount for line in [*slip.deductions, *slip.employer]}
+        net = [*(withheld.get(code, zero) for code in taken), slip.net, *(withheld.get(code, zero) for code in paid)]
     return [
         slip.agent_id,
         slip.name,
@@ -134,11 +164,13 @@ def payslip_row(slip: Payslip, codes: list[str], zero: Decimal, *, currency: boo
         slip.action,
         *(amounts.get(code, zero) for code in codes),
         slip.gross,
+        *net,
     ]
 
 
-def kpi_columns(words: Words) -> list[tuple[str, str]]:
-    """Who, which KPI, its value, score, weight and contribution, or why it was left out."""
+def kpi_columns(words: Words, *, by_group: bool = False) -> list[tuple[str, str]]:
+    """Who, which KPI, its value, score, weight and contribution, or why it was left out; under a policy
+    with a KPI by group, whose targets scored it."""
     return [
         (words("col.agent"), "text"),
         (words("col.name"), "text"),
@@ -148,11 +180,17 @@ def kpi_columns(words: Words) -> list[tuple[str, str]]:
         (words("xlsx.col.weight"), "number"),
         (words("xlsx.col.contribution"), "score"),
         (words("xlsx.col.left_out"), "text"),
+        *([(words("xlsx.col.targets"), "text")] if by_group else []),
     ]
 
 
 def kpi_row(slip: Payslip, kpi: KpiResult, reason: str | None) -> list[Any]:
     return [slip.agent_id, slip.name, kpi.label, kpi.value, kpi.score, kpi.weight, kpi.contribution, reason]
+
+
+def targets_cell(words: Words, slip: Payslip, kpi: KpiResult) -> str | None:
+    """Whose targets scored a KPI by group, as the payslip says it; None for a KPI with one curve."""
+    return curve_words(words, kpi.by, kpi.curve_group, slip.groups.get(kpi.by, "")) if kpi.by else None
 
 
 def left_out_reason(words: Words, policy: Policy, kpi: KpiResult) -> str | None:
@@ -168,7 +206,13 @@ def left_out_reason(words: Words, policy: Policy, kpi: KpiResult) -> str | None:
 
 
 def write_summary(
-    book: Book, policy: Policy, words: Words, summary: Summary, breakdown: Breakdown, extra_codes: Iterable[str] = ()
+    book: Book,
+    policy: Policy,
+    words: Words,
+    summary: Summary,
+    breakdown: Breakdown,
+    extra_codes: Iterable[str] = (),
+    deductions: tuple[Codes, Codes] = NO_DEDUCTIONS,
 ) -> None:
     """Totals, then headcount, gross and bonus per role, team and grade, then each line's total."""
     sheet = Sheet(book, words("xlsx.sheet.summary"))
@@ -215,7 +259,29 @@ def write_summary(
                 ],
                 ["label", "text", *(["text"] if several else []), "text", f"money:{currency}" if several else "money"],
             )
+    taken, paid = deductions
+    if taken or paid:
+        for currency, money in totals.items():
+            _net_rows(sheet, words, money, deductions, currency if several else None)
     sheet.finish()
+
+
+def _net_rows(
+    sheet: Sheet, words: Words, summary: Summary, deductions: tuple[Codes, Codes], currency: str | None
+) -> None:
+    """From one currency's gross to its net, and what it costs the employer (`currency` named when the run
+    paid several)."""
+    taken, paid = deductions
+    totals = {**summary.deductions, **summary.employer}
+    rows = [(words("col.gross"), summary.gross)]
+    rows += [(deduction_label(words, code, label), totals.get(code, ZERO)) for code, label in taken]
+    rows.append((words("col.net"), summary.net))
+    rows += [(deduction_label(words, code, label), totals.get(code, ZERO)) for code, label in paid]
+    rows.append((words("xlsx.col.total_cost"), summary.employer_cost))
+    pad, kinds = ([currency], ["text"]) if currency is not None else ([], [])
+    money = f"money:{currency}" if currency is not None else "money"
+    for label, amount in rows:
+        sheet.write([label, None, *pad, None, amount], ["label", "text", *kinds, "text", money])
 
 
 def write_consolidated(book: Book, words: Words, consolidated: Consolidation) -> None:
@@ -311,6 +377,7 @@ def write_run_workbook(handle: IO[bytes], run: PayRun, words: Words, *, recordin
         run.consolidated,
         run.rates,
         more=ledger_sheets,
+        deductions=run.deduction_codes(),
     )
 
 
@@ -325,6 +392,7 @@ def write_workbook(
     consolidate: Callable[[], Consolidation | None] | None = None,
     rates: Any = None,
     more: Callable[[Book], None] | None = None,
+    deductions: tuple[Codes, Codes] = NO_DEDUCTIONS,
 ) -> None:
     """The workbook, payslip by payslip into Payslips and KPIs; Summary and About once all are in, then
     the sheets `more` adds.
@@ -340,10 +408,12 @@ def write_workbook(
         book = Book(
             handle, scratch, _money(policy, words), _properties(policy, about), moneys, words("xlsx.note.as_text")
         )
-        columns = payslip_columns(policy, words, extra_codes)
+        columns = payslip_columns(policy, words, extra_codes, deductions)
         slips = Listing(book, words("xlsx.sheet.payslips"), columns)
-        kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words))
+        by_group = any(kpi.by is not None for kpi in policy.kpis.values())
+        kpis = Listing(book, words("xlsx.sheet.kpis"), kpi_columns(words, by_group=by_group))
         codes = [code for code, _ in run_line_codes(policy, extra_codes)]
+        withheld = ([code for code, _ in deductions[0]], [code for code, _ in deductions[1]])
         zeros = {code: zero(policy, code) for code in policy.paid_currencies}
         kinds = {code: [f"money:{code}" if kind == "money" else kind for _, kind in columns] for code in zeros}
         totals, breakdown = Summaries(policy.paid_currencies) if several else Summary(), Breakdown()
@@ -352,12 +422,14 @@ def write_workbook(
                 totals.add(slip)
             breakdown.add(slip)
             empty = zeros.get(slip.currency, zeros[policy.currency])
-            slips.add(payslip_row(slip, codes, empty, currency=several), kinds[slip.currency] if several else None)
+            row = payslip_row(slip, codes, empty, withheld, currency=several)
+            slips.add(row, kinds[slip.currency] if several else None)
             for kpi in slip.kpis:
-                kpis.add(kpi_row(slip, kpi, left_out_reason(words, policy, kpi)))
+                row = kpi_row(slip, kpi, left_out_reason(words, policy, kpi))
+                kpis.add([*row, targets_cell(words, slip, kpi)] if by_group else row)
         slips.finish()
         kpis.finish()
-        write_summary(book, policy, words, summary or totals, breakdown, extra_codes)
+        write_summary(book, policy, words, summary or totals, breakdown, extra_codes, deductions)
         consolidated = consolidate() if consolidate is not None else None
         if consolidated is not None:
             write_consolidated(book, words, consolidated)

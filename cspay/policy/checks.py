@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cspay.cells import is_missing, text_key
 from cspay.policy.currency_checks import currency_checks
-from cspay.policy.model import MONTHLY_PAY, Policy
+from cspay.policy.model import MONTHLY_PAY, Grade, LinearScore, Policy, Score
 from cspay.policy.values import HUNDRED
 
 
@@ -15,25 +16,8 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     total = sum((kpi.weight for kpi in policy.kpis.values()), Decimal(0))
     if total != HUNDRED:
         problems.append((("kpis",), f"KPI weights must add up to 100, they add up to {total}"))
-    seen: dict[Decimal, int] = {}
-    for i, grade in enumerate(policy.grades):
-        if grade.min_score in seen:
-            problems.append(
-                (
-                    ("grades", i, "min_score"),
-                    f"min_score {grade.min_score} is also the min_score of grade "
-                    f"{policy.grades[seen[grade.min_score]].grade}; each grade needs its own",
-                )
-            )
-        seen.setdefault(grade.min_score, i)
+    problems += grade_checks(policy.grades, ("grades",))
     names = [grade.grade for grade in policy.grades]
-    listed: set[str] = set()
-    for i, name in enumerate(names):
-        if name in listed:
-            problems.append((("grades", i, "grade"), f"grade {name!r} is listed twice"))
-        listed.add(name)
-    if Decimal(0) not in seen:
-        problems.append((("grades",), "one grade must have min_score 0, so every score gets a grade"))
     if policy.true_up and policy.period == "month":
         problems.append((("true_up",), "true_up needs period: quarter or year (a month has no months to true up)"))
     if policy.claw_back and not policy.true_up:
@@ -47,7 +31,112 @@ def cross_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
     for i, gate in enumerate(policy.gates):
         if gate.kpi is not None and gate.kpi not in policy.kpis:
             problems.append((("gates", i, "kpi"), f"unknown KPI {gate.kpi!r}; the KPIs are {', '.join(policy.kpis)}"))
-    return problems + period_checks(policy) + currency_checks(policy)
+    return problems + group_checks(policy) + period_checks(policy) + team_checks(policy) + currency_checks(policy)
+
+
+def grade_checks(grades: list[Grade], where: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each grade with its own min_score and name, and one at 0 so that every score gets a grade."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: dict[Decimal, int] = {}
+    for i, grade in enumerate(grades):
+        if grade.min_score in seen:
+            problems.append(
+                (
+                    (*where, i, "min_score"),
+                    f"min_score {grade.min_score} is also the min_score of grade "
+                    f"{grades[seen[grade.min_score]].grade}; each grade needs its own",
+                )
+            )
+        seen.setdefault(grade.min_score, i)
+    listed: set[str] = set()
+    for i, grade in enumerate(grades):
+        if grade.grade in listed:
+            problems.append(((*where, i, "grade"), f"grade {grade.grade!r} is listed twice"))
+        listed.add(grade.grade)
+    if Decimal(0) not in seen:
+        problems.append((where, "one grade must have min_score 0, so every score gets a grade"))
+    return problems
+
+
+def team_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Roles paid on a team's or site's result, and the teams section that says how that result is made."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    teams = policy.teams
+    for name, role in policy.roles.items():
+        where: tuple[str | int, ...] = ("roles", name)
+        if role.team_share is not None and role.paid_on != "own":
+            problems.append(
+                ((*where, "team_share"), f"a role paid on its {role.paid_on}'s result has no own part to share")
+            )
+        if role.grades is not None and role.paid_on == "own":
+            problems.append(
+                (
+                    (*where, "grades"),
+                    "own grades are for a role paid on a team's or site's result (paid_on: team or site); "
+                    "an agent's own result is graded by the policy's grades",
+                )
+            )
+        elif role.grades is not None:
+            problems += grade_checks(role.grades, (*where, "grades"))
+        uses = role.team_share is not None or role.paid_on != "own"
+        if uses and teams is None:
+            key = "team_share" if role.team_share is not None else "paid_on"
+            problems.append(
+                ((*where, key), "needs a `teams:` section saying how a team's result is made (teams.score)")
+            )
+        if role.paid_on == "site" and teams is not None and teams.site is None:
+            problems.append(((*where, "paid_on"), "paid on a site's result needs teams.site, the column naming it"))
+    if teams is not None and policy.agents.team is None:
+        problems.append((("teams",), "team results need agents.team, the column naming each agent's team"))
+    if teams is not None and teams.small_team == "site" and teams.site is None:
+        problems.append((("teams", "small_team"), "small_team: site needs teams.site, the column naming the site"))
+    return problems
+
+
+def group_checks(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """A KPI's curves by group: `by` and `groups` together, each group named once and not as an empty cell,
+    and a group's linear curve running the way the KPI's own does (a KPI is better one way for everyone)."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for code, kpi in policy.kpis.items():
+        if kpi.by is not None and not kpi.groups:
+            problems.append(
+                (("kpis", code, "by"), f"by: {kpi.by} needs `groups`, a curve for each group with targets of its own")
+            )
+        if kpi.groups and kpi.by is None:
+            problems.append(
+                (("kpis", code, "groups"), "groups need `by`, the column whose text puts each agent in a group")
+            )
+        seen: dict[str, str] = {}
+        for name, curve in kpi.groups.items():
+            path = ("kpis", code, "groups", name)
+            first = seen.setdefault(text_key(name), name)
+            if is_missing(name):
+                problems.append(
+                    (path, f"{name!r} reads as an empty cell, which takes the KPI's own score; name the group")
+                )
+            elif first != name:
+                problems.append(
+                    (
+                        path,
+                        f"{name!r} is the group {first!r} again (names are compared ignoring case, width and spacing)",
+                    )
+                )
+            elif _runs_otherwise(kpi.score, curve):
+                way = "higher" if curve.higher_is_better else "lower"
+                problems.append(
+                    (
+                        path,
+                        f"this curve pays {way} values more, unlike the KPI's own score; a KPI is better the same "
+                        f"way for every group",
+                    )
+                )
+    return problems
+
+
+def _runs_otherwise(own: Score, curve: Score) -> bool:
+    """Whether two linear curves run in opposite directions (bands are checked by lint, CSP106)."""
+    linear = isinstance(own, LinearScore) and isinstance(curve, LinearScore)
+    return linear and own.higher_is_better != curve.higher_is_better
 
 
 SUMMED_UNITS = ("count", "points", "seconds")

@@ -21,7 +21,10 @@ from cspay.errors import PolicyError
 from cspay.policy.checks import cross_checks
 from cspay.policy.metrics_spec import MetricsSpec
 from cspay.policy.model import Policy
-from cspay.policy.values import shown
+from cspay.policy.packs import combine_packs, pack_checks, policy_checks
+from cspay.policy.statutory import Pack
+from cspay.policy.timeline import DAY, Version, as_of, boundaries, read_timelines
+from cspay.policy.values import dotted, shown
 
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -247,24 +250,109 @@ def load_policy(path: str | Path) -> Policy:
     if not isinstance(doc.data, dict):
         raise PolicyError(f"{doc.where(())}: expected a policy mapping (key: value lines)")
     data, included = _include_metrics_file(doc)
-    policy = validated(doc, Policy, data)
-    problems = [f"{doc.where(path)}: {_dotted(path)}: {message}" for path, message in cross_checks(policy)]
+    period = str(data["period"]) if data.get("period") in ("quarter", "year") else "month"
+    timelines, problems = read_timelines(data, doc.where, period)
     if problems:
         raise PolicyError(problems)
+    if not timelines:
+        return _checked(doc, data, {}, included)
+    days = boundaries(timelines)
+    versions, problems = [], []
+    for first, after in zip(days, [*days[1:], None], strict=True):
+        day_data, placed = as_of(data, timelines, first)
+        try:
+            versions.append(
+                Version(first, None if after is None else after - DAY, _checked(doc, day_data, placed, included))
+            )
+        except PolicyError as error:
+            problems += [problem for problem in error.problems if problem not in problems]
+    if problems:
+        raise PolicyError(problems)
+    policy: Policy = versions[-1].policy
+    policy._versions, policy._timelines = versions, timelines
+    return policy
+
+
+def _checked(doc: Document, data: dict[str, Any], placed: dict[Path_, Path_], included: bytes) -> Policy:
+    """The policy the data makes, every problem located (a dated value's at the entry in force, `placed`);
+    its fingerprint covers the file, the metrics file it includes and the statutory packs it names."""
+    policy = validated(doc, Policy, data, placed)
+    problems = []
+    for path, message in cross_checks(policy):
+        where = _placed(path, placed)
+        problems.append(f"{doc.where(where)}: {dotted(path)}: {message}")
+    if problems:
+        raise PolicyError(problems)
+    packs = _load_packs(doc, policy, placed)
     policy._path = doc.path
-    policy._sha256 = hashlib.sha256(doc.raw + included).hexdigest()
+    policy._sha256 = hashlib.sha256(doc.raw + included + packs).hexdigest()
     policy._document = doc
     return policy
 
 
-def validated(doc: Document, model: type[ModelT], data: Any = None) -> ModelT:
+def _load_packs(doc: Document, policy: Policy, placed: dict[Path_, Path_]) -> bytes:
+    """Read the statutory packs the `deductions:` section names (relative to the policy's folder), check
+    them with the policy, and return their bytes for the policy's fingerprint (a dated value's problem is
+    located at the entry in force, `placed`)."""
+    deductions = policy.deductions
+    if deductions is None:
+        return b""
+    problems: list[str] = []
+    for index, name in enumerate(deductions.packs):
+        target = Path(doc.path).parent / name
+        if not target.is_file():
+            where = doc.where(_placed(("deductions", "packs", index), placed))
+            problems.append(
+                f"{where}: deductions.packs[{index}]: no file {target} (the path is relative to the policy's folder)"
+            )
+            continue
+        try:
+            deductions._loaded.append(load_pack(target))
+        except PolicyError as error:
+            problems += error.lines()
+    if problems:
+        raise PolicyError(problems)
+    statutory = combine_packs(deductions.loaded)
+    roles = {name: policy.role_currency(name) for name in policy.roles}
+    checks = policy_checks(deductions, statutory, policy.currency, policy.period, roles)
+    if checks:
+        located = [(doc.where(_placed(path, placed)), path, message) for path, message in checks]
+        raise PolicyError([f"{at}: {dotted(path)}: {message}" for at, path, message in located])
+    return b"".join(pack._document.raw for pack in deductions.loaded)  # the bytes read, not read again
+
+
+def load_pack(path: str | Path) -> Pack:
+    """Read, parse and check a statutory pack file as safely as a policy; every problem at once, each at
+    file:line:col."""
+    doc = load_document(path, "statutory pack")
+    if not isinstance(doc.data, dict):
+        raise PolicyError(f"{doc.where(())}: expected a statutory pack mapping (key: value lines)")
+    pack = validated(doc, Pack)
+    problems = [f"{doc.where(where)}: {dotted(where)}: {message}" for where, message in pack_checks(pack)]
+    if problems:
+        raise PolicyError(problems)
+    pack._path, pack._document = doc.path, doc
+    return pack
+
+
+def validated(doc: Document, model: type[ModelT], data: Any = None, placed: dict[Path_, Path_] | None = None) -> ModelT:
     """The document's data (or `data` read from it) as the model; every problem at once, each located at
-    its file:line:col with the model's keys to suggest for a misspelt one."""
+    its file:line:col (a dated value's in the entry in force, `placed`) with the model's keys to suggest for a
+    misspelt one."""
     try:
         return model.model_validate(doc.data if data is None else data)
     except ValidationError as error:
         items = _without_misspelt_missing([dict(item) for item in error.errors(include_url=False)], model)
-        raise PolicyError([_located(doc, item, model) for item in items]) from None
+        located = [{**item, "loc": _placed(item["loc"], placed or {})} for item in items]
+        raise PolicyError([_located(doc, item, model) for item in located]) from None
+
+
+def _placed(loc: tuple[Any, ...], placed: dict[Path_, Path_]) -> tuple[Any, ...]:
+    """A location in the checked data as a location in the file: a dated value's, in the entry in force."""
+    for path, entry in placed.items():
+        if loc[: len(path)] == path:
+            return (*entry, *loc[len(path) :])
+    return loc
 
 
 def _include_metrics_file(doc: Document) -> tuple[dict[str, Any], bytes]:
@@ -300,21 +388,21 @@ def _located(doc: Document, item: dict[str, Any], model: type[BaseModel] = Polic
     kind = item["type"]
     if kind == "extra_forbidden":
         key = str(item["loc"][-1])
-        return f"{doc.where(path, key=True)}: {_dotted(path)}: unknown key {key!r}{_hint(item['loc'], key, model)}"
+        return f"{doc.where(path, key=True)}: {dotted(path)}: unknown key {key!r}{_hint(item['loc'], key, model)}"
     message = item["msg"].removeprefix("Value error, ")
     misspelt = _UNKNOWN_KEY.match(message)
     if misspelt and (*path, misspelt[1]) in doc.keys:  # an either/or's misspelt form: point at the key itself
         path = (*path, misspelt[1])
-        return f"{doc.where(path, key=True)}: {_dotted(path)}: {message}"
+        return f"{doc.where(path, key=True)}: {dotted(path)}: {message}"
     if kind == "missing":
         message = f"missing required key {item['loc'][-1]!r}"
-        return f"{doc.where(path)}: {_dotted(path)}: {message}"
+        return f"{doc.where(path)}: {dotted(path)}: {message}"
     if kind in ("literal_error", "enum"):
         message = f"expected one of {item['ctx']['expected']}, got {shown(item['input'])}"
     elif kind in ("dict_type", "model_type", "list_type"):
         wanted = "a list" if kind == "list_type" else "a mapping (key: value)"
         message = f"expected {wanted}, got {shown(item['input'])}"
-    return f"{doc.where(path)}: {_dotted(path)}: {message}"
+    return f"{doc.where(path)}: {dotted(path)}: {message}"
 
 
 def _known_path(doc: Document, loc: tuple[Any, ...]) -> Path_:
@@ -324,13 +412,6 @@ def _known_path(doc: Document, loc: tuple[Any, ...]) -> Path_:
         if (*path, step) in doc.values:
             path = (*path, step)
     return path
-
-
-def _dotted(path: Path_) -> str:
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text or "(top)"
 
 
 def _hint(loc: tuple[Any, ...], key: str, model: type[BaseModel] = Policy) -> str:

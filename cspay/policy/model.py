@@ -6,6 +6,7 @@ import functools
 import itertools
 import operator
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -22,9 +23,11 @@ from pydantic import (
     model_validator,
 )
 
+from cspay.cells import is_missing, text_key
 from cspay.currencies import CurrencyProblem, is_currency, minor_unit
 from cspay.policy.forms import either, nested
 from cspay.policy.metrics_spec import MetricsSpec
+from cspay.policy.timeline import Timeline, Version
 from cspay.policy.values import (
     AmountOrShare,
     NonNegative,
@@ -77,7 +80,19 @@ class AgentColumns(Model):
     name: Text | None = None
     team: Text | None = None
     period: Text | None = None  # a column holding the month (2026-11) or a date in it
+    from_: Text = Field("from", alias="from")  # a changes file's columns: the first day of a change
+    to: Text = "to"  # ... and its last day
     currency: Text | None = None  # a column naming the currency the agent is paid in (empty: the role's)
+
+
+class Grade(Model):
+    grade: Text
+    min_score: NonNegative
+    multiplier: NonNegative
+    action: Text | None = None
+
+
+PaidOn = Literal["own", "team", "site"]
 
 
 class Role(Model):
@@ -85,6 +100,9 @@ class Role(Model):
     base_pay: NonNegative
     target_bonus: AmountOrShare
     allowances: dict[str, NonNegative] = {}
+    team_share: Percent | None = None  # the share of the bonus paid on the team's result, the rest on the agent's own
+    paid_on: PaidOn = "own"  # team or site: a leader, paid wholly on the result of the team(s) or site led
+    grades: list[Grade] | None = Field(None, min_length=1)  # a leader's own grades (default: the policy's)
     currency: CurrencyCode | None = None  # the currency its amounts are in and its agents are paid in
 
     def target_bonus_amount(self) -> Decimal:
@@ -180,7 +198,9 @@ class Kpi(Model):
     column: Text
     unit: Unit
     weight: NonNegative
-    score: Score
+    score: Score  # with `by`: the curve of every agent whose group has none of its own
+    by: Text | None = None  # a column whose text puts each agent in a group: queue, shift, site …
+    groups: dict[str, Score] = {}  # with `by`: a group's own curve, by the group's name
     min_volume: MinVolume | None = None
     missing: Literal["error", "exclude"] = "error"
     aggregate: Aggregate = "mean"  # how a quarter's or year's months combine
@@ -194,12 +214,22 @@ class Kpi(Model):
             raise ValueError("weight_column is only used by aggregate: weighted_mean")
         return self
 
+    def curves(self) -> list[tuple[str | None, Score]]:
+        """Every curve of the KPI: its own score (group None), then each group's, as the policy lists them."""
+        return [(None, self.score), *self.groups.items()]
 
-class Grade(Model):
-    grade: Text
-    min_score: NonNegative
-    multiplier: NonNegative
-    action: Text | None = None
+    def curve(self, group: str | None) -> Score:
+        """The curve of a group named as the policy names it; None, the KPI's own score."""
+        return self.score if group is None else self.groups[group]
+
+    def curve_group(self, text: str) -> str | None:
+        """The group whose curve scores an agent whose `by` cell holds `text`: the group named alike, ignoring
+        case, width and spacing; None (the KPI's own score) for an empty cell or a value with no curve of its
+        own."""
+        if not self.groups or is_missing(text):
+            return None
+        key = text_key(text)
+        return next((name for name in self.groups if text_key(name) == key), None)
 
 
 class Bonus(Model):
@@ -561,6 +591,17 @@ class Lint(Model):
     ignore: dict[str, Reason] = {}
 
 
+class Teams(Model):
+    """Team results: how a team's score is made, who counts in it, and how teams roll up to sites."""
+
+    score: Literal["member_kpis", "member_scores", "team_metrics"]
+    site: Text | None = None  # the column naming each agent's site
+    leads: Text | None = None  # the column naming the team(s) a leader leads, separated by ";"
+    membership: Literal["prorated", "whole"] = "prorated"  # prorated: a member counts by worked days too
+    min_size: NonNegative = Decimal(0)  # members counted (each by their membership); fewer: small_team decides
+    small_team: Literal["own", "site"] = "own"  # what a member's team part is paid on when the team is small
+
+
 class Review(Model):
     """How `cspay review` groups agents, and the smallest group it judges."""
 
@@ -601,6 +642,23 @@ class OneOffAdjustments(Model):
         return codes
 
 
+class Deductions(Model):
+    """The policy's `deductions:` section: the packs (files beside the policy) and the columns they read."""
+
+    packs: list[Text] = Field(min_length=1)
+    bases: dict[str, Text] = {}  # a pack's base of: column -> the metrics or roster column holding it
+    special_deductions: Text | None = None  # the month's special additional deductions, per agent
+    other_deductions: Text | None = None  # other deductions allowed against income tax, per agent
+    one_time_bonus: bool = False  # an annual policy's bonus taxed on its own (the pack's one_time_bonus)
+
+    _loaded: list[Any] = PrivateAttr(default_factory=list)  # cspay.policy.statutory.Pack, set by the loader
+
+    @property
+    def loaded(self) -> list[Any]:
+        """The packs as read, in the order named (set by the loader)."""
+        return self._loaded
+
+
 class Policy(Model):
     policy: Text
     title: Text | None = None
@@ -629,10 +687,14 @@ class Policy(Model):
     lint: Lint = Lint()
     review: Review = Review()
     currencies: dict[Text, CurrencyTerms] = {}  # other currencies paid: their steps and amounts
+    deductions: Deductions | None = None  # from gross to net: the statutory packs and the columns they read
+    teams: Teams | None = None
 
     _path: str = PrivateAttr(default="<policy>")
     _sha256: str = PrivateAttr(default="")
     _document: Any = PrivateAttr(default=None)  # the loader's Document: where each key is, for lint
+    _versions: list[Version] = PrivateAttr(default_factory=list)  # a dated policy's versions; [] if undated
+    _timelines: list[Timeline] = PrivateAttr(default_factory=list)  # its dated values
 
     @model_validator(mode="before")
     @classmethod
@@ -655,12 +717,40 @@ class Policy(Model):
         return self._sha256
 
     @property
+    def versions(self) -> list[Version]:
+        """A dated policy's versions, in date order (this policy is the last); empty for a policy without dates."""
+        return self._versions
+
+    @property
+    def timelines(self) -> list[Timeline]:
+        return self._timelines
+
+    def in_force(self, first: date, last: date) -> list[Version]:
+        """The versions in force from `first` to `last`, each cut to those days; ValueError for days before
+        the policy's first date. A policy without dates is one version throughout."""
+        if not self._versions:
+            return [Version(first, last, self)]
+        if first < self._versions[0].first:
+            raise ValueError(f"the policy's dated values start on {self._versions[0].first}, after {first}")
+        found = []
+        for version in self._versions:
+            end = last if version.last is None else min(version.last, last)
+            start = max(version.first, first)
+            if start <= end:
+                found.append(Version(start, end, version.policy))
+        return found
+
+    @property
     def document(self) -> Any:
         """The loader's Document (data and positions), None for a policy not read from a file."""
         return self._document
 
-    def grades_high_to_low(self) -> list[Grade]:
-        return list(self.grade_ladder[0])
+    def grades_high_to_low(self, role: str | None = None) -> list[Grade]:
+        """The grades from the highest min_score down: the role's own, when it has them, else the policy's."""
+        own = None if role is None else self.roles[role].grades
+        if own is None:
+            return list(self.grade_ladder[0])
+        return sorted(own, key=lambda grade: grade.min_score, reverse=True)
 
     @functools.cached_property
     def grade_ladder(self) -> tuple[tuple[Grade, ...], tuple[Decimal, ...]]:
@@ -668,6 +758,20 @@ class Policy(Model):
         however many scores are graded."""
         ordered = tuple(sorted(self.grades, key=lambda grade: grade.min_score, reverse=True))
         return ordered, tuple(grade.min_score for grade in reversed(ordered))
+
+    @property
+    def pays_teams(self) -> bool:
+        """Whether some role is paid, wholly or in part, on a team's or site's result."""
+        return any(role.team_share or role.paid_on != "own" for role in self.roles.values())
+
+    def text_columns(self) -> list[str]:
+        """The metrics columns read as text besides identity: review's groups, a team's site and leads, and
+        the column of each KPI's `by`."""
+        teams = [self.teams.site, self.teams.leads] if self.teams is not None else []
+        known = {self.agents.role, self.agents.team, "role", "team"}
+        named = [kpi.by for kpi in self.kpis.values() if kpi.by is not None]
+        found = [*self.review.columns(self.agents), *(name for name in teams if name and name not in known), *named]
+        return list(dict.fromkeys(found))
 
     @property
     def paid_lines(self) -> list[PaidLine]:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from cspay.policy import metrics_spec, model, values
+from cspay.policy import metrics_spec, model, statutory, values
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _DIGITS = r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
@@ -69,6 +69,7 @@ DESCRIPTIONS = {
         "proration": "Prorates lines by worked days: factor = min(column / full, 1).",
         "floor": "Gross is never below this; the difference is its own line.",
         "lint": "Thresholds of the pitfall warnings of `cspay validate-policy`, and rules silenced with a reason.",
+        "teams": "Team results: how a team's score is made, who counts in it, and how teams roll up to sites.",
         "approval": "Who may approve a recorded run or a one-off adjustment: {four_eyes: true}.",
         "one_off_adjustments": "Manual one-off amounts (`cspay adjust add`): the codes allowed and a limit.",
     },
@@ -80,9 +81,20 @@ DESCRIPTIONS = {
         "max_amount": "The largest amount, either way (a payment or a deduction), one adjustment may carry.",
     },
     "Role": {
-        "base_pay": "Base pay for a full month.",
+        "base_pay": "Base pay for a full month; or a list of dated entries {from, to, value}.",
         "target_bonus": "The bonus paid in full at multiplier 1.0: an amount, or N% of base_pay.",
         "allowances": "Each allowance becomes its own payslip line allowance.<name>.",
+        "team_share": "The share of the bonus paid on the team's result (bonus.team), e.g. 20%; the rest on own.",
+        "paid_on": "own, or team / site: a leader, paid on the result of the team(s) or site led.",
+        "grades": "A leader's own grades of the team's or site's score (default: the policy's).",
+    },
+    "Teams": {
+        "score": "member_kpis: members' KPI values, weighted; member_scores: members' scores; team_metrics: a file.",
+        "site": "The column naming each agent's site: teams roll up to sites.",
+        "leads": "The column naming the team(s) a leader leads, separated by ;.",
+        "membership": "prorated: a member counts by their share of the period and their worked days; whole: by time.",
+        "min_size": "A team counting fewer members pays its members' team part as small_team says.",
+        "small_team": "own: on the agent's own result; site: on the site's result.",
     },
     "Kpi": {
         "column": "The metrics column holding the KPI's value.",
@@ -91,6 +103,10 @@ DESCRIPTIONS = {
         "score": "A linear curve {threshold, target, stretch} or a list of bands.",
         "min_volume": "Below this volume the KPI is left out and the other weights rescaled.",
         "missing": "error: an empty cell is an error; exclude: the KPI is left out for that agent.",
+        "by": "A column whose text puts each agent in a group (queue, shift …): a group in `groups` scores on "
+        "its own curve, any other value or an empty cell on `score`.",
+        "groups": "With `by`: a curve per group, by the group's name (case, width and spacing aside), e.g. "
+        "{complaints: {threshold: 70, target: 80, stretch: 88}}.",
     },
     "LinearScore": {
         "threshold": "Below it (above it, when lower is better) the score is 0; at it, at_threshold.",
@@ -114,6 +130,13 @@ DESCRIPTIONS = {
         "column": "A metrics column (a plain number) the gate tests.",
         "then": "forfeit, or {multiply: k}.",
     },
+    "Deductions": {
+        "packs": "Statutory pack files (relative to the policy's folder): contribution bases, rates, tax tables.",
+        "bases": "Each pack base of: column, and the column holding each agent's declared base.",
+        "special_deductions": "The column of each agent's special additional deductions for the month.",
+        "other_deductions": "The column of each agent's other deductions from taxable income for the month.",
+        "one_time_bonus": "An annual policy's bonus taxed on its own by the pack's one_time_bonus table.",
+    },
     "Lint": {
         "bonus_share": "CSP101: the accepted range of target bonus / target total pay, e.g. {min: 10%, max: 40%}.",
         "max_kpi_weight": "CSP102: the largest weight one KPI may carry (of 100).",
@@ -123,9 +146,17 @@ DESCRIPTIONS = {
 }
 
 
+DATE_KEY = {"pattern": r"^\d{4}-\d{2}-01$"}
+
+
 class _PolicySchema(GenerateJsonSchema):
     def function_before_schema(self, schema: Any) -> Any:
-        known = BEFORE.get(schema["function"]["function"])
+        function = schema["function"]["function"]
+        if function is statutory._dated:  # a value, or values by the first day of the month each holds from
+            value = self.generate_inner(schema["schema"]["values_schema"])
+            by_date = {"type": "object", "propertyNames": DATE_KEY, "additionalProperties": value, "minProperties": 1}
+            return {"anyOf": [value, by_date]}
+        known = BEFORE.get(function)
         return copy.deepcopy(known) if known else super().function_before_schema(schema)
 
     def function_after_schema(self, schema: Any) -> Any:
@@ -134,6 +165,8 @@ class _PolicySchema(GenerateJsonSchema):
 
     def default_schema(self, schema: Any) -> Any:
         result = super().default_schema(schema)
+        if "default" not in schema:  # a default_factory (a pack's mappings)
+            return result
         if isinstance(schema["default"], BaseModel):
             result.pop("default", None)  # a section's defaults show on its own keys
             return result
@@ -155,6 +188,8 @@ def policy_schema() -> dict[str, Any]:
     for cls in (model.Gate, model.ActionRule, metrics_spec.Leaf):
         _flatten(definitions, cls.__name__, cls.flattened)
     _prune(schema)
+    _dated(definitions)
+    _groups_need_by(definitions["Kpi"])
     for name, keys in DESCRIPTIONS.items():
         properties = (schema if name == "Policy" else definitions[name])["properties"]
         for key, text in keys.items():
@@ -165,6 +200,59 @@ def policy_schema() -> dict[str, Any]:
         "title": "cspay pay policy",
         "description": "A cspay pay policy: roles, KPIs, grades, bonus, gates and pay lines.",
     }
+
+
+PACK_DESCRIPTIONS = {
+    "Pack": {
+        "pack": "The pack's id, e.g. cn-iit.",
+        "currency": "The currency of every amount in the pack; it applies to pay in that currency only.",
+        "source": "Where the values come from: the law, notice or table, and its date.",
+        "checked": "When the values were last checked against the source.",
+        "example": "true: example values to confirm before paying (validate-policy warns, CSP108).",
+        "holds_until": "The last day the values are known to hold; a later run is refused.",
+        "rounding": "How each deduction is rounded, unless a contribution or tax says otherwise.",
+    },
+    "ContributionBase": {
+        "of": "column: each agent's declared base, a column the policy names; gross: the month's gross pay.",
+        "floor": "The lowest base: a lower declared base is raised to it.",
+        "cap": "The highest base: a higher declared base is cut to it.",
+    },
+    "Contribution": {
+        "base": "The base (of the pack's bases) the rates apply to.",
+        "employee": "The employee's rate, deducted from gross: N%.",
+        "employer": "The employer's rate, a cost, never on gross: N%.",
+    },
+    "IncomeTax": {
+        "method": "cumulative: over the tax year, less what was withheld before; monthly: each month on its own.",
+        "basic_deduction": "Deducted from income for each month (employed in the year, under cumulative).",
+        "brackets": "Rows {up_to, rate, quick_deduction}: tax = taxable × rate − quick deduction.",
+        "contributions_deductible": "Whether the employee's contributions reduce taxable income.",
+    },
+    "OneTimeBonus": {
+        "brackets": "The monthly table: bonus ÷ months picks the row; tax = bonus × rate − quick deduction.",
+        "until": "The last day of the periods whose bonus may be taxed this way.",
+    },
+}
+
+
+def pack_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a statutory pack file."""
+    schema = statutory.Pack.model_json_schema(by_alias=True, schema_generator=_PolicySchema)
+    for name, keys in PACK_DESCRIPTIONS.items():
+        properties = (schema if name == "Pack" else schema["$defs"][name])["properties"]
+        for key, text in keys.items():
+            properties[key]["description"] = text
+    return {
+        "$schema": DIALECT,
+        **schema,
+        "title": "cspay statutory pack",
+        "description": "Dated statutory rules from gross to net: contribution bases and rates, income-tax tables.",
+    }
+
+
+def pack_schema_text() -> str:
+    """The pack schema as `cspay schema --pack` prints it and schema/statutory-pack.schema.json holds it."""
+    return json.dumps(pack_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def _flatten(definitions: dict[str, Any], name: str, fields: tuple[str, ...]) -> None:
@@ -178,6 +266,39 @@ def _flatten(definitions: dict[str, Any], name: str, fields: tuple[str, ...]) ->
             definition["properties"].update(member["properties"])
         definition["required"] = [key for key in definition["required"] if key != field]
         definition.setdefault("allOf", []).append({"oneOf": [{"required": member["required"]} for member in members]})
+
+
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "examples": ["2026-07-01"]}
+# The values a policy may date (cspay.policy.timeline.DATED), by model and field; "*" for a mapping's values.
+DATED_FIELDS = {"Role": ["base_pay", "target_bonus", "allowances.*"], "Kpi": ["score"], "Floor": ["gross"]}
+
+
+def _dated(definitions: dict[str, Any]) -> None:
+    """Each value that may change on a date takes a list of entries too: {from, to, value}."""
+    for name, fields in DATED_FIELDS.items():
+        properties = definitions[name]["properties"]
+        for field in fields:
+            key, _, each = field.partition(".")
+            holder, slot = (properties[key], "additionalProperties") if each else (properties, key)
+            value = holder[slot]
+            entry = {
+                "type": "object",
+                "properties": {"from": DATE, "to": DATE, "value": value},
+                "required": ["from", "value"],
+                "additionalProperties": False,
+            }
+            holder[slot] = {
+                "anyOf": [value, {"type": "array", "minItems": 1, "items": entry}],
+                "description": "A value, or a list of dated entries {from: YYYY-MM-DD, to: …, value: …}.",
+            }
+
+
+def _groups_need_by(kpi: dict[str, Any]) -> None:
+    """`by` and `groups` come together, and a group has a name and a curve."""
+    kpi["dependentRequired"] = {"by": ["groups"], "groups": ["by"]}
+    groups = kpi["properties"]["groups"]
+    groups["minProperties"] = 1
+    groups["propertyNames"] = {"pattern": r"\S"}
 
 
 def _prune(schema: dict[str, Any]) -> None:

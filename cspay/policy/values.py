@@ -42,6 +42,14 @@ def _text(value: Any) -> str:
     raise ValueError(f"expected text, got {shown(value)}")
 
 
+def dotted(path: tuple[str | int, ...]) -> str:
+    """A key's path as written in messages: `kpis.aht.weight`, `grades[0].min_score`."""
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text or "(top)"
+
+
 def shown(value: Any) -> str:
     if value is None:
         return "nothing"

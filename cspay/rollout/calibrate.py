@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cspay.engine.moves import tidy
-from cspay.engine.rounding import exponent, round_to
+from cspay.engine.rounding import round_to
 from cspay.engine.types import ZERO, Payslip
 from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.figures import percentile
@@ -24,31 +23,25 @@ from cspay.inputs.resolve import open_inputs
 from cspay.periods import Period
 from cspay.policy.model import LinearScore, Policy, Role
 from cspay.policy.values import Share
+from cspay.rollout.calibrate_groups import add_groups, check_by, group_proposals, reading, with_groups
+from cspay.rollout.calibrate_points import HUNDRED, Proposal, counted, dotted, place_points, readable
 from cspay.run.pay import pay
 
-HUNDRED = Decimal(100)
 DEFAULT_POINTS = (Decimal(90), Decimal(50), Decimal(10))  # share of agents reaching threshold, target, stretch
 MIN_AGENTS = 30  # fewer values than this and a percentile moves with every agent: refuse, do not guess
 
 
 @dataclass(frozen=True)
-class Proposal:
-    """One proposed number: where it goes, its old and new value, the percentile it is and of how many."""
-
-    path: tuple[str | int, ...]
-    old: Decimal
-    new: Decimal
-    percentile: Decimal | None
-    sample: int
-
-
-@dataclass(frozen=True)
 class Calibration:
-    """The proposals, the policy they make (not yet written) and the notes (KPIs kept as they were)."""
+    """The proposals, the policy they make (not yet written) and the notes: KPIs kept as they were and, with
+    `by`, the groups given a curve of their own and those the history has no agent of."""
 
     proposals: list[Proposal]
     policy: Policy
     kept: list[str]
+    by: str | None = None
+    added: dict[str, list[str]] = field(default_factory=dict)  # KPI -> groups given a curve of their own
+    unseen: list[tuple[str, str]] = field(default_factory=list)  # (KPI, group) with no agent in the history
 
 
 def history_payslips(
@@ -66,7 +59,7 @@ def history_payslips(
     paid = []
     for files in runs:
         source = open_inputs(policy, files, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
-        paid.append(list(pay(source).payslips))
+        paid.append(list(pay(source, deductions=False).payslips))  # calibration reads gross pay only
     return paid
 
 
@@ -97,15 +90,6 @@ def parse_grades(text: str, policy: Policy) -> dict[str, Decimal]:
     return shares
 
 
-def _quantum(points: Sequence[Decimal]) -> Decimal:
-    """One decimal place finer than the finest the policy writes the points with (80 -> 0.1, 0.65 -> 0.001)."""
-    return Decimal(1).scaleb(min(min(exponent(point) for point in points), 0) - 1)
-
-
-def _readable(value: Decimal, quantum: Decimal) -> Decimal:
-    return tidy(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
-
-
 def curve_proposals(
     policy: Policy, runs: list[list[Payslip]], points: Sequence[Decimal], min_agents: int
 ) -> tuple[list[Proposal], list[str]]:
@@ -118,34 +102,10 @@ def curve_proposals(
         if not isinstance(score, LinearScore):
             kept.append(code)
             continue
-        values = [
-            result.value
-            for slips in runs
-            for slip in slips
-            if (result := slip.kpis[index]).value is not None and result.left_out is None
-        ]
-        if len(values) < min_agents:
-            problems.append(
-                f"{policy.path}: kpis.{code}: {len(values)} agent values counted in the history; calibration "
-                f"needs at least {min_agents} (--min-agents) to place a percentile, not a guess"
-            )
-            continue
-        quantum = _quantum([score.threshold, score.target, score.stretch])
-        found = []
-        for name, reached in zip(("threshold", "target", "stretch"), points, strict=True):
-            # Higher is better: a value reached by 90% of agents is the 10th percentile; lower is better, the 90th.
-            at = HUNDRED - reached if score.higher_is_better else reached
-            new = _readable(percentile(values, at), quantum)
-            found.append(Proposal(("kpis", code, "score", name), getattr(score, name), new, at, len(values)))
-        news = [proposal.new for proposal in found]
-        if not (news[0] < news[1] < news[2] or news[0] > news[1] > news[2]):
-            problems.append(
-                f"{policy.path}: kpis.{code}: the values at the {', '.join(str(p.percentile) for p in found)}th "
-                f"percentiles are {', '.join(map(str, news))} over {len(values)} agent values; they do not spread "
-                f"enough for three distinct points"
-            )
-            continue
+        values = [value for _, value in counted(runs, index)]
+        found, problem = place_points(policy, code, score, ("kpis", code, "score"), values, points, min_agents)
         proposals += found
+        problems += problem
     if problems:
         raise MetricsError(problems)
     return proposals, kept
@@ -167,7 +127,7 @@ def grade_proposals(
     for grade in ordered[:-1]:
         above += shares[grade.grade]
         at = HUNDRED - above
-        new = _readable(percentile(scores, at), Decimal("0.0001"))
+        new = readable(percentile(scores, at), Decimal("0.0001"))
         proposals.append(Proposal(("grades", index[grade.grade], "min_score"), grade.min_score, new, at, len(scores)))
     news = [proposal.new for proposal in proposals]
     if any(a <= b for a, b in itertools.pairwise(news)) or (news and news[-1] <= 0):
@@ -213,7 +173,7 @@ def budget_proposals(
             f"two currencies are never added up to meet it",
             "--budget",
         )
-    spent = sum((slip.amount("bonus") for slips in runs for slip in slips), ZERO) / len(runs)
+    spent = sum((slip.bonus for slips in runs for slip in slips), ZERO) / len(runs)
     if not spent:
         raise MetricsError(f"{policy.path}: the history pays no bonus, so nothing can be scaled to a budget")
     factor = budget / spent
@@ -221,7 +181,7 @@ def budget_proposals(
     for name, role in policy.roles.items():
         old = target_of(role)
         if isinstance(role.target_bonus, Share):
-            new = _readable(old * factor, Decimal("0.1"))
+            new = readable(old * factor, Decimal("0.1"))
         else:
             new = round_to(old * factor, step, mode)
         proposals.append(Proposal(("roles", name, "target_bonus"), old, new, None, sum(map(len, runs))))
@@ -233,9 +193,17 @@ def target_of(role: Role) -> Decimal:
     return role.target_bonus.percent if isinstance(role.target_bonus, Share) else role.target_bonus
 
 
-def check_usage(policy: Policy) -> None:
+def check_usage(policy: Policy, by: str | None = None) -> None:
     if not any(isinstance(kpi.score, LinearScore) for kpi in policy.kpis.values()):
         raise UsageProblem(f"{policy.path} scores every KPI by bands; calibrate proposes linear curve points", "POLICY")
+    if policy.versions:
+        raise UsageProblem(
+            f"{policy.path} has values that change on dates, and calibrate writes one value per key; calibrate a "
+            f"copy of the policy as it stands, then date the proposed values in it",
+            "POLICY",
+        )
+    if by is not None:
+        check_by(policy, by)
 
 
 def calibrate(
@@ -246,33 +214,44 @@ def calibrate(
     points: Sequence[Decimal] = DEFAULT_POINTS,
     grades: dict[str, Decimal] | None = None,
     budget: Decimal | None = None,
+    by: str | None = None,
     min_agents: int = MIN_AGENTS,
     rosters: Sequence[Path] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Calibration:
-    """The proposals for a policy from its history: curve points, then (with `grades`) the cut-offs on the
-    scores the new curves give, then (with `budget`) the target bonuses scaled to it."""
-    check_usage(policy)
+    """The proposals for a policy from its history: curve points (with `by`, a curve per group of that
+    column as well), then (with `grades`) the cut-offs on the scores the new curves give, then (with
+    `budget`) the target bonuses scaled to it."""
+    check_usage(policy, by)
 
     def runs_of(changed: Policy) -> list[list[Payslip]]:
         return history_payslips(changed, paths, period, rosters, encoding, delimiter)
 
-    proposals, kept = curve_proposals(policy, runs_of(policy), points, min_agents)
+    history = runs_of(policy if by is None else reading(policy, by))
+    proposals, kept = curve_proposals(policy, history, points, min_agents)
+    added: dict[str, list[str]] = {}
+    unseen: list[tuple[str, str]] = []
+    base = policy
+    if by is not None:
+        grouped, added, unseen = group_proposals(policy, history, by, points, min_agents)
+        codes = list(policy.kpis)
+        # Each KPI's own curve, then its groups' (a stable sort keeps each part's order).
+        proposals = sorted([*proposals, *grouped], key=lambda proposal: codes.index(str(proposal.path[1])))
+        base = with_groups(policy, by, added)
     if grades is not None:
-        scores = [
-            slip.score for slips in runs_of(applied(policy, proposals)) for slip in slips if slip.score is not None
-        ]
+        scores = [slip.score for slips in runs_of(applied(base, proposals)) for slip in slips if slip.score is not None]
         proposals += grade_proposals(policy, scores, grades, min_agents)
     if budget is not None:
         rounding = policy.rounding
-        proposals += budget_proposals(policy, runs_of(applied(policy, proposals)), budget, rounding.step, rounding.mode)
-    return Calibration(proposals, applied(policy, proposals), kept)
+        proposals += budget_proposals(policy, runs_of(applied(base, proposals)), budget, rounding.step, rounding.mode)
+    return Calibration(proposals, applied(base, proposals), kept, by, added, unseen)
 
 
-def calibrated_text(policy: Policy, proposals: Sequence[Proposal]) -> str:
+def calibrated_text(policy: Policy, calibration: Calibration) -> str:
     """The policy file's text with the proposed numbers in place: comments, key order, flow or block style
-    and quotes kept (ruamel.yaml's round trip); the version gains "-calibrated"."""
+    and quotes kept (ruamel.yaml's round trip); a KPI given curves by group gains `by` and `groups` after
+    its score, each new group's curve written like the score; the version gains "-calibrated"."""
     import io
 
     from cspay.rollout.case_file import guess_layout, round_trip
@@ -280,7 +259,9 @@ def calibrated_text(policy: Policy, proposals: Sequence[Proposal]) -> str:
     text = Path(policy.path).read_text(encoding="utf-8-sig")
     yaml = round_trip(guess_layout(text))
     data = yaml.load(text)
-    for proposal in proposals:
+    for code, names in calibration.added.items():
+        add_groups(data["kpis"][code], calibration.by or "", names)
+    for proposal in calibration.proposals:
         holder = data
         for step in proposal.path[:-1]:
             holder = holder[step]
@@ -297,16 +278,14 @@ def calibrated_text(policy: Policy, proposals: Sequence[Proposal]) -> str:
 def proposal_data(proposal: Proposal) -> dict[str, Any]:
     return {
         "key": dotted(proposal.path),
-        "old": str(proposal.old),
+        "old": None if proposal.old is None else str(proposal.old),
         "new": str(proposal.new),
         "percentile": None if proposal.percentile is None else str(proposal.percentile),
         "sample": proposal.sample,
     }
 
 
-def dotted(path: tuple[str | int, ...]) -> str:
-    """kpis.csat.score.threshold, grades[0].min_score."""
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
-    return text
+def calibration_groups(calibration: Calibration) -> dict[str, Any]:
+    """With --by, for JSON: the column, the groups each KPI gains, and its groups no agent was in."""
+    unseen = [{"kpi": code, "group": name} for code, name in calibration.unseen]
+    return {"by": calibration.by, "added": calibration.added, "unseen": unseen}

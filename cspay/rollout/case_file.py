@@ -23,7 +23,7 @@ from cspay.policy.loader import refused_node
 from cspay.policy.model import Policy
 
 MAX_CASE_BYTES = 1024 * 1024
-TOP_KEYS = ("policy", "defaults", "cases")
+TOP_KEYS = ("policy", "period", "defaults", "cases")
 CASE_KEYS = ("name", "row", "expect")
 TEXT_FIELDS = ("grade", "action")
 _INTEGER = re.compile(r"[-+]?\d+")
@@ -293,7 +293,7 @@ def column_problems(path: Path, data: Any, policy: Policy) -> list[str]:
 
     agents = policy.agents
     read = {name for name in (agents.id, agents.role, agents.name, agents.team, agents.period, agents.currency) if name}
-    read |= {column.name for column in needed_columns(policy)}
+    read |= {column.name for column in needed_columns(policy)} | set(policy.text_columns())
     known = sorted(str(name) for name in read)
     problems = []
     for parent, key in [(data, "defaults"), *((case, "row") for case in data["cases"])]:

@@ -13,6 +13,7 @@ from cspay.engine.types import Payslip
 from cspay.errors import CaseError, CspayError, MetricsError, UsageProblem
 from cspay.inputs.metrics import AgentRow, RowParser
 from cspay.inputs.resolve import rows_source
+from cspay.periods import EXAMPLES, Period, parse_period
 from cspay.policy.loader import load_policy
 from cspay.policy.model import Policy
 from cspay.rollout.case_file import (
@@ -108,12 +109,31 @@ def run_case_file(path: Path) -> CaseFile:
         raise CaseError(problems)
     policy = load_policy(policy_path(path, data))
     _check_pays_one_by_one(path, policy)
+    period = _period(path, data, policy)
     problems = [problem for case in data["cases"] for problem in expect_problems(path, case, policy)]
     problems += column_problems(path, data, policy)
     if problems:
         raise CaseError(problems)
     defaults = _cells(data.get("defaults"))
-    return CaseFile(path, [run_case(path, policy, defaults, case) for case in data["cases"]], data=data)
+    return CaseFile(path, [run_case(path, policy, defaults, case, period) for case in data["cases"]], data=data)
+
+
+def _period(path: Path, data: Any, policy: Policy) -> Period | None:
+    """The file's `period:`, which a policy whose values change on dates needs to pick those in force."""
+    text = data.get("period")
+    if text is None:
+        if policy.versions:
+            raise UsageProblem(
+                f"{path}: {policy.path} has values that change on dates; give the case file a `period:` "
+                f"(like {EXAMPLES[policy.period]}) to say which are in force",
+                "CASES",
+            )
+        return None
+    try:
+        return parse_period(str(text))
+    except ValueError as error:
+        line, column = data.lc.value("period")
+        raise CaseError(f"{path}:{line + 1}:{column + 1}: {error}") from None
 
 
 def _check_pays_one_by_one(path: Path, policy: Policy) -> None:
@@ -125,6 +145,12 @@ def _check_pays_one_by_one(path: Path, policy: Policy) -> None:
             f"with `cspay compute`, or test a copy of the policy without its budget",
             "CASES",
         )
+    if policy.pays_teams:
+        raise UsageProblem(
+            f"{path}: {policy.path} pays on team results, which need every member of a team, so a case of one "
+            f"agent cannot show what it pays; check the period with `cspay compute`",
+            "CASES",
+        )
     if policy.true_up:
         raise UsageProblem(
             f"{path}: {policy.path} pays a true-up against the bonuses the ledger recorded, which "
@@ -133,7 +159,9 @@ def _check_pays_one_by_one(path: Path, policy: Policy) -> None:
         )
 
 
-def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) -> CaseResult:
+def run_case(
+    path: Path, policy: Policy, defaults: dict[str, str], case: Any, period: Period | None = None
+) -> CaseResult:
     """The case's row read as a CSV row would be, paid as a run of that one agent for the policy's
     period, and each expected value checked."""
     name, row = cell_text(case["name"]), _cells(case.get("row"))
@@ -144,7 +172,7 @@ def run_case(path: Path, policy: Policy, defaults: dict[str, str], case: Any) ->
     except CaseError as error:
         result.error = "; ".join(error.lines())
         return result
-    slip = next(iter(pay(rows_source(policy, [agent])).payslips))
+    slip = next(iter(pay(rows_source(policy, [agent], period), deductions=False).payslips))  # cases check gross pay
     expect = case["expect"]
     tolerance = expect.get("score_tolerance")
     tolerance = None if tolerance is None else Decimal(tolerance)

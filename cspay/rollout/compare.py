@@ -93,8 +93,8 @@ def totals(name: str, changes: Iterable[AgentChange]) -> Totals:
         len({change.old.agent_id for change in changes}),
         total(lambda c: c.old.gross),
         total(lambda c: c.new.gross),
-        total(lambda c: c.old.amount("bonus")),
-        total(lambda c: c.new.amount("bonus")),
+        total(lambda c: c.old.bonus),
+        total(lambda c: c.new.bonus),
         next(iter(currencies), ""),
     )
 
@@ -185,6 +185,8 @@ def compare(
     period: Period | None = None,
     *,
     rosters: Sequence[Path] = (),
+    changes_file: Path | None = None,
+    team_metrics: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
     derived: Path | None = None,
@@ -217,7 +219,7 @@ def compare(
     for files in runs:
         named = files or ([derived] if derived else [])
         label = str(files[0]) if each_file else (period.label if period else ", ".join(map(str, named)))
-        reading = Reading(rosters, encoding, delimiter, derived, engine)
+        reading = Reading(rosters, encoding, delimiter, derived, engine, changes_file, team_metrics)
         before = _payslips(old, "old", files, period, reading)
         after = _payslips(new, "new", files, period, reading)
         changes += _paired(label, before, after)
@@ -227,13 +229,16 @@ def compare(
 
 @dataclass(frozen=True)
 class Reading:
-    """How both sides read the inputs: rosters, the CSV encoding and delimiter, derived metrics, the engine."""
+    """How both sides read the inputs: rosters, the CSV encoding and delimiter, derived metrics, the engine,
+    a changes file and team metrics."""
 
     rosters: Sequence[Path]
     encoding: str | None
     delimiter: str | None
     derived: Path | None
     engine: EngineSettings | None
+    changes: Path | None = None
+    team_metrics: Path | None = None
 
 
 def _payslips(
@@ -243,11 +248,24 @@ def _payslips(
     period: Period | None,
     reading: Reading,
 ) -> list[Payslip]:
-    """The payslips of one side's run (budget included)."""
+    """The payslips of one side's run (budget and team results included); team metrics go to a side whose
+    policy scores teams on them."""
+    teams = policy.teams
+    on_file = teams is not None and teams.score == "team_metrics" and policy.pays_teams
     try:
-        source = open_inputs(policy, files, period, rosters=reading.rosters, encoding=reading.encoding,
-                             delimiter=reading.delimiter, derived=reading.derived, engine=reading.engine)  # fmt: skip
-        return list(pay(source).payslips)
+        source = open_inputs(
+            policy,
+            files,
+            period,
+            rosters=reading.rosters,
+            changes=reading.changes,
+            team_metrics=reading.team_metrics if on_file else None,
+            encoding=reading.encoding,
+            delimiter=reading.delimiter,
+            derived=reading.derived,
+            engine=reading.engine,
+        )
+        return list(pay(source, deductions=False).payslips)  # gross pay compared: net needs the year to date
     except MetricsError as error:
         # The two policies may read different columns: say which one this problem is about.
         raise MetricsError([_for_policy(line, which, policy) for line in error.problems], hidden=error.hidden) from None

@@ -14,6 +14,7 @@ from cspay.i18n import Words
 from cspay.policy.model import Policy
 from cspay.policy.values import HUNDRED
 from cspay.rollout.lint_rules import RULE_CHECKS, Context, Hit, Path_, percent
+from cspay.rollout.lint_statutory import STATUTORY_CHECKS
 
 # The rules, by code; a code is never reused for another rule.
 RULES = {
@@ -24,6 +25,8 @@ RULES = {
     "CSP105": "unreachable or dead rule",
     "CSP106": "non-monotone scoring",
     "CSP107": "floor dominates",
+    "CSP108": "statutory example values",
+    "CSP109": "one-time bonus dead zone",
 }
 LINT_CODE = "CSP100"  # about the lint section itself; it cannot be silenced
 
@@ -54,12 +57,16 @@ class Finding:
 
 
 def lint(policy: Policy, words: Words | None = None) -> list[Finding]:
-    """Every pitfall warning of a valid policy in file order, silenced ones carrying their reason."""
-    context = Context(policy, words or Words())
-    hits = [hit for check in RULE_CHECKS for hit in check(context)]
-    hits += _lint_section(policy, {hit.code for hit in hits})
-    findings = [_finding(context, hit) for hit in hits]
-    return sorted(findings, key=lambda f: (f.line, f.column, f.code))
+    """Every pitfall warning of a valid policy in file order, silenced ones carrying their reason; a policy
+    whose values change on dates is checked as it stands in each stretch, each warning once."""
+    findings: dict[tuple[str, int, int, str], Finding] = {}
+    for version in [version.policy for version in policy.versions] or [policy]:
+        context = Context(version, words or Words())
+        hits = [hit for check in (*RULE_CHECKS, *STATUTORY_CHECKS) for hit in check(context)]
+        hits += _lint_section(version, {hit.code for hit in hits})
+        for finding in (_finding(context, hit) for hit in hits):
+            findings.setdefault((finding.code, finding.line, finding.column, finding.message), finding)
+    return sorted(findings.values(), key=lambda f: (f.line, f.column, f.code))
 
 
 def warnings_of(findings: list[Finding]) -> list[Finding]:
@@ -77,7 +84,7 @@ def _lint_section(policy: Policy, fired: set[str]) -> Iterator[Hit]:
 
 
 def _finding(context: Context, hit: Hit) -> Finding:
-    file, line, column = _where(context.policy, hit.path)
+    file, line, column = _where(context.policy, hit.path, hit.document)
     values = {"cliff": percent(context.policy.lint.cliff / HUNDRED), **hit.values}
     words = context.words
     message = words(
@@ -89,9 +96,10 @@ def _finding(context: Context, hit: Hit) -> Finding:
     return Finding(hit.code, file, line, column, message, reason)
 
 
-def _where(policy: Policy, path: Path_) -> tuple[str, int, int]:
-    """The file, line and column of the deepest key (else value) of `path` the file holds."""
-    document = policy.document
+def _where(policy: Policy, path: Path_, document: Any = None) -> tuple[str, int, int]:
+    """The file, line and column of the deepest key (else value) of `path` the file holds: the policy's,
+    or another file's `document` (a statutory pack's)."""
+    document = document or policy.document
     if document is None:
         return policy.path, 1, 1
     for end in range(len(path), -1, -1):
@@ -99,3 +107,17 @@ def _where(policy: Policy, path: Path_) -> tuple[str, int, int]:
         if mark is not None:
             return document.path, mark.line, mark.column
     return document.path, 1, 1
+
+
+def pack_findings(pack: Any, words: Words | None = None) -> list[Finding]:
+    """The warnings of a statutory pack checked on its own: its values left as examples (CSP108)."""
+    words = words or Words()
+    findings = []
+    if pack.example:
+        values = {"pack": pack.pack, "file": pack.path}
+        message = words(
+            "lint.joined", finding=words("lint.CSP108.example", **values), why=words("lint.CSP108.why", **values)
+        )
+        mark = pack.document.keys.get(("example",)) if pack.document is not None else None
+        findings.append(Finding("CSP108", pack.path, mark.line if mark else 1, mark.column if mark else 1, message))
+    return findings

@@ -29,6 +29,7 @@ class Hit:
     path: Path_
     key: str
     values: dict[str, Any] = field(default_factory=dict)
+    document: Any = None  # the loader's Document of another file the path is in (a statutory pack)
 
 
 class Context:
@@ -54,6 +55,12 @@ class Context:
             for name, role in self.policy.roles.items()
         ]
         return self.words("lint.list_separator").join(amounts)
+
+    def kpi(self, code: str, group: str | None) -> str:
+        """A KPI as a warning names it: its code, and for a group's own curve the column and the group."""
+        if group is None:
+            return code
+        return self.words("lint.kpi_group", kpi=code, column=self.policy.kpis[code].by, group=group)
 
     def range(self, unit: str) -> str:
         low, high = UNIT_RANGES[unit]
@@ -171,19 +178,25 @@ def _ladder_step(context: Context) -> Decimal:
     return max((abs(change) for _, _, change in reach.grade_steps(context.policy, context.top)), default=Decimal(0))
 
 
-def _score_steps(kpi: Kpi) -> Iterator[tuple[tuple[str | int, ...], str, Decimal, Decimal]]:
-    """(path, message key, value, score change) at each place a KPI's score jumps."""
-    low = UNIT_RANGES[kpi.unit][0]
-    score = kpi.score
+def curves(kpi: Kpi, code: str) -> Iterator[tuple[str | None, Score, Path_]]:
+    """Each curve of a KPI (its own score, then each group's) with the policy path that writes it: every
+    rule about a curve runs on each one."""
+    for group, score in kpi.curves():
+        yield group, score, ("kpis", code, "score") if group is None else ("kpis", code, "groups", group)
+
+
+def _score_steps(unit: str, score: Score) -> Iterator[tuple[tuple[str | int, ...], str, Decimal, Decimal]]:
+    """(path, message key, value, score change) at each place a curve's score jumps."""
+    low = UNIT_RANGES[unit][0]
     if isinstance(score, BandScore):
         before = Decimal(0)
         for i, band in enumerate(score.bands):
             below_reachable = i > 0 or low is None or band.from_ > low
-            if below_reachable and in_range(kpi.unit, band.from_):
+            if below_reachable and in_range(unit, band.from_):
                 yield ("bands", i, "from"), "band", band.from_, band.score - before
             before = band.score
         return
-    if reach.can_fall_short(kpi) and in_range(kpi.unit, score.threshold) and score.at_threshold:
+    if reach.can_fall_short(unit, score) and in_range(unit, score.threshold) and score.at_threshold:
         yield ("threshold",), "threshold", score.threshold, score.at_threshold
 
 
@@ -196,22 +209,30 @@ def score_cliffs(context: Context) -> Iterator[Hit]:
     policy = context.policy
     ladder = _ladder_step(context)
     for code, kpi in policy.kpis.items():
-        for path, key, value, change in _score_steps(kpi):
-            step = abs(change) * kpi.weight / context.weights
-            jump = reach.largest_jump(policy, step, context.top)
-            if jump * HUNDRED > policy.lint.cliff and jump > ladder:
-                yield Hit(
-                    "CSP104",
-                    ("kpis", code, "score", *path),
-                    key,
-                    {
-                        "kpi": code,
-                        "value": number(value),
-                        "at_threshold": number(change),
-                        "share": percent(jump),
-                        "money": context.per_role(jump),
-                    },
-                )
+        for group, score, where in curves(kpi, code):
+            yield from _score_cliffs(context, code, group, score, where, ladder)
+
+
+def _score_cliffs(
+    context: Context, code: str, group: str | None, score: Score, where: Path_, ladder: Decimal
+) -> Iterator[Hit]:
+    policy, kpi = context.policy, context.policy.kpis[code]
+    for path, key, value, change in _score_steps(kpi.unit, score):
+        step = abs(change) * kpi.weight / context.weights
+        jump = reach.largest_jump(policy, step, context.top)
+        if jump * HUNDRED > policy.lint.cliff and jump > ladder:
+            yield Hit(
+                "CSP104",
+                (*where, *path),
+                key,
+                {
+                    "kpi": context.kpi(code, group),
+                    "value": number(value),
+                    "at_threshold": number(change),
+                    "share": percent(jump),
+                    "money": context.per_role(jump),
+                },
+            )
 
 
 def gate_cliffs(context: Context) -> Iterator[Hit]:
@@ -248,29 +269,22 @@ def unreachable_grades(context: Context) -> Iterator[Hit]:
 
 
 def out_of_range(context: Context) -> Iterator[Hit]:
-    """CSP105: a band, threshold, target or stretch beyond the values the KPI's unit allows."""
+    """CSP105: a band, threshold, target or stretch beyond the values the KPI's unit allows, on any curve."""
     for code, kpi in context.policy.kpis.items():
-        values = {"kpi": code, "unit": kpi.unit, "range": context.range(kpi.unit)}
-        if kpi.score.bands:
-            for i, band in enumerate(kpi.score.bands):
+        for group, score, where in curves(kpi, code):
+            values = {"kpi": context.kpi(code, group), "unit": kpi.unit, "range": context.range(kpi.unit)}
+            if isinstance(score, BandScore):
                 high = UNIT_RANGES[kpi.unit][1]
-                if high is not None and band.from_ > high:
-                    yield Hit(
-                        "CSP105",
-                        ("kpis", code, "score", "bands", i, "from"),
-                        "band",
-                        {**values, "value": number(band.from_)},
-                    )
-            continue
-        for point in ("threshold", "target", "stretch"):
-            value = getattr(kpi.score, point)
-            if not in_range(kpi.unit, value):
-                yield Hit(
-                    "CSP105",
-                    ("kpis", code, "score", point),
-                    "curve",
-                    {**values, "point": point, "value": number(value)},
-                )
+                for i, band in enumerate(score.bands):
+                    if high is not None and band.from_ > high:
+                        yield Hit(
+                            "CSP105", (*where, "bands", i, "from"), "band", {**values, "value": number(band.from_)}
+                        )
+                continue
+            for point in ("threshold", "target", "stretch"):
+                value = getattr(score, point)
+                if not in_range(kpi.unit, value):
+                    yield Hit("CSP105", (*where, point), "curve", {**values, "point": point, "value": number(value)})
 
 
 def dead_gates(context: Context) -> Iterator[Hit]:
@@ -301,44 +315,41 @@ def _reversal(scores: list[Decimal]) -> int | None:
 
 
 def non_monotone(context: Context) -> Iterator[Hit]:
-    """CSP106: bands that rise then fall (or fall then rise), or a curve whose scores go backwards."""
+    """CSP106: bands that rise then fall (or fall then rise), or a curve whose scores go backwards, on any
+    of a KPI's curves."""
     for code, kpi in context.policy.kpis.items():
-        score = kpi.score
-        if isinstance(score, BandScore):
-            i = _reversal([band.score for band in score.bands])
-            if i is not None:
-                band, before = score.bands[i], score.bands[i - 1]
-                yield Hit(
-                    "CSP106",
-                    ("kpis", code, "score", "bands", i, "score"),
-                    "band_down" if band.score < before.score else "band_up",
-                    {
-                        "kpi": code,
-                        "value": number(band.from_),
-                        "score": number(band.score),
-                        "previous": number(before.score),
-                    },
-                )
-            continue
-        points = [
-            ("at_threshold", score.at_threshold),
-            ("at_target", score.at_target),
-            ("at_stretch", score.at_stretch),
-        ]
-        for (low_name, low), (high_name, high) in pairwise(points):
-            if low > high:
-                yield Hit(
-                    "CSP106",
-                    ("kpis", code, "score", high_name),
-                    "curve",
-                    {
-                        "kpi": code,
-                        "lower_name": low_name,
-                        "lower": number(low),
-                        "higher_name": high_name,
-                        "higher": number(high),
-                    },
-                )
+        own = direction(kpi.score)
+        for group, score, where in curves(kpi, code):
+            yield from _backwards(context.kpi(code, group), score, where)
+            if group is not None and own * direction(score) < 0:  # a group's curve against the KPI's way
+                way = context.words("lint.way.higher" if own > 0 else "lint.way.lower")
+                yield Hit("CSP106", where, "group", {"kpi": context.kpi(code, group), "way": way})
+
+
+def _backwards(name: str, score: Score, where: Path_) -> Iterator[Hit]:
+    if isinstance(score, BandScore):
+        i = _reversal([band.score for band in score.bands])
+        if i is not None:
+            band, before = score.bands[i], score.bands[i - 1]
+            values = {"kpi": name, "value": number(band.from_), "score": number(band.score)}
+            key = "band_down" if band.score < before.score else "band_up"
+            yield Hit("CSP106", (*where, "bands", i, "score"), key, {**values, "previous": number(before.score)})
+        return
+    points = [("at_threshold", score.at_threshold), ("at_target", score.at_target), ("at_stretch", score.at_stretch)]
+    for (low_name, low), (high_name, high) in pairwise(points):
+        if low > high:
+            yield Hit(
+                "CSP106",
+                (*where, high_name),
+                "curve",
+                {
+                    "kpi": name,
+                    "lower_name": low_name,
+                    "lower": number(low),
+                    "higher_name": high_name,
+                    "higher": number(high),
+                },
+            )
 
 
 def falling_grades(context: Context) -> Iterator[Hit]:

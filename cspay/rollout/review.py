@@ -84,7 +84,10 @@ class Spread:
 
 @dataclass(frozen=True)
 class KpiStats:
-    """One KPI over a set of agents: median value, how its scores spread, and how often it is set aside."""
+    """One KPI over a set of agents: median value, how its scores spread, and how often it is set aside.
+
+    For a KPI by group (`by` is its column), `curves` counts the agents each curve scored: a group's own,
+    or None for the KPI's own score. The stats of one curve's agents (Review.curves) name it in `curve`."""
 
     code: str
     label: str
@@ -96,6 +99,9 @@ class KpiStats:
     left_out: Decimal
     most_common: Decimal | None
     most_common_share: Decimal
+    by: str | None = None
+    curves: tuple[tuple[str | None, int], ...] = ()
+    curve: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class Group:
     kpis: list[KpiStats]
     median_gap: Decimal
     tests: dict[str, Test] = field(default_factory=dict)  # grades, bonus_share, equal_performance
+    curves: list[KpiStats] = field(default_factory=list)  # each KPI by group, per curve that scored its agents
 
     @property
     def headcount(self) -> int:
@@ -169,16 +176,18 @@ class Review:
     tradeoffs: list[Tradeoff]
     min_group: int
     findings: list[object] = field(default_factory=list)
+    curves: list[KpiStats] = field(default_factory=list)  # each KPI by group, per curve that scored agents
 
 
 def reference_score(policy: Policy, kpis: Iterable[KpiResult]) -> Decimal | None:
-    """What an agent's KPI values score on the policy's curves with every KPI that has a value counted."""
+    """What an agent's KPI values score on the policy's curves (their group's, for a KPI by group) with every
+    KPI that has a value counted."""
     weighted, weight = ZERO, ZERO
     for result in kpis:
         if result.value is None:
             continue
         kpi = policy.kpis[result.code]
-        weighted += kpi.weight * scorer_of(kpi.score)(result.value)[0]
+        weighted += kpi.weight * scorer_of(kpi.curve(result.curve_group))(result.value)[0]
         weight += kpi.weight
     return score_of(weighted, weight)
 
@@ -186,7 +195,7 @@ def reference_score(policy: Policy, kpis: Iterable[KpiResult]) -> Decimal | None
 def agent_of(policy: Policy, slip: Payslip) -> Agent:
     """A payslip as the review reads it (role and team join the text group columns)."""
     groups = {"role": slip.role, "team": slip.team, **slip.groups}
-    bonus = slip.amount("bonus") + slip.amount("true_up")
+    bonus = slip.bonus
     return Agent(
         slip.agent_id,
         slip.role,
@@ -219,6 +228,7 @@ def review(policy: Policy, payslips: Iterable[Payslip], by: Sequence[str], min_g
     result = Review(
         policy, agents, low, groupings, role_shares(policy, agents), kpis, tradeoffs(policy, agents), min_group
     )
+    result.curves = curve_stats(policy, agents)
     _correct(result)
     return result
 
@@ -277,6 +287,7 @@ def _group(policy: Policy, name: str, agents: list[Agent], low: list[str], judge
         [_share(sum(i in agent.gates for agent in agents), len(agents)) for i in range(len(policy.gates))],
         kpi_stats(policy, agents),
         percentile([agent.gap for agent in agents], Decimal(50)),
+        curves=curve_stats(policy, agents),
     )
 
 
@@ -297,31 +308,53 @@ def share_of(agents: Sequence[Agent], test: Callable[[Agent], bool]) -> Decimal:
 
 
 def kpi_stats(policy: Policy, agents: Sequence[Agent]) -> list[KpiStats]:
-    """Each KPI over the agents: its median value, the shares scoring 0 and its top score, gated by a
-    gate on it and left out, and its most common score with the share that holds it."""
+    """Each KPI over the agents: its median value, the shares scoring 0 and the top of the curve that scored
+    them, gated by a gate on it and left out, and its most common score with the share that holds it."""
+    return [_kpi_stats(policy, index, code, agents) for index, code in enumerate(policy.kpis)]
+
+
+def curve_stats(policy: Policy, agents: Sequence[Agent]) -> list[KpiStats]:
+    """Each KPI by group whose agents were scored on more than one curve, over the agents of each curve (its
+    groups' in the policy's order, then its own score's): where one group's targets sit against its agents."""
     found = []
     for index, (code, kpi) in enumerate(policy.kpis.items()):
-        results = [agent.kpis[index] for agent in agents]
-        valued = [result.value for result in results if result.value is not None]
-        counted = [result.score for result in results if result.left_out is None and result.score is not None]
-        top = max(point.score for point in curve_points(kpi.score))
-        gates = [i for i, gate in enumerate(policy.gates) if gate.kpi == code]
-        common, count = _most_common(counted)
-        found.append(
-            KpiStats(
-                code,
-                kpi.label or code,
-                len(agents),
-                percentile(valued, Decimal(50)) if valued else None,
-                _share(sum(score == 0 for score in counted), len(counted)),
-                _share(sum(score == top for score in counted), len(counted)),
-                _share(sum(any(i in agent.gates for i in gates) for agent in agents), len(agents)),
-                _share(sum(result.left_out is not None for result in results), len(results)),
-                common,
-                _share(count, len(counted)),
-            )
-        )
+        if kpi.by is None:
+            continue
+        members: dict[str | None, list[Agent]] = {group: [] for group in [*kpi.groups, None]}
+        for agent in agents:
+            members[agent.kpis[index].curve_group].append(agent)
+        used = {group: scored for group, scored in members.items() if scored}
+        if len(used) > 1:
+            found += [_kpi_stats(policy, index, code, scored, curve=group) for group, scored in used.items()]
     return found
+
+
+def _kpi_stats(policy: Policy, index: int, code: str, agents: Sequence[Agent], *, curve: str | None = None) -> KpiStats:
+    kpi = policy.kpis[code]
+    results = [agent.kpis[index] for agent in agents]
+    valued = [result.value for result in results if result.value is not None]
+    counted = [result for result in results if result.left_out is None and result.score is not None]
+    tops = {group: max(point.score for point in curve_points(score)) for group, score in kpi.curves()}
+    gates = [i for i, gate in enumerate(policy.gates) if gate.kpi == code]
+    common, count = _most_common([result.score for result in counted if result.score is not None])
+    used: dict[str | None, int] = {}
+    for result in results:
+        used[result.curve_group] = used.get(result.curve_group, 0) + 1
+    return KpiStats(
+        code,
+        kpi.label or code,
+        len(agents),
+        percentile(valued, Decimal(50)) if valued else None,
+        _share(sum(result.score == 0 for result in counted), len(counted)),
+        _share(sum(result.score == tops[result.curve_group] for result in counted), len(counted)),
+        _share(sum(any(i in agent.gates for i in gates) for agent in agents), len(agents)),
+        _share(sum(result.left_out is not None for result in results), len(results)),
+        common,
+        _share(count, len(counted)),
+        kpi.by,
+        tuple(used.items()) if kpi.by is not None else (),
+        curve,
+    )
 
 
 def _share(count: int, total: int) -> Decimal:
@@ -425,14 +458,25 @@ def review_inputs(
     by: Sequence[str] | None = None,
     min_group: int | None = None,
     rosters: Sequence[str | Path] = (),
+    changes: Path | None = None,
+    team_metrics: Path | None = None,
     ledger: Path | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> tuple[PayRun, Review]:
     """The run `compute` pays from these inputs, and its review: any input form the run accepts."""
     grouped = grouped_by(policy, by, min_group)
-    source = open_inputs(grouped, paths, period, rosters=rosters, encoding=encoding, delimiter=delimiter)
-    run = pay(source, ledger=ledger)
+    source = open_inputs(
+        grouped,
+        paths,
+        period,
+        rosters=rosters,
+        changes=changes,
+        team_metrics=team_metrics,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    run = pay(source, ledger=ledger, deductions=False)  # a review is of the pay plan: gross
     payslips = list(run.payslips)
     run.payslips = payslips
     section = grouped.review

@@ -39,7 +39,22 @@ def kpi_data(kpi: KpiStats) -> dict[str, Any]:
         "left_out": str(kpi.left_out),
         "most_common_score": _text(kpi.most_common),
         "most_common_share": str(kpi.most_common_share),
+        **_curves(kpi),
     }
+
+
+def _curves(kpi: KpiStats) -> dict[str, Any]:
+    """A KPI by group: its column and how many agents each curve scored (`curve_group` null: its own score)."""
+    if kpi.by is None:
+        return {}
+    counted = [{"curve_group": group, "agents": count} for group, count in kpi.curves]
+    return {"by": kpi.by, "curves": counted}
+
+
+def curve_data(kpi: KpiStats) -> dict[str, Any]:
+    """One curve's agents of a KPI by group, naming the curve (null: the KPI's own score); only these rows
+    carry `curve_group`, so that a KPI over all its agents is never read as the general curve's."""
+    return {**kpi_data(kpi), "curve_group": kpi.curve}
 
 
 def group_data(group: Group) -> dict[str, Any]:
@@ -54,6 +69,7 @@ def group_data(group: Group) -> dict[str, Any]:
         "bonus_share_of_target": _spread(group.share),
         "gate_hit_rates": [str(share) for share in group.gates],
         "kpis": [kpi_data(kpi) for kpi in group.kpis],
+        **({"kpis_per_curve": [curve_data(kpi) for kpi in group.curves]} if group.curves else {}),
         "tests": _tests(group.tests),
     }
 
@@ -88,6 +104,7 @@ def review_data(result: Review, found: list[Finding], words: Words, context: dic
             for role in result.roles
         ],
         "kpis": [kpi_data(kpi) for kpi in result.kpis],
+        **({"kpis_per_curve": [curve_data(kpi) for kpi in result.curves]} if result.curves else {}),
         "tradeoffs": [
             {"speed": item.speed, "quality": item.quality, "agents": item.agents, **item.test.data()}
             for item in result.tradeoffs

@@ -12,11 +12,11 @@ from cspay.outputs.files import atomic_output
 from cspay.outputs.statements import environment
 from cspay.policy.model import Policy
 from cspay.rollout import review_charts as charts
-from cspay.rollout.lint_rules import number, percent
+from cspay.rollout.lint_rules import percent
 from cspay.rollout.review import Review
 from cspay.rollout.review_findings import Finding, column_label
 from cspay.rollout.review_history import History, PeriodGroup
-from cspay.rollout.terminal_review import statistic_text
+from cspay.rollout.terminal_review import curve_lines, kpi_rows, statistic_text
 
 
 def _grouping_view(result: Review, grouping: Any, words: Words) -> dict[str, Any]:
@@ -69,18 +69,7 @@ def _kpi_views(result: Review, words: Words) -> list[dict[str, Any]]:
     views = []
     for index, (code, kpi) in enumerate(result.policy.kpis.items()):
         values = [value for agent in result.agents if (value := agent.kpis[index].value) is not None]
-        stats = result.kpis[index]
-        views.append(
-            {
-                "label": stats.label,
-                "median": number(stats.median) or "-",
-                "zero": percent(stats.at_zero),
-                "top": percent(stats.at_top),
-                "gated": percent(stats.gated),
-                "left_out": percent(stats.left_out),
-                "chart": charts.kpi_chart(kpi, kpi.label or code, values, words),
-            }
-        )
+        views.append({"chart": charts.kpi_chart(kpi, kpi.label or code, values, words)})
     return views
 
 
@@ -92,12 +81,14 @@ def review_page(result: Review, found: list[Finding], words: Words, context: dic
         found,
         groupings=[_grouping_view(result, grouping, words) for grouping in result.groupings],
         kpis=_kpi_views(result, words),
+        kpi_rows=list(kpi_rows(result.kpis, result.curves, words)),
+        curve_lines=curve_lines(result.kpis, words),
     )
 
 
 def _page(words: Words, title: str, found: list[Finding], **parts: Any) -> str:
     template = environment().get_template("review.html.j2")
-    values = {"groupings": [], "kpis": [], "trends": [], **parts}
+    values = {"groupings": [], "kpis": [], "kpi_rows": [], "curve_lines": [], "trends": [], **parts}
     findings = [{"code": f.code, "message": f.message(words)} for f in found]
     return str(template.render(lang=words.language, words=words, title=title, findings=findings, **values))
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from cspay.i18n import Words
 from cspay.rollout.lint_rules import number, percent
 from cspay.rollout.review import Grouping, KpiStats, Review
-from cspay.rollout.review_findings import Finding, column_label, fraction, p_text
+from cspay.rollout.review_findings import Finding, column_label, curve_label, fraction, p_text
 from cspay.rollout.review_stats import Test
 
 
@@ -83,21 +83,44 @@ def grouping_lines(result: Review, grouping: Grouping, words: Words) -> list[str
     return lines
 
 
-def kpi_table(kpis: list[KpiStats], words: Words) -> Table:
+def kpi_rows(kpis: list[KpiStats], curves: list[KpiStats], words: Words) -> Iterator[list[str]]:
+    """Each KPI's row, followed for a KPI by group by one row per curve that scored its agents."""
+    for kpi in kpis:
+        yield [kpi.label, *_kpi_cells(kpi)]
+        for curve in curves:
+            if curve.code == kpi.code:
+                yield [curve_label(words, curve), *_kpi_cells(curve)]
+
+
+def _kpi_cells(kpi: KpiStats) -> list[str]:
+    common = "-" if kpi.most_common is None else f"{number(kpi.most_common)} ({percent(kpi.most_common_share)})"
+    shares = (kpi.at_zero, kpi.at_top, kpi.gated, kpi.left_out)
+    return [number(kpi.median) or "-", *map(percent, shares), common]
+
+
+def kpi_table(kpis: list[KpiStats], words: Words, curves: list[KpiStats] | None = None) -> Table:
     headers = [words(f"review.col.{key}") for key in ("kpi", "median", "zero", "top", "gated", "left_out", "common")]
     table = _table(words("review.kpis"), headers)
-    for kpi in kpis:
-        common = "-" if kpi.most_common is None else f"{number(kpi.most_common)} ({percent(kpi.most_common_share)})"
-        table.add_row(
-            kpi.label,
-            number(kpi.median) or "-",
-            percent(kpi.at_zero),
-            percent(kpi.at_top),
-            percent(kpi.gated),
-            percent(kpi.left_out),
-            common,
-        )
+    for row in kpi_rows(kpis, curves or [], words):
+        table.add_row(*row)
     return table
+
+
+def curve_lines(kpis: list[KpiStats], words: Words) -> list[str]:
+    """For each KPI by group, how many agents each curve scored: `… by queue: complaints (16 agents) …`."""
+    lines = []
+    for kpi in kpis:
+        if kpi.by is None:
+            continue
+        counts = dict(kpi.curves)
+        own = [f"{group} ({words('review.agents_count', count=n)})" for group, n in counts.items() if group]
+        general = counts.get(None)
+        values = {"kpi": kpi.label, "column": kpi.by, "groups": ", ".join(own) or "-"}
+        if general is None:
+            lines.append(words("review.curves_all_own", **values))
+        else:
+            lines.append(words("review.curves", **values, general=words("review.agents_count", count=general)))
+    return lines
 
 
 def role_table(result: Review, words: Words) -> Table:
@@ -141,7 +164,8 @@ def review_screen(result: Review, found: list[Finding], words: Words, title: str
     for grouping in result.groupings:
         yield grouping_table(result, grouping, words)
         yield from grouping_lines(result, grouping, words)
-    yield kpi_table(result.kpis, words)
+    yield kpi_table(result.kpis, words, result.curves)
+    yield from curve_lines(result.kpis, words)
     yield role_table(result, words)
     if result.tradeoffs:
         yield tradeoff_table(result, words)

@@ -23,6 +23,8 @@ from cspay.engine.moves import Pricing
 from cspay.engine.period import paid_only
 from cspay.engine.rules import one_off_problem, run_line_codes
 from cspay.engine.settlement import OneOffPay, Pending, add_corrections, add_one_offs, add_true_ups, extra_codes
+from cspay.engine.statutory import Withholder
+from cspay.engine.teams import team_book
 from cspay.engine.triggers import periods_needed, triggered
 from cspay.engine.types import AgentRow, Payslip, Summary
 from cspay.errors import PayError, UsageProblem
@@ -34,6 +36,7 @@ from cspay.inputs.seen import AskedIds
 from cspay.inputs.source import Source
 from cspay.periods import Period, earlier
 from cspay.policy.model import MONTHLY_PAY, Policy
+from cspay.run.withholding import withholder
 
 if TYPE_CHECKING:  # the ledger loads with the runs that read it: the month-end job without one never does
     from cspay.ledger.book import Ledger
@@ -73,6 +76,7 @@ class PayRun:
     disputes: dict[str, list[Dispute]] = field(default_factory=dict)  # by agent: of this period, or paid here
     versions: list[RunState] = field(default_factory=list)  # the period's recorded versions, their states
     recorder: PayslipWriter | None = None  # what records the payslips as a view reads them, if anything
+    withholder: Withholder | None = None  # the deductions from gross to net, under a policy with `deductions:`
 
     @property
     def policy(self) -> Policy:
@@ -100,6 +104,20 @@ class PayRun:
         """The lines the run's payslips show, in payslip order, with their labels."""
         return run_line_codes(self.applied, self.extra_codes)
 
+    def deduction_codes(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The deductions (taken from gross) and employer contributions the run's payslips show, in order,
+        with their labels; both empty for a run without deductions."""
+        return self.withholder.codes() if self.withholder is not None else ([], [])
+
+    @property
+    def withholding_method(self) -> str | None:
+        """How the run withholds income tax (cumulative, monthly, one_time; `none` for contributions only),
+        None for a run without deductions."""
+        if self.withholder is None:
+            return None
+        tax = self.withholder.rules.tax
+        return tax.method if tax is not None else "none"
+
     @property
     def fast_reader(self) -> MetricsReader | None:
         """The monthly file the run streams from untouched -- no budget, nothing from the ledger, every line
@@ -107,16 +125,20 @@ class PayRun:
         same rules, the same amounts, a fraction of the time. A run that reads the ledger streams only when
         nothing recorded changes a payslip; the actions its rules trigger are found payslip by payslip."""
         policy = self.applied
+        reader = self.source.reader
         plain = (
             isinstance(self.payslips, Iterator)
             and (self.ledger is None or not policy.actions)
+            and self.withholder is None
+            and (reader is None or reader.extra is None)
             and policy.budget is None
+            and not policy.pays_teams
             and policy.period == "month"
             and set(policy.paid_lines) == set(MONTHLY_PAY)
             and policy.agents.currency is None  # an agent's currency cell is read and checked row by row
             and len(policy.paid_currencies) == 1
         )
-        return self.source.reader if plain else None
+        return reader if plain else None
 
     def consolidated(self) -> Consolidation | None:
         """The run's totals converted into one currency at the period's rates, when a view asked for it
@@ -139,15 +161,18 @@ class PayRun:
         return lambda slip: {"triggered_actions": None if found is None else found.get(slip.agent_id, [])}
 
 
-def pay(source: Source, *, ledger: Path | None = None, stream: bool = False) -> PayRun:
+def pay(source: Source, *, ledger: Path | None = None, stream: bool = False, deductions: bool = True) -> PayRun:
     """The run of a source's rows: payslips by the period's rules, the bonus budget, and, with a ledger
     and a known period, the true-ups and pending corrections it records and the actions agents' recorded
-    grades trigger. A ledger file that does not exist yet has recorded nothing.
+    grades trigger. A ledger file that does not exist yet has recorded nothing. Under a policy with
+    `deductions:`, each payslip then goes from gross to net (`deductions=False`: gross only, for views
+    that compare gross pay).
 
     With `stream`, a run that reads the ledger streams its payslips when nothing the ledger holds changes
     them (no true-up, no approved correction or one-off to pay): only what its action rules need is held.
 
-    UsageProblem when the policy needs what was not given (a true-up needs the ledger and the period).
+    UsageProblem when the policy needs what was not given (a true-up needs the ledger and the period;
+    cumulative withholding, what the year's earlier months withheld).
     """
     policy = source.applied
     if policy.true_up and (ledger is None or source.period is None):
@@ -155,26 +180,38 @@ def pay(source: Source, *, ledger: Path | None = None, stream: bool = False) -> 
             "the policy pays a true-up against the bonuses already recorded; give --period and --ledger (or --record)",
             "--ledger",
         )
-    engines = Engines(policy)
+    engines = Engines(policy, source.role_versions)
     engine, several = engines.default, engines if engines.several else None
+    rows = source.rows
+    if policy.pays_teams:  # a team's result needs all its members: a first pass over the period's rows
+        rows = list(rows)
+        # Scores are not money: the book scores on the whole policy, whose roles every currency's engine has.
+        scoring = Engine(policy, source.role_versions) if engines.several else engine
+        engines.teams = team_book(scoring, rows, source.team_rows, source.team_source or "the team metrics")
     reads = ledger is not None and source.period is not None
+    withhold = withholder(source, ledger if reads else None) if deductions else None
     if not reads and policy.budget is None:
         summary = engines.summary()
-        return PayRun(source, engine, _counted(_payslips(engines, source.rows), summary), summary, engines=several)
+        slips = _payslips(engines, rows)
+        if withhold is not None:  # gross is final once the engine made the payslip: every part, the team part
+            slips = map(withhold.withhold, slips)
+        return PayRun(source, engine, _counted(slips, summary), summary, engines=several, withholder=withhold)
     recorded = _read_ledger(ledger, source.period, policy) if reads and ledger is not None else None
     if stream and recorded is not None and policy.budget is None and not _changes_payslips(policy, recorded):
-        return _streamed(source, engines, recorded)
-    payslips = list(_payslips(engines, source.rows))
+        return _streamed(source, engines, recorded, rows, withhold)
+    payslips = list(_payslips(engines, rows))
     budget = None
     if policy.budget is not None:  # the pool depends on the whole month, so it is a second pass
         budget = apply_budget(policy, payslips, engine)  # a policy with a budget pays one currency
         payslips = budget.payslips
     summary = engines.summary()
     summary.budget = budget
-    run = PayRun(source, engine, payslips, summary, ledger if reads else None, engines=several)
+    run = PayRun(source, engine, payslips, summary, ledger if reads else None, engines=several, withholder=withhold)
     if recorded is not None and ledger is not None:
         _settle(run, payslips, recorded, ledger)
-    for slip in payslips:
+    for slip in payslips:  # gross is final once true-ups, one-off adjustments and corrections are lines
+        if withhold is not None:
+            withhold.withhold(slip)
         run.summary.add(slip)
     return run
 
@@ -184,12 +221,17 @@ def _changes_payslips(policy: Policy, recorded: _Recorded) -> bool:
     return bool(policy.true_up or recorded.pending or recorded.one_offs)
 
 
-def _streamed(source: Source, engines: Engines, recorded: _Recorded) -> PayRun:
-    """A run that reads the ledger but pays as a plain one: its payslips stream, and the actions each
-    agent's grades trigger are found as each payslip passes."""
+def _streamed(
+    source: Source, engines: Engines, recorded: _Recorded, rows: Iterable[AgentRow], withhold: Withholder | None
+) -> PayRun:
+    """A run that reads the ledger but pays as a plain one: its payslips stream (each from gross to net under
+    a policy with deductions), and the actions each agent's grades trigger are found as each payslip passes."""
     summary = engines.summary()
-    payslips = _payslips(engines, source.rows)
-    run = PayRun(source, engines.default, payslips, summary, engines=engines if engines.several else None)
+    payslips = _payslips(engines, rows)
+    if withhold is not None:
+        payslips = map(withhold.withhold, payslips)
+    several = engines if engines.several else None
+    run = PayRun(source, engines.default, payslips, summary, engines=several, withholder=withhold)
     run.ledger = recorded.ledger
     run.unapproved, run.one_off_rows, run.versions = recorded.unapproved, recorded.one_offs, recorded.versions
     _add_disputes(run, recorded)
@@ -215,14 +257,18 @@ def _triggering(
 def pay_agents(source: Source, agent_ids: Sequence[str], *, ledger: Path | None = None) -> Chosen:
     """The run's payslips of the agents asked for (ids compared as cspay.cells.id_key compares them).
 
-    When each row is paid on its own -- a month's file, no budget, no ledger read -- only the asked agents'
-    rows are parsed and paid, and every other row's id is read and recorded, so that a repeated id is an
-    error as in the whole run. Otherwise the whole run is paid as it streams, and only the asked payslips
-    are kept. Either way each id of the file is offered for close ids.
+    When each row is paid on its own -- a month's file (not joined to a roster), no budget, no ledger read,
+    no team results -- only the asked agents' rows are parsed and paid, and every other row's id is read and
+    recorded, so that a repeated id is an error as in the whole run. Otherwise the whole run is paid as it
+    streams, and only the asked payslips are kept. Either way each id of the file is offered for close ids.
     """
     asked = AskedIds(agent_ids)
     reader = source.reader
-    if reader is not None and _alone(source.applied, ledger is not None and source.period is not None):
+    if (
+        reader is not None
+        and reader.extra is None
+        and _alone(source.applied, ledger is not None and source.period is not None)
+    ):
         run = pay(replace(source, rows=reader.rows_of(asked)), ledger=ledger)
         kept = list(run.payslips)
     else:
@@ -247,9 +293,9 @@ class Chosen:
 
 
 def _alone(policy: Policy, reads_ledger: bool) -> bool:
-    """Whether a row's pay depends on its row alone: no budget shares a pool, no ledger adds to it, and
-    no months are combined."""
-    return policy.budget is None and not reads_ledger and policy.period == "month"
+    """Whether a row's pay depends on its row alone: no budget shares a pool, no ledger adds to it, no
+    months are combined, and no team's result counts its members."""
+    return policy.budget is None and not reads_ledger and policy.period == "month" and not policy.pays_teams
 
 
 def compute(policy: Policy, rows: Iterable[AgentRow], period: Period | None = None) -> PayRun:
@@ -268,7 +314,7 @@ def _payslips(engines: Engines, rows: Iterable[AgentRow]) -> Iterator[Payslip]:
         yield slip if every_line else paid_only(slip, policy)
 
 
-def _counted(payslips: Iterator[Payslip], summary: Summary) -> Iterator[Payslip]:
+def _counted(payslips: Iterable[Payslip], summary: Summary) -> Iterator[Payslip]:
     for slip in payslips:
         summary.add(slip)
         yield slip

@@ -65,6 +65,8 @@ def recording(
         run.triggered,
         [item.id for item in run.one_offs],
         list(disputes),
+        run.withholding_method,
+        run.source.opening,
     )
     found: list[Recorded] = []
     with Ledger(ledger, create=True) as book:
