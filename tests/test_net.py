@@ -452,3 +452,32 @@ def test_team_pay_is_deducted_from_after_the_team_part_is_paid(runner: CliRunner
         ], slip["agent_id"]
         assert gross - social - income_tax == Decimal(slip["net"])
     assert team_parts >= 3
+
+
+def test_opening_balances_find_an_agent_whose_id_is_spelt_otherwise(runner: CliRunner, tmp_path: Path) -> None:
+    """The opening balances name "a001" where the metrics write "A001": one agent, as everywhere in cspay, so
+    March still withholds 1,850."""
+    opening = tmp_path / "opening.csv"
+    opening.write_text((NET / "opening-feb.csv").read_text(encoding="utf-8").replace("A001", "a001"), "utf-8")
+    assert Decimal("1850.00") == tax(compute(runner, "--period", "2026-03", "--opening", str(opening)))
+
+
+def test_the_ledgers_months_count_for_an_agent_whose_id_is_spelt_otherwise(runner: CliRunner, tmp_path: Path) -> None:
+    """January and February recorded for "A001", March paid from a file that writes "ａ００１": the year to
+    date is the same agent's, so March withholds what the authority's example says, 1,850."""
+    ledger = tmp_path / "pay.db"
+    record(runner, ledger, "2026-01", "2026-02")
+    march = tmp_path / "march.csv"
+    march.write_text(Path(MONTH).read_text(encoding="utf-8").replace("A001", "ａ００１"), "utf-8")
+    (paid,) = [compute(runner, "--period", "2026-03", "--ledger", str(ledger), month=str(march))]
+    assert Decimal("1850.00") == tax(paid)
+
+
+def test_opening_balances_name_an_agent_once_however_the_id_is_spelt(runner: CliRunner, tmp_path: Path) -> None:
+    """ "A001" and "a001" on two rows are one agent twice: an error naming both rows."""
+    opening = tmp_path / "opening.csv"
+    lines = (NET / "opening-feb.csv").read_text(encoding="utf-8").splitlines()
+    opening.write_text("\n".join([*lines, lines[1].replace("A001", "a001")]) + "\n", "utf-8")
+    result = runner.invoke(app, ["compute", POLICY, MONTH, "--period", "2026-03", "--opening", str(opening)])
+    assert 1 == result.exit_code
+    assert f'{opening}: row 3: agent "a001" is already on row 2' in result.stderr

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cspay.cells import id_key
 from cspay.engine.rounding import Rounder
-from cspay.engine.types import Line, Payslip
+from cspay.engine.types import Line, Payslip, YearToDate
 from cspay.errors import PayError
 from cspay.i18n import DEFAULT_LANGUAGE, catalog
 from cspay.policy.in_force import BaseInForce, Row, RulesInForce, TaxInForce
@@ -21,28 +22,6 @@ from cspay.policy.in_force import BaseInForce, Row, RulesInForce, TaxInForce
 ZERO = Decimal(0)
 MEMO_LIMIT = 20_000  # distinct sets of bases whose contributions are remembered
 TAX_CODES = {"cumulative": "tax.income", "monthly": "tax.income", "one_time": "tax.bonus"}
-
-
-@dataclass(frozen=True)
-class YearToDate:
-    """What the tax year paid and withheld for one agent, over some months (the cumulative method)."""
-
-    months: int = 0
-    income: Decimal = ZERO
-    contributions: Decimal = ZERO
-    special: Decimal = ZERO
-    other: Decimal = ZERO
-    withheld: Decimal = ZERO
-
-    def __add__(self, more: YearToDate) -> YearToDate:
-        return YearToDate(
-            self.months + more.months,
-            self.income + more.income,
-            self.contributions + more.contributions,
-            self.special + more.special,
-            self.other + more.other,
-            self.withheld + more.withheld,
-        )
 
 
 @dataclass(frozen=True)
@@ -158,7 +137,8 @@ class Withholder:
     ) -> None:
         self.rules = rules
         self.currency = currency  # the packs' currency: pay in another has no deductions by these rules
-        self.year_to_date = year_to_date or {}
+        # By agent id as compared (cspay.cells.id_key): "A001" in the ledger is "a001" in the metrics.
+        self.year_to_date = {id_key(agent): figures for agent, figures in (year_to_date or {}).items()}
         self.round = {item.code: Rounder(item.rounding.step, item.rounding.mode) for item in rules.contributions}
         tax = rules.tax
         self.round_tax = Rounder(tax.rounding.step, tax.rounding.mode) if tax is not None else None
@@ -202,7 +182,7 @@ class Withholder:
         contributions, employee_lines, employer_lines, employee = contributed
         special = numbers.get(rules.special_column, ZERO) if rules.special_column else ZERO
         other = numbers.get(rules.other_column, ZERO) if rules.other_column else ZERO
-        before = self.year_to_date.get(slip.agent_id, NOTHING)
+        before = self.year_to_date.get(id_key(slip.agent_id), NOTHING)
         tax = (
             None if rules.tax is None else self._tax(rules.tax, YearToDate(1, gross, employee, special, other), before)
         )

@@ -306,3 +306,25 @@ class AgentRow:
     groups: dict[str, str] = field(default_factory=dict)  # the text columns the policy groups agents by
     currency: str = ""  # the cell of the policy's `agents.currency` column (empty: the role's currency)
     parts: tuple[Part, ...] = ()  # a period paid in parts (a change of role, team or policy value within it)
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """What the tax year paid and withheld for one agent, over some months (the cumulative method)."""
+
+    months: int = 0
+    income: Decimal = ZERO
+    contributions: Decimal = ZERO
+    special: Decimal = ZERO
+    other: Decimal = ZERO
+    withheld: Decimal = ZERO
+
+    def __add__(self, more: YearToDate) -> YearToDate:
+        return YearToDate(
+            self.months + more.months,
+            self.income + more.income,
+            self.contributions + more.contributions,
+            self.special + more.special,
+            self.other + more.other,
+            self.withheld + more.withheld,
+        )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from cspay.cells import CellError, is_missing, parse_number
-from cspay.engine.statutory import YearToDate
+from cspay.cells import CellError, id_key, is_missing, parse_number
+from cspay.engine.types import YearToDate
 from cspay.errors import MetricsError, Problems
 from cspay.inputs.tables import CsvFile, locate, read_csv, width_problem
 from cspay.periods import Period, read_month_cell
@@ -51,6 +51,7 @@ def read_opening(path: str | Path, id_column: str) -> OpeningBalances:
     months_seen: dict[str, tuple[Period, int]] = {}
     agents: dict[str, YearToDate] = {}
     rows: dict[str, int] = {}
+    seen: dict[str, int] = {}  # the row of each agent id, as compared (cspay.cells.id_key)
     for line, cells in file.records:
         if problem := width_problem(file, line, cells):
             problems.add(problem)
@@ -59,10 +60,11 @@ def read_opening(path: str | Path, id_column: str) -> OpeningBalances:
         if not agent:
             problems.add(f'{file.path}: row {line}, column "{id_column}": got "", expected an agent id')
             continue
-        if agent in rows:
-            problems.add(f'{file.path}: row {line}: agent "{agent}" is already on row {rows[agent]}')
+        key = id_key(agent)  # "A001" and "a001" are one agent, as in the metrics
+        if key in seen:
+            problems.add(f'{file.path}: row {line}: agent "{agent}" is already on row {seen[key]}')
             continue
-        rows[agent] = line
+        rows[agent] = seen[key] = line
         figures = _figures(file, line, cells, names, index, problems)
         through = _through(file, line, cells[index[names["through"]]], names["through"], problems)
         if through is not None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cspay.engine.statutory import YearToDate
-from cspay.engine.types import Line
+from cspay.engine.types import Line, YearToDate
 from cspay.ledger.reads import ReviewReads
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cspay.engine.statutory import Withholder, YearToDate
+from cspay.cells import id_key
+from cspay.engine.statutory import Withholder
+from cspay.engine.types import YearToDate
 from cspay.errors import MetricsError, UsageProblem
 from cspay.inputs.source import Source
 from cspay.periods import EXAMPLES, Period
@@ -53,7 +55,8 @@ def withholder(source: Source, ledger: Path | None) -> Withholder | None:
 
 
 def year_to_date(source: Source, ledger: Path | None, period: Period) -> dict[str, YearToDate]:
-    """Each agent's year before the month paid: the opening balances, then the months the ledger recorded."""
+    """Each agent's year before the month paid, by agent id as compared (cspay.cells.id_key): the opening
+    balances, then the months the ledger recorded."""
     from cspay.ledger.book import Ledger
     from cspay.ledger.year_reads import YearSoFar
 
@@ -64,11 +67,15 @@ def year_to_date(source: Source, ledger: Path | None, period: Period) -> dict[st
             so_far = book.year_so_far(year, period.first.isoformat())
     opening = _opening(source, so_far, period)
     _check_covered(period, so_far, opening, ledger)
-    found = dict(so_far.agents)
+    found: dict[str, YearToDate] = {}  # by id_key: the ledger and the opening balances may spell ids apart
+    for agent, figures in so_far.agents.items():
+        key = id_key(agent)
+        found[key] = found.get(key, YearToDate()) + figures
     if opening is not None:
         _check_no_overlap(opening, so_far)
         for agent, figures in opening.agents.items():
-            found[agent] = figures + found.get(agent, YearToDate())
+            key = id_key(agent)
+            found[key] = figures + found.get(key, YearToDate())
     return found
 
 
@@ -107,8 +114,11 @@ def _span(months: list[str]) -> str:
 def _check_no_overlap(opening: Opening, so_far: YearSoFar) -> None:
     """An agent's month counted by both the opening balances and the ledger would be counted twice."""
     problems = []
+    recorded: dict[str, list[str]] = {}
+    for agent, months in so_far.months.items():
+        recorded.setdefault(id_key(agent), []).extend(months)
     for agent in opening.agents:
-        twice = [month for month in so_far.months.get(agent, []) if month <= opening.through]
+        twice = [month for month in recorded.get(id_key(agent), []) if month <= opening.through]
         if twice:
             row = f"row {opening.rows[agent]}: " if agent in opening.rows else ""
             problems.append(
