@@ -3,6 +3,7 @@ every bad cell located, and the combinations cspay refuses with a sentence."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -167,3 +168,21 @@ def test_a_quarter_across_a_change_needs_months_named(runner, tmp_path):
     result = runner.invoke(app, ["compute", str(policy), *months, "--period", "2026-Q4"])
     assert 2 == result.exit_code, result.output
     assert "each monthly file must name its month: add the policy's agents.period column" in result.output
+
+
+@pytest.mark.parametrize("form", ["month", "quarter"])
+def test_changes_of_agents_not_in_the_run_are_reported(runner, tmp_path, form):
+    """A change for an agent the metrics do not have pays nothing, and compute says so on stderr and in the
+    JSON log line, naming the file and the agents."""
+    agent = "A001" if form == "month" else "Q001"
+    changes = changes_file(tmp_path, f"agent_id,from,to,role,team\n{agent},2026-11-16,,L2,\nZ9,2026-11-16,,L2,\n")
+    if form == "month":
+        arguments = [str(STANDARD), MONTH, "--period", "2026-11"]
+    else:
+        policy = DATA / "quarterly.yaml"
+        arguments = [str(policy), str(DATA / "quarter"), "--period", "2026-Q4"]
+    result = runner.invoke(app, ["compute", *arguments, "--changes", str(changes), "--format", "csv"])
+    assert 0 == result.exit_code, result.output
+    assert f"{changes}: the changes of 1 agent(s) not in this run paid nothing: Z9." in result.stderr
+    logged = runner.invoke(app, ["compute", *arguments, "--changes", str(changes), "-f", "csv", "--log-format", "json"])
+    assert ["Z9"] == json.loads(logged.stderr.strip().splitlines()[-1])["changes_unmatched"]

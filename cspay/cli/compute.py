@@ -408,6 +408,11 @@ def _report_ledger_lines(run: PayRun, words: Words) -> None:
         typer.echo(
             words("compute.unapproved", period=period, agents=agents, amount=money(total, policy.currency)), err=True
         )
+    unmatched = run.source.unmatched_changes
+    if unmatched:
+        shown = ", ".join(unmatched[:10]) + (f" … ({len(unmatched)})" if len(unmatched) > 10 else "")
+        file = run.source.changes_file
+        typer.echo(words("compute.changes_unmatched", file=file, count=len(unmatched), agents=shown), err=True)
     for one_off in run.one_offs_unpaid:
         typer.echo(
             words(
@@ -469,6 +474,7 @@ def _log_record(
         "corrections_not_approved": len(run.unapproved),
         "one_offs_paid": len(run.one_offs),
         "one_offs_unpaid": len(run.one_offs_unpaid),
+        "changes_unmatched": run.source.unmatched_changes,
         "differences_recorded": 0 if recorded is None else len(recorded.differences),
         "duration_seconds": round(time.monotonic() - started, 3),
     }

@@ -3,10 +3,11 @@ them, or a raw export with its roster(s); every command that pays reads its inpu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
+from cspay.cells import id_key
 from cspay.engine.period import period_policy
 from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
@@ -113,8 +114,10 @@ def open_inputs(
         source.notes.append(_versions_note(policy, versions))
     if changes is not None:
         source.files.append(input_file("roster", Path(changes)))
+        source.changes_file = str(changes)
         if found:
             source.notes.append(_changes_note(Path(changes), found, period))
+            source.rows = _matching(source.rows, found, source.unmatched_changes)
     if opening is not None:
         with_opening(source, Path(opening))
     return _with_team_metrics(source, team_metrics)
@@ -177,6 +180,18 @@ def _versions_note(policy: Policy, versions: list[Version]) -> Note:
         if versions[0].first < day <= versions[-1].first
     ]
     return Note("note.values_change", {"changes": "; ".join(changed)})
+
+
+def _matching(
+    rows: Iterable[AgentRow], changes: Mapping[str, Sequence[Change]], unmatched: list[str]
+) -> Iterator[AgentRow]:
+    """The rows as they stream; after the last, the agents the changes name who had no row go in
+    `unmatched`, so the run says their changes paid nothing rather than passing over them."""
+    seen = set()
+    for row in rows:
+        seen.add(id_key(row.agent_id))
+        yield row
+    unmatched.extend(agent for agent in changes if id_key(agent) not in seen)
 
 
 def _changes_note(path: Path, found: dict[str, list[Change]], period: Period | None) -> Note:

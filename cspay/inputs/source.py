@@ -36,6 +36,9 @@ class Source:
     role_versions: list[dict[str, Role]] = field(default_factory=list)
     team_rows: dict[str, AgentRow] | None = None  # team metrics by team, when the policy's teams use them
     team_source: str = ""  # the file they came from
+    changes_file: str = ""  # the changes file, when one was given
+    # The agents it names who are not among the rows paid, filled once the rows are read.
+    unmatched_changes: list[str] = field(default_factory=list)
 
     @property
     def reader(self) -> MetricsReader | None:
