@@ -18,7 +18,7 @@ from cspay.cells import escape_controls, visible
 from cspay.cli import app
 from cspay.ledger.reads import Who
 from cspay.lockfiles import account
-from cspay.outputs.export import text_cell
+from cspay.outputs.text import text_cell
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "controls.yaml")

@@ -12,8 +12,9 @@ from helpers import iter_payslips
 from cspay.engine.types import Summary
 from cspay.errors import OutputError
 from cspay.inputs.metrics import read_metrics
-from cspay.outputs.export import inert, write_csv, write_json
+from cspay.outputs.export import write_csv, write_json
 from cspay.outputs.files import atomic_output
+from cspay.outputs.text import inert
 from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"

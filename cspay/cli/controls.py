@@ -273,7 +273,7 @@ def _one_off_record(item: OneOff) -> dict[str, Any]:
 def _one_offs_table(items: list[OneOff], words: Words) -> Any:
     from rich.table import Table
 
-    from cspay.outputs.terminal import number
+    from cspay.outputs.text import number
 
     table = Table(title=words("adjust.title"), title_justify="left")
     for key in ("id", "period", "agent", "code", "amount", "reason", "state", "added", "decided"):

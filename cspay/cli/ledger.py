@@ -64,7 +64,7 @@ def emit(records: list[dict[str, Any]], format: ListFormat, table: Any) -> None:
 def _cell(value: Any) -> Any:
     """A record's value as a CSV cell: an amount or count as the number it is; text made inert (no formula)
     with its control characters escaped."""
-    from cspay.outputs.export import text_cell
+    from cspay.outputs.text import text_cell
 
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -156,7 +156,7 @@ def _runs_table(records: list[dict[str, Any]], words: Any, ledger: Path) -> Any:
 
     from rich.table import Table
 
-    from cspay.outputs.terminal import number
+    from cspay.outputs.text import number
 
     table = Table(title=words("runs.title", ledger=ledger), title_justify="left")
     for key in ("period", "version", "kind", "state", "when", "who", "headcount", "gross"):
@@ -273,8 +273,7 @@ def _history_table(records: list[dict[str, Any]], words: Any, agent_id: str) -> 
 
     from rich.table import Table
 
-    from cspay.outputs.export import score_text
-    from cspay.outputs.terminal import number
+    from cspay.outputs.text import number, score_text
 
     currencies = ", ".join(dict.fromkeys(r["currency"] for r in records))  # what the amounts below are in
     table = Table(title=words("history.title_in", agent=agent_id, currencies=currencies), title_justify="left")
@@ -312,7 +311,7 @@ def _correction(record: dict[str, Any], words: Words) -> str:
     """A period's corrections: +900.00 (paid in 2026-12), or pending."""
     from decimal import Decimal
 
-    from cspay.outputs.terminal import number
+    from cspay.outputs.text import number
 
     amount = Decimal(record["correction"])
     others = [f"{'+' if Decimal(value) > 0 else ''}{number(Decimal(value))} {code}"

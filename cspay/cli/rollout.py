@@ -135,7 +135,7 @@ def compare_command(
 
 
 def _write(handle: IO[str], comparison: Any, format: ListFormat) -> None:
-    from cspay.outputs.export import inert
+    from cspay.outputs.text import inert
     from cspay.rollout.compare import agent_columns, agent_rows, comparison_data
 
     if format is ListFormat.json:

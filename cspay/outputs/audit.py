@@ -11,7 +11,7 @@ from cspay import __version__
 from cspay.inputs.exports import Derived
 from cspay.inputs.figures import Figure
 from cspay.inputs.roster import Joined, Rosters
-from cspay.outputs.export import inert
+from cspay.outputs.text import inert
 from cspay.policy.model import Policy
 
 SHOWN_PLACES = Decimal("0.01")

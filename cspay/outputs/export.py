@@ -6,43 +6,20 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import IO, Any
 
 from cspay import __version__
-from cspay.cells import escape_controls
 from cspay.engine.rounding import quantum
 from cspay.engine.rules import run_line_codes
 from cspay.engine.types import BonusPiece, GateHit, KpiResult, Line, Part, Payslip, Summaries, Summary
+from cspay.outputs.text import inert, score_text
 from cspay.policy.model import Policy
 
-INERT_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-SCORE_PLACES = Decimal("0.0001")
 ZERO = Decimal(0)
 BATCH_CHARACTERS = 256 * 1024  # text gathered into one write
 TEXT_CACHE_LIMIT = 20_000  # names, teams, roles and grades repeat; ids do not
 _NEEDS_QUOTES = re.compile('[,"\r\n]')  # what makes csv.writer quote a cell
-
-
-def inert(text: str) -> str:
-    """Text a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a quote."""
-    return "'" + text if text.startswith(INERT_PREFIXES) else text
-
-
-_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # how cspay writes an amount, a count or a score
-
-
-def text_cell(text: str) -> str:
-    """A cell of a listing's CSV: a number as written (`-21960.00` is an amount, not a formula), any other
-    text inert and with its control characters escaped."""
-    if _PLAIN_NUMBER.fullmatch(text):
-        return text
-    return inert(escape_controls(text))
-
-
-def score_text(score: Decimal | None) -> str:
-    """The score cut (not rounded) to 4 places, so it never shows above the grade it earned."""
-    return "" if score is None else str(score.quantize(SCORE_PLACES, rounding=ROUND_DOWN))
 
 
 def zero(policy: Policy, currency: str | None = None) -> Decimal:

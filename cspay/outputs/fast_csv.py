@@ -22,7 +22,8 @@ from cspay.engine.types import ZERO, Line, Summary
 from cspay.errors import PayError
 from cspay.inputs.columns import ColumnReader
 from cspay.inputs.metrics import MetricsReader, Numbered
-from cspay.outputs.export import SCORE_PLACES, CsvOut, CsvRows, inert, score_text
+from cspay.outputs.export import CsvOut, CsvRows
+from cspay.outputs.text import SCORE_PLACES, inert, score_text
 
 if TYPE_CHECKING:
     from cspay.ledger.batch_rows import BatchRows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from itertools import chain
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -16,11 +16,14 @@ from cspay.engine.parts import TEAM_CODE
 from cspay.engine.teams import TeamBook
 from cspay.engine.types import Payslip, Summaries, Summary
 from cspay.i18n import Words
-from cspay.inputs.exports import Derived
 from cspay.outputs.audit import figure_text, short, whole
-from cspay.outputs.export import score_text, several_currencies, zero
+from cspay.outputs.export import several_currencies, zero
 from cspay.outputs.teams import rollup_data
+from cspay.outputs.text import number, score_text
 from cspay.policy.model import Policy
+
+if TYPE_CHECKING:
+    from cspay.inputs.exports import Derived
 
 # Which table column each payslip line adds up into, by the line code's first part.
 LINE_GROUPS = {
@@ -32,11 +35,6 @@ LINE_GROUPS = {
     "true_up": "bonus",
     "one_off": "adjustments",
 }
-
-
-def number(amount: Decimal) -> str:
-    """An amount with thousands separators and its own decimals: 7,940.00."""
-    return f"{amount:,}"
 
 
 def _amount_column(table: Table, title: str) -> None:

@@ -20,8 +20,9 @@ from cspay.engine.types import KpiResult, Payslip, Summaries, Summary
 from cspay.errors import OutputError
 from cspay.i18n import Words
 from cspay.inputs.files import InputFile
-from cspay.outputs.export import SCORE_PLACES, several_currencies, zero
+from cspay.outputs.export import several_currencies, zero
 from cspay.outputs.sheets import Book, Listing, Sheet
+from cspay.outputs.text import SCORE_PLACES
 from cspay.outputs.view import curve_words
 from cspay.outputs.view_net import deduction_label
 from cspay.outputs.workbook_ledger import write_one_offs, write_versions

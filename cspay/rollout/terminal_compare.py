@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cspay.i18n import Words
-from cspay.outputs.terminal import number
+from cspay.outputs.text import number
 from cspay.rollout.compare import AgentChange, Comparison, Totals
 
 
