@@ -60,37 +60,31 @@ def open_inputs(
     effective = versions[-1].policy  # the policy as in force at the period's end; earlier parts keep theirs
     found = {} if changes is None or period is None else read_changes(Path(changes), effective, period)
     spans = _spans(versions)
-    if derived is not None:
-        if effective.metrics is None:
-            raise UsageProblem(f"needs a policy with a metrics: section; {policy.path} has none", "--derived")
-        if files:
-            raise UsageProblem("gives the derived metrics in place of the raw export: leave METRICS out", "--derived")
-        source = open_export(
-            effective,
-            Path(derived),
-            period,
-            roster_files,
-            changes=found,
-            spans=spans,
-            encoding=encoding,
-            delimiter=delimiter,
-            derived=True,
-            engine=engine,
-        )
-    elif effective.metrics is not None:
-        if len(files) != 1:
+    if derived is not None or effective.metrics is not None:
+        if derived is not None:
+            if effective.metrics is None:
+                raise UsageProblem(f"needs a policy with a metrics: section; {policy.path} has none", "--derived")
+            if files:
+                raise UsageProblem(
+                    "gives the derived metrics in place of the raw export: leave METRICS out", "--derived"
+                )
+            export = Path(derived)
+        elif len(files) != 1:
             raise UsageProblem(
                 f"the policy {policy.path} derives its metrics from one raw export; got {len(files)} files", "METRICS"
             )
+        else:
+            export = files[0]
         source = open_export(
             effective,
-            files[0],
+            export,
             period,
             roster_files,
             changes=found,
             spans=spans,
             encoding=encoding,
             delimiter=delimiter,
+            derived=derived is not None,
             engine=engine,
         )
     elif rosters:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from cspay import __version__
-from cspay.engine.settlement import Difference
 from cspay.engine.types import Payslip, Summary
 from cspay.errors import CspayError, LedgerError
 from cspay.ledger import health
@@ -337,10 +336,6 @@ class Ledger(ControlBook, Owing, YearReads):
                 for agent, figures in opening.agents.items()
             ],
         )  # fmt: skip
-
-
-def _difference_row(item: Difference) -> tuple[str, str, str, str, str | None]:
-    return item.agent_id, item.code, item.label, str(item.amount), item.currency or None
 
 
 def _inserted(cursor: sqlite3.Cursor) -> int:

@@ -298,15 +298,11 @@ def piece_data(piece: BonusPiece) -> dict[str, Any]:
 def net_data(slip: Payslip) -> dict[str, Any]:
     """From gross to net: the deductions, net, the employer's contributions and how they were worked out."""
     return {
-        "deductions": _lines(slip.deductions),
+        "deductions": [line_data(line) for line in slip.deductions],
         "net": str(slip.net),
-        "employer": _lines(slip.employer),
+        "employer": [line_data(line) for line in slip.employer],
         "withholding": fields_data(slip.withholding),
     }
-
-
-def _lines(lines: list[Line]) -> list[dict[str, str]]:
-    return [{"code": line.code, "label": line.label, "amount": str(line.amount)} for line in lines]
 
 
 def fields_data(record: Any) -> dict[str, Any]:
