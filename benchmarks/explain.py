@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from run import DATA, ROOT, ensure_data
+from run import DATA, ROOT, generate
 
 POLICY = ROOT / "policies" / "standard.yaml"
 BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'cspay'; from cspay.cli import main; main()"
@@ -61,7 +61,7 @@ def measure(case: Case) -> None:
 
 def cases(side: str, cspay: list[str], agents: int) -> list[Case]:
     """The commands of one checkout: the CSV path, payslip found and mistyped, statements."""
-    data, small = ensure_data(agents), ensure_data(max(agents // 50, 100))
+    data, small = generate("repeating", agents), generate("repeating", max(agents // 50, 100))
     middle = f"A{agents // 2:07d}"
     mistyped = middle[:3] + "O" + middle[4:]  # a letter O for a zero, as people type
     out = DATA / "out"
@@ -89,7 +89,7 @@ def main() -> None:
     sides = {"this": [sys.executable, "-c", BOOT, str(ROOT)]}
     if options.other is not None:
         sides["other"] = [sys.executable, "-c", BOOT, str(options.other.resolve())]
-    every = [Case("floor: csv read", [sys.executable, "-c", FLOOR, str(ensure_data(options.agents))])]
+    every = [Case("floor: csv read", [sys.executable, "-c", FLOOR, str(generate("repeating", options.agents))])]
     for side, cspay in sides.items():
         every += cases(side, cspay, options.agents)
     for round_number in range(options.repeat):

@@ -21,7 +21,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from run import DATA, POLICY, Tool, ensure_data, run_all
+from run import DATA, OUT, POLICY, Measured, Path_, generate, measure
 
 # A curve of their own for four of the generated month's twenty teams, on three KPIs; every other team
 # scores on the policy's own curves.
@@ -73,7 +73,7 @@ def distinct_values(source: Path) -> Path:
     return path
 
 
-def tools(cspay: str, baseline: str | None, data: Path, kind: str, format: str) -> list[Tool]:
+def tools(cspay: str, baseline: str | None, data: Path, kind: str, format: str) -> list[tuple[Measured, list[str]]]:
     """The commands measured on one file in one format: the plain policy, the policy by team, and the plain
     policy under the baseline command when one is given."""
     runs = [("plain", cspay, POLICY), ("by team", cspay, policy_by_team())]
@@ -83,7 +83,8 @@ def tools(cspay: str, baseline: str | None, data: Path, kind: str, format: str) 
     for name, command, policy in runs:
         output = DATA / "out" / f"groups-{kind}-{name.replace(' ', '-')}.{format}"
         arguments = ["compute", str(policy), str(data), "--format", format, "--output", str(output), "--force"]
-        found.append(Tool(f"{kind} {format} {name}", [*shlex.split(command), *arguments], output))
+        command_line = [*shlex.split(command), *arguments]
+        found.append((Measured(f"{kind} {format} {name}", Path_(lambda _, line=command_line: line)), command_line))
     return found
 
 
@@ -95,15 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", help="another cspay (an older version) to run on the plain policy")
     parser.add_argument("--formats", default="csv,json", help="output formats measured (default csv,json)")
     options = parser.parse_args(argv)
-    repeating = ensure_data(options.agents)
-    (DATA / "out").mkdir(exist_ok=True)
+    repeating = generate("repeating", options.agents)
+    OUT.mkdir(exist_ok=True)
     cases = [
         tools(options.cspay, options.baseline, data, kind, format)
         for kind, data in (("repeating", repeating), ("distinct", distinct_values(repeating)))
         for format in options.formats.split(",")
     ]
-    measured = [tool for found in cases for tool in found]
-    run_all(measured, options.repeat)
+    pairs = [pair for found in cases for pair in found]
+    for round_number in range(1, options.repeat + 1):  # interleaved, so that the machine's drift hits all alike
+        for tool, command in pairs:
+            measure(tool, command, OUT / f"groups-{tool.name.replace(' ', '-')}.log")
+            print(f"run {round_number}/{options.repeat} {tool.name:<28} cpu {tool.cpus[-1]:.2f} s", flush=True)
+    measured = [tool for tool, _ in pairs]
     print(f"\n{options.agents:,} agents, runs per command: {options.repeat}")
     print(f"{'command':<28} {'wall s min':>10} {'wall s median':>14} {'cpu s median':>13} {'peak MiB':>9}")
     for tool in measured:
@@ -112,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{statistics.median(tool.cpus):13.2f} {max(tool.peaks_kib) / 1024:9.1f}"
         )
     print("\ncpu s median against the plain policy's on the same file and format")
-    for plain, *others in cases:
-        for tool in others:
+    for (plain, _), *others in cases:
+        for tool, _ in others:
             print(f"{tool.name:<28} {statistics.median(tool.cpus) / statistics.median(plain.cpus):6.2f}")
     return 0
 

@@ -103,3 +103,22 @@ def test_a_score_basis_policy_records_the_same_payslips_column_by_column(runner,
     batch = recorded(runner, metrics, tmp_path / "batch.db", "csv", str(policy))
     assert recorded(runner, metrics, tmp_path / "general.db", "json", str(policy)) == batch
     assert 0 < batch_ways["columns"]
+
+
+@pytest.mark.parametrize("room", [columns.TEXTS_LIMIT, 5], ids=["room", "full"])
+def test_kpis_by_group_record_what_the_general_way_records(runner, tmp_path, monkeypatch, room, batch_ways):
+    """Satisfaction scored by queue over many queues, on values that rarely repeat, with room for what was
+    scored or with the tables full: the batch way records the general way's payslips, curves included."""
+    from helpers import QUEUE_HEADER
+
+    monkeypatch.setattr(columns, "TEXTS_LIMIT", room)
+    policy = str(DATA / "queues.yaml")
+    queues = ["complaints", "sales", "Complaints ", "", *(f"q{i}" for i in range(30))]
+    month = metrics_rows(2 * BATCH_ROWS, repeating=False)
+    metrics = tmp_path / "month.csv"
+    rows = [row | {"queue": queues[i % len(queues)]} for i, row in enumerate(month)]
+    metrics.write_text(csv_text(rows, header=QUEUE_HEADER), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv", policy)
+    assert recorded(runner, metrics, tmp_path / "general.db", "json", policy) == batch
+    assert any(kpi[-1] == "complaints" for slip in batch.values() for kpi in slip[-1])
+    assert 0 < batch_ways["columns"]  # batches of them were recorded column by column

@@ -16,6 +16,7 @@ from cspay.engine import columnar
 from cspay.engine.compiled import Engine
 from cspay.engine.types import Summary
 from cspay.errors import MetricsError
+from cspay.inputs import columns as columns_module
 from cspay.inputs.columns import TEXTS_LIMIT, ColumnReader
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.export import write_csv
@@ -193,12 +194,19 @@ def test_kpis_by_queue_are_paid_alike(standard_data: dict[str, Any], tmp_path: P
     assert [] == bulk[2]
 
 
+@pytest.mark.parametrize("room", [TEXTS_LIMIT, 5], ids=["room", "full"])
 @pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
 def test_a_kpi_by_group_in_many_groups_is_paid_alike_column_by_column(
-    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]]
+    standard_data: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: Callable[[int], list[dict[str, str]]],
+    room: int,
 ) -> None:
     """A KPI by group over many queues (spelt as exports spell them), on values that repeat and values that
-    do not: every plain batch is paid column by column, with the general way's bytes and totals."""
+    do not, with room for the pairs met or with the table full: every plain batch is paid column by column,
+    with the general way's bytes and totals."""
+    monkeypatch.setattr(columns_module, "TEXTS_LIMIT", room)
     policy = policy_from(by_queue(standard_data))
     queues = ["complaints", "sales", "Complaints ", "", *(f"q{i}" for i in range(40))]
     month = [row | {"queue": queues[i % len(queues)]} for i, row in enumerate(rows(2 * BATCH_ROWS))]

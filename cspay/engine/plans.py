@@ -64,6 +64,10 @@ class Curve:
             group,
         )
 
+    def points(self, value: Decimal) -> Decimal:
+        """The value's score on this curve alone, as Scored has it."""
+        return self.scorer(value)[0]
+
     def scored(self, value: Decimal | None) -> Scored | KpiResult:
         """The value's score on this curve (reused only for a value written alike), or the KPI without a value."""
         if value is None:

@@ -5,10 +5,10 @@ score the engine gave that text), a whole column at a time. A text met for the f
 scored with the batch: while the tables have room it is kept for the rows after it; once they are full
 (a bound on memory, on files whose values rarely repeat), the batch's column is read and scored on its own,
 a column of plain numbers at once, and the batch stays columnar. A KPI with targets by group (`by`) is
-scored on the curve each row's group picks, a value at a time (each curve remembers the values it scored).
-A batch comes back only when every row is
-plain -- each cell read well, an id that needs no care, a known role -- so it pays exactly as
-RowParser.parse and Engine.payslip would; any other batch is left to them, row by row.
+scored on the curve each row's group picks, its (curve, value text) pairs kept as other KPIs' texts
+are. A batch comes back only when every row is plain -- each cell read well, an id that needs no care, a
+known role -- so it pays exactly as RowParser.parse and Engine.payslip would; any other batch is left to
+them, row by row.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ class ColumnReader:
             if column.kpi:
                 plan = plans[column.kpi]
                 self.kpi_cells.append((index, column, plan, {}, None if plan.by is None else groups[plan.by]))
+        # Per KPI by group, the curves its `by` cells pick and the values scored on each.
+        self.group_texts = [GroupTexts() for _ in self.kpi_cells]
         self.number_columns = [column for _, column in parser.columns if column.kpi is None]
         # The KPIs a gate reads: their values travel with the batch.
         self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
@@ -102,13 +104,13 @@ class ColumnReader:
         for kpi_index, (index, column, plan, texts, at) in enumerate(self.kpi_cells):
             cells = columns[index]
             if at is not None:
-                grouped = _by_group(cells, columns[at], column, plan)
+                grouped = _by_group(cells, columns[at], column, plan, self.group_texts[kpi_index], self.keep_scored)
                 if grouped is None:
                     return None
                 weighted.append(grouped[0])
                 if kpi_index in self.gated:
                     values[kpi_index] = grouped[1]
-                if self.keep_scored:
+                if self.keep_scored and grouped[2] is not None:  # made whenever kept
                     kept.append(grouped[2])
                 continue
             try:
@@ -196,17 +198,54 @@ class ColumnReader:
                 texts[cells[index]] = plan.scored(value)
 
 
+class GroupTexts:
+    """A KPI by group's tables: the curve each `by` cell's text picks, and each (curve, value text) scored.
+    Agents of groups on one curve share its entries. Kept while there is room; past it, what a batch needs
+    is worked out for that batch alone."""
+
+    __slots__ = ("curves", "scored")
+
+    def __init__(self) -> None:
+        self.curves: dict[str, Curve] = {}
+        self.scored: dict[tuple[Curve, str], Scored | KpiResult] = {}
+
+
 def _by_group(
-    cells: Column, groups: Column, column: Any, plan: KpiPlan
-) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult]] | None:
-    """A KPI by group: each value scored on the curve its row's `by` cell picks (weighted scores, values and
-    the scored entries); None when a cell is bad or has no value."""
-    found = _values(cells, column.unit, column.value)
-    if found is None or None in found:
-        return None
-    values = cast(list[Decimal], found)
-    entries = list(map(Curve.scored, map(plan.curve_of, map(str.strip, groups)), values))
-    return list(map(_WEIGHTED, entries)), values, entries
+    cells: Column, groups: Column, column: Any, plan: KpiPlan, known: GroupTexts, keep: bool
+) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult] | None] | None:
+    """A KPI by group: each value scored on the curve its row's `by` cell picks (weighted scores, values and,
+    when `keep` or at no cost, the scored entries); pairs not met before are read and scored with the batch.
+    None when a cell is bad or has no value."""
+    try:
+        curves = list(map(known.curves.__getitem__, groups))
+    except KeyError:
+        picked = {text: plan.curve_of(text.strip()) for text in set(groups).difference(known.curves)}
+        if len(known.curves) + len(picked) <= TEXTS_LIMIT:
+            known.curves.update(picked)
+        curves = [picked[text] if text in picked else known.curves[text] for text in groups]
+    pairs = list(zip(curves, cells, strict=True))
+    table = known.scored
+    try:
+        entries = list(map(table.__getitem__, pairs))
+    except KeyError:
+        fresh = list(set(pairs).difference(table))
+        if len(table) + len(fresh) <= TEXTS_LIMIT:
+            texts = list({text for _, text in fresh})
+            read = _values(texts, column.unit, column.value)
+            if read is None or None in read:
+                return None
+            value_of = dict(zip(texts, read, strict=True))
+            table.update({pair: pair[0].scored(value_of[pair[1]]) for pair in fresh})
+            entries = list(map(table.__getitem__, pairs))
+        else:  # full (values that rarely repeat): the batch's column read and scored on its own
+            found = _values(cells, column.unit, column.value)
+            if found is None or None in found:
+                return None
+            values = cast(list[Decimal], found)
+            if not keep:  # as Scored's weighted, without making one per row
+                return list(map(mul, repeat(plan.weight), map(Curve.points, curves, values))), values, None
+            entries = list(map(Curve.scored, curves, values))
+    return list(map(_WEIGHTED, entries)), list(map(_VALUE, entries)), entries
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:

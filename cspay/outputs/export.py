@@ -470,6 +470,7 @@ class PayslipTexts:
     def __init__(self, several: bool) -> None:
         self.several = several
         self.texts: dict[int, tuple[object, str]] = {}  # id -> (the object, its text): kept alive, so ids hold
+        self.grouped: dict[tuple[int, str], tuple[KpiResult, str]] = {}  # (id, group cell) -> the same
 
     def text(self, slip: Payslip, extra: dict[str, Any] | None = None) -> str:
         """The payslip's JSON object with `extra` keys after its own (a key of its own: as json.dumps would)."""
@@ -480,11 +481,24 @@ class PayslipTexts:
             tail.update(extra)
         head = _dumps(payslip_head(slip, currency=self.several))[:-1]
         lines = ", ".join([self._part(line, line_data) for line in slip.lines])
-        # A KPI by group shows the agent's own group cell: its text is made for each payslip.
-        kpis = ", ".join([_dumps(kpi_data(k, slip.groups)) if k.by else self._part(k, kpi_data) for k in slip.kpis])
+        kpis = ", ".join([self._kpi(k, slip.groups) if k.by else self._part(k, kpi_data) for k in slip.kpis])
         gates = ", ".join([self._part(g, gate_data) for g in slip.gates])
         rest = ", " + _dumps(tail)[1:-1] if tail else ""
         return f'{head}, "lines": [{lines}], "kpis": [{kpis}], "gates": [{gates}]{rest}}}'
+
+    def _kpi(self, k: KpiResult, groups: dict[str, str]) -> str:
+        """A KPI by group's text: agents in groups that share a curve share its result, not their group
+        cell, so the text is remembered per result and group cell."""
+        group = groups.get(k.by or "", "")
+        key = (id(k), group)
+        found = self.grouped.get(key)
+        if found is not None and found[0] is k:
+            return found[1]
+        text = _dumps(kpi_data(k, groups))
+        if len(self.grouped) >= self.LIMIT:
+            self.grouped.clear()
+        self.grouped[key] = (k, text)
+        return text
 
     def _part(self, item: Any, data_of: Callable[[Any], dict[str, Any]]) -> str:
         found = self.texts.get(id(item))
