@@ -85,6 +85,12 @@ class Problems:
             more = [f"... and {self.hidden} more problems"] if self.hidden else []
             raise self._stop[2]([*self.messages, *more, self._stop[1]])
 
+    def extend(self, more: Problems) -> None:
+        """Add another collection's problems after these: the same shown and the same count as adding each."""
+        for message in more.messages:
+            self.add(message)
+        self.hidden += more.hidden
+
     def __bool__(self) -> bool:
         return bool(self.messages)
 

@@ -9,7 +9,7 @@ agent's last month; each month's role (and team, under a policy that pays on tea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -18,13 +18,12 @@ from pathlib import Path
 from cspay.cells import id_key
 from cspay.engine.spans import Change, Spans, split
 from cspay.engine.types import AgentRow, Part
-from cspay.errors import MetricsError, Problems
+from cspay.errors import MetricsError
 from cspay.i18n import Note
+from cspay.inputs.fold import Fold, Folded, Held, fold_values, kpi_rule
 from cspay.periods import Period
 from cspay.policy.checks import summed_columns
 from cspay.policy.model import Kpi, Policy
-
-ZERO = Decimal(0)
 
 
 @dataclass
@@ -32,21 +31,8 @@ class Month:
     """One monthly file's agent rows, and the month its period column names (None without one)."""
 
     path: str
-    rows: list[AgentRow]
+    rows: Iterable[AgentRow]
     month: Period | None = None
-
-
-def _mean(values: list[Decimal]) -> Decimal:
-    return sum(values, ZERO) / len(values)
-
-
-COMBINE: dict[str, Callable[[list[Decimal]], Decimal]] = {
-    "mean": _mean,
-    "sum": lambda values: sum(values, ZERO),
-    "last": lambda values: values[-1],
-    "min": min,
-    "max": max,
-}
 
 
 def column_rules(policy: Policy) -> dict[str, str]:
@@ -57,17 +43,7 @@ def column_rules(policy: Policy) -> dict[str, str]:
 
 def kpi_value(code: str, kpi: Kpi, rows: list[AgentRow]) -> Decimal | None:
     """The KPI over the months it has a value in, by its `aggregate`; None when it has none."""
-    present = [row for row in rows if row.kpis.get(code) is not None]
-    if not present:
-        return None
-    values: list[Decimal] = [row.kpis[code] for row in present]  # type: ignore[misc]
-    if kpi.aggregate != "weighted_mean":
-        return COMBINE[kpi.aggregate](values)
-    weights = [row.numbers[kpi.weight_column] for row in present]  # type: ignore[index]
-    total = sum(weights, ZERO)
-    if total == 0:
-        return _mean(values)  # no volume in any month: nothing to weight by; min_volume decides
-    return sum((value * weight for value, weight in zip(values, weights, strict=True)), ZERO) / total
+    return fold_values(kpi_rule(kpi), ((row.kpis.get(code), row) for row in rows))
 
 
 def combine(
@@ -79,61 +55,73 @@ def combine(
     """One row per agent over the months they appear in, agents in order of first appearance, each paid in
     parts when their role (or team) changed, by the months, the `changes` within them and the `spans` of
     the policy's role amounts."""
-    present: dict[str, list[tuple[Month, AgentRow]]] = {}
-    problems = Problems()
+    fold = month_fold(policy)
     for month in months:
-        for row in month.rows:
-            entries = present.setdefault(id_key(row.agent_id), [])
-            if entries and entries[0][1].agent_id != row.agent_id:  # one agent, written two ways
-                other = entries[0][1]
-                problems.add(
-                    f"{row.source}: row {row.line}: agent {row.agent_id!r} is written {other.agent_id!r} in "
-                    f"{other.source} row {other.line}; expected one spelling of an id in every month"
-                )
-            entries.append((month, row))
-    problems.raise_if_any(MetricsError)
-    rules = column_rules(policy)
-    by_agent = by_id(changes or {})
-    rows = [_combined_row(policy, rules, entries, by_agent, spans) for entries in present.values()]
-    notes = [note for entries, row in zip(present.values(), rows, strict=True) if (note := _role_note(entries, row))]
-    notes += [note for entries in present.values() if (note := _currency_note(entries))]
-    return rows, notes
+        fold.add(month, month.rows)
+    return combined(policy, fold, changes, spans)
 
 
-def _combined_row(
+def month_fold(policy: Policy) -> Fold[Month]:
+    """An empty fold of the policy's months (cspay.inputs.fold): add each month's rows, in order."""
+    return Fold(policy, column_rules(policy))
+
+
+def combined(
     policy: Policy,
-    rules: dict[str, str],
-    entries: list[tuple[Month, AgentRow]],
-    changes: Mapping[str, Sequence[Change]],
-    spans: Spans | None,
-) -> AgentRow:
-    rows = [row for _, row in entries]
-    last = rows[-1]  # identity, role and row number from the agent's last month
-    kpis = {code: kpi_value(code, kpi, rows) for code, kpi in policy.kpis.items()}
-    numbers = {column: COMBINE[rule]([row.numbers[column] for row in rows]) for column, rule in rules.items()}
-    held = [held_in(policy, row, month.month, last.team) for month, row in entries]
-    parts = split(held, _kept(policy, changes.get(id_key(last.agent_id), ())), spans)
-    return AgentRow(
-        last.line,
-        last.agent_id,
-        last.role,
-        last.name,
-        last.team,
-        kpis,
-        numbers,
-        last.source,
-        last.period,
-        last.groups,
-        last.currency,
-        parts,
-    )
+    fold: Fold[Month],
+    changes: Mapping[str, Sequence[Change]] | None = None,
+    spans: Spans | None = None,
+) -> tuple[list[AgentRow], list[Note]]:
+    """The fold's agents as rows, each split into parts, and the notes of the roles and currencies that
+    changed; MetricsError when an agent's id is written two ways."""
+    fold.problems.raise_if_any(MetricsError)
+    parts = _Parts(policy, changes or {}, spans)
+    labels = {id(month): month.month.label if month.month else Path(month.path).name for month in fold.months}
+    rows: list[AgentRow] = []
+    notes: list[Note] = []
+    currency_notes: list[Note] = []
+    for agent in fold.agents():
+        row = agent.row  # identity, role and row number from the agent's last month
+        row.parts = parts.of(agent)
+        rows.append(row)
+        if note := _role_note(agent.months, row, labels):
+            notes.append(note)
+        if note := _currency_note(agent.months, row, labels):
+            currency_notes.append(note)
+    return rows, notes + currency_notes
 
 
-def held_in(policy: Policy, row: AgentRow, month: Period | None, last_team: str) -> Part:
+class _Parts:
+    """Each agent's parts (cspay.engine.spans.split): split once for all the agents without changes of their
+    own who held the same roles and teams in the same months."""
+
+    def __init__(self, policy: Policy, changes: Mapping[str, Sequence[Change]], spans: Spans | None) -> None:
+        self.policy, self.changes, self.spans = policy, by_id(changes), spans
+        self._alike: dict[tuple[tuple[int, str, str], ...], tuple[Part, ...]] = {}
+
+    def of(self, agent: Folded[Month]) -> tuple[Part, ...]:
+        last, policy = agent.row, self.policy
+        found = self.changes.get(id_key(last.agent_id), ()) if self.changes else ()
+        if found:
+            return split(self._held(agent), _kept(policy, found), self.spans)
+        held = tuple(
+            (id(each.month), each.role, each.team if policy.pays_teams else last.team) for each in agent.months
+        )
+        parts = self._alike.get(held)
+        if parts is None:
+            parts = self._alike[held] = split(self._held(agent), (), self.spans)
+        return parts
+
+    def _held(self, agent: Folded[Month]) -> list[Part]:
+        team = agent.row.team
+        return [held_in(self.policy, each.role, each.team, each.month.month, team) for each in agent.months]
+
+
+def held_in(policy: Policy, role: str, team: str, month: Period | None, last_team: str) -> Part:
     """The role and team a row says the agent held over a month (its days, when known): where a period's
     parts start from. The team counts only under a policy that pays on teams (else: the last month's)."""
     first, last = (month.first, month.last) if month is not None else (None, None)
-    return Part(row.role, row.team if policy.pays_teams else last_team, Fraction(1), first, last)
+    return Part(role, team if policy.pays_teams else last_team, Fraction(1), first, last)
 
 
 def split_month(
@@ -149,11 +137,12 @@ def split_month(
     for row in rows:
         found = by_agent.get(id_key(row.agent_id), ()) if by_agent else ()
         if found:
-            row.parts = split([held_in(policy, row, month, row.team)], _kept(policy, found), spans)
+            row.parts = split([held_in(policy, row.role, row.team, month, row.team)], _kept(policy, found), spans)
         elif spans is not None and len(spans) > 1:
             parts = plain.get((row.role, row.team))
             if parts is None:
-                parts = plain[(row.role, row.team)] = split([held_in(policy, row, month, row.team)], (), spans)
+                held = held_in(policy, row.role, row.team, month, row.team)
+                parts = plain[(row.role, row.team)] = split([held], (), spans)
             row.parts = parts
         yield row
 
@@ -170,12 +159,11 @@ def _kept(policy: Policy, changes: Sequence[Change]) -> Sequence[Change]:
     return [replace(change, team="") for change in changes if change.role]
 
 
-def _role_note(entries: list[tuple[Month, AgentRow]], row: AgentRow) -> Note | None:
+def _role_note(months: list[Held[Month]], row: AgentRow, labels: dict[int, str]) -> Note | None:
     """Which role the agent held each month, and the part of the period each role is paid for."""
-    roles = [row.role for _, row in entries]
-    if len(set(roles)) == 1:
+    if all(each.role == row.role for each in months):
         return None
-    shown = [f"{month.month.label if month.month else Path(month.path).name}: {row.role}" for month, row in entries]
+    shown = [f"{labels[id(each.month)]}: {each.role}" for each in months]
     shares: dict[str, Fraction] = {}
     for part in row.parts:
         shares[part.role] = shares.get(part.role, Fraction(0)) + part.share
@@ -183,13 +171,9 @@ def _role_note(entries: list[tuple[Month, AgentRow]], row: AgentRow) -> Note | N
     return Note("note.role_changed", {"agent": row.agent_id, "roles": ", ".join(shown), "shares": paid})
 
 
-def _currency_note(entries: list[tuple[Month, AgentRow]]) -> Note | None:
-    cells = [row.currency for _, row in entries]
-    if len(set(cells)) == 1:
+def _currency_note(months: list[Held[Month]], row: AgentRow, labels: dict[int, str]) -> Note | None:
+    if all(each.currency == row.currency for each in months):
         return None
-    shown = [
-        f"{month.month.label if month.month else Path(month.path).name}: {row.currency or '-'}"
-        for month, row in entries
-    ]
-    values: dict[str, str | int] = {"agent": entries[-1][1].agent_id, "currencies": ", ".join(shown)}
-    return Note("note.currency_changed", values | {"currency": cells[-1] or "-"})
+    shown = [f"{labels[id(each.month)]}: {each.currency or '-'}" for each in months]
+    values: dict[str, str | int] = {"agent": row.agent_id, "currencies": ", ".join(shown)}
+    return Note("note.currency_changed", values | {"currency": row.currency or "-"})

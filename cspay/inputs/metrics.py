@@ -186,6 +186,18 @@ class MetricsReader:
                 yield row
         self.finish()
 
+    def first_row(self) -> AgentRow | None:
+        """The file's first agent row, reading no further (a month's file is known by it); closes the file.
+        Rows before it that are wrong are left to a full read to report."""
+        try:
+            for line, cells in self.records():
+                row = self.parser.parse(line, cells)
+                if row is not None:
+                    return row
+            return None
+        finally:
+            self._file.close()
+
     def rows_of(self, asked: AskedIds) -> Iterator[AgentRow]:
         """The rows of the agents asked for, each parsed as iterating parses it; every other row's id is only
         offered to `asked` and recorded, so that an id repeated anywhere in the file is still an error."""

@@ -12,8 +12,9 @@ from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems, UsageProblem
 from cspay.i18n import Note
-from cspay.inputs.combine import Month, combine, split_month
+from cspay.inputs.combine import Month, combined, month_fold, split_month
 from cspay.inputs.files import InputFile, input_file
+from cspay.inputs.fold import Fold
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.source import Source
 from cspay.periods import MONTHS_IN, Period, period_of, read_month_cell
@@ -48,22 +49,6 @@ def metric_files(paths: Iterable[Path], policy: Policy) -> list[Path]:
             "METRICS",
         )
     return files
-
-
-def read_months(
-    files: list[Path], policy: Policy, *, encoding: str | None = None, delimiter: str | None = None
-) -> list[Month]:
-    """Every file's rows; the problems of all the files are reported together."""
-    problems: list[str] = []
-    months: list[Month] = []
-    for path in files:
-        try:
-            months.append(Month(str(path), list(MetricsReader(path, policy, encoding=encoding, delimiter=delimiter))))
-        except MetricsError as error:
-            problems += error.lines()
-    if problems:
-        raise MetricsError(problems)
-    return months
 
 
 def check_distinct_files(files: list[InputFile]) -> None:
@@ -115,22 +100,81 @@ def checked_rows(rows: Iterable[AgentRow], check: MonthCheck) -> Iterator[AgentR
     check.problems.raise_if_any(MetricsError)
 
 
+def fold_months(
+    files: list[Path],
+    policy: Policy,
+    period: Period | None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[list[Month], Fold[Month], Period | None]:
+    """Each file's rows folded into one figure per agent (cspay.inputs.fold), the files in month order; each
+    row's month checked as it goes by. The problems of all the files are reported together: what the files
+    say wrong first, then the months they name, then where those months fall.
+
+    Returns the files as months in month order, the fold and the period: the one asked for, else the one
+    that holds the earliest month.
+    """
+    column = policy.agents.period
+    months = [Month(str(path), ()) for path in files]
+    failed: dict[int, list[str]] = {}  # the reading's problems, by the file's place among those given
+    order = list(range(len(files)))
+    if column is not None:  # by the month each file's first row names (a stable sort, as ever)
+        first = {}
+        for index, path in enumerate(files):
+            try:
+                first[index] = _first_month(MetricsReader(path, policy, encoding=encoding, delimiter=delimiter))
+            except MetricsError as error:
+                failed[index] = error.lines()
+        order.sort(key=lambda index: first.get(index) or date.min)
+    fold = month_fold(policy)
+    checks = [Problems() for _ in files]
+    for index in order:
+        if index in failed:
+            continue
+        month = months[index]
+        check = MonthCheck(month.path, column, period, checks[index]) if column is not None else None
+        try:
+            rows = MetricsReader(files[index], policy, encoding=encoding, delimiter=delimiter)
+            fold.add(month, rows if check is None else _checking(rows, check))
+        except MetricsError as error:
+            failed[index] = error.lines()
+        month.month = check.month if check is not None else None
+    if failed:
+        raise MetricsError([line for index in sorted(failed) for line in failed[index]])
+    problems = Problems()
+    for check_problems in checks:
+        problems.extend(check_problems)
+    problems.raise_if_any(MetricsError)
+    placed = [months[index] for index in order]
+    return placed, fold, place_months(placed, policy, period)
+
+
+def _first_month(reader: MetricsReader) -> date | None:
+    """The first day of the month a file's first agent row names, when it names one."""
+    row = reader.first_row()
+    try:
+        return read_month_cell(row.period).first if row is not None else None
+    except ValueError:
+        return None
+
+
+def _checking(rows: Iterable[AgentRow], check: MonthCheck) -> Iterator[AgentRow]:
+    for row in rows:
+        check.check(row)
+        yield row
+
+
 def place_months(months: list[Month], policy: Policy, period: Period | None) -> Period | None:
-    """Check each file holds one month of the period, each month once; order the files by month.
+    """Check that no month comes twice and that all fall in one period, the months' files in month order
+    (each row checked: cspay.inputs.months.MonthCheck).
 
     Returns the period: the one asked for, else the one that holds the earliest month.
     """
-    column = policy.agents.period
-    if column is None:
+    if policy.agents.period is None:
         return period
     problems = Problems()
-    for month in months:
-        check = MonthCheck(month.path, column, period, problems)
-        for row in month.rows:
-            check.check(row)
-        month.month = check.month
-    problems.raise_if_any(MetricsError)
-    dated = sorted(((m.month, m) for m in months if m.month is not None), key=lambda pair: pair[0].first)
+    dated = [(m.month, m) for m in months if m.month is not None]
     period = period or (period_of(dated[0][0].first, policy.period) if dated else None)
     for before, (held, month) in zip([None, *dated], dated, strict=False):
         if before is not None and before[0] == held:
@@ -141,7 +185,6 @@ def place_months(months: list[Month], policy: Policy, period: Period | None) -> 
                 f"the files of a {policy.period} must fall in one {policy.period}"
             )
     problems.raise_if_any(MetricsError)
-    months.sort(key=lambda m: m.month.first if m.month else date.min)
     return period
 
 
@@ -167,8 +210,7 @@ def open_period(
             rows = split_month(rows, policy, period, changes or {}, spans)
         return Source(policy, policy, rows, period, provenance)
     check_distinct_files(provenance)
-    months = read_months(files, policy, encoding=encoding, delimiter=delimiter)
-    period = place_months(months, policy, period)
+    months, fold, period = fold_months(files, policy, period, encoding=encoding, delimiter=delimiter)
     if (changes or (spans is not None and len(spans) > 1)) and any(month.month is None for month in months):
         raise UsageProblem(
             f"{policy.path}: the days of the period matter here (a changes file, or role amounts that change within "
@@ -176,7 +218,7 @@ def open_period(
             f"policy's agents.period column",
             "METRICS",
         )
-    rows, notes = combine(policy, months, changes, spans)
+    rows, notes = combined(policy, fold, changes, spans)
     if len(months) < MONTHS_IN[policy.period]:
         notes.insert(0, Note("note.fewer_months", {"files": len(months), "months": MONTHS_IN[policy.period]}))
     order = {month.path: index for index, month in enumerate(months)}  # the files as the months were placed
