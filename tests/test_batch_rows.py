@@ -17,12 +17,14 @@ POLICY = str(DATA / "standard.yaml")
 
 
 def recorded(runner, metrics: Path, ledger: Path, format: str, policy: str = POLICY) -> dict:
-    """The payslips `compute --record` stores with the given output format (csv: the batch way)."""
+    """The payslips `compute --record` stores with the given output format (csv: the batch way; quiet: the
+    table format with --quiet, which shows nothing)."""
     for period in ("2026-10", "2026-11"):
+        shown = ["--quiet"] if format == "quiet" else ["-f", format, "-o", str(ledger.with_suffix(f".{format}"))]
         result = runner.invoke(
             app,
-            ["compute", policy, str(metrics), "--record", "--period", period, "--ledger", str(ledger), "-f", format,
-             "-o", str(ledger.with_suffix(f".{format}")), "--force"],
+            ["compute", policy, str(metrics), "--record", "--period", period, "--ledger", str(ledger), *shown,
+             "--force"],
         )  # fmt: skip
         assert 0 == result.exit_code, result.output
     return stored_payslips(ledger)
@@ -122,3 +124,13 @@ def test_kpis_by_group_record_what_the_general_way_records(runner, tmp_path, mon
     assert recorded(runner, metrics, tmp_path / "general.db", "json", policy) == batch
     assert any(kpi[-1] == "complaints" for slip in batch.values() for kpi in slip[-1])
     assert 0 < batch_ways["columns"]  # batches of them were recorded column by column
+
+
+def test_a_quiet_record_is_paid_the_batch_way_and_records_the_same(runner, tmp_path, batch_ways):
+    """`compute --record --quiet` (the table, shown nowhere) records what the JSON way records, paid the
+    batch way as the CSV path is."""
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 7, repeating=False)), encoding="utf-8")
+    quiet = recorded(runner, metrics, tmp_path / "quiet.db", "quiet")
+    assert 0 < batch_ways["columns"]
+    assert recorded(runner, metrics, tmp_path / "general.db", "json") == quiet
