@@ -51,7 +51,8 @@ class Inputs:
     cspay: list[str]
     month: Path  # N agents
     small: Path  # the statements' agents
-    quarter: list[Path]  # three months of N agents
+    quarter: list[Path]  # three months of N agents, each drawing every agent's role and team anew
+    steady: list[Path]  # the same three months, every agent keeping the first month's role and team
     score_policy: Path  # the standard policy with `basis: score`
     agent: str  # an agent in the middle of the month's file
 
@@ -75,6 +76,12 @@ def _compute(inputs: Inputs, policy: Path, *tail: str) -> list[str]:
     return [*inputs.cspay, "compute", str(policy), str(inputs.month), *tail]
 
 
+def _quarter(inputs: Inputs, months: list[Path], output: str) -> list[str]:
+    """The quarterly policy on three monthly files, as CSV."""
+    command = [*inputs.cspay, "compute", str(QUARTERLY), *map(str, months), "--period", "2026-Q4"]
+    return [*command, "--format", "csv", "--output", str(inputs.out(output)), "--force"]
+
+
 # Every path measured, by name: add one here and it is timed, against `csv`, on both data sets.
 PATHS: dict[str, Path_] = {
     "csv": Path_(lambda i: _compute(i, POLICY, "--format", "csv", "--output", str(i.out("csv.csv")), "--force")),
@@ -95,22 +102,8 @@ PATHS: dict[str, Path_] = {
         runs_on="small",
         fresh="statements",
     ),
-    "quarterly": Path_(
-        lambda i: [
-            *i.cspay,
-            "compute",
-            str(QUARTERLY),
-            *map(str, i.quarter),
-            "--period",
-            "2026-Q4",
-            "--format",
-            "csv",
-            "--output",
-            str(i.out("quarter.csv")),
-            "--force",
-        ],
-        runs_on="quarter",
-    ),
+    "quarterly": Path_(lambda i: _quarter(i, i.quarter, "quarter.csv"), runs_on="quarter"),
+    "steady-quarter": Path_(lambda i: _quarter(i, i.steady, "steady-quarter.csv"), runs_on="quarter"),
     "score": Path_(
         lambda i: _compute(i, i.score_policy, "--format", "csv", "--output", str(i.out("score.csv")), "--force")
     ),
@@ -178,9 +171,40 @@ def inputs_for(name: str, agents: int, cspay: str, paths: list[str]) -> Inputs:
     """The files of one data set, generating only what the chosen paths read."""
     month = generate(name, agents)
     small = generate(name, min(agents, STATEMENTS_AT_MOST)) if "statements" in paths else month
-    quarter = [month, generate(name, agents, 1), generate(name, agents, 2)] if "quarterly" in paths else []
+    quarterly = {"quarterly", "steady-quarter"}.intersection(paths)
+    quarter = [month, generate(name, agents, 1), generate(name, agents, 2)] if quarterly else []
+    steady = [month, *(kept_identity(month, later) for later in quarter[1:])] if "steady-quarter" in paths else []
     middle = f"A{agents // 2 + 1:07d}"  # generate.py numbers agents A0000001 ...
-    return Inputs(shlex.split(cspay), month, small, quarter, score_policy(), middle)
+    return Inputs(shlex.split(cspay), month, small, quarter, steady, score_policy(), middle)
+
+
+def kept_identity(first: Path, later: Path) -> Path:
+    """`later` with each agent's name, role and team as `first` has them (the generated months draw them
+    anew, so most agents would change role within the quarter and be paid in parts): a quarter as most
+    agents live it. Made once, beside `later`."""
+    path = later.with_name(f"{later.stem}-steady.csv")
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    with (
+        first.open(encoding="utf-8", newline="") as source,
+        later.open(encoding="utf-8", newline="") as month,
+        partial.open("w", encoding="utf-8", newline="") as sink,
+    ):
+        firsts, rows, writer = csv.reader(source), csv.reader(month), csv.writer(sink, lineterminator="\n")
+        header = next(firsts)
+        if next(rows) != header:
+            raise BenchmarkError(f"{later}: another header than {first}")
+        kept = [header.index(column) for column in ("name", "role", "team")]
+        writer.writerow(header)
+        for identity, row in zip(firsts, rows, strict=True):
+            if identity[0] != row[0]:
+                raise BenchmarkError(f"{later}: agent {row[0]} where {first} has {identity[0]}")
+            for index in kept:
+                row[index] = identity[index]
+            writer.writerow(row)
+    partial.replace(path)
+    return path
 
 
 def measure(run: Measured, command: list[str], log: Path) -> None:
@@ -210,7 +234,7 @@ def run_all(runs: list[Measured], inputs: Inputs, repeat: int) -> None:
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
             measure(run, run.path.command(inputs), OUT / f"{inputs.month.stem}-{run.name}.log")
             print(
-                f"run {round_number}/{repeat} {run.name:<11} {run.walls[-1]:7.2f} s "
+                f"run {round_number}/{repeat} {run.name:<14} {run.walls[-1]:7.2f} s "
                 f"(cpu {run.cpus[-1]:.2f} s) {run.peaks_kib[-1] / 1024:8.1f} MiB",
                 flush=True,
             )
@@ -239,7 +263,7 @@ def machine() -> str:
 def print_table(name: str, runs: dict[str, Measured], agents: int, inputs: Inputs) -> None:
     """Each path's time and memory, and its ratio to the CSV path on the same agents."""
     print(f"\n{name} data: {agents:,} agents, {inputs.month.stat().st_size / 2**20:.1f} MiB of CSV")
-    header = f"{'path':<11}{'agents':>12}{'wall s':>9}{'cpu s':>8}{'peak MiB':>10}{'wall/csv':>10}{'cpu/csv':>9}"
+    header = f"{'path':<14}{'agents':>12}{'wall s':>9}{'cpu s':>8}{'peak MiB':>10}{'wall/csv':>10}{'cpu/csv':>9}"
     print(header + f"{'mem/csv':>9}  against")
     csv_run = runs.get("csv")
     for run in runs.values():
@@ -247,7 +271,7 @@ def print_table(name: str, runs: dict[str, Measured], agents: int, inputs: Input
             continue
         against, times = _against(run, runs)
         shown = f"3 x {agents:,}" if run.path.runs_on == "quarter" else f"{run.path.agents(agents):,}"
-        row = f"{run.name:<11}{shown:>12}{run.wall:>9.2f}{run.cpu:>8.2f}{run.peak:>10.1f}"
+        row = f"{run.name:<14}{shown:>12}{run.wall:>9.2f}{run.cpu:>8.2f}{run.peak:>10.1f}"
         if against is None or csv_run is None:
             print(row)
             continue

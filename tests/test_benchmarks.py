@@ -8,7 +8,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["csv", "csv-copy", "record", "json", "xlsx", "table", "payslip", "statements", "quarterly", "score"]
+PATHS = [
+    "csv",
+    "csv-copy",
+    "record",
+    "json",
+    "xlsx",
+    "table",
+    "payslip",
+    "statements",
+    "quarterly",
+    "steady-quarter",
+    "score",
+]
 
 
 def test_every_path_is_measured_against_the_csv_path_with_amounts_checked(tmp_path: Path) -> None:
