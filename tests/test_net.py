@@ -481,3 +481,44 @@ def test_opening_balances_name_an_agent_once_however_the_id_is_spelt(runner: Cli
     result = runner.invoke(app, ["compute", POLICY, MONTH, "--period", "2026-03", "--opening", str(opening)])
     assert 1 == result.exit_code
     assert f'{opening}: row 3: agent "a001" is already on row 2' in result.stderr
+
+
+def test_deductions_recorded_as_rows_read_the_same_once_numbered(runner: CliRunner, tmp_path: Path) -> None:
+    """A ledger that kept deductions as rows of their own (the schema before the last step) is migrated to
+    numbered ones: every run's deductions and employer lines read back the same, and the next month still
+    withholds as the authority's example says."""
+    import sqlite3
+
+    from helpers import ledger_at_schema
+
+    from cspay.ledger.schema import MIGRATIONS
+
+    newer, older = tmp_path / "newer.db", tmp_path / "older.db"
+    record(runner, newer, "2026-01", "2026-02")
+    with Ledger(newer) as book:
+        expected = {run.id: book.deductions_of(run.id) for run in book.runs()}
+    ledger_at_schema(older, len(MIGRATIONS) - 1).close()
+    with sqlite3.connect(older) as db:  # the same runs, their deductions as rows
+        db.execute("ATTACH DATABASE ? AS newer", (str(newer),))
+        tables = "SELECT name FROM {}.sqlite_master WHERE type = 'table'"
+        kept = {name for (name,) in db.execute(tables.format("newer"))}
+        for (table,) in db.execute(tables.format("main")).fetchall():
+            if table not in kept:  # deductions, filled below
+                continue
+            columns = [row[1] for row in db.execute(f"PRAGMA main.table_info({table})")]
+            listed = ", ".join(columns)
+            db.execute(f"INSERT INTO main.{table} ({listed}) SELECT {listed} FROM newer.{table}")
+        slips = dict(db.execute("SELECT agent_id || ' ' || run_id, id FROM main.payslips").fetchall())
+        db.executemany(
+            "INSERT INTO deductions (payslip_id, side, position, code, label, amount) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (slips[f"{agent} {run_id}"], side, i, line.code, line.label, str(line.amount))
+                for run_id, agents in expected.items()
+                for agent, sides in agents.items()
+                for side, lines in zip(("employee", "employer"), sides, strict=True)
+                for i, line in enumerate(lines)
+            ],
+        )
+    with Ledger(older) as book:  # opened for writing: migrated
+        assert expected == {run.id: book.deductions_of(run.id) for run in book.runs()}
+    assert Decimal("1850.00") == tax(compute(runner, "--period", "2026-03", "--ledger", str(older)))

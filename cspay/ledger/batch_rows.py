@@ -52,6 +52,8 @@ class BatchRows:
                 repeat(self.currency),
                 line_numbers,
                 kpi_numbers,
+                repeat(""),  # the batch way pays no deductions
+                repeat(""),
                 strict=False,
             )
         )
@@ -81,6 +83,8 @@ class BatchRows:
                     self.currency,
                     self.parts.line_numbers(lines),
                     self.parts.kpi_numbers(kpis),
+                    "",  # the batch way pays no deductions
+                    "",
                 )
             ]
         )

@@ -32,10 +32,10 @@ class RunParts:
     number. Parts numbered since the last `flush` are written by it.
     """
 
-    def __init__(self, db: sqlite3.Connection, run_id: int) -> None:
+    def __init__(self, db: sqlite3.Connection, run_id: int, start: int = 0) -> None:
         self.db, self.run_id = db, run_id
         self.lines: dict[LineKey, str] = {}
-        self._count = 0  # parts numbered so far (lines and KPI results share the numbers)
+        self._count = start  # the next number (lines and KPI results share the numbers; a run's start at 0)
         self.kpis: dict[KpiKey, str] = {}
         # id(part) -> its number, for the parts in `_alive`: while a part is held there, no other object can
         # have its id, so an id found is that very part.
@@ -158,8 +158,9 @@ class StoredParts:
 
 
 BATCH_PAYSLIPS = 2000  # payslips written per INSERT batch
-# A payslip as stored: agent_id, name, role, team, score, grade, action, gross, currency, line and KPI numbers.
-StoredRow = tuple[str, str, str, str, str | None, str | None, str | None, str, str | None, str, str]
+# A payslip as stored: agent_id, name, role, team, score, grade, action, gross, currency, the numbers of its
+# lines, KPI results, deductions and employer contributions.
+StoredRow = tuple[str, str, str, str, str | None, str | None, str | None, str, str | None, str, str, str, str]
 
 
 class PayslipWriter:
@@ -202,7 +203,7 @@ class PayslipWriter:
         self._batch.clear()
 
     def write_batch(self, slips: list[Payslip]) -> None:
-        """Write some payslips, with the deductions and withholding figures of those that have them."""
+        """Write some payslips, with the withholding figures of those that have them."""
         first = self.write_rows(list(map(self.stored_row, slips)))
         withheld = [(first + i, slip) for i, slip in enumerate(slips) if slip.withholding is not None]
         if withheld:
@@ -223,6 +224,8 @@ class PayslipWriter:
             slip.currency or None,
             parts.line_numbers(slip.lines),
             parts.kpi_numbers(slip.kpis),
+            parts.line_numbers(slip.deductions),
+            parts.line_numbers(slip.employer),
         )
 
     def write_rows(self, rows: list[StoredRow]) -> int:
@@ -234,7 +237,8 @@ class PayslipWriter:
         first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM payslips").fetchone()[0]
         self.db.executemany(
             f"INSERT INTO payslips (run_id, agent_id, name, role, team, score, grade, action, gross, currency, "
-            f"line_numbers, kpi_numbers) VALUES ({int(self.run_id)}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"line_numbers, kpi_numbers, deduction_numbers, employer_numbers) "
+            f"VALUES ({int(self.run_id)}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.parts.flush()
@@ -250,17 +254,8 @@ class PayslipWriter:
 
 
 def write_withholding(db: sqlite3.Connection, withheld: list[tuple[int, Payslip]]) -> None:
-    """Payslips' deductions and employer contributions (rows of their own: lines add up to gross, these come
-    after it), and the month's figures of each one's withholding, by payslip id."""
-    db.executemany(
-        "INSERT INTO deductions (payslip_id, side, position, code, label, amount) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (payslip_id, side, i, line.code, line.label, str(line.amount))
-            for payslip_id, slip in withheld
-            for side, lines in (("employee", slip.deductions), ("employer", slip.employer))
-            for i, line in enumerate(lines)
-        ],
-    )
+    """The month's figures of each payslip's withholding, by payslip id (its deductions and employer
+    contributions are numbered with its lines: StoredRow)."""
     db.executemany(
         "INSERT INTO withholding (payslip_id, year, method, income, contributions, special, other, withheld, "
         "net, months, taxable, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

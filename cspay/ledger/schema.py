@@ -75,6 +75,33 @@ def _kpi(
     )  # fmt: skip
 
 
+def pack_deductions(db: sqlite3.Connection) -> None:
+    """Give every payslip whose deductions were recorded as rows of `deductions` the numbers of them and of
+    its employer contributions, numbered as its run's lines are, after the run's numbers in use."""
+    starts = {
+        run_id: 1 + top
+        for run_id, top in db.execute(
+            "SELECT run_id, max(number) FROM (SELECT run_id, number FROM run_lines UNION ALL "
+            "SELECT run_id, number FROM run_kpis) GROUP BY run_id"
+        )
+    }
+    runs: dict[int, RunParts] = {}
+    packed = []
+    rows = db.execute(
+        "SELECT p.run_id, d.payslip_id, d.side, d.code, d.label, d.amount FROM deductions d "
+        "JOIN payslips p ON p.id = d.payslip_id ORDER BY d.payslip_id, d.side, d.position"
+    )
+    for (run_id, slip_id), found in groupby(rows, itemgetter(0, 1)):
+        parts = runs.get(run_id) or runs.setdefault(run_id, RunParts(db, run_id, starts.get(run_id, 0)))
+        sides: dict[str, list[Line]] = {"employee": [], "employer": []}
+        for _, _, side, code, label, amount in found:
+            sides[side].append(Line(code, label, Decimal(amount)))
+        packed.append((parts.line_numbers(sides["employee"]), parts.line_numbers(sides["employer"]), slip_id))
+    db.executemany("UPDATE payslips SET deduction_numbers = ?, employer_numbers = ? WHERE id = ?", packed)
+    for parts in runs.values():
+        parts.flush()
+
+
 # Each step moves the schema one version forward; a ledger is migrated step by step when opened.
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
@@ -215,5 +242,14 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX corrections_agent ON corrections (agent_id)",
         "CREATE INDEX corrections_run ON corrections (run_id)",
         "CREATE INDEX corrections_period ON corrections (period_first)",
+    ),
+    (
+        # A payslip's deductions and employer contributions are numbered as its lines are (run_lines), and
+        # the payslip names its own, instead of a row each: about ten rows per agent a month under a policy
+        # with social insurance, the housing fund and income tax.
+        "ALTER TABLE payslips ADD COLUMN deduction_numbers TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE payslips ADD COLUMN employer_numbers TEXT NOT NULL DEFAULT ''",
+        pack_deductions,
+        "DROP TABLE deductions",
     ),
 )

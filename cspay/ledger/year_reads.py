@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from cspay.engine.types import Line, YearToDate
+from cspay.ledger.packing import StoredParts
 from cspay.ledger.reads import ReviewReads
 
 
@@ -81,13 +82,13 @@ class YearReads(ReviewReads):
         return StoredOpening(found[0]["through"], found[0]["period"], agents)
 
     def deductions_of(self, run_id: int) -> dict[str, tuple[list[Line], list[Line]]]:
-        """Every agent's deductions and employer contributions in one recorded run."""
-        found: dict[str, tuple[list[Line], list[Line]]] = {}
-        for row in self.rows(
-            "SELECT p.agent_id, d.side, d.code, d.label, d.amount FROM deductions d JOIN payslips p "
-            "ON p.id = d.payslip_id WHERE p.run_id = ? ORDER BY p.id, d.side, d.position",
-            run_id,
-        ):
-            sides = found.setdefault(row["agent_id"], ([], []))
-            sides[0 if row["side"] == "employee" else 1].append(Line(row["code"], row["label"], Decimal(row["amount"])))
-        return found
+        """Every agent's deductions and employer contributions in one recorded run (those who had any)."""
+        parts = StoredParts(self.db, run_id)
+        return {
+            agent_id: (parts.lines_of(taken), parts.lines_of(paid))
+            for agent_id, taken, paid in self.db.execute(
+                "SELECT agent_id, deduction_numbers, employer_numbers FROM payslips WHERE run_id = ? "
+                "AND (deduction_numbers != '' OR employer_numbers != '') ORDER BY id",
+                (run_id,),
+            )
+        }
