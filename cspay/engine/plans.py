@@ -110,8 +110,7 @@ class KpiPlan:
         limit = SCORED_LIMIT // len(kpi.curves())
         self.curves = {group: Curve(self, group, score, limit) for group, score in kpi.curves()}
         self.own = self.curves[None]
-        scorer = self.own.scorer
-        self.points: Callable[[Decimal], Decimal] = lambda value: scorer(value)[0]  # on its own curve, as Scored
+        self.points = self.own.points  # the score on its own curve, as Scored has it
         self.curve_of_text: dict[str, Curve] = {}  # a `by` cell's text -> the curve it picks
 
     def curve(self, groups: Mapping[str, str]) -> Curve:

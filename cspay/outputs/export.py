@@ -469,8 +469,8 @@ class PayslipTexts:
 
     def __init__(self, several: bool) -> None:
         self.several = several
-        self.texts: dict[int, tuple[object, str]] = {}  # id -> (the object, its text): kept alive, so ids hold
-        self.grouped: dict[tuple[int, str], tuple[KpiResult, str]] = {}  # (id, group cell) -> the same
+        # (id, the agent's cell it shows) -> (the object, its text): kept alive, so ids hold.
+        self.texts: dict[tuple[int, str], tuple[object, str]] = {}
 
     def text(self, slip: Payslip, extra: dict[str, Any] | None = None) -> str:
         """The payslip's JSON object with `extra` keys after its own (a key of its own: as json.dumps would)."""
@@ -481,33 +481,27 @@ class PayslipTexts:
             tail.update(extra)
         head = _dumps(payslip_head(slip, currency=self.several))[:-1]
         lines = ", ".join([self._part(line, line_data) for line in slip.lines])
-        kpis = ", ".join([self._kpi(k, slip.groups) if k.by else self._part(k, kpi_data) for k in slip.kpis])
+        kpis = ", ".join([self._kpi(k, slip.groups) for k in slip.kpis])
         gates = ", ".join([self._part(g, gate_data) for g in slip.gates])
         rest = ", " + _dumps(tail)[1:-1] if tail else ""
         return f'{head}, "lines": [{lines}], "kpis": [{kpis}], "gates": [{gates}]{rest}}}'
 
     def _kpi(self, k: KpiResult, groups: dict[str, str]) -> str:
-        """A KPI by group's text: agents in groups that share a curve share its result, not their group
-        cell, so the text is remembered per result and group cell."""
-        group = groups.get(k.by or "", "")
-        key = (id(k), group)
-        found = self.grouped.get(key)
-        if found is not None and found[0] is k:
-            return found[1]
-        text = _dumps(kpi_data(k, groups))
-        if len(self.grouped) >= self.LIMIT:
-            self.grouped.clear()
-        self.grouped[key] = (k, text)
-        return text
+        """A KPI result's text. Agents in groups that share a curve share its result but not their group
+        cell, so a KPI by group's text is remembered per result and cell."""
+        if k.by is None:
+            return self._part(k, kpi_data)
+        return self._part(k, lambda item: kpi_data(item, groups), groups.get(k.by, ""))
 
-    def _part(self, item: Any, data_of: Callable[[Any], dict[str, Any]]) -> str:
-        found = self.texts.get(id(item))
+    def _part(self, item: Any, data_of: Callable[[Any], dict[str, Any]], cell: str = "") -> str:
+        key = (id(item), cell)
+        found = self.texts.get(key)
         if found is not None and found[0] is item:
             return found[1]
         text = _dumps(data_of(item))
         if len(self.texts) >= self.LIMIT:
             self.texts.clear()
-        self.texts[id(item)] = (item, text)
+        self.texts[key] = (item, text)
         return text
 
 
