@@ -45,6 +45,13 @@ class Source:
         """The one monthly metrics file being read as it streams, when that is what the rows are."""
         return self.rows if isinstance(self.rows, MetricsReader) else None
 
+    @property
+    def plain_reader(self) -> MetricsReader | None:
+        """The reader when its rows are the file's rows as written, not joined to a roster's columns: the
+        rows a view may pay in batches, or read by id alone."""
+        reader = self.reader
+        return reader if reader is not None and reader.extra is None else None
+
 
 def check_period(policy: Policy, period: Period | None) -> Period | None:
     """The period named by --period, which must be the kind of period the policy pays for."""

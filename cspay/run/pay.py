@@ -125,12 +125,11 @@ class PayRun:
         same rules, the same amounts, a fraction of the time. A run that reads the ledger streams only when
         nothing recorded changes a payslip; the actions its rules trigger are found payslip by payslip."""
         policy = self.applied
-        reader = self.source.reader
+        reader = self.source.plain_reader
         plain = (
             isinstance(self.payslips, Iterator)
             and (self.ledger is None or not policy.actions)
             and self.withholder is None
-            and (reader is None or reader.extra is None)
             and policy.budget is None
             and not policy.pays_teams
             and policy.period == "month"
@@ -263,12 +262,8 @@ def pay_agents(source: Source, agent_ids: Sequence[str], *, ledger: Path | None 
     streams, and only the asked payslips are kept. Either way each id of the file is offered for close ids.
     """
     asked = AskedIds(agent_ids)
-    reader = source.reader
-    if (
-        reader is not None
-        and reader.extra is None
-        and _alone(source.applied, ledger is not None and source.period is not None)
-    ):
+    reader = source.plain_reader
+    if reader is not None and _alone(source.applied, ledger is not None and source.period is not None):
         run = pay(replace(source, rows=reader.rows_of(asked)), ledger=ledger)
         kept = list(run.payslips)
     else:
