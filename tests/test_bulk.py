@@ -121,6 +121,21 @@ def test_bad_cells_past_full_tables_are_reported_alike(standard: Policy, tmp_pat
     ]
 
 
+def test_missing_values_past_full_tables_are_left_out_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """Under `missing: exclude`, empty cells among rarely repeating values, after the tables are full, leave
+    the KPI out for those rows alone, both ways alike."""
+    standard_data["kpis"]["csat"]["missing"] = "exclude"
+    policy = policy_from(standard_data)
+    rows = distinct_rows(TEXTS_LIMIT + 2 * BATCH_ROWS)
+    for i in range(TEXTS_LIMIT + 5, TEXTS_LIMIT + 2 * BATCH_ROWS, 97):
+        rows[i]["csat"] = ""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    assert TEXTS_LIMIT + 2 * BATCH_ROWS == bulk[1].headcount
+
+
 def test_full_tables_keep_a_batch_columnar(standard: Policy, tmp_path: Path) -> None:
     """Once a column's table of texts is full, a batch of values never met is still read column by column,
     and the table grows no further."""

@@ -7,8 +7,10 @@ from 92.50 prints differently from one from 92.5), it is reused only for input w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from itertools import repeat
+from operator import itemgetter, mul
 
 from cspay.engine.curves import position_text, scorer_of
 from cspay.engine.rules import adjustment_amount
@@ -19,6 +21,7 @@ MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed
 # KPI values scored and remembered per KPI: a score with its results weighs about a kilobyte, and where
 # values repeat a few hundred cover a month; where they rarely do, remembering more only holds memory.
 SCORED_LIMIT = 4096
+_POINTS = itemgetter(0)  # a scorer's score, from what it returns
 
 
 class Scored:
@@ -68,6 +71,10 @@ class Curve:
         """The value's score on this curve alone, as Scored has it."""
         return self.scorer(value)[0]
 
+    def weighted(self, values: Sequence[Decimal]) -> list[Decimal]:
+        """Each value's weight × score on this curve, as Scored's weighted: a column at once."""
+        return list(map(mul, repeat(self.weight), map(_POINTS, map(self.scorer, values))))
+
     def scored(self, value: Decimal | None) -> Scored | KpiResult:
         """The value's score on this curve (reused only for a value written alike), or the KPI without a value."""
         if value is None:
@@ -94,7 +101,6 @@ class KpiPlan:
         "kpi",
         "label",
         "own",
-        "points",
         "volume_column",
         "volume_min",
         "weight",
@@ -110,7 +116,6 @@ class KpiPlan:
         limit = SCORED_LIMIT // len(kpi.curves())
         self.curves = {group: Curve(self, group, score, limit) for group, score in kpi.curves()}
         self.own = self.curves[None]
-        self.points = self.own.points  # the score on its own curve, as Scored has it
         self.curve_of_text: dict[str, Curve] = {}  # a `by` cell's text -> the curve it picks
 
     def curve(self, groups: Mapping[str, str]) -> Curve:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
-from operator import attrgetter, mul
+from operator import attrgetter, is_, mul
 from typing import Any, cast
 
 from cspay.cells import CellError, id_key, plain_column
@@ -140,7 +140,7 @@ class ColumnReader:
     ) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult] | None] | None:
         """A KPI column with texts not met before: kept while the table has room, else read and scored here
         (each row's weighted score and value, and its scored entry when the table gave one)."""
-        fresh = list(set(cells).difference(texts))
+        fresh = list(set(cells).difference(texts)) if len(texts) < TEXTS_LIMIT else cells
         if len(texts) + len(fresh) <= TEXTS_LIMIT:
             read = _values(fresh, column.unit, column.value)
             if read is None:
@@ -152,10 +152,10 @@ class ColumnReader:
             except AttributeError:  # a KPI without a value
                 return None
         found = _values(cells, column.unit, column.value)
-        if found is None or None in found:
+        if found is None or _missing(found):
             return None
         values = cast(list[Decimal], found)
-        return list(map(mul, repeat(plan.weight), map(plan.points, values))), values, None  # as Scored's weighted
+        return plan.own.weighted(values), values, None
 
     def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:
         """Each plain column's numbers; texts not met before are kept while the reader's table has room."""
@@ -232,20 +232,26 @@ def _by_group(
         if len(table) + len(fresh) <= TEXTS_LIMIT:
             texts = list({text for _, text in fresh})
             read = _values(texts, column.unit, column.value)
-            if read is None or None in read:
+            if read is None or _missing(read):
                 return None
             value_of = dict(zip(texts, read, strict=True))
             table.update({pair: pair[0].scored(value_of[pair[1]]) for pair in fresh})
             entries = list(map(table.__getitem__, pairs))
         else:  # full (values that rarely repeat): the batch's column read and scored on its own
             found = _values(cells, column.unit, column.value)
-            if found is None or None in found:
+            if found is None or _missing(found):
                 return None
             values = cast(list[Decimal], found)
             if not keep:  # as Scored's weighted, without making one per row
                 return list(map(mul, repeat(plan.weight), map(Curve.points, curves, values))), values, None
             entries = list(map(Curve.scored, curves, values))
     return list(map(_WEIGHTED, entries)), list(map(_VALUE, entries)), entries
+
+
+def _missing(values: list[Decimal | None]) -> bool:
+    """Whether a cell had no value. Asked by identity: `None in values` compares each Decimal with None, and
+    Decimal's comparison with an object of another type goes through an abstract-class check."""
+    return any(map(is_, values, repeat(None)))
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:
