@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from helpers import DATA, QUEUE_HEADER, by_queue, csv_text, distinct_rows, iter_payslips, policy_from, write_yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cspay.engine import columnar
 from cspay.engine.compiled import Engine
@@ -20,7 +23,8 @@ from cspay.inputs import columns as columns_module
 from cspay.inputs.columns import TEXTS_LIMIT, ColumnReader
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.export import write_csv
-from cspay.outputs.fast_csv import BATCH_ROWS, pay_to_csv
+from cspay.outputs.fast_csv import BATCH_ROWS, _plain, pay_to_csv
+from cspay.outputs.text import inert
 from cspay.policy.loader import load_policy
 from cspay.policy.model import Policy
 
@@ -343,3 +347,13 @@ def test_each_currencys_rounding_is_paid_alike(
     rows = [line.split(",") for line in bulk[0].splitlines()[1:]]
     assert all(Decimal(cell) % unit == 0 for row in rows for cell in row[7:])
     assert 2 * BATCH_ROWS + 5 == bulk[1].headcount
+
+
+@given(st.lists(st.text(alphabet='ab,"\r\n=+-@\t 中', max_size=4), min_size=1, max_size=5))
+def test_a_column_is_plain_only_when_each_cell_is_written_as_it_is(column: list[str]) -> None:
+    """A column of text cells goes into a batch's lines as it is exactly when csv.writer would write each cell
+    unquoted and inert() would leave it alone."""
+    line = io.StringIO()
+    csv.writer(line).writerow([*column, "x"])
+    as_written = line.getvalue() == ",".join([*column, "x"]) + "\r\n" and all(inert(cell) == cell for cell in column)
+    assert as_written == _plain(column)
