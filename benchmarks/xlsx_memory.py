@@ -39,7 +39,7 @@ HEADER = [
 CHILD = """
 import json, resource, sys, time
 import cspay.outputs.sheets
-cspay.sheets.CONSTANT_MEMORY = sys.argv[1] == "on"
+cspay.outputs.sheets.CONSTANT_MEMORY = sys.argv[1] == "on"
 from cspay.cli import app
 start = time.perf_counter()
 if sys.argv[2:]:
