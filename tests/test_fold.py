@@ -14,6 +14,7 @@ from cspay.engine.period import period_policy
 from cspay.engine.spans import Change
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError
+from cspay.inputs import months as months_module
 from cspay.inputs.combine import Month, combine
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.months import open_period
@@ -93,3 +94,41 @@ def test_an_id_written_two_ways_is_refused_as_before(tmp_path):
         combine(policy, months)
     assert expected.value.lines() == error.value.lines()
     assert 3 == len(error.value.lines())
+
+
+@pytest.mark.parametrize("repeat", [0.0, 1.0])
+@pytest.mark.parametrize("steady", [True, False])
+def test_months_read_column_by_column_fold_as_row_by_row(tmp_path, monkeypatch, repeat, steady):
+    """Batches of plain rows, read and folded column by column, give the rows reading every row gave."""
+    taken = []
+    month_columns = months_module.month_columns
+
+    def counted(*args):
+        batch = month_columns(*args)
+        taken.append(batch is not None)
+        return batch
+
+    monkeypatch.setattr(months_module, "month_columns", counted)
+    policy_path = period_policy_file(tmp_path, "mean", "max")
+    policy = load_policy(policy_path)
+    paths = write_months(tmp_path, 12, 1500, steady=steady, repeat=repeat)
+    expected_rows, expected_notes = reference_combine.combine(policy, read_whole(paths, policy_path))
+    source = open_period(policy, paths)
+    assert shown(expected_rows) == shown(list(source.rows))
+    assert [repr(note) for note in expected_notes] == [repr(note) for note in source.notes]
+    assert all(taken) and len(taken) >= 6
+
+
+def test_an_id_written_two_ways_in_the_files_is_refused_as_before(tmp_path):
+    """Ids written "Q0001" in one monthly file and "q0001" in the next give the reference's error lines."""
+    policy_path = period_policy_file(tmp_path, "mean", "mean")
+    policy = load_policy(policy_path)
+    paths = write_months(tmp_path, 13, 60)
+    text = paths[1].read_text(encoding="utf-8")
+    paths[1].write_text(text.replace("Q00", "q00", 4), encoding="utf-8")
+    with pytest.raises(MetricsError) as expected:
+        reference_combine.combine(policy, read_whole(paths, policy_path))
+    with pytest.raises(MetricsError) as error:
+        open_period(policy, paths)
+    assert expected.value.lines() == error.value.lines()
+    assert 4 == len(error.value.lines())

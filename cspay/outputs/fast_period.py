@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
 from itertools import islice, repeat
-from operator import attrgetter, itemgetter, mul
+from operator import attrgetter, is_, itemgetter, mul
 from typing import IO
 
 from cspay.engine.columnar import Batch, Columnar, Pay
@@ -48,6 +48,11 @@ def pay_rows_to_csv(
         summary.currency = engine.currency
 
 
+def _valued(values: Iterable[Decimal | None]) -> bool:
+    """Whether every KPI has a value (compared by identity: a Decimal compared to None costs more)."""
+    return not any(map(is_, values, repeat(None)))
+
+
 class _PeriodCsv:
     """A period's rows being paid into CSV, and the text of what they have in common."""
 
@@ -78,7 +83,7 @@ class _PeriodCsv:
 
     def chunk(self, rows: list[AgentRow]) -> None:
         """Pay and write a chunk of rows in order: the plain ones column by column, the others row by row."""
-        plain = [i for i, row in enumerate(rows) if not row.parts and None not in row.kpis.values()]
+        plain = [i for i, row in enumerate(rows) if not row.parts and _valued(row.kpis.values())]
         batch = self._batch([rows[i] for i in plain]) if plain else None
         texts = self._texts(batch) if batch is not None else None
         if batch is None or texts is None:
