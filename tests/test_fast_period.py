@@ -11,6 +11,7 @@ from helpers import period_policy_file, write_months
 
 from cspay.engine.types import Summary
 from cspay.inputs.months import open_period
+from cspay.outputs import fast_period
 from cspay.outputs.export import write_csv
 from cspay.outputs.runs import write_run_csv
 from cspay.policy.loader import load_policy
@@ -64,6 +65,24 @@ def test_a_quarter_pays_the_same_bytes_and_totals(tmp_path, steady, repeat, aggr
     paths = write_months(tmp_path, 7, 700, steady=steady, repeat=repeat)
     expected, found = both_ways(period_policy_file(tmp_path, aggregate, combine_rule), paths)
     assert expected == found
+
+
+@pytest.mark.parametrize("repeat", [1.0, 0.0])
+def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, monkeypatch, repeat):
+    """Agents in parts with the same parts, grade, gates and days reuse one payslip's lines, to the same bytes."""
+    made = []
+    parted_paid = fast_period._PeriodCsv._parted_paid
+
+    def counted(self, row, index):
+        made.append(row.agent_id)
+        return parted_paid(self, row, index)
+
+    monkeypatch.setattr(fast_period._PeriodCsv, "_parted_paid", counted)
+    paths = write_months(tmp_path, 14, 3000, repeat=repeat)
+    expected, found = both_ways(period_policy_file(tmp_path, "mean", "mean"), paths)
+    assert expected == found
+    agents = len(found[0].splitlines()) - 1
+    assert 0 < len(made) < agents // 4
 
 
 @pytest.mark.parametrize("repeat", [1.0, 0.0])

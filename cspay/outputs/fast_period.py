@@ -15,19 +15,22 @@ from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
 from itertools import islice, repeat
 from operator import attrgetter, is_, itemgetter, mul
-from typing import IO
+from typing import IO, Any
 
 from cspay.engine.columnar import Batch, Columnar, Pay
 from cspay.engine.compiled import Engine
 from cspay.engine.period import paid_only
-from cspay.engine.plans import Curve
-from cspay.engine.types import ZERO, AgentRow, Payslip, Summary
+from cspay.engine.plans import MEMO_LIMIT, Curve
+from cspay.engine.types import ZERO, AgentRow, Line, Payslip, Summary, is_bonus
 from cspay.outputs.export import CsvOut, CsvRows
 from cspay.outputs.fast_csv import BATCH_ROWS
 from cspay.outputs.fast_csv import _plain as plain_column
 from cspay.outputs.text import SCORE_PLACES
 from cspay.policy.model import MONTHLY_PAY
 
+# What a row's lines before the adjustments give: the head columns' text, their paid sum, the paid lines'
+# codes and amounts, and the bonus among them.
+Paid = tuple[str, Decimal, tuple[tuple[str, Decimal], ...], Decimal]
 _KPIS, _NUMBERS, _GROUPS = attrgetter("kpis"), attrgetter("numbers"), attrgetter("groups")
 
 
@@ -78,20 +81,71 @@ class _PeriodCsv:
         self.grade_names = [grade.grade for grade in engine.grades]
         self.actions = [grade.action for grade in engine.grades]
         self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
-        self.paid: dict[Pay, tuple[str, Decimal, list[tuple[str, Decimal]], Decimal]] = {}
+        self.paid: dict[Pay, Paid] = {}
         self.amount_texts: dict[Decimal, str] = {}
+        # Under basis: grade, with every role paid on its own result by the policy's grades, the lines of a
+        # payslip in parts are those of every agent with the same parts, grade, gates held and days worked:
+        # made once the general way (Engine.payslip), then reused.
+        roles = self.policy.roles.values()
+        self.parts_alike = not engine._by_score and all(r.paid_on == "own" and r.grades is None for r in roles)
+        self.parted: dict[tuple[Any, ...], Paid] = {}
 
     def chunk(self, rows: list[AgentRow]) -> None:
         """Pay and write a chunk of rows in order: the plain ones column by column, the others row by row."""
-        plain = [i for i, row in enumerate(rows) if not row.parts and _valued(row.kpis.values())]
-        batch = self._batch([rows[i] for i in plain]) if plain else None
-        texts = self._texts(batch) if batch is not None else None
-        if batch is None or texts is None:
-            plain = []
+        plain = [i for i, row in enumerate(rows) if self._columnar(row)]
+        picked = [rows[i] for i in plain]
+        batch = self._batch(picked) if plain else None
+        paid = self._paid_rows(batch, picked) if batch is not None else None
+        texts = self._texts(batch, paid) if batch is not None and paid is not None else None
+        if batch is None or paid is None or texts is None:
+            plain, paid = [], []
         at = dict(zip(plain, range(len(plain)), strict=True))
-        self._walk(rows, at, batch, texts or [])
+        self._walk(rows, at, batch, texts or [], paid)
         if batch is not None and texts is not None:
-            self._add_up(batch)
+            self._add_up(batch, paid)
+
+    def _columnar(self, row: AgentRow) -> bool:
+        """Whether a row is paid with its batch: every KPI with a value, and paid as one part, or in parts
+        alike for every agent with the same parts (the last one the row's own role and team)."""
+        if not _valued(row.kpis.values()):
+            return False
+        parts = row.parts
+        return not parts or (self.parts_alike and parts[-1].role == row.role and parts[-1].team == row.team)
+
+    def _paid_rows(self, batch: Batch, rows: list[AgentRow]) -> list[Paid] | None:
+        """What each row's lines before the adjustments put in the head columns and the totals; None when a
+        row in parts must go row by row after all."""
+        paid = list(map(self._paid, batch.pays))
+        parted = [j for j, row in enumerate(rows) if row.parts]
+        if not parted:
+            return paid
+        engine = self.engine
+        holds = [
+            list(map(test, batch.numbers[column] if column is not None else batch.kpi_values[index], repeat(limit)))
+            for index, column, test, limit in engine._gate_rules
+        ]
+        held = list(zip(*holds, strict=True)) if holds else [()] * batch.size
+        worked = batch.numbers[engine._worked_column] if engine._worked_column is not None else [None] * batch.size
+        for j in parted:
+            key = (rows[j].parts, batch.indexes[j], held[j], worked[j])
+            found = self.parted.get(key)
+            if found is None:
+                found = self._parted_paid(rows[j], batch.indexes[j])
+                if found is None:
+                    return None
+                if len(self.parted) < MEMO_LIMIT:
+                    self.parted[key] = found
+            paid[j] = found
+        return paid
+
+    def _parted_paid(self, row: AgentRow, index: int) -> Paid | None:
+        """A payslip in parts made the general way, as what its lines before the adjustments put in the head
+        columns and the totals; None when its grade is not the batch's (row by row, then)."""
+        slip = self.engine.payslip(row)
+        if slip.grade != self.grade_names[index]:
+            return None
+        lines = slip.lines[: len(slip.lines) - len(self.engine.adjustment_plans)]
+        return self._paid_lines(lines)
 
     def _batch(self, rows: list[AgentRow]) -> Batch | None:
         """The rows' columns, paid; None when a row must go row by row after all (Columnar.pay)."""
@@ -120,12 +174,11 @@ class _PeriodCsv:
         )
         return batch if self.columnar.pay(batch) else None
 
-    def _texts(self, batch: Batch) -> list[str] | None:
+    def _texts(self, batch: Batch, paid: list[Paid]) -> list[str] | None:
         """Each row's CSV line; None when a text cell needs quotes or care (the rows then go row by row)."""
         identity = [batch.ids, batch.names, batch.roles, batch.teams]
         if not (self.plain_grades and all(map(plain_column, identity))):
             return None
-        paid = list(map(self._paid, batch.pays))
         gross = list(map(itemgetter(1), paid))
         columns = [
             *identity,
@@ -142,22 +195,27 @@ class _PeriodCsv:
         columns.append(list(map(str, gross)))
         return list(map(",".join, zip(*columns, strict=True)))
 
-    def _paid(self, pay: Pay) -> tuple[str, Decimal, list[tuple[str, Decimal]], Decimal]:
+    def _paid(self, pay: Pay) -> Paid:
         """What a pay puts in the head columns: their text, the sum of its paid lines from zero in payslip
         order, those lines' codes and amounts, and its paid bonus."""
         found = self.paid.get(pay)
         if found is None:
-            lines = [line for line in (*pay.fixed[0], pay.bonus_line) if self.pays(line.code)]
-            subtotal, bonus = ZERO, ZERO
-            for line in lines:
-                subtotal += line.amount
-            if self.pays("bonus"):
-                bonus += pay.bonus_line.amount
-            text = ",".join(self.csv.amounts(lines)[: self.head])
-            found = (text, subtotal, [(line.code, line.amount) for line in lines], bonus)
+            found = self._paid_lines([*pay.fixed[0], pay.bonus_line])
             if len(self.paid) < 50_000:
                 self.paid[pay] = found
         return found
+
+    def _paid_lines(self, lines: list[Line]) -> Paid:
+        """Lines before the adjustments as the head columns' text, the sum of the paid ones from zero in
+        order (as Payslip.gross adds them), their codes and amounts, and the bonus among them."""
+        kept = [line for line in lines if self.pays(line.code)]
+        subtotal, bonus = ZERO, ZERO
+        for line in kept:
+            subtotal += line.amount
+            if is_bonus(line.code):
+                bonus += line.amount
+        text = ",".join(self.csv.amounts(kept)[: self.head])
+        return text, subtotal, tuple((line.code, line.amount) for line in kept), bonus
 
     def _amount_texts(self, amounts: list[Decimal]) -> list[str]:
         texts = self.amount_texts
@@ -165,18 +223,20 @@ class _PeriodCsv:
             texts[amount] = str(amount)  # rounded amounts: a few hundred, whatever the agents
         return list(map(texts.__getitem__, amounts))
 
-    def _walk(self, rows: list[AgentRow], at: dict[int, int], batch: Batch | None, texts: list[str]) -> None:
+    def _walk(
+        self, rows: list[AgentRow], at: dict[int, int], batch: Batch | None, texts: list[str], paid: list[Paid]
+    ) -> None:
         """Write the chunk's rows in order; the general rows' payslips are added to the totals at their turn,
         and the plain rows' codes, grades and actions are met at theirs."""
         out, csv, summary = self.out, self.csv, self.summary
-        meet = batch is not None and not self._known(batch)
+        meet = batch is not None and not self._known(batch, paid)
         pending: list[str] = []
         for i, row in enumerate(rows):
             j = at.get(i)
             if j is not None and batch is not None:
                 pending.append(texts[j])
                 if meet:
-                    self._meet(batch, j)
+                    self._meet(batch, j, paid[j])
                 continue
             slip = self._payslip(row)
             summary.add(slip)
@@ -195,10 +255,10 @@ class _PeriodCsv:
         slip = self.engine.payslip(row)
         return slip if self.every_line else paid_only(slip, self.policy)
 
-    def _known(self, batch: Batch) -> bool:
+    def _known(self, batch: Batch, paid: list[Paid]) -> bool:
         """Whether the totals already hold every line code, grade and action of the batch's rows."""
         summary = self.summary
-        codes = {code for pay in set(batch.pays) for code, _ in self._paid(pay)[2]}
+        codes = {code for found in {id(found): found for found in paid}.values() for code, _ in found[2]}
         if self.adjusted:
             codes.update(found[0].code for found in batch.adjustments)
         indexes = set(batch.indexes)
@@ -209,7 +269,7 @@ class _PeriodCsv:
             and actions.issubset(summary.actions)
         )
 
-    def _meet(self, batch: Batch, j: int) -> None:
+    def _meet(self, batch: Batch, j: int, paid: Paid) -> None:
         """Put a plain row's line codes, grade and action into the totals in the order Summary.add would
         first meet them."""
         summary = self.summary
@@ -219,20 +279,20 @@ class _PeriodCsv:
         action = self.actions[index]
         if action:
             summary.actions.setdefault(action, 0)
-        for code, _ in self._paid(batch.pays[j])[2]:
+        for code, _ in paid[2]:
             totals.setdefault(code, ZERO)
         if self.adjusted:
             for found in batch.adjustments:
                 totals.setdefault(found[j].code, ZERO)
 
-    def _add_up(self, batch: Batch) -> None:
+    def _add_up(self, batch: Batch, paid: list[Paid]) -> None:
         """Add the plain rows' amounts to the totals (their codes, grades and actions already met)."""
         summary, totals = self.summary, self.summary.lines
         summary.headcount += batch.size
         summary.gross = sum(batch.gross, summary.gross)
-        paid = Counter(batch.pays)
-        for pay, count in paid.items():
-            _, _, lines, bonus = self._paid(pay)
+        alike = {id(found): found for found in paid}
+        for key, count in Counter(map(id, paid)).items():
+            _, _, lines, bonus = alike[key]
             summary.bonus += bonus * count  # exact: a whole number of the same amount
             for code, amount in lines:
                 totals[code] += amount * count
