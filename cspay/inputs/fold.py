@@ -292,13 +292,28 @@ class Agent(Generic[M]):
         self.last = row
 
 
-@dataclass(slots=True)
 class Folded(Generic[M]):
     """An agent's period: a row of their latest month's identity and each KPI's and column's value over the
-    months (its parts not yet split), and the months they appear in, in order."""
+    months (its parts not yet split), and the months they appear in, in order (`months`, made when asked:
+    `steady` says without them whether every month named the row's role, team and currency)."""
 
-    row: AgentRow
-    months: list[Held[M]]
+    __slots__ = ("_named", "_of", "indexes", "row")
+
+    def __init__(
+        self, row: AgentRow, indexes: list[int], named: list[tuple[str, str, str]] | None, months: list[M]
+    ) -> None:
+        self.row, self.indexes, self._named, self._of = row, indexes, named, months
+
+    @property
+    def steady(self) -> bool:
+        """Whether every month named the same role, team and currency (the row's)."""
+        return self._named is None
+
+    @property
+    def months(self) -> list[Held[M]]:
+        row, months = self.row, self._of
+        named = self._named or [(row.role, row.team, row.currency)] * len(self.indexes)
+        return [Held(months[index], *each) for index, each in zip(self.indexes, named, strict=True)]
 
 
 class Fold(Generic[M]):
@@ -392,6 +407,4 @@ class Fold(Generic[M]):
             # every month has a value in each plain column, so none is None
             numbers = cast(dict[str, Decimal], {column: rule.value(state) for column, rule in self._columns})
             row = AgentRow(line, agent_id, role, name, team, kpis, numbers, source, period, groups, currency)
-            named = agent.held or [(role, team, currency)] * len(agent.months)
-            held = [Held(months[index], *each) for index, each in zip(agent.months, named, strict=True)]
-            yield Folded(row, held)
+            yield Folded(row, agent.months, agent.held, months)
