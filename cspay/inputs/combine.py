@@ -82,11 +82,11 @@ def combined(
     currency_notes: list[Note] = []
     for agent in fold.agents():
         row = agent.row  # identity, role and row number from the agent's last month
-        row.parts = parts.of(agent)
+        months = None if agent.steady else agent.months  # made once for the parts and the notes
+        row.parts = parts.of(agent, months)
         rows.append(row)
-        if agent.steady:  # one role, team and currency all period: nothing to note
+        if months is None:  # one role, team and currency all period: nothing to note
             continue
-        months = agent.months
         if note := _role_note(months, row, labels):
             notes.append(note)
         if note := _currency_note(months, row, labels):
@@ -104,7 +104,8 @@ class _Parts:
         self._alike: dict[tuple[tuple[int, str, str], ...], tuple[Part, ...]] = {}
         self._steady: dict[tuple[tuple[int, ...], str, str], tuple[Part, ...]] = {}
 
-    def of(self, agent: Folded[Month]) -> tuple[Part, ...]:
+    def of(self, agent: Folded[Month], months: list[Held[Month]] | None = None) -> tuple[Part, ...]:
+        """The agent's parts; `months` are agent.months when already made."""
         last, policy = agent.row, self.policy
         found = self.changes.get(id_key(last.agent_id), ()) if self.changes else ()
         if found:
@@ -116,7 +117,8 @@ class _Parts:
                 parts = self._steady[steady] = split(self._held(agent), (), self.spans)
             return parts
         pays_teams = self.pays_teams
-        held = tuple((id(each.month), each.role, each.team if pays_teams else last.team) for each in agent.months)
+        months = months if months is not None else agent.months
+        held = tuple((id(each.month), each.role, each.team if pays_teams else last.team) for each in months)
         parts = self._alike.get(held)
         if parts is None:
             parts = self._alike[held] = split(self._held(agent), (), self.spans)

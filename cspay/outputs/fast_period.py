@@ -21,7 +21,7 @@ from cspay.engine.columnar import Batch, Columnar, Pay
 from cspay.engine.compiled import Engine
 from cspay.engine.period import paid_only
 from cspay.engine.plans import MEMO_LIMIT, Curve
-from cspay.engine.types import ZERO, AgentRow, Line, Payslip, Summary, is_bonus
+from cspay.engine.types import ZERO, AgentRow, Line, Part, Payslip, Summary, is_bonus
 from cspay.outputs.export import CsvOut, CsvRows
 from cspay.outputs.fast_csv import BATCH_ROWS
 from cspay.outputs.fast_csv import _plain as plain_column
@@ -88,7 +88,7 @@ class _PeriodCsv:
         # made once the general way (Engine.payslip), then reused.
         roles = self.policy.roles.values()
         self.parts_alike = not engine._by_score and all(r.paid_on == "own" and r.grades is None for r in roles)
-        self.parted: dict[tuple[Any, ...], Paid] = {}
+        self.parted: dict[tuple[Any, ...], tuple[tuple[Part, ...], Paid]] = {}
 
     def chunk(self, rows: list[AgentRow]) -> None:
         """Pay and write a chunk of rows in order: the plain ones column by column, the others row by row."""
@@ -127,15 +127,19 @@ class _PeriodCsv:
         held = list(zip(*holds, strict=True)) if holds else [()] * batch.size
         worked = batch.numbers[engine._worked_column] if engine._worked_column is not None else [None] * batch.size
         for j in parted:
-            key = (rows[j].parts, batch.indexes[j], held[j], worked[j])
-            found = self.parted.get(key)
-            if found is None:
+            # Agents alike share their parts' tuple (cspay.inputs.combine): known by it, without hashing each
+            # part's share; the tuple kept beside what it paid, so that a reused id is never mistaken for it.
+            parts = rows[j].parts
+            key = (id(parts), batch.indexes[j], held[j], worked[j])
+            known = self.parted.get(key)
+            if known is None or known[0] is not parts:
                 found = self._parted_paid(rows[j], batch.indexes[j])
                 if found is None:
                     return None
+                known = (parts, found)
                 if len(self.parted) < MEMO_LIMIT:
-                    self.parted[key] = found
-            paid[j] = found
+                    self.parted[key] = known
+            paid[j] = known[1]
         return paid
 
     def _parted_paid(self, row: AgentRow, index: int) -> Paid | None:
