@@ -1,11 +1,14 @@
 """Paying a quarter's or year's rows (folded from its months) straight into CSV, column by column.
 
 A row paid as one part, every KPI with a value, is paid with the other such rows of its batch by
-cspay.engine.columnar (the same rules, in the same order, on the same Decimals); the others are paid row
-by row (Engine.payslip). Only the lines the period pays are written and added up: gross is the sum of
-the paid lines in payslip order, as Payslip.gross adds them. Rows are written in their order, and the
-totals meet line codes, grades and actions in that order too, so that both ways give the same bytes and
-totals; tests/test_fast_period.py holds them to it.
+cspay.engine.columnar (the same rules, in the same order, on the same Decimals). A row paid in parts joins
+the batch when its lines before the adjustments are those of every agent with the same parts, grade,
+gates held and days worked (basis: grade, every role paid on its own result): the first such agent is
+paid the general way and its lines reused. Other rows are paid row by row (Engine.payslip). Only the
+lines the period pays are written and added up: gross is the sum of the paid lines in payslip order, as
+Payslip.gross adds them. Rows are written in their order, and the totals meet line codes, grades and
+actions in that order too, so that both ways give the same bytes and totals; tests/test_fast_period.py
+holds them to it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from itertools import islice, repeat
 from operator import attrgetter, is_, itemgetter, mul
 from typing import IO, Any
 
-from cspay.engine.columnar import Batch, Columnar, Pay
+from cspay.engine.columnar import MAX_PAYS, Batch, Columnar, Pay
 from cspay.engine.compiled import Engine
 from cspay.engine.period import paid_only
 from cspay.engine.plans import MEMO_LIMIT, Curve
@@ -205,7 +208,7 @@ class _PeriodCsv:
         found = self.paid.get(pay)
         if found is None:
             found = self._paid_lines([*pay.fixed[0], pay.bonus_line])
-            if len(self.paid) < 50_000:
+            if len(self.paid) < MAX_PAYS:
                 self.paid[pay] = found
         return found
 
