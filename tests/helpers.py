@@ -437,3 +437,90 @@ def close_ids(wanted: str, known: Iterable[str], limit: int = 5) -> list[str]:
         else:
             asked.offer_all([agent_id], [key])
     return asked.close_to(wanted)
+
+
+# ---- a quarter's months (tests/data/quarterly.yaml's columns) -------------------------------------------
+
+QUARTER_HEADER = [
+    "agent_id",
+    "name",
+    "role",
+    "team",
+    "month",
+    "worked_days",
+    "csat",
+    "surveys",
+    "fcr",
+    "aht_sec",
+    "qa_score",
+    "attendance",
+    "valid_complaints",
+    "tickets",
+]
+QUARTER_MONTHS = ("2026-10", "2026-11", "2026-12")
+
+
+def period_policy_file(tmp_path: Path, aggregate: str, combine_rule: str) -> Path:
+    """tests/data/quarterly.yaml with fcr combined by `aggregate`, attendance by `combine_rule`, and KPI
+    cells that may be empty."""
+    text = (DATA / "quarterly.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "fcr: {column: fcr, unit: ratio, weight: 25,",
+        f"fcr: {{column: fcr, unit: ratio, weight: 25, aggregate: {aggregate}, missing: exclude,",
+    )
+    text = text.replace("aggregate: weighted_mean", "aggregate: weighted_mean\n    missing: exclude")
+    text = text.replace("{column: attendance, below: 95,", f"{{column: attendance, combine: {combine_rule}, below: 95,")
+    path = tmp_path / f"policy-{aggregate}-{combine_rule}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def quarter_cell(draw: random.Random, repeating: tuple[str, ...], low: float, high: float, repeat: float = 0.5) -> str:
+    """A value that repeats, written more than one way (92.5 and 92.50), with chance `repeat`; else one of 4
+    to 6 decimals."""
+    if draw.random() < repeat:
+        return draw.choice(repeating)
+    return f"{draw.uniform(low, high):.{draw.randint(4, 6)}f}"
+
+
+def month_rows(
+    draw: random.Random, month: str, agents: int, *, steady: bool = False, repeat: float = 0.5
+) -> list[dict[str, str]]:
+    """A month's agents: some missing, in a shuffled order, roles, teams and values changing (with `steady`,
+    each agent keeps one role and team); values repeat with chance `repeat` (quarter_cell)."""
+    rows = []
+    for number in draw.sample(range(1, agents + 1), k=draw.randint(agents * 2 // 3, agents)):
+        csat = "" if draw.random() < 0.1 else quarter_cell(draw, ("92.5", "92.50", "88", "88.0"), 70, 100, repeat)
+        rows.append(
+            {
+                "agent_id": f"Q{number:04d}",
+                "name": f"Agent {number}",
+                "role": ("L2" if number % 3 == 0 else "L1") if steady else draw.choice(("L1", "L1", "L2")),
+                "team": ("North" if number % 2 else "South") if steady else draw.choice(("North", "South")),
+                "month": month,
+                "worked_days": draw.choice(("21.75", "10", "21.750")),
+                "csat": csat,
+                "surveys": "0" if number % 7 == 0 else str(draw.randint(0, 80)),
+                "fcr": "" if draw.random() < 0.1 else quarter_cell(draw, ("0.8", "0.80", "0.75"), 0.5, 1, repeat),
+                "aht_sec": quarter_cell(draw, ("360", "360.0", "300"), 250, 500, repeat),
+                "qa_score": quarter_cell(draw, ("85", "85.00", "70"), 50, 100, repeat),
+                "attendance": quarter_cell(draw, ("96", "96.0", "99.5"), 85, 100, repeat),
+                "valid_complaints": str(draw.randint(0, 3)),
+                "tickets": str(draw.randint(500, 1200)),
+            }
+        )
+    return rows
+
+
+def write_months(
+    tmp_path: Path, seed: int, agents: int = 400, *, steady: bool = False, repeat: float = 0.5
+) -> list[Path]:
+    """Three months of `month_rows` (tests/data/quarterly.yaml's columns), one file each."""
+    draw = random.Random(seed)
+    paths = []
+    for month in QUARTER_MONTHS:
+        path = tmp_path / f"{seed}-{month}.csv"
+        rows = month_rows(draw, month, agents, steady=steady, repeat=repeat)
+        path.write_text(csv_text(rows, header=QUARTER_HEADER), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date
 from pathlib import Path
 
 import pytest
 import reference_combine
-from helpers import csv_text, iter_payslips
+from helpers import QUARTER_MONTHS, iter_payslips, period_policy_file, write_months
 
 from cspay.engine.period import period_policy
 from cspay.engine.spans import Change
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError
+from cspay.inputs import months as months_module
 from cspay.inputs.combine import Month, combine
 from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.months import open_period
@@ -22,89 +22,14 @@ from cspay.periods import parse_period
 from cspay.policy.loader import load_policy
 
 DATA = Path(__file__).parent / "data"
-HEADER = [
-    "agent_id",
-    "name",
-    "role",
-    "team",
-    "month",
-    "worked_days",
-    "csat",
-    "surveys",
-    "fcr",
-    "aht_sec",
-    "qa_score",
-    "attendance",
-    "valid_complaints",
-    "tickets",
-]
-MONTHS = ("2026-10", "2026-11", "2026-12")
 # (fcr's aggregate, the attendance gate's combine): every rule a KPI or a column folds by
 RULES = [("last", "max"), ("max", "last"), ("min", "min"), ("mean", "mean")]
-
-
-def period_policy_file(tmp_path: Path, aggregate: str, combine_rule: str) -> Path:
-    """tests/data/quarterly.yaml with fcr combined by `aggregate`, attendance by `combine_rule`, and KPI
-    cells that may be empty."""
-    text = (DATA / "quarterly.yaml").read_text(encoding="utf-8")
-    text = text.replace(
-        "fcr: {column: fcr, unit: ratio, weight: 25,",
-        f"fcr: {{column: fcr, unit: ratio, weight: 25, aggregate: {aggregate}, missing: exclude,",
-    )
-    text = text.replace("aggregate: weighted_mean", "aggregate: weighted_mean\n    missing: exclude")
-    text = text.replace("{column: attendance, below: 95,", f"{{column: attendance, combine: {combine_rule}, below: 95,")
-    path = tmp_path / f"policy-{aggregate}-{combine_rule}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def cell(draw: random.Random, repeating: tuple[str, ...], low: float, high: float) -> str:
-    """A value that repeats, written more than one way (92.5 and 92.50), or one of 4 to 6 decimals."""
-    if draw.random() < 0.5:
-        return draw.choice(repeating)
-    return f"{draw.uniform(low, high):.{draw.randint(4, 6)}f}"
-
-
-def month_rows(draw: random.Random, month: str, agents: int) -> list[dict[str, str]]:
-    """A month's agents: some missing, in a shuffled order, roles, teams and values changing."""
-    rows = []
-    for number in draw.sample(range(1, agents + 1), k=draw.randint(agents * 2 // 3, agents)):
-        csat = "" if draw.random() < 0.1 else cell(draw, ("92.5", "92.50", "88", "88.0"), 70, 100)
-        rows.append(
-            {
-                "agent_id": f"Q{number:04d}",
-                "name": f"Agent {number}",
-                "role": draw.choice(("L1", "L1", "L2")),
-                "team": draw.choice(("North", "South")),
-                "month": month,
-                "worked_days": draw.choice(("21.75", "10", "21.750")),
-                "csat": csat,
-                "surveys": "0" if number % 7 == 0 else str(draw.randint(0, 80)),
-                "fcr": "" if draw.random() < 0.1 else cell(draw, ("0.8", "0.80", "0.75"), 0.5, 1),
-                "aht_sec": cell(draw, ("360", "360.0", "300"), 250, 500),
-                "qa_score": cell(draw, ("85", "85.00", "70"), 50, 100),
-                "attendance": cell(draw, ("96", "96.0", "99.5"), 85, 100),
-                "valid_complaints": str(draw.randint(0, 3)),
-                "tickets": str(draw.randint(500, 1200)),
-            }
-        )
-    return rows
-
-
-def write_months(tmp_path: Path, seed: int, agents: int = 400) -> list[Path]:
-    draw = random.Random(seed)
-    paths = []
-    for month in MONTHS:
-        path = tmp_path / f"{seed}-{month}.csv"
-        path.write_text(csv_text(month_rows(draw, month, agents), header=HEADER), encoding="utf-8")
-        paths.append(path)
-    return paths
 
 
 def read_whole(paths: list[Path], policy_path: Path) -> list[Month]:
     """Every file's rows held, as the reference reads them, in month order."""
     policy = load_policy(policy_path)
-    read = zip(paths, MONTHS, strict=True)
+    read = zip(paths, QUARTER_MONTHS, strict=True)
     return [Month(str(path), list(MetricsReader(path, policy)), parse_period(month)) for path, month in read]
 
 
@@ -169,3 +94,41 @@ def test_an_id_written_two_ways_is_refused_as_before(tmp_path):
         combine(policy, months)
     assert expected.value.lines() == error.value.lines()
     assert 3 == len(error.value.lines())
+
+
+@pytest.mark.parametrize("repeat", [0.0, 1.0])
+@pytest.mark.parametrize("steady", [True, False])
+def test_months_read_column_by_column_fold_as_row_by_row(tmp_path, monkeypatch, repeat, steady):
+    """Batches of plain rows, read and folded column by column, give the rows reading every row gave."""
+    taken = []
+    month_columns = months_module.month_columns
+
+    def counted(*args):
+        batch = month_columns(*args)
+        taken.append(batch is not None)
+        return batch
+
+    monkeypatch.setattr(months_module, "month_columns", counted)
+    policy_path = period_policy_file(tmp_path, "mean", "max")
+    policy = load_policy(policy_path)
+    paths = write_months(tmp_path, 12, 1500, steady=steady, repeat=repeat)
+    expected_rows, expected_notes = reference_combine.combine(policy, read_whole(paths, policy_path))
+    source = open_period(policy, paths)
+    assert shown(expected_rows) == shown(list(source.rows))
+    assert [repr(note) for note in expected_notes] == [repr(note) for note in source.notes]
+    assert all(taken) and len(taken) >= 6
+
+
+def test_an_id_written_two_ways_in_the_files_is_refused_as_before(tmp_path):
+    """Ids written "Q0001" in one monthly file and "q0001" in the next give the reference's error lines."""
+    policy_path = period_policy_file(tmp_path, "mean", "mean")
+    policy = load_policy(policy_path)
+    paths = write_months(tmp_path, 13, 60)
+    text = paths[1].read_text(encoding="utf-8")
+    paths[1].write_text(text.replace("Q00", "q00", 4), encoding="utf-8")
+    with pytest.raises(MetricsError) as expected:
+        reference_combine.combine(policy, read_whole(paths, policy_path))
+    with pytest.raises(MetricsError) as error:
+        open_period(policy, paths)
+    assert expected.value.lines() == error.value.lines()
+    assert 4 == len(error.value.lines())

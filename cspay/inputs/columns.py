@@ -24,6 +24,7 @@ from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
 from cspay.engine.plans import Curve, KpiPlan, Scored
 from cspay.engine.types import KpiResult
+from cspay.inputs.fold import MonthColumns
 from cspay.inputs.rows import TOTAL_MARKERS, RowParser
 from cspay.inputs.seen import UNKNOWN_ROW, HashedIds
 
@@ -34,6 +35,7 @@ Column = Sequence[str]
 # Per KPI: each row's weighted score; by KPI index, the values a gate reads; per KPI, each row's scored value
 # (when kept).
 KpiColumns = tuple[list[list[Decimal]], dict[int, list[Decimal]], list[list[Scored | KpiResult]]]
+Identity = tuple[list[str], list[str], list[str], list[str]]  # ids, roles, names, teams
 # Texts kept per column for the batches after: plenty where values repeat (a few hundred each); where they do
 # not, keeping more would cost memory and save nothing.
 TEXTS_LIMIT = 4096
@@ -67,31 +69,17 @@ class ColumnReader:
 
     def read(self, rows: list[list[str]]) -> Batch | None:
         """The batch's values, column by column; None when a row is not plain."""
-        parser = self.parser
-        if len(rows[0]) != parser.width or len(set(map(len, rows))) != 1:
+        columns = _split(self.parser, rows)
+        if columns is None:
             return None
-        columns = list(zip(*rows, strict=True))
         kpis = self._kpis(columns)
         numbers = self._numbers(columns)
         if kpis is None or numbers is None:
             return None
-        ids = list(map(str.strip, columns[parser.id_at]))
-        roles = list(map(str.strip, columns[parser.role_at]))
-        size = len(rows)
-        names, teams = _texts(columns, parser.name_at, size), _texts(columns, parser.team_at, size)
-        if not (
-            all(ids)
-            and all(map(str.isascii, ids))
-            and parser.known_roles.issuperset(roles)
-            and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))
-            # No control character anywhere (else the careful way says which and where).
-            and "".join(ids).isprintable()
-            and "".join(names).isprintable()
-            and "".join(teams).isprintable()
-            and all("".join(columns[i]).isprintable() for _, i in parser.group_cells)
-        ):
+        identity = plain_identity(self.parser, columns)
+        if identity is None:
             return None
-        batch = Batch(size, ids, roles, names, teams, kpis[0], kpis[1], numbers)
+        batch = Batch(len(rows), *identity, kpis[0], kpis[1], numbers)
         if self.keep_scored:
             batch.scored = kpis[2]
         return batch
@@ -184,11 +172,7 @@ class ColumnReader:
 
     def register(self, batch: Batch, first: int) -> None:
         """Count the batch's rows and record its ids (a repeat is reported, as RowParser.parse would)."""
-        parser = self.parser
-        keys = list(map(str.lower, batch.ids)) if " " not in "".join(batch.ids) else list(map(id_key, batch.ids))
-        for position in parser.ids.add_all(keys):  # type: ignore[union-attr]
-            parser._repeats(batch.ids[position], first + position, UNKNOWN_ROW)
-        parser.rows_read += batch.size
+        register(self.parser, batch.ids, first)
 
     def remember(self, cells: list[str]) -> None:
         """After a row paid the general way: score its KPI texts that read well, for the rows after it."""
@@ -268,3 +252,106 @@ def _values(cells: Column, unit: str, read: Callable[[str], Decimal | None]) -> 
         except CellError:
             return None
     return values
+
+
+def _split(parser: RowParser, rows: list[list[str]]) -> list[tuple[str, ...]] | None:
+    """The rows' cells as columns, when every row has the header's width."""
+    if len(rows[0]) != parser.width or len(set(map(len, rows))) != 1:
+        return None
+    return list(zip(*rows, strict=True))
+
+
+def plain_identity(parser: RowParser, columns: list[tuple[str, ...]]) -> Identity | None:
+    """The rows' ids, roles, names and teams, stripped, when each is as RowParser.accept takes it without
+    care: an id in plain ASCII and not a total's, a known role, no control character anywhere (else the
+    careful way says which and where)."""
+    ids = list(map(str.strip, columns[parser.id_at]))
+    roles = list(map(str.strip, columns[parser.role_at]))
+    size = len(ids)
+    names, teams = _texts(columns, parser.name_at, size), _texts(columns, parser.team_at, size)
+    if not (
+        all(ids)
+        and all(map(str.isascii, ids))
+        and parser.known_roles.issuperset(roles)
+        and TOTAL_MARKERS.isdisjoint(map(str.casefold, ids))
+        and "".join(ids).isprintable()
+        and "".join(names).isprintable()
+        and "".join(teams).isprintable()
+        and all("".join(columns[i]).isprintable() for _, i in parser.group_cells)
+    ):
+        return None
+    return ids, roles, names, teams
+
+
+def id_keys(ids: list[str]) -> list[str]:
+    """Plain ids as cspay.cells.id_key reads them (lower case, when no space needs care)."""
+    return list(map(str.lower, ids)) if " " not in "".join(ids) else list(map(id_key, ids))
+
+
+def register(parser: RowParser, ids: list[str], first: int) -> list[str]:
+    """Count a batch's rows and record their plain ids (a repeat is reported, as RowParser.parse would);
+    the ids as cspay.cells.id_key reads them."""
+    keys = id_keys(ids)
+    for position in parser.ids.add_all(keys):  # type: ignore[union-attr]
+        parser._repeats(ids[position], first + position, UNKNOWN_ROW)
+    parser.rows_read += len(ids)
+    return keys
+
+
+def month_columns(parser: RowParser, rows: list[list[str]], first: int) -> MonthColumns | None:
+    """A batch of a month's rows (the first on line `first`) as the fold takes them (cspay.inputs.fold),
+    each cell read as RowParser.parse reads it, and its ids recorded; None (and nothing recorded) when a
+    row is not plain, which RowParser.parse then reads, reporting what is wrong."""
+    if parser.currency_at is not None or not ColumnReader.suits(parser):
+        return None
+    columns = _split(parser, rows)
+    if columns is None:
+        return None
+    identity = plain_identity(parser, columns)
+    if identity is None:
+        return None
+    kpis: dict[str, list[Decimal | None]] = {}
+    numbers: dict[str, list[Decimal]] = {}
+    for index, column in parser.columns:
+        values = _read_column(columns[index], column)
+        if values is None:
+            return None
+        if column.kpi is None:
+            numbers[column.name] = values  # type: ignore[assignment]  # a plain column's reader never gives None
+        else:
+            kpis[column.kpi] = values
+    ids, roles, names, teams = identity
+    size = len(ids)
+    periods = _texts(columns, parser.period_at, size)
+    groups = _groups(parser, columns, size)
+    keys = register(parser, ids, first)
+    lines = range(first, first + size)
+    return MonthColumns(lines, ids, keys, roles, names, teams, parser.path, periods, groups, [""] * size, kpis, numbers)
+
+
+def _groups(parser: RowParser, columns: list[tuple[str, ...]], size: int) -> list[dict[str, str]]:
+    """Each row's group columns (shift, site ...) by name, stripped, as RowParser.parse gives them."""
+    if not parser.group_cells:
+        return [{} for _ in range(size)]
+    names = [name for name, _ in parser.group_cells]
+    texts = [list(map(str.strip, columns[i])) for _, i in parser.group_cells]
+    return [dict(zip(names, cells, strict=True)) for cells in zip(*texts, strict=True)]
+
+
+def _read_column(cells: Column, column: Any) -> list[Decimal | None] | None:
+    """A column's values as the parser reads each cell: its texts kept while the parser's table has room,
+    else the batch's column read on its own; None when a cell is bad."""
+    cache = column.cache
+    try:
+        return list(map(cache.__getitem__, cells))
+    except KeyError:
+        pass
+    fresh = set(cells).difference(cache)
+    if len(cache) + len(fresh) <= TEXTS_LIMIT:
+        try:
+            for text in fresh:
+                column.value(text)
+        except CellError:
+            return None
+        return list(map(cache.__getitem__, cells))
+    return _values(cells, column.unit, column.value)

@@ -82,11 +82,14 @@ def combined(
     currency_notes: list[Note] = []
     for agent in fold.agents():
         row = agent.row  # identity, role and row number from the agent's last month
-        row.parts = parts.of(agent)
+        months = None if agent.steady else agent.months  # made once for the parts and the notes
+        row.parts = parts.of(agent, months)
         rows.append(row)
-        if note := _role_note(agent.months, row, labels):
+        if months is None:  # one role, team and currency all period: nothing to note
+            continue
+        if note := _role_note(months, row, labels):
             notes.append(note)
-        if note := _currency_note(agent.months, row, labels):
+        if note := _currency_note(months, row, labels):
             currency_notes.append(note)
     return rows, notes + currency_notes
 
@@ -97,16 +100,25 @@ class _Parts:
 
     def __init__(self, policy: Policy, changes: Mapping[str, Sequence[Change]], spans: Spans | None) -> None:
         self.policy, self.changes, self.spans = policy, by_id(changes), spans
+        self.pays_teams = policy.pays_teams
         self._alike: dict[tuple[tuple[int, str, str], ...], tuple[Part, ...]] = {}
+        self._steady: dict[tuple[tuple[int, ...], str, str], tuple[Part, ...]] = {}
 
-    def of(self, agent: Folded[Month]) -> tuple[Part, ...]:
+    def of(self, agent: Folded[Month], months: list[Held[Month]] | None = None) -> tuple[Part, ...]:
+        """The agent's parts; `months` are agent.months when already made."""
         last, policy = agent.row, self.policy
         found = self.changes.get(id_key(last.agent_id), ()) if self.changes else ()
         if found:
             return split(self._held(agent), _kept(policy, found), self.spans)
-        held = tuple(
-            (id(each.month), each.role, each.team if policy.pays_teams else last.team) for each in agent.months
-        )
+        if agent.steady:  # the same role and team each month: the months it appears in tell its parts
+            steady = (tuple(agent.indexes), last.role, last.team)
+            parts = self._steady.get(steady)
+            if parts is None:
+                parts = self._steady[steady] = split(self._held(agent), (), self.spans)
+            return parts
+        pays_teams = self.pays_teams
+        months = months if months is not None else agent.months
+        held = tuple((id(each.month), each.role, each.team if pays_teams else last.team) for each in months)
         parts = self._alike.get(held)
         if parts is None:
             parts = self._alike[held] = split(self._held(agent), (), self.spans)

@@ -8,15 +8,14 @@ month, as monthly metrics files would be (cspay.inputs.raw combines the months b
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cspay.inputs.collector import collector_paused
 from cspay.inputs.export_cells import optional
 from cspay.inputs.export_files import open_export_file
 from cspay.inputs.figures import (
@@ -97,20 +96,6 @@ def _derived(plan: Plan, path: Path, parts: Parts) -> Derived:
         tables.append(DerivedTable(str(path), month, list(spec.derived), agents))
     inside = sum(agent.rows for table in tables for agent in table.agents)
     return Derived(str(path), period, list(spec.derived), tables, read, read - inside)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while an export's tables are built and joined: they make
-    millions of objects and no cycles, and the collector would walk them all again and again (half the
-    time, measured)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 Step = Callable[[tuple[Any, ...], dict[str, Figure]], Figure]

@@ -5,13 +5,18 @@ Each KPI folds by its `aggregate`, each plain column by its rule (cspay.inputs.c
 mean keeps a running sum and a count, a weighted mean also the sums of value × weight and of the weights,
 min and max the first of equal values, as Python's min and max do. The months are added in order, so the
 sums are the same Decimal additions, in the same order, as adding up the whole list of months would be.
+A month's rows are folded a batch at a time, column by column (MonthColumns: read so from a file's plain
+rows by cspay.inputs.columns, or made from rows already read): each agent appears once in a batch, so each
+agent's additions are still made one month after the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import add, is_not, itemgetter, mul, setitem
 from typing import Any, Generic, TypeVar, cast
 
 from cspay.cells import id_key
@@ -20,6 +25,7 @@ from cspay.errors import Problems
 from cspay.policy.model import Kpi, Policy
 
 ZERO = Decimal(0)
+ROWS_AT_ONCE = 512  # rows already read are folded as columns this many at a time
 M = TypeVar("M")  # what the caller knows a month by (its file and the month it names)
 State = list[Any]  # an agent's running figures: each rule knows the types of its slots
 
@@ -40,6 +46,16 @@ class Rule:
         value: Decimal | None = state[self.at]
         return value
 
+    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
+        """A batch of rows' values (none None), each added to its agent's state as `add` adds it."""
+        raise NotImplementedError
+
+    def _set(self, states: list[State], at: int, values: Iterable[Any]) -> None:
+        list(map(setitem, states, repeat(at), values))
+
+    def _held(self, states: list[State], at: int) -> list[Any]:
+        return list(map(itemgetter(at), states))
+
 
 class Sum(Rule):
     """The months added up in order (from zero, as `sum` does); counted, for the mean."""
@@ -54,6 +70,11 @@ class Sum(Rule):
     def value(self, state: State) -> Decimal | None:
         return state[self.at] if state[self.at + 1] else None
 
+    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
+        at = self.at
+        self._set(states, at, map(add, self._held(states, at), values))
+        self._set(states, at + 1, map(add, self._held(states, at + 1), repeat(1)))
+
 
 class Mean(Sum):
     """The sum over the count of months with a value."""
@@ -67,6 +88,9 @@ class Last(Rule):
     def add(self, state: State, value: Decimal, row: AgentRow) -> None:
         state[self.at] = value
 
+    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
+        self._set(states, self.at, values)
+
 
 class Least(Rule):
     """The smallest value; of equal ones (92.5 and 92.50) the first, as `min` keeps."""
@@ -76,6 +100,9 @@ class Least(Rule):
         if held is None or value < held:
             state[self.at] = value
 
+    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
+        self._set(states, self.at, map(_least, self._held(states, self.at), values))
+
 
 class Most(Rule):
     """The largest value; of equal ones the first, as `max` keeps."""
@@ -84,6 +111,17 @@ class Most(Rule):
         held = state[self.at]
         if held is None or value > held:
             state[self.at] = value
+
+    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
+        self._set(states, self.at, map(_most, self._held(states, self.at), values))
+
+
+def _least(held: Decimal | None, value: Decimal) -> Decimal:
+    return value if held is None or value < held else held
+
+
+def _most(held: Decimal | None, value: Decimal) -> Decimal:
+    return value if held is None or value > held else held
 
 
 class WeightedMean(Mean):
@@ -103,6 +141,12 @@ class WeightedMean(Mean):
         state[at + 1] += 1
         state[at + 2] = state[at + 2] + value * weight
         state[at + 3] = state[at + 3] + weight
+
+    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
+        at, weights = self.at, numbers[self.weight_column]
+        super().add_column(states, values, numbers)
+        self._set(states, at + 2, map(add, self._held(states, at + 2), map(mul, values, weights)))
+        self._set(states, at + 3, map(add, self._held(states, at + 3), weights))
 
     def value(self, state: State) -> Decimal | None:
         at = self.at
@@ -153,38 +197,123 @@ def identity(row: AgentRow) -> Identity:
     return row.line, row.agent_id, row.role, row.name, row.team, row.source, row.period, row.groups, row.currency
 
 
+@dataclass(slots=True)
+class MonthColumns:
+    """A batch of a month's rows, read well, column by column (what Fold.add_columns takes): their lines,
+    ids as written and as a person reads them (cspay.cells.id_key), the identity columns, and each KPI's
+    values (None where the month has none) and each plain column's numbers."""
+
+    lines: Sequence[int]
+    ids: list[str]
+    keys: list[str]
+    roles: list[str]
+    names: list[str]
+    teams: list[str]
+    source: str
+    periods: list[str]
+    groups: list[dict[str, str]]
+    currencies: list[str]
+    kpis: dict[str, list[Decimal | None]]
+    numbers: dict[str, list[Decimal]]
+
+    def identities(self) -> Iterator[Identity]:
+        return zip(
+            self.lines,
+            self.ids,
+            self.roles,
+            self.names,
+            self.teams,
+            repeat(self.source),
+            self.periods,
+            self.groups,
+            self.currencies,
+            strict=False,  # the source repeats
+        )
+
+
+def month_columns(source: str, rows: list[AgentRow], kpis: Iterable[str], columns: Iterable[str]) -> MonthColumns:
+    """Rows already read, as columns."""
+    return MonthColumns(
+        [row.line for row in rows],
+        [row.agent_id for row in rows],
+        [id_key(row.agent_id) for row in rows],
+        [row.role for row in rows],
+        [row.name for row in rows],
+        [row.team for row in rows],
+        source,
+        [row.period for row in rows],
+        [row.groups for row in rows],
+        [row.currency for row in rows],
+        {code: [row.kpis.get(code) for row in rows] for code in kpis},
+        {column: [row.numbers[column] for row in rows] for column in columns},
+    )
+
+
+def _one_row(batch: MonthColumns, at: int) -> MonthColumns:
+    cut = slice(at, at + 1)
+    return MonthColumns(
+        batch.lines[cut],
+        batch.ids[cut],
+        batch.keys[cut],
+        batch.roles[cut],
+        batch.names[cut],
+        batch.teams[cut],
+        batch.source,
+        batch.periods[cut],
+        batch.groups[cut],
+        batch.currencies[cut],
+        {code: values[cut] for code, values in batch.kpis.items()},
+        {name: numbers[cut] for name, numbers in batch.numbers.items()},
+    )
+
+
 class Agent(Generic[M]):
     """One agent's months so far: the latest month's identity, the figures each rule keeps, and the months
     they appear in (each month's role, team and currency kept only once one differs from the first's)."""
 
     __slots__ = ("first", "held", "last", "months", "state")
 
-    def __init__(self, row: AgentRow, month: int, state: State) -> None:
-        self.first = (row.agent_id, row.source, row.line)  # for the error of an id written two ways
-        self.last = identity(row)
+    def __init__(self, row: Identity, month: int, state: State) -> None:
+        self.first = (row[1], row[5], row[0])  # id, source and line: for the error of an id written two ways
+        self.last = row
         self.months = [month]
         self.held: list[tuple[str, str, str]] | None = None
         self.state = state
 
-    def also(self, row: AgentRow, month: int) -> None:
+    def also(self, row: Identity, month: int) -> None:
         """A later month's row: it becomes the latest."""
         last, held = self.last, self.held
-        named = (row.role, row.team, row.currency)
+        named = (row[2], row[4], row[8])
         if held is None and named != (last[2], last[4], last[8]):
             held = self.held = [(last[2], last[4], last[8])] * len(self.months)
         if held is not None:
             held.append(named)
         self.months.append(month)
-        self.last = identity(row)
+        self.last = row
 
 
-@dataclass(slots=True)
 class Folded(Generic[M]):
     """An agent's period: a row of their latest month's identity and each KPI's and column's value over the
-    months (its parts not yet split), and the months they appear in, in order."""
+    months (its parts not yet split), and the months they appear in, in order (`months`, made when asked:
+    `steady` says without them whether every month named the row's role, team and currency)."""
 
-    row: AgentRow
-    months: list[Held[M]]
+    __slots__ = ("_named", "_of", "indexes", "row")
+
+    def __init__(
+        self, row: AgentRow, indexes: list[int], named: list[tuple[str, str, str]] | None, months: list[M]
+    ) -> None:
+        self.row, self.indexes, self._named, self._of = row, indexes, named, months
+
+    @property
+    def steady(self) -> bool:
+        """Whether every month named the same role, team and currency (the row's)."""
+        return self._named is None
+
+    @property
+    def months(self) -> list[Held[M]]:
+        row, months = self.row, self._of
+        named = self._named or [(row.role, row.team, row.currency)] * len(self.indexes)
+        return [Held(months[index], *each) for index, each in zip(self.indexes, named, strict=True)]
 
 
 class Fold(Generic[M]):
@@ -205,33 +334,65 @@ class Fold(Generic[M]):
             self._columns.append((column, RULES[name](at)))
             at += len(self._columns[-1][1].start)
         self._start: State = [slot for _, rule in self._kpis + self._columns for slot in rule.start]
+        self.kpi_codes = [code for code, _ in self._kpis]
+        self.column_names = [column for column, _ in self._columns]
 
     def add(self, month: M, rows: Iterable[AgentRow]) -> None:
         """Fold a month's rows, which follow every month added before."""
-        index = len(self.months)
-        self.months.append(month)
-        agents, kpi_rules, column_rules, start = self._agents, self._kpis, self._columns, self._start
+        self.start(month)
+        batch: list[AgentRow] = []
         for row in rows:
-            key = id_key(row.agent_id)
+            batch.append(row)
+            if len(batch) == ROWS_AT_ONCE:
+                self.add_rows(batch)
+                batch = []
+        if batch:
+            self.add_rows(batch)
+
+    def start(self, month: M) -> None:
+        """Begin a month, which follows every month added before: add its rows with add_rows or add_columns."""
+        self.months.append(month)
+
+    def add_rows(self, rows: list[AgentRow]) -> None:
+        """Fold some of the month's rows, in order."""
+        self.add_columns(month_columns(rows[0].source, rows, self.kpi_codes, self.column_names))
+
+    def add_columns(self, batch: MonthColumns) -> None:
+        """Fold a batch of the month's rows, column by column: each agent's rows in order, each KPI and
+        column by its rule, the same additions in the same order as row by row."""
+        if len(set(batch.keys)) < len(batch.keys):  # an agent twice: each row after the one before
+            for at in range(len(batch.keys)):
+                self.add_columns(_one_row(batch, at))
+            return
+        index = len(self.months) - 1
+        agents, start = self._agents, self._start
+        held: list[Agent[M]] = []
+        for key, row in zip(batch.keys, batch.identities(), strict=False):
             agent = agents.get(key)
             if agent is None:
                 agent = agents[key] = Agent(row, index, start.copy())
             else:
-                if agent.first[0] != row.agent_id:
+                if agent.first[0] != row[1]:
                     self._two_spellings(row, agent)
                 agent.also(row, index)
-            state, kpis, numbers = agent.state, row.kpis, row.numbers
-            for code, rule in kpi_rules:
-                value = kpis.get(code)
-                if value is not None:
-                    rule.add(state, value, row)
-            for column, rule in column_rules:
-                rule.add(state, numbers[column], row)
+            held.append(agent)
+        states = [agent.state for agent in held]
+        numbers = batch.numbers
+        for code, rule in self._kpis:
+            values = batch.kpis[code]
+            kept = list(map(is_not, values, repeat(None)))
+            if not all(kept):  # the months without a value are passed over
+                some = {name: list(compress(column, kept)) for name, column in numbers.items()}
+                rule.add_column(list(compress(states, kept)), list(compress(values, kept)), some)  # type: ignore[arg-type]
+            else:
+                rule.add_column(states, values, numbers)  # type: ignore[arg-type]
+        for column, rule in self._columns:
+            rule.add_column(states, numbers[column], numbers)
 
-    def _two_spellings(self, row: AgentRow, agent: Agent[M]) -> None:
+    def _two_spellings(self, row: Identity, agent: Agent[M]) -> None:
         spelt, source, line = agent.first
         self.problems.add(
-            f"{row.source}: row {row.line}: agent {row.agent_id!r} is written {spelt!r} in {source} row {line}; "
+            f"{row[5]}: row {row[0]}: agent {row[1]!r} is written {spelt!r} in {source} row {line}; "
             f"expected one spelling of an id in every month"
         )
 
@@ -246,6 +407,4 @@ class Fold(Generic[M]):
             # every month has a value in each plain column, so none is None
             numbers = cast(dict[str, Decimal], {column: rule.value(state) for column, rule in self._columns})
             row = AgentRow(line, agent_id, role, name, team, kpis, numbers, source, period, groups, currency)
-            named = agent.held or [(role, team, currency)] * len(agent.months)
-            held = [Held(months[index], *each) for index, each in zip(agent.months, named, strict=True)]
-            yield Folded(row, held)
+            yield Folded(row, agent.months, agent.held, months)

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from cspay.engine.period import period_policy
 from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, Problems, UsageProblem
 from cspay.i18n import Note
+from cspay.inputs.collector import collector_paused
+from cspay.inputs.columns import month_columns
 from cspay.inputs.combine import Month, combined, month_fold, split_month
 from cspay.inputs.files import InputFile, input_file
 from cspay.inputs.fold import Fold
@@ -19,6 +22,8 @@ from cspay.inputs.metrics import MetricsReader
 from cspay.inputs.source import Source
 from cspay.periods import MONTHS_IN, Period, period_of, read_month_cell
 from cspay.policy.model import Policy
+
+BATCH_ROWS = 512  # rows read and folded together, column by column
 
 
 def metric_files(paths: Iterable[Path], policy: Policy) -> list[Path]:
@@ -67,6 +72,23 @@ class MonthCheck:
         self.path, self.column, self.period, self.problems = path, column, period, problems
         self.month: Period | None = None
         self._first_line = 0
+
+    def column_month(self, rows: list[list[str]], at: int | None) -> Period | None:
+        """The month every row of a batch names, when all name the same one and it passes the check (the
+        file's month, within the period); None when a row needs checking on its own."""
+        try:
+            texts = {cells[at].strip() for cells in rows} if at is not None else set()
+            month = read_month_cell(texts.pop()) if len(texts) == 1 else None
+        except (IndexError, ValueError):
+            return None
+        if month is None or (self.period is not None and month.first not in self.period):
+            return None
+        return month if self.month is None or month == self.month else None
+
+    def took(self, month: Period, line: int) -> None:
+        """A batch from `line` on named `month` (column_month): the file's month, when it is the first."""
+        if self.month is None:
+            self.month, self._first_line = month, line
 
     def check(self, row: AgentRow) -> None:
         where = f'{self.path}: row {row.line}, column "{self.column}": got "{row.period}", expected'
@@ -135,8 +157,7 @@ def fold_months(
         month = months[index]
         check = MonthCheck(month.path, column, period, checks[index]) if column is not None else None
         try:
-            rows = MetricsReader(files[index], policy, encoding=encoding, delimiter=delimiter)
-            fold.add(month, rows if check is None else _checking(rows, check))
+            fold_file(fold, month, MetricsReader(files[index], policy, encoding=encoding, delimiter=delimiter), check)
         except MetricsError as error:
             failed[index] = error.lines()
         month.month = check.month if check is not None else None
@@ -159,10 +180,38 @@ def _first_month(reader: MetricsReader) -> date | None:
         return None
 
 
-def _checking(rows: Iterable[AgentRow], check: MonthCheck) -> Iterator[AgentRow]:
-    for row in rows:
-        check.check(row)
-        yield row
+def fold_file(fold: Fold[Month], month: Month, reader: MetricsReader, check: MonthCheck | None) -> None:
+    """A month's file folded a batch at a time: a batch whose every row is plain (and names the month the
+    file holds) column by column, any other row by row as RowParser.parse reads and reports it, each
+    checked. MetricsError at the end for bad rows."""
+    fold.start(month)
+    parser = reader.parser
+    for first, batch_rows in reader.batches(BATCH_ROWS):
+        if first is not None:
+            rows = cast(list[list[str]], batch_rows)
+            named = check.column_month(rows, parser.period_at) if check is not None else None
+            batch = month_columns(parser, rows, first) if check is None or named is not None else None
+            if batch is not None:
+                if check is not None and named is not None:
+                    check.took(named, first)
+                fold.add_columns(batch)
+                continue
+            numbered: Iterable[tuple[int, list[str] | None]] = enumerate(rows, first)
+        else:
+            numbered = cast(list[tuple[int, list[str] | None]], batch_rows)
+        read = []
+        for line, cells in numbered:
+            if cells is None:
+                reader.unreadable(line)
+                continue
+            row = parser.parse(line, cells)
+            if row is not None:
+                if check is not None:
+                    check.check(row)
+                read.append(row)
+        if read:
+            fold.add_rows(read)
+    reader.finish()
 
 
 def place_months(months: list[Month], policy: Policy, period: Period | None) -> Period | None:
@@ -210,7 +259,8 @@ def open_period(
             rows = split_month(rows, policy, period, changes or {}, spans)
         return Source(policy, policy, rows, period, provenance)
     check_distinct_files(provenance)
-    months, fold, period = fold_months(files, policy, period, encoding=encoding, delimiter=delimiter)
+    with collector_paused():  # a period's agents and their figures: many objects, no cycles
+        months, fold, period = fold_months(files, policy, period, encoding=encoding, delimiter=delimiter)
     if (changes or (spans is not None and len(spans) > 1)) and any(month.month is None for month in months):
         raise UsageProblem(
             f"{policy.path}: the days of the period matter here (a changes file, or role amounts that change within "
@@ -218,7 +268,8 @@ def open_period(
             f"policy's agents.period column",
             "METRICS",
         )
-    rows, notes = combined(policy, fold, changes, spans)
+    with collector_paused():
+        rows, notes = combined(policy, fold, changes, spans)
     if len(months) < MONTHS_IN[policy.period]:
         notes.insert(0, Note("note.fewer_months", {"files": len(months), "months": MONTHS_IN[policy.period]}))
     order = {month.path: index for index, month in enumerate(months)}  # the files as the months were placed

@@ -14,9 +14,10 @@ from cspay.engine.period import period_policy
 from cspay.engine.spans import Change, Spans
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError, UsageProblem
+from cspay.inputs.collector import collector_paused
 from cspay.inputs.combine import Month, combine, split_month
 from cspay.inputs.derived_file import read_derived
-from cspay.inputs.exports import Derived, collector_paused, derive
+from cspay.inputs.exports import Derived, derive
 from cspay.inputs.files import InputFile, input_file
 from cspay.inputs.roster import agent_rows, check_sources, export_notes, join_roster, read_metrics, read_rosters
 from cspay.inputs.source import Source

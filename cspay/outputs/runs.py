@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from cspay.outputs.export import write_csv, write_json
 from cspay.outputs.fast_csv import pay_to_csv
+from cspay.outputs.fast_period import pay_rows_to_csv
 from cspay.outputs.teams import rollup_data
 from cspay.run.pay import PayRun
 
@@ -22,9 +23,11 @@ def provenance(run: PayRun) -> dict[str, Any]:
 def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | None = None) -> None:
     """One row per agent; a run streamed from one plain monthly file is paid in batches, to the same bytes
     (and, when the run is recorded, into the ledger as it goes)."""
-    reader = run.fast_reader
+    reader, rows = run.fast_reader, run.folded_rows
     if reader is not None:
         pay_to_csv(reader, handle, run.summary, progress, run.recorder)
+    elif rows is not None and run.recorder is None:
+        pay_rows_to_csv(rows, run.engine, handle, run.summary, progress)
     else:
         taken, paid = run.deduction_codes()
         codes = ([code for code, _ in taken], [code for code, _ in paid])

@@ -139,6 +139,27 @@ class PayRun:
         )
         return reader if plain else None
 
+    @property
+    def folded_rows(self) -> list[AgentRow] | None:
+        """A quarter's or year's rows, one per agent folded from its months, when the run pays them
+        untouched -- no budget, nothing from the ledger, one currency -- which a view may pay in batches
+        (cspay.outputs.fast_period) instead of reading `payslips`, to the same amounts."""
+        policy, rows = self.applied, self.source.rows
+        if not isinstance(rows, list):
+            return None
+        plain = (
+            isinstance(self.payslips, Iterator)
+            and self.ledger is None
+            and not self.extra_codes
+            and self.withholder is None
+            and policy.budget is None
+            and not policy.pays_teams
+            and policy.period != "month"
+            and policy.agents.currency is None
+            and len(policy.paid_currencies) == 1
+        )
+        return rows if plain else None
+
     def consolidated(self) -> Consolidation | None:
         """The run's totals converted into one currency at the period's rates, when a view asked for it
         (complete once the payslips are read); None otherwise."""

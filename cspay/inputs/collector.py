@@ -1,0 +1,21 @@
+"""Python's cyclic garbage collector paused while inputs build many objects that hold no cycles."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while tables of an input are built (an export's figures, a
+    period's agents folded from its months): they make millions of objects and no cycles, and the
+    collector would walk them all again and again (half the time, measured)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
