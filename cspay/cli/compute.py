@@ -287,7 +287,7 @@ def _write(
 
         write_run_workbook(handle, run, words, recording=recording)
     else:
-        write_run_json(handle, run)
+        write_run_json(handle, run, advance)
 
 
 @contextmanager

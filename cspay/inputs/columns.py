@@ -94,6 +94,7 @@ class ColumnReader:
         batch = Batch(size, ids, roles, names, teams, kpis[0], kpis[1], numbers)
         if self.keep_scored:
             batch.scored = kpis[2]
+            batch.groups = {name: list(map(str.strip, columns[i])) for name, i in parser.group_cells}
         return batch
 
     def _kpis(self, columns: Sequence[Column]) -> KpiColumns | None:
@@ -122,8 +123,8 @@ class ColumnReader:
                 weighted.append(found[0])
                 if kpi_index in self.gated:
                     values[kpi_index] = found[1]
-                if self.keep_scored:
-                    kept.append(found[2] if found[2] is not None else list(map(plan.scored, found[1])))
+                if self.keep_scored and found[2] is not None:  # made whenever kept
+                    kept.append(found[2])
                 continue
             try:
                 weighted.append(list(map(_WEIGHTED, entries)))
@@ -139,7 +140,7 @@ class ColumnReader:
         self, cells: Column, column: Any, plan: KpiPlan, texts: dict[str, Scored | KpiResult]
     ) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult] | None] | None:
         """A KPI column with texts not met before: kept while the table has room, else read and scored here
-        (each row's weighted score and value, and its scored entry when the table gave one)."""
+        (each row's weighted score and value, and its scored entry when the table gave one or they are kept)."""
         fresh = list(set(cells).difference(texts))
         if len(texts) + len(fresh) <= TEXTS_LIMIT:
             read = _values(fresh, column.unit, column.value)
@@ -155,6 +156,9 @@ class ColumnReader:
         if found is None or None in found:
             return None
         values = cast(list[Decimal], found)
+        if self.keep_scored:  # scored once, each row's weighted score taken from its entry
+            entries = list(map(plan.scored, values))
+            return list(map(_WEIGHTED, entries)), values, entries
         return list(map(mul, repeat(plan.weight), map(plan.points, values))), values, None  # as Scored's weighted
 
     def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:
