@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from cspay.engine.columnar import Batch, Paid, Pay
 from cspay.engine.compiled import Engine
@@ -105,7 +105,8 @@ class Texts(Generic[T, V]):
 
 class KpiTexts:
     """One KPI's results as JSON text: up to `left_out` remembered per scored value counted with every KPI
-    (or made from the value's digits), then, for a KPI by group, the row's group."""
+    (or made from the value's digits) and per result counted with fewer, then, for a KPI by group, the
+    row's group."""
 
     def __init__(self, plan: KpiPlan, total: Decimal) -> None:
         self.plan, self.total = plan, total
@@ -113,6 +114,7 @@ class KpiTexts:
         self.parts = (head, '", "score": "', f'", "weight": {_dumps(format(plan.weight, "f"))}, "contribution": "')
         self.positions: dict[str, str] = {}
         self.counted: Texts[Scored | KpiResult, str] = Texts(self._counted)
+        self.rescaled: Texts[KpiResult, str] = Texts(_result_head)  # results a scored value keeps per set counted
         self.by = None if plan.by is None else f', "by": {_dumps(plan.by)}, "group": "'
         self.curve_groups: dict[str | None, str] = {}
 
@@ -142,7 +144,11 @@ class KpiTexts:
     def one(self, item: Scored | KpiResult, counted: bool, cells: list[str], at: int | None) -> str:
         """The KPI's text in one row: `item` is the scored value when the row counted every KPI, else the
         result as the row has it; `at` is the `by` cell's index in `cells`, for a KPI by group."""
-        head = self.counted.of(item) if counted else _result_head(item)  # type: ignore[arg-type]
+        if counted:
+            head = self.counted.of(item)
+        else:  # counted with fewer KPIs (a result the scored value keeps for that set), or left out
+            result = cast(KpiResult, item)
+            head = self.rescaled.of(result) if result.left_out is None else _result_head(result)
         if self.by is None or at is None:
             return head + "}"
         return f"{head}{self.by}{_escaped(cells[at].strip())}{self._curve_group(item)}"
