@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from itertools import repeat
 
 from cspay.engine.curves import position_text, scorer_of
 from cspay.engine.rules import adjustment_amount
@@ -79,6 +80,14 @@ class Curve:
         if len(self.memo) < self.limit:
             self.memo.setdefault(value, entry)
         return entry
+
+    def scored_column(self, values: list[Decimal]) -> list[Scored]:
+        """Values' scores on this curve, each a Scored of its own and none remembered: for a column whose
+        values rarely repeat (each equal to what `scored` gives)."""
+        if not values:
+            return []
+        points, codes, bands = zip(*map(self.scorer, values), strict=True)
+        return list(map(Scored, values, points, codes, bands, repeat(self.weight), repeat(self.group)))
 
 
 class KpiPlan:

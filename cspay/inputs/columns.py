@@ -157,7 +157,7 @@ class ColumnReader:
             return None
         values = cast(list[Decimal], found)
         if self.keep_scored:  # scored once, each row's weighted score taken from its entry
-            entries = list(map(plan.scored, values))
+            entries = list(plan.own.scored_column(values))
             return list(map(_WEIGHTED, entries)), values, entries
         return list(map(mul, repeat(plan.weight), map(plan.points, values))), values, None  # as Scored's weighted
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
+from operator import attrgetter, truediv
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from cspay.engine.columnar import Batch, Paid, Pay
@@ -34,6 +35,7 @@ TEXTS_LIMIT = 4096
 SEPARATOR = ",\n  "  # between two payslips, as export.write_json writes them
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what json.dumps escapes in a string (ensure_ascii=False)
 _BY_KEYS = ("by", "group", "curve_group")
+_VALUE, _POINTS, _WEIGHTED, _POSITION = (attrgetter(name) for name in ("value", "points", "weighted", "position"))
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -86,13 +88,24 @@ class Texts(Generic[T, V]):
     def of(self, item: T) -> V:
         return self.texts.get(id(item)) or self._add(item)
 
-    def column(self, items: list[T]) -> list[V]:
+    def column(self, items: list[T], make_column: Callable[[list[T]], list[V]] | None = None) -> list[V]:
+        """Each item's text; those not remembered made one by one, or by `make_column` all at once."""
         texts = self.texts
         found = list(map(texts.get, map(id, items)))
-        if None in found:
+        if None not in found:
+            return found  # type: ignore[return-value]
+        if make_column is None:
             for i, text in enumerate(found):
                 if text is None:
                     found[i] = self.of(items[i])
+            return found  # type: ignore[return-value]
+        missing = [i for i, text in enumerate(found) if text is None]
+        made = make_column([items[i] for i in missing])
+        for i, text in zip(missing, made, strict=True):
+            found[i] = text
+            if len(self.held) < TEXTS_LIMIT and id(items[i]) not in texts:
+                texts[id(items[i])] = text
+                self.held.append(items[i])
         return found  # type: ignore[return-value]
 
     def _add(self, item: T) -> V:
@@ -118,6 +131,28 @@ class KpiTexts:
         self.by = None if plan.by is None else f', "by": {_dumps(plan.by)}, "group": "'
         self.curve_groups: dict[str | None, str] = {}
 
+    def _counted_column(self, entries: list[Scored | KpiResult]) -> list[str]:
+        """What _counted gives for each entry, made a column at a time (values that rarely repeat)."""
+        if not all(entry.__class__ is Scored for entry in entries):
+            return list(map(self._counted, entries))
+        positions = self.positions
+        for position in set(map(_POSITION, entries)).difference(positions):
+            positions[position] = _dumps(position)
+        head, score, contribution = self.parts
+        contributions = map(truediv, map(_WEIGHTED, entries), repeat(self.total))
+        parts = zip(
+            repeat(head),
+            map(format, map(_VALUE, entries), repeat("f")),
+            repeat(score),
+            map(format, map(_POINTS, entries), repeat("f")),
+            repeat(contribution),
+            map(format, contributions, repeat("f")),
+            repeat('", "position": '),
+            map(positions.__getitem__, map(_POSITION, entries)),
+            repeat(', "left_out": null'),
+        )
+        return list(map("".join, parts))
+
     def _counted(self, entry: Scored | KpiResult) -> str:
         """A value's result counted with every KPI, as kpi_data has it."""
         if not isinstance(entry, Scored):  # the KPI without a value
@@ -134,7 +169,7 @@ class KpiTexts:
 
     def column(self, entries: list[Scored | KpiResult], groups: dict[str, list[str]]) -> list[str]:
         """The KPI's text in each row of a batch, every KPI counted."""
-        heads = self.counted.column(entries)
+        heads = self.counted.column(entries, self._counted_column)
         if self.by is None:
             return list(map(str.__add__, heads, repeat("}")))
         cells = _escaped_column(groups[self.plan.by])  # type: ignore[index]  # set: a KPI by group
