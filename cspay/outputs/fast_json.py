@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter, truediv
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from cspay.engine.columnar import Batch, Paid, Pay
 from cspay.engine.compiled import Engine
@@ -99,6 +99,8 @@ class Texts(Generic[T, V]):
                 if text is None:
                     found[i] = self.of(items[i])
             return found  # type: ignore[return-value]
+        if len(self.held) >= TEXTS_LIMIT and found.count(None) == len(found):  # full, and nothing found
+            return make_column(items)
         missing = [i for i, text in enumerate(found) if text is None]
         made = make_column([items[i] for i in missing])
         for i, text in zip(missing, made, strict=True):
@@ -117,17 +119,16 @@ class Texts(Generic[T, V]):
 
 
 class KpiTexts:
-    """One KPI's results as JSON text: up to `left_out` remembered per scored value counted with every KPI
-    (or made from the value's digits) and per result counted with fewer, then, for a KPI by group, the
-    row's group."""
+    """One KPI's results as JSON text: up to `left_out` remembered per scored value counted with every KPI,
+    or made from the value's digits (counted with fewer KPIs: their total weight), then, for a KPI by group,
+    the row's group."""
 
-    def __init__(self, plan: KpiPlan, total: Decimal) -> None:
-        self.plan, self.total = plan, total
+    def __init__(self, plan: KpiPlan, full: int, total: Decimal) -> None:
+        self.plan, self.full, self.total = plan, full, total  # every KPI counted, and their total weight
         head = f'{{"code": {_dumps(plan.code)}, "label": {_dumps(plan.label)}, "value": "'
         self.parts = (head, '", "score": "', f'", "weight": {_dumps(format(plan.weight, "f"))}, "contribution": "')
         self.positions: dict[str, str] = {}
         self.counted: Texts[Scored | KpiResult, str] = Texts(self._counted)
-        self.rescaled: Texts[KpiResult, str] = Texts(_result_head)  # results a scored value keeps per set counted
         self.by = None if plan.by is None else f', "by": {_dumps(plan.by)}, "group": "'
         self.curve_groups: dict[str | None, str] = {}
 
@@ -153,8 +154,9 @@ class KpiTexts:
         )
         return list(map("".join, parts))
 
-    def _counted(self, entry: Scored | KpiResult) -> str:
-        """A value's result counted with every KPI, as kpi_data has it."""
+    def _counted(self, entry: Scored | KpiResult, total: Decimal | None = None) -> str:
+        """A value's result counted among KPIs whose weights add up to `total` (every KPI's by default), as
+        kpi_data has it."""
         if not isinstance(entry, Scored):  # the KPI without a value
             return _result_head(entry)
         scored = entry
@@ -162,8 +164,9 @@ class KpiTexts:
         if position is None:
             position = self.positions[scored.position] = _dumps(scored.position)
         head, score, contribution = self.parts
+        share = scored.weighted / (total or self.total)
         return (
-            f'{head}{scored.value:f}{score}{scored.points:f}{contribution}{scored.weighted / self.total:f}", '
+            f'{head}{scored.value:f}{score}{scored.points:f}{contribution}{share:f}", '
             f'"position": {position}, "left_out": null'
         )
 
@@ -176,17 +179,24 @@ class KpiTexts:
         ends = list(map(self._curve_group, entries))
         return ["".join(parts) for parts in zip(heads, repeat(self.by), cells, ends, strict=False)]
 
-    def one(self, item: Scored | KpiResult, counted: bool, cells: list[str], at: int | None) -> str:
-        """The KPI's text in one row: `item` is the scored value when the row counted every KPI, else the
-        result as the row has it; `at` is the `by` cell's index in `cells`, for a KPI by group."""
-        if counted:
-            head = self.counted.of(item)
-        else:  # counted with fewer KPIs (a result the scored value keeps for that set), or left out
-            result = cast(KpiResult, item)
-            head = self.rescaled.of(result) if result.left_out is None else _result_head(result)
+    def one(
+        self,
+        entry: Scored | KpiResult,
+        mask: int,
+        total: Decimal,
+        numbers: dict[str, Decimal],
+        cells: list[str],
+        at: int | None,
+    ) -> str:
+        """The KPI's text in one row that counted the KPIs in `mask` (weights adding up to `total`); `at` is
+        the `by` cell's index in `cells`, for a KPI by group."""
+        if entry.__class__ is Scored and mask & self.plan.bit:
+            head = self.counted.of(entry) if mask == self.full else self._counted(entry, total)
+        else:  # left out, or without a value
+            head = _result_head(self.plan.result(entry, mask, total, numbers))
         if self.by is None or at is None:
             return head + "}"
-        return f"{head}{self.by}{_escaped(cells[at].strip())}{self._curve_group(item)}"
+        return f"{head}{self.by}{_escaped(cells[at].strip())}{self._curve_group(entry)}"
 
     def _curve_group(self, entry: Scored | KpiResult) -> str:
         """What follows the group cell: the curve's group, and the closing brace."""
@@ -214,7 +224,7 @@ class JsonBatches:
         self.no_grade = '"grade": null, "multiplier": null, "action": null, "gross": "'
         self.full = 2 ** len(engine.kpi_plans) - 1
         total = engine._total_weights.get(self.full) or engine._total_weight(self.full)
-        self.kpis = [KpiTexts(plan, total) for plan in engine.kpi_plans]
+        self.kpis = [KpiTexts(plan, self.full, total) for plan in engine.kpi_plans]
         self.kpi_at = [None if plan.by is None else group_at[plan.by] for plan in engine.kpi_plans]
         self.lines: Texts[Line, str] = Texts(lambda line: _dumps(line_data(line)))
         self.hits: Texts[GateHit, str] = Texts(lambda hit: _dumps(gate_data(hit)))
@@ -269,8 +279,8 @@ class JsonBatches:
                     cells = [values[i] for values in batch.groups.values()]
                     at = {name: k for k, name in enumerate(batch.groups)}
                     for k, (plan, kpi) in enumerate(zip(self.engine.kpi_plans, self.kpis, strict=True)):
-                        result = plan.result(batch.scored[k][i], mask, totals[mask], numbers)
-                        columns[k][i] = kpi.one(result, False, cells, None if plan.by is None else at[plan.by])
+                        where = None if plan.by is None else at[plan.by]
+                        columns[k][i] = kpi.one(batch.scored[k][i], mask, totals[mask], numbers, cells, where)
         separated: list[Any] = []
         for column in columns:
             separated += [repeat(", "), column] if separated else [column]
@@ -306,11 +316,10 @@ class JsonBatches:
         )
         head, gates = self._pay_text(role, before, (hits, capped, proration, fixed, bonus_line))
         lines = "".join([", " + self.lines.of(item) for item in (*adjustments, *([floor] if floor else []))])
-        counted = mask == self.full
         kpis = ", ".join(
             [
-                kpi.one(entry if counted else plan.result(entry, mask, total, numbers), counted, cells, at)
-                for plan, kpi, entry, at in zip(self.engine.kpi_plans, self.kpis, scored, self.kpi_at, strict=True)
+                kpi.one(entry, mask, total, numbers, cells, at)
+                for kpi, entry, at in zip(self.kpis, scored, self.kpi_at, strict=True)
             ]
         )
         score_text = "null" if score is None else f'"{score:f}"'
