@@ -1,9 +1,12 @@
-"""The bulk CSV way (cspay.bulk, cspay.columnar) against the general way: the same bytes, totals and errors."""
+"""The batch CSV and JSON ways (cspay.outputs.batch_run, cspay.engine.columnar) against the general way: the
+same bytes, totals and errors."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,39 +25,52 @@ from cspay.errors import MetricsError
 from cspay.inputs import columns as columns_module
 from cspay.inputs.columns import TEXTS_LIMIT, ColumnReader
 from cspay.inputs.metrics import MetricsReader
-from cspay.outputs.export import write_csv
+from cspay.outputs.export import json_end, json_head, write_csv, write_json
 from cspay.outputs.fast_csv import BATCH_ROWS, _plain, pay_to_csv
+from cspay.outputs.fast_json import pay_to_json
 from cspay.outputs.text import inert
 from cspay.policy.loader import load_policy
 from cspay.policy.model import Policy
 
-Outcome = tuple[str, Summary, list[str]]
+Outcome = tuple[str, Summary, list[str], str]
 
 
 def general_way(policy: Policy, path: Path) -> Outcome:
-    """The CSV, totals and problems from MetricsReader, Engine.payslip and export.write_csv."""
+    """The CSV, totals and problems from MetricsReader, Engine.payslip and export.write_csv, and the JSON
+    document export.write_json writes of the same payslips."""
     summary, out, problems = Summary(), io.StringIO(), []
 
-    def counted(payslips: Any) -> Any:
+    def counted(payslips: Any, summary: Summary) -> Any:
         for slip in payslips:
             summary.add(slip)
             yield slip
 
     try:
-        write_csv(out, policy, counted(iter_payslips(policy, MetricsReader(path, policy))))
+        write_csv(out, policy, counted(iter_payslips(policy, MetricsReader(path, policy)), summary))
     except MetricsError as error:
         problems = error.lines()
-    return out.getvalue(), summary, problems
+    document, json_summary = io.StringIO(), Summary()
+    with contextlib.suppress(MetricsError):  # the same problems: the document stops after the last payslip
+        payslips = counted(iter_payslips(policy, MetricsReader(path, policy)), json_summary)
+        write_json(document, policy, payslips, json_summary)
+    return out.getvalue(), summary, problems, document.getvalue()
 
 
 def bulk_way(policy: Policy, path: Path) -> Outcome:
-    """The CSV, totals and problems from bulk.pay_to_csv, as `compute --format csv` makes them."""
+    """The CSV, totals and problems from fast_csv.pay_to_csv, as `compute --format csv` makes them, and the
+    JSON document from fast_json.pay_to_json, as `compute --format json` makes it."""
     summary, out, problems = Summary(), io.StringIO(), []
     try:
         pay_to_csv(MetricsReader(path, policy), out, summary)
     except MetricsError as error:
         problems = error.lines()
-    return out.getvalue(), summary, problems
+    document, json_summary = io.StringIO(), Summary()
+    with contextlib.suppress(MetricsError):
+        reader = MetricsReader(path, policy)  # a file without a header is refused before anything is written
+        document.write(json_head(policy))
+        pay_to_json(reader, document, json_summary)
+        document.write(json_end(json_summary))
+    return out.getvalue(), summary, problems, document.getvalue()
 
 
 def varied_rows(count: int) -> list[dict[str, str]]:
@@ -357,3 +373,24 @@ def test_a_column_is_plain_only_when_each_cell_is_written_as_it_is(column: list[
     csv.writer(line).writerow([*column, "x"])
     as_written = line.getvalue() == ",".join([*column, "x"]) + "\r\n" and all(inert(cell) == cell for cell in column)
     assert as_written == _plain(column)
+
+
+@pytest.mark.parametrize("text", ['Ada "A" Lin', "C:\\queue\\2", '\\"', "王芳", "tab\there", "line\u2028end", "x\x7f"])
+@pytest.mark.parametrize("column", ["agent_id", "name", "team", "queue"])
+@pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
+def test_text_needing_json_escapes_is_written_alike(
+    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]], column: str, text: str
+) -> None:
+    """Quotes, backslashes, control characters and Chinese in an id, a name, a team or the group cell of a
+    KPI by group, in a batch of plain rows: the JSON (and CSV) bytes, totals and problems are the general
+    way's -- the text escaped as json.dumps escapes it, or, where a cell may not hold it, the row refused."""
+    policy = policy_from(by_queue(standard_data))
+    month = [row | {"team": "North", "queue": "complaints"} for row in rows(2 * BATCH_ROWS)]
+    for i in (3, BATCH_ROWS + 7, BATCH_ROWS + 8):
+        month[i][column] = f"{text}{i}" if column == "agent_id" else text
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(month, header=QUEUE_HEADER), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    written = json.dumps(text, ensure_ascii=False)[1:-1] in bulk[3]
+    assert (written, written) == (text.isprintable(), [] == bulk[2])

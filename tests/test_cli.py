@@ -151,11 +151,12 @@ def test_internal_error_shows_no_data(runner, monkeypatch):
     """An unexpected exception prints a one-line internal error without values or traceback."""
     import cspay.engine.compiled
 
-    def explode(self, row):
-        secret = row.agent_id  # noqa: F841 - a local that must never be printed
+    def explode(self, role, bonus, holds, worked):
+        secret = (role, bonus)  # noqa: F841 - a local that must never be printed
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cspay.engine.compiled.Engine, "payslip", explode)
+    # Every way of paying a row (the general way, row by row, column by column) calls pay_lines.
+    monkeypatch.setattr(cspay.engine.compiled.Engine, "pay_lines", explode)
     monkeypatch.delenv("CSPAY_DEBUG", raising=False)
     result = runner.invoke(app, ["compute", POLICY, MONTH])
     assert 1 == result.exit_code

@@ -115,3 +115,14 @@ def test_scored_values_remembered_are_bounded(standard: Policy) -> None:
     scored = [plan.scored(value) for value in values]
     assert SCORED_LIMIT == len(plan.own.memo)
     assert [plan.own.scorer(value)[0] for value in values] == [entry.points for entry in scored]
+
+
+@given(st.lists(st.decimals(min_value=0, max_value=600, places=4, allow_nan=False), min_size=1, max_size=30))
+def test_a_column_scored_at_once_is_scored_as_value_by_value(values: list[Decimal]) -> None:
+    """Curve.scored_column gives each value the points, position and weighted score Curve.scored gives it,
+    on every curve of the contract policy (linear, lower-is-better, bands)."""
+    engine = Engine(load_policy(STANDARD))
+    for plan in engine.kpi_plans:
+        fields = [(s.value, s.points, s.position, s.weighted, s.curve_group) for s in plan.own.scored_column(values)]
+        one_by_one = [plan.own.scored(value) for value in values]
+        assert [(s.value, s.points, s.position, s.weighted, s.curve_group) for s in one_by_one] == fields  # type: ignore[union-attr]

@@ -287,7 +287,7 @@ def _write(
 
         write_run_workbook(handle, run, words, recording=recording)
     else:
-        write_run_json(handle, run)
+        write_run_json(handle, run, advance)
 
 
 @contextmanager
@@ -326,6 +326,9 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     from cspay.outputs.terminal_progress import advancing
 
     screen = console()
+    if _table_in_batches(run, words):
+        _print_batches(run, words, advance, screen)
+        return
     payslips = iter(advancing(run.payslips, advance))
     first = list(itertools.islice(payslips, DRAWN_ROWS + 1))
     if len(first) <= DRAWN_ROWS:
@@ -341,6 +344,33 @@ def _print_run(run: PayRun, words: Words, advance: Any) -> None:
     if run.engine.teams is not None:
         for table in teams_tables(run.applied, run.engine.teams, words):
             screen.print(table)
+
+
+def _table_in_batches(run: PayRun, words: Words) -> bool:
+    """Whether the table can be paid the batch way: a run streamed from one plain monthly file whose table
+    shows nothing of the run's own (no triggered actions, no net pay, no teams)."""
+    if run.fast_reader is None or run.triggered is not None or run.engine.teams is not None:
+        return False
+    from cspay.outputs.terminal_batches import table_suits
+
+    return table_suits(run.applied, words)
+
+
+def _print_batches(run: PayRun, words: Words, advance: Any, screen: Any) -> None:
+    """The table paid the batch way, drawn or plain as _print_run lays it out; then the summary."""
+    from cspay.outputs.terminal import summary_table
+    from cspay.outputs.terminal_batches import pay_to_table
+
+    reader = run.fast_reader
+    assert reader is not None  # _table_in_batches
+    table = pay_to_table(
+        reader, screen.file, run.applied, words, run.summary, drawn=DRAWN_ROWS, progress=advance, recorder=run.recorder
+    )
+    if table is not None:
+        screen.print(table)
+    else:
+        screen.print(words("table.plain", rows=DRAWN_ROWS, csv="csv", xlsx="xlsx"), soft_wrap=True)
+    screen.print(summary_table(run.policy, run.summary, words, run.consolidated()))
 
 
 def _report(

@@ -23,13 +23,15 @@ from typing import Any, TypeVar, cast
 from cspay.engine.compiled import Engine, Fixed
 from cspay.engine.plans import MEMO_LIMIT, Scored
 from cspay.engine.rules import grade_index, score_of, too_few
-from cspay.engine.types import ZERO, KpiResult, Line, Summary
+from cspay.engine.types import ZERO, GateHit, KpiResult, Line, Summary
 
 MAX_PAYS = 50_000  # (role, grade, gates, days) combinations remembered
 _AMOUNT = attrgetter("amount")
 _SUBTOTAL, _BONUS = attrgetter("subtotal"), attrgetter("bonus")
 
 
+# What Engine.pay_lines gives: gate hits, capped, proration, base pay and allowance lines, the bonus line.
+Paid = tuple[tuple[GateHit, ...], bool, Decimal, Fixed, Line]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -48,11 +50,16 @@ def _remembered(table: dict[K, V], keys: set[K], make: Callable[[K], V], limit: 
 
 
 class Pay:
-    """What follows the score for one (role, grade, gates held, worked days): the same for every agent."""
+    """What follows the score for one (role, grade, gates held, worked days): the same for every agent --
+    the lines, and what a payslip shows of how the bonus was made (the bonus before gates, the gate hits,
+    whether the cap cut it, the proration)."""
 
-    __slots__ = ("bonus", "bonus_line", "codes", "fixed", "subtotal")
+    __slots__ = ("before", "bonus", "bonus_line", "capped", "codes", "fixed", "hits", "proration", "role", "subtotal")
 
-    def __init__(self, fixed: Fixed, bonus_line: Line) -> None:
+    def __init__(self, role: str, before: Decimal, paid: Paid) -> None:
+        """`paid` is what Engine.pay_lines gives for the role and the bonus `before` gates."""
+        self.role, self.before = role, before
+        self.hits, self.capped, self.proration, fixed, bonus_line = paid
         self.fixed, self.bonus_line, self.bonus = fixed, bonus_line, bonus_line.amount
         self.subtotal = fixed[1] + bonus_line.amount  # as Engine.settle adds them
         self.codes = [line.code for line in fixed[0]] + ["bonus"]
@@ -68,6 +75,7 @@ class Batch:
         "amounts",
         "floors",
         "gross",
+        "groups",
         "ids",
         "indexes",
         "kpi_values",
@@ -104,8 +112,10 @@ class Batch:
         self.amounts: list[list[Decimal]] = []  # each adjustment's amounts
         self.floors: dict[int, Line] = {}
         self.masks: list[int] | None = None  # each row's KPIs counted (bits), when some row left one out
-        # Each KPI's scored value per row, when the batch is recorded (the ledger stores each KPI result).
+        # Each KPI's scored value per row, when the batch is recorded (the ledger stores each KPI result) or
+        # written whole (JSON); then also each `by` column's cells, stripped, for a KPI by group's results.
         self.scored: list[list[Scored | KpiResult]] | None = None
+        self.groups: dict[str, list[str]] = {}
 
 
 class Columnar:
@@ -179,17 +189,14 @@ class Columnar:
         return True
 
     def _score_pay(self, role: str, bonus: Decimal, holds: tuple[bool, ...], worked: Decimal | None) -> Pay:
-        _, _, _, fixed, bonus_line = self.engine.pay_lines(role, bonus, holds, worked)
-        return Pay(fixed, bonus_line)
+        return Pay(role, bonus, self.engine.pay_lines(role, bonus, holds, worked))
 
     def _new_pay(self, key: tuple[Any, ...]) -> Pay:
         engine = self.engine
         role, index, gates = key[0], key[1], len(engine.gate_plans)
         worked = key[2 + gates] if engine._worked_column is not None else None
-        _, _, _, fixed, bonus_line = engine.pay_lines(
-            role, engine._grade_bonus[role][index], key[2 : 2 + gates], worked
-        )
-        return Pay(fixed, bonus_line)
+        bonus = engine._grade_bonus[role][index]
+        return Pay(role, bonus, engine.pay_lines(role, bonus, key[2 : 2 + gates], worked))
 
     def _lines(self, batch: Batch) -> bool:
         """The adjustment lines, gross, and the floor's top-up where gross falls short."""

@@ -37,8 +37,11 @@ class Scored:
         band_from: Decimal | None,
         weight: Decimal,
         curve_group: str | None = None,
+        position: str | None = None,
     ) -> None:
-        self.value, self.points, self.position = value, points, position_text(code, band_from)
+        """`position` is position_text(code, band_from), when the caller has it already."""
+        self.value, self.points = value, points
+        self.position = position_text(code, band_from) if position is None else position
         self.weighted = weight * points
         self.curve_group = curve_group
         self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
@@ -86,6 +89,27 @@ class Curve:
         if len(self.memo) < self.limit:
             self.memo.setdefault(value, entry)
         return entry
+
+    def scored_column(self, values: list[Decimal]) -> list[Scored]:
+        """Values' scores on this curve, each a Scored of its own and none remembered: for a column whose
+        values rarely repeat (each equal to what `scored` gives)."""
+        if not values:
+            return []
+        points, codes, bands = zip(*map(self.scorer, values), strict=True)
+        places = list(zip(codes, bands, strict=True))
+        positions = {place: position_text(*place) for place in set(places)}  # a few per curve
+        return list(
+            map(
+                Scored,
+                values,
+                points,
+                codes,
+                bands,
+                repeat(self.weight),
+                repeat(self.group),
+                map(positions.__getitem__, places),
+            )
+        )
 
 
 class KpiPlan:

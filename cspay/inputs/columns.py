@@ -82,6 +82,7 @@ class ColumnReader:
         batch = Batch(len(rows), *identity, kpis[0], kpis[1], numbers)
         if self.keep_scored:
             batch.scored = kpis[2]
+            batch.groups = {name: list(map(str.strip, columns[i])) for name, i in self.parser.group_cells}
         return batch
 
     def _kpis(self, columns: Sequence[Column]) -> KpiColumns | None:
@@ -110,8 +111,8 @@ class ColumnReader:
                 weighted.append(found[0])
                 if kpi_index in self.gated:
                     values[kpi_index] = found[1]
-                if self.keep_scored:
-                    kept.append(found[2] if found[2] is not None else list(map(plan.scored, found[1])))
+                if self.keep_scored and found[2] is not None:  # made whenever kept
+                    kept.append(found[2])
                 continue
             try:
                 weighted.append(list(map(_WEIGHTED, entries)))
@@ -127,7 +128,7 @@ class ColumnReader:
         self, cells: Column, column: Any, plan: KpiPlan, texts: dict[str, Scored | KpiResult]
     ) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult] | None] | None:
         """A KPI column with texts not met before: kept while the table has room, else read and scored here
-        (each row's weighted score and value, and its scored entry when the table gave one)."""
+        (each row's weighted score and value, and its scored entry when the table gave one or they are kept)."""
         fresh = list(set(cells).difference(texts)) if len(texts) < TEXTS_LIMIT else cells
         if len(texts) + len(fresh) <= TEXTS_LIMIT:
             read = _values(fresh, column.unit, column.value)
@@ -143,6 +144,9 @@ class ColumnReader:
         if found is None or _missing(found):
             return None
         values = cast(list[Decimal], found)
+        if self.keep_scored:  # scored once, each row's weighted score taken from its entry
+            entries = list(plan.own.scored_column(values))
+            return list(map(_WEIGHTED, entries)), values, entries
         return plan.own.weighted(values), values, None
 
     def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:

@@ -1,4 +1,4 @@
-"""Payslips paid the batch way (cspay.outputs.fast_csv) written to the ledger as stored rows, without a
+"""Payslips paid the batch way (cspay.outputs.batch_run) written to the ledger as stored rows, without a
 Payslip made for each: the lines and KPI results are the engine's own objects, numbered once per run."""
 
 from __future__ import annotations

@@ -430,6 +430,16 @@ def write_json(
     `extra` adds keys to the head (period, input hashes); `annotate` adds keys to each payslip;
     `consolidate` gives the consolidated view once the totals are complete.
     """
+    handle.write(json_head(policy, extra))
+    texts = PayslipTexts(several_currencies(policy))
+    for index, slip in enumerate(payslips):
+        handle.write(",\n  " if index else "\n  ")
+        handle.write(texts.text(slip, None if annotate is None else annotate(slip)))
+    handle.write(json_end(summary, consolidate() if consolidate is not None else None))
+
+
+def json_head(policy: Policy, extra: dict[str, Any] | None = None) -> str:
+    """A run's JSON document up to its first payslip: the policy, cspay's version, `extra` keys."""
     several = several_currencies(policy)
     head = {
         "policy": policy.policy,
@@ -440,15 +450,12 @@ def write_json(
         **({"currencies": policy.paid_currencies} if several else {}),
         **(extra or {}),
     }
-    handle.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": [')
-    texts = PayslipTexts(several)
-    for index, slip in enumerate(payslips):
-        handle.write(",\n  " if index else "\n  ")
-        handle.write(texts.text(slip, None if annotate is None else annotate(slip)))
-    handle.write('\n ],\n "summary": ')
-    consolidated = consolidate() if consolidate is not None else None
-    handle.write(json.dumps(summary_data(summary, consolidated), ensure_ascii=False))
-    handle.write("\n}\n")
+    return json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "payslips": ['
+
+
+def json_end(summary: Summary, consolidated: Any = None) -> str:
+    """A run's JSON document after its last payslip: the totals."""
+    return '\n ],\n "summary": ' + json.dumps(summary_data(summary, consolidated), ensure_ascii=False) + "\n}\n"
 
 
 def _text(value: Decimal | None) -> str | None:

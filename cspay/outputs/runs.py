@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
-from cspay.outputs.export import write_csv, write_json
+from cspay.outputs.export import json_end, json_head, write_csv, write_json
 from cspay.outputs.fast_csv import pay_to_csv
+from cspay.outputs.fast_json import pay_to_json
 from cspay.outputs.fast_period import pay_rows_to_csv
 from cspay.outputs.teams import rollup_data
 from cspay.run.pay import PayRun
@@ -34,10 +35,18 @@ def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | N
         write_csv(handle, run.applied, run.payslips, run.extra_codes, codes)
 
 
-def write_run_json(handle: IO[str], run: PayRun) -> None:
+def write_run_json(handle: IO[str], run: PayRun, progress: Callable[[], None] | None = None) -> None:
     """The run as one JSON document, payslip by payslip; under a policy with team results, the teams' and
-    sites' results in its head."""
+    sites' results in its head. A run streamed from one plain monthly file whose payslips carry nothing of
+    the run's own (no actions triggered) is paid in batches, to the same bytes (and, when the run is
+    recorded, into the ledger as it goes)."""
     head = provenance(run)
     if run.engine.teams is not None:
         head |= rollup_data(run.applied, run.engine.teams)
-    write_json(handle, run.applied, run.payslips, run.summary, head, run.annotate(), run.consolidated)
+    annotate, reader = run.annotate(), run.fast_reader
+    if reader is None or annotate is not None:
+        write_json(handle, run.applied, run.payslips, run.summary, head, annotate, run.consolidated)
+        return
+    handle.write(json_head(run.applied, head))
+    pay_to_json(reader, handle, run.summary, progress, run.recorder)
+    handle.write(json_end(run.summary, run.consolidated()))

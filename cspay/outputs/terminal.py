@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from itertools import chain
+from itertools import repeat
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -54,15 +54,23 @@ def payslip_table(
     `triggered` adds a column of the actions each agent's recorded history triggers; `net`, the employee's
     contributions, the tax and net pay.
     """
-    currencies = ", ".join(policy.paid_currencies)
-    title = words("table.title", title=policy.title or policy.policy, version=policy.version, currency=currencies)
-    table = Table(title=title, title_justify="left")
     layout = TableLayout(policy, words, triggered, floor=any(slip.amount("floor") for slip in payslips), net=net)
+    return drawn_table(policy, words, layout, [layout.cells(slip) for slip in payslips])
+
+
+def drawn_table(policy: Policy, words: Words, layout: TableLayout, rows: Iterable[list[str]]) -> Table:
+    """The payslip table drawn from its rows' cells, laid out by `layout`."""
+    table = Table(title=table_title(policy, words), title_justify="left")
     for heading, right, wraps in layout.columns:
         table.add_column(heading, justify="right" if right else "left", no_wrap=not wraps)
-    for slip in payslips:
-        table.add_row(*layout.cells(slip))
+    for cells in rows:
+        table.add_row(*cells)
     return table
+
+
+def table_title(policy: Policy, words: Words) -> str:
+    currencies = ", ".join(policy.paid_currencies)
+    return words("table.title", title=policy.title or policy.policy, version=policy.version, currency=currencies)
 
 
 class TableLayout:
@@ -133,31 +141,49 @@ def write_plain_table(
     """The payslip table as plain lines, written as the payslips come: columns as wide as in the `first`
     payslips (a wider cell later widens its own line only, never cut), two spaces apart, amounts on the right."""
     layout = TableLayout(policy, words, triggered, floor=policy.floor is not None, net=net)
-    title = words(
-        "table.title",
-        title=policy.title or policy.policy,
-        version=policy.version,
-        currency=", ".join(policy.paid_currencies),
-    )
-    headings = [heading for heading, _, _ in layout.columns]
-    widths = [cell_len(heading) for heading in headings]
-    for slip in first:
-        widths = list(map(max, widths, map(cell_len, layout.cells(slip))))
-    rights = [right for _, right, _ in layout.columns]
+    first_cells = [layout.cells(slip) for slip in first]
+    table = PlainTable(out, table_title(policy, words), layout, first_cells)
+    table.write(first_cells)
+    chunk: list[list[str]] = []
+    for slip in rest:
+        chunk.append(layout.cells(slip))
+        if len(chunk) == 512:
+            table.write(chunk)
+            chunk.clear()
+    table.write(chunk)
 
-    def line(cells: list[str]) -> str:
-        padded = (_pad(cell, width, right) for cell, width, right in zip(cells, widths, rights, strict=True))
+
+class PlainTable:
+    """A plain table's columns, as wide as its first rows need, and its lines written to `out`."""
+
+    def __init__(self, out: IO[str], title: str, layout: TableLayout, first: list[list[str]]) -> None:
+        self.out = out
+        headings = [heading for heading, _, _ in layout.columns]
+        widths = [cell_len(heading) for heading in headings]
+        for cells in first:
+            widths = list(map(max, widths, map(cell_len, cells)))
+        self.widths, self.rights = widths, [right for _, right, _ in layout.columns]
+        out.write(f"{title}\n{self.line(headings)}\n{self.line(['-' * width for width in widths])}\n")
+
+    def line(self, cells: list[str]) -> str:
+        padded = (_pad(cell, width, right) for cell, width, right in zip(cells, self.widths, self.rights, strict=True))
         return "  ".join(padded).rstrip()
 
-    out.write(f"{title}\n{line(headings)}\n{line(['-' * width for width in widths])}\n")
-    chunk: list[str] = []
-    for slip in chain(first, rest):
-        chunk.append(line(layout.cells(slip)))
-        if len(chunk) == 512:
-            out.write("\n".join(chunk) + "\n")
-            chunk.clear()
-    if chunk:
-        out.write("\n".join(chunk) + "\n")
+    def write(self, rows: list[list[str]]) -> None:
+        """Rows of cells, as lines."""
+        if rows:
+            self.out.write("\n".join(map(self.line, rows)) + "\n")
+
+    def write_columns(self, columns: list[list[str]]) -> None:
+        """Rows given column by column: a column of ASCII text padded at once, as _pad pads each cell."""
+        padded = []
+        for column, width, right in zip(columns, self.widths, self.rights, strict=True):
+            if "".join(column).isascii():
+                padded.append(list(map(str.rjust if right else str.ljust, column, repeat(width))))
+            else:
+                padded.append(list(map(_pad, column, repeat(width), repeat(right))))
+        lines = map(str.rstrip, map("  ".join, zip(*padded, strict=True)))
+        self.out.write("\n".join(lines) + "\n")
 
 
 def _pad(cell: str, width: int, right: bool) -> str:

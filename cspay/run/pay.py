@@ -121,7 +121,7 @@ class PayRun:
     @property
     def fast_reader(self) -> MetricsReader | None:
         """The monthly file the run streams from untouched -- no budget, nothing from the ledger, every line
-        paid -- which a view may pay in batches (cspay.outputs.fast_csv) instead of reading `payslips`: the
+        paid -- which a view may pay in batches (cspay.outputs.batch_run) instead of reading `payslips`: the
         same rules, the same amounts, a fraction of the time. A run that reads the ledger streams only when
         nothing recorded changes a payslip; the actions its rules trigger are found payslip by payslip."""
         policy = self.applied
