@@ -394,3 +394,22 @@ def test_text_needing_json_escapes_is_written_alike(
     assert general_way(policy, path) == bulk
     written = json.dumps(text, ensure_ascii=False)[1:-1] in bulk[3]
     assert (written, written) == (text.isprintable(), [] == bulk[2])
+
+
+def test_a_row_counting_only_kpis_of_no_weight_is_written_alike(standard_data: dict[str, Any], tmp_path: Path) -> None:
+    """A row whose counted KPIs weigh nothing (the others left out) has no score and no contribution: both
+    ways write the same JSON and CSV, its KPI results without a contribution."""
+    standard_data["kpis"]["csat"]["missing"] = "exclude"
+    weights = {code: kpi["weight"] for code, kpi in standard_data["kpis"].items()}
+    for code in weights:
+        standard_data["kpis"][code]["weight"] = 0
+    standard_data["kpis"]["csat"]["weight"] = 100
+    policy = policy_from(standard_data)
+    rows = distinct_rows(2 * BATCH_ROWS)
+    rows[BATCH_ROWS + 3]["csat"] = ""
+    path = tmp_path / "m.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    slip = json.loads(bulk[3])["payslips"][BATCH_ROWS + 3]
+    assert (None, [None] * len(weights)) == (slip["score"], [kpi["contribution"] for kpi in slip["kpis"]])

@@ -164,7 +164,7 @@ class KpiTexts:
         if position is None:
             position = self.positions[scored.position] = _dumps(scored.position)
         head, score, contribution = self.parts
-        share = scored.weighted / (total or self.total)
+        share = scored.weighted / (self.total if total is None else total)
         return (
             f'{head}{scored.value:f}{score}{scored.points:f}{contribution}{share:f}", '
             f'"position": {position}, "left_out": null'
@@ -190,9 +190,9 @@ class KpiTexts:
     ) -> str:
         """The KPI's text in one row that counted the KPIs in `mask` (weights adding up to `total`); `at` is
         the `by` cell's index in `cells`, for a KPI by group."""
-        if entry.__class__ is Scored and mask & self.plan.bit:
+        if entry.__class__ is Scored and mask & self.plan.bit and total:
             head = self.counted.of(entry) if mask == self.full else self._counted(entry, total)
-        else:  # left out, or without a value
+        else:  # left out, without a value, or counted among KPIs weighing nothing (no contribution)
             head = _result_head(self.plan.result(entry, mask, total, numbers))
         if self.by is None or at is None:
             return head + "}"
