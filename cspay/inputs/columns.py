@@ -152,26 +152,11 @@ class ColumnReader:
     def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:
         """Each plain column's numbers; texts not met before are kept while the reader's table has room."""
         numbers = {}
-        for (name, index, cache), column in zip(self.parser.number_cells, self.number_columns, strict=True):
-            cells = columns[index]
-            try:
-                numbers[name] = list(map(cache.__getitem__, cells))
-                continue
-            except KeyError:
-                pass
-            fresh = set(cells).difference(cache)
-            if len(cache) + len(fresh) <= TEXTS_LIMIT:
-                try:
-                    for text in fresh:
-                        column.value(text)  # kept in the reader's table, which has room
-                except CellError:
-                    return None
-                numbers[name] = list(map(cache.__getitem__, cells))
-                continue
-            found = _values(cells, "plain", column.value)
+        for (name, index, _), column in zip(self.parser.number_cells, self.number_columns, strict=True):
+            found = _read_column(columns[index], column)
             if found is None:
                 return None
-            numbers[name] = found  # type: ignore[assignment]  # a plain column's reader never gives None
+            numbers[name] = cast(list[Decimal], found)  # a plain column's reader never gives None
         return numbers
 
     def register(self, batch: Batch, first: int) -> None:
