@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
 
+import pytest
+from helpers import period_policy_file, write_months
+
 from cspay.cli import app
+from cspay.cli.common import NOTES_SHOWN
 
 DATA = Path(__file__).parent / "data"
 POLICY = str(DATA / "quarterly.yaml")
@@ -257,3 +262,23 @@ def test_notes_in_chinese(runner):
         "注意：坐席 Q004 在本期内更换了岗位（2026-10: L1, 2026-11: L2, 2026-12: L2），"
         "各岗位按其在本期所占的部分计薪：L1 1/3, L2 2/3。\n"
     ) == result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_many_role_changes_are_counted_past_the_first_notes(runner, tmp_path, lang):
+    """A quarter in which many agents change role notes the first NOTES_SHOWN of them one by one, then one
+    line counting the rest, instead of a line per agent."""
+    paths = write_months(tmp_path, 3, 120)
+    roles: dict[str, set[str]] = {}
+    for path in paths:
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            roles.setdefault(row["agent_id"], set()).add(row["role"])
+    changed = sum(len(held) > 1 for held in roles.values())
+    policy = period_policy_file(tmp_path, "mean", "mean")
+    result = runner.invoke(app, ["compute", str(policy), *map(str, paths), "--format", "csv", "--lang", lang])
+    assert 0 == result.exit_code, result.output
+    lines = result.stderr.splitlines()
+    marker = "changed role" if lang == "en" else "更换了岗位"
+    assert NOTES_SHOWN < changed
+    assert NOTES_SHOWN + 1 == sum(marker in line for line in lines)
+    assert str(changed - NOTES_SHOWN) in lines[-1] and str(changed) in lines[-1]

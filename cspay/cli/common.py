@@ -415,7 +415,22 @@ def ledger_read(ledger: Path | None, period_known: bool, *, created: bool = Fals
     return ledger
 
 
+NOTES_SHOWN = 20  # notes of one kind printed in full; past them, one line counts the rest
+# What counts the rest, for the notes made one per agent; any other kind is counted by "note.more".
+MORE_NOTES = {"note.role_changed": "note.role_changed.more", "note.currency_changed": "note.currency_changed.more"}
+
+
 def print_notes(source: Source, words: Words, quiet: bool = False) -> None:
-    """What the analyst should know about the inputs, on stderr."""
-    for note in [] if quiet else source.notes:
-        typer.echo(words(note.key, **note.values), err=True)
+    """What the analyst should know about the inputs, on stderr. Past NOTES_SHOWN notes of one kind (one
+    per agent who changed role, say, in a month of reorganisation), one line counts the rest instead of
+    filling a log with thousands."""
+    if quiet:
+        return
+    counted: dict[str, int] = {}
+    for note in source.notes:
+        counted[note.key] = counted.get(note.key, 0) + 1
+        if counted[note.key] <= NOTES_SHOWN:
+            typer.echo(words(note.key, **note.values), err=True)
+    for key, count in counted.items():
+        if count > NOTES_SHOWN:
+            typer.echo(words(MORE_NOTES.get(key, "note.more"), count=count - NOTES_SHOWN, total=count), err=True)
