@@ -173,12 +173,6 @@ class LedgerReads:
             Pending(row["id"], row["period"], row["agent_id"], Decimal(row["amount"]), row["currency"]) for row in found
         ]
 
-    def paid_within(self, period: str, first: str, last: str) -> dict[str, Decimal]:
-        """Per agent, the bonus already paid by the current versions of the periods inside this one."""
-        return {
-            agent: sum(amounts.values(), Decimal(0)) for agent, amounts in self.paid_in(period, first, last).items()
-        }
-
     def paid_in(self, period: str, first: str, last: str) -> dict[str, dict[str, Decimal]]:
         """Per agent and currency, the bonus already paid by the current versions of the periods inside this
         one: a true-up is owed in one currency, so each is kept apart."""

@@ -37,10 +37,6 @@ LINE_GROUPS = {
 }
 
 
-def _amount_column(table: Table, title: str) -> None:
-    table.add_column(title, justify="right", no_wrap=True)
-
-
 def payslip_table(
     policy: Policy,
     payslips: list[Payslip],
