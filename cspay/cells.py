@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
+from operator import is_
 
 # Cells that mean "no value"; a missing value is never read as zero.
 MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "-", "--", "—", "–", "nan", "null", "none"})
@@ -279,6 +280,12 @@ def plain_column(unit: str, texts: Sequence[str]) -> list[Decimal] | None:
     if (low is not None and min(values) < low) or (high is not None and max(values) > high):
         return None
     return values
+
+
+def any_missing(values: Iterable[Decimal | None]) -> bool:
+    """Whether a value is missing (None). Asked by identity: `None in values` compares each Decimal with None,
+    and Decimal's comparison with an object of another type goes through an abstract-class check."""
+    return any(map(is_, values, repeat(None)))
 
 
 UNIT_PARSERS = {

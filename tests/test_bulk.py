@@ -26,7 +26,7 @@ from cspay.inputs import columns as columns_module
 from cspay.inputs.columns import TEXTS_LIMIT, ColumnReader
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.export import json_end, json_head, write_csv, write_json
-from cspay.outputs.fast_csv import BATCH_ROWS, _plain, pay_to_csv
+from cspay.outputs.fast_csv import BATCH_ROWS, pay_to_csv, plain_cells
 from cspay.outputs.fast_json import pay_to_json
 from cspay.outputs.text import inert
 from cspay.policy.loader import load_policy
@@ -372,7 +372,7 @@ def test_a_column_is_plain_only_when_each_cell_is_written_as_it_is(column: list[
     line = io.StringIO()
     csv.writer(line).writerow([*column, "x"])
     as_written = line.getvalue() == ",".join([*column, "x"]) + "\r\n" and all(inert(cell) == cell for cell in column)
-    assert as_written == _plain(column)
+    assert as_written == plain_cells(column)
 
 
 @pytest.mark.parametrize("text", ['Ada "A" Lin', "C:\\queue\\2", '\\"', "王芳", "tab\there", "line\u2028end", "x\x7f"])

@@ -170,10 +170,7 @@ class Columnar:
     def _pays(self, batch: Batch) -> bool:
         """What follows the score, per (role, grade, gates held, worked days)."""
         engine, numbers = self.engine, batch.numbers
-        holds = []
-        for kpi_index, column, test, limit in engine._gate_rules:
-            values = numbers[column] if column is not None else batch.kpi_values[kpi_index]
-            holds.append(list(map(test, values, repeat(limit))))
+        holds = self.holds(batch)
         worked = [numbers[engine._worked_column]] if engine._worked_column is not None else []
         if engine._by_score:  # target × score: hardly two agents share a bonus, so each row is its own pay
             bonuses = list(map(mul, map(engine.targets.__getitem__, batch.roles), batch.scores))  # as Engine.settle
@@ -187,6 +184,14 @@ class Columnar:
         except KeyError:
             batch.pays = list(map(_remembered(self.pays, set(keys), self._new_pay, MAX_PAYS).__getitem__, keys))
         return True
+
+    def holds(self, batch: Batch) -> list[list[bool]]:
+        """Per gate, in policy order, whether it holds for each row of the batch."""
+        numbers, kpi_values = batch.numbers, batch.kpi_values
+        return [
+            list(map(test, numbers[column] if column is not None else kpi_values[kpi_index], repeat(limit)))
+            for kpi_index, column, test, limit in self.engine._gate_rules
+        ]
 
     def _score_pay(self, role: str, bonus: Decimal, holds: tuple[bool, ...], worked: Decimal | None) -> Pay:
         return Pay(role, bonus, self.engine.pay_lines(role, bonus, holds, worked))

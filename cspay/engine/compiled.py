@@ -128,9 +128,7 @@ class Engine:
             floor_line,
             _,
         ) = self.settle(row.role, scored, row.numbers)
-        lines = [*fixed[0], bonus_line, *adjustments]
-        if floor_line is not None:
-            lines.append(floor_line)
+        lines = payslip_lines(fixed, bonus_line, adjustments, floor_line)
         grade = None if index is None else self.grades[index]
         slip = Computed(
             row.agent_id,
@@ -299,6 +297,12 @@ class Engine:
             if table is not None and len(table) < MEMO_LIMIT:
                 table[key] = line
         return line
+
+
+def payslip_lines(fixed: Fixed, bonus_line: Line, adjustments: list[Line], floor_line: Line | None) -> list[Line]:
+    """A payslip's lines, in payslip order, from what Engine.settle gives: base pay and allowances, the
+    bonus, the adjustments, and the floor's top-up when there is one."""
+    return [*fixed[0], bonus_line, *adjustments, *([floor_line] if floor_line is not None else [])]
 
 
 def too_large(source: str, line: int, agent_id: str) -> str:

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
-from operator import attrgetter, is_, mul
+from operator import attrgetter, mul
 from typing import Any, cast
 
-from cspay.cells import CellError, id_key, plain_column
+from cspay.cells import CellError, any_missing, id_key, plain_column
 from cspay.engine.columnar import Batch
 from cspay.engine.compiled import Engine
 from cspay.engine.plans import Curve, KpiPlan, Scored
@@ -141,7 +141,7 @@ class ColumnReader:
             except AttributeError:  # a KPI without a value
                 return None
         found = _values(cells, column.unit, column.value)
-        if found is None or _missing(found):
+        if found is None or any_missing(found):
             return None
         values = cast(list[Decimal], found)
         if self.keep_scored:  # scored once, each row's weighted score taken from its entry
@@ -205,26 +205,20 @@ def _by_group(
         if len(table) + len(fresh) <= TEXTS_LIMIT:
             texts = list({text for _, text in fresh})
             read = _values(texts, column.unit, column.value)
-            if read is None or _missing(read):
+            if read is None or any_missing(read):
                 return None
             value_of = dict(zip(texts, read, strict=True))
             table.update({pair: pair[0].scored(value_of[pair[1]]) for pair in fresh})
             entries = list(map(table.__getitem__, pairs))
         else:  # full (values that rarely repeat): the batch's column read and scored on its own
             found = _values(cells, column.unit, column.value)
-            if found is None or _missing(found):
+            if found is None or any_missing(found):
                 return None
             values = cast(list[Decimal], found)
             if not keep:  # as Scored's weighted, without making one per row
                 return list(map(mul, repeat(plan.weight), map(Curve.points, curves, values))), values, None
             entries = list(map(Curve.scored, curves, values))
     return list(map(_WEIGHTED, entries)), list(map(_VALUE, entries)), entries
-
-
-def _missing(values: list[Decimal | None]) -> bool:
-    """Whether a cell had no value. Asked by identity: `None in values` compares each Decimal with None, and
-    Decimal's comparison with an object of another type goes through an abstract-class check."""
-    return any(map(is_, values, repeat(None)))
 
 
 def _texts(columns: list[tuple[str, ...]], index: int | None, size: int) -> list[str]:

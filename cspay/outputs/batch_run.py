@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cspay.engine.columnar import Batch, Columnar
 from cspay.engine.compiled import Engine, Fixed, too_large
 from cspay.engine.plans import Scored
-from cspay.engine.types import ZERO, KpiResult, Line, Payslip, Summary
+from cspay.engine.types import ZERO, KpiResult, Payslip, Summary
 from cspay.errors import PayError
 from cspay.inputs.columns import ColumnReader
 from cspay.inputs.metrics import MetricsReader, Numbered
@@ -216,8 +216,3 @@ class BatchRun:
         self._add_line_sets()
         if self.summary.headcount:  # as Summary.add would: a run paid this way pays one currency (fast_reader)
             self.summary.currency = self.engine.currency
-
-
-def lines_of(fixed: Fixed, bonus_line: Line, adjustments: list[Line], floor_line: Line | None) -> list[Line]:
-    """A plain row's payslip lines, in payslip order."""
-    return [*fixed[0], bonus_line, *adjustments, *([floor_line] if floor_line is not None else [])]

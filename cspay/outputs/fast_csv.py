@@ -14,11 +14,11 @@ from itertools import repeat
 from typing import IO, TYPE_CHECKING, Any
 
 from cspay.engine.columnar import Batch, Pay
-from cspay.engine.compiled import Engine, Fixed
+from cspay.engine.compiled import Engine, Fixed, payslip_lines
 from cspay.engine.plans import Scored
 from cspay.engine.types import KpiResult, Line, Payslip, Summary
 from cspay.inputs.metrics import MetricsReader
-from cspay.outputs.batch_run import BATCH_ROWS, Identity, lines_of, pay_in_batches
+from cspay.outputs.batch_run import BATCH_ROWS, Identity, pay_in_batches
 from cspay.outputs.export import CsvOut, CsvRows
 from cspay.outputs.text import INERT_PREFIXES, SCORE_PLACES, inert, score_text
 
@@ -37,7 +37,7 @@ _INSIDE = ('"', "\r", "\n")
 _AFTER_COMMA = tuple("," + mark for mark in INERT_PREFIXES)
 
 
-def _plain(column: list[str]) -> bool:
+def plain_cells(column: list[str]) -> bool:
     text = ",".join(column)
     if text.count(",") != len(column) - 1 or text.startswith(INERT_PREFIXES):
         return False
@@ -79,7 +79,7 @@ class CsvBatches:
     def columns(self, batch: Batch, first: int) -> bool:
         """The batch's CSV lines; False when a text cell needs quotes or care (the rows then go row by row)."""
         identity = [batch.ids, batch.names, batch.roles, batch.teams]
-        if not all(map(_plain, identity)):
+        if not all(map(plain_cells, identity)):
             return False
         columns = [
             *identity,
@@ -143,7 +143,9 @@ class CsvBatches:
         id_cell = agent_id if agent_id.isalnum() else self.csv.cell(agent_id)
         grade = self.grade_cells[index] if index is not None else ","
         if id_cell is None or who is None or grade is None:  # a cell csv.writer must quote
-            self.out.cells(self._cells(identity, score, index, lines_of(fixed, bonus_line, adjustments, floor_line)))
+            self.out.cells(
+                self._cells(identity, score, index, payslip_lines(fixed, bonus_line, adjustments, floor_line))
+            )
             return
         score_text = "" if score is None else str(score.quantize(SCORE_PLACES, ROUND_DOWN))
         amounts = [self._fixed_text(fixed), str(bonus_line.amount), *[str(line.amount) for line in adjustments]]

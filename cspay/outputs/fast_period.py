@@ -17,17 +17,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
 from itertools import islice, repeat
-from operator import attrgetter, is_, itemgetter, mul
+from operator import attrgetter, itemgetter, mul
 from typing import IO, Any
 
+from cspay.cells import any_missing
 from cspay.engine.columnar import MAX_PAYS, Batch, Columnar, Pay
 from cspay.engine.compiled import Engine
 from cspay.engine.period import paid_only
 from cspay.engine.plans import MEMO_LIMIT, Curve
 from cspay.engine.types import ZERO, AgentRow, Line, Part, Payslip, Summary, is_bonus
 from cspay.outputs.export import CsvOut, CsvRows
-from cspay.outputs.fast_csv import BATCH_ROWS
-from cspay.outputs.fast_csv import _plain as plain_column
+from cspay.outputs.fast_csv import BATCH_ROWS, plain_cells
 from cspay.outputs.text import SCORE_PLACES
 from cspay.policy.model import MONTHLY_PAY
 
@@ -52,11 +52,6 @@ def pay_rows_to_csv(
         run.out.close()
     if summary.headcount:  # as Summary.add would: a run paid this way pays one currency
         summary.currency = engine.currency
-
-
-def _valued(values: Iterable[Decimal | None]) -> bool:
-    """Whether every KPI has a value (compared by identity: a Decimal compared to None costs more)."""
-    return not any(map(is_, values, repeat(None)))
 
 
 class _PeriodCsv:
@@ -110,7 +105,7 @@ class _PeriodCsv:
     def _columnar(self, row: AgentRow) -> bool:
         """Whether a row is paid with its batch: every KPI with a value, and paid as one part, or in parts
         alike for every agent with the same parts (the last one the row's own role and team)."""
-        if not _valued(row.kpis.values()):
+        if any_missing(row.kpis.values()):
             return False
         parts = row.parts
         return not parts or (self.parts_alike and parts[-1].role == row.role and parts[-1].team == row.team)
@@ -123,10 +118,7 @@ class _PeriodCsv:
         if not parted:
             return paid
         engine = self.engine
-        holds = [
-            list(map(test, batch.numbers[column] if column is not None else batch.kpi_values[index], repeat(limit)))
-            for index, column, test, limit in engine._gate_rules
-        ]
+        holds = self.columnar.holds(batch)
         held = list(zip(*holds, strict=True)) if holds else [()] * batch.size
         worked = batch.numbers[engine._worked_column] if engine._worked_column is not None else [None] * batch.size
         for j in parted:
@@ -184,7 +176,7 @@ class _PeriodCsv:
     def _texts(self, batch: Batch, paid: list[Paid]) -> list[str] | None:
         """Each row's CSV line; None when a text cell needs quotes or care (the rows then go row by row)."""
         identity = [batch.ids, batch.names, batch.roles, batch.teams]
-        if not (self.plain_grades and all(map(plain_column, identity))):
+        if not (self.plain_grades and all(map(plain_cells, identity))):
             return None
         gross = list(map(itemgetter(1), paid))
         columns = [

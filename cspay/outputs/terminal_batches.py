@@ -17,12 +17,12 @@ from typing import IO, TYPE_CHECKING, Any
 from rich.table import Table
 
 from cspay.engine.columnar import Batch, Pay
-from cspay.engine.compiled import Engine
+from cspay.engine.compiled import Engine, payslip_lines
 from cspay.engine.plans import Scored
 from cspay.engine.types import KpiResult, Line, Payslip, Summary
 from cspay.i18n import Words
 from cspay.inputs.metrics import MetricsReader
-from cspay.outputs.batch_run import Identity, lines_of, pay_in_batches
+from cspay.outputs.batch_run import Identity, pay_in_batches
 from cspay.outputs.terminal import LINE_GROUPS, PlainTable, TableLayout, drawn_table, table_title
 from cspay.outputs.text import SCORE_PLACES
 from cspay.policy.model import Policy
@@ -136,7 +136,7 @@ class TableBatches:
         (_, _, score, index, _, _, _, _, fixed, bonus_line, adjustments, floor, gross) = settled
         score_cell = "-" if score is None else str(score.quantize(SCORE_PLACES, ROUND_DOWN))
         grade = "-" if index is None else self.grades[index]
-        amounts = self._amounts(lines_of(fixed, bonus_line, adjustments, floor))
+        amounts = self._amounts(payslip_lines(fixed, bonus_line, adjustments, floor))
         self._row(
             [agent_id, name, role, team, score_cell, grade, *amounts, _number(gross)], bool(floor and floor.amount)
         )
