@@ -282,3 +282,12 @@ def test_many_role_changes_are_counted_past_the_first_notes(runner, tmp_path, la
     assert NOTES_SHOWN < changed
     assert NOTES_SHOWN + 1 == sum(marker in line for line in lines)
     assert str(changed - NOTES_SHOWN) in lines[-1] and str(changed) in lines[-1]
+
+
+def test_payslip_given_the_months_one_by_one_says_to_give_their_folder(runner):
+    """`payslip` takes one metrics file or one folder: monthly files named after the first are not taken for
+    agent ids, the usage error says to give the folder."""
+    result = runner.invoke(app, ["payslip", POLICY, *MONTHS, "Q001", "--period", "2026-Q4"])
+    assert 2 == result.exit_code, result.output
+    assert f"{MONTHS[1]}, {MONTHS[2]}: a file, not an agent id" in " ".join(result.stderr.split())
+    assert "give the folder" in " ".join(result.stderr.split())

@@ -91,6 +91,13 @@ def payslip(
         agent_ids, metrics = [str(metrics), *(agent_ids or [])], None
     if all_agents == bool(agent_ids):
         raise typer.BadParameter("give one or more agent ids, or --all (not both)", param_hint="AGENT_IDS")
+    files = [text for text in agent_ids or [] if Path(text).is_file()]
+    if files:  # a period's monthly files named one by one, as compute takes them
+        raise typer.BadParameter(
+            f"{', '.join(files)}: a file, not an agent id; payslip reads one metrics file, or one folder "
+            "holding a period's monthly files (put them in a folder and give the folder)",
+            param_hint="AGENT_IDS",
+        )
     inputs = Inputs(
         [metrics] if metrics else None,
         period,
