@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from unittest import mock
 
@@ -13,6 +14,7 @@ from cspay.cli import app
 from cspay.inputs import columns
 from cspay.ledger import batch_rows, packing
 from cspay.ledger.batch_rows import BatchRows
+from cspay.outputs.batch_run import Nowhere
 from cspay.outputs.fast_csv import BATCH_ROWS
 from cspay.run.pay import PayRun
 
@@ -143,3 +145,32 @@ def test_a_quiet_record_is_paid_the_batch_way_and_records_the_same(runner, tmp_p
     quiet = recorded(runner, metrics, tmp_path / "quiet.db", "quiet")
     assert 0 < batch_ways["columns"]
     assert recorded(runner, metrics, tmp_path / "general.db", "general") == quiet
+
+
+@pytest.mark.parametrize("repeating", [True, False], ids=["repeating", "unrepeated"])
+def test_a_quiet_run_reports_the_totals_the_general_way_pays(runner, tmp_path, monkeypatch, repeating):
+    """`compute --quiet --log-format json` without a record, paid the batch way and written nowhere, logs the
+    headcount and totals the general way pays, bad rows included."""
+    rows = metrics_rows(2 * BATCH_ROWS + 7, repeating=repeating)
+    rows[BATCH_ROWS + 3]["csat"] = "not a number"  # a bad row in the second batch
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(rows), encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text(rows[: BATCH_ROWS + 3] + rows[BATCH_ROWS + 4 :]), encoding="utf-8")
+
+    def logged(path: Path, way: str) -> tuple[object, ...]:
+        general = mock.patch.object(PayRun, "fast_reader", property(lambda run: None))
+        with general if way == "general" else contextlib.nullcontext():
+            result = runner.invoke(app, ["compute", POLICY, str(path), "--quiet", "--log-format", "json"])
+        if result.exit_code:
+            return result.exit_code, result.stderr
+        log = json.loads(result.stderr)
+        return result.exit_code, log["headcount"], log["gross"], log["bonus"]
+
+    paid = []
+    monkeypatch.setattr(Nowhere, "columns", lambda self, batch, first: paid.append(batch.size) or True)
+    assert logged(metrics, "general") == logged(metrics, "batch")
+    assert 1 == logged(metrics, "batch")[0]
+    assert paid  # batches were paid column by column, written nowhere
+    assert logged(good, "general") == logged(good, "batch")
+    assert 2 * BATCH_ROWS + 6 == logged(good, "batch")[1]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -170,10 +168,10 @@ def compute(
                     if not quiet:
                         _print_period_heading(run, words)
                         _print_run(run, words, advance)
-                    elif run.recorder is not None and run.fast_reader is not None:
-                        _record_only(run)
-                    elif not isinstance(run.payslips, list):
-                        deque(run.payslips, maxlen=0)  # read for the totals (and the record), shown nowhere
+                    else:
+                        from cspay.outputs.runs import pay_run_quietly
+
+                        pay_run_quietly(run)  # for the totals (and the record), shown nowhere
             else:
                 binary = format is Format.xlsx
                 # The ledger commits on leaving `keep`, before the file is renamed into place.
@@ -259,15 +257,6 @@ def _check_disputes(ledger: Path, period: str, disputes: list[int]) -> None:
 
     with Ledger(ledger, read_only=True) as book:
         book.disputes_to_settle(period, disputes, None)
-
-
-def _record_only(run: PayRun) -> None:
-    """A recorded run that shows nothing (`--quiet`): paid the batch way into the ledger, as the CSV path
-    pays it, the CSV text itself discarded."""
-    from cspay.outputs.runs import write_run_csv
-
-    with open(os.devnull, "w", encoding="utf-8") as nowhere:
-        write_run_csv(nowhere, run)
 
 
 def _write(

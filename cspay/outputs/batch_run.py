@@ -60,6 +60,33 @@ class RowWriter(Protocol):
         """Write what is still held."""
 
 
+class Nowhere:
+    """A writer that writes nothing: the run is paid (and recorded, when it is) for its totals alone."""
+
+    suits_columns = True
+    keeps_scored = False
+
+    def columns(self, batch: Batch, first: int) -> bool:
+        return True
+
+    def settled(
+        self,
+        line: int,
+        cells: list[str],
+        identity: Identity,
+        scored: Sequence[Scored | KpiResult],
+        numbers: dict[str, Decimal],
+        settled: tuple[Any, ...],
+    ) -> None:
+        pass
+
+    def payslip(self, slip: Payslip) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def pay_in_batches(
     reader: MetricsReader,
     writer_of: Callable[[Engine], RowWriter],

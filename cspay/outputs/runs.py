@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import IO, Any
 
+from cspay.outputs.batch_run import Nowhere, pay_in_batches
 from cspay.outputs.export import json_end, json_head, write_csv, write_json
 from cspay.outputs.fast_csv import pay_to_csv
 from cspay.outputs.fast_json import pay_to_json
@@ -33,6 +35,16 @@ def write_run_csv(handle: IO[str], run: PayRun, progress: Callable[[], None] | N
         taken, paid = run.deduction_codes()
         codes = ([code for code, _ in taken], [code for code, _ in paid])
         write_csv(handle, run.applied, run.payslips, run.extra_codes, codes)
+
+
+def pay_run_quietly(run: PayRun) -> None:
+    """Every payslip paid, for the run's totals and its record, and written nowhere: a run streamed from one
+    plain monthly file is paid in batches, as the CSV path pays it."""
+    reader = run.fast_reader
+    if reader is not None:
+        pay_in_batches(reader, lambda _: Nowhere(), run.summary, None, run.recorder)
+    elif not isinstance(run.payslips, list):
+        deque(run.payslips, maxlen=0)
 
 
 def write_run_json(handle: IO[str], run: PayRun, progress: Callable[[], None] | None = None) -> None:
