@@ -69,15 +69,7 @@ class Nowhere:
     def columns(self, batch: Batch, first: int) -> bool:
         return True
 
-    def settled(
-        self,
-        line: int,
-        cells: list[str],
-        identity: Identity,
-        scored: Sequence[Scored | KpiResult],
-        numbers: dict[str, Decimal],
-        settled: tuple[Any, ...],
-    ) -> None:
+    def settled(self, *_: Any) -> None:
         pass
 
     def payslip(self, slip: Payslip) -> None:
