@@ -310,10 +310,15 @@ class Folded(Generic[M]):
         return self._named is None
 
     @property
+    def named(self) -> list[tuple[str, str, str]]:
+        """The role, team and currency each month named, in the order of `indexes`."""
+        row = self.row
+        return self._named or [(row.role, row.team, row.currency)] * len(self.indexes)
+
+    @property
     def months(self) -> list[Held[M]]:
-        row, months = self.row, self._of
-        named = self._named or [(row.role, row.team, row.currency)] * len(self.indexes)
-        return [Held(months[index], *each) for index, each in zip(self.indexes, named, strict=True)]
+        months = self._of
+        return [Held(months[index], *each) for index, each in zip(self.indexes, self.named, strict=True)]
 
 
 class Fold(Generic[M]):
