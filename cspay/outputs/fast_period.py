@@ -128,7 +128,7 @@ class _PeriodCsv:
             key = (id(parts), batch.indexes[j], held[j], worked[j])
             known = self.parted.get(key)
             if known is None or known[0] is not parts:
-                found = self._parted_paid(rows[j], batch.indexes[j])
+                found = self._parted_paid(rows[j], batch.indexes[j], batch.scores[j], list(held[j]))
                 if found is None:
                     return None
                 known = (parts, found)
@@ -137,13 +137,13 @@ class _PeriodCsv:
             paid[j] = known[1]
         return paid
 
-    def _parted_paid(self, row: AgentRow, index: int) -> Paid | None:
-        """A payslip in parts made the general way, as what its lines before the adjustments put in the head
-        columns and the totals; None when its grade is not the batch's (row by row, then)."""
-        slip = self.engine.payslip(row)
-        if slip.grade != self.grade_names[index]:
+    def _parted_paid(self, row: AgentRow, index: int, score: Decimal, holds: list[bool]) -> Paid | None:
+        """A row in parts: what the lines before the adjustments that its payslip would have (made by
+        cspay.engine.parts on the batch's score and gates) put in the head columns and the totals; None
+        when its payslip's grade would not be the batch's (row by row, then)."""
+        lines, grade = self.engine.parted.lines_before_adjustments(row, score, holds)
+        if grade is None or grade.grade != self.grade_names[index]:
             return None
-        lines = slip.lines[: len(slip.lines) - len(self.engine.adjustment_plans)]
         return self._paid_lines(lines)
 
     def _batch(self, rows: list[AgentRow]) -> Batch | None:
