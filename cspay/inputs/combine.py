@@ -23,7 +23,8 @@ from cspay.engine.spans import Change, Spans, split
 from cspay.engine.types import AgentRow, Part
 from cspay.errors import MetricsError
 from cspay.i18n import Note
-from cspay.inputs.fold import Fold, Folded, fold_values, kpi_rule
+from cspay.inputs.fold import Fold, Folded
+from cspay.inputs.fold_rules import fold_values, kpi_rule
 from cspay.periods import Period
 from cspay.policy.checks import summed_columns
 from cspay.policy.model import Kpi, Policy
