@@ -160,3 +160,16 @@ def test_months_listing_the_agents_alike_fold_through_slices_as_the_reference_co
     assert shown(expected_rows) == shown(list(source.rows))
     assert [repr(note) for note in expected_notes] == [repr(note) for note in source.notes]
     assert slices.count(True) >= 6
+
+
+def test_a_currency_changed_within_the_period_is_noted_as_the_reference_notes(tmp_path):
+    """Agents whose rows name another currency in one month are noted as the reference notes them."""
+    policy_path = period_policy_file(tmp_path, "mean", "mean")
+    policy = load_policy(policy_path)
+    months = read_whole(write_months(tmp_path, 16, agents=90), policy_path)
+    for row in months[1].rows[::7]:
+        row.currency = "USD"
+    expected = reference_combine.combine(policy, months)
+    rows, notes = combine(policy, months)
+    assert (shown(expected[0]), expected[1]) == (shown(rows), notes)
+    assert 5 < sum(note.key == "note.currency_changed" for note in notes)

@@ -39,7 +39,7 @@ class Month:
     month: Period | None = None
 
 
-_ROLE, _ROLE_TEAM = itemgetter(0), itemgetter(0, 1)  # of what a month named: role, team and currency
+_ROLE, _ROLE_TEAM, _CURRENCY = itemgetter(0), itemgetter(0, 1), itemgetter(2)  # of a month's role, team, currency
 
 
 def column_rules(policy: Policy) -> dict[str, str]:
@@ -191,7 +191,7 @@ class _Notes:
         month named another role than the last; which currency each month named, when one differs."""
         named, indexes = agent.named, agent.indexes
         roles = tuple(map(_ROLE, named))
-        if any(role != row.role for role in roles):
+        if roles.count(row.role) < len(roles):
             parts = row.parts
             key = (id(parts), tuple(indexes), roles)
             said = self._said.get(key)
@@ -202,7 +202,7 @@ class _Notes:
                     self._said[key] = said
             values: dict[str, str | int] = {"agent": row.agent_id, "roles": said[1], "shares": said[2]}
             self.roles.append(Note("note.role_changed", values))
-        if any(currency != row.currency for _, _, currency in named):
+        if list(map(_CURRENCY, named)).count(row.currency) < len(named):
             self.currencies.append(self._currency_note(indexes, named, row))
 
     def _currency_note(self, indexes: list[int], named: list[tuple[str, str, str]], row: AgentRow) -> Note:
