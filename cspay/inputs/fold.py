@@ -242,29 +242,20 @@ class Fold(Generic[M]):
         identity carried on."""
         index, known, agents = len(self.months) - 1, self._numbers, self._agents
         numbers = list(map(known.get, batch.keys))
-        if None not in numbers:
-            for number, row in zip(numbers, batch.identities(), strict=False):
-                agent = agents[number]  # type: ignore[index]
-                assert agent is not None  # every agent is kept until the fold gives them
-                if agent.first[0] != row[1]:
-                    self._two_spellings(row, agent)
-                agent.also(row, index)
-            return numbers  # type: ignore[return-value]
         before = len(agents)
-        for at, (key, row) in enumerate(zip(batch.keys, batch.identities(), strict=False)):
-            number = numbers[at]
+        for at, (number, row) in enumerate(zip(numbers, batch.identities(), strict=False)):
             if number is None:
-                numbers[at] = known[key] = len(agents)
+                numbers[at] = known[batch.keys[at]] = len(agents)
                 agents.append(Agent(row, index))
-            else:
-                agent = agents[number]
-                assert agent is not None
-                if agent.first[0] != row[1]:
-                    self._two_spellings(row, agent)
-                agent.also(row, index)
+                continue
+            agent = agents[number]
+            assert agent is not None  # every agent is kept until the fold gives them
+            if agent.first[0] != row[1]:
+                self._two_spellings(row, agent)
+            agent.also(row, index)
         for column, start in zip(self._figures, self._start, strict=True):
             column.extend(repeat(start, len(agents) - before))
-        return numbers  # type: ignore[return-value]
+        return cast(list[int], numbers)
 
     def _two_spellings(self, row: Identity, agent: Agent[M]) -> None:
         spelt, source, line = agent.first
