@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from helpers import period_policy_file, write_months
+from helpers import QUARTER_HEADER, QUARTER_MONTHS, csv_text, period_policy_file, write_months
 
 from cspay.engine.types import Summary
 from cspay.inputs.months import open_period
@@ -73,9 +73,9 @@ def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, monkeypatch,
     made = []
     parted_paid = fast_period._PeriodCsv._parted_paid
 
-    def counted(self, row, index):
+    def counted(self, row, *args):
         made.append(row.agent_id)
-        return parted_paid(self, row, index)
+        return parted_paid(self, row, *args)
 
     monkeypatch.setattr(fast_period._PeriodCsv, "_parted_paid", counted)
     paths = write_months(tmp_path, 14, 3000, repeat=repeat)
@@ -83,6 +83,34 @@ def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, monkeypatch,
     assert expected == found
     agents = len(found[0].splitlines()) - 1
     assert 0 < len(made) < agents // 4
+
+
+def test_agents_alike_but_for_their_team_share_the_lines_of_one(tmp_path, monkeypatch):
+    """Agents promoted alike, with the same figures, in teams of their own take one agent's lines, to the
+    same bytes."""
+    made = []
+    parted_paid = fast_period._PeriodCsv._parted_paid
+
+    def counted(self, row, *args):
+        made.append(row.agent_id)
+        return parted_paid(self, row, *args)
+
+    monkeypatch.setattr(fast_period._PeriodCsv, "_parted_paid", counted)
+    figures = {"worked_days": "21.75", "csat": "92.5", "surveys": "40", "fcr": "0.8", "aht_sec": "330"}
+    figures |= {"qa_score": "85", "attendance": "98", "valid_complaints": "1", "tickets": "1100"}
+    paths = []
+    for month in QUARTER_MONTHS:
+        role = "L2" if month == QUARTER_MONTHS[-1] else "L1"
+        rows = [
+            {"agent_id": f"T{n:03d}", "name": f"Agent {n}", "role": role, "team": f"Team {n % 7}", "month": month}
+            | figures
+            for n in range(1, 50)
+        ]
+        paths.append(tmp_path / f"{month}.csv")
+        paths[-1].write_text(csv_text(rows, header=QUARTER_HEADER), encoding="utf-8")
+    expected, found = both_ways(period_policy_file(tmp_path, "mean", "mean"), paths)
+    assert expected == found
+    assert ["T001"] == made
 
 
 @pytest.mark.parametrize("repeat", [1.0, 0.0])

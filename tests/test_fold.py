@@ -14,6 +14,7 @@ from cspay.engine.period import period_policy
 from cspay.engine.spans import Change
 from cspay.engine.types import AgentRow
 from cspay.errors import MetricsError
+from cspay.inputs import fold as fold_module
 from cspay.inputs import months as months_module
 from cspay.inputs.combine import Month, combine
 from cspay.inputs.metrics import MetricsReader
@@ -132,3 +133,43 @@ def test_an_id_written_two_ways_in_the_files_is_refused_as_before(tmp_path):
         open_period(policy, paths)
     assert expected.value.lines() == error.value.lines()
     assert 4 == len(error.value.lines())
+
+
+@pytest.mark.parametrize("repeat", [1.0, 0.0])
+def test_months_listing_the_agents_alike_fold_through_slices_as_the_reference_combines(tmp_path, monkeypatch, repeat):
+    """Months that list the same agents in the same order fold a batch at a time through one slice of
+    each figure, to the rows and notes the reference gives."""
+    slices = []
+
+    class Counted(fold_module.Place):
+        def __init__(self, numbers: list[int]) -> None:
+            super().__init__(numbers)
+            slices.append(self.cut is not None)
+
+    monkeypatch.setattr(fold_module, "Place", Counted)
+    policy_path = period_policy_file(tmp_path, "mean", "max")
+    policy = load_policy(policy_path)
+    paths = write_months(tmp_path, 15, 1500, repeat=repeat)
+    texts = [path.read_text(encoding="utf-8").splitlines() for path in paths]
+    every = set.intersection(*({line.split(",")[0] for line in text[1:]} for text in texts))
+    for path, (header, *lines) in zip(paths, texts, strict=True):
+        kept = sorted(line for line in lines if line.split(",")[0] in every)
+        path.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    expected_rows, expected_notes = reference_combine.combine(policy, read_whole(paths, policy_path))
+    source = open_period(policy, paths)
+    assert shown(expected_rows) == shown(list(source.rows))
+    assert [repr(note) for note in expected_notes] == [repr(note) for note in source.notes]
+    assert slices.count(True) >= 6
+
+
+def test_a_currency_changed_within_the_period_is_noted_as_the_reference_notes(tmp_path):
+    """Agents whose rows name another currency in one month are noted as the reference notes them."""
+    policy_path = period_policy_file(tmp_path, "mean", "mean")
+    policy = load_policy(policy_path)
+    months = read_whole(write_months(tmp_path, 16, agents=90), policy_path)
+    for row in months[1].rows[::7]:
+        row.currency = "USD"
+    expected = reference_combine.combine(policy, months)
+    rows, notes = combine(policy, months)
+    assert (shown(expected[0]), expected[1]) == (shown(rows), notes)
+    assert 5 < sum(note.key == "note.currency_changed" for note in notes)

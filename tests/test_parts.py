@@ -9,14 +9,17 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from helpers import STANDARD, agent_row
+import pytest
+from helpers import STANDARD, agent_row, period_policy_file, write_months
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cspay.engine.budget import apply_budget
 from cspay.engine.compiled import Engine
+from cspay.engine.period import period_policy
 from cspay.engine.settlement import add_true_ups, differences
 from cspay.engine.types import Line, Part, Payslip
+from cspay.inputs.months import open_period
 from cspay.policy.loader import load_policy
 
 POLICY = load_policy(STANDARD)
@@ -168,3 +171,19 @@ def test_a_correction_compares_a_codes_lines_added_up():
     assert [("base_pay", Decimal("50.00"))] == [
         (item.code, item.amount) for item in differences({"A001": paid.lines}, [moved])
     ]
+
+
+@pytest.mark.parametrize("repeat", [1.0, 0.0])
+def test_the_lines_before_the_adjustments_are_the_payslips_own(tmp_path, repeat):
+    """On a payslip's own score and gates, every agent of a quarter in parts gets its lines and grade."""
+    policy = load_policy(period_policy_file(tmp_path, "mean", "mean"))
+    rows = [row for row in open_period(policy, write_months(tmp_path, 21, 600, repeat=repeat)).rows if row.parts]
+    engine = Engine(period_policy(policy))
+    adjustments = len(engine.adjustment_plans)
+    assert len(rows) > 100
+    for row in rows:
+        slip = engine.payslip(row)
+        scored = engine.scored(row.kpis, row.groups)
+        _, _, score = engine.score(scored, row.numbers)
+        lines, grade = engine.parted.lines_before_adjustments(row, score, engine.holds(scored, row.numbers))
+        assert (slip.lines[: len(slip.lines) - adjustments], slip.grade) == (lines, grade and grade.grade)

@@ -107,12 +107,17 @@ class Engine:
         except DecimalException:
             raise PayError(too_large(row.source, row.line, row.agent_id)) from None
 
+    @property
+    def parted(self) -> Parted:
+        """The way of paying a row in parts (cspay.engine.parts), made when first needed."""
+        if self._parted is None:
+            self._parted = Parted(self)
+        return self._parted
+
     def _payslip(self, row: AgentRow) -> Payslip:
         scored = self.scored(row.kpis, row.groups)
         if row.parts or self._team_pay:
-            if self._parted is None:
-                self._parted = Parted(self)
-            return self._parted.payslip(row, scored)
+            return self.parted.payslip(row, scored)
         (
             mask,
             total_weight,

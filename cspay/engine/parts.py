@@ -111,24 +111,7 @@ class Parted:
         worked = numbers[engine._worked_column] if engine._worked_column is not None else None
         proration = proration_factor(worked, engine._full)
         parts = row.parts or (Part(row.role, row.team, WHOLE),)
-        by_code: dict[str, list[Line]] = {code: [] for code in self.order}
-        pieces: list[BonusPiece] = []
-        target, before, headline = ZERO, ZERO, None  # the period's target bonus, and its bonus before gates
-        for index, part in enumerate(parts):
-            role = engine.role_versions[part.version][part.role]
-            number = index if len(parts) > 1 else None
-            for line in self._fixed_lines(part, role, worked, proration, number):
-                by_code[line.code].append(line)
-            target += times(part.share, role.target_bonus_amount())
-            results = self._results(row, part, role, own_score)
-            headline = results[0][2] if results else headline  # the last part's first line says the grade
-            for code, weight, result in results:
-                piece = self._piece(code, number, part, role, weight, result, holds, worked, proration)
-                pieces.append(piece)
-                before += times(part.share, piece.before_gates)
-                label = TEAM_BONUS_LABEL if code == TEAM_CODE else BONUS_LABEL
-                by_code[code].append(Line(code, label, piece.amount, number))
-        lines = [line for code in self.order for line in by_code[code]]
+        lines, pieces, target, before, headline = self._parts_paid(row, parts, own_score, holds, worked, proration)
         gross = sum((line.amount for line in lines), ZERO)
         for column, memo, plan in engine._adjustment_rules:
             line = memo.get(numbers[column]) or plan.line(numbers[column], engine.round)
@@ -165,6 +148,49 @@ class Parted:
         )
         slip._pending = (engine.kpi_plans, scored, mask, total_weight, numbers)
         return slip
+
+    def lines_before_adjustments(
+        self, row: AgentRow, own_score: Decimal | None, holds: list[bool]
+    ) -> tuple[list[Line], Grade | None]:
+        """A row's lines before the adjustments, on its score and the gates that hold (found already, as a
+        batch finds them), and the grade its payslip would show: the lines `payslip` makes, no more."""
+        engine = self.engine
+        worked = row.numbers[engine._worked_column] if engine._worked_column is not None else None
+        proration = proration_factor(worked, engine._full)
+        parts = row.parts or (Part(row.role, row.team, WHOLE),)
+        lines, _, _, _, headline = self._parts_paid(row, parts, own_score, holds, worked, proration)
+        return lines, headline.grade if headline else None
+
+    def _parts_paid(
+        self,
+        row: AgentRow,
+        parts: tuple[Part, ...],
+        own_score: Decimal | None,
+        holds: list[bool],
+        worked: Decimal | None,
+        proration: Decimal,
+    ) -> tuple[list[Line], list[BonusPiece], Decimal, Decimal, Result | None]:
+        """Each part's base pay, allowance and bonus lines in payslip order, the bonus pieces, the period's
+        target bonus and its bonus before gates, and the result whose grade the payslip shows."""
+        by_code: dict[str, list[Line]] = {code: [] for code in self.order}
+        pieces: list[BonusPiece] = []
+        target, before, headline = ZERO, ZERO, None  # the period's target bonus, and its bonus before gates
+        for index, part in enumerate(parts):
+            role = self.engine.role_versions[part.version][part.role]
+            number = index if len(parts) > 1 else None
+            for line in self._fixed_lines(part, role, worked, proration, number):
+                by_code[line.code].append(line)
+            target += times(part.share, role.target_bonus_amount())
+            results = self._results(row, part, role, own_score)
+            headline = results[0][2] if results else headline  # the last part's first line says the grade
+            for code, weight, result in results:
+                piece = self._piece(code, number, part, role, weight, result, holds, worked, proration)
+                pieces.append(piece)
+                before += times(part.share, piece.before_gates)
+                label = TEAM_BONUS_LABEL if code == TEAM_CODE else BONUS_LABEL
+                by_code[code].append(Line(code, label, piece.amount, number))
+        lines = [line for code in self.order for line in by_code[code]]
+        return lines, pieces, target, before, headline
 
     def _fixed_lines(
         self, part: Part, role: Role, worked: Decimal | None, proration: Decimal, number: int | None

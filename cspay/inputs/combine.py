@@ -13,14 +13,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from cspay.cells import id_key
+from cspay.engine.plans import MEMO_LIMIT
 from cspay.engine.spans import Change, Spans, split
 from cspay.engine.types import AgentRow, Part
 from cspay.errors import MetricsError
 from cspay.i18n import Note
-from cspay.inputs.fold import Fold, Folded, Held, fold_values, kpi_rule
+from cspay.inputs.fold import Fold, Folded
+from cspay.inputs.fold_rules import fold_values, kpi_rule
 from cspay.periods import Period
 from cspay.policy.checks import summed_columns
 from cspay.policy.model import Kpi, Policy
@@ -33,6 +37,9 @@ class Month:
     path: str
     rows: Iterable[AgentRow]
     month: Period | None = None
+
+
+_ROLE, _ROLE_TEAM, _CURRENCY = itemgetter(0), itemgetter(0, 1), itemgetter(2)  # of a month's role, team, currency
 
 
 def column_rules(policy: Policy) -> dict[str, str]:
@@ -76,22 +83,15 @@ def combined(
     changed; MetricsError when an agent's id is written two ways."""
     fold.problems.raise_if_any(MetricsError)
     parts = _Parts(policy, changes or {}, spans)
-    labels = {id(month): month.month.label if month.month else Path(month.path).name for month in fold.months}
+    notes = _Notes(fold.months)
     rows: list[AgentRow] = []
-    notes: list[Note] = []
-    currency_notes: list[Note] = []
     for agent in fold.agents():
         row = agent.row  # identity, role and row number from the agent's last month
-        months = None if agent.steady else agent.months  # made once for the parts and the notes
-        row.parts = parts.of(agent, months)
+        row.parts = parts.of(agent)
         rows.append(row)
-        if months is None:  # one role, team and currency all period: nothing to note
-            continue
-        if note := _role_note(months, row, labels):
-            notes.append(note)
-        if note := _currency_note(months, row, labels):
-            currency_notes.append(note)
-    return rows, notes + currency_notes
+        if not agent.steady:  # one role, team and currency all period: nothing to note
+            notes.add(agent, row)
+    return rows, notes.roles + notes.currencies
 
 
 class _Parts:
@@ -101,11 +101,11 @@ class _Parts:
     def __init__(self, policy: Policy, changes: Mapping[str, Sequence[Change]], spans: Spans | None) -> None:
         self.policy, self.changes, self.spans = policy, by_id(changes), spans
         self.pays_teams = policy.pays_teams
-        self._alike: dict[tuple[tuple[int, str, str], ...], tuple[Part, ...]] = {}
+        self._alike: dict[tuple[Any, ...], tuple[Part, ...]] = {}
         self._steady: dict[tuple[tuple[int, ...], str, str], tuple[Part, ...]] = {}
 
-    def of(self, agent: Folded[Month], months: list[Held[Month]] | None = None) -> tuple[Part, ...]:
-        """The agent's parts; `months` are agent.months when already made."""
+    def of(self, agent: Folded[Month]) -> tuple[Part, ...]:
+        """The agent's parts."""
         last, policy = agent.row, self.policy
         found = self.changes.get(id_key(last.agent_id), ()) if self.changes else ()
         if found:
@@ -116,9 +116,13 @@ class _Parts:
             if parts is None:
                 parts = self._steady[steady] = split(self._held(agent), (), self.spans)
             return parts
-        pays_teams = self.pays_teams
-        months = months if months is not None else agent.months
-        held = tuple((id(each.month), each.role, each.team if pays_teams else last.team) for each in months)
+        # The months it appears in, with the role (and team, under a policy that pays on teams; else the last
+        # month's) of each.
+        named = agent.named
+        if self.pays_teams:
+            held: tuple[Any, ...] = (tuple(agent.indexes), tuple(map(_ROLE_TEAM, named)))
+        else:
+            held = (tuple(agent.indexes), tuple(map(_ROLE, named)), last.team)
         parts = self._alike.get(held)
         if parts is None:
             parts = self._alike[held] = split(self._held(agent), (), self.spans)
@@ -171,21 +175,47 @@ def _kept(policy: Policy, changes: Sequence[Change]) -> Sequence[Change]:
     return [replace(change, team="") for change in changes if change.role]
 
 
-def _role_note(months: list[Held[Month]], row: AgentRow, labels: dict[int, str]) -> Note | None:
-    """Which role the agent held each month, and the part of the period each role is paid for."""
-    if all(each.role == row.role for each in months):
-        return None
-    shown = [f"{labels[id(each.month)]}: {each.role}" for each in months]
+class _Notes:
+    """The notes of the agents whose role or currency changed within the period, in the order of the agents.
+    What a role note says of the months and the parts is the same for every agent who held the same roles
+    in the same months and shares their parts' tuple (cspay.inputs.combine._Parts): worked out once."""
+
+    def __init__(self, months: list[Month]) -> None:
+        self.labels = [month.month.label if month.month else Path(month.path).name for month in months]
+        self.roles: list[Note] = []
+        self.currencies: list[Note] = []
+        self._said: dict[tuple[Any, ...], tuple[tuple[Part, ...], str, str]] = {}
+
+    def add(self, agent: Folded[Month], row: AgentRow) -> None:
+        """The agent's notes: which role they held each month and the part each role is paid for, when a
+        month named another role than the last; which currency each month named, when one differs."""
+        named, indexes = agent.named, agent.indexes
+        roles = tuple(map(_ROLE, named))
+        if roles.count(row.role) < len(roles):
+            parts = row.parts
+            key = (id(parts), tuple(indexes), roles)
+            said = self._said.get(key)
+            if said is None or said[0] is not parts:  # the tuple kept, so that a reused id is never taken for it
+                shown = ", ".join(f"{self.labels[index]}: {role}" for index, role in zip(indexes, roles, strict=True))
+                said = (parts, shown, _shares(parts))
+                if len(self._said) < MEMO_LIMIT:
+                    self._said[key] = said
+            values: dict[str, str | int] = {"agent": row.agent_id, "roles": said[1], "shares": said[2]}
+            self.roles.append(Note("note.role_changed", values))
+        if list(map(_CURRENCY, named)).count(row.currency) < len(named):
+            self.currencies.append(self._currency_note(indexes, named, row))
+
+    def _currency_note(self, indexes: list[int], named: list[tuple[str, str, str]], row: AgentRow) -> Note:
+        shown = [
+            f"{self.labels[index]}: {currency or '-'}" for index, (_, _, currency) in zip(indexes, named, strict=True)
+        ]
+        values: dict[str, str | int] = {"agent": row.agent_id, "currencies": ", ".join(shown)}
+        return Note("note.currency_changed", values | {"currency": row.currency or "-"})
+
+
+def _shares(parts: tuple[Part, ...]) -> str:
+    """The part of the period each role is paid for, roles in the order they come."""
     shares: dict[str, Fraction] = {}
-    for part in row.parts:
+    for part in parts:
         shares[part.role] = shares.get(part.role, Fraction(0)) + part.share
-    paid = ", ".join(f"{role} {share}" for role, share in shares.items())
-    return Note("note.role_changed", {"agent": row.agent_id, "roles": ", ".join(shown), "shares": paid})
-
-
-def _currency_note(months: list[Held[Month]], row: AgentRow, labels: dict[int, str]) -> Note | None:
-    if all(each.currency == row.currency for each in months):
-        return None
-    shown = [f"{labels[id(each.month)]}: {each.currency or '-'}" for each in months]
-    values: dict[str, str | int] = {"agent": row.agent_id, "currencies": ", ".join(shown)}
-    return Note("note.currency_changed", values | {"currency": row.currency or "-"})
+    return ", ".join(f"{role} {share}" for role, share in shares.items())

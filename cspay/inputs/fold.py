@@ -1,181 +1,33 @@
-"""Folding a quarter's or year's months into one accumulator per agent as each month's rows go by, so that
-a period holds one row per agent (its latest month's) and a few running figures, never every month's rows.
+"""Folding a quarter's or year's months into a few running figures per agent as each month's rows go by, so
+that a period holds one row per agent (its latest month's) and those figures, never every month's rows.
 
-Each KPI folds by its `aggregate`, each plain column by its rule (cspay.inputs.combine.column_rules): a
-mean keeps a running sum and a count, a weighted mean also the sums of value × weight and of the weights,
-min and max the first of equal values, as Python's min and max do. The months are added in order, so the
-sums are the same Decimal additions, in the same order, as adding up the whole list of months would be.
-A month's rows are folded a batch at a time, column by column (MonthColumns: read so from a file's plain
-rows by cspay.inputs.columns, or made from rows already read): each agent appears once in a batch, so each
-agent's additions are still made one month after the other.
+Each KPI folds by its `aggregate`, each plain column by its rule (cspay.inputs.combine.column_rules;
+cspay.inputs.fold_rules). The months are added in order, so the sums are the same Decimal additions, in
+the same order, as adding up the whole list of months would be. A month's rows are folded a batch at a
+time, column by column (MonthColumns: read so from a file's plain rows by cspay.inputs.columns, or made
+from rows already read): each agent appears once in a batch, so each agent's additions are still made one
+month after the other. The figures are kept a column per slot, an agent's at their number (in order of
+first appearance), so that a batch of agents listed in the order of the month before is read and written
+through one slice of each column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import add, is_not, itemgetter, mul, setitem
-from typing import Any, Generic, TypeVar, cast
+from operator import is_not
+from typing import Generic, TypeVar, cast
 
 from cspay.cells import id_key
 from cspay.engine.types import AgentRow
 from cspay.errors import Problems
-from cspay.policy.model import Kpi, Policy
+from cspay.inputs.fold_rules import RULES, Columns, Place, Rule, State, kpi_rule
+from cspay.policy.model import Policy
 
-ZERO = Decimal(0)
 ROWS_AT_ONCE = 512  # rows already read are folded as columns this many at a time
 M = TypeVar("M")  # what the caller knows a month by (its file and the month it names)
-State = list[Any]  # an agent's running figures: each rule knows the types of its slots
-
-
-class Rule:
-    """How one KPI or column folds over an agent's months, in its slots of the agent's state."""
-
-    start: tuple[Any, ...] = (None,)  # the slots' values before the first month
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        raise NotImplementedError
-
-    def value(self, state: State) -> Decimal | None:
-        """The period's value; None when no month had one."""
-        value: Decimal | None = state[self.at]
-        return value
-
-    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
-        """A batch of rows' values (none None), each added to its agent's state as `add` adds it."""
-        raise NotImplementedError
-
-    def _set(self, states: list[State], at: int, values: Iterable[Any]) -> None:
-        list(map(setitem, states, repeat(at), values))
-
-    def _held(self, states: list[State], at: int) -> list[Any]:
-        return list(map(itemgetter(at), states))
-
-
-class Sum(Rule):
-    """The months added up in order (from zero, as `sum` does); counted, for the mean."""
-
-    start: tuple[Any, ...] = (ZERO, 0)
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        at = self.at
-        state[at] = state[at] + value
-        state[at + 1] += 1
-
-    def value(self, state: State) -> Decimal | None:
-        return state[self.at] if state[self.at + 1] else None
-
-    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
-        at = self.at
-        self._set(states, at, map(add, self._held(states, at), values))
-        self._set(states, at + 1, map(add, self._held(states, at + 1), repeat(1)))
-
-
-class Mean(Sum):
-    """The sum over the count of months with a value."""
-
-    def value(self, state: State) -> Decimal | None:
-        total, count = state[self.at], state[self.at + 1]
-        return total / count if count else None
-
-
-class Last(Rule):
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        state[self.at] = value
-
-    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
-        self._set(states, self.at, values)
-
-
-class Least(Rule):
-    """The smallest value; of equal ones (92.5 and 92.50) the first, as `min` keeps."""
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        held = state[self.at]
-        if held is None or value < held:
-            state[self.at] = value
-
-    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
-        self._set(states, self.at, map(_least, self._held(states, self.at), values))
-
-
-class Most(Rule):
-    """The largest value; of equal ones the first, as `max` keeps."""
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        held = state[self.at]
-        if held is None or value > held:
-            state[self.at] = value
-
-    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
-        self._set(states, self.at, map(_most, self._held(states, self.at), values))
-
-
-def _least(held: Decimal | None, value: Decimal) -> Decimal:
-    return value if held is None or value < held else held
-
-
-def _most(held: Decimal | None, value: Decimal) -> Decimal:
-    return value if held is None or value > held else held
-
-
-class WeightedMean(Mean):
-    """Each month's value weighed by its volume in the weight column; the plain mean when no month had any
-    volume (nothing to weigh by: min_volume decides)."""
-
-    start = (ZERO, 0, ZERO, ZERO)  # the mean's sum and count, the sum of value × weight, the sum of weights
-
-    def __init__(self, at: int, weight_column: str) -> None:
-        super().__init__(at)
-        self.weight_column = weight_column
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        at = self.at
-        weight = row.numbers[self.weight_column]
-        state[at] = state[at] + value
-        state[at + 1] += 1
-        state[at + 2] = state[at + 2] + value * weight
-        state[at + 3] = state[at + 3] + weight
-
-    def add_column(self, states: list[State], values: list[Decimal], numbers: Mapping[str, list[Decimal]]) -> None:
-        at, weights = self.at, numbers[self.weight_column]
-        super().add_column(states, values, numbers)
-        self._set(states, at + 2, map(add, self._held(states, at + 2), map(mul, values, weights)))
-        self._set(states, at + 3, map(add, self._held(states, at + 3), weights))
-
-    def value(self, state: State) -> Decimal | None:
-        at = self.at
-        if not state[at + 1]:
-            return None
-        if state[at + 3] == 0:
-            return super().value(state)
-        weighted: Decimal = state[at + 2] / state[at + 3]
-        return weighted
-
-
-RULES: dict[str, type[Rule]] = {"mean": Mean, "sum": Sum, "last": Last, "min": Least, "max": Most}
-
-
-def kpi_rule(kpi: Kpi, at: int = 0) -> Rule:
-    """How a KPI's months fold, by its `aggregate`."""
-    if kpi.aggregate == "weighted_mean":
-        assert kpi.weight_column is not None  # the policy model requires one
-        return WeightedMean(at, kpi.weight_column)
-    return RULES[kpi.aggregate](at)
-
-
-def fold_values(rule: Rule, values: Iterable[tuple[Decimal | None, AgentRow]]) -> Decimal | None:
-    """One value over months, by `rule`: the months without a value are passed over."""
-    state: State = list(rule.start)
-    for value, row in values:
-        if value is not None:
-            rule.add(state, value, row)
-    return rule.value(state)
 
 
 @dataclass(slots=True)
@@ -268,17 +120,17 @@ def _one_row(batch: MonthColumns, at: int) -> MonthColumns:
 
 
 class Agent(Generic[M]):
-    """One agent's months so far: the latest month's identity, the figures each rule keeps, and the months
-    they appear in (each month's role, team and currency kept only once one differs from the first's)."""
+    """One agent's months so far: the latest month's identity and the months they appear in (each month's
+    role, team and currency kept only once one differs from the first's); their figures are in the fold's
+    columns, at their number."""
 
-    __slots__ = ("first", "held", "last", "months", "state")
+    __slots__ = ("first", "held", "last", "months")
 
-    def __init__(self, row: Identity, month: int, state: State) -> None:
+    def __init__(self, row: Identity, month: int) -> None:
         self.first = (row[1], row[5], row[0])  # id, source and line: for the error of an id written two ways
         self.last = row
         self.months = [month]
         self.held: list[tuple[str, str, str]] | None = None
-        self.state = state
 
     def also(self, row: Identity, month: int) -> None:
         """A later month's row: it becomes the latest."""
@@ -310,20 +162,27 @@ class Folded(Generic[M]):
         return self._named is None
 
     @property
+    def named(self) -> list[tuple[str, str, str]]:
+        """The role, team and currency each month named, in the order of `indexes`."""
+        row = self.row
+        return self._named or [(row.role, row.team, row.currency)] * len(self.indexes)
+
+    @property
     def months(self) -> list[Held[M]]:
-        row, months = self.row, self._of
-        named = self._named or [(row.role, row.team, row.currency)] * len(self.indexes)
-        return [Held(months[index], *each) for index, each in zip(self.indexes, named, strict=True)]
+        months = self._of
+        return [Held(months[index], *each) for index, each in zip(self.indexes, self.named, strict=True)]
 
 
 class Fold(Generic[M]):
-    """A period's agents as their months are added in order, agents kept in order of first appearance;
-    an id written two ways in two months is a problem, collected in `problems`."""
+    """A period's agents as their months are added in order, agents numbered in order of first appearance,
+    their running figures kept a column per slot; an id written two ways in two months is a problem,
+    collected in `problems`."""
 
     def __init__(self, policy: Policy, column_rules: dict[str, str]) -> None:
         self.months: list[M] = []
         self.problems = Problems()
-        self._agents: dict[str, Agent[M]] = {}
+        self._numbers: dict[str, int] = {}  # each agent's number, by id_key
+        self._agents: list[Agent[M] | None] = []
         at = 0
         self._kpis: list[tuple[str, Rule]] = []
         for code, kpi in policy.kpis.items():
@@ -334,6 +193,7 @@ class Fold(Generic[M]):
             self._columns.append((column, RULES[name](at)))
             at += len(self._columns[-1][1].start)
         self._start: State = [slot for _, rule in self._kpis + self._columns for slot in rule.start]
+        self._figures: Columns = [[] for _ in self._start]
         self.kpi_codes = [code for code, _ in self._kpis]
         self.column_names = [column for column, _ in self._columns]
 
@@ -364,30 +224,38 @@ class Fold(Generic[M]):
             for at in range(len(batch.keys)):
                 self.add_columns(_one_row(batch, at))
             return
-        index = len(self.months) - 1
-        agents, start = self._agents, self._start
-        held: list[Agent[M]] = []
-        for key, row in zip(batch.keys, batch.identities(), strict=False):
-            agent = agents.get(key)
-            if agent is None:
-                agent = agents[key] = Agent(row, index, start.copy())
-            else:
-                if agent.first[0] != row[1]:
-                    self._two_spellings(row, agent)
-                agent.also(row, index)
-            held.append(agent)
-        states = [agent.state for agent in held]
-        numbers = batch.numbers
+        numbers = self._place(batch)
+        place, figures, columns = Place(numbers), self._figures, batch.numbers
         for code, rule in self._kpis:
             values = batch.kpis[code]
             kept = list(map(is_not, values, repeat(None)))
             if not all(kept):  # the months without a value are passed over
-                some = {name: list(compress(column, kept)) for name, column in numbers.items()}
-                rule.add_column(list(compress(states, kept)), list(compress(values, kept)), some)  # type: ignore[arg-type]
+                some = {name: list(compress(column, kept)) for name, column in columns.items()}
+                rule.add_column(figures, Place(list(compress(numbers, kept))), list(compress(values, kept)), some)  # type: ignore[arg-type]
             else:
-                rule.add_column(states, values, numbers)  # type: ignore[arg-type]
+                rule.add_column(figures, place, values, columns)  # type: ignore[arg-type]
         for column, rule in self._columns:
-            rule.add_column(states, numbers[column], numbers)
+            rule.add_column(figures, place, columns[column], columns)
+
+    def _place(self, batch: MonthColumns) -> list[int]:
+        """Each row's agent's number: a new agent's made (their figures started), a known one's months and
+        identity carried on."""
+        index, known, agents = len(self.months) - 1, self._numbers, self._agents
+        numbers = list(map(known.get, batch.keys))
+        before = len(agents)
+        for at, (number, row) in enumerate(zip(numbers, batch.identities(), strict=False)):
+            if number is None:
+                numbers[at] = known[batch.keys[at]] = len(agents)
+                agents.append(Agent(row, index))
+                continue
+            agent = agents[number]
+            assert agent is not None  # every agent is kept until the fold gives them
+            if agent.first[0] != row[1]:
+                self._two_spellings(row, agent)
+            agent.also(row, index)
+        for column, start in zip(self._figures, self._start, strict=True):
+            column.extend(repeat(start, len(agents) - before))
+        return cast(list[int], numbers)
 
     def _two_spellings(self, row: Identity, agent: Agent[M]) -> None:
         spelt, source, line = agent.first
@@ -397,14 +265,36 @@ class Fold(Generic[M]):
         )
 
     def agents(self) -> Iterator[Folded[M]]:
-        """Each agent's period, in order of first appearance; the fold lets go of each as it is given."""
-        agents, months = self._agents, self.months
-        for key in list(agents):
-            agent = agents.pop(key)
-            state = agent.state
-            line, agent_id, role, name, team, source, period, groups, currency = agent.last
-            kpis = {code: rule.value(state) for code, rule in self._kpis}
+        """Each agent's period, in order of first appearance; the fold lets go of each batch of agents as
+        it gives them."""
+        agents, months, figures = self._agents, self.months, self._figures
+        self._numbers = {}
+        for first in range(0, len(agents), ROWS_AT_ONCE):
+            cut = slice(first, min(first + ROWS_AT_ONCE, len(agents)))
+            kpis = [rule.values(figures, cut) for _, rule in self._kpis]
             # every month has a value in each plain column, so none is None
-            numbers = cast(dict[str, Decimal], {column: rule.value(state) for column, rule in self._columns})
-            row = AgentRow(line, agent_id, role, name, team, kpis, numbers, source, period, groups, currency)
-            yield Folded(row, agent.months, agent.held, months)
+            numbers = cast(list[list[Decimal]], [rule.values(figures, cut) for _, rule in self._columns])
+            given = agents[cut]
+            gone = [None] * len(given)
+            agents[cut] = gone
+            for column in figures:
+                column[cut] = gone
+            kpi_rows: Iterable[tuple[Decimal | None, ...]] = zip(*kpis, strict=True) if kpis else repeat(())
+            number_rows: Iterable[tuple[Decimal, ...]] = zip(*numbers, strict=True) if numbers else repeat(())
+            for agent, kpi_values, number_values in zip(given, kpi_rows, number_rows, strict=False):
+                assert agent is not None
+                line, agent_id, role, name, team, source, period, groups, currency = agent.last
+                row = AgentRow(
+                    line,
+                    agent_id,
+                    role,
+                    name,
+                    team,
+                    dict(zip(self.kpi_codes, kpi_values, strict=True)),
+                    dict(zip(self.column_names, number_values, strict=True)),
+                    source,
+                    period,
+                    groups,
+                    currency,
+                )
+                yield Folded(row, agent.months, agent.held, months)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 from itertools import islice, repeat
 from operator import attrgetter, itemgetter, mul
 from typing import IO, Any
@@ -85,8 +86,17 @@ class _PeriodCsv:
         # payslip in parts are those of every agent with the same parts, grade, gates held and days worked:
         # made once the general way (Engine.payslip), then reused.
         roles = self.policy.roles.values()
-        self.parts_alike = not engine._by_score and all(r.paid_on == "own" and r.grades is None for r in roles)
-        self.parted: dict[tuple[Any, ...], tuple[tuple[Part, ...], Paid]] = {}
+        self.parts_alike = (
+            not engine._by_score
+            and not self.policy.pays_teams
+            and all(r.paid_on == "own" and r.grades is None for r in roles)
+        )
+        self.parted: dict[tuple[Any, ...], Paid] = {}
+        # Paid on no team's result, a part's lines follow its version, role and share (and its place among
+        # the parts), never its team or dates: parts alike but for the team share a number.
+        self.shapes: dict[tuple[tuple[int, str, Fraction], ...], int] = {}
+        self.shape_of: dict[int, tuple[tuple[Part, ...], int]] = {}
+        self.unshaped = 0  # the last number given to parts not remembered (counting down from -1)
 
     def chunk(self, rows: list[AgentRow]) -> None:
         """Pay and write a chunk of rows in order: the plain ones column by column, the others row by row."""
@@ -122,28 +132,43 @@ class _PeriodCsv:
         held = list(zip(*holds, strict=True)) if holds else [()] * batch.size
         worked = batch.numbers[engine._worked_column] if engine._worked_column is not None else [None] * batch.size
         for j in parted:
-            # Agents alike share their parts' tuple (cspay.inputs.combine): known by it, without hashing each
-            # part's share; the tuple kept beside what it paid, so that a reused id is never mistaken for it.
-            parts = rows[j].parts
-            key = (id(parts), batch.indexes[j], held[j], worked[j])
-            known = self.parted.get(key)
-            if known is None or known[0] is not parts:
-                found = self._parted_paid(rows[j], batch.indexes[j])
+            key = (self._shape(rows[j].parts), batch.indexes[j], held[j], worked[j])
+            found = self.parted.get(key)
+            if found is None:
+                found = self._parted_paid(rows[j], batch.indexes[j], batch.scores[j], list(held[j]))
                 if found is None:
                     return None
-                known = (parts, found)
                 if len(self.parted) < MEMO_LIMIT:
-                    self.parted[key] = known
-            paid[j] = known[1]
+                    self.parted[key] = found
+            paid[j] = found
         return paid
 
-    def _parted_paid(self, row: AgentRow, index: int) -> Paid | None:
-        """A payslip in parts made the general way, as what its lines before the adjustments put in the head
-        columns and the totals; None when its grade is not the batch's (row by row, then)."""
-        slip = self.engine.payslip(row)
-        if slip.grade != self.grade_names[index]:
+    def _shape(self, parts: tuple[Part, ...]) -> int:
+        """The number of the parts' versions, roles and shares in order. Agents alike share their parts'
+        tuple (cspay.inputs.combine): known by it, without hashing each part's share; the tuple kept beside
+        its number, so that a reused id is never mistaken for it."""
+        known = self.shape_of.get(id(parts))
+        if known is not None and known[0] is parts:
+            return known[1]
+        shape = tuple((part.version, part.role, part.share) for part in parts)
+        number = self.shapes.get(shape)
+        if number is None:
+            number = len(self.shapes)
+            if number >= MEMO_LIMIT:  # a number of its own, remembered nowhere
+                self.unshaped -= 1
+                return self.unshaped
+            self.shapes[shape] = number
+        if len(self.shape_of) < MEMO_LIMIT:
+            self.shape_of[id(parts)] = (parts, number)
+        return number
+
+    def _parted_paid(self, row: AgentRow, index: int, score: Decimal, holds: list[bool]) -> Paid | None:
+        """A row in parts: what the lines before the adjustments that its payslip would have (made by
+        cspay.engine.parts on the batch's score and gates) put in the head columns and the totals; None
+        when its payslip's grade would not be the batch's (row by row, then)."""
+        lines, grade = self.engine.parted.lines_before_adjustments(row, score, holds)
+        if grade is None or grade.grade != self.grade_names[index]:
             return None
-        lines = slip.lines[: len(slip.lines) - len(self.engine.adjustment_plans)]
         return self._paid_lines(lines)
 
     def _batch(self, rows: list[AgentRow]) -> Batch | None:
