@@ -8,7 +8,7 @@ Each run is a child process (benchmarks/run.py's `measure`), interleaved so that
 every command alike.
 
 Example: python benchmarks/groups.py --agents 200000 --repeat 3
-Example: python benchmarks/groups.py --baseline "env PYTHONPATH=/tmp/old python -m cspay"
+Example: python benchmarks/groups.py --baseline "env PYTHONPATH=/tmp/old python -P -m cspay"
 """
 
 from __future__ import annotations

@@ -341,7 +341,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--cspay",
         default=str(Path(sys.executable).parent / "cspay"),
-        help="command that runs cspay (default: the cspay next to this Python)",
+        help="command that runs cspay (default: the cspay next to this Python); another checkout: "
+        "'env PYTHONPATH=DIR python -P -m cspay' (the children start in this repository)",
     )
     parser.add_argument("--no-check", action="store_true", help="skip comparing the amounts (for profiling)")
     parser.add_argument("--workdir", type=Path, default=DATA, help="where data and outputs go (benchmarks/.data)")
