@@ -83,6 +83,18 @@ def test_the_batch_way_records_left_out_kpis_and_top_ups(runner, tmp_path):
     assert [] != left_out and [] != topped_up
 
 
+@pytest.mark.parametrize("format", ["quiet", "csv", "json"])
+def test_a_batch_in_which_no_agent_counts_every_kpi_records_what_the_general_way_records(runner, tmp_path, format):
+    """A month in which every agent has too few surveys (CSAT left out of every score) records, column by
+    column, the payslips the general way records."""
+    rows = [row | {"surveys": "3"} for row in metrics_rows(BATCH_ROWS + 5, repeating=False)]
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(rows), encoding="utf-8")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", format)
+    assert recorded(runner, metrics, tmp_path / "general.db", "general") == batch
+    assert all(slip[-1][0][6] for slip in batch.values())  # csat's reason for being left out
+
+
 def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_path, monkeypatch):
     """With room for a few remembered parts only (as values that never repeat fill it), the payslips stored
     read back the same as the general way's; a part met again is merely numbered again."""

@@ -128,7 +128,7 @@ class BatchRows:
         for plan, entries, remembered in zip(engine.kpi_plans, scored, self.kpi_numbers, strict=True):
             column = list(map(remembered.get, map(id, entries)))
             if None in column:
-                total = engine._total_weights[full]
+                total = engine._total_weights.get(full) or engine._total_weight(full)  # no row may count all
                 for i, entry in enumerate(entries):
                     if column[i] is None:
                         column[i] = remembered.get(id(entry)) or self._new_kpi(remembered, entry, plan, total)
