@@ -48,15 +48,24 @@ class Scored:
         self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
 
 
+class Places(dict[tuple[str, Decimal | None], str]):
+    """Where values sit on one curve, as a payslip says it, by position code and band: made when first met."""
+
+    def __missing__(self, place: tuple[str, Decimal | None]) -> str:
+        text = self[place] = position_text(*place)
+        return text
+
+
 class Curve:
     """One curve of a KPI compiled (its own score, or a group's): the scorer and the values it scored."""
 
-    __slots__ = ("group", "limit", "memo", "no_value", "scorer", "weight")
+    __slots__ = ("group", "limit", "memo", "no_value", "places", "scorer", "weight")
 
     def __init__(self, plan: KpiPlan, group: str | None, score: Score, limit: int) -> None:
         self.group, self.weight, self.scorer = group, plan.weight, scorer_of(score)
         self.memo: dict[Decimal, Scored] = {}
         self.limit = limit  # values remembered at most
+        self.places = Places()  # (position code, band) -> its text: a few per curve
         self.no_value = KpiResult(
             plan.code,
             plan.label,
@@ -110,9 +119,7 @@ class ScoredColumn(Sequence[Scored]):
         self.points: Sequence[Decimal] = points
         self.codes: Sequence[str] = codes
         self.bands: Sequence[Decimal | None] = bands
-        places = list(zip(self.codes, self.bands, strict=True))
-        texts = {place: position_text(*place) for place in set(places)}  # a few per curve
-        self.positions = list(map(texts.__getitem__, places))
+        self.positions = list(map(curve.places.__getitem__, zip(codes, bands, strict=True)))
         self.weighted = list(map(mul, repeat(curve.weight), self.points))  # as Scored's
 
     def __len__(self) -> int:

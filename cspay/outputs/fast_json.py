@@ -148,13 +148,21 @@ class KpiTexts:
         if not all(entry.__class__ is Scored for entry in entries):
             return list(map(self._counted, entries))
         scored: list[Scored] = entries  # type: ignore[assignment]  # checked above
-        columns = (map(attribute, scored) for attribute in (_VALUE, _POINTS, _WEIGHTED, _POSITION))
-        return self._counted_texts(*map(list, columns))
+        values, points, weighted, places = (
+            list(map(field, scored)) for field in (_VALUE, _POINTS, _WEIGHTED, _POSITION)
+        )
+        return self._counted_texts(values, points, weighted, places)
 
     def _counted_texts(
-        self, values: Sequence[Decimal], points: Sequence[Decimal], weighted: Sequence[Decimal], places: list[str]
+        self,
+        values: Sequence[Decimal],
+        points: Sequence[Decimal],
+        weighted: Sequence[Decimal],
+        places: list[str],
+        end: str = "",
     ) -> list[str]:
-        """Each row's result counted with every KPI, from its value, points, weighted points and position."""
+        """Each row's result counted with every KPI, from its value, points, weighted points and position,
+        followed by `end`."""
         positions = self.positions
         for position in set(places).difference(positions):
             positions[position] = _dumps(position)
@@ -168,7 +176,7 @@ class KpiTexts:
             decimal_texts(list(map(truediv, weighted, repeat(self.total)))),
             repeat('", "position": '),
             map(positions.__getitem__, places),
-            repeat(', "left_out": null'),
+            repeat(', "left_out": null' + end),
         )
         return list(map("".join, parts))
 
@@ -191,7 +199,10 @@ class KpiTexts:
     def column(self, entries: Sequence[Scored | KpiResult], groups: dict[str, list[str]]) -> list[str]:
         """The KPI's text in each row of a batch, every KPI counted; a ScoredColumn's straight from its columns."""
         if isinstance(entries, ScoredColumn):
-            heads = self._counted_texts(entries.values, entries.points, entries.weighted, entries.positions)
+            end = "}" if self.by is None else ""  # a KPI by group's texts go on with its group
+            heads = self._counted_texts(entries.values, entries.points, entries.weighted, entries.positions, end)
+            if end:
+                return heads
         else:
             heads = self.counted.column(list(entries), self._counted_column)
         if self.by is None:
@@ -284,7 +295,7 @@ class JsonBatches:
             repeat('", "row": '),
             map(str, range(first, first + size)),
             repeat(', "score": "'),
-            map(format, batch.scores, repeat("f")),
+            decimal_texts(batch.scores),
             repeat('", '),
             map(self.grades.__getitem__, batch.indexes),
             map(str, batch.gross),
