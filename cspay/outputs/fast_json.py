@@ -385,13 +385,17 @@ class JsonBatches:
         self._write(self.general.text(slip), 1)
 
     def _write(self, text: str, count: int) -> None:
-        self.held.append((SEPARATOR if self.count else "\n  ") + text)
+        self.held += (SEPARATOR if self.count else "\n  ", text)  # a batch's text is not copied again
         self.count += count
         self.pending += len(text)
         if self.pending >= BATCH_CHARACTERS:
             self.close()
 
     def close(self) -> None:
-        self.handle.write("".join(self.held))
-        self.held.clear()
+        held = self.held
+        if len(held) > 2:  # rows written one by one: gathered into one write
+            self.handle.write("".join(held))
+        else:
+            self.handle.writelines(held)
+        held.clear()
         self.pending = 0
