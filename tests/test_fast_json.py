@@ -4,6 +4,7 @@ document, byte for byte, head and totals included."""
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
@@ -17,6 +18,7 @@ from cspay.cli import app
 from cspay.engine.columnar import Batch
 from cspay.engine.plans import ScoredColumn
 from cspay.inputs import columns as columns_module
+from cspay.outputs import drop_behind
 from cspay.outputs.fast_csv import BATCH_ROWS
 from cspay.outputs.fast_json import JsonBatches, decimal_texts
 from cspay.run.pay import PayRun
@@ -122,3 +124,16 @@ def test_numbers_are_written_as_format_writes_them(column: list[Decimal]) -> Non
     """A column of Decimals of any sign, length and exponent (zeros, tiny, huge, 28-digit quotients) is
     written as format(value, "f") writes each: in plain digits, never in exponent form."""
     assert [format(value, "f") for value in column] == decimal_texts(column)
+
+
+def test_a_document_synced_as_it_grows_is_the_general_paths(runner, tmp_path, monkeypatch) -> None:
+    """Sent to disk and dropped from the page cache as it grows, the document is still the general way's,
+    byte for byte."""
+    synced = []
+    monkeypatch.setattr(drop_behind, "SYNC_EVERY", 4096)
+    monkeypatch.setattr(drop_behind.os, "fdatasync", lambda descriptor: synced.append(os.fsync(descriptor)))
+    metrics = tmp_path / "month.csv"
+    metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 7, repeating=False)), encoding="utf-8")
+    batch, general, _ = documents(runner, STANDARD, metrics, tmp_path)
+    assert general == batch
+    assert 2 <= len(synced)

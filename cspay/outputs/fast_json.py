@@ -26,6 +26,7 @@ from cspay.engine.plans import KpiPlan, Scored, ScoredColumn
 from cspay.engine.types import GateHit, KpiResult, Line, Payslip, Summary
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.batch_run import Identity, pay_in_batches
+from cspay.outputs.drop_behind import DropBehind
 from cspay.outputs.export import BATCH_CHARACTERS, PayslipTexts, gate_data, kpi_data, line_data
 
 if TYPE_CHECKING:
@@ -263,6 +264,7 @@ class JsonBatches:
     def __init__(self, engine: Engine, handle: IO[str], group_at: dict[str, int]) -> None:
         self.engine, self.handle, self.group_at = engine, handle, group_at
         self.count = 0  # payslips written
+        self.drop = DropBehind(handle)  # a million payslips are 1.6 GB: sent to disk as they are written
         self.held: list[str] = []
         self.pending = 0
         self.grades = [
@@ -398,4 +400,5 @@ class JsonBatches:
         else:
             self.handle.writelines(held)
         held.clear()
+        self.drop.wrote(self.pending)
         self.pending = 0
