@@ -106,13 +106,17 @@ def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_pa
     assert recorded(runner, metrics, tmp_path / "general.db", "general") == batch
 
 
-def test_columns_read_past_the_remembered_texts_record_the_same_payslips(runner, tmp_path, monkeypatch, batch_ways):
+@pytest.mark.parametrize("format", ["csv", "json"])
+def test_columns_read_past_the_remembered_texts_record_the_same_payslips(
+    runner, tmp_path, monkeypatch, batch_ways, format
+):
     """When the column reader's tables of texts are full (values that never repeat), a batch's KPI cells are
-    scored for that batch alone, and what it records is still the general way's payslips."""
+    scored for that batch alone, and what it records, as it writes CSV or JSON, is still the general way's
+    payslips."""
     monkeypatch.setattr(columns, "TEXTS_LIMIT", 5)
     metrics = tmp_path / "month.csv"
     metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 9, repeating=False)), encoding="utf-8")
-    batch = recorded(runner, metrics, tmp_path / "batch.db", "csv")
+    batch = recorded(runner, metrics, tmp_path / "batch.db", format)
     assert recorded(runner, metrics, tmp_path / "general.db", "general") == batch
     assert 0 < batch_ways["columns"]
 

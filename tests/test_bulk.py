@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, QUEUE_HEADER, by_queue, csv_text, distinct_rows, iter_payslips, policy_from, write_yaml
+from helpers import (
+    DATA,
+    HEADER,
+    QUEUE_HEADER,
+    by_queue,
+    csv_text,
+    distinct_rows,
+    iter_payslips,
+    policy_from,
+    write_yaml,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -413,3 +423,23 @@ def test_a_row_counting_only_kpis_of_no_weight_is_written_alike(standard_data: d
     assert general_way(policy, path) == bulk
     slip = json.loads(bulk[3])["payslips"][BATCH_ROWS + 3]
     assert (None, [None] * len(weights)) == (slip["score"], [kpi["contribution"] for kpi in slip["kpis"]])
+
+
+@pytest.mark.parametrize("rows", [varied_rows, distinct_rows], ids=["repeating", "distinct"])
+def test_kpis_left_out_by_a_column_needing_json_escapes_are_written_alike(
+    standard_data: dict[str, Any], tmp_path: Path, rows: Callable[[int], list[dict[str, str]]]
+) -> None:
+    """A KPI left out for too few surveys, counted in a column whose Chinese name holds a quote and a
+    backslash: the JSON says why as the general way does, the name escaped as json.dumps escapes it."""
+    column = '调查\\"份数"'
+    standard_data["kpis"]["csat"]["min_volume"]["column"] = column
+    policy = policy_from(standard_data)
+    month = [
+        {(column if name == "surveys" else name): cell for name, cell in row.items()} for row in rows(2 * BATCH_ROWS)
+    ]
+    path = tmp_path / "m.csv"
+    header = [column if name == "surveys" else name for name in HEADER]
+    path.write_text(csv_text(month, header=header), encoding="utf-8")
+    bulk = bulk_way(policy, path)
+    assert general_way(policy, path) == bulk
+    assert json.dumps(f"{column} 3 is below the minimum 20", ensure_ascii=False) in bulk[3]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reference_pay import reference_payslip
 
 from cspay.engine.compiled import Engine
-from cspay.engine.plans import SCORED_LIMIT
+from cspay.engine.plans import SCORED_LIMIT, Scored
 from cspay.engine.types import Payslip
 from cspay.outputs.export import payslip_data
 from cspay.policy.loader import load_document, load_policy
@@ -126,3 +126,18 @@ def test_a_column_scored_at_once_is_scored_as_value_by_value(values: list[Decima
         fields = [(s.value, s.points, s.position, s.weighted, s.curve_group) for s in plan.own.scored_column(values)]
         one_by_one = [plan.own.scored(value) for value in values]
         assert [(s.value, s.points, s.position, s.weighted, s.curve_group) for s in one_by_one] == fields  # type: ignore[union-attr]
+
+
+@given(st.lists(st.decimals(min_value=0, max_value=600, places=6, allow_nan=False), max_size=30))
+def test_a_scored_columns_columns_hold_what_each_value_scores(values: list[Decimal]) -> None:
+    """A ScoredColumn's columns (values, points, positions, weighted scores) are the fields Curve.scored gives
+    each value, row for row, on every curve of the contract policy; its rows, counted from either end, too."""
+    engine = Engine(load_policy(STANDARD))
+    for plan in engine.kpi_plans:
+        column = plan.own.scored_column(values)
+        one_by_one: list[Scored] = [plan.own.scored(value) for value in values]  # type: ignore[misc]  # all valued
+        expected = [(s.value, s.points, s.position, s.weighted) for s in one_by_one]
+        assert expected == list(zip(column.values, column.points, column.positions, column.weighted, strict=True))
+        assert [(s.value, s.points) for s in one_by_one[::-1]] == [
+            (column[-1 - i].value, column[-1 - i].points) for i in range(len(values))
+        ]

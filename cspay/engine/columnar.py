@@ -13,7 +13,7 @@ grade, gates held, days) -- or, under `basis: score`, called for each row, since
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal, DecimalException
 from functools import partial
 from itertools import compress, repeat
@@ -114,7 +114,7 @@ class Batch:
         self.masks: list[int] | None = None  # each row's KPIs counted (bits), when some row left one out
         # Each KPI's scored value per row, when the batch is recorded (the ledger stores each KPI result) or
         # written whole (JSON); then also each `by` column's cells, stripped, for a KPI by group's results.
-        self.scored: list[list[Scored | KpiResult]] | None = None
+        self.scored: list[Sequence[Scored | KpiResult]] | None = None
         self.groups: dict[str, list[str]] = {}
 
 

@@ -7,10 +7,11 @@ from 92.50 prints differently from one from 92.5), it is reused only for input w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import repeat
 from operator import itemgetter, mul
+from typing import overload
 
 from cspay.engine.curves import position_text, scorer_of
 from cspay.engine.rules import adjustment_amount
@@ -47,15 +48,24 @@ class Scored:
         self.results: dict[int, KpiResult] = {}  # by the set of KPIs counted (a bit mask)
 
 
+class Places(dict[tuple[str, Decimal | None], str]):
+    """Where values sit on one curve, as a payslip says it, by position code and band: made when first met."""
+
+    def __missing__(self, place: tuple[str, Decimal | None]) -> str:
+        text = self[place] = position_text(*place)
+        return text
+
+
 class Curve:
     """One curve of a KPI compiled (its own score, or a group's): the scorer and the values it scored."""
 
-    __slots__ = ("group", "limit", "memo", "no_value", "scorer", "weight")
+    __slots__ = ("group", "limit", "memo", "no_value", "places", "scorer", "weight")
 
     def __init__(self, plan: KpiPlan, group: str | None, score: Score, limit: int) -> None:
         self.group, self.weight, self.scorer = group, plan.weight, scorer_of(score)
         self.memo: dict[Decimal, Scored] = {}
         self.limit = limit  # values remembered at most
+        self.places = Places()  # (position code, band) -> its text: a few per curve
         self.no_value = KpiResult(
             plan.code,
             plan.label,
@@ -90,26 +100,53 @@ class Curve:
             self.memo.setdefault(value, entry)
         return entry
 
-    def scored_column(self, values: list[Decimal]) -> list[Scored]:
-        """Values' scores on this curve, each a Scored of its own and none remembered: for a column whose
-        values rarely repeat (each equal to what `scored` gives)."""
-        if not values:
-            return []
-        points, codes, bands = zip(*map(self.scorer, values), strict=True)
-        places = list(zip(codes, bands, strict=True))
-        positions = {place: position_text(*place) for place in set(places)}  # a few per curve
-        return list(
-            map(
-                Scored,
-                values,
-                points,
-                codes,
-                bands,
-                repeat(self.weight),
-                repeat(self.group),
-                map(positions.__getitem__, places),
-            )
+    def scored_column(self, values: list[Decimal]) -> ScoredColumn:
+        """Values' scores on this curve, none remembered: for a column whose values rarely repeat (each row
+        equal to what `scored` gives)."""
+        return ScoredColumn(self, values)
+
+
+class ScoredColumn(Sequence[Scored]):
+    """A column of values scored on one curve, kept as columns (value, points, position, weight × points):
+    where values rarely repeat, a writer reads the columns and no row needs a Scored of its own; one is made
+    when a row is asked for, equal to what Curve.scored gives."""
+
+    __slots__ = ("bands", "codes", "curve", "points", "positions", "values", "weighted")
+
+    def __init__(self, curve: Curve, values: list[Decimal]) -> None:
+        self.curve, self.values = curve, values
+        points, codes, bands = zip(*map(curve.scorer, values), strict=True) if values else ((), (), ())
+        self.points: Sequence[Decimal] = points
+        self.codes: Sequence[str] = codes
+        self.bands: Sequence[Decimal | None] = bands
+        self.positions = list(map(curve.places.__getitem__, zip(codes, bands, strict=True)))
+        self.weighted = list(map(mul, repeat(curve.weight), self.points))  # as Scored's
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> Scored: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Scored]: ...
+
+    def __getitem__(self, index: int | slice) -> Scored | list[Scored]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        curve = self.curve
+        return Scored(
+            self.values[index],
+            self.points[index],
+            self.codes[index],
+            self.bands[index],
+            curve.weight,
+            curve.group,
+            self.positions[index],
         )
+
+    def __iter__(self) -> Iterator[Scored]:
+        return map(self.__getitem__, range(len(self.values)))
 
 
 class KpiPlan:

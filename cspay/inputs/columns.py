@@ -34,7 +34,7 @@ KpiCell = tuple[int, Any, KpiPlan, dict[str, Scored | KpiResult], int | None]
 Column = Sequence[str]
 # Per KPI: each row's weighted score; by KPI index, the values a gate reads; per KPI, each row's scored value
 # (when kept).
-KpiColumns = tuple[list[list[Decimal]], dict[int, list[Decimal]], list[list[Scored | KpiResult]]]
+KpiColumns = tuple[list[list[Decimal]], dict[int, list[Decimal]], list[Sequence[Scored | KpiResult]]]
 Identity = tuple[list[str], list[str], list[str], list[str]]  # ids, roles, names, teams
 # Texts kept per column for the batches after: plenty where values repeat (a few hundred each); where they do
 # not, keeping more would cost memory and save nothing.
@@ -66,6 +66,9 @@ class ColumnReader:
         # The KPIs a gate reads: their values travel with the batch.
         self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
         self.keep_scored = False  # whether each KPI's scored values travel with the batch (a recorded run)
+        # Whether a KPI column scored on its own travels as one ScoredColumn (a writer reading columns) rather
+        # than a Scored per row (the ledger, which remembers each entry).
+        self.scored_columns = False
 
     def read(self, rows: list[list[str]]) -> Batch | None:
         """The batch's values, column by column; None when a row is not plain."""
@@ -89,7 +92,9 @@ class ColumnReader:
         """Each KPI's weighted score per row, the values of the KPIs a gate reads, and (when kept) each KPI's
         scored values; None when a cell is bad or has no value (row by row, the one at fault is named or
         left out)."""
-        weighted, values, kept = [], {}, []
+        weighted: list[list[Decimal]] = []
+        values: dict[int, list[Decimal]] = {}
+        kept: list[Sequence[Scored | KpiResult]] = []
         for kpi_index, (index, column, plan, texts, at) in enumerate(self.kpi_cells):
             cells = columns[index]
             if at is not None:
@@ -126,7 +131,7 @@ class ColumnReader:
 
     def _learn_kpi(
         self, cells: Column, column: Any, plan: KpiPlan, texts: dict[str, Scored | KpiResult]
-    ) -> tuple[list[Decimal], list[Decimal], list[Scored | KpiResult] | None] | None:
+    ) -> tuple[list[Decimal], list[Decimal], Sequence[Scored | KpiResult] | None] | None:
         """A KPI column with texts not met before: kept while the table has room, else read and scored here
         (each row's weighted score and value, and its scored entry when the table gave one or they are kept)."""
         fresh = list(set(cells).difference(texts)) if len(texts) < TEXTS_LIMIT else cells
@@ -144,9 +149,9 @@ class ColumnReader:
         if found is None or any_missing(found):
             return None
         values = cast(list[Decimal], found)
-        if self.keep_scored:  # scored once, each row's weighted score taken from its entry
-            entries = list(plan.own.scored_column(values))
-            return list(map(_WEIGHTED, entries)), values, entries
+        if self.keep_scored:  # scored once, each row's weighted score taken from the column
+            scored = plan.own.scored_column(values)
+            return scored.weighted, values, scored if self.scored_columns else list(scored)
         return plan.own.weighted(values), values, None
 
     def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:

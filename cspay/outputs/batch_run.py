@@ -37,6 +37,7 @@ class RowWriter(Protocol):
 
     suits_columns: bool  # whether batches may be paid column by column at all
     keeps_scored: bool  # whether a batch paid by column must bring each KPI's scored values
+    reads_scored_columns: bool  # whether those may come as a ScoredColumn (values that rarely repeat)
 
     def columns(self, batch: Batch, first: int) -> bool:
         """Write a batch paid column by column (its first row on line `first`); False, with nothing written,
@@ -95,6 +96,7 @@ def pay_in_batches(
 
         run.keep = BatchRows(recorder, run.engine)
         run.column_reader.keep_scored = True  # the ledger stores each KPI result
+        run.column_reader.scored_columns = False  # and remembers each scored entry
     for first, rows in reader.batches(BATCH_ROWS):
         if first is None:
             run.row_by_row(rows)  # type: ignore[arg-type]
@@ -115,6 +117,7 @@ class BatchRun:
         self.writer = writer_of(self.engine)
         self.column_reader = ColumnReader(self.parser, self.engine)
         self.column_reader.keep_scored = self.writer.keeps_scored
+        self.column_reader.scored_columns = self.writer.reads_scored_columns
         self.kpi_cells = self.column_reader.kpi_cells
         self.line_sets: dict[int, tuple[Fixed, list[int]]] = {}  # id -> (set, agents paid)
         self.grade_names = [(grade.grade, grade.action) for grade in self.engine.grades]

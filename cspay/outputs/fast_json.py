@@ -5,25 +5,28 @@ are paid by cspay.outputs.batch_run; this writes each payslip's JSON object exac
 writes the Payslip the general path makes (json.dumps of export.payslip_data), from what was paid, with no
 Payslip made for a plain row. What many rows share has its text made once: a grade's, a pay's (the bonus
 before gates, proration, cap, base pay, allowance and bonus lines, gate hits), each adjustment line's, each
-KPI result's per scored value. Numbers are written as export writes them, format(value, "f").
+KPI result's per scored value. Where values rarely repeat, a KPI's results are made a column at a time from
+the columns it was scored in (cspay.engine.plans.ScoredColumn), with no Scored per row. Numbers are written
+as export writes them, format(value, "f") (str's text where it is the same: decimal_texts).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from itertools import repeat
-from operator import attrgetter, truediv
+from itertools import compress, repeat
+from operator import attrgetter, ne, truediv
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from cspay.engine.columnar import Batch, Paid, Pay
 from cspay.engine.compiled import Engine
-from cspay.engine.plans import KpiPlan, Scored
+from cspay.engine.plans import KpiPlan, Scored, ScoredColumn
 from cspay.engine.types import GateHit, KpiResult, Line, Payslip, Summary
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.batch_run import Identity, pay_in_batches
+from cspay.outputs.drop_behind import DropBehind
 from cspay.outputs.export import BATCH_CHARACTERS, PayslipTexts, gate_data, kpi_data, line_data
 
 if TYPE_CHECKING:
@@ -56,6 +59,13 @@ def pay_to_json(
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def decimal_texts(column: Sequence[Decimal]) -> list[str]:
+    """Each Decimal as format(value, "f") writes it: str's text, the same wherever it has no exponent and
+    quicker to make, unless some value needs one (then format's, for the whole column)."""
+    texts = list(map(str, column))
+    return texts if "E" not in "".join(texts) else list(map(format, column, repeat("f")))
 
 
 def _escaped(text: str) -> str:
@@ -126,7 +136,9 @@ class KpiTexts:
     def __init__(self, plan: KpiPlan, full: int, total: Decimal) -> None:
         self.plan, self.full, self.total = plan, full, total  # every KPI counted, and their total weight
         head = f'{{"code": {_dumps(plan.code)}, "label": {_dumps(plan.label)}, "value": "'
-        self.parts = (head, '", "score": "', f'", "weight": {_dumps(format(plan.weight, "f"))}, "contribution": "')
+        weight = f'", "weight": {_dumps(format(plan.weight, "f"))}, "contribution": '
+        self.parts = (head, '", "score": "', f'{weight}"')
+        self.without_contribution = f'{weight}null, "position": '
         self.positions: dict[str, str] = {}
         self.counted: Texts[Scored | KpiResult, str] = Texts(self._counted)
         self.by = None if plan.by is None else f', "by": {_dumps(plan.by)}, "group": "'
@@ -136,21 +148,36 @@ class KpiTexts:
         """What _counted gives for each entry, made a column at a time (values that rarely repeat)."""
         if not all(entry.__class__ is Scored for entry in entries):
             return list(map(self._counted, entries))
+        scored: list[Scored] = entries  # type: ignore[assignment]  # checked above
+        values, points, weighted, places = (
+            list(map(field, scored)) for field in (_VALUE, _POINTS, _WEIGHTED, _POSITION)
+        )
+        return self._counted_texts(values, points, weighted, places)
+
+    def _counted_texts(
+        self,
+        values: Sequence[Decimal],
+        points: Sequence[Decimal],
+        weighted: Sequence[Decimal],
+        places: list[str],
+        end: str = "",
+    ) -> list[str]:
+        """Each row's result counted with every KPI, from its value, points, weighted points and position,
+        followed by `end`."""
         positions = self.positions
-        for position in set(map(_POSITION, entries)).difference(positions):
+        for position in set(places).difference(positions):
             positions[position] = _dumps(position)
         head, score, contribution = self.parts
-        contributions = map(truediv, map(_WEIGHTED, entries), repeat(self.total))
         parts = zip(
             repeat(head),
-            map(format, map(_VALUE, entries), repeat("f")),
+            decimal_texts(values),
             repeat(score),
-            map(format, map(_POINTS, entries), repeat("f")),
+            decimal_texts(points),
             repeat(contribution),
-            map(format, contributions, repeat("f")),
+            decimal_texts(list(map(truediv, weighted, repeat(self.total)))),
             repeat('", "position": '),
-            map(positions.__getitem__, map(_POSITION, entries)),
-            repeat(', "left_out": null'),
+            map(positions.__getitem__, places),
+            repeat(', "left_out": null' + end),
         )
         return list(map("".join, parts))
 
@@ -170,13 +197,23 @@ class KpiTexts:
             f'"position": {position}, "left_out": null'
         )
 
-    def column(self, entries: list[Scored | KpiResult], groups: dict[str, list[str]]) -> list[str]:
-        """The KPI's text in each row of a batch, every KPI counted."""
-        heads = self.counted.column(entries, self._counted_column)
+    def column(self, entries: Sequence[Scored | KpiResult], groups: dict[str, list[str]]) -> list[str]:
+        """The KPI's text in each row of a batch, every KPI counted; a ScoredColumn's straight from its columns."""
+        if isinstance(entries, ScoredColumn):
+            end = "}" if self.by is None else ""  # a KPI by group's texts go on with its group
+            heads = self._counted_texts(entries.values, entries.points, entries.weighted, entries.positions, end)
+            if end:
+                return heads
+        else:
+            heads = self.counted.column(list(entries), self._counted_column)
         if self.by is None:
             return list(map(str.__add__, heads, repeat("}")))
         cells = _escaped_column(groups[self.plan.by])  # type: ignore[index]  # set: a KPI by group
-        ends = list(map(self._curve_group, entries))
+        ends: Iterable[str]
+        if isinstance(entries, ScoredColumn):  # one curve for the column
+            ends = repeat(self._curve_group(entries.curve.group))
+        else:
+            ends = [self._curve_group(entry.curve_group) for entry in entries]
         return ["".join(parts) for parts in zip(heads, repeat(self.by), cells, ends, strict=False)]
 
     def one(
@@ -192,17 +229,28 @@ class KpiTexts:
         the `by` cell's index in `cells`, for a KPI by group."""
         if entry.__class__ is Scored and mask & self.plan.bit and total:
             head = self.counted.of(entry) if mask == self.full else self._counted(entry, total)
-        else:  # left out, without a value, or counted among KPIs weighing nothing (no contribution)
+        elif entry.__class__ is Scored and not mask & self.plan.bit:  # below its min_volume
+            head = self._left_out(entry, numbers[self.plan.volume_column])  # type: ignore[index]  # set: it has one
+        else:  # without a value, or counted among KPIs weighing nothing (no contribution)
             head = _result_head(self.plan.result(entry, mask, total, numbers))
         if self.by is None or at is None:
             return head + "}"
-        return f"{head}{self.by}{_escaped(cells[at].strip())}{self._curve_group(entry)}"
+        return f"{head}{self.by}{_escaped(cells[at].strip())}{self._curve_group(entry.curve_group)}"
 
-    def _curve_group(self, entry: Scored | KpiResult) -> str:
+    def _left_out(self, scored: Scored, volume: Decimal) -> str:
+        """A value's result left out for a volume below the KPI's minimum, as kpi_data has KpiPlan.result's."""
+        plan = self.plan
+        reason = f"{plan.volume_column} {volume} is below the minimum {plan.volume_min}"
+        return (
+            f"{self.parts[0]}{scored.value:f}{self.parts[1]}{scored.points:f}{self.without_contribution}"
+            f'{_dumps(scored.position)}, "left_out": {_dumps(reason)}'
+        )
+
+    def _curve_group(self, group: str | None) -> str:
         """What follows the group cell: the curve's group, and the closing brace."""
-        text = self.curve_groups.get(entry.curve_group)
+        text = self.curve_groups.get(group)
         if text is None:
-            text = self.curve_groups[entry.curve_group] = f'", "curve_group": {_dumps(entry.curve_group)}}}'
+            text = self.curve_groups[group] = f'", "curve_group": {_dumps(group)}}}'
         return text
 
 
@@ -211,10 +259,12 @@ class JsonBatches:
 
     suits_columns = True
     keeps_scored = True  # a payslip shows each KPI result
+    reads_scored_columns = True  # values that rarely repeat are written a column at a time
 
     def __init__(self, engine: Engine, handle: IO[str], group_at: dict[str, int]) -> None:
         self.engine, self.handle, self.group_at = engine, handle, group_at
         self.count = 0  # payslips written
+        self.drop = DropBehind(handle)  # a million payslips are 1.6 GB: sent to disk as they are written
         self.held: list[str] = []
         self.pending = 0
         self.grades = [
@@ -247,7 +297,7 @@ class JsonBatches:
             repeat('", "row": '),
             map(str, range(first, first + size)),
             repeat(', "score": "'),
-            map(format, batch.scores, repeat("f")),
+            decimal_texts(batch.scores),
             repeat('", '),
             map(self.grades.__getitem__, batch.indexes),
             map(str, batch.gross),
@@ -272,15 +322,16 @@ class JsonBatches:
         assert batch.scored is not None  # kept: keeps_scored
         columns = [kpi.column(entries, batch.groups) for kpi, entries in zip(self.kpis, batch.scored, strict=True)]
         if batch.masks is not None:
-            totals = self.engine._total_weights
-            for i, mask in enumerate(batch.masks):
-                if mask != self.full:
-                    numbers = {name: values[i] for name, values in batch.numbers.items()}
-                    cells = [values[i] for values in batch.groups.values()]
-                    at = {name: k for k, name in enumerate(batch.groups)}
-                    for k, (plan, kpi) in enumerate(zip(self.engine.kpi_plans, self.kpis, strict=True)):
-                        where = None if plan.by is None else at[plan.by]
-                        columns[k][i] = kpi.one(batch.scored[k][i], mask, totals[mask], numbers, cells, where)
+            totals, masks = self.engine._total_weights, batch.masks
+            at = {name: k for k, name in enumerate(batch.groups)}
+            wheres = [None if plan.by is None else at[plan.by] for plan in self.engine.kpi_plans]
+            kpis = list(zip(self.kpis, batch.scored, wheres, columns, strict=True))
+            for i in compress(range(batch.size), map(ne, masks, repeat(self.full))):
+                mask = masks[i]
+                numbers = {name: values[i] for name, values in batch.numbers.items()}
+                cells = [values[i] for values in batch.groups.values()]
+                for kpi, entries, where, column in kpis:
+                    column[i] = kpi.one(entries[i], mask, totals[mask], numbers, cells, where)
         separated: list[Any] = []
         for column in columns:
             separated += [repeat(", "), column] if separated else [column]
@@ -336,13 +387,18 @@ class JsonBatches:
         self._write(self.general.text(slip), 1)
 
     def _write(self, text: str, count: int) -> None:
-        self.held.append((SEPARATOR if self.count else "\n  ") + text)
+        self.held += (SEPARATOR if self.count else "\n  ", text)  # a batch's text is not copied again
         self.count += count
         self.pending += len(text)
         if self.pending >= BATCH_CHARACTERS:
             self.close()
 
     def close(self) -> None:
-        self.handle.write("".join(self.held))
-        self.held.clear()
+        held = self.held
+        if len(held) > 2:  # rows written one by one: gathered into one write
+            self.handle.write("".join(held))
+        else:
+            self.handle.writelines(held)
+        held.clear()
+        self.drop.wrote(self.pending)
         self.pending = 0
