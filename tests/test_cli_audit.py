@@ -37,10 +37,21 @@ def test_text_of_spaces_and_format_characters_is_not_visible(text):
     assert not visible(text)
 
 
-@given(invisible, st.characters(categories=["L", "N", "P", "S"]), invisible)
+# Letters and symbols that draw nothing: the Hangul fillers, the variation selectors and the braille blank.
+BLANK_LOOKING = "\u115f\u1160\u3164\uffa0\u2800" + "".join(map(chr, range(0xFE00, 0xFE10)))
+
+
+@given(invisible, st.characters(categories=["L", "N", "P", "S"], exclude_characters=BLANK_LOOKING), invisible)
 def test_one_letter_digit_or_sign_is_visible(before, shown, after):
-    """One letter, digit, punctuation mark or symbol among invisible characters is visible text."""
+    """One letter, digit, punctuation mark or symbol that draws something, among invisible characters, is
+    visible text."""
     assert visible(before + shown + after)
+
+
+@given(invisible, st.sampled_from(BLANK_LOOKING), invisible)
+def test_a_letter_or_symbol_that_draws_nothing_is_not_visible(before, blank, after):
+    """A Hangul filler, variation selector or braille blank among invisible characters shows nothing."""
+    assert not visible(before + blank + after)
 
 
 @pytest.fixture
