@@ -66,6 +66,7 @@ class Nowhere:
 
     suits_columns = True
     keeps_scored = False
+    reads_scored_columns = True  # it reads none
 
     def columns(self, batch: Batch, first: int) -> bool:
         return True
