@@ -67,10 +67,10 @@ def test_a_quarter_pays_the_same_bytes_and_totals(tmp_path, steady, repeat, aggr
     assert expected == found
 
 
-@pytest.mark.parametrize("repeat", [1.0, 0.0])
-def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, monkeypatch, repeat):
-    """Agents in parts with the same parts, grade, gates and days reuse one payslip's lines, to the same bytes."""
-    made = []
+@pytest.fixture
+def made(monkeypatch) -> list[str]:
+    """The ids of the agents in parts whose lines the period writer works out (the others reuse them)."""
+    made: list[str] = []
     parted_paid = fast_period._PeriodCsv._parted_paid
 
     def counted(self, row, *args):
@@ -78,6 +78,12 @@ def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, monkeypatch,
         return parted_paid(self, row, *args)
 
     monkeypatch.setattr(fast_period._PeriodCsv, "_parted_paid", counted)
+    return made
+
+
+@pytest.mark.parametrize("repeat", [1.0, 0.0])
+def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, made, repeat):
+    """Agents in parts with the same parts, grade, gates and days reuse one payslip's lines, to the same bytes."""
     paths = write_months(tmp_path, 14, 3000, repeat=repeat)
     expected, found = both_ways(period_policy_file(tmp_path, "mean", "mean"), paths)
     assert expected == found
@@ -85,17 +91,9 @@ def test_payslips_in_parts_are_made_once_for_agents_alike(tmp_path, monkeypatch,
     assert 0 < len(made) < agents // 4
 
 
-def test_agents_alike_but_for_their_team_share_the_lines_of_one(tmp_path, monkeypatch):
+def test_agents_alike_but_for_their_team_share_the_lines_of_one(tmp_path, made):
     """Agents promoted alike, with the same figures, in teams of their own take one agent's lines, to the
     same bytes."""
-    made = []
-    parted_paid = fast_period._PeriodCsv._parted_paid
-
-    def counted(self, row, *args):
-        made.append(row.agent_id)
-        return parted_paid(self, row, *args)
-
-    monkeypatch.setattr(fast_period._PeriodCsv, "_parted_paid", counted)
     figures = {"worked_days": "21.75", "csat": "92.5", "surveys": "40", "fcr": "0.8", "aht_sec": "330"}
     figures |= {"qa_score": "85", "attendance": "98", "valid_complaints": "1", "tickets": "1100"}
     paths = []
