@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, DecimalException
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from cspay.engine.computed import Computed
 from cspay.engine.parts import Parted
@@ -35,6 +35,24 @@ if TYPE_CHECKING:
 
 Fixed = tuple[tuple[Line, ...], Decimal]  # a role's base pay and allowance lines at one proration, and their sum
 _NO_LINES: dict[Any, Any] = {}
+
+
+class Settled(NamedTuple):
+    """One agent's pay as Engine.settle works it out, before any Payslip is made."""
+
+    mask: int  # the KPIs counted, a bit each
+    total_weight: Decimal  # their total weight
+    score: Decimal | None
+    grade_at: int | None  # the grade's index, in the policy's order
+    bonus: Decimal  # before gates
+    hits: tuple[GateHit, ...]
+    capped: bool
+    proration: Decimal
+    fixed: Fixed  # base pay and allowance lines, and their sum
+    bonus_line: Line
+    adjustments: list[Line]
+    floor: Line | None  # the floor's top-up
+    gross: Decimal
 
 
 class Engine:
@@ -118,23 +136,8 @@ class Engine:
         scored = self.scored(row.kpis, row.groups)
         if row.parts or self._team_pay:
             return self.parted.payslip(row, scored)
-        (
-            mask,
-            total_weight,
-            score,
-            index,
-            bonus,
-            hits,
-            was_capped,
-            proration,
-            fixed,
-            bonus_line,
-            adjustments,
-            floor_line,
-            _,
-        ) = self.settle(row.role, scored, row.numbers)
-        lines = payslip_lines(fixed, bonus_line, adjustments, floor_line)
-        grade = None if index is None else self.grades[index]
+        paid = self.settle(row.role, scored, row.numbers)
+        grade = None if paid.grade_at is None else self.grades[paid.grade_at]
         slip = Computed(
             row.agent_id,
             row.name,
@@ -142,22 +145,22 @@ class Engine:
             row.team,
             row.line,
             (),
-            score,
+            paid.score,
             grade.grade if grade else None,
             grade.multiplier if grade else None,
             grade.action if grade else None,
             self.targets[row.role],
-            bonus,
-            hits,
-            was_capped,
-            proration,
-            lines,
+            paid.bonus,
+            paid.hits,
+            paid.capped,
+            paid.proration,
+            payslip_lines(paid),
             None,
             row.numbers,
             row.groups,
             self.currency,
         )
-        slip._pending = (self.kpi_plans, scored, mask, total_weight, row.numbers)
+        slip._pending = (self.kpi_plans, scored, paid.mask, paid.total_weight, row.numbers)
         return slip
 
     def scored(
@@ -175,13 +178,8 @@ class Engine:
             scored.append(entry)
         return scored
 
-    def settle(self, role: str, scored: list[Scored | KpiResult], numbers: dict[str, Decimal]) -> tuple[Any, ...]:
-        """One agent's pay from its scored KPIs (KpiPlan.scored, in policy order) and plain numbers.
-
-        Returns (mask of KPIs counted, their total weight, score, grade index, bonus before gates, gate
-        hits, capped, proration, (fixed lines, their sum), bonus line, adjustment lines, floor line or
-        None, gross): a plain tuple, as this runs once per agent.
-        """
+    def settle(self, role: str, scored: list[Scored | KpiResult], numbers: dict[str, Decimal]) -> Settled:
+        """One agent's pay from its scored KPIs (KpiPlan.scored, in policy order) and plain numbers."""
         mask, total_weight, score = self.score(scored, numbers)
         index = None
         bonus = ZERO
@@ -201,7 +199,7 @@ class Engine:
         floor_line = self.top_up(gross)
         if floor_line is not None:
             gross += floor_line.amount
-        return (
+        return Settled(
             mask,
             total_weight,
             score,
@@ -304,10 +302,11 @@ class Engine:
         return line
 
 
-def payslip_lines(fixed: Fixed, bonus_line: Line, adjustments: list[Line], floor_line: Line | None) -> list[Line]:
+def payslip_lines(paid: Settled) -> list[Line]:
     """A payslip's lines, in payslip order, from what Engine.settle gives: base pay and allowances, the
     bonus, the adjustments, and the floor's top-up when there is one."""
-    return [*fixed[0], bonus_line, *adjustments, *([floor_line] if floor_line is not None else [])]
+    floor = [paid.floor] if paid.floor is not None else []
+    return [*paid.fixed[0], paid.bonus_line, *paid.adjustments, *floor]
 
 
 def too_large(source: str, line: int, agent_id: str) -> str:

@@ -9,7 +9,7 @@ from itertools import repeat
 from typing import Any
 
 from cspay.engine.columnar import Batch, Pay
-from cspay.engine.compiled import Engine
+from cspay.engine.compiled import Engine, Settled, payslip_lines
 from cspay.engine.plans import KpiPlan, Scored
 from cspay.engine.types import KpiResult, Payslip
 from cspay.ledger.packing import BATCH_PAYSLIPS, MAX_REMEMBERED, PayslipWriter, StoredRow
@@ -60,14 +60,14 @@ class BatchRows:
 
     def settled(
         self, identity: tuple[str, str, str, str], scored: Sequence[Scored | KpiResult], numbers: dict[str, Decimal],
-        settled: tuple[Any, ...],
+        paid: Settled,
     ) -> None:  # fmt: skip
         """The row of one agent paid by Engine.settle (identity is id, role, name, team)."""
         agent_id, role, name, team = identity
-        (mask, total_weight, score, index, _, _, _, _, fixed, bonus_line, adjustments, floor_line, gross) = settled
-        lines = [*fixed[0], bonus_line, *adjustments, *([floor_line] if floor_line is not None else [])]
-        plans = self.engine.kpi_plans
-        kpis = [plan.result(entry, mask, total_weight, numbers) for plan, entry in zip(plans, scored, strict=True)]
+        mask, total, score, index = paid.mask, paid.total_weight, paid.score, paid.grade_at
+        kpis = [
+            plan.result(entry, mask, total, numbers) for plan, entry in zip(self.engine.kpi_plans, scored, strict=True)
+        ]
         grade, action = self.grades[index] if index is not None else (None, None)
         self._add(
             [
@@ -79,9 +79,9 @@ class BatchRows:
                     None if score is None else str(score),
                     grade,
                     action,
-                    str(gross),
+                    str(paid.gross),
                     self.currency,
-                    self.parts.line_numbers(lines),
+                    self.parts.line_numbers(payslip_lines(paid)),
                     self.parts.kpi_numbers(kpis),
                     "",  # the batch way pays no deductions
                     "",

@@ -16,7 +16,7 @@ from decimal import Decimal, DecimalException
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cspay.engine.columnar import Batch, Columnar
-from cspay.engine.compiled import Engine, Fixed, too_large
+from cspay.engine.compiled import Engine, Fixed, Settled, too_large
 from cspay.engine.plans import Scored
 from cspay.engine.types import ZERO, KpiResult, Payslip, Summary
 from cspay.errors import PayError
@@ -50,7 +50,7 @@ class RowWriter(Protocol):
         identity: Identity,
         scored: Sequence[Scored | KpiResult],
         numbers: dict[str, Decimal],
-        settled: tuple[Any, ...],
+        paid: Settled,
     ) -> None:
         """Write one plain row paid by Engine.settle."""
 
@@ -183,9 +183,9 @@ class BatchRun:
                         continue
             general(line, cells)
 
-    def _tally(self, settled: tuple[Any, ...]) -> None:
+    def _tally(self, paid: Settled) -> None:
         """One plain row's share of the totals (what Summary.add would add)."""
-        (_, _, _, index, _, _, _, _, fixed, bonus_line, adjustments, floor_line, gross) = settled
+        index, fixed, bonus_line, floor_line, gross = paid.grade_at, paid.fixed, paid.bonus_line, paid.floor, paid.gross
         summary, totals = self.summary, self.summary.lines
         line_set = self.line_sets.get(id(fixed))
         if line_set is None or line_set[0] is not fixed:
@@ -195,7 +195,7 @@ class BatchRun:
         summary.bonus += bonus_line.amount
         line_set[1][0] += 1  # base pay and allowances: counted per line set, added up in `close`
         totals["bonus"] = totals.get("bonus", ZERO) + bonus_line.amount
-        for line in adjustments:
+        for line in paid.adjustments:
             totals[line.code] = totals.get(line.code, ZERO) + line.amount
         if floor_line is not None:
             totals["floor"] = totals.get("floor", ZERO) + floor_line.amount

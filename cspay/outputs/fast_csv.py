@@ -14,7 +14,7 @@ from itertools import repeat
 from typing import IO, TYPE_CHECKING, Any
 
 from cspay.engine.columnar import Batch, Pay
-from cspay.engine.compiled import Engine, Fixed, payslip_lines
+from cspay.engine.compiled import Engine, Fixed, Settled, payslip_lines
 from cspay.engine.plans import Scored
 from cspay.engine.types import KpiResult, Line, Payslip, Summary
 from cspay.inputs.metrics import MetricsReader
@@ -133,26 +133,28 @@ class CsvBatches:
         identity: Identity,
         scored: Sequence[Scored | KpiResult],
         numbers: dict[str, Decimal],
-        settled: tuple[Any, ...],
+        paid: Settled,
     ) -> None:
         """One plain row's CSV line."""
         agent_id, role, name, team = identity
-        (_, _, score, index, _, _, _, _, fixed, bonus_line, adjustments, floor_line, gross) = settled
+        score, index, fixed, floor_line = paid.score, paid.grade_at, paid.fixed, paid.floor
         who = self.who.get((name, role, team), _MISSING)
         if who is _MISSING:
             who = self.who_cells(name, role, team)
         id_cell = agent_id if agent_id.isalnum() else self.csv.cell(agent_id)
         grade = self.grade_cells[index] if index is not None else ","
         if id_cell is None or who is None or grade is None:  # a cell csv.writer must quote
-            self.out.cells(
-                self._cells(identity, score, index, payslip_lines(fixed, bonus_line, adjustments, floor_line))
-            )
+            self.out.cells(self._cells(identity, score, index, payslip_lines(paid)))
             return
         score_text = "" if score is None else str(score.quantize(SCORE_PLACES, ROUND_DOWN))
-        amounts = [self._fixed_text(fixed), str(bonus_line.amount), *[str(line.amount) for line in adjustments]]
+        amounts = [
+            self._fixed_text(fixed),
+            str(paid.bonus_line.amount),
+            *[str(line.amount) for line in paid.adjustments],
+        ]
         if self.has_floor:
             amounts.append(self.csv.zero if floor_line is None else str(floor_line.amount))
-        self.out.text(f"{id_cell},{who},{score_text},{grade},{','.join(amounts)},{gross}\n")
+        self.out.text(f"{id_cell},{who},{score_text},{grade},{','.join(amounts)},{paid.gross}\n")
 
     def line_set_cells(self, fixed: Fixed) -> str:
         """The base pay and allowance columns of a line set, as CSV text."""

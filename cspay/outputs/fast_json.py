@@ -21,7 +21,7 @@ from operator import attrgetter, ne, truediv
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from cspay.engine.columnar import Batch, Paid, Pay
-from cspay.engine.compiled import Engine
+from cspay.engine.compiled import Engine, Settled
 from cspay.engine.plans import KpiPlan, Scored, ScoredColumn
 from cspay.engine.types import GateHit, KpiResult, Line, Payslip, Summary
 from cspay.inputs.metrics import MetricsReader
@@ -358,26 +358,26 @@ class JsonBatches:
         identity: Identity,
         scored: Sequence[Scored | KpiResult],
         numbers: dict[str, Decimal],
-        settled: tuple[Any, ...],
+        paid: Settled,
     ) -> None:
         """One plain row's payslip."""
         agent_id, role, name, team = identity
-        (mask, total, score, index, before, hits, capped, proration, fixed, bonus_line, adjustments, floor, gross) = (
-            settled
+        head, gates = self._pay_text(
+            role, paid.bonus, (paid.hits, paid.capped, paid.proration, paid.fixed, paid.bonus_line)
         )
-        head, gates = self._pay_text(role, before, (hits, capped, proration, fixed, bonus_line))
-        lines = "".join([", " + self.lines.of(item) for item in (*adjustments, *([floor] if floor else []))])
+        after = (*paid.adjustments, *([paid.floor] if paid.floor else []))  # the bonus: in the pay's text
+        lines = "".join([", " + self.lines.of(item) for item in after])
         kpis = ", ".join(
             [
-                kpi.one(entry, mask, total, numbers, cells, at)
+                kpi.one(entry, paid.mask, paid.total_weight, numbers, cells, at)
                 for kpi, entry, at in zip(self.kpis, scored, self.kpi_at, strict=True)
             ]
         )
-        score_text = "null" if score is None else f'"{score:f}"'
-        grade = self.no_grade if index is None else self.grades[index]
+        score_text = "null" if paid.score is None else f'"{paid.score:f}"'
+        grade = self.no_grade if paid.grade_at is None else self.grades[paid.grade_at]
         self._write(
             f'{{"agent_id": "{_escaped(agent_id)}", "name": "{_escaped(name)}", "role": "{_escaped(role)}", '
-            f'"team": "{_escaped(team)}", "row": {line}, "score": {score_text}, {grade}{gross}", {head}{lines}], '
+            f'"team": "{_escaped(team)}", "row": {line}, "score": {score_text}, {grade}{paid.gross}", {head}{lines}], '
             f'"kpis": [{kpis}], "gates": [{gates}]}}',
             1,
         )

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from itertools import repeat
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from rich.table import Table
 
 from cspay.engine.columnar import Batch, Pay
-from cspay.engine.compiled import Engine, payslip_lines
+from cspay.engine.compiled import Engine, Settled, payslip_lines
 from cspay.engine.plans import Scored
 from cspay.engine.types import KpiResult, Line, Payslip, Summary
 from cspay.i18n import Words
@@ -130,16 +130,17 @@ class TableBatches:
         identity: Identity,
         scored: Sequence[Scored | KpiResult],
         numbers: dict[str, Decimal],
-        settled: tuple[Any, ...],
+        paid: Settled,
     ) -> None:
         """One plain row paid by Engine.settle."""
         agent_id, role, name, team = identity
-        (_, _, score, index, _, _, _, _, fixed, bonus_line, adjustments, floor, gross) = settled
+        score, index, gross = paid.score, paid.grade_at, paid.gross
         score_cell = "-" if score is None else str(score.quantize(SCORE_PLACES, ROUND_DOWN))
         grade = "-" if index is None else self.grades[index]
-        amounts = self._amounts(payslip_lines(fixed, bonus_line, adjustments, floor))
+        amounts = self._amounts(payslip_lines(paid))
         self._row(
-            [agent_id, name, role, team, score_cell, grade, *amounts, _number(gross)], bool(floor and floor.amount)
+            [agent_id, name, role, team, score_cell, grade, *amounts, _number(gross)],
+            bool(paid.floor and paid.floor.amount),
         )
 
     def payslip(self, slip: Payslip) -> None:
