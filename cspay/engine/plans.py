@@ -7,7 +7,7 @@ from 92.50 prints differently from one from 92.5), it is reused only for input w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import repeat
 from operator import itemgetter, mul
@@ -86,7 +86,11 @@ class Curve:
 
     def weighted(self, values: Sequence[Decimal]) -> list[Decimal]:
         """Each value's weight × score on this curve, as Scored's weighted: a column at once."""
-        return list(map(mul, repeat(self.weight), map(_POINTS, map(self.scorer, values))))
+        return self.times_weight(map(_POINTS, map(self.scorer, values)))
+
+    def times_weight(self, points: Iterable[Decimal]) -> list[Decimal]:
+        """Each score × the KPI's weight, as Scored's weighted."""
+        return list(map(mul, repeat(self.weight), points))
 
     def scored(self, value: Decimal | None) -> Scored | KpiResult:
         """The value's score on this curve (reused only for a value written alike), or the KPI without a value."""
@@ -120,7 +124,7 @@ class ScoredColumn(Sequence[Scored]):
         self.codes: Sequence[str] = codes
         self.bands: Sequence[Decimal | None] = bands
         self.positions = list(map(curve.places.__getitem__, zip(codes, bands, strict=True)))
-        self.weighted = list(map(mul, repeat(curve.weight), self.points))  # as Scored's
+        self.weighted = curve.times_weight(self.points)
 
     def __len__(self) -> int:
         return len(self.values)
