@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -195,6 +196,24 @@ def test_history_reads_the_current_version_of_each_period(tmp_path):
         history = ledger.history("A001")
     assert ["2026-10", "2026-11"] == [standing.period for standing in history]
     assert (Decimal("2160.00"), Decimal("7940.00"), "A") == (history[1].bonus, history[1].gross, history[1].grade)
+
+
+def test_history_searches_each_run_for_the_agent_and_reads_no_run_whole(tmp_path):
+    """history finds an agent's payslips by (run_id, agent_id), one search per run: no query it makes scans
+    the payslips, which on a ledger of twelve 1M-agent months would read twelve million rows for one agent."""
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        for period in ("2026-09", "2026-10", "2026-11"):
+            ledger.record(recording(period), WHO)
+        made: list[str] = []
+        ledger.db.set_trace_callback(made.append)
+        assert 3 == len(ledger.history("A001"))
+        ledger.db.set_trace_callback(None)
+        reading = [sql for sql in made if "payslips" in sql]
+        plans = [[row[-1] for row in ledger.db.execute(f"EXPLAIN QUERY PLAN {sql}")] for sql in reading]
+    names = {"payslips"} | {alias for sql in reading for alias in re.findall(r"\bpayslips\s+(?:AS\s+)?(\w+)", sql)}
+    assert reading and all("?" not in sql for sql in reading)  # the statements as run, their values in place
+    assert any("(run_id=? AND agent_id=?)" in step for plan in plans for step in plan)
+    assert [] == [step for plan in plans for step in plan if step.split()[:2] in (["SCAN", name] for name in names)]
 
 
 def test_a_run_records_who_when_and_its_inputs(tmp_path):

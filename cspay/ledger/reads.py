@@ -200,10 +200,12 @@ class LedgerReads:
         """The agent's periods, oldest first: what the latest pay version of each paid (a correction run
         is not paid in its period), and the corrections of it, which later periods pay. Summing the gross
         of every period counts each payment once."""
+        # CROSS JOIN keeps this order (SQLite does not reorder it): each run, then its payslip searched by
+        # (run_id, agent_id), the unique index; there is no index by agent alone (see the schema).
         found = self.rows(
             "SELECT r.period, COALESCE(p.currency, r.currency) AS currency, p.id, p.run_id, p.line_numbers, p.grade, "
-            "p.score, p.gross FROM payslips p "
-            "JOIN runs r ON r.id = p.run_id WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
+            "p.score, p.gross FROM runs r CROSS JOIN payslips p ON p.run_id = r.id "
+            "WHERE p.agent_id = ? AND r.id = (SELECT max(latest.id) FROM runs "
             "latest WHERE latest.period = r.period AND latest.kind = 'pay') "
             "ORDER BY r.period_first, r.period_last",
             agent_id,
