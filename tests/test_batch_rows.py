@@ -106,19 +106,28 @@ def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_pa
     assert recorded(runner, metrics, tmp_path / "general.db", "general") == batch
 
 
-@pytest.mark.parametrize("format", ["csv", "json"])
+@pytest.mark.parametrize("format", ["csv", "json", "quiet"])
 def test_columns_read_past_the_remembered_texts_record_the_same_payslips(
     runner, tmp_path, monkeypatch, batch_ways, format
 ):
     """When the column reader's tables of texts are full (values that never repeat), a batch's KPI cells are
-    scored for that batch alone, and what it records, as it writes CSV or JSON, is still the general way's
-    payslips."""
+    scored for that batch alone, as ScoredColumns the ledger numbers a column at a time, and what it records,
+    as it writes CSV or JSON or nothing, is still the general way's payslips."""
     monkeypatch.setattr(columns, "TEXTS_LIMIT", 5)
+    by_column = {"rows": 0}
+    numbered = BatchRows._kpi_column
+
+    def counted(self, plan, column, total):
+        by_column["rows"] += len(column)
+        return numbered(self, plan, column, total)
+
+    monkeypatch.setattr(BatchRows, "_kpi_column", counted)
     metrics = tmp_path / "month.csv"
     metrics.write_text(csv_text(metrics_rows(2 * BATCH_ROWS + 9, repeating=False)), encoding="utf-8")
     batch = recorded(runner, metrics, tmp_path / "batch.db", format)
     assert recorded(runner, metrics, tmp_path / "general.db", "general") == batch
     assert 0 < batch_ways["columns"]
+    assert 2 * BATCH_ROWS <= by_column["rows"]  # every KPI of the batches after the tables filled, both months
 
 
 def test_a_score_basis_policy_records_the_same_payslips_column_by_column(runner, tmp_path, batch_ways):

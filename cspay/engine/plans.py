@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import repeat
-from operator import itemgetter, mul
+from operator import itemgetter, mul, truediv
 from typing import overload
 
 from cspay.engine.curves import position_text, scorer_of
@@ -23,6 +23,14 @@ MEMO_LIMIT = 50_000  # values remembered per table; beyond, results are computed
 # values repeat a few hundred cover a month; where they rarely do, remembering more only holds memory.
 SCORED_LIMIT = 4096
 _POINTS = itemgetter(0)  # a scorer's score, from what it returns
+
+
+def contributions(weighted: Sequence[Decimal], total_weight: Decimal) -> list[Decimal | None]:
+    """Each KPI's contribution to the score: its weighted points over the total weight of the KPIs counted
+    (none when those weigh nothing). One value or a column at a time, by the same rule."""
+    if not total_weight:
+        return [None] * len(weighted)
+    return list(map(truediv, weighted, repeat(total_weight)))
 
 
 class Scored:
@@ -226,7 +234,7 @@ class KpiPlan:
             )
         result = entry.results.get(mask)
         if result is None:
-            contribution = entry.weighted / total_weight if total_weight else None
+            (contribution,) = contributions((entry.weighted,), total_weight)
             result = KpiResult(
                 self.code,
                 self.label,

@@ -10,9 +10,9 @@ from typing import Any
 
 from cspay.engine.columnar import Batch, Pay
 from cspay.engine.compiled import Engine, Settled, payslip_lines
-from cspay.engine.plans import KpiPlan, Scored
+from cspay.engine.plans import KpiPlan, Scored, ScoredColumn, contributions
 from cspay.engine.types import KpiResult, Payslip
-from cspay.ledger.packing import BATCH_PAYSLIPS, MAX_REMEMBERED, PayslipWriter, StoredRow
+from cspay.ledger.packing import BATCH_PAYSLIPS, MAX_REMEMBERED, PayslipWriter, StoredRow, stored_text
 
 
 class BatchRows:
@@ -124,15 +124,13 @@ class BatchRows:
         out again for the rows that left one out."""
         engine, full, masks, scored = self.engine, self.full, batch.masks, batch.scored
         assert scored is not None  # kept by the column reader of a recorded run
-        columns = []
-        for plan, entries, remembered in zip(engine.kpi_plans, scored, self.kpi_numbers, strict=True):
-            column = list(map(remembered.get, map(id, entries)))
-            if None in column:
-                total = engine._total_weights.get(full) or engine._total_weight(full)  # no row may count all
-                for i, entry in enumerate(entries):
-                    if column[i] is None:
-                        column[i] = remembered.get(id(entry)) or self._new_kpi(remembered, entry, plan, total)
-            columns.append(column)
+        total = engine._total_weights.get(full) or engine._total_weight(full)  # no row may count all
+        columns = [
+            self._kpi_column(plan, entries, total)
+            if isinstance(entries, ScoredColumn)  # values that rarely repeat: no KpiResult made per row
+            else self._kpi_entries(plan, entries, remembered, total)
+            for plan, entries, remembered in zip(engine.kpi_plans, scored, self.kpi_numbers, strict=True)
+        ]
         if masks is not None:
             totals = engine._total_weights
             for i, mask in enumerate(masks):
@@ -142,6 +140,33 @@ class BatchRows:
                         result = plan.result(scored[k][i], mask, totals[mask], numbers)
                         columns[k][i] = self.parts.kpi_number(result)
         return list(map(" ".join, zip(*columns, strict=True)))
+
+    def _kpi_entries(
+        self, plan: KpiPlan, entries: Sequence[Scored | KpiResult], remembered: dict[int, str], total: Decimal
+    ) -> list[str]:
+        """The number of each row's result, every KPI counted, remembered per scored entry."""
+        column = list(map(remembered.get, map(id, entries)))
+        if None in column:
+            for i, entry in enumerate(entries):
+                if column[i] is None:
+                    column[i] = remembered.get(id(entry)) or self._new_kpi(remembered, entry, plan, total)
+        return column  # type: ignore[return-value]  # every None filled
+
+    def _kpi_column(self, plan: KpiPlan, column: ScoredColumn, total: Decimal) -> list[str]:
+        """The number of each row's result, every KPI counted, from the column's texts: the key RunParts
+        stores for the KpiResult that KpiPlan.result would make."""
+        keys = zip(
+            repeat(plan.code),
+            repeat(plan.label),
+            map(str, column.values),
+            map(str, column.points),
+            repeat(str(plan.weight)),
+            map(stored_text, contributions(column.weighted, total)),
+            repeat(None),  # counted: nothing left out
+            repeat(plan.by),
+            repeat(column.curve.group),
+        )
+        return self.parts.kpi_numbers_of(keys)
 
     def _new_kpi(self, remembered: dict[int, str], entry: Scored | KpiResult, plan: KpiPlan, total: Decimal) -> str:
         self._bound()

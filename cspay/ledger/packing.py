@@ -20,7 +20,8 @@ LineKey = tuple[str, str, str]  # code, label, amount as text
 KpiKey = tuple[str, str, str | None, str | None, str, str | None, str | None, str | None, str | None]
 
 
-def _text(value: Decimal | None) -> str | None:
+def stored_text(value: Decimal | None) -> str | None:
+    """A number as the ledger keeps it: its exact decimal text (NULL for none)."""
     return None if value is None else str(value)
 
 
@@ -80,27 +81,35 @@ class RunParts:
         self._remember(line, number)
         return number
 
+    def kpi_numbers_of(self, keys: Iterable[KpiKey]) -> list[str]:
+        """The number of each KPI result given as it is stored (a column's results, made without a KpiResult
+        each: see BatchRows)."""
+        kpis = self.kpis
+        return [kpis.get(key) or self._new_kpi(key) for key in keys]
+
     def _kpi(self, kpi: KpiResult, *, remember: bool = True) -> str:
         key = (
             kpi.code,
             kpi.label,
-            _text(kpi.value),
-            _text(kpi.score),
+            stored_text(kpi.value),
+            stored_text(kpi.score),
             str(kpi.weight),
-            _text(kpi.contribution),
+            stored_text(kpi.contribution),
             kpi.left_out,
             kpi.by,
             kpi.curve_group,
         )
-        number = self.kpis.get(key)
-        if number is None:
-            if len(self.kpis) >= MAX_REMEMBERED:
-                self.kpis.clear()
-            number = self.kpis[key] = str(self._count)
-            self._count += 1
-            self._new_kpis.append((self.run_id, int(number), *key))
+        number = self.kpis.get(key) or self._new_kpi(key)
         if remember:
             self._remember(kpi, number)
+        return number
+
+    def _new_kpi(self, key: KpiKey) -> str:
+        if len(self.kpis) >= MAX_REMEMBERED:
+            self.kpis.clear()
+        number = self.kpis[key] = str(self._count)
+        self._count += 1
+        self._new_kpis.append((self.run_id, int(number), *key))
         return number
 
     def _remember(self, part: object, number: str) -> None:
@@ -217,7 +226,7 @@ class PayslipWriter:
             slip.name,
             slip.role,
             slip.team,
-            _text(slip.score),
+            stored_text(slip.score),
             slip.grade,
             slip.action,
             str(slip.gross),

@@ -96,8 +96,8 @@ def pay_in_batches(
         from cspay.ledger.batch_rows import BatchRows
 
         run.keep = BatchRows(recorder, run.engine)
-        run.column_reader.keep_scored = True  # the ledger stores each KPI result
-        run.column_reader.scored_columns = False  # and remembers each scored entry
+        run.column_reader.keep_scored = True  # the ledger stores each KPI result, and reads a ScoredColumn
+        run.column_reader.scored_columns = run.writer.reads_scored_columns or not run.writer.keeps_scored
     for first, rows in reader.batches(BATCH_ROWS):
         if first is None:
             run.row_by_row(rows)  # type: ignore[arg-type]

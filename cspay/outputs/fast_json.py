@@ -17,12 +17,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import attrgetter, ne, truediv
+from operator import attrgetter, ne
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from cspay.engine.columnar import Batch, Paid, Pay
 from cspay.engine.compiled import Engine, Settled
-from cspay.engine.plans import KpiPlan, Scored, ScoredColumn
+from cspay.engine.plans import KpiPlan, Scored, ScoredColumn, contributions
 from cspay.engine.types import GateHit, KpiResult, Line, Payslip, Summary
 from cspay.inputs.metrics import MetricsReader
 from cspay.outputs.batch_run import Identity, pay_in_batches
@@ -174,7 +174,7 @@ class KpiTexts:
             repeat(score),
             decimal_texts(points),
             repeat(contribution),
-            decimal_texts(list(map(truediv, weighted, repeat(self.total)))),
+            decimal_texts(contributions(weighted, self.total)),  # type: ignore[arg-type]  # total: every KPI's, 100
             repeat('", "position": '),
             map(positions.__getitem__, places),
             repeat(', "left_out": null' + end),
