@@ -95,9 +95,12 @@ def test_a_batch_in_which_no_agent_counts_every_kpi_records_what_the_general_way
     assert all(slip[-1][0][6] for slip in batch.values())  # csat's reason for being left out
 
 
-def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_path, monkeypatch):
+@pytest.mark.parametrize("texts", [columns.TEXTS_LIMIT, 5], ids=["scored-per-row", "scored-columns"])
+def test_forgetting_what_was_remembered_records_the_same_payslips(runner, tmp_path, monkeypatch, texts):
     """With room for a few remembered parts only (as values that never repeat fill it), the payslips stored
-    read back the same as the general way's; a part met again is merely numbered again."""
+    read back the same as the general way's; a part met again is merely numbered again. So too when the
+    KPI results come a column at a time, numbered together (RunParts.kpi_numbers_of)."""
+    monkeypatch.setattr(columns, "TEXTS_LIMIT", texts)
     monkeypatch.setattr(packing, "MAX_REMEMBERED", 7)
     monkeypatch.setattr(batch_rows, "MAX_REMEMBERED", 7)
     metrics = tmp_path / "month.csv"
@@ -199,3 +202,23 @@ def test_a_quiet_run_reports_the_totals_the_general_way_pays(runner, tmp_path, m
     assert paid  # batches were paid column by column, written nowhere
     assert logged(good, "general") == logged(good, "batch")
     assert 2 * BATCH_ROWS + 6 == logged(good, "batch")[1]
+
+
+def test_a_column_of_kpi_results_is_numbered_as_one_at_a_time_would_number_it():
+    """RunParts.kpi_numbers_of gives equal results one number, new ones numbers in order of first use
+    (continuing the run's count), keeps a number for a result met again in a later column, and keeps each
+    new result once for writing -- as numbering the same results one at a time does."""
+    import sqlite3
+
+    def key(value: str) -> packing.KpiKey:
+        return ("csat", "Customer satisfaction", value, "1.5", "35", "0.525", None, None, None)
+
+    db = sqlite3.connect(":memory:")  # nothing is written until flush
+    together, one_by_one = packing.RunParts(db, 2, start=3), packing.RunParts(db, 2, start=3)
+    first = [key("91.2"), key("90.5"), key("91.2"), key("88.0")]
+    second = [key("88.0"), key("99.9"), key("99.9")]
+    assert ["3", "4", "3", "5"] == together.kpi_numbers_of(first)
+    assert ["5", "6", "6"] == together.kpi_numbers_of(second)
+    assert ["3", "4", "3", "5", "5", "6", "6"] == [one_by_one.kpi_numbers_of([k])[0] for k in first + second]
+    written = [(2, 3, *key("91.2")), (2, 4, *key("90.5")), (2, 5, *key("88.0")), (2, 6, *key("99.9"))]
+    assert written == together._new_kpis == one_by_one._new_kpis
