@@ -113,7 +113,8 @@ class Batch:
         self.floors: dict[int, Line] = {}
         self.masks: list[int] | None = None  # each row's KPIs counted (bits), when some row left one out
         # Each KPI's scored value per row, when the batch is recorded (the ledger stores each KPI result) or
-        # written whole (JSON); then also each `by` column's cells, stripped, for a KPI by group's results.
+        # written whole (JSON): a Scored per row, or a ScoredColumn for a column whose values rarely repeat;
+        # then also each `by` column's cells, stripped, for a KPI by group's results.
         self.scored: list[Sequence[Scored | KpiResult]] | None = None
         self.groups: dict[str, list[str]] = {}
 

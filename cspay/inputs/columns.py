@@ -66,9 +66,6 @@ class ColumnReader:
         # The KPIs a gate reads: their values travel with the batch.
         self.gated = {kpi_index for kpi_index, column, _, _ in engine._gate_rules if column is None}
         self.keep_scored = False  # whether each KPI's scored values travel with the batch (a recorded run)
-        # Whether a KPI column scored on its own travels as one ScoredColumn (a writer reading columns) rather
-        # than a Scored per row (the ledger, which remembers each entry).
-        self.scored_columns = False
 
     def read(self, rows: list[list[str]]) -> Batch | None:
         """The batch's values, column by column; None when a row is not plain."""
@@ -149,9 +146,9 @@ class ColumnReader:
         if found is None or any_missing(found):
             return None
         values = cast(list[Decimal], found)
-        if self.keep_scored:  # scored once, each row's weighted score taken from the column
+        if self.keep_scored:  # scored once, as columns the JSON writer and the ledger read whole
             scored = plan.own.scored_column(values)
-            return scored.weighted, values, scored if self.scored_columns else list(scored)
+            return scored.weighted, values, scored
         return plan.own.weighted(values), values, None
 
     def _numbers(self, columns: Sequence[Column]) -> dict[str, list[Decimal]] | None:

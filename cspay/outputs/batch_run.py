@@ -37,7 +37,6 @@ class RowWriter(Protocol):
 
     suits_columns: bool  # whether batches may be paid column by column at all
     keeps_scored: bool  # whether a batch paid by column must bring each KPI's scored values
-    reads_scored_columns: bool  # whether those may come as a ScoredColumn (values that rarely repeat)
 
     def columns(self, batch: Batch, first: int) -> bool:
         """Write a batch paid column by column (its first row on line `first`); False, with nothing written,
@@ -66,7 +65,6 @@ class Nowhere:
 
     suits_columns = True
     keeps_scored = False
-    reads_scored_columns = True  # it reads none
 
     def columns(self, batch: Batch, first: int) -> bool:
         return True
@@ -96,8 +94,7 @@ def pay_in_batches(
         from cspay.ledger.batch_rows import BatchRows
 
         run.keep = BatchRows(recorder, run.engine)
-        run.column_reader.keep_scored = True  # the ledger stores each KPI result, and reads a ScoredColumn
-        run.column_reader.scored_columns = run.writer.reads_scored_columns or not run.writer.keeps_scored
+        run.column_reader.keep_scored = True  # the ledger stores each KPI result
     for first, rows in reader.batches(BATCH_ROWS):
         if first is None:
             run.row_by_row(rows)  # type: ignore[arg-type]
@@ -118,7 +115,6 @@ class BatchRun:
         self.writer = writer_of(self.engine)
         self.column_reader = ColumnReader(self.parser, self.engine)
         self.column_reader.keep_scored = self.writer.keeps_scored
-        self.column_reader.scored_columns = self.writer.reads_scored_columns
         self.kpi_cells = self.column_reader.kpi_cells
         self.line_sets: dict[int, tuple[Fixed, list[int]]] = {}  # id -> (set, agents paid)
         self.grade_names = [(grade.grade, grade.action) for grade in self.engine.grades]

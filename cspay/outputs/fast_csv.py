@@ -60,7 +60,6 @@ class CsvBatches:
     """The CSV text of the rows a batch run pays, and the texts its rows share."""
 
     keeps_scored = False  # a CSV row shows no KPI result
-    reads_scored_columns = False
 
     def __init__(self, engine: Engine, handle: IO[str]) -> None:
         self.engine = engine

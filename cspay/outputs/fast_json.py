@@ -259,7 +259,6 @@ class JsonBatches:
 
     suits_columns = True
     keeps_scored = True  # a payslip shows each KPI result
-    reads_scored_columns = True  # values that rarely repeat are written a column at a time
 
     def __init__(self, engine: Engine, handle: IO[str], group_at: dict[str, int]) -> None:
         self.engine, self.handle, self.group_at = engine, handle, group_at

@@ -68,7 +68,6 @@ class TableBatches:
 
     suits_columns = True
     keeps_scored = False  # the table shows no KPI result
-    reads_scored_columns = False
 
     def __init__(self, engine: Engine, out: IO[str], policy: Policy, words: Words, drawn: int) -> None:
         self.engine, self.out, self.policy, self.words, self.drawn = engine, out, policy, words, drawn
