@@ -208,6 +208,10 @@ class KpiPlan:
         """The value's score on the KPI's own curve, or the KPI without a value."""
         return self.own.scored(value)
 
+    def left_out_reason(self, volume: Decimal) -> str:
+        """Why a value is left out: its volume is below the KPI's min_volume."""
+        return f"{self.volume_column} {volume} is below the minimum {self.volume_min}"
+
     def result(
         self, item: Scored | KpiResult, mask: int, total_weight: Decimal, numbers: dict[str, Decimal]
     ) -> KpiResult:
@@ -218,7 +222,7 @@ class KpiPlan:
         by, group = self.by, entry.curve_group
         if not mask & self.bit:
             volume = numbers[self.volume_column]  # type: ignore[index]
-            reason = f"{self.volume_column} {volume} is below the minimum {self.volume_min}"
+            reason = self.left_out_reason(volume)
             return KpiResult(
                 self.code,
                 self.label,

@@ -191,7 +191,7 @@ class KpiTexts:
         if position is None:
             position = self.positions[scored.position] = _dumps(scored.position)
         head, score, contribution = self.parts
-        share = scored.weighted / (self.total if total is None else total)
+        (share,) = contributions((scored.weighted,), self.total if total is None else total)  # never 0: see `one`
         return (
             f'{head}{scored.value:f}{score}{scored.points:f}{contribution}{share:f}", '
             f'"position": {position}, "left_out": null'
@@ -239,8 +239,7 @@ class KpiTexts:
 
     def _left_out(self, scored: Scored, volume: Decimal) -> str:
         """A value's result left out for a volume below the KPI's minimum, as kpi_data has KpiPlan.result's."""
-        plan = self.plan
-        reason = f"{plan.volume_column} {volume} is below the minimum {plan.volume_min}"
+        reason = self.plan.left_out_reason(volume)
         return (
             f"{self.parts[0]}{scored.value:f}{self.parts[1]}{scored.points:f}{self.without_contribution}"
             f'{_dumps(scored.position)}, "left_out": {_dumps(reason)}'
