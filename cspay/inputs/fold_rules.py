@@ -9,7 +9,7 @@ weights, min and max the first of equal values, as Python's min and max do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import repeat
 from operator import add, mul
@@ -132,38 +132,39 @@ class Last(Rule):
         place.put(columns[self.at], values)
 
 
-class Least(Rule):
-    """The smallest value; of equal ones (92.5 and 92.50) the first, as `min` keeps."""
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        state[self.at] = _least(state[self.at], value)
-
-    def add_column(
-        self, columns: Columns, place: Place, values: list[Decimal], numbers: Mapping[str, list[Decimal]]
-    ) -> None:
-        column = columns[self.at]
-        place.put(column, map(_least, place.take(column), values))
-
-
-class Most(Rule):
-    """The largest value; of equal ones the first, as `max` keeps."""
-
-    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
-        state[self.at] = _most(state[self.at], value)
-
-    def add_column(
-        self, columns: Columns, place: Place, values: list[Decimal], numbers: Mapping[str, list[Decimal]]
-    ) -> None:
-        column = columns[self.at]
-        place.put(column, map(_most, place.take(column), values))
-
-
 def _least(held: Decimal | None, value: Decimal) -> Decimal:
     return value if held is None or value < held else held
 
 
 def _most(held: Decimal | None, value: Decimal) -> Decimal:
     return value if held is None or value > held else held
+
+
+class Kept(Rule):
+    """One of the months' values, chosen by `keep(held, value)` as each month comes."""
+
+    keep: Callable[[Decimal | None, Decimal], Decimal]
+
+    def add(self, state: State, value: Decimal, row: AgentRow) -> None:
+        state[self.at] = self.keep(state[self.at], value)
+
+    def add_column(
+        self, columns: Columns, place: Place, values: list[Decimal], numbers: Mapping[str, list[Decimal]]
+    ) -> None:
+        column = columns[self.at]
+        place.put(column, map(self.keep, place.take(column), values))
+
+
+class Least(Kept):
+    """The smallest value; of equal ones (92.5 and 92.50) the first, as `min` keeps."""
+
+    keep = staticmethod(_least)
+
+
+class Most(Kept):
+    """The largest value; of equal ones the first, as `max` keeps."""
+
+    keep = staticmethod(_most)
 
 
 class WeightedMean(Mean):
